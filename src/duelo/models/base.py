@@ -1,0 +1,88 @@
+"""What every generator and discriminator exposes, and the two registries they live in.
+
+Models take plain typed keyword arguments (never a config object), so that a saved model is just
+`{"name": ..., "kwargs": ...}` plus its weights (see duelo.io.pretrained).
+
+Generator contract:
+  attributes  z_dim, c_dim (0 = unconditional), resolution, channels
+  forward(z: (N, z_dim) float, labels: (N,) int64 | None) -> images (N, channels, resolution, resolution) in [-1, 1]
+  sample_latents(n, generator=None, device=None) -> (N, z_dim) standard normal
+Discriminator contract:
+  attributes  c_dim, resolution, channels
+  forward(images: (N, C, H, W) float in [-1, 1], labels: (N,) int64 | None) -> logits (N,)
+Conditional models (c_dim > 0) require labels; unconditional ones reject them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from duelo.errors import ConfigError
+from duelo.registry import Registry
+
+GENERATORS: Registry[type[nn.Module]] = Registry("generator")
+DISCRIMINATORS: Registry[type[nn.Module]] = Registry("discriminator")
+
+SPEC_ATTRIBUTE = "duelo_spec"  # set on every model built through build_generator/build_discriminator
+
+
+class Generator(nn.Module):
+    """Base class: stores the shared attributes and checks labels against c_dim."""
+
+    def __init__(self, *, z_dim: int, c_dim: int, resolution: int, channels: int):
+        super().__init__()
+        self.z_dim = int(z_dim)
+        self.c_dim = int(c_dim)
+        self.resolution = int(resolution)
+        self.channels = int(channels)
+
+    def sample_latents(self, n: int, generator: torch.Generator | None = None,
+                       device: torch.device | str | None = None) -> torch.Tensor:
+        """Standard-normal latents (N, z_dim); pass a torch.Generator for reproducible draws."""
+        if device is None:
+            device = generator.device if generator is not None else next(self.parameters()).device
+        return torch.randn(n, self.z_dim, generator=generator, device=device)
+
+
+class Discriminator(nn.Module):
+    """Base class for discriminators (critics): images (and labels) in, one logit per image out."""
+
+    def __init__(self, *, c_dim: int, resolution: int, channels: int):
+        super().__init__()
+        self.c_dim = int(c_dim)
+        self.resolution = int(resolution)
+        self.channels = int(channels)
+
+
+def check_labels(module: nn.Module, labels: torch.Tensor | None, n: int) -> None:
+    """Internal check that labels match the model's conditioning (cheap, shape-only: no host sync)."""
+    if module.c_dim > 0:
+        if labels is None:
+            raise ValueError(f"{type(module).__name__} is class-conditional (c_dim={module.c_dim}); pass labels")
+        if labels.shape != (n,):
+            raise ValueError(f"labels must have shape ({n},), got {tuple(labels.shape)}")
+    elif labels is not None:
+        raise ValueError(f"{type(module).__name__} is unconditional (c_dim=0); labels must be None")
+
+
+def _build(registry: Registry, kind: str, name: str, kwargs: dict[str, Any]) -> nn.Module:
+    cls = registry.get(name)
+    try:
+        module = cls(**kwargs)
+    except TypeError as error:  # unknown or missing keyword: name the model and the field
+        raise ConfigError(f"{kind} {name!r}: {error}") from None
+    setattr(module, SPEC_ATTRIBUTE, {"kind": kind, "name": name, "kwargs": dict(kwargs)})
+    return module
+
+
+def build_generator(name: str, **kwargs: Any) -> Generator:
+    """Build a registered generator and remember (name, kwargs) so it can be saved and rebuilt."""
+    return _build(GENERATORS, "generator", name, kwargs)  # type: ignore[return-value]
+
+
+def build_discriminator(name: str, **kwargs: Any) -> Discriminator:
+    """Build a registered discriminator and remember (name, kwargs) so it can be saved and rebuilt."""
+    return _build(DISCRIMINATORS, "discriminator", name, kwargs)  # type: ignore[return-value]
