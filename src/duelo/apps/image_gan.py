@@ -1,0 +1,125 @@
+"""Image synthesis, unconditional or class-conditional: composes a dataset, registered models, an
+objective and the trainer, and writes the run folder. No training mechanics live here."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from duelo import __version__
+from duelo.config import Config
+from duelo.errors import ConfigError
+
+
+@dataclass
+class Session:
+    """What one call of `train` builds; tests and benchmarks reach into it."""
+
+    config: Config
+    run_dir: Any
+    trainer: Any
+    dataset: Any
+    progress: Any
+    log: Callable[[str], None]
+    timing: dict[str, float] = field(default_factory=dict)
+
+
+def model_kwargs(config: Config, dataset) -> tuple[dict[str, Any], dict[str, Any]]:
+    common = {"resolution": dataset.resolution, "channels": dataset.channels,
+              "c_dim": dataset.num_classes if config.model.conditional else 0}
+    if config.model.width is not None:
+        common["width"] = config.model.width
+    g_kwargs = {**common, **({"z_dim": config.model.z_dim} if config.model.z_dim else {}), **config.model.g_kwargs}
+    d_kwargs = {**common, **config.model.d_kwargs}
+    return g_kwargs, d_kwargs
+
+
+def build_session(config: Config, stream=None, live_progress: bool | None = None) -> Session:
+    from duelo.data import load_dataset
+    from duelo.losses import LOSSES
+    from duelo.losses.objective import ImageGANObjective
+    from duelo.models import build_discriminator, build_generator
+    from duelo.training.feed import BatchFeed
+    from duelo.training.progress import Progress
+    from duelo.training.run_dir import RunDir
+    from duelo.training.runtime import Runtime
+    from duelo.training.trainer import Trainer, TrainerSettings
+
+    stream = stream or sys.stderr
+    loss = LOSSES.get(config.loss.name)                      # fail fast on names before any work
+    runtime = Runtime.create(config.train.device, config.train.precision)
+    dataset = load_dataset(config.data.dataset, resolution=config.data.resolution, channels=config.data.channels,
+                           resize=config.data.resize, bad_files=config.data.bad_files)
+    if config.model.conditional and dataset.labels is None:
+        raise ConfigError(f"--conditional needs labels, but {config.data.dataset} has none; put images in one "
+                          f"sub-folder per class (or add 'labels' to the .npz), or train unconditionally")
+    run_dir = RunDir(Path(config.run.out) / config.run_name)
+    run_dir.prepare(config.to_dict())
+
+    torch.manual_seed(config.train.seed)                     # deterministic initial weights
+    g_kwargs, d_kwargs = model_kwargs(config, dataset)
+    G = build_generator(config.model.name, **g_kwargs).to(runtime.device)
+    D = build_discriminator(config.model.name, **d_kwargs).to(runtime.device)
+    betas = (config.optim.beta1, config.optim.beta2)
+    optimizers = {"G": torch.optim.Adam(G.parameters(), lr=config.optim.g_lr, betas=betas),
+                  "D": torch.optim.Adam(D.parameters(), lr=config.optim.d_lr, betas=betas)}
+    per_round = config.train.batch // config.train.accum_rounds
+    feed = BatchFeed(dataset.images, dataset.labels, per_round, config.train.seed, runtime.device)
+    gp_weight = loss.gp_weight if config.loss.gp_weight is None else config.loss.gp_weight
+    objective = ImageGANObjective(G, D, loss, gp_weight=gp_weight, d_steps=config.train.d_steps,
+                                  label_pool=feed.labels)
+    settings = TrainerSettings(batch=config.train.batch, accum_rounds=config.train.accum_rounds,
+                               ema_halflife_kimg=config.train.ema_halflife_kimg,
+                               ema_rampup=config.train.ema_rampup)
+    trainer = Trainer(objective, G, D, optimizers, feed, runtime, settings, seed=config.train.seed)
+    progress = Progress(config.train.total_kimg, stream=stream, live=live_progress)
+    return Session(config, run_dir, trainer, dataset, progress, progress.message)
+
+
+def train(config: Config, stream=None, live_progress: bool | None = None) -> dict[str, Any]:
+    """Train (or resume) the run described by `config`; return the summary written to summary.json."""
+    from duelo.io.atomic import atomic_write_json
+    from duelo.training.checkpoint import latest_checkpoint, remove_stale_temp
+    from duelo.apps.snapshots import SnapshotWriter, MetricsLogger
+
+    session = build_session(config, stream, live_progress)
+    run_dir, trainer, log = session.run_dir, session.trainer, session.log
+    atomic_write_json(run_dir.data_report_path, session.dataset.report.to_dict())
+    skipped = session.dataset.report.count("skipped") if hasattr(session.dataset.report, "count") else 0
+    if skipped:
+        log(f"note: {skipped} unreadable file(s) skipped; see {run_dir.data_report_path}")
+    log(f"run folder {run_dir.path} | {len(session.dataset)} images "
+        f"{session.dataset.channels}x{session.dataset.resolution}x{session.dataset.resolution} | "
+        f"{trainer.runtime.describe()}")
+
+    remove_stale_temp(run_dir.checkpoints)
+    checkpoint = latest_checkpoint(run_dir.checkpoints, warn=log)
+    if checkpoint is not None:
+        trainer.load_state(checkpoint.tensors, checkpoint.meta)
+        run_dir.truncate_metrics(trainer.counters.nimg)
+        log(f"resuming from {checkpoint.path.name} at {trainer.counters.nimg / 1000:.1f} kimg")
+
+    total_nimg = int(round(config.train.total_kimg * 1000))
+    snapshots = SnapshotWriter(session)
+    logger = MetricsLogger(session)
+    try:
+        if trainer.counters.nimg < total_nimg:
+            trainer.fit(total_nimg, every=[(int(config.run.log_kimg * 1000), logger),
+                                           (int(config.run.snapshot_kimg * 1000), snapshots)])
+        else:
+            log("training already reached total_kimg; writing the summary")
+            snapshots.ensure_model()
+    finally:
+        session.progress.close()
+    summary = snapshots.summary(logger.last)
+    run_dir.write_summary(summary)
+    return summary
+
+
+def version_info() -> dict[str, str]:
+    return {"duelo": __version__, "torch": torch.__version__, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}

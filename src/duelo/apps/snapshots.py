@@ -1,0 +1,117 @@
+"""The image GAN's periodic work between iterations: metrics lines, snapshots and the final summary."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+
+from duelo import __version__
+
+GRID_SEED_BASE = 0
+RECALIBRATION_BATCHES = 8
+RECALIBRATION_BATCH = 256
+
+
+class MetricsLogger:
+    """Hook: reads the device-side statistics (one sync), appends to metrics.jsonl, updates progress."""
+
+    def __init__(self, session):
+        self.session = session
+        self.last: dict[str, Any] = {}
+        self._time = time.perf_counter()
+        self._nimg = session.trainer.counters.nimg
+
+    def __call__(self, trainer) -> None:
+        values = trainer.stats.read()                       # the one host read of this interval
+        now = time.perf_counter()
+        counters = trainer.counters
+        seconds = now - self._time
+        img_per_s = (counters.nimg - self._nimg) / seconds if seconds > 0 else 0.0
+        self._time, self._nimg = now, counters.nimg
+        record = {"nimg": counters.nimg, "kimg": round(counters.nimg / 1000, 3), "iteration": counters.iteration,
+                  "img_per_s": round(img_per_s, 1), "time_s": round(counters.elapsed_s, 2),
+                  **{k: round(v, 5) for k, v in sorted(values.items())}}
+        self.last = record
+        self.session.run_dir.append_metrics(record)
+        self.session.progress.update(counters.nimg / 1000, img_per_s, values)
+
+
+class SnapshotWriter:
+    """Hook: recalibrates G_ema, writes a sample grid, the model folder and a checkpoint."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def _grid_inputs(self, G) -> tuple[list[int], list[int] | None, int]:
+        n = self.session.config.run.grid_samples
+        if G.c_dim == 0:
+            columns = max(1, int(n ** 0.5))
+            return [GRID_SEED_BASE + i for i in range(n)], None, columns
+        columns = max(1, n // G.c_dim)
+        # one row per class, the same seeds in every row: the label alone changes along a column
+        seeds = [GRID_SEED_BASE + col for _ in range(G.c_dim) for col in range(columns)]
+        labels = [row for row in range(G.c_dim) for _ in range(columns)]
+        return seeds, labels, columns
+
+    def ensure_model(self) -> None:
+        if not (self.session.run_dir.model / "model.safetensors").exists():
+            self.write_model()
+
+    def write_model(self) -> None:
+        from duelo.io.pretrained import save_pretrained
+        save_pretrained(self.session.trainer.G_ema, self.session.run_dir.model)
+
+    def __call__(self, trainer) -> None:
+        from duelo.io.images import save_grid
+        from duelo.sampling.generate import generate
+        from duelo.training.checkpoint import save_checkpoint
+        from duelo.training.ema import recalibrate_batchnorm
+
+        session = self.session
+        trainer.check_finite()
+        recalibrate_batchnorm(trainer.G_ema, trainer.objective.sample_generator_inputs,
+                              RECALIBRATION_BATCHES, RECALIBRATION_BATCH, seed=trainer.counters.nimg)
+        seeds, labels, columns = self._grid_inputs(trainer.G_ema)
+        kimg = trainer.counters.nimg / 1000
+        images = generate(trainer.G_ema, seeds, labels)
+        save_grid(images, session.run_dir.samples / f"grid-{trainer.counters.nimg:09d}.png", columns,
+                  text={"duelo:kimg": f"{kimg:.3f}", "duelo:version": __version__})
+        self.write_model()
+        tensors, meta = trainer.state({"config": session.config.to_dict()})
+        path = save_checkpoint(session.run_dir.checkpoints, trainer.counters.nimg, tensors, meta,
+                               keep=session.config.run.keep_checkpoints)
+        session.log(f"snapshot at {kimg:.1f} kimg: {path.name}, samples/grid-{trainer.counters.nimg:09d}.png")
+
+    def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
+        from duelo.evaluation.metrics import EvalContext, evaluate
+        from duelo.io.pretrained import model_sha256
+
+        session = self.session
+        trainer, dataset = session.trainer, session.dataset
+        started = time.perf_counter()
+        context = EvalContext(G=trainer.G_ema, images=dataset.images, labels=dataset.labels,
+                              fingerprint=dataset.fingerprint(), per_class=session.config.run.eval_per_class,
+                              log=session.log)
+        figures = evaluate(context, ["class_accuracy"])
+        counters = trainer.counters
+        summary = {
+            "run": session.config.run_name,
+            "kimg": round(counters.nimg / 1000, 3),
+            "iterations": counters.iteration,
+            "train_time_s": round(counters.elapsed_s, 1),
+            "img_per_s": round(counters.nimg / counters.elapsed_s, 1) if counters.elapsed_s else None,
+            "eval_time_s": round(time.perf_counter() - started, 1),
+            "final_metrics": {k: v for k, v in last_metrics.items() if k not in ("nimg", "kimg", "iteration")},
+            **figures,
+            "model": str(session.run_dir.model),
+            "model_sha256": model_sha256(session.run_dir.model),
+            "device": trainer.runtime.describe(),
+            "duelo_version": __version__,
+            "torch_version": torch.__version__,
+        }
+        if "class_accuracy" in figures:
+            session.log(f"class_accuracy {figures['class_accuracy']:.3f} (the judge scores "
+                        f"{figures['classifier_real_accuracy']:.3f} on held-out real images)")
+        return summary

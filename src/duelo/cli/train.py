@@ -1,0 +1,91 @@
+"""`duelo train`: train (or resume) a GAN on a dataset."""
+
+from __future__ import annotations
+
+import click
+
+from duelo.cli.options import RegistryChoice, parse_assignments
+
+# option name -> dotted config field it sets (None values are left to the preset/defaults)
+OPTION_FIELDS = {
+    "dataset": "data.dataset", "resolution": "data.resolution", "channels": "data.channels",
+    "resize": "data.resize", "bad_files": "data.bad_files",
+    "model": "model.name", "conditional": "model.conditional", "width": "model.width", "z_dim": "model.z_dim",
+    "loss": "loss.name", "gp_weight": "loss.gp_weight",
+    "g_lr": "optim.g_lr", "d_lr": "optim.d_lr",
+    "kimg": "train.total_kimg", "batch": "train.batch", "accum": "train.accum_rounds", "d_steps": "train.d_steps",
+    "seed": "train.seed", "device": "train.device", "precision": "train.precision",
+    "ema_kimg": "train.ema_halflife_kimg",
+    "out": "run.out", "name": "run.name", "snapshot_kimg": "run.snapshot_kimg", "log_kimg": "run.log_kimg",
+}
+
+
+@click.command(context_settings={"show_default": True})
+@click.option("--preset", default=None, help="Start from a named preset (see --list-presets); options override it.")
+@click.option("--list-presets", is_flag=True, help="List presets and exit.")
+@click.option("--dataset", default=None, help="Dataset name (`duelo datasets`) or a folder / .zip / .npz of images. [default: mnist-5k]")
+@click.option("--model", default=None, type=RegistryChoice("duelo.models:GENERATORS", "model"),
+              help="Architecture. [default: dcgan]")
+@click.option("--loss", default=None, type=RegistryChoice("duelo.losses:LOSSES", "loss"),
+              help="Adversarial loss. [default: bce]")
+@click.option("--conditional/--unconditional", default=None, help="Class-conditional G and D (needs labels).")
+@click.option("--resolution", type=int, default=None, help="Square training resolution in pixels. [default: 32]")
+@click.option("--channels", type=click.Choice(["1", "3"]), default=None, help="Force gray (1) or colour (3).")
+@click.option("--resize", type=click.Choice(["auto", "pad", "center-crop", "stretch"]), default=None,
+              help="How images reach the resolution.")
+@click.option("--bad-files", type=click.Choice(["skip", "refuse"]), default=None,
+              help="Unreadable files: skip them (listed in the run folder) or refuse to train.")
+@click.option("--width", type=int, default=None, help="Base channel width of G and D.")
+@click.option("--z-dim", type=int, default=None, help="Latent size.")
+@click.option("--gp-weight", type=float, default=None, help="Gradient-penalty weight (default: the loss's).")
+@click.option("--lr", type=float, default=None, help="Learning rate of both G and D.")
+@click.option("--g-lr", type=float, default=None, help="Generator learning rate (overrides --lr).")
+@click.option("--d-lr", type=float, default=None, help="Discriminator learning rate (overrides --lr).")
+@click.option("--kimg", type=float, default=None, help="Training length in thousands of real images. [default: 100]")
+@click.option("--batch", type=int, default=None, help="Images per step. [default: 64]")
+@click.option("--accum", type=int, default=None, help="Gradient-accumulation rounds per step.")
+@click.option("--d-steps", type=int, default=None, help="Discriminator steps per generator step.")
+@click.option("--ema-kimg", type=float, default=None, help="Half-life of the generator EMA in kimg.")
+@click.option("--seed", type=int, default=None, help="Random seed. [default: 0]")
+@click.option("--device", default=None, help="auto, cpu, cuda or cuda:N.")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default=None,
+              help="auto = bf16 autocast on CUDA, fp32 on CPU.")
+@click.option("--out", default=None, help="Parent folder of run folders. [default: runs]")
+@click.option("--name", default=None, help="Run folder name. [default: DATASET-MODEL[-cond]]")
+@click.option("--snapshot-kimg", type=float, default=None, help="Checkpoint and sample grid every N kimg.")
+@click.option("--log-kimg", type=float, default=None, help="Metrics line every N kimg.")
+@click.option("--set", "assignments", multiple=True, metavar="SECTION.FIELD=VALUE",
+              help="Set any config field, e.g. --set train.ema_rampup=0.1 (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Print the resolved configuration as JSON and exit.")
+def train(preset, list_presets, assignments, dry_run, lr, **options) -> None:
+    """Train a GAN, or resume it: re-running the same command continues from its latest checkpoint.
+
+    \b
+    Examples:
+      duelo train --preset demo
+      duelo train --dataset fashion-mnist --conditional --kimg 500
+      duelo train --dataset ./my_images --resolution 64 --loss hinge --name faces
+    """
+    from duelo.config import Config, load_preset, preset_description, preset_names
+
+    if list_presets:
+        for name in preset_names():
+            click.echo(f"{name:16s} {preset_description(name)}")
+        return
+    config = load_preset(preset) if preset else Config()
+    overrides = {}
+    if lr is not None:
+        overrides.update({"optim.g_lr": lr, "optim.d_lr": lr})
+    overrides.update({OPTION_FIELDS[k]: v for k, v in options.items() if v is not None})
+    overrides.update(parse_assignments(assignments))
+    config = config.with_overrides(overrides, source="option")
+    if dry_run:
+        click.echo(config.to_json())
+        return
+    from duelo.apps.image_gan import train as run_training
+
+    summary = run_training(config)
+    figures = [f"{summary['kimg']} kimg", f"{summary['train_time_s']} s"]
+    if "class_accuracy" in summary:
+        figures.append(f"class_accuracy {summary['class_accuracy']:.3f}")
+    click.echo(f"done: {', '.join(figures)}; summary in {config.run.out}/{config.run_name}/summary.json")

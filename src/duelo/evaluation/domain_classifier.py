@@ -1,0 +1,125 @@
+"""A small CNN classifier trained by duelo on the labelled real data, cached by dataset fingerprint.
+
+It is the "domain feature extractor" for fast CPU metrics: class accuracy of conditional samples now,
+Fréchet distance in its feature space and class-aware metrics later. Trained with a held-out split so
+its own accuracy on real images is reported next to every number it produces (a metric is only as
+trustworthy as its judge). Cached as safetensors + JSON under the user cache directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from platformdirs import user_cache_dir
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from duelo.io.atomic import atomic_write, atomic_write_json
+
+VERSION = 1              # bump when the architecture or training recipe changes (invalidates caches)
+
+
+class DomainClassifier(nn.Module):
+    """conv(32)-pool-conv(64)-pool-conv(128)-global-pool -> features (128) -> logits (classes)."""
+
+    feature_dim = 128
+
+    def __init__(self, channels: int, num_classes: int):
+        super().__init__()
+        self.channels, self.num_classes = channels, num_classes
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.head = nn.Linear(128, num_classes)
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 or [-1, 1] float images (N, C, H, W) -> (N, 128)."""
+        if images.dtype == torch.uint8:
+            images = images.float().div(127.5).sub(1.0)
+        return self.body(images)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(images))                           # (N, classes)
+
+
+@dataclass
+class TrainedClassifier:
+    model: DomainClassifier
+    val_accuracy: float          # accuracy on the held-out real split it never trained on
+    cache_path: Path | None
+
+    @torch.no_grad()
+    def predict(self, images: torch.Tensor, batch: int = 500) -> torch.Tensor:
+        self.model.eval()
+        return torch.cat([self.model(images[i:i + batch]).argmax(1) for i in range(0, len(images), batch)])
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("DUELO_CACHE_DIR") or user_cache_dir("duelo")) / "classifiers"
+
+
+def _shift(images: torch.Tensor, generator: torch.Generator, max_px: int = 2) -> torch.Tensor:
+    """Random translation by up to max_px pixels (one shift per batch), so the judge tolerates offsets."""
+    dx, dy = (torch.randint(-max_px, max_px + 1, (2,), generator=generator)).tolist()
+    return torch.roll(images, shifts=(dy, dx), dims=(2, 3))
+
+
+def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: int, epochs: int = 6,
+                     batch: int = 128, seed: int = 0, val_fraction: float = 0.1, log=None) -> TrainedClassifier:
+    """Train on (1 - val_fraction) of the data; report accuracy on the rest. Deterministic on the CPU."""
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(images), generator=generator)
+    n_val = max(1, int(len(images) * val_fraction))
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    torch.manual_seed(seed)
+    model = DomainClassifier(images.shape[1], num_classes)
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    steps = epochs * max(1, len(train_idx) // batch)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=steps)
+    model.train()
+    for _ in range(epochs):
+        perm = train_idx[torch.randperm(len(train_idx), generator=generator)]
+        for start in range(0, len(perm) - batch + 1, batch):
+            index = perm[start:start + batch]
+            x = _shift(images[index].float().div(127.5).sub(1.0), generator)
+            loss = F.cross_entropy(model(x), labels[index])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+    trained = TrainedClassifier(model.eval(), 0.0, None)
+    trained.val_accuracy = float((trained.predict(images[val_idx]) == labels[val_idx]).float().mean())
+    if log:
+        log(f"domain classifier: held-out accuracy on real images {trained.val_accuracy:.3f}")
+    return trained
+
+
+def load_or_train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: int, fingerprint: str,
+                             log=None) -> TrainedClassifier:
+    """The cached classifier for this exact data (keyed by fingerprint), training it on first use."""
+    stem = cache_dir() / f"{fingerprint[:24]}-v{VERSION}"
+    weights, meta_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
+    if weights.exists() and meta_path.exists():
+        try:
+            meta = json.loads(meta_path.read_text())
+            model = DomainClassifier(meta["channels"], meta["num_classes"])
+            model.load_state_dict(load_file(str(weights)))
+            return TrainedClassifier(model.eval(), float(meta["val_accuracy"]), weights)
+        except (OSError, ValueError, KeyError, RuntimeError):
+            pass  # damaged cache entry: retrain and overwrite
+    if log:
+        log("training the domain classifier on the real data (once; cached for later runs)")
+    trained = train_classifier(images, labels, num_classes, log=log)
+    state = {k: v.contiguous() for k, v in trained.model.state_dict().items()}
+    atomic_write(weights, lambda temp: save_file(state, str(temp)))
+    atomic_write_json(meta_path, {"version": VERSION, "fingerprint": fingerprint, "channels": images.shape[1],
+                                  "num_classes": num_classes, "val_accuracy": trained.val_accuracy})
+    trained.cache_path = weights
+    return trained

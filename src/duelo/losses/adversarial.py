@@ -1,0 +1,101 @@
+"""Adversarial losses as pure functions: logits in, per-sample loss out (never backward, never step).
+
+Each loss is a pair (discriminator loss, generator loss) registered under one name in LOSSES.
+D's loss takes the logits of real and fake images; G's takes the logits of fake images.
+Reductions (mean over the batch) are the objective's job, so per-sample values stay available.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from duelo.registry import Registry
+
+Tensor = torch.Tensor
+
+
+@dataclass(frozen=True)
+class AdversarialLoss:
+    """A registered loss: the two per-sample terms and the defaults that belong with them."""
+
+    d_loss: Callable[[Tensor, Tensor], Tensor]   # (real_logits, fake_logits) -> (N,)
+    g_loss: Callable[[Tensor], Tensor]           # fake_logits -> (N,)
+    gp_weight: float = 0.0                       # default gradient-penalty weight (WGAN-GP: 10)
+    description: str = ""
+
+
+LOSSES: Registry[AdversarialLoss] = Registry("loss")
+
+
+# --- Binary cross-entropy (Goodfellow et al. 2014). With logits f, D(x) = sigmoid(f), and
+# -log sigmoid(f) = softplus(-f), -log(1 - sigmoid(f)) = softplus(f).
+
+def bce_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """-log D(x) - log(1 - D(G(z))): the discriminator's cross-entropy."""
+    return F.softplus(-real_logits) + F.softplus(fake_logits)
+
+
+def minimax_g_loss(fake_logits: Tensor) -> Tensor:
+    """log(1 - D(G(z))), minimised: the original minimax game. Saturates when D wins early."""
+    return -F.softplus(fake_logits)
+
+
+def non_saturating_g_loss(fake_logits: Tensor) -> Tensor:
+    """-log D(G(z)): same fixed point as minimax, strong gradients early (Goodfellow et al. 2014, §3)."""
+    return F.softplus(-fake_logits)
+
+
+# --- Wasserstein (Arjovsky et al. 2017); the critic's Lipschitz bound comes from the gradient
+# penalty of Gulrajani et al. 2017 (duelo.losses.penalties.gradient_penalty).
+
+def wasserstein_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """D(G(z)) - D(x): the critic maximises the score gap."""
+    return fake_logits - real_logits
+
+
+def wasserstein_g_loss(fake_logits: Tensor) -> Tensor:
+    """-D(G(z))."""
+    return -fake_logits
+
+
+# --- Hinge (Lim & Ye 2017; Miyato et al. 2018).
+
+def hinge_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """max(0, 1 - D(x)) + max(0, 1 + D(G(z)))."""
+    return F.relu(1.0 - real_logits) + F.relu(1.0 + fake_logits)
+
+
+def hinge_g_loss(fake_logits: Tensor) -> Tensor:
+    """-D(G(z))."""
+    return -fake_logits
+
+
+# --- Least squares (Mao et al. 2017), targets a=0 (fake), b=1 (real), c=1 (what G wants).
+
+def least_squares_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """½(D(x) - 1)² + ½ D(G(z))²."""
+    return 0.5 * (real_logits - 1.0).square() + 0.5 * fake_logits.square()
+
+
+def least_squares_g_loss(fake_logits: Tensor) -> Tensor:
+    """½(D(G(z)) - 1)²."""
+    return 0.5 * (fake_logits - 1.0).square()
+
+
+LOSSES.register("bce")(AdversarialLoss(
+    bce_d_loss, non_saturating_g_loss,
+    description="binary cross-entropy, non-saturating generator loss (the usual choice)"))
+LOSSES.register("bce-minimax")(AdversarialLoss(
+    bce_d_loss, minimax_g_loss,
+    description="binary cross-entropy, original minimax generator loss (saturates; for study)"))
+LOSSES.register("wgan-gp")(AdversarialLoss(
+    wasserstein_d_loss, wasserstein_g_loss, gp_weight=10.0,
+    description="Wasserstein critic with gradient penalty (use a discriminator without batch norm)"))
+LOSSES.register("hinge")(AdversarialLoss(
+    hinge_d_loss, hinge_g_loss, description="hinge loss (SNGAN, BigGAN)"))
+LOSSES.register("lsgan")(AdversarialLoss(
+    least_squares_d_loss, least_squares_g_loss, description="least squares (LSGAN)"))

@@ -1,0 +1,65 @@
+"""Batches of real images with an exact, resumable position.
+
+The dataset sits on the training device as uint8 (small image sets fit easily), each epoch's order is a
+permutation drawn from (seed, epoch) alone, and the position is just (epoch, cursor): resuming needs no
+saved RNG state and replays exactly the same batches. The last partial batch of an epoch is dropped,
+so every batch has the same shape (what CUDA graphs and compiled steps need).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from duelo.errors import DataError
+
+
+class BatchFeed:
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor | None, batch: int, seed: int,
+                 device: torch.device):
+        if images.dtype != torch.uint8 or images.ndim != 4:
+            raise DataError(f"images must be uint8 (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
+        if images.shape[0] < batch:
+            raise DataError(f"the dataset has {images.shape[0]} images, fewer than one batch ({batch}); "
+                            f"use a smaller --batch or more data")
+        self.images = images.to(device)                                   # (N, C, H, W) uint8
+        self.labels = None if labels is None else labels.to(device=device, dtype=torch.long)  # (N,)
+        self.batch = batch
+        self.seed = seed
+        self.device = device
+        self.epoch = 0
+        self.cursor = 0
+        self._order = self._permutation(0)
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return self.images.shape[0] // self.batch
+
+    def _permutation(self, epoch: int) -> torch.Tensor:
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        return torch.randperm(self.images.shape[0], generator=generator).to(self.device)
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The next batch: images as float in [-1, 1] (N, C, H, W) and labels (N,) or None."""
+        if self.cursor + self.batch > self.images.shape[0]:
+            self.epoch += 1
+            self.cursor = 0
+            self._order = self._permutation(self.epoch)
+        index = self._order[self.cursor:self.cursor + self.batch]
+        self.cursor += self.batch
+        images = self.images[index].float().div_(127.5).sub_(1.0)        # (N, C, H, W) in [-1, 1]
+        labels = None if self.labels is None else self.labels[index]       # (N,)
+        return images, labels
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "cursor": self.cursor, "seed": self.seed, "batch": self.batch,
+                "size": int(self.images.shape[0])}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        if state["size"] != self.images.shape[0] or state["batch"] != self.batch:
+            raise DataError(f"the checkpoint was written for {state['size']} images in batches of "
+                            f"{state['batch']}, but the dataset now has {self.images.shape[0]} images in batches "
+                            f"of {self.batch}; the data changed since the run started: use a new --name")
+        self.seed = state["seed"]
+        self.epoch = state["epoch"]
+        self.cursor = state["cursor"]
+        self._order = self._permutation(self.epoch)

@@ -1,0 +1,90 @@
+"""The run folder `runs/<name>/`: what a run writes, where, and how a re-run finds it.
+
+    config.json        resolved configuration (compared on re-run: same command = resume)
+    metrics.jsonl      one JSON object per log interval (kimg, img/s, losses, D logits)
+    samples/           grids of the EMA generator on fixed seeds, one per snapshot
+    checkpoints/       ckpt-<nimg>/state.safetensors + state.json (see training/checkpoint.py)
+    model/             the latest EMA generator as config.json + model.safetensors (for `duelo sample`)
+    data_report.json   files skipped or noted while reading the dataset
+    summary.json       final figures (written at the end)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from duelo.errors import ConfigError
+from duelo.io.atomic import atomic_write_json
+
+# Fields a re-run may change without starting a new experiment: how long and how often, not what.
+SCHEDULE_FIELDS = {("train", "total_kimg"), ("run", "snapshot_kimg"), ("run", "log_kimg"),
+                   ("run", "keep_checkpoints"), ("run", "eval_per_class"), ("train", "device")}
+
+
+class RunDir:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    @property
+    def config_path(self) -> Path: return self.path / "config.json"
+    @property
+    def metrics_path(self) -> Path: return self.path / "metrics.jsonl"
+    @property
+    def samples(self) -> Path: return self.path / "samples"
+    @property
+    def checkpoints(self) -> Path: return self.path / "checkpoints"
+    @property
+    def model(self) -> Path: return self.path / "model"
+    @property
+    def summary_path(self) -> Path: return self.path / "summary.json"
+    @property
+    def data_report_path(self) -> Path: return self.path / "data_report.json"
+
+    def prepare(self, config: dict[str, Any]) -> None:
+        """Create the folder, or check that an existing one holds the same experiment."""
+        if self.config_path.exists():
+            try:
+                previous = json.loads(self.config_path.read_text())
+            except json.JSONDecodeError:
+                raise ConfigError(f"{self.config_path} is not valid JSON; move the folder away or use --name") from None
+            differences = [f"{section}.{key}: {previous.get(section, {}).get(key)!r} -> {value!r}"
+                           for section, fields in config.items() for key, value in fields.items()
+                           if (section, key) not in SCHEDULE_FIELDS
+                           and previous.get(section, {}).get(key) != value]
+            if differences:
+                raise ConfigError(
+                    f"{self.path} holds a run with a different configuration ({'; '.join(differences[:4])}"
+                    f"{' ...' if len(differences) > 4 else ''}). Re-running the same command resumes it; "
+                    f"for a new experiment pass --name NEW_NAME (or delete the folder).")
+        self.path.mkdir(parents=True, exist_ok=True)
+        for folder in (self.samples, self.checkpoints):
+            folder.mkdir(exist_ok=True)
+        atomic_write_json(self.config_path, config)
+
+    def append_metrics(self, record: dict[str, Any]) -> None:
+        with open(self.metrics_path, "a") as handle:
+            handle.write(json.dumps(record, sort_keys=True) + "\n")
+            handle.flush()
+
+    def truncate_metrics(self, nimg: int) -> None:
+        """On resume, drop lines logged after the checkpoint (they will be logged again, identically)."""
+        if not self.metrics_path.exists():
+            return
+        kept = []
+        for line in self.metrics_path.read_text().splitlines():
+            try:
+                if json.loads(line).get("nimg", 0) <= nimg:
+                    kept.append(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by the crash
+        self.metrics_path.write_text("".join(f"{line}\n" for line in kept))
+
+    def write_summary(self, summary: dict[str, Any]) -> None:
+        atomic_write_json(self.summary_path, summary)
+
+    def read_summary(self) -> dict[str, Any] | None:
+        if self.summary_path.exists():
+            return json.loads(self.summary_path.read_text())
+        return None

@@ -1,0 +1,126 @@
+"""The trainer: the only place that calls backward() and step().
+
+It owns mechanics alone: phases as data (D steps per G step), gradient accumulation, mixed precision,
+the EMA generator, non-finite detection, and state capture for checkpoints. What the losses are comes
+from the objective; where files go comes from the caller's hooks. The step does no host
+synchronisation (losses are reported on the device and read at log intervals), uses an on-device
+torch.Generator for every random number and keeps shapes static, so it can later be captured whole
+in a CUDA graph and wrapped in DDP without a rewrite.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+from duelo.errors import NonFiniteError
+from duelo.training.ema import ema_beta, update_ema
+from duelo.training.feed import BatchFeed
+from duelo.training.runtime import Runtime
+from duelo.training.state import Counters, capture, restore
+from duelo.training.stats import StepStats
+
+
+@dataclass(frozen=True)
+class TrainerSettings:
+    batch:             int            # images per step, summed over accumulation rounds
+    accum_rounds:      int = 1
+    ema_halflife_kimg: float = 10.0
+    ema_rampup:        float | None = 0.05
+
+
+class Trainer:
+    def __init__(self, objective, G: nn.Module, D: nn.Module, optimizers: dict[str, torch.optim.Optimizer],
+                 feed: BatchFeed, runtime: Runtime, settings: TrainerSettings, seed: int):
+        assert settings.batch % settings.accum_rounds == 0, "batch must split evenly into rounds"
+        assert feed.batch * settings.accum_rounds == settings.batch, "feed batch is the per-round batch"
+        self.objective = objective
+        self.nets: dict[str, nn.Module] = {"G": G, "D": D}
+        self.G_ema = copy.deepcopy(G).eval().requires_grad_(False)
+        self.optimizers = optimizers
+        self.feed = feed
+        self.runtime = runtime
+        self.settings = settings
+        self.generator = torch.Generator(device=runtime.device).manual_seed(seed)
+        self.stats = StepStats(runtime.device)
+        self.counters = Counters()
+
+    # -- one iteration ---------------------------------------------------------------------------
+    def step(self) -> None:
+        """One iteration: each phase's steps in order, then the EMA update."""
+        rounds = self.settings.accum_rounds
+        per_round = self.settings.batch // rounds
+        images_this_iteration = 0
+        for phase in self.objective.phases:
+            net = self.nets[phase.module]
+            other = self.nets["D" if phase.module == "G" else "G"]
+            net.requires_grad_(True)
+            other.requires_grad_(False)
+            optimizer = self.optimizers[phase.module]
+            for _ in range(phase.repeats):
+                optimizer.zero_grad(set_to_none=True)
+                for _ in range(rounds):
+                    real, labels = self.feed.next() if phase.uses_real else (None, None)
+                    with self.runtime.autocast():
+                        terms = self.objective.terms(phase, real, labels, self.generator, per_round)
+                    total = sum(v for k, v in terms.items() if k.startswith("loss/"))
+                    (total / rounds).backward()
+                    for name, value in terms.items():
+                        self.stats.report(name.replace("/", "_"), value)   # loss/D -> loss_D
+                    if phase.uses_real:
+                        images_this_iteration += per_round
+                optimizer.step()
+        self.counters.nimg += images_this_iteration
+        self.counters.iteration += 1
+        beta = ema_beta(images_this_iteration, self.counters.nimg, self.settings.ema_halflife_kimg,
+                        self.settings.ema_rampup)
+        update_ema(self.G_ema, self.nets["G"], beta)
+
+    def check_finite(self) -> None:
+        """Raise NonFiniteError naming the term(s) that went NaN/Inf since the last check (one host read)."""
+        bad = self.stats.nonfinite_names()
+        if bad:
+            raise NonFiniteError(
+                f"non-finite {', '.join(bad)} at {self.counters.nimg / 1000:.1f} kimg "
+                f"(iteration {self.counters.iteration}); training stopped and no checkpoint was written "
+                f"from this state. Try a lower learning rate (--lr), another loss, or --precision fp32.")
+
+    # -- the loop --------------------------------------------------------------------------------
+    def fit(self, total_nimg: int, every: list[tuple[int, Callable[["Trainer"], None]]]) -> None:
+        """Iterate until `total_nimg` images; call each hook whenever nimg crosses a multiple of its period.
+
+        Hooks run on the host between iterations (logging, snapshots); the finite check precedes them.
+        """
+        next_due = [(self.counters.nimg // period + 1) * period for period, _ in every]
+        started = time.perf_counter()
+        elapsed_before = self.counters.elapsed_s
+        while self.counters.nimg < total_nimg:
+            self.step()
+            if self.counters.iteration % self.runtime.check_every == 0:
+                self.check_finite()
+            done = self.counters.nimg >= total_nimg
+            due = [i for i, when in enumerate(next_due) if self.counters.nimg >= when or done]
+            if due:
+                self.check_finite()
+                self.counters.elapsed_s = elapsed_before + time.perf_counter() - started
+                for i in due:
+                    every[i][1](self)
+                    period = every[i][0]
+                    next_due[i] = (self.counters.nimg // period + 1) * period
+
+    # -- state -----------------------------------------------------------------------------------
+    def state(self, extra: dict) -> tuple[dict[str, torch.Tensor], dict]:
+        self.check_finite()
+        nets = {**self.nets, "G_ema": self.G_ema}
+        return capture(nets, self.optimizers, {"train": self.generator}, self.counters,
+                       {"feed": self.feed.state_dict(), **extra})
+
+    def load_state(self, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+        nets = {**self.nets, "G_ema": self.G_ema}
+        self.counters = restore(tensors, meta, nets, self.optimizers, {"train": self.generator})
+        self.feed.load_state_dict(meta["feed"])
