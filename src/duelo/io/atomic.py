@@ -14,7 +14,9 @@ from typing import Any, Callable
 
 
 def fsync_directory(path: Path) -> None:
-    """Make a rename inside `path` durable."""
+    """Make a rename inside `path` durable (POSIX; Windows cannot open a folder for fsync)."""
+    if os.name != "posix":
+        return
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -1,0 +1,112 @@
+"""`duelo sample`: images from a trained generator, one PNG per seed (and label), with provenance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from duelo.errors import ConfigError
+
+
+def parse_int_list(text: str, what: str) -> list[int]:
+    """'0-3,10,12-13' -> [0, 1, 2, 3, 10, 12, 13]."""
+    values: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            low, sep, high = part.partition("-")
+            if sep and low:
+                start, stop = int(low), int(high)
+                if stop < start:
+                    raise ValueError
+                values.extend(range(start, stop + 1))
+            else:
+                values.append(int(part))
+    except ValueError:
+        raise ConfigError(f"{what} {text!r}: use numbers and ranges like 0-15 or 1,5,9") from None
+    if not values:
+        raise ConfigError(f"{what} is empty")
+    return values
+
+
+def resolve_model_dir(path: Path) -> Path:
+    """A run folder (its model/ sub-folder) or a saved-model folder."""
+    if not path.exists():
+        raise ConfigError(f"no such run or model folder: {path}")
+    if (path / "model" / "config.json").exists():
+        return path / "model"
+    if (path / "config.json").exists() and (path / "model.safetensors").exists():
+        return path
+    raise ConfigError(f"{path} is neither a run folder (with model/) nor a saved model "
+                      f"(config.json + model.safetensors); has the run written its first snapshot?")
+
+
+@click.command(context_settings={"show_default": True})
+@click.argument("run_or_model", type=click.Path(path_type=Path))
+@click.option("--seeds", default="0-15", help="Seeds, e.g. 0-15 or 1,5,9; each seed is one latent.")
+@click.option("--label", "label", type=int, default=None, help="Class of every image (conditional models).")
+@click.option("--labels", "labels_text", default=None, help="One class per seed, e.g. 0,1,2 (conditional models).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("samples"), help="Output folder.")
+@click.option("--grid/--no-grid", default=True, help="Also write all images as one grid.png.")
+@click.option("--device", default="cpu", help="cpu, cuda or cuda:N.")
+def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str | None, out_dir: Path,
+           grid: bool, device: str) -> None:
+    """Write one PNG per seed from a run folder or a saved model.
+
+    A class-conditional model given no label draws every class for each seed. Each PNG carries the
+    model's sha256, its seed, its label and the duelo version in PNG text chunks.
+
+    \b
+    Examples:
+      duelo sample runs/demo --seeds 0-7 --label 3 --out sevens/
+      duelo sample runs/demo/model --seeds 0-9 --labels 0-9
+    """
+    from duelo import __version__
+    from duelo.io.images import save_grid, save_png
+    from duelo.io.pretrained import load_pretrained, model_sha256, read_config
+    from duelo.sampling.generate import generate
+
+    model_dir = resolve_model_dir(run_or_model)
+    if read_config(model_dir).get("kind") != "generator":
+        raise ConfigError(f"{model_dir} holds a discriminator; sample from a generator's folder")
+    G = load_pretrained(model_dir, map_location=device)
+    seed_list = parse_int_list(seeds, "--seeds")
+    label_list: list[int] | None = None
+    all_classes = False
+    if label is not None and labels_text is not None:
+        raise ConfigError("give either --label or --labels, not both")
+    if G.c_dim == 0:
+        if label is not None or labels_text is not None:
+            raise ConfigError(f"{model_dir} is unconditional; drop --label/--labels")
+    else:
+        if labels_text is not None:
+            label_list = parse_int_list(labels_text, "--labels")
+            if len(label_list) != len(seed_list):
+                raise ConfigError(f"--labels has {len(label_list)} values for {len(seed_list)} seeds; give one per seed")
+        elif label is not None:
+            label_list = [label] * len(seed_list)
+        else:
+            all_classes = True
+            label_list = [c for s in seed_list for c in range(G.c_dim)]
+            seed_list = [s for s in seed_list for _ in range(G.c_dim)]
+        bad = [value for value in label_list if not 0 <= value < G.c_dim]
+        if bad:
+            raise ConfigError(f"label {bad[0]} is out of range: this model has classes 0..{G.c_dim - 1}")
+    images = generate(G, seed_list, label_list)
+    digest = model_sha256(model_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for index, seed in enumerate(seed_list):
+        label_value = None if label_list is None else label_list[index]
+        stem = f"seed{seed:06d}" + ("" if label_value is None else f"-class{label_value}")
+        save_png(images[index], out_dir / f"{stem}.png", text={
+            "duelo:model_sha256": digest, "duelo:seed": str(seed),
+            "duelo:label": "" if label_value is None else str(label_value), "duelo:version": __version__})
+    if grid:
+        # every-class mode is seed-major: one row per seed, one column per class
+        columns = G.c_dim if all_classes else max(1, round(len(seed_list) ** 0.5))
+        save_grid(images, out_dir / "grid.png", columns,
+                  text={"duelo:model_sha256": digest, "duelo:version": __version__})
+    click.echo(f"wrote {len(seed_list)} image(s) to {out_dir}")

@@ -1,0 +1,236 @@
+"""Saved models as data, not code: `config.json` (registry name + init kwargs + versions) and
+`model.safetensors` (every parameter and buffer). No pickle is read or written.
+
+    directory/
+      config.json        {"format": "duelo-model", "format_version": 1, "duelo_version": "...",
+                          "kind": "generator" | "discriminator", "name": "dcgan", "kwargs": {...}}
+      model.safetensors  the state_dict (parameters and buffers, e.g. batch-norm running statistics)
+
+Writes are atomic per file (temp file in the same directory, fsync, os.replace, fsync the directory), and
+both temp files are complete before either replaces the old one, so a failed save leaves the previous
+model in the directory loadable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+import duelo
+from duelo.io.atomic import fsync_directory
+from duelo.errors import CheckpointError, ConfigError
+from duelo.models import DISCRIMINATORS, GENERATORS, build_discriminator, build_generator
+from duelo.models.base import SPEC_ATTRIBUTE
+
+FORMAT = "duelo-model"
+FORMAT_VERSION = 1                 # bump when the layout changes; readers refuse newer versions
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+_BUILDERS: dict[str, tuple[Callable[..., nn.Module], Any]] = {   # kind -> (builder, registry)
+    "generator": (build_generator, GENERATORS),
+    "discriminator": (build_discriminator, DISCRIMINATORS),
+}
+
+
+def save_pretrained(module: nn.Module, directory: str | os.PathLike) -> Path:
+    """Write `module` to `directory` (created if needed) as config.json + model.safetensors; return the path.
+
+    The module must come from build_generator/build_discriminator, which record its registry name and
+    keyword arguments. DDP- and torch.compile-wrapped modules are unwrapped. Defaults the caller did not
+    pass are written out too, so the saved model rebuilds identically even if a default changes later.
+    """
+    module = _unwrap(module)
+    spec = getattr(module, SPEC_ATTRIBUTE, None)
+    if spec is None:
+        raise CheckpointError(
+            f"cannot save a {type(module).__name__}: it has no '{SPEC_ATTRIBUTE}'. Build models with "
+            "duelo.models.build_generator(name, **kwargs) or build_discriminator(name, **kwargs) so that "
+            "they can be rebuilt from config.json")
+    config = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "duelo_version": duelo.__version__,
+        "kind": spec["kind"],
+        "name": spec["name"],
+        "kwargs": _complete_kwargs(spec),
+    }
+    try:
+        config_bytes = (json.dumps(config, indent=2, sort_keys=False) + "\n").encode("utf-8")
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"cannot save {spec['name']!r}: its kwargs are not JSON data ({error}); "
+                              "models must take plain int/float/str/bool/list arguments") from None
+    tensors = {key: value.detach().cpu().contiguous() for key, value in module.state_dict().items()}
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:  # stage both files completely before replacing either
+        staged.append((_stage(directory, WEIGHTS_NAME,
+                              lambda path: save_file(tensors, path, metadata={"format": "pt"})),
+                       directory / WEIGHTS_NAME))
+        staged.append((_stage(directory, CONFIG_NAME, lambda path: path.write_bytes(config_bytes)),
+                       directory / CONFIG_NAME))
+        # safetensors creates its file with mode 0600; give the weights the config's umask-default mode
+        shutil.copymode(staged[1][0], staged[0][0])
+        # a crash between the two renames pairs new weights with the old config: that still loads when
+        # the architecture is unchanged and otherwise fails the strict key/shape check, never silently
+        for temporary, final in staged:
+            os.replace(temporary, final)
+        fsync_directory(directory)
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    return directory
+
+
+def load_pretrained(directory: str | os.PathLike, map_location: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild a model saved by save_pretrained and load its weights strictly; returned in eval mode.
+
+    Call `.train()` on the result to fine-tune it.
+    """
+    directory = Path(directory)
+    config = read_config(directory)
+    builder, _ = _BUILDERS[config["kind"]]
+    try:
+        module = builder(config["name"], **config["kwargs"])
+    except ConfigError as error:
+        raise CheckpointError(f"{directory / CONFIG_NAME}: its kwargs do not build a "
+                              f"{config['name']!r} {config['kind']}: {error}") from None
+
+    weights_path = directory / WEIGHTS_NAME
+    if not weights_path.is_file():
+        raise CheckpointError(f"{weights_path} is missing; a saved model needs both {CONFIG_NAME} and "
+                              f"{WEIGHTS_NAME} (write them with duelo.io.pretrained.save_pretrained)")
+    try:
+        tensors = load_file(weights_path, device="cpu")
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(f"{weights_path} is not a readable safetensors file ({error}); "
+                              "it may be truncated: save the model again") from None
+    _check_weights_match(module, tensors, weights_path, config)
+    module.load_state_dict(tensors, strict=True)
+    return module.to(map_location).eval()
+
+
+def read_config(directory: str | os.PathLike) -> dict[str, Any]:
+    """Read and validate config.json of a saved model (without building it or reading the weights)."""
+    directory = Path(directory)
+    if not directory.exists():
+        raise CheckpointError(f"no saved model at {directory}: the directory does not exist")
+    if not directory.is_dir():
+        raise CheckpointError(f"{directory} is a file; pass the directory that holds {CONFIG_NAME} and "
+                              f"{WEIGHTS_NAME}")
+    config_path = directory / CONFIG_NAME
+    if not config_path.is_file():
+        raise CheckpointError(f"{config_path} is missing: {directory} is not a saved duelo model "
+                              "(write one with duelo.io.pretrained.save_pretrained)")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CheckpointError(f"{config_path} is not valid JSON ({error}); restore it or save the "
+                              "model again") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        found = config.get("format") if isinstance(config, dict) else type(config).__name__
+        raise CheckpointError(f"{config_path}: format is {found!r}, expected {FORMAT!r}; this is not a "
+                              "duelo saved model")
+    version = config.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise CheckpointError(f"{config_path}: format_version must be a positive integer (got {version!r})")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{config_path} has format_version {version} (written by duelo {config.get('duelo_version')}); "
+            f"this duelo ({duelo.__version__}) reads up to version {FORMAT_VERSION}: upgrade duelo")
+    kind = config.get("kind")
+    if kind not in _BUILDERS:
+        raise CheckpointError(f"{config_path}: kind is {kind!r}; choose one of: {', '.join(_BUILDERS)}")
+    registry = _BUILDERS[kind][1]
+    name = config.get("name")
+    if not isinstance(name, str) or name not in registry:
+        raise CheckpointError(f"{config_path}: {registry.unknown_message(str(name))} "
+                              "(a model added by a plugin must be imported before loading)")
+    if not isinstance(config.get("kwargs"), dict):
+        raise CheckpointError(f"{config_path}: kwargs must be a JSON object of constructor arguments")
+    return config
+
+
+def model_sha256(directory: str | os.PathLike) -> str:
+    """SHA-256 (hex) of the saved weights file: the provenance hash written into generated images."""
+    weights_path = Path(directory) / WEIGHTS_NAME
+    if not weights_path.is_file():
+        raise CheckpointError(f"{weights_path} is missing; cannot hash a model that was not saved")
+    digest = hashlib.sha256()
+    with open(weights_path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    """Strip DistributedDataParallel (`.module`) and torch.compile (`._orig_mod`) wrappers."""
+    while True:
+        if isinstance(module, nn.parallel.DistributedDataParallel):
+            module = module.module
+        elif isinstance(getattr(module, "_orig_mod", None), nn.Module):
+            module = module._orig_mod
+        else:
+            return module
+
+
+def _complete_kwargs(spec: dict[str, Any]) -> dict[str, Any]:
+    """The kwargs the model was built with, plus the constructor defaults that were not passed."""
+    registry = _BUILDERS[spec["kind"]][1]
+    try:
+        signature = inspect.signature(registry.get(spec["name"]))
+        bound = signature.bind(**spec["kwargs"])
+    except (TypeError, ValueError):  # no introspectable signature: keep what was passed
+        return dict(spec["kwargs"])
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
+        return dict(spec["kwargs"])  # defaults hidden behind **kwargs cannot be listed
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _check_weights_match(module: nn.Module, tensors: dict[str, torch.Tensor], weights_path: Path,
+                         config: dict[str, Any]) -> None:
+    """Teaching error for weights that belong to another architecture (names the first bad key)."""
+    expected = module.state_dict()
+    what = f"{config['name']!r} {config['kind']} with kwargs {config['kwargs']}"
+    missing = [key for key in expected if key not in tensors]
+    if missing:
+        raise CheckpointError(f"{weights_path} does not match {what}: missing key {missing[0]!r} "
+                              f"({len(missing)} missing); was config.json edited or copied from another "
+                              "model?")
+    unexpected = [key for key in tensors if key not in expected]
+    if unexpected:
+        raise CheckpointError(f"{weights_path} does not match {what}: unexpected key {unexpected[0]!r} "
+                              f"({len(unexpected)} unexpected); was config.json edited or copied from "
+                              "another model?")
+    for key, tensor in expected.items():
+        if tensors[key].shape != tensor.shape:
+            raise CheckpointError(f"{weights_path} does not match {what}: {key!r} has shape "
+                                  f"{tuple(tensors[key].shape)}, the config builds {tuple(tensor.shape)}")
+
+
+def _stage(directory: Path, final_name: str, write: Callable[[Path], object]) -> Path:
+    """Write a complete, fsynced temp file next to `final_name` and return its path."""
+    temporary = directory / f".{final_name}.{uuid.uuid4().hex}.tmp"  # created by `write`, default mode
+    try:
+        write(temporary)
+        with open(temporary, "rb+") as stream:
+            os.fsync(stream.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
