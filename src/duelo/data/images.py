@@ -1,0 +1,239 @@
+"""Decode one image file into uint8 pixels, or say exactly why it cannot be used.
+
+Why so careful: a training run reads every image many times over hours; a file that breaks it must be
+found before the run, with its path and a reason. So we
+  * decode fully (`load()`): a truncated JPEG passes `verify()` and only fails when decoded;
+  * keep `ImageFile.LOAD_TRUNCATED_IMAGES` False (never pad a truncated file with grey);
+  * treat a decompression bomb (more pixels than MAX_IMAGE_PIXELS) as a bad file, not a warning;
+  * apply EXIF orientation, so a phone photo stands the way it was shot;
+  * bring every mode to gray (1 channel) or RGB (3 channels), flattening alpha onto WHITE — transparent
+    backgrounds of drawings and logos are usually meant to look like paper, not black.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from duelo.data.errors import BadImageError
+
+IMAGE_SUFFIXES: frozenset[str] = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+MAX_IMAGE_PIXELS: int = Image.MAX_IMAGE_PIXELS or 89_478_485   # width × height above which a file is refused
+MAX_FILE_BYTES: int = 256 * 1024 * 1024                          # larger image files are refused unread
+WHITE = 255
+
+
+@dataclass
+class DecodedImage:
+    """Pixels of one image and what was done to get them."""
+
+    pixels: np.ndarray                       # uint8 (H, W, C), C in {1, 3}
+    source_mode: str                         # the PIL mode of the file ("P", "I;16", ...)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def size_hw(self) -> tuple[int, int]:
+        return int(self.pixels.shape[0]), int(self.pixels.shape[1])
+
+    @property
+    def channels(self) -> int:
+        return int(self.pixels.shape[2])
+
+
+def decode_image_file(path: str, max_file_bytes: int | None = None) -> DecodedImage:
+    """Read and decode an image file from disk; raises BadImageError with a short reason."""
+    limit = MAX_FILE_BYTES if max_file_bytes is None else max_file_bytes
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise BadImageError(path, f"cannot read file: {error.strerror or error}") from None
+    if len(data) > limit:
+        raise BadImageError(path, f"file larger than {limit} bytes")
+    return decode_image_bytes(data, path)
+
+
+def decode_image_bytes(data: bytes, path: str) -> DecodedImage:
+    """Decode image bytes (a file or an archive member); `path` is only used to name it in errors."""
+    if len(data) == 0:
+        raise BadImageError(path, "empty file (0 bytes)")
+    limit = MAX_IMAGE_PIXELS
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except UnidentifiedImageError:
+            raise BadImageError(path, "not an image (cannot identify format)") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise BadImageError(path, f"decompression bomb: {error}") from None
+        except Exception as error:  # a corrupt header can raise nearly anything inside a plugin
+            raise BadImageError(path, f"truncated or corrupt image data: {_describe(error)}") from None
+        width, height = image.size
+        if width * height > limit:
+            raise BadImageError(path, f"decompression bomb: {width}×{height} pixels exceeds limit {limit}")
+        notes: list[str] = []
+        if getattr(image, "n_frames", 1) > 1:
+            notes.append(f"animated ({image.n_frames} frames): first frame used")
+            image.seek(0)
+        try:
+            image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise BadImageError(path, f"decompression bomb: {error}") from None
+        except Exception as error:
+            raise BadImageError(path, f"truncated or corrupt image data: {_describe(error)}") from None
+    image = _apply_exif_orientation(image, notes)
+    source_mode = image.mode
+    converter = MODE_CONVERTERS.get(source_mode, _convert_other)
+    try:
+        pixels = converter(image, notes)
+    except _PixelValueError as error:
+        raise BadImageError(path, str(error)) from None
+    except Exception as error:
+        raise BadImageError(path, f"unsupported image mode {source_mode!r}: {_describe(error)}") from None
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    assert pixels.dtype == np.uint8 and pixels.ndim == 3 and pixels.shape[2] in (1, 3), pixels.shape
+    return DecodedImage(np.array(pixels, dtype=np.uint8, order="C"), source_mode, notes)   # own, writable
+
+
+# ---- helpers ---------------------------------------------------------------------------------------------
+class _PixelValueError(ValueError):
+    """Pixel values that make a decoded image unusable; the message becomes the report reason."""
+
+
+def _describe(error: Exception) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _apply_exif_orientation(image: Image.Image, notes: list[str]) -> Image.Image:
+    """Rotate/flip by the EXIF Orientation tag (values 2..8); a broken EXIF block is noted and ignored."""
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+    except Exception:
+        notes.append("EXIF data unreadable: orientation ignored")
+        return image
+    if orientation in (None, 1):
+        return image
+    try:
+        turned = ImageOps.exif_transpose(image)
+    except Exception:
+        notes.append(f"EXIF orientation {orientation} could not be applied: ignored")
+        return image
+    notes.append(f"EXIF orientation {orientation} applied")
+    return turned if turned is not None else image
+
+
+def _flatten_alpha(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Composite onto white: out = c·a + 255·(1 − a), rounded, in integer arithmetic."""
+    color = color.astype(np.uint32)
+    alpha = alpha.astype(np.uint32)
+    if color.ndim == 3:
+        alpha = alpha[:, :, None]
+    out = (color * alpha + WHITE * (255 - alpha) + 127) // 255
+    return out.astype(np.uint8)
+
+
+def _scale_16bit(values: np.ndarray) -> np.ndarray:
+    """0..65535 → 0..255 by rounding v·255/65535 (so 65535 → 255 and mid-grey stays mid-grey)."""
+    values = np.clip(values.astype(np.int64), 0, 65535)
+    return ((values * 255 + 32767) // 65535).astype(np.uint8)
+
+
+def _gray(image: Image.Image, notes: list[str]) -> np.ndarray:
+    return np.asarray(image, dtype=np.uint8)
+
+
+def _rgb(image: Image.Image, notes: list[str]) -> np.ndarray:
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def _bilevel(image: Image.Image, notes: list[str]) -> np.ndarray:
+    return np.asarray(image.convert("L"), dtype=np.uint8)
+
+
+def _gray_alpha(image: Image.Image, notes: list[str]) -> np.ndarray:
+    pixels = np.asarray(image.convert("LA"), dtype=np.uint8)
+    if pixels[:, :, 1].min() < 255:
+        notes.append("transparency flattened onto white")
+    return _flatten_alpha(pixels[:, :, 0], pixels[:, :, 1])
+
+
+def _rgb_alpha(image: Image.Image, notes: list[str]) -> np.ndarray:
+    pixels = np.asarray(image.convert("RGBA"), dtype=np.uint8)
+    if pixels[:, :, 3].min() < 255:
+        notes.append("transparency flattened onto white")
+    return _flatten_alpha(pixels[:, :, :3], pixels[:, :, 3])
+
+
+def _palette(image: Image.Image, notes: list[str]) -> np.ndarray:
+    if "transparency" in image.info or image.mode == "PA":
+        return _rgb_alpha(image, notes)
+    return _rgb(image, notes)
+
+
+def _sixteen_bit(image: Image.Image, notes: list[str]) -> np.ndarray:
+    notes.append(f"{image.mode} (16-bit) scaled to 8 bits")
+    return _scale_16bit(np.asarray(image))
+
+
+def _int32(image: Image.Image, notes: list[str]) -> np.ndarray:
+    """Mode "I" holds 32-bit integers; in practice 16-bit data (PNG, TIFF) or 8-bit data widened."""
+    values = np.asarray(image, dtype=np.int64)
+    if values.size and (values.min() < 0 or values.max() > 255):
+        notes.append("32-bit integer image read as 16-bit (0..65535) and scaled to 8 bits")
+        return _scale_16bit(values)
+    notes.append("32-bit integer image with values in 0..255 used as 8-bit")
+    return values.astype(np.uint8)
+
+
+def _float32(image: Image.Image, notes: list[str]) -> np.ndarray:
+    values = np.asarray(image, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise _PixelValueError("float image contains NaN or Inf")
+    if values.size and values.min() >= 0.0 and values.max() <= 1.0:
+        notes.append("float image in [0, 1] scaled to 0..255")
+        return np.rint(values * 255.0).astype(np.uint8)
+    notes.append("float image clipped to 0..255")
+    return np.rint(np.clip(values, 0.0, 255.0)).astype(np.uint8)
+
+
+def _convert_other(image: Image.Image, notes: list[str]) -> np.ndarray:
+    notes.append(f"mode {image.mode} converted to RGB")
+    return _rgb(image, notes)
+
+
+def _noted_rgb(image: Image.Image, notes: list[str]) -> np.ndarray:
+    notes.append(f"{image.mode} converted to RGB")
+    return _rgb(image, notes)
+
+
+# PIL mode -> converter to uint8 gray (H, W) or RGB (H, W, 3); unknown modes go through _convert_other
+MODE_CONVERTERS: dict[str, Callable[[Image.Image, list[str]], np.ndarray]] = {
+    "1": _bilevel,
+    "L": _gray,
+    "LA": _gray_alpha,
+    "La": _gray_alpha,
+    "P": _palette,
+    "PA": _palette,
+    "RGB": _rgb,
+    "RGBA": _rgb_alpha,
+    "RGBa": _rgb_alpha,
+    "RGBX": _rgb,
+    "CMYK": _noted_rgb,
+    "YCbCr": _rgb,
+    "LAB": _noted_rgb,
+    "HSV": _noted_rgb,
+    "I;16": _sixteen_bit,
+    "I;16L": _sixteen_bit,
+    "I;16B": _sixteen_bit,
+    "I;16N": _sixteen_bit,
+    "I": _int32,
+    "F": _float32,
+}

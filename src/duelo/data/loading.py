@@ -1,0 +1,153 @@
+"""load_dataset: one call from a name or a path to an ImageDataset of the size the model wants.
+
+    load_dataset("mnist-5k", resolution=32)           # registered source, padded 28 → 32
+    load_dataset("photos/", resolution=64, channels=3) # folder; sub-folders become classes
+    load_dataset("faces.zip") / load_dataset("x.npz")
+
+A registered name wins over a same-named folder in the working directory; write ./name for the folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from duelo.data.collection import BAD_FILE_POLICIES, assemble_dataset, decode_items, note_sizes
+from duelo.data.dataset import ImageDataset
+from duelo.data.errors import DataError, EmptyDatasetError, MissingPathError, UnknownDatasetError
+from duelo.data.image_files import ImageItem, labels_from_subfolders, list_folder, list_zip, open_zip
+from duelo.data.images import IMAGE_SUFFIXES
+from duelo.data.npz import read_npz
+from duelo.data.report import DataReport
+from duelo.data.sources import SOURCES
+from duelo.data.transforms import RESIZE_MODES, convert_channels, resize_images
+
+DEFAULT_DATASET = "mnist-5k"
+PATH_SPLIT = "train"          # user paths have no named splits; use ImageDataset.split to hold some out
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """The validated options of one load_dataset call."""
+
+    resolution: int | None    # square side in pixels; None keeps the native size
+    channels: int | None      # 1 or 3; None keeps the native channels
+    resize: str               # a name in RESIZE_MODES
+    bad_files: str            # a name in BAD_FILE_POLICIES
+
+
+def load_dataset(spec: str, *, resolution: int | None = None, channels: int | None = None,
+                 resize: str = "auto", bad_files: str = "skip", split: str = "train") -> ImageDataset:
+    """Load a registered dataset or a folder/.zip/.npz, then bring it to `channels` and `resolution`.
+
+    Files that cannot be read are skipped or refused according to `bad_files` ("skip" | "refuse") and
+    listed in `dataset.report`; every user mistake is a DataError that says what to do.
+    """
+    options = _validate_options(resolution, channels, resize, bad_files)
+    spec = os.fspath(spec)
+    if spec in SOURCES:
+        dataset = SOURCES.build(spec, split=split)
+    else:
+        path = Path(spec).expanduser()
+        if not path.exists():
+            raise _not_found(spec)
+        if split != PATH_SPLIT:
+            raise DataError(f"{spec}: a path has no named splits (asked for {split!r}); load it whole "
+                            f"and use ImageDataset.split(fraction, seed) to hold images out")
+        reader = _path_reader(path)
+        dataset = reader(path, spec, options)
+    return conform(dataset, resolution=options.resolution, channels=options.channels, resize=options.resize)
+
+
+def conform(dataset: ImageDataset, *, resolution: int | None, channels: int | None,
+            resize: str = "auto") -> ImageDataset:
+    """Bring a dataset to `channels` then `resolution` (either None = keep); a no-op when it already fits."""
+    images = dataset.images
+    if channels is not None:
+        images = convert_channels(images, channels)
+    if resolution is not None:
+        images = resize_images(images, resolution, resize)
+    if images is dataset.images:
+        return dataset
+    return ImageDataset(images, dataset.labels, dataset.class_names, dataset.name, dataset.report)
+
+
+# ---- options ---------------------------------------------------------------------------------------------
+def _validate_options(resolution: object, channels: object, resize: str, bad_files: str) -> LoadOptions:
+    if resolution is not None and (isinstance(resolution, bool) or not isinstance(resolution, int)
+                                   or resolution <= 0):
+        raise DataError(f"resolution must be a positive integer (pixels per side), got {resolution!r}")
+    if channels is not None and (isinstance(channels, bool) or channels not in (1, 3)):
+        raise DataError(f"channels must be 1 (gray) or 3 (RGB), got {channels!r}")
+    if resize not in RESIZE_MODES:
+        raise DataError(RESIZE_MODES.unknown_message(resize))
+    if bad_files not in BAD_FILE_POLICIES:
+        raise DataError(BAD_FILE_POLICIES.unknown_message(bad_files))
+    return LoadOptions(resolution, channels, resize, bad_files)   # type: ignore[arg-type]
+
+
+def _not_found(spec: str) -> DataError:
+    looks_like_path = (os.sep in spec or "/" in spec or spec.startswith((".", "~"))
+                       or Path(spec).suffix.lower() in IMAGE_SUFFIXES | {".zip", ".npz"})
+    if looks_like_path:
+        return MissingPathError(f"no such file or folder: {spec}")
+    return UnknownDatasetError(
+        f"{SOURCES.unknown_message(spec)} A path to a folder of images, a .zip of images or an .npz works "
+        f"too; `duelo datasets` lists the named ones")
+
+
+# ---- readers of user paths -------------------------------------------------------------------------------
+PathReader = Callable[[Path, str, LoadOptions], ImageDataset]
+
+
+def read_folder(path: Path, name: str, options: LoadOptions) -> ImageDataset:
+    """A folder of images, recursively; labels from class sub-folders (see image_files)."""
+    report = DataReport(source=name)
+    return _read_items(list_folder(path, report), name, report, options)
+
+
+def read_zip(path: Path, name: str, options: LoadOptions) -> ImageDataset:
+    """A .zip of images, read member by member without extracting; same label rule as a folder."""
+    report = DataReport(source=name)
+    with open_zip(path) as archive:
+        return _read_items(list_zip(archive, path, report), name, report, options)
+
+
+def read_npz_path(path: Path, name: str, options: LoadOptions) -> ImageDataset:
+    """An .npz with images (and labels); one array, so bad_files does not apply."""
+    dataset = read_npz(path, DataReport(source=name))
+    dataset.name = name
+    return dataset
+
+
+# file suffix (or "folder") -> reader
+PATH_READERS: dict[str, PathReader] = {
+    "folder": read_folder,
+    ".zip": read_zip,
+    ".npz": read_npz_path,
+}
+
+
+def _path_reader(path: Path) -> PathReader:
+    kind = "folder" if path.is_dir() else path.suffix.lower()
+    reader = PATH_READERS.get(kind)
+    if reader is None:
+        raise DataError(f"{path}: unsupported file type {path.suffix or '(no suffix)'}; give a folder of "
+                        f"images, a .zip of images or an .npz")
+    return reader
+
+
+def _read_items(items: list[ImageItem], name: str, report: DataReport, options: LoadOptions) -> ImageDataset:
+    if not items:
+        raise EmptyDatasetError(
+            f"{name}: no image files found (looked for {', '.join(sorted(IMAGE_SUFFIXES))}, "
+            f"in sub-folders too)")
+    labelling = labels_from_subfolders(items)
+    if labelling.note:
+        report.add_note(name, labelling.note)
+    collected = decode_items(items, labelling, report, resolution=options.resolution, resize=options.resize)
+    BAD_FILE_POLICIES.get(options.bad_files)(report, name)
+    note_sizes(collected, report, name, resolution=options.resolution, resize=options.resize)
+    return assemble_dataset(collected, labelling, report, name, channels=options.channels)

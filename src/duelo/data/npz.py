@@ -1,0 +1,142 @@
+"""Reading a NumPy .npz of images (and optional labels) — the quickest way to hand duelo an array.
+
+Accepted: images under `images` (or `x`) as (N, H, W), (N, H, W, C) or (N, C, H, W) with C in 1/3/4,
+uint8, or float in [0, 1] (scaled to 0..255, with a note); labels under `labels` (or `y`), integers
+≥ 0, one per image; optional `class_names`, strings. Loaded with allow_pickle=False, always: an .npz
+with object arrays could run code when unpickled.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from duelo.data.dataset import ImageDataset
+from duelo.data.errors import ArrayFormatError, EmptyDatasetError
+from duelo.data.report import DataReport
+
+IMAGE_KEYS = ("images", "x")
+LABEL_KEYS = ("labels", "y")
+CLASS_NAMES_KEY = "class_names"
+ALPHA_BACKGROUND = 255        # RGBA arrays are flattened onto white, as image files are
+
+
+def read_npz(path: Path, report: DataReport) -> ImageDataset:
+    """Read and validate an .npz; every problem is an ArrayFormatError naming the key and what is wrong."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise ArrayFormatError(f"{path}: not a readable .npz file ({error})") from None
+    with archive:
+        keys = list(archive.files)
+        image_key = next((key for key in IMAGE_KEYS if key in keys), None)
+        if image_key is None:
+            raise ArrayFormatError(
+                f"{path}: no image array; store the images under the key 'images' (or 'x'). "
+                f"Keys found: {', '.join(keys) or 'none'}")
+        images = _load_array(archive, image_key, path)
+        label_key = next((key for key in LABEL_KEYS if key in keys), None)
+        labels = None if label_key is None else _load_array(archive, label_key, path)
+        names = _load_array(archive, CLASS_NAMES_KEY, path) if CLASS_NAMES_KEY in keys else None
+
+    pixels = _to_uint8_nchw(images, image_key, path, report)           # (N, C, H, W)
+    if len(pixels) == 0:
+        raise EmptyDatasetError(f"{path}: the array '{image_key}' holds no images (shape {images.shape})")
+    label_tensor, class_names = _check_labels(labels, label_key, names, len(pixels), path)
+    report.add_ok_count(len(pixels))
+    return ImageDataset(images=torch.from_numpy(pixels), labels=label_tensor, class_names=class_names,
+                        name=str(path), report=report)
+
+
+def _load_array(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
+    try:
+        return archive[key]
+    except ValueError as error:          # object arrays refuse to load without pickle
+        raise ArrayFormatError(f"{path}: array '{key}' cannot be read without pickle ({error}); "
+                               f"save plain numeric arrays") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as error:
+        raise ArrayFormatError(f"{path}: array '{key}' is corrupt ({error})") from None
+
+
+def _to_uint8_nchw(images: np.ndarray, key: str, path: Path, report: DataReport) -> np.ndarray:
+    """Validate dtype and layout; returns a contiguous uint8 (N, C, H, W) with C in {1, 3}."""
+    if images.dtype == np.uint8:
+        values = images
+    elif np.issubdtype(images.dtype, np.floating):
+        finite = np.isfinite(images).all()
+        low, high = (float(images.min()), float(images.max())) if images.size else (0.0, 0.0)
+        if not finite or low < 0.0 or high > 1.0:
+            raise ArrayFormatError(
+                f"{path}: array '{key}' is {images.dtype} with values in [{low}, {high}]"
+                f"{'' if finite else ' (and NaN/Inf)'}; floats must lie in [0, 1] (or save uint8 0..255)")
+        values = np.rint(images.astype(np.float64) * 255.0).astype(np.uint8)
+        report.add_note(str(path), f"'{key}' is {images.dtype} in [0, 1]: scaled to 0..255 uint8")
+    else:
+        raise ArrayFormatError(
+            f"{path}: array '{key}' has dtype {images.dtype}; use uint8 (0..255) or float in [0, 1]")
+
+    layout = _layout(values.shape, key, path, report)
+    if layout == "NHW":
+        nchw = values[:, None]
+    elif layout == "NHWC":
+        nchw = values.transpose(0, 3, 1, 2)
+    else:
+        nchw = values
+    if nchw.shape[1] == 4:
+        report.add_note(str(path), f"'{key}' has an alpha channel: flattened onto white")
+        color = nchw[:, :3].astype(np.uint32)
+        alpha = nchw[:, 3:4].astype(np.uint32)
+        nchw = ((color * alpha + ALPHA_BACKGROUND * (255 - alpha) + 127) // 255).astype(np.uint8)
+    return np.ascontiguousarray(nchw)
+
+
+def _layout(shape: tuple[int, ...], key: str, path: Path, report: DataReport) -> str:
+    """"NHW", "NHWC" or "NCHW"; an ambiguous 4-D shape prefers the reading with square images."""
+    if len(shape) == 3:
+        return "NHW"
+    if len(shape) != 4:
+        raise ArrayFormatError(
+            f"{path}: array '{key}' has shape {shape}; expected (N, H, W), (N, H, W, C) or (N, C, H, W)")
+    channels_last = shape[3] in (1, 3, 4)
+    channels_first = shape[1] in (1, 3, 4)
+    if channels_last and channels_first:
+        last_square, first_square = shape[1] == shape[2], shape[2] == shape[3]
+        if first_square and not last_square:
+            return "NCHW"
+        if not (last_square and not first_square):
+            report.add_note(str(path), f"'{key}' shape {shape} is ambiguous: read as (N, H, W, C)")
+        return "NHWC"
+    if channels_last:
+        return "NHWC"
+    if channels_first:
+        return "NCHW"
+    raise ArrayFormatError(
+        f"{path}: array '{key}' has shape {shape}, with no axis of 1, 3 or 4 channels at position 1 or 3")
+
+
+def _check_labels(labels: np.ndarray | None, key: str | None, names: np.ndarray | None, count: int,
+                  path: Path) -> tuple[torch.Tensor | None, list[str] | None]:
+    if labels is None:
+        return None, None
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ArrayFormatError(f"{path}: labels '{key}' have dtype {labels.dtype}; use integers 0..K-1")
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1 or len(labels) != count:
+        raise ArrayFormatError(
+            f"{path}: labels '{key}' have shape {labels.shape} but there are {count} images; "
+            f"give one label each")
+    if count and labels.min() < 0:
+        raise ArrayFormatError(f"{path}: labels '{key}' contain negative values ({labels.min()})")
+    top = int(labels.max()) + 1 if count else 0
+    if names is None:
+        class_names = [str(index) for index in range(top)]
+    else:
+        class_names = [str(name) for name in names.reshape(-1)]
+        if len(class_names) < top:
+            raise ArrayFormatError(
+                f"{path}: '{CLASS_NAMES_KEY}' has {len(class_names)} names but labels go up to {top - 1}")
+    return torch.from_numpy(labels.astype(np.int64)), class_names
