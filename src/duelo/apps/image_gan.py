@@ -39,6 +39,17 @@ def model_kwargs(config: Config, dataset) -> tuple[dict[str, Any], dict[str, Any
     return g_kwargs, d_kwargs
 
 
+def seed_everything(seed: int) -> None:
+    """Seed torch, NumPy and Python's global generators: a run is a function of its config alone."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
 def build_session(config: Config, stream=None, live_progress: bool | None = None) -> Session:
     from duelo.data import load_dataset
     from duelo.losses import LOSSES
@@ -58,10 +69,7 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
     if config.model.conditional and dataset.labels is None:
         raise ConfigError(f"--conditional needs labels, but {config.data.dataset} has none; put images in one "
                           f"sub-folder per class (or add 'labels' to the .npz), or train unconditionally")
-    run_dir = RunDir(Path(config.run.out) / config.run_name)
-    run_dir.prepare(config.to_dict())
-
-    torch.manual_seed(config.train.seed)                     # deterministic initial weights
+    seed_everything(config.train.seed)                       # deterministic initial weights; every RNG seeded
     g_kwargs, d_kwargs = model_kwargs(config, dataset)
     G = build_generator(config.model.name, **g_kwargs).to(runtime.device)
     D = build_discriminator(config.model.name, **d_kwargs).to(runtime.device)
@@ -77,6 +85,8 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
                                ema_halflife_kimg=config.train.ema_halflife_kimg,
                                ema_rampup=config.train.ema_rampup)
     trainer = Trainer(objective, G, D, optimizers, feed, runtime, settings, seed=config.train.seed)
+    run_dir = RunDir(Path(config.run.out) / config.run_name)   # only now: bad input writes nothing
+    run_dir.prepare(config.to_dict())
     progress = Progress(config.train.total_kimg, stream=stream, live=live_progress)
     return Session(config, run_dir, trainer, dataset, progress, progress.message)
 
@@ -90,7 +100,7 @@ def train(config: Config, stream=None, live_progress: bool | None = None) -> dic
     session = build_session(config, stream, live_progress)
     run_dir, trainer, log = session.run_dir, session.trainer, session.log
     atomic_write_json(run_dir.data_report_path, session.dataset.report.to_dict())
-    skipped = session.dataset.report.count("skipped") if hasattr(session.dataset.report, "count") else 0
+    skipped = len(session.dataset.report.skipped)
     if skipped:
         log(f"note: {skipped} unreadable file(s) skipped; see {run_dir.data_report_path}")
     log(f"run folder {run_dir.path} | {len(session.dataset)} images "

@@ -59,6 +59,8 @@ class ImageGANObjective:
         # Fakes in D's step share the real batch's labels: class balance matches the data exactly and the
         # gradient penalty interpolates between a real and a fake image of the same class.
         z = self.G.sample_latents(real.shape[0], generator=generator)   # (N, z_dim)
+        if self.D.c_dim == 0:
+            real_labels = None          # a labelled dataset trained unconditionally
         fake_labels = real_labels
         with torch.no_grad():
             fake = self.G(z, fake_labels)                                # (N, C, H, W)

@@ -78,7 +78,8 @@ class DCGANGenerator(Generator):
         z_dim:      int         = 100,      # latent size (the paper's 100)
         width:      int         = 64,       # channels of the last hidden layer (at resolution/2)
         max_width:  int         = 512,      # cap on the channels of any layer
-        embed_dim:  int         = 64,       # size of the label code concatenated with z (used when c_dim > 0)
+        embed_dim:  int         = 8,        # size of the label code concatenated with z (c_dim > 0); small on purpose:
+                                            # a code as large as z lets G ignore z (intra-class collapse, measured)
     ):
         _check_resolution(resolution)
         _check_positive(channels=channels, c_dim=c_dim, z_dim=z_dim, width=width, max_width=max_width,

@@ -52,7 +52,8 @@ class MLPGenerator(Generator):
         z_dim:      int         = 64,       # latent size
         width:      int         = 256,      # units in every hidden layer
         depth:      int         = 3,        # number of hidden Linear -> LeakyReLU layers, >= 1
-        embed_dim:  int         = 64,       # size of the label code concatenated with z (used when c_dim > 0)
+        embed_dim:  int         = 8,        # size of the label code concatenated with z (c_dim > 0); small on purpose:
+                                            # a code as large as z lets G ignore z (intra-class collapse, measured)
     ):
         _check_sizes(resolution=resolution, channels=channels, c_dim=c_dim, z_dim=z_dim,
                      width=width, depth=depth, embed_dim=embed_dim)
