@@ -21,7 +21,7 @@ from torch import nn
 
 from duelo.io.atomic import atomic_write, atomic_write_json
 
-VERSION = 1              # bump when the architecture or training recipe changes (invalidates caches)
+VERSION = 2              # bump when the architecture or training recipe changes (invalidates caches)
 
 
 class DomainClassifier(nn.Module):
@@ -72,8 +72,12 @@ def _shift(images: torch.Tensor, generator: torch.Generator, max_px: int = 2) ->
 
 
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: int, epochs: int = 6,
-                     batch: int = 128, seed: int = 0, val_fraction: float = 0.1, log=None) -> TrainedClassifier:
-    """Train on (1 - val_fraction) of the data; report accuracy on the rest. Deterministic on the CPU."""
+                     batch: int = 128, seed: int = 0, val_fraction: float = 0.1, min_steps: int = 400,
+                     log=None) -> TrainedClassifier:
+    """Train on (1 - val_fraction) of the data; report accuracy on the rest. Deterministic on the CPU.
+
+    At least `epochs` passes and at least `min_steps` optimiser steps, so tiny sets still converge.
+    """
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(images), generator=generator)
     n_val = max(1, int(len(images) * val_fraction))
@@ -81,7 +85,10 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
     torch.manual_seed(seed)
     model = DomainClassifier(images.shape[1], num_classes)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
-    steps = epochs * max(1, len(train_idx) // batch)
+    batch = min(batch, len(train_idx))
+    steps_per_epoch = max(1, len(train_idx) // batch)
+    epochs = max(epochs, -(-min_steps // steps_per_epoch))
+    steps = epochs * steps_per_epoch
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=steps)
     model.train()
     for _ in range(epochs):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from duelo import __version__
@@ -93,6 +94,11 @@ def save_checkpoint(directory: Path, nimg: int, tensors: dict[str, torch.Tensor]
         _fsync_file(meta_path)
         fsync_directory(temp)
         os.rename(temp, final)
+    except (OSError, SafetensorError) as error:
+        shutil.rmtree(temp, ignore_errors=True)
+        previous = list_checkpoints(directory)
+        kept = f"the previous checkpoint {previous[-1][1].name} is intact" if previous else "no checkpoint existed yet"
+        raise CheckpointError(f"could not write checkpoint {final} ({error}); is the disk full? {kept}") from None
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise

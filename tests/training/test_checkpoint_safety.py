@@ -1,0 +1,106 @@
+"""Checkpoint commits are atomic: failures mid-save, a full disk, damaged files and non-finite state
+never cost the last good checkpoint."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from duelo.errors import CheckpointError
+from duelo.training import checkpoint as ckpt
+
+
+def tensors(value: float = 1.0) -> dict:
+    return {"w": torch.full((64, 64), value), "step": torch.tensor(3)}
+
+
+def test_save_then_read_round_trip(tmp_path):
+    path = ckpt.save_checkpoint(tmp_path, 1000, tensors(2.0), {"counters": {"nimg": 1000}})
+    loaded = ckpt.read_checkpoint(path)
+    assert loaded.nimg == 1000 and torch.equal(loaded.tensors["w"], tensors(2.0)["w"])
+    assert loaded.meta["counters"] == {"nimg": 1000}
+    assert json.loads((path / "state.json").read_text())["format"] == "duelo-checkpoint"
+
+
+def test_failing_save_leaves_previous_checkpoint_intact(tmp_path, monkeypatch):
+    ckpt.save_checkpoint(tmp_path, 1000, tensors(1.0), {})
+
+    def broken_save(data, filename, *args, **kwargs):
+        with open(filename, "wb") as handle:
+            handle.write(b"partial")           # a half-written file, then the failure
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ckpt, "save_file", broken_save)
+    with pytest.raises(CheckpointError, match="No space left.*previous checkpoint ckpt-000000001000 is intact"):
+        ckpt.save_checkpoint(tmp_path, 2000, tensors(9.0), {})
+    assert [n for n, _ in ckpt.list_checkpoints(tmp_path)] == [1000]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temp folder cleaned up"
+    latest = ckpt.latest_checkpoint(tmp_path)
+    assert latest.nimg == 1000 and torch.equal(latest.tensors["w"], tensors(1.0)["w"])
+
+
+def test_full_disk_via_file_size_limit(tmp_path):
+    """RLIMIT_FSIZE stands in for a full disk: the second save fails, the first checkpoint survives."""
+    script = textwrap.dedent(f"""
+        import resource, signal, sys, torch
+        from pathlib import Path
+        from duelo.errors import CheckpointError
+        from duelo.training.checkpoint import save_checkpoint
+        directory = Path({str(tmp_path)!r})
+        save_checkpoint(directory, 1000, {{"w": torch.ones(256, 256)}}, {{}})
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)        # get EFBIG instead of being killed
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+        try:
+            save_checkpoint(directory, 2000, {{"w": torch.ones(256, 256)}}, {{}})
+        except CheckpointError as error:
+            print("FAILED", error)
+            sys.exit(0)
+        print("SAVED")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("FAILED") and "is intact" in done.stdout
+    assert [n for n, _ in ckpt.list_checkpoints(tmp_path)] == [1000]
+    assert ckpt.latest_checkpoint(tmp_path).nimg == 1000
+
+
+def test_damaged_newest_checkpoint_falls_back_to_previous(tmp_path):
+    ckpt.save_checkpoint(tmp_path, 1000, tensors(1.0), {}, keep=3)
+    newest = ckpt.save_checkpoint(tmp_path, 2000, tensors(2.0), {}, keep=3)
+    data = bytearray((newest / "state.safetensors").read_bytes())
+    data[-10] ^= 0xFF                                           # flip a byte in the tensor data
+    (newest / "state.safetensors").write_bytes(bytes(data))
+    warnings = []
+    latest = ckpt.latest_checkpoint(tmp_path, warn=warnings.append)
+    assert latest.nimg == 1000
+    assert "does not match the hash" in warnings[0]
+
+
+def test_unreadable_meta_is_reported(tmp_path):
+    path = ckpt.save_checkpoint(tmp_path, 1000, tensors(), {})
+    (path / "state.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        ckpt.read_checkpoint(path)
+
+
+def test_non_finite_state_is_never_written(tmp_path):
+    bad = tensors()
+    bad["w"][3, 3] = float("nan")
+    with pytest.raises(CheckpointError, match="non-finite"):
+        ckpt.save_checkpoint(tmp_path, 1000, bad, {})
+    assert ckpt.list_checkpoints(tmp_path) == []
+
+
+def test_prune_keeps_newest_and_only_after_commit(tmp_path):
+    for nimg in (1000, 2000, 3000, 4000):
+        ckpt.save_checkpoint(tmp_path, nimg, tensors(nimg), {}, keep=2)
+    assert [n for n, _ in ckpt.list_checkpoints(tmp_path)] == [3000, 4000]
+
+
+def test_stale_temp_folders_are_removed(tmp_path):
+    (tmp_path / ".ckpt-000000002000.abc.tmp").mkdir()
+    ckpt.remove_stale_temp(tmp_path)
+    assert list(tmp_path.iterdir()) == []
