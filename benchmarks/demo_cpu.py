@@ -1,0 +1,46 @@
+"""Benchmark: the quick-start demo end to end (what `make demo` runs), timed, with its quality figure.
+
+    .venv/bin/python benchmarks/demo_cpu.py [--fresh-cache] [--out DIR]
+
+Runs `duelo train --preset demo` as a subprocess into a fresh run folder and prints one markdown row:
+wall time (process start to exit, domain-classifier training included with --fresh-cache),
+training time, images/s and class_accuracy. Copy the row into docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fresh-cache", action="store_true", help="train the domain classifier from scratch")
+    parser.add_argument("--out", default=None, help="parent folder for the run (default: a temp folder)")
+    parser.add_argument("extra", nargs="*", help="extra `duelo train` arguments")
+    args = parser.parse_args()
+    out = Path(args.out or tempfile.mkdtemp(prefix="duelo-demo-bench-"))
+    env = dict(os.environ)
+    if args.fresh_cache:
+        env["DUELO_CACHE_DIR"] = tempfile.mkdtemp(prefix="duelo-cache-")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "duelo", "train", "--preset", "demo", "--out", str(out), *args.extra],
+                   check=True, env=env)
+    wall_s = time.perf_counter() - started
+    summary = json.loads((out / "demo" / "summary.json").read_text())
+    date = time.strftime("%Y-%m-%d")
+    cpu = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    print("\n| date | device | wall s | train s | img/s | class_accuracy | judge on real |")
+    print(f"| {date} | {cpu} | {wall_s:.0f} | {summary['train_time_s']:.0f} | {summary['img_per_s']:.0f} "
+          f"| {summary.get('class_accuracy')} | {summary.get('classifier_real_accuracy')} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Benchmark: training throughput of duelo's trainer (eager, the foundation's step) on random data.
+
+    PYTHONPATH=src python benchmarks/train_speed.py [--device cuda] [--seconds 10]
+
+Times whole iterations (one D step + one G step, real images counted) of DCGAN-32 and MLP after a warm-up,
+for each batch size and precision, and prints a markdown table. Random uint8 images stand in for a
+dataset: throughput does not depend on pixel content. Issue 8 builds the side-by-side peer harness; this
+is the baseline the later speed work is measured against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from duelo.losses import LOSSES
+from duelo.losses.objective import ImageGANObjective
+from duelo.models import build_discriminator, build_generator
+from duelo.training.feed import BatchFeed
+from duelo.training.runtime import Runtime
+from duelo.training.trainer import Trainer, TrainerSettings
+
+
+def measure(model: str, batch: int, precision: str, device: str, seconds: float, conditional: bool) -> dict:
+    runtime = Runtime.create(device, precision)
+    torch.manual_seed(0)
+    c_dim = 10 if conditional else 0
+    G = build_generator(model, resolution=32, channels=1, c_dim=c_dim).to(runtime.device)
+    D = build_discriminator(model, resolution=32, channels=1, c_dim=c_dim).to(runtime.device)
+    images = torch.randint(0, 256, (max(4096, 4 * batch), 1, 32, 32), dtype=torch.uint8)
+    labels = torch.randint(0, 10, (images.shape[0],)) if conditional else None
+    feed = BatchFeed(images, labels, batch, seed=0, device=runtime.device)
+    optimizers = {"G": torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)),
+                  "D": torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))}
+    objective = ImageGANObjective(G, D, LOSSES.get("bce"), label_pool=feed.labels)
+    trainer = Trainer(objective, G, D, optimizers, feed, runtime, TrainerSettings(batch=batch), seed=0)
+
+    def sync() -> None:
+        if runtime.device.type == "cuda":
+            torch.cuda.synchronize()
+
+    for _ in range(10):                     # warm-up: allocator, cuDNN autotune, lazy inits
+        trainer.step()
+    sync()
+    steps, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for _ in range(10):
+            trainer.step()
+        steps += 10
+        sync()
+    elapsed = time.perf_counter() - started
+    trainer.check_finite()
+    losses = trainer.stats.read()
+    return {"model": model, "batch": batch, "precision": runtime.precision, "img_per_s": steps * batch / elapsed,
+            "ms_per_iteration": 1000 * elapsed / steps, "loss_D": losses.get("loss_D"),
+            "device": runtime.describe()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--batches", default="64,256,1024")
+    parser.add_argument("--models", default="dcgan,mlp")
+    parser.add_argument("--precisions", default="auto")
+    parser.add_argument("--conditional", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    for model in args.models.split(","):
+        for precision in args.precisions.split(","):
+            for batch in map(int, args.batches.split(",")):
+                row = measure(model, batch, precision, args.device, args.seconds, args.conditional)
+                rows.append(row)
+                print(row, flush=True)
+    print(f"\ndevice: {rows[0]['device']}; torch {torch.__version__}; {time.strftime('%Y-%m-%d')}")
+    print("| model | batch | precision | img/s | ms/iteration |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['model']} | {row['batch']} | {row['precision']} | {row['img_per_s']:,.0f} | "
+              f"{row['ms_per_iteration']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
