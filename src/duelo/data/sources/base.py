@@ -12,6 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import torch
+
 from duelo.data.dataset import ImageDataset
 from duelo.data.errors import DataError
 from duelo.registry import Registry
@@ -60,3 +63,15 @@ def cache_root() -> Path:
 def dataset_cache_dir(name: str) -> Path:
     """The cache folder of one dataset (not created here)."""
     return cache_root() / "datasets" / name
+
+
+def concatenate_splits(parts: list[tuple[np.ndarray, np.ndarray]], class_names: tuple[str, ...] | list[str],
+                       name: str) -> ImageDataset:
+    """IDX-style (images (N, 28, 28), labels (N,)) parts of one dataset -> one ImageDataset (N, 1, 28, 28)."""
+    if len(parts) == 1:
+        images, labels = parts[0]                                             # no copy for one split
+    else:
+        images = np.concatenate([images for images, _ in parts])             # (N, 28, 28)
+        labels = np.concatenate([labels for _, labels in parts])
+    return ImageDataset(torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels),   # (N, 1, 28, 28)
+                        list(class_names), name)

@@ -10,12 +10,11 @@ import os
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from duelo.data.dataset import ImageDataset
 from duelo.data.errors import DatasetUnavailableError, IdxFormatError
 from duelo.data.idx import read_idx
-from duelo.data.sources.base import DataSource, register_source
+from duelo.data.sources.base import DataSource, concatenate_splits, register_source
 
 FASHION_MNIST_DIR_ENV = "DUELO_FASHION_MNIST_DIR"
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -70,13 +69,7 @@ def load_fashion_mnist(split: str) -> ImageDataset:
     if not fashion_mnist_available():
         raise DatasetUnavailableError(f"Fashion-MNIST is not installed. {how_to_get_fashion_mnist()}")
     parts = [_read_split(name) for name in (IDX_FILES if split == "all" else (split,))]
-    if len(parts) == 1:
-        images, labels = parts[0]                                             # no copy for one split
-    else:
-        images = np.concatenate([images for images, _ in parts])             # (N, 28, 28)
-        labels = np.concatenate([labels for _, labels in parts])
-    return ImageDataset(torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels),   # (N, 1, 28, 28)
-                        list(FASHION_CLASS_NAMES), "fashion-mnist")
+    return concatenate_splits(parts, FASHION_CLASS_NAMES, "fashion-mnist")
 
 
 def _fetch_message(force: bool) -> str:

