@@ -8,6 +8,8 @@ Messages teach: they name the file or field at fault and say what to do about it
 class DueloError(Exception):
     """Base class for errors caused by input the user can fix."""
 
+    exit_code = 2
+
 
 class ConfigError(DueloError):
     """An invalid option, preset or configuration field."""
@@ -23,3 +25,9 @@ class CheckpointError(DueloError):
 
 class NonFiniteError(DueloError):
     """Training produced NaN or Inf; no checkpoint was written from the non-finite state."""
+
+
+class Interrupted(DueloError):
+    """Training stopped on request (Ctrl-C / SIGTERM) after writing a checkpoint; re-run to resume."""
+
+    exit_code = 130

@@ -68,3 +68,19 @@ def test_changed_configuration_is_refused_not_overwritten(tmp_path):
     assert changed.returncode == 2
     assert "loss.name" in changed.stderr and "--name" in changed.stderr
     assert json.loads((tmp_path / "runs" / "run" / "config.json").read_text())["loss"]["name"] == "bce"
+
+
+def test_ctrl_c_writes_a_checkpoint_between_snapshots_and_resumes_exactly(tmp_path, reference):
+    """SIGINT at iteration 7 (between the snapshots at iterations 5 and 10): a checkpoint at 224 images,
+    exit status 130, and a re-run that ends bitwise like the uninterrupted run."""
+    args = ["train", *TINY_ARGS, "--name", "run"]
+    stopped = run_cli(args, tmp_path, fault="iteration:7:SIGINT")
+    assert stopped.returncode == 130, stopped.stderr
+    assert "SIGINT: finishing this iteration" in stopped.stderr
+    assert "stopped at 0.2 kimg; wrote ckpt-000000000224" in stopped.stderr
+    run = tmp_path / "runs" / "run"
+    assert (run / "checkpoints" / "ckpt-000000000224").is_dir()
+    resumed = run_cli(args, tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from ckpt-000000000224" in resumed.stderr
+    assert_same_state(final_state(run), final_state(reference))

@@ -3,17 +3,18 @@ objective and the trainer, and writes the run folder. No training mechanics live
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-import time
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 
-from duelo import __version__
 from duelo.config import Config
-from duelo.errors import ConfigError
+from duelo.errors import ConfigError, Interrupted
 
 
 @dataclass
@@ -117,10 +118,17 @@ def train(config: Config, stream=None, live_progress: bool | None = None) -> dic
     total_nimg = int(round(config.train.total_kimg * 1000))
     snapshots = SnapshotWriter(session)
     logger = MetricsLogger(session)
+    def stopped(trainer) -> None:
+        path = snapshots.checkpoint(trainer)
+        raise Interrupted(f"stopped at {trainer.counters.nimg / 1000:.1f} kimg; wrote {path.name}. "
+                          f"Re-run the same command to resume.")
+
     try:
         if trainer.counters.nimg < total_nimg:
-            trainer.fit(total_nimg, every=[(int(config.run.log_kimg * 1000), logger),
-                                           (int(config.run.snapshot_kimg * 1000), snapshots)])
+            with stop_on_signals() as stop_requested:
+                trainer.fit(total_nimg, every=[(int(config.run.log_kimg * 1000), logger),
+                                               (int(config.run.snapshot_kimg * 1000), snapshots)],
+                            stop_requested=stop_requested, on_stop=stopped)
         else:
             log("training already reached total_kimg; writing the summary")
             snapshots.ensure_model()
@@ -131,5 +139,27 @@ def train(config: Config, stream=None, live_progress: bool | None = None) -> dic
     return summary
 
 
-def version_info() -> dict[str, str]:
-    return {"duelo": __version__, "torch": torch.__version__, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+@contextlib.contextmanager
+def stop_on_signals(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)):
+    """Turn the first Ctrl-C / SIGTERM into a polite request (checkpoint at the next iteration boundary);
+    a second one interrupts at once. Yields the flag's reader. Outside the main thread it does nothing."""
+    requested = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield requested.is_set
+        return
+    previous = {number: signal.getsignal(number) for number in signals}
+
+    def handle(number, frame):
+        requested.set()
+        for other, handler in previous.items():   # the next signal acts at once
+            signal.signal(other, handler)
+        print(f"\n{signal.Signals(number).name}: finishing this iteration and writing a checkpoint "
+              f"(send it again to stop at once)", file=sys.stderr, flush=True)
+
+    for number in signals:
+        signal.signal(number, handle)
+    try:
+        yield requested.is_set
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

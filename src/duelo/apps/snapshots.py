@@ -66,7 +66,6 @@ class SnapshotWriter:
     def __call__(self, trainer) -> None:
         from duelo.io.images import save_grid
         from duelo.sampling.generate import generate
-        from duelo.training.checkpoint import save_checkpoint
         from duelo.training.ema import recalibrate_batchnorm
 
         session = self.session
@@ -79,10 +78,16 @@ class SnapshotWriter:
         save_grid(images, session.run_dir.samples / f"grid-{trainer.counters.nimg:09d}.png", columns,
                   text={"duelo:kimg": f"{kimg:.3f}", "duelo:version": __version__})
         self.write_model()
-        tensors, meta = trainer.state({"config": session.config.to_dict()})
-        path = save_checkpoint(session.run_dir.checkpoints, trainer.counters.nimg, tensors, meta,
-                               keep=session.config.run.keep_checkpoints)
+        path = self.checkpoint(trainer)
         session.log(f"snapshot at {kimg:.1f} kimg: {path.name}, samples/grid-{trainer.counters.nimg:09d}.png")
+
+    def checkpoint(self, trainer):
+        """Commit the full training state (also used on Ctrl-C, between two snapshots)."""
+        from duelo.training.checkpoint import save_checkpoint
+
+        tensors, meta = trainer.state({"config": self.session.config.to_dict()})
+        return save_checkpoint(self.session.run_dir.checkpoints, trainer.counters.nimg, tensors, meta,
+                               keep=self.session.config.run.keep_checkpoints)
 
     def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
         from duelo.evaluation.metrics import EvalContext, evaluate

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         result = cli.main(args=argv, prog_name="duelo", standalone_mode=False)
     except DueloError as error:
         click.secho(f"error: {error}", fg="red", err=True)
-        return 2
+        return error.exit_code
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130

@@ -20,6 +20,7 @@ from torch import nn
 
 from duelo.errors import NonFiniteError
 from duelo.training.ema import ema_beta, update_ema
+from duelo.training.faults import fault_point
 from duelo.training.feed import BatchFeed
 from duelo.training.runtime import Runtime
 from duelo.training.state import Counters, capture, restore
@@ -91,18 +92,29 @@ class Trainer:
                 f"from this state. Try a lower learning rate (--lr), another loss, or --precision fp32.")
 
     # -- the loop --------------------------------------------------------------------------------
-    def fit(self, total_nimg: int, every: list[tuple[int, Callable[["Trainer"], None]]]) -> None:
+    def fit(self, total_nimg: int, every: list[tuple[int, Callable[["Trainer"], None]]],
+            stop_requested: Callable[[], bool] = lambda: False,
+            on_stop: Callable[["Trainer"], None] | None = None) -> bool:
         """Iterate until `total_nimg` images; call each hook whenever nimg crosses a multiple of its period.
 
         Hooks run on the host between iterations (logging, snapshots); the finite check precedes them.
+        `stop_requested` is polled between iterations (a signal handler sets it): then `on_stop` runs at that
+        iteration boundary, where the state is whole, and fit returns False. Returns True when finished.
         """
         next_due = [(self.counters.nimg // period + 1) * period for period, _ in every]
         started = time.perf_counter()
         elapsed_before = self.counters.elapsed_s
         while self.counters.nimg < total_nimg:
             self.step()
+            fault_point("iteration")
             if self.counters.iteration % self.runtime.check_every == 0:
                 self.check_finite()
+            if stop_requested():
+                self.check_finite()
+                self.counters.elapsed_s = elapsed_before + time.perf_counter() - started
+                if on_stop is not None:
+                    on_stop(self)
+                return False
             done = self.counters.nimg >= total_nimg
             due = [i for i, when in enumerate(next_due) if self.counters.nimg >= when or done]
             if due:
@@ -112,6 +124,7 @@ class Trainer:
                     every[i][1](self)
                     period = every[i][0]
                     next_due[i] = (self.counters.nimg // period + 1) * period
+        return True
 
     # -- state -----------------------------------------------------------------------------------
     def state(self, extra: dict) -> tuple[dict[str, torch.Tensor], dict]:
