@@ -128,6 +128,11 @@ class Config:
             raise ConfigError(f"data.channels must be 1, 3 or unset, got {self.data.channels!r}")
         _choice(self.data.resize, "data.resize", ("auto", "pad", "center-crop", "stretch"))
         _choice(self.data.bad_files, "data.bad_files", ("skip", "refuse"))
+        for name in ("g_kwargs", "d_kwargs"):
+            shared = sorted(set(getattr(self.model, name)) & {"resolution", "channels", "c_dim"})
+            if shared:
+                raise ConfigError(f"model.{name} cannot set {', '.join(shared)}: G and D share them; use "
+                                  f"data.resolution, data.channels and model.conditional")
         for name in ("z_dim", "width"):
             value = getattr(self.model, name)
             if value is not None:
@@ -151,8 +156,13 @@ class Config:
         if self.train.ema_rampup is not None:
             positive(self.train.ema_rampup, "train.ema_rampup")
         _choice(self.train.precision, "train.precision", ("auto", "fp32", "bf16"))
-        positive(self.run.snapshot_kimg, "run.snapshot_kimg")
-        positive(self.run.log_kimg, "run.log_kimg")
+        if not isinstance(self.train.seed, int) or not 0 <= self.train.seed < 2**32:
+            raise ConfigError(f"train.seed must be an integer in [0, 2**32), got {self.train.seed!r}")
+        for name in ("snapshot_kimg", "log_kimg"):
+            value = getattr(self.run, name)
+            positive(value, f"run.{name}")
+            if value * 1000 < 1:
+                raise ConfigError(f"run.{name} must be at least 0.001 (one image), got {value!r}")
         positive(self.run.keep_checkpoints, "run.keep_checkpoints", integer=True)
         positive(self.run.grid_samples, "run.grid_samples", integer=True)
         positive(self.run.eval_per_class, "run.eval_per_class", integer=True)

@@ -108,3 +108,50 @@ def test_conditional_training_needs_labels(tmp_path, capsys):
 def test_dcgan_resolution_error_names_the_field(tmp_path, capsys):
     assert main(["train", "--dataset", "digits", "--resolution", "12", "--out", str(tmp_path)]) == 2
     assert "resolution" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--log-kimg", "0.0001"], "run.log_kimg must be at least 0.001"),
+    (["--snapshot-kimg", "0.00001"], "run.snapshot_kimg must be at least 0.001"),
+    (["--seed", "99999999999999999999"], "train.seed must be an integer in [0, 2**32)"),
+    (["--seed", "-1"], "train.seed"),
+    (["--set", 'model.g_kwargs={"resolution": 16}'], "model.g_kwargs cannot set resolution"),
+])
+def test_more_invalid_numbers(argv, message, capsys):
+    assert main(["train", *argv, "--dry-run"]) == 2
+    assert message in capsys.readouterr().err
+
+
+TINY = ["--dataset", "digits", "--resolution", "8", "--width", "8", "--z-dim", "8", "--batch", "16",
+        "--kimg", "0.032", "--snapshot-kimg", "0.032", "--log-kimg", "0.016", "--set", "run.grid_samples=4"]
+
+
+def test_out_pointing_at_a_file(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert main(["train", *TINY, "--out", str(tmp_path / "file")]) == 2
+    assert "cannot create the run folder" in capsys.readouterr().err
+
+
+def test_wgan_gp_with_batch_norm_critic_is_refused_and_the_preset_trains(tmp_path, capsys):
+    # at 16x16 the DCGAN critic has a hidden batch-normalised layer (at 8x8 it has none)
+    assert main(["train", *TINY, "--resolution", "16", "--loss", "wgan-gp", "--out", str(tmp_path)]) == 2
+    assert "without batch norm" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+    assert main(["train", "--preset", "wgan-gp", *TINY, "--resolution", "16", "--out", str(tmp_path),
+                 "--name", "gp"]) == 0
+    line = json.loads((tmp_path / "gp" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert line["D_gradient_penalty"] >= 0 and "loss_D_gp" in line
+
+
+def test_a_second_process_on_the_same_run_is_refused(tmp_path, capsys):
+    from duelo.training.run_dir import RunDir
+
+    with RunDir(tmp_path / "busy").lock():
+        assert main(["train", *TINY, "--out", str(tmp_path), "--name", "busy"]) == 2
+    assert "another duelo process" in capsys.readouterr().err
+    assert main(["train", *TINY, "--out", str(tmp_path), "--name", "busy"]) == 0   # released afterwards
+
+
+def test_sample_rejects_a_bad_device(tmp_path, capsys):
+    assert main(["sample", str(tmp_path), "--device", "toaster"]) == 2
+    assert "not a device" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from pathlib import Path
 from safetensors.torch import load_file
 
 TINY_ARGS = ["--dataset", "digits", "--resolution", "8", "--model", "dcgan", "--width", "8", "--z-dim", "8",
-             "--batch", "32", "--kimg", "0.64", "--snapshot-kimg", "0.16", "--log-kimg", "0.08", "--seed", "3",
+             "--batch", "32", "--kimg", "0.64", "--snapshot-kimg", "0.16", "--log-kimg", "0.096", "--seed", "3",
              "--set", "run.grid_samples=16", "--set", "run.eval_per_class=4"]
 
 

@@ -104,3 +104,39 @@ def test_stale_temp_folders_are_removed(tmp_path):
     (tmp_path / ".ckpt-000000002000.abc.tmp").mkdir()
     ckpt.remove_stale_temp(tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_damaged_checkpoint_at_the_same_position_is_replaced(tmp_path):
+    path = ckpt.save_checkpoint(tmp_path, 1000, tensors(1.0), {})
+    (path / "state.safetensors").write_bytes(b"garbage")
+    again = ckpt.save_checkpoint(tmp_path, 1000, tensors(2.0), {})
+    assert torch.equal(ckpt.read_checkpoint(again).tensors["w"], tensors(2.0)["w"])
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt-000000001000"]
+
+
+def test_an_intact_checkpoint_at_the_same_position_is_kept(tmp_path):
+    ckpt.save_checkpoint(tmp_path, 1000, tensors(1.0), {})
+    ckpt.save_checkpoint(tmp_path, 1000, tensors(2.0), {})
+    assert torch.equal(ckpt.latest_checkpoint(tmp_path).tensors["w"], tensors(1.0)["w"])
+
+
+def test_prune_never_deletes_the_checkpoint_just_written(tmp_path):
+    newer = ckpt.save_checkpoint(tmp_path, 3000, tensors(3.0), {})
+    (newer / "state.safetensors").write_bytes(b"damaged")       # a newer-numbered, damaged leftover
+    written = ckpt.save_checkpoint(tmp_path, 2000, tensors(2.0), {}, keep=1)
+    assert written.exists()
+    assert ckpt.latest_checkpoint(tmp_path, warn=lambda _: None).nimg == 2000
+
+
+def test_written_files_follow_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = ckpt.save_checkpoint(tmp_path, 1000, tensors(), {})
+        from duelo.io.atomic import atomic_write_json
+        atomic_write_json(tmp_path / "x.json", {"a": 1})
+    finally:
+        os.umask(old)
+    assert (path.stat().st_mode & 0o777) == 0o755
+    assert ((tmp_path / "x.json").stat().st_mode & 0o777) == 0o644

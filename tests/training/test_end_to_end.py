@@ -30,7 +30,7 @@ def test_run_folder_contents(run):
     config = json.loads((run / "config.json").read_text())
     assert config["model"]["conditional"] is True and config["data"]["dataset"] == "digits"
     lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert len(lines) == 8                                            # 0.64 kimg logged every 0.08
+    assert [line["nimg"] for line in lines] == [96, 192, 288, 384, 480, 576, 640]   # every 0.096 kimg + the end
     for key in ("kimg", "img_per_s", "loss_D", "loss_G", "D_real", "D_fake"):
         assert key in lines[-1]
     assert [line["nimg"] for line in lines] == sorted(line["nimg"] for line in lines)

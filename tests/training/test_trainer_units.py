@@ -127,3 +127,50 @@ def test_runtime_choices():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="no usable CUDA"):
             Runtime.create("cuda")
+
+
+class SquareObjective:
+    """A deterministic objective (no random numbers): D minimises mean(D(x)^2) over real images."""
+
+    def __init__(self, D):
+        from duelo.losses.objective import Phase
+
+        self.D = D
+        self.phases = (Phase("D", "D", uses_real=True),)
+
+    def terms(self, phase, real, labels, generator, n):
+        return {"loss/D": self.D(real, None).square().mean()}
+
+
+def accumulated_step(accum: int) -> list[torch.Tensor]:
+    torch.manual_seed(0)
+    G = build_generator("mlp", resolution=4, channels=1, width=8, depth=1, z_dim=4)
+    D = build_discriminator("mlp", resolution=4, channels=1, width=16, depth=2)
+    images = torch.randint(0, 256, (64, 1, 4, 4), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    feed = BatchFeed(images, None, 16 // accum, seed=0, device=torch.device("cpu"))
+    optimizers = {"G": torch.optim.SGD(G.parameters(), lr=0.1), "D": torch.optim.SGD(D.parameters(), lr=0.5)}
+    trainer = Trainer(SquareObjective(D), G, D, optimizers, feed, Runtime.create("cpu"),
+                      TrainerSettings(batch=16, accum_rounds=accum), seed=0)
+    trainer.step()
+    assert trainer.counters.nimg == 16
+    return [p.detach().clone() for p in D.parameters()]
+
+
+def test_step_with_accumulation_equals_one_big_batch():
+    """Two rounds of 8 (the same 16 images: the feed's order depends on (seed, epoch) only) must give the
+    update of one batch of 16, which needs each round's loss divided by the number of rounds."""
+    for whole, split in zip(accumulated_step(1), accumulated_step(2)):
+        torch.testing.assert_close(whole, split, rtol=1e-5, atol=1e-6)
+    for whole, split in zip(accumulated_step(1), accumulated_step(4)):
+        torch.testing.assert_close(whole, split, rtol=1e-5, atol=1e-6)
+
+
+def test_resume_on_another_device_or_precision_is_refused():
+    from duelo.errors import CheckpointError
+
+    trainer = make_trainer()
+    tensors, meta = trainer.state({})
+    meta["runtime"] = {"device_type": "cuda", "precision": "bf16"}
+    with pytest.raises(CheckpointError, match="trained on cuda in bf16"):
+        make_trainer().load_state(tensors, meta)
+    make_trainer().load_state(*trainer.state({}))   # the same runtime resumes

@@ -86,19 +86,47 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
                                ema_halflife_kimg=config.train.ema_halflife_kimg,
                                ema_rampup=config.train.ema_rampup)
     trainer = Trainer(objective, G, D, optimizers, feed, runtime, settings, seed=config.train.seed)
-    run_dir = RunDir(Path(config.run.out) / config.run_name)   # only now: bad input writes nothing
-    run_dir.prepare(config.to_dict())
+    check_pairing(G, D, objective)
+    run_dir = RunDir(Path(config.run.out) / config.run_name)   # written only by train(): bad input writes nothing
     progress = Progress(config.train.total_kimg, stream=stream, live=live_progress)
     return Session(config, run_dir, trainer, dataset, progress, progress.message)
 
 
+def check_pairing(G: torch.nn.Module, D: torch.nn.Module, objective) -> None:
+    """Refuse configurations that would fail or silently mislead at step 1, before anything is written."""
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    if objective.gp_weight > 0 and any(isinstance(m, _BatchNorm) for m in D.modules()):
+        raise ConfigError("the gradient penalty (WGAN-GP) needs a discriminator without batch norm, which mixes "
+                          "the samples of a batch; add --set model.d_kwargs='{\"norm\": \"none\"}' or use "
+                          "--preset wgan-gp")
+    generator = torch.Generator(device=next(G.parameters()).device).manual_seed(0)
+    z, labels = objective.sample_generator_inputs(2, generator)
+    was = G.training, D.training
+    G.eval(), D.eval()
+    with torch.no_grad():
+        images = G(z, labels)
+        logits = D(images, labels)
+    G.train(was[0]), D.train(was[1])
+    if logits.shape != (2,):
+        raise ConfigError(f"the discriminator returned logits of shape {tuple(logits.shape)} for 2 images of "
+                          f"shape {tuple(images.shape[1:])}; G and D do not fit together")
+
+
 def train(config: Config, stream=None, live_progress: bool | None = None) -> dict[str, Any]:
     """Train (or resume) the run described by `config`; return the summary written to summary.json."""
+    session = build_session(config, stream, live_progress)
+    with session.run_dir.lock():
+        session.run_dir.prepare(config.to_dict())
+        return _train_locked(session)
+
+
+def _train_locked(session: Session) -> dict[str, Any]:
+    from duelo.apps.snapshots import MetricsLogger, SnapshotWriter
     from duelo.io.atomic import atomic_write_json
     from duelo.training.checkpoint import latest_checkpoint, remove_stale_temp
-    from duelo.apps.snapshots import SnapshotWriter, MetricsLogger
 
-    session = build_session(config, stream, live_progress)
+    config = session.config
     run_dir, trainer, log = session.run_dir, session.trainer, session.log
     atomic_write_json(run_dir.data_report_path, session.dataset.report.to_dict())
     skipped = len(session.dataset.report.skipped)

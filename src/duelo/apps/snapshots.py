@@ -72,13 +72,13 @@ class SnapshotWriter:
         trainer.check_finite()
         recalibrate_batchnorm(trainer.G_ema, trainer.objective.sample_generator_inputs,
                               RECALIBRATION_BATCHES, RECALIBRATION_BATCH, seed=trainer.counters.nimg)
+        path = self.checkpoint(trainer)      # first: it refuses a non-finite state before anything is written
+        self.write_model()
         seeds, labels, columns = self._grid_inputs(trainer.G_ema)
         kimg = trainer.counters.nimg / 1000
         images = generate(trainer.G_ema, seeds, labels)
         save_grid(images, session.run_dir.samples / f"grid-{trainer.counters.nimg:09d}.png", columns,
                   text={"duelo:kimg": f"{kimg:.3f}", "duelo:version": __version__})
-        self.write_model()
-        path = self.checkpoint(trainer)
         session.log(f"snapshot at {kimg:.1f} kimg: {path.name}, samples/grid-{trainer.counters.nimg:09d}.png")
 
     def checkpoint(self, trainer):

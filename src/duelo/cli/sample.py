@@ -9,6 +9,9 @@ import click
 from duelo.errors import ConfigError
 
 
+MAX_IMAGES = 100_000
+
+
 def parse_int_list(text: str, what: str) -> list[int]:
     """'0-3,10,12-13' -> [0, 1, 2, 3, 10, 12, 13]."""
     values: list[int] = []
@@ -29,6 +32,10 @@ def parse_int_list(text: str, what: str) -> list[int]:
         raise ConfigError(f"{what} {text!r}: use numbers and ranges like 0-15 or 1,5,9") from None
     if not values:
         raise ConfigError(f"{what} is empty")
+    if min(values) < 0 or max(values) >= 2**63:
+        raise ConfigError(f"{what} {text!r}: values must be in [0, 2**63)")
+    if len(values) > MAX_IMAGES:
+        raise ConfigError(f"{what} {text!r} asks for {len(values):,} images; at most {MAX_IMAGES:,} per call")
     return values
 
 
@@ -69,10 +76,13 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
     from duelo.io.pretrained import load_pretrained, model_sha256, read_config
     from duelo.sampling.generate import generate
 
+    from duelo.training.runtime import Runtime
+
+    runtime = Runtime.create(device, "fp32")          # validates the device with a clear message
     model_dir = resolve_model_dir(run_or_model)
     if read_config(model_dir).get("kind") != "generator":
         raise ConfigError(f"{model_dir} holds a discriminator; sample from a generator's folder")
-    G = load_pretrained(model_dir, map_location=device)
+    G = load_pretrained(model_dir, map_location=runtime.device)
     seed_list = parse_int_list(seeds, "--seeds")
     label_list: list[int] | None = None
     all_classes = False
@@ -97,7 +107,10 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
             raise ConfigError(f"label {bad[0]} is out of range: this model has classes 0..{G.c_dim - 1}")
     images = generate(G, seed_list, label_list)
     digest = model_sha256(model_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot write to --out {out_dir} ({error.strerror})") from None
     for index, seed in enumerate(seed_list):
         label_value = None if label_list is None else label_list[index]
         stem = f"seed{seed:06d}" + ("" if label_value is None else f"-class{label_value}")

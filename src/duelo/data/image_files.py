@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from duelo.data.errors import BadImageError, DataError
-from duelo.data.images import IMAGE_SUFFIXES, MAX_FILE_BYTES
+from duelo.data.images import IMAGE_SUFFIXES, MAX_FILE_BYTES, path_not_regular, read_image_file
 from duelo.data.report import DataReport
 
 MACOS_METADATA_FOLDER = "__MACOSX"
@@ -72,15 +72,9 @@ def list_folder(root: Path, report: DataReport) -> list[ImageItem]:
 
 
 def _file_reader(path: Path) -> Callable[[], bytes]:
+    """Reads the file when called; a FIFO, socket or device is reported "not a regular file", never opened."""
     def read() -> bytes:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
-        except OSError as error:
-            raise BadImageError(str(path), f"cannot read file: {error.strerror or error}") from None
-        if len(data) > MAX_FILE_BYTES:
-            raise BadImageError(str(path), f"file larger than {MAX_FILE_BYTES} bytes")
-        return data
+        return read_image_file(str(path), MAX_FILE_BYTES)
 
     return read
 
@@ -88,10 +82,14 @@ def _file_reader(path: Path) -> Callable[[], bytes]:
 # ---- zip archives ----------------------------------------------------------------------------------------
 def open_zip(archive_path: Path) -> zipfile.ZipFile:
     """Open a .zip for list_zip; keep it open (a `with` block) while the items are read."""
+    special = path_not_regular(archive_path)
+    if special is not None:                      # a FIFO would block open() forever
+        raise DataError(f"{archive_path}: {special}; give a .zip file, a folder or an .npz")
     try:
         return zipfile.ZipFile(archive_path)
     except (zipfile.BadZipFile, OSError) as error:
-        raise DataError(f"{archive_path}: not a readable .zip archive ({error})") from None
+        raise DataError(f"{archive_path}: not a readable .zip archive ({error}); re-create it "
+                        f"(for example `zip -r photos.zip photos/`) or give the folder itself") from None
 
 
 def list_zip(archive: zipfile.ZipFile, archive_path: Path, report: DataReport) -> list[ImageItem]:

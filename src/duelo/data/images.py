@@ -4,7 +4,9 @@ Why so careful: a training run reads every image many times over hours; a file t
 found before the run, with its path and a reason. So we
   * decode fully (`load()`): a truncated JPEG passes `verify()` and only fails when decoded;
   * keep `ImageFile.LOAD_TRUNCATED_IMAGES` False (never pad a truncated file with grey);
-  * treat a decompression bomb (more pixels than MAX_IMAGE_PIXELS) as a bad file, not a warning;
+  * treat a decompression bomb (more pixels than MAX_IMAGE_PIXELS, or than Pillow's own limit when
+    that is lower) as a bad file, not a warning, with one wording whichever check caught it;
+  * never open anything but a regular file: a FIFO or device named x.png would block `open()` forever;
   * apply EXIF orientation, so a phone photo stands the way it was shot;
   * bring every mode to gray (1 channel) or RGB (3 channels), flattening alpha onto WHITE — transparent
     backgrounds of drawings and logos are usually meant to look like paper, not black.
@@ -13,6 +15,9 @@ found before the run, with its path and a reason. So we
 from __future__ import annotations
 
 import io
+import os
+import re
+import stat
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,43 +53,91 @@ class DecodedImage:
 
 def decode_image_file(path: str, max_file_bytes: int | None = None) -> DecodedImage:
     """Read and decode an image file from disk; raises BadImageError with a short reason."""
+    return decode_image_bytes(read_image_file(path, max_file_bytes), path)
+
+
+# ---- reading files ---------------------------------------------------------------------------------------
+SPECIAL_FILE_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISDIR, "folder"),
+)
+
+
+def not_regular_reason(mode: int) -> str | None:
+    """None for a regular file; else "not a regular file (fifo)" and the like, for a report line."""
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in SPECIAL_FILE_KINDS if test(mode)), "special file")
+    return f"not a regular file ({kind})"
+
+
+def path_not_regular(path: str | os.PathLike[str]) -> str | None:
+    """not_regular_reason for a path (following symlinks); None too when stat fails (open will say why)."""
+    try:
+        return not_regular_reason(os.stat(path).st_mode)
+    except OSError:
+        return None
+
+
+def read_image_file(path: str, max_file_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file of at most `max_file_bytes`; raises BadImageError with a short reason.
+
+    The file is stat()ed before it is opened, so a FIFO, socket or device is never opened (opening a FIFO
+    blocks until a writer appears; opening a device can have effects), and the opened descriptor is
+    checked again, so a file swapped for a FIFO in between cannot block either (O_NONBLOCK).
+    """
     limit = MAX_FILE_BYTES if max_file_bytes is None else max_file_bytes
     try:
-        with open(path, "rb") as handle:
+        reason = not_regular_reason(os.stat(path).st_mode)
+        if reason is not None:
+            raise BadImageError(path, reason)
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with open(descriptor, "rb") as handle:
+            reason = not_regular_reason(os.fstat(descriptor).st_mode)
+            if reason is not None:
+                raise BadImageError(path, reason)
             data = handle.read(limit + 1)
     except OSError as error:
         raise BadImageError(path, f"cannot read file: {error.strerror or error}") from None
     if len(data) > limit:
         raise BadImageError(path, f"file larger than {limit} bytes")
-    return decode_image_bytes(data, path)
+    return data
 
 
 def decode_image_bytes(data: bytes, path: str) -> DecodedImage:
     """Decode image bytes (a file or an archive member); `path` is only used to name it in errors."""
     if len(data) == 0:
         raise BadImageError(path, "empty file (0 bytes)")
-    limit = MAX_IMAGE_PIXELS
+    limit = pixel_limit()
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Opening: Pillow's warning zone is covered by our own check below, which knows width × height;
+        # above twice its limit Pillow raises before the size is known.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data))
         except UnidentifiedImageError:
             raise BadImageError(path, "not an image (cannot identify format)") from None
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-            raise BadImageError(path, f"decompression bomb: {error}") from None
+        except Image.DecompressionBombError as error:
+            raise BadImageError(path, _bomb_reason(error, limit)) from None
         except Exception as error:  # a corrupt header can raise nearly anything inside a plugin
             raise BadImageError(path, f"truncated or corrupt image data: {_describe(error)}") from None
-        width, height = image.size
-        if width * height > limit:
-            raise BadImageError(path, f"decompression bomb: {width}×{height} pixels exceeds limit {limit}")
-        notes: list[str] = []
-        if getattr(image, "n_frames", 1) > 1:
-            notes.append(f"animated ({image.n_frames} frames): first frame used")
-            image.seek(0)
+    width, height = image.size
+    if max(1, width) * max(1, height) > limit:
+        raise BadImageError(path, _bomb_reason(None, limit, (width, height)))
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        # Decoding: plugins check frame and tile sizes again (GIF, TIFF, ICO, ...); any alarm is fatal.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
+            if getattr(image, "n_frames", 1) > 1:
+                notes.append(f"animated ({image.n_frames} frames): first frame used")
+                image.seek(0)
             image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-            raise BadImageError(path, f"decompression bomb: {error}") from None
+            raise BadImageError(path, _bomb_reason(error, limit, (width, height))) from None
         except Exception as error:
             raise BadImageError(path, f"truncated or corrupt image data: {_describe(error)}") from None
     image = _apply_exif_orientation(image, notes)
@@ -103,6 +156,30 @@ def decode_image_bytes(data: bytes, path: str) -> DecodedImage:
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------
+_PILLOW_PIXEL_COUNT = re.compile(r"\((\d+) pixels\)")
+
+
+def pixel_limit() -> int:
+    """Width × height above which an image is a decompression bomb: ours, or Pillow's when lower."""
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    return MAX_IMAGE_PIXELS if not pillow_limit else min(MAX_IMAGE_PIXELS, int(pillow_limit))
+
+
+def _bomb_reason(error: Exception | None, limit: int, size: tuple[int, int] | None = None) -> str:
+    """One wording for every bomb: "decompression bomb: W×H pixels exceeds limit N".
+
+    When Pillow stops before the size is known (over twice its limit), or alarms on a frame or tile
+    whose size differs from the image's, the pixel count from its message stands in for W×H.
+    """
+    counted = _PILLOW_PIXEL_COUNT.search(str(error)) if error is not None else None
+    pixels = int(counted.group(1)) if counted else None
+    if size is not None and (pixels is None or pixels == max(1, size[0]) * max(1, size[1])):
+        return f"decompression bomb: {size[0]}×{size[1]} pixels exceeds limit {limit}"
+    if pixels is not None:
+        return f"decompression bomb: {pixels} pixels exceeds limit {limit}"
+    return f"decompression bomb: more pixels than the limit {limit}"
+
+
 class _PixelValueError(ValueError):
     """Pixel values that make a decoded image unusable; the message becomes the report reason."""
 

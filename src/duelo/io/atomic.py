@@ -24,6 +24,13 @@ def fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
+def current_umask() -> int:
+    """The process umask (reading it means setting it; it is put straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
     """Call write(temp_path) to fill a temp file beside `path`, then move it into place atomically."""
     path = Path(path)
@@ -32,6 +39,7 @@ def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
     os.close(fd)
     temp = Path(temp_name)
     try:
+        os.chmod(temp, 0o666 & ~current_umask())   # mkstemp makes 0600; honour the umask like open() does
         write(temp)
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
@@ -45,6 +53,10 @@ def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
 
 def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
     return atomic_write(path, lambda temp: temp.write_bytes(data))
+
+
+def atomic_write_text(path: Path | str, text: str) -> Path:
+    return atomic_write(path, lambda temp: temp.write_text(text))
 
 
 def atomic_write_json(path: Path | str, value: Any) -> Path:

@@ -25,7 +25,7 @@ from safetensors.torch import load_file, save_file
 
 from duelo import __version__
 from duelo.errors import CheckpointError
-from duelo.io.atomic import fsync_directory
+from duelo.io.atomic import current_umask, fsync_directory
 from duelo.training.faults import fault_point
 
 FORMAT = "duelo-checkpoint"
@@ -79,9 +79,17 @@ def save_checkpoint(directory: Path, nimg: int, tensors: dict[str, torch.Tensor]
             raise CheckpointError(f"refusing to write a checkpoint with non-finite values (first: {name!r})")
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / checkpoint_name(nimg)
+    damaged: Path | None = None
     if final.exists():  # the same position was committed before (e.g. a resume that saved at once)
-        return final
+        try:
+            read_checkpoint(final)
+            return final
+        except CheckpointError:   # a damaged copy: set it aside, commit the new one, then delete it
+            damaged = final.with_name(f".{final.name}.damaged")
+            shutil.rmtree(damaged, ignore_errors=True)
+            os.rename(final, damaged)
     temp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=directory))
+    os.chmod(temp, 0o777 & ~current_umask())   # mkdtemp makes 0700; a run folder is as shareable as the umask says
     try:
         tensor_path = temp / TENSORS_FILE
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tensor_path))
@@ -104,8 +112,11 @@ def save_checkpoint(directory: Path, nimg: int, tensors: dict[str, torch.Tensor]
         raise
     fsync_directory(directory)
     fault_point("checkpoint-committed")
+    if damaged is not None:
+        shutil.rmtree(damaged, ignore_errors=True)
     for _, old in list_checkpoints(directory)[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+        if old != final:   # never the one just written, even when a newer-numbered folder exists
+            shutil.rmtree(old, ignore_errors=True)
     return final
 
 
@@ -143,5 +154,5 @@ def remove_stale_temp(directory: Path) -> None:
     """Delete temp folders left by a save that was killed before its commit."""
     if directory.is_dir():
         for entry in directory.iterdir():
-            if entry.name.startswith(f".{PREFIX}") and entry.name.endswith(".tmp"):
+            if entry.name.startswith(f".{PREFIX}") and entry.name.endswith((".tmp", ".damaged")):
                 shutil.rmtree(entry, ignore_errors=True)

@@ -35,7 +35,7 @@ class BatchFeed:
         return self.images.shape[0] // self.batch
 
     def _permutation(self, epoch: int) -> torch.Tensor:
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        generator = torch.Generator().manual_seed((self.seed * 1_000_003 + epoch) % 2**63)
         return torch.randperm(self.images.shape[0], generator=generator).to(self.device)
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:

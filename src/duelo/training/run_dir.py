@@ -11,16 +11,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 from pathlib import Path
 from typing import Any
 
 from duelo.errors import ConfigError
-from duelo.io.atomic import atomic_write_json
+from duelo.io.atomic import atomic_write_json, atomic_write_text
 
 # Fields a re-run may change without starting a new experiment: how long and how often, not what.
 SCHEDULE_FIELDS = {("train", "total_kimg"), ("run", "snapshot_kimg"), ("run", "log_kimg"),
-                   ("run", "keep_checkpoints"), ("run", "eval_per_class"), ("train", "device")}
+                   ("run", "keep_checkpoints"), ("run", "eval_per_class")}
 
 
 class RunDir:
@@ -58,10 +60,33 @@ class RunDir:
                     f"{self.path} holds a run with a different configuration ({'; '.join(differences[:4])}"
                     f"{' ...' if len(differences) > 4 else ''}). Re-running the same command resumes it; "
                     f"for a new experiment pass --name NEW_NAME (or delete the folder).")
-        self.path.mkdir(parents=True, exist_ok=True)
-        for folder in (self.samples, self.checkpoints):
-            folder.mkdir(exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            for folder in (self.samples, self.checkpoints):
+                folder.mkdir(exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f"cannot create the run folder {self.path} ({error.strerror}); "
+                              f"check --out and --name") from None
         atomic_write_json(self.config_path, config)
+
+    @contextlib.contextmanager
+    def lock(self):
+        """Exclusive use of the folder for one process: a second `duelo train` on it stops at once."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path / ".lock", "a+")
+        except OSError as error:
+            raise ConfigError(f"cannot create the run folder {self.path} ({error.strerror}); "
+                              f"check --out and --name") from None
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ConfigError(f"another duelo process is training in {self.path}; wait for it, stop it, "
+                                  f"or use another --name") from None
+            yield self
+        finally:
+            handle.close()   # closing releases the lock
 
     def append_metrics(self, record: dict[str, Any]) -> None:
         with open(self.metrics_path, "a") as handle:
@@ -79,7 +104,7 @@ class RunDir:
                     kept.append(line)
             except json.JSONDecodeError:
                 continue  # a line cut by the crash
-        self.metrics_path.write_text("".join(f"{line}\n" for line in kept))
+        atomic_write_text(self.metrics_path, "".join(f"{line}\n" for line in kept))
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         atomic_write_json(self.summary_path, summary)

@@ -51,3 +51,12 @@ class StepStats:
     def clear_flags(self) -> None:
         for flag in self._nonfinite.values():
             flag.zero_()
+
+    # -- checkpointing: a resumed run logs the same means as an uninterrupted one --------------------
+    def state(self) -> tuple[dict[str, torch.Tensor], dict[str, int]]:
+        return {f"stats.{n}": t.clone() for n, t in self._sums.items()}, dict(self._counts)
+
+    def load_state(self, tensors: dict[str, torch.Tensor], counts: dict[str, int]) -> None:
+        self._sums = {n: tensors[f"stats.{n}"].to(self.device).clone() for n in counts}
+        self._counts = dict(counts)
+        self._nonfinite = {n: torch.zeros((), dtype=torch.bool, device=self.device) for n in counts}

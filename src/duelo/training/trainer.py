@@ -18,13 +18,16 @@ from typing import Callable
 import torch
 from torch import nn
 
-from duelo.errors import NonFiniteError
+from duelo.errors import CheckpointError, NonFiniteError
 from duelo.training.ema import ema_beta, update_ema
 from duelo.training.faults import fault_point
 from duelo.training.feed import BatchFeed
 from duelo.training.runtime import Runtime
 from duelo.training.state import Counters, capture, restore
 from duelo.training.stats import StepStats
+
+
+TRAIN_STREAM_OFFSET = 0x5EED_0FF5   # separates the training random stream from the initialisation stream
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class Trainer:
         self.feed = feed
         self.runtime = runtime
         self.settings = settings
-        self.generator = torch.Generator(device=runtime.device).manual_seed(seed)
+        # its own stream: not the one that initialised the weights (torch.manual_seed(seed) elsewhere)
+        self.generator = torch.Generator(device=runtime.device).manual_seed(seed + TRAIN_STREAM_OFFSET)
         self.stats = StepStats(runtime.device)
         self.counters = Counters()
 
@@ -109,31 +113,44 @@ class Trainer:
             fault_point("iteration")
             if self.counters.iteration % self.runtime.check_every == 0:
                 self.check_finite()
-            if stop_requested():
+            done = self.counters.nimg >= total_nimg
+            due = [i for i, when in enumerate(next_due) if self.counters.nimg >= when or done]
+            stop = stop_requested()
+            if due or stop:
                 self.check_finite()
                 self.counters.elapsed_s = elapsed_before + time.perf_counter() - started
+            for i in due:                      # hooks first: a stop never skips a due snapshot
+                every[i][1](self)
+                period = every[i][0]
+                next_due[i] = (self.counters.nimg // period + 1) * period
+            if stop and not done:
                 if on_stop is not None:
                     on_stop(self)
                 return False
-            done = self.counters.nimg >= total_nimg
-            due = [i for i, when in enumerate(next_due) if self.counters.nimg >= when or done]
-            if due:
-                self.check_finite()
-                self.counters.elapsed_s = elapsed_before + time.perf_counter() - started
-                for i in due:
-                    every[i][1](self)
-                    period = every[i][0]
-                    next_due[i] = (self.counters.nimg // period + 1) * period
         return True
 
     # -- state -----------------------------------------------------------------------------------
     def state(self, extra: dict) -> tuple[dict[str, torch.Tensor], dict]:
         self.check_finite()
         nets = {**self.nets, "G_ema": self.G_ema}
-        return capture(nets, self.optimizers, {"train": self.generator}, self.counters,
-                       {"feed": self.feed.state_dict(), **extra})
+        stats_tensors, stats_counts = self.stats.state()
+        tensors, meta = capture(nets, self.optimizers, {"train": self.generator}, self.counters,
+                                {"feed": self.feed.state_dict(), "stats_counts": stats_counts,
+                                 "runtime": self.runtime_signature(), **extra})
+        return {**tensors, **stats_tensors}, meta
+
+    def runtime_signature(self) -> dict[str, str]:
+        return {"device_type": self.runtime.device.type, "precision": self.runtime.precision}
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+        saved = meta.get("runtime", {})
+        if saved and saved != self.runtime_signature():
+            raise CheckpointError(
+                f"this run was trained on {saved['device_type']} in {saved['precision']}, but this session "
+                f"uses {self.runtime.device.type} in {self.runtime.precision}; resume it with the same "
+                f"--device/--precision (an exact resume needs the same random streams), or start a new run "
+                f"with --name")
         nets = {**self.nets, "G_ema": self.G_ema}
         self.counters = restore(tensors, meta, nets, self.optimizers, {"train": self.generator})
         self.feed.load_state_dict(meta["feed"])
+        self.stats.load_state(tensors, meta.get("stats_counts", {}))
