@@ -34,6 +34,7 @@ def check(path: str, resolution: int | None, json_path: str | None, quiet: bool)
     can run `duelo data check PATH && duelo train ...`.
     """
     from duelo.data import check_path
+    from duelo.data.check import training_outlook, whole_input_failed
 
     report = check_path(path, resolution=resolution)
     for entry in report.entries:
@@ -49,16 +50,30 @@ def check(path: str, resolution: int | None, json_path: str | None, quiet: bool)
         click.echo("no image files found; duelo reads .png .jpg .jpeg .bmp .gif .webp .tif .tiff files, "
                    ".zip and .npz")
     elif report.has_bad_files:
-        click.echo("Bad files are skipped by default when training (--bad-files skip); "
-                   "--bad-files refuse stops instead.")
+        click.echo(training_outlook(path, report))
     if json_path == "-":
         click.echo(report.to_json())
     elif json_path is not None:
-        Path(json_path).write_text(report.to_json() + "\n", encoding="utf-8")
+        _write_json(json_path, report.to_json() + "\n")
     if failed:
-        problem = (f"{len(report.skipped)} of {report.files_seen} image files are unreadable"
-                   if report.has_bad_files else "no readable image")
+        if whole_input_failed(report):
+            problem = "cannot be used (reason above)"
+        elif report.has_bad_files:
+            problem = f"{len(report.skipped)} of {report.files_seen} image files are unreadable"
+        else:
+            problem = "no readable image"
         raise CheckFailed(f"{path}: {problem}")
+
+
+def _write_json(json_path: str, text: str) -> None:
+    """Write the report; a missing folder or a read-only place is a DataError naming the file."""
+    from duelo.errors import DataError
+
+    try:
+        Path(json_path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise DataError(f"cannot write the JSON report to {json_path}: {error.strerror or error}; check that "
+                        f"its folder exists and is writable, or pass --json - for standard output") from None
 
 
 class CheckFailed(click.ClickException):

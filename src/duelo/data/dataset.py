@@ -15,6 +15,29 @@ from duelo.data.errors import ArrayFormatError
 from duelo.data.report import DataReport
 from duelo.errors import ConfigError
 
+MIN_CLASS_LIMIT = 1000      # labels may imply up to max(images, this) classes without class names
+
+
+def implied_class_count(low: int, high: int, count: int, where: str) -> int:
+    """The number of classes labels in [low, high] imply (high + 1), once it is sane to name them 0..K-1.
+
+    Refuses negative labels, and labels implying more than max(count, MIN_CLASS_LIMIT) classes: one
+    stray value such as 10**9 would otherwise mean a billion class names (minutes, gigabytes) and a
+    conditional model with a billion classes. `where` names the file and key, e.g. "x.npz: labels 'y'".
+    """
+    if count == 0:
+        return 0
+    if low < 0:
+        raise ArrayFormatError(
+            f"{where} contain negative values ({low}); use integers 0..K-1, one class index per image")
+    classes = high + 1
+    limit = max(count, MIN_CLASS_LIMIT)
+    if classes > limit:
+        raise ArrayFormatError(
+            f"{where} go up to {high}, which would mean {classes} classes for {count} images (at most "
+            f"{limit} allowed); use class indices 0..K-1 (renumber the labels), or give class names")
+    return classes
+
 
 @dataclass
 class ImageDataset:
@@ -31,24 +54,26 @@ class ImageDataset:
         if self.images.dtype != torch.uint8 or self.images.ndim != 4 or self.images.shape[1] not in (1, 3):
             raise ArrayFormatError(
                 f"{self.name}: images must be uint8 (N, C, H, W) with C in {{1, 3}}, "
-                f"got {self.images.dtype} {tuple(self.images.shape)}")
+                f"got {self.images.dtype} {tuple(self.images.shape)}; convert them to 0..255 uint8, "
+                f"gray or RGB")
         if self.labels is None:
             if self.class_names is not None:
-                raise ArrayFormatError(f"{self.name}: class_names given without labels")
+                raise ArrayFormatError(f"{self.name}: class_names given without labels; give labels too, "
+                                       f"or leave class_names out")
             return
         self.labels = self.labels.to(torch.int64).contiguous()
         if self.labels.shape != (len(self.images),):
             raise ArrayFormatError(
                 f"{self.name}: {len(self.images)} images but labels have shape {tuple(self.labels.shape)}; "
                 f"give one label per image")
-        if self.class_names is None:
-            top = int(self.labels.max()) + 1 if len(self.labels) else 0
-            self.class_names = [str(index) for index in range(top)]
         low, high = (int(self.labels.min()), int(self.labels.max())) if len(self.labels) else (0, -1)
+        if self.class_names is None:
+            top = implied_class_count(low, high, len(self.labels), f"{self.name}: labels")
+            self.class_names = [str(index) for index in range(top)]
         if low < 0 or high >= len(self.class_names):
             raise ArrayFormatError(
                 f"{self.name}: labels must lie in [0, {len(self.class_names)}), "
-                f"found [{low}, {high}]")
+                f"found [{low}, {high}]; give one class name per label value")
 
     # ---- shape ---------------------------------------------------------------------------------------
     def __len__(self) -> int:

@@ -33,7 +33,8 @@ def parse_idx(data: bytes, source: str) -> np.ndarray:
     if data[:2] == GZIP_MAGIC:
         data = _gunzip_limited(data, source)
     if len(data) < 4:
-        raise IdxFormatError(f"{source}: not an IDX file (only {len(data)} bytes)")
+        raise IdxFormatError(f"{source}: not an IDX file (only {len(data)} bytes); the file is incomplete, "
+                             f"fetch it again")
     if data[0] != 0 or data[1] != 0 or data[2] not in IDX_DTYPES or data[3] == 0:
         raise IdxFormatError(
             f"{source}: bad IDX magic number 0x{data[:4].hex()} (expected 0x0000 then a dtype code such as "
@@ -42,7 +43,8 @@ def parse_idx(data: bytes, source: str) -> np.ndarray:
     ndim = data[3]
     header_bytes = 4 + 4 * ndim
     if len(data) < header_bytes:
-        raise IdxFormatError(f"{source}: truncated IDX header ({len(data)} of {header_bytes} bytes)")
+        raise IdxFormatError(f"{source}: truncated IDX header ({len(data)} of {header_bytes} bytes); "
+                             f"the file is incomplete, fetch it again")
     shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     expected_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     found_bytes = len(data) - header_bytes
@@ -52,7 +54,8 @@ def parse_idx(data: bytes, source: str) -> np.ndarray:
             f"the file is incomplete, fetch it again")
     if found_bytes > expected_bytes:
         raise IdxFormatError(
-            f"{source}: {found_bytes - expected_bytes} unexpected bytes after the IDX data of shape {shape}")
+            f"{source}: {found_bytes - expected_bytes} unexpected bytes after the IDX data of shape {shape}; "
+            f"the file is damaged or not MNIST-style, fetch it again")
     array = np.frombuffer(data, dtype=dtype, count=int(np.prod(shape)), offset=header_bytes).reshape(shape)
     return array.astype(dtype.newbyteorder("="), copy=True)   # native byte order, writable, own memory
 
@@ -60,10 +63,15 @@ def parse_idx(data: bytes, source: str) -> np.ndarray:
 def read_idx(path: str | Path) -> np.ndarray:
     """Read an IDX file (raw or gzipped) from disk."""
     path = Path(path)
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_IDX_BYTES + 1)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_IDX_BYTES + 1)
+    except OSError as error:
+        raise IdxFormatError(f"{path}: cannot read the IDX file ({error.strerror or error}); check that it "
+                             f"exists and is readable, or fetch the dataset again") from None
     if len(data) > MAX_IDX_BYTES:
-        raise IdxFormatError(f"{path}: larger than {MAX_IDX_BYTES} bytes; not an MNIST-style file")
+        raise IdxFormatError(f"{path}: larger than {MAX_IDX_BYTES} bytes, so not an MNIST-style file; check "
+                             f"that this is the right file")
     return parse_idx(data, str(path))
 
 
@@ -85,5 +93,6 @@ def _gunzip_limited(data: bytes, source: str) -> bytes:
     except (OSError, EOFError) as error:
         raise IdxFormatError(f"{source}: corrupt gzip data ({error}); fetch the file again") from None
     if len(out) > MAX_IDX_BYTES:
-        raise IdxFormatError(f"{source}: decompresses to more than {MAX_IDX_BYTES} bytes; refusing it")
+        raise IdxFormatError(f"{source}: decompresses to more than {MAX_IDX_BYTES} bytes, so not an "
+                             f"MNIST-style file; check that this is the right file")
     return out

@@ -92,7 +92,8 @@ def _not_found(spec: str) -> DataError:
     looks_like_path = (os.sep in spec or "/" in spec or spec.startswith((".", "~"))
                        or Path(spec).suffix.lower() in IMAGE_SUFFIXES | {".zip", ".npz"})
     if looks_like_path:
-        return MissingPathError(f"no such file or folder: {spec}")
+        return MissingPathError(f"no such file or folder: {spec}; check the path, or run `duelo datasets` "
+                                f"for the named datasets")
     return UnknownDatasetError(
         f"{SOURCES.unknown_message(spec)} A path to a folder of images, a .zip of images or an .npz works "
         f"too; `duelo datasets` lists the named ones")
@@ -143,7 +144,7 @@ def _read_items(items: list[ImageItem], name: str, report: DataReport, options: 
     if not items:
         raise EmptyDatasetError(
             f"{name}: no image files found (looked for {', '.join(sorted(IMAGE_SUFFIXES))}, "
-            f"in sub-folders too)")
+            f"in sub-folders too); check the path, or put the images in it")
     labelling = labels_from_subfolders(items)
     if labelling.note:
         report.add_note(name, labelling.note)

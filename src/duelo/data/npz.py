@@ -2,8 +2,8 @@
 
 Accepted: images under `images` (or `x`) as (N, H, W), (N, H, W, C) or (N, C, H, W) with C in 1/3/4,
 uint8, or float in [0, 1] (scaled to 0..255, with a note); labels under `labels` (or `y`), integers
-≥ 0, one per image; optional `class_names`, strings. Loaded with allow_pickle=False, always: an .npz
-with object arrays could run code when unpickled.
+≥ 0, one per image, implying at most max(N, 1000) classes unless `class_names` (strings) names them.
+Loaded with allow_pickle=False, always: an .npz with object arrays could run code when unpickled.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from duelo.data.dataset import ImageDataset
+from duelo.data.dataset import ImageDataset, implied_class_count
 from duelo.data.errors import ArrayFormatError, EmptyDatasetError
+from duelo.data.images import path_not_regular
 from duelo.data.report import DataReport
 
 IMAGE_KEYS = ("images", "x")
@@ -26,10 +27,14 @@ ALPHA_BACKGROUND = 255        # RGBA arrays are flattened onto white, as image f
 
 def read_npz(path: Path, report: DataReport) -> ImageDataset:
     """Read and validate an .npz; every problem is an ArrayFormatError naming the key and what is wrong."""
+    special = path_not_regular(path)
+    if special is not None:                      # a FIFO would block np.load forever
+        raise ArrayFormatError(f"{path}: {special}; give an .npz file, a folder or a .zip")
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise ArrayFormatError(f"{path}: not a readable .npz file ({error})") from None
+        raise ArrayFormatError(f"{path}: not a readable .npz file ({error}); save the arrays again with "
+                               f"numpy.savez(path, images=..., labels=...)") from None
     with archive:
         keys = list(archive.files)
         image_key = next((key for key in IMAGE_KEYS if key in keys), None)
@@ -44,7 +49,8 @@ def read_npz(path: Path, report: DataReport) -> ImageDataset:
 
     pixels = _to_uint8_nchw(images, image_key, path, report)           # (N, C, H, W)
     if len(pixels) == 0:
-        raise EmptyDatasetError(f"{path}: the array '{image_key}' holds no images (shape {images.shape})")
+        raise EmptyDatasetError(f"{path}: the array '{image_key}' holds no images (shape {images.shape}); "
+                                f"save at least one image in it")
     label_tensor, class_names = _check_labels(labels, label_key, names, len(pixels), path)
     report.add_ok_count(len(pixels))
     return ImageDataset(images=torch.from_numpy(pixels), labels=label_tensor, class_names=class_names,
@@ -58,7 +64,7 @@ def _load_array(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarr
         raise ArrayFormatError(f"{path}: array '{key}' cannot be read without pickle ({error}); "
                                f"save plain numeric arrays") from None
     except (OSError, zipfile.BadZipFile, EOFError) as error:
-        raise ArrayFormatError(f"{path}: array '{key}' is corrupt ({error})") from None
+        raise ArrayFormatError(f"{path}: array '{key}' is corrupt ({error}); save the file again") from None
 
 
 def _to_uint8_nchw(images: np.ndarray, key: str, path: Path, report: DataReport) -> np.ndarray:
@@ -114,7 +120,8 @@ def _layout(shape: tuple[int, ...], key: str, path: Path, report: DataReport) ->
     if channels_first:
         return "NCHW"
     raise ArrayFormatError(
-        f"{path}: array '{key}' has shape {shape}, with no axis of 1, 3 or 4 channels at position 1 or 3")
+        f"{path}: array '{key}' has shape {shape}, with no axis of 1, 3 or 4 channels at position 1 or 3; "
+        f"save it as (N, H, W), (N, H, W, C) or (N, C, H, W)")
 
 
 def _check_labels(labels: np.ndarray | None, key: str | None, names: np.ndarray | None, count: int,
@@ -129,14 +136,17 @@ def _check_labels(labels: np.ndarray | None, key: str | None, names: np.ndarray 
         raise ArrayFormatError(
             f"{path}: labels '{key}' have shape {labels.shape} but there are {count} images; "
             f"give one label each")
-    if count and labels.min() < 0:
-        raise ArrayFormatError(f"{path}: labels '{key}' contain negative values ({labels.min()})")
-    top = int(labels.max()) + 1 if count else 0
+    low, high = (int(labels.min()), int(labels.max())) if count else (0, -1)   # Python ints: no overflow
+    where = f"{path}: labels '{key}'"
     if names is None:
+        top = implied_class_count(low, high, count, where)          # refuses negatives and absurd counts
         class_names = [str(index) for index in range(top)]
     else:
-        class_names = [str(name) for name in names.reshape(-1)]
-        if len(class_names) < top:
+        if low < 0:
+            implied_class_count(low, high, count, where)             # the negative-label message
+        if names.size <= high:                                       # checked before any name is built
             raise ArrayFormatError(
-                f"{path}: '{CLASS_NAMES_KEY}' has {len(class_names)} names but labels go up to {top - 1}")
+                f"{path}: '{CLASS_NAMES_KEY}' has {names.size} names but labels '{key}' go up to {high}; "
+                f"give one name per class, or renumber the labels 0..K-1")
+        class_names = [str(name) for name in names.reshape(-1)]
     return torch.from_numpy(labels.astype(np.int64)), class_names

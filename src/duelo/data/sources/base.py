@@ -38,7 +38,8 @@ class DataSource:
         if split not in self.splits:
             only = "only the split" if len(self.splits) == 1 else "the splits"
             raise DataError(f"dataset {self.name!r} has {only} {', '.join(map(repr, self.splits))}; "
-                            f"asked for {split!r}")
+                            f"asked for {split!r}. Ask for one of those, or hold images out with "
+                            f"ImageDataset.split(fraction, seed)")
         return self.loader(split)
 
 

@@ -59,9 +59,9 @@ def _read_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     images, labels = read_idx(image_path), read_idx(label_path)
     if images.dtype != np.uint8 or images.ndim != 3 or labels.shape != (len(images),):
         raise IdxFormatError(f"{image_path}: images {images.dtype} {images.shape} do not pair with "
-                             f"labels {labels.shape} of {label_path}")
+                             f"labels {labels.shape} of {label_path}; {how_to_get_fashion_mnist()}")
     if len(labels) and (labels.min() < 0 or labels.max() >= len(FASHION_CLASS_NAMES)):
-        raise IdxFormatError(f"{label_path}: labels outside 0..9")
+        raise IdxFormatError(f"{label_path}: labels outside 0..9; {how_to_get_fashion_mnist()}")
     return images, labels.astype(np.int64)
 
 

