@@ -1,4 +1,4 @@
-"""User-facing errors. The CLI prints their message (no traceback) and exits with status 2.
+"""User-facing errors. The CLI prints their message (no traceback) and exits with `exit_code` (2).
 
 Messages teach: they name the file or field at fault and say what to do about it.
 `assert` is kept for internal invariants only.
@@ -9,6 +9,7 @@ class DueloError(Exception):
     """Base class for errors caused by input the user can fix."""
 
     exit_code = 2
+    label = "error"          # the word the CLI prints before the message
 
 
 class ConfigError(DueloError):
@@ -31,3 +32,4 @@ class Interrupted(DueloError):
     """Training stopped on request (Ctrl-C / SIGTERM) after writing a checkpoint; re-run to resume."""
 
     exit_code = 130
+    label = "stopped"

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="duelo", standalone_mode=False)
     except DueloError as error:
-        click.secho(f"error: {error}", fg="red", err=True)
+        click.secho(f"{error.label}: {error}", fg="red" if error.exit_code == 2 else "yellow", err=True)
         return error.exit_code
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

@@ -31,13 +31,16 @@ class Progress:
         if self.live:
             from rich.console import Console
             from rich.progress import BarColumn, Progress as RichProgress, TextColumn
+            from rich.table import Column
 
+            # kimg, rate and ETA never wrap or shorten; the losses take what width is left
             self._bar = RichProgress(
-                TextColumn("[bold]train"), BarColumn(),
-                TextColumn("{task.completed:.1f}/{task.total:.1f} kimg"),
-                TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[eta]}"),
-                TextColumn("{task.fields[values]}"),
-                console=Console(file=self.stream), transient=False)
+                BarColumn(bar_width=16),
+                TextColumn("{task.completed:.1f}/{task.total:.1f} kimg | {task.fields[rate]} | {task.fields[eta]}",
+                           table_column=Column(no_wrap=True)),
+                TextColumn("{task.fields[values]}", table_column=Column(no_wrap=True, overflow="ellipsis",
+                                                                        ratio=1)),
+                console=Console(file=self.stream), transient=False, expand=True)
             self._task = self._bar.add_task("train", total=total_kimg, completed=start_kimg,
                                             rate="", eta="", values="")
             self._bar.start()
