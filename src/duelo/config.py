@@ -61,7 +61,7 @@ class TrainConfig:
     ema_rampup:        float | None = 0.05   # half-life <= rampup * images seen so far; None = off
     seed:              int = 0
     device:            str = "auto"    # auto (cuda if present) | cpu | cuda | cuda:N
-    precision:         str = "auto"    # auto (bf16 autocast on CUDA, fp32 on CPU) | fp32 | bf16
+    precision:         str = "auto"    # auto (tf32 on CUDA, fp32 on CPU) | fp32 | tf32 | bf16 (autocast)
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ class Config:
         positive(self.train.ema_halflife_kimg, "train.ema_halflife_kimg")
         if self.train.ema_rampup is not None:
             positive(self.train.ema_rampup, "train.ema_rampup")
-        _choice(self.train.precision, "train.precision", ("auto", "fp32", "bf16"))
+        _choice(self.train.precision, "train.precision", ("auto", "fp32", "tf32", "bf16"))
         if not isinstance(self.train.seed, int) or not 0 <= self.train.seed < 2**32:
             raise ConfigError(f"train.seed must be an integer in [0, 2**32), got {self.train.seed!r}")
         for name in ("snapshot_kimg", "log_kimg"):

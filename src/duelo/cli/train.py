@@ -48,8 +48,8 @@ OPTION_FIELDS = {
 @click.option("--ema-kimg", type=float, default=None, help="Half-life of the generator EMA in kimg.")
 @click.option("--seed", type=int, default=None, help="Random seed. [default: 0]")
 @click.option("--device", default=None, help="auto, cpu, cuda or cuda:N.")
-@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default=None,
-              help="auto = bf16 autocast on CUDA, fp32 on CPU.")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "tf32", "bf16"]), default=None,
+              help="auto = tf32 on CUDA, fp32 on CPU; bf16 = bf16 autocast (CUDA).")
 @click.option("--out", default=None, help="Parent folder of run folders. [default: runs]")
 @click.option("--name", default=None, help="Run folder name. [default: DATASET-MODEL[-cond]]")
 @click.option("--snapshot-kimg", type=float, default=None, help="Checkpoint and sample grid every N kimg.")
