@@ -53,6 +53,7 @@ class OptimConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
+    task:              str = "image-gan"   # registered task (duelo.apps.TASKS): what is trained
     total_kimg:        float = 100.0   # training length in thousands of real images shown to D
     batch:             int = 64        # images per D step (summed over accumulation rounds and GPUs)
     accum_rounds:      int = 1         # split each step's batch into this many forward/backward rounds

@@ -9,11 +9,14 @@ from __future__ import annotations
 import difflib
 from typing import Callable, Generic, Iterator, TypeVar
 
+from duelo.errors import ConfigError
+
 T = TypeVar("T")
 
 
-class UnknownNameError(KeyError):
-    """Raised for a name that is not registered; the message lists the valid names."""
+class UnknownNameError(KeyError, ConfigError):
+    """Raised for a name that is not registered; the message lists the valid names. A ConfigError, so the
+    CLI reports it as `error: unknown loss 'x'; choose one of: ...` wherever the name came from."""
 
     def __str__(self) -> str:  # KeyError quotes its argument; we want the plain sentence
         return str(self.args[0])

@@ -155,3 +155,11 @@ def test_a_second_process_on_the_same_run_is_refused(tmp_path, capsys):
 def test_sample_rejects_a_bad_device(tmp_path, capsys):
     assert main(["sample", str(tmp_path), "--device", "toaster"]) == 2
     assert "not a device" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("field, kind", [("train.task", "task"), ("model.name", "generator"),
+                                         ("loss.name", "loss")])
+def test_unknown_names_given_through_set_are_clear_errors(field, kind, tmp_path, capsys):
+    assert main(["train", "--set", f"{field}=nope", "--out", str(tmp_path / "runs")]) == 2
+    assert f"unknown {kind} 'nope'; choose one of:" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()

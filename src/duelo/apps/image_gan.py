@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import torch
 
+from duelo.apps import TASKS
 from duelo.config import Config
 from duelo.errors import ConfigError, Interrupted
 
@@ -113,6 +114,7 @@ def check_pairing(G: torch.nn.Module, D: torch.nn.Module, objective) -> None:
                           f"shape {tuple(images.shape[1:])}; G and D do not fit together")
 
 
+@TASKS.register("image-gan")
 def train(config: Config, stream=None, live_progress: bool | None = None) -> dict[str, Any]:
     """Train (or resume) the run described by `config`; return the summary written to summary.json."""
     session = build_session(config, stream, live_progress)

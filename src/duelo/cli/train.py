@@ -13,7 +13,7 @@ OPTION_FIELDS = {
     "model": "model.name", "conditional": "model.conditional", "width": "model.width", "z_dim": "model.z_dim",
     "loss": "loss.name", "gp_weight": "loss.gp_weight",
     "g_lr": "optim.g_lr", "d_lr": "optim.d_lr",
-    "kimg": "train.total_kimg", "batch": "train.batch", "accum": "train.accum_rounds", "d_steps": "train.d_steps",
+    "task": "train.task", "kimg": "train.total_kimg", "batch": "train.batch", "accum": "train.accum_rounds", "d_steps": "train.d_steps",
     "seed": "train.seed", "device": "train.device", "precision": "train.precision",
     "ema_kimg": "train.ema_halflife_kimg",
     "out": "run.out", "name": "run.name", "snapshot_kimg": "run.snapshot_kimg", "log_kimg": "run.log_kimg",
@@ -23,6 +23,8 @@ OPTION_FIELDS = {
 @click.command(context_settings={"show_default": True})
 @click.option("--preset", default=None, help="Start from a named preset (see --list-presets); options override it.")
 @click.option("--list-presets", is_flag=True, help="List presets and exit.")
+@click.option("--task", default=None, type=RegistryChoice("duelo.apps:TASKS", "task"),
+              help="What to train. [default: image-gan]")
 @click.option("--dataset", default=None, help="Dataset name (`duelo datasets`) or a folder / .zip / .npz of images. [default: mnist-5k]")
 @click.option("--model", default=None, type=RegistryChoice("duelo.models:GENERATORS", "model"),
               help="Architecture. [default: dcgan]")
@@ -82,9 +84,9 @@ def train(preset, list_presets, assignments, dry_run, lr, **options) -> None:
     if dry_run:
         click.echo(config.to_json())
         return
-    from duelo.apps.image_gan import train as run_training
+    from duelo.apps import TASKS
 
-    summary = run_training(config)
+    summary = TASKS.get(config.train.task)(config)
     figures = [f"{summary['kimg']} kimg", f"{summary['train_time_s']} s"]
     if "class_accuracy" in summary:
         figures.append(f"class_accuracy {summary['class_accuracy']:.3f}")
