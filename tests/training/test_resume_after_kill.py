@@ -9,6 +9,9 @@ import torch
 
 from tests.training.helpers import TINY_ARGS, final_state, run_cli
 
+# class-conditional, so label sampling and the projection head are part of what must replay exactly
+ARGS = ["train", *TINY_ARGS, "--conditional", "--name", "run"]
+
 pytestmark = pytest.mark.slow
 
 
@@ -16,7 +19,7 @@ pytestmark = pytest.mark.slow
 def reference(tmp_path_factory):
     """The uninterrupted run every interrupted one must reproduce."""
     cwd = tmp_path_factory.mktemp("reference")
-    done = run_cli(["train", *TINY_ARGS, "--name", "run"], cwd)
+    done = run_cli(ARGS, cwd)
     assert done.returncode == 0, done.stderr
     return cwd / "runs" / "run"
 
@@ -34,7 +37,7 @@ def assert_same_state(a: dict, b: dict) -> None:
 
 @pytest.mark.parametrize("fault", ["checkpoint-committed:2", "checkpoint-mid-save:3"])
 def test_sigkill_then_rerun_matches_uninterrupted_run(tmp_path, reference, fault):
-    args = ["train", *TINY_ARGS, "--name", "run"]
+    args = ARGS
     killed = run_cli(args, tmp_path, fault=fault)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     run = tmp_path / "runs" / "run"
@@ -55,7 +58,7 @@ def test_sigkill_then_rerun_matches_uninterrupted_run(tmp_path, reference, fault
 
 
 def test_rerun_of_finished_run_changes_nothing(tmp_path, reference):
-    args = ["train", *TINY_ARGS, "--name", "run"]
+    args = ARGS
     assert run_cli(args, tmp_path).returncode == 0
     run = tmp_path / "runs" / "run"
     before = final_state(run)
@@ -66,7 +69,7 @@ def test_rerun_of_finished_run_changes_nothing(tmp_path, reference):
 
 
 def test_changed_configuration_is_refused_not_overwritten(tmp_path):
-    args = ["train", *TINY_ARGS, "--name", "run", "--kimg", "0.16"]
+    args = [*ARGS, "--kimg", "0.16"]
     assert run_cli(args, tmp_path).returncode == 0
     changed = run_cli([*args, "--loss", "hinge"], tmp_path)
     assert changed.returncode == 2
@@ -77,7 +80,7 @@ def test_changed_configuration_is_refused_not_overwritten(tmp_path):
 def test_ctrl_c_writes_a_checkpoint_between_snapshots_and_resumes_exactly(tmp_path, reference):
     """SIGINT at iteration 7 (between the snapshots at iterations 5 and 10): a checkpoint at 224 images,
     exit status 130, and a re-run that ends bitwise like the uninterrupted run."""
-    args = ["train", *TINY_ARGS, "--name", "run"]
+    args = ARGS
     stopped = run_cli(args, tmp_path, fault="iteration:7:SIGINT")
     assert stopped.returncode == 130, stopped.stderr
     assert "SIGINT: finishing this iteration" in stopped.stderr
