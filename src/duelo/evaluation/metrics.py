@@ -17,7 +17,10 @@ class EvalContext:
     images: torch.Tensor                        # real uint8 (N, C, H, W) at G's resolution/channels
     labels: torch.Tensor | None                 # real labels (N,) or None
     fingerprint: str                            # dataset identity, for caches
-    per_class: int = 100                        # conditional samples per class
+    per_class: int = 100                        # conditional samples per class (class_accuracy)
+    num_samples: int = 10_000                   # generated samples for distribution metrics (FID, KID, ...)
+    max_real: int = 50_000                      # real images used as the reference (a fixed subset if more)
+    device: str = "cpu"                         # where feature extractors run
     log: Callable[[str], None] | None = None
     cache: dict[str, Any] = field(default_factory=dict)   # shared between metrics of one evaluation
 
@@ -66,3 +69,6 @@ def evaluate(ctx: EvalContext, names: list[str]) -> dict[str, Any]:
     for name in names:
         results.update(METRICS.get(name)(ctx))
     return results
+
+
+from duelo.evaluation import distribution  # noqa: E402,F401  (registers fid, kid, fd_domain, prdc_domain)
