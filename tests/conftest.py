@@ -3,6 +3,11 @@
 import os
 
 import pytest
+import torch
+
+# Two pytest-xdist workers share two cores: one thread each avoids oversubscription (10-100x slowdowns
+# of float64 kernels were seen with 2 threads per worker).
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "sample": "duelo.cli.sample:sample",
     "datasets": "duelo.cli.datasets:datasets",
     "data": "duelo.cli.data_check:data",
+    "eval": "duelo.cli.eval:eval_command",
 }
 
 
