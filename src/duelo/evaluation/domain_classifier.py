@@ -71,6 +71,13 @@ def _shift(images: torch.Tensor, generator: torch.Generator, max_px: int = 2) ->
     return torch.roll(images, shifts=(dy, dx), dims=(2, 3))
 
 
+def split_indices(n: int, val_fraction: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """(held-out, training) indices; with a generator seeded s this is the judge's own split for seed s."""
+    order = torch.randperm(n, generator=generator)
+    n_val = max(1, int(n * val_fraction))
+    return order[:n_val], order[n_val:]
+
+
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: int, epochs: int = 6,
                      batch: int = 128, seed: int = 0, val_fraction: float = 0.1, min_steps: int = 400,
                      log=None) -> TrainedClassifier:
@@ -79,9 +86,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
     At least `epochs` passes and at least `min_steps` optimiser steps, so tiny sets still converge.
     """
     generator = torch.Generator().manual_seed(seed)
-    order = torch.randperm(len(images), generator=generator)
-    n_val = max(1, int(len(images) * val_fraction))
-    val_idx, train_idx = order[:n_val], order[n_val:]
+    val_idx, train_idx = split_indices(len(images), val_fraction, generator)
     torch.manual_seed(seed)
     model = DomainClassifier(images.shape[1], num_classes)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)

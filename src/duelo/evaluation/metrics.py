@@ -71,4 +71,4 @@ def evaluate(ctx: EvalContext, names: list[str]) -> dict[str, Any]:
     return results
 
 
-from duelo.evaluation import distribution  # noqa: E402,F401  (registers fid, kid, fd_domain, prdc_domain)
+from duelo.evaluation import class_metrics, distribution  # noqa: E402,F401  (register their metrics)

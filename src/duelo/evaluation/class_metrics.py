@@ -1,0 +1,61 @@
+"""Class-aware metrics of generated samples, judged by the domain classifier:
+
+- `class_histogram`: which classes the generator produces, and in what proportions, against the real data
+  (mode coverage at the level of classes; works for unconditional generators too).
+- `tstr`: train-on-synthetic, test-on-real (Esteban et al. 2017; Ravuri & Vinyals 2019 "classification
+  accuracy score"): a classifier trained on labelled generated samples, tested on real images that neither
+  it nor the judge trained on, next to the same recipe trained on real images — "is this synthetic data
+  useful?" as one ratio.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from duelo.evaluation.metrics import METRICS, EvalContext, domain_classifier
+
+COVERED_SHARE = 0.1    # a class counts as produced when it gets >= 10% of its real share
+
+
+@METRICS.register("class_histogram")
+def class_histogram(ctx: EvalContext) -> dict[str, Any]:
+    """Predicted-class histogram of generated samples vs the real class histogram."""
+    from duelo.evaluation.distribution import generated_images
+
+    if ctx.labels is None:
+        return {}
+    classes = int(ctx.labels.max()) + 1
+    predicted = domain_classifier(ctx).predict(generated_images(ctx))
+    fake = torch.bincount(predicted, minlength=classes).double() / len(predicted)
+    real = torch.bincount(ctx.labels, minlength=classes).double() / len(ctx.labels)
+    covered = int((fake >= COVERED_SHARE * real).sum())
+    return {"classes_covered": covered, "classes_total": classes,
+            "class_histogram_tv": round(float(0.5 * (fake - real).abs().sum()), 4),
+            "class_histogram": [round(float(v), 4) for v in fake]}
+
+
+@METRICS.register("tstr")
+def tstr(ctx: EvalContext) -> dict[str, Any]:
+    """Accuracy on held-out real images of a classifier trained on generated ones (TSTR), vs trained on real."""
+    from duelo.evaluation.distribution import evaluation_labels
+    from duelo.evaluation.domain_classifier import split_indices, train_classifier
+    from duelo.sampling.generate import generate
+    from duelo.evaluation.metrics import EVAL_SEED_BASE
+
+    if ctx.G.c_dim == 0 or ctx.labels is None:
+        return {}
+    judge = domain_classifier(ctx)                       # trained on the real data minus its held-out split
+    held_out, _ = split_indices(len(ctx.images), 0.1, torch.Generator().manual_seed(0))
+    n = min(ctx.num_samples, max(len(ctx.images), 1000))
+    labels = evaluation_labels(ctx, n)
+    synthetic = generate(ctx.G, [EVAL_SEED_BASE + i for i in range(n)], labels)
+    if ctx.log:
+        ctx.log(f"TSTR: training a classifier on {n:,} generated images")
+    classes = int(ctx.labels.max()) + 1
+    trained = train_classifier(synthetic, labels, classes, val_fraction=0.01)
+    accuracy = float((trained.predict(ctx.images[held_out]) == ctx.labels[held_out]).float().mean())
+    return {"tstr_accuracy": round(accuracy, 4), "trtr_accuracy": round(judge.val_accuracy, 4),
+            "tstr_ratio": round(accuracy / judge.val_accuracy, 4) if judge.val_accuracy else None,
+            "tstr_test_images": int(len(held_out))}
