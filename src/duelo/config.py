@@ -74,6 +74,9 @@ class RunConfig:
     keep_checkpoints:    int = 2               # older checkpoints are deleted after a newer one is committed
     grid_samples:        int = 64              # images in each snapshot grid (fixed seeds 0..n-1)
     eval_per_class:      int = 100             # samples per class for class_accuracy in summary.json
+    eval_kimg:           float | None = None   # evaluate G_ema every this many kimg (None = only at the end)
+    eval_metric:         str = "fd_domain"     # metric that picks the best model kept in best/
+    eval_samples:        int = 2000            # generated samples per periodic evaluation
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,11 @@ class Config:
         positive(self.run.keep_checkpoints, "run.keep_checkpoints", integer=True)
         positive(self.run.grid_samples, "run.grid_samples", integer=True)
         positive(self.run.eval_per_class, "run.eval_per_class", integer=True)
+        positive(self.run.eval_samples, "run.eval_samples", integer=True)
+        if self.run.eval_kimg is not None:
+            positive(self.run.eval_kimg, "run.eval_kimg")
+            if self.run.eval_kimg * 1000 < 1:
+                raise ConfigError(f"run.eval_kimg must be at least 0.001 (one image), got {self.run.eval_kimg!r}")
         if self.run.name is not None and (not self.run.name or any(c in self.run.name for c in "/\\") or
                                           self.run.name in (".", "..")):
             raise ConfigError(f"run.name must be a plain folder name, got {self.run.name!r}")

@@ -148,6 +148,13 @@ def _train_locked(session: Session) -> dict[str, Any]:
     total_nimg = int(round(config.train.total_kimg * 1000))
     snapshots = SnapshotWriter(session)
     logger = MetricsLogger(session)
+    hooks = [(int(config.run.log_kimg * 1000), logger), (int(config.run.snapshot_kimg * 1000), snapshots)]
+    if config.run.eval_kimg is not None:
+        from duelo.apps.periodic_eval import PeriodicEval
+
+        periodic = PeriodicEval(session)
+        periodic.truncate(trainer.counters.nimg)
+        hooks.append((int(config.run.eval_kimg * 1000), periodic))
     def stopped(trainer) -> None:
         path = snapshots.checkpoint(trainer)
         raise Interrupted(f"stopped at {trainer.counters.nimg / 1000:.1f} kimg; wrote {path.name}. "
@@ -156,9 +163,7 @@ def _train_locked(session: Session) -> dict[str, Any]:
     try:
         if trainer.counters.nimg < total_nimg:
             with stop_on_signals() as stop_requested:
-                trainer.fit(total_nimg, every=[(int(config.run.log_kimg * 1000), logger),
-                                               (int(config.run.snapshot_kimg * 1000), snapshots)],
-                            stop_requested=stop_requested, on_stop=stopped)
+                trainer.fit(total_nimg, every=hooks, stop_requested=stop_requested, on_stop=stopped)
         else:
             log("training already reached total_kimg; writing the summary")
             snapshots.ensure_model()

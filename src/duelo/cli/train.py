@@ -16,6 +16,7 @@ OPTION_FIELDS = {
     "task": "train.task", "kimg": "train.total_kimg", "batch": "train.batch", "accum": "train.accum_rounds", "d_steps": "train.d_steps",
     "seed": "train.seed", "device": "train.device", "precision": "train.precision",
     "ema_kimg": "train.ema_halflife_kimg",
+    "eval_every": "run.eval_kimg", "eval_metric": "run.eval_metric",
     "out": "run.out", "name": "run.name", "snapshot_kimg": "run.snapshot_kimg", "log_kimg": "run.log_kimg",
 }
 
@@ -56,6 +57,10 @@ OPTION_FIELDS = {
 @click.option("--name", default=None, help="Run folder name. [default: DATASET-MODEL[-cond]]")
 @click.option("--snapshot-kimg", type=float, default=None, help="Checkpoint and sample grid every N kimg.")
 @click.option("--log-kimg", type=float, default=None, help="Metrics line every N kimg.")
+@click.option("--eval-every", type=float, default=None, metavar="KIMG",
+              help="Evaluate the EMA generator every KIMG and keep the best model in RUN/best/.")
+@click.option("--eval-metric", default=None, type=RegistryChoice("duelo.evaluation.metrics:METRICS", "metric"),
+              help="Metric that ranks periodic evaluations. [default: fd_domain]")
 @click.option("--set", "assignments", multiple=True, metavar="SECTION.FIELD=VALUE",
               help="Set any config field, e.g. --set train.ema_rampup=0.1 (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Print the resolved configuration as JSON and exit.")

@@ -87,8 +87,9 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
     """
     generator = torch.Generator().manual_seed(seed)
     val_idx, train_idx = split_indices(len(images), val_fraction, generator)
-    torch.manual_seed(seed)
-    model = DomainClassifier(images.shape[1], num_classes)
+    with torch.random.fork_rng(devices=[]):    # seeded init without touching the caller's global RNG
+        torch.manual_seed(seed)
+        model = DomainClassifier(images.shape[1], num_classes)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     batch = min(batch, len(train_idx))
     steps_per_epoch = max(1, len(train_idx) // batch)

@@ -65,9 +65,13 @@ def class_accuracy(ctx: EvalContext) -> dict[str, Any]:
 
 
 def evaluate(ctx: EvalContext, names: list[str]) -> dict[str, Any]:
+    """Run the named metrics. Global RNG states are saved and restored around them (building a network
+    draws from torch's global generator), so evaluating in the middle of training never changes it."""
     results: dict[str, Any] = {}
-    for name in names:
-        results.update(METRICS.get(name)(ctx))
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        for name in names:
+            results.update(METRICS.get(name)(ctx))
     return results
 
 

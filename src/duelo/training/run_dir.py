@@ -22,7 +22,8 @@ from duelo.io.atomic import atomic_write_json, atomic_write_text
 
 # Fields a re-run may change without starting a new experiment: how long and how often, not what.
 SCHEDULE_FIELDS = {("train", "total_kimg"), ("run", "snapshot_kimg"), ("run", "log_kimg"),
-                   ("run", "keep_checkpoints"), ("run", "eval_per_class")}
+                   ("run", "keep_checkpoints"), ("run", "eval_per_class"), ("run", "eval_kimg"),
+                   ("run", "eval_samples")}
 
 
 class RunDir:
@@ -43,6 +44,10 @@ class RunDir:
     def summary_path(self) -> Path: return self.path / "summary.json"
     @property
     def data_report_path(self) -> Path: return self.path / "data_report.json"
+    @property
+    def eval_log_path(self) -> Path: return self.path / "eval.jsonl"
+    @property
+    def best(self) -> Path: return self.path / "best"
 
     def prepare(self, config: dict[str, Any]) -> None:
         """Create the folder, or check that an existing one holds the same experiment."""
@@ -89,22 +94,28 @@ class RunDir:
             handle.close()   # closing releases the lock
 
     def append_metrics(self, record: dict[str, Any]) -> None:
-        with open(self.metrics_path, "a") as handle:
+        self.append_jsonl(self.metrics_path, record)
+
+    def append_jsonl(self, path: Path, record: dict[str, Any]) -> None:
+        with open(path, "a") as handle:
             handle.write(json.dumps(record, sort_keys=True) + "\n")
             handle.flush()
 
     def truncate_metrics(self, nimg: int) -> None:
         """On resume, drop lines logged after the checkpoint (they will be logged again, identically)."""
-        if not self.metrics_path.exists():
+        self.truncate_jsonl(self.metrics_path, nimg)
+
+    def truncate_jsonl(self, path: Path, nimg: int) -> None:
+        if not path.exists():
             return
         kept = []
-        for line in self.metrics_path.read_text().splitlines():
+        for line in path.read_text().splitlines():
             try:
                 if json.loads(line).get("nimg", 0) <= nimg:
                     kept.append(line)
             except json.JSONDecodeError:
                 continue  # a line cut by the crash
-        atomic_write_text(self.metrics_path, "".join(f"{line}\n" for line in kept))
+        atomic_write_text(path, "".join(f"{line}\n" for line in kept))
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         atomic_write_json(self.summary_path, summary)
