@@ -12,6 +12,7 @@ Two are registered in EXTRACTORS:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -108,9 +109,22 @@ class InceptionFeatures:
     @torch.no_grad()
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         _check_images(images)
-        out = [self.model(self.preprocess(images[i:i + self.batch])).flatten(1).float().cpu()
-               for i in range(0, len(images), self.batch)]
+        with full_float32():
+            out = [self.model(self.preprocess(images[i:i + self.batch])).flatten(1).float().cpu()
+                   for i in range(0, len(images), self.batch)]
         return torch.cat(out) if out else torch.empty(0, self.dim)
+
+
+@contextlib.contextmanager
+def full_float32():
+    """True float32 convolutions and matrix products (no TF32) while computing reference features: FID
+    values are compared across papers and tools, so the extractor must not round more than the reference."""
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
 @EXTRACTORS.register("domain")
