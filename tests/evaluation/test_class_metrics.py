@@ -58,3 +58,23 @@ def test_unconditional_or_unlabelled_yields_nothing(digits):
     G.c_dim = 0
     ctx = EvalContext(G=G, images=digits.images, labels=None, fingerprint="x", num_samples=10)
     assert evaluate(ctx, ["class_histogram", "tstr"]) == {}
+
+
+@pytest.mark.filterwarnings("ignore::duelo.evaluation.frechet.UndersampledWarning")  # small test sets
+def test_intra_class_distance_and_memorisation(digits):
+    from duelo.errors import ConfigError
+
+    held = digits.images[-300:]
+    train_images, train_labels = digits.images[:-300], digits.labels[:-300]
+    copier = ReplayGenerator(train_images, train_labels)          # replays training images: memorises
+    ctx = EvalContext(G=copier, images=train_images, labels=train_labels, fingerprint="train-part",
+                      num_samples=400, heldout=held)
+    copied = evaluate(ctx, ["intra_fd_domain", "memorisation"])
+    assert copied["memorisation_near_copy_fraction"] > 0.9 and copied["memorisation_nn_ratio"] < 0.1
+    collapsed = ReplayGenerator(train_images, train_labels, only=3)
+    worse = evaluate(EvalContext(G=collapsed, images=train_images, labels=train_labels, fingerprint="train-part",
+                                 num_samples=400), ["intra_fd_domain"])
+    assert worse["intra_fd_domain"] > 5 * copied["intra_fd_domain"]
+    with pytest.raises(ConfigError, match="--heldout"):
+        evaluate(EvalContext(G=copier, images=train_images, labels=train_labels, fingerprint="train-part",
+                             num_samples=50), ["memorisation"])

@@ -118,3 +118,14 @@ def test_eval_bad_input(run, tmp_path, capsys):
     assert "unknown metric 'fidd'" in capsys.readouterr().err
     assert main(["eval", str(run), "--num-samples", "1"]) == 2
     assert "at least 2" in capsys.readouterr().err
+
+
+def test_eval_refuses_data_of_another_channel_count(run, tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "colour"
+    folder.mkdir()
+    for i in range(4):
+        Image.new("RGB", (8, 8), color=(i * 50, 10, 200)).save(folder / f"{i}.png")
+    assert main(["eval", str(run), "--dataset", str(folder), "--metrics", "fd_domain"]) == 2
+    assert "1-channel images" in capsys.readouterr().err

@@ -19,13 +19,15 @@ DEFAULT_METRICS = "auto"
               help="Comma-separated metric names, or auto (fd_domain, prdc_domain and class_accuracy on "
                    "labelled data; fid and kid too on CUDA or for unlabelled data).")
 @click.option("--dataset", default=None, help="Real data to compare with; default: the run's own dataset.")
+@click.option("--heldout", default=None, metavar="DATASET[:SPLIT]",
+              help="Real images the model never trained on, for memorisation (e.g. mnist:test).")
 @click.option("--num-samples", type=int, default=10_000, help="Generated samples (fixed seeds).")
 @click.option("--max-real", type=int, default=50_000, help="Real images used as the reference.")
 @click.option("--device", default="cpu", help="cpu, cuda or cuda:N (generator and feature extractors).")
 @click.option("--out", "out_path", type=click.Path(path_type=Path), default=None,
               help="Where to write the JSON. [default: RUN/eval.json, or ./eval.json for a model folder]")
-def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, num_samples: int, max_real: int,
-                 device: str, out_path: Path | None) -> None:
+def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, heldout: str | None,
+                 num_samples: int, max_real: int, device: str, out_path: Path | None) -> None:
     """Evaluate a run folder (or a saved generator with --dataset) and write eval.json.
 
     Samples come from fixed seeds, so evaluating the same model twice gives the same numbers.
@@ -59,7 +61,18 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, num
         data = json.loads(run_config.read_text())["data"]
         dataset = data["dataset"]
         data_options["resize"] = data.get("resize", "auto")
+    native = load_dataset(dataset)
+    if native.channels != G.channels:
+        raise ConfigError(f"the model makes {G.channels}-channel images but {dataset} holds {native.channels}-"
+                          f"channel ones; evaluate on the kind of data the model was trained on")
     real = load_dataset(dataset, **data_options)
+    if native.resolution != G.resolution:
+        click.echo(f"note: {dataset} is {native.resolution}x{native.resolution}; brought to the model's "
+                   f"{G.resolution}x{G.resolution} as training does ({data_options.get('resize', 'auto')})", err=True)
+    heldout_images = None
+    if heldout is not None:
+        name, _, split = heldout.partition(":")
+        heldout_images = load_dataset(name, split=split or "train", **data_options).images
     if metric_names == DEFAULT_METRICS:
         names = ["fd_domain", "prdc_domain", "class_accuracy"] if real.labels is not None else []
         if runtime.device.type == "cuda" or not names:
@@ -74,10 +87,12 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, num
             METRICS.get(name)                                    # unknown names fail before any work
     context = EvalContext(G=G, images=real.images, labels=real.labels, fingerprint=real.fingerprint(),
                           num_samples=num_samples, max_real=max_real, device=str(runtime.device),
+                          heldout=heldout_images,
                           log=lambda text: click.echo(text, err=True))
     started = time.perf_counter()
     results = evaluate(context, names)
-    record = {"model": str(model_dir), "dataset": dataset, "metrics": names, "num_samples": num_samples,
+    record = {"model": str(model_dir), "dataset": dataset, "heldout": heldout, "metrics": names,
+              "num_samples": num_samples,
               "seconds": round(time.perf_counter() - started, 1), **results}
     target = out_path or ((run_or_model if run_config else Path(".")) / "eval.json")
     atomic_write_json(target, record)

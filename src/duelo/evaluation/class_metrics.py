@@ -59,3 +59,47 @@ def tstr(ctx: EvalContext) -> dict[str, Any]:
     return {"tstr_accuracy": round(accuracy, 4), "trtr_accuracy": round(judge.val_accuracy, 4),
             "tstr_ratio": round(accuracy / judge.val_accuracy, 4) if judge.val_accuracy else None,
             "tstr_test_images": int(len(held_out))}
+
+
+@METRICS.register("intra_fd_domain")
+def intra_fd_domain(ctx: EvalContext) -> dict[str, Any]:
+    """Intra-class Fréchet distance (Miyato & Koyama 2018) in the domain feature space: the Fréchet
+    distance between real and generated features of each class, averaged over classes. Catches a model
+    whose classes are individually poor even when the mixture looks right."""
+    from duelo.evaluation.distribution import evaluation_labels, feature_pair
+    from duelo.evaluation.frechet import FeatureStats, frechet_distance
+
+    if ctx.G.c_dim == 0 or ctx.labels is None:
+        return {}
+    from duelo.evaluation.reference import select_reference
+
+    real, fake = feature_pair(ctx, "domain")
+    real_labels = select_reference(ctx.labels.view(-1, 1, 1, 1), ctx.max_real).flatten()   # same subset as real
+    fake_labels = evaluation_labels(ctx, len(fake))
+    per_class = []
+    for c in range(ctx.G.c_dim):
+        r, f = real[real_labels == c], fake[fake_labels == c]
+        if len(r) < 2 or len(f) < 2:
+            continue
+        per_class.append(frechet_distance(FeatureStats.from_features(r), FeatureStats.from_features(f)))
+    if not per_class:
+        return {}
+    return {"intra_fd_domain": round(sum(per_class) / len(per_class), 4),
+            "intra_fd_domain_per_class": [round(v, 4) for v in per_class]}
+
+
+@METRICS.register("memorisation")
+def memorisation(ctx: EvalContext) -> dict[str, Any]:
+    """Nearest-neighbour distances (domain features) of generated samples to the training images, against
+    those of held-out real images the model never saw; near-copies are flagged (see memorisation.py)."""
+    from duelo.errors import ConfigError
+    from duelo.evaluation.distribution import extractor, feature_pair
+    from duelo.evaluation.memorisation import memorisation_report
+
+    if ctx.heldout is None:
+        raise ConfigError("memorisation needs real images the model did not train on: pass --heldout DATASET "
+                          "(e.g. --heldout mnist:test for a model trained on mnist-5k)")
+    real, fake = feature_pair(ctx, "domain")
+    heldout = extractor(ctx, "domain")(ctx.heldout)
+    report = memorisation_report(fake, real, heldout)
+    return {f"memorisation_{k}": v for k, v in report.items() if not isinstance(v, list)}

@@ -21,6 +21,7 @@ class EvalContext:
     num_samples: int = 10_000                   # generated samples for distribution metrics (FID, KID, ...)
     max_real: int = 50_000                      # real images used as the reference (a fixed subset if more)
     device: str = "cpu"                         # where feature extractors run
+    heldout: torch.Tensor | None = None         # real uint8 images the generator never trained on (memorisation)
     log: Callable[[str], None] | None = None
     cache: dict[str, Any] = field(default_factory=dict)   # shared between metrics of one evaluation
 
