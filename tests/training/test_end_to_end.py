@@ -107,6 +107,8 @@ def test_eval_writes_eval_json_and_repeats_exactly(run, tmp_path, capsys):
                 "class_accuracy"):
         assert key in a and a[key] == b[key], key                     # fixed seeds: the same numbers
     assert a["fd_domain"] >= 0 and 0 <= a["domain_coverage"] <= 1
+    with Image.open(tmp_path / "a.png") as picture:                   # per-class bars drawn next to the JSON
+        assert picture.size[0] > 200
     assert main(["eval", str(run), "--metrics", "fd_domain", "--num-samples", "300"]) == 0
     assert (run / "eval.json").exists()
 

@@ -96,7 +96,11 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
               "seconds": round(time.perf_counter() - started, 1), **results}
     target = out_path or ((run_or_model if run_config else Path(".")) / "eval.json")
     atomic_write_json(target, record)
+    from duelo.evaluation.plot import plot_evaluation
+
+    history = run_or_model / "eval.jsonl" if run_config else None
+    picture = plot_evaluation(results, target.with_suffix(".png"), history)
     for key, value in results.items():
         if not isinstance(value, list):
             click.echo(f"{key:28s} {value}")
-    click.echo(f"wrote {target}")
+    click.echo(f"wrote {target}" + (f" and {picture}" if picture else ""))

@@ -61,31 +61,43 @@ def tstr(ctx: EvalContext) -> dict[str, Any]:
             "tstr_test_images": int(len(held_out))}
 
 
-@METRICS.register("intra_fd_domain")
-def intra_fd_domain(ctx: EvalContext) -> dict[str, Any]:
-    """Intra-class Fréchet distance (Miyato & Koyama 2018) in the domain feature space: the Fréchet
-    distance between real and generated features of each class, averaged over classes. Catches a model
-    whose classes are individually poor even when the mixture looks right."""
+def intra_class_frechet(ctx: EvalContext, extractor_name: str) -> list[float]:
+    """Per-class Fréchet distances between real and generated features of each class."""
     from duelo.evaluation.distribution import evaluation_labels, feature_pair
     from duelo.evaluation.frechet import FeatureStats, frechet_distance
-
-    if ctx.G.c_dim == 0 or ctx.labels is None:
-        return {}
     from duelo.evaluation.reference import select_reference
 
-    real, fake = feature_pair(ctx, "domain")
+    real, fake = feature_pair(ctx, extractor_name)
     real_labels = select_reference(ctx.labels.view(-1, 1, 1, 1), ctx.max_real).flatten()   # same subset as real
     fake_labels = evaluation_labels(ctx, len(fake))
     per_class = []
     for c in range(ctx.G.c_dim):
         r, f = real[real_labels == c], fake[fake_labels == c]
-        if len(r) < 2 or len(f) < 2:
-            continue
-        per_class.append(frechet_distance(FeatureStats.from_features(r), FeatureStats.from_features(f)))
-    if not per_class:
+        if len(r) >= 2 and len(f) >= 2:
+            per_class.append(frechet_distance(FeatureStats.from_features(r), FeatureStats.from_features(f)))
+    return per_class
+
+
+@METRICS.register("intra_fd_domain")
+def intra_fd_domain(ctx: EvalContext) -> dict[str, Any]:
+    """Intra-class Fréchet distance (Miyato & Koyama 2018) in the domain feature space: the Fréchet
+    distance between real and generated features of each class, averaged over classes. Catches a model
+    whose classes are individually poor even when the mixture looks right."""
+    if ctx.G.c_dim == 0 or ctx.labels is None:
         return {}
+    per_class = intra_class_frechet(ctx, "domain")
     return {"intra_fd_domain": round(sum(per_class) / len(per_class), 4),
-            "intra_fd_domain_per_class": [round(v, 4) for v in per_class]}
+            "intra_fd_domain_per_class": [round(v, 4) for v in per_class]} if per_class else {}
+
+
+@METRICS.register("intra_fid")
+def intra_fid(ctx: EvalContext) -> dict[str, Any]:
+    """Intra-class FID: the same with the standard Inception features (GPU advised)."""
+    if ctx.G.c_dim == 0 or ctx.labels is None:
+        return {}
+    per_class = intra_class_frechet(ctx, "inception")
+    return {"intra_fid": round(sum(per_class) / len(per_class), 4),
+            "intra_fid_per_class": [round(v, 4) for v in per_class]} if per_class else {}
 
 
 @METRICS.register("memorisation")
