@@ -12,10 +12,10 @@ import json
 from typing import Any
 
 # Which way is better, per metric name (the figure with the metric's own name is compared).
-LOWER_IS_BETTER = {"fd_domain", "fid", "kid", "class_histogram_tv"}
-HIGHER_IS_BETTER = {"class_accuracy", "tstr_accuracy", "domain_precision", "domain_recall", "domain_density",
-                    "domain_coverage"}
-METRIC_FIGURE = {"prdc_domain": "domain_coverage", "class_histogram": "class_histogram_tv", "tstr": "tstr_accuracy"}
+LOWER_IS_BETTER = {"fd_domain", "fid", "kid", "class_histogram_tv", "intra_fd_domain", "intra_fid"}
+HIGHER_IS_BETTER = {"class_accuracy", "tstr_accuracy", "domain_coverage", "coverage"}
+METRIC_FIGURE = {"prdc_domain": "domain_coverage", "prdc": "coverage", "class_histogram": "class_histogram_tv",
+                 "tstr": "tstr_accuracy"}
 
 
 def figure_name(metric: str) -> str:

@@ -100,13 +100,24 @@ def fd_domain(ctx: EvalContext) -> dict[str, Any]:
     return {"fd_domain": round(_frechet(ctx, "domain"), 4)}
 
 
+def _prdc(ctx: EvalContext, extractor_name: str, prefix: str) -> dict[str, Any]:
+    from duelo.evaluation.prdc import precision_recall_density_coverage
+
+    real, fake = feature_pair(ctx, extractor_name)
+    n = min(len(real), len(fake))                    # equal sizes, as the papers evaluate
+    scores = precision_recall_density_coverage(real[:n], fake[:n], k=3)
+    return {f"{prefix}{k}": round(float(v), 4) for k, v in scores.items() if k in
+            ("precision", "recall", "density", "coverage")}
+
+
 @METRICS.register("prdc_domain")
 def prdc_domain(ctx: EvalContext) -> dict[str, Any]:
     """Improved precision/recall and density/coverage (k = 3) in the domain feature space."""
-    from duelo.evaluation.prdc import precision_recall_density_coverage
+    return _prdc(ctx, "domain", "domain_")
 
-    real, fake = feature_pair(ctx, "domain")
-    n = min(len(real), len(fake))                    # equal sizes, as the papers evaluate
-    scores = precision_recall_density_coverage(real[:n], fake[:n], k=3)
-    return {f"domain_{k}": round(float(v), 4) for k, v in scores.items() if k in
-            ("precision", "recall", "density", "coverage")}
+
+@METRICS.register("prdc")
+def prdc(ctx: EvalContext) -> dict[str, Any]:
+    """Improved precision/recall (Kynkäänniemi et al. 2019) and density/coverage (Naeem et al. 2020), k = 3,
+    on Inception features as the papers report them (GPU advised)."""
+    return _prdc(ctx, "inception", "")
