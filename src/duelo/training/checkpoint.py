@@ -10,7 +10,6 @@ the hash, falling back to the previous checkpoint when the newest is damaged.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,6 +25,7 @@ from safetensors.torch import load_file, save_file
 from duelo import __version__
 from duelo.errors import CheckpointError
 from duelo.io.atomic import current_umask, fsync_directory
+from duelo.io.hashing import file_digest
 from duelo.training.faults import fault_point
 
 FORMAT = "duelo-checkpoint"
@@ -58,14 +58,6 @@ def list_checkpoints(directory: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _fsync_file(path: Path) -> None:
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
@@ -96,7 +88,7 @@ def save_checkpoint(directory: Path, nimg: int, tensors: dict[str, torch.Tensor]
         _fsync_file(tensor_path)
         fault_point("checkpoint-mid-save")
         record = {"format": FORMAT, "format_version": FORMAT_VERSION, "duelo_version": __version__,
-                  "nimg": nimg, "tensors_sha256": _sha256(tensor_path), **meta}
+                  "nimg": nimg, "tensors_sha256": file_digest(tensor_path), **meta}
         meta_path = temp / META_FILE
         meta_path.write_text(json.dumps(record, indent=2, sort_keys=True))
         _fsync_file(meta_path)
@@ -135,7 +127,7 @@ def read_checkpoint(path: Path) -> Checkpoint:
         raise CheckpointError(f"{path} was written by a newer duelo (format {meta['format_version']}); upgrade duelo")
     if not tensor_path.is_file():
         raise CheckpointError(f"{tensor_path} is missing")
-    if _sha256(tensor_path) != meta.get("tensors_sha256"):
+    if file_digest(tensor_path) != meta.get("tensors_sha256"):
         raise CheckpointError(f"{tensor_path} does not match the hash recorded in {META_FILE} (damaged file)")
     return Checkpoint(path=path, nimg=int(meta["nimg"]), tensors=load_file(str(tensor_path)), meta=meta)
 
