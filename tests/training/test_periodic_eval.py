@@ -29,3 +29,20 @@ def test_eval_metric_must_rank_models(tmp_path, capsys):
     assert main([*ARGS, "--out", str(tmp_path), "--eval-every", "0.16", "--eval-metric", "kidd"]) == 2
     assert "unknown metric 'kidd'" in capsys.readouterr().err
     assert main([*ARGS, "--out", str(tmp_path), "--eval-every", "0.16", "--set", "run.eval_kimg=0"]) == 2
+
+
+def test_periodic_eval_survives_a_kill_and_replays_identically(tmp_path):
+    from tests.training.helpers import run_cli
+
+    args = [*ARGS, "--name", "run", "--eval-every", "0.16", "--set", "run.eval_samples=200"]
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    assert run_cli(args, reference).returncode == 0
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    assert run_cli(args, killed, fault="checkpoint-committed:2").returncode != 0
+    assert run_cli(args, killed).returncode == 0
+    read = lambda root: (root / "runs" / "run" / "eval.jsonl").read_text()  # noqa: E731
+    assert read(killed) == read(reference)
+    best = lambda root: json.loads((root / "runs" / "run" / "best" / "best.json").read_text())  # noqa: E731
+    assert best(killed) == best(reference)

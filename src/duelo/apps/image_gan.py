@@ -148,13 +148,15 @@ def _train_locked(session: Session) -> dict[str, Any]:
     total_nimg = int(round(config.train.total_kimg * 1000))
     snapshots = SnapshotWriter(session)
     logger = MetricsLogger(session)
-    hooks = [(int(config.run.log_kimg * 1000), logger), (int(config.run.snapshot_kimg * 1000), snapshots)]
+    hooks = [(int(config.run.log_kimg * 1000), logger)]
     if config.run.eval_kimg is not None:
         from duelo.apps.periodic_eval import PeriodicEval
 
         periodic = PeriodicEval(session)
         periodic.truncate(trainer.counters.nimg)
         hooks.append((int(config.run.eval_kimg * 1000), periodic))
+    # the checkpoint comes last among hooks due together: a crash after it never skips their work on resume
+    hooks.append((int(config.run.snapshot_kimg * 1000), snapshots))
     def stopped(trainer) -> None:
         path = snapshots.checkpoint(trainer)
         raise Interrupted(f"stopped at {trainer.counters.nimg / 1000:.1f} kimg; wrote {path.name}. "
