@@ -78,3 +78,30 @@ def test_intra_class_distance_and_memorisation(digits):
     with pytest.raises(ConfigError, match="--heldout"):
         evaluate(EvalContext(G=copier, images=train_images, labels=train_labels, fingerprint="train-part",
                              num_samples=50), ["memorisation"])
+
+
+def test_prdc_uses_a_random_real_subset_on_class_sorted_data(digits):
+    order = digits.labels.argsort(stable=True)
+    images, labels = digits.images[order], digits.labels[order]          # sorted by class, like a folder
+    G = ReplayGenerator(images, labels)
+    ctx = EvalContext(G=G, images=images, labels=labels, fingerprint="sorted", num_samples=400)
+    results = evaluate(ctx, ["prdc_domain"])
+    assert results["domain_precision"] > 0.7 and results["domain_coverage"] > 0.6
+
+
+def test_memorisation_refuses_a_heldout_set_that_is_the_training_set(digits):
+    from duelo.errors import ConfigError
+
+    G = ReplayGenerator(digits.images, digits.labels)
+    ctx = EvalContext(G=G, images=digits.images, labels=digits.labels, fingerprint="all", num_samples=50,
+                      heldout=digits.images[:200])
+    with pytest.raises(ConfigError, match="also appear in the training data"):
+        evaluate(ctx, ["memorisation"])
+
+
+@pytest.mark.filterwarnings("ignore::duelo.evaluation.frechet.UndersampledWarning")
+def test_intra_class_keeps_class_positions_when_a_class_is_skipped(digits):
+    results = evaluate(context(digits, ReplayGenerator(digits.images, digits.labels), n=12), ["intra_fd_domain"])
+    per_class = results["intra_fd_domain_per_class"]
+    assert len(per_class) == 10 and None in per_class
+    assert results["intra_fd_domain_classes_scored"] == sum(v is not None for v in per_class)

@@ -46,3 +46,11 @@ def test_periodic_eval_survives_a_kill_and_replays_identically(tmp_path):
     assert read(killed) == read(reference)
     best = lambda root: json.loads((root / "runs" / "run" / "best" / "best.json").read_text())  # noqa: E731
     assert best(killed) == best(reference)
+
+
+def test_eval_metric_that_cannot_judge_this_model_is_refused_before_training(tmp_path, capsys):
+    unconditional = ["train", *TINY_ARGS, "--kimg", "0.48"]
+    assert main([*unconditional, "--out", str(tmp_path), "--eval-every", "0.16", "--eval-metric",
+                 "class_accuracy"]) == 2
+    assert "unconditional" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir()), "nothing is written"

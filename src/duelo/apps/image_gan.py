@@ -118,12 +118,17 @@ def check_pairing(G: torch.nn.Module, D: torch.nn.Module, objective) -> None:
 def train(config: Config, stream=None, live_progress: bool | None = None) -> dict[str, Any]:
     """Train (or resume) the run described by `config`; return the summary written to summary.json."""
     session = build_session(config, stream, live_progress)
+    periodic = None
+    if config.run.eval_kimg is not None:            # checked before anything is written
+        from duelo.apps.periodic_eval import PeriodicEval
+
+        periodic = PeriodicEval(session)
     with session.run_dir.lock():
         session.run_dir.prepare(config.to_dict())
-        return _train_locked(session)
+        return _train_locked(session, periodic)
 
 
-def _train_locked(session: Session) -> dict[str, Any]:
+def _train_locked(session: Session, periodic=None) -> dict[str, Any]:
     from duelo.apps.snapshots import MetricsLogger, SnapshotWriter
     from duelo.io.atomic import atomic_write_json
     from duelo.training.checkpoint import latest_checkpoint, remove_stale_temp
@@ -149,10 +154,7 @@ def _train_locked(session: Session) -> dict[str, Any]:
     snapshots = SnapshotWriter(session)
     logger = MetricsLogger(session)
     hooks = [(int(config.run.log_kimg * 1000), logger)]
-    if config.run.eval_kimg is not None:
-        from duelo.apps.periodic_eval import PeriodicEval
-
-        periodic = PeriodicEval(session)
+    if periodic is not None:
         periodic.truncate(trainer.counters.nimg)
         hooks.append((int(config.run.eval_kimg * 1000), periodic))
     # the checkpoint comes last among hooks due together: a crash after it never skips their work on resume

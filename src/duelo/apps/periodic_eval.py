@@ -18,6 +18,11 @@ METRIC_FIGURE = {"prdc_domain": "domain_coverage", "prdc": "coverage", "class_hi
                  "tstr": "tstr_accuracy"}
 
 
+DOMAIN_METRICS = {"fd_domain", "prdc_domain", "intra_fd_domain", "class_accuracy", "class_histogram", "tstr"}
+CONDITIONAL_METRICS = {"class_accuracy", "tstr", "intra_fd_domain", "intra_fid"}
+INCEPTION_METRICS = {"fid", "kid", "prdc", "intra_fid"}
+
+
 def figure_name(metric: str) -> str:
     return METRIC_FIGURE.get(metric, metric)
 
@@ -40,6 +45,16 @@ class PeriodicEval:
         if self.figure not in LOWER_IS_BETTER | HIGHER_IS_BETTER:
             raise ConfigError(f"run.eval_metric {self.metric!r} cannot rank models; use one of "
                               f"{', '.join(sorted(LOWER_IS_BETTER | HIGHER_IS_BETTER | set(METRIC_FIGURE)))}")
+        dataset = session.dataset
+        if self.metric in DOMAIN_METRICS and dataset.labels is None:
+            raise ConfigError(f"run.eval_metric {self.metric} needs a labelled dataset; use --eval-metric fid "
+                              f"for unlabelled data")
+        if self.metric in CONDITIONAL_METRICS and not session.config.model.conditional:
+            raise ConfigError(f"run.eval_metric {self.metric} judges a class-conditional model; this one is "
+                              f"unconditional: use fd_domain or fid")
+        if self.metric in INCEPTION_METRICS:
+            from duelo.evaluation.features import find_inception_weights
+            find_inception_weights()
         record = session.run_dir.best / "best.json"
         self.best: float | None = json.loads(record.read_text())["value"] if record.exists() else None
 

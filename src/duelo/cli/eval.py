@@ -61,18 +61,28 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
         data = json.loads(run_config.read_text())["data"]
         dataset = data["dataset"]
         data_options["resize"] = data.get("resize", "auto")
+        converted = data.get("channels") is not None         # the run itself converted the channels
+    else:
+        converted = False
     native = load_dataset(dataset)
-    if native.channels != G.channels:
+    if native.channels != G.channels and not converted:
         raise ConfigError(f"the model makes {G.channels}-channel images but {dataset} holds {native.channels}-"
                           f"channel ones; evaluate on the kind of data the model was trained on")
     real = load_dataset(dataset, **data_options)
+    if G.c_dim and real.labels is not None and int(real.labels.max()) >= G.c_dim:
+        raise ConfigError(f"{dataset} has {int(real.labels.max()) + 1} classes but the model knows {G.c_dim}; "
+                          f"evaluate on the data the model was trained on")
     if native.resolution != G.resolution:
         click.echo(f"note: {dataset} is {native.resolution}x{native.resolution}; brought to the model's "
                    f"{G.resolution}x{G.resolution} as training does ({data_options.get('resize', 'auto')})", err=True)
     heldout_images = None
     if heldout is not None:
+        from duelo.data import SOURCES
+
         name, _, split = heldout.partition(":")
-        heldout_images = load_dataset(name, split=split or "train", **data_options).images
+        # a named dataset's held-out part is its test split unless another is named; a path has only "train"
+        split = split or ("test" if name in SOURCES and "test" in SOURCES.get(name).splits else "train")
+        heldout_images = load_dataset(name, split=split, **data_options).images
     if metric_names == DEFAULT_METRICS:
         names = ["fd_domain", "prdc_domain", "class_accuracy"] if real.labels is not None else []
         if runtime.device.type == "cuda" or not names:
@@ -83,6 +93,8 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
                        "use --device cuda, or --metrics fid,kid to wait for them", err=True)
     else:
         names = [n.strip() for n in metric_names.split(",") if n.strip()]
+        if not names:
+            raise ConfigError("--metrics is empty; give metric names (see `duelo eval --help`) or auto")
         for name in names:
             METRICS.get(name)                                    # unknown names fail before any work
     context = EvalContext(G=G, images=real.images, labels=real.labels, fingerprint=real.fingerprint(),
@@ -92,7 +104,9 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
     started = time.perf_counter()
     results = evaluate(context, names)
     record = {"model": str(model_dir), "dataset": dataset, "heldout": heldout, "metrics": names,
-              "num_samples": num_samples,
+              "num_samples": num_samples, "max_real": max_real, "device": str(runtime.device),
+              "extractors": {k.split(":", 1)[1]: v.preprocess_id for k, v in context.cache.items()
+                             if k.startswith("extractor:")},
               "seconds": round(time.perf_counter() - started, 1), **results}
     target = out_path or ((run_or_model if run_config else Path(".")) / "eval.json")
     atomic_write_json(target, record)

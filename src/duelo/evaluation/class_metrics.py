@@ -30,8 +30,9 @@ def class_histogram(ctx: EvalContext) -> dict[str, Any]:
     predicted = domain_classifier(ctx).predict(generated_images(ctx))
     fake = torch.bincount(predicted, minlength=classes).double() / len(predicted)
     real = torch.bincount(ctx.labels, minlength=classes).double() / len(ctx.labels)
-    covered = int((fake >= COVERED_SHARE * real).sum())
-    return {"classes_covered": covered, "classes_total": classes,
+    present = real > 0
+    covered = int(((fake >= COVERED_SHARE * real) & present).sum())
+    return {"classes_covered": covered, "classes_total": int(present.sum()),
             "class_histogram_tv": round(float(0.5 * (fake - real).abs().sum()), 4),
             "class_histogram": [round(float(v), 4) for v in fake]}
 
@@ -61,8 +62,8 @@ def tstr(ctx: EvalContext) -> dict[str, Any]:
             "tstr_test_images": int(len(held_out))}
 
 
-def intra_class_frechet(ctx: EvalContext, extractor_name: str) -> list[float]:
-    """Per-class Fréchet distances between real and generated features of each class."""
+def intra_class_frechet(ctx: EvalContext, extractor_name: str) -> list[float | None]:
+    """Per-class Fréchet distances between real and generated features of each class (None: too few)."""
     from duelo.evaluation.distribution import evaluation_labels, feature_pair
     from duelo.evaluation.frechet import FeatureStats, frechet_distance
     from duelo.evaluation.reference import select_reference
@@ -70,12 +71,21 @@ def intra_class_frechet(ctx: EvalContext, extractor_name: str) -> list[float]:
     real, fake = feature_pair(ctx, extractor_name)
     real_labels = select_reference(ctx.labels.view(-1, 1, 1, 1), ctx.max_real).flatten()   # same subset as real
     fake_labels = evaluation_labels(ctx, len(fake))
-    per_class = []
+    per_class: list[float | None] = []
     for c in range(ctx.G.c_dim):
         r, f = real[real_labels == c], fake[fake_labels == c]
-        if len(r) >= 2 and len(f) >= 2:
-            per_class.append(frechet_distance(FeatureStats.from_features(r), FeatureStats.from_features(f)))
+        enough = len(r) >= 2 and len(f) >= 2
+        per_class.append(frechet_distance(FeatureStats.from_features(r), FeatureStats.from_features(f))
+                         if enough else None)
     return per_class
+
+
+def _intra_summary(name: str, per_class: list[float | None]) -> dict[str, Any]:
+    scored = [v for v in per_class if v is not None]
+    if not scored:
+        return {}
+    return {name: round(sum(scored) / len(scored), 4), f"{name}_classes_scored": len(scored),
+            f"{name}_per_class": [None if v is None else round(v, 4) for v in per_class]}
 
 
 @METRICS.register("intra_fd_domain")
@@ -85,9 +95,7 @@ def intra_fd_domain(ctx: EvalContext) -> dict[str, Any]:
     whose classes are individually poor even when the mixture looks right."""
     if ctx.G.c_dim == 0 or ctx.labels is None:
         return {}
-    per_class = intra_class_frechet(ctx, "domain")
-    return {"intra_fd_domain": round(sum(per_class) / len(per_class), 4),
-            "intra_fd_domain_per_class": [round(v, 4) for v in per_class]} if per_class else {}
+    return _intra_summary("intra_fd_domain", intra_class_frechet(ctx, "domain"))
 
 
 @METRICS.register("intra_fid")
@@ -95,9 +103,7 @@ def intra_fid(ctx: EvalContext) -> dict[str, Any]:
     """Intra-class FID: the same with the standard Inception features (GPU advised)."""
     if ctx.G.c_dim == 0 or ctx.labels is None:
         return {}
-    per_class = intra_class_frechet(ctx, "inception")
-    return {"intra_fid": round(sum(per_class) / len(per_class), 4),
-            "intra_fid_per_class": [round(v, 4) for v in per_class]} if per_class else {}
+    return _intra_summary("intra_fid", intra_class_frechet(ctx, "inception"))
 
 
 @METRICS.register("memorisation")
@@ -111,7 +117,26 @@ def memorisation(ctx: EvalContext) -> dict[str, Any]:
     if ctx.heldout is None:
         raise ConfigError("memorisation needs real images the model did not train on: pass --heldout DATASET "
                           "(e.g. --heldout mnist:test for a model trained on mnist-5k)")
-    real, fake = feature_pair(ctx, "domain")
-    heldout = extractor(ctx, "domain")(ctx.heldout)
-    report = memorisation_report(fake, real, heldout)
+    overlap = _shared_rows(ctx.heldout, ctx.images)
+    heldout_images = ctx.heldout[~overlap]
+    if overlap.float().mean() > 0.5 or len(heldout_images) < 2:
+        raise ConfigError(f"{int(overlap.sum()):,} of the {len(ctx.heldout):,} held-out images also appear in the "
+                          f"training data; give real images the model never trained on (e.g. a test split)")
+    _, fake = feature_pair(ctx, "domain")
+    features = extractor(ctx, "domain")
+    train = features(ctx.images)                     # every training image, not the reference subset
+    report = memorisation_report(fake, train, features(heldout_images))
+    report["heldout_duplicates_removed"] = int(overlap.sum())
     return {f"memorisation_{k}": v for k, v in report.items() if not isinstance(v, list)}
+
+
+def _shared_rows(candidates: torch.Tensor, pool: torch.Tensor) -> torch.Tensor:
+    """Bool (len(candidates),): rows whose exact pixels also occur in `pool` (hash per image)."""
+    import hashlib
+
+    def digests(images: torch.Tensor) -> list[bytes]:
+        flat = images.reshape(len(images), -1).contiguous().numpy()
+        return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in flat]
+
+    known = set(digests(pool))
+    return torch.tensor([d in known for d in digests(candidates)], dtype=torch.bool)

@@ -86,7 +86,7 @@ def fid(ctx: EvalContext) -> dict[str, Any]:
 
 @METRICS.register("kid")
 def kid(ctx: EvalContext) -> dict[str, Any]:
-    """Kernel Inception Distance (Bińkowski et al. 2018): unbiased MMD² with a cubic kernel, ×1000 shown."""
+    """Kernel Inception Distance (Bińkowski et al. 2018): unbiased MMD² with a cubic kernel (raw, not ×1000)."""
     from duelo.evaluation.kid import kernel_inception_distance
 
     real, fake = feature_pair(ctx, "inception")
@@ -105,7 +105,9 @@ def _prdc(ctx: EvalContext, extractor_name: str, prefix: str) -> dict[str, Any]:
 
     real, fake = feature_pair(ctx, extractor_name)
     n = min(len(real), len(fake))                    # equal sizes, as the papers evaluate
-    scores = precision_recall_density_coverage(real[:n], fake[:n], k=3)
+    # a fixed random subset of each: datasets are often stored sorted by class, so a prefix would not do
+    pick = lambda count: torch.randperm(count, generator=torch.Generator().manual_seed(1))[:n]  # noqa: E731
+    scores = precision_recall_density_coverage(real[pick(len(real))], fake[pick(len(fake))], k=3)
     return {f"{prefix}{k}": round(float(v), 4) for k, v in scores.items() if k in
             ("precision", "recall", "density", "coverage")}
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from platformdirs import user_cache_dir
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -125,7 +126,7 @@ def load_or_train_classifier(images: torch.Tensor, labels: torch.Tensor, num_cla
             model = DomainClassifier(meta["channels"], meta["num_classes"])
             model.load_state_dict(load_file(str(weights)))
             return TrainedClassifier(model.eval(), float(meta["val_accuracy"]), weights)
-        except (OSError, ValueError, KeyError, RuntimeError):
+        except (OSError, ValueError, KeyError, RuntimeError, SafetensorError):
             pass  # damaged cache entry: retrain and overwrite
     if log:
         log("training the domain classifier on the real data (once; cached for later runs)")

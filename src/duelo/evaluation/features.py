@@ -13,6 +13,7 @@ Two are registered in EXTRACTORS:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import os
 import warnings
@@ -131,7 +132,12 @@ class DomainFeatures:
 
         self.classifier = classifier
         self.batch = batch
-        self.preprocess_id = f"domain-v{VERSION}-{fingerprint[:24]}"
+        # the judge's own weights are part of the key: a retrained judge must not meet features of the old one
+        weights = hashlib.sha256()
+        for name, tensor in sorted(classifier.model.state_dict().items()):
+            weights.update(name.encode())
+            weights.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        self.preprocess_id = f"domain-v{VERSION}-{fingerprint[:24]}-{weights.hexdigest()[:16]}"
 
     @torch.no_grad()
     def __call__(self, images: torch.Tensor) -> torch.Tensor:

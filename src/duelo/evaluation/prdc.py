@@ -50,7 +50,9 @@ def nearest_neighbour_distances(queries: torch.Tensor, reference: torch.Tensor,
     distances = torch.empty(len(queries), dtype=queries.dtype, device=queries.device)
     indices = torch.empty(len(queries), dtype=torch.long, device=queries.device)
     for start in range(0, len(queries), chunk):
-        block = torch.cdist(queries[start:start + chunk], reference)           # (c, R)
+        # exact differences, not the |x|²+|y|²-2xy shortcut: identical rows must give exactly 0
+        block = torch.cdist(queries[start:start + chunk], reference,
+                            compute_mode="donot_use_mm_for_euclid_dist")            # (c, R)
         nearest = block.min(dim=1)
         distances[start:start + len(block)] = nearest.values
         indices[start:start + len(block)] = nearest.indices

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from duelo.evaluation.domain_classifier import cache_dir
@@ -41,9 +42,9 @@ def reference_features(images: torch.Tensor, fingerprint: str, extractor, count:
     if weights.exists() and meta.exists():
         try:
             features = load_file(str(weights))["features"]
-            if features.shape[1] == extractor.dim:
+            if features.shape == (min(len(images), count), extractor.dim):
                 return features
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError, SafetensorError):
             pass  # damaged cache entry: recompute below
     chosen = select_reference(images, count)
     if log:

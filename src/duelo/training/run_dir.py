@@ -22,8 +22,7 @@ from duelo.io.atomic import atomic_write_json, atomic_write_text
 
 # Fields a re-run may change without starting a new experiment: how long and how often, not what.
 SCHEDULE_FIELDS = {("train", "total_kimg"), ("run", "snapshot_kimg"), ("run", "log_kimg"),
-                   ("run", "keep_checkpoints"), ("run", "eval_per_class"), ("run", "eval_kimg"),
-                   ("run", "eval_samples")}
+                   ("run", "keep_checkpoints"), ("run", "eval_per_class"), ("run", "eval_kimg")}
 
 
 class RunDir:
