@@ -69,7 +69,8 @@ def evaluate(ctx: EvalContext, names: list[str]) -> dict[str, Any]:
     """Run the named metrics. Global RNG states are saved and restored around them (building a network
     draws from torch's global generator), so evaluating in the middle of training never changes it."""
     results: dict[str, Any] = {}
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    # only GPUs already in use: forking the RNG of an untouched GPU would initialise CUDA for a CPU run
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
     with torch.random.fork_rng(devices=devices):
         for name in names:
             results.update(METRICS.get(name)(ctx))
