@@ -7,7 +7,7 @@ import contextlib
 import signal
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,7 +28,6 @@ class Session:
     dataset: Any
     progress: Any
     log: Callable[[str], None]
-    timing: dict[str, float] = field(default_factory=dict)
 
 
 def model_kwargs(config: Config, dataset) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -68,8 +68,7 @@ class SnapshotWriter:
         from duelo.sampling.generate import generate
         from duelo.training.ema import recalibrate_batchnorm
 
-        session = self.session
-        trainer.check_finite()
+        session = self.session     # the loop checked finiteness before calling hooks; state() checks again
         recalibrate_batchnorm(trainer.G_ema, trainer.objective.sample_generator_inputs,
                               RECALIBRATION_BATCHES, RECALIBRATION_BATCH, seed=trainer.counters.nimg)
         path = self.checkpoint(trainer)      # first: it refuses a non-finite state before anything is written

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from duelo.data.collection import decode_items, note_sizes
-from duelo.data.errors import BadImageError, DataError, MissingPathError
+from duelo.data.collection import decode_and_record, decode_items, note_sizes
+from duelo.data.errors import DataError, MissingPathError
 from duelo.data.image_files import ImageItem, labels_from_subfolders, list_folder, list_zip, open_zip
 from duelo.data.images import IMAGE_SUFFIXES, decode_image_file, path_not_regular
 from duelo.data.npz import read_npz
@@ -113,14 +113,7 @@ def _check_npz(path: Path, report: DataReport, resolution: int | None, resize: s
 
 
 def _check_image_file(path: Path, report: DataReport, resolution: int | None, resize: str) -> None:
-    try:
-        decoded = decode_image_file(str(path))
-    except BadImageError as error:
-        report.add_skipped(report.source, error.reason)
-        return
-    report.add_ok(report.source)
-    for note in decoded.notes:
-        report.add_note(report.source, note)
+    decode_and_record(lambda: decode_image_file(str(path)), report.source, report)
 
 
 def _unsupported(path: Path, report: DataReport, resolution: int | None, resize: str) -> None:

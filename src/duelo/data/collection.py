@@ -17,7 +17,7 @@ import torch
 from duelo.data.dataset import ImageDataset
 from duelo.data.errors import BadFilesError, BadImageError, DataError, EmptyDatasetError
 from duelo.data.image_files import ImageItem, Labelling
-from duelo.data.images import decode_image_bytes
+from duelo.data.images import DecodedImage, decode_image_bytes
 from duelo.data.report import DataReport
 from duelo.data.transforms import convert_channels, resize_image
 from duelo.registry import Registry
@@ -35,19 +35,29 @@ class DecodedCollection:
     colour_count: int = 0                                       # readable images with 3 channels
 
 
+def decode_and_record(decode: Callable[[], DecodedImage], display_path: str,
+                      report: DataReport) -> DecodedImage | None:
+    """Decode one file; a bad one is recorded as skipped (None returned), odd ones get their notes."""
+    try:
+        decoded = decode()
+    except BadImageError as error:
+        report.add_skipped(display_path, error.reason)
+        return None
+    report.add_ok(display_path)
+    for note in decoded.notes:
+        report.add_note(display_path, note)
+    return decoded
+
+
 def decode_items(items: list[ImageItem], labelling: Labelling, report: DataReport, *,
                  resolution: int | None, resize: str, keep_pixels: bool = True) -> DecodedCollection:
     """Decode every item; bad ones are recorded as skipped, odd ones get notes. Never raises for a file."""
     collected = DecodedCollection(labels=[] if labelling.labels is not None else None)
     for position, item in enumerate(items):
-        try:
-            decoded = decode_image_bytes(item.read_bytes(), item.display_path)
-        except BadImageError as error:
-            report.add_skipped(item.display_path, error.reason)
+        decoded = decode_and_record(lambda: decode_image_bytes(item.read_bytes(), item.display_path),
+                                    item.display_path, report)
+        if decoded is None:
             continue
-        report.add_ok(item.display_path)
-        for note in decoded.notes:
-            report.add_note(item.display_path, note)
         collected.sizes_hw[decoded.size_hw] += 1
         collected.colour_count += decoded.channels == 3
         if collected.labels is not None:

@@ -8,9 +8,6 @@ the Gaussian statistics FID needs are derived on load. safetensors + JSON, never
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
-
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -54,12 +51,3 @@ def reference_features(images: torch.Tensor, fingerprint: str, extractor, count:
     atomic_write_json(meta, {"version": CACHE_VERSION, "fingerprint": fingerprint, "extractor": extractor.name,
                              "preprocess_id": extractor.preprocess_id, "count": len(chosen)})
     return features
-
-
-def cached_reference_files() -> list[Path]:
-    folder = cache_dir().parent / "reference"
-    return sorted(folder.glob("*.json")) if folder.is_dir() else []
-
-
-def describe(path: Path) -> dict:
-    return json.loads(path.read_text())

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image, PngImagePlugin
 
@@ -61,7 +60,3 @@ def save_grid(images: torch.Tensor, path: Path | str, columns: int, text: dict[s
 def read_png_text(path: Path | str) -> dict[str, str]:
     with Image.open(path) as image:
         return dict(getattr(image, "text", {}) or {})
-
-
-def as_numpy_hwc(image: torch.Tensor) -> np.ndarray:
-    return image.permute(1, 2, 0).numpy()
