@@ -12,8 +12,13 @@ torch.set_num_threads(1)
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
-    """Keep tests away from the user's cache; the domain classifier is trained once per worker."""
+    """Keep tests away from the user's cache. Under pytest-xdist the workers share one folder (the parent of
+    their temp folders), so a domain classifier is trained once per test run (the cache locks itself)."""
     if "DUELO_CACHE_DIR" not in os.environ or os.environ.get("DUELO_TEST_OWN_CACHE"):
-        os.environ["DUELO_CACHE_DIR"] = str(tmp_path_factory.mktemp("duelo-cache"))
+        base = tmp_path_factory.getbasetemp()
+        shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+        folder = shared / "duelo-cache"
+        folder.mkdir(exist_ok=True)
+        os.environ["DUELO_CACHE_DIR"] = str(folder)
         os.environ["DUELO_TEST_OWN_CACHE"] = "1"
     yield

@@ -52,6 +52,53 @@ class OptimConfig:
 
 
 @dataclass(frozen=True)
+class StabiliseConfig:
+    """Stabilisers, each off at its neutral value; duelo.stabilisers applies them (one registry entry each)."""
+
+    spectral_norm:       bool = False   # spectral normalisation of every D layer (Miyato et al. 2018)
+    r1_gamma:            float = 0.0    # R1: (gamma/2)·E‖∇D(real)‖² (Mescheder et al. 2018); 0 = off
+    r2_gamma:            float = 0.0    # R2: the same penalty on generated images; 0 = off
+    reg_interval:        int = 16       # lazy regularisation: R1/R2 every this many iterations (Karras et al. 2020)
+    label_smoothing:     float = 0.0    # one-sided: D's target for real images is 1 - this (Salimans et al. 2016)
+    instance_noise:      float = 0.0    # std of Gaussian noise added to D's inputs (Sønderby et al. 2017); 0 = off
+    instance_noise_kimg: float = 100.0  # the noise anneals linearly to 0 over this many kimg
+    mbstd_group:         int = 0        # minibatch-stddev layer in D, group size (Karras et al. 2018); 0 = off
+    history_pool:        int = 0        # past fakes kept to show D (Shrivastava et al. 2017); 0 = off
+    grad_clip:           float = 0.0    # clip each network's gradient norm to this; 0 = off
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Differentiable augmentation of everything D sees, real and fake alike (duelo.augment)."""
+
+    name:        str = "auto"     # auto (ada when the data set is small for the resolution) | none | diffaugment | ada
+    policy:      str = "color,translation,cutout"   # DiffAugment's operations
+    p:           float = 0.0      # ADA: initial probability of each transform (fixed when adaptive is false)
+    adaptive:    bool = True      # ADA: adjust p from the sign of D on real images
+    target:      float = 0.6      # ADA: r_t = E[sign D(real)] above this raises p (Karras et al. 2020)
+    speed_kimg:  float = 100.0    # ADA: kimg for p to climb from 0 to 1 at full speed (paper: 500, for long runs)
+    adjust_nimg: int = 256        # ADA: real images between adjustments of p
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    """The training-health monitor (duelo.health): signals at each check, events with remedies."""
+
+    enabled:            bool = True
+    every_kimg:         float | None = None   # None = at every snapshot
+    heldout_fraction:   float = 0.05   # real images kept out of training for the overfitting check; 0 = none
+    heldout_max:        int = 1000     # cap on held-out images
+    samples:            int = 512      # generated (and real) samples per check
+    max_rollbacks:      int = 3        # divergence: roll back at most this many times, then stop with an error
+    rollback_lr_factor: float = 0.5    # each rollback multiplies both learning rates by this
+    collapse_diversity: float = 0.5    # mode collapse when sample diversity falls below this fraction of real's
+    collapse_classes:   float = 0.7    # ... or when fewer than this fraction of the classes is produced
+    overfit_rv:         float = 0.5    # D overfitting when ADA's r_v heuristic exceeds this (0 none, 1 complete)
+    vanishing_ratio:    float = 0.1    # vanishing G gradients: norm below this fraction of its median so far ...
+    vanishing_accuracy: float = 0.99   # ... while D separates real from fake at least this well
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     task:              str = "image-gan"   # registered task (duelo.apps.TASKS): what is trained
     total_kimg:        float = 100.0   # training length in thousands of real images shown to D
@@ -87,6 +134,9 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     run:   RunConfig = field(default_factory=RunConfig)
+    stabilise: StabiliseConfig = field(default_factory=StabiliseConfig)
+    augment:   AugmentConfig = field(default_factory=AugmentConfig)
+    health:    HealthConfig = field(default_factory=HealthConfig)
 
     # -- serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -175,10 +225,50 @@ class Config:
             positive(self.run.eval_kimg, "run.eval_kimg")
             if self.run.eval_kimg * 1000 < 1:
                 raise ConfigError(f"run.eval_kimg must be at least 0.001 (one image), got {self.run.eval_kimg!r}")
+        self._validate_stabilisers(positive)
         if self.run.name is not None and (not self.run.name or any(c in self.run.name for c in "/\\") or
                                           self.run.name in (".", "..")):
             raise ConfigError(f"run.name must be a plain folder name, got {self.run.name!r}")
         return self
+
+    def _validate_stabilisers(self, positive) -> None:
+        st, aug, health = self.stabilise, self.augment, self.health
+        for name in ("r1_gamma", "r2_gamma", "instance_noise", "grad_clip", "mbstd_group", "history_pool"):
+            _nonnegative(getattr(st, name), f"stabilise.{name}")
+        for name in ("mbstd_group", "history_pool"):
+            if int(getattr(st, name)) != getattr(st, name):
+                raise ConfigError(f"stabilise.{name} must be an integer, got {getattr(st, name)!r}")
+        positive(st.reg_interval, "stabilise.reg_interval", integer=True)
+        positive(st.instance_noise_kimg, "stabilise.instance_noise_kimg")
+        _fraction(st.label_smoothing, "stabilise.label_smoothing")
+        _choice(aug.name, "augment.name", ("auto", "none", "diffaugment", "ada"))
+        _fraction(aug.p, "augment.p", high_open=False)
+        _fraction(aug.target, "augment.target", low_open=True)
+        positive(aug.speed_kimg, "augment.speed_kimg")
+        positive(aug.adjust_nimg, "augment.adjust_nimg", integer=True)
+        if health.every_kimg is not None:
+            positive(health.every_kimg, "health.every_kimg")
+        _fraction(health.heldout_fraction, "health.heldout_fraction")
+        positive(health.heldout_max, "health.heldout_max", integer=True)
+        positive(health.samples, "health.samples", integer=True)
+        if health.samples < 16:
+            raise ConfigError(f"health.samples must be at least 16, got {health.samples!r}")
+        _nonnegative(health.max_rollbacks, "health.max_rollbacks")
+        _fraction(health.rollback_lr_factor, "health.rollback_lr_factor", low_open=True)
+        for name in ("collapse_diversity", "collapse_classes", "overfit_rv", "vanishing_ratio", "vanishing_accuracy"):
+            _fraction(getattr(health, name), f"health.{name}", high_open=False)
+
+
+def _nonnegative(value: Any, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
+
+
+def _fraction(value: Any, name: str, low_open: bool = False, high_open: bool = True) -> None:
+    _nonnegative(value, name)
+    if (low_open and value == 0) or value > 1 or (high_open and value == 1):
+        raise ConfigError(f"{name} must be in {'(' if low_open else '['}0, 1{')' if high_open else ']'}, "
+                          f"got {value!r}")
 
 
 def _choice(value: Any, name: str, choices: tuple[str, ...]) -> None:

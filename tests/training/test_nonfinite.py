@@ -1,5 +1,7 @@
-"""A NaN in a loss stops training at once with a message naming the term; no checkpoint is written
-from the non-finite state and the earlier checkpoints stay."""
+"""A NaN in a loss stops the step at once, naming the term; training rolls back to the last good checkpoint a
+bounded number of times, then stops with a clear error. No checkpoint is ever written from a non-finite state."""
+
+import json
 
 import torch
 
@@ -8,7 +10,7 @@ from duelo.losses import LOSSES, AdversarialLoss
 from tests.training.helpers import TINY_ARGS
 
 
-def test_nan_loss_is_caught_at_its_step(tmp_path, monkeypatch, capsys):
+def test_nan_loss_on_every_retry_gives_up_after_bounded_rollbacks(tmp_path, monkeypatch, capsys):
     bce = LOSSES.get("bce")
     calls = {"n": 0}
 
@@ -19,13 +21,18 @@ def test_nan_loss_is_caught_at_its_step(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setitem(LOSSES._entries, "bce", AdversarialLoss(poisoned_d_loss, bce.g_loss))
     monkeypatch.chdir(tmp_path)
-    assert main(["train", *TINY_ARGS, "--name", "nan"]) == 2
+    assert main(["train", *TINY_ARGS, "--name", "nan", "--set", "health.max_rollbacks=2"]) == 2
     err = capsys.readouterr().err
-    assert "non-finite loss_D" in err and "0.3 kimg" in err and "no checkpoint" in err
-    assert calls["n"] == 8, "stopped at the very step that produced the NaN"
-    checkpoints = sorted(p.name for p in (tmp_path / "runs" / "nan" / "checkpoints").glob("ckpt-*"))
+    assert "non-finite loss_D" in err and "diverged 3 times" in err and "gave up" in err
+    assert "rolled back to ckpt-000000000160" in err
+    assert calls["n"] == 8 + 2, "each retry stops at the very step that produced the NaN"
+    run = tmp_path / "runs" / "nan"
+    checkpoints = sorted(p.name for p in (run / "checkpoints").glob("ckpt-*"))
     assert checkpoints == ["ckpt-000000000160"]      # the snapshot before the NaN, nothing after
-    assert not (tmp_path / "runs" / "nan" / "summary.json").exists()
+    assert not (run / "summary.json").exists()
+    events = [r["event"] for r in map(json.loads, (run / "health.jsonl").read_text().splitlines())
+              if r["kind"] == "event"]
+    assert events.count("divergence") == 3 and events.count("rollback") == 2 and events[-1] == "gave_up"
 
 
 def test_stats_flag_names_each_nonfinite_term():

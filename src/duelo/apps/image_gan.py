@@ -28,16 +28,8 @@ class Session:
     dataset: Any
     progress: Any
     log: Callable[[str], None]
-
-
-def model_kwargs(config: Config, dataset) -> tuple[dict[str, Any], dict[str, Any]]:
-    common = {"resolution": dataset.resolution, "channels": dataset.channels,
-              "c_dim": dataset.num_classes if config.model.conditional else 0}
-    if config.model.width is not None:
-        common["width"] = config.model.width
-    g_kwargs = {**common, **({"z_dim": config.model.z_dim} if config.model.z_dim else {}), **config.model.g_kwargs}
-    d_kwargs = {**common, **config.model.d_kwargs}
-    return g_kwargs, d_kwargs
+    split: Any = None            # duelo.health.heldout.Split: training and held-out real images
+    augment: Any = None          # duelo.augment.choice.AugmentChoice: the data-size check's outcome
 
 
 def seed_everything(seed: int) -> None:
@@ -52,10 +44,10 @@ def seed_everything(seed: int) -> None:
 
 
 def build_session(config: Config, stream=None, live_progress: bool | None = None) -> Session:
+    from duelo.apps.assemble import assemble
     from duelo.data import load_dataset
+    from duelo.health.heldout import split_heldout
     from duelo.losses import LOSSES
-    from duelo.losses.objective import ImageGANObjective
-    from duelo.models import build_discriminator, build_generator
     from duelo.training.feed import BatchFeed
     from duelo.training.progress import Progress
     from duelo.training.run_dir import RunDir
@@ -63,54 +55,29 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
     from duelo.training.trainer import Trainer, TrainerSettings
 
     stream = stream or sys.stderr
-    loss = LOSSES.get(config.loss.name)                      # fail fast on names before any work
+    LOSSES.get(config.loss.name)                             # fail fast on names before any work
     runtime = Runtime.create(config.train.device, config.train.precision)
     dataset = load_dataset(config.data.dataset, resolution=config.data.resolution, channels=config.data.channels,
                            resize=config.data.resize, bad_files=config.data.bad_files)
     if config.model.conditional and dataset.labels is None:
         raise ConfigError(f"--conditional needs labels, but {config.data.dataset} has none; put images in one "
                           f"sub-folder per class (or add 'labels' to the .npz), or train unconditionally")
-    seed_everything(config.train.seed)                       # deterministic initial weights; every RNG seeded
-    g_kwargs, d_kwargs = model_kwargs(config, dataset)
-    G = build_generator(config.model.name, **g_kwargs).to(runtime.device)
-    D = build_discriminator(config.model.name, **d_kwargs).to(runtime.device)
-    betas = (config.optim.beta1, config.optim.beta2)
-    optimizers = {"G": torch.optim.Adam(G.parameters(), lr=config.optim.g_lr, betas=betas),
-                  "D": torch.optim.Adam(D.parameters(), lr=config.optim.d_lr, betas=betas)}
+    health = config.health
+    split = split_heldout(dataset.images, dataset.labels, health.heldout_fraction if health.enabled else 0.0,
+                          health.heldout_max)
     per_round = config.train.batch // config.train.accum_rounds
-    feed = BatchFeed(dataset.images, dataset.labels, per_round, config.train.seed, runtime.device)
-    gp_weight = loss.gp_weight if config.loss.gp_weight is None else config.loss.gp_weight
-    objective = ImageGANObjective(G, D, loss, gp_weight=gp_weight, d_steps=config.train.d_steps,
-                                  label_pool=feed.labels)
+    feed = BatchFeed(split.train_images, split.train_labels, per_round, config.train.seed, runtime.device)
+    seed_everything(config.train.seed)                       # deterministic initial weights; every RNG seeded
+    parts = assemble(config, len(split.train_images), dataset.resolution, dataset.channels, dataset.num_classes,
+                     feed.labels, runtime.device)
     settings = TrainerSettings(batch=config.train.batch, accum_rounds=config.train.accum_rounds,
                                ema_halflife_kimg=config.train.ema_halflife_kimg,
                                ema_rampup=config.train.ema_rampup)
-    trainer = Trainer(objective, G, D, optimizers, feed, runtime, settings, seed=config.train.seed)
-    check_pairing(G, D, objective)
+    trainer = Trainer(parts.objective, parts.G, parts.D, parts.optimizers, feed, runtime, settings,
+                      seed=config.train.seed)
     run_dir = RunDir(Path(config.run.out) / config.run_name)   # written only by train(): bad input writes nothing
     progress = Progress(config.train.total_kimg, stream=stream, live=live_progress)
-    return Session(config, run_dir, trainer, dataset, progress, progress.message)
-
-
-def check_pairing(G: torch.nn.Module, D: torch.nn.Module, objective) -> None:
-    """Refuse configurations that would fail or silently mislead at step 1, before anything is written."""
-    from torch.nn.modules.batchnorm import _BatchNorm
-
-    if objective.gp_weight > 0 and any(isinstance(m, _BatchNorm) for m in D.modules()):
-        raise ConfigError("the gradient penalty (WGAN-GP) needs a discriminator without batch norm, which mixes "
-                          "the samples of a batch; add --set model.d_kwargs='{\"norm\": \"none\"}' or use "
-                          "--preset wgan-gp")
-    generator = torch.Generator(device=next(G.parameters()).device).manual_seed(0)
-    z, labels = objective.sample_generator_inputs(2, generator)
-    was = G.training, D.training
-    G.eval(), D.eval()
-    with torch.no_grad():
-        images = G(z, labels)
-        logits = D(images, labels)
-    G.train(was[0]), D.train(was[1])
-    if logits.shape != (2,):
-        raise ConfigError(f"the discriminator returned logits of shape {tuple(logits.shape)} for 2 images of "
-                          f"shape {tuple(images.shape[1:])}; G and D do not fit together")
+    return Session(config, run_dir, trainer, dataset, progress, progress.message, split, parts.augment)
 
 
 @TASKS.register("image-gan")
@@ -129,6 +96,9 @@ def train(config: Config, stream=None, live_progress: bool | None = None) -> dic
 
 def _train_locked(session: Session, periodic=None) -> dict[str, Any]:
     from duelo.apps.snapshots import MetricsLogger, SnapshotWriter
+    from duelo.errors import NonFiniteError
+    from duelo.health.monitor import HealthLog
+    from duelo.health.rollback import Rollback
     from duelo.io.atomic import atomic_write_json
     from duelo.training.checkpoint import latest_checkpoint, remove_stale_temp
 
@@ -138,35 +108,59 @@ def _train_locked(session: Session, periodic=None) -> dict[str, Any]:
     skipped = len(session.dataset.report.skipped)
     if skipped:
         log(f"note: {skipped} unreadable file(s) skipped; see {run_dir.data_report_path}")
+    held = session.split.heldout_images
     log(f"run folder {run_dir.path} | {len(session.dataset)} images "
-        f"{session.dataset.channels}x{session.dataset.resolution}x{session.dataset.resolution} | "
+        f"{session.dataset.channels}x{session.dataset.resolution}x{session.dataset.resolution}"
+        f"{f' ({len(held)} held out for the health monitor)' if held is not None else ''} | "
         f"{trainer.runtime.describe()}")
+    health_log = HealthLog(run_dir)
+    _announce_data_size(session, health_log)
 
     remove_stale_temp(run_dir.checkpoints)
     checkpoint = latest_checkpoint(run_dir.checkpoints, warn=log)
     if checkpoint is not None:
         trainer.load_state(checkpoint.tensors, checkpoint.meta)
-        run_dir.truncate_metrics(trainer.counters.nimg)
         log(f"resuming from {checkpoint.path.name} at {trainer.counters.nimg / 1000:.1f} kimg")
 
     total_nimg = int(round(config.train.total_kimg * 1000))
     snapshots = SnapshotWriter(session)
     logger = MetricsLogger(session)
+    monitor = _health_monitor(session, health_log)
     hooks = [(int(config.run.log_kimg * 1000), logger)]
     if periodic is not None:
-        periodic.truncate(trainer.counters.nimg)
         hooks.append((int(config.run.eval_kimg * 1000), periodic))
+    if monitor is not None:
+        hooks.append((int((config.health.every_kimg or config.run.snapshot_kimg) * 1000), monitor))
     # the checkpoint comes last among hooks due together: a crash after it never skips their work on resume
     hooks.append((int(config.run.snapshot_kimg * 1000), snapshots))
+
+    def restored(nimg: int) -> None:           # files cut back to the state training continues from
+        run_dir.truncate_metrics(nimg)
+        logger.restart(nimg)
+        if periodic is not None:
+            periodic.truncate(nimg)
+        if monitor is not None:
+            monitor.resume(nimg)
+        else:
+            health_log.truncate(nimg)
+
     def stopped(trainer) -> None:
         path = snapshots.checkpoint(trainer)
         raise Interrupted(f"stopped at {trainer.counters.nimg / 1000:.1f} kimg; wrote {path.name}. "
                           f"Re-run the same command to resume.")
 
+    restored(trainer.counters.nimg)
+    rollback = Rollback(trainer, run_dir.checkpoints, health_log, restored, config.health.max_rollbacks,
+                        config.health.rollback_lr_factor, log)
     try:
         if trainer.counters.nimg < total_nimg:
             with stop_on_signals() as stop_requested:
-                trainer.fit(total_nimg, every=hooks, stop_requested=stop_requested, on_stop=stopped)
+                while True:
+                    try:
+                        trainer.fit(total_nimg, every=hooks, stop_requested=stop_requested, on_stop=stopped)
+                        break
+                    except NonFiniteError as error:
+                        rollback(error)            # restores a good state, or raises when out of attempts
         else:
             log("training already reached total_kimg; writing the summary")
             snapshots.ensure_model()
@@ -175,6 +169,28 @@ def _train_locked(session: Session, periodic=None) -> dict[str, Any]:
     summary = snapshots.summary(logger.last)
     run_dir.write_summary(summary)
     return summary
+
+
+def _announce_data_size(session: Session, health_log) -> None:
+    """The data-size check's verdict: in the log every time, in health.jsonl once per run."""
+    from duelo.health.detectors import Event
+
+    choice = session.augment
+    session.log(f"data: {choice.message}")
+    if choice.small and not health_log.has_event("small_dataset"):
+        health_log.event(Event("small_dataset", "info", choice.message,
+                               f"augmentation {choice.name}", applied=choice.name != "none",
+                               evidence={"images": len(session.split.train_images),
+                                         "resolution": session.dataset.resolution}), 0)
+
+
+def _health_monitor(session: Session, health_log):
+    from duelo.health.monitor import HealthMonitor, probe_data
+
+    if not session.config.health.enabled:
+        return None
+    return HealthMonitor(session.config, health_log, probe_data(session.dataset, session.split, session.log),
+                         session.log)
 
 
 @contextlib.contextmanager

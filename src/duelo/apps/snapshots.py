@@ -23,6 +23,10 @@ class MetricsLogger:
         self._time = time.perf_counter()
         self._nimg = session.trainer.counters.nimg
 
+    def restart(self, nimg: int) -> None:
+        """Measure speed from here (after a resume or a rollback)."""
+        self._time, self._nimg = time.perf_counter(), nimg
+
     def __call__(self, trainer) -> None:
         values = trainer.stats.read()                       # the one host read of this interval
         now = time.perf_counter()

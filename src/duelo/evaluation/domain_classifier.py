@@ -117,23 +117,40 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
 
 def load_or_train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: int, fingerprint: str,
                              log=None) -> TrainedClassifier:
-    """The cached classifier for this exact data (keyed by fingerprint), training it on first use."""
+    """The cached classifier for this exact data (keyed by fingerprint), training it on first use.
+    Processes that need the same classifier at once wait for the first one (a lock file) instead of
+    training it twice."""
+    import fcntl
+
     stem = cache_dir() / f"{fingerprint[:24]}-v{VERSION}"
     weights, meta_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
-    if weights.exists() and meta_path.exists():
-        try:
-            meta = json.loads(meta_path.read_text())
-            model = DomainClassifier(meta["channels"], meta["num_classes"])
-            model.load_state_dict(load_file(str(weights)))
-            return TrainedClassifier(model.eval(), float(meta["val_accuracy"]), weights)
-        except (OSError, ValueError, KeyError, RuntimeError, SafetensorError):
-            pass  # damaged cache entry: retrain and overwrite
-    if log:
-        log("training the domain classifier on the real data (once; cached for later runs)")
-    trained = train_classifier(images, labels, num_classes, log=log)
-    state = {k: v.contiguous() for k, v in trained.model.state_dict().items()}
-    atomic_write(weights, lambda temp: save_file(state, str(temp)))
-    atomic_write_json(meta_path, {"version": VERSION, "fingerprint": fingerprint, "channels": images.shape[1],
-                                  "num_classes": num_classes, "val_accuracy": trained.val_accuracy})
-    trained.cache_path = weights
-    return trained
+    cached = _read_cached(weights, meta_path)
+    if cached is not None:
+        return cached
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    with open(stem.with_suffix(".lock"), "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)            # released when the file closes
+        cached = _read_cached(weights, meta_path)   # another process may have finished it meanwhile
+        if cached is not None:
+            return cached
+        if log:
+            log("training the domain classifier on the real data (once; cached for later runs)")
+        trained = train_classifier(images, labels, num_classes, log=log)
+        state = {k: v.contiguous() for k, v in trained.model.state_dict().items()}
+        atomic_write(weights, lambda temp: save_file(state, str(temp)))
+        atomic_write_json(meta_path, {"version": VERSION, "fingerprint": fingerprint, "channels": images.shape[1],
+                                      "num_classes": num_classes, "val_accuracy": trained.val_accuracy})
+        trained.cache_path = weights
+        return trained
+
+
+def _read_cached(weights: Path, meta_path: Path) -> TrainedClassifier | None:
+    if not (weights.exists() and meta_path.exists()):
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+        model = DomainClassifier(meta["channels"], meta["num_classes"])
+        model.load_state_dict(load_file(str(weights)))
+        return TrainedClassifier(model.eval(), float(meta["val_accuracy"]), weights)
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError):
+        return None  # damaged cache entry: retrain and overwrite

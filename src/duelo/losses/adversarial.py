@@ -7,12 +7,14 @@ Reductions (mean over the batch) are the objective's job, so per-sample values s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
+from duelo.errors import ConfigError
 from duelo.registry import Registry
 
 Tensor = torch.Tensor
@@ -26,6 +28,9 @@ class AdversarialLoss:
     g_loss: Callable[[Tensor], Tensor]           # fake_logits -> (N,)
     gp_weight: float = 0.0                       # default gradient-penalty weight (WGAN-GP: 10)
     description: str = ""
+    # (real_logits, fake_logits, real_target) -> (N,): d_loss with the real label replaced by real_target
+    # (one-sided label smoothing); None where the loss has no labels to smooth (hinge, Wasserstein)
+    d_loss_smoothed: Callable[[Tensor, Tensor, float], Tensor] | None = None
 
 
 LOSSES: Registry[AdversarialLoss] = Registry("loss")
@@ -37,6 +42,13 @@ LOSSES: Registry[AdversarialLoss] = Registry("loss")
 def bce_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     """-log D(x) - log(1 - D(G(z))): the discriminator's cross-entropy."""
     return F.softplus(-real_logits) + F.softplus(fake_logits)
+
+
+def bce_d_loss_smoothed(real_logits: Tensor, fake_logits: Tensor, real_target: float) -> Tensor:
+    """Cross-entropy against target t for real images, 0 for fakes:
+    t·softplus(-r) + (1 - t)·softplus(r) + softplus(f). t = 1 gives bce_d_loss exactly."""
+    return (real_target * F.softplus(-real_logits) + (1.0 - real_target) * F.softplus(real_logits)
+            + F.softplus(fake_logits))
 
 
 def minimax_g_loss(fake_logits: Tensor) -> Tensor:
@@ -81,16 +93,22 @@ def least_squares_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     return 0.5 * (real_logits - 1.0).square() + 0.5 * fake_logits.square()
 
 
+def least_squares_d_loss_smoothed(real_logits: Tensor, fake_logits: Tensor,
+                                  real_target: float) -> Tensor:
+    """½(D(x) - t)² + ½ D(G(z))²: the real target b = 1 replaced by t; t = 1 is least_squares_d_loss."""
+    return 0.5 * (real_logits - real_target).square() + 0.5 * fake_logits.square()
+
+
 def least_squares_g_loss(fake_logits: Tensor) -> Tensor:
     """½(D(G(z)) - 1)²."""
     return 0.5 * (fake_logits - 1.0).square()
 
 
 LOSSES.register("bce")(AdversarialLoss(
-    bce_d_loss, non_saturating_g_loss,
+    bce_d_loss, non_saturating_g_loss, d_loss_smoothed=bce_d_loss_smoothed,
     description="binary cross-entropy, non-saturating generator loss (the usual choice)"))
 LOSSES.register("bce-minimax")(AdversarialLoss(
-    bce_d_loss, minimax_g_loss,
+    bce_d_loss, minimax_g_loss, d_loss_smoothed=bce_d_loss_smoothed,
     description="binary cross-entropy, original minimax generator loss (saturates; for study)"))
 LOSSES.register("wgan-gp")(AdversarialLoss(
     wasserstein_d_loss, wasserstein_g_loss, gp_weight=10.0,
@@ -98,4 +116,34 @@ LOSSES.register("wgan-gp")(AdversarialLoss(
 LOSSES.register("hinge")(AdversarialLoss(
     hinge_d_loss, hinge_g_loss, description="hinge loss (SNGAN, BigGAN)"))
 LOSSES.register("lsgan")(AdversarialLoss(
-    least_squares_d_loss, least_squares_g_loss, description="least squares (LSGAN)"))
+    least_squares_d_loss, least_squares_g_loss, d_loss_smoothed=least_squares_d_loss_smoothed,
+    description="least squares (LSGAN)"))
+
+
+# --- One-sided label smoothing (Salimans et al. 2016, "Improved Techniques for Training GANs", §3.4):
+# the real images' target 1 becomes t < 1 (e.g. 0.9), the fakes' target stays 0. Smoothing the fake
+# target too would let the optimal D reward G's samples where the data has no mass, hence one-sided.
+
+def _d_loss_with_target(smoothed: Callable[[Tensor, Tensor, float], Tensor], real_target: float,
+                        real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    return smoothed(real_logits, fake_logits, real_target)
+
+
+def with_label_smoothing(loss: AdversarialLoss, loss_name: str, real_target: float) -> AdversarialLoss:
+    """A copy of `loss` (registered as `loss_name`) whose d_loss uses target `real_target` for real images.
+
+    Only D's loss changes; G's loss is untouched. real_target = 1.0 reproduces the unsmoothed values
+    exactly. Raises ConfigError for losses without labels to smooth and for targets outside (0, 1].
+    """
+    if loss.d_loss_smoothed is None:
+        smoothable = [name for name in LOSSES.names() if LOSSES.get(name).d_loss_smoothed is not None]
+        listed = " and ".join(filter(None, [", ".join(smoothable[:-1]), smoothable[-1]]))
+        raise ConfigError(f"loss {loss_name!r} has no label-smoothed form: label smoothing is defined for "
+                          f"{listed} (their real images have a target label to soften)")
+    number = isinstance(real_target, (int, float)) and not isinstance(real_target, bool)
+    if not number or not 0.0 < real_target <= 1.0:
+        raise ConfigError(f"real_target must be a number in (0, 1] (got {real_target!r}); Salimans et al. "
+                          f"2016 suggest a value like 0.9, and 1.0 turns smoothing off")
+    target = float(real_target)
+    return replace(loss, d_loss=functools.partial(_d_loss_with_target, loss.d_loss_smoothed, target),
+                   description=f"{loss.description}; one-sided label smoothing, real target {target:g}")

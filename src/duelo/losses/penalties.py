@@ -18,9 +18,26 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
     is kept (create_graph=True) so the penalty's gradient reaches the critic's weights; no backward here.
     """
     n = real.shape[0]
-    eps = torch.rand(n, 1, 1, 1, generator=generator, device=real.device, dtype=real.dtype)
-    mixed = (eps * real.detach() + (1.0 - eps) * fake.detach()).requires_grad_(True)   # (N, C, H, W)
+    eps = torch.rand((n,) + (1,) * (real.ndim - 1), generator=generator, device=real.device, dtype=real.dtype)
+    mixed = (eps * real.detach() + (1.0 - eps) * fake.detach()).requires_grad_(True)   # (N, ...) like real
     logits = critic(mixed)                                                           # (N,)
     (grad,) = torch.autograd.grad(logits.sum(), mixed, create_graph=True)
     norms = grad.flatten(1).norm(2, dim=1)                                           # (N,)
     return (norms - 1.0).square()
+
+
+def zero_centred_penalty(critic: Callable[[Tensor], Tensor], images: Tensor) -> Tensor:
+    """‖∇ₓ D(x)‖₂² per sample: the zero-centred gradient penalty of Mescheder, Geiger & Nowozin 2018,
+    "Which Training Methods for GANs do actually Converge?", section 4.1: R1 on real x, R2 on fakes
+    x = G(z). The objective applies the weight: R1 = γ/2 · E_data ‖∇D(x)‖², R2 the same over G's samples.
+
+    Unlike WGAN-GP it pulls the gradient towards 0, not 1, and only on the data (or generated)
+    distribution, which makes the GAN training dynamics locally convergent. `critic` maps images to
+    logits (N,) (bind labels in a closure for conditional critics). The images are detached, so no
+    gradient reaches G; the graph is kept (create_graph=True) so the penalty trains D. The value is
+    per sample only for critics that treat samples independently (no batch norm or minibatch std).
+    """
+    x = images.detach().requires_grad_(True)                        # (N, C, H, W)
+    logits = critic(x)                                               # (N,)
+    (grad,) = torch.autograd.grad(logits.sum(), x, create_graph=True)
+    return grad.flatten(1).square().sum(dim=1)                       # (N,)

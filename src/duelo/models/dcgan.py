@@ -9,6 +9,8 @@ discriminator input, ReLU in G, LeakyReLU(0.2) in D, tanh output, N(0, 0.02) wei
 
 Conditioning: label code concatenated to z in G (duelo.nn.conditioning.LabelEmbedding); projection term
 <embed(y), sum-pooled 4x4 features> in D (Miyato & Koyama 2018).
+Optional minibatch standard deviation in D (Karras et al. 2018, section 3): `mbstd_group` > 0 appends
+batch-statistic channels to the 4x4 features before the final conv (duelo.nn.minibatch_std.MinibatchStd).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from torch import nn
 from duelo.errors import ConfigError
 from duelo.models.base import DISCRIMINATORS, GENERATORS, Discriminator, Generator, check_labels
 from duelo.nn.conditioning import ClassProjection, LabelEmbedding
+from duelo.nn.minibatch_std import MinibatchStd
 from duelo.nn.weight_init import dcgan_init_
 
 _NEGATIVE_SLOPE = 0.2  # Radford et al. 2015, section 3: "the slope of the leak was set to 0.2"
@@ -51,7 +54,7 @@ def _check_resolution(resolution: int) -> None:
 
 def _check_positive(**sizes: int) -> None:
     for field, value in sizes.items():
-        minimum = 0 if field == "c_dim" else 1
+        minimum = 0 if field in ("c_dim", "mbstd_group") else 1
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             raise ConfigError(f"dcgan: {field} must be an integer >= {minimum} (got {value!r})")
 
@@ -113,18 +116,22 @@ class DCGANGenerator(Generator):
 @DISCRIMINATORS.register("dcgan")
 class DCGANDiscriminator(Discriminator):
     """Conv x2 down to 4x4 -> features h; logit = Conv4x4(h) + <embed(y), sum-pooled h> (Radford et al. 2015,
-    projection term from Miyato & Koyama 2018)."""
+    projection term from Miyato & Koyama 2018). With mbstd_group > 0 the final conv reads [h, minibatch std]
+    (Karras et al. 2018, section 3); the projection term still uses h alone."""
 
     def __init__(self,
-        resolution: int,                    # input height = width in pixels: a power of two >= 8
-        channels:   int,                    # input channels (1 grey, 3 RGB)
-        c_dim:      int         = 0,        # number of classes; 0 = unconditional
-        width:      int         = 64,       # channels of the first layer (at resolution/2)
-        max_width:  int         = 512,      # cap on the channels of any layer
-        norm:       str         = "batch",  # norm after each hidden conv: "batch", or "none" for WGAN-GP
+        resolution:     int,                    # input height = width in pixels: a power of two >= 8
+        channels:       int,                    # input channels (1 grey, 3 RGB)
+        c_dim:          int         = 0,        # number of classes; 0 = unconditional
+        width:          int         = 64,       # channels of the first layer (at resolution/2)
+        max_width:      int         = 512,      # cap on the channels of any layer
+        norm:           str         = "batch",  # norm after each hidden conv: "batch", or "none" for WGAN-GP
+        mbstd_group:    int         = 0,        # minibatch-std group size (Karras et al. 2018); 0 = off
+        mbstd_channels: int         = 1,        # channels added by minibatch std; divides the 4x4 channels
     ):
         _check_resolution(resolution)
-        _check_positive(channels=channels, c_dim=c_dim, width=width, max_width=max_width)
+        _check_positive(channels=channels, c_dim=c_dim, width=width, max_width=max_width,
+                        mbstd_group=mbstd_group, mbstd_channels=mbstd_channels)
         if norm not in DISCRIMINATOR_NORMS:
             raise ConfigError(f"dcgan: unknown discriminator norm {norm!r}; choose one of: "
                               f"{', '.join(sorted(DISCRIMINATOR_NORMS))}")
@@ -141,14 +148,20 @@ class DCGANDiscriminator(Discriminator):
                        chosen.layer(channels_out),
                        nn.LeakyReLU(_NEGATIVE_SLOPE)]
         self.body = nn.Sequential(*layers)
-        self.to_logit = nn.Conv2d(self.widths[-1], 1, 4, 1, 0)          # 4x4 -> 1x1
+        if mbstd_group > 0 and self.widths[-1] % mbstd_channels:
+            raise ConfigError(f"dcgan: mbstd_channels ({mbstd_channels}) must divide the {self.widths[-1]} "
+                              f"channels of the 4x4 features (width={width}, max_width={max_width})")
+        self.mbstd = MinibatchStd(mbstd_group, mbstd_channels) if mbstd_group > 0 else None
+        head_channels = self.widths[-1] + (mbstd_channels if mbstd_group > 0 else 0)
+        self.to_logit = nn.Conv2d(head_channels, 1, 4, 1, 0)            # 4x4 -> 1x1
         self.projection = ClassProjection(c_dim, self.widths[-1]) if c_dim > 0 else None
         dcgan_init_(self)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         check_labels(self, labels, images.shape[0])
         features = self.body(images)                                  # (N, F, 4, 4)
-        logits = self.to_logit(features).flatten()                    # (N,)
+        head_input = features if self.mbstd is None else self.mbstd(features)  # (N, F [+ k], 4, 4)
+        logits = self.to_logit(head_input).flatten()                  # (N,)
         if self.projection is not None:
             logits = logits + self.projection(features.sum(dim=(2, 3)), labels)  # (N,)
         return logits

@@ -3,6 +3,10 @@
 Tests set DUELO_FAULT=<point>[:<n>[:<SIGNAL>]] to send SIGNAL (default SIGKILL) to the process the n-th
 time (default the 1st) the point is reached, e.g. `checkpoint-committed:2` or `iteration:7:SIGINT`.
 Unset (the normal case), `fault_point` costs one dictionary lookup.
+
+DUELO_INJECT_NAN=<iteration>[:always] poisons one weight of D with NaN right after that iteration (once per
+process, or each time the iteration is reached with `always`): a divergence on demand for the tests of the
+rollback logic.
 """
 
 from __future__ import annotations
@@ -24,3 +28,20 @@ def fault_point(name: str) -> None:
     _hits[name] = _hits.get(name, 0) + 1
     if _hits[name] == int(count or 1):
         os.kill(os.getpid(), getattr(signal, signal_name or "SIGKILL"))
+
+
+_poisoned: set[int] = set()
+
+
+def inject_nan(iteration: int, module) -> None:
+    spec = os.environ.get("DUELO_INJECT_NAN")
+    if not spec:
+        return
+    at, _, mode = spec.partition(":")
+    if iteration != int(at) or (mode != "always" and iteration in _poisoned):
+        return
+    _poisoned.add(iteration)
+    import torch
+
+    with torch.no_grad():
+        next(module.parameters()).view(-1)[0] = float("nan")

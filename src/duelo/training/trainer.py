@@ -20,7 +20,7 @@ from torch import nn
 
 from duelo.errors import CheckpointError, NonFiniteError
 from duelo.training.ema import ema_beta, update_ema
-from duelo.training.faults import fault_point
+from duelo.training.faults import fault_point, inject_nan
 from duelo.training.feed import BatchFeed
 from duelo.training.runtime import Runtime
 from duelo.training.state import Counters, capture, restore
@@ -54,6 +54,9 @@ class Trainer:
         self.generator = torch.Generator(device=runtime.device).manual_seed(seed + TRAIN_STREAM_OFFSET)
         self.stats = StepStats(runtime.device)
         self.counters = Counters()
+        self.lr_scale = 1.0           # product of the learning-rate cuts made after divergence rollbacks
+        # state that is neither G nor D (augmentation probability, history pool): saved with the run
+        self.aux: dict[str, nn.Module] = dict(getattr(objective, "state_modules", dict)())
 
     # -- one iteration ---------------------------------------------------------------------------
     def step(self) -> None:
@@ -62,6 +65,8 @@ class Trainer:
         per_round = self.settings.batch // rounds
         images_this_iteration = 0
         for phase in self.objective.phases:
+            if self.counters.iteration % phase.interval:
+                continue                                  # lazy phase, not due this iteration
             net = self.nets[phase.module]
             other = self.nets["D" if phase.module == "G" else "G"]
             net.requires_grad_(True)
@@ -77,7 +82,7 @@ class Trainer:
                     (total / rounds).backward()
                     for name, value in terms.items():
                         self.stats.report(name.replace("/", "_"), value)   # loss/D -> loss_D
-                    if phase.uses_real:
+                    if phase.uses_real and phase.counted:
                         images_this_iteration += per_round
                 optimizer.step()
         self.counters.nimg += images_this_iteration
@@ -85,6 +90,25 @@ class Trainer:
         beta = ema_beta(images_this_iteration, self.counters.nimg, self.settings.ema_halflife_kimg,
                         self.settings.ema_rampup)
         update_ema(self.G_ema, self.nets["G"], beta)
+
+    def check_weights_finite(self) -> None:
+        """Raise NonFiniteError when any weight or buffer of G, D or G_ema is NaN/Inf (one host read).
+        Runs before every checkpoint write, so a non-finite state is never committed."""
+        nets = {**self.nets, "G_ema": self.G_ema, **self.aux}
+        flags = [torch.stack([t.isfinite().all() for t in net.state_dict().values()
+                              if t.is_floating_point()]).all() for net in nets.values()
+                 if any(t.is_floating_point() for t in net.state_dict().values())]
+        bad = [name for name, ok in zip(nets, torch.stack(flags).cpu().tolist()) if not ok]
+        if bad:
+            raise NonFiniteError(f"non-finite weights in {', '.join(bad)} at {self.counters.nimg / 1000:.1f} kimg "
+                                 f"(iteration {self.counters.iteration}); no checkpoint was written from this state")
+
+    def scale_learning_rates(self, lr_scale: float) -> None:
+        """Set every optimiser's learning rate to (its rate at lr_scale 1) * lr_scale."""
+        for optimizer in self.optimizers.values():
+            for group in optimizer.param_groups:
+                group["lr"] = group["lr"] / self.lr_scale * lr_scale
+        self.lr_scale = lr_scale
 
     def check_finite(self) -> None:
         """Raise NonFiniteError naming the term(s) that went NaN/Inf since the last check (one host read)."""
@@ -111,6 +135,7 @@ class Trainer:
         while self.counters.nimg < total_nimg:
             self.step()
             fault_point("iteration")
+            inject_nan(self.counters.iteration, self.nets["D"])
             if self.counters.iteration % self.runtime.check_every == 0:
                 self.check_finite()
             done = self.counters.nimg >= total_nimg
@@ -132,11 +157,12 @@ class Trainer:
     # -- state -----------------------------------------------------------------------------------
     def state(self, extra: dict) -> tuple[dict[str, torch.Tensor], dict]:
         self.check_finite()
-        nets = {**self.nets, "G_ema": self.G_ema}
+        self.check_weights_finite()
+        nets = {**self.nets, "G_ema": self.G_ema, **self.aux}
         stats_tensors, stats_counts = self.stats.state()
         tensors, meta = capture(nets, self.optimizers, {"train": self.generator}, self.counters,
                                 {"feed": self.feed.state_dict(), "stats_counts": stats_counts,
-                                 "runtime": self.runtime_signature(), **extra})
+                                 "runtime": self.runtime_signature(), "lr_scale": self.lr_scale, **extra})
         return {**tensors, **stats_tensors}, meta
 
     def runtime_signature(self) -> dict[str, str]:
@@ -150,7 +176,8 @@ class Trainer:
                 f"uses {self.runtime.device.type} in {self.runtime.precision}; resume it with the same "
                 f"--device/--precision (an exact resume needs the same random streams), or start a new run "
                 f"with --name")
-        nets = {**self.nets, "G_ema": self.G_ema}
+        nets = {**self.nets, "G_ema": self.G_ema, **self.aux}
         self.counters = restore(tensors, meta, nets, self.optimizers, {"train": self.generator})
         self.feed.load_state_dict(meta["feed"])
         self.stats.load_state(tensors, meta.get("stats_counts", {}))
+        self.lr_scale = float(meta.get("lr_scale", 1.0))

@@ -1,0 +1,1 @@
+"""Training health: the reader behind `duelo doctor` (diagnosis and plot of a run's health signals)."""

@@ -1,0 +1,123 @@
+"""Detectors: each reads the signals of one health check (and the earlier ones) and names a failure mode,
+its evidence in numbers, and the remedy duelo applied or suggests. Divergence is not here: non-finite
+values stop the step itself and are handled by duelo.health.rollback.
+
+Thresholds come from the `health` config section (documented in docs/health.md).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from duelo.config import Config
+from duelo.registry import Registry
+
+
+@dataclass
+class Event:
+    event:    str                 # failure mode, e.g. "mode_collapse"
+    severity: str                 # info | warning | error
+    message:  str                 # what is wrong, in plain words
+    remedy:   str                 # what duelo did (applied) or what to try (suggested)
+    applied:  bool = False
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def record(self, nimg: int) -> dict[str, Any]:
+        return {"kind": "event", "nimg": nimg, "kimg": round(nimg / 1000, 3), **asdict(self)}
+
+
+Detector = Callable[[dict[str, Any], list[dict[str, Any]], Config], Event | None]
+DETECTORS: Registry[Detector] = Registry("health detector")
+
+
+def _suggest(options: list[tuple[bool, str]]) -> str:
+    chosen = [text for usable, text in options if usable][:3]
+    return "; or ".join(chosen) if chosen else "try a lower learning rate (--set optim.g_lr=... optim.d_lr=...)"
+
+
+@DETECTORS.register("mode_collapse")
+def mode_collapse(signals: dict[str, Any], history: list[dict[str, Any]], config: Config) -> Event | None:
+    """Fakes far less varied than the data, or whole classes missing."""
+    limits = config.health
+    diversity = signals.get("diversity_ratio")
+    covered, total = signals.get("classes_covered"), signals.get("classes_total")
+    low_diversity = diversity is not None and diversity < limits.collapse_diversity
+    few_classes = bool(total) and covered is not None and covered < limits.collapse_classes * total
+    if not (low_diversity or few_classes):
+        return None
+    parts = []
+    if low_diversity:
+        parts.append(f"samples are {diversity:.2f}x as varied as the real images (limit {limits.collapse_diversity})")
+    if few_classes:
+        parts.append(f"only {covered:.0f} of {total:.0f} classes appear among the samples")
+    st = config.stabilise
+    remedy = _suggest([
+        (st.mbstd_group == 0 and config.model.name in ("dcgan", "mlp"),
+         "let D see batch statistics: --set stabilise.mbstd_group=4"),
+        (config.loss.name in ("bce", "bce-minimax", "lsgan"), "use a loss with a smoother game: --preset wgan-gp, "
+                                                              "or --set stabilise.r1_gamma=1"),
+        (config.optim.g_lr >= 2e-4, "lower the learning rates (--set optim.g_lr=1e-4 optim.d_lr=1e-4)"),
+        (st.history_pool == 0, "show D older fakes: --set stabilise.history_pool=1000"),
+    ])
+    return Event("mode_collapse", "warning", "mode collapse: " + " and ".join(parts), remedy,
+                 evidence={"diversity_ratio": diversity, "classes_covered": covered, "classes_total": total})
+
+
+@DETECTORS.register("discriminator_overfitting")
+def discriminator_overfitting(signals: dict[str, Any], history: list[dict[str, Any]],
+                              config: Config) -> Event | None:
+    """D rates unseen real images like fakes: it memorised the training set (Karras et al. 2020, §2)."""
+    rv, rt = signals.get("overfit_rv"), signals.get("rt_train")
+    if rv is None or rv <= config.health.overfit_rv or (rt is not None and rt < config.augment.target):
+        return None
+    p = signals.get("augment_p")
+    augment = config.augment.name
+    message = (f"discriminator overfitting: D scores held-out real images {rv:.2f} of the way from training reals "
+               f"to fakes (r_v; limit {config.health.overfit_rv}), r_t on training reals {rt:.2f}")
+    if p is not None and "ada_rt" in signals and config.augment.adaptive:
+        return Event("discriminator_overfitting", "warning", message,
+                     f"adaptive augmentation is raising its probability (p = {p:.2f} now); "
+                     f"if it keeps rising past 0.6, add data or shorten training", applied=True,
+                     evidence={"overfit_rv": rv, "rt_train": rt, "augment_p": p})
+    remedy = _suggest([
+        (augment in ("none", "auto"), "turn on adaptive augmentation: --set augment.name=ada"),
+        (augment == "diffaugment", "use adaptive augmentation: --set augment.name=ada"),
+        (config.stabilise.r1_gamma == 0, "regularise D: --set stabilise.r1_gamma=1"),
+        (True, "add training images or stop at the best periodic evaluation (--eval-every)"),
+    ])
+    return Event("discriminator_overfitting", "warning", message, remedy,
+                 evidence={"overfit_rv": rv, "rt_train": rt, "augment_p": p})
+
+
+@DETECTORS.register("vanishing_gradients")
+def vanishing_gradients(signals: dict[str, Any], history: list[dict[str, Any]], config: Config) -> Event | None:
+    """D separates real from fake almost perfectly and G's gradient has collapsed relative to its past."""
+    norm, accuracy = signals.get("grad_norm_G"), signals.get("d_accuracy")
+    earlier = [h.get("grad_norm_G") for h in history if h.get("grad_norm_G") is not None]
+    if norm is None or accuracy is None or len(earlier) < 2:
+        return None
+    typical = statistics.median(earlier)
+    if accuracy < config.health.vanishing_accuracy or norm >= config.health.vanishing_ratio * typical:
+        return None
+    remedy = _suggest([
+        (config.loss.name == "bce-minimax", "use the non-saturating loss: --set loss.name=bce"),
+        (config.stabilise.r1_gamma == 0, "regularise D: --set stabilise.r1_gamma=1"),
+        (config.stabilise.instance_noise == 0, "blur D's view early on: --set stabilise.instance_noise=0.1"),
+        (config.optim.d_lr >= config.optim.g_lr, "slow D down: --set optim.d_lr=<half of g_lr>"),
+    ])
+    return Event("vanishing_gradients", "warning",
+                 f"vanishing generator gradients: D tells real from fake {accuracy:.1%} of the time and G's "
+                 f"gradient norm fell to {norm:.3g} ({norm / typical:.1%} of its median so far)", remedy,
+                 evidence={"grad_norm_G": norm, "median_before": typical, "d_accuracy": accuracy})
+
+
+def detect(signals: dict[str, Any], history: list[dict[str, Any]], config: Config) -> list[Event]:
+    """Every registered detector's verdict on one check."""
+    events = []
+    for name in DETECTORS.names():
+        event = DETECTORS.get(name)(signals, history, config)
+        if event is not None:
+            events.append(event)
+    return events

@@ -1,0 +1,119 @@
+"""The health monitor: a trainer hook that probes the run at each check, runs the detectors, appends
+signals and events to RUN/health.jsonl and tells the user in plain words.
+
+health.jsonl holds two kinds of line:
+  {"kind": "signals", "nimg", "kimg", "signals": {...}}                      every check
+  {"kind": "event", "nimg", "kimg", "event", "severity", "message", "remedy", "applied", "evidence"}
+On resume, lines after the checkpoint are dropped (they come back identically), except the events that
+tell the run's history (divergence, rollback, small data), which are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from duelo.health.detectors import Event, detect
+from duelo.health.signals import ProbeData, pooled_pixels, probe, to_uint8
+
+PERSISTENT_EVENTS = {"divergence", "rollback", "gave_up", "small_dataset"}
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The lines of a JSON-lines file; a line cut by a crash is skipped."""
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+class HealthLog:
+    """RUN/health.jsonl: append, read back, and cut to a checkpoint on resume."""
+
+    def __init__(self, run_dir):
+        self.run_dir = run_dir
+        self.path = Path(run_dir.path) / "health.jsonl"
+
+    def append(self, record: dict[str, Any]) -> None:
+        self.run_dir.append_jsonl(self.path, record)
+
+    def event(self, event: Event, nimg: int) -> None:
+        self.append(event.record(nimg))
+
+    def records(self) -> list[dict[str, Any]]:
+        return read_records(self.path)
+
+    def truncate(self, nimg: int) -> None:
+        from duelo.io.atomic import atomic_write_text
+
+        if not self.path.exists():
+            return
+        kept = [r for r in self.records() if r.get("nimg", 0) <= nimg or r.get("event") in PERSISTENT_EVENTS]
+        atomic_write_text(self.path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in kept))
+
+    def has_event(self, name: str) -> bool:
+        return any(r.get("event") == name for r in self.records())
+
+
+class HealthMonitor:
+    """Hook for Trainer.fit: one health check per call."""
+
+    def __init__(self, config, health_log: HealthLog, make_data: Callable[[], ProbeData],
+                 log: Callable[[str], None]):
+        self.config = config
+        self.health_log = health_log
+        self.make_data = make_data           # built on first use (it may train the domain judge)
+        self.data: ProbeData | None = None
+        self.log = log
+        self.history: list[dict[str, Any]] = []
+
+    def resume(self, nimg: int) -> None:
+        """Cut health.jsonl to the checkpoint and reload the signal history the detectors compare with."""
+        self.health_log.truncate(nimg)
+        self.history = [r["signals"] for r in self.health_log.records() if r.get("kind") == "signals"]
+
+    def __call__(self, trainer) -> None:
+        devices = [trainer.runtime.device] if trainer.runtime.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):          # the probe never touches training randomness
+            if self.data is None:
+                self.data = self.make_data()
+            signals = probe(trainer, self.data, self.config.health.samples, seed=trainer.counters.nimg)
+        nimg = trainer.counters.nimg
+        signals = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in signals.items()}
+        self.health_log.append({"kind": "signals", "nimg": nimg, "kimg": round(nimg / 1000, 3),
+                                "signals": signals})
+        for event in detect(signals, self.history, self.config):
+            self.health_log.event(event, nimg)
+            self.log(f"health at {nimg / 1000:.1f} kimg: {event.message}. "
+                     f"{'Remedy applied' if event.applied else 'Try'}: {event.remedy}")
+        self.history.append(signals)
+
+
+def probe_data(dataset, split, device_log: Callable[[str], None]) -> Callable[[], ProbeData]:
+    """How the monitor gets its real images and feature space: the domain judge's features and classes
+    for labelled data (trained once per data set and cached, shared with `duelo eval`), pooled pixels
+    otherwise."""
+    def make() -> ProbeData:
+        features, classify, classes = pooled_pixels, None, 0
+        if dataset.labels is not None and dataset.num_classes >= 2:
+            from duelo.evaluation.domain_classifier import load_or_train_classifier
+            from duelo.evaluation.features import DomainFeatures
+
+            judge = load_or_train_classifier(dataset.images, dataset.labels, dataset.num_classes,
+                                             dataset.fingerprint(), log=device_log)
+            domain = DomainFeatures(judge, dataset.fingerprint())
+            features = lambda images: domain(to_uint8(images))            # noqa: E731
+            classify = lambda images: judge.predict(to_uint8(images))     # noqa: E731
+            classes = dataset.num_classes
+        return ProbeData(train_images=split.train_images, heldout_images=split.heldout_images,
+                         features=features, classify=classify, num_classes=classes,
+                         train_labels=split.train_labels, heldout_labels=split.heldout_labels)
+    return make

@@ -1,0 +1,146 @@
+"""Stabilisers: each one a registry entry that adjusts the pieces of a GAN while they are put together.
+
+The trainer knows none of them. An entry is keyed by its field in `StabiliseConfig` and is applied when
+that field is set (non-zero / true); it may change the discriminator's arguments, wrap the built
+discriminator, replace the loss, add a stage in front of D, pass settings to the objective, or wrap the
+optimisers. Adding a stabiliser = one config field + one entry here (tests check they match).
+
+Two time-scale learning rates (Heusel et al. 2017) need no entry: they are `optim.g_lr` / `optim.d_lr`
+(the `stable` preset uses 1e-4 / 4e-4). WGAN-GP is a loss (`loss.name=wgan-gp`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from duelo.config import Config
+from duelo.registry import Registry
+
+
+@dataclass
+class Assembly:
+    """A GAN being put together; stabilisers adjust its parts at three moments (see Stabiliser)."""
+
+    config:           Config
+    d_kwargs:         dict[str, Any]                       # discriminator constructor arguments
+    loss:             Any                                  # duelo.losses.AdversarialLoss
+    image_shape:      tuple[int, int, int] = (1, 32, 32)  # (C, H, W) of training images
+    conditional:      bool = False
+    D:                nn.Module | None = None
+    optimizers:       dict[str, Any] = field(default_factory=dict)
+    d_input_stages:   list[nn.Module] = field(default_factory=list)   # applied to every image D sees
+    objective_kwargs: dict[str, Any] = field(default_factory=dict)
+    d_lazy_interval:  int | None = None                    # lazy D regularisation: rescale D's Adam
+
+
+class Stabiliser:
+    """Hooks, each a no-op by default. `value` is the stabiliser's config field."""
+
+    description = ""
+
+    def before_models(self, value: Any, a: Assembly) -> None:
+        """Adjust constructor arguments or the loss."""
+
+    def after_models(self, value: Any, a: Assembly) -> None:
+        """Wrap the built D, add stages in front of D, or set objective arguments."""
+
+    def after_optimizers(self, value: Any, a: Assembly) -> None:
+        """Wrap the optimisers."""
+
+
+STABILISERS: Registry[Stabiliser] = Registry("stabiliser")
+
+# config fields that parametrise an entry rather than being one
+PARAMETER_FIELDS = {"reg_interval": ("r1_gamma", "r2_gamma"), "instance_noise_kimg": ("instance_noise",)}
+
+
+def apply(a: Assembly, moment: str) -> None:
+    """Run every active stabiliser's hook for `moment` (before_models | after_models | after_optimizers)."""
+    for name in STABILISERS.names():
+        value = getattr(a.config.stabilise, name)
+        if value:                                   # False / 0 / 0.0 = off
+            getattr(STABILISERS.get(name)(), moment)(value, a)
+
+
+def active(config: Config) -> list[str]:
+    """Names of the stabilisers a configuration turns on, e.g. ['r1_gamma', 'spectral_norm']."""
+    return [name for name in STABILISERS.names() if getattr(config.stabilise, name)]
+
+
+@STABILISERS.register("spectral_norm")
+class SpectralNorm(Stabiliser):
+    description = "spectral normalisation of every weight in D (Miyato et al. 2018)"
+
+    def after_models(self, value, a):
+        from duelo.nn.spectral_norm import apply_spectral_norm
+        apply_spectral_norm(a.D)
+
+
+class _ZeroCentredPenalty(Stabiliser):
+    keyword = ""
+
+    def before_models(self, value, a):
+        a.d_lazy_interval = a.config.stabilise.reg_interval
+
+    def after_models(self, value, a):
+        a.objective_kwargs[self.keyword] = float(value)
+        a.objective_kwargs["reg_interval"] = a.config.stabilise.reg_interval
+
+
+@STABILISERS.register("r1_gamma")
+class R1(_ZeroCentredPenalty):
+    description = "R1 penalty on real images, lazy (Mescheder et al. 2018; Karras et al. 2020)"
+    keyword = "r1_gamma"
+
+
+@STABILISERS.register("r2_gamma")
+class R2(_ZeroCentredPenalty):
+    description = "R2 penalty on generated images, lazy (Mescheder et al. 2018)"
+    keyword = "r2_gamma"
+
+
+@STABILISERS.register("label_smoothing")
+class LabelSmoothing(Stabiliser):
+    description = "one-sided label smoothing: real target 1 - value (Salimans et al. 2016)"
+
+    def before_models(self, value, a):
+        from duelo.losses.adversarial import with_label_smoothing
+        a.loss = with_label_smoothing(a.loss, a.config.loss.name, 1.0 - float(value))
+
+
+@STABILISERS.register("instance_noise")
+class InstanceNoiseEntry(Stabiliser):
+    description = "annealed Gaussian instance noise on D's inputs (Sønderby et al. 2017)"
+
+    def after_models(self, value, a):
+        from duelo.augment import InstanceNoise
+        a.d_input_stages.append(InstanceNoise(float(value), a.config.stabilise.instance_noise_kimg))
+
+
+@STABILISERS.register("mbstd_group")
+class MinibatchStdEntry(Stabiliser):
+    description = "minibatch standard deviation features in D (Karras et al. 2018)"
+
+    def before_models(self, value, a):
+        a.d_kwargs["mbstd_group"] = int(value)
+
+
+@STABILISERS.register("history_pool")
+class HistoryPoolEntry(Stabiliser):
+    description = "D sees half its fakes from a pool of past ones (Shrivastava et al. 2017)"
+
+    def after_models(self, value, a):
+        from duelo.training.history_pool import HistoryPool
+        a.objective_kwargs["pool"] = HistoryPool(int(value), a.image_shape, conditional=a.conditional)
+
+
+@STABILISERS.register("grad_clip")
+class GradClipEntry(Stabiliser):
+    description = "clip each network's gradient norm"
+
+    def after_optimizers(self, value, a):
+        from duelo.training.optim import ClipGradNorm
+        a.optimizers = {name: ClipGradNorm(opt, float(value)) for name, opt in a.optimizers.items()}

@@ -1,0 +1,137 @@
+"""Every stabiliser and augmentation trains end to end, is saved with the run, and resumes exactly."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from duelo import stabilisers
+from duelo.apps.image_gan import build_session
+from duelo.cli.main import main
+from duelo.config import Config, StabiliseConfig
+from duelo.errors import ConfigError
+from tests.training.helpers import TINY_ARGS, final_state, run_cli
+
+# one non-neutral value per registered stabiliser (the test below checks the table is complete)
+SETTINGS = {
+    "spectral_norm":   "true",
+    "r1_gamma":        "1.0",
+    "r2_gamma":        "1.0",
+    "label_smoothing": "0.1",
+    "instance_noise":  "0.1",
+    "mbstd_group":     "4",
+    "history_pool":    "64",
+    "grad_clip":       "0.01",
+}
+
+
+def test_every_config_field_is_a_stabiliser_or_one_of_its_parameters():
+    fields = {f.name for f in dataclasses.fields(StabiliseConfig)}
+    assert fields == set(stabilisers.STABILISERS.names()) | set(stabilisers.PARAMETER_FIELDS)
+    assert set(SETTINGS) == set(stabilisers.STABILISERS.names())
+
+
+def _session(tmp_path, **overrides):
+    config = Config().with_overrides({"data.dataset": "digits", "data.resolution": 8, "model.width": 8,
+                                      "model.z_dim": 8, "train.batch": 32, "train.device": "cpu",
+                                      "run.out": str(tmp_path), **overrides})
+    return build_session(config, live_progress=False)
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_each_stabiliser_changes_the_training_step_and_stays_finite(tmp_path, name):
+    plain = _session(tmp_path)
+    value = SETTINGS[name]
+    stabilised = _session(tmp_path, **{f"stabilise.{name}": value,
+                                       **({"model.d_kwargs": {"norm": "none"}} if name == "spectral_norm" else {})})
+    for session in (plain, stabilised):
+        for _ in range(17):                           # past one lazy-regularisation interval (16)
+            session.trainer.step()
+        session.trainer.check_finite()
+        session.trainer.check_weights_finite()
+    diff = [(a - b).abs().max() for a, b in zip(plain.trainer.nets["G"].parameters(),
+                                               stabilised.trainer.nets["G"].parameters())]
+    assert max(diff) > 0, f"{name} did not change training"
+
+
+def test_lazy_r1_runs_every_interval_and_rescales_adam(tmp_path):
+    session = _session(tmp_path, **{"stabilise.r1_gamma": 2.0, "stabilise.reg_interval": 4})
+    names = [phase.name for phase in session.trainer.objective.phases]
+    assert names == ["D", "Dreg", "G"]
+    group = session.trainer.optimizers["D"].param_groups[0]
+    c = 4 / 5
+    assert group["lr"] == pytest.approx(2e-4 * c) and group["betas"] == pytest.approx((0.5 ** c, 0.999 ** c))
+    assert session.trainer.optimizers["G"].param_groups[0]["lr"] == 2e-4
+    for _ in range(8):
+        session.trainer.step()
+    stats = session.trainer.stats
+    assert stats._counts["D_r1"] == 2                 # iterations 0 and 4
+    assert stats._counts["loss_D"] == 8
+    assert session.trainer.counters.nimg == 8 * 32   # regularisation batches do not count as kimg
+
+
+def test_label_smoothing_refuses_losses_without_a_target(tmp_path):
+    with pytest.raises(ConfigError, match="label smoothing"):
+        _session(tmp_path, **{"stabilise.label_smoothing": 0.1, "loss.name": "hinge"})
+
+
+def test_a_stabiliser_the_architecture_cannot_take_is_refused_clearly(tmp_path, monkeypatch):
+    from duelo.models import DISCRIMINATORS
+
+    original = DISCRIMINATORS.get("mlp")
+
+    class Plain(original):
+        def __init__(self, resolution, channels, c_dim=0, width=256, depth=3):
+            super().__init__(resolution, channels, c_dim, width, depth)
+
+    monkeypatch.setitem(DISCRIMINATORS._entries, "mlp", Plain)
+    with pytest.raises(ConfigError, match="need a discriminator that takes"):
+        _session(tmp_path, **{"model.name": "mlp", "stabilise.mbstd_group": 4})
+
+
+@pytest.mark.parametrize("augment", ["ada", "diffaugment"])
+def test_augmentation_trains_and_reports_its_state(tmp_path, augment):
+    session = _session(tmp_path, **{"augment.name": augment, "augment.p": 0.2})
+    assert session.augment.name == augment
+    for _ in range(4):
+        session.trainer.step()
+    values = session.trainer.stats.read()
+    assert values["augment_p"] == pytest.approx(1.0 if augment == "diffaugment" else 0.2, abs=0.05)
+    assert "d_inputs" in session.trainer.aux
+
+
+def test_small_dataset_turns_on_ada_and_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    # digits at 32x32 (1,707 training images) is small for that resolution (threshold 4,000)
+    args = [a if a != "8" else "32" for a in TINY_ARGS]
+    assert main(["train", *args, "--name", "small", "--kimg", "0.16"]) == 0
+    err = capsys.readouterr().err
+    assert "is small for 32x32" in err and "adaptive augmentation (ADA) is on" in err
+    run = tmp_path / "runs" / "small"
+    events = [json.loads(line) for line in (run / "health.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in events if e["kind"] == "event"][:1] == ["small_dataset"]
+    assert "augment_p" in json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert main(["train", *args, "--name", "small-off", "--kimg", "0.16", "--set", "augment.name=none"]) == 0
+    assert "augmentation none (as configured)" in capsys.readouterr().err
+
+
+def test_ada_and_pool_state_resume_exactly_after_a_kill(tmp_path):
+    args = [*TINY_ARGS, "--set", "augment.name=ada", "--set", "augment.p=0.3", "--set", "augment.adjust_nimg=64",
+            "--set", "augment.speed_kimg=1", "--set", "stabilise.history_pool=64", "--set",
+            "stabilise.instance_noise=0.1"]
+    whole = run_cli(["train", *args, "--name", "whole"], tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    killed = run_cli(["train", *args, "--name", "cut"], tmp_path, fault="checkpoint-committed:2")
+    assert killed.returncode != 0
+    resumed = run_cli(["train", *args, "--name", "cut"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = final_state(tmp_path / "runs" / "whole"), final_state(tmp_path / "runs" / "cut")
+    assert a.keys() == b.keys()
+    assert any(k.startswith("net.d_inputs.") for k in a) and any(k.startswith("net.pool.") for k in a)
+    different = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not different, different[:5]
+    p = [k for k in a if k.endswith(".p")]
+    assert p and float(a[p[0]]) != 0.3                 # the controller moved p
