@@ -86,6 +86,7 @@ class HealthConfig:
 
     enabled:            bool = True
     every_kimg:         float | None = None   # None = at every snapshot
+    warmup_kimg:        float | None = None   # no verdicts before this (samples are blobs at first); None = 10 % of the run
     heldout_fraction:   float = 0.05   # real images kept out of training for the overfitting check; 0 = none
     heldout_max:        int = 1000     # cap on held-out images
     samples:            int = 512      # generated (and real) samples per check
@@ -248,6 +249,8 @@ class Config:
         positive(aug.adjust_nimg, "augment.adjust_nimg", integer=True)
         if health.every_kimg is not None:
             positive(health.every_kimg, "health.every_kimg")
+        if health.warmup_kimg is not None:
+            _nonnegative(health.warmup_kimg, "health.warmup_kimg")
         _fraction(health.heldout_fraction, "health.heldout_fraction")
         positive(health.heldout_max, "health.heldout_max", integer=True)
         positive(health.samples, "health.samples", integer=True)

@@ -51,7 +51,8 @@ def mode_collapse(signals: dict[str, Any], history: list[dict[str, Any]], config
     if low_diversity:
         parts.append(f"samples are {diversity:.2f}x as varied as the real images (limit {limits.collapse_diversity})")
     if few_classes:
-        parts.append(f"only {covered:.0f} of {total:.0f} classes appear among the samples")
+        where = "are recognisable when asked for" if "class_accuracy" in signals else "appear among the samples"
+        parts.append(f"only {covered:.0f} of {total:.0f} classes {where}")
     st = config.stabilise
     remedy = _suggest([
         (st.mbstd_group == 0 and config.model.name in ("dcgan", "mlp"),

@@ -74,6 +74,9 @@ class HealthMonitor:
         self.data: ProbeData | None = None
         self.log = log
         self.history: list[dict[str, Any]] = []
+        self.active: set[str] = set()        # failure modes seen at the last check (told once, then on change)
+        warmup = config.health.warmup_kimg
+        self.warmup_nimg = int(1000 * (0.1 * config.train.total_kimg if warmup is None else warmup))
 
     def resume(self, nimg: int) -> None:
         """Cut health.jsonl to the checkpoint and reload the signal history the detectors compare with."""
@@ -90,10 +93,16 @@ class HealthMonitor:
         signals = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in signals.items()}
         self.health_log.append({"kind": "signals", "nimg": nimg, "kimg": round(nimg / 1000, 3),
                                 "signals": signals})
-        for event in detect(signals, self.history, self.config):
+        events = detect(signals, self.history, self.config) if nimg >= self.warmup_nimg else []
+        for event in events:
             self.health_log.event(event, nimg)
-            self.log(f"health at {nimg / 1000:.1f} kimg: {event.message}. "
-                     f"{'Remedy applied' if event.applied else 'Try'}: {event.remedy}")
+            if event.event not in self.active:
+                self.log(f"health at {nimg / 1000:.1f} kimg: {event.message}. "
+                         f"{'Remedy applied' if event.applied else 'Try'}: {event.remedy}")
+        now = {event.event for event in events}
+        for cleared in sorted(self.active - now):
+            self.log(f"health at {nimg / 1000:.1f} kimg: {cleared.replace('_', ' ')} no longer detected")
+        self.active = now
         self.history.append(signals)
 
 
