@@ -20,9 +20,11 @@ BATCH = 256
 def _train_and_check(tmp_path, **settings):
     trainer = ring_trainer(seed=2, batch=BATCH, **settings)
     messages: list[str] = []
-    config = Config().with_overrides({"health.samples": 2000})
+    config = Config().with_overrides({"health.samples": 2000, "health.warmup_kimg": 0.7 * ITERATIONS * BATCH / 1000})
     monitor = HealthMonitor(config, HealthLog(RunDir(tmp_path)), ring_probe_data, messages.append)
-    trainer.fit(ITERATIONS * BATCH, every=[(ITERATIONS * BATCH, monitor)])     # one check, at the end
+    # checks at 3/4 and at the end: a verdict of collapse needs two checks in a row without improvement
+    trainer.fit(ITERATIONS * BATCH, every=[(ITERATIONS * BATCH // 4, monitor)])
+    assert len(monitor.history) == 4
     records = [json.loads(line) for line in (tmp_path / "health.jsonl").read_text().splitlines()]
     return records, messages
 

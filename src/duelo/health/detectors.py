@@ -37,22 +37,40 @@ def _suggest(options: list[tuple[bool, str]]) -> str:
     return "; or ".join(chosen) if chosen else "try a lower learning rate (--set optim.g_lr=... optim.d_lr=...)"
 
 
-@DETECTORS.register("mode_collapse")
-def mode_collapse(signals: dict[str, Any], history: list[dict[str, Any]], config: Config) -> Event | None:
-    """Fakes far less varied than the data, or whole classes missing."""
+IMPROVING = 1.1      # a signal 10 % better than at the previous check is still learning, not stuck
+
+
+def _collapsed(signals: dict[str, Any], config: Config) -> tuple[bool, bool]:
     limits = config.health
     diversity = signals.get("diversity_ratio")
     covered, total = signals.get("classes_covered"), signals.get("classes_total")
     low_diversity = diversity is not None and diversity < limits.collapse_diversity
     few_classes = bool(total) and covered is not None and covered < limits.collapse_classes * total
-    if not (low_diversity or few_classes):
+    return low_diversity, few_classes
+
+
+def _improving(now: Any, before: Any) -> bool:
+    return now is not None and before is not None and now > IMPROVING * before
+
+
+@DETECTORS.register("mode_collapse")
+def mode_collapse(signals: dict[str, Any], history: list[dict[str, Any]], config: Config) -> Event | None:
+    """Fakes far less varied than the data, or whole classes missing — at this check and the previous one,
+    without getting better: early samples of a healthy run are also alike, but they improve check by check."""
+    low_diversity, few_classes = _collapsed(signals, config)
+    if not (low_diversity or few_classes) or not history or not any(_collapsed(history[-1], config)):
         return None
+    previous = history[-1]
+    if any(_improving(signals.get(k), previous.get(k)) for k in ("diversity_ratio", "classes_covered")):
+        return None
+    limits = config.health
+    diversity = signals.get("diversity_ratio")
+    covered, total = signals.get("classes_covered"), signals.get("classes_total")
     parts = []
     if low_diversity:
         parts.append(f"samples are {diversity:.2f}x as varied as the real images (limit {limits.collapse_diversity})")
     if few_classes:
-        where = "are recognisable when asked for" if "class_accuracy" in signals else "appear among the samples"
-        parts.append(f"only {covered:.0f} of {total:.0f} classes {where}")
+        parts.append(f"only {covered:.0f} of {total:.0f} classes appear among the samples")
     st = config.stabilise
     remedy = _suggest([
         (st.mbstd_group == 0 and config.model.name in ("dcgan", "mlp"),
@@ -62,7 +80,7 @@ def mode_collapse(signals: dict[str, Any], history: list[dict[str, Any]], config
         (config.optim.g_lr >= 2e-4, "lower the learning rates (--set optim.g_lr=1e-4 optim.d_lr=1e-4)"),
         (st.history_pool == 0, "show D older fakes: --set stabilise.history_pool=1000"),
     ])
-    return Event("mode_collapse", "warning", "mode collapse: " + " and ".join(parts), remedy,
+    return Event("mode_collapse", "warning", "mode collapse: " + " and ".join(parts) + ", not improving", remedy,
                  evidence={"diversity_ratio": diversity, "classes_covered": covered, "classes_total": total})
 
 
