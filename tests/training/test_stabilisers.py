@@ -135,3 +135,26 @@ def test_ada_and_pool_state_resume_exactly_after_a_kill(tmp_path):
     assert not different, different[:5]
     p = [k for k in a if k.endswith(".p")]
     assert p and float(a[p[0]]) != 0.3                 # the controller moved p
+
+
+@pytest.mark.parametrize("preset", __import__("duelo.config", fromlist=["preset_names"]).preset_names())
+def test_every_preset_builds_and_trains_a_few_steps(tmp_path, preset):
+    from duelo.config import load_preset
+
+    config = load_preset(preset).with_overrides({
+        "data.dataset": "digits", "data.resolution": 8, "model.width": 8, "model.z_dim": 8, "train.batch": 32,
+        "train.device": "cpu", "run.out": str(tmp_path)})
+    session = build_session(config, live_progress=False)
+    for _ in range(3):
+        session.trainer.step()
+    session.trainer.check_finite()
+    session.trainer.check_weights_finite()
+    if preset == "stable":
+        assert any("parametrizations" in name for name, _ in session.trainer.nets["D"].named_parameters())
+
+
+def test_cli_flags_for_augmentation_and_health(tmp_path, capsys):
+    assert main(["train", *TINY_ARGS, "--out", str(tmp_path), "--augment", "diffaugment", "--no-health",
+                 "--dry-run"]) == 0
+    resolved = json.loads(capsys.readouterr().out)
+    assert resolved["augment"]["name"] == "diffaugment" and resolved["health"]["enabled"] is False

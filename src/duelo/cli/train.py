@@ -18,6 +18,7 @@ OPTION_FIELDS = {
     "ema_kimg": "train.ema_halflife_kimg",
     "eval_every": "run.eval_kimg", "eval_metric": "run.eval_metric",
     "out": "run.out", "name": "run.name", "snapshot_kimg": "run.snapshot_kimg", "log_kimg": "run.log_kimg",
+    "augment": "augment.name", "health": "health.enabled",
 }
 
 
@@ -61,8 +62,14 @@ OPTION_FIELDS = {
               help="Evaluate the EMA generator every KIMG and keep the best model in RUN/best/.")
 @click.option("--eval-metric", default=None, type=RegistryChoice("duelo.evaluation.metrics:METRICS", "metric"),
               help="Metric that ranks periodic evaluations. [default: fd_domain]")
+@click.option("--augment", type=click.Choice(["auto", "none", "diffaugment", "ada"]), default=None,
+              help="Augmentation of everything D sees; auto = ADA when the data set is small for the resolution "
+                   "(docs/stability.md). [default: auto]")
+@click.option("--health/--no-health", default=None,
+              help="Training-health monitor (health.jsonl; holds a few real images out). [default: on]")
 @click.option("--set", "assignments", multiple=True, metavar="SECTION.FIELD=VALUE",
-              help="Set any config field, e.g. --set train.ema_rampup=0.1 (repeatable).")
+              help="Set any config field, e.g. --set train.ema_rampup=0.1 or --set stabilise.r1_gamma=1 "
+                   "(repeatable; stabilisers: docs/stability.md).")
 @click.option("--dry-run", is_flag=True, help="Print the resolved configuration as JSON and exit.")
 def train(preset, list_presets, assignments, dry_run, lr, **options) -> None:
     """Train a GAN, or resume it: re-running the same command continues from its latest checkpoint.
