@@ -108,13 +108,13 @@ def test_mode_collapse_remedy_adapts_to_the_config():
     assert default.split("; or ") == [
         "let D see batch statistics: --set stabilise.mbstd_group=4",
         "use a loss with a smoother game: --preset wgan-gp, or --set stabilise.r1_gamma=1",
-        "lower the learning rates (--set optim.g_lr=1e-4 optim.d_lr=1e-4)"]       # at most three
+        "lower the learning rates (--g-lr 1e-4 --d-lr 1e-4)"]       # at most three
     with_mbstd = mode_collapse(signals, history, CONFIG.with_overrides({"stabilise.mbstd_group": 4})).remedy
     assert "mbstd_group" not in with_mbstd and "history_pool=1000" in with_mbstd
     everything_tried = CONFIG.with_overrides({
         "stabilise.mbstd_group": 4, "loss.name": "hinge", "optim.g_lr": 1e-4, "stabilise.history_pool": 500})
     assert mode_collapse(signals, history, everything_tried).remedy == \
-        "try a lower learning rate (--set optim.g_lr=... optim.d_lr=...)"
+        "try lower learning rates (--g-lr, --d-lr)"
     other_model = mode_collapse(signals, history, CONFIG.with_overrides({"model.name": "stylegan-lite"})).remedy
     assert "mbstd_group" not in other_model
 
@@ -223,7 +223,7 @@ def test_vanishing_gradients_remedy_names_the_loss():
     tried = CONFIG.with_overrides({"stabilise.r1_gamma": 1.0, "stabilise.instance_noise": 0.1,
                                    "optim.d_lr": 1e-4})
     assert vanishing_gradients(signals, history, tried).remedy == \
-        "try a lower learning rate (--set optim.g_lr=... optim.d_lr=...)"
+        "try lower learning rates (--g-lr, --d-lr)"
 
 
 # -- detect() and the event record ---------------------------------------------------------------------

@@ -191,3 +191,18 @@ def test_help(capsys):
     assert main(["doctor", "--help"]) == 0
     out = capsys.readouterr().out
     assert "duelo doctor runs/demo" in out and "Exit status" in out and "--no-plot" in out
+
+
+def test_monitor_off_with_only_the_data_size_note_is_not_called_healthy(tmp_path):
+    from duelo.health.doctor import diagnose
+
+    run = tmp_path / "off"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"train": {"total_kimg": 1.0}, "health": {"enabled": False}}))
+    (run / "metrics.jsonl").write_text(json.dumps({"nimg": 1000, "kimg": 1.0, "loss_D": 1.0, "loss_G": 1.0}) + "\n")
+    note = {"kind": "event", "nimg": 0, "kimg": 0.0, "event": "small_dataset", "severity": "info",
+            "message": "300 training images is small", "remedy": "augmentation ada", "applied": True, "evidence": {}}
+    (run / "health.jsonl").write_text(json.dumps(note) + "\n")
+    diagnosis = diagnose(run)
+    assert diagnosis.verdict == "no health data"
+    assert any("300 training images" in n for n in diagnosis.notes)

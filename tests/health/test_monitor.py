@@ -68,7 +68,10 @@ def test_one_signals_record_per_check_with_plausible_values(baseline):
         s = record["signals"]
         missing = [k for k in SIGNALS if k not in s]
         assert not missing, f"at {record['nimg']}: {missing} missing"
-        assert all(isinstance(s[k], float) and math.isfinite(s[k]) for k in SIGNALS), s
+        defined = [k for k in SIGNALS if not (k == "overfit_rv" and s[k] is None)]
+        assert all(isinstance(s[k], float) and math.isfinite(s[k]) for k in defined), s
+        gap = s["d_real_train"] - s["d_fake"]
+        assert (s["overfit_rv"] is None) == (gap <= 0.1), s      # r_v only once D separates at all
         assert -1 <= s["rt_train"] <= 1 and -1 <= s["rt_heldout"] <= 1
         assert 0 <= s["d_accuracy"] <= 1
         assert s["grad_norm_D"] > 0 and s["grad_norm_G"] > 0
@@ -126,6 +129,9 @@ def test_monitor_off_writes_no_signals_and_holds_nothing_out(tmp_path, monkeypat
                                            ("checkpoint-mid-save:3", [160, 320, 480])])
 def test_resume_after_kill_replays_health_log_exactly(baseline, tmp_path, monkeypatch, capsys, fault, before):
     args = train_args("resumed")
+    # the same thread count as this process (conftest: 1): a probe ratio with a tiny denominator (r_v at the
+    # first check) differs in its 6th digit between 1 and 2 threads
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     killed = run_cli(args, tmp_path, fault=fault)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     run = tmp_path / "runs" / "resumed"
@@ -156,7 +162,8 @@ def test_doctor_on_a_finished_tiny_run(baseline, monkeypatch, capsys):
     assert "progress  0.6 / 0.64 kimg, finished" in out
     seen = {r["event"] for r in read_records(run / "health.jsonl") if r["kind"] == "event"}
     for mode, label in MODES.items():
-        lines = [line for line in out.splitlines() if f" {label}: " in line and line.startswith("  ")]
+        lines = [line for line in out.splitlines()
+                 if line.startswith(("  OK    ", "  WARN  ", "  FOUND ")) and line[8:].startswith(f"{label}: ")]
         assert len(lines) == 1, (label, out)
         assert lines[0].startswith("  OK    ") == (mode not in seen), lines[0]
     assert "mode_collapse" not in seen or not verdict.startswith("verdict   healthy") or "warning" in verdict

@@ -7,6 +7,7 @@ Thresholds come from the `health` config section (documented in docs/health.md).
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
@@ -34,7 +35,7 @@ DETECTORS: Registry[Detector] = Registry("health detector")
 
 def _suggest(options: list[tuple[bool, str]]) -> str:
     chosen = [text for usable, text in options if usable][:3]
-    return "; or ".join(chosen) if chosen else "try a lower learning rate (--set optim.g_lr=... optim.d_lr=...)"
+    return "; or ".join(chosen) if chosen else "try lower learning rates (--g-lr, --d-lr)"
 
 
 IMPROVING = 1.1      # a signal 10 % better than at the previous check is still learning, not stuck
@@ -47,6 +48,10 @@ def _collapsed(signals: dict[str, Any], config: Config) -> tuple[bool, bool]:
     low_diversity = diversity is not None and diversity < limits.collapse_diversity
     few_classes = bool(total) and covered is not None and covered < limits.collapse_classes * total
     return low_diversity, few_classes
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def _improving(now: Any, before: Any) -> bool:
@@ -77,7 +82,7 @@ def mode_collapse(signals: dict[str, Any], history: list[dict[str, Any]], config
          "let D see batch statistics: --set stabilise.mbstd_group=4"),
         (config.loss.name in ("bce", "bce-minimax", "lsgan"), "use a loss with a smoother game: --preset wgan-gp, "
                                                               "or --set stabilise.r1_gamma=1"),
-        (config.optim.g_lr >= 2e-4, "lower the learning rates (--set optim.g_lr=1e-4 optim.d_lr=1e-4)"),
+        (config.optim.g_lr >= 2e-4, "lower the learning rates (--g-lr 1e-4 --d-lr 1e-4)"),
         (st.history_pool == 0, "show D older fakes: --set stabilise.history_pool=1000"),
     ])
     return Event("mode_collapse", "warning", "mode collapse: " + " and ".join(parts) + ", not improving", remedy,
@@ -89,7 +94,7 @@ def discriminator_overfitting(signals: dict[str, Any], history: list[dict[str, A
                               config: Config) -> Event | None:
     """D rates unseen real images like fakes: it memorised the training set (Karras et al. 2020, §2)."""
     rv, rt = signals.get("overfit_rv"), signals.get("rt_train")
-    if rv is None or rv <= config.health.overfit_rv or (rt is not None and rt < config.augment.target):
+    if rv is None or rt is None or rv <= config.health.overfit_rv or rt < config.augment.target:
         return None
     p = signals.get("augment_p")
     augment = config.augment.name
@@ -114,8 +119,8 @@ def discriminator_overfitting(signals: dict[str, Any], history: list[dict[str, A
 def vanishing_gradients(signals: dict[str, Any], history: list[dict[str, Any]], config: Config) -> Event | None:
     """D separates real from fake almost perfectly and G's gradient has collapsed relative to its past."""
     norm, accuracy = signals.get("grad_norm_G"), signals.get("d_accuracy")
-    earlier = [h.get("grad_norm_G") for h in history if h.get("grad_norm_G") is not None]
-    if norm is None or accuracy is None or len(earlier) < 2:
+    earlier = [h["grad_norm_G"] for h in history if _finite(h.get("grad_norm_G"))]
+    if not _finite(norm) or accuracy is None or len(earlier) < 2:
         return None
     typical = statistics.median(earlier)
     if accuracy < config.health.vanishing_accuracy or norm >= config.health.vanishing_ratio * typical:
@@ -124,7 +129,7 @@ def vanishing_gradients(signals: dict[str, Any], history: list[dict[str, Any]], 
         (config.loss.name == "bce-minimax", "use the non-saturating loss: --set loss.name=bce"),
         (config.stabilise.r1_gamma == 0, "regularise D: --set stabilise.r1_gamma=1"),
         (config.stabilise.instance_noise == 0, "blur D's view early on: --set stabilise.instance_noise=0.1"),
-        (config.optim.d_lr >= config.optim.g_lr, "slow D down: --set optim.d_lr=<half of g_lr>"),
+        (config.optim.d_lr >= config.optim.g_lr, "slow D down: --d-lr at half of --g-lr"),
     ])
     return Event("vanishing_gradients", "warning",
                  f"vanishing generator gradients: D tells real from fake {accuracy:.1%} of the time and G's "

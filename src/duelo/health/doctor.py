@@ -173,11 +173,13 @@ def diagnose(run: Path) -> Diagnosis:
     if snapshots:
         diagnosis.signals = dict(snapshots[-1]["signals"])
         diagnosis.signals_kimg = kimg_of(snapshots[-1])
-    if not health:
+    divergence_seen = any(e["event"] in ("divergence", "rollback", "gave_up") for e in events)
+    if not snapshots and not divergence_seen:      # e.g. only the data-size note of a run with the monitor off
         diagnosis.verdict = "no health data"
-        found = "an empty" if (run / "health.jsonl").exists() else "no"
+        found = "no checks in" if (run / "health.jsonl").exists() else "no"
         diagnosis.notes.append(f"{found} health.jsonl: the run predates the training-health monitor, or the "
                                f"monitor was off; failure modes were not checked")
+        diagnosis.notes.extend(describe_note(e) for e in events)
         return diagnosis
     lr_scale = diagnosis.signals.get("lr_scale")
     diagnosis.findings = [judge(mode, events, kimg, lr_scale) for mode in FAILURE_MODES.values()]

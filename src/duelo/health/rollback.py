@@ -25,7 +25,10 @@ class Rollback:
         self.lr_factor = lr_factor
         self.log = log
         self.attempts = 0
-        self.lr_scale = trainer.lr_scale          # never goes back up, even if an older checkpoint had more
+        # never goes back up, even when an older checkpoint had more (e.g. a re-run after giving up)
+        earlier = [r["evidence"]["lr_scale"] for r in health_log.records()
+                   if r.get("event") == "rollback" and "lr_scale" in r.get("evidence", {})]
+        self.lr_scale = min([trainer.lr_scale, *earlier])
         self._start = None
         if not list_checkpoints(checkpoints_dir):         # a fresh run: keep where it started (on the host)
             tensors, meta = trainer.state({})
@@ -46,7 +49,7 @@ class Rollback:
                        f"{error}); rolled back {self.max_rollbacks} times with learning rates down to "
                        f"x{self.lr_scale:g}, and gave up. Every checkpoint on disk is finite. Try a more stable "
                        f"set-up: --preset wgan-gp, --set stabilise.r1_gamma=1, --set stabilise.spectral_norm=true, "
-                       f"lower --set optim.g_lr/d_lr, or --precision fp32")
+                       f"lower learning rates (--g-lr, --d-lr), or --precision fp32")
             self.health_log.event(Event("gave_up", "error", message, "none left", evidence={
                 "attempts": self.attempts}), failed_nimg)
             raise NonFiniteError(message) from None

@@ -4,11 +4,12 @@ The probe works on copies of G and D in training mode (what the step sees: batch
 norm's power iteration) with its own random generator, so it never changes the run. D sees raw images
 here, not augmented ones: the question is what D thinks of the data itself.
 
-Signals (None when they do not apply):
+Signals (left out, or None, when they do not apply):
   d_real_train, d_real_heldout, d_fake   mean D logits on training reals, held-out reals, fakes
   rt_train, rt_heldout                   E[sign D(x)] on training / held-out reals (ADA's r_t; -1 … 1)
   overfit_rv                             (E[D_train] − E[D_heldout]) / (E[D_train] − E[D_fake]), ADA's r_v:
-                                         0 = D judges unseen reals like training ones, 1 = like fakes
+                                         0 = D judges unseen reals like training ones, 1 = like fakes;
+                                         None while the two mean logits are less than 0.1 apart
   d_accuracy                             share of reals and fakes on the right side of the midpoint
                                          between the two mean logits (how well D separates them)
   grad_norm_D, grad_norm_G               ‖∇θ‖ of each network's adversarial loss on one batch
@@ -32,6 +33,7 @@ import torch
 Tensor = torch.Tensor
 COVERED_SHARE = 0.2       # a class counts as produced when it gets >= 20 % of its fair share (PacGAN's rule)
 PROBE_SEED = 0x4EA1_7400
+MIN_LOGIT_GAP = 0.1       # r_v needs D's mean logits on reals and fakes at least this far apart
 
 
 def uint8_to_model(images: Tensor) -> Tensor:
@@ -125,8 +127,10 @@ def probe(trainer, data: ProbeData, samples: int, seed: int) -> dict[str, float 
             d_held = _logits(D, held, held_labels, min(batch, len(held)))
             signals["d_real_heldout"] = float(d_held.mean())
             signals["rt_heldout"] = float(d_held.sign().mean())
-            signals["overfit_rv"] = _ratio(signals["d_real_train"] - signals["d_real_heldout"],
-                                           signals["d_real_train"] - signals["d_fake"])
+            gap = signals["d_real_train"] - signals["d_fake"]
+            # undefined while D barely separates reals from fakes: a tiny gap would blow noise up
+            signals["overfit_rv"] = (_ratio(signals["d_real_train"] - signals["d_real_heldout"], gap)
+                                     if gap > MIN_LOGIT_GAP else None)
         signals.pop("d_heldout")
         middle = 0.5 * (signals["d_real_train"] + signals["d_fake"])
         right = torch.cat([d_real > middle, d_fake <= middle]).float().mean()
