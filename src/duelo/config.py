@@ -249,6 +249,8 @@ class Config:
         positive(aug.adjust_nimg, "augment.adjust_nimg", integer=True)
         if health.every_kimg is not None:
             positive(health.every_kimg, "health.every_kimg")
+            if health.every_kimg * 1000 < 1:
+                raise ConfigError(f"health.every_kimg must be at least 0.001 (one image), got {health.every_kimg!r}")
         if health.warmup_kimg is not None:
             _nonnegative(health.warmup_kimg, "health.warmup_kimg")
         _fraction(health.heldout_fraction, "health.heldout_fraction")

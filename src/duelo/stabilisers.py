@@ -83,7 +83,8 @@ class _ZeroCentredPenalty(Stabiliser):
     keyword = ""
 
     def before_models(self, value, a):
-        a.d_lazy_interval = a.config.stabilise.reg_interval
+        # D's optimiser takes d_steps main steps per iteration, so one penalty step per d_steps * interval
+        a.d_lazy_interval = a.config.stabilise.reg_interval * a.config.train.d_steps
 
     def after_models(self, value, a):
         a.objective_kwargs[self.keyword] = float(value)

@@ -76,3 +76,32 @@ def test_nan_before_the_first_checkpoint_rolls_back_to_the_start(tmp_path, monke
     err = capsys.readouterr().err
     assert "rolled back to the starting state (0.0 kimg)" in err
     assert _assert_every_checkpoint_finite(tmp_path / "runs" / "nan-early") >= 1
+
+
+def test_a_kill_after_a_rollback_keeps_the_lowered_learning_rate(tmp_path, monkeypatch, capsys):
+    from tests.training.helpers import run_cli
+
+    monkeypatch.setenv("DUELO_INJECT_NAN", "12")
+    killed = run_cli(["train", *TINY_ARGS, "--name", "cut"], tmp_path, fault="iteration:14")
+    assert killed.returncode != 0 and "rolled back" in killed.stderr
+    monkeypatch.delenv("DUELO_INJECT_NAN")          # the re-run diverges no more: only the saved history counts
+    resumed = run_cli(["train", *TINY_ARGS, "--name", "cut"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "rolled back" not in resumed.stderr
+    final = sorted((tmp_path / "runs" / "cut" / "checkpoints").glob("ckpt-*"))[-1]
+    meta = json.loads((final / "state.json").read_text())
+    assert meta["lr_scale"] == 0.5 and [g["lr"] for g in meta["optimizers"]["opt.D"]] == [1e-4]
+
+
+def test_a_run_folder_from_before_the_new_sections_resumes(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    args = [*TINY_ARGS, "--name", "old", "--no-health", "--augment", "none"]
+    assert main(["train", *args, "--kimg", "0.32"]) == 0
+    config_path = tmp_path / "runs" / "old" / "config.json"
+    legacy = json.loads(config_path.read_text())
+    for section in ("stabilise", "augment", "health"):
+        legacy.pop(section)
+    config_path.write_text(json.dumps(legacy))
+    assert main(["train", *TINY_ARGS, "--name", "old"]) == 0       # the same command as before the upgrade
+    err = capsys.readouterr().err
+    assert "resuming from ckpt-000000000320" in err and "held out" not in err

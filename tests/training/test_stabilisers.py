@@ -158,3 +158,37 @@ def test_cli_flags_for_augmentation_and_health(tmp_path, capsys):
                  "--dry-run"]) == 0
     resolved = json.loads(capsys.readouterr().out)
     assert resolved["augment"]["name"] == "diffaugment" and resolved["health"]["enabled"] is False
+
+
+def test_lazy_regularisation_counts_every_d_step_between_penalties(tmp_path):
+    session = _session(tmp_path, **{"stabilise.r1_gamma": 2.0, "stabilise.reg_interval": 4, "train.d_steps": 2})
+    c = 8 / 9                                            # 2 D steps x 4 iterations between penalty steps
+    group = session.trainer.optimizers["D"].param_groups[0]
+    assert group["lr"] == pytest.approx(2e-4 * c) and group["betas"] == pytest.approx((0.5 ** c, 0.999 ** c))
+    assert session.trainer.objective.d_steps_per_reg == 8
+
+
+def test_heldout_split_always_leaves_one_batch_and_small_sets_hold_nothing_out():
+    from duelo.health.heldout import split_heldout
+
+    images = torch.zeros(1797, 1, 8, 8, dtype=torch.uint8)
+    assert split_heldout(images, None, 0.05, 1000).heldout_images.shape[0] == 90
+    big_batch = split_heldout(images, None, 0.05, 1000, batch=1760)
+    assert big_batch.heldout_images.shape[0] == 37 and big_batch.train_images.shape[0] == 1760
+    assert split_heldout(images[:300], None, 0.05, 1000).heldout_images is None      # 15 < 16: nothing held out
+    assert split_heldout(images, None, 0.0, 1000).heldout_images is None
+
+
+def test_health_check_period_below_one_image_is_refused():
+    with pytest.raises(ConfigError, match="health.every_kimg must be at least 0.001"):
+        Config().with_overrides({"health.every_kimg": 0.0005})
+
+
+def test_nonfinite_weights_are_named_after_their_own_module(tmp_path):
+    from duelo.errors import NonFiniteError
+
+    session = _session(tmp_path, **{"augment.name": "diffaugment", "stabilise.history_pool": 64})
+    session.trainer.step()
+    session.trainer.aux["pool"].images.view(-1)[0] = float("nan")
+    with pytest.raises(NonFiniteError, match="non-finite weights in pool"):
+        session.trainer.check_weights_finite()

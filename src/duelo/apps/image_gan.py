@@ -63,9 +63,9 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
         raise ConfigError(f"--conditional needs labels, but {config.data.dataset} has none; put images in one "
                           f"sub-folder per class (or add 'labels' to the .npz), or train unconditionally")
     health = config.health
-    split = split_heldout(dataset.images, dataset.labels, health.heldout_fraction if health.enabled else 0.0,
-                          health.heldout_max)
     per_round = config.train.batch // config.train.accum_rounds
+    split = split_heldout(dataset.images, dataset.labels, health.heldout_fraction if health.enabled else 0.0,
+                          health.heldout_max, batch=per_round)
     feed = BatchFeed(split.train_images, split.train_labels, per_round, config.train.seed, runtime.device)
     seed_everything(config.train.seed)                       # deterministic initial weights; every RNG seeded
     parts = assemble(config, len(split.train_images), dataset.resolution, dataset.channels, dataset.num_classes,
@@ -83,6 +83,7 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
 @TASKS.register("image-gan")
 def train(config: Config, stream=None, live_progress: bool | None = None) -> dict[str, Any]:
     """Train (or resume) the run described by `config`; return the summary written to summary.json."""
+    config = with_legacy_sections(config, Path(config.run.out) / config.run_name / "config.json")
     session = build_session(config, stream, live_progress)
     periodic = None
     if config.run.eval_kimg is not None:            # checked before anything is written
@@ -169,6 +170,23 @@ def _train_locked(session: Session, periodic=None) -> dict[str, Any]:
     summary = snapshots.summary(logger.last)
     run_dir.write_summary(summary)
     return summary
+
+
+def with_legacy_sections(config: Config, previous_path: Path) -> Config:
+    """A run folder written before the augmentation and health sections existed trained without augmentation
+    and without a held-out split: resume it that way instead of refusing it as a changed experiment."""
+    import json
+
+    try:
+        previous = json.loads(previous_path.read_text())
+    except (OSError, ValueError):
+        return config                      # no folder yet, or RunDir.prepare reports the damaged file
+    overrides: dict[str, Any] = {}
+    if "augment" not in previous and config.augment.name == "auto":
+        overrides["augment.name"] = "none"
+    if "health" not in previous and config.health.enabled:
+        overrides["health.enabled"] = False
+    return config.with_overrides(overrides) if overrides else config
 
 
 def _announce_data_size(session: Session, health_log) -> None:

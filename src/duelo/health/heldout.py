@@ -19,17 +19,18 @@ class Split:
     heldout_labels:  torch.Tensor | None
 
 
-def heldout_count(n: int, fraction: float, maximum: int) -> int:
+def heldout_count(n: int, fraction: float, maximum: int, batch: int = 0) -> int:
     if fraction <= 0:
         return 0
-    count = min(int(round(n * fraction)), maximum, n - MIN_TRAIN_IMAGES)
+    count = min(int(round(n * fraction)), maximum, n - max(MIN_TRAIN_IMAGES, batch))   # leave one batch at least
     return count if count >= 16 else 0     # fewer than 16 images say nothing reliable
 
 
-def split_heldout(images: torch.Tensor, labels: torch.Tensor | None, fraction: float, maximum: int) -> Split:
+def split_heldout(images: torch.Tensor, labels: torch.Tensor | None, fraction: float, maximum: int,
+                  batch: int = 0) -> Split:
     """A seeded random split; the training part keeps the data's order (the feed shuffles it anyway)."""
     n = images.shape[0]
-    count = heldout_count(n, fraction, maximum)
+    count = heldout_count(n, fraction, maximum, batch)
     if count == 0:
         return Split(images, labels, None, None)
     order = torch.randperm(n, generator=torch.Generator().manual_seed(HELDOUT_SEED))

@@ -29,6 +29,8 @@ class Rollback:
         earlier = [r["evidence"]["lr_scale"] for r in health_log.records()
                    if r.get("event") == "rollback" and "lr_scale" in r.get("evidence", {})]
         self.lr_scale = min([trainer.lr_scale, *earlier])
+        if self.lr_scale < trainer.lr_scale:       # killed after a rollback, before its next checkpoint
+            trainer.scale_learning_rates(self.lr_scale)
         self._start = None
         if not list_checkpoints(checkpoints_dir):         # a fresh run: keep where it started (on the host)
             tensors, meta = trainer.state({})

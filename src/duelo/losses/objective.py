@@ -57,6 +57,7 @@ class ImageGANObjective:
         self.pool = pool
         self.r1_gamma, self.r2_gamma = float(r1_gamma), float(r2_gamma)
         self.reg_interval = int(reg_interval)
+        self.d_steps_per_reg = self.reg_interval * int(d_steps)   # D steps between two lazy penalties
         phases = [Phase("D", "D", repeats=d_steps, uses_real=True)]
         if self.r1_gamma > 0 or self.r2_gamma > 0:
             phases.append(Phase("Dreg", "D", uses_real=True, interval=self.reg_interval, counted=False))
@@ -95,9 +96,10 @@ class ImageGANObjective:
                              generator: torch.Generator) -> dict[str, Tensor]:
         if self.D.c_dim == 0:
             real_labels = None          # a labelled dataset trained unconditionally
-        fake, fake_labels = self._fakes_like(real, real_labels, generator)
+        fresh, fake_labels = self._fakes_like(real, real_labels, generator)
+        fake = fresh
         if self.pool is not None:
-            fake, fake_labels = self.pool.mix(fake, fake_labels, generator)
+            fake, fake_labels = self.pool.mix(fresh, fake_labels, generator)
         real_seen = self.view(real, generator)                           # (N, C, H, W) augmented
         fake_seen = self.view(fake, generator)
         real_logits = self.D(real_seen, real_labels).float()             # (N,)
@@ -109,27 +111,30 @@ class ImageGANObjective:
             terms.update(self.d_inputs.status())
         if self.gp_weight > 0:
             critic = lambda x: self.D(x, real_labels).float()  # noqa: E731
-            penalty = gradient_penalty(critic, real_seen, fake_seen, generator=generator).mean()
+            # pooled fakes may carry other labels: interpolate towards this step's fakes, of the reals' classes
+            gp_fake = fake_seen if self.pool is None else self.view(fresh, generator)
+            penalty = gradient_penalty(critic, real_seen, gp_fake, generator=generator).mean()
             terms["loss/D_gp"] = self.gp_weight * penalty
             terms["D_gradient_penalty"] = penalty
         return terms
 
     def _regulariser_terms(self, real: Tensor, real_labels: Tensor | None,
                            generator: torch.Generator) -> dict[str, Tensor]:
-        """Lazy R1/R2 (Karras et al. 2020, §B): every `reg_interval` iterations, weighted by the interval so
-        the penalty's average strength is what gamma says. Gradients go through the augmentation."""
+        """Lazy R1/R2 (Karras et al. 2020, §B): every `reg_interval` iterations, weighted by the number of D steps
+        in between, so the penalty's average strength per D step is what gamma says. Gradients go through the
+        augmentation."""
         if self.D.c_dim == 0:
             real_labels = None
         critic = lambda x: self.D(self.view(x, generator), real_labels).float()  # noqa: E731
         terms: dict[str, Tensor] = {}
         if self.r1_gamma > 0:
             r1 = zero_centred_penalty(critic, real).mean()
-            terms["loss/D_r1"] = (0.5 * self.r1_gamma * self.reg_interval) * r1
+            terms["loss/D_r1"] = (0.5 * self.r1_gamma * self.d_steps_per_reg) * r1
             terms["D_r1"] = r1
         if self.r2_gamma > 0:
             fake, _ = self._fakes_like(real, real_labels, generator)
             r2 = zero_centred_penalty(critic, fake).mean()
-            terms["loss/D_r2"] = (0.5 * self.r2_gamma * self.reg_interval) * r2
+            terms["loss/D_r2"] = (0.5 * self.r2_gamma * self.d_steps_per_reg) * r2
             terms["D_r2"] = r2
         return terms
 

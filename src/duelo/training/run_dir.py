@@ -58,8 +58,10 @@ class RunDir:
                 previous = json.loads(self.config_path.read_text())
             except json.JSONDecodeError:
                 raise ConfigError(f"{self.config_path} is not valid JSON; move the folder away or use --name") from None
+            # a section the folder's config lacks was added to duelo later: its defaults are the old behaviour
             differences = [f"{section}.{key}: {previous.get(section, {}).get(key)!r} -> {value!r}"
-                           for section, fields in config.items() for key, value in fields.items()
+                           for section, fields in config.items() if section in previous
+                           for key, value in fields.items()
                            if (section, key) not in SCHEDULE_FIELDS
                            and previous.get(section, {}).get(key) != value]
             if differences:

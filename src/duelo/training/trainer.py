@@ -95,10 +95,10 @@ class Trainer:
         """Raise NonFiniteError when any weight or buffer of G, D or G_ema is NaN/Inf (one host read).
         Runs before every checkpoint write, so a non-finite state is never committed."""
         nets = {**self.nets, "G_ema": self.G_ema, **self.aux}
-        flags = [torch.stack([t.isfinite().all() for t in net.state_dict().values()
-                              if t.is_floating_point()]).all() for net in nets.values()
-                 if any(t.is_floating_point() for t in net.state_dict().values())]
-        bad = [name for name, ok in zip(nets, torch.stack(flags).cpu().tolist()) if not ok]
+        floating = {name: [t for t in net.state_dict().values() if t.is_floating_point()] for name, net in nets.items()}
+        names = [name for name, tensors in floating.items() if tensors]
+        flags = torch.stack([torch.stack([t.isfinite().all() for t in floating[n]]).all() for n in names])
+        bad = [name for name, ok in zip(names, flags.cpu().tolist()) if not ok]
         if bad:
             raise NonFiniteError(f"non-finite weights in {', '.join(bad)} at {self.counters.nimg / 1000:.1f} kimg "
                                  f"(iteration {self.counters.iteration}); no checkpoint was written from this state")
