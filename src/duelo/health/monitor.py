@@ -74,6 +74,7 @@ class HealthMonitor:
         self.data: ProbeData | None = None
         self.log = log
         self.history: list[dict[str, Any]] = []
+        self._last_check_nimg = 0
         self.active: set[str] = set()        # failure modes seen at the last check (told once, then on change)
         warmup = config.health.warmup_kimg
         self.warmup_nimg = int(1000 * (0.1 * config.train.total_kimg if warmup is None else warmup))
@@ -81,7 +82,21 @@ class HealthMonitor:
     def resume(self, nimg: int) -> None:
         """Cut health.jsonl to the checkpoint and reload the signal history the detectors compare with."""
         self.health_log.truncate(nimg)
-        self.history = [r["signals"] for r in self.health_log.records() if r.get("kind") == "signals"]
+        checks = [r for r in self.health_log.records() if r.get("kind") == "signals"]
+        self.history = [r["signals"] for r in checks]
+        self._last_check_nimg = checks[-1]["nimg"] if checks else 0
+
+    def _loss_means(self, nimg: int) -> dict[str, float]:
+        """Mean logged losses since the previous check (metrics.jsonl): the trend the plot and doctor show."""
+        since = self._last_check_nimg
+        self._last_check_nimg = nimg
+        lines = [r for r in read_records(self.health_log.run_dir.metrics_path) if since < r.get("nimg", 0) <= nimg]
+        means = {}
+        for name in ("loss_D", "loss_G"):
+            values = [r[name] for r in lines if isinstance(r.get(name), (int, float))]
+            if values:
+                means[name] = sum(values) / len(values)
+        return means
 
     def __call__(self, trainer) -> None:
         devices = [trainer.runtime.device] if trainer.runtime.device.type == "cuda" else []
@@ -90,6 +105,7 @@ class HealthMonitor:
                 self.data = self.make_data()
             signals = probe(trainer, self.data, self.config.health.samples, seed=trainer.counters.nimg)
         nimg = trainer.counters.nimg
+        signals.update(self._loss_means(nimg))
         signals = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in signals.items()}
         self.health_log.append({"kind": "signals", "nimg": nimg, "kimg": round(nimg / 1000, 3),
                                 "signals": signals})

@@ -19,6 +19,7 @@ Signals (left out, or None, when they do not apply):
                                          draws every class has not collapsed
   class_accuracy                         conditional G: share of G_ema's samples judged as the requested class
   augment_p, ada_rt, instance_noise_sigma, lr_scale   the current settings of the run
+  loss_D, loss_G                         mean logged losses since the previous check (added by the monitor)
 """
 
 from __future__ import annotations
