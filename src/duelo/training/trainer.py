@@ -116,8 +116,7 @@ class Trainer:
         if bad:
             raise NonFiniteError(
                 f"non-finite {', '.join(bad)} at {self.counters.nimg / 1000:.1f} kimg "
-                f"(iteration {self.counters.iteration}); training stopped and no checkpoint was written "
-                f"from this state. Try a lower learning rate (--lr), another loss, or --precision fp32.")
+                f"(iteration {self.counters.iteration}); nothing was written from this state")
 
     # -- the loop --------------------------------------------------------------------------------
     def fit(self, total_nimg: int, every: list[tuple[int, Callable[["Trainer"], None]]],
