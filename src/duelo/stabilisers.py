@@ -75,7 +75,11 @@ class SpectralNorm(Stabiliser):
     description = "spectral normalisation of every weight in D (Miyato et al. 2018)"
 
     def after_models(self, value, a):
+        from torch.nn.utils import parametrize
+
         from duelo.nn.spectral_norm import apply_spectral_norm
+        if any(parametrize.is_parametrized(m) for m in a.D.modules()):
+            return                           # the architecture has it built in (resnet): nothing to add
         apply_spectral_norm(a.D)
 
 

@@ -22,6 +22,7 @@ NUM_CLASSES = 10
 SMALL_KWARGS: dict[str, tuple[dict, dict]] = {
     "mlp":   ({"width": 32, "depth": 2, "z_dim": 16, "embed_dim": 8}, {"width": 32, "depth": 2}),
     "dcgan": ({"width": 8, "z_dim": 16, "embed_dim": 8}, {"width": 8}),
+    "resnet": ({"width": 16, "z_dim": 16}, {"width": 16}),
 }
 
 CASES = [

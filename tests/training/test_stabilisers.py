@@ -192,3 +192,11 @@ def test_nonfinite_weights_are_named_after_their_own_module(tmp_path):
     session.trainer.aux["pool"].images.view(-1)[0] = float("nan")
     with pytest.raises(NonFiniteError, match="non-finite weights in pool"):
         session.trainer.check_weights_finite()
+
+
+def test_spectral_norm_on_a_discriminator_that_has_it_built_in_is_a_no_op(tmp_path):
+    session = _session(tmp_path, **{"model.name": "resnet", "data.resolution": 16, "model.width": 16,
+                                    "model.z_dim": 16, "stabilise.spectral_norm": True})
+    names = [name for name, _ in session.trainer.nets["D"].named_parameters()]
+    assert any("parametrizations" in n for n in names)
+    assert not any(n.count("parametrizations") > 1 for n in names)
