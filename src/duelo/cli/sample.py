@@ -58,9 +58,13 @@ def resolve_model_dir(path: Path) -> Path:
 @click.option("--labels", "labels_text", default=None, help="One class per seed, e.g. 0,1,2 (conditional models).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("samples"), help="Output folder.")
 @click.option("--grid/--no-grid", default=True, help="Also write all images as one grid.png.")
+@click.option("--per-class", type=int, default=None, metavar="N",
+              help="Conditional models: N images of every class in OUT/<class>/, a labelled image folder that "
+                   "`duelo train --dataset OUT` (or any folder-per-class loader) reads back. Seeds 0..N-1 "
+                   "unless --seeds is given.")
 @click.option("--device", default="cpu", help="cpu, cuda or cuda:N.")
 def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str | None, out_dir: Path,
-           grid: bool, device: str) -> None:
+           grid: bool, per_class: int | None, device: str) -> None:
     """Write one PNG per seed from a run folder or a saved model.
 
     A class-conditional model given no label draws every class for each seed. Each PNG carries the
@@ -70,6 +74,7 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
     Examples:
       duelo sample runs/demo --seeds 0-7 --label 3 --out sevens/
       duelo sample runs/demo/model --seeds 0-9 --labels 0-9
+      duelo sample runs/demo --per-class 1000 --out synthetic-mnist/
     """
     from duelo import __version__
     from duelo.io.images import save_grid, save_png
@@ -83,6 +88,11 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
     if read_config(model_dir).get("kind") != "generator":
         raise ConfigError(f"{model_dir} holds a discriminator; sample from a generator's folder")
     G = load_pretrained(model_dir, map_location=runtime.device)
+    if per_class is not None:
+        seed_text = seeds if click.get_current_context().get_parameter_source("seeds").name != "DEFAULT" \
+            else f"0-{per_class - 1}" if per_class >= 1 else ""
+        _write_per_class(G, model_dir, per_class, seed_text, label, labels_text, out_dir)
+        return
     seed_list = parse_int_list(seeds, "--seeds")
     label_list: list[int] | None = None
     all_classes = False
@@ -123,3 +133,40 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
         save_grid(images, out_dir / "grid.png", columns,
                   text={"duelo:model_sha256": digest, "duelo:version": __version__})
     click.echo(f"wrote {len(seed_list)} image(s) to {out_dir}")
+
+
+def _write_per_class(G, model_dir: Path, per_class: int, seed_text: str, label: int | None,
+                     labels_text: str | None, out_dir: Path) -> None:
+    """OUT/<class>/seedNNNNNN.png for every class: a synthetic labelled training set."""
+    from duelo import __version__
+    from duelo.io.images import save_png
+    from duelo.io.pretrained import model_sha256
+    from duelo.sampling.generate import generate
+
+    if G.c_dim == 0:
+        raise ConfigError(f"--per-class needs a class-conditional model; {model_dir} is unconditional "
+                          f"(use --seeds for an unlabelled set)")
+    if label is not None or labels_text is not None:
+        raise ConfigError("--per-class draws every class; drop --label/--labels")
+    if per_class < 1:
+        raise ConfigError(f"--per-class must be at least 1, got {per_class}")
+    seed_list = parse_int_list(seed_text, "--seeds")
+    if len(seed_list) != per_class:
+        raise ConfigError(f"--seeds gives {len(seed_list)} seeds for --per-class {per_class}; give exactly one "
+                          f"per image, or leave --seeds out")
+    if per_class * G.c_dim > MAX_IMAGES:
+        raise ConfigError(f"--per-class {per_class} x {G.c_dim} classes is more than {MAX_IMAGES:,} images per call")
+    digest = model_sha256(model_dir)
+    width = len(str(G.c_dim - 1))                       # zero-padded names sort in class order
+    for c in range(G.c_dim):
+        folder = out_dir / f"{c:0{width}d}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f"cannot write to --out {out_dir} ({error.strerror})") from None
+        images = generate(G, seed_list, [c] * len(seed_list))
+        for image, seed in zip(images, seed_list):
+            save_png(image, folder / f"seed{seed:06d}.png", text={
+                "duelo:model_sha256": digest, "duelo:seed": str(seed), "duelo:label": str(c),
+                "duelo:version": __version__})
+    click.echo(f"wrote {per_class} image(s) of each of {G.c_dim} classes to {out_dir}/<class>/")
