@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "datasets": "duelo.cli.datasets:datasets",
     "data": "duelo.cli.data_check:data",
     "eval": "duelo.cli.eval:eval_command",
+    "export": "duelo.cli.export:export",
     "doctor": "duelo.cli.doctor:doctor",
 }
 
