@@ -17,6 +17,7 @@ from duelo import __version__
 COMMANDS: dict[str, str] = {
     "train": "duelo.cli.train:train",
     "sample": "duelo.cli.sample:sample",
+    "interpolate": "duelo.cli.interpolate:interpolate",
     "datasets": "duelo.cli.datasets:datasets",
     "data": "duelo.cli.data_check:data",
     "eval": "duelo.cli.eval:eval_command",
