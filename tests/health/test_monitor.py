@@ -176,3 +176,15 @@ def test_doctor_on_a_finished_tiny_run(baseline, monkeypatch, capsys):
     png = run / "doctor.png"
     assert f"plot      {png.relative_to(cwd)}" in out
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and png.stat().st_size > 5000
+
+
+def test_records_after_reads_only_the_tail_it_needs(tmp_path):
+    from duelo.health.monitor import records_after
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(json.dumps({"nimg": 100 * i, "loss_D": float(i)}) + "\n" for i in range(1, 2001)))
+    assert [r["nimg"] for r in records_after(path, 199_500)] == [199_600, 199_700, 199_800, 199_900, 200_000]
+    # a tiny chunk forces several rounds; the answer is the same
+    assert records_after(path, 150_000, chunk=64) == [json.loads(line) for line in path.read_text().splitlines()
+                                                      if json.loads(line)["nimg"] > 150_000]
+    assert len(records_after(path, 0)) == 2000 and records_after(tmp_path / "none.jsonl", 0) == []

@@ -35,6 +35,28 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def records_after(path: Path, nimg: int, chunk: int = 1 << 18) -> list[dict[str, Any]]:
+    """The JSON lines of `path` logged after `nimg`, read from the end of the file: a check costs the lines
+    since the previous check, not the whole history of a long run."""
+    if not path.exists():
+        return []
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        while True:
+            start = max(0, size - chunk)
+            handle.seek(start)
+            lines = handle.read().splitlines()[1 if start > 0 else 0:]     # the first may be cut: skip it
+            records = []
+            for line in lines:
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+            if start == 0 or (records and records[0].get("nimg", 0) <= nimg):
+                return [r for r in records if r.get("nimg", 0) > nimg]
+            chunk *= 4
+
+
 class HealthLog:
     """RUN/health.jsonl: append, read back, and cut to a checkpoint on resume."""
 
@@ -90,7 +112,7 @@ class HealthMonitor:
         """Mean logged losses since the previous check (metrics.jsonl): the trend the plot and doctor show."""
         since = self._last_check_nimg
         self._last_check_nimg = nimg
-        lines = [r for r in read_records(self.health_log.run_dir.metrics_path) if since < r.get("nimg", 0) <= nimg]
+        lines = [r for r in records_after(self.health_log.run_dir.metrics_path, since) if r.get("nimg", 0) <= nimg]
         means = {}
         for name in ("loss_D", "loss_G"):
             values = [r[name] for r in lines if isinstance(r.get(name), (int, float))]
