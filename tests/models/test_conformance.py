@@ -23,6 +23,8 @@ SMALL_KWARGS: dict[str, tuple[dict, dict]] = {
     "mlp":   ({"width": 32, "depth": 2, "z_dim": 16, "embed_dim": 8}, {"width": 32, "depth": 2}),
     "dcgan": ({"width": 8, "z_dim": 16, "embed_dim": 8}, {"width": 8}),
     "resnet": ({"width": 16, "z_dim": 16}, {"width": 16}),
+    "stylegan2": ({"channel_base": 128, "channel_max": 16, "z_dim": 16, "w_dim": 16, "embed_dim": 8,
+                   "mapping_layers": 2}, {"channel_base": 128, "channel_max": 16}),
 }
 
 CASES = [

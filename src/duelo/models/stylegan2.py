@@ -1,0 +1,274 @@
+"""`stylegan2`: StyleGAN2 with skip generator and residual discriminator (Karras, Laine, Aittala, Hellsten,
+Lehtinen & Aila 2020, "Analyzing and Improving the Image Quality of StyleGAN"; conditioning as in Karras
+et al. 2020, "Training Generative Adversarial Networks with Limited Data", StyleGAN2-ADA).
+
+Generator = mapping network + synthesis network (paper section 2 and figure 2d):
+  mapping    z -> pixel norm [-> concat pixel-normed class embedding] -> mapping_layers x EqualLinear
+             (leaky ReLU 0.2, lr multiplier 0.01) -> w, broadcast to num_ws = 2 log2(R) - 2 copies.
+             A running mean `w_avg` (updated in training mode) gives the truncation trick (StyleGAN 2019,
+             appendix B): w' = w_avg + psi (w - w_avg).
+  synthesis  learned constant 4x4 -> per resolution [modulated/demodulated conv3x3 (eqs. 1-3), noise, bias,
+             lrelu] (the first one at each doubling upsamples x2) -> toRGB (modulated 1x1, no demodulation)
+             summed over resolutions through bilinear x2 upsampling: the "skip" generator of figure 7.
+Discriminator = the "residual" D of figure 7: fromRGB 1x1 at full resolution, then per resolution
+  [conv3x3 -> lrelu -> conv3x3 -> lrelu -> avgpool x1/2] + [avgpool -> conv1x1], summed and scaled
+  by 1/sqrt(2), down to 4x4; epilogue: minibatch std -> conv3x3 -> flatten -> linear -> linear(-> 1), plus a
+  projection term <embed(y), features> (Miyato & Koyama 2018) when c_dim > 0.
+
+Departures from the paper (documented in docs/models.md):
+  * up/down-sampling is bilinear interpolation / 2x2 average pooling, not the [1 3 3 1] FIR filter;
+  * the output goes through tanh (duelo images lie in [-1, 1]; the paper's outputs are unbounded);
+  * mapping_layers defaults to 4 (paper: 8), widths are min(channel_base / res, channel_max);
+  * style mixing (section 2 of StyleGAN 2019, p = 0.9) mixes with the w of the batch's next latent
+    (z rolled by one, same labels), at a crossover layer drawn by a hash of z: deterministic, no host sync;
+  * path-length regularisation (section 3.2) and lazy regularisation belong to the training loss and are
+    not part of the model.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from duelo.errors import ConfigError
+from duelo.models.base import DISCRIMINATORS, GENERATORS, Discriminator, Generator, check_labels
+from duelo.nn.conditioning import ClassProjection, LabelEmbedding
+from duelo.nn.minibatch_std import MinibatchStd
+from duelo.nn.modulated import EqualConv2d, EqualLinear, ModulatedConv2d, NoiseInput, lrelu
+
+NOISE_MODES = ("auto", "random", "const", "none")
+
+
+def _pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Normalise every row to unit second moment (ProGAN section 4.2)."""
+    return x * (x.square().mean(dim=1, keepdim=True) + eps).rsqrt()
+
+
+def _check_common(resolution, integers: dict, floats: dict = {}) -> None:  # noqa: B006 (read only)
+    if not isinstance(resolution, int) or isinstance(resolution, bool) or resolution < 8 \
+            or resolution & (resolution - 1):
+        raise ConfigError(f"stylegan2: resolution must be a power of two >= 8 (got {resolution!r})")
+    for field, value in integers.items():
+        minimum = 0 if field in ("c_dim", "mbstd_group") else 1
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise ConfigError(f"stylegan2: {field} must be an integer >= {minimum} (got {value!r})")
+    for field, (value, low, high) in floats.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise ConfigError(f"stylegan2: {field} must be a number in [{low}, {high}] (got {value!r})")
+
+
+def channels_at(res: int, channel_base: int, channel_max: int) -> int:
+    """Feature channels at a res x res stage: min(channel_base // res, channel_max), at least 1."""
+    return max(1, min(channel_base // res, channel_max))
+
+
+class SynthesisLayer(nn.Module):
+    """Modulated conv3x3 (optionally upsampling) -> noise -> bias -> lrelu."""
+
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, upsample: bool):
+        super().__init__()
+        self.conv = ModulatedConv2d(in_channels, out_channels, 3, w_dim, upsample=upsample)
+        self.noise = NoiseInput(resolution)
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str) -> torch.Tensor:
+        x = self.noise(self.conv(x, w), noise_mode)
+        return lrelu(x + self.bias.view(1, -1, 1, 1))
+
+
+class ToRGB(nn.Module):
+    """Modulated conv1x1 without demodulation, plus bias (no activation)."""
+
+    def __init__(self, in_channels: int, channels: int, w_dim: int):
+        super().__init__()
+        self.conv = ModulatedConv2d(in_channels, channels, 1, w_dim, demodulate=False)
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return self.conv(x, w) + self.bias.view(1, -1, 1, 1)
+
+
+@GENERATORS.register("stylegan2")
+class StyleGAN2Generator(Generator):
+    """Mapping network z (+ class) -> w, synthesis network ws -> image (Karras et al. 2020, figure 2d and the
+    skip architecture of figure 7), tanh on the output. forward(z, labels, psi) = synthesis(mapping(...))."""
+
+    def __init__(self,
+        resolution:     int,                # output height = width: a power of two >= 8
+        channels:       int,                # output channels (1 grey, 3 RGB)
+        c_dim:          int   = 0,          # number of classes; 0 = unconditional
+        z_dim:          int   = 128,        # latent size (paper: 512)
+        w_dim:          int   = 128,        # intermediate latent size (paper: 512)
+        mapping_layers: int   = 4,          # depth of the mapping MLP (paper: 8)
+        channel_base:   int   = 8192,       # stage width = min(channel_base // res, channel_max)
+        channel_max:    int   = 256,        # (paper: 32768 and 512)
+        width:          int | None = None,  # alias of channel_max (what --width sets); wins when given
+        embed_dim:      int   = 128,        # class embedding size, concatenated to the normalised z
+        w_avg_beta:     float = 0.995,      # decay of the tracked mean of w (truncation centre)
+        mixing_prob:    float = 0.9,        # style-mixing probability in training mode; 0 = off
+        noise_mode:     str   = "auto",     # "auto" (random in train, const in eval), "random", "const",
+                                            # or "none"
+    ):
+        channel_max = channel_max if width is None else width
+        _check_common(resolution,
+                      {"channels": channels, "c_dim": c_dim, "z_dim": z_dim, "w_dim": w_dim,
+                       "mapping_layers": mapping_layers, "channel_base": channel_base,
+                       "channel_max" if width is None else "width": channel_max, "embed_dim": embed_dim},
+                      {"w_avg_beta": (w_avg_beta, 0.0, 1.0), "mixing_prob": (mixing_prob, 0.0, 1.0)})
+        if noise_mode not in NOISE_MODES:
+            raise ConfigError(f"stylegan2: noise_mode must be one of {', '.join(NOISE_MODES)} "
+                              f"(got {noise_mode!r})")
+        super().__init__(z_dim=z_dim, c_dim=c_dim, resolution=resolution, channels=channels)
+        self.w_dim = w_dim
+        self.w_avg_beta = float(w_avg_beta)
+        self.mixing_prob = float(mixing_prob)
+        self.noise_mode = noise_mode
+        log2 = resolution.bit_length() - 1
+        self.num_ws = 2 * log2 - 2
+
+        # mapping network
+        self.embed = LabelEmbedding(c_dim, embed_dim) if c_dim > 0 else None
+        features = z_dim + (embed_dim if c_dim > 0 else 0)
+        self.mapping_net = nn.Sequential(*[
+            EqualLinear(features if i == 0 else w_dim, w_dim, lr_multiplier=0.01, activation=True)
+            for i in range(mapping_layers)])
+        self.register_buffer("w_avg", torch.zeros(w_dim))
+
+        # synthesis network
+        width_at = {2**k: channels_at(2**k, channel_base, channel_max) for k in range(2, log2 + 1)}
+        self.const = nn.Parameter(torch.randn(width_at[4], 4, 4))
+        layers: list[nn.Module] = [SynthesisLayer(width_at[4], width_at[4], w_dim, 4, upsample=False)]
+        to_rgb: list[nn.Module] = [ToRGB(width_at[4], channels, w_dim)]
+        for k in range(3, log2 + 1):
+            res = 2**k
+            layers.append(SynthesisLayer(width_at[res // 2], width_at[res], w_dim, res, upsample=True))
+            layers.append(SynthesisLayer(width_at[res], width_at[res], w_dim, res, upsample=False))
+            to_rgb.append(ToRGB(width_at[res], channels, w_dim))
+        self.layers = nn.ModuleList(layers)
+        self.to_rgb = nn.ModuleList(to_rgb)
+
+    def _map(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        x = _pixel_norm(z)
+        if self.embed is not None:
+            x = torch.cat([x, _pixel_norm(self.embed(labels))], dim=1)
+        return self.mapping_net(x)                                                  # (N, w_dim)
+
+    def mapping(self, z: torch.Tensor, labels: torch.Tensor | None = None, psi: float = 1.0) -> torch.Tensor:
+        """z (N, z_dim) [, labels (N,)] -> ws (N, num_ws, w_dim). Training mode also updates w_avg and
+        applies style mixing; psi != 1 truncates towards w_avg."""
+        check_labels(self, labels, z.shape[0])
+        w = self._map(z, labels)
+        if self.training:
+            with torch.no_grad():                                                   # running mean of w
+                self.w_avg.copy_(w.detach().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
+        if psi != 1:
+            w = self.w_avg.lerp(w, psi)
+        ws = w.unsqueeze(1).expand(-1, self.num_ws, -1)                             # (N, num_ws, w_dim)
+        if self.training and self.mixing_prob > 0:
+            ws = self._mix(z, labels, ws, psi)
+        return ws
+
+    def _mix(self, z: torch.Tensor, labels: torch.Tensor | None, ws: torch.Tensor,
+             psi: float) -> torch.Tensor:
+        """Style mixing: from a crossover layer on, use the w of the batch's next latent (same labels).
+        The coin and the crossover come from a hash of z: reproducible for a given z, free of host
+        syncs."""
+        other = self._map(z.roll(1, dims=0), labels)
+        if psi != 1:
+            other = self.w_avg.lerp(other, psi)
+        phase = z.detach() @ torch.linspace(1.0, 2.0, z.shape[1], device=z.device, dtype=z.dtype)   # (N,)
+        coin = torch.frac(torch.sin(phase * 12.9898).abs() * 43758.5453)           # ~U[0, 1) per sample
+        cut_u = torch.frac(torch.sin(phase * 78.233).abs() * 24634.6345)
+        cutoff = torch.where(coin < self.mixing_prob, 1 + (cut_u * (self.num_ws - 1)).floor(),
+                             torch.full_like(coin, float(self.num_ws)))            # num_ws = no mixing
+        index = torch.arange(self.num_ws, device=z.device, dtype=z.dtype)
+        take_other = (index.unsqueeze(0) >= cutoff.unsqueeze(1)).unsqueeze(2)      # (N, num_ws, 1)
+        return torch.where(take_other, other.unsqueeze(1), ws)
+
+    def _noise_mode(self) -> str:
+        if self.noise_mode == "auto":
+            return "random" if self.training else "const"
+        return self.noise_mode
+
+    def synthesis(self, ws: torch.Tensor) -> torch.Tensor:
+        """ws (N, num_ws, w_dim) -> images (N, channels, R, R) in [-1, 1]."""
+        mode = self._noise_mode()
+        x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)                 # (N, C4, 4, 4)
+        x = self.layers[0](x, ws[:, 0], mode)
+        image = self.to_rgb[0](x, ws[:, 1])
+        for stage in range(1, len(self.to_rgb)):                                    # one stage per doubling
+            x = self.layers[2 * stage - 1](x, ws[:, 2 * stage - 1], mode)           # upsampling conv
+            x = self.layers[2 * stage](x, ws[:, 2 * stage], mode)
+            image = nn.functional.interpolate(image, scale_factor=2, mode="bilinear", align_corners=False)
+            image = image + self.to_rgb[stage](x, ws[:, 2 * stage + 1])
+        return torch.tanh(image)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None, psi: float = 1.0) -> torch.Tensor:
+        return self.synthesis(self.mapping(z, labels, psi))
+
+
+class DiscriminatorBlock(nn.Module):
+    """Residual block: [conv3x3 -> lrelu -> conv3x3 -> lrelu -> avgpool] + [avgpool -> conv1x1], / sqrt 2."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.conv1 = EqualConv2d(in_channels, in_channels, 3, activation=True)
+        self.conv2 = EqualConv2d(in_channels, out_channels, 3, activation=True)
+        self.skip = EqualConv2d(in_channels, out_channels, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = nn.functional.avg_pool2d(self.conv2(self.conv1(x)), 2)
+        return (h + self.skip(nn.functional.avg_pool2d(x, 2))) / math.sqrt(2.0)
+
+
+@DISCRIMINATORS.register("stylegan2")
+class StyleGAN2Discriminator(Discriminator):
+    """fromRGB -> residual blocks R .. 8 -> 4x4 epilogue [mbstd -> conv3x3 -> linear -> linear(-> 1)], plus
+    the projection term <embed(y), h> on the epilogue features h when c_dim > 0 (figure 7, "residual" D)."""
+
+    def __init__(self,
+        resolution:     int,                # input height = width: a power of two >= 8
+        channels:       int,                # input channels (1 grey, 3 RGB)
+        c_dim:          int   = 0,          # number of classes; 0 = unconditional (> 0: projection term)
+        channel_base:   int   = 8192,       # stage width = min(channel_base // res, channel_max)
+        channel_max:    int   = 256,        # (paper: 32768 and 512)
+        width:          int | None = None,  # alias of channel_max (what --width sets); wins when given
+        mbstd_group:    int   = 4,          # minibatch-std group size (on, as in StyleGAN2); 0 = off
+        mbstd_channels: int   = 1,          # channels added by minibatch std; divides the 4x4 width
+    ):
+        channel_max = channel_max if width is None else width
+        _check_common(resolution,
+                      {"channels": channels, "c_dim": c_dim, "channel_base": channel_base,
+                       "channel_max" if width is None else "width": channel_max,
+                       "mbstd_group": mbstd_group, "mbstd_channels": mbstd_channels})
+        width4 = channels_at(4, channel_base, channel_max)
+        if mbstd_group > 0 and width4 % mbstd_channels:
+            raise ConfigError(f"stylegan2: mbstd_channels ({mbstd_channels}) must divide the 4x4 width "
+                              f"({width4})")
+        super().__init__(c_dim=c_dim, resolution=resolution, channels=channels)
+        log2 = resolution.bit_length() - 1
+        self.from_rgb = EqualConv2d(channels, channels_at(resolution, channel_base, channel_max), 1,
+                                    activation=True)
+        self.blocks = nn.Sequential(*[
+            DiscriminatorBlock(channels_at(2**k, channel_base, channel_max),
+                               channels_at(2**(k - 1), channel_base, channel_max))
+            for k in range(log2, 2, -1)])                                           # R -> R/2, ..., 8 -> 4
+        self.mbstd = MinibatchStd(mbstd_group, mbstd_channels) if mbstd_group > 0 else None
+        extra = mbstd_channels if mbstd_group > 0 else 0
+        self.conv = EqualConv2d(width4 + extra, width4, 3, activation=True)
+        self.fc = EqualLinear(width4 * 16, width4, activation=True)
+        self.out = EqualLinear(width4, 1)
+        self.projection = ClassProjection(c_dim, width4) if c_dim > 0 else None
+
+    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        check_labels(self, labels, images.shape[0])
+        x = self.blocks(self.from_rgb(images))                                      # (N, C4, 4, 4)
+        if self.mbstd is not None:
+            x = self.mbstd(x)                                                       # (N, C4 + k, 4, 4)
+        h = self.fc(self.conv(x).flatten(1))                                        # (N, C4)
+        logits = self.out(h).flatten()                                              # (N,)
+        if self.projection is not None:
+            logits = logits + self.projection(h, labels)
+        return logits
