@@ -47,3 +47,16 @@ def test_per_class_refuses_unconditional_models_and_mixed_options(tmp_path, caps
     assert main(["sample", str(model), "--per-class", "2", "--seeds", "0-4", "--out", str(tmp_path / "z")]) == 2
     assert "exactly one" in capsys.readouterr().err
     assert main(["sample", str(model), "--per-class", "0", "--out", str(tmp_path / "w")]) == 2
+
+
+def test_huge_requests_are_refused_before_any_work(tmp_path, capsys):
+    import time
+
+    model = _model(tmp_path, c_dim=3)
+    started = time.perf_counter()
+    assert main(["sample", str(model), "--per-class", "1000000000", "--out", str(tmp_path / "big")]) == 2
+    assert "more than 100,000 images" in capsys.readouterr().err
+    assert main(["sample", str(model), "--seeds", "0-999999999", "--label", "1", "--out", str(tmp_path / "b")]) == 2
+    assert "at most 100,000 per call" in capsys.readouterr().err
+    assert time.perf_counter() - started < 5
+    assert not (tmp_path / "big").exists()

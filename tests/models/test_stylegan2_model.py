@@ -222,3 +222,25 @@ def test_training_smoke_through_the_cli(tmp_path, monkeypatch):
                           '"embed_dim": 8}',
                  "--set", 'model.d_kwargs={"channel_base": 128, "channel_max": 16}']) == 0
     assert (tmp_path / "sg" / "t" / "summary.json").exists()
+
+
+def test_trains_and_truncates_under_bf16_autocast_and_mixing_stays_random():
+    import torch
+    from duelo.models import build_generator
+
+    torch.manual_seed(0)
+    G = build_generator("stylegan2", resolution=8, channels=1, c_dim=0, z_dim=16, w_dim=16, width=16,
+                        mapping_layers=2).train()
+    z = torch.randn(64, 16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        images = G(z)                                               # updates w_avg in float32
+        G.eval()
+        truncated = G(z, psi=0.7)
+        G.train()
+        ws = G.mapping(z)
+    assert images.shape == (64, 1, 8, 8) and truncated.shape == (64, 1, 8, 8)
+    assert G.w_avg.dtype == torch.float32 and torch.isfinite(G.w_avg).all()
+    # style mixing under autocast: some samples keep their own w in every layer, others switch at varied layers
+    switched = (ws != ws[:, :1]).any(dim=2)                         # (N, num_ws): layer differs from layer 0
+    first = torch.where(switched.any(1), switched.float().argmax(1), torch.full((64,), -1))
+    assert len(set(first.tolist())) >= 2

@@ -186,3 +186,30 @@ def test_cli_refusals(tmp_path, capsys, monkeypatch):
     assert main(["interpolate", str(model), "--seeds", "0,1", "--label", "0", "--out", str(tmp_path / "w.mp4")]) == 2
     assert "pip install imageio imageio-ffmpeg" in capsys.readouterr().err
     assert not (tmp_path / "w.gif").exists() and not (tmp_path / "w.mp4").exists()
+
+
+def test_truncation_of_a_style_based_generator_happens_in_w_space(tmp_path):
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from duelo.cli.main import main
+    from duelo.io.pretrained import save_pretrained
+    from duelo.models import build_generator
+
+    torch.manual_seed(0)
+    G = build_generator("stylegan2", resolution=8, channels=1, z_dim=16, w_dim=16, width=16, mapping_layers=2)
+    G.train()
+    G(torch.randn(256, 16))                     # move w_avg away from zero
+    save_pretrained(G, tmp_path / "m")
+    first, counts = {}, {}
+    for psi in ("1", "0.5", "0"):
+        out = tmp_path / f"walk{psi}.gif"
+        assert main(["interpolate", str(tmp_path / "m"), "--seeds", "0,1", "--frames", "3", "--truncation", psi,
+                     "--out", str(out)]) == 0
+        with Image.open(out) as gif:
+            counts[psi] = gif.n_frames          # Pillow merges identical consecutive frames into one
+            first[psi] = np.asarray(gif.convert("L"))
+    assert counts["1"] > 1 and counts["0"] == 1  # psi 0: every frame is the mean image
+    # scaling z would be undone by the mapping's normalisation; truncating w changes the image
+    assert not (first["0.5"] == first["1"]).all()

@@ -90,8 +90,14 @@ def interpolate(run_or_model: Path, seeds: str, frames: int, use_slerp: bool, lo
 
     keyframes = latents_for_seeds(G.z_dim, seed_list)                       # (K, D) on the CPU
     path = interpolation_path(keyframes, frames, mode="slerp" if use_slerp else "lerp", loop=loop)
-    if psi is not None:
+    import inspect
+
+    # a style-based G truncates in w space towards its tracked mean (its mapping normalises z, which would
+    # undo a scaled z); other generators truncate z towards 0
+    in_w_space = "psi" in inspect.signature(G.forward).parameters
+    if psi is not None and not in_w_space:
         path = truncate(path, psi)
+    extra = {"psi": psi} if psi is not None and in_w_space else {}
     G.eval()
     chunks = []
     with torch.no_grad():
@@ -99,7 +105,7 @@ def interpolate(run_or_model: Path, seeds: str, frames: int, use_slerp: bool, lo
             z = path[start:start + 256].to(runtime.device)
             y = None if label is None else torch.full((z.shape[0],), label, dtype=torch.long,
                                                       device=runtime.device)
-            chunks.append(to_uint8(G(z, y)))
+            chunks.append(to_uint8(G(z, y, **extra)))
     images = torch.cat(chunks)
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)

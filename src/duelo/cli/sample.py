@@ -25,6 +25,9 @@ def parse_int_list(text: str, what: str) -> list[int]:
                 start, stop = int(low), int(high)
                 if stop < start:
                     raise ValueError
+                if len(values) + stop - start + 1 > MAX_IMAGES:     # before building a huge list
+                    raise ConfigError(f"{what} {text!r} asks for more than {MAX_IMAGES:,} images; at most "
+                                      f"{MAX_IMAGES:,} per call")
                 values.extend(range(start, stop + 1))
             else:
                 values.append(int(part))
@@ -150,12 +153,12 @@ def _write_per_class(G, model_dir: Path, per_class: int, seed_text: str, label: 
         raise ConfigError("--per-class draws every class; drop --label/--labels")
     if per_class < 1:
         raise ConfigError(f"--per-class must be at least 1, got {per_class}")
+    if per_class * G.c_dim > MAX_IMAGES:
+        raise ConfigError(f"--per-class {per_class} x {G.c_dim} classes is more than {MAX_IMAGES:,} images per call")
     seed_list = parse_int_list(seed_text, "--seeds")
     if len(seed_list) != per_class:
         raise ConfigError(f"--seeds gives {len(seed_list)} seeds for --per-class {per_class}; give exactly one "
                           f"per image, or leave --seeds out")
-    if per_class * G.c_dim > MAX_IMAGES:
-        raise ConfigError(f"--per-class {per_class} x {G.c_dim} classes is more than {MAX_IMAGES:,} images per call")
     digest = model_sha256(model_dir)
     width = len(str(G.c_dim - 1))                       # zero-padded names sort in class order
     for c in range(G.c_dim):

@@ -162,9 +162,9 @@ class StyleGAN2Generator(Generator):
         w = self._map(z, labels)
         if self.training:
             with torch.no_grad():                                                   # running mean of w
-                self.w_avg.copy_(w.detach().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
+                self.w_avg.copy_(w.detach().float().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
         if psi != 1:
-            w = self.w_avg.lerp(w, psi)
+            w = self.w_avg.to(w.dtype).lerp(w, psi)
         ws = w.unsqueeze(1).expand(-1, self.num_ws, -1)                             # (N, num_ws, w_dim)
         if self.training and self.mixing_prob > 0:
             ws = self._mix(z, labels, ws, psi)
@@ -177,13 +177,14 @@ class StyleGAN2Generator(Generator):
         syncs."""
         other = self._map(z.roll(1, dims=0), labels)
         if psi != 1:
-            other = self.w_avg.lerp(other, psi)
-        phase = z.detach() @ torch.linspace(1.0, 2.0, z.shape[1], device=z.device, dtype=z.dtype)   # (N,)
-        coin = torch.frac(torch.sin(phase * 12.9898).abs() * 43758.5453)           # ~U[0, 1) per sample
-        cut_u = torch.frac(torch.sin(phase * 78.233).abs() * 24634.6345)
+            other = self.w_avg.to(other.dtype).lerp(other, psi)
+        with torch.autocast(z.device.type, enabled=False):   # float32: in bf16 the fractions would all be 0
+            phase = z.detach().float() @ torch.linspace(1.0, 2.0, z.shape[1], device=z.device)   # (N,)
+            coin = torch.frac(torch.sin(phase * 12.9898).abs() * 43758.5453)       # ~U[0, 1) per sample
+            cut_u = torch.frac(torch.sin(phase * 78.233).abs() * 24634.6345)
         cutoff = torch.where(coin < self.mixing_prob, 1 + (cut_u * (self.num_ws - 1)).floor(),
                              torch.full_like(coin, float(self.num_ws)))            # num_ws = no mixing
-        index = torch.arange(self.num_ws, device=z.device, dtype=z.dtype)
+        index = torch.arange(self.num_ws, device=z.device, dtype=cutoff.dtype)
         take_other = (index.unsqueeze(0) >= cutoff.unsqueeze(1)).unsqueeze(2)      # (N, num_ws, 1)
         return torch.where(take_other, other.unsqueeze(1), ws)
 
