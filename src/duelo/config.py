@@ -65,6 +65,8 @@ class StabiliseConfig:
     mbstd_group:         int = 0        # minibatch-stddev layer in D, group size (Karras et al. 2018); 0 = off
     history_pool:        int = 0        # past fakes kept to show D (Shrivastava et al. 2017); 0 = off
     grad_clip:           float = 0.0    # clip each network's gradient norm to this; 0 = off
+    pl_weight:           float = 0.0    # path-length regularisation of a style-based G (Karras et al. 2020); 0 = off
+    pl_interval:         int = 4        # lazy: every this many iterations
 
 
 @dataclass(frozen=True)
@@ -234,12 +236,13 @@ class Config:
 
     def _validate_stabilisers(self, positive) -> None:
         st, aug, health = self.stabilise, self.augment, self.health
-        for name in ("r1_gamma", "r2_gamma", "instance_noise", "grad_clip", "mbstd_group", "history_pool"):
+        for name in ("r1_gamma", "r2_gamma", "instance_noise", "grad_clip", "mbstd_group", "history_pool", "pl_weight"):
             _nonnegative(getattr(st, name), f"stabilise.{name}")
         for name in ("mbstd_group", "history_pool"):
             if int(getattr(st, name)) != getattr(st, name):
                 raise ConfigError(f"stabilise.{name} must be an integer, got {getattr(st, name)!r}")
         positive(st.reg_interval, "stabilise.reg_interval", integer=True)
+        positive(st.pl_interval, "stabilise.pl_interval", integer=True)
         positive(st.instance_noise_kimg, "stabilise.instance_noise_kimg")
         _fraction(st.label_smoothing, "stabilise.label_smoothing")
         _choice(aug.name, "augment.name", ("auto", "none", "diffaugment", "ada"))

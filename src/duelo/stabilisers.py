@@ -29,11 +29,13 @@ class Assembly:
     loss:             Any                                  # duelo.losses.AdversarialLoss
     image_shape:      tuple[int, int, int] = (1, 32, 32)  # (C, H, W) of training images
     conditional:      bool = False
+    G:                nn.Module | None = None
     D:                nn.Module | None = None
     optimizers:       dict[str, Any] = field(default_factory=dict)
     d_input_stages:   list[nn.Module] = field(default_factory=list)   # applied to every image D sees
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
     d_lazy_interval:  int | None = None                    # lazy D regularisation: rescale D's Adam
+    g_lazy_interval:  int | None = None                    # lazy G regularisation: rescale G's Adam
 
 
 class Stabiliser:
@@ -54,7 +56,8 @@ class Stabiliser:
 STABILISERS: Registry[Stabiliser] = Registry("stabiliser")
 
 # config fields that parametrise an entry rather than being one
-PARAMETER_FIELDS = {"reg_interval": ("r1_gamma", "r2_gamma"), "instance_noise_kimg": ("instance_noise",)}
+PARAMETER_FIELDS = {"reg_interval": ("r1_gamma", "r2_gamma"), "instance_noise_kimg": ("instance_noise",),
+                    "pl_interval": ("pl_weight",)}
 
 
 def apply(a: Assembly, moment: str) -> None:
@@ -149,3 +152,20 @@ class GradClipEntry(Stabiliser):
     def after_optimizers(self, value, a):
         from duelo.training.optim import ClipGradNorm
         a.optimizers = {name: ClipGradNorm(opt, float(value)) for name, opt in a.optimizers.items()}
+
+
+@STABILISERS.register("pl_weight")
+class PathLength(Stabiliser):
+    description = "path-length regularisation of a style-based G, lazy (Karras et al. 2020)"
+
+    def before_models(self, value, a):
+        a.g_lazy_interval = a.config.stabilise.pl_interval
+
+    def after_models(self, value, a):
+        from duelo.errors import ConfigError
+
+        if not (hasattr(a.G, "mapping") and hasattr(a.G, "synthesis")):
+            raise ConfigError(f"stabilise.pl_weight needs a style-based generator (mapping + synthesis, e.g. "
+                              f"--model stylegan2); {a.config.model.name!r} has none")
+        a.objective_kwargs["pl_weight"] = float(value)
+        a.objective_kwargs["pl_interval"] = a.config.stabilise.pl_interval

@@ -51,3 +51,19 @@ def test_shape_and_dtype(dtype):
     penalty = zero_centred_penalty(lambda x: x.flatten(1).sin().sum(1), images)
     assert penalty.shape == (6,) and penalty.dtype == dtype
     torch.testing.assert_close(penalty, images.flatten(1).cos().square().sum(1))
+
+
+def test_path_lengths_of_a_linear_synthesis_are_the_projected_noise_norms():
+    import torch
+
+    from duelo.losses.penalties import path_lengths
+
+    torch.manual_seed(0)
+    n, num_ws, w_dim, h = 3, 2, 5, 4
+    M = torch.randn(w_dim, h * h)
+    synthesis = lambda ws: (ws.sum(dim=1) @ M).view(-1, 1, h, h)              # noqa: E731
+    ws = torch.randn(n, num_ws, w_dim, requires_grad=True)
+    lengths = path_lengths(synthesis, ws, generator=torch.Generator().manual_seed(5))
+    y = torch.randn((n, 1, h, h), generator=torch.Generator().manual_seed(5)) / h   # the same draw, / sqrt(H*W)
+    expected = (y.view(n, -1) @ M.T).norm(dim=1)          # every broadcast w gets the same gradient
+    torch.testing.assert_close(lengths, expected)

@@ -25,6 +25,7 @@ SETTINGS = {
     "mbstd_group":     "4",
     "history_pool":    "64",
     "grad_clip":       "0.01",
+    "pl_weight":       "2.0",
 }
 
 
@@ -45,7 +46,9 @@ def _session(tmp_path, **overrides):
 def test_each_stabiliser_changes_the_training_step_and_stays_finite(tmp_path, name):
     plain = _session(tmp_path)
     value = SETTINGS[name]
-    stabilised = _session(tmp_path, **{f"stabilise.{name}": value,
+    style = {"model.name": "stylegan2", "data.resolution": 8, "model.width": 16} if name == "pl_weight" else {}
+    plain = _session(tmp_path, **style) if style else plain
+    stabilised = _session(tmp_path, **{f"stabilise.{name}": value, **style,
                                        **({"model.d_kwargs": {"norm": "none"}} if name == "spectral_norm" else {})})
     for session in (plain, stabilised):
         for _ in range(17):                           # past one lazy-regularisation interval (16)
@@ -200,3 +203,21 @@ def test_spectral_norm_on_a_discriminator_that_has_it_built_in_is_a_no_op(tmp_pa
     names = [name for name, _ in session.trainer.nets["D"].named_parameters()]
     assert any("parametrizations" in n for n in names)
     assert not any(n.count("parametrizations") > 1 for n in names)
+
+
+def test_path_length_regularisation_is_lazy_saved_and_refused_without_a_style_generator(tmp_path):
+    session = _session(tmp_path, **{"model.name": "stylegan2", "model.width": 16, "stabilise.pl_weight": 2.0,
+                                    "stabilise.pl_interval": 2})
+    trainer = session.trainer
+    assert [p.name for p in trainer.objective.phases] == ["D", "G", "Greg"]
+    c = 2 / 3
+    group = trainer.optimizers["G"].param_groups[0]
+    assert group["lr"] == pytest.approx(2e-4 * c) and group["betas"] == pytest.approx((0.5 ** c, 0.999 ** c))
+    for _ in range(4):
+        trainer.step()
+    assert trainer.stats._counts["G_path_length"] == 2                 # iterations 0 and 2
+    assert float(trainer.aux["pl"].mean) > 0                            # the running mean moved, and is state
+    tensors, _ = trainer.state({})
+    assert "net.pl.mean" in tensors
+    with pytest.raises(ConfigError, match="needs a style-based generator"):
+        _session(tmp_path, **{"stabilise.pl_weight": 2.0})

@@ -72,6 +72,7 @@ def assemble(config: Config, images: int, resolution: int, channels: int, num_cl
                              conditional=config.model.conditional)
     stabilisers.apply(a, "before_models")
     G = build_generator(config.model.name, **g_kwargs).to(device)
+    a.G = G
     try:
         a.D = build_discriminator(config.model.name, **a.d_kwargs)
     except ConfigError as error:               # e.g. an architecture without a stabiliser's argument
@@ -88,7 +89,8 @@ def assemble(config: Config, images: int, resolution: int, channels: int, num_cl
     D = a.D.to(device)
     betas = (config.optim.beta1, config.optim.beta2)
     d_lr, d_betas = lazy_adam_settings(config.optim.d_lr, betas, a.d_lazy_interval)
-    a.optimizers = {"G": torch.optim.Adam(G.parameters(), lr=config.optim.g_lr, betas=betas),
+    g_lr, g_betas = lazy_adam_settings(config.optim.g_lr, betas, a.g_lazy_interval)
+    a.optimizers = {"G": torch.optim.Adam(G.parameters(), lr=g_lr, betas=g_betas),
                     "D": torch.optim.Adam(D.parameters(), lr=d_lr, betas=d_betas)}
     stabilisers.apply(a, "after_optimizers")
     gp_weight = a.loss.gp_weight if config.loss.gp_weight is None else config.loss.gp_weight

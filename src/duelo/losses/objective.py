@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from duelo.losses.adversarial import AdversarialLoss
-from duelo.losses.penalties import gradient_penalty, zero_centred_penalty
+from duelo.losses.penalties import gradient_penalty, path_lengths, zero_centred_penalty
 
 Tensor = torch.Tensor
 
@@ -29,6 +29,14 @@ class Phase:
     uses_real:  bool = False # consumes a batch of real images
     interval:   int = 1      # runs on iterations whose index is a multiple of this (lazy regularisation)
     counted:    bool = True  # its real images count towards kimg (not for regularisation-only steps)
+
+
+class PathLengthState(nn.Module):
+    """The running mean of path lengths, a buffer so that checkpoints carry it."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(()))
 
 
 def _identity(images: Tensor, generator: torch.Generator) -> Tensor:
@@ -47,7 +55,9 @@ class ImageGANObjective:
                  pool:         nn.Module | None = None,  # duelo.training.history_pool.HistoryPool
                  r1_gamma:     float = 0.0,            # R1 weight (Mescheder et al. 2018)
                  r2_gamma:     float = 0.0,            # R2 weight
-                 reg_interval: int = 16):              # lazy regularisation interval (Karras et al. 2020)
+                 reg_interval: int = 16,               # lazy regularisation interval (Karras et al. 2020)
+                 pl_weight:    float = 0.0,            # path-length regularisation of a style-based G
+                 pl_interval:  int = 4):               # ... every this many iterations
         self.G, self.D = G, D
         self.loss = loss
         self.gp_weight = float(gp_weight)
@@ -61,11 +71,18 @@ class ImageGANObjective:
         phases = [Phase("D", "D", repeats=d_steps, uses_real=True)]
         if self.r1_gamma > 0 or self.r2_gamma > 0:
             phases.append(Phase("Dreg", "D", uses_real=True, interval=self.reg_interval, counted=False))
-        self.phases = (*phases, Phase("G", "G"))
+        phases.append(Phase("G", "G"))
+        self.pl_weight, self.pl_interval = float(pl_weight), int(pl_interval)
+        self.pl = None
+        if self.pl_weight > 0:
+            self.pl = PathLengthState().to(next(G.parameters()).device)
+            phases.append(Phase("Greg", "G", interval=self.pl_interval))
+        self.phases = tuple(phases)
 
     def state_modules(self) -> dict[str, nn.Module]:
         """Modules with state the trainer must checkpoint besides G and D."""
-        return {name: m for name, m in (("d_inputs", self.d_inputs), ("pool", self.pool)) if m is not None}
+        return {name: m for name, m in (("d_inputs", self.d_inputs), ("pool", self.pool), ("pl", self.pl))
+                if m is not None}
 
     def sample_generator_inputs(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor | None]:
         """Latents and (for conditional G) labels drawn like the training data's labels."""
@@ -79,6 +96,8 @@ class ImageGANObjective:
               generator: torch.Generator, n: int) -> dict[str, Tensor]:
         if phase.name == "Dreg":
             return self._regulariser_terms(real, real_labels, generator)
+        if phase.name == "Greg":
+            return self._path_length_terms(n, generator)
         if phase.module == "D":
             return self._discriminator_terms(real, real_labels, generator)
         return self._generator_terms(n, generator)
@@ -137,6 +156,17 @@ class ImageGANObjective:
             terms["loss/D_r2"] = (0.5 * self.r2_gamma * self.d_steps_per_reg) * r2
             terms["D_r2"] = r2
         return terms
+
+    def _path_length_terms(self, n: int, generator: torch.Generator) -> dict[str, Tensor]:
+        """Lazy path-length regularisation (Karras et al. 2020, §3.2 and B): half a batch, weighted by the
+        interval; the running mean of the lengths (decay 0.01) is state saved with the run."""
+        z, labels = self.sample_generator_inputs(max(1, n // 2), generator)
+        ws = self.G.mapping(z, labels)
+        lengths = path_lengths(self.G.synthesis, ws, generator=generator)             # (N,)
+        with torch.no_grad():
+            self.pl.mean.lerp_(lengths.mean().float(), 0.01)
+        penalty = (lengths - self.pl.mean).square().mean()
+        return {"loss/G_pl": (self.pl_weight * self.pl_interval) * penalty, "G_path_length": lengths.mean()}
 
     def _generator_terms(self, n: int, generator: torch.Generator) -> dict[str, Tensor]:
         z, labels = self.sample_generator_inputs(n, generator)

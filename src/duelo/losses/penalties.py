@@ -41,3 +41,15 @@ def zero_centred_penalty(critic: Callable[[Tensor], Tensor], images: Tensor) -> 
     logits = critic(x)                                               # (N,)
     (grad,) = torch.autograd.grad(logits.sum(), x, create_graph=True)
     return grad.flatten(1).square().sum(dim=1)                       # (N,)
+
+
+def path_lengths(synthesis: Callable[[Tensor], Tensor], ws: Tensor,
+                 generator: torch.Generator | None = None) -> Tensor:
+    """Per-sample Jacobian norms ‖J_wᵀ y‖₂ of a style-based generator for random image-space directions y
+    (Karras et al. 2020, StyleGAN2 §3.2, eq. 4): y ~ N(0, I) / sqrt(H·W), averaged over the broadcast ws.
+    The graph is kept so the penalty (lengths − running mean)² trains G."""
+    images = synthesis(ws)                                                           # (N, C, H, W)
+    noise = torch.randn(images.shape, generator=generator, device=images.device, dtype=images.dtype)
+    noise = noise / (images.shape[2] * images.shape[3]) ** 0.5
+    (grad,) = torch.autograd.grad((images * noise).sum(), ws, create_graph=True)       # (N, num_ws, w_dim)
+    return grad.square().sum(dim=2).mean(dim=1).sqrt()                              # (N,)
