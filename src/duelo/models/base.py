@@ -57,6 +57,30 @@ class Discriminator(nn.Module):
         self.channels = int(channels)
 
 
+ZERO_ALLOWED = frozenset({"c_dim", "mbstd_group", "attention_at"})   # sizes where 0 means "none"
+
+
+def check_resolution(model: str, resolution: Any, minimum: int) -> None:
+    """Teaching error for a resolution that is not a power of two >= minimum, naming the next valid one
+    (duelo pads smaller images up to it)."""
+    if isinstance(resolution, int) and not isinstance(resolution, bool) and resolution >= minimum \
+            and not resolution & (resolution - 1):
+        return
+    suggestion = minimum
+    while isinstance(resolution, int) and suggestion < resolution:
+        suggestion *= 2
+    raise ConfigError(f"{model}: resolution must be a power of two >= {minimum} (got {resolution!r}); "
+                      f"use --resolution {suggestion}, which pads smaller images")
+
+
+def check_sizes(model: str, **sizes: Any) -> None:
+    """Every size an integer >= 1 (>= 0 for those in ZERO_ALLOWED), or a ConfigError naming it."""
+    for field, value in sizes.items():
+        minimum = 0 if field in ZERO_ALLOWED else 1
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise ConfigError(f"{model}: {field} must be an integer >= {minimum} (got {value!r})")
+
+
 def check_labels(module: nn.Module, labels: torch.Tensor | None, n: int) -> None:
     """Internal check that labels match the model's conditioning (cheap, shape-only: no host sync)."""
     if module.c_dim > 0:

@@ -21,7 +21,8 @@ import torch
 from torch import nn
 
 from duelo.errors import ConfigError
-from duelo.models.base import DISCRIMINATORS, GENERATORS, Discriminator, Generator, check_labels
+from duelo.models.base import (DISCRIMINATORS, GENERATORS, Discriminator, Generator, check_labels,
+                               check_resolution, check_sizes)
 from duelo.nn.conditioning import ClassProjection, LabelEmbedding
 from duelo.nn.minibatch_std import MinibatchStd
 from duelo.nn.weight_init import dcgan_init_
@@ -42,30 +43,13 @@ DISCRIMINATOR_NORMS: dict[str, _Norm] = {
 }
 
 
-def _check_resolution(resolution: int) -> None:
-    if not isinstance(resolution, int) or resolution < 8 or resolution & (resolution - 1):
-        suggestion = 8
-        while isinstance(resolution, int) and suggestion < resolution:
-            suggestion *= 2
-        raise ConfigError(
-            f"dcgan needs a power-of-two resolution >= 8 (got {resolution!r}); "
-            f"use --resolution {suggestion}, which pads {resolution}x{resolution} images")
-
-
-def _check_positive(**sizes: int) -> None:
-    for field, value in sizes.items():
-        minimum = 0 if field in ("c_dim", "mbstd_group") else 1
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise ConfigError(f"dcgan: {field} must be an integer >= {minimum} (got {value!r})")
-
-
 def dcgan_channels(resolution: int, width: int = 64, max_width: int = 512) -> tuple[int, ...]:
     """Channels at spatial sizes 4, 8, ..., resolution/2 (generator order; the discriminator reverses it).
 
     Size s gets min(width * resolution / (2 s), max_width), so the last hidden layer has `width` channels:
     resolution 32, width 64 -> (256, 128, 64) at 4x4, 8x8, 16x16.
     """
-    _check_resolution(resolution)
+    check_resolution("dcgan", resolution, 8)
     sizes = [4 * 2**level for level in range(resolution.bit_length() - 3)]  # 4, 8, ..., resolution/2
     return tuple(min(width * resolution // (2 * size), max_width) for size in sizes)
 
@@ -84,8 +68,8 @@ class DCGANGenerator(Generator):
         embed_dim:  int         = 8,        # size of the label code concatenated with z (c_dim > 0); small on purpose:
                                             # a code as large as z lets G ignore z (intra-class collapse, measured)
     ):
-        _check_resolution(resolution)
-        _check_positive(channels=channels, c_dim=c_dim, z_dim=z_dim, width=width, max_width=max_width,
+        check_resolution("dcgan", resolution, 8)
+        check_sizes("dcgan", channels=channels, c_dim=c_dim, z_dim=z_dim, width=width, max_width=max_width,
                         embed_dim=embed_dim)
         super().__init__(z_dim=z_dim, c_dim=c_dim, resolution=resolution, channels=channels)
         self.widths = dcgan_channels(resolution, width, max_width)
@@ -129,8 +113,8 @@ class DCGANDiscriminator(Discriminator):
         mbstd_group:    int         = 0,        # minibatch-std group size (Karras et al. 2018); 0 = off
         mbstd_channels: int         = 1,        # channels added by minibatch std; divides the 4x4 channels
     ):
-        _check_resolution(resolution)
-        _check_positive(channels=channels, c_dim=c_dim, width=width, max_width=max_width,
+        check_resolution("dcgan", resolution, 8)
+        check_sizes("dcgan", channels=channels, c_dim=c_dim, width=width, max_width=max_width,
                         mbstd_group=mbstd_group, mbstd_channels=mbstd_channels)
         if norm not in DISCRIMINATOR_NORMS:
             raise ConfigError(f"dcgan: unknown discriminator norm {norm!r}; choose one of: "

@@ -35,7 +35,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from duelo.errors import ConfigError
-from duelo.models.base import DISCRIMINATORS, GENERATORS, Discriminator, Generator, check_labels
+from duelo.models.base import (DISCRIMINATORS, GENERATORS, Discriminator, Generator, check_labels,
+                               check_resolution, check_sizes)
 from duelo.nn.attention import SelfAttention2d
 from duelo.nn.conditional_norm import ConditionalBatchNorm2d
 from duelo.nn.conditioning import ClassProjection
@@ -50,24 +51,6 @@ def _xavier(layer: nn.Module, gain: float = 1.0) -> nn.Module:
     if layer.bias is not None:
         nn.init.zeros_(layer.bias)
     return layer
-
-
-def _check_resolution(resolution: int) -> None:
-    if not isinstance(resolution, int) or isinstance(resolution, bool) or resolution < 16 \
-            or resolution & (resolution - 1):
-        suggestion = 16
-        while isinstance(resolution, int) and suggestion < resolution:
-            suggestion *= 2
-        raise ConfigError(
-            f"resnet: resolution must be a power of two >= 16 (got {resolution!r}); "
-            f"use --resolution {suggestion}, which pads smaller images")
-
-
-def _check_integers(**sizes: int) -> None:
-    for field, value in sizes.items():
-        minimum = 0 if field in ("c_dim", "mbstd_group", "attention_at") else 1
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise ConfigError(f"resnet: {field} must be an integer >= {minimum} (got {value!r})")
 
 
 def _check_attention(attention_at: int, sizes: list[int], width: int) -> None:
@@ -141,8 +124,8 @@ class ResNetGenerator(Generator):
         width:        int   = 128,          # channels of every block (SNGAN CIFAR generator: 256)
         attention_at: int   = 0,            # map size (4 .. resolution) followed by attention; 0 = none
     ):
-        _check_resolution(resolution)
-        _check_integers(channels=channels, c_dim=c_dim, z_dim=z_dim, width=width, attention_at=attention_at)
+        check_resolution("resnet", resolution, 16)
+        check_sizes("resnet", channels=channels, c_dim=c_dim, z_dim=z_dim, width=width, attention_at=attention_at)
         sizes = [4 * 2**level for level in range(resolution.bit_length() - 2)]   # 4, 8, ..., resolution
         _check_attention(attention_at, sizes, width)
         super().__init__(z_dim=z_dim, c_dim=c_dim, resolution=resolution, channels=channels)
@@ -186,8 +169,8 @@ class ResNetDiscriminator(Discriminator):
         mbstd_group:    int     = 0,        # minibatch-std group size (Karras et al. 2018); 0 = off
         mbstd_channels: int     = 1,        # channels added by minibatch std; divides width
     ):
-        _check_resolution(resolution)
-        _check_integers(channels=channels, c_dim=c_dim, width=width, attention_at=attention_at,
+        check_resolution("resnet", resolution, 16)
+        check_sizes("resnet", channels=channels, c_dim=c_dim, width=width, attention_at=attention_at,
                         mbstd_group=mbstd_group, mbstd_channels=mbstd_channels)
         sizes = [resolution // 2**level for level in range(1, resolution.bit_length() - 2)]  # R/2, ..., 4
         _check_attention(attention_at, sizes, width)

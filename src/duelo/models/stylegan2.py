@@ -33,7 +33,8 @@ import torch
 from torch import nn
 
 from duelo.errors import ConfigError
-from duelo.models.base import DISCRIMINATORS, GENERATORS, Discriminator, Generator, check_labels
+from duelo.models.base import (DISCRIMINATORS, GENERATORS, Discriminator, Generator, check_labels,
+                               check_resolution, check_sizes)
 from duelo.nn.conditioning import ClassProjection, LabelEmbedding
 from duelo.nn.minibatch_std import MinibatchStd
 from duelo.nn.modulated import EqualConv2d, EqualLinear, ModulatedConv2d, NoiseInput, lrelu
@@ -46,15 +47,10 @@ def _pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     return x * (x.square().mean(dim=1, keepdim=True) + eps).rsqrt()
 
 
-def _check_common(resolution, integers: dict, floats: dict = {}) -> None:  # noqa: B006 (read only)
-    if not isinstance(resolution, int) or isinstance(resolution, bool) or resolution < 8 \
-            or resolution & (resolution - 1):
-        raise ConfigError(f"stylegan2: resolution must be a power of two >= 8 (got {resolution!r})")
-    for field, value in integers.items():
-        minimum = 0 if field in ("c_dim", "mbstd_group") else 1
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise ConfigError(f"stylegan2: {field} must be an integer >= {minimum} (got {value!r})")
-    for field, (value, low, high) in floats.items():
+def _check_common(resolution, integers: dict, floats: dict | None = None) -> None:
+    check_resolution("stylegan2", resolution, 8)
+    check_sizes("stylegan2", **integers)
+    for field, (value, low, high) in (floats or {}).items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
             raise ConfigError(f"stylegan2: {field} must be a number in [{low}, {high}] (got {value!r})")
 
