@@ -102,6 +102,14 @@ class HealthConfig:
 
 
 @dataclass(frozen=True)
+class GrowthConfig:
+    """Progressive growing, for networks that grow (`progan`): the schedule of duelo.training.growth."""
+
+    stable_kimg: float = 200.0    # kimg at each resolution once it is fully faded in (4x4 first)
+    fade_kimg:   float = 200.0    # kimg over which each new resolution fades in
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     task:              str = "image-gan"   # registered task (duelo.apps.TASKS): what is trained
     total_kimg:        float = 100.0   # training length in thousands of real images shown to D
@@ -113,6 +121,7 @@ class TrainConfig:
     seed:              int = 0
     device:            str = "auto"    # auto (cuda if present) | cpu | cuda | cuda:N
     precision:         str = "auto"    # auto (tf32 on CUDA, fp32 on CPU) | fp32 | tf32 | bf16 (autocast)
+    max_minutes:       float | None = None   # also stop (and finish normally) after this much training time
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,7 @@ class Config:
     stabilise: StabiliseConfig = field(default_factory=StabiliseConfig)
     augment:   AugmentConfig = field(default_factory=AugmentConfig)
     health:    HealthConfig = field(default_factory=HealthConfig)
+    growth:    GrowthConfig = field(default_factory=GrowthConfig)
 
     # -- serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -213,6 +223,12 @@ class Config:
         if self.train.ema_rampup is not None:
             positive(self.train.ema_rampup, "train.ema_rampup")
         _choice(self.train.precision, "train.precision", ("auto", "fp32", "tf32", "bf16"))
+        if self.train.max_minutes is not None:
+            positive(self.train.max_minutes, "train.max_minutes")
+        _nonnegative(self.growth.stable_kimg, "growth.stable_kimg")
+        _nonnegative(self.growth.fade_kimg, "growth.fade_kimg")
+        if self.growth.stable_kimg + self.growth.fade_kimg <= 0:
+            raise ConfigError("growth.stable_kimg and growth.fade_kimg cannot both be 0")
         if not isinstance(self.train.seed, int) or not 0 <= self.train.seed < 2**32:
             raise ConfigError(f"train.seed must be an integer in [0, 2**32), got {self.train.seed!r}")
         for name in ("snapshot_kimg", "log_kimg"):

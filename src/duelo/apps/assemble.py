@@ -6,7 +6,7 @@ stabilisers), so a new piece is registered once and appears here without an edit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -24,6 +24,7 @@ class Parts:
     optimizers: dict[str, Any]
     objective: Any
     augment: AugmentChoice
+    schedules: list = field(default_factory=list)     # trainer schedules (e.g. progressive growing)
 
 
 def model_kwargs(config: Config, resolution: int, channels: int, num_classes: int) -> tuple[dict, dict]:
@@ -100,7 +101,20 @@ def assemble(config: Config, images: int, resolution: int, channels: int, num_cl
     objective = ImageGANObjective(G, D, a.loss, gp_weight=gp_weight, d_steps=config.train.d_steps,
                                   label_pool=label_pool, d_inputs=DInputs(a.d_input_stages).to(device), **kwargs)
     check_pairing(G, D, objective)
-    return Parts(G, D, a.optimizers, objective, choice)
+    return Parts(G, D, a.optimizers, objective, choice, growth_schedules(config, G, D))
+
+
+def growth_schedules(config: Config, G: torch.nn.Module, D: torch.nn.Module) -> list:
+    """Progressive growing's level schedule when the networks grow (both must, at the same depth)."""
+    from duelo.training.growth import GrowthHook, GrowthSchedule, growing
+
+    if not (growing(G) or growing(D)):
+        return []
+    if not (growing(G) and growing(D)) or G.lod.max_level != D.lod.max_level:
+        raise ConfigError("progressive growing needs a generator and a discriminator that both grow to the same "
+                          "resolution; use the same --model for both")
+    schedule = GrowthSchedule(G.lod.max_level, config.growth.stable_kimg, config.growth.fade_kimg)
+    return [GrowthHook(schedule)]
 
 
 def check_pairing(G: torch.nn.Module, D: torch.nn.Module, objective) -> None:

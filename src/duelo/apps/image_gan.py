@@ -7,6 +7,7 @@ import contextlib
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -75,6 +76,7 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
                                ema_rampup=config.train.ema_rampup)
     trainer = Trainer(parts.objective, parts.G, parts.D, parts.optimizers, feed, runtime, settings,
                       seed=config.train.seed)
+    trainer.schedules.extend(parts.schedules)
     run_dir = RunDir(Path(config.run.out) / config.run_name)   # written only by train(): bad input writes nothing
     progress = Progress(config.train.total_kimg, stream=stream, live=live_progress)
     return Session(config, run_dir, trainer, dataset, progress, progress.message, split, parts.augment)
@@ -116,6 +118,9 @@ def _train_locked(session: Session, periodic=None) -> dict[str, Any]:
         f"{trainer.runtime.describe()}")
     health_log = HealthLog(run_dir)
     _announce_data_size(session, health_log)
+    for schedule in trainer.schedules:
+        if hasattr(schedule, "describe"):
+            log(schedule.describe(session.dataset.resolution))
 
     remove_stale_temp(run_dir.checkpoints)
     checkpoint = latest_checkpoint(run_dir.checkpoints, warn=log)
@@ -145,7 +150,14 @@ def _train_locked(session: Session, periodic=None) -> dict[str, Any]:
         else:
             health_log.truncate(nimg)
 
+    budget = TimeBudget(config.train.max_minutes, trainer)
+
     def stopped(trainer) -> None:
+        if budget.spent() and not signal_stop():
+            log(f"time budget of {config.train.max_minutes:g} min reached at {trainer.counters.nimg / 1000:.1f} "
+                f"kimg; writing the final snapshot")
+            snapshots(trainer)                 # checkpoint, model and grid; then the run finishes normally
+            return
         path = snapshots.checkpoint(trainer)
         raise Interrupted(f"stopped at {trainer.counters.nimg / 1000:.1f} kimg; wrote {path.name}. "
                           f"Re-run the same command to resume.")
@@ -154,22 +166,47 @@ def _train_locked(session: Session, periodic=None) -> dict[str, Any]:
     rollback = Rollback(trainer, run_dir.checkpoints, health_log, restored, config.health.max_rollbacks,
                         config.health.rollback_lr_factor, log)
     try:
-        if trainer.counters.nimg < total_nimg:
-            with stop_on_signals() as stop_requested:
+        if trainer.counters.nimg < total_nimg and not budget.spent():
+            with stop_on_signals() as signal_stop:
+                budget.start()
                 while True:
                     try:
-                        trainer.fit(total_nimg, every=hooks, stop_requested=stop_requested, on_stop=stopped)
+                        trainer.fit(total_nimg, every=hooks, on_stop=stopped,
+                                    stop_requested=lambda: signal_stop() or budget.spent())
                         break
                     except NonFiniteError as error:
                         rollback(error)            # restores a good state, or raises when out of attempts
+                        budget.start()
         else:
-            log("training already reached total_kimg; writing the summary")
+            log(f"training already reached {'its time budget' if budget.spent() else 'total_kimg'}; "
+                f"writing the summary")
             snapshots.ensure_model()
     finally:
         session.progress.close()
     summary = snapshots.summary(logger.last)
+    if budget.spent() and trainer.counters.nimg < total_nimg:
+        summary["stopped_by"] = f"time budget ({config.train.max_minutes:g} min)"
     run_dir.write_summary(summary)
     return summary
+
+
+class TimeBudget:
+    """train.max_minutes: training time (the run's elapsed_s, summed over resumes) after which the run stops
+    and finishes normally. Checked between iterations with the host clock alone (no device sync)."""
+
+    def __init__(self, minutes: float | None, trainer):
+        self.seconds = None if minutes is None else minutes * 60.0
+        self.trainer = trainer
+        self.deadline = float("inf")
+
+    def start(self) -> None:
+        if self.seconds is not None:
+            self.deadline = time.perf_counter() + self.seconds - self.trainer.counters.elapsed_s
+
+    def spent(self) -> bool:
+        if self.seconds is None:
+            return False
+        return self.trainer.counters.elapsed_s >= self.seconds or time.perf_counter() >= self.deadline
 
 
 def with_legacy_sections(config: Config, previous_path: Path) -> Config:

@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "train": "duelo.cli.train:train",
     "sample": "duelo.cli.sample:sample",
     "interpolate": "duelo.cli.interpolate:interpolate",
+    "mix": "duelo.cli.mix:mix",
+    "project": "duelo.cli.project:project",
     "datasets": "duelo.cli.datasets:datasets",
     "data": "duelo.cli.data_check:data",
     "eval": "duelo.cli.eval:eval_command",

@@ -15,7 +15,7 @@ OPTION_FIELDS = {
     "g_lr": "optim.g_lr", "d_lr": "optim.d_lr",
     "task": "train.task", "kimg": "train.total_kimg", "batch": "train.batch", "accum": "train.accum_rounds", "d_steps": "train.d_steps",
     "seed": "train.seed", "device": "train.device", "precision": "train.precision",
-    "ema_kimg": "train.ema_halflife_kimg",
+    "ema_kimg": "train.ema_halflife_kimg", "minutes": "train.max_minutes",
     "eval_every": "run.eval_kimg", "eval_metric": "run.eval_metric",
     "out": "run.out", "name": "run.name", "snapshot_kimg": "run.snapshot_kimg", "log_kimg": "run.log_kimg",
     "augment": "augment.name", "health": "health.enabled",
@@ -46,6 +46,9 @@ OPTION_FIELDS = {
 @click.option("--g-lr", type=float, default=None, help="Generator learning rate (overrides --lr).")
 @click.option("--d-lr", type=float, default=None, help="Discriminator learning rate (overrides --lr).")
 @click.option("--kimg", type=float, default=None, help="Training length in thousands of real images. [default: 100]")
+@click.option("--minutes", type=float, default=None,
+              help="Time budget: stop after this many minutes of training (summed over resumes) and finish "
+                   "normally, whichever of --kimg and --minutes comes first.")
 @click.option("--batch", type=int, default=None, help="Images per step. [default: 64]")
 @click.option("--accum", type=int, default=None, help="Gradient-accumulation rounds per step.")
 @click.option("--d-steps", type=int, default=None, help="Discriminator steps per generator step.")

@@ -12,7 +12,7 @@ from duelo.models.base import (
     build_discriminator,
     build_generator,
 )
-from duelo.models import dcgan, mlp, resnet, stylegan2  # noqa: F401  (imported for registration)
+from duelo.models import dcgan, mlp, progan, resnet, stylegan2  # noqa: F401  (imported for registration)
 
 __all__ = [
     "DISCRIMINATORS",

@@ -37,14 +37,9 @@ from duelo.models.base import (DISCRIMINATORS, GENERATORS, Discriminator, Genera
                                check_resolution, check_sizes)
 from duelo.nn.conditioning import ClassProjection, LabelEmbedding
 from duelo.nn.minibatch_std import MinibatchStd
-from duelo.nn.modulated import EqualConv2d, EqualLinear, ModulatedConv2d, NoiseInput, lrelu
+from duelo.nn.modulated import EqualConv2d, EqualLinear, ModulatedConv2d, NoiseInput, lrelu, pixel_norm
 
 NOISE_MODES = ("auto", "random", "const", "none")
-
-
-def _pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """Normalise every row to unit second moment (ProGAN section 4.2)."""
-    return x * (x.square().mean(dim=1, keepdim=True) + eps).rsqrt()
 
 
 def _check_common(resolution, integers: dict, floats: dict | None = None) -> None:
@@ -146,9 +141,9 @@ class StyleGAN2Generator(Generator):
         self.to_rgb = nn.ModuleList(to_rgb)
 
     def _map(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        x = _pixel_norm(z)
+        x = pixel_norm(z)
         if self.embed is not None:
-            x = torch.cat([x, _pixel_norm(self.embed(labels))], dim=1)
+            x = torch.cat([x, pixel_norm(self.embed(labels))], dim=1)
         return self.mapping_net(x)                                                  # (N, w_dim)
 
     def mapping(self, z: torch.Tensor, labels: torch.Tensor | None = None, psi: float = 1.0) -> torch.Tensor:

@@ -35,6 +35,12 @@ def lrelu(x: torch.Tensor) -> torch.Tensor:
     return F.leaky_relu(x, LRELU_SLOPE) * LRELU_GAIN
 
 
+def pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Normalise every feature vector (dim 1: a row, or a pixel's channels) to unit second moment
+    (Karras et al. 2018, "Progressive Growing of GANs", section 4.2)."""
+    return x * (x.square().mean(dim=1, keepdim=True) + eps).rsqrt()
+
+
 def _exporting() -> bool:
     return bool(torch.onnx.is_in_onnx_export() or torch.compiler.is_exporting())
 

@@ -21,7 +21,7 @@ from duelo.errors import ConfigError
 from duelo.io.atomic import atomic_write_json, atomic_write_text
 
 # Fields a re-run may change without starting a new experiment: how long and how often, not what.
-SCHEDULE_FIELDS = {("train", "total_kimg"), ("run", "snapshot_kimg"), ("run", "log_kimg"),
+SCHEDULE_FIELDS = {("train", "total_kimg"), ("train", "max_minutes"), ("run", "snapshot_kimg"), ("run", "log_kimg"),
                    ("run", "keep_checkpoints"), ("run", "eval_per_class"), ("run", "eval_kimg")} | {
     ("health", name) for name in ("every_kimg", "warmup_kimg", "samples", "max_rollbacks", "rollback_lr_factor",
                                   "collapse_diversity", "collapse_classes", "overfit_rv", "vanishing_ratio",

@@ -57,6 +57,9 @@ class Trainer:
         self.lr_scale = 1.0           # product of the learning-rate cuts made after divergence rollbacks
         # state that is neither G nor D (augmentation probability, history pool): saved with the run
         self.aux: dict[str, nn.Module] = dict(getattr(objective, "state_modules", dict)())
+        # callables run on the host before every step with the trainer (e.g. progressive growing's level);
+        # each must be a function of the counters alone, so that a resumed run repeats them exactly
+        self.schedules: list[Callable[["Trainer"], None]] = []
 
     # -- one iteration ---------------------------------------------------------------------------
     def step(self) -> None:
@@ -64,6 +67,8 @@ class Trainer:
         rounds = self.settings.accum_rounds
         per_round = self.settings.batch // rounds
         images_this_iteration = 0
+        for schedule in self.schedules:
+            schedule(self)
         for phase in self.objective.phases:
             if self.counters.iteration % phase.interval:
                 continue                                  # lazy phase, not due this iteration

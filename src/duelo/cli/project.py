@@ -1,0 +1,139 @@
+"""`duelo project`: find the latent from which a trained generator best reproduces a real image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from duelo.errors import ConfigError
+
+MAX_STEPS = 100_000
+
+
+@click.command(context_settings={"show_default": True})
+@click.argument("run_or_model", type=click.Path(path_type=Path))
+@click.argument("image", type=click.Path(path_type=Path))
+@click.option("--label", type=int, default=None, help="Class of the image (needed by conditional models).")
+@click.option("--steps", type=int, default=500, help="Optimisation steps.")
+@click.option("--space", type=click.Choice(["auto", "z", "w", "w+"]), default="auto",
+              help="Latent optimised: auto = w for style-based generators (stylegan2), z for the others.")
+@click.option("--lr", type=float, default=0.1, help="Peak Adam learning rate.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("projection"), help="Output folder.")
+@click.option("--seed", type=int, default=0, help="Seed of the random draws (starting latents, w statistics).")
+@click.option("--device", default="cpu", help="cpu, cuda or cuda:N.")
+def project(run_or_model: Path, image: Path, label: int | None, steps: int, space: str, lr: float, out_dir: Path,
+            seed: int, device: str) -> None:
+    """Project IMAGE (PNG or JPEG) into the latent space of a run folder's or saved model's generator.
+
+    The image is converted to the model's channels and, if its size differs, centre-cropped to a square
+    and resized to the model's resolution. Writes OUT/target.png (the image as compared), OUT/projected.png
+    (the generator's reproduction), OUT/latent.safetensors and OUT/projection.json (space, steps, final
+    MSE and PSNR, model sha256, label).
+
+    \b
+    Examples:
+      duelo project runs/faces photo.jpg --out photo-proj/
+      duelo project runs/digits/model seven.png --label 7 --steps 1000 --space w+
+    """
+    if not 1 <= steps <= MAX_STEPS:
+        raise ConfigError(f"--steps {steps}: use a value from 1 to {MAX_STEPS:,}")
+    if not lr > 0:
+        raise ConfigError(f"--lr {lr}: use a value greater than 0 (0.1 is usual)")
+    if seed < 0:
+        raise ConfigError(f"--seed {seed}: use a value >= 0")
+    if not image.is_file():
+        raise ConfigError(f"no such image file: {image}")
+
+    import torch
+
+    from duelo import __version__
+    from duelo.cli.sample import resolve_model_dir
+    from duelo.io.atomic import atomic_write_bytes, atomic_write_json
+    from duelo.io.images import save_png, to_uint8
+    from duelo.io.pretrained import load_pretrained, model_sha256, read_config
+    from duelo.sampling.projection import project as run_projection, psnr, resolve_space
+    from duelo.training.runtime import Runtime
+    from safetensors.torch import save as safetensors_bytes
+
+    runtime = Runtime.create(device, "fp32")
+    model_dir = resolve_model_dir(run_or_model)
+    if read_config(model_dir).get("kind") != "generator":
+        raise ConfigError(f"{model_dir} holds a discriminator; project with a generator's folder")
+    G = load_pretrained(model_dir, map_location=runtime.device)
+    if G.c_dim == 0 and label is not None:
+        raise ConfigError(f"{model_dir} is unconditional; drop --label")
+    if G.c_dim > 0:
+        if label is None:
+            raise ConfigError(f"{model_dir} is class-conditional ({G.c_dim} classes): give the image's "
+                              f"--label 0..{G.c_dim - 1}")
+        if not 0 <= label < G.c_dim:
+            raise ConfigError(f"--label {label} is out of range: this model has classes 0..{G.c_dim - 1}")
+    resolved = resolve_space(G, space)
+    target_uint8, note = read_target(image, G.channels, G.resolution)
+    if note:
+        click.echo(f"note: {note}")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot write to --out {out_dir} ({error.strerror})") from None
+
+    def report(step: int, total: int, mse: float) -> None:
+        click.echo(f"step {step:>{len(str(total))}}/{total}  mse {mse:.5f}  psnr {float(psnr(mse)):.2f} dB")
+
+    target = target_uint8.unsqueeze(0).float() / 127.5 - 1.0
+    labels = None if label is None else torch.tensor([label], dtype=torch.long)
+    result = run_projection(G, target.to(runtime.device), labels=labels, steps=steps, lr=lr, space=resolved,
+                            generator=torch.Generator().manual_seed(seed), progress=report)
+    digest = model_sha256(model_dir)
+    mse = float(result.mse[0])
+    text = {"duelo:model_sha256": digest, "duelo:version": __version__,
+            "duelo:label": "" if label is None else str(label)}
+    save_png(target_uint8, out_dir / "target.png", text={**text, "duelo:source": image.name})
+    save_png(to_uint8(result.images)[0], out_dir / "projected.png", text={**text, "duelo:space": resolved})
+    atomic_write_bytes(out_dir / "latent.safetensors", safetensors_bytes(
+        {"latent": result.latent.detach().cpu().contiguous()},
+        metadata={"space": resolved, "model_sha256": digest, "label": "" if label is None else str(label)}))
+    atomic_write_json(out_dir / "projection.json", {
+        "image": str(image), "space": resolved, "steps": steps, "lr": lr, "seed": seed,
+        "mse": mse, "psnr_db": round(float(psnr(mse)), 4), "model_sha256": digest, "label": label,
+        "latent_shape": list(result.latent.shape), "note": note, "duelo_version": __version__})
+    click.echo(f"projected {image} into {resolved} space: PSNR {float(psnr(mse)):.2f} dB (mse {mse:.5f}); "
+               f"wrote {out_dir}/projected.png")
+
+
+def read_target(path: Path, channels: int, resolution: int):
+    """A PNG/JPEG as uint8 (C, R, R) in the model's channels and size, and a note of what was changed."""
+    import numpy as np
+    import torch
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            picture = opened.copy()
+    except (UnidentifiedImageError, OSError) as error:
+        raise ConfigError(f"cannot read {path} as an image ({error}); give a PNG or JPEG file") from None
+    notes = []
+    mode = "L" if channels == 1 else "RGB"
+    if picture.mode != mode:
+        if picture.mode in ("RGBA", "LA", "P") and mode == "RGB":
+            picture = picture.convert("RGBA")
+            background = Image.new("RGBA", picture.size, (255, 255, 255, 255))
+            picture = Image.alpha_composite(background, picture)
+        picture = picture.convert(mode)
+        if channels == 1:
+            notes.append("converted to greyscale")
+    width, height = picture.size
+    if (width, height) != (resolution, resolution):
+        if width != height:
+            side = min(width, height)
+            left, top = (width - side) // 2, (height - side) // 2
+            picture = picture.crop((left, top, left + side, top + side))
+            notes.append(f"centre-cropped {width}x{height} to {side}x{side}")
+        picture = picture.resize((resolution, resolution), Image.Resampling.LANCZOS)
+        notes.append(f"resized to the model's {resolution}x{resolution}")
+    array = np.asarray(picture, dtype=np.uint8)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    return torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous(), "; ".join(notes)
