@@ -244,3 +244,20 @@ def test_trains_and_truncates_under_bf16_autocast_and_mixing_stays_random():
     switched = (ws != ws[:, :1]).any(dim=2)                         # (N, num_ws): layer differs from layer 0
     first = torch.where(switched.any(1), switched.float().argmax(1), torch.full((64,), -1))
     assert len(set(first.tolist())) >= 2
+
+
+def test_training_uses_the_unfused_form_and_eval_the_grouped_one(monkeypatch):
+    """Same numbers either way; training takes the dense shared convolution (fast on cuDNN), eval the grouped."""
+    from duelo.nn import modulated
+
+    layer = modulated.ModulatedConv2d(6, 5, 3, w_dim=4, upsample=True)
+    x, w = torch.randn(3, 6, 4, 4), torch.randn(3, 4)
+    seen = []
+    original = modulated.modulated_conv2d
+    monkeypatch.setattr(modulated, "modulated_conv2d",
+                        lambda *args, fused: seen.append(fused) or original(*args, fused=fused))
+    train_out = layer.train()(x, w)
+    eval_out = layer.eval()(x, w)
+    assert seen == [False, True]
+    assert train_out.shape == (3, 5, 8, 8)
+    torch.testing.assert_close(train_out, eval_out, atol=1e-5, rtol=1e-4)

@@ -38,6 +38,7 @@ from duelo.models.base import (DISCRIMINATORS, GENERATORS, Discriminator, Genera
 from duelo.nn.conditioning import ClassProjection, LabelEmbedding
 from duelo.nn.minibatch_std import MinibatchStd
 from duelo.nn.modulated import EqualConv2d, EqualLinear, ModulatedConv2d, NoiseInput, lrelu, pixel_norm
+from duelo.nn.resample import upsample2x_bilinear
 
 NOISE_MODES = ("auto", "random", "const", "none")
 
@@ -193,7 +194,7 @@ class StyleGAN2Generator(Generator):
         for stage in range(1, len(self.to_rgb)):                                    # one stage per doubling
             x = self.layers[2 * stage - 1](x, ws[:, 2 * stage - 1], mode)           # upsampling conv
             x = self.layers[2 * stage](x, ws[:, 2 * stage], mode)
-            image = nn.functional.interpolate(image, scale_factor=2, mode="bilinear", align_corners=False)
+            image = upsample2x_bilinear(image)
             image = image + self.to_rgb[stage](x, ws[:, 2 * stage + 1])
         return torch.tanh(image)
 
