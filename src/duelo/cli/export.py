@@ -27,7 +27,7 @@ def export(run_or_model: Path, as_onnx: bool, out_path: Path | None, check: bool
       duelo export runs/demo/model --onnx --out demo.onnx
     """
     from duelo import __version__
-    from duelo.cli.sample import resolve_model_dir
+    from duelo.cli.model_args import resolve_model_dir
     from duelo.io.onnx_export import check_onnx, export_onnx
     from duelo.io.pretrained import load_pretrained, model_sha256, read_config
 

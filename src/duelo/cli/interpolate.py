@@ -39,7 +39,8 @@ def interpolate(run_or_model: Path, seeds: str, frames: int, use_slerp: bool, lo
       duelo interpolate runs/demo/model --seeds 1-4 --label 3 --frames 60 --no-loop --out threes.gif
       duelo interpolate runs/demo --seeds 0,1 --truncation 0.7 --fps 30 --out walk.mp4
     """
-    from duelo.cli.sample import parse_int_list, resolve_model_dir
+    from duelo.cli.model_args import check_label, load_generator
+    from duelo.cli.sample import parse_int_list
 
     seed_list = parse_int_list(seeds, "--seeds")
     if len(seed_list) < 2:
@@ -68,25 +69,12 @@ def interpolate(run_or_model: Path, seeds: str, frames: int, use_slerp: bool, lo
     import torch
 
     from duelo.io.images import to_uint8
-    from duelo.io.pretrained import load_pretrained, read_config
     from duelo.sampling.animation import save_video
     from duelo.sampling.generate import latents_for_seeds
     from duelo.sampling.latent import interpolation_path, truncate
-    from duelo.training.runtime import Runtime
 
-    runtime = Runtime.create(device, "fp32")
-    model_dir = resolve_model_dir(run_or_model)
-    if read_config(model_dir).get("kind") != "generator":
-        raise ConfigError(f"{model_dir} holds a discriminator; interpolate with a generator's folder")
-    G = load_pretrained(model_dir, map_location=runtime.device)
-    if G.c_dim == 0 and label is not None:
-        raise ConfigError(f"{model_dir} is unconditional; drop --label")
-    if G.c_dim > 0:
-        if label is None:
-            raise ConfigError(f"{model_dir} is class-conditional ({G.c_dim} classes): give --label "
-                              f"0..{G.c_dim - 1}")
-        if not 0 <= label < G.c_dim:
-            raise ConfigError(f"label {label} is out of range: this model has classes 0..{G.c_dim - 1}")
+    G, model_dir = load_generator(run_or_model, device, "interpolate with")
+    check_label(G, model_dir, label)
 
     keyframes = latents_for_seeds(G.z_dim, seed_list)                       # (K, D) on the CPU
     path = interpolation_path(keyframes, frames, mode="slerp" if use_slerp else "lerp", loop=loop)
@@ -102,9 +90,9 @@ def interpolate(run_or_model: Path, seeds: str, frames: int, use_slerp: bool, lo
     chunks = []
     with torch.no_grad():
         for start in range(0, path.shape[0], 256):
-            z = path[start:start + 256].to(runtime.device)
+            z = path[start:start + 256].to(next(G.parameters()).device)
             y = None if label is None else torch.full((z.shape[0],), label, dtype=torch.long,
-                                                      device=runtime.device)
+                                                      device=z.device)
             chunks.append(to_uint8(G(z, y, **extra)))
     images = torch.cat(chunks)
     try:

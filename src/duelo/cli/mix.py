@@ -37,7 +37,8 @@ def mix(run_or_model: Path, rows_text: str, cols_text: str, layers_text: str, la
       duelo mix runs/faces/model --rows 0-5 --cols 20-25 --layers 4-7 --scale 2
       duelo mix runs/digits --label 3 --layers fine --truncation 0.7
     """
-    from duelo.cli.sample import parse_int_list, resolve_model_dir
+    from duelo.cli.model_args import check_label, load_generator
+    from duelo.cli.sample import parse_int_list
 
     row_seeds = parse_int_list(rows_text, "--rows")
     col_seeds = parse_int_list(cols_text, "--cols")
@@ -53,20 +54,12 @@ def mix(run_or_model: Path, rows_text: str, cols_text: str, layers_text: str, la
 
     from duelo import __version__
     from duelo.io.images import save_grid
-    from duelo.io.pretrained import load_pretrained, model_sha256, read_config
+    from duelo.io.pretrained import model_sha256
     from duelo.sampling.mixing import LAYER_GROUPS, layer_group, require_style_based, style_mixing_grid
-    from duelo.training.runtime import Runtime
 
-    runtime = Runtime.create(device, "fp32")
-    model_dir = resolve_model_dir(run_or_model)
-    if read_config(model_dir).get("kind") != "generator":
-        raise ConfigError(f"{model_dir} holds a discriminator; mix styles with a generator's folder")
-    G = load_pretrained(model_dir, map_location=runtime.device)
+    G, model_dir = load_generator(run_or_model, device, "mix styles with")
     require_style_based(G, "duelo mix")
-    if G.c_dim == 0 and label is not None:
-        raise ConfigError(f"{model_dir} is unconditional; drop --label")
-    if G.c_dim > 0 and label is None:
-        raise ConfigError(f"{model_dir} is class-conditional ({G.c_dim} classes): give --label 0..{G.c_dim - 1}")
+    check_label(G, model_dir, label)
     if layers_text.strip().lower() in LAYER_GROUPS:
         layers = layer_group(G.num_ws, layers_text.strip().lower())
         if not layers:

@@ -48,27 +48,15 @@ def project(run_or_model: Path, image: Path, label: int | None, steps: int, spac
     import torch
 
     from duelo import __version__
-    from duelo.cli.sample import resolve_model_dir
+    from duelo.cli.model_args import check_label, load_generator
     from duelo.io.atomic import atomic_write_bytes, atomic_write_json
     from duelo.io.images import save_png, to_uint8
-    from duelo.io.pretrained import load_pretrained, model_sha256, read_config
+    from duelo.io.pretrained import model_sha256
     from duelo.sampling.projection import project as run_projection, psnr, resolve_space
-    from duelo.training.runtime import Runtime
     from safetensors.torch import save as safetensors_bytes
 
-    runtime = Runtime.create(device, "fp32")
-    model_dir = resolve_model_dir(run_or_model)
-    if read_config(model_dir).get("kind") != "generator":
-        raise ConfigError(f"{model_dir} holds a discriminator; project with a generator's folder")
-    G = load_pretrained(model_dir, map_location=runtime.device)
-    if G.c_dim == 0 and label is not None:
-        raise ConfigError(f"{model_dir} is unconditional; drop --label")
-    if G.c_dim > 0:
-        if label is None:
-            raise ConfigError(f"{model_dir} is class-conditional ({G.c_dim} classes): give the image's "
-                              f"--label 0..{G.c_dim - 1}")
-        if not 0 <= label < G.c_dim:
-            raise ConfigError(f"--label {label} is out of range: this model has classes 0..{G.c_dim - 1}")
+    G, model_dir = load_generator(run_or_model, device, "project with")
+    check_label(G, model_dir, label, which="the image's ")
     resolved = resolve_space(G, space)
     target_uint8, note = read_target(image, G.channels, G.resolution)
     if note:
@@ -83,7 +71,7 @@ def project(run_or_model: Path, image: Path, label: int | None, steps: int, spac
 
     target = target_uint8.unsqueeze(0).float() / 127.5 - 1.0
     labels = None if label is None else torch.tensor([label], dtype=torch.long)
-    result = run_projection(G, target.to(runtime.device), labels=labels, steps=steps, lr=lr, space=resolved,
+    result = run_projection(G, target.to(next(G.parameters()).device), labels=labels, steps=steps, lr=lr, space=resolved,
                             generator=torch.Generator().manual_seed(seed), progress=report)
     digest = model_sha256(model_dir)
     mse = float(result.mse[0])

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from duelo.cli.model_args import load_generator
 from duelo.errors import ConfigError
 
 
@@ -42,18 +43,6 @@ def parse_int_list(text: str, what: str) -> list[int]:
     return values
 
 
-def resolve_model_dir(path: Path) -> Path:
-    """A run folder (its model/ sub-folder) or a saved-model folder."""
-    if not path.exists():
-        raise ConfigError(f"no such run or model folder: {path}")
-    if (path / "model" / "config.json").exists():
-        return path / "model"
-    if (path / "config.json").exists() and (path / "model.safetensors").exists():
-        return path
-    raise ConfigError(f"{path} is neither a run folder (with model/) nor a saved model "
-                      f"(config.json + model.safetensors); has the run written its first snapshot?")
-
-
 @click.command(context_settings={"show_default": True})
 @click.argument("run_or_model", type=click.Path(path_type=Path))
 @click.option("--seeds", default="0-15", help="Seeds, e.g. 0-15 or 1,5,9; each seed is one latent.")
@@ -81,16 +70,10 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
     """
     from duelo import __version__
     from duelo.io.images import save_grid, save_png
-    from duelo.io.pretrained import load_pretrained, model_sha256, read_config
+    from duelo.io.pretrained import model_sha256
     from duelo.sampling.generate import generate
 
-    from duelo.training.runtime import Runtime
-
-    runtime = Runtime.create(device, "fp32")          # validates the device with a clear message
-    model_dir = resolve_model_dir(run_or_model)
-    if read_config(model_dir).get("kind") != "generator":
-        raise ConfigError(f"{model_dir} holds a discriminator; sample from a generator's folder")
-    G = load_pretrained(model_dir, map_location=runtime.device)
+    G, model_dir = load_generator(run_or_model, device, "sample from")
     if per_class is not None:
         seed_text = seeds if click.get_current_context().get_parameter_source("seeds").name != "DEFAULT" \
             else f"0-{per_class - 1}" if per_class >= 1 else ""

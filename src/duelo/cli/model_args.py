@@ -1,0 +1,47 @@
+"""What the commands that use a trained generator share: finding the model folder, loading the generator,
+and checking a class label against it, each with the same clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from duelo.errors import ConfigError
+
+
+def resolve_model_dir(path: Path) -> Path:
+    """A run folder (its model/ sub-folder) or a saved-model folder."""
+    if not path.exists():
+        raise ConfigError(f"no such run or model folder: {path}")
+    if (path / "model" / "config.json").exists():
+        return path / "model"
+    if (path / "config.json").exists() and (path / "model.safetensors").exists():
+        return path
+    raise ConfigError(f"{path} is neither a run folder (with model/) nor a saved model "
+                      f"(config.json + model.safetensors); has the run written its first snapshot?")
+
+
+def load_generator(run_or_model: Path, device: str, purpose: str):
+    """(generator in eval mode on `device`, its model folder); `purpose` completes the error for a folder
+    that holds a discriminator, e.g. "sample from" -> "... holds a discriminator; sample from a generator's"."""
+    from duelo.io.pretrained import load_pretrained, read_config
+    from duelo.training.runtime import Runtime
+
+    runtime = Runtime.create(device, "fp32")              # validates the device with a clear message
+    model_dir = resolve_model_dir(run_or_model)
+    if read_config(model_dir).get("kind") != "generator":
+        raise ConfigError(f"{model_dir} holds a discriminator; {purpose} a generator's folder")
+    return load_pretrained(model_dir, map_location=runtime.device), model_dir
+
+
+def check_label(G, model_dir: Path, label: int | None, which: str = "") -> None:
+    """One class for a conditional generator (required, in range) and none for an unconditional one.
+    `which` names the label in the request, e.g. "the image's " -> "give the image's --label 0..9"."""
+    if G.c_dim == 0:
+        if label is not None:
+            raise ConfigError(f"{model_dir} is unconditional; drop --label")
+        return
+    if label is None:
+        raise ConfigError(f"{model_dir} is class-conditional ({G.c_dim} classes): give {which}--label "
+                          f"0..{G.c_dim - 1}")
+    if not 0 <= label < G.c_dim:
+        raise ConfigError(f"label {label} is out of range: this model has classes 0..{G.c_dim - 1}")
