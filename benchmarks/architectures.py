@@ -86,6 +86,7 @@ def train(data: Path, runs: Path, minutes: float, out: Path, archs: list[str], d
     print(f"judge ready after {time.perf_counter() - started:.0f} s; {gpus} GPU(s) for {len(archs)} runs", flush=True)
     waves = [archs] if gpus >= len(archs) else [[a] for a in archs]
     for wave in waves:
+        wave_started = time.perf_counter()
         procs = {}
         for index, arch in enumerate(wave):
             env = {**os.environ, "CUDA_VISIBLE_DEVICES": str(index), "OMP_NUM_THREADS": "4", "PYTHONUNBUFFERED": "1"}
@@ -93,7 +94,7 @@ def train(data: Path, runs: Path, minutes: float, out: Path, archs: list[str], d
             procs[arch] = _duelo(args, env, runs / f"{arch}.log")
         for arch, proc in procs.items():
             try:
-                proc.wait(timeout=max(1.0, deadline_s - (time.perf_counter() - started)))
+                proc.wait(timeout=max(1.0, deadline_s - (time.perf_counter() - wave_started)))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 print(f"{arch}: killed at the deadline", flush=True)
@@ -204,7 +205,8 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=Path("/tmp/arch-runs"))
     parser.add_argument("--samples", type=Path, default=None)
     parser.add_argument("--minutes", type=float, default=7.5)
-    parser.add_argument("--deadline-s", type=float, default=540.0, help="train: kill runs still going after this")
+    parser.add_argument("--deadline-s", type=float, default=540.0,
+                        help="train: kill runs of a wave still going this long after the wave started")
     parser.add_argument("--archs", default=",".join(ARCHS))
     parser.add_argument("--limit", type=int, default=10_000, help="evaluate: samples and test images used")
     parser.add_argument("--train", type=Path, default=None)

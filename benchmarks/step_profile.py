@@ -2,8 +2,8 @@
 
     PYTHONPATH=src python benchmarks/step_profile.py --out profile.json [--archs dcgan,resnet,stylegan2,progan]
 
-Builds each architecture exactly as benchmarks/architectures.py trains it (same presets, class-conditional,
-32x32, batch 64) on random images, times `trainer.step()` after a warm-up (wall clock, synchronised), and
+Builds each architecture with the presets benchmarks/architectures.py trains (class-conditional, 32x32,
+batch 64; health monitor off, no augmentation) on random images, times `trainer.step()` after a warm-up (wall clock, synchronised), and
 profiles a few iterations with torch.profiler: the GPU's busy time per iteration (sum of kernel times) against
 the wall time says whether the step waits for the GPU or for the host (Python, launches, syncs). Prints the
 heaviest kernels. Progressive growing is profiled fully grown (its most expensive level).
@@ -50,15 +50,15 @@ def profile(arch: str, data: Path, iterations: int, extra: list[str]) -> dict:
         schedule(trainer)
         trainer.counters.nimg = 0
     trainer.schedules.clear()
-    for _ in range(30):
-        trainer.step()
+    for _ in range(32):                        # warm-up; both windows below start at the same phase of the
+        trainer.step()                         # lazy regularisation (every 16) and hold whole periods of it
     torch.cuda.synchronize()
     started = time.perf_counter()
     for _ in range(iterations):
         trainer.step()
     torch.cuda.synchronize()
     wall_ms = 1000 * (time.perf_counter() - started) / iterations
-    steps = 20
+    steps = 32
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU,
                                             torch.profiler.ProfilerActivity.CUDA]) as prof:
         for _ in range(steps):
@@ -82,7 +82,7 @@ def profile(arch: str, data: Path, iterations: int, extra: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--archs", default=",".join(ARCHS))
-    parser.add_argument("--iterations", type=int, default=100)
+    parser.add_argument("--iterations", type=int, default=96, help="timed iterations (a multiple of 16)")
     parser.add_argument("--set", dest="extra", action="append", default=[], help="config override, repeatable")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()

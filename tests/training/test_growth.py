@@ -112,3 +112,28 @@ def test_time_budget_stops_the_run_and_finishes_it_normally(tmp_path):
     again = run_cli(args, tmp_path)                                  # the budget is the run's, not the call's
     assert again.returncode == 0 and "already reached its time budget" in again.stderr
     assert sorted((run / "checkpoints").glob("ckpt-*")) == checkpoints
+
+
+def test_the_hook_corrects_levels_restored_from_elsewhere():
+    """A rollback to the starting state (built fully grown) or to a checkpoint written just after a fade must not
+    leave the networks at the restored level: the hook compares with each network's own level every step."""
+    from types import SimpleNamespace
+
+    from duelo.models import build_discriminator, build_generator
+    from duelo.training.growth import GrowthHook
+
+    G = build_generator("progan", resolution=16, channels=1, channel_max=8)
+    D = build_discriminator("progan", resolution=16, channels=1, channel_max=8)
+    G_ema = build_generator("progan", resolution=16, channels=1, channel_max=8)
+    trainer = SimpleNamespace(nets={"G": G, "D": D}, G_ema=G_ema, counters=SimpleNamespace(nimg=0))
+    hook = GrowthHook(GrowthSchedule(max_level=2, stable_kimg=1, fade_kimg=1))
+    hook(trainer)
+    assert [net.lod.value for net in (G, D, G_ema)] == [0.0, 0.0, 0.0]
+    state = build_generator("progan", resolution=16, channels=1, channel_max=8).state_dict()   # fully grown
+    G.load_state_dict(state)                                     # as a rollback to the starting state would
+    assert (G.lod.stage, G.lod.value) == (2, 2.0)
+    hook(trainer)                                                # same image count, same schedule level
+    assert (G.lod.stage, G.lod.value, float(G.lod.level)) == (0, 0.0, 0.0)
+    trainer.counters.nimg = 1500
+    hook(trainer)
+    assert all(net.lod.value == 0.5 and net.lod.fading for net in (G, D, G_ema))

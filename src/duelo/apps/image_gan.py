@@ -156,7 +156,9 @@ def _train_locked(session: Session, periodic=None) -> dict[str, Any]:
         if budget.spent() and not signal_stop():
             log(f"time budget of {config.train.max_minutes:g} min reached at {trainer.counters.nimg / 1000:.1f} "
                 f"kimg; writing the final snapshot")
-            snapshots(trainer)                 # checkpoint, model and grid; then the run finishes normally
+            logger(trainer)                    # the summary's final metrics are this interval's
+            if snapshots.written_nimg != trainer.counters.nimg:    # unless the due snapshot just ran
+                snapshots(trainer)             # checkpoint, model and grid; then the run finishes normally
             return
         path = snapshots.checkpoint(trainer)
         raise Interrupted(f"stopped at {trainer.counters.nimg / 1000:.1f} kimg; wrote {path.name}. "
@@ -176,7 +178,7 @@ def _train_locked(session: Session, periodic=None) -> dict[str, Any]:
                         break
                     except NonFiniteError as error:
                         rollback(error)            # restores a good state, or raises when out of attempts
-                        budget.start()
+                        # the deadline stays: the time lost to the divergence is not given back
         else:
             log(f"training already reached {'its time budget' if budget.spent() else 'total_kimg'}; "
                 f"writing the summary")

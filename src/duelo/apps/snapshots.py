@@ -47,6 +47,7 @@ class SnapshotWriter:
 
     def __init__(self, session):
         self.session = session
+        self.written_nimg: int | None = None      # image count of the last full snapshot
 
     def _grid_inputs(self, G) -> tuple[list[int], list[int] | None, int]:
         n = self.session.config.run.grid_samples
@@ -83,6 +84,7 @@ class SnapshotWriter:
         save_grid(images, session.run_dir.samples / f"grid-{trainer.counters.nimg:09d}.png", columns,
                   text={"duelo:kimg": f"{kimg:.3f}", "duelo:version": __version__})
         session.log(f"snapshot at {kimg:.1f} kimg: {path.name}, samples/grid-{trainer.counters.nimg:09d}.png")
+        self.written_nimg = trainer.counters.nimg
 
     def checkpoint(self, trainer):
         """Commit the full training state (also used on Ctrl-C, between two snapshots)."""

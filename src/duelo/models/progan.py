@@ -15,13 +15,12 @@ Generator: z -> pixel norm [-> concat pixel-normed class embedding] -> EqualLine
   stage k fades in: image = lerp(upsample(toRGB_{k-1}(x_{k-1})), toRGB_k(x_k), alpha).
 Discriminator: fromRGB (1x1 -> lrelu) per stage; each stage: [conv3x3 -> lrelu] x 2 -> avgpool x1/2; 4x4
   epilogue: minibatch std -> conv3x3 -> lrelu -> linear -> lrelu -> linear(-> 1) [+ projection term]. While
-  stage k fades in, D blends fromRGB_{k-1}(avgpool(image)) with block_k(fromRGB_k(image)) by alpha, and
-  the image itself is blended between its two resolutions first (the paper blends the real images).
+  stage k fades in, D blends fromRGB_{k-1}(avgpool(image)) with block_k(fromRGB_k(image)) by alpha.
 Every layer uses the equalised learning rate (section 4.1).
 
-Departures from the paper (docs/models.md): tanh on G's output (duelo images lie in [-1, 1]); D fades every
-input image between resolutions, real and fake alike (the paper blends the reals in its data pipeline and
-lets the generator's own blend shape the fakes); widths follow StyleGAN2's rule min(channel_base / res,
+Departures from the paper (docs/models.md): tanh on G's output (duelo images lie in [-1, 1]); real images are
+not blended between resolutions during a fade-in (the paper does, in its data pipeline; blending every input
+inside D instead would weight the fakes' new detail by alpha squared and the reals' by alpha); widths follow StyleGAN2's rule min(channel_base / res,
 channel_max); class conditioning as described above (the paper's CIFAR-10 runs appended a one-hot label).
 """
 
@@ -197,10 +196,9 @@ class ProGANDiscriminator(Discriminator):
         stage, fading = self.lod.stage, self.lod.fading
         factor = 2 ** (self.lod.max_level - stage)
         x = F.avg_pool2d(images, factor) if factor > 1 else images                  # the current stage's size
-        if fading:
+        if fading:                                    # the new stage's path fades in over the previous one's
             alpha = self.lod.alpha().to(x.dtype)
             low = F.avg_pool2d(x, 2)
-            x = torch.lerp(F.interpolate(low, scale_factor=2, mode="nearest"), x, alpha)
             h = torch.lerp(self.from_rgb[stage - 1](low), self.blocks[stage - 1](self.from_rgb[stage](x)), alpha)
             stage -= 1
         else:

@@ -29,9 +29,10 @@ class LevelOfDetail(nn.Module):
         super().__init__()
         self.max_level = int(max_level)
         self.register_buffer("level", torch.tensor(float(self.max_level)))
+        self.value = float(self.max_level)        # host mirror of the buffer
         self.stage = self.max_level
         self.fading = False
-        self.register_load_state_dict_post_hook(lambda module, keys: module._mirror(float(module.level)))
+        self.register_load_state_dict_post_hook(LevelOfDetail._after_load)
         if level is not None:
             self.set(level)
 
@@ -44,7 +45,12 @@ class LevelOfDetail(nn.Module):
         self.level.fill_(level)
         self._mirror(level)
 
+    @staticmethod
+    def _after_load(module: "LevelOfDetail", incompatible_keys) -> None:
+        module._mirror(float(module.level))             # one host read, at load time only
+
     def _mirror(self, level: float) -> None:
+        self.value = level
         self.stage = int(math.ceil(level))
         self.fading = self.stage != level
 

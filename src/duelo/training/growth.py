@@ -60,20 +60,20 @@ def growing(module: nn.Module) -> bool:
 
 
 class GrowthHook:
-    """Sets the schedule's level on every growing network before each training step (a trainer schedule)."""
+    """Sets the schedule's level on every growing network before each training step (a trainer schedule).
+
+    It compares with each network's own (host-mirrored) level rather than remembering what it set last: a
+    resume or a rollback loads levels from a checkpoint (or the starting state), which need not be the
+    schedule's level for the restored image count, and the next step must correct them."""
 
     def __init__(self, schedule: GrowthSchedule):
         self.schedule = schedule
-        self.last: float | None = None
 
     def describe(self, resolution: int) -> str:
         return self.schedule.describe(resolution)
 
     def __call__(self, trainer) -> None:
         level = self.schedule.level(trainer.counters.nimg)
-        if level == self.last:
-            return                                  # most steps: nothing to write
         for net in (*trainer.nets.values(), trainer.G_ema):
-            if growing(net):
+            if growing(net) and net.lod.value != level:     # most steps: nothing to write
                 net.set_level(level)
-        self.last = level
