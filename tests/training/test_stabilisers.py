@@ -145,7 +145,7 @@ def test_every_preset_builds_and_trains_a_few_steps(tmp_path, preset):
     from duelo.config import load_preset
 
     config = load_preset(preset).with_overrides({
-        "data.dataset": "digits", "data.resolution": 8, "model.width": 8, "model.z_dim": 8, "train.batch": 32,
+        "data.dataset": "digits", "data.resolution": 16, "model.width": 8, "model.z_dim": 8, "train.batch": 32,
         "train.device": "cpu", "run.out": str(tmp_path)})
     session = build_session(config, live_progress=False)
     for _ in range(3):
