@@ -127,7 +127,9 @@ def collect(run: Path, real, samples_path: Path) -> dict:
         log = (run.parent / f"{run.name}.log")
         return {"error": log.read_text()[-3000:] if log.exists() else "no log"}
     summary = json.loads((run / "summary.json").read_text())
-    metrics, history, health = (_jsonl(run / name) for name in ("metrics.jsonl", "eval.jsonl", "health.jsonl"))
+    from duelo.health.doctor import read_jsonl
+
+    metrics, history, health = (read_jsonl(run / name) for name in ("metrics.jsonl", "eval.jsonl", "health.jsonl"))
     device = "cuda" if torch.cuda.is_available() else "cpu"
     G = load_pretrained(run / "model", map_location=device)
     context = EvalContext(G=G, images=real.images, labels=real.labels, fingerprint=real.fingerprint(),
@@ -147,10 +149,6 @@ def collect(run: Path, real, samples_path: Path) -> dict:
         "events": [(h["kimg"], h["event"], h.get("state")) for h in health if h["kind"] == "event"],
         "final_losses": {k: v for k, v in metrics[-1].items() if k.startswith(("loss", "D_"))} if metrics else {},
     }
-
-
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
 def evaluate_inception(data: Path, samples: Path, out: Path, limit: int) -> None:

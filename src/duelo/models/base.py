@@ -73,6 +73,12 @@ def check_resolution(model: str, resolution: Any, minimum: int) -> None:
                       f"use --resolution {suggestion}, which pads smaller images")
 
 
+def channels_at(res: int, channel_base: int, channel_max: int) -> int:
+    """Feature channels at a res x res stage: min(channel_base // res, channel_max), at least 1 (the width rule
+    of StyleGAN2, also used by progan)."""
+    return max(1, min(channel_base // res, channel_max))
+
+
 def check_sizes(model: str, **sizes: Any) -> None:
     """Every size an integer >= 1 (>= 0 for those in ZERO_ALLOWED), or a ConfigError naming it."""
     for field, value in sizes.items():

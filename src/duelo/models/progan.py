@@ -30,17 +30,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from duelo.models.base import (DISCRIMINATORS, GENERATORS, Discriminator, Generator, check_labels,
-                               check_resolution, check_sizes)
+from duelo.models.base import (DISCRIMINATORS, GENERATORS, Discriminator, Generator, channels_at,
+                               check_labels, check_resolution, check_sizes)
 from duelo.nn.conditioning import ClassProjection, LabelEmbedding
 from duelo.nn.growth import LevelOfDetail
 from duelo.nn.minibatch_std import MinibatchStd
 from duelo.nn.modulated import EqualConv2d, EqualLinear, pixel_norm
-
-
-def channels_at(res: int, channel_base: int, channel_max: int) -> int:
-    """Feature channels at a res x res stage: min(channel_base // res, channel_max), at least 1."""
-    return max(1, min(channel_base // res, channel_max))
 
 
 def _check(resolution, level, sizes: dict) -> None:

@@ -33,8 +33,8 @@ import torch
 from torch import nn
 
 from duelo.errors import ConfigError
-from duelo.models.base import (DISCRIMINATORS, GENERATORS, Discriminator, Generator, check_labels,
-                               check_resolution, check_sizes)
+from duelo.models.base import (DISCRIMINATORS, GENERATORS, Discriminator, Generator, channels_at,
+                               check_labels, check_resolution, check_sizes)
 from duelo.nn.conditioning import ClassProjection, LabelEmbedding
 from duelo.nn.minibatch_std import MinibatchStd
 from duelo.nn.modulated import EqualConv2d, EqualLinear, ModulatedConv2d, NoiseInput, lrelu, pixel_norm
@@ -49,11 +49,6 @@ def _check_common(resolution, integers: dict, floats: dict | None = None) -> Non
     for field, (value, low, high) in (floats or {}).items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
             raise ConfigError(f"stylegan2: {field} must be a number in [{low}, {high}] (got {value!r})")
-
-
-def channels_at(res: int, channel_base: int, channel_max: int) -> int:
-    """Feature channels at a res x res stage: min(channel_base // res, channel_max), at least 1."""
-    return max(1, min(channel_base // res, channel_max))
 
 
 class SynthesisLayer(nn.Module):
