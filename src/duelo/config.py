@@ -49,6 +49,8 @@ class OptimConfig:
     d_lr:        float = 2e-4          # Adam learning rate of the discriminator
     beta1:       float = 0.5           # DCGAN's choice; WGAN-GP uses 0.0
     beta2:       float = 0.999
+    decay_start: float | None = None   # fraction of total_kimg after which both rates fall linearly to 0
+                                       # (pix2pix/CycleGAN: 0.5); None = constant rates
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,35 @@ class GrowthConfig:
 
 
 @dataclass(frozen=True)
+class Image2ImageConfig:
+    """Image-to-image tasks (duelo.apps.image2image: translate, cyclegan, inpaint, denoise, superres).
+    data.dataset is the target domain (B); the input domain (A) is `source`, or is made from the target on
+    the fly by the `degrade` operation (duelo.degrade)."""
+
+    source:          str | None = None   # input domain: dataset name or folder (cyclegan; paired translate)
+    layout:          str = "auto"        # paired data: auto | folders (matching names) | side-by-side
+    source_channels: int | None = None   # None = the source data's own (1 or 3)
+    degrade:         str | None = None   # registered degradation making the input (None = the task's default)
+    degrade_kwargs:  dict = field(default_factory=dict)   # its settings, e.g. {"sigma": 0.2}, {"scale": 4}
+    discriminator:   str = "patchgan"    # registered patch discriminator
+    l1_weight:       float = 100.0       # pix2pix: weight of the L1 reconstruction term (Isola et al. 2017)
+    cycle_weight:    float = 10.0        # CycleGAN: weight of the cycle-consistency terms (Zhu et al. 2017)
+    identity_weight: float = 0.5         # CycleGAN: identity terms, as a fraction of cycle_weight; 0 = off
+    paste_back:      bool = True         # inpainting: known pixels come from the input, exactly
+    eval_images:     int = 1000          # held-out images (pairs) behind the summary's metrics
+    fid:             str = "auto"        # target-domain FID in the summary: auto (on CUDA) | on | off
+
+    def validate(self, positive) -> None:
+        _choice(self.layout, "image2image.layout", ("auto", "folders", "side-by-side"))
+        if self.source_channels not in (None, 1, 3):
+            raise ConfigError(f"image2image.source_channels must be 1, 3 or unset, got {self.source_channels!r}")
+        for name in ("l1_weight", "cycle_weight", "identity_weight"):
+            _nonnegative(getattr(self, name), f"image2image.{name}")
+        positive(self.eval_images, "image2image.eval_images", integer=True)
+        _choice(self.fid, "image2image.fid", ("auto", "on", "off"))
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     task:              str = "image-gan"   # registered task (duelo.apps.TASKS): what is trained
     total_kimg:        float = 100.0   # training length in thousands of real images shown to D
@@ -150,6 +181,7 @@ class Config:
     augment:   AugmentConfig = field(default_factory=AugmentConfig)
     health:    HealthConfig = field(default_factory=HealthConfig)
     growth:    GrowthConfig = field(default_factory=GrowthConfig)
+    image2image: Image2ImageConfig = field(default_factory=Image2ImageConfig)
 
     # -- serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -178,6 +210,8 @@ class Config:
             return self.run.name
         base = self.data.dataset.rstrip("/\\").replace("\\", "/").split("/")[-1]
         base = base.rsplit(".", 1)[0] if base.endswith((".zip", ".npz")) else base
+        if self.train.task != "image-gan":              # image-to-image and later tasks: named by the task
+            return f"{base}-{self.train.task}"
         return f"{base}-{self.model.name}{'-cond' if self.model.conditional else ''}"
 
     # -- validation ----------------------------------------------------------------------------
@@ -206,6 +240,9 @@ class Config:
                 positive(value, f"model.{name}", integer=True)
         if self.loss.gp_weight is not None and (self.loss.gp_weight < 0 or not math.isfinite(self.loss.gp_weight)):
             raise ConfigError(f"loss.gp_weight must be >= 0, got {self.loss.gp_weight!r}")
+        if self.optim.decay_start is not None:
+            _fraction(self.optim.decay_start, "optim.decay_start")
+        self.image2image.validate(positive)
         positive(self.optim.g_lr, "optim.g_lr")
         positive(self.optim.d_lr, "optim.d_lr")
         for name in ("beta1", "beta2"):

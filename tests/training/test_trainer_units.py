@@ -138,7 +138,8 @@ class SquareObjective:
         self.D = D
         self.phases = (Phase("D", "D", uses_real=True),)
 
-    def terms(self, phase, real, labels, generator, n):
+    def terms(self, phase, batch, generator, n):
+        real, _ = batch
         return {"loss/D": self.D(real, None).square().mean()}
 
 

@@ -101,7 +101,10 @@ def assemble(config: Config, images: int, resolution: int, channels: int, num_cl
     objective = ImageGANObjective(G, D, a.loss, gp_weight=gp_weight, d_steps=config.train.d_steps,
                                   label_pool=label_pool, d_inputs=DInputs(a.d_input_stages).to(device), **kwargs)
     check_pairing(G, D, objective)
-    return Parts(G, D, a.optimizers, objective, choice, growth_schedules(config, G, D))
+    from duelo.training.lr_schedule import lr_schedules
+
+    schedules = growth_schedules(config, G, D) + lr_schedules(config, a.optimizers)
+    return Parts(G, D, a.optimizers, objective, choice, schedules)
 
 
 def growth_schedules(config: Config, G: torch.nn.Module, D: torch.nn.Module) -> list:

@@ -18,6 +18,14 @@ from duelo.data.errors import (
     UnknownDatasetError,
 )
 from duelo.data.loading import DEFAULT_DATASET, conform, load_dataset
+from duelo.data.paired import (
+    PAIR_FOLDERS,
+    PAIR_LAYOUTS,
+    PairedDataset,
+    PairingError,
+    load_paired,
+    load_unpaired,
+)
 from duelo.data.report import DataReport, ReportEntry
 from duelo.data.sources import SOURCES, DataSource, fetch_mnist
 from duelo.data.transforms import RESIZE_MODES
@@ -25,6 +33,7 @@ from duelo.data.transforms import RESIZE_MODES
 __all__ = [
     "ArrayFormatError", "BAD_FILE_POLICIES", "BadFilesError", "BadImageError", "DEFAULT_DATASET",
     "DataReport", "DataSource", "DatasetUnavailableError", "EmptyDatasetError", "IdxFormatError",
-    "ImageDataset", "MissingPathError", "RESIZE_MODES", "ReportEntry", "SOURCES", "UnknownDatasetError",
-    "check_path", "conform", "fetch_mnist", "load_dataset",
+    "ImageDataset", "MissingPathError", "PAIR_FOLDERS", "PAIR_LAYOUTS", "PairedDataset", "PairingError",
+    "RESIZE_MODES", "ReportEntry", "SOURCES", "UnknownDatasetError", "check_path", "conform", "fetch_mnist",
+    "load_dataset", "load_paired", "load_unpaired",
 ]

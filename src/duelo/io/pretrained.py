@@ -3,7 +3,8 @@
 
     directory/
       config.json        {"format": "duelo-model", "format_version": 1, "duelo_version": "...",
-                          "kind": "generator" | "discriminator", "name": "dcgan", "kwargs": {...}}
+                          "kind": "generator" | "discriminator" | "translator" | "patch-discriminator",
+                          "name": "dcgan", "kwargs": {...}}
       model.safetensors  the state_dict (parameters and buffers, e.g. batch-norm running statistics)
 
 Writes are atomic per file (temp file in the same directory, fsync, os.replace, fsync the directory), and
@@ -30,7 +31,8 @@ import duelo
 from duelo.io.atomic import fsync_directory
 from duelo.io.hashing import file_digest
 from duelo.errors import CheckpointError, ConfigError
-from duelo.models import DISCRIMINATORS, GENERATORS, build_discriminator, build_generator
+from duelo.models import (DISCRIMINATORS, GENERATORS, PATCH_DISCRIMINATORS, TRANSLATORS, build_discriminator,
+                          build_generator, build_patch_discriminator, build_translator)
 from duelo.models.base import SPEC_ATTRIBUTE
 
 FORMAT = "duelo-model"
@@ -41,6 +43,8 @@ WEIGHTS_NAME = "model.safetensors"
 _BUILDERS: dict[str, tuple[Callable[..., nn.Module], Any]] = {   # kind -> (builder, registry)
     "generator": (build_generator, GENERATORS),
     "discriminator": (build_discriminator, DISCRIMINATORS),
+    "translator": (build_translator, TRANSLATORS),
+    "patch-discriminator": (build_patch_discriminator, PATCH_DISCRIMINATORS),
 }
 
 

@@ -92,8 +92,11 @@ class ImageGANObjective:
         index = torch.randint(0, self.label_pool.shape[0], (n,), generator=generator, device=z.device)
         return z, self.label_pool[index]                                                    # (n,)
 
-    def terms(self, phase: Phase, real: Tensor | None, real_labels: Tensor | None,
+    def terms(self, phase: Phase, batch: tuple[Tensor, Tensor | None] | None,
               generator: torch.Generator, n: int) -> dict[str, Tensor]:
+        """The named terms of one step of `phase`; `batch` is (real images, labels) from the feed, or None
+        for phases that use no real data."""
+        real, real_labels = batch if batch is not None else (None, None)
         if phase.name == "Dreg":
             return self._regulariser_terms(real, real_labels, generator)
         if phase.name == "Greg":

@@ -63,3 +63,43 @@ class BatchFeed:
         self.epoch = state["epoch"]
         self.cursor = state["cursor"]
         self._order = self._permutation(self.epoch)
+
+
+class PairedFeed(BatchFeed):
+    """Pairs (source, target) kept side by side in one uint8 tensor (N, Cs + Ct, H, W), so that a pair always
+    travels together and the position logic is BatchFeed's. Yields (source, target), both in [-1, 1]."""
+
+    def __init__(self, source: torch.Tensor, target: torch.Tensor, batch: int, seed: int, device: torch.device):
+        if source.shape[0] != target.shape[0] or source.shape[2:] != target.shape[2:]:
+            raise DataError(f"paired images must match in number and size: {tuple(source.shape)} source vs "
+                            f"{tuple(target.shape)} target")
+        self.source_channels = int(source.shape[1])
+        super().__init__(torch.cat([source, target], 1), None, batch, seed, device)
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        both, _ = super().next()                                            # (N, Cs + Ct, H, W)
+        return both[:, :self.source_channels], both[:, self.source_channels:]
+
+
+class UnpairedFeed:
+    """Two independent feeds (domains A and B, any sizes) stepped together: yields (a, b) in [-1, 1].
+    Each has its own order (seeds `seed` and `seed + 1`), so neither domain's sequence depends on the other's."""
+
+    def __init__(self, a: torch.Tensor, b: torch.Tensor, batch: int, seed: int, device: torch.device):
+        self.a = BatchFeed(a, None, batch, seed, device)
+        self.b = BatchFeed(b, None, batch, seed + 1, device)
+        self.batch = batch
+        self.labels = None
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.a.next()[0], self.b.next()[0]
+
+    def state_dict(self) -> dict:
+        return {"a": self.a.state_dict(), "b": self.b.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        if set(state) != {"a", "b"}:
+            raise DataError("the checkpoint's data position is not that of an unpaired (two-domain) run; "
+                            "the task changed since the run started: use a new --name")
+        self.a.load_state_dict(state["a"])
+        self.b.load_state_dict(state["b"])

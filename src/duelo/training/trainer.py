@@ -80,9 +80,11 @@ class Trainer:
             for _ in range(phase.repeats):
                 optimizer.zero_grad(set_to_none=True)
                 for _ in range(rounds):
-                    real, labels = self.feed.next() if phase.uses_real else (None, None)
+                    # a batch is whatever the feed yields (images and labels; source and target images...):
+                    # the objective alone interprets it
+                    batch = self.feed.next() if phase.uses_real else None
                     with self.runtime.autocast():
-                        terms = self.objective.terms(phase, real, labels, self.generator, per_round)
+                        terms = self.objective.terms(phase, batch, self.generator, per_round)
                     total = sum(v for k, v in terms.items() if k.startswith("loss/"))
                     (total / rounds).backward()
                     for name, value in terms.items():
