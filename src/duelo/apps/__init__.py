@@ -9,5 +9,6 @@ from duelo.registry import Registry
 TASKS: Registry = Registry("task")
 
 from duelo.apps import image_gan  # noqa: E402,F401  (registers "image-gan")
+from duelo.apps import image2image  # noqa: E402,F401  (registers translate, inpaint, denoise, superres, cyclegan)
 
 __all__ = ["TASKS"]

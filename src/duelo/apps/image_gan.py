@@ -3,11 +3,7 @@ objective and the trainer, and writes the run folder. No training mechanics live
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import sys
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -16,7 +12,7 @@ import torch
 
 from duelo.apps import TASKS
 from duelo.config import Config
-from duelo.errors import ConfigError, Interrupted
+from duelo.errors import ConfigError
 
 
 @dataclass
@@ -98,14 +94,11 @@ def train(config: Config, stream=None, live_progress: bool | None = None) -> dic
 
 
 def _train_locked(session: Session, periodic=None) -> dict[str, Any]:
-    from duelo.apps.snapshots import MetricsLogger, SnapshotWriter
-    from duelo.errors import NonFiniteError
+    from duelo.apps.loop import run_loop
+    from duelo.apps.snapshots import SnapshotWriter
     from duelo.health.monitor import HealthLog
-    from duelo.health.rollback import Rollback
     from duelo.io.atomic import atomic_write_json
-    from duelo.training.checkpoint import latest_checkpoint, remove_stale_temp
 
-    config = session.config
     run_dir, trainer, log = session.run_dir, session.trainer, session.log
     atomic_write_json(run_dir.data_report_path, session.dataset.report.to_dict())
     skipped = len(session.dataset.report.skipped)
@@ -118,97 +111,8 @@ def _train_locked(session: Session, periodic=None) -> dict[str, Any]:
         f"{trainer.runtime.describe()}")
     health_log = HealthLog(run_dir)
     _announce_data_size(session, health_log)
-    for schedule in trainer.schedules:
-        if hasattr(schedule, "describe"):
-            log(schedule.describe(session.dataset.resolution))
-
-    remove_stale_temp(run_dir.checkpoints)
-    checkpoint = latest_checkpoint(run_dir.checkpoints, warn=log)
-    if checkpoint is not None:
-        trainer.load_state(checkpoint.tensors, checkpoint.meta)
-        log(f"resuming from {checkpoint.path.name} at {trainer.counters.nimg / 1000:.1f} kimg")
-
-    total_nimg = int(round(config.train.total_kimg * 1000))
-    snapshots = SnapshotWriter(session)
-    logger = MetricsLogger(session)
-    monitor = _health_monitor(session, health_log)
-    hooks = [(int(config.run.log_kimg * 1000), logger)]
-    if periodic is not None:
-        hooks.append((int(config.run.eval_kimg * 1000), periodic))
-    if monitor is not None:
-        hooks.append((int((config.health.every_kimg or config.run.snapshot_kimg) * 1000), monitor))
-    # the checkpoint comes last among hooks due together: a crash after it never skips their work on resume
-    hooks.append((int(config.run.snapshot_kimg * 1000), snapshots))
-
-    def restored(nimg: int) -> None:           # files cut back to the state training continues from
-        run_dir.truncate_metrics(nimg)
-        logger.restart(nimg)
-        if periodic is not None:
-            periodic.truncate(nimg)
-        if monitor is not None:
-            monitor.resume(nimg)
-        else:
-            health_log.truncate(nimg)
-
-    budget = TimeBudget(config.train.max_minutes, trainer)
-
-    def stopped(trainer) -> None:
-        if budget.spent() and not signal_stop():
-            log(f"time budget of {config.train.max_minutes:g} min reached at {trainer.counters.nimg / 1000:.1f} "
-                f"kimg; writing the final snapshot")
-            logger(trainer)                    # the summary's final metrics are this interval's
-            if snapshots.written_nimg != trainer.counters.nimg:    # unless the due snapshot just ran
-                snapshots(trainer)             # checkpoint, model and grid; then the run finishes normally
-            return
-        path = snapshots.checkpoint(trainer)
-        raise Interrupted(f"stopped at {trainer.counters.nimg / 1000:.1f} kimg; wrote {path.name}. "
-                          f"Re-run the same command to resume.")
-
-    restored(trainer.counters.nimg)
-    rollback = Rollback(trainer, run_dir.checkpoints, health_log, restored, config.health.max_rollbacks,
-                        config.health.rollback_lr_factor, log)
-    try:
-        if trainer.counters.nimg < total_nimg and not budget.spent():
-            with stop_on_signals() as signal_stop:
-                budget.start()
-                while True:
-                    try:
-                        trainer.fit(total_nimg, every=hooks, on_stop=stopped,
-                                    stop_requested=lambda: signal_stop() or budget.spent())
-                        break
-                    except NonFiniteError as error:
-                        rollback(error)            # restores a good state, or raises when out of attempts
-                        # the deadline stays: the time lost to the divergence is not given back
-        else:
-            log(f"training already reached {'its time budget' if budget.spent() else 'total_kimg'}; "
-                f"writing the summary")
-            snapshots.ensure_model()
-    finally:
-        session.progress.close()
-    summary = snapshots.summary(logger.last)
-    if budget.spent() and trainer.counters.nimg < total_nimg:
-        summary["stopped_by"] = f"time budget ({config.train.max_minutes:g} min)"
-    run_dir.write_summary(summary)
-    return summary
-
-
-class TimeBudget:
-    """train.max_minutes: training time (the run's elapsed_s, summed over resumes) after which the run stops
-    and finishes normally. Checked between iterations with the host clock alone (no device sync)."""
-
-    def __init__(self, minutes: float | None, trainer):
-        self.seconds = None if minutes is None else minutes * 60.0
-        self.trainer = trainer
-        self.deadline = float("inf")
-
-    def start(self) -> None:
-        if self.seconds is not None:
-            self.deadline = time.perf_counter() + self.seconds - self.trainer.counters.elapsed_s
-
-    def spent(self) -> bool:
-        if self.seconds is None:
-            return False
-        return self.trainer.counters.elapsed_s >= self.seconds or time.perf_counter() >= self.deadline
+    return run_loop(session, SnapshotWriter(session), health_log, periodic=periodic,
+                    monitor=_health_monitor(session, health_log))
 
 
 def with_legacy_sections(config: Config, previous_path: Path) -> Config:
@@ -248,29 +152,3 @@ def _health_monitor(session: Session, health_log):
         return None
     return HealthMonitor(session.config, health_log, probe_data(session.dataset, session.split, session.log),
                          session.log)
-
-
-@contextlib.contextmanager
-def stop_on_signals(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)):
-    """Turn the first Ctrl-C / SIGTERM into a polite request (checkpoint at the next iteration boundary);
-    a second one interrupts at once. Yields the flag's reader. Outside the main thread it does nothing."""
-    requested = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield requested.is_set
-        return
-    previous = {number: signal.getsignal(number) for number in signals}
-
-    def handle(number, frame):
-        requested.set()
-        for other, handler in previous.items():   # the next signal acts at once
-            signal.signal(other, handler)
-        print(f"\n{signal.Signals(number).name}: finishing this iteration and writing a checkpoint "
-              f"(send it again to stop at once)", file=sys.stderr, flush=True)
-
-    for number in signals:
-        signal.signal(number, handle)
-    try:
-        yield requested.is_set
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)

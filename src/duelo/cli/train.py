@@ -19,6 +19,7 @@ OPTION_FIELDS = {
     "eval_every": "run.eval_kimg", "eval_metric": "run.eval_metric",
     "out": "run.out", "name": "run.name", "snapshot_kimg": "run.snapshot_kimg", "log_kimg": "run.log_kimg",
     "augment": "augment.name", "health": "health.enabled",
+    "source": "image2image.source", "degrade": "image2image.degrade",
 }
 
 
@@ -26,10 +27,17 @@ OPTION_FIELDS = {
 @click.option("--preset", default=None, help="Start from a named preset (see --list-presets); options override it.")
 @click.option("--list-presets", is_flag=True, help="List presets and exit.")
 @click.option("--task", default=None, type=RegistryChoice("duelo.apps:TASKS", "task"),
-              help="What to train. [default: image-gan]")
+              help="What to train; without --preset, a task with a preset of its name starts from it "
+                   "(docs/image2image.md). [default: image-gan]")
 @click.option("--dataset", default=None, help="Dataset name (`duelo datasets`) or a folder / .zip / .npz of images. [default: mnist-5k]")
-@click.option("--model", default=None, type=RegistryChoice("duelo.models:GENERATORS", "model"),
-              help="Architecture. [default: dcgan]")
+@click.option("--model", default=None,
+              type=RegistryChoice("duelo.models:GENERATORS|duelo.models:TRANSLATORS", "model"),
+              help="Architecture. [default: dcgan; image-to-image tasks: unet, cyclegan: resnet]")
+@click.option("--source", default=None,
+              help="Image-to-image tasks: the input domain (dataset name or folder); --dataset is the target.")
+@click.option("--degrade", default=None, type=RegistryChoice("duelo.degrade:DEGRADATIONS", "degradation"),
+              help="Image-to-image tasks: make the input from the target on the fly (restoration tasks have "
+                   "a default; translate --degrade edges trains edges -> images).")
 @click.option("--loss", default=None, type=RegistryChoice("duelo.losses:LOSSES", "loss"),
               help="Adversarial loss. [default: bce]")
 @click.option("--conditional/--unconditional", default=None, help="Class-conditional G and D (needs labels).")
@@ -82,6 +90,8 @@ def train(preset, list_presets, assignments, dry_run, lr, **options) -> None:
       duelo train --preset demo
       duelo train --dataset fashion-mnist --conditional --kimg 500
       duelo train --dataset ./my_images --resolution 64 --loss hinge --name faces
+      duelo train --task inpaint --dataset fashion-mnist
+      duelo train --task cyclegan --source mnist --dataset fashion-mnist
     """
     from duelo.config import Config, load_preset, preset_description, preset_names
 
@@ -89,6 +99,9 @@ def train(preset, list_presets, assignments, dry_run, lr, **options) -> None:
         for name in preset_names():
             click.echo(f"{name:16s} {preset_description(name)}")
         return
+    task = options.get("task")
+    if preset is None and task is not None and task in preset_names():
+        preset = task                          # e.g. --task cyclegan starts from the cyclegan preset
     config = load_preset(preset) if preset else Config()
     overrides = {}
     if lr is not None:

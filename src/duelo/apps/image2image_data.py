@@ -1,0 +1,137 @@
+"""The data of an image-to-image task: what it trains on, what it is evaluated on, and the feed.
+
+Three shapes of data, one per kind of task:
+  degraded  the target images alone (data.dataset); the input is made on the fly by a degradation
+            (inpainting, denoising, super-resolution, edges -> image)
+  paired    input and target images from files (image2image.source + data.dataset, or one folder with A/B
+            sub-folders or side-by-side images): pix2pix
+  unpaired  two domains, any sizes and counts (image2image.source = A, data.dataset = B): CycleGAN
+Evaluation uses images the model never trained on: a registered dataset's "test" split when it has one,
+else a deterministic held-out part of the data (at most image2image.eval_images, at most a tenth).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from duelo.errors import ConfigError
+
+EVAL_SPLIT_SEED = 20171003        # fixed: the held-out part never depends on the training seed
+MAX_HELDOUT_FRACTION = 0.1
+
+
+@dataclass
+class TaskData:
+    """uint8 (N, C, H, W) tensors. `a` is the input side (None when a degradation makes it), `b` the target."""
+
+    train_a: torch.Tensor | None
+    train_b: torch.Tensor
+    eval_a: torch.Tensor | None
+    eval_b: torch.Tensor
+    target: object                               # the target side's ImageDataset (name, labels, report)
+    eval_b_labels: torch.Tensor | None = None    # target-domain labels of eval_b (domain-space distances)
+    reports: list = field(default_factory=list)  # DataReports of every file read
+    summary: str = ""                            # one line for the log
+
+    @property
+    def resolution(self) -> int:
+        return int(self.train_b.shape[-1])
+
+    @property
+    def channels(self) -> int:
+        return int(self.train_b.shape[1])
+
+    @property
+    def source_channels(self) -> int | None:
+        return None if self.train_a is None else int(self.train_a.shape[1])
+
+
+def _has_test_split(spec: str) -> bool:
+    from duelo.data.sources import SOURCES
+
+    return spec in SOURCES and "test" in SOURCES.get(spec).splits
+
+
+def _subset(images: torch.Tensor, labels: torch.Tensor | None, limit: int):
+    """A fixed random subset of at most `limit` rows (test sets are often sorted by class)."""
+    if len(images) <= limit:
+        return images, labels
+    pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(EVAL_SPLIT_SEED))[:limit]
+    pick = pick.sort().values
+    return images[pick], None if labels is None else labels[pick]
+
+
+def _heldout_fraction(count: int, limit: int, what: str) -> float:
+    if count < 20:
+        raise ConfigError(f"{what} has {count} images; an image-to-image task needs at least 20 (a tenth is "
+                          f"held out to evaluate the model)")
+    return min(limit, max(1, int(count * MAX_HELDOUT_FRACTION))) / count
+
+
+def _train_and_eval(spec: str, options: dict, limit: int, channels: int | None):
+    """(train ImageDataset, eval images, eval labels) of one side."""
+    from duelo.data import load_dataset
+
+    dataset = load_dataset(spec, channels=channels, **options)
+    if _has_test_split(spec):
+        test = load_dataset(spec, channels=channels, split="test", **options)
+        images, labels = _subset(test.images, test.labels, limit)
+        return dataset, images, labels
+    train, held = dataset.split(_heldout_fraction(len(dataset), limit, spec), EVAL_SPLIT_SEED)
+    train.report = dataset.report
+    return train, held.images, held.labels
+
+
+def load_task_data(config, unpaired: bool, degraded: bool) -> TaskData:
+    d, t = config.data, config.image2image
+    options = {"resolution": d.resolution, "resize": d.resize, "bad_files": d.bad_files}
+    limit = t.eval_images
+    if unpaired:
+        if not t.source:
+            raise ConfigError("an unpaired task (cyclegan) needs two domains: --source A (dataset name or "
+                              "folder) and --dataset B")
+        a, eval_a, _ = _with_side("A", _train_and_eval, t.source, options, limit, t.source_channels)
+        b, eval_b, eval_labels = _with_side("B", _train_and_eval, d.dataset, options, limit, d.channels)
+        return TaskData(a.images, b.images, eval_a, eval_b, b, eval_labels, [a.report, b.report],
+                        f"domain A {t.source}: {len(a)} images; domain B {d.dataset}: {len(b)} images")
+    if degraded:
+        if t.source:
+            raise ConfigError(f"image2image.source ({t.source}) is for paired or unpaired data; this task "
+                              f"makes its input from data.dataset with a degradation: leave --source out")
+        b, eval_b, eval_labels = _train_and_eval(d.dataset, options, limit, d.channels)
+        return TaskData(None, b.images, None, eval_b, b, eval_labels, [b.report],
+                        f"{d.dataset}: {len(b)} images")
+    return _paired(config, options, limit)
+
+
+def _with_side(side: str, function, *args):
+    from duelo.data.errors import DataError
+
+    try:
+        return function(*args)
+    except DataError as error:
+        raise type(error)(f"domain {side}: {error}") from None
+
+
+def _paired(config, options: dict, limit: int) -> TaskData:
+    from duelo.data import load_paired
+
+    d, t = config.data, config.image2image
+    pairs = load_paired(t.source or d.dataset, d.dataset if t.source else None, layout=t.layout,
+                        source_channels=t.source_channels, target_channels=d.channels, **options)
+    train, held = pairs.split(_heldout_fraction(len(pairs), limit, "the paired data"), EVAL_SPLIT_SEED)
+    return TaskData(train.source.images, train.target.images, held.source.images, held.target.images,
+                    pairs.target, held.target.labels, pairs.reports,
+                    f"{len(pairs)} pairs ({len(held)} held out for evaluation)")
+
+
+def make_feed(data: TaskData, unpaired: bool, batch: int, seed: int, device: torch.device):
+    from duelo.training.feed import BatchFeed, PairedFeed, UnpairedFeed
+
+    if unpaired:
+        return UnpairedFeed(data.train_a, data.train_b, batch, seed, device)
+    if data.train_a is None:
+        return BatchFeed(data.train_b, None, batch, seed, device)
+    return PairedFeed(data.train_a, data.train_b, batch, seed, device)
