@@ -1,0 +1,88 @@
+"""The pix2pix and CycleGAN objectives: which terms, what they measure, and inpainting's paste-back."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from duelo.degrade import build_degradation
+from duelo.losses import LOSSES
+from duelo.losses.cyclegan import CycleObjective, CyclePair
+from duelo.losses.objective import Phase
+from duelo.losses.pix2pix import PairedObjective
+
+D_PHASE, G_PHASE = Phase("D", "D", uses_real=True), Phase("G", "G", uses_real=True, counted=False)
+
+
+class Constant(nn.Module):
+    """A 'translator' that outputs a constant image of `channels` channels (ignores its input)."""
+
+    def __init__(self, channels: int, value: float = 0.25):
+        super().__init__()
+        self.channels, self.value = channels, nn.Parameter(torch.tensor(value))
+
+    def forward(self, x):
+        return self.value.expand(x.shape[0], self.channels, *x.shape[2:])
+
+
+class Identity(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, x):
+        return x * self.scale
+
+
+class MeanCritic(nn.Module):
+    def forward(self, x):
+        return x.mean(1)                                   # (N, H, W) "patch" logits
+
+
+def test_inpainting_output_keeps_known_pixels_exactly():
+    images = torch.rand(6, 3, 16, 16) * 2 - 1
+    G = Constant(3, value=0.123)
+    objective = PairedObjective(G, MeanCritic(), LOSSES.get("bce"), degradation=build_degradation("boxes"),
+                                paste_back=True)
+    example = objective.example((images, None), torch.Generator().manual_seed(0))
+    assert example.condition.shape == (6, 4, 16, 16) and example.mask.shape == (6, 1, 16, 16)
+    out = objective.output(example)
+    known = example.mask.expand_as(out) < 0.5
+    assert torch.equal(out[known], images[known])                  # bit for bit
+    assert torch.all(out[~known] == 0.123)
+    assert known.float().mean() < 0.95                             # there are holes
+
+
+def test_without_paste_back_the_raw_output_is_used():
+    images = torch.rand(2, 1, 16, 16)
+    objective = PairedObjective(Constant(1), MeanCritic(), LOSSES.get("bce"),
+                                degradation=build_degradation("boxes"), paste_back=False)
+    out = objective.output(objective.example((images, None), torch.Generator().manual_seed(0)))
+    assert torch.all(out == 0.25)
+
+
+def test_paired_terms_l1_is_weighted_and_d_sees_pairs():
+    source, target = torch.zeros(4, 1, 8, 8), torch.full((4, 1, 8, 8), 0.75)
+    objective = PairedObjective(Constant(1, 0.25), MeanCritic(), LOSSES.get("lsgan"), l1_weight=100.0)
+    g = objective.terms(G_PHASE, (source, target), torch.Generator(), 4)
+    assert torch.isclose(g["G_l1"], torch.tensor(0.5)) and torch.isclose(g["loss/G_l1"], torch.tensor(50.0))
+    d = objective.terms(D_PHASE, (source, target), torch.Generator(), 4)
+    # D's input is cat(source, image): the mean over 2 channels of (0, 0.75) and (0, 0.25)
+    assert torch.isclose(d["D_real"], torch.tensor(0.375)) and torch.isclose(d["D_fake"], torch.tensor(0.125))
+
+
+def test_cycle_terms_vanish_for_identity_translators_and_not_for_constants():
+    a, b = torch.rand(4, 1, 8, 8) * 2 - 1, torch.rand(4, 1, 8, 8) * 2 - 1
+    loss = LOSSES.get("lsgan")
+    same = CycleObjective(CyclePair(ab=Identity(), ba=Identity()), CyclePair(a=MeanCritic(), b=MeanCritic()), loss)
+    terms = same.terms(G_PHASE, (a, b), torch.Generator(), 4)
+    assert terms["G_cycle_a"] == 0 and terms["G_cycle_b"] == 0 and terms["G_identity"] == 0
+    other = CycleObjective(CyclePair(ab=Constant(1), ba=Constant(1)), CyclePair(a=MeanCritic(), b=MeanCritic()),
+                           loss, cycle_weight=10.0, identity_weight=0.5)
+    terms = other.terms(G_PHASE, (a, b), torch.Generator(), 4)
+    expected = (0.25 - a).abs().mean()
+    assert torch.isclose(terms["G_cycle_a"], expected)
+    assert torch.isclose(terms["loss/G_cycle"], 10 * (expected + (0.25 - b).abs().mean()))
+    assert torch.isclose(terms["loss/G_identity"], 5 * terms["G_identity"])
+    d_terms = other.terms(D_PHASE, (a, b), torch.Generator(), 4)
+    assert {"loss/D_a", "loss/D_b"} <= set(d_terms)

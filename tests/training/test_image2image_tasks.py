@@ -1,0 +1,103 @@
+"""Tiny end-to-end runs of every image-to-image task on the CPU: run folder, model + task.json, grid,
+summary with the model's figures next to its baselines; exact resume after SIGKILL; clear config errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from duelo.apps.image2image import IMAGE2IMAGE
+from duelo.cli.main import main
+from tests.training.helpers import final_state, run_cli
+
+SMALL = ["--resolution", "16", "--width", "8", "--batch", "8", "--kimg", "0.128", "--snapshot-kimg", "0.064",
+         "--log-kimg", "0.032", "--device", "cpu", "--set", 'model.d_kwargs={"n_layers": 2}',
+         "--set", "image2image.eval_images=40"]
+TASK_ARGS = {
+    "translate": ["--dataset", "digits", "--degrade", "edges"],
+    "inpaint": ["--dataset", "digits", "--degrade", "strokes"],
+    "denoise": ["--dataset", "digits"],
+    "superres": ["--dataset", "digits", "--set", 'image2image.degrade_kwargs={"scale": 2}'],
+    "cyclegan": ["--dataset", "digits", "--source", "mnist-5k"],
+}
+
+
+def test_every_registered_task_has_a_tiny_run_here():
+    assert sorted(TASK_ARGS) == IMAGE2IMAGE.names()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", sorted(TASK_ARGS))
+def test_tiny_run_writes_model_grid_and_summary(task, tmp_path):
+    code = main(["train", "--task", task, *TASK_ARGS[task], *SMALL, "--out", str(tmp_path)])
+    assert code == 0
+    run = next(tmp_path.iterdir())
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["task"] == task and summary["kimg"] >= 0.128
+    description = json.loads((run / "model" / "task.json").read_text())
+    assert description["task"] == task and description["resolution"] == 16
+    assert (run / "model" / "model.safetensors").is_file()
+    assert len(list((run / "samples").glob("grid-*.png"))) == 2
+    if task == "cyclegan":
+        assert (run / "model-reverse" / "model.safetensors").is_file()
+        assert {"cycle_l1_a", "cycle_l1_b", "cycle_psnr_a", "cycle_psnr_b"} <= set(summary["metrics"])
+        assert 0.0 <= summary["metrics"]["cycle_l1_a"] <= 1.0
+    else:
+        assert 0 < summary["metrics"]["psnr"] < 100 and -1 <= summary["metrics"]["ssim"] <= 1
+        expected = {"translate": set(), "inpaint": {"mean-fill", "blur-fill"},
+                    "denoise": {"identity", "gaussian-blur"}, "superres": {"bicubic"}}[task]
+        assert set(summary["baselines"]) == expected
+        for scores in summary["baselines"].values():
+            assert 0 < scores["psnr"] < 100
+    if task == "inpaint":
+        assert "psnr_holes" in summary["metrics"]
+        assert description["paste_back"] is True and description["degradation"]["name"] == "strokes"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", ["cyclegan", "inpaint"])
+def test_sigkill_then_rerun_matches_the_uninterrupted_run(task, tmp_path):
+    """The data position of both domains, the history pools, the degradation's random stream and the
+    learning-rate decay all resume exactly."""
+    args = ["train", "--task", task, *TASK_ARGS[task], *SMALL, "--set", "optim.decay_start=0.25"]
+    straight = tmp_path / "straight"
+    straight.mkdir()
+    assert run_cli(args, straight).returncode == 0
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    assert run_cli(args, killed, fault="checkpoint-committed:1").returncode != 0
+    resumed = run_cli(args, killed)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from" in resumed.stderr
+    name = f"digits-{task}"
+    a, b = final_state(straight / "runs" / name), final_state(killed / "runs" / name)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--task", "inpaint", "--dataset", "digits", "--model", "dcgan"], "needs an image-to-image generator"),
+    (["--task", "cyclegan", "--dataset", "digits"], "--source A"),
+    (["--task", "denoise", "--dataset", "digits", "--source", "mnist-5k"], "leave --source out"),
+    (["--task", "inpaint", "--dataset", "digits", "--set", "stabilise.r1_gamma=1"], "stabilise.r1_gamma"),
+    (["--task", "inpaint", "--dataset", "digits", "--loss", "wgan-gp"], "gradient penalty"),
+    (["--task", "cyclegan", "--dataset", "digits", "--source", "mnist-5k", "--degrade", "gaussian"],
+     "--degrade is for paired"),
+    (["--task", "superres", "--dataset", "digits", "--set", 'image2image.degrade_kwargs={"scal": 2}'], "scal"),
+    (["--task", "inpaint", "--dataset", "digits", "--resolution", "20"], "resolution"),
+])
+def test_bad_settings_fail_before_anything_is_written(args, needle, tmp_path, capsys):
+    code = main(["train", *args, "--kimg", "0.01", "--batch", "8", "--width", "8", "--out", str(tmp_path)])
+    assert code == 2
+    assert needle in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_task_option_starts_from_the_task_preset(capsys):
+    assert main(["train", "--task", "cyclegan", "--source", "mnist-5k", "--dataset", "digits", "--dry-run"]) == 0
+    config = json.loads(capsys.readouterr().out)
+    assert config["model"]["name"] == "resnet" and config["loss"]["name"] == "lsgan"
+    assert config["stabilise"]["history_pool"] == 50 and config["optim"]["decay_start"] == 0.5
