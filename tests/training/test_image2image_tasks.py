@@ -101,3 +101,14 @@ def test_task_option_starts_from_the_task_preset(capsys):
     config = json.loads(capsys.readouterr().out)
     assert config["model"]["name"] == "resnet" and config["loss"]["name"] == "lsgan"
     assert config["stabilise"]["history_pool"] == 50 and config["optim"]["decay_start"] == 0.5
+
+
+@pytest.mark.slow
+def test_a_translator_exports_to_onnx(tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    assert main(["train", "--task", "denoise", *TASK_ARGS["denoise"], *SMALL, "--kimg", "0.016",
+                 "--out", str(tmp_path)]) == 0
+    run = tmp_path / "digits-denoise"
+    assert main(["export", str(run), "--onnx"]) == 0
+    assert (run / "model" / "model.onnx").stat().st_size > 0
+    assert "onnxruntime matches" in capsys.readouterr().out

@@ -19,7 +19,8 @@ from duelo.errors import ConfigError
 def export(run_or_model: Path, as_onnx: bool, out_path: Path | None, check: bool) -> None:
     """Export the generator of a run folder (or a saved model) as ONNX: inputs `z` (N, z_dim) float32 and,
     for class-conditional models, `labels` (N,) int64; output `images` (N, C, H, W) in [-1, 1]. The batch
-    size is free. Needs `pip install 'duelo[export]'`.
+    size is free. An image-to-image run's translator exports with free batch, height and width. Needs
+    `pip install 'duelo[export]'`.
 
     \b
     Examples:
@@ -34,14 +35,22 @@ def export(run_or_model: Path, as_onnx: bool, out_path: Path | None, check: bool
     if not as_onnx:
         raise ConfigError("choose a format: --onnx")
     model_dir = resolve_model_dir(run_or_model)
-    if read_config(model_dir).get("kind") != "generator":
-        raise ConfigError(f"{model_dir} holds a discriminator; export a generator's folder")
+    kind = read_config(model_dir).get("kind")
+    if kind not in ("generator", "translator"):
+        raise ConfigError(f"{model_dir} holds a {kind}; export a generator's or translator's folder")
     G = load_pretrained(model_dir, map_location="cpu")
     out = out_path or model_dir / "model.onnx"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ConfigError(f"cannot write to --out {out} ({error.strerror})") from None
+    if kind == "translator":              # image in, image out; free batch, height and width; always checked
+        from duelo.io.onnx_translator import export_translator_onnx
+
+        export_translator_onnx(G, out)
+        click.echo(f"wrote {out} (input `source` (N, {G.in_channels}, H, W), H and W multiples of "
+                   f"{G.size_multiple}); onnxruntime matches PyTorch")
+        return
     export_onnx(G, out, metadata={"duelo:version": __version__, "duelo:model_sha256": model_sha256(model_dir)})
     message = f"wrote {out}"
     if check:
