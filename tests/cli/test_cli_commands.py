@@ -68,7 +68,7 @@ def test_list_presets(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "--model", "dcgann"], "unknown generator 'dcgann'"),
+    (["train", "--model", "dcgann"], "unknown model 'dcgann'"),
     (["train", "--loss", "wasserstein"], "unknown loss 'wasserstein'"),
     (["train", "--batch", "0", "--dry-run"], "train.batch must be a positive integer"),
     (["train", "--kimg", "-1", "--dry-run"], "train.total_kimg must be a positive number"),

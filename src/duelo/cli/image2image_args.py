@@ -3,6 +3,7 @@ safely, naming and guarding the outputs, provenance text, and the task a command
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,14 @@ def check_pixels(path: Path, height: int, width: int, what: str = "the model's i
     if height * width > MAX_MODEL_PIXELS:
         raise ConfigError(f"{path}: {what} would be {width}x{height} pixels, more than {MAX_MODEL_PIXELS:,}; "
                           f"resize or tile the image first")
+
+
+def check_inputs(inputs: list[InputImage], model_size: Callable[[int, int], tuple[int, int]]) -> None:
+    """Decode every input once before anything is written, so an unreadable or oversized file stops the
+    command with nothing half done; `model_size(h, w)` is the (height, width) the model would run on."""
+    for item in inputs:
+        image = read_image(item.path)
+        check_pixels(item.path, *model_size(image.shape[1], image.shape[2]))
 
 
 def check_task(task: dict[str, Any], model_dir: Path, command: str, accepted: tuple[str, ...]) -> None:

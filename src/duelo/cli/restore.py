@@ -134,7 +134,8 @@ def restore(run_or_model: Path, images: tuple[Path, ...], out_dir: Path, degrade
     denoise keeps the size. superres takes LOW-resolution images, up-samples them bicubically by the model's
     scale (as in training) and returns them scale times larger. Edge models take white edges on black.
     Outputs are PNGs under --out with the input's name (a folder's files keep their sub-folders), with the
-    model's sha256, task and duelo version in PNG text chunks; existing outputs need --force.
+    model's sha256, task and duelo version in PNG text chunks; existing outputs need --force, and
+    nothing is written when any input is unreadable.
 
     With --degrade-first the images are clean ones: each gets the model's own damage (noise, down-sampling,
     edge extraction) from --seed, the same for the same image and seed, and the output shows
@@ -147,7 +148,7 @@ def restore(run_or_model: Path, images: tuple[Path, ...], out_dir: Path, degrade
       duelo restore runs/superres-x4 small.png --out big/
       duelo restore runs/superres-x4 photos/ --out demo/ --degrade-first --seed 1
     """
-    from duelo.cli.image2image_args import (check_pixels, collect_images, prepare_out_dir, provenance,
+    from duelo.cli.image2image_args import (check_inputs, collect_images, prepare_out_dir, provenance,
                                             read_image, refuse_overwrite, side_by_side)
     from duelo.io.images import save_png
     from duelo.sampling.image2image import (degrade_for_demo, load_translator, padded_size, restore_images,
@@ -163,14 +164,14 @@ def restore(run_or_model: Path, images: tuple[Path, ...], out_dir: Path, degrade
     _check_restorable(task, model_dir)
     targets = [out_dir / item.relative for item in inputs]
     refuse_overwrite(targets, force)
+    scale = superres_scale(task) if task["task"] == "superres" and not degrade_first else 1
+    check_inputs(inputs, lambda height, width: (padded_size(height * scale, G.size_multiple, G.min_size),
+                                                padded_size(width * scale, G.size_multiple, G.min_size)))
     prepare_out_dir(out_dir)
-    scale = superres_scale(task) if task["task"] == "superres" else 1
     text = provenance(model_dir, task, **({"degrade_seed": seed} if degrade_first else {}))
     for item, target in zip(inputs, targets):
         clean = read_image(item.path).unsqueeze(0)                                 # (1, C, H, W) uint8
         damaged = degrade_for_demo(task, clean, seed)[0] if degrade_first else clean
-        check_pixels(item.path, padded_size(damaged.shape[2] * scale, G.size_multiple, G.min_size),
-                     padded_size(damaged.shape[3] * scale, G.size_multiple, G.min_size))
         restored = restore_images(G, task, damaged)[0]                             # (C', H s, W s)
         if degrade_first:
             original = to_channels(clean, task["target_channels"])[0, :, :restored.shape[1], :restored.shape[2]]

@@ -24,8 +24,8 @@ def translate(run_or_model: Path, images: tuple[Path, ...], out_dir: Path, rever
     reflection to a size the network takes and cropped back, so each output has its input's size.
     Colour and grey inputs are converted to the model's channels. Outputs are PNGs under --out with the
     input's name (a folder's files keep their sub-folders), carrying the model's sha256, the task and the
-    duelo version in PNG text chunks. Existing outputs are never overwritten without --force (then nothing
-    is written at all). A model trained with --degrade edges takes edge maps: white edges on black.
+    duelo version in PNG text chunks. Existing outputs are never overwritten without --force, and nothing is
+    written when any input is unreadable. A model trained with --degrade edges takes edge maps: white edges on black.
 
     \b
     Examples:
@@ -33,7 +33,7 @@ def translate(run_or_model: Path, images: tuple[Path, ...], out_dir: Path, rever
       duelo translate runs/horse2zebra photos/ --out zebras/
       duelo translate runs/horse2zebra zebras/ --out horses/ --reverse
     """
-    from duelo.cli.image2image_args import (check_pixels, check_task, collect_images, prepare_out_dir,
+    from duelo.cli.image2image_args import (check_inputs, check_task, collect_images, prepare_out_dir,
                                             provenance, read_image, refuse_overwrite)
     from duelo.io.images import save_png
     from duelo.sampling.image2image import load_translator, padded_size, translate_images
@@ -43,12 +43,12 @@ def translate(run_or_model: Path, images: tuple[Path, ...], out_dir: Path, rever
     check_task(task, model_dir, "duelo translate", ("translate", "cyclegan"))
     targets = [out_dir / item.relative for item in inputs]
     refuse_overwrite(targets, force)
+    check_inputs(inputs, lambda height, width: (padded_size(height, G.size_multiple, G.min_size),
+                                                padded_size(width, G.size_multiple, G.min_size)))
     prepare_out_dir(out_dir)
     text = provenance(model_dir, task)
     for item, target in zip(inputs, targets):
         image = read_image(item.path)
-        check_pixels(item.path, padded_size(image.shape[1], G.size_multiple, G.min_size),
-                     padded_size(image.shape[2], G.size_multiple, G.min_size))
         output = translate_images(G, image.unsqueeze(0))[0]
         target.parent.mkdir(parents=True, exist_ok=True)
         save_png(output, target, text={**text, "duelo:source": item.path.name})

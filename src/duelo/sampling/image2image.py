@@ -159,20 +159,23 @@ def padded_size(size: int, multiple: int, smallest: int) -> int:
 
 
 def reflect_pad(x: Tensor, height: int, width: int) -> Tensor:
-    """Pad (N, C, h, w) to (N, C, height, width), split evenly on both sides, by reflection; repeated when
-    the padding is wider than the image (reflection can add at most side - 1 per pass), and by replication
-    for a side of 1 pixel, which has nothing to reflect."""
+    """Pad (N, C, h, w) to (N, C, height, width) by reflection, (height - h) // 2 rows on top and the rest
+    below (columns likewise), so run_padded knows where to crop. Reflection adds at most side - 1 pixels
+    per side and pass, so wide padding takes several passes; a side of 1 pixel, with nothing to reflect,
+    is replicated."""
     import torch.nn.functional as F
 
-    while x.shape[2] < height or x.shape[3] < width:
-        h, w = x.shape[2], x.shape[3]
-        add_h, add_w = height - h, width - w
-        if (add_h and h == 1) or (add_w and w == 1):
-            top, left = add_h // 2, add_w // 2
-            return F.pad(x, (left, add_w - left, top, add_h - top), mode="replicate")
-        add_h, add_w = min(add_h, 2 * (h - 1)), min(add_w, 2 * (w - 1))
-        top, left = add_h // 2, add_w // 2
-        x = F.pad(x, (left, add_w - left, top, add_h - top), mode="reflect")
+    top, left = (height - x.shape[2]) // 2, (width - x.shape[3]) // 2
+    bottom, right = height - x.shape[2] - top, width - x.shape[3] - left
+    if x.shape[2] == 1 and top + bottom:
+        return reflect_pad(F.pad(x, (0, 0, top, bottom), mode="replicate"), height, width)
+    if x.shape[3] == 1 and left + right:
+        return reflect_pad(F.pad(x, (left, right, 0, 0), mode="replicate"), height, width)
+    while top or bottom or left or right:
+        h, w = x.shape[2] - 1, x.shape[3] - 1                   # the most one reflection pass can add
+        step = (min(left, w), min(right, w), min(top, h), min(bottom, h))
+        x = F.pad(x, step, mode="reflect")
+        left, right, top, bottom = left - step[0], right - step[1], top - step[2], bottom - step[3]
     return x
 
 
