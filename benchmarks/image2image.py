@@ -117,7 +117,7 @@ def _photos_without_sklearn(data: Path, site: Path) -> None:
     os.environ["PYTHONPATH"] = f"{site}:{os.environ.get('PYTHONPATH', '')}"
 
 
-def train(data: Path, runs: Path, minutes: float, out: Path, tasks: list[str]) -> None:
+def train(data: Path, runs: Path, minutes: float, out: Path, tasks: list[str], deadline_s: float) -> None:
     os.environ["DUELO_FASHION_MNIST_DIR"] = str(_fashion_folder(data))
     os.environ["DUELO_CACHE_DIR"] = str((data / "cache").resolve())
     _photos_without_sklearn(data, Path("/tmp/duelo-photo-site"))
@@ -128,24 +128,31 @@ def train(data: Path, runs: Path, minutes: float, out: Path, tasks: list[str]) -
         args = ["train", *TASKS[name], *COMMON, "--minutes", str(minutes), "--out", str(runs), "--name", name]
         log = (runs / f"{name}.log").open("w")
         processes[name] = subprocess.Popen([sys.executable, "-m", "duelo", *args], stdout=log, stderr=subprocess.STDOUT)
-    results = {}
-    for name, process in processes.items():
-        code = process.wait()
-        summary_path = runs / name / "summary.json"
-        results[name] = {"args": TASKS[name], "returncode": code,
-                         "summary": json.loads(summary_path.read_text()) if summary_path.exists() else None}
-        if code != 0:
-            print((runs / f"{name}.log").read_text()[-3000:])
-        grids = sorted((runs / name / "samples").glob("grid-*.png"))
-        if grids:
-            shutil.copyfile(grids[-1], out / f"{name}.png")
     import torch
 
     record = {"date": time.strftime("%Y-%m-%d"), "device": torch.cuda.get_device_name(0) if torch.cuda.is_available()
-              else "cpu", "torch": torch.__version__, "minutes": minutes, "wall_s": round(time.perf_counter() - started),
-              "command": " ".join(sys.argv), "tasks": results}
+              else "cpu", "torch": torch.__version__, "minutes": minutes, "command": " ".join(sys.argv), "tasks": {}}
     path = out / f"image2image-{record['date']}.json"
-    path.write_text(json.dumps(record, indent=1))
+    while processes:                      # results are written as each run ends: a cut-off call keeps the rest
+        time.sleep(2)
+        for name, process in list(processes.items()):
+            overdue = time.perf_counter() - started > deadline_s
+            if process.poll() is None and not overdue:
+                continue
+            if process.poll() is None:
+                process.kill()
+            code = process.wait()
+            del processes[name]
+            summary_path = runs / name / "summary.json"
+            record["tasks"][name] = {"args": TASKS[name], "returncode": code,
+                                     "summary": json.loads(summary_path.read_text()) if summary_path.exists() else None}
+            if code != 0:
+                print((runs / f"{name}.log").read_text()[-3000:])
+            grids = sorted((runs / name / "samples").glob("grid-*.png"))
+            if grids:
+                shutil.copyfile(grids[-1], out / f"{name}.png")
+            record["wall_s"] = round(time.perf_counter() - started)
+            path.write_text(json.dumps(record, indent=1))
     print(f"wrote {path}")
 
 
@@ -184,13 +191,14 @@ def main() -> None:
     t.add_argument("--minutes", type=float, default=6.0)
     t.add_argument("--out", type=Path, required=True)
     t.add_argument("--tasks", nargs="*", default=list(TASKS), choices=list(TASKS))
+    t.add_argument("--deadline-s", type=float, default=560.0, help="kill runs still going after this")
     r = commands.add_parser("table")
     r.add_argument("--results", type=Path, required=True)
     args = parser.parse_args()
     if args.command == "prepare":
         prepare(args.out)
     elif args.command == "train":
-        train(args.data, args.runs, args.minutes, args.out, args.tasks)
+        train(args.data, args.runs, args.minutes, args.out, args.tasks, args.deadline_s)
     else:
         table(args.results)
 
