@@ -127,6 +127,8 @@ class Image2ImageConfig:
     cycle_weight:    float = 10.0        # CycleGAN: weight of the cycle-consistency terms (Zhu et al. 2017)
     identity_weight: float = 0.5         # CycleGAN: identity terms, as a fraction of cycle_weight; 0 = off
     paste_back:      bool = True         # inpainting: known pixels come from the input, exactly
+    hole_fill:       str = "grey"        # inpainting: holes in G's input are grey, or "blur" (smooth pre-fill)
+    residual:        bool = False        # G predicts a correction added to its input (restoration)
     eval_images:     int = 1000          # held-out images (pairs) behind the summary's metrics
     fid:             str = "auto"        # target-domain FID in the summary: auto (on CUDA) | on | off
 
@@ -138,6 +140,7 @@ class Image2ImageConfig:
             _nonnegative(getattr(self, name), f"image2image.{name}")
         positive(self.eval_images, "image2image.eval_images", integer=True)
         _choice(self.fid, "image2image.fid", ("auto", "on", "off"))
+        _choice(self.hole_fill, "image2image.hole_fill", ("grey", "blur"))
 
 
 @dataclass(frozen=True)

@@ -86,3 +86,33 @@ def test_cycle_terms_vanish_for_identity_translators_and_not_for_constants():
     assert torch.isclose(terms["loss/G_identity"], 5 * terms["G_identity"])
     d_terms = other.terms(D_PHASE, (a, b), torch.Generator(), 4)
     assert {"loss/D_a", "loss/D_b"} <= set(d_terms)
+
+
+def test_a_residual_g_that_outputs_zero_returns_its_input_and_blur_prefill_fills_the_holes():
+    """residual + blur pre-fill: an untrained-like G (zero correction) already gives the smooth fill, and the
+    known pixels stay exact."""
+    from duelo.degrade.baselines import blur_fill
+
+    ramp = torch.linspace(-1, 1, 16).view(1, 1, 1, 16).expand(3, 1, 16, 16).contiguous()
+    objective = PairedObjective(Constant(1, value=0.0), MeanCritic(), LOSSES.get("bce"),
+                                degradation=build_degradation("boxes"), paste_back=True, residual=True,
+                                hole_fill="blur")
+    example = objective.example((ramp, None), torch.Generator().manual_seed(1))
+    holes = example.mask > 0.5
+    assert torch.all(example.condition[:, :1][holes] != 0)            # G sees a fill, not mid-grey
+    out = objective.output(example)
+    assert torch.equal(out[~holes], ramp[~holes])
+    assert torch.allclose(out, blur_fill(example.source, example.mask, iterations=8))
+    assert (out - ramp).abs().max() < 0.2                              # a ramp is filled nearly exactly
+
+
+def test_residual_output_is_clamped_and_grey_fill_leaves_holes_at_zero():
+    from duelo.losses.pix2pix import finish_output, network_input
+
+    source = torch.full((1, 1, 4, 4), 0.9)
+    mask = torch.zeros(1, 1, 4, 4)
+    mask[..., :2, :2] = 1
+    condition, base = network_input(torch.where(mask > 0.5, 0.0, source), mask, "grey")
+    assert condition.shape == (1, 2, 4, 4) and torch.all(base[mask > 0.5] == 0)
+    out = finish_output(torch.full((1, 1, 4, 4), 0.5), source, source, None, residual=True)
+    assert torch.all(out == 1.0)                                       # 0.9 + 0.5 clamped

@@ -46,7 +46,7 @@ def test_tiny_run_writes_model_grid_and_summary(task, tmp_path):
         assert 0.0 <= summary["metrics"]["cycle_l1_a"] <= 1.0
     else:
         assert 0 < summary["metrics"]["psnr"] < 100 and -1 <= summary["metrics"]["ssim"] <= 1
-        expected = {"translate": set(), "inpaint": {"mean-fill", "blur-fill"},
+        expected = {"translate": {"identity"}, "inpaint": {"mean-fill", "blur-fill"},
                     "denoise": {"identity", "gaussian-blur"}, "superres": {"bicubic"}}[task]
         assert set(summary["baselines"]) == expected
         for scores in summary["baselines"].values():

@@ -42,16 +42,38 @@ def run_translator(net: torch.nn.Module, inputs: torch.Tensor, device: torch.dev
     return torch.cat(chunks)
 
 
-def degraded_eval_inputs(degradation, targets: torch.Tensor):
-    """(G's inputs, Degraded) for uint8 targets, made on the CPU from a fixed seed."""
+def degraded_eval_inputs(degradation, targets: torch.Tensor, hole_fill: str = "grey"):
+    """(G's inputs, the images a residual G corrects, Degraded) for uint8 targets, made on the CPU from a
+    fixed seed."""
     from duelo.degrade import Degraded
+    from duelo.losses.pix2pix import network_input
 
     generator = torch.Generator().manual_seed(EVAL_DEGRADE_SEED)
     parts = [degradation(_float(targets[i:i + CHUNK]), generator) for i in range(0, len(targets), CHUNK)]
     source = torch.cat([p.source for p in parts])
     mask = None if parts[0].mask is None else torch.cat([p.mask for p in parts])
-    condition = source if mask is None else torch.cat([source, mask], 1)
-    return condition, Degraded(source, mask)
+    condition, base = network_input(source, mask, hole_fill)
+    return condition, base, Degraded(source, mask)
+
+
+def finisher(objective_settings: dict, base: torch.Tensor, degraded) -> Callable | None:
+    """run_translator's `finish` for a chunk starting at `start`: residual and paste-back as in training."""
+    from duelo.losses.pix2pix import finish_output
+
+    source = base if degraded is None else degraded.source
+    mask = None if degraded is None else degraded.mask
+
+    def finish(out: torch.Tensor, start: int) -> torch.Tensor:
+        part = slice(start, start + len(out))
+        return finish_output(out, base[part], source[part], None if mask is None else mask[part],
+                             **objective_settings)
+    return finish
+
+
+def output_settings(config, spec) -> dict:
+    """residual / paste_back of the task as PairedObjective applies them."""
+    t = config.image2image
+    return {"residual": bool(t.residual), "paste_back": bool(spec.paste_back and t.paste_back)}
 
 
 def fidelity(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> dict[str, float]:
@@ -107,27 +129,24 @@ def fid_enabled(config, device: torch.device) -> bool:
     return setting == "on" or (setting == "auto" and device.type == "cuda")
 
 
-def evaluate_paired(G, data, degradation, paste_back: bool, device: torch.device, distances=None) -> dict[str, Any]:
-    """Model and baselines on the held-out targets (inputs from the data or from the degradation)."""
+def evaluate_paired(G, data, degradation, settings: dict, device: torch.device, distances=None,
+                    hole_fill: str = "grey") -> dict[str, Any]:
+    """Model and baselines on the held-out targets (inputs from the data or from the degradation);
+    `settings` are the residual / paste_back of output_settings."""
     from duelo.degrade.baselines import BASELINES
 
     targets = data.eval_b
     if degradation is None:
-        condition, degraded, baselines = _float(data.eval_a), None, []
-        if data.eval_a.shape[1] == targets.shape[1]:
-            baselines = ["identity"]
+        condition = base = _float(data.eval_a)
+        degraded, baselines = None, []
     else:
-        condition, degraded = degraded_eval_inputs(degradation, targets)
+        condition, base, degraded = degraded_eval_inputs(degradation, targets, hole_fill)
         baselines = list(degradation.baselines)
+    source_channels = condition.shape[1] if degraded is None else degraded.source.shape[1]
+    if not baselines and source_channels == targets.shape[1]:
+        baselines = ["identity"]                 # the input itself, when nothing better is defined
     mask = None if degraded is None else degraded.mask
-
-    def paste(out: torch.Tensor, start: int) -> torch.Tensor:
-        if not (paste_back and mask is not None):
-            return out
-        part = slice(start, start + len(out))
-        return torch.where(mask[part] > 0.5, out, degraded.source[part])
-
-    outputs = run_translator(G, condition, device, paste)
+    outputs = run_translator(G, condition, device, finisher(settings, base, degraded))
     result: dict[str, Any] = {"eval_images": len(targets), "metrics": fidelity(outputs, targets, mask),
                               "baselines": {}}
     if distances is not None:
@@ -190,5 +209,5 @@ def evaluate_task(session, G) -> dict[str, Any]:
             distances_a = Distances(data.eval_a, device)
         return evaluate_unpaired(G, data, device, distances_b, distances_a)
     distances = Distances(data.eval_b, device, _domain_judge(data.target, session.log)) if with_fid else None
-    return evaluate_paired(G, data, session.degradation, session.spec.paste_back and config.image2image.paste_back,
-                           device, distances)
+    return evaluate_paired(G, data, session.degradation, output_settings(config, session.spec), device, distances,
+                           config.image2image.hole_fill)

@@ -80,13 +80,18 @@ def assemble(config: Config, spec, data, degradation, device: torch.device):
         objective = CycleObjective(G, D, loss, t.cycle_weight, t.identity_weight, pools)
     else:
         in_channels, out_channels = network_channels(config, spec, data, degradation)
+        source_channels = data.source_channels if degradation is None else degradation.source_channels(out_channels)
+        if t.residual and source_channels != out_channels:
+            raise ConfigError(f"image2image.residual adds G's output to its input, which needs as many input as "
+                              f"output channels ({source_channels} vs {out_channels}); set it to false")
         G = _translator(config, in_channels, out_channels, R).to(device)
         D = _critic(config, in_channels + out_channels, R).to(device)
         if config.stabilise.history_pool:
             raise ConfigError("stabilise.history_pool is used by cyclegan; paired tasks show D the current "
                               "outputs only (as pix2pix does): leave it at 0")
         objective = PairedObjective(G, D, loss, t.l1_weight, degradation,
-                                    paste_back=spec.paste_back and t.paste_back)
+                                    paste_back=spec.paste_back and t.paste_back, residual=t.residual,
+                                    hole_fill=t.hole_fill)
     _check_size(G, R)
     betas = (config.optim.beta1, config.optim.beta2)
     optimizers = {"G": torch.optim.Adam(G.parameters(), lr=config.optim.g_lr, betas=betas),

@@ -31,6 +31,7 @@ def task_description(session) -> dict[str, Any]:
             "source_channels": data.source_channels if d is None else d.source_channels(data.channels),
             "degradation": None if d is None else {"name": d.name, "settings": d.settings},
             "paste_back": bool(session.spec.paste_back and session.config.image2image.paste_back),
+            "residual": bool(session.config.image2image.residual), "hole_fill": session.config.image2image.hole_fill,
             "dataset": session.config.data.dataset, "source": session.config.image2image.source}
 
 
@@ -97,7 +98,7 @@ class TranslationSnapshots:
         return "input | output | target"
 
     def _examples(self, G) -> list[torch.Tensor]:
-        from duelo.apps.image2image_eval import _float, degraded_eval_inputs, run_translator
+        from duelo.apps.image2image_eval import _float, degraded_eval_inputs, finisher, output_settings, run_translator
 
         data, device = self.session.data, self.session.trainer.runtime.device
         # examples spread over the held-out set (test sets are often sorted by class)
@@ -108,15 +109,15 @@ class TranslationSnapshots:
             return [a, ab, run_translator(G.ba, _float(ab), device),
                     b, ba, run_translator(G.ab, _float(ba), device)]
         target = data.eval_b[pick_b]
+        settings = output_settings(self.session.config, self.session.spec)
         if self.session.degradation is None:
             source = data.eval_a[pick_b]
-            return [source, run_translator(G, _float(source), device), target]
-        condition, degraded = degraded_eval_inputs(self.session.degradation, target)
-        paste = self.session.spec.paste_back and self.session.config.image2image.paste_back and \
-            degraded.mask is not None
-        finish = (lambda out, start: torch.where(degraded.mask[start:start + len(out)] > 0.5, out,
-                                                 degraded.source[start:start + len(out)])) if paste else None
-        return [to_uint8(degraded.source), run_translator(G, condition, device, finish), target]
+            base = _float(source)
+            return [source, run_translator(G, base, device, finisher(settings, base, None)), target]
+        condition, base, degraded = degraded_eval_inputs(self.session.degradation, target,
+                                                         self.session.config.image2image.hole_fill)
+        return [to_uint8(degraded.source), run_translator(G, condition, device, finisher(settings, base, degraded)),
+                target]
 
     def checkpoint(self, trainer):
         from duelo.training.checkpoint import save_checkpoint

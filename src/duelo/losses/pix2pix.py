@@ -9,6 +9,13 @@ The input comes with the batch (paired data: the feed yields (source, target)) o
 on the fly by a degradation (duelo.degrade; the feed yields (target, None)). For inpainting the hole mask is
 a further input channel of G and D, and the output keeps the input's known pixels exactly (paste-back:
 torch.where, not a blend), so only the hole is generated and only the hole is judged.
+
+Two options for restoration, the same in training, evaluation and `duelo inpaint|restore` (network_input and
+finish_output are the one definition): `hole_fill="blur"` gives G the holes pre-filled smoothly from the
+known pixels instead of mid-grey (a coarse first stage, as in two-stage inpainting, Yu et al. 2018), and
+`residual=True` makes G predict a correction added to its input (VDSR, Kim et al. 2016; DnCNN, Zhang et al.
+2017), so an untrained G already returns the input (bicubic, the noisy image, the smooth fill) and training
+only has to improve on it.
 """
 
 from __future__ import annotations
@@ -23,6 +30,30 @@ from duelo.losses.objective import Phase
 
 Tensor = torch.Tensor
 
+HOLE_FILLS = ("grey", "blur")      # what G sees in the holes: mid-grey (0), or a smooth fill from the known pixels
+PREFILL_ITERATIONS = 8             # smoothing steps of the blur pre-fill after its pull-push pyramid
+
+
+def network_input(source: Tensor, mask: Tensor | None, hole_fill: str = "grey") -> tuple[Tensor, Tensor]:
+    """(G's input, the image a residual G corrects): holes filled per `hole_fill`, the mask appended."""
+    from duelo.degrade.baselines import blur_fill
+
+    base = source
+    if mask is not None and hole_fill == "blur":
+        base = blur_fill(source, mask, iterations=PREFILL_ITERATIONS)
+    return (base if mask is None else torch.cat([base, mask.to(base.dtype)], 1)), base
+
+
+def finish_output(out: Tensor, base: Tensor, source: Tensor, mask: Tensor | None,
+                  residual: bool = False, paste_back: bool = False) -> Tensor:
+    """G's raw output -> the prediction: plus `base` for a residual G (clamped to [-1, 1]); the known pixels
+    of `source` pasted back exactly when `paste_back` and there are holes."""
+    if residual:
+        out = (base.to(out.dtype) + out).clamp(-1.0, 1.0)
+    if paste_back and mask is not None:
+        out = torch.where(mask > 0.5, out, source.to(out.dtype))
+    return out
+
 
 @dataclass
 class Example:
@@ -30,6 +61,7 @@ class Example:
 
     condition: Tensor            # (N, Cin, H, W): G's input (source, plus the mask channel when inpainting)
     source: Tensor               # (N, Cs, H, W): the damaged or source-domain image
+    base: Tensor                 # (N, Cs, H, W): the source with its holes pre-filled (= source without holes)
     target: Tensor               # (N, C, H, W): the ground truth
     mask: Tensor | None          # (N, 1, H, W) 1 = missing, or None
 
@@ -40,12 +72,16 @@ class PairedObjective:
     def __init__(self, G: nn.Module, D: nn.Module, loss: AdversarialLoss,
                  l1_weight:   float = 100.0,     # λ of the L1 term (pix2pix: 100)
                  degradation=None,               # duelo.degrade op making the input from the target, or None
-                 paste_back:  bool = False):     # inpainting: keep the known pixels of the input exactly
+                 paste_back:  bool = False,      # inpainting: keep the known pixels of the input exactly
+                 residual:    bool = False,      # G predicts a correction added to its input
+                 hole_fill:   str = "grey"):     # holes in G's input: "grey" or "blur" (see HOLE_FILLS)
         self.G, self.D = G, D
         self.loss = loss
         self.l1_weight = float(l1_weight)
         self.degradation = degradation
         self.paste_back = bool(paste_back)
+        self.residual = bool(residual)
+        self.hole_fill = hole_fill
         # G's step takes a fresh batch: its images are not counted twice towards kimg
         self.phases = (Phase("D", "D", uses_real=True), Phase("G", "G", uses_real=True, counted=False))
 
@@ -56,17 +92,16 @@ class PairedObjective:
         """The batch as (condition, source, target, mask), degrading the target when the task says so."""
         first, second = batch
         if self.degradation is None:
-            return Example(first, first, second, None)
+            condition, base = network_input(first, None)
+            return Example(condition, first, base, second, None)
         degraded = self.degradation(first, generator)
-        condition = degraded.source if degraded.mask is None else torch.cat([degraded.source, degraded.mask], 1)
-        return Example(condition, degraded.source, first, degraded.mask)
+        condition, base = network_input(degraded.source, degraded.mask, self.hole_fill)
+        return Example(condition, degraded.source, base, first, degraded.mask)
 
     def output(self, example: Example) -> Tensor:
-        """G's output, with the known pixels pasted back for inpainting."""
+        """G's prediction (residual added, known pixels pasted back, as configured)."""
         out = self.G(example.condition)                                   # (N, C, H, W)
-        if self.paste_back and example.mask is not None:
-            out = torch.where(example.mask > 0.5, out, example.source.to(out.dtype))
-        return out
+        return finish_output(out, example.base, example.source, example.mask, self.residual, self.paste_back)
 
     def _judge(self, condition: Tensor, image: Tensor) -> Tensor:
         return self.D(torch.cat([condition, image.to(condition.dtype)], 1)).float()   # (N, h, w) patch logits

@@ -19,7 +19,10 @@ What each task's model is given (as in training, duelo.apps.image2image):
     denoise     the noisy image
     superres    the LOW-resolution image: it is up-sampled bicubically by the model's scale first (the
                 SRCNN set-up the model was trained on), so the output is scale times larger
-    inpaint     the image with its holes set to mid-grey, and the mask as one more channel
+    inpaint     the image with its holes set to mid-grey (or pre-filled smoothly, task.json's hole_fill), and
+                the mask as one more channel
+A model trained with image2image.residual (task.json's "residual") returns a correction that is added to its
+input, here as in training (duelo.losses.pix2pix.finish_output).
 """
 
 from __future__ import annotations
@@ -233,10 +236,14 @@ def inpaint_image(G: torch.nn.Module, task: dict[str, Any], image: Tensor, holes
     if not isinstance(holes, torch.Tensor) or holes.dtype != torch.bool or tuple(holes.shape) != tuple(image.shape[1:]):
         got = f"{tuple(holes.shape)} {holes.dtype}" if isinstance(holes, torch.Tensor) else type(holes).__name__
         raise ConfigError(f"the mask must be bool (H, W) of the image's size {tuple(image.shape[1:])}, got {got}")
+    from duelo.losses.pix2pix import finish_output, network_input
+
     known = to_channels(image.unsqueeze(0), task["target_channels"])              # (1, C, H, W) uint8
     mask = holes.view(1, 1, *holes.shape)                                          # (1, 1, H, W)
     source = torch.where(mask, torch.zeros(()), _float(known))                     # holes -> 0 (mid-grey)
-    output = _uint8(run_padded(G, torch.cat([source, mask.float()], 1)))          # (1, C, H, W)
+    condition, base = network_input(source, mask.float(), task.get("hole_fill", "grey"))
+    raw = run_padded(G, condition)                                                 # (1, C, H, W)
+    output = _uint8(finish_output(raw, base, source, mask.float(), residual=bool(task.get("residual"))))
     return torch.where(mask, output, known)[0]                                     # paste back, bit for bit
 
 
@@ -249,11 +256,15 @@ def restore_images(G: torch.nn.Module, task: dict[str, Any], images: Tensor) -> 
     _check_task(task, ("denoise", "superres", "translate", "cyclegan"), "restore_images",
                 "use inpaint_image (it needs a mask)")
     _check_uint8(images)
-    if task["task"] != "superres":
-        return translate_images(G, images)
-    scale = superres_scale(task)
-    low = _float(to_channels(images, G.in_channels))
-    return _uint8(run_padded(G, upsample_bicubic(low, scale)))
+    from duelo.losses.pix2pix import finish_output
+
+    if not task.get("residual"):
+        if task["task"] != "superres":
+            return translate_images(G, images)
+    x = _float(to_channels(images, G.in_channels))
+    if task["task"] == "superres":
+        x = upsample_bicubic(x, superres_scale(task))
+    return _uint8(finish_output(run_padded(G, x), x, x, None, residual=bool(task.get("residual"))))
 
 
 def superres_scale(task: dict[str, Any]) -> int:
