@@ -81,6 +81,7 @@ def test_sigkill_then_rerun_matches_the_uninterrupted_run(task, tmp_path):
 @pytest.mark.parametrize(("args", "needle"), [
     (["--task", "inpaint", "--dataset", "digits", "--model", "dcgan"], "needs an image-to-image generator"),
     (["--task", "cyclegan", "--dataset", "digits"], "--source A"),
+    (["--task", "translate", "--dataset", "digits"], "needs pairs of images"),
     (["--task", "denoise", "--dataset", "digits", "--source", "mnist-5k"], "leave --source out"),
     (["--task", "inpaint", "--dataset", "digits", "--set", "stabilise.r1_gamma=1"], "stabilise.r1_gamma"),
     (["--task", "inpaint", "--dataset", "digits", "--loss", "wgan-gp"], "gradient penalty"),

@@ -142,12 +142,23 @@ def test_ada_and_pool_state_resume_exactly_after_a_kill(tmp_path):
 
 @pytest.mark.parametrize("preset", __import__("duelo.config", fromlist=["preset_names"]).preset_names())
 def test_every_preset_builds_and_trains_a_few_steps(tmp_path, preset):
+    from duelo.apps import image2image
     from duelo.config import load_preset
 
-    config = load_preset(preset).with_overrides({
-        "data.dataset": "digits", "data.resolution": 16, "model.width": 8, "model.z_dim": 8, "train.batch": 32,
-        "train.device": "cpu", "run.out": str(tmp_path)})
-    session = build_session(config, live_progress=False)
+    config = load_preset(preset)
+    overrides = {"data.dataset": "digits", "data.resolution": 16, "model.width": 8, "train.batch": 32,
+                 "train.device": "cpu", "run.out": str(tmp_path)}
+    build = build_session
+    if config.train.task in image2image.IMAGE2IMAGE:      # an image-to-image preset: its own session
+        build = image2image.build_session
+        overrides["model.d_kwargs"] = {"n_layers": 2}     # a 70x70 PatchGAN needs at least 24x24 images
+        if config.train.task == "cyclegan":
+            overrides["image2image.source"] = "mnist-5k"
+        if config.train.task == "translate":
+            overrides["image2image.degrade"] = "edges"      # pairs made from the digits
+    else:
+        overrides["model.z_dim"] = 8
+    session = build(config.with_overrides(overrides), live_progress=False)
     for _ in range(3):
         session.trainer.step()
     session.trainer.check_finite()

@@ -118,7 +118,15 @@ def _with_side(side: str, function, *args):
 def _paired(config, options: dict, limit: int) -> TaskData:
     from duelo.data import load_paired
 
+    from duelo.data.sources import SOURCES
+
     d, t = config.data, config.image2image
+    if d.dataset in SOURCES or (t.source or "") in SOURCES:
+        raise ConfigError(f"task {config.train.task} needs pairs of images, and the registered dataset "
+                          f"{t.source if (t.source or '') in SOURCES else d.dataset!r} holds single images: give "
+                          f"--source FOLDER --dataset FOLDER with matching file names (or one folder with A/ and "
+                          f"B/, or side-by-side images), or make the input from {d.dataset} with --degrade NAME "
+                          f"(e.g. edges)")
     pairs = load_paired(t.source or d.dataset, d.dataset if t.source else None, layout=t.layout,
                         source_channels=t.source_channels, target_channels=d.channels, **options)
     train, held = pairs.split(_heldout_fraction(len(pairs), limit, "the paired data"), EVAL_SPLIT_SEED)
