@@ -120,42 +120,22 @@ class TranslationSnapshots:
                 target]
 
     def checkpoint(self, trainer):
-        from duelo.training.checkpoint import save_checkpoint
+        from duelo.apps.snapshots import write_checkpoint
 
-        tensors, meta = trainer.state({"config": self.session.config.to_dict()})
-        return save_checkpoint(self.session.run_dir.checkpoints, trainer.counters.nimg, tensors, meta,
-                               keep=self.session.config.run.keep_checkpoints)
+        return write_checkpoint(self.session, trainer)
 
     # -- the end ---------------------------------------------------------------------------------
     def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
         from duelo.apps.image2image_eval import evaluate_task
-        from duelo.io.pretrained import model_sha256
+        from duelo.apps.snapshots import run_summary
 
         session = self.session
-        trainer = session.trainer
         started = time.perf_counter()
         devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
-        with torch.random.fork_rng(devices=devices):
-            figures = evaluate_task(session, trainer.G_ema)
-        counters = trainer.counters
-        summary = {
-            "run": session.config.run_name,
-            "task": session.spec.name,
-            "kimg": round(counters.nimg / 1000, 3),
-            "iterations": counters.iteration,
-            "train_time_s": round(counters.elapsed_s, 1),
-            "img_per_s": round(counters.nimg / counters.elapsed_s, 1) if counters.elapsed_s else None,
-            "eval_time_s": round(time.perf_counter() - started, 1),
-            "final_metrics": {k: v for k, v in last_metrics.items() if k not in ("nimg", "kimg", "iteration")},
-            **figures,
-            "model": str(session.run_dir.model),
-            "model_sha256": model_sha256(session.run_dir.model),
-            "device": trainer.runtime.describe(),
-            "duelo_version": __version__,
-            "torch_version": torch.__version__,
-        }
+        with torch.random.fork_rng(devices=devices):      # evaluating never changes the training streams
+            figures = evaluate_task(session, session.trainer.G_ema)
         session.log(describe_figures(figures))
-        return summary
+        return run_summary(session, last_metrics, figures, started, task=session.spec.name)
 
 
 def describe_figures(figures: dict[str, Any]) -> str:

@@ -88,15 +88,10 @@ class SnapshotWriter:
 
     def checkpoint(self, trainer):
         """Commit the full training state (also used on Ctrl-C, between two snapshots)."""
-        from duelo.training.checkpoint import save_checkpoint
-
-        tensors, meta = trainer.state({"config": self.session.config.to_dict()})
-        return save_checkpoint(self.session.run_dir.checkpoints, trainer.counters.nimg, tensors, meta,
-                               keep=self.session.config.run.keep_checkpoints)
+        return write_checkpoint(self.session, trainer)
 
     def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
         from duelo.evaluation.metrics import EvalContext, evaluate
-        from duelo.io.pretrained import model_sha256
 
         session = self.session
         trainer, dataset = session.trainer, session.dataset
@@ -105,23 +100,42 @@ class SnapshotWriter:
                               fingerprint=dataset.fingerprint(), per_class=session.config.run.eval_per_class,
                               log=session.log)
         figures = evaluate(context, ["class_accuracy"])
-        counters = trainer.counters
-        summary = {
-            "run": session.config.run_name,
-            "kimg": round(counters.nimg / 1000, 3),
-            "iterations": counters.iteration,
-            "train_time_s": round(counters.elapsed_s, 1),
-            "img_per_s": round(counters.nimg / counters.elapsed_s, 1) if counters.elapsed_s else None,
-            "eval_time_s": round(time.perf_counter() - started, 1),
-            "final_metrics": {k: v for k, v in last_metrics.items() if k not in ("nimg", "kimg", "iteration")},
-            **figures,
-            "model": str(session.run_dir.model),
-            "model_sha256": model_sha256(session.run_dir.model),
-            "device": trainer.runtime.describe(),
-            "duelo_version": __version__,
-            "torch_version": torch.__version__,
-        }
+        summary = run_summary(session, last_metrics, figures, started)
         if "class_accuracy" in figures:
             session.log(f"class_accuracy {figures['class_accuracy']:.3f} (the judge scores "
                         f"{figures['classifier_real_accuracy']:.3f} on held-out real images)")
         return summary
+
+
+def write_checkpoint(session, trainer):
+    """Commit the full training state of any task's session; returns the checkpoint's path."""
+    from duelo.training.checkpoint import save_checkpoint
+
+    tensors, meta = trainer.state({"config": session.config.to_dict()})
+    return save_checkpoint(session.run_dir.checkpoints, trainer.counters.nimg, tensors, meta,
+                           keep=session.config.run.keep_checkpoints)
+
+
+def run_summary(session, last_metrics: dict[str, Any], figures: dict[str, Any], eval_started: float,
+                **extra: Any) -> dict[str, Any]:
+    """summary.json of any task: counters, speed, the last metrics line, the task's `figures`, provenance."""
+    from duelo.io.pretrained import model_sha256
+
+    trainer = session.trainer
+    counters = trainer.counters
+    return {
+        "run": session.config.run_name,
+        **extra,
+        "kimg": round(counters.nimg / 1000, 3),
+        "iterations": counters.iteration,
+        "train_time_s": round(counters.elapsed_s, 1),
+        "img_per_s": round(counters.nimg / counters.elapsed_s, 1) if counters.elapsed_s else None,
+        "eval_time_s": round(time.perf_counter() - eval_started, 1),
+        "final_metrics": {k: v for k, v in last_metrics.items() if k not in ("nimg", "kimg", "iteration")},
+        **figures,
+        "model": str(session.run_dir.model),
+        "model_sha256": model_sha256(session.run_dir.model),
+        "device": trainer.runtime.describe(),
+        "duelo_version": __version__,
+        "torch_version": torch.__version__,
+    }
