@@ -155,7 +155,7 @@ def test_side_by_side_odd_width_names_the_file(tmp_path: Path):
     save(root / "good.png", pixels(0, width=8))
     save(root / "odd.png", pixels(1, width=7))
     with pytest.raises(PairingError, match=r"odd\.png: width 7 is odd"):
-        load_paired(root)
+        load_paired(root, layout="side-by-side")
     with pytest.raises(DataError, match="give no target folder"):
         load_paired(root, tmp_path, layout="side-by-side")
 
@@ -185,14 +185,14 @@ def test_truncated_side_by_side_file_is_skipped_or_refused(tmp_path: Path):
     save(root / "b.png", pixels(1, width=24, height=24))
     data = (root / "b.png").read_bytes()
     (root / "b.png").write_bytes(data[: len(data) // 2])
-    paired = load_paired(root)
+    paired = load_paired(root, layout="side-by-side")
     assert paired.names == ["a"]
     assert paired.reports[0].skipped[0].reason.startswith("truncated or corrupt image data")
     with pytest.raises(BadFilesError, match=r"b\.png: truncated"):
-        load_paired(root, bad_files="refuse")
+        load_paired(root, layout="side-by-side", bad_files="refuse")
     (root / "a.png").write_bytes(b"")
     with pytest.raises(EmptyDatasetError, match="none of the 2 pairs could be read"):
-        load_paired(root)
+        load_paired(root, layout="side-by-side")
 
 
 # ---- conforming ------------------------------------------------------------------------------------------

@@ -88,7 +88,14 @@ def test_sigkill_then_rerun_matches_the_uninterrupted_run(task, tmp_path):
     (["--task", "cyclegan", "--dataset", "digits", "--source", "mnist-5k", "--degrade", "gaussian"],
      "--degrade is for paired"),
     (["--task", "superres", "--dataset", "digits", "--set", 'image2image.degrade_kwargs={"scal": 2}'], "scal"),
-    (["--task", "inpaint", "--dataset", "digits", "--resolution", "20"], "resolution"),
+    (["--task", "inpaint", "--dataset", "digits", "--resolution", "17"], "resolution must be even"),
+    (["--task", "denoise", "--dataset", "digits", "--degrade", "boxes"], "the task made for boxes (inpaint)"),
+    (["--task", "inpaint", "--dataset", "digits", "--degrade", "gaussian"], "must draw holes"),
+    (["--task", "superres", "--dataset", "digits", "--degrade", "jpeg"], "must down-sample"),
+    (["--task", "denoise", "--dataset", "digits", "--set", "image2image.hole_fill=blur"], "image2image.hole_fill"),
+    (["--task", "cyclegan", "--dataset", "digits", "--source", "mnist-5k", "--set", "image2image.l1_weight=5"],
+     "image2image.l1_weight"),
+    (["--dataset", "digits", "--degrade", "boxes"], "belong to the image-to-image tasks"),
 ])
 def test_bad_settings_fail_before_anything_is_written(args, needle, tmp_path, capsys):
     code = main(["train", *args, "--kimg", "0.01", "--batch", "8", "--width", "8", "--out", str(tmp_path)])
@@ -113,3 +120,24 @@ def test_a_translator_exports_to_onnx(tmp_path, capsys):
     assert main(["export", str(run), "--onnx"]) == 0
     assert (run / "model" / "model.onnx").stat().st_size > 0
     assert "onnxruntime matches" in capsys.readouterr().out
+
+
+def test_a_folder_of_single_images_is_not_cut_into_halves(tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(30):
+        Image.new("L", (16, 16), color=i * 8).save(folder / f"{i}.png")
+    code = main(["train", "--task", "translate", "--dataset", str(folder), "--resolution", "16", "--kimg", "0.01",
+                 "--batch", "8", "--width", "8", "--out", str(tmp_path / "runs")])
+    assert code == 2
+    assert "holds single images" in capsys.readouterr().err
+
+
+def test_patchgan_depth_follows_a_small_resolution(tmp_path):
+    """No d_kwargs: a 16x16 run gets a 2-layer PatchGAN instead of an error about 24x24."""
+    code = main(["train", "--task", "denoise", "--dataset", "digits", "--resolution", "16", "--width", "8",
+                 "--batch", "8", "--kimg", "0.016", "--device", "cpu", "--set", "image2image.eval_images=40",
+                 "--out", str(tmp_path)])
+    assert code == 0

@@ -30,6 +30,8 @@ class TaskSpec:
     degradation: str | None = None    # default degradation making the input (None: the input is data)
     unpaired:    bool = False         # two domains without pairs: CycleGAN
     paste_back:  bool = False         # the output keeps the input's known pixels (inpainting)
+    holes:       bool = False         # its degradation must draw holes (a mask channel), and only its may
+    rescale:     bool = False         # its degradation must change the scale (settings["scale"]), and only its may
 
 
 IMAGE2IMAGE: Registry[TaskSpec] = Registry("image-to-image task")
@@ -37,9 +39,9 @@ IMAGE2IMAGE: Registry[TaskSpec] = Registry("image-to-image task")
 for _spec in (
     TaskSpec("translate", "paired translation (pix2pix): pairs from files, or an input made by --degrade"),
     TaskSpec("inpaint", "fill holes (boxes or free-form strokes); known pixels kept exactly", "boxes",
-             paste_back=True),
+             paste_back=True, holes=True),
     TaskSpec("denoise", "remove noise (Gaussian by default; salt-pepper, jpeg)", "gaussian"),
-    TaskSpec("superres", "super-resolution of a down-sampled image (x4 by default)", "downsample"),
+    TaskSpec("superres", "super-resolution of a down-sampled image (x4 by default)", "downsample", rescale=True),
     TaskSpec("cyclegan", "unpaired translation between two domains (CycleGAN)", unpaired=True),
 ):
     IMAGE2IMAGE.register(_spec.name)(_spec)
@@ -81,16 +83,60 @@ def degradation_for(config: Config, spec: TaskSpec):
     if spec.unpaired:
         raise ConfigError(f"--degrade is for paired and restoration tasks; {spec.name} translates between "
                           f"two real domains (--source and --dataset)")
-    return build_degradation(name, **config.image2image.degrade_kwargs)
+    op = build_degradation(name, **config.image2image.degrade_kwargs)
+    if not fits(spec, op):
+        from duelo.degrade import DEGRADATIONS
+
+        suitable = [other for other in DEGRADATIONS.names() if fits(spec, build_degradation(other))]
+        raise ConfigError(f"task {spec.name} cannot use --degrade {name}: "
+                          f"{'it must draw holes' if spec.holes else 'it must down-sample' if spec.rescale else ''}"
+                          f"{' (' if spec.holes or spec.rescale else ''}the model's input would not be what "
+                          f"`duelo inpaint|restore` give it{')' if spec.holes or spec.rescale else ''}; use one of "
+                          f"{', '.join(suitable)}, or the task made for {name} "
+                          f"({'inpaint' if _draws_holes(op) else 'superres' if 'scale' in op.settings else 'denoise'})")
+    return op
+
+
+def _draws_holes(op) -> bool:
+    import torch
+
+    return op(torch.zeros(1, 1, 32, 32), torch.Generator().manual_seed(0)).mask is not None
+
+
+def fits(spec: TaskSpec, op) -> bool:
+    """Does degradation `op` make the input this task's model and commands expect?"""
+    return _draws_holes(op) == spec.holes and ("scale" in op.settings) == spec.rescale
+
+
+# image2image fields only some tasks use: a changed value elsewhere would silently do nothing
+PAIRED_ONLY = ("l1_weight", "residual")
+UNPAIRED_ONLY = ("cycle_weight", "identity_weight")
+INPAINT_ONLY = ("hole_fill", "paste_back")
+FILES_ONLY = ("layout", "source_channels")      # paired or unpaired data read from files
+
+
+def changed_fields(config: Config) -> list[str]:
+    from duelo.config import Image2ImageConfig
+
+    defaults = Image2ImageConfig()
+    return [name for name in vars(defaults) if getattr(config.image2image, name) != getattr(defaults, name)]
 
 
 def check_config(config: Config, spec: TaskSpec) -> None:
-    """Refuse settings that belong to image synthesis, before anything is built or written."""
+    """Refuse settings this task does not use (image synthesis's, or another image-to-image task's), before
+    anything is built or written."""
     from duelo.config import StabiliseConfig
 
     defaults = StabiliseConfig()
     unused = [f"stabilise.{name}" for name in vars(defaults)
               if name != "history_pool" and getattr(config.stabilise, name) != getattr(defaults, name)]
+    changed = set(changed_fields(config))
+    foreign = UNPAIRED_ONLY if not spec.unpaired else PAIRED_ONLY + INPAINT_ONLY
+    if not spec.unpaired and not spec.holes:
+        foreign += INPAINT_ONLY
+    if spec.degradation is not None:            # restoration: the input is made from the target
+        foreign += FILES_ONLY
+    unused += [f"image2image.{name}" for name in foreign if name in changed]
     if config.augment.name not in ("auto", "none"):
         unused.append("augment.name")
     if config.model.conditional:
@@ -98,8 +144,8 @@ def check_config(config: Config, spec: TaskSpec) -> None:
     if config.train.d_steps != 1:
         unused.append("train.d_steps")
     if unused:
-        raise ConfigError(f"task {spec.name} does not use {', '.join(unused)} (image synthesis settings); "
-                          f"leave them at their defaults")
+        raise ConfigError(f"task {spec.name} does not use {', '.join(unused)} (settings of image synthesis or "
+                          f"of another task); leave them at their defaults")
 
 
 def build_session(config: Config, stream=None, live_progress: bool | None = None) -> Image2ImageSession:

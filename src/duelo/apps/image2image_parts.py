@@ -43,8 +43,12 @@ def _critic(config: Config, in_channels: int, resolution: int):
     from duelo.models.translation import build_patch_discriminator
 
     width = {} if config.model.width is None else {"width": config.model.width}
+    kwargs = {**width, **config.model.d_kwargs}
+    if config.image2image.discriminator == "patchgan" and "n_layers" not in kwargs:
+        # pix2pix's 70x70 PatchGAN (3 stride-2 layers) needs 24x24 images; smaller ones get fewer layers
+        kwargs["n_layers"] = max(1, min(3, (resolution // 3).bit_length() - 1))
     return build_patch_discriminator(config.image2image.discriminator, in_channels=in_channels,
-                                     resolution=resolution, **width, **config.model.d_kwargs)
+                                     resolution=resolution, **kwargs)
 
 
 def _loss(config: Config):

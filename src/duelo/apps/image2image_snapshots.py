@@ -58,7 +58,11 @@ class TranslationSnapshots:
 
     # -- model folder(s) -------------------------------------------------------------------------
     def ensure_model(self) -> None:
-        if not (self.session.run_dir.model / "model.safetensors").exists():
+        run_dir = self.session.run_dir
+        needed = [run_dir.model / "model.safetensors", run_dir.model / TASK_FILE]
+        if self.session.spec.unpaired:
+            needed += [run_dir.path / "model-reverse" / "model.safetensors", run_dir.path / "model-reverse" / TASK_FILE]
+        if not all(path.exists() for path in needed):
             self.write_model()
 
     def write_model(self) -> None:

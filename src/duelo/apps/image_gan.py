@@ -53,6 +53,12 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
 
     stream = stream or sys.stderr
     LOSSES.get(config.loss.name)                             # fail fast on names before any work
+    from duelo.apps.image2image import changed_fields
+
+    if changed_fields(config):
+        raise ConfigError(f"{', '.join('image2image.' + f for f in changed_fields(config))} (--source, --degrade) "
+                          f"belong to the image-to-image tasks; add --task translate|inpaint|denoise|superres|"
+                          f"cyclegan, or leave them out")
     runtime = Runtime.create(config.train.device, config.train.precision)
     dataset = load_dataset(config.data.dataset, resolution=config.data.resolution, channels=config.data.channels,
                            resize=config.data.resize, bad_files=config.data.bad_files)

@@ -51,6 +51,11 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
                           "covariance of 2048-d features; 10,000 or more is the usual choice)")
     runtime = Runtime.create(device, "fp32")
     model_dir = resolve_model_dir(run_or_model)
+    from duelo.io.pretrained import read_config
+
+    if read_config(model_dir).get("kind") == "translator":
+        raise ConfigError(f"{model_dir} holds an image-to-image model: its evaluation (PSNR, SSIM, FID against "
+                          f"its baselines) is in the run's summary.json (docs/image2image.md)")
     G = load_pretrained(model_dir, map_location=runtime.device)
     run_config = run_or_model / "config.json" if model_dir != run_or_model else None
     data_options = {"resolution": G.resolution, "channels": G.channels}

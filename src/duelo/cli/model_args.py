@@ -28,8 +28,12 @@ def load_generator(run_or_model: Path, device: str, purpose: str):
 
     runtime = Runtime.create(device, "fp32")              # validates the device with a clear message
     model_dir = resolve_model_dir(run_or_model)
-    if read_config(model_dir).get("kind") != "generator":
-        raise ConfigError(f"{model_dir} holds a discriminator; {purpose} a generator's folder")
+    kind = read_config(model_dir).get("kind")
+    if kind == "translator":
+        raise ConfigError(f"{model_dir} holds an image-to-image model (it takes an image, not a latent); use "
+                          f"duelo translate, duelo inpaint or duelo restore")
+    if kind != "generator":
+        raise ConfigError(f"{model_dir} holds a {kind}; {purpose} a generator's folder")
     return load_pretrained(model_dir, map_location=runtime.device), model_dir
 
 

@@ -157,10 +157,31 @@ def load_paired(source: str | os.PathLike[str], target: str | os.PathLike[str] |
 
 @PAIR_LAYOUTS.register("auto")
 def load_auto(source_root: Path, target_root: Path | None, options: PairOptions) -> PairedDataset:
-    """Folders when a target folder is given or the root holds a sub-folder pair, else side-by-side."""
+    """Folders when a target folder is given or the root holds a sub-folder pair; side-by-side when the
+    images are about twice as wide as tall; otherwise an error (guessing would cut single images in half)."""
     if target_root is not None or find_pair_folders(source_root) is not None:
         return load_folders(source_root, target_root, options)
+    if not _looks_side_by_side(source_root):
+        raise PairingError(
+            f"{source_root} holds single images (not twice as wide as tall) and no A/ and B/ sub-folders, so it "
+            f"is not paired data. Give the inputs with --source FOLDER (matching file names), put them in "
+            f"{source_root}/A and the targets in {source_root}/B, make the input with --degrade NAME (e.g. "
+            f"edges), or insist on halves with --set image2image.layout=side-by-side")
     return load_side_by_side(source_root, None, options)
+
+
+def _looks_side_by_side(root: Path) -> bool:
+    """The first readable image's width is at least 1.5 times its height (size read from the header only)."""
+    from PIL import Image
+
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+        except Exception:                       # not an image: the loader reports it later
+            continue
+        return width >= 1.5 * height
+    return True                                 # nothing readable: let the loader say so
 
 
 @PAIR_LAYOUTS.register("folders")

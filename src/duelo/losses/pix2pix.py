@@ -94,8 +94,11 @@ class PairedObjective:
         if self.degradation is None:
             condition, base = network_input(first, None)
             return Example(condition, first, base, second, None)
-        degraded = self.degradation(first, generator)
-        condition, base = network_input(degraded.source, degraded.mask, self.hole_fill)
+        # data preparation, not the model: in float32 even under bf16 autocast, so training sees the same
+        # damage as evaluation and `duelo restore` (the JPEG DCT is a matrix product)
+        with torch.autocast(first.device.type, enabled=False):
+            degraded = self.degradation(first.float(), generator)
+            condition, base = network_input(degraded.source, degraded.mask, self.hole_fill)
         return Example(condition, degraded.source, base, first, degraded.mask)
 
     def output(self, example: Example) -> Tensor:
