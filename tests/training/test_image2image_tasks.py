@@ -141,3 +141,19 @@ def test_patchgan_depth_follows_a_small_resolution(tmp_path):
                  "--batch", "8", "--kimg", "0.016", "--device", "cpu", "--set", "image2image.eval_images=40",
                  "--out", str(tmp_path)])
     assert code == 0
+
+
+@pytest.mark.slow
+def test_rerun_restores_task_json_and_other_commands_point_to_the_right_one(tmp_path, capsys):
+    args = ["train", "--task", "cyclegan", *TASK_ARGS["cyclegan"], *SMALL, "--kimg", "0.016", "--out", str(tmp_path)]
+    assert main(args) == 0
+    run = tmp_path / "digits-cyclegan"
+    (run / "model" / "task.json").unlink()
+    (run / "model-reverse" / "task.json").unlink()
+    assert main(args) == 0                                   # already done: writes what is missing
+    assert json.loads((run / "model" / "task.json").read_text())["direction"] == "a_to_b"
+    assert json.loads((run / "model-reverse" / "task.json").read_text())["direction"] == "b_to_a"
+    capsys.readouterr()
+    for command in (["sample", str(run), "--out", str(tmp_path / "s")], ["eval", str(run)]):
+        assert main(command) == 2
+        assert "image-to-image model" in capsys.readouterr().err
