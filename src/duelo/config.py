@@ -10,9 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from duelo.errors import ConfigError
@@ -390,23 +388,5 @@ def _coerce(value: Any, spec: dataclasses.Field, name: str) -> Any:
         raise ConfigError(f"{name} must be {kind}, got {value!r}") from None
 
 
-# -- presets -------------------------------------------------------------------------------------
-
-def preset_names() -> list[str]:
-    folder = resources.files("duelo") / "presets"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
-
-
-def load_preset(name: str) -> Config:
-    """A named preset (src/duelo/presets/NAME.toml) on top of the defaults."""
-    path = resources.files("duelo") / "presets" / f"{name}.toml"
-    if not path.is_file():
-        raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(preset_names())}")
-    data = tomllib.loads(path.read_text())
-    data.pop("description", None)
-    return Config.from_dict(data, source=f"preset {name!r}")
-
-
-def preset_description(name: str) -> str:
-    path = resources.files("duelo") / "presets" / f"{name}.toml"
-    return str(tomllib.loads(path.read_text()).get("description", ""))
+# presets live next to their TOML files; re-exported here, where callers have always found them
+from duelo.presets import load_preset, preset_description, preset_names  # noqa: E402,F401
