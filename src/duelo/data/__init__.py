@@ -24,8 +24,8 @@ from duelo.data.paired import (
     PairedDataset,
     PairingError,
     load_paired,
-    load_unpaired,
 )
+from duelo.data.unpaired import load_unpaired
 from duelo.data.report import DataReport, ReportEntry
 from duelo.data.sources import SOURCES, DataSource, fetch_mnist
 from duelo.data.transforms import RESIZE_MODES

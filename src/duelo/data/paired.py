@@ -40,7 +40,7 @@ from duelo.data.errors import (
 )
 from duelo.data.image_files import ImageItem, Labelling, list_folder
 from duelo.data.images import DecodedImage, decode_image_bytes
-from duelo.data.loading import _validate_options, load_dataset   # one validation for every loader
+from duelo.data.loading import _validate_options   # one validation for every loader
 from duelo.data.report import DataReport
 from duelo.data.transforms import resize_image
 from duelo.errors import ConfigError
@@ -383,31 +383,3 @@ def _existing_folder(spec: str | os.PathLike[str], role: str) -> Path:
         raise DataError(f"{text}: the {role} must be a folder of images (paired loading reads folders, not "
                         f"single files or archives); unpack it into a folder")
     return path
-
-
-# ---- unpaired --------------------------------------------------------------------------------------------
-def load_unpaired(a: str | os.PathLike[str], b: str | os.PathLike[str], *, resolution: int | None = None,
-                  a_channels: int | None = None, b_channels: int | None = None, resize: str = "auto",
-                  bad_files: str = "skip", split: str = "train") -> tuple[ImageDataset, ImageDataset]:
-    """Two independent datasets (domains A and B of CycleGAN): registered names or folder/.zip/.npz paths,
-    of any sizes and counts, each through load_dataset and brought to the same `resolution`.
-
-    A DataError from either side is raised again, same class, with "domain A: " or "domain B: " in front.
-    """
-    datasets = []
-    for side, spec, channels in (("A", a, a_channels), ("B", b, b_channels)):
-        try:
-            datasets.append(load_dataset(spec, resolution=resolution, channels=channels, resize=resize,
-                                         bad_files=bad_files, split=split))
-        except DataError as error:
-            raise _for_side(error, side) from error
-    return datasets[0], datasets[1]
-
-
-def _for_side(error: DataError, side: str) -> DataError:
-    """The same error class with the domain in front of its message (else a plain DataError)."""
-    message = f"domain {side}: {error}"
-    try:
-        return type(error)(message)
-    except TypeError:
-        return DataError(message)
