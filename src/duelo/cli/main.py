@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "eval": "duelo.cli.eval:eval_command",
     "export": "duelo.cli.export:export",
     "doctor": "duelo.cli.doctor:doctor",
+    "tabular": "duelo.cli.tabular:tabular",
 }
 
 

@@ -1,4 +1,7 @@
-"""Tabular synthetic data: turn a pandas DataFrame into a matrix a GAN can learn, and back.
+"""Tabular synthetic data: a CTGAN-class GAN (TabularGAN) and the DataFrame <-> matrix transformer.
+
+    from duelo.tabular import TabularGAN
+    synthetic = TabularGAN(epochs=100, random_state=0).fit(df).sample(1000)
 
     from duelo.tabular import TabularTransformer
     transformer = TabularTransformer().fit(df)
@@ -8,6 +11,7 @@
 """
 
 from duelo.tabular.columns import CategoricalSpec, NumericSpec, infer_kind
+from duelo.tabular.gan import TabularGAN
 from duelo.tabular.transformer import TabularTransformer
 
-__all__ = ["CategoricalSpec", "NumericSpec", "TabularTransformer", "infer_kind"]
+__all__ = ["CategoricalSpec", "NumericSpec", "TabularGAN", "TabularTransformer", "infer_kind"]

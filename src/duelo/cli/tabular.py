@@ -1,0 +1,130 @@
+"""`duelo tabular fit | sample | report`: synthetic tables with a CTGAN-class GAN, and how good they are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from duelo.errors import ConfigError
+
+
+def _names(values: tuple[str, ...]) -> list[str]:
+    """Column names from repeated options that may also hold comma-separated lists."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+@click.group()
+def tabular() -> None:
+    """Synthetic tables: fit a model on a CSV/Parquet table, sample from it, report on the result.
+
+    \b
+    Examples:
+      duelo tabular fit adult.csv --out model/ --epochs 300
+      duelo tabular sample model/ -n 10000 -o synthetic.csv --condition sex=Female
+      duelo tabular report adult.csv synthetic.csv --holdout adult-test.csv --target income --out report/
+    """
+
+
+@tabular.command(context_settings={"show_default": True})
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Model folder to write.")
+@click.option("--discrete", multiple=True, metavar="COLS",
+              help="Categorical columns (repeat, or comma-separated); default: inferred from the data.")
+@click.option("--dates", multiple=True, metavar="COLS", help="CSV columns to parse as datetimes.")
+@click.option("--epochs", type=click.IntRange(min=1), default=300, help="Passes over the table.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=500, help="Rows per step (a multiple of --pac).")
+@click.option("--pac", type=click.IntRange(min=1), default=10, help="Rows the critic judges together.")
+@click.option("--seed", type=int, default=0, help="Random seed (fit is reproducible on one machine).")
+@click.option("--device", default="cpu", help="cpu, cuda, cuda:N or auto.")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto",
+              help="auto: bf16 where the hardware has it natively.")
+@click.option("--force", is_flag=True, help="Replace an existing model folder.")
+def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, ...], epochs: int,
+        batch_size: int, pac: int, seed: int, device: str, precision: str, force: bool) -> None:
+    """Fit a TabularGAN on DATA (.csv or .parquet) and save it to --out (model.json + model.safetensors)."""
+    from duelo.tabular import TabularGAN
+    from duelo.tabular.tables import read_table
+
+    if (out_dir / "model.json").exists() and not force:
+        raise ConfigError(f"{out_dir} already holds a model; pass --force to replace it, or choose another --out")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out {out_dir} is a file; give a folder")
+    df = read_table(data, _names(dates))
+    columns = _names(discrete)
+    click.echo(f"fitting on {data}: {len(df):,} rows x {df.shape[1]} columns, {epochs} epochs", err=True)
+    model = TabularGAN(epochs=epochs, batch_size=batch_size, pac=pac, device=device, precision=precision,
+                       random_state=seed, verbose=True)
+    model.fit(df, discrete_columns=columns or None)
+    model.save(out_dir)
+    click.echo(f"saved the model to {out_dir} ({model.fit_seconds_:.1f} s); next: "
+               f"duelo tabular sample {out_dir} -n {len(df)} -o synthetic.csv")
+
+
+@tabular.command(context_settings={"show_default": True})
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option("-n", "--rows", type=click.IntRange(min=1), required=True, help="Rows to generate.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help=".csv or .parquet file.")
+@click.option("--condition", multiple=True, metavar="COL=VALUE",
+              help="Only rows with this value in a categorical column (repeatable).")
+@click.option("--seed", type=int, default=None, help="Random seed; default: fresh rows every call.")
+@click.option("--device", default="cpu", help="cpu, cuda, cuda:N or auto.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def sample(model_dir: Path, rows: int, output: Path, condition: tuple[str, ...], seed: int | None,
+           device: str, force: bool) -> None:
+    """Generate ROWS rows from a model written by `duelo tabular fit`."""
+    from duelo.tabular import TabularGAN
+    from duelo.tabular.tables import table_format, write_table
+
+    table_format(output)                                   # refuse a bad suffix before any work
+    if output.exists() and not force:
+        raise ConfigError(f"{output} exists; pass --force to replace it")
+    conditions = {}
+    for item in condition:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"--condition {item!r}: write COLUMN=VALUE, e.g. --condition sex=Female")
+        conditions[name] = value
+    model = TabularGAN.load(model_dir, device=device)
+    df = model.sample(rows, conditions=conditions, random_state=seed)
+    write_table(df, output)
+    asked = f" with {', '.join(condition)}" if condition else ""
+    click.echo(f"wrote {len(df):,} rows{asked} to {output}")
+
+
+@tabular.command(context_settings={"show_default": True})
+@click.argument("real", type=click.Path(path_type=Path))
+@click.argument("synthetic", type=click.Path(path_type=Path))
+@click.option("--holdout", type=click.Path(path_type=Path), default=None,
+              help="Real rows the model never saw: the test set of ML efficacy and the privacy baseline.")
+@click.option("--target", default=None, help="Column ML efficacy predicts; default: the last column.")
+@click.option("--discrete", multiple=True, metavar="COLS", help="Categorical columns; default: inferred.")
+@click.option("--dates", multiple=True, metavar="COLS", help="CSV columns to parse as datetimes.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder for report.json and report.html.")
+@click.option("--seed", type=int, default=0, help="Seed of subsampling and the ML models.")
+@click.option("--force", is_flag=True, help="Replace an existing report.")
+def report(real: Path, synthetic: Path, holdout: Path | None, target: str | None, discrete: tuple[str, ...],
+           dates: tuple[str, ...], out_dir: Path, seed: int, force: bool) -> None:
+    """Compare SYNTHETIC with REAL: column shapes, pair trends, ML efficacy, privacy (JSON + HTML)."""
+    from duelo.tabular.report import quality_report, write_report
+    from duelo.tabular.tables import read_table
+
+    if (out_dir / "report.json").exists() and not force:
+        raise ConfigError(f"{out_dir} already holds a report; pass --force to replace it")
+    date_columns = _names(dates)
+    real_df = read_table(real, date_columns)
+    synthetic_df = read_table(synthetic, date_columns)
+    holdout_df = None if holdout is None else read_table(holdout, date_columns)
+    result = quality_report(real_df, synthetic_df, holdout=holdout_df, target=target,
+                            discrete_columns=_names(discrete) or None, random_state=seed)
+    json_path, html_path = write_report(result, out_dir, real=real_df, synthetic=synthetic_df)
+    scores = result["scores"]
+    for name in ("column_shapes", "column_pair_trends", "ml_efficacy"):
+        value = scores.get(name)
+        click.echo(f"{name:25s} {'n/a' if value is None else f'{value:.3f}'}")
+    privacy = result.get("privacy", {})
+    for key in ("exact_copy_fraction", "closer_to_training_share"):
+        if privacy.get(key) is not None:
+            click.echo(f"{key:25s} {privacy[key]:.3f}")
+    click.echo(f"wrote {json_path} and {html_path}")

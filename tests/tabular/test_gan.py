@@ -1,0 +1,161 @@
+"""TabularGAN: scikit-learn conventions, learning, conditions, save/load, bad input."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from duelo.errors import CheckpointError, ConfigError, DataError
+from duelo.tabular import TabularGAN
+
+SMALL = dict(embedding_dim=16, generator_dim=(64, 64), discriminator_dim=(64, 64), batch_size=100, pac=5)
+
+
+def _table(n=2000, seed=0, missing=0.0):
+    """'group' sets the mean of 'value' (0 or 10); 'flag' follows 'group' 90% of the time."""
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["low", "high"], size=n, p=[0.6, 0.4])
+    value = np.where(group == "high", 10.0, 0.0) + rng.normal(size=n)
+    flag = np.where(rng.random(n) < 0.9, group == "high", group == "low")
+    count = rng.integers(0, 50, size=n)
+    df = pd.DataFrame({"group": group, "value": value, "flag": flag, "count": count})
+    if missing:
+        df.loc[rng.random(n) < missing, "value"] = np.nan
+    return df
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    df = _table(missing=0.3)
+    return df, TabularGAN(epochs=60, random_state=0, **SMALL).fit(df, discrete_columns=["group", "flag"])
+
+
+def test_estimator_conventions():
+    model = TabularGAN(epochs=-3, batch_size="big")           # __init__ stores without checking
+    assert model.get_params()["epochs"] == -3
+    copy = clone(TabularGAN(epochs=7, pac=2))
+    assert copy.get_params()["epochs"] == 7 and copy.get_params()["pac"] == 2
+    with pytest.raises(ConfigError, match="batch_size must be a positive int, got 'big'"):
+        model.fit(_table(50))
+    with pytest.raises(ConfigError, match="epochs must be a positive int, got -3"):
+        model.set_params(batch_size=100).fit(_table(50))
+    with pytest.raises(ConfigError, match="multiple of pac"):
+        TabularGAN(batch_size=99, pac=10).fit(_table(50))
+    with pytest.raises(ConfigError, match="precision"):
+        TabularGAN(precision="fp8").fit(_table(50))
+    with pytest.raises(ConfigError, match="device"):
+        TabularGAN(device="tpu:9").fit(_table(50))
+
+
+def test_fit_returns_self_and_learned_attributes(fitted):
+    df, model = fitted
+    assert isinstance(model, TabularGAN)
+    assert model.n_features_in_ == 4 and list(model.feature_names_in_) == list(df.columns)
+    assert len(model.history_) == 60 and model.fit_seconds_ > 0
+    assert all(np.isfinite([h["loss_d"], h["loss_g"]]).all() for h in model.history_)
+
+
+def test_sample_has_the_columns_dtypes_and_ranges(fitted):
+    df, model = fitted
+    out = model.sample(500, random_state=1)
+    assert list(out.columns) == list(df.columns) and len(out) == 500
+    assert out.dtypes.tolist() == df.dtypes.tolist()
+    assert set(out["group"]) <= {"low", "high"}
+    assert out["count"].between(df["count"].min(), df["count"].max()).all()
+    assert model.sample(0).shape == (0, 4)
+
+
+def test_the_model_learns_the_dependence_between_columns(fitted):
+    """Conditioned on group, 'value' must sit near that group's mean (0 or 10): fails for a model that
+    ignores its conditional vector or does not learn the joint distribution."""
+    _, model = fitted
+    high = model.sample(400, conditions={"group": "high"}, random_state=2)
+    low = model.sample(400, conditions={"group": "low"}, random_state=2)
+    assert (high["group"] == "high").all() and (low["group"] == "low").all()
+    assert high["value"].median() > 7 and low["value"].median() < 3
+    both = model.sample(400, conditions={"group": "high", "flag": False}, random_state=3)
+    assert len(both) == 400 and (both["group"] == "high").all() and (~both["flag"]).all()
+
+
+def test_random_state_reproduces_fit_and_sample():
+    df = _table(600)
+    a = TabularGAN(epochs=2, random_state=5, **SMALL).fit(df)
+    b = TabularGAN(epochs=2, random_state=5, **SMALL).fit(df)
+    pd.testing.assert_frame_equal(a.sample(200, random_state=0), b.sample(200, random_state=0))
+    assert not a.sample(200, random_state=0).equals(a.sample(200, random_state=1))
+    c = TabularGAN(epochs=2, random_state=6, **SMALL).fit(df)
+    assert not a.sample(200, random_state=0).equals(c.sample(200, random_state=0))
+
+
+def test_save_load_round_trip(fitted, tmp_path):
+    _, model = fitted
+    model.save(tmp_path / "model")
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["model.json", "model.safetensors"]
+    config = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert config["params"]["epochs"] == 60 and config["format"] == "duelo.tabular.TabularGAN"
+    loaded = TabularGAN.load(tmp_path / "model")
+    assert loaded.get_params() == {**model.get_params(), "generator_dim": [64, 64], "discriminator_dim": [64, 64]}
+    pd.testing.assert_frame_equal(loaded.sample(300, random_state=4), model.sample(300, random_state=4))
+    pd.testing.assert_frame_equal(loaded.sample(50, conditions={"group": "low"}, random_state=4),
+                                  model.sample(50, conditions={"group": "low"}, random_state=4))
+
+
+def test_load_refuses_damaged_folders(fitted, tmp_path):
+    _, model = fitted
+    with pytest.raises(CheckpointError, match="model.json not found"):
+        TabularGAN.load(tmp_path / "nothing")
+    model.save(tmp_path / "m")
+    (tmp_path / "m" / "model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(CheckpointError, match="not a readable safetensors"):
+        TabularGAN.load(tmp_path / "m")
+    (tmp_path / "m" / "model.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="missing"):
+        TabularGAN.load(tmp_path / "m")
+    (tmp_path / "m" / "model.json").write_text("{broken")
+    with pytest.raises(CheckpointError, match="not readable JSON"):
+        TabularGAN.load(tmp_path / "m")
+
+
+def test_conditions_with_unknown_values_or_columns_are_refused(fitted):
+    _, model = fitted
+    with pytest.raises(DataError, match="'medium' was not seen in column 'group'"):
+        model.sample(10, conditions={"group": "medium"})
+    with pytest.raises(DataError, match="categorical columns only"):
+        model.sample(10, conditions={"value": 3.0})
+    with pytest.raises(DataError, match="not fitted on"):
+        model.sample(10, conditions={"colour": "red"})
+    with pytest.raises(ConfigError, match="n must be an int"):
+        model.sample(-1)
+
+
+def test_missing_values_are_generated_at_about_their_rate(fitted):
+    df, model = fitted
+    rate = model.sample(2000, random_state=0)["value"].isna().mean()
+    assert abs(rate - df["value"].isna().mean()) < 0.1
+
+
+def test_constant_and_numeric_only_tables():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300) * 3, "k": 7.0})
+    out = TabularGAN(epochs=2, random_state=0, **SMALL).fit(df).sample(100, random_state=0)
+    assert (out["k"] == 7.0).all() and out[["a", "b"]].notna().all().all()
+
+
+@pytest.mark.parametrize("bad, message", [
+    (pd.DataFrame(), "empty"),
+    (pd.DataFrame({"a": [np.nan, np.nan], "b": [1.0, 2.0]}), "entirely null"),
+    (pd.DataFrame({"a": [1.0, np.inf, 2.0]}), "inf"),
+    (pd.DataFrame({"a": ["x", 1, 2.5]}), "'a'"),
+])
+def test_bad_tables_get_clear_errors(bad, message):
+    with pytest.raises(DataError, match=message):
+        TabularGAN(epochs=1, **SMALL).fit(bad)
+
+
+def test_fp32_and_bf16_both_train():
+    df = _table(400)
+    for precision in ("fp32", "bf16"):
+        model = TabularGAN(epochs=2, random_state=0, precision=precision, **SMALL).fit(df)
+        assert np.isfinite(model.history_[-1]["loss_d"])
