@@ -154,8 +154,36 @@ def test_bad_tables_get_clear_errors(bad, message):
         TabularGAN(epochs=1, **SMALL).fit(bad)
 
 
+def test_ema_half_life_is_capped_for_short_fits():
+    from duelo.tabular.gan import ema_decay_for
+    assert ema_decay_for(0.995, 100_000) == 0.995
+    assert ema_decay_for(0.995, 200) == pytest.approx(0.5 ** (1 / 20))
+    assert ema_decay_for(0.995, 1) == 0.5
+
+
 def test_fp32_and_bf16_both_train():
     df = _table(400)
     for precision in ("fp32", "bf16"):
         model = TabularGAN(epochs=2, random_state=0, precision=precision, **SMALL).fit(df)
         assert np.isfinite(model.history_[-1]["loss_d"])
+
+
+def test_ema_generator_is_the_average_of_the_trained_weights():
+    """One step with ema_decay 0.9 (capped to 0.5 for a 1-step fit): the sampling generator = 0.5 * initial +
+    0.5 * trained weights, and its batch-norm statistics are re-estimated (not the initial zeros/ones)."""
+    import torch
+
+    from duelo.tabular.networks import ResidualGenerator
+    df = _table(100)
+    params = dict(SMALL, epochs=1, random_state=3)
+    plain = TabularGAN(ema_decay=0, **params).fit(df)          # one step (100 rows, batch 100)
+    averaged = TabularGAN(ema_decay=0.9, **params).fit(df)
+    torch.manual_seed(3)
+    data_dim = plain.transformer_.output_dim_
+    initial = ResidualGenerator(16 + plain.sampler_.cond_dim, (64, 64), data_dim).state_dict()
+    trained, ema = plain.generator_.state_dict(), averaged.generator_.state_dict()
+    for name, value in initial.items():
+        if name.endswith(("weight", "bias")):
+            torch.testing.assert_close(ema[name], 0.5 * value + 0.5 * trained[name])
+    assert not torch.equal(ema["blocks.0.bn.running_mean"], initial["blocks.0.bn.running_mean"])
+    assert averaged.generator_.training is False

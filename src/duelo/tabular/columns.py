@@ -134,7 +134,7 @@ class NumericSpec:
     minimum: float                 # observed bounds (seconds for datetimes); outputs are clipped to them
     maximum: float
     means: list[float]             # (K,) kept Gaussian modes, weight > the transformer's threshold
-    stds: list[float]              # (K,) > 0
+    stds: list[float]              # (K,) >= 0; 0 marks an exact mode (one value, decoded exactly)
     weights: list[float]           # (K,) sum to 1
     has_missing: bool              # the column had NaN/None at fit time: a present/missing one-hot is added
 

@@ -30,7 +30,8 @@ from sklearn.utils.validation import check_is_fitted
 from duelo.errors import ConfigError, DataError
 from duelo.tabular.conditioning import ConditionSampler, discrete_spans, resolve_condition
 from duelo.tabular.networks import PacDiscriminator, ResidualGenerator, SpanActivation
-from duelo.tabular.training import TabularLoop, TrainingSetup, make_optimizer, resolve_precision
+from duelo.tabular.training import (TabularLoop, TrainingSetup, make_optimizer, recalibrate_batch_norm,
+                                    resolve_precision)
 from duelo.tabular.transformer import TabularTransformer
 
 MAX_REJECTION_FACTOR = 100    # conditional sampling gives up after generating this many times n rows
@@ -50,6 +51,9 @@ class TabularGAN(BaseEstimator):
         pac:                  rows the critic judges together (PacGAN).
         gradient_penalty:     WGAN-GP weight.
         max_modes, rare_fraction: passed to the TabularTransformer.
+        ema_decay:            samples come from an exponential moving average of the generator's weights
+                              with this decay per step (half-life 138 steps at 0.995; capped at a tenth
+                              of the fit's steps); 0 samples from the last weights.
         device:               "cpu", "cuda", "cuda:N" or "auto" (CUDA when available).
         precision:            "auto" (bf16 autocast where the CPU/GPU has native bf16, else fp32),
                               "bf16" or "fp32". Sampling always runs in fp32.
@@ -65,7 +69,8 @@ class TabularGAN(BaseEstimator):
                  generator_decay: float = 1e-6, discriminator_lr: float = 2e-4,
                  discriminator_decay: float = 1e-6, batch_size: int = 500, discriminator_steps: int = 1,
                  epochs: int = 300, pac: int = 10, gradient_penalty: float = 10.0, max_modes: int = 10,
-                 rare_fraction: float = 0.01, device: str = "cpu", precision: str = "auto",
+                 rare_fraction: float = 0.01, ema_decay: float = 0.995, device: str = "cpu",
+                 precision: str = "auto",
                  random_state: int | None = None, verbose: bool = False):
         self.embedding_dim = embedding_dim
         self.generator_dim = generator_dim
@@ -81,6 +86,7 @@ class TabularGAN(BaseEstimator):
         self.gradient_penalty = gradient_penalty
         self.max_modes = max_modes
         self.rare_fraction = rare_fraction
+        self.ema_decay = ema_decay
         self.device = device
         self.precision = precision
         self.random_state = random_state
@@ -115,7 +121,13 @@ class TabularGAN(BaseEstimator):
                 d_optimizer=make_optimizer(self.discriminator_.parameters(), self.discriminator_lr,
                                            self.discriminator_decay, device))
             steps = max(1, len(df) // self.batch_size)
+            if self.ema_decay > 0:
+                setup.ema = copy.deepcopy(self.generator_).requires_grad_(False)
+                setup.ema_decay = ema_decay_for(float(self.ema_decay), self.epochs * steps)
             self.history_ = TabularLoop(setup).run(self.epochs, steps, self._progress)
+            if setup.ema is not None:       # sample from the averaged weights
+                recalibrate_batch_norm(setup.ema, self.sampler_, self.embedding_dim, self.batch_size)
+                self.generator_ = setup.ema
         self.generator_.eval()
         self.n_features_in_ = df.shape[1]
         self.feature_names_in_ = np.asarray(df.columns, dtype=object)
@@ -149,6 +161,9 @@ class TabularGAN(BaseEstimator):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 raise ConfigError(f"TabularGAN {name} must be a positive number, got {value!r}")
+        if isinstance(self.ema_decay, bool) or not isinstance(self.ema_decay, (int, float)) \
+                or not 0 <= self.ema_decay < 1:
+            raise ConfigError(f"TabularGAN ema_decay must be a number in [0, 1), got {self.ema_decay!r}")
         for name in ("generator_decay", "discriminator_decay", "gradient_penalty"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
@@ -261,6 +276,12 @@ class TabularGAN(BaseEstimator):
         """Read a model written by save(); ready to sample()."""
         from duelo.tabular.persistence import load_model
         return load_model(cls, path, device)
+
+
+def ema_decay_for(decay: float, total_steps: int) -> float:
+    """`decay`, lowered where needed so that the average's half-life is at most a tenth of the training
+    steps: a short fit on a small table must not sample from weights close to the initial ones."""
+    return min(decay, 0.5 ** (1.0 / max(1.0, 0.1 * total_steps)))
 
 
 def _matches(value: Any, wanted: Any) -> bool:

