@@ -68,7 +68,7 @@ def test_real_rows_have_the_conditioned_category(encoded):
 def test_resolve_condition_errors_name_the_problem(encoded):
     _, transformer, _ = encoded
     specs = transformer.column_specs_
-    assert resolve_condition(specs, "size", "L") == (1, transformer.column_specs_[2].levels.index("L"))
+    assert resolve_condition(specs, "size", "L") == (1, transformer.column_specs_[2].levels.index("L"), "L")
     with pytest.raises(DataError, match="'purple' was not seen in column 'colour'"):
         resolve_condition(specs, "colour", "purple")
     with pytest.raises(DataError, match="categorical columns only"):
@@ -117,3 +117,18 @@ def test_generator_and_critic_shapes():
     assert generator(torch.randn(5, 10)).shape == (5, 7)
     critic = PacDiscriminator(7, (16,), pac=5)
     assert critic(torch.randn(20, 7)).shape == (4, 1)
+
+
+def test_condition_values_match_across_types_and_spacing():
+    df = pd.DataFrame({"year": [2020.0, 2021.0, np.nan] * 20, "flag": [True, False, True] * 20,
+                       "sex": ["Female", "Male", "Male"] * 20})
+    specs = TabularTransformer(discrete_columns=["year", "flag", "sex"], random_state=0).fit(df).column_specs_
+    assert resolve_condition(specs, "year", "2020")[2] == 2020.0
+    assert resolve_condition(specs, "year", 2021)[2] == 2021.0
+    assert resolve_condition(specs, "flag", "true")[2] is True
+    assert resolve_condition(specs, "flag", "False")[2] is False
+    assert resolve_condition(specs, "sex", " Female ")[2] == "Female"
+    with pytest.raises(DataError, match="missing values are not supported"):
+        resolve_condition(specs, "year", None)
+    with pytest.raises(DataError, match="'2022' was not seen"):
+        resolve_condition(specs, "year", "2022")

@@ -29,7 +29,7 @@ def _table(n=2000, seed=0, missing=0.0):
 @pytest.fixture(scope="module")
 def fitted():
     df = _table(missing=0.3)
-    return df, TabularGAN(epochs=60, random_state=0, **SMALL).fit(df, discrete_columns=["group", "flag"])
+    return df, TabularGAN(epochs=100, random_state=0, **SMALL).fit(df, discrete_columns=["group", "flag"])
 
 
 def test_estimator_conventions():
@@ -53,7 +53,7 @@ def test_fit_returns_self_and_learned_attributes(fitted):
     df, model = fitted
     assert isinstance(model, TabularGAN)
     assert model.n_features_in_ == 4 and list(model.feature_names_in_) == list(df.columns)
-    assert len(model.history_) == 60 and model.fit_seconds_ > 0
+    assert len(model.history_) == 100 and model.fit_seconds_ > 0
     assert all(np.isfinite([h["loss_d"], h["loss_g"]]).all() for h in model.history_)
 
 
@@ -75,6 +75,7 @@ def test_the_model_learns_the_dependence_between_columns(fitted):
     low = model.sample(400, conditions={"group": "low"}, random_state=2)
     assert (high["group"] == "high").all() and (low["group"] == "low").all()
     assert high["value"].median() > 7 and low["value"].median() < 3
+    assert (high["value"].dropna() > 5).mean() - (low["value"].dropna() > 5).mean() > 0.4
     both = model.sample(400, conditions={"group": "high", "flag": False}, random_state=3)
     assert len(both) == 400 and (both["group"] == "high").all() and (~both["flag"]).all()
 
@@ -94,7 +95,7 @@ def test_save_load_round_trip(fitted, tmp_path):
     model.save(tmp_path / "model")
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["model.json", "model.safetensors"]
     config = json.loads((tmp_path / "model" / "model.json").read_text())
-    assert config["params"]["epochs"] == 60 and config["format"] == "duelo.tabular.TabularGAN"
+    assert config["params"]["epochs"] == 100 and config["format"] == "duelo.tabular.TabularGAN"
     loaded = TabularGAN.load(tmp_path / "model")
     assert loaded.get_params() == {**model.get_params(), "generator_dim": [64, 64], "discriminator_dim": [64, 64]}
     pd.testing.assert_frame_equal(loaded.sample(300, random_state=4), model.sample(300, random_state=4))
@@ -187,3 +188,23 @@ def test_ema_generator_is_the_average_of_the_trained_weights():
             torch.testing.assert_close(ema[name], 0.5 * value + 0.5 * trained[name])
     assert not torch.equal(ema["blocks.0.bn.running_mean"], initial["blocks.0.bn.running_mean"])
     assert averaged.generator_.training is False
+
+
+def test_unseeded_calls_are_fresh_and_the_global_rng_is_left_alone(fitted):
+    import torch
+    _, model = fitted
+    state = torch.get_rng_state()
+    assert not model.sample(50).equals(model.sample(50))
+    pd.testing.assert_frame_equal(model.sample(50, random_state=7), model.sample(50, random_state=7))
+    assert torch.equal(torch.get_rng_state(), state)
+    a = TabularGAN(epochs=1, **SMALL).fit(_table(200))
+    b = TabularGAN(epochs=1, **SMALL).fit(_table(200))
+    assert not torch.equal(a.generator_.out.weight, b.generator_.out.weight)
+
+
+def test_numpy_hyper_parameters_save_and_tiny_batches_are_refused(tmp_path):
+    model = TabularGAN(epochs=np.int64(1), random_state=np.int64(2), **SMALL).fit(_table(200))
+    model.save(tmp_path / "m")
+    assert json.loads((tmp_path / "m" / "model.json").read_text())["params"]["random_state"] == 2
+    with pytest.raises(ConfigError, match="batch_size must be at least 2"):
+        TabularGAN(batch_size=1, pac=1).fit(_table(50))

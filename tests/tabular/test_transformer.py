@@ -264,3 +264,22 @@ def test_values_held_by_many_rows_get_exact_modes():
     assert (back["gains"][gains == 0.0] == 0.0).all()
     assert (back["hours"][hours == 40.0] == 40.0).all()
     assert matrix[:, 1:1 + k].sum(axis=1).max() == 1.0
+
+
+def test_exact_modes_are_the_most_frequent_values_and_need_enough_rows():
+    rng = np.random.default_rng(0)
+    values = np.concatenate([np.full(60, 1.0), np.full(60, 2.0), np.full(500, 3.0), rng.normal(50, 5, 380)])
+    spec = TabularTransformer(max_modes=3, random_state=0).fit(pd.DataFrame({"v": values})).column_specs_[0]
+    assert spec.means[0] == 3.0 and spec.stds[0] == 0.0           # the dominant value, not the smallest
+    assert spec.means[1] == 1.0 and spec.stds[1] == 0.0 and spec.stds[2] > 0
+    small = pd.DataFrame({"v": rng.normal(size=15).round(1)})     # 15 rows: no value is frequent enough
+    spec = TabularTransformer(random_state=0).fit(small).column_specs_[0]
+    assert all(std > 0 for std in spec.stds)
+
+
+def test_new_values_go_to_the_nearest_exact_mode():
+    df = pd.DataFrame({"v": np.repeat([0.0, 0.1, 0.2], 100)})
+    transformer = TabularTransformer(random_state=0).fit(df)
+    assert transformer.column_specs_[0].stds == [0.0, 0.0, 0.0]
+    back = transformer.inverse_transform(transformer.transform(pd.DataFrame({"v": [0.11] * 200 + [0.19] * 5})))
+    assert (back["v"][:200] == 0.1).all() and (back["v"][200:] == 0.2).all()

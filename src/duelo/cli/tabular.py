@@ -33,7 +33,7 @@ def tabular() -> None:
               help="Categorical columns (repeat, or comma-separated); default: inferred from the data.")
 @click.option("--dates", multiple=True, metavar="COLS", help="CSV columns to parse as datetimes.")
 @click.option("--epochs", type=click.IntRange(min=1), default=300, help="Passes over the table.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=500, help="Rows per step (a multiple of --pac).")
+@click.option("--batch-size", type=click.IntRange(min=2), default=500, help="Rows per step (a multiple of --pac).")
 @click.option("--pac", type=click.IntRange(min=1), default=10, help="Rows the critic judges together.")
 @click.option("--seed", type=int, default=0, help="Random seed (fit is reproducible on one machine).")
 @click.option("--device", default="cpu", help="cpu, cuda, cuda:N or auto.")
@@ -84,7 +84,7 @@ def sample(model_dir: Path, rows: int, output: Path, condition: tuple[str, ...],
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise ConfigError(f"--condition {item!r}: write COLUMN=VALUE, e.g. --condition sex=Female")
-        conditions[name] = value
+        conditions[name.strip()] = value.strip()
     model = TabularGAN.load(model_dir, device=device)
     df = model.sample(rows, conditions=conditions, random_state=seed)
     write_table(df, output)

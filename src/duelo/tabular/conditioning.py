@@ -134,8 +134,15 @@ def discrete_spans(specs: list) -> list[tuple[int, int]]:
     return spans
 
 
-def resolve_condition(specs: list, name: Hashable, value: Any) -> tuple[int, int]:
-    """(discrete span index, category) of `name == value`; DataError names the column or the value."""
+def resolve_condition(specs: list, name: Hashable, value: Any) -> tuple[int, int, Any]:
+    """(discrete span index, category, the level itself) of `name == value`; DataError names the problem.
+
+    `value` matches a level equal to it or with the same canonical text, so the CLI's strings work:
+    "2020" matches 2020 and 2020.0, "true"/"True" match True, surrounding spaces are ignored.
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        raise DataError(f"condition {name}={value!r}: conditions on missing values are not supported; "
+                        f"sample without this condition and filter the rows where {name!r} is missing")
     span = 0
     for spec in specs:
         if not isinstance(spec, CategoricalSpec):
@@ -147,12 +154,12 @@ def resolve_condition(specs: list, name: Hashable, value: Any) -> tuple[int, int
         if spec.name == name:
             for slot, level in enumerate(spec.levels):
                 if _same(level, value):
-                    return span, slot
+                    return span, slot, level
             for level in spec.rare_levels:
                 if _same(level, value):
                     raise DataError(f"condition {name}={value!r}: {value!r} is a rare level of {name!r}, "
-                                    f"merged with {len(spec.rare_levels) - 1} others in training, so it "
-                                    f"cannot be asked for on its own; fit with a smaller rare_fraction")
+                                    f"merged with the other rare levels in training, so it cannot be asked "
+                                    f"for on its own; fit with a smaller rare_fraction")
             shown = ", ".join(repr(level) for level in spec.levels[:20])
             more = " ..." if len(spec.levels) > 20 else ""
             raise DataError(f"condition {name}={value!r}: {value!r} was not seen in column {name!r} during "
@@ -164,5 +171,21 @@ def resolve_condition(specs: list, name: Hashable, value: Any) -> tuple[int, int
 
 
 def _same(level: Any, value: Any) -> bool:
-    """A level matches a condition value given as itself or as text (the CLI passes strings)."""
-    return level == value or (isinstance(value, str) and not isinstance(level, str) and str(level) == value)
+    """A level matches a condition value given as itself or as equivalent text."""
+    try:
+        if level == value:
+            return True
+    except (TypeError, ValueError):
+        pass
+    return canonical_text(level) == canonical_text(value)
+
+
+def canonical_text(value: Any) -> str:
+    """Text that identifies a level across types: True -> "true", 2020.0 -> "2020", " a " -> "a"."""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) \
+            and float(value).is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text.lower() if text.lower() in ("true", "false") else text

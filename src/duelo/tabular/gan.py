@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import sys
 import time
+from contextlib import contextmanager
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
@@ -99,9 +100,7 @@ class TabularGAN(BaseEstimator):
         start = time.perf_counter()
         self._check_params()
         device = self._device()
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            if self.random_state is not None:
-                torch.manual_seed(self.random_state)
+        with _seeded(self.random_state, device):
             seed = None if self.random_state is None else int(self.random_state)
             self.transformer_ = TabularTransformer(discrete_columns, self.max_modes, self.rare_fraction,
                                                    random_state=seed)
@@ -168,6 +167,9 @@ class TabularGAN(BaseEstimator):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ConfigError(f"TabularGAN {name} must be a number >= 0, got {value!r}")
+        if self.batch_size < 2:
+            raise ConfigError(f"TabularGAN batch_size must be at least 2 (batch norm needs two rows), got "
+                              f"{self.batch_size}")
         if self.batch_size % self.pac:
             raise ConfigError(f"TabularGAN batch_size ({self.batch_size}) must be a multiple of pac "
                               f"({self.pac}): the critic judges packs of pac rows")
@@ -216,19 +218,17 @@ class TabularGAN(BaseEstimator):
             raise ConfigError(f"sample: n must be an int >= 0, got {n!r}")
         targets = self._resolve(conditions or {})
         device = next(self.generator_.parameters()).device
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            if random_state is not None:
-                torch.manual_seed(random_state)
-            decoder = copy.copy(self.transformer_)
-            decoder.random_state = int(torch.randint(2**31 - 1, ()).item())  # rare-level draws follow the seed
-            return self._sample_rows(int(n), targets, decoder, device)
+        with _seeded(random_state, device):
+            return self._sample_rows(int(n), targets, copy.copy(self.transformer_), device)
 
     def _resolve(self, conditions: Mapping[Hashable, Any]) -> list[tuple[Hashable, Any, int, int]]:
+        """[(column, level, span, category)] of each condition, the level as stored in the model."""
         if not isinstance(conditions, Mapping):
             raise ConfigError(f"sample: conditions must be a dict {{column: value}}, got "
                               f"{type(conditions).__name__}")
         specs = self.transformer_.column_specs_
-        return [(name, value, *resolve_condition(specs, name, value)) for name, value in conditions.items()]
+        resolved = [(name, *resolve_condition(specs, name, value)) for name, value in conditions.items()]
+        return [(name, level, span, category) for name, span, category, level in resolved]
 
     def _sample_rows(self, n: int, targets: list, decoder: TabularTransformer,
                      device: torch.device) -> pd.DataFrame:
@@ -240,13 +240,15 @@ class TabularGAN(BaseEstimator):
         have, made = 0, 0
         while have < n or not kept:
             batch = max(self.batch_size, min(n - have, 50_000)) if n else 1
+            decoder.random_state = int(torch.randint(2**31 - 1, ()))   # rare-level draws: new per batch
             frame = decoder.inverse_transform(self._generate(batch, primary, device))
             made += batch
-            for name, value, _, _ in targets:
-                frame = frame[frame[name].astype(object).map(lambda v, x=value: _matches(v, x))]
+            for name, level, _, _ in targets:
+                frame = frame[np.fromiter((_is_level(v, level) for v in frame[name].astype(object)), bool,
+                                          len(frame))]
             kept.append(frame)
             have += len(frame)
-            if have < n and made >= MAX_REJECTION_FACTOR * max(n, self.batch_size):
+            if have < n and made >= MAX_REJECTION_FACTOR * max(n, self.batch_size):   # at least 100 batches
                 asked = ", ".join(f"{name}={value!r}" for name, value, _, _ in targets)
                 raise DataError(f"sample: only {have} of {made:,} generated rows satisfy {asked}; the model "
                                 f"rarely produces this combination. Ask for fewer conditions at once, or "
@@ -284,5 +286,20 @@ def ema_decay_for(decay: float, total_steps: int) -> float:
     return min(decay, 0.5 ** (1.0 / max(1.0, 0.1 * total_steps)))
 
 
-def _matches(value: Any, wanted: Any) -> bool:
-    return value == wanted or (isinstance(wanted, str) and not isinstance(value, str) and str(value) == wanted)
+def _is_level(value: Any, level: Any) -> bool:
+    """value == level for decoded cells, which may be None, NaN or pd.NA (never equal to a level)."""
+    try:
+        return bool(value == level)
+    except (TypeError, ValueError):          # pd.NA == x is NA, and bool(NA) raises
+        return False
+
+
+@contextmanager
+def _seeded(random_state: int | None, device: torch.device):
+    """Run with torch's global RNG (CPU and every CUDA device) seeded from `random_state`, or from fresh OS
+    entropy when None, and put the caller's RNG state back afterwards."""
+    cuda = list(range(torch.cuda.device_count())) if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(int(random_state) if random_state is not None
+                          else int(np.random.SeedSequence().entropy % 2**63))
+        yield

@@ -36,9 +36,7 @@ def save_model(model, path: str | os.PathLike) -> Path:
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise CheckpointError(f"{folder} is a file; save() writes a folder, pass a folder path")
-    params = model.get_params()
-    params["generator_dim"] = [int(v) for v in params["generator_dim"]]
-    params["discriminator_dim"] = [int(v) for v in params["discriminator_dim"]]
+    params = {key: _plain(value) for key, value in model.get_params().items()}
     config: dict[str, Any] = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "duelo_version": duelo.__version__,
         "torch_version": torch.__version__,
@@ -92,6 +90,15 @@ def load_model(cls, path: str | os.PathLike, device: str = "cpu"):
     model.feature_names_in_ = np.asarray([spec.name for spec in model.transformer_.column_specs_], dtype=object)
     model.n_features_in_ = len(model.feature_names_in_)
     return model
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (accepted by fit) and tuples as JSON data."""
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _read_config(folder: Path) -> dict[str, Any]:

@@ -11,9 +11,10 @@ Each column becomes a few consecutive spans of the matrix (`output_info_` lists 
 Decisions (each documented where it is implemented):
   * the mode of a value is SAMPLED from its posterior over the kept modes (as in the paper), with a
     generator seeded by `random_state` at every call, so transform() is deterministic for an int seed;
-  * modes with mixture weight <= MIN_MODE_WEIGHT (0.005) are dropped, the rest renormalised;
-  * a value held by >= SPIKE_FRACTION (5%) of a column's rows gets an exact mode (std 0) and decodes to
-    exactly itself (zero-inflated columns such as capital gains);
+  * (duelo.tabular.modes) modes with mixture weight <= MIN_MODE_WEIGHT (0.005) are dropped, the rest renormalised;
+  * a value held by >= SPIKE_FRACTION (5%) and >= SPIKE_MIN_COUNT (10) of a column's rows gets an exact
+    mode (std 0) and decodes to exactly itself (zero-inflated columns such as capital gains); the most
+    frequent such values are kept, at most max_modes - 1;
   * the mixture is fitted on at most GMM_FIT_ROWS (20,000) rows drawn without replacement;
   * rare levels (count < rare_fraction * n_rows) decode to a draw from the merged levels in their
     observed proportions;
@@ -26,24 +27,23 @@ for a datetime mode one month wide).
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Hashable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import BayesianGaussianMixture
 from sklearn.utils.validation import check_is_fitted
 
 from duelo.errors import ConfigError, DataError
 from duelo.tabular.columns import (CategoricalSpec, ColumnSpec, NumericSpec, OutputInfo, infer_kind,
                                    level_counts, numeric_series, numeric_values, spec_from_dict)
+from duelo.tabular.modes import fit_modes
 
-MIN_MODE_WEIGHT = 0.005      # modes at or below this mixture weight are dropped
-GMM_FIT_ROWS = 20_000        # the mixture of a column is fitted on at most this many rows
-SPIKE_FRACTION = 0.05        # a value held by this share of a column's rows gets an exact mode (std 0)
 ALPHA_LIMIT = 0.99           # |alpha| is clipped to this on encoding (tanh never reaches 1)
 FORMAT_NAME = "duelo.tabular.TabularTransformer"
 FORMAT_VERSION = 1
@@ -90,16 +90,22 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         if unknown:
             raise ConfigError(f"discrete_columns names {unknown!r}, which the frame does not have; "
                               f"its columns are {list(df.columns)!r}")
-        rng = np.random.default_rng(self.random_state)
-        specs: list[ColumnSpec] = []
-        for name in df.columns:
-            series = df[name]
-            kind = infer_kind(series, name in discrete, few_distinct_rule=self.discrete_columns is None)
-            if kind == "categorical":
-                specs.append(_fit_categorical(series, self.rare_fraction))
-            else:
-                specs.append(_fit_numeric(series, kind, self.max_modes, rng))
-        self._set_specs(specs)
+        kinds = [infer_kind(df[name], name in discrete, few_distinct_rule=self.discrete_columns is None)
+                 for name in df.columns]
+        # one generator per column, spawned in column order: the result does not depend on thread timing
+        rngs = np.random.default_rng(self.random_state).spawn(len(kinds))
+
+        def fit_column(i: int) -> ColumnSpec:
+            series = df[df.columns[i]]
+            if kinds[i] == "categorical":
+                return _fit_categorical(series, self.rare_fraction)
+            return _fit_numeric(series, kinds[i], self.max_modes, rngs[i])
+
+        # the mixtures (numpy, which releases the GIL) fit on all cores at once
+        with warnings.catch_warnings(), \
+                ThreadPoolExecutor(max_workers=max(1, min(len(kinds), os.cpu_count() or 1))) as pool:
+            warnings.simplefilter("ignore", ConvergenceWarning)   # a not-quite-converged mixture still encodes
+            self._set_specs(list(pool.map(fit_column, range(len(kinds)))))
         return self
 
     def _set_specs(self, specs: list[ColumnSpec]) -> None:
@@ -226,63 +232,10 @@ def _fit_numeric(series: pd.Series, kind: str, max_modes: int, rng: np.random.Ge
     """Fit the Gaussian modes and bounds of one numeric column."""
     values = numeric_values(series, kind)                                   # (N,) with NaN
     present = values[~np.isnan(values)]
-    means, stds, weights = _fit_modes(present, max_modes, rng)
+    means, stds, weights = fit_modes(present, max_modes, rng)
     return NumericSpec(name=series.name, kind=kind, dtype=str(series.dtype),
                        minimum=float(present.min()), maximum=float(present.max()),
                        means=means, stds=stds, weights=weights, has_missing=bool(len(present) < len(values)))
-
-
-def _fit_modes(present: np.ndarray, max_modes: int,
-               rng: np.random.Generator) -> tuple[list[float], list[float], list[float]]:
-    """Means, stds and weights of the column's modes: exact "spike" modes, then Gaussian modes.
-
-    A single value held by at least SPIKE_FRACTION of the present rows (the 0 of a capital-gain column,
-    the 40 of hours-per-week) becomes an exact mode with std 0: it is encoded by its mode alone and decoded
-    to exactly that value, where a Gaussian mode would decode it to nearby values. The other values are
-    modelled by a variational (Dirichlet-process) Gaussian mixture, fitted to standardised values
-    (numerically safe for datetimes in seconds) on at most GMM_FIT_ROWS rows; modes with weight <=
-    MIN_MODE_WEIGHT are dropped. A constant column is one mode with std 1 (alpha is always 0).
-    """
-    values, counts = np.unique(present, return_counts=True)
-    if len(values) == 1:
-        return [float(present[0])], [1.0], [1.0]
-    spikes = values[counts >= SPIKE_FRACTION * len(present)][:max_modes - 1]
-    spike_counts = counts[counts >= SPIKE_FRACTION * len(present)][:max_modes - 1]
-    rest = present[~np.isin(present, spikes)]
-    means, stds = spikes.tolist(), [0.0] * len(spikes)
-    weights = (spike_counts / len(present)).tolist()
-    if len(rest):
-        rest_means, rest_stds, rest_weights = _fit_mixture(rest, max_modes - len(spikes), rng)
-        means += rest_means
-        stds += rest_stds
-        weights += (np.asarray(rest_weights) * len(rest) / len(present)).tolist()
-    return [float(m) for m in means], [float(s) for s in stds], [float(w) for w in weights]
-
-
-def _fit_mixture(present: np.ndarray, max_modes: int,
-                 rng: np.random.Generator) -> tuple[list[float], list[float], list[float]]:
-    """The kept modes of a variational Gaussian mixture of `present` (one exact mode if it is constant)."""
-    n_distinct = len(np.unique(present))
-    if n_distinct == 1:
-        return [float(present[0])], [0.0], [1.0]
-    if len(present) > GMM_FIT_ROWS:
-        present = rng.choice(present, GMM_FIT_ROWS, replace=False)
-    center, scale = float(present.mean()), float(present.std())
-    mixture = BayesianGaussianMixture(
-        n_components=min(max_modes, n_distinct),
-        weight_concentration_prior_type="dirichlet_process",
-        weight_concentration_prior=1e-3,       # small: unused modes get weight near 0 and are dropped
-        covariance_type="diag",
-        max_iter=100,
-        random_state=int(rng.integers(2**31 - 1)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)   # a not-quite-converged mixture still encodes
-        mixture.fit(((present - center) / scale)[:, None])
-    keep = mixture.weights_ > MIN_MODE_WEIGHT
-    weights = mixture.weights_[keep] / mixture.weights_[keep].sum()
-    means = mixture.means_[keep, 0] * scale + center
-    stds = np.sqrt(mixture.covariances_[keep, 0]) * scale
-    return means.tolist(), stds.tolist(), weights.tolist()
 
 
 def _encode_numeric(values: np.ndarray, spec: NumericSpec, rng: np.random.Generator) -> np.ndarray:
@@ -303,7 +256,8 @@ def _encode_numeric(values: np.ndarray, spec: NumericSpec, rng: np.random.Genera
         on_spike = (filled == means) & exact                                # (N, K)
         hit = on_spike.any(axis=1)
         if exact.all():      # only spikes (new values at transform time): the nearest spike
-            log_posterior = np.where(hit[:, None], np.where(on_spike, 0.0, -np.inf), -np.abs(z))
+            distance = np.abs(filled - means)
+            log_posterior = np.where(distance == distance.min(axis=1, keepdims=True), 0.0, -np.inf)
         else:                # a spike value takes its spike mode; other values only the Gaussian modes
             log_posterior = np.where(hit[:, None], np.where(on_spike, 0.0, -np.inf),
                                      np.where(exact, -np.inf, log_posterior))
@@ -311,7 +265,7 @@ def _encode_numeric(values: np.ndarray, spec: NumericSpec, rng: np.random.Genera
     mode = _sample_rows(log_posterior, rng)                                 # (N,)
     rows = np.arange(len(values))
     alpha = np.clip(z[rows, mode] / 4, -ALPHA_LIMIT, ALPHA_LIMIT)
-    alpha[missing] = 0.0
+    alpha[missing | exact[mode]] = 0.0                                      # exact modes carry no offset
     block = np.zeros((len(values), spec.width))
     block[:, 0] = alpha
     block[rows, 1 + mode] = 1.0

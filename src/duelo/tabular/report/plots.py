@@ -24,6 +24,11 @@ def _pyplot() -> Any:
     return plt
 
 
+def _text(value: Any) -> str:
+    """Label text shown literally: matplotlib would read "$...$" as math (and fail on unknown symbols)."""
+    return str(value).replace("$", r"\$")
+
+
 def _png(figure: Any) -> str:
     """The figure as base64 PNG text; the figure is closed."""
     plt = _pyplot()
@@ -59,10 +64,10 @@ def column_plot(entry: dict[str, Any], real: pd.Series, synthetic: pd.Series) ->
         axis.bar(positions - 0.2, [level["real"] for level in levels], 0.4, color=REAL_COLOUR, label="real")
         axis.bar(positions + 0.2, [level["synthetic"] for level in levels], 0.4, color=SYNTH_COLOUR,
                  label="synthetic")
-        axis.set_xticks(positions, [str(level["level"])[:12] for level in levels], rotation=45, ha="right",
+        axis.set_xticks(positions, [_text(str(level["level"])[:12]) for level in levels], rotation=45, ha="right",
                         fontsize=7)
         axis.set_ylabel("share of rows")
-    axis.set_title(title, fontsize=9)
+    axis.set_title(_text(title), fontsize=9)
     axis.legend(fontsize=7)
     return _png(figure)
 
@@ -82,7 +87,7 @@ def pair_heatmap(columns: list[str], pairs: list[dict[str, Any]]) -> str | None:
     size = min(3 + 0.28 * len(names), 14)
     figure, axis = plt.subplots(figsize=(size + 1, size))
     image = axis.imshow(np.ma.masked_invalid(matrix), cmap="RdYlGn", vmin=0, vmax=1)
-    labels = [name[:16] for name in names]
+    labels = [_text(name[:16]) for name in names]
     axis.set_xticks(range(len(names)), labels, rotation=90, fontsize=7)
     axis.set_yticks(range(len(names)), labels, fontsize=7)
     axis.set_title("column pair trend scores (1 = same relationship)", fontsize=9)
