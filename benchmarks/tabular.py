@@ -149,7 +149,8 @@ def table(results_path: Path) -> None:
     rows = [("fit seconds", lambda r: r["fit_seconds"]), ("sample seconds (32,561 rows)", lambda r: r["sample_seconds"])]
     rows += [(key, lambda r, k=key: r["scores"][k]) for key in SCORES]
     rows += [(f"privacy: {key}", lambda r, k=key: r["privacy"][k]) for key in PRIVACY]
-    rows += [("TSTR macro-F1", lambda r: r["tstr"]["macro_f1"]), ("TRTR macro-F1", lambda r: r["trtr"]["macro_f1"])]
+    for metric in ("macro_f1", "accuracy", "roc_auc"):
+        rows += [(f"TSTR {metric}", lambda r, m=metric: r["tstr"][m]), (f"TRTR {metric}", lambda r, m=metric: r["trtr"][m])]
     n = len({r["seed"] for r in runs})
     print(f"UCI Adult, {results['epochs']} epochs, batch {results['batch_size']}, pac {results['pac']}, "
           f"{n} seeds (mean ± sd), {results['machine']['threads']} threads, {results['date']}; versions "
@@ -162,8 +163,8 @@ def table(results_path: Path) -> None:
             mean, sd = stats(model, get)
             means[model] = mean
             cells.append(f"{mean:.4g} ± {sd:.2g}")
-        ratio = means.get("duelo", float("nan")) / means["ctgan"] if means.get("ctgan") else float("nan")
-        print(f"| {label} | " + " | ".join(cells) + f" | {ratio:.3f} |")
+        ratio = f"{means['duelo'] / means['ctgan']:.3f}" if means.get("ctgan") and "duelo" in means else "—"
+        print(f"| {label} | " + " | ".join(cells) + f" | {ratio} |")
 
 
 def main() -> None:

@@ -218,3 +218,16 @@ def level_counts(series: pd.Series) -> tuple[list[Any], np.ndarray]:
     order = np.argsort(-counts, kind="stable")
     values = np.asarray(uniques, dtype=object)[order]
     return [value.item() if isinstance(value, np.generic) else value for value in values], counts[order]
+
+
+def check_frame(df: Any, role: str) -> None:
+    """Refuse a non-frame, an empty frame or duplicate column names; `role` names the table in messages."""
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"the {role} table must be a pandas DataFrame, got {type(df).__name__}; "
+                        f"load it with pandas.read_csv (or similar) first")
+    if df.shape[0] == 0 or df.shape[1] == 0:
+        raise DataError(f"the {role} table is empty ({df.shape[0]} rows, {df.shape[1]} columns); pass a "
+                        f"table with at least one row and one column")
+    duplicated = list(df.columns[df.columns.duplicated()])
+    if duplicated:
+        raise DataError(f"the {role} table has duplicate column names {duplicated!r}; rename them")

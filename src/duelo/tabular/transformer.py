@@ -40,8 +40,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from duelo.errors import ConfigError, DataError
-from duelo.tabular.columns import (CategoricalSpec, ColumnSpec, NumericSpec, OutputInfo, infer_kind,
-                                   level_counts, numeric_series, numeric_values, spec_from_dict)
+from duelo.tabular.columns import (CategoricalSpec, ColumnSpec, NumericSpec, OutputInfo, check_frame,
+                                   infer_kind, level_counts, numeric_series, numeric_values, spec_from_dict)
 from duelo.tabular.modes import fit_modes
 
 ALPHA_LIMIT = 0.99           # |alpha| is clipped to this on encoding (tanh never reaches 1)
@@ -212,14 +212,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
 
 def _check_frame(df: Any) -> None:
     """Refuse what no column can be learned from: not a frame, empty, duplicate names, all-null columns."""
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(f"expected a pandas DataFrame, got {type(df).__name__}")
-    if df.shape[0] == 0 or df.shape[1] == 0:
-        raise DataError(f"the frame is empty ({df.shape[0]} rows, {df.shape[1]} columns); pass a table "
-                        f"with at least one row and one column")
-    duplicated = list(df.columns[df.columns.duplicated()])
-    if duplicated:
-        raise DataError(f"the frame has duplicate column names {duplicated!r}; rename them")
+    check_frame(df, "input")
     for name in df.columns:
         if df[name].isna().all():
             raise DataError(f"column {name!r} is entirely null ({len(df)} rows); drop it before fitting")

@@ -20,7 +20,8 @@ import pandas as pd
 
 from duelo.errors import ConfigError, DataError
 from duelo.tabular.report import efficacy, privacy, shapes, trends
-from duelo.tabular.report.frames import Prepared, check_frame, check_same_columns, prepare
+from duelo.tabular.columns import check_frame
+from duelo.tabular.report.frames import Prepared, check_same_columns, prepare
 
 MIN_MAX_ROWS = 100
 
