@@ -208,3 +208,13 @@ def test_numpy_hyper_parameters_save_and_tiny_batches_are_refused(tmp_path):
     assert json.loads((tmp_path / "m" / "model.json").read_text())["params"]["random_state"] == 2
     with pytest.raises(ConfigError, match="batch_size must be at least 2"):
         TabularGAN(batch_size=1, pac=1).fit(_table(50))
+
+
+def test_auto_precision_is_bf16_only_on_cpus_with_native_bf16():
+    import torch
+
+    from duelo.tabular.training import resolve_precision
+    assert resolve_precision("bf16", torch.device("cpu")) and not resolve_precision("fp32", torch.device("cpu"))
+    assert resolve_precision("auto", torch.device("cuda")) is False      # launch-bound there: fp32 measured faster
+    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    assert resolve_precision("auto", torch.device("cpu")) == native

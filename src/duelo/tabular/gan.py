@@ -56,8 +56,8 @@ class TabularGAN(BaseEstimator):
                               with this decay per step (half-life 138 steps at 0.995; capped at a tenth
                               of the fit's steps); 0 samples from the last weights.
         device:               "cpu", "cuda", "cuda:N" or "auto" (CUDA when available).
-        precision:            "auto" (bf16 autocast where the CPU/GPU has native bf16, else fp32),
-                              "bf16" or "fp32". Sampling always runs in fp32.
+        precision:            "auto" (bf16 autocast on CPUs with native bf16, else fp32; fp32 on GPUs,
+                              where it measured faster), "bf16" or "fp32". Sampling always runs in fp32.
         random_state:         int seed for a reproducible fit, or None.
         verbose:              print progress to stderr.
 
