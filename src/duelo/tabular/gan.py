@@ -8,7 +8,7 @@
 
 Written from the papers (Xu et al. 2019 "Modeling Tabular Data using Conditional GAN"; Lin et al. 2018
 PacGAN; Gulrajani et al. 2017 WGAN-GP; Jang et al. 2017 Gumbel-softmax); no code of the BSL-licensed
-`ctgan` package was read or used. Pieces: duelo.tabular.transformer (encoding), .conditioning
+`ctgan` package was copied or used. Pieces: duelo.tabular.transformer (encoding), .conditioning
 (conditional vector, training-by-sampling), .networks (generator, critic, activation), .training (loop),
 .persistence (save/load as safetensors + JSON).
 """
