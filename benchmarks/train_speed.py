@@ -3,7 +3,8 @@
     PYTHONPATH=src python benchmarks/train_speed.py [--device cuda] [--seconds 10]
 
 Times whole iterations (one D step + one G step, real images counted) of DCGAN-32 and MLP after a warm-up,
-for each batch size and precision, and prints a markdown table. Random uint8 images stand in for a
+for each batch size and precision, and prints a markdown table with the counted FLOPs of an iteration
+(duelo.training.flops), model FLOPs utilisation against the measured dense bf16 matmul rate, and peak memory. Random uint8 images stand in for a
 dataset: throughput does not depend on pixel content. Issue 8 builds the side-by-side peer harness; this
 is the baseline the later speed work is measured against.
 """
@@ -19,6 +20,7 @@ from duelo.losses import LOSSES
 from duelo.losses.objective import ImageGANObjective
 from duelo.models import build_discriminator, build_generator
 from duelo.training.feed import BatchFeed
+from duelo.training.flops import count_flops, measure_matmul_rate
 from duelo.training.runtime import Runtime
 from duelo.training.trainer import Trainer, TrainerSettings
 
@@ -43,7 +45,10 @@ def measure(model: str, batch: int, precision: str, device: str, seconds: float,
 
     for _ in range(10):                     # warm-up: allocator, cuDNN autotune, lazy inits
         trainer.step()
+    flops = count_flops(trainer.step).total  # one counted iteration: G and D, forward and backward
     sync()
+    if runtime.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(runtime.device)
     steps, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
         for _ in range(10):
@@ -53,9 +58,11 @@ def measure(model: str, batch: int, precision: str, device: str, seconds: float,
     elapsed = time.perf_counter() - started
     trainer.check_finite()
     losses = trainer.stats.read()
+    peak = torch.cuda.max_memory_allocated(runtime.device) if runtime.device.type == "cuda" else None
     return {"model": model, "batch": batch, "precision": runtime.precision, "img_per_s": steps * batch / elapsed,
             "ms_per_iteration": 1000 * elapsed / steps, "loss_D": losses.get("loss_D"),
-            "device": runtime.describe()}
+            "gflop_per_iteration": flops / 1e9, "tflop_per_s": flops * steps / elapsed / 1e12,
+            "peak_memory_gib": None if peak is None else peak / 2**30, "device": runtime.describe()}
 
 
 def main() -> None:
@@ -74,12 +81,17 @@ def main() -> None:
                 row = measure(model, batch, precision, args.device, args.seconds, args.conditional)
                 rows.append(row)
                 print(row, flush=True)
-    print(f"\ndevice: {rows[0]['device']}; torch {torch.__version__}; {time.strftime('%Y-%m-%d')}")
-    print("| model | batch | precision | img/s | ms/iteration |")
-    print("|---|---|---|---|---|")
+    device = Runtime.create(args.device).device
+    rate = measure_matmul_rate(device, torch.bfloat16, size=8192 if device.type == "cuda" else 1024)
+    print(f"\ndevice: {rows[0]['device']}; torch {torch.__version__}; {time.strftime('%Y-%m-%d')}; measured dense "
+          f"bf16 matmul rate {rate / 1e12:.0f} TFLOP/s (MFU below is against it)")
+    print("| model | batch | precision | img/s | ms/iteration | GFLOP/iteration (counted) | MFU | peak GiB |")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
+        peak = "—" if row["peak_memory_gib"] is None else f"{row['peak_memory_gib']:.2f}"
         print(f"| {row['model']} | {row['batch']} | {row['precision']} | {row['img_per_s']:,.0f} | "
-              f"{row['ms_per_iteration']:.2f} |")
+              f"{row['ms_per_iteration']:.2f} | {row['gflop_per_iteration']:.2f} | "
+              f"{100 * row['tflop_per_s'] * 1e12 / rate:.1f}% | {peak} |")
 
 
 if __name__ == "__main__":
