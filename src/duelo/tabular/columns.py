@@ -231,3 +231,17 @@ def check_frame(df: Any, role: str) -> None:
     duplicated = list(df.columns[df.columns.duplicated()])
     if duplicated:
         raise DataError(f"the {role} table has duplicate column names {duplicated!r}; rename them")
+
+
+def canonical_label(value: Any) -> str:
+    """Text for a category value that ignores storage type: True -> "True", 3 / 3.0 / "3" -> "3"."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else repr(number)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from duelo.errors import DataError
-from duelo.tabular.columns import CategoricalSpec
+from duelo.tabular.columns import CategoricalSpec, canonical_label
 
 
 @dataclass
@@ -171,21 +171,13 @@ def resolve_condition(specs: list, name: Hashable, value: Any) -> tuple[int, int
 
 
 def _same(level: Any, value: Any) -> bool:
-    """A level matches a condition value given as itself or as equivalent text."""
+    """A level matches a condition value given as itself or as equivalent text (canonical_label)."""
     try:
         if level == value:
             return True
     except (TypeError, ValueError):
         pass
-    return canonical_text(level) == canonical_text(value)
-
-
-def canonical_text(value: Any) -> str:
-    """Text that identifies a level across types: True -> "true", 2020.0 -> "2020", " a " -> "a"."""
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) \
-            and float(value).is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text.lower() if text.lower() in ("true", "false") else text
+    if isinstance(value, str):               # CLI text: surrounding spaces and the case of true/false ignored
+        value = value.strip()
+        value = value.capitalize() if value.lower() in ("true", "false") else value
+    return canonical_label(level) == canonical_label(value)

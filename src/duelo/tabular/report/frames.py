@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
 from duelo.errors import ConfigError, DataError
-from duelo.tabular.columns import infer_kind, numeric_values
+from duelo.tabular.columns import canonical_label, infer_kind, numeric_values
 
 MISSING_LABEL = "(missing)"         # how the report shows the missing level of a categorical column
 
@@ -177,20 +176,6 @@ def _labels(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Codes into the canonical labels of the distinct values (-1 = missing); labels may repeat."""
     codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
     return codes.astype(np.int64), [canonical_label(value) for value in uniques]
-
-
-def canonical_label(value: Any) -> str:
-    """Text for a category value that ignores storage type: True -> "True", 3 / 3.0 / "3" -> "3"."""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return str(int(number)) if number.is_integer() else repr(number)
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return str(value)
 
 
 def level_name(column: ColumnData, code: int) -> str:
