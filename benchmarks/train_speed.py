@@ -2,7 +2,8 @@
 
     PYTHONPATH=src python benchmarks/train_speed.py [--device cuda] [--seconds 10]
 
-Times whole iterations (one D step + one G step, real images counted) of DCGAN-32 and MLP after a warm-up,
+Times whole iterations (one D step + one G step, real images counted) of DCGAN-32 and MLP after a warm-up
+(eager, or captured in CUDA graphs: --graphs on,off),
 for each batch size and precision, and prints a markdown table with the counted FLOPs of an iteration
 (duelo.training.flops), model FLOPs utilisation against the measured dense bf16 matmul rate, and peak memory. Random uint8 images stand in for a
 dataset: throughput does not depend on pixel content. Issue 8 builds the side-by-side peer harness; this
@@ -25,8 +26,9 @@ from duelo.training.runtime import Runtime
 from duelo.training.trainer import Trainer, TrainerSettings
 
 
-def measure(model: str, batch: int, precision: str, device: str, seconds: float, conditional: bool) -> dict:
-    runtime = Runtime.create(device, precision)
+def measure(model: str, batch: int, precision: str, device: str, seconds: float, conditional: bool,
+            graphs: bool) -> dict:
+    runtime = Runtime.create(device, precision, cuda_graph=graphs)
     torch.manual_seed(0)
     c_dim = 10 if conditional else 0
     G = build_generator(model, resolution=32, channels=1, c_dim=c_dim).to(runtime.device)
@@ -43,9 +45,9 @@ def measure(model: str, batch: int, precision: str, device: str, seconds: float,
         if runtime.device.type == "cuda":
             torch.cuda.synchronize()
 
-    for _ in range(10):                     # warm-up: allocator, cuDNN autotune, lazy inits
+    flops = count_flops(trainer.step).total  # the first iteration (always eager): G and D, forward and backward
+    for _ in range(20):                     # warm-up: allocator, cuDNN autotune, lazy inits, graph capture
         trainer.step()
-    flops = count_flops(trainer.step).total  # one counted iteration: G and D, forward and backward
     sync()
     if runtime.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(runtime.device)
@@ -60,6 +62,7 @@ def measure(model: str, batch: int, precision: str, device: str, seconds: float,
     losses = trainer.stats.read()
     peak = torch.cuda.max_memory_allocated(runtime.device) if runtime.device.type == "cuda" else None
     return {"model": model, "batch": batch, "precision": runtime.precision, "img_per_s": steps * batch / elapsed,
+            "graphs": trainer.graphs is not None, "graphs_off": trainer.graphs_off_reason,
             "ms_per_iteration": 1000 * elapsed / steps, "loss_D": losses.get("loss_D"),
             "gflop_per_iteration": flops / 1e9, "tflop_per_s": flops * steps / elapsed / 1e12,
             "peak_memory_gib": None if peak is None else peak / 2**30, "device": runtime.describe()}
@@ -73,23 +76,27 @@ def main() -> None:
     parser.add_argument("--models", default="dcgan,mlp")
     parser.add_argument("--precisions", default="auto")
     parser.add_argument("--conditional", action="store_true")
+    parser.add_argument("--graphs", default="on", help="on, off or on,off: the CUDA-graph-captured step")
     args = parser.parse_args()
     rows = []
     for model in args.models.split(","):
         for precision in args.precisions.split(","):
             for batch in map(int, args.batches.split(",")):
-                row = measure(model, batch, precision, args.device, args.seconds, args.conditional)
-                rows.append(row)
-                print(row, flush=True)
+                for graphs in args.graphs.split(","):
+                    row = measure(model, batch, precision, args.device, args.seconds, args.conditional,
+                                  graphs == "on")
+                    rows.append(row)
+                    print(row, flush=True)
     device = Runtime.create(args.device).device
     rate = measure_matmul_rate(device, torch.bfloat16, size=8192 if device.type == "cuda" else 1024)
     print(f"\ndevice: {rows[0]['device']}; torch {torch.__version__}; {time.strftime('%Y-%m-%d')}; measured dense "
           f"bf16 matmul rate {rate / 1e12:.0f} TFLOP/s (MFU below is against it)")
-    print("| model | batch | precision | img/s | ms/iteration | GFLOP/iteration (counted) | MFU | peak GiB |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| model | batch | precision | step | img/s | ms/iteration | GFLOP/iteration (counted) | MFU | peak GiB |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         peak = "—" if row["peak_memory_gib"] is None else f"{row['peak_memory_gib']:.2f}"
-        print(f"| {row['model']} | {row['batch']} | {row['precision']} | {row['img_per_s']:,.0f} | "
+        step = "CUDA graph" if row["graphs"] else "eager"
+        print(f"| {row['model']} | {row['batch']} | {row['precision']} | {step} | {row['img_per_s']:,.0f} | "
               f"{row['ms_per_iteration']:.2f} | {row['gflop_per_iteration']:.2f} | "
               f"{100 * row['tflop_per_s'] * 1e12 / rate:.1f}% | {peak} |")
 

@@ -154,6 +154,7 @@ class TrainConfig:
     device:            str = "auto"    # auto (cuda if present) | cpu | cuda | cuda:N
     precision:         str = "auto"    # auto (tf32 on CUDA, fp32 on CPU) | fp32 | tf32 | bf16 (autocast)
     max_minutes:       float | None = None   # also stop (and finish normally) after this much training time
+    cuda_graph:        bool = True     # on GPUs, capture each iteration in a CUDA graph (docs/speed.md)
 
 
 @dataclass(frozen=True)

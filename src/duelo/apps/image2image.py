@@ -162,7 +162,7 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
     spec = IMAGE2IMAGE.get(config.train.task)
     check_config(config, spec)
     degradation = degradation_for(config, spec)
-    runtime = Runtime.create(config.train.device, config.train.precision)
+    runtime = Runtime.create(config.train.device, config.train.precision, config.train.cuda_graph)
     data = load_task_data(config, spec.unpaired, degradation is not None)
     per_round = config.train.batch // config.train.accum_rounds
     feed = make_feed(data, spec.unpaired, per_round, config.train.seed, runtime.device)

@@ -59,7 +59,7 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
         raise ConfigError(f"{', '.join('image2image.' + f for f in changed_fields(config))} (--source, --degrade) "
                           f"belong to the image-to-image tasks; add --task translate|inpaint|denoise|superres|"
                           f"cyclegan, or leave them out")
-    runtime = Runtime.create(config.train.device, config.train.precision)
+    runtime = Runtime.create(config.train.device, config.train.precision, config.train.cuda_graph)
     dataset = load_dataset(config.data.dataset, resolution=config.data.resolution, channels=config.data.channels,
                            resize=config.data.resize, bad_files=config.data.bad_files)
     if config.model.conditional and dataset.labels is None:

@@ -21,8 +21,9 @@ def ema_beta(images_this_step: int, images_seen: int, halflife_kimg: float, ramp
 
 
 @torch.no_grad()
-def update_ema(ema: nn.Module, model: nn.Module, beta: float) -> None:
-    """ema ← model + beta·(ema − model) for parameters; buffers (e.g. BatchNorm statistics) are copied."""
+def update_ema(ema: nn.Module, model: nn.Module, beta: float | torch.Tensor) -> None:
+    """ema ← model + beta·(ema − model) for parameters; buffers (e.g. BatchNorm statistics) are copied.
+    `beta` may be a 0-dim device tensor: a step captured in a CUDA graph reads it at every replay."""
     ema_params = list(ema.parameters())
     params = [p.detach() for p in model.parameters()]
     torch._foreach_lerp_(ema_params, params, 1.0 - beta)

@@ -3,9 +3,14 @@
 It owns mechanics alone: phases as data (D steps per G step), gradient accumulation, mixed precision,
 the EMA generator, non-finite detection, and state capture for checkpoints. What the losses are comes
 from the objective; where files go comes from the caller's hooks. The step does no host
-synchronisation (losses are reported on the device and read at log intervals), uses an on-device
-torch.Generator for every random number and keeps shapes static, so it can later be captured whole
-in a CUDA graph and wrapped in DDP without a rewrite.
+synchronisation (losses are reported on the device and read at log intervals), uses on-device
+torch.Generators for every random number and keeps shapes static, so on a GPU the whole iteration is
+captured in a CUDA graph and replayed (duelo.training.graphs), and with several processes each phase's
+gradients are averaged across them before its optimiser steps (duelo.training.distributed).
+
+Random streams are per *shard*: the sub-batch at global position rank * rounds + round has its own
+generator, seeded from (seed, shard). One process with two accumulation rounds of 32 and two processes
+with one round of 32 each therefore draw the same latents for the same images and take the same steps.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from duelo.errors import CheckpointError, NonFiniteError
 from duelo.training.ema import ema_beta, update_ema
 from duelo.training.faults import fault_point, inject_nan
 from duelo.training.feed import BatchFeed
+from duelo.training.graphs import StepGraphs
 from duelo.training.runtime import Runtime
 from duelo.training.state import Counters, capture, restore
 from duelo.training.stats import StepStats
 
 
 TRAIN_STREAM_OFFSET = 0x5EED_0FF5   # separates the training random stream from the initialisation stream
+SHARD_STREAM_STRIDE = 0x9E37_79B9   # seed distance between the random streams of two shards
 
 
 @dataclass(frozen=True)
@@ -50,8 +57,10 @@ class Trainer:
         self.feed = feed
         self.runtime = runtime
         self.settings = settings
-        # its own stream: not the one that initialised the weights (torch.manual_seed(seed) elsewhere)
-        self.generator = torch.Generator(device=runtime.device).manual_seed(seed + TRAIN_STREAM_OFFSET)
+        # its own streams, one per round: not the one that initialised the weights (torch.manual_seed(seed))
+        first_shard = runtime.rank * settings.accum_rounds
+        self.generators = [torch.Generator(device=runtime.device).manual_seed(
+            seed + TRAIN_STREAM_OFFSET + (first_shard + r) * SHARD_STREAM_STRIDE) for r in range(settings.accum_rounds)]
         self.stats = StepStats(runtime.device)
         self.counters = Counters()
         self.lr_scale = 1.0           # product of the learning-rate cuts made after divergence rollbacks
@@ -60,18 +69,55 @@ class Trainer:
         # callables run on the host before every step with the trainer (e.g. progressive growing's level);
         # each must be a function of the counters alone, so that a resumed run repeats them exactly
         self.schedules: list[Callable[["Trainer"], None]] = []
+        for optimizer in optimizers.values():
+            runtime.configure_optimizer(optimizer)
+        stages = getattr(feed, "reserve", None)
+        if stages is not None:
+            stages(max(self._real_batches(range(len(objective.phases))), 1))
+        self.graphs: StepGraphs | None = None          # created at the first step, if the runtime asks for them
+        self.graphs_off_reason: str | None = None
+        self._ema_beta = torch.zeros((), device=runtime.device)   # read by captured steps at every replay
+
+    @property
+    def generator(self) -> torch.Generator:
+        """The first shard's random stream."""
+        return self.generators[0]
 
     # -- one iteration ---------------------------------------------------------------------------
+    def _real_batches(self, due) -> int:
+        phases = self.objective.phases
+        return sum(phases[i].repeats * self.settings.accum_rounds for i in due if phases[i].uses_real)
+
     def step(self) -> None:
-        """One iteration: each phase's steps in order, then the EMA update."""
-        rounds = self.settings.accum_rounds
-        per_round = self.settings.batch // rounds
-        images_this_iteration = 0
+        """One iteration: each due phase's steps in order, then the EMA update. The host decides what is due
+        and stages the data; the device work is `_iterate`, run eagerly or replayed from a CUDA graph."""
+        per_round = self.settings.batch // self.settings.accum_rounds
         for schedule in self.schedules:
             schedule(self)
-        for phase in self.objective.phases:
-            if self.counters.iteration % phase.interval:
-                continue                                  # lazy phase, not due this iteration
+        phases = self.objective.phases
+        due = tuple(i for i, phase in enumerate(phases) if self.counters.iteration % phase.interval == 0)
+        stage = getattr(self.feed, "stage", None)
+        if stage is not None:
+            stage(self._real_batches(due))
+        images = sum(phases[i].repeats * self.settings.accum_rounds * per_round
+                     for i in due if phases[i].uses_real and phases[i].counted) * self.runtime.world_size
+        self.counters.nimg += images
+        self.counters.iteration += 1
+        beta = ema_beta(images, self.counters.nimg, self.settings.ema_halflife_kimg, self.settings.ema_rampup)
+        graphs = self._graphs()
+        if graphs is None:
+            self._iterate(due, beta)
+            return
+        self._ema_beta.fill_(beta)
+        graphs.run(due, lambda: self._iterate(due, self._ema_beta))
+
+    def _iterate(self, due: tuple[int, ...], ema_beta_value: float | torch.Tensor) -> None:
+        """The device work of one iteration (captured whole in a CUDA graph on GPUs): no host reads, no
+        Python decisions on tensor values."""
+        rounds = self.settings.accum_rounds
+        per_round = self.settings.batch // rounds
+        for index in due:
+            phase = self.objective.phases[index]
             net = self.nets[phase.module]
             other = self.nets["D" if phase.module == "G" else "G"]
             net.requires_grad_(True)
@@ -79,24 +125,35 @@ class Trainer:
             optimizer = self.optimizers[phase.module]
             for _ in range(phase.repeats):
                 optimizer.zero_grad(set_to_none=True)
-                for _ in range(rounds):
+                for generator in self.generators:
                     # a batch is whatever the feed yields (images and labels; source and target images...):
                     # the objective alone interprets it
                     batch = self.feed.next() if phase.uses_real else None
                     with self.runtime.autocast():
-                        terms = self.objective.terms(phase, batch, self.generator, per_round)
+                        terms = self.objective.terms(phase, batch, generator, per_round)
                     total = sum(v for k, v in terms.items() if k.startswith("loss/"))
                     (total / rounds).backward()
                     for name, value in terms.items():
                         self.stats.report(name.replace("/", "_"), value)   # loss/D -> loss_D
-                    if phase.uses_real and phase.counted:
-                        images_this_iteration += per_round
+                self.runtime.average_gradients(optimizer)                 # across processes; no-op alone
                 optimizer.step()
-        self.counters.nimg += images_this_iteration
-        self.counters.iteration += 1
-        beta = ema_beta(images_this_iteration, self.counters.nimg, self.settings.ema_halflife_kimg,
-                        self.settings.ema_rampup)
-        update_ema(self.G_ema, self.nets["G"], beta)
+        update_ema(self.G_ema, self.nets["G"], ema_beta_value)
+
+    def _graphs(self) -> StepGraphs | None:
+        """The graph runner, made at the first step when the runtime wants graphs and this trainer allows them
+        (no per-step host schedules, a feed that stages its batches)."""
+        if self.graphs is not None or self.graphs_off_reason is not None:
+            return self.graphs
+        reason = self.runtime.graphs_off_reason()
+        if reason is None and self.schedules:
+            reason = "a schedule changes the networks or learning rates between steps"
+        if reason is None and not hasattr(self.feed, "stage"):
+            reason = f"{type(self.feed).__name__} cannot stage its batches"
+        if reason is not None:
+            self.graphs_off_reason = reason
+            return None
+        self.graphs = StepGraphs(self.runtime.device, self.generators)
+        return self.graphs
 
     def check_weights_finite(self) -> None:
         """Raise NonFiniteError when any weight or buffer of G, D or G_ema is NaN/Inf (one host read).
@@ -116,6 +173,8 @@ class Trainer:
             for group in optimizer.param_groups:
                 group["lr"] = group["lr"] / self.lr_scale * lr_scale
         self.lr_scale = lr_scale
+        if self.graphs is not None:
+            self.graphs.reset()                 # the captured optimiser steps hold the old rates
 
     def check_finite(self) -> None:
         """Raise NonFiniteError naming the term(s) that went NaN/Inf since the last check (one host read)."""
@@ -166,7 +225,7 @@ class Trainer:
         self.check_weights_finite()
         nets = {**self.nets, "G_ema": self.G_ema, **self.aux}
         stats_tensors, stats_counts = self.stats.state()
-        tensors, meta = capture(nets, self.optimizers, {"train": self.generator}, self.counters,
+        tensors, meta = capture(nets, self.optimizers, self._shard_generators(), self.counters,
                                 {"feed": self.feed.state_dict(), "stats_counts": stats_counts,
                                  "runtime": self.runtime_signature(), "lr_scale": self.lr_scale, **extra})
         return {**tensors, **stats_tensors}, meta
@@ -183,7 +242,43 @@ class Trainer:
                 f"--device/--precision (an exact resume needs the same random streams), or start a new run "
                 f"with --name")
         nets = {**self.nets, "G_ema": self.G_ema, **self.aux}
-        self.counters = restore(tensors, meta, nets, self.optimizers, {"train": self.generator})
+        self._check_shards(tensors)
+        self.counters = restore(tensors, meta, nets, self.optimizers, self._own_generators())
+        for optimizer in self.optimizers.values():
+            self.runtime.configure_optimizer(optimizer)
         self.feed.load_state_dict(meta["feed"])
         self.stats.load_state(tensors, meta.get("stats_counts", {}))
         self.lr_scale = float(meta.get("lr_scale", 1.0))
+        if self.graphs is not None:
+            self.graphs.reset()                 # the optimisers' state tensors were replaced
+
+    # -- random streams by shard: "train" is shard 0 (the name single-round runs always used) -------------
+    @staticmethod
+    def _shard_name(shard: int) -> str:
+        return "train" if shard == 0 else f"train.{shard}"
+
+    def _own_generators(self) -> dict[str, torch.Generator]:
+        first = self.runtime.rank * self.settings.accum_rounds
+        return {self._shard_name(first + r): g for r, g in enumerate(self.generators)}
+
+    def _shard_generators(self) -> dict[str, torch.Generator]:
+        """Every shard's generator, all processes' (gathered, so that the main process can save them)."""
+        if self.runtime.world_size == 1:
+            return self._own_generators()
+        states = self.runtime.all_gather([g.get_state() for g in self.generators])
+        shards: dict[str, torch.Generator] = {}
+        for rank, rank_states in enumerate(states):
+            for r, state in enumerate(rank_states):
+                holder = torch.Generator(device=self.runtime.device)
+                holder.set_state(state)
+                shards[self._shard_name(rank * self.settings.accum_rounds + r)] = holder
+        return shards
+
+    def _check_shards(self, tensors: dict[str, torch.Tensor]) -> None:
+        missing = [name for name in self._own_generators() if f"rng.{name}" not in tensors]
+        if missing:
+            saved = sum(1 for k in tensors if k == "rng.train" or k.startswith("rng.train."))
+            raise CheckpointError(
+                f"the checkpoint holds the random streams of {saved} sub-batch(es) (processes x accumulation "
+                f"rounds), but this session has {self.runtime.world_size * self.settings.accum_rounds}; resume "
+                f"with the same number of GPUs times --accum, or start a new run with --name")

@@ -1,0 +1,84 @@
+"""Table and plot of benchmarks/time_to_quality.py: a metric against training wall-clock time, one line per
+(dataset, mode), and the training time each run needed to reach fixed thresholds. Kept apart from the runner
+so that `report` works anywhere matplotlib is installed, with no data or GPU at hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+THRESHOLDS = {"fid": (50.0, 20.0, 10.0), "fd_domain": (5.0, 1.0, 0.3)}   # per metric; FID 10k, fd_domain
+
+
+def _reached(snapshots: list[dict], metric: str, threshold: float) -> str:
+    """Training time of the first evaluated snapshot at or below the threshold; '≤' when an earlier snapshot
+    was not evaluated (the crossing may lie before it)."""
+    for position, snapshot in enumerate(snapshots):
+        value = snapshot.get(metric)
+        if value is not None and value <= threshold:
+            bound = "≤ " if position == 0 or snapshots[position - 1].get(metric) is None else ""
+            return f"{bound}{snapshot['clock_s']:.0f} s ({snapshot['kimg']:.0f} kimg)"
+    return "not reached"
+
+
+def table(results: dict) -> str:
+    meta = results["_meta"]
+    metric, thresholds = meta.get("metric", "fid"), meta.get("thresholds") or THRESHOLDS["fid"]
+    label = "FID-10k" if metric == "fid" else metric
+    lines = [f"| run | img/s (clean) | kimg in budget | train s | snapshots (evaluated) | snapshot+health s | "
+             f"{label} first → best → last | " + " | ".join(f"s to {label} ≤ {t:g}" for t in thresholds) + " |",
+             "|---" * (7 + len(thresholds)) + "|"]
+    for name, run in results.items():
+        if name.startswith("_"):
+            continue
+        if "snapshots" not in run:
+            lines.append(f"| {name} | failed: {run.get('error', 'missing')[-160:]!r} |")
+            continue
+        snaps = run["snapshots"]
+        values = [s[metric] for s in snaps if s.get(metric) is not None]
+        trend = f"{values[0]:.1f} → {min(values):.1f} → {values[-1]:.1f}" if values else "n/a"
+        lines.append(f"| {name} | {run['img_per_s_clean'] or 0:,.0f} | {run['kimg']:,.0f} | {run['train_time_s']:.0f} "
+                     f"| {len(snaps)} ({len(values)}) | {run['snapshot_overhead_s']:.1f} | {trend} | "
+                     + " | ".join(_reached(snaps, metric, t) for t in thresholds) + " |")
+    return "\n".join(lines)
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    meta = results["_meta"]
+    metric = meta.get("metric", "fid")
+    colours, styles = {"mnist": "#1f77b4", "fashion-mnist": "#d62728"}, {"fast": "-", "eager": "--"}
+    figure, axis = plt.subplots(figsize=(7.5, 4.6))
+    for name, run in results.items():
+        points = [(s["clock_s"], s[metric]) for s in run.get("snapshots", []) if s.get(metric)] \
+            if not name.startswith("_") else []
+        if points:
+            dataset, mode = run["dataset"], run["mode"]
+            axis.plot(*zip(*points), styles.get(mode, ":"), color=colours.get(dataset, "#555555"), marker="o",
+                      markersize=3, label=f"{dataset}, {mode} ({run['img_per_s_clean'] or 0:,.0f} img/s)")
+    for threshold in meta.get("thresholds") or ():
+        axis.axhline(threshold, color="#999999", linewidth=0.6, linestyle=":")
+    axis.set_yscale("log")
+    axis.set_xlabel("training wall-clock time, s (the run's clock; snapshots and health checks included)")
+    axis.set_ylabel(("FID" if metric == "fid" else metric) + f"-{meta.get('samples', 0) // 1000}k vs test images")
+    axis.set_title(f"duelo defaults (DCGAN-32, batch 64), {meta.get('gpu', '?')}, {meta.get('date', '')}", fontsize=9)
+    axis.grid(True, which="both", linewidth=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write_outputs(results: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "time_to_quality.json").write_text(json.dumps(results, indent=1))
+    (out / "time_to_quality.md").write_text(table(results) + "\n")
+    print(table(results), flush=True)
+    try:
+        plot(results, out / "time_to_quality.png")
+    except ImportError as error:
+        print(f"no plot ({error}); run `report` where matplotlib is installed", flush=True)
