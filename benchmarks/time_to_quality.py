@@ -1,7 +1,7 @@
 """Benchmark: FID-10k against training wall-clock time, duelo's default MNIST and Fashion-MNIST runs on one GPU,
 with the CUDA-graph step ("fast", the default) and without it ("eager", `--set train.cuda_graph=false`).
 
-    # here (~2 min of CPU): data, domain judges and the standard Inception file, xz-compressed and cut into two
+    # here (~2.5 min of CPU): data, domain judges and the standard Inception file, xz-compressed and cut into two
     # bundles so that each device call stays under 64 MiB with the working tree
     .venv/bin/python benchmarks/time_to_quality.py prepare --out .bench/ttq
     # GPU call 1 (carry .bench/ttq/gpu-train): the runs one after another, 1.5 min of training each
@@ -138,15 +138,16 @@ def _per_mode(spec: str, modes: list[str]) -> dict[str, float]:
     if "=" not in spec:
         return {mode: float(spec) for mode in modes}
     values = dict(item.split("=", 1) for item in spec.split(","))
-    missing = [mode for mode in modes if mode not in values]
-    if missing:
-        raise SystemExit(f"--snapshot-kimg gives no value for mode(s) {missing}: {spec!r}")
+    if set(modes) - set(values):
+        raise SystemExit(f"--snapshot-kimg {spec!r} gives no value for mode(s) {sorted(set(modes) - set(values))}")
     return {mode: float(values[mode]) for mode in modes}
 
 
 def train(bundle: Path, work: Path, out: Path, minutes: float, snapshot_kimg: dict[str, float], datasets: list[str],
           modes: list[str], device: str | None, call_budget_s: float) -> None:
     started = time.perf_counter()
+    if work.exists() and any(work.iterdir()) and not (work / "runs").is_dir():     # never wipe a foreign folder
+        raise SystemExit(f"--work {work} exists and is not a folder of this benchmark; give another --work")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     with tarfile.open(bundle / "data.tar.xz", "r:xz") as tar:
@@ -328,22 +329,26 @@ def evaluate_snapshots(bundle: Path, work: Path, out: Path, metric: str, samples
     queue = sorted((level, position, name, index) for position, (name, run) in enumerate(runs.items())
                    for level, index in bisection_order(len(run["snapshots"])))
     generators = {name: load_pretrained(Path(run["run"]) / "model", map_location=device) for name, run in runs.items()}
-    for level, _, name, index in queue:
+    for position, (_, _, name, index) in enumerate(queue):
         if time.perf_counter() - started > deadline_s:
-            print(f"deadline: {sum(1 for q in queue if q[0] >= level)} snapshot(s) left unevaluated", flush=True)
+            print(f"deadline: {len(queue) - position} snapshot(s) left unevaluated", flush=True)
             break
         t = time.perf_counter()
-        snapshot, G = runs[name]["snapshots"][index], generators[name]
+        snapshot, G, dataset = runs[name]["snapshots"][index], generators[name], runs[name]["dataset"]
         state = Path(runs[name]["run"]) / "checkpoints" / snapshot["checkpoint"] / "state.safetensors"
-        with safe_open(str(state), framework="pt") as handle:    # the EMA generator only, not D or Adam
-            G.load_state_dict({k[len("net.G_ema."):]: handle.get_tensor(k) for k in handle.keys()
-                               if k.startswith("net.G_ema.")})
-        labels = torch.arange(samples) % G.c_dim if G.c_dim else None
-        with torch.no_grad():
-            images = generate(G, [EVAL_SEED_BASE + i for i in range(samples)], labels, batch=1000)
-        dataset = runs[name]["dataset"]
-        features = features_of(dataset)(images.cpu())
-        snapshot[metric] = round(frechet_distance(references[dataset], FeatureStats.from_features(features)), 4)
+        try:
+            with safe_open(str(state), framework="pt") as handle:    # the EMA generator only, not D or Adam
+                G.load_state_dict({k[len("net.G_ema."):]: handle.get_tensor(k) for k in handle.keys()
+                                   if k.startswith("net.G_ema.")})
+            labels = torch.arange(samples) % G.c_dim if G.c_dim else None
+            with torch.no_grad():
+                images = generate(G, [EVAL_SEED_BASE + i for i in range(samples)], labels, batch=1000)
+            features = features_of(dataset)(images.cpu())
+            snapshot[metric] = round(frechet_distance(references[dataset], FeatureStats.from_features(features)), 4)
+        except Exception as error:                  # one unreadable snapshot must not lose the others
+            snapshot["error"] = f"{type(error).__name__}: {error}"[:500]
+            print(f"{name} {snapshot['checkpoint']}: {snapshot['error']}", flush=True)
+            continue
         snapshot["eval_s"] = round(time.perf_counter() - t, 2)
         print(f"{name} {snapshot['kimg']:8.1f} kimg {snapshot['clock_s']:6.1f} s  {metric} {snapshot[metric]:9.3f}"
               f"  ({snapshot['eval_s']:.1f} s)", flush=True)

@@ -7,7 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-THRESHOLDS = {"fid": (50.0, 20.0, 10.0), "fd_domain": (5.0, 1.0, 0.3)}   # per metric; FID 10k, fd_domain
+THRESHOLDS = {"fid": (50.0, 20.0, 10.0), "fd_domain": (5.0, 1.0, 0.3)}
+
+
+def metric_label(meta: dict) -> str:
+    """'FID-10k' for the real thing; the sample count spelled out otherwise (FID is biased at small N)."""
+    samples = meta.get("samples", 0)
+    name = "FID" if meta.get("metric", "fid") == "fid" else meta["metric"]
+    return f"{name}-{samples // 1000}k" if samples % 1000 == 0 and samples else f"{name} ({samples:,} samples)"
 
 
 def _reached(snapshots: list[dict], metric: str, threshold: float) -> str:
@@ -24,7 +31,7 @@ def _reached(snapshots: list[dict], metric: str, threshold: float) -> str:
 def table(results: dict) -> str:
     meta = results["_meta"]
     metric, thresholds = meta.get("metric", "fid"), meta.get("thresholds") or THRESHOLDS["fid"]
-    label = "FID-10k" if metric == "fid" else metric
+    label = metric_label(meta)
     lines = [f"| run | img/s (clean) | kimg in budget | train s | snapshots (evaluated) | snapshot+health s | "
              f"{label} first → best → last | " + " | ".join(f"s to {label} ≤ {t:g}" for t in thresholds) + " |",
              "|---" * (7 + len(thresholds)) + "|"]
@@ -37,7 +44,8 @@ def table(results: dict) -> str:
         snaps = run["snapshots"]
         values = [s[metric] for s in snaps if s.get(metric) is not None]
         trend = f"{values[0]:.1f} → {min(values):.1f} → {values[-1]:.1f}" if values else "n/a"
-        lines.append(f"| {name} | {run['img_per_s_clean'] or 0:,.0f} | {run['kimg']:,.0f} | {run['train_time_s']:.0f} "
+        speed = f"{run['img_per_s_clean']:,.0f}" if run["img_per_s_clean"] else "n/a"
+        lines.append(f"| {name} | {speed} | {run['kimg']:,.0f} | {run['train_time_s']:.0f} "
                      f"| {len(snaps)} ({len(values)}) | {run['snapshot_overhead_s']:.1f} | {trend} | "
                      + " | ".join(_reached(snaps, metric, t) for t in thresholds) + " |")
     return "\n".join(lines)
@@ -59,12 +67,12 @@ def plot(results: dict, path: Path) -> None:
         if points:
             dataset, mode = run["dataset"], run["mode"]
             axis.plot(*zip(*points), styles.get(mode, ":"), color=colours.get(dataset, "#555555"), marker="o",
-                      markersize=3, label=f"{dataset}, {mode} ({run['img_per_s_clean'] or 0:,.0f} img/s)")
+                      markersize=3, label=f"{dataset}, {mode} ({run['img_per_s_clean'] or float('nan'):,.0f} img/s)")
     for threshold in meta.get("thresholds") or ():
         axis.axhline(threshold, color="#999999", linewidth=0.6, linestyle=":")
     axis.set_yscale("log")
     axis.set_xlabel("training wall-clock time, s (the run's clock; snapshots and health checks included)")
-    axis.set_ylabel(("FID" if metric == "fid" else metric) + f"-{meta.get('samples', 0) // 1000}k vs test images")
+    axis.set_ylabel(f"{metric_label(meta)} against the test images (log)")
     axis.set_title(f"duelo defaults (DCGAN-32, batch 64), {meta.get('gpu', '?')}, {meta.get('date', '')}", fontsize=9)
     axis.grid(True, which="both", linewidth=0.3)
     axis.legend(fontsize=8)

@@ -21,10 +21,14 @@ CONTENDERS: dict[str, Builder] = {
     "duelo": duelo_contender.build,
     "duelo graph": partial(duelo_contender.build, variant={"cuda_graph": True}),
     "duelo graph bf16": partial(duelo_contender.build, variant={"cuda_graph": True, "precision": "bf16"}),
+    "duelo graph bf16 channels-last": partial(duelo_contender.build, variant={
+        "cuda_graph": True, "precision": "bf16", "channels_last": True}),
     "duelo on mimicry's modules": duelo_contender.build_on_mimicry,
     "duelo graph on mimicry's modules": partial(duelo_contender.build_on_mimicry, variant={"cuda_graph": True}),
     "duelo graph bf16 on mimicry's modules": partial(duelo_contender.build_on_mimicry,
                                                      variant={"cuda_graph": True, "precision": "bf16"}),
+    "duelo graph bf16 channels-last on mimicry's modules": partial(duelo_contender.build_on_mimicry, variant={
+        "cuda_graph": True, "precision": "bf16", "channels_last": True}),
 }
 
 PLAIN = "plain eager"        # the floor every row's speed-up is measured against

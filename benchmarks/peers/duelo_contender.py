@@ -32,11 +32,11 @@ NOTES = {
     "stylegan2-32": "duelo stylegan2 (256 ch at every resolution, z=w=128, 2 mapping layers, mbstd), BCE, "
                     "lazy R1 gamma 0.01 every 16 iterations",
 }
-VARIANT_KEYS = {"precision", "cuda_graph"}   # cuda_graph: replay each iteration as one CUDA graph (default off)
+VARIANT_KEYS = {"precision", "cuda_graph", "channels_last"}   # cuda_graph: replay each iteration as one CUDA graph (default off)
 
 
 def _trainer(config, G: nn.Module | None, D: nn.Module | None, batch: int, device: torch.device,
-             cuda_graph: bool = False):
+             cuda_graph: bool = False, channels_last: bool = False):
     """Build duelo's Trainer for `config` (models from the registry unless G and D are given)."""
     from duelo.apps.assemble import assemble
     from duelo.losses import LOSSES
@@ -60,6 +60,9 @@ def _trainer(config, G: nn.Module | None, D: nn.Module | None, batch: int, devic
         schedules = []
     trainer = Trainer(objective, G, D, optimizers, feed, runtime, TrainerSettings(batch=batch), seed=0)
     trainer.schedules.extend(schedules)
+    if channels_last:   # NHWC activations: what cuDNN's tensor-core convolutions prefer (parameters change in place)
+        for net in (trainer.nets["G"], trainer.nets["D"], trainer.G_ema):
+            net.to(memory_format=torch.channels_last)
     if cuda_graph:      # every iteration kind (lazy phases: every interval-th) warmed up and captured
         for _ in range(4 * max(phase.interval for phase in objective.phases) + 1):
             trainer.step()
@@ -88,11 +91,13 @@ def build(task: str, batch: int, device: torch.device, variant: dict | None = No
     graph = bool((variant or {}).get("cuda_graph", False))
     if graph and device.type != "cuda":
         raise Unsupported("cuda_graph needs a CUDA device")
-    trainer, runtime = _trainer(config, None, None, batch, device, cuda_graph=graph)
+    layout = bool((variant or {}).get("channels_last", False))
+    trainer, runtime = _trainer(config, None, None, batch, device, cuda_graph=graph, channels_last=layout)
     flop_step = None
     if _mode(runtime) == "graph":      # a replay hides its operators from the FLOP counter: count an eager twin
         flop_step = _trainer(config, None, None, batch, device, cuda_graph=False)[0].step
-    return Contender(name=f"duelo ({_mode(runtime)}, {runtime.precision})", step=trainer.step,
+    return Contender(name=f"duelo ({_mode(runtime)}, {runtime.precision}{', channels-last' if layout else ''})",
+                     step=trainer.step,
                      real_images_per_step=batch * config.train.d_steps,
                      notes=f"{NOTES[task]}; {runtime.precision}, {_mode(runtime)}", flop_step=flop_step)
 
@@ -133,13 +138,15 @@ def build_on_mimicry(task: str, batch: int, device: torch.device, variant: dict 
     config = _config(task, variant).with_overrides({"loss.name": "bce" if task == "dcgan32" else "hinge",
                                                     "train.d_steps": n_dis}, source="benchmark")
     graph = bool((variant or {}).get("cuda_graph", False))
+    layout = bool((variant or {}).get("channels_last", False))
     trainer, runtime = _trainer(config, MimicryGenerator(netG), MimicryDiscriminator(netD), batch, device,
-                                cuda_graph=graph)
+                                cuda_graph=graph, channels_last=layout)
     flop_step = None
     if _mode(runtime) == "graph":      # count an eager twin on fresh copies of the same modules
         twin_G, twin_D, _, _ = mimicry.networks(task, device)
         flop_step = _trainer(config, MimicryGenerator(twin_G), MimicryDiscriminator(twin_D), batch, device)[0].step
-    return Contender(name=f"duelo on mimicry's modules ({_mode(runtime)}, {runtime.precision})", step=trainer.step,
+    return Contender(name=f"duelo on mimicry's modules ({_mode(runtime)}, {runtime.precision}"
+                          f"{', channels-last' if layout else ''})", step=trainer.step,
                      real_images_per_step=batch * n_dis, flop_step=flop_step,
                      notes=f"mimicry {task} G/D inside duelo's trainer (same arithmetic as the mimicry row, "
                            f"plus duelo's G EMA); {runtime.precision}, {_mode(runtime)}")

@@ -94,6 +94,8 @@ def run_loop(session, snapshots, health_log, periodic=None, monitor=None) -> dic
             snapshots.ensure_model()
     finally:
         session.progress.close()
+    if trainer.counters.iteration:
+        log(f"step: {trainer.step_mode()}")
     summary = snapshots.summary(logger.last)
     if budget.spent() and trainer.counters.nimg < total_nimg:
         summary["stopped_by"] = f"time budget ({config.train.max_minutes:g} min)"

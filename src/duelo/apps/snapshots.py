@@ -136,6 +136,7 @@ def run_summary(session, last_metrics: dict[str, Any], figures: dict[str, Any], 
         "model": str(session.run_dir.model),
         "model_sha256": model_sha256(session.run_dir.model),
         "device": trainer.runtime.describe(),
+        "step": trainer.step_mode(),
         "duelo_version": __version__,
         "torch_version": torch.__version__,
     }

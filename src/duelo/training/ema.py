@@ -26,7 +26,14 @@ def update_ema(ema: nn.Module, model: nn.Module, beta: float | torch.Tensor) -> 
     `beta` may be a 0-dim device tensor: a step captured in a CUDA graph reads it at every replay."""
     ema_params = list(ema.parameters())
     params = [p.detach() for p in model.parameters()]
-    torch._foreach_lerp_(ema_params, params, 1.0 - beta)
+    if torch.is_tensor(beta):
+        # _foreach_lerp_ reads a tensor weight back to the host (a sync a graph cannot capture): add
+        # (1 - beta)(model - ema) with the tensor-scalar product, which stays on the device
+        step = torch._foreach_sub(params, ema_params)
+        torch._foreach_mul_(step, 1.0 - beta)
+        torch._foreach_add_(ema_params, step)
+    else:
+        torch._foreach_lerp_(ema_params, params, 1.0 - beta)
     for ema_buffer, buffer in zip(ema.buffers(), model.buffers()):
         ema_buffer.copy_(buffer)
 

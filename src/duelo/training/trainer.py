@@ -139,6 +139,12 @@ class Trainer:
                 optimizer.step()
         update_ema(self.G_ema, self.nets["G"], ema_beta_value)
 
+    def step_mode(self) -> str:
+        """How iterations run, for logs and summaries: "CUDA graph (N captures)" or "eager (why)"."""
+        if self.graphs is not None:
+            return f"CUDA graph ({self.graphs.captures} capture{'s' if self.graphs.captures != 1 else ''})"
+        return f"eager ({self.graphs_off_reason})" if self.graphs_off_reason else "eager"
+
     def _graphs(self) -> StepGraphs | None:
         """The graph runner, made at the first step when the runtime wants graphs and this trainer allows them
         (no per-step host schedules, a feed that stages its batches)."""
