@@ -163,6 +163,8 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
     check_config(config, spec)
     degradation = degradation_for(config, spec)
     runtime = Runtime.create(config.train.device, config.train.precision, config.train.cuda_graph)
+    if runtime.world_size > 1:
+        raise ConfigError("image-to-image tasks train in one process for now; drop --gpus (image-gan runs on many)")
     data = load_task_data(config, spec.unpaired, degradation is not None)
     per_round = config.train.batch // config.train.accum_rounds
     feed = make_feed(data, spec.unpaired, per_round, config.train.seed, runtime.device)

@@ -3,6 +3,7 @@ objective and the trainer, and writes the run folder. No training mechanics live
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,22 +67,50 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
         raise ConfigError(f"--conditional needs labels, but {config.data.dataset} has none; put images in one "
                           f"sub-folder per class (or add 'labels' to the .npz), or train unconditionally")
     health = config.health
-    per_round = config.train.batch // config.train.accum_rounds
+    per_round = process_batch(config, runtime.world_size) // config.train.accum_rounds
     split = split_heldout(dataset.images, dataset.labels, health.heldout_fraction if health.enabled else 0.0,
-                          health.heldout_max, batch=per_round)
-    feed = BatchFeed(split.train_images, split.train_labels, per_round, config.train.seed, runtime.device)
+                          health.heldout_max, batch=per_round * runtime.world_size)
+    feed = BatchFeed(split.train_images, split.train_labels, per_round, config.train.seed, runtime.device,
+                     rank=runtime.rank, world_size=runtime.world_size)
     seed_everything(config.train.seed)                       # deterministic initial weights; every RNG seeded
     parts = assemble(config, len(split.train_images), dataset.resolution, dataset.channels, dataset.num_classes,
                      feed.labels, runtime.device)
-    settings = TrainerSettings(batch=config.train.batch, accum_rounds=config.train.accum_rounds,
+    if runtime.world_size > 1:
+        from duelo.training.distributed import check_replicas
+
+        check_replicas({"G": parts.G, "D": parts.D}, runtime.device)
+    settings = TrainerSettings(batch=process_batch(config, runtime.world_size), accum_rounds=config.train.accum_rounds,
                                ema_halflife_kimg=config.train.ema_halflife_kimg,
                                ema_rampup=config.train.ema_rampup)
     trainer = Trainer(parts.objective, parts.G, parts.D, parts.optimizers, feed, runtime, settings,
                       seed=config.train.seed)
     trainer.schedules.extend(parts.schedules)
     run_dir = RunDir(Path(config.run.out) / config.run_name)   # written only by train(): bad input writes nothing
+    if not runtime.is_main:
+        run_dir, stream = worker_run_dir(run_dir, runtime.rank), open(os.devnull, "w")
     progress = Progress(config.train.total_kimg, stream=stream, live=live_progress)
     return Session(config, run_dir, trainer, dataset, progress, progress.message, split, parts.augment)
+
+
+def process_batch(config: Config, world_size: int) -> int:
+    """Images per step in this process: train.batch is the global batch, split over the processes."""
+    batch, rounds = config.train.batch, config.train.accum_rounds
+    if batch % (world_size * rounds):
+        raise ConfigError(f"train.batch {batch} must split evenly over {world_size} process(es) x {rounds} "
+                          f"accumulation round(s); use a multiple of {world_size * rounds}")
+    return batch // world_size
+
+
+def worker_run_dir(main: Any, rank: int) -> Any:
+    """The run folder of a process other than the main one: its files (metrics, grids, logs) go to a scratch
+    folder that nobody reads, while checkpoints are read from the main process's folder (only the main
+    process writes them), so every process resumes and rolls back to the same state."""
+    import tempfile
+
+    from duelo.training.run_dir import RunDir
+
+    scratch = Path(tempfile.gettempdir()) / f"duelo-rank{rank}-{os.getpid()}" / main.path.name
+    return RunDir(scratch, checkpoints_from=main.checkpoints)
 
 
 @TASKS.register("image-gan")

@@ -33,7 +33,9 @@ def run_loop(session, snapshots, health_log, periodic=None, monitor=None) -> dic
         if hasattr(schedule, "describe"):
             log(schedule.describe(session.dataset.resolution))
 
-    remove_stale_temp(run_dir.checkpoints)
+    if trainer.runtime.is_main:
+        remove_stale_temp(run_dir.checkpoints)
+    trainer.runtime.barrier()                 # the other processes read what the main one prepared
     checkpoint = latest_checkpoint(run_dir.checkpoints, warn=log)
     if checkpoint is not None:
         trainer.load_state(checkpoint.tensors, checkpoint.meta)
@@ -78,7 +80,10 @@ def run_loop(session, snapshots, health_log, periodic=None, monitor=None) -> dic
                         config.health.rollback_lr_factor, log)
     try:
         if trainer.counters.nimg < total_nimg and not budget.spent():
-            with stop_on_signals() as signal_stop:
+            # under torchrun a SIGTERM means another process failed: no checkpoint can be gathered then, so it
+            # ends the process at once and the restarted processes resume from the last checkpoint
+            polite = (signal.SIGINT,) if trainer.runtime.world_size > 1 else (signal.SIGINT, signal.SIGTERM)
+            with stop_on_signals(polite) as signal_stop:
                 budget.start()
                 while True:
                     try:

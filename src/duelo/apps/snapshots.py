@@ -111,9 +111,13 @@ def write_checkpoint(session, trainer):
     """Commit the full training state of any task's session; returns the checkpoint's path."""
     from duelo.training.checkpoint import save_checkpoint
 
-    tensors, meta = trainer.state({"config": session.config.to_dict()})
-    return save_checkpoint(session.run_dir.checkpoints, trainer.counters.nimg, tensors, meta,
-                           keep=session.config.run.keep_checkpoints)
+    tensors, meta = trainer.state({"config": session.config.to_dict()})   # every process: gathers the streams
+    path = session.run_dir.checkpoints
+    if trainer.runtime.is_main:
+        path = save_checkpoint(session.run_dir.checkpoints, trainer.counters.nimg, tensors, meta,
+                               keep=session.config.run.keep_checkpoints)
+    trainer.runtime.barrier()             # nobody reads or resumes from a checkpoint still being written
+    return path
 
 
 def run_summary(session, last_metrics: dict[str, Any], figures: dict[str, Any], eval_started: float,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from duelo.cli.options import RegistryChoice, parse_assignments
@@ -81,8 +83,14 @@ OPTION_FIELDS = {
 @click.option("--set", "assignments", multiple=True, metavar="SECTION.FIELD=VALUE",
               help="Set any config field, e.g. --set train.ema_rampup=0.1 or --set stabilise.r1_gamma=1 "
                    "(repeatable; stabilisers: docs/stability.md).")
+@click.option("--gpus", type=click.IntRange(min=1), default=None,
+              help="Train on this many GPUs of this machine: one process each through torchrun, --batch split "
+                   "among them (docs/speed.md).")
+@click.option("--max-restarts", type=click.IntRange(min=0), default=3,
+              help="With --gpus: restart all processes this many times after one fails; they resume from the "
+                   "last checkpoint.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved configuration as JSON and exit.")
-def train(preset, list_presets, assignments, dry_run, lr, **options) -> None:
+def train(preset, list_presets, assignments, dry_run, lr, gpus, max_restarts, **options) -> None:
     """Train a GAN, or resume it: re-running the same command continues from its latest checkpoint.
 
     \b
@@ -112,9 +120,18 @@ def train(preset, list_presets, assignments, dry_run, lr, **options) -> None:
     if dry_run:
         click.echo(config.to_json())
         return
+    from duelo.cli.launch import argv_after_train, launch, launched_by_torchrun
+
+    if gpus is not None and gpus > 1 and not launched_by_torchrun():
+        code = launch(argv_after_train(), gpus, max_restarts)
+        if code:
+            raise SystemExit(code)
+        return
     from duelo.apps import TASKS
 
     summary = TASKS.get(config.train.task)(config)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return                                     # the first process reports for all
     figures = [f"{summary['kimg']} kimg", f"{summary['train_time_s']} s"]
     if "class_accuracy" in summary:
         figures.append(f"class_accuracy {summary['class_accuracy']:.3f}")

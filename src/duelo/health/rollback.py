@@ -29,6 +29,8 @@ class Rollback:
         earlier = [r["evidence"]["lr_scale"] for r in health_log.records()
                    if r.get("event") == "rollback" and "lr_scale" in r.get("evidence", {})]
         self.lr_scale = min([trainer.lr_scale, *earlier])
+        if trainer.runtime.world_size > 1:       # only the main process keeps the health log: agree on its value
+            self.lr_scale = trainer.runtime.min_across(self.lr_scale)
         if self.lr_scale < trainer.lr_scale:       # killed after a rollback, before its next checkpoint
             trainer.scale_learning_rates(self.lr_scale)
         self._start = None

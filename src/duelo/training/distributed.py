@@ -18,6 +18,7 @@ replicas identical; `check_replicas` verifies it once at the start.
 
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass
 
@@ -25,6 +26,9 @@ import torch
 import torch.distributed as dist
 
 from duelo.errors import ConfigError
+
+
+COLLECTIVE_TIMEOUT_MIN = 10     # longest wait for the other processes at a collective
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,21 @@ def init(device_type: str, group: ProcessGroup) -> None:
         torch.cuda.set_device(group.local_rank)
     backend = "nccl" if device_type == "cuda" else "gloo"
     kwargs = {"device_id": torch.device("cuda", group.local_rank)} if device_type == "cuda" else {}
-    dist.init_process_group(backend=backend, rank=group.rank, world_size=group.world_size, **kwargs)
+    # a peer that died leaves the others waiting in a collective: give up after minutes, not torch's default
+    timeout = datetime.timedelta(minutes=COLLECTIVE_TIMEOUT_MIN)
+    dist.init_process_group(backend=backend, store=_attempt_store(group, timeout), rank=group.rank,
+                            world_size=group.world_size, timeout=timeout, **kwargs)
+
+
+def _attempt_store(group: ProcessGroup, timeout: datetime.timedelta) -> dist.Store:
+    """torchrun's key-value store, under a prefix of its own for each restart attempt. The store outlives the
+    workers; without the prefix a restarted process can read the address a dead process of the previous
+    attempt published, and fail to connect (seen with gloo on one machine)."""
+    agent_hosts = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true"
+    store = dist.TCPStore(os.environ.get("MASTER_ADDR", "127.0.0.1"), int(os.environ["MASTER_PORT"]),
+                          world_size=None if agent_hosts else group.world_size,
+                          is_master=not agent_hosts and group.rank == 0, timeout=timeout)
+    return dist.PrefixStore(f"duelo/attempt-{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}", store)
 
 
 def average_gradients(optimizer, world_size: int) -> None:
@@ -87,6 +105,12 @@ def any_true(flag: bool, device: torch.device) -> bool:
     value = torch.tensor([1.0 if flag else 0.0], device=device)
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return bool(value.item() > 0)
+
+
+def min_across(value: float, device: torch.device) -> float:
+    tensor = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MIN)
+    return float(tensor.item())
 
 
 def check_replicas(modules: dict[str, torch.nn.Module], device: torch.device) -> None:

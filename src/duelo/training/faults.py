@@ -2,7 +2,8 @@
 
 Tests set DUELO_FAULT=<point>[:<n>[:<SIGNAL>]] to send SIGNAL (default SIGKILL) to the process the n-th
 time (default the 1st) the point is reached, e.g. `checkpoint-committed:2` or `iteration:7:SIGINT`.
-Unset (the normal case), `fault_point` costs one dictionary lookup.
+Unset (the normal case), `fault_point` costs one dictionary lookup. Under torchrun, DUELO_FAULT_RANK=<rank>
+limits the fault to one process, and only torchrun's first attempt is hit (elastic-restart tests).
 
 DUELO_INJECT_NAN=<iteration>[:always] poisons one weight of D with NaN right after that iteration (once per
 process, or each time the iteration is reached with `always`): a divergence on demand for the tests of the
@@ -20,6 +21,11 @@ _hits: dict[str, int] = {}
 def fault_point(name: str) -> None:
     spec = os.environ.get("DUELO_FAULT")
     if not spec:
+        return
+    # under torchrun: DUELO_FAULT_RANK=r hits that process alone, and only torchrun's first attempt is hit,
+    # so that an elastic restart can be seen completing
+    if os.environ.get("DUELO_FAULT_RANK", os.environ.get("RANK")) != os.environ.get("RANK") or \
+            os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") != "0":
         return
     point, _, rest = spec.partition(":")
     if point != name:

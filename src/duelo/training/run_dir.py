@@ -29,8 +29,11 @@ SCHEDULE_FIELDS = {("train", "total_kimg"), ("train", "max_minutes"), ("run", "s
 
 
 class RunDir:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, checkpoints_from: Path | None = None):
         self.path = Path(path)
+        # data parallelism: the other processes write their (unused) files to a scratch folder but read the
+        # main process's checkpoints, so that they resume and roll back to exactly the same state
+        self._checkpoints = None if checkpoints_from is None else Path(checkpoints_from)
 
     @property
     def config_path(self) -> Path: return self.path / "config.json"
@@ -39,7 +42,7 @@ class RunDir:
     @property
     def samples(self) -> Path: return self.path / "samples"
     @property
-    def checkpoints(self) -> Path: return self.path / "checkpoints"
+    def checkpoints(self) -> Path: return self._checkpoints or self.path / "checkpoints"
     @property
     def model(self) -> Path: return self.path / "model"
     @property

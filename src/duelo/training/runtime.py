@@ -125,6 +125,9 @@ class Runtime:
     def any_true(self, flag: bool) -> bool:
         return distributed.any_true(flag, self.device) if self.world_size > 1 else flag
 
+    def min_across(self, value: float) -> float:
+        return distributed.min_across(value, self.device) if self.world_size > 1 else value
+
     def barrier(self) -> None:
         if self.world_size > 1:
             distributed.barrier()

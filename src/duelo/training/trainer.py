@@ -169,6 +169,8 @@ class Trainer:
         names = [name for name, tensors in floating.items() if tensors]
         flags = torch.stack([torch.stack([t.isfinite().all() for t in floating[n]]).all() for n in names])
         bad = [name for name, ok in zip(names, flags.cpu().tolist()) if not ok]
+        if self.runtime.any_true(bool(bad)) and not bad:
+            bad = ["another process's networks"]
         if bad:
             raise NonFiniteError(f"non-finite weights in {', '.join(bad)} at {self.counters.nimg / 1000:.1f} kimg "
                                  f"(iteration {self.counters.iteration}); no checkpoint was written from this state")
@@ -183,8 +185,12 @@ class Trainer:
             self.graphs.reset()                 # the captured optimiser steps hold the old rates
 
     def check_finite(self) -> None:
-        """Raise NonFiniteError naming the term(s) that went NaN/Inf since the last check (one host read)."""
+        """Raise NonFiniteError naming the term(s) that went NaN/Inf since the last check (one host read).
+        With several processes all of them raise together (a NaN in one shard reaches every replica through
+        the averaged gradients anyway), so that they roll back together."""
         bad = self.stats.nonfinite_names()
+        if self.runtime.any_true(bool(bad)) and not bad:
+            bad = ["a loss of another process"]
         if bad:
             raise NonFiniteError(
                 f"non-finite {', '.join(bad)} at {self.counters.nimg / 1000:.1f} kimg "
@@ -207,11 +213,15 @@ class Trainer:
             self.step()
             fault_point("iteration")
             inject_nan(self.counters.iteration, self.nets["D"])
-            if self.counters.iteration % self.runtime.check_every == 0:
+            polled = self.counters.iteration % self.runtime.check_every == 0
+            if polled:
                 self.check_finite()
             done = self.counters.nimg >= total_nimg
             due = [i for i, when in enumerate(next_due) if self.counters.nimg >= when or done]
-            stop = stop_requested()
+            if self.runtime.world_size == 1:
+                stop = stop_requested()
+            else:   # a signal or the clock may reach one process first: decide together, at fixed iterations
+                stop = (polled or bool(due)) and self.runtime.any_true(stop_requested())
             if due or stop:
                 self.check_finite()
                 self.counters.elapsed_s = elapsed_before + time.perf_counter() - started
