@@ -49,7 +49,7 @@ def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path):
 
 
 def test_a_killed_process_is_restarted_and_the_run_resumes(tmp_path):
-    killed = torchrun([*ARGS, "--name", "elastic"], tmp_path, max_restarts=2,
+    killed = torchrun([*ARGS, "--name", "elastic"], tmp_path, max_restarts=1,
                       env={"DUELO_FAULT": "checkpoint-committed:2", "DUELO_FAULT_RANK": "0"})
     assert killed.returncode == 0, killed.stderr[-3000:]
     assert "resuming from ckpt-" in killed.stderr

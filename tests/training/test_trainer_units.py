@@ -175,3 +175,37 @@ def test_resume_on_another_device_or_precision_is_refused():
     with pytest.raises(CheckpointError, match="trained on cuda in bf16"):
         make_trainer().load_state(tensors, meta)
     make_trainer().load_state(*trainer.state({}))   # the same runtime resumes
+
+
+def test_update_ema_with_a_device_tensor_decay_matches_the_float_decay():
+    """The captured step passes beta as a 0-dim tensor (read at every replay); the arithmetic is the same."""
+    net = torch.nn.Linear(3, 3)
+    ema_float, ema_tensor = copy.deepcopy(net), copy.deepcopy(net)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(2.0)
+    update_ema(ema_float, net, 0.8)
+    update_ema(ema_tensor, net, torch.tensor(0.8))
+    for a, b in zip(ema_float.parameters(), ema_tensor.parameters()):
+        torch.testing.assert_close(a, b)
+        assert not torch.equal(a, net.weight if a.shape == net.weight.shape else net.bias)
+
+
+def test_staged_batches_and_process_shares_are_those_of_one_process():
+    """stage(k) then next() x k gives the batches next() alone gives; two processes' shares of a global batch
+    of 8 are the two halves one process with batch 8 sees, across epochs."""
+    images = torch.arange(20, dtype=torch.uint8).view(20, 1, 1, 1).expand(20, 1, 2, 2).contiguous()
+    labels = torch.arange(20)
+    plain = BatchFeed(images, labels, batch=4, seed=2, device=torch.device("cpu"))
+    staged = BatchFeed(images, labels, batch=4, seed=2, device=torch.device("cpu"))
+    for _ in range(3):
+        staged.stage(3)
+        for _ in range(3):
+            assert torch.equal(staged.next()[1], plain.next()[1])
+    whole = BatchFeed(images, labels, batch=8, seed=2, device=torch.device("cpu"))
+    shares = [BatchFeed(images, labels, batch=4, seed=2, device=torch.device("cpu"), rank=r, world_size=2)
+              for r in range(2)]
+    for _ in range(5):                                   # 2 global batches per epoch: crosses epochs
+        together = torch.cat([share.next()[1] for share in shares])
+        assert torch.equal(together, whole.next()[1])
+    assert shares[1].state_dict() == whole.state_dict()  # the position is global: resumable on either set-up

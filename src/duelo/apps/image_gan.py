@@ -105,12 +105,15 @@ def worker_run_dir(main: Any, rank: int) -> Any:
     """The run folder of a process other than the main one: its files (metrics, grids, logs) go to a scratch
     folder that nobody reads, while checkpoints are read from the main process's folder (only the main
     process writes them), so every process resumes and rolls back to the same state."""
+    import atexit
+    import shutil
     import tempfile
 
     from duelo.training.run_dir import RunDir
 
-    scratch = Path(tempfile.gettempdir()) / f"duelo-rank{rank}-{os.getpid()}" / main.path.name
-    return RunDir(scratch, checkpoints_from=main.checkpoints)
+    scratch = Path(tempfile.mkdtemp(prefix=f"duelo-rank{rank}-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    return RunDir(scratch / main.path.name, checkpoints_from=main.checkpoints)
 
 
 @TASKS.register("image-gan")
