@@ -74,7 +74,8 @@ class RunDir:
                     f"for a new experiment pass --name NEW_NAME (or delete the folder).")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            for folder in (self.samples, self.checkpoints):
+            own = (self.samples,) if self._checkpoints else (self.samples, self.checkpoints)
+            for folder in own:         # another process's checkpoints folder is its own to create
                 folder.mkdir(exist_ok=True)
         except OSError as error:
             raise ConfigError(f"cannot create the run folder {self.path} ({error.strerror}); "
