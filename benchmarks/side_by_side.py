@@ -4,7 +4,7 @@
         --batches 64,256 --contenders all --seconds 10 --out results.json
 
 For each (task, batch, contender) it builds the contender (benchmarks/peers), warms it up, counts the FLOPs
-of one iteration with duelo.training.flops (matrix products and convolutions, forward and backward), then
+of an iteration (the mean over 16, a lazy-regularisation cycle) with duelo.training.flops (matrix products and convolutions, forward and backward), then
 loops its step for at least --seconds, synchronising only around the timed region (and every --sync-every
 steps, to read the clock). It reports real images per second seen by D, ms per iteration, peak memory and
 MFU (counted FLOP/s over the measured dense bf16 matmul rate of this device), then a markdown table and a
@@ -32,6 +32,9 @@ from benchmarks.peers import CONTENDERS, DUELO_PREFIX, PLAIN, TASKS, Unsupported
 from duelo.training.flops import count_flops, measure_matmul_rate  # noqa: E402
 
 
+FLOP_ITERATIONS = 16    # iterations the FLOP count averages over: one cycle of lazy R1 at its default interval
+
+
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -52,7 +55,12 @@ def measure(builder, task: str, batch: int, device: torch.device, seconds: float
     for _ in range(warmup):                     # allocator, cuDNN autotune, lazy inits, graph capture
         contender.step()
     sync(device)
-    flops = count_flops(contender.flop_step or contender.step)
+    # the mean over a whole lazy-regularisation cycle (R1 every 16 iterations, a peer's GP every 4): one
+    # iteration alone over- or under-counts depending on whether a lazy step happened to be due
+    counted = contender.flop_step or contender.step
+    flops = count_flops(lambda: [counted() for _ in range(FLOP_ITERATIONS)])
+    flops = type(flops)(flops.total / FLOP_ITERATIONS,
+                        {op: n / FLOP_ITERATIONS for op, n in flops.by_operator.items()})
     contender.flop_step = None                  # an eager twin (graph contenders) is not kept while timing
     free_memory(device)
     sync(device)

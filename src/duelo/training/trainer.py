@@ -84,9 +84,11 @@ class Trainer:
         return self.generators[0]
 
     # -- one iteration ---------------------------------------------------------------------------
-    def _real_batches(self, due) -> int:
+    def _real_batches(self, due, counted_only: bool = False) -> int:
+        """Real batches this process draws in an iteration running the phases `due` (per round each)."""
         phases = self.objective.phases
-        return sum(phases[i].repeats * self.settings.accum_rounds for i in due if phases[i].uses_real)
+        return sum(phases[i].repeats * self.settings.accum_rounds for i in due
+                   if phases[i].uses_real and (phases[i].counted or not counted_only))
 
     def step(self) -> None:
         """One iteration: each due phase's steps in order, then the EMA update. The host decides what is due
@@ -99,8 +101,7 @@ class Trainer:
         stage = getattr(self.feed, "stage", None)
         if stage is not None:
             stage(self._real_batches(due))
-        images = sum(phases[i].repeats * self.settings.accum_rounds * per_round
-                     for i in due if phases[i].uses_real and phases[i].counted) * self.runtime.world_size
+        images = self._real_batches(due, counted_only=True) * per_round * self.runtime.world_size
         self.counters.nimg += images
         self.counters.iteration += 1
         beta = ema_beta(images, self.counters.nimg, self.settings.ema_halflife_kimg, self.settings.ema_rampup)
