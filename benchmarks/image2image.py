@@ -170,7 +170,7 @@ def evaluate_run(run: Path) -> dict:
     """The summary's evaluation again, now with FID (and domain-space FD) on the GPU, for the saved EMA model."""
     from duelo.apps.image2image import build_session
     from duelo.apps.image2image_eval import evaluate_task
-    from duelo.config import Config
+    from duelo.tasks import task_config
     from duelo.io.pretrained import load_pretrained
     from duelo.losses.cyclegan import CyclePair
 

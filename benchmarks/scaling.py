@@ -21,7 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from duelo.config import Config  # noqa: E402
+from duelo.tasks import task_config  # noqa: E402
 
 
 def main() -> None:
@@ -33,14 +33,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
 
-    from duelo.apps.assemble import assemble
-    from duelo.config import load_preset
+    from duelo.tasks.image_gan.parts import assemble
+    from duelo.tasks.presets import load_preset
     from duelo.training.feed import BatchFeed
     from duelo.training.runtime import Runtime
     from duelo.training.trainer import Trainer, TrainerSettings
 
     config = load_preset(args.model) if args.model in ("sngan", "stylegan2") else \
-        Config().with_overrides({"model.name": args.model})
+        task_config("image-gan", {"model.name": args.model})
     runtime = Runtime.create("cuda", args.precision, cuda_graph=args.graphs == "on")
     world = runtime.world_size
     images = torch.randint(0, 256, (max(8192, 8 * args.batch_per_gpu * world), 3, 32, 32), dtype=torch.uint8,

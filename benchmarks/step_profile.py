@@ -26,13 +26,14 @@ from architectures import ARCHS  # noqa: E402
 
 
 def session_for(arch: str, data: Path, extra: list[str]):
-    from duelo.apps.image_gan import build_session
+    from duelo.tasks.runner import build_session
     from duelo.cli.options import parse_assignments
     from duelo.cli.train import OPTION_FIELDS
-    from duelo.config import Config, load_preset
+    from duelo.tasks import task_config
+from duelo.tasks.presets import load_preset
 
     args = ARCHS[arch]
-    config = load_preset(args[1]) if args[0] == "--preset" else Config()
+    config = load_preset(args[1]) if args[0] == "--preset" else task_config("image-gan")
     overrides = {"model.name": args[1]} if args[0] == "--model" else {}
     overrides.update({"data.dataset": str(data), "model.conditional": True, "data.resolution": 32,
                       "train.batch": 64, "health.enabled": False, "augment.name": "none",

@@ -14,7 +14,7 @@ downloaded with pip and only the two data files are read): 32,561 training rows 
 missing. Both models get the same frame, the same discrete columns, epochs, batch size (500) and pac (10),
 and the machine's default torch threads; they run one after the other, each fit in its own fresh process,
 alternating which goes first. Each synthetic table has as many rows as the training table and is scored by
-duelo.tabular.report with the same seed. Close other work on the machine first: two processes on two cores
+duelo.tasks.tabular.report with the same seed. Close other work on the machine first: two processes on two cores
 slow each other's thread pools by several times.
 """
 
@@ -105,7 +105,7 @@ def run(data: Path, epochs: int, seeds: list[int], out: Path, only: list[str]) -
     import torch
 
     import duelo
-    from duelo.tabular.report import quality_report
+    from duelo.tasks.tabular.report import quality_report
     train, test = _load(data)
     results = {"date": date.today().isoformat(), "epochs": epochs, "batch_size": 500, "pac": 10,
                "train_rows": len(train), "holdout_rows": len(test),

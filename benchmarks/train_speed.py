@@ -18,7 +18,7 @@ import time
 import torch
 
 from duelo.losses import LOSSES
-from duelo.losses.objective import ImageGANObjective
+from duelo.objectives import GANObjective
 from duelo.models import build_discriminator, build_generator
 from duelo.training.feed import BatchFeed
 from duelo.training.flops import count_flops, measure_matmul_rate
@@ -38,7 +38,7 @@ def measure(model: str, batch: int, precision: str, device: str, seconds: float,
     feed = BatchFeed(images, labels, batch, seed=0, device=runtime.device)
     optimizers = {"G": torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)),
                   "D": torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))}
-    objective = ImageGANObjective(G, D, LOSSES.get("bce"), label_pool=feed.labels)
+    objective = GANObjective(G, D, LOSSES.get("bce"), label_pool=feed.labels)
     trainer = Trainer(objective, G, D, optimizers, feed, runtime, TrainerSettings(batch=batch), seed=0)
 
     def sync() -> None:

@@ -38,9 +38,9 @@ VARIANT_KEYS = {"precision", "cuda_graph", "channels_last"}   # cuda_graph: repl
 def _trainer(config, G: nn.Module | None, D: nn.Module | None, batch: int, device: torch.device,
              cuda_graph: bool = False, channels_last: bool = False):
     """Build duelo's Trainer for `config` (models from the registry unless G and D are given)."""
-    from duelo.apps.assemble import assemble
+    from duelo.tasks.image_gan.parts import assemble
     from duelo.losses import LOSSES
-    from duelo.losses.objective import ImageGANObjective
+    from duelo.objectives import GANObjective
     from duelo.training.feed import BatchFeed
     from duelo.training.runtime import Runtime
     from duelo.training.trainer import Trainer, TrainerSettings
@@ -56,7 +56,7 @@ def _trainer(config, G: nn.Module | None, D: nn.Module | None, batch: int, devic
         betas = (config.optim.beta1, config.optim.beta2)
         optimizers = {"G": torch.optim.Adam(G.parameters(), config.optim.g_lr, betas=betas),
                       "D": torch.optim.Adam(D.parameters(), config.optim.d_lr, betas=betas)}
-        objective = ImageGANObjective(G, D, LOSSES.get(config.loss.name), d_steps=config.train.d_steps)
+        objective = GANObjective(G, D, LOSSES.get(config.loss.name), d_steps=config.train.d_steps)
         schedules = []
     trainer = Trainer(objective, G, D, optimizers, feed, runtime, TrainerSettings(batch=batch), seed=0)
     trainer.schedules.extend(schedules)
@@ -70,7 +70,7 @@ def _trainer(config, G: nn.Module | None, D: nn.Module | None, batch: int, devic
 
 
 def _config(task: str, variant: dict | None):
-    from duelo.config import Config
+    from duelo.tasks import task_config
 
     variant = dict(variant or {})
     unknown = sorted(set(variant) - VARIANT_KEYS)
@@ -78,7 +78,7 @@ def _config(task: str, variant: dict | None):
         raise Unsupported(f"duelo_contender does not implement variant key(s) {', '.join(unknown)} yet")
     overrides = dict(TASK_CONFIGS[task])
     overrides["train.precision"] = variant.get("precision", "auto")
-    return Config().with_overrides(overrides, source="benchmark")
+    return task_config("image-gan", overrides, source="benchmark")
 
 
 def _mode(runtime) -> str:

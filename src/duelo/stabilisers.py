@@ -19,6 +19,9 @@ from torch import nn
 from duelo.config import Config
 from duelo.registry import Registry
 
+# a task whose objective is GANObjective and whose configuration has the stabilise, loss, optim and train
+# sections can use every entry here (image synthesis and the toy mixtures do)
+
 
 @dataclass
 class Assembly:
@@ -27,7 +30,7 @@ class Assembly:
     config:           Config
     d_kwargs:         dict[str, Any]                       # discriminator constructor arguments
     loss:             Any                                  # duelo.losses.AdversarialLoss
-    image_shape:      tuple[int, int, int] = (1, 32, 32)  # (C, H, W) of training images
+    sample_shape:     tuple[int, ...] = (1, 32, 32)        # shape of one training sample, e.g. (C, H, W)
     conditional:      bool = False
     G:                nn.Module | None = None
     D:                nn.Module | None = None
@@ -142,7 +145,7 @@ class HistoryPoolEntry(Stabiliser):
 
     def after_models(self, value, a):
         from duelo.training.history_pool import HistoryPool
-        a.objective_kwargs["pool"] = HistoryPool(int(value), a.image_shape, conditional=a.conditional)
+        a.objective_kwargs["pool"] = HistoryPool(int(value), a.sample_shape, conditional=a.conditional)
 
 
 @STABILISERS.register("grad_clip")

@@ -68,7 +68,7 @@ def test_list_presets(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "--model", "dcgann"], "unknown model 'dcgann'"),
+    (["train", "--model", "dcgann"], "unknown generator 'dcgann'"),
     (["train", "--loss", "wasserstein"], "unknown loss 'wasserstein'"),
     (["train", "--batch", "0", "--dry-run"], "train.batch must be a positive integer"),
     (["train", "--kimg", "-1", "--dry-run"], "train.total_kimg must be a positive number"),
@@ -157,9 +157,9 @@ def test_sample_rejects_a_bad_device(tmp_path, capsys):
     assert "not a device" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("field, kind", [("train.task", "task"), ("model.name", "generator"),
-                                         ("loss.name", "loss")])
-def test_unknown_names_given_through_set_are_clear_errors(field, kind, tmp_path, capsys):
-    assert main(["train", "--set", f"{field}=nope", "--out", str(tmp_path / "runs")]) == 2
+@pytest.mark.parametrize("option, kind", [(["--task", "nope"], "task"), (["--set", "model.name=nope"], "generator"),
+                                          (["--set", "loss.name=nope"], "loss")])
+def test_unknown_names_given_through_set_are_clear_errors(option, kind, tmp_path, capsys):
+    assert main(["train", *option, "--out", str(tmp_path / "runs")]) == 2
     assert f"unknown {kind} 'nope'; choose one of:" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()

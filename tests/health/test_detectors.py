@@ -6,12 +6,23 @@ from __future__ import annotations
 
 import pytest
 
-from duelo.config import Config
+from duelo.tasks import task_config
 from duelo.errors import ConfigError
 from duelo.health.detectors import (DETECTORS, Event, detect, discriminator_overfitting, mode_collapse,
                                     vanishing_gradients)
+from duelo.tasks.image_gan.remedies import advise
 
-CONFIG = Config()
+CONFIG = task_config("image-gan")
+
+
+def remedy(detector, signals, history, config):
+    """What an image GAN's run is told to do about the event `detector` names."""
+    event = detector(signals, history, config)
+    return advise(event.event, config, signals).text
+
+
+def applied(detector, signals, history, config) -> bool:
+    return advise(detector(signals, history, config).event, config, signals).applied
 
 
 def healthy(**changes) -> dict:
@@ -104,19 +115,20 @@ def test_mode_collapse_thresholds_come_from_config():
 
 def test_mode_collapse_remedy_adapts_to_the_config():
     signals, history = collapsed(), [collapsed()]
-    default = mode_collapse(signals, history, CONFIG).remedy
+    default = remedy(mode_collapse, signals, history, CONFIG)
     assert default.split("; or ") == [
         "let D see batch statistics: --set stabilise.mbstd_group=4",
         "use a loss with a smoother game: --preset wgan-gp, or --set stabilise.r1_gamma=1",
         "lower the learning rates (--g-lr 1e-4 --d-lr 1e-4)"]       # at most three
-    with_mbstd = mode_collapse(signals, history, CONFIG.with_overrides({"stabilise.mbstd_group": 4})).remedy
+    with_mbstd = remedy(mode_collapse, signals, history, CONFIG.with_overrides({"stabilise.mbstd_group": 4}))
     assert "mbstd_group" not in with_mbstd and "history_pool=1000" in with_mbstd
     everything_tried = CONFIG.with_overrides({
         "stabilise.mbstd_group": 4, "loss.name": "hinge", "optim.g_lr": 1e-4, "stabilise.history_pool": 500})
-    assert mode_collapse(signals, history, everything_tried).remedy == \
-        "try lower learning rates (--g-lr, --d-lr)"
-    other_model = mode_collapse(signals, history, CONFIG.with_overrides({"model.name": "stylegan-lite"})).remedy
-    assert "mbstd_group" not in other_model
+    assert remedy(mode_collapse, signals, history, everything_tried) == "try lower learning rates (--g-lr, --d-lr)"
+    built_in = remedy(mode_collapse, signals, history, CONFIG.with_overrides({"model.name": "stylegan2"}))
+    assert "mbstd_group" not in built_in                      # its D has the layer already (registry metadata)
+    optional = remedy(mode_collapse, signals, history, CONFIG.with_overrides({"model.name": "resnet"}))
+    assert "mbstd_group=4" in optional
 
 
 # -- discriminator overfitting -------------------------------------------------------------------------
@@ -143,36 +155,41 @@ def test_overfitting_is_silent_below_target_at_limit_or_without_rv():
 def test_overfitting_thresholds_come_from_config():
     signals = healthy(overfit_rv=0.4, rt_train=0.45)
     assert discriminator_overfitting(signals, [], CONFIG) is None
-    config = CONFIG.with_overrides({"health.overfit_rv": 0.3, "augment.target": 0.4})
+    config = CONFIG.with_overrides({"health.overfit_rv": 0.3, "health.overfit_rt": 0.4})
     event = discriminator_overfitting(signals, [], config)
     assert event is not None and "limit 0.3" in event.message
 
 
 def test_overfitting_with_ada_active_is_an_applied_remedy():
     signals = healthy(overfit_rv=0.8, rt_train=0.9, augment_p=0.35, ada_rt=0.9)
-    event = discriminator_overfitting(signals, [], CONFIG.with_overrides({"augment.name": "ada"}))
-    assert event is not None and event.applied
-    assert "p = 0.35 now" in event.remedy and "augment.name=ada" not in event.remedy
+    ada = CONFIG.with_overrides({"augment.name": "ada"})
+    event = discriminator_overfitting(signals, [], ada)
+    assert event is not None and applied(discriminator_overfitting, signals, [], ada)
+    text = remedy(discriminator_overfitting, signals, [], ada)
+    assert "p = 0.35 now" in text and "augment.name=ada" not in text
     assert event.evidence["augment_p"] == 0.35
     # fixed-p ADA is not adapting: the remedy is only suggested
     fixed = CONFIG.with_overrides({"augment.name": "ada", "augment.adaptive": False, "augment.p": 0.2})
-    event = discriminator_overfitting(signals, [], fixed)
-    assert event is not None and not event.applied and "p = " not in event.remedy
+    assert not applied(discriminator_overfitting, signals, [], fixed)
+    assert "p = " not in remedy(discriminator_overfitting, signals, [], fixed)
     # a p without ADA's r_t (e.g. DiffAugment's status) is not ADA
-    no_ada = discriminator_overfitting(healthy(overfit_rv=0.8, rt_train=0.9, augment_p=0.35), [], CONFIG)
-    assert no_ada is not None and not no_ada.applied
+    no_ada = healthy(overfit_rv=0.8, rt_train=0.9, augment_p=0.35)
+    assert not applied(discriminator_overfitting, no_ada, [], CONFIG)
 
 
 def test_overfitting_without_augmentation_suggests_ada():
     signals = healthy(overfit_rv=0.8, rt_train=0.9)
-    none = discriminator_overfitting(signals, [], CONFIG.with_overrides({"augment.name": "none"}))
-    assert none.remedy.startswith("turn on adaptive augmentation: --set augment.name=ada")
-    assert "r1_gamma=1" in none.remedy and not none.applied
-    diffaugment = discriminator_overfitting(signals, [], CONFIG.with_overrides({"augment.name": "diffaugment"}))
-    assert diffaugment.remedy.startswith("use adaptive augmentation: --set augment.name=ada")
-    with_r1 = discriminator_overfitting(signals, [], CONFIG.with_overrides(
-        {"augment.name": "ada", "augment.adaptive": False, "stabilise.r1_gamma": 1.0}))
-    assert with_r1.remedy == "add training images or stop at the best periodic evaluation (--eval-every)"
+    none = CONFIG.with_overrides({"augment.name": "none"})
+    assert remedy(discriminator_overfitting, signals, [], none).startswith(
+        "turn on adaptive augmentation: --set augment.name=ada")
+    assert "r1_gamma=1" in remedy(discriminator_overfitting, signals, [], none)
+    assert not applied(discriminator_overfitting, signals, [], none)
+    diffaugment = CONFIG.with_overrides({"augment.name": "diffaugment"})
+    assert remedy(discriminator_overfitting, signals, [], diffaugment).startswith(
+        "use adaptive augmentation: --set augment.name=ada")
+    with_r1 = CONFIG.with_overrides({"augment.name": "ada", "augment.adaptive": False, "stabilise.r1_gamma": 1.0})
+    assert remedy(discriminator_overfitting, signals, [], with_r1) == \
+        "add training images or stop at the best periodic evaluation (--eval-every)"
 
 
 # -- vanishing gradients -------------------------------------------------------------------------------
@@ -215,15 +232,14 @@ def test_vanishing_gradients_thresholds_come_from_config():
 def test_vanishing_gradients_remedy_names_the_loss():
     history = [healthy(grad_norm_G=1.0), healthy(grad_norm_G=1.0)]
     signals = healthy(d_accuracy=1.0, grad_norm_G=0.01)
-    minimax = vanishing_gradients(signals, history, CONFIG.with_overrides({"loss.name": "bce-minimax"})).remedy
+    minimax = remedy(vanishing_gradients, signals, history, CONFIG.with_overrides({"loss.name": "bce-minimax"}))
     assert minimax.startswith("use the non-saturating loss: --set loss.name=bce")
     assert len(minimax.split("; or ")) == 3
-    default = vanishing_gradients(signals, history, CONFIG).remedy
+    default = remedy(vanishing_gradients, signals, history, CONFIG)
     assert "loss.name" not in default and default.startswith("regularise D: --set stabilise.r1_gamma=1")
     tried = CONFIG.with_overrides({"stabilise.r1_gamma": 1.0, "stabilise.instance_noise": 0.1,
                                    "optim.d_lr": 1e-4})
-    assert vanishing_gradients(signals, history, tried).remedy == \
-        "try lower learning rates (--g-lr, --d-lr)"
+    assert remedy(vanishing_gradients, signals, history, tried) == "try lower learning rates (--g-lr, --d-lr)"
 
 
 # -- detect() and the event record ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from duelo.cli.main import main
 from duelo.errors import ConfigError, DataError
-from duelo.tabular.tables import read_table, write_table
+from duelo.tasks.tabular.tables import read_table, write_table
 
 FAST = ["--epochs", "2", "--batch-size", "50", "--pac", "5"]
 
@@ -28,14 +28,19 @@ def model_dir(tmp_path_factory):
     return folder
 
 
-def test_fit_writes_a_model_and_refuses_to_overwrite(model_dir, capsys):
-    assert (model_dir / "model" / "model.json").is_file() and (model_dir / "model" / "model.safetensors").is_file()
-    config = json.loads((model_dir / "model" / "model.json").read_text())
+def test_fit_writes_a_run_folder_resumes_it_and_refuses_another_experiment(model_dir, capsys):
+    run = model_dir / "model"
+    assert (run / "model" / "model.json").is_file() and (run / "model" / "model.safetensors").is_file()
+    assert (run / "config.json").is_file() and list((run / "checkpoints").glob("ckpt-*"))
+    config = json.loads((run / "model" / "model.json").read_text())
     assert config["params"]["epochs"] == 2 and config["params"]["random_state"] == 0
-    before = (model_dir / "model" / "model.safetensors").read_bytes()
-    code = main(["tabular", "fit", str(model_dir / "data.csv"), "--out", str(model_dir / "model"), *FAST])
-    assert code == 2 and "--force" in capsys.readouterr().err
-    assert (model_dir / "model" / "model.safetensors").read_bytes() == before
+    before = (run / "model" / "model.safetensors").read_bytes()
+    capsys.readouterr()
+    assert main(["tabular", "fit", str(model_dir / "data.csv"), "--out", str(run), *FAST]) == 0   # same command
+    assert "already reached total_kimg" in capsys.readouterr().err
+    code = main(["tabular", "fit", str(model_dir / "data.csv"), "--out", str(run), *FAST, "--seed", "1"])
+    assert code == 2 and "different configuration" in capsys.readouterr().err
+    assert (run / "model" / "model.safetensors").read_bytes() == before
 
 
 def test_fit_prints_progress(tmp_path, capsys):
@@ -43,7 +48,7 @@ def test_fit_prints_progress(tmp_path, capsys):
     assert main(["tabular", "fit", str(tmp_path / "data.parquet"), "--out", str(tmp_path / "m"), *FAST,
                  "--discrete", "city,member"]) == 0
     err = capsys.readouterr().err
-    assert "epoch 2/2" in err and "encoded 200 rows" in err
+    assert "2.0 epochs" in err and "encoded 200 rows" in err and "column_shapes" in err
 
 
 def test_sample_csv_and_parquet_with_conditions(model_dir, capsys):

@@ -7,9 +7,9 @@ import torch
 
 from duelo.errors import DataError
 from duelo.tabular import TabularTransformer
-from duelo.tabular.conditioning import ConditionSampler, discrete_spans, resolve_condition
-from duelo.tabular.networks import PacDiscriminator, ResidualGenerator, SpanActivation
-from duelo.tabular.training import critic_loss
+from duelo.tasks.tabular.conditioning import ConditionSampler, discrete_spans, resolve_condition
+from duelo.tasks.tabular.networks import PacDiscriminator, ResidualGenerator, SpanActivation
+from duelo.tasks.tabular.objective import critic_loss
 
 
 def _frame(n=3000, seed=0):

@@ -95,7 +95,7 @@ def test_save_load_round_trip(fitted, tmp_path):
     model.save(tmp_path / "model")
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["model.json", "model.safetensors"]
     config = json.loads((tmp_path / "model" / "model.json").read_text())
-    assert config["params"]["epochs"] == 100 and config["format"] == "duelo.tabular.TabularGAN"
+    assert config["params"]["epochs"] == 100 and config["format"] == "duelo.tasks.tabular.TabularGAN"
     loaded = TabularGAN.load(tmp_path / "model")
     assert loaded.get_params() == {**model.get_params(), "generator_dim": [64, 64], "discriminator_dim": [64, 64]}
     pd.testing.assert_frame_equal(loaded.sample(300, random_state=4), model.sample(300, random_state=4))
@@ -155,11 +155,15 @@ def test_bad_tables_get_clear_errors(bad, message):
         TabularGAN(epochs=1, **SMALL).fit(bad)
 
 
-def test_ema_half_life_is_capped_for_short_fits():
-    from duelo.tabular.gan import ema_decay_for
-    assert ema_decay_for(0.995, 100_000) == 0.995
-    assert ema_decay_for(0.995, 200) == pytest.approx(0.5 ** (1 / 20))
-    assert ema_decay_for(0.995, 1) == 0.5
+def test_ema_half_life_follows_ema_decay_and_is_capped_for_short_fits(tmp_path):
+    """ema_decay is per step of batch_size rows; the run caps the half-life at a tenth of the rows seen so far
+    (train.ema_rampup), so a short fit on a small table does not sample from weights near the initial ones."""
+    model = TabularGAN(epochs=1, random_state=0, ema_decay=0.995, run_dir=tmp_path / "run", **SMALL).fit(_table(200))
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    steps_per_halflife = np.log(0.5) / np.log(0.995)                               # 138 steps of 100 rows
+    assert config["train"]["ema_halflife_kimg"] == pytest.approx(steps_per_halflife * 0.1)
+    assert config["train"]["ema_rampup"] == 0.1
+    assert model.summary_["kimg"] == 0.2
 
 
 def test_fp32_and_bf16_both_train():
@@ -170,11 +174,13 @@ def test_fp32_and_bf16_both_train():
 
 
 def test_ema_generator_is_the_average_of_the_trained_weights():
-    """One step with ema_decay 0.9 (capped to 0.5 for a 1-step fit): the sampling generator = 0.5 * initial +
-    0.5 * trained weights, and its batch-norm statistics are re-estimated (not the initial zeros/ones)."""
+    """One step with ema_decay 0.9: the sampling generator = beta * initial + (1 - beta) * trained weights, with
+    the trainer's beta for one step (its half-life capped at a tenth of the 100 rows seen), and its batch-norm
+    statistics are re-estimated (not the initial zeros/ones)."""
     import torch
 
-    from duelo.tabular.networks import ResidualGenerator
+    from duelo.tasks.tabular.networks import ResidualGenerator
+    from duelo.training.ema import ema_beta
     df = _table(100)
     params = dict(SMALL, epochs=1, random_state=3)
     plain = TabularGAN(ema_decay=0, **params).fit(df)          # one step (100 rows, batch 100)
@@ -183,9 +189,12 @@ def test_ema_generator_is_the_average_of_the_trained_weights():
     data_dim = plain.transformer_.output_dim_
     initial = ResidualGenerator(16 + plain.sampler_.cond_dim, (64, 64), data_dim).state_dict()
     trained, ema = plain.generator_.state_dict(), averaged.generator_.state_dict()
+    halflife_kimg = np.log(0.5) / np.log(0.9) * 0.1
+    beta = ema_beta(100, 100, halflife_kimg, rampup=0.1)
+    assert 0 < beta < 0.01
     for name, value in initial.items():
         if name.endswith(("weight", "bias")):
-            torch.testing.assert_close(ema[name], 0.5 * value + 0.5 * trained[name])
+            torch.testing.assert_close(ema[name], beta * value + (1 - beta) * trained[name])
     assert not torch.equal(ema["blocks.0.bn.running_mean"], initial["blocks.0.bn.running_mean"])
     assert averaged.generator_.training is False
 
@@ -213,8 +222,7 @@ def test_numpy_hyper_parameters_save_and_tiny_batches_are_refused(tmp_path):
 def test_auto_precision_is_bf16_only_on_cpus_with_native_bf16():
     import torch
 
-    from duelo.tabular.training import resolve_precision
-    assert resolve_precision("bf16", torch.device("cpu")) and not resolve_precision("fp32", torch.device("cpu"))
-    assert resolve_precision("auto", torch.device("cuda")) is False      # launch-bound there: fp32 measured faster
+    from duelo.tasks.tabular.objective import auto_precision
+    assert auto_precision(torch.device("cuda")) == "fp32"        # launch-bound there: fp32 measured faster
     native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    assert resolve_precision("auto", torch.device("cpu")) == native
+    assert auto_precision(torch.device("cpu")) == ("bf16" if native else "fp32")

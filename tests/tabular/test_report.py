@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from duelo.errors import ConfigError, DataError
-from duelo.tabular.report import quality_report, write_report
+from duelo.tasks.tabular.report import quality_report, write_report
 
 N_ROWS = 1500
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from duelo.config import Config
+from duelo.tasks import task_config
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
@@ -31,9 +31,9 @@ CASES = {
 
 
 def _session(overrides: dict, cuda_graph: bool):
-    from duelo.apps.image_gan import build_session
+    from duelo.tasks.runner import build_session
 
-    config = Config().with_overrides({**BASE, **overrides, "train.cuda_graph": cuda_graph})
+    config = task_config("image-gan", {**BASE, **overrides, "train.cuda_graph": cuda_graph})
     trainer = build_session(config, live_progress=False).trainer
     # the same convolution algorithms in both sessions (autotuning may pick different, equally valid ones,
     # whose rounding differs): then any difference between the sessions is the graph's

@@ -84,15 +84,16 @@ def test_resume_in_the_middle_of_a_fade_in_matches_the_uninterrupted_run(referen
 
 
 def test_growth_needs_both_networks_to_grow(tmp_path):
-    from duelo.apps.assemble import growth_schedules
-    from duelo.config import Config
+    from duelo.tasks.image_gan.parts import growth_schedules
+    from duelo.tasks import task_config
     from duelo.models import build_discriminator, build_generator
 
     G = build_generator("progan", resolution=8, channels=1, channel_max=8)
     D = build_discriminator("dcgan", resolution=8, channels=1, width=8)
     with pytest.raises(ConfigError, match="both grow"):
-        growth_schedules(Config(), G, D)
-    assert growth_schedules(Config(), build_generator("dcgan", resolution=8, channels=1, width=8), D) == []
+        growth_schedules(task_config("image-gan"), G, D, 8)
+    plain = build_generator("dcgan", resolution=8, channels=1, width=8)
+    assert growth_schedules(task_config("image-gan"), plain, D, 8) == []
 
 
 def test_time_budget_stops_the_run_and_finishes_it_normally(tmp_path):
@@ -125,8 +126,8 @@ def test_the_hook_corrects_levels_restored_from_elsewhere():
     G = build_generator("progan", resolution=16, channels=1, channel_max=8)
     D = build_discriminator("progan", resolution=16, channels=1, channel_max=8)
     G_ema = build_generator("progan", resolution=16, channels=1, channel_max=8)
-    trainer = SimpleNamespace(nets={"G": G, "D": D}, G_ema=G_ema, counters=SimpleNamespace(nimg=0))
-    hook = GrowthHook(GrowthSchedule(max_level=2, stable_kimg=1, fade_kimg=1))
+    trainer = SimpleNamespace(nets={"G": G, "D": D}, ema={"G": G_ema}, counters=SimpleNamespace(nimg=0))
+    hook = GrowthHook(GrowthSchedule(max_level=2, stable_kimg=1, fade_kimg=1), resolution=16)
     hook(trainer)
     assert [net.lod.value for net in (G, D, G_ema)] == [0.0, 0.0, 0.0]
     state = build_generator("progan", resolution=16, channels=1, channel_max=8).state_dict()   # fully grown

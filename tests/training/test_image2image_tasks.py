@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from duelo.apps.image2image import IMAGE2IMAGE
+from duelo.sampling.image2image import MODEL_TASKS
 from duelo.cli.main import main
 from tests.training.helpers import final_state, run_cli
 
@@ -24,8 +24,8 @@ TASK_ARGS = {
 }
 
 
-def test_every_registered_task_has_a_tiny_run_here():
-    assert sorted(TASK_ARGS) == IMAGE2IMAGE.names()
+def test_every_task_that_writes_a_translator_has_a_tiny_run_here():
+    assert sorted(TASK_ARGS) == MODEL_TASKS.names()
 
 
 @pytest.mark.slow
@@ -79,23 +79,25 @@ def test_sigkill_then_rerun_matches_the_uninterrupted_run(task, tmp_path):
 
 
 @pytest.mark.parametrize(("args", "needle"), [
-    (["--task", "inpaint", "--dataset", "digits", "--model", "dcgan"], "needs an image-to-image generator"),
+    (["--task", "inpaint", "--dataset", "digits", "--model", "dcgan"], "unknown translator 'dcgan'"),
     (["--task", "cyclegan", "--dataset", "digits"], "--source A"),
     (["--task", "translate", "--dataset", "digits"], "needs pairs of images"),
     (["--task", "denoise", "--dataset", "digits", "--source", "mnist-5k"], "leave --source out"),
-    (["--task", "inpaint", "--dataset", "digits", "--set", "stabilise.r1_gamma=1"], "stabilise.r1_gamma"),
+    (["--task", "inpaint", "--dataset", "digits", "--set", "stabilise.r1_gamma=1"], "no section 'stabilise'"),
     (["--task", "inpaint", "--dataset", "digits", "--loss", "wgan-gp"], "gradient penalty"),
     (["--task", "cyclegan", "--dataset", "digits", "--source", "mnist-5k", "--degrade", "gaussian"],
-     "--degrade is for paired"),
+     "--degrade is a setting of task(s) denoise, inpaint, superres, translate"),
     (["--task", "superres", "--dataset", "digits", "--set", 'image2image.degrade_kwargs={"scal": 2}'], "scal"),
     (["--task", "inpaint", "--dataset", "digits", "--resolution", "17"], "resolution must be even"),
     (["--task", "denoise", "--dataset", "digits", "--degrade", "boxes"], "the task made for boxes (inpaint)"),
     (["--task", "inpaint", "--dataset", "digits", "--degrade", "gaussian"], "must draw holes"),
     (["--task", "superres", "--dataset", "digits", "--degrade", "jpeg"], "must down-sample"),
-    (["--task", "denoise", "--dataset", "digits", "--set", "image2image.hole_fill=blur"], "image2image.hole_fill"),
+    (["--task", "denoise", "--dataset", "digits", "--set", "image2image.hole_fill=blur"],
+     "unknown field image2image.hole_fill"),
     (["--task", "cyclegan", "--dataset", "digits", "--source", "mnist-5k", "--set", "image2image.l1_weight=5"],
-     "image2image.l1_weight"),
-    (["--dataset", "digits", "--degrade", "boxes"], "belong to the image-to-image tasks"),
+     "unknown field image2image.l1_weight"),
+    (["--dataset", "digits", "--degrade", "boxes"], "this run's task is image-gan"),
+    (["--task", "toy", "--dataset", "digits"], "is a setting of task(s)"),
 ])
 def test_bad_settings_fail_before_anything_is_written(args, needle, tmp_path, capsys):
     code = main(["train", *args, "--kimg", "0.01", "--batch", "8", "--width", "8", "--out", str(tmp_path)])
@@ -108,7 +110,8 @@ def test_task_option_starts_from_the_task_preset(capsys):
     assert main(["train", "--task", "cyclegan", "--source", "mnist-5k", "--dataset", "digits", "--dry-run"]) == 0
     config = json.loads(capsys.readouterr().out)
     assert config["model"]["name"] == "resnet" and config["loss"]["name"] == "lsgan"
-    assert config["stabilise"]["history_pool"] == 50 and config["optim"]["decay_start"] == 0.5
+    assert config["image2image"]["history_pool"] == 50 and config["optim"]["decay_start"] == 0.5
+    assert config["task"] == "cyclegan" and "stabilise" not in config and "augment" not in config
 
 
 @pytest.mark.slow

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from duelo import stabilisers
-from duelo.apps.image_gan import build_session
+from duelo.tasks.runner import build_session
 from duelo.cli.main import main
-from duelo.config import Config, StabiliseConfig
+from duelo.config.sections import StabiliseConfig
+from duelo.tasks import task_config
 from duelo.errors import ConfigError
 from tests.training.helpers import TINY_ARGS, final_state, run_cli
 
@@ -36,7 +37,7 @@ def test_every_config_field_is_a_stabiliser_or_one_of_its_parameters():
 
 
 def _session(tmp_path, **overrides):
-    config = Config().with_overrides({"data.dataset": "digits", "data.resolution": 8, "model.width": 8,
+    config = task_config("image-gan", {"data.dataset": "digits", "data.resolution": 8, "model.width": 8,
                                       "model.z_dim": 8, "train.batch": 32, "train.device": "cpu",
                                       "run.out": str(tmp_path), **overrides})
     return build_session(config, live_progress=False)
@@ -63,7 +64,7 @@ def test_each_stabiliser_changes_the_training_step_and_stays_finite(tmp_path, na
 def test_lazy_r1_runs_every_interval_and_rescales_adam(tmp_path):
     session = _session(tmp_path, **{"stabilise.r1_gamma": 2.0, "stabilise.reg_interval": 4})
     names = [phase.name for phase in session.trainer.objective.phases]
-    assert names == ["D", "Dreg", "G"]
+    assert names == ["D", "D_reg", "G"]
     group = session.trainer.optimizers["D"].param_groups[0]
     c = 4 / 5
     assert group["lr"] == pytest.approx(2e-4 * c) and group["betas"] == pytest.approx((0.5 ** c, 0.999 ** c))
@@ -140,25 +141,32 @@ def test_ada_and_pool_state_resume_exactly_after_a_kill(tmp_path):
     assert p and float(a[p[0]]) != 0.3                 # the controller moved p
 
 
-@pytest.mark.parametrize("preset", __import__("duelo.config", fromlist=["preset_names"]).preset_names())
+@pytest.mark.parametrize("preset", __import__("duelo.tasks.presets", fromlist=["preset_names"]).preset_names())
 def test_every_preset_builds_and_trains_a_few_steps(tmp_path, preset):
-    from duelo.apps import image2image
-    from duelo.config import load_preset
+    from duelo.tasks.presets import load_preset
 
     config = load_preset(preset)
-    overrides = {"data.dataset": "digits", "data.resolution": 16, "model.width": 8, "train.batch": 32,
-                 "train.device": "cpu", "run.out": str(tmp_path)}
-    build = build_session
-    if config.train.task in image2image.IMAGE2IMAGE:      # an image-to-image preset: its own session
-        build = image2image.build_session
+    overrides = {"train.batch": 32, "train.device": "cpu", "run.out": str(tmp_path)}
+    if config.has("data") and config.task != "tabular":
+        overrides.update({"data.dataset": "digits", "data.resolution": 16, "model.width": 8})
+    if config.task in ("translate", "inpaint", "denoise", "superres", "cyclegan"):
         overrides["model.d_kwargs"] = {"n_layers": 2}     # a 70x70 PatchGAN needs at least 24x24 images
-        if config.train.task == "cyclegan":
+        if config.task == "cyclegan":
             overrides["image2image.source"] = "mnist-5k"
-        if config.train.task == "translate":
+        if config.task == "translate":
             overrides["image2image.degrade"] = "edges"      # pairs made from the digits
-    else:
+    elif config.task == "image-gan":
         overrides["model.z_dim"] = 8
-    session = build(config.with_overrides(overrides), live_progress=False)
+    elif config.task == "toy":
+        overrides["toy.points"] = 1000
+    elif config.task == "tabular":
+        import pandas as pd
+
+        rows = torch.Generator().manual_seed(0)
+        table = pd.DataFrame({"x": torch.randn(200, generator=rows).numpy(), "c": ["a", "b"] * 100})
+        table.to_csv(tmp_path / "t.csv", index=False)
+        overrides.update({"data.dataset": str(tmp_path / "t.csv"), "train.batch": 50, "model.pac": 5})
+    session = build_session(config.with_overrides(overrides), live_progress=False)
     for _ in range(3):
         session.trainer.step()
     session.trainer.check_finite()
@@ -195,7 +203,7 @@ def test_heldout_split_always_leaves_one_batch_and_small_sets_hold_nothing_out()
 
 def test_health_check_period_below_one_image_is_refused():
     with pytest.raises(ConfigError, match="health.every_kimg must be at least 0.001"):
-        Config().with_overrides({"health.every_kimg": 0.0005})
+        task_config("image-gan", {"health.every_kimg": 0.0005})
 
 
 def test_nonfinite_weights_are_named_after_their_own_module(tmp_path):
@@ -220,7 +228,7 @@ def test_path_length_regularisation_is_lazy_saved_and_refused_without_a_style_ge
     session = _session(tmp_path, **{"model.name": "stylegan2", "model.width": 16, "stabilise.pl_weight": 2.0,
                                     "stabilise.pl_interval": 2})
     trainer = session.trainer
-    assert [p.name for p in trainer.objective.phases] == ["D", "G", "Greg"]
+    assert [p.name for p in trainer.objective.phases] == ["D", "G", "G_reg"]
     c = 2 / 3
     group = trainer.optimizers["G"].param_groups[0]
     assert group["lr"] == pytest.approx(2e-4 * c) and group["betas"] == pytest.approx((0.5 ** c, 0.999 ** c))

@@ -7,11 +7,12 @@ import torch
 
 from duelo.errors import ConfigError, DataError
 from duelo.losses import LOSSES
-from duelo.losses.objective import ImageGANObjective
+from duelo.objectives import GANObjective
 from duelo.models import build_discriminator, build_generator
 from duelo.training.ema import ema_beta, recalibrate_batchnorm, update_ema
 from duelo.training.feed import BatchFeed
 from duelo.training.runtime import Runtime
+from duelo.training.protocols import Phase, Player, Terms
 from duelo.training.trainer import Trainer, TrainerSettings
 
 
@@ -82,9 +83,13 @@ def make_trainer(batch=16, accum=1, d_steps=1, seed=0):
     images = torch.randint(0, 256, (64, 1, 4, 4), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
     feed = BatchFeed(images, None, batch // accum, seed=0, device=torch.device("cpu"))
     optimizers = {"G": torch.optim.SGD(G.parameters(), lr=0.1), "D": torch.optim.SGD(D.parameters(), lr=0.1)}
-    objective = ImageGANObjective(G, D, LOSSES.get("bce"), d_steps=d_steps)
-    return Trainer(objective, G, D, optimizers, feed, Runtime.create("cpu"),
+    objective = GANObjective(G, D, LOSSES.get("bce"), d_steps=d_steps)
+    return Trainer(objective, players(G, D, optimizers), feed, Runtime.create("cpu"),
                    TrainerSettings(batch=batch, accum_rounds=accum), seed=seed)
+
+
+def players(G, D, optimizers) -> dict[str, Player]:
+    return {"G": Player(G, optimizers["G"], ema=True), "D": Player(D, optimizers["D"])}
 
 
 def test_phases_count_real_images_and_iterations():
@@ -120,8 +125,9 @@ def test_accumulation_averages_round_gradients_exactly():
 def test_runtime_choices():
     runtime = Runtime.create("cpu", "auto")
     assert runtime.amp_dtype is None and runtime.check_every == 1 and runtime.is_main
-    with pytest.raises(ConfigError, match="bf16 is for CUDA"):
-        Runtime.create("cpu", "bf16")
+    with pytest.raises(ConfigError, match="tf32 is for CUDA"):
+        Runtime.create("cpu", "tf32")
+    assert Runtime.create("cpu", "bf16").amp_dtype == torch.bfloat16        # CPU autocast (tables use it)
     with pytest.raises(ConfigError, match="not a device"):
         Runtime.create("toaster")
     if not torch.cuda.is_available():
@@ -133,14 +139,15 @@ class SquareObjective:
     """A deterministic objective (no random numbers): D minimises mean(D(x)^2) over real images."""
 
     def __init__(self, D):
-        from duelo.losses.objective import Phase
-
         self.D = D
-        self.phases = (Phase("D", "D", uses_real=True),)
+        self.phases = (Phase("D", ("D",), self.terms, uses_real=True),)
 
-    def terms(self, phase, batch, generator, n):
+    def state_modules(self):
+        return {}
+
+    def terms(self, batch, generator, n):
         real, _ = batch
-        return {"loss/D": self.D(real, None).square().mean()}
+        return Terms({"D": self.D(real, None).square().mean()})
 
 
 def accumulated_step(accum: int) -> list[torch.Tensor]:
@@ -150,7 +157,7 @@ def accumulated_step(accum: int) -> list[torch.Tensor]:
     images = torch.randint(0, 256, (64, 1, 4, 4), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
     feed = BatchFeed(images, None, 16 // accum, seed=0, device=torch.device("cpu"))
     optimizers = {"G": torch.optim.SGD(G.parameters(), lr=0.1), "D": torch.optim.SGD(D.parameters(), lr=0.5)}
-    trainer = Trainer(SquareObjective(D), G, D, optimizers, feed, Runtime.create("cpu"),
+    trainer = Trainer(SquareObjective(D), players(G, D, optimizers), feed, Runtime.create("cpu"),
                       TrainerSettings(batch=16, accum_rounds=accum), seed=0)
     trainer.step()
     assert trainer.counters.nimg == 16

@@ -17,6 +17,8 @@ All state lives in persistent float buffers, so state_dict() round-trips it exac
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -24,6 +26,11 @@ from duelo.errors import ConfigError
 from duelo.registry import Registry
 
 Tensor = torch.Tensor
+
+
+@dataclass(frozen=True)
+class AugmentInfo:
+    fields: tuple[str, ...] = ()     # the `augment` config fields its constructor takes, by the same names
 
 
 class Augment(nn.Module):
@@ -41,7 +48,7 @@ class Augment(nn.Module):
         return {}
 
 
-AUGMENTS: Registry[type[Augment]] = Registry("augmentation")
+AUGMENTS: Registry[type[Augment]] = Registry("augmentation", info=AugmentInfo)
 
 
 def check_channels(owner: str, channels: int, allowed: tuple[int, ...] = (1, 3)) -> None:

@@ -93,7 +93,7 @@ def parse_policy(policy: str) -> list[str]:
     return names
 
 
-@AUGMENTS.register("diffaugment")
+@AUGMENTS.register("diffaugment", fields=("policy",))
 class DiffAugment(Augment):
     """DiffAugment (Zhao et al. 2020): the policy's ops, each applied to every sample with a fresh draw.
 

@@ -14,9 +14,6 @@ from duelo.errors import ConfigError
 
 MAX_MODEL_PIXELS = 4096 * 4096     # largest image a model is run on (after superres up-sampling), in pixels
 
-# task -> the command that uses it, for refusals that say where to go
-COMMAND_FOR_TASK = {"translate": "duelo translate", "cyclegan": "duelo translate", "inpaint": "duelo inpaint",
-                    "denoise": "duelo restore", "superres": "duelo restore"}
 
 
 @dataclass(frozen=True)
@@ -100,7 +97,9 @@ def check_task(task: dict[str, Any], model_dir: Path, command: str, accepted: tu
     name = task["task"]
     if name in accepted:
         return
-    other = COMMAND_FOR_TASK.get(name, "another command")
+    from duelo.sampling.image2image import MODEL_TASKS
+
+    other = MODEL_TASKS.info(name).command if name in MODEL_TASKS else "another command"
     if name == "translate" and task.get("degradation") is None:
         other = "duelo translate"
     raise ConfigError(f"{model_dir} is a {name} model; `{command}` runs {' and '.join(accepted)} models: "

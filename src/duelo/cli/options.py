@@ -13,24 +13,12 @@ class RegistryChoice(click.ParamType):
     """A choice among a registry's names; the registry is imported only when help or a value needs it."""
 
     def __init__(self, target: str, kind: str):
-        self.target = target              # "module:ATTRIBUTE" of a duelo.registry.Registry; several joined by "|"
+        self.target = target              # "module:ATTRIBUTE" of a duelo.registry.Registry
         self.name = kind
 
     def registry(self):
-        registries = []
-        for target in self.target.split("|"):
-            module, attribute = target.split(":")
-            registries.append(getattr(importlib.import_module(module), attribute))
-        if len(registries) == 1:
-            return registries[0]
-        from duelo.registry import Registry
-
-        union: Registry = Registry(self.name)     # the names of all of them (e.g. generators and translators)
-        for registry in registries:
-            for name in registry.names():
-                if name not in union:
-                    union.register(name)(registry.get(name))
-        return union
+        module, attribute = self.target.split(":")
+        return getattr(importlib.import_module(module), attribute)
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         return "[" + "|".join(self.registry().names()) + "]"

@@ -20,15 +20,16 @@ def tabular() -> None:
 
     \b
     Examples:
-      duelo tabular fit adult.csv --out model/ --epochs 300
-      duelo tabular sample model/ -n 10000 -o synthetic.csv --condition sex=Female
+      duelo tabular fit adult.csv --out runs/adult --epochs 300
+      duelo tabular sample runs/adult -n 10000 -o synthetic.csv --condition sex=Female
       duelo tabular report adult.csv synthetic.csv --holdout adult-test.csv --target income --out report/
     """
 
 
 @tabular.command(context_settings={"show_default": True})
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Model folder to write.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Run folder to write (checkpoints, metrics.jsonl, model/); re-running the command resumes it.")
 @click.option("--discrete", multiple=True, metavar="COLS",
               help="Categorical columns (repeat, or comma-separated); default: inferred from the data.")
 @click.option("--dates", multiple=True, metavar="COLS", help="CSV columns to parse as datetimes.")
@@ -39,25 +40,47 @@ def tabular() -> None:
 @click.option("--device", default="cpu", help="cpu, cuda, cuda:N or auto.")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto",
               help="auto: bf16 where the hardware has it natively.")
-@click.option("--force", is_flag=True, help="Replace an existing model folder.")
+@click.option("--minutes", type=float, default=None, help="Also stop after this many minutes of training.")
+@click.option("--set", "assignments", multiple=True, metavar="SECTION.FIELD=VALUE",
+              help="Set any field of the tabular task's configuration (docs/config.md).")
+@click.option("--force", is_flag=True, help="Start over: replace the run or model already in --out.")
 def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, ...], epochs: int,
-        batch_size: int, pac: int, seed: int, device: str, precision: str, force: bool) -> None:
-    """Fit a TabularGAN on DATA (.csv or .parquet) and save it to --out (model.json + model.safetensors)."""
-    from duelo.tabular import TabularGAN
-    from duelo.tabular.tables import read_table
+        batch_size: int, pac: int, seed: int, device: str, precision: str, minutes: float | None,
+        assignments: tuple[str, ...], force: bool) -> None:
+    """Fit a TabularGAN on DATA (.csv or .parquet) in the run folder --out; its model is --out/model/.
 
-    if (out_dir / "model.json").exists() and not force:
-        raise ConfigError(f"{out_dir} already holds a model; pass --force to replace it, or choose another --out")
+    The fit checkpoints as it goes: after Ctrl-C, a crash or a time budget, re-running the same command
+    resumes from the newest checkpoint and ends where an uninterrupted fit would."""
+    import shutil
+
+    from duelo.cli.options import parse_assignments
+    from duelo.tasks import task_config
+    from duelo.tasks.registry import TASKS
+    from duelo.tasks.runner import train
+    from duelo.tasks.tabular.tables import read_table
+    from duelo.tasks.tabular.task import epochs_to_kimg
+
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"--out {out_dir} is a file; give a folder")
-    df = read_table(data, _names(dates))
-    columns = _names(discrete)
+    holds_model = (out_dir / "model.json").exists()
+    if holds_model and not force:
+        raise ConfigError(f"{out_dir} holds a saved model (model.json); pass --force to replace it, or choose "
+                          f"another --out")
+    if force and out_dir.is_dir() and (holds_model or (out_dir / "config.json").exists()):
+        shutil.rmtree(out_dir)
+    date_columns = _names(dates)
+    df = read_table(data, date_columns)
+    overrides = {"data.dataset": str(data), "data.discrete": _names(discrete), "data.dates": date_columns,
+                 "train.batch": batch_size, "model.pac": pac, "train.seed": seed, "train.device": device,
+                 "train.precision": precision, "run.out": str(out_dir.parent), "run.name": out_dir.name,
+                 "train.max_minutes": minutes}
+    overrides["train.total_kimg"] = epochs_to_kimg(epochs, len(df), batch_size)
+    overrides.update(parse_assignments(assignments))
+    config = task_config("tabular", overrides)
     click.echo(f"fitting on {data}: {len(df):,} rows x {df.shape[1]} columns, {epochs} epochs", err=True)
-    model = TabularGAN(epochs=epochs, batch_size=batch_size, pac=pac, device=device, precision=precision,
-                       random_state=seed, verbose=True)
-    model.fit(df, discrete_columns=columns or None)
-    model.save(out_dir)
-    click.echo(f"saved the model to {out_dir} ({model.fit_seconds_:.1f} s); next: "
+    prepared = TASKS.get("tabular").encode(df, config, str(data), lambda text: click.echo(text, err=True))
+    summary = train(config, data=prepared)
+    click.echo(f"saved the model to {out_dir / 'model'} ({summary['train_time_s']} s of training); next: "
                f"duelo tabular sample {out_dir} -n {len(df)} -o synthetic.csv")
 
 
@@ -72,9 +95,9 @@ def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, 
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def sample(model_dir: Path, rows: int, output: Path, condition: tuple[str, ...], seed: int | None,
            device: str, force: bool) -> None:
-    """Generate ROWS rows from a model written by `duelo tabular fit`."""
+    """Generate ROWS rows from a model written by `duelo tabular fit` (its run folder or model folder)."""
     from duelo.tabular import TabularGAN
-    from duelo.tabular.tables import table_format, write_table
+    from duelo.tasks.tabular.tables import table_format, write_table
 
     table_format(output)                                   # refuse a bad suffix before any work
     if output.exists() and not force:
@@ -85,6 +108,8 @@ def sample(model_dir: Path, rows: int, output: Path, condition: tuple[str, ...],
         if not sep or not name:
             raise ConfigError(f"--condition {item!r}: write COLUMN=VALUE, e.g. --condition sex=Female")
         conditions[name.strip()] = value.strip()
+    if (model_dir / "model" / "model.json").exists():          # a run folder: its model
+        model_dir = model_dir / "model"
     model = TabularGAN.load(model_dir, device=device)
     df = model.sample(rows, conditions=conditions, random_state=seed)
     write_table(df, output)
@@ -107,8 +132,8 @@ def sample(model_dir: Path, rows: int, output: Path, condition: tuple[str, ...],
 def report(real: Path, synthetic: Path, holdout: Path | None, target: str | None, discrete: tuple[str, ...],
            dates: tuple[str, ...], out_dir: Path, seed: int, force: bool) -> None:
     """Compare SYNTHETIC with REAL: column shapes, pair trends, ML efficacy, privacy (JSON + HTML)."""
-    from duelo.tabular.report import quality_report, write_report
-    from duelo.tabular.tables import read_table
+    from duelo.tasks.tabular.report import quality_report, write_report
+    from duelo.tasks.tabular.tables import read_table
 
     if (out_dir / "report.json").exists() and not force:
         raise ConfigError(f"{out_dir} already holds a report; pass --force to replace it")

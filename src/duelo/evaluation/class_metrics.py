@@ -14,12 +14,36 @@ from typing import Any
 
 import torch
 
-from duelo.evaluation.metrics import METRICS, EvalContext, domain_classifier
+from duelo.evaluation.context import EVAL_SEED_BASE, METRICS, EvalContext, domain_classifier
 
 COVERED_SHARE = 0.1    # a class counts as produced when it gets >= 10% of its real share
 
 
-@METRICS.register("class_histogram")
+@METRICS.register("class_accuracy", direction="higher", needs=("labels", "conditional"))
+def class_accuracy(ctx: EvalContext) -> dict[str, Any]:
+    """Share of conditional samples that the domain classifier assigns to the requested class.
+
+    `per_class` samples of every class from fixed seeds; also reports each class's accuracy and the
+    classifier's own held-out accuracy on real images (the ceiling this number can reach).
+    """
+    from duelo.sampling.generate import generate
+
+    if ctx.G.c_dim == 0 or ctx.labels is None:
+        return {}
+    classifier = domain_classifier(ctx)
+    classes = ctx.G.c_dim
+    labels = torch.arange(classes).repeat_interleave(ctx.per_class)                     # (classes * per_class,)
+    seeds = [EVAL_SEED_BASE + i for i in range(len(labels))]
+    predicted = classifier.predict(generate(ctx.G, seeds, labels))
+    correct = (predicted == labels).float()
+    per_class = correct.view(classes, ctx.per_class).mean(1)
+    return {"class_accuracy": round(float(correct.mean()), 4),
+            "class_accuracy_per_class": [round(float(a), 4) for a in per_class],
+            "class_accuracy_samples": int(len(labels)),
+            "classifier_real_accuracy": round(classifier.val_accuracy, 4)}
+
+
+@METRICS.register("class_histogram", direction="lower", figure="class_histogram_tv", needs=("labels",))
 def class_histogram(ctx: EvalContext) -> dict[str, Any]:
     """Predicted-class histogram of generated samples vs the real class histogram."""
     from duelo.evaluation.distribution import generated_images
@@ -37,13 +61,12 @@ def class_histogram(ctx: EvalContext) -> dict[str, Any]:
             "class_histogram": [round(float(v), 4) for v in fake]}
 
 
-@METRICS.register("tstr")
+@METRICS.register("tstr", direction="higher", figure="tstr_accuracy", needs=("labels", "conditional"))
 def tstr(ctx: EvalContext) -> dict[str, Any]:
     """Accuracy on held-out real images of a classifier trained on generated ones (TSTR), vs trained on real."""
     from duelo.evaluation.distribution import evaluation_labels
     from duelo.evaluation.domain_classifier import split_indices, train_classifier
     from duelo.sampling.generate import generate
-    from duelo.evaluation.metrics import EVAL_SEED_BASE
 
     if ctx.G.c_dim == 0 or ctx.labels is None:
         return {}
@@ -88,7 +111,7 @@ def _intra_summary(name: str, per_class: list[float | None]) -> dict[str, Any]:
             f"{name}_per_class": [None if v is None else round(v, 4) for v in per_class]}
 
 
-@METRICS.register("intra_fd_domain")
+@METRICS.register("intra_fd_domain", direction="lower", needs=("labels", "conditional"))
 def intra_fd_domain(ctx: EvalContext) -> dict[str, Any]:
     """Intra-class Fréchet distance (Miyato & Koyama 2018) in the domain feature space: the Fréchet
     distance between real and generated features of each class, averaged over classes. Catches a model
@@ -98,7 +121,7 @@ def intra_fd_domain(ctx: EvalContext) -> dict[str, Any]:
     return _intra_summary("intra_fd_domain", intra_class_frechet(ctx, "domain"))
 
 
-@METRICS.register("intra_fid")
+@METRICS.register("intra_fid", direction="lower", needs=("labels", "conditional", "inception"))
 def intra_fid(ctx: EvalContext) -> dict[str, Any]:
     """Intra-class FID: the same with the standard Inception features (GPU advised)."""
     if ctx.G.c_dim == 0 or ctx.labels is None:
@@ -106,7 +129,7 @@ def intra_fid(ctx: EvalContext) -> dict[str, Any]:
     return _intra_summary("intra_fid", intra_class_frechet(ctx, "inception"))
 
 
-@METRICS.register("memorisation")
+@METRICS.register("memorisation", needs=("labels",))
 def memorisation(ctx: EvalContext) -> dict[str, Any]:
     """Nearest-neighbour distances (domain features) of generated samples to the training images, against
     those of held-out real images the model never saw; near-copies are flagged (see memorisation.py)."""

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from duelo.errors import ConfigError
-from duelo.evaluation.metrics import EVAL_SEED_BASE, METRICS, EvalContext, domain_classifier
+from duelo.evaluation.context import EVAL_SEED_BASE, METRICS, EvalContext, domain_classifier
 
 
 def evaluation_labels(ctx: EvalContext, n: int) -> torch.Tensor | None:
@@ -77,14 +77,14 @@ def _frechet(ctx: EvalContext, name: str) -> float:
     return frechet_distance(FeatureStats.from_features(real), FeatureStats.from_features(fake))
 
 
-@METRICS.register("fid")
+@METRICS.register("fid", direction="lower", needs=("inception",))
 def fid(ctx: EvalContext) -> dict[str, Any]:
     """Fréchet Inception Distance (Heusel et al. 2017) with the standard 2015-12-05 Inception-v3."""
     real, fake = feature_pair(ctx, "inception")
     return {"fid": round(_frechet(ctx, "inception"), 4), "fid_samples": len(fake), "fid_real": len(real)}
 
 
-@METRICS.register("kid")
+@METRICS.register("kid", direction="lower", needs=("inception",))
 def kid(ctx: EvalContext) -> dict[str, Any]:
     """Kernel Inception Distance (Bińkowski et al. 2018): unbiased MMD² with a cubic kernel (raw, not ×1000)."""
     from duelo.evaluation.kid import kernel_inception_distance
@@ -94,7 +94,7 @@ def kid(ctx: EvalContext) -> dict[str, Any]:
     return {"kid": round(mean, 6), "kid_std": round(std, 6)}
 
 
-@METRICS.register("fd_domain")
+@METRICS.register("fd_domain", direction="lower", needs=("labels",))
 def fd_domain(ctx: EvalContext) -> dict[str, Any]:
     """Fréchet distance in the domain classifier's 128-d feature space: a fast CPU stand-in for FID."""
     return {"fd_domain": round(_frechet(ctx, "domain"), 4)}
@@ -112,13 +112,13 @@ def _prdc(ctx: EvalContext, extractor_name: str, prefix: str) -> dict[str, Any]:
             ("precision", "recall", "density", "coverage")}
 
 
-@METRICS.register("prdc_domain")
+@METRICS.register("prdc_domain", direction="higher", figure="domain_coverage", needs=("labels",))
 def prdc_domain(ctx: EvalContext) -> dict[str, Any]:
     """Improved precision/recall and density/coverage (k = 3) in the domain feature space."""
     return _prdc(ctx, "domain", "domain_")
 
 
-@METRICS.register("prdc")
+@METRICS.register("prdc", direction="higher", figure="coverage", needs=("inception",))
 def prdc(ctx: EvalContext) -> dict[str, Any]:
     """Improved precision/recall (Kynkäänniemi et al. 2019) and density/coverage (Naeem et al. 2020), k = 3,
     on Inception features as the papers report them (GPU advised)."""

@@ -1,19 +1,35 @@
-"""Detectors: each reads the signals of one health check (and the earlier ones) and names a failure mode,
-its evidence in numbers, and the remedy duelo applied or suggests. Divergence is not here: non-finite
-values stop the step itself and are handled by duelo.health.rollback.
+"""Detectors: each reads the signals of one health check (and the earlier ones) and names a failure mode with
+its evidence in numbers. What to do about it depends on the task (its stabilisers, its augmentation): the
+task's `advise` fills in the remedy duelo applied or suggests. Divergence is not here: non-finite values stop
+the step itself and are handled by duelo.health.rollback.
 
-Thresholds come from the `health` config section (documented in docs/health.md).
+Thresholds come from the common `health` config section (documented in docs/health.md).
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 from duelo.config import Config
 from duelo.registry import Registry
+
+
+@dataclass(frozen=True)
+class Advice:
+    text:    str                  # what duelo did (applied) or what to try (suggested)
+    applied: bool = False
+
+
+GENERIC_ADVICE = "try lower learning rates (--g-lr, --d-lr)"
+
+
+def suggest(options: list[tuple[bool, str]]) -> Advice:
+    """The first three usable suggestions, as one remedy."""
+    chosen = [text for usable, text in options if usable][:3]
+    return Advice("; or ".join(chosen) if chosen else GENERIC_ADVICE)
 
 
 @dataclass
@@ -29,13 +45,9 @@ class Event:
         return {"kind": "event", "nimg": nimg, "kimg": round(nimg / 1000, 3), **asdict(self)}
 
 
-Detector = Callable[[dict[str, Any], list[dict[str, Any]], Config], Event | None]
+Detector = Callable[[dict[str, Any], list[dict[str, Any]], Config], "Event | None"]
 DETECTORS: Registry[Detector] = Registry("health detector")
-
-
-def _suggest(options: list[tuple[bool, str]]) -> str:
-    chosen = [text for usable, text in options if usable][:3]
-    return "; or ".join(chosen) if chosen else "try lower learning rates (--g-lr, --d-lr)"
+Advise = Callable[[str, Config, dict[str, Any]], Advice]     # (event, config, signals) -> the task's remedy
 
 
 IMPROVING = 1.1      # a signal 10 % better than at the previous check is still learning, not stuck
@@ -76,16 +88,7 @@ def mode_collapse(signals: dict[str, Any], history: list[dict[str, Any]], config
         parts.append(f"samples are {diversity:.2f}x as varied as the real images (limit {limits.collapse_diversity})")
     if few_classes:
         parts.append(f"only {covered:.0f} of {total:.0f} classes appear among the samples")
-    st = config.stabilise
-    remedy = _suggest([
-        (st.mbstd_group == 0 and config.model.name in ("dcgan", "mlp"),
-         "let D see batch statistics: --set stabilise.mbstd_group=4"),
-        (config.loss.name in ("bce", "bce-minimax", "lsgan"), "use a loss with a smoother game: --preset wgan-gp, "
-                                                              "or --set stabilise.r1_gamma=1"),
-        (config.optim.g_lr >= 2e-4, "lower the learning rates (--g-lr 1e-4 --d-lr 1e-4)"),
-        (st.history_pool == 0, "show D older fakes: --set stabilise.history_pool=1000"),
-    ])
-    return Event("mode_collapse", "warning", "mode collapse: " + " and ".join(parts) + ", not improving", remedy,
+    return Event("mode_collapse", "warning", "mode collapse: " + " and ".join(parts) + ", not improving", "",
                  evidence={"diversity_ratio": diversity, "classes_covered": covered, "classes_total": total})
 
 
@@ -94,24 +97,12 @@ def discriminator_overfitting(signals: dict[str, Any], history: list[dict[str, A
                               config: Config) -> Event | None:
     """D rates unseen real images like fakes: it memorised the training set (Karras et al. 2020, §2)."""
     rv, rt = signals.get("overfit_rv"), signals.get("rt_train")
-    if rv is None or rt is None or rv <= config.health.overfit_rv or rt < config.augment.target:
+    if rv is None or rt is None or rv <= config.health.overfit_rv or rt < config.health.overfit_rt:
         return None
     p = signals.get("augment_p")
-    augment = config.augment.name
-    message = (f"discriminator overfitting: D scores held-out real images {rv:.2f} of the way from training reals "
+    message = (f"discriminator overfitting: D scores held-out real samples {rv:.2f} of the way from training reals "
                f"to fakes (r_v; limit {config.health.overfit_rv}), r_t on training reals {rt:.2f}")
-    if p is not None and "ada_rt" in signals and config.augment.adaptive:
-        return Event("discriminator_overfitting", "warning", message,
-                     f"adaptive augmentation is raising its probability (p = {p:.2f} now); "
-                     f"if it keeps rising past 0.6, add data or shorten training", applied=True,
-                     evidence={"overfit_rv": rv, "rt_train": rt, "augment_p": p})
-    remedy = _suggest([
-        (augment in ("none", "auto"), "turn on adaptive augmentation: --set augment.name=ada"),
-        (augment == "diffaugment", "use adaptive augmentation: --set augment.name=ada"),
-        (config.stabilise.r1_gamma == 0, "regularise D: --set stabilise.r1_gamma=1"),
-        (True, "add training images or stop at the best periodic evaluation (--eval-every)"),
-    ])
-    return Event("discriminator_overfitting", "warning", message, remedy,
+    return Event("discriminator_overfitting", "warning", message, "",
                  evidence={"overfit_rv": rv, "rt_train": rt, "augment_p": p})
 
 
@@ -125,23 +116,19 @@ def vanishing_gradients(signals: dict[str, Any], history: list[dict[str, Any]], 
     typical = statistics.median(earlier)
     if accuracy < config.health.vanishing_accuracy or norm >= config.health.vanishing_ratio * typical:
         return None
-    remedy = _suggest([
-        (config.loss.name == "bce-minimax", "use the non-saturating loss: --set loss.name=bce"),
-        (config.stabilise.r1_gamma == 0, "regularise D: --set stabilise.r1_gamma=1"),
-        (config.stabilise.instance_noise == 0, "blur D's view early on: --set stabilise.instance_noise=0.1"),
-        (config.optim.d_lr >= config.optim.g_lr, "slow D down: --d-lr at half of --g-lr"),
-    ])
     return Event("vanishing_gradients", "warning",
                  f"vanishing generator gradients: D tells real from fake {accuracy:.1%} of the time and G's "
-                 f"gradient norm fell to {norm:.3g} ({norm / typical:.1%} of its median so far)", remedy,
+                 f"gradient norm fell to {norm:.3g} ({norm / typical:.1%} of its median so far)", "",
                  evidence={"grad_norm_G": norm, "median_before": typical, "d_accuracy": accuracy})
 
 
-def detect(signals: dict[str, Any], history: list[dict[str, Any]], config: Config) -> list[Event]:
-    """Every registered detector's verdict on one check."""
+def detect(signals: dict[str, Any], history: list[dict[str, Any]], config: Config,
+           advise: Advise | None = None) -> list[Event]:
+    """Every registered detector's verdict on one check, each with the task's remedy."""
     events = []
     for name in DETECTORS.names():
         event = DETECTORS.get(name)(signals, history, config)
         if event is not None:
-            events.append(event)
+            advice = advise(event.event, config, signals) if advise else Advice(GENERIC_ADVICE)
+            events.append(replace(event, remedy=advice.text, applied=advice.applied))
     return events

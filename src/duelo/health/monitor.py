@@ -86,11 +86,15 @@ class HealthLog:
 
 
 class HealthMonitor:
-    """Hook for Trainer.fit: one health check per call."""
+    """Hook: one health check per call, every health.every_kimg (default: at each snapshot). `advise` is the
+    task's (duelo.tasks.base.Task.advise): what to do about a failure mode in this task's terms."""
 
-    def __init__(self, config, health_log: HealthLog, make_data: Callable[[], ProbeData],
-                 log: Callable[[str], None]):
+    def __init__(self, config, health_log: HealthLog, make_data: Callable[[], Any],
+                 log: Callable[[str], None], advise=None, probe_fn=probe):
         self.config = config
+        self.advise = advise
+        self.probe = probe_fn                # (trainer, data, samples, seed) -> signals; data from make_data
+        self.period_nimg = int(round((config.health.every_kimg or config.run.snapshot_kimg) * 1000))
         self.health_log = health_log
         self.make_data = make_data           # built on first use (it may train the domain judge)
         self.data: ProbeData | None = None
@@ -101,9 +105,8 @@ class HealthMonitor:
         warmup = config.health.warmup_kimg
         self.warmup_nimg = int(1000 * (0.1 * config.train.total_kimg if warmup is None else warmup))
 
-    def resume(self, nimg: int) -> None:
-        """Cut health.jsonl to the checkpoint and reload the signal history the detectors compare with."""
-        self.health_log.truncate(nimg)
+    def restart(self, nimg: int) -> None:
+        """Reload the signal history the detectors compare with (the loop has cut health.jsonl to `nimg`)."""
         checks = [r for r in self.health_log.records() if r.get("kind") == "signals"]
         self.history = [r["signals"] for r in checks]
         self._last_check_nimg = checks[-1]["nimg"] if checks else 0
@@ -125,13 +128,13 @@ class HealthMonitor:
         with torch.random.fork_rng(devices=devices):          # the probe never touches training randomness
             if self.data is None:
                 self.data = self.make_data()
-            signals = probe(trainer, self.data, self.config.health.samples, seed=trainer.counters.nimg)
+            signals = self.probe(trainer, self.data, self.config.health.samples, seed=trainer.counters.nimg)
         nimg = trainer.counters.nimg
         signals.update(self._loss_means(nimg))
         signals = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in signals.items()}
         self.health_log.append({"kind": "signals", "nimg": nimg, "kimg": round(nimg / 1000, 3),
                                 "signals": signals})
-        events = detect(signals, self.history, self.config) if nimg >= self.warmup_nimg else []
+        events = detect(signals, self.history, self.config, self.advise) if nimg >= self.warmup_nimg else []
         for event in events:
             self.health_log.event(event, nimg)
             if event.event not in self.active:

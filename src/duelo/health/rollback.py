@@ -14,7 +14,7 @@ from duelo.health.detectors import Event
 
 class Rollback:
     def __init__(self, trainer, checkpoints_dir, health_log, after_restore: Callable[[int], None],
-                 max_rollbacks: int, lr_factor: float, log: Callable[[str], None]):
+                 max_rollbacks: int, lr_factor: float, log: Callable[[str], None], advice: str = ""):
         from duelo.training.checkpoint import list_checkpoints
 
         self.trainer = trainer
@@ -24,6 +24,7 @@ class Rollback:
         self.max_rollbacks = max_rollbacks
         self.lr_factor = lr_factor
         self.log = log
+        self.advice = advice                      # the task's suggestions for a set-up that keeps diverging
         self.attempts = 0
         # never goes back up, even when an older checkpoint had more (e.g. a re-run after giving up)
         earlier = [r["evidence"]["lr_scale"] for r in health_log.records()
@@ -49,11 +50,12 @@ class Rollback:
                                     "roll back to the last good state with lower learning rates", applied=True,
                                     evidence={"attempt": self.attempts, "lr_scale": self.lr_scale}), failed_nimg)
         if self.attempts > self.max_rollbacks:
+            advice = ", ".join([*([self.advice] if self.advice else []), "lower learning rates (--g-lr, --d-lr)",
+                                "or --precision fp32"])
             message = (f"training diverged {self.attempts} times (the last at {failed_nimg / 1000:.1f} kimg: "
                        f"{error}); rolled back {self.max_rollbacks} times with learning rates down to "
                        f"x{self.lr_scale:g}, and gave up. Every checkpoint on disk is finite. Try a more stable "
-                       f"set-up: --preset wgan-gp, --set stabilise.r1_gamma=1, --set stabilise.spectral_norm=true, "
-                       f"lower learning rates (--g-lr, --d-lr), or --precision fp32")
+                       f"set-up: {advice}")
             self.health_log.event(Event("gave_up", "error", message, "none left", evidence={
                 "attempts": self.attempts}), failed_nimg)
             raise NonFiniteError(message) from None

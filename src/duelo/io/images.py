@@ -53,6 +53,20 @@ def make_grid(images: torch.Tensor, columns: int, padding: int = 2) -> torch.Ten
     return grid
 
 
+def spread(count: int, n: int) -> torch.Tensor:
+    """`n` indices evenly spread over range(count) (fewer when count is smaller): examples for a grid taken
+    across a data set that is often sorted by class."""
+    return torch.linspace(0, count - 1, min(n, count)).round().long()
+
+
+def interleave_columns(columns: list[torch.Tensor]) -> torch.Tensor:
+    """Equal-length uint8 batches as the rows of a grid (one row per example: input | output | target ...);
+    grey columns are shown as RGB when another column is RGB. (N * len(columns), C, H, W)."""
+    channels = max(c.shape[1] for c in columns)
+    columns = [c.expand(-1, 3, -1, -1) if c.shape[1] == 1 and channels == 3 else c for c in columns]
+    return torch.stack(columns, 1).flatten(0, 1)
+
+
 def save_grid(images: torch.Tensor, path: Path | str, columns: int, text: dict[str, str] | None = None) -> Path:
     return save_png(make_grid(images, columns), path, text)
 

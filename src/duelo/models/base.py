@@ -15,6 +15,7 @@ Conditional models (c_dim > 0) require labels; unconditional ones reject them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -23,8 +24,18 @@ from torch import nn
 from duelo.errors import ConfigError
 from duelo.registry import Registry
 
-GENERATORS: Registry[type[nn.Module]] = Registry("generator")
-DISCRIMINATORS: Registry[type[nn.Module]] = Registry("discriminator")
+@dataclass(frozen=True)
+class ModelInfo:
+    """What callers need to know about an architecture without building it."""
+
+    style: bool = False        # G: a mapping + synthesis network (path-length regularisation, style mixing)
+    grows: bool = False        # progressive growing: G and D take a level of detail (duelo.training.growth)
+    mbstd: str = "none"        # D: minibatch-stddev layer "none" | "optional" (mbstd_group, off by default) |
+                               # "built-in" (on by default)
+
+
+GENERATORS: Registry[type[nn.Module]] = Registry("generator", info=ModelInfo)
+DISCRIMINATORS: Registry[type[nn.Module]] = Registry("discriminator", info=ModelInfo)
 
 SPEC_ATTRIBUTE = "duelo_spec"  # set on every model built through build_generator/build_discriminator
 

@@ -97,7 +97,7 @@ class DCGANGenerator(Generator):
         return self.body(z.view(n, -1, 1, 1))                         # (N, C, R, R)
 
 
-@DISCRIMINATORS.register("dcgan")
+@DISCRIMINATORS.register("dcgan", mbstd="optional")
 class DCGANDiscriminator(Discriminator):
     """Conv x2 down to 4x4 -> features h; logit = Conv4x4(h) + <embed(y), sum-pooled h> (Radford et al. 2015,
     projection term from Miyato & Koyama 2018). With mbstd_group > 0 the final conv reads [h, minibatch std]

@@ -76,7 +76,7 @@ class MLPGenerator(Generator):
         return pixels.view(n, self.channels, self.resolution, self.resolution)  # (N, C, R, R)
 
 
-@DISCRIMINATORS.register("mlp")
+@DISCRIMINATORS.register("mlp", mbstd="optional")
 class MLPDiscriminator(Discriminator):
     """Dense discriminator: flatten -> [Linear -> LeakyReLU] x depth -> phi; logit = Linear(phi) + projection.
 

@@ -76,7 +76,7 @@ class GeneratorBlock(nn.Module):
         return pixel_norm(self.conv2(pixel_norm(self.conv1(x))))
 
 
-@GENERATORS.register("progan")
+@GENERATORS.register("progan", grows=True)
 class ProGANGenerator(Generator):
     """Progressively grown generator; forward returns R x R images at every level (see the module doc)."""
 
@@ -147,7 +147,7 @@ class DiscriminatorBlock(nn.Module):
         return F.avg_pool2d(self.conv2(self.conv1(x)), 2)
 
 
-@DISCRIMINATORS.register("progan")
+@DISCRIMINATORS.register("progan", grows=True, mbstd="built-in")
 class ProGANDiscriminator(Discriminator):
     """Progressively grown discriminator; takes R x R images at every level (see the module doc)."""
 

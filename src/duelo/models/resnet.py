@@ -151,7 +151,7 @@ class ResNetGenerator(Generator):
         return torch.tanh(self.to_image(h))                       # (N, C, R, R)
 
 
-@DISCRIMINATORS.register("resnet")
+@DISCRIMINATORS.register("resnet", mbstd="optional")
 class ResNetDiscriminator(Discriminator):
     """Optimized block -> [down-block] ... -> 4x4 features h; phi = sum over space of ReLU(h);
     logit = Linear(phi) + <embed(y), phi>

@@ -77,7 +77,7 @@ class ToRGB(nn.Module):
         return self.conv(x, w) + self.bias.view(1, -1, 1, 1)
 
 
-@GENERATORS.register("stylegan2")
+@GENERATORS.register("stylegan2", style=True)
 class StyleGAN2Generator(Generator):
     """Mapping network z (+ class) -> w, synthesis network ws -> image (Karras et al. 2020, figure 2d and the
     skip architecture of figure 7), tanh on the output. forward(z, labels, psi) = synthesis(mapping(...))."""
@@ -211,7 +211,7 @@ class DiscriminatorBlock(nn.Module):
         return (h + self.skip(nn.functional.avg_pool2d(x, 2))) / math.sqrt(2.0)
 
 
-@DISCRIMINATORS.register("stylegan2")
+@DISCRIMINATORS.register("stylegan2", mbstd="built-in")
 class StyleGAN2Discriminator(Discriminator):
     """fromRGB -> residual blocks R .. 8 -> 4x4 epilogue [mbstd -> conv3x3 -> linear -> linear(-> 1)], plus
     the projection term <embed(y), h> on the epilogue features h when c_dim > 0 (figure 7, "residual" D)."""

@@ -12,7 +12,7 @@ multiples of `size_multiple` and at least `min_size`. Other sizes are padded by 
 2017 and Zhu et al. 2017 pad by reflection inside their networks for the same reason: no dark frame for the
 network to react to), run, and cropped back, so an output has exactly the input's size.
 
-What each task's model is given (as in training, duelo.apps.image2image):
+What each task's model is given (as in training, duelo.tasks.image2image and duelo.tasks.cyclegan):
     translate   the source image; for a model trained with --degrade edges, an edge map: white (255) edges
                 on black, one channel (degrade_for_demo makes one from a photo with the same Sobel filter)
     cyclegan    an image of the other domain
@@ -22,18 +22,20 @@ What each task's model is given (as in training, duelo.apps.image2image):
     inpaint     the image with its holes set to mid-grey (or pre-filled smoothly, task.json's hole_fill), and
                 the mask as one more channel
 A model trained with image2image.residual (task.json's "residual") returns a correction that is added to its
-input, here as in training (duelo.losses.pix2pix.finish_output).
+input, here as in training (duelo.degrade.model_io.finish_output).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from duelo.errors import ConfigError
+from duelo.registry import Registry
 
 TASK_FILE = "task.json"
 TASK_FORMAT = "duelo-image2image"
@@ -43,6 +45,19 @@ CHUNK = 16                            # images per forward pass
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601, as Pillow's RGB -> L conversion
 
 Tensor = torch.Tensor
+
+
+@dataclass(frozen=True)
+class ModelTask:
+    command: str          # the command that runs a model of this task on a user's images
+
+
+# the tasks whose task.json this module can prepare inputs for; every task that writes a translator model
+# registers here (a test checks it against duelo.tasks.TASKS)
+MODEL_TASKS: Registry[str] = Registry("image-to-image model task", info=ModelTask)
+for _name, _command in (("translate", "duelo translate"), ("cyclegan", "duelo translate"),
+                        ("inpaint", "duelo inpaint"), ("denoise", "duelo restore"), ("superres", "duelo restore")):
+    MODEL_TASKS.add(_name, _name, command=_command)
 
 
 # --- loading --------------------------------------------------------------------------------------------------
@@ -107,8 +122,6 @@ def _kind(model_dir: Path) -> str | None:
 
 def read_task(model_dir: Path) -> dict[str, Any]:
     """task.json of a model folder, checked: what the commands need to prepare the model's input."""
-    from duelo.apps.image2image import IMAGE2IMAGE
-
     path = Path(model_dir) / TASK_FILE
     if not path.is_file():
         raise ConfigError(f"{path} is missing: it says how to prepare this translator's input. `duelo train "
@@ -123,8 +136,8 @@ def read_task(model_dir: Path) -> dict[str, Any]:
     if not isinstance(task.get("format_version"), int) or task["format_version"] > TASK_FORMAT_VERSION:
         raise ConfigError(f"{path} has format_version {task.get('format_version')!r}; this duelo reads up to "
                           f"{TASK_FORMAT_VERSION}: upgrade duelo")
-    if task.get("task") not in IMAGE2IMAGE:
-        raise ConfigError(f"{path}: unknown task {task.get('task')!r}; known: {', '.join(IMAGE2IMAGE.names())}")
+    if task.get("task") not in MODEL_TASKS:
+        raise ConfigError(f"{path}: unknown task {task.get('task')!r}; known: {', '.join(MODEL_TASKS.names())}")
     degradation = task.get("degradation")
     if degradation is not None and not (isinstance(degradation, dict) and isinstance(degradation.get("name"), str)
                                         and isinstance(degradation.get("settings"), dict)):
@@ -133,6 +146,17 @@ def read_task(model_dir: Path) -> dict[str, Any]:
         if task.get(key) not in (1, 3):
             raise ConfigError(f"{path}: {key} must be 1 or 3 (got {task.get(key)!r})")
     return task
+
+
+def write_task_file(model_dir: Path, description: dict[str, Any]) -> Path:
+    """Write task.json beside a translator's weights: `description` (task, resolution, channels, degradation,
+    residual, paste_back, hole_fill...) with the format header this module reads back."""
+    from duelo.io.atomic import atomic_write_json
+
+    assert description.get("task") in MODEL_TASKS, description.get("task")
+    path = Path(model_dir) / TASK_FILE
+    atomic_write_json(path, {"format": TASK_FORMAT, "format_version": TASK_FORMAT_VERSION, **description})
+    return path
 
 
 # --- running --------------------------------------------------------------------------------------------------
@@ -236,7 +260,7 @@ def inpaint_image(G: torch.nn.Module, task: dict[str, Any], image: Tensor, holes
     if not isinstance(holes, torch.Tensor) or holes.dtype != torch.bool or tuple(holes.shape) != tuple(image.shape[1:]):
         got = f"{tuple(holes.shape)} {holes.dtype}" if isinstance(holes, torch.Tensor) else type(holes).__name__
         raise ConfigError(f"the mask must be bool (H, W) of the image's size {tuple(image.shape[1:])}, got {got}")
-    from duelo.losses.pix2pix import finish_output, network_input
+    from duelo.degrade.model_io import finish_output, network_input
 
     known = to_channels(image.unsqueeze(0), task["target_channels"])              # (1, C, H, W) uint8
     mask = holes.view(1, 1, *holes.shape)                                          # (1, 1, H, W)
@@ -256,7 +280,7 @@ def restore_images(G: torch.nn.Module, task: dict[str, Any], images: Tensor) -> 
     _check_task(task, ("denoise", "superres", "translate", "cyclegan"), "restore_images",
                 "use inpaint_image (it needs a mask)")
     _check_uint8(images)
-    from duelo.losses.pix2pix import finish_output
+    from duelo.degrade.model_io import finish_output
 
     if not task.get("residual"):
         if task["task"] != "superres":

@@ -1,8 +1,9 @@
-"""Batches of real images with an exact, resumable position.
+"""Batches of real samples with an exact, resumable position.
 
-The dataset sits on the training device as uint8 (small image sets fit easily), each epoch's order is a
-permutation drawn from (seed, epoch) alone, and the position is just (epoch, cursor): resuming needs no
-saved RNG state and replays exactly the same batches. The last partial batch of an epoch is dropped,
+The data set sits on the training device as stored (uint8 images, float points or windows: small sets fit
+easily) and is decoded per batch (uint8 images to floats in [-1, 1]; other tensors as they are). Each epoch's
+order is a permutation drawn from (seed, epoch) alone, and the position is just (epoch, cursor): resuming
+needs no saved RNG state and replays exactly the same batches. The last partial batch of an epoch is dropped,
 so every batch has the same shape (what CUDA graphs and compiled steps need).
 
 Two things serve the trainer's captured step and data parallelism:
@@ -22,17 +23,25 @@ import torch
 from duelo.errors import DataError
 
 
+def decode(samples: torch.Tensor) -> torch.Tensor:
+    """What a stored batch becomes for the networks: uint8 images -> float in [-1, 1]; floats as they are."""
+    if samples.dtype == torch.uint8:
+        return samples.float().div_(127.5).sub_(1.0)
+    return samples
+
+
 class BatchFeed:
     def __init__(self, images: torch.Tensor, labels: torch.Tensor | None, batch: int, seed: int,
                  device: torch.device, rank: int = 0, world_size: int = 1):
-        if images.dtype != torch.uint8 or images.ndim != 4:
-            raise DataError(f"images must be uint8 (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
+        if images.ndim < 2 or not (images.dtype == torch.uint8 or images.is_floating_point()):
+            raise DataError(f"samples must be uint8 images or a float tensor (N, ...), got {images.dtype} "
+                            f"{tuple(images.shape)}")
         if images.shape[0] < batch * world_size:
-            raise DataError(f"the dataset has {images.shape[0]} images, fewer than one batch "
+            raise DataError(f"the dataset has {images.shape[0]} samples, fewer than one batch "
                             f"({batch * world_size}{f' over {world_size} processes' if world_size > 1 else ''}); "
                             f"use a smaller --batch or more data")
         assert 0 <= rank < world_size
-        self.images = images.to(device)                                   # (N, C, H, W) uint8
+        self.images = images.to(device)                                   # (N, ...) e.g. (N, C, H, W) uint8
         self.labels = None if labels is None else labels.to(device=device, dtype=torch.long)  # (N,)
         self.batch = batch                                                # this process's images per batch
         self.rank, self.world_size = rank, world_size
@@ -87,10 +96,11 @@ class BatchFeed:
         self._slot += 1
         return index
 
-    def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The next batch: images as float in [-1, 1] (N, C, H, W) and labels (N,) or None."""
+    def next(self, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The next batch: samples decoded (images as float in [-1, 1], (N, C, H, W)) and labels (N,) or None.
+        The order is the epoch's permutation, so the round's random `generator` is not needed."""
         index = self._next_index()
-        images = self.images[index].float().div_(127.5).sub_(1.0)        # (N, C, H, W) in [-1, 1]
+        images = decode(self.images[index])                               # (N, ...)
         labels = None if self.labels is None else self.labels[index]       # (N,)
         return images, labels
 
@@ -123,7 +133,7 @@ class PairedFeed(BatchFeed):
         self.source_channels = int(source.shape[1])
         super().__init__(torch.cat([source, target], 1), None, batch, seed, device, rank, world_size)
 
-    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def next(self, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         both, _ = super().next()                                            # (N, Cs + Ct, H, W)
         return both[:, :self.source_channels], both[:, self.source_channels:]
 
@@ -147,7 +157,7 @@ class UnpairedFeed:
         self.a.stage(count)
         self.b.stage(count)
 
-    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def next(self, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         return self.a.next()[0], self.b.next()[0]
 
     def state_dict(self) -> dict:

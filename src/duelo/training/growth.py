@@ -66,14 +66,15 @@ class GrowthHook:
     resume or a rollback loads levels from a checkpoint (or the starting state), which need not be the
     schedule's level for the restored image count, and the next step must correct them."""
 
-    def __init__(self, schedule: GrowthSchedule):
+    def __init__(self, schedule: GrowthSchedule, resolution: int):
         self.schedule = schedule
+        self.resolution = resolution
 
-    def describe(self, resolution: int) -> str:
-        return self.schedule.describe(resolution)
+    def describe(self) -> str:
+        return self.schedule.describe(self.resolution)
 
     def __call__(self, trainer) -> None:
         level = self.schedule.level(trainer.counters.nimg)
-        for net in (*trainer.nets.values(), trainer.G_ema):
+        for net in (*trainer.nets.values(), *trainer.ema.values()):
             if growing(net) and net.lod.value != level:     # most steps: nothing to write
                 net.set_level(level)

@@ -33,7 +33,7 @@ class LinearDecay:
             for group, base in zip(optimizer.param_groups, self.base[name]):
                 group["lr"] = base * factor
 
-    def describe(self, resolution: int | None = None) -> str:
+    def describe(self) -> str:
         return (f"learning rates: constant to {self.start_nimg / 1000:g} kimg, then linearly to 0 at "
                 f"{self.total_nimg / 1000:g} kimg")
 

@@ -69,3 +69,12 @@ class ClipGradNorm:
 
     def __repr__(self) -> str:
         return f"ClipGradNorm(max_norm={self.max_norm}, optimizer={self.optimizer!r})"
+
+
+def lazy_adam_settings(lr: float, betas: tuple[float, float], interval: int | None) -> tuple[float, tuple]:
+    """Lazy regularisation takes an extra optimiser step every `interval` iterations; Karras et al. 2020
+    (StyleGAN2, §B) keep Adam's effective rate by scaling lr and the betas by c = interval / (interval + 1)."""
+    if not interval:
+        return lr, betas
+    c = interval / (interval + 1)
+    return lr * c, (betas[0] ** c, betas[1] ** c)

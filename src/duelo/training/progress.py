@@ -18,13 +18,14 @@ def format_values(values: dict[str, float], names: tuple[str, ...]) -> str:
 
 
 class Progress:
-    """Shows kimg done/total, images per second, the main losses and the time left."""
+    """Shows kimg done/total, samples per second, the main losses and the time left."""
 
     SHOWN = ("loss_D", "loss_G", "D_real", "D_fake")
 
     def __init__(self, total_kimg: float, start_kimg: float = 0.0, stream: TextIO | None = None,
-                 live: bool | None = None):
+                 live: bool | None = None, unit: str = "img"):
         self.total_kimg = total_kimg
+        self.unit = unit                      # what one sample is: img, row, point...
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
         self._bar = None
@@ -48,7 +49,7 @@ class Progress:
     def update(self, kimg: float, img_per_s: float, values: dict[str, float]) -> None:
         remaining_s = (self.total_kimg - kimg) * 1000 / img_per_s if img_per_s > 0 else float("nan")
         eta = f"ETA {format_duration(remaining_s)}" if remaining_s == remaining_s else "ETA ?"
-        rate = f"{img_per_s:,.0f} img/s"
+        rate = f"{img_per_s:,.0f} {self.unit}/s"
         text = format_values(values, self.SHOWN)
         if self._bar is not None:
             self._bar.update(self._task, completed=kimg, rate=rate, eta=eta, values=text)

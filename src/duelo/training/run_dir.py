@@ -20,14 +20,6 @@ from typing import Any
 from duelo.errors import ConfigError
 from duelo.io.atomic import atomic_write_json, atomic_write_text
 
-# Fields a re-run may change without starting a new experiment: how long and how often, not what.
-SCHEDULE_FIELDS = {("train", "total_kimg"), ("train", "max_minutes"), ("run", "snapshot_kimg"), ("run", "log_kimg"),
-                   ("run", "keep_checkpoints"), ("run", "eval_per_class"), ("run", "eval_kimg")} | {
-    ("health", name) for name in ("every_kimg", "warmup_kimg", "samples", "max_rollbacks", "rollback_lr_factor",
-                                  "collapse_diversity", "collapse_classes", "overfit_rv", "vanishing_ratio",
-                                  "vanishing_accuracy")}
-
-
 class RunDir:
     def __init__(self, path: Path, checkpoints_from: Path | None = None):
         self.path = Path(path)
@@ -54,19 +46,15 @@ class RunDir:
     @property
     def best(self) -> Path: return self.path / "best"
 
-    def prepare(self, config: dict[str, Any]) -> None:
-        """Create the folder, or check that an existing one holds the same experiment."""
+    def prepare(self, config) -> None:
+        """Create the folder, or check that an existing one holds the same experiment (a duelo.config.Config;
+        the fields a re-run may change are marked `rerun` in their metadata)."""
         if self.config_path.exists():
             try:
                 previous = json.loads(self.config_path.read_text())
             except json.JSONDecodeError:
                 raise ConfigError(f"{self.config_path} is not valid JSON; move the folder away or use --name") from None
-            # a section the folder's config lacks was added to duelo later: its defaults are the old behaviour
-            differences = [f"{section}.{key}: {previous.get(section, {}).get(key)!r} -> {value!r}"
-                           for section, fields in config.items() if section in previous
-                           for key, value in fields.items()
-                           if (section, key) not in SCHEDULE_FIELDS
-                           and previous.get(section, {}).get(key) != value]
+            differences = config.differences(previous)
             if differences:
                 raise ConfigError(
                     f"{self.path} holds a run with a different configuration ({'; '.join(differences[:4])}"
@@ -80,7 +68,7 @@ class RunDir:
         except OSError as error:
             raise ConfigError(f"cannot create the run folder {self.path} ({error.strerror}); "
                               f"check --out and --name") from None
-        atomic_write_json(self.config_path, config)
+        atomic_write_json(self.config_path, config.to_dict())
 
     @contextlib.contextmanager
     def lock(self):

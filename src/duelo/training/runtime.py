@@ -16,22 +16,7 @@ import torch
 from duelo.errors import ConfigError
 from duelo.training import distributed
 from duelo.training.graphs import graphs_supported
-
-
-@dataclass(frozen=True)
-class Precision:
-    amp_dtype:   torch.dtype | None   # autocast dtype of forward passes; None = float32 tensors throughout
-    tf32:        bool                 # let float32 matrix products and convolutions use TF32 tensor cores
-    cuda_only:   bool
-
-
-# By name. "auto" is tf32 on CUDA: on an H100 the eager DCGAN/MLP steps ran faster in TF32 than with bf16
-# autocast at every batch size measured (docs/benchmarks.md); bf16 pays once the step is compute-bound.
-PRECISIONS: dict[str, Precision] = {
-    "fp32": Precision(amp_dtype=None, tf32=False, cuda_only=False),
-    "tf32": Precision(amp_dtype=None, tf32=True, cuda_only=True),
-    "bf16": Precision(amp_dtype=torch.bfloat16, tf32=True, cuda_only=True),
-}
+from duelo.training.precision import PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -44,8 +29,10 @@ class Runtime:
     cuda_graph:       bool = False        # capture each iteration in a CUDA graph (CUDA only)
 
     @classmethod
-    def create(cls, device: str = "auto", precision: str = "auto", cuda_graph: bool = True) -> "Runtime":
-        """The runtime of this process. Under torchrun (WORLD_SIZE > 1) it joins the process group, and on GPUs
+    def create(cls, device: str = "auto", precision: str = "auto", cuda_graph: bool = True,
+               auto_precision=None) -> "Runtime":
+        """The runtime of this process; `auto_precision(device) -> name` says what "auto" means (the task's
+        choice; default tf32 on CUDA, fp32 elsewhere). Under torchrun (WORLD_SIZE > 1) it joins the process group, and on GPUs
         each process takes the GPU of its local rank (`device` then only says cpu or cuda)."""
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -56,10 +43,10 @@ class Runtime:
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ConfigError("train.device is cuda but this machine has no usable CUDA GPU; use --device cpu")
         if precision == "auto":
-            precision = "tf32" if dev.type == "cuda" else "fp32"
+            precision = auto_precision(dev) if auto_precision else ("tf32" if dev.type == "cuda" else "fp32")
         if precision not in PRECISIONS:
             raise ConfigError(f"train.precision must be auto or one of {', '.join(PRECISIONS)}; got {precision!r}")
-        if PRECISIONS[precision].cuda_only and dev.type != "cuda":
+        if PRECISIONS.get(precision).cuda_only and dev.type != "cuda":
             raise ConfigError(f"train.precision {precision} is for CUDA; on the CPU use fp32 (or auto)")
         group = distributed.launched_world()
         if group is not None:
@@ -67,8 +54,8 @@ class Runtime:
             if dev.type == "cuda":
                 dev = torch.device("cuda", group.local_rank)
         if dev.type == "cuda":   # process-wide switches: they belong to whoever runs the training
-            torch.backends.cuda.matmul.allow_tf32 = PRECISIONS[precision].tf32
-            torch.backends.cudnn.allow_tf32 = PRECISIONS[precision].tf32
+            torch.backends.cuda.matmul.allow_tf32 = PRECISIONS.get(precision).tf32
+            torch.backends.cudnn.allow_tf32 = PRECISIONS.get(precision).tf32
             torch.backends.cudnn.benchmark = True     # static shapes: the autotuned convolutions pay at once
         # On the CPU a host read of a flag costs nothing, so non-finite values are caught at the very step;
         # on a GPU each read is a synchronisation, so it happens at log intervals (and before every save).
@@ -83,7 +70,7 @@ class Runtime:
 
     @property
     def amp_dtype(self) -> torch.dtype | None:
-        return PRECISIONS[self.precision].amp_dtype
+        return PRECISIONS.get(self.precision).amp_dtype
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.amp_dtype is None:

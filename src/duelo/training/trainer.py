@@ -1,8 +1,9 @@
 """The trainer: the only place that calls backward() and step().
 
-It owns mechanics alone: phases as data (D steps per G step), gradient accumulation, mixed precision,
-the EMA generator, non-finite detection, and state capture for checkpoints. What the losses are comes
-from the objective; where files go comes from the caller's hooks. The step does no host
+It owns mechanics alone: players (networks and their optimisers), phases as data (D steps per G step,
+lazy regularisation), gradient accumulation, mixed precision, EMA copies of the players that ask for one,
+non-finite detection, and state capture for checkpoints. What the losses are comes from the objective's
+phases (duelo.training.protocols); where files go comes from the caller's hooks. The step does no host
 synchronisation (losses are reported on the device and read at log intervals), uses on-device
 torch.Generators for every random number and keeps shapes static, so on a GPU the whole iteration is
 captured in a CUDA graph and replayed (duelo.training.graphs), and with several processes each phase's
@@ -26,8 +27,8 @@ from torch import nn
 from duelo.errors import CheckpointError, NonFiniteError
 from duelo.training.ema import ema_beta, update_ema
 from duelo.training.faults import fault_point, inject_nan
-from duelo.training.feed import BatchFeed
 from duelo.training.graphs import StepGraphs
+from duelo.training.protocols import Feed, Objective, Phase, Player
 from duelo.training.runtime import Runtime
 from duelo.training.state import Counters, capture, restore
 from duelo.training.stats import StepStats
@@ -46,14 +47,21 @@ class TrainerSettings:
 
 
 class Trainer:
-    def __init__(self, objective, G: nn.Module, D: nn.Module, optimizers: dict[str, torch.optim.Optimizer],
-                 feed: BatchFeed, runtime: Runtime, settings: TrainerSettings, seed: int):
+    def __init__(self, objective: Objective, players: dict[str, Player], feed: Feed, runtime: Runtime,
+                 settings: TrainerSettings, seed: int):
         assert settings.batch % settings.accum_rounds == 0, "batch must split evenly into rounds"
         assert feed.batch * settings.accum_rounds == settings.batch, "feed batch is the per-round batch"
+        assert isinstance(objective, Objective) and isinstance(feed, Feed), (objective, feed)
+        for phase in objective.phases:
+            unknown = (set(phase.players) | set(phase.keeps)) - set(players)
+            assert not unknown, f"phase {phase.name} names unknown players {unknown}"
         self.objective = objective
-        self.nets: dict[str, nn.Module] = {"G": G, "D": D}
-        self.G_ema = copy.deepcopy(G).eval().requires_grad_(False)
-        self.optimizers = optimizers
+        self.players = players
+        self.nets: dict[str, nn.Module] = {name: player.module for name, player in players.items()}
+        self.optimizers = {name: player.optimizer for name, player in players.items()}
+        # averaged copies of the players that ask for one (the generators): what sampling uses
+        self.ema: dict[str, nn.Module] = {name: copy.deepcopy(player.module).eval().requires_grad_(False)
+                                          for name, player in players.items() if player.ema}
         self.feed = feed
         self.runtime = runtime
         self.settings = settings
@@ -64,19 +72,26 @@ class Trainer:
         self.stats = StepStats(runtime.device)
         self.counters = Counters()
         self.lr_scale = 1.0           # product of the learning-rate cuts made after divergence rollbacks
-        # state that is neither G nor D (augmentation probability, history pool): saved with the run
-        self.aux: dict[str, nn.Module] = dict(getattr(objective, "state_modules", dict)())
+        # state besides the players (augmentation probability, history pool): saved with the run
+        self.aux: dict[str, nn.Module] = dict(objective.state_modules())
         # callables run on the host before every step with the trainer (e.g. progressive growing's level);
         # each must be a function of the counters alone, so that a resumed run repeats them exactly
         self.schedules: list[Callable[["Trainer"], None]] = []
-        for optimizer in optimizers.values():
+        for optimizer in self.optimizers.values():
             runtime.configure_optimizer(optimizer)
-        stages = getattr(feed, "reserve", None)
-        if stages is not None:
-            stages(max(self._real_batches(range(len(objective.phases))), 1))
+        feed.reserve(max(self._real_batches(range(len(objective.phases))), 1))
         self.graphs: StepGraphs | None = None          # created at the first step, if the runtime asks for them
         self.graphs_off_reason: str | None = None
         self._ema_beta = torch.zeros((), device=runtime.device)   # read by captured steps at every replay
+
+    @property
+    def G_ema(self) -> nn.Module:
+        """The averaged generator of a task whose generator player is called "G"."""
+        return self.ema["G"]
+
+    def saved_modules(self) -> dict[str, nn.Module]:
+        """Every module whose state a checkpoint holds, by its name there: players, EMA copies, aux state."""
+        return {**self.nets, **{f"{name}_ema": net for name, net in self.ema.items()}, **self.aux}
 
     @property
     def generator(self) -> torch.Generator:
@@ -98,9 +113,7 @@ class Trainer:
             schedule(self)
         phases = self.objective.phases
         due = tuple(i for i, phase in enumerate(phases) if self.counters.iteration % phase.interval == 0)
-        stage = getattr(self.feed, "stage", None)
-        if stage is not None:
-            stage(self._real_batches(due))
+        self.feed.stage(self._real_batches(due))
         images = self._real_batches(due, counted_only=True) * per_round * self.runtime.world_size
         self.counters.nimg += images
         self.counters.iteration += 1
@@ -118,27 +131,30 @@ class Trainer:
         rounds = self.settings.accum_rounds
         per_round = self.settings.batch // rounds
         for index in due:
-            phase = self.objective.phases[index]
-            net = self.nets[phase.module]
-            other = self.nets["D" if phase.module == "G" else "G"]
-            net.requires_grad_(True)
-            other.requires_grad_(False)
-            optimizer = self.optimizers[phase.module]
+            phase: Phase = self.objective.phases[index]
+            with_grad = set(phase.players) | set(phase.keeps)
+            for name, net in self.nets.items():
+                net.requires_grad_(name in with_grad)
+            optimizers = [self.optimizers[name] for name in phase.players]
             for _ in range(phase.repeats):
-                optimizer.zero_grad(set_to_none=True)
+                for optimizer in optimizers:
+                    optimizer.zero_grad(set_to_none=True)
                 for generator in self.generators:
-                    # a batch is whatever the feed yields (images and labels; source and target images...):
-                    # the objective alone interprets it
-                    batch = self.feed.next() if phase.uses_real else None
+                    # a batch is whatever the feed yields (images and labels; source and target images;
+                    # conditions and rows...): the phase alone interprets it
+                    batch = self.feed.next(generator) if phase.uses_real else None
                     with self.runtime.autocast():
-                        terms = self.objective.terms(phase, batch, generator, per_round)
-                    total = sum(v for k, v in terms.items() if k.startswith("loss/"))
-                    (total / rounds).backward()
-                    for name, value in terms.items():
-                        self.stats.report(name.replace("/", "_"), value)   # loss/D -> loss_D
-                self.runtime.average_gradients(optimizer)                 # across processes; no-op alone
-                optimizer.step()
-        update_ema(self.G_ema, self.nets["G"], ema_beta_value)
+                        terms = phase.terms(batch, generator, per_round)
+                    (sum(terms.losses.values()) / rounds).backward()
+                    for name, value in terms.losses.items():
+                        self.stats.report(f"loss_{name}", value)
+                    for name, value in terms.stats.items():
+                        self.stats.report(name, value)
+                for optimizer in optimizers:
+                    self.runtime.average_gradients(optimizer)             # across processes; no-op alone
+                    optimizer.step()
+        for name, ema in self.ema.items():
+            update_ema(ema, self.nets[name], ema_beta_value)
 
     def step_mode(self) -> str:
         """How iterations run, for logs and summaries: "CUDA graph (N captures)" or "eager (why)"."""
@@ -154,8 +170,6 @@ class Trainer:
         reason = self.runtime.graphs_off_reason()
         if reason is None and self.schedules:
             reason = "a schedule changes the networks or learning rates between steps"
-        if reason is None and not hasattr(self.feed, "stage"):
-            reason = f"{type(self.feed).__name__} cannot stage its batches"
         if reason is not None:
             self.graphs_off_reason = reason
             return None
@@ -163,9 +177,9 @@ class Trainer:
         return self.graphs
 
     def check_weights_finite(self) -> None:
-        """Raise NonFiniteError when any weight or buffer of G, D or G_ema is NaN/Inf (one host read).
-        Runs before every checkpoint write, so a non-finite state is never committed."""
-        nets = {**self.nets, "G_ema": self.G_ema, **self.aux}
+        """Raise NonFiniteError when any weight or buffer of a player, an EMA copy or the auxiliary state is
+        NaN/Inf (one host read). Runs before every checkpoint write, so a non-finite state is never committed."""
+        nets = self.saved_modules()
         floating = {name: [t for t in net.state_dict().values() if t.is_floating_point()] for name, net in nets.items()}
         names = [name for name, tensors in floating.items() if tensors]
         flags = torch.stack([torch.stack([t.isfinite().all() for t in floating[n]]).all() for n in names])
@@ -213,7 +227,7 @@ class Trainer:
         while self.counters.nimg < total_nimg:
             self.step()
             fault_point("iteration")
-            inject_nan(self.counters.iteration, self.nets["D"])
+            inject_nan(self.counters.iteration, self.nets[self.objective.phases[0].players[0]])
             polled = self.counters.iteration % self.runtime.check_every == 0
             if polled:
                 self.check_finite()
@@ -240,9 +254,8 @@ class Trainer:
     def state(self, extra: dict) -> tuple[dict[str, torch.Tensor], dict]:
         self.check_finite()
         self.check_weights_finite()
-        nets = {**self.nets, "G_ema": self.G_ema, **self.aux}
         stats_tensors, stats_counts = self.stats.state()
-        tensors, meta = capture(nets, self.optimizers, self._shard_generators(), self.counters,
+        tensors, meta = capture(self.saved_modules(), self.optimizers, self._shard_generators(), self.counters,
                                 {"feed": self.feed.state_dict(), "stats_counts": stats_counts,
                                  "runtime": self.runtime_signature(), "lr_scale": self.lr_scale, **extra})
         return {**tensors, **stats_tensors}, meta
@@ -258,9 +271,8 @@ class Trainer:
                 f"uses {self.runtime.device.type} in {self.runtime.precision}; resume it with the same "
                 f"--device/--precision (an exact resume needs the same random streams), or start a new run "
                 f"with --name")
-        nets = {**self.nets, "G_ema": self.G_ema, **self.aux}
         self._check_shards(tensors)
-        self.counters = restore(tensors, meta, nets, self.optimizers, self._own_generators())
+        self.counters = restore(tensors, meta, self.saved_modules(), self.optimizers, self._own_generators())
         for optimizer in self.optimizers.values():
             self.runtime.configure_optimizer(optimizer)
         self.feed.load_state_dict(meta["feed"])

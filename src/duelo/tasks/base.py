@@ -1,0 +1,126 @@
+"""What a task is: everything that differs between training an image GAN, an image translator, a table model
+or a toy mixture, behind one interface that the shared runner (duelo.tasks.runner) drives.
+
+A task owns its configuration sections, its data, its parts (players, objective, feed), its snapshots and
+summary, and any extra hooks (a health monitor, periodic evaluation). The trainer, loop, run folder,
+checkpoints, rollback, time budget, progress and CLI are shared and know no task.
+
+Subclass Task in `duelo/tasks/<name>/`, keep module-level imports light (configuration dataclasses only:
+`duelo train --help` imports every task), import torch and the rest inside the methods, and register one
+instance in TASKS (duelo.tasks.registry). Adding the subpackage's name to duelo/tasks/__init__.py is the one
+line outside the subpackage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from duelo.config import Config, Schema
+
+if TYPE_CHECKING:      # annotations only: importing a task stays cheap
+    import torch
+
+    from duelo.health.detectors import Advice
+    from duelo.training.protocols import Hook, Objective, Player, Schedule, Snapshots
+
+
+@dataclass
+class Parts:
+    """What a task builds for the trainer (weights seeded by the runner beforehand)."""
+
+    players:   dict[str, "Player"]
+    objective: "Objective"
+    feed:      Any                                         # duelo.training.protocols.Feed
+    schedules: list["Schedule"] = field(default_factory=list)
+    extras:    dict[str, Any] = field(default_factory=dict)   # task-specific things its snapshots/hooks read
+
+
+@dataclass
+class Session:
+    """One `train` call: what the loop, the snapshots and the hooks read."""
+
+    config:     Config
+    task:       "Task"
+    data:       Any                 # the task's data object (whatever its load_data returned)
+    parts:      Parts
+    trainer:    Any                 # duelo.training.trainer.Trainer
+    run_dir:    Any                 # duelo.training.run_dir.RunDir
+    progress:   Any                 # duelo.training.progress.Progress
+    health_log: Any                 # duelo.health.monitor.HealthLog
+    log:        Callable[[str], None]
+
+
+class Task:
+    name = ""
+    description = ""
+    sections: dict[str, type] = {}      # every section of its configuration: the common four (possibly
+                                        # extended) and its own
+    defaults: dict[str, Any] = {}       # dotted field -> this task's default, over the sections' own
+    sample_unit = "img"                 # what one training sample is called in progress lines
+
+    # -- configuration -----------------------------------------------------------------------------
+    @property
+    def schema(self) -> Schema:
+        return Schema(self.name, dict(self.sections), dict(self.defaults))
+
+    def default_config(self) -> Config:
+        return Config.defaults(self.schema)
+
+    def check(self, config: Config) -> Config:
+        """Cross-section checks that need no data, before anything is built or written; may return an
+        adjusted configuration (e.g. for an old run folder's settings)."""
+        return config
+
+    def run_name(self, config: Config) -> str:
+        """The run folder's name when run.name is unset: the data's name and the task."""
+        return config.run.name or f"{dataset_stem(getattr(config.data, 'dataset', self.name))}-{self.name}"
+
+    def auto_precision(self, device: "torch.device") -> str:
+        """What train.precision "auto" means here: TF32 on CUDA, fp32 elsewhere."""
+        return "tf32" if device.type == "cuda" else "fp32"
+
+    def check_runtime(self, config: Config, runtime) -> None:
+        """Refuse a runtime this task cannot train on (several processes, say)."""
+
+    # -- building ----------------------------------------------------------------------------------
+    def load_data(self, config: Config, runtime, log: Callable[[str], None]) -> Any:
+        raise NotImplementedError
+
+    def build(self, config: Config, data: Any, runtime) -> Parts:
+        raise NotImplementedError
+
+    # -- the run -----------------------------------------------------------------------------------
+    def start(self, session: Session) -> None:
+        """The run folder is locked and prepared: write the data report, say what is being trained."""
+
+    def snapshots(self, session: Session) -> "Snapshots":
+        raise NotImplementedError
+
+    def hooks(self, session: Session) -> list["Hook"]:
+        """Extra periodic work besides metrics lines and snapshots (health checks, evaluation); built before
+        anything is written, so that their checks can refuse a configuration."""
+        return []
+
+    def advise(self, event: str, config: Config, signals: dict[str, Any] | None = None) -> "Advice":
+        """What to do about a failure mode the health monitor named (or "gave_up": a run that keeps diverging)."""
+        from duelo.health.detectors import Advice, GENERIC_ADVICE
+
+        return Advice("" if event == "gave_up" else GENERIC_ADVICE)
+
+    def __repr__(self) -> str:
+        return f"<task {self.name}>"
+
+
+def dataset_stem(dataset: str) -> str:
+    """A dataset name or path as a run-name stem: 'mnist-5k', './faces/' -> 'faces', 'x.zip' -> 'x'."""
+    base = str(dataset).rstrip("/\\").replace("\\", "/").split("/")[-1]
+    for suffix in (".zip", ".npz", ".csv", ".parquet", ".tsv"):
+        if base.endswith(suffix):
+            return base[: -len(suffix)]
+    return base
+
+
+def run_folder(config: Config, task: Task) -> Path:
+    return Path(config.run.out) / task.run_name(config)

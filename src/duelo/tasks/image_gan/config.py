@@ -1,0 +1,79 @@
+"""The configuration sections of image synthesis (besides the common ones and the shared data, loss and
+stabilise sections of duelo.config.sections)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from duelo.config import RunConfig
+from duelo.config.fields import (at_least_one_image, both, fraction, from_registry, nonnegative, positive,
+                                 positive_int, setting)
+from duelo.errors import ConfigError
+
+SHARED_WITH_G_AND_D = ("resolution", "channels", "c_dim")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name:        str = setting("dcgan", "registered architecture (generator and discriminator)", cli="--model",
+                               choices=from_registry("duelo.models:GENERATORS"))
+    conditional: bool = setting(False, "class-conditional G (label embedding) and D (projection); needs labels",
+                                cli="--conditional/--unconditional")
+    z_dim:       int | None = setting(None, "latent size; none = the architecture's default", cli="--z-dim",
+                                      check=positive_int)
+    width:       int | None = setting(None, "base channel width of G and D; none = the architecture's default",
+                                      cli="--width", check=positive_int)
+    g_kwargs:    dict = setting({}, "further generator arguments (docs/models.md)")
+    d_kwargs:    dict = setting({}, "further discriminator arguments (docs/models.md)")
+
+    def check(self, name: str) -> None:
+        for kwargs in ("g_kwargs", "d_kwargs"):
+            shared = sorted(set(getattr(self, kwargs)) & set(SHARED_WITH_G_AND_D))
+            if shared:
+                raise ConfigError(f"{name}.{kwargs} cannot set {', '.join(shared)}: G and D share them; use "
+                                  f"data.resolution, data.channels and model.conditional")
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Differentiable augmentation of everything D sees, real and fake alike (duelo.augment). Each registered
+    augmentation names the fields below that it takes (AUGMENTS.info(name).fields)."""
+
+    name:       str = setting("auto", "auto (ada when the data set is small for the resolution), none, or a "
+                              "registered augmentation (docs/stability.md)", cli="--augment",
+                              choices=from_registry("duelo.augment:AUGMENTS", "auto", "none"))
+    policy:     str = setting("color,translation,cutout", "DiffAugment's operations")
+    p:          float = setting(0.0, "ADA: initial probability of each transform (fixed when adaptive is false)",
+                                check=fraction(high_open=False))
+    adaptive:   bool = setting(True, "ADA: adjust p from the sign of D on real images")
+    target:     float = setting(0.6, "ADA: r_t = E[sign D(real)] above this raises p (Karras et al. 2020)",
+                                check=fraction(low_open=True))
+    speed_kimg: float = setting(100.0, "ADA: kimg for p to climb from 0 to 1 at full speed (paper: 500, for "
+                                "long runs)", check=positive)
+    adjust_nimg: int = setting(256, "ADA: real images between adjustments of p", check=positive_int)
+
+
+@dataclass(frozen=True)
+class GrowthConfig:
+    """Progressive growing, for networks that grow (`progan`): the schedule of duelo.training.growth."""
+
+    stable_kimg: float = setting(200.0, "kimg at each resolution once it is fully faded in (4x4 first)",
+                                 check=nonnegative)
+    fade_kimg:   float = setting(200.0, "kimg over which each new resolution fades in", check=nonnegative)
+
+    def check(self, name: str) -> None:
+        if self.stable_kimg + self.fade_kimg <= 0:
+            raise ConfigError(f"{name}.stable_kimg and {name}.fade_kimg cannot both be 0")
+
+
+@dataclass(frozen=True)
+class ImageRunConfig(RunConfig):
+    grid_samples:   int = setting(64, "images in each snapshot grid (fixed seeds 0..n-1)", check=positive_int)
+    eval_per_class: int = setting(100, "samples per class for class_accuracy in summary.json", check=positive_int,
+                                  rerun=True)
+    eval_kimg:      float | None = setting(None, "evaluate G_ema every this many kimg and keep the best model in "
+                                           "best/; none = only at the end", cli="--eval-every", metavar="KIMG",
+                                           check=at_least_one_image, rerun=True)
+    eval_metric:    str = setting("fd_domain", "metric that picks the best model kept in best/",
+                                  cli="--eval-metric", choices=from_registry("duelo.evaluation.metrics:METRICS"))
+    eval_samples:   int = setting(2000, "generated samples per periodic evaluation", check=positive_int)

@@ -1,0 +1,121 @@
+"""Put an image GAN together from a config: models, stabilisers, augmentation, optimisers, objective.
+
+Only composition lives here; every piece comes from a registry (models, losses, augmentations,
+stabilisers), so a new piece is registered once and appears here without an edit.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from duelo import stabilisers
+from duelo.augment.choice import AugmentChoice, choose_augment
+from duelo.config import Config
+from duelo.errors import ConfigError
+from duelo.tasks.base import Parts
+from duelo.training.optim import lazy_adam_settings
+from duelo.training.protocols import Player
+
+
+def model_kwargs(config: Config, resolution: int, channels: int, num_classes: int) -> tuple[dict, dict]:
+    common = {"resolution": resolution, "channels": channels,
+              "c_dim": num_classes if config.model.conditional else 0}
+    if config.model.width is not None:
+        common["width"] = config.model.width
+    g_kwargs = {**common, **({"z_dim": config.model.z_dim} if config.model.z_dim else {}), **config.model.g_kwargs}
+    d_kwargs = {**common, **config.model.d_kwargs}
+    return g_kwargs, d_kwargs
+
+
+def build_augment(config: Config, choice: AugmentChoice, channels: int):
+    """The registered augmentation `choice.name` with the config fields it declares, or None for "none"."""
+    from duelo.augment import AUGMENTS
+
+    if choice.name == "none":
+        return None
+    settings = {name: getattr(config.augment, name) for name in AUGMENTS.info(choice.name).fields}
+    return AUGMENTS.build(choice.name, channels=channels, **settings)
+
+
+def assemble(config: Config, feed, images: int, resolution: int, channels: int, num_classes: int,
+             device: torch.device) -> Parts:
+    """Build G, D, optimisers and the objective around `feed` (weights seeded by the caller beforehand); fake
+    labels follow the feed's label frequencies."""
+    from duelo.augment.pipeline import DInputs
+    from duelo.losses import LOSSES
+    from duelo.models import build_discriminator, build_generator
+    from duelo.objectives import GANObjective
+
+    loss = LOSSES.get(config.loss.name)
+    g_kwargs, d_kwargs = model_kwargs(config, resolution, channels, num_classes)
+    a = stabilisers.Assembly(config=config, d_kwargs=dict(d_kwargs), loss=loss, sample_shape=(channels, resolution,
+                             resolution), conditional=config.model.conditional)
+    stabilisers.apply(a, "before_models")
+    G = build_generator(config.model.name, **g_kwargs).to(device)
+    a.G = G
+    try:
+        a.D = build_discriminator(config.model.name, **a.d_kwargs)
+    except ConfigError as error:               # e.g. an architecture without a stabiliser's argument
+        added = sorted(set(a.d_kwargs) - set(d_kwargs))
+        if not added:
+            raise
+        raise ConfigError(f"{error}. The stabiliser setting(s) {', '.join(added)} need a discriminator that takes "
+                          f"them: turn the stabiliser off (see --set stabilise.*) or choose another model") from None
+    choice = choose_augment(config.augment.name, images, resolution)
+    augment = build_augment(config, choice, channels)
+    if augment is not None:
+        a.d_input_stages.append(augment)
+    stabilisers.apply(a, "after_models")
+    D = a.D.to(device)
+    betas = (config.optim.beta1, config.optim.beta2)
+    d_lr, d_betas = lazy_adam_settings(config.optim.d_lr, betas, a.d_lazy_interval)
+    g_lr, g_betas = lazy_adam_settings(config.optim.g_lr, betas, a.g_lazy_interval)
+    a.optimizers = {"G": torch.optim.Adam(G.parameters(), lr=g_lr, betas=g_betas),
+                    "D": torch.optim.Adam(D.parameters(), lr=d_lr, betas=d_betas)}
+    stabilisers.apply(a, "after_optimizers")
+    gp_weight = a.loss.gp_weight if config.loss.gp_weight is None else config.loss.gp_weight
+    kwargs = dict(a.objective_kwargs)
+    if "pool" in kwargs:
+        kwargs["pool"] = kwargs["pool"].to(device)
+    objective = GANObjective(G, D, a.loss, gp_weight=gp_weight, d_steps=config.train.d_steps,
+                             label_pool=feed.labels, d_inputs=DInputs(a.d_input_stages).to(device), **kwargs)
+    check_pairing(G, D, objective)
+    from duelo.training.lr_schedule import lr_schedules
+
+    players = {"G": Player(G, a.optimizers["G"], ema=True), "D": Player(D, a.optimizers["D"])}
+    schedules = growth_schedules(config, G, D, resolution) + lr_schedules(config, a.optimizers)
+    return Parts(players, objective, feed, schedules, extras={"augment": choice})
+
+
+def growth_schedules(config: Config, G: torch.nn.Module, D: torch.nn.Module, resolution: int) -> list:
+    """Progressive growing's level schedule when the networks grow (both must, at the same depth)."""
+    from duelo.training.growth import GrowthHook, GrowthSchedule, growing
+
+    if not (growing(G) or growing(D)):
+        return []
+    if not (growing(G) and growing(D)) or G.lod.max_level != D.lod.max_level:
+        raise ConfigError("progressive growing needs a generator and a discriminator that both grow to the same "
+                          "resolution; use the same --model for both")
+    schedule = GrowthSchedule(G.lod.max_level, config.growth.stable_kimg, config.growth.fade_kimg)
+    return [GrowthHook(schedule, resolution)]
+
+
+def check_pairing(G: torch.nn.Module, D: torch.nn.Module, objective) -> None:
+    """Refuse configurations that would fail or silently mislead at step 1, before anything is written."""
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    if objective.gp_weight > 0 and any(isinstance(m, _BatchNorm) for m in D.modules()):
+        raise ConfigError("the gradient penalty (WGAN-GP) needs a discriminator without batch norm, which mixes "
+                          "the samples of a batch; add --set model.d_kwargs='{\"norm\": \"none\"}' or use "
+                          "--preset wgan-gp")
+    generator = torch.Generator(device=next(G.parameters()).device).manual_seed(0)
+    z, labels = objective.sample_generator_inputs(2, generator)
+    was = G.training, D.training
+    G.eval(), D.eval()
+    with torch.no_grad():
+        images = G(z, labels)
+        logits = D(images, labels)
+    G.train(was[0]), D.train(was[1])
+    if logits.shape != (2,):
+        raise ConfigError(f"the discriminator returned logits of shape {tuple(logits.shape)} for 2 images of "
+                          f"shape {tuple(images.shape[1:])}; G and D do not fit together")

@@ -1,0 +1,122 @@
+"""Image synthesis, unconditional or class-conditional: a dataset of images, a registered architecture, the
+GAN objective with its stabilisers and augmentation, the health monitor and optional periodic evaluation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from duelo.config import COMMON_SECTIONS, Config
+from duelo.config.sections import ImageDataConfig, LossConfig, StabiliseConfig
+from duelo.errors import ConfigError
+from duelo.tasks.base import Parts, Session, Task, dataset_stem, run_folder
+from duelo.tasks.image_gan.config import AugmentConfig, GrowthConfig, ImageRunConfig, ModelConfig
+
+
+class ImageGAN(Task):
+    name = "image-gan"
+    description = "image synthesis, unconditional or class-conditional (MLP, DCGAN, ResNet, StyleGAN2, ProGAN)"
+    sections = {**COMMON_SECTIONS, "run": ImageRunConfig, "data": ImageDataConfig, "model": ModelConfig,
+                "loss": LossConfig, "stabilise": StabiliseConfig, "augment": AugmentConfig, "growth": GrowthConfig}
+
+    def run_name(self, config: Config) -> str:
+        if config.run.name:
+            return config.run.name
+        return f"{dataset_stem(config.data.dataset)}-{config.model.name}{'-cond' if config.model.conditional else ''}"
+
+    def check(self, config: Config) -> Config:
+        return with_legacy_sections(config, run_folder(config, self) / "config.json")
+
+    # -- building ----------------------------------------------------------------------------------
+    def load_data(self, config: Config, runtime, log) -> Any:
+        from duelo.data import load_dataset
+
+        d = config.data
+        dataset = load_dataset(d.dataset, resolution=d.resolution, channels=d.channels, resize=d.resize,
+                               bad_files=d.bad_files)
+        if config.model.conditional and dataset.labels is None:
+            raise ConfigError(f"--conditional needs labels, but {d.dataset} has none; put images in one "
+                              f"sub-folder per class (or add 'labels' to the .npz), or train unconditionally")
+        return dataset
+
+    def build(self, config: Config, dataset, runtime) -> Parts:
+        from duelo.health.heldout import split_heldout
+        from duelo.tasks.image_gan.parts import assemble
+        from duelo.tasks.runner import process_batch
+        from duelo.training.feed import BatchFeed
+
+        health = config.health
+        per_round = process_batch(config, runtime.world_size) // config.train.accum_rounds
+        split = split_heldout(dataset.images, dataset.labels, health.heldout_fraction if health.enabled else 0.0,
+                              health.heldout_max, batch=per_round * runtime.world_size)
+        feed = BatchFeed(split.train_images, split.train_labels, per_round, config.train.seed, runtime.device,
+                         rank=runtime.rank, world_size=runtime.world_size)
+        parts = assemble(config, feed, len(split.train_images), dataset.resolution, dataset.channels,
+                         dataset.num_classes, runtime.device)
+        parts.extras["split"] = split
+        return parts
+
+    # -- the run -----------------------------------------------------------------------------------
+    def start(self, session: Session) -> None:
+        from duelo.health.detectors import Event
+        from duelo.io.atomic import atomic_write_json
+
+        run_dir, dataset, log = session.run_dir, session.data, session.log
+        atomic_write_json(run_dir.data_report_path, dataset.report.to_dict())
+        skipped = len(dataset.report.skipped)
+        if skipped:
+            log(f"note: {skipped} unreadable file(s) skipped; see {run_dir.data_report_path}")
+        held = session.parts.extras["split"].heldout_images
+        log(f"run folder {run_dir.path} | {len(dataset)} images "
+            f"{dataset.channels}x{dataset.resolution}x{dataset.resolution}"
+            f"{f' ({len(held)} held out for the health monitor)' if held is not None else ''} | "
+            f"{session.trainer.runtime.describe()}")
+        choice = session.parts.extras["augment"]                 # the data-size check's verdict
+        log(f"data: {choice.message}")
+        if choice.small and not session.health_log.has_event("small_dataset"):
+            session.health_log.event(Event(
+                "small_dataset", "info", choice.message, f"augmentation {choice.name}",
+                applied=choice.name != "none", evidence={"images": len(session.parts.extras["split"].train_images),
+                                                         "resolution": dataset.resolution}), 0)
+
+    def snapshots(self, session: Session):
+        from duelo.tasks.image_gan.snapshots import SnapshotWriter
+
+        return SnapshotWriter(session)
+
+    def hooks(self, session: Session) -> list:
+        hooks = []
+        config = session.config
+        if config.run.eval_kimg is not None:
+            from duelo.tasks.image_gan.periodic_eval import PeriodicEval
+
+            hooks.append(PeriodicEval(session))
+        if config.health.enabled:
+            from duelo.health.monitor import HealthMonitor, probe_data
+
+            hooks.append(HealthMonitor(config, session.health_log, probe_data(
+                session.data, session.parts.extras["split"], session.log), session.log, self.advise))
+        return hooks
+
+    def advise(self, event: str, config: Config, signals: dict | None = None):
+        from duelo.tasks.image_gan.remedies import advise
+
+        return advise(event, config, signals)
+
+
+def with_legacy_sections(config: Config, previous_path: Path) -> Config:
+    """A run folder written before the augmentation and health sections existed trained without augmentation
+    and without a held-out split: resume it that way instead of refusing it as a changed experiment."""
+    try:
+        previous = json.loads(previous_path.read_text())
+    except (OSError, ValueError):
+        return config                      # no folder yet, or RunDir.prepare reports the damaged file
+    if not isinstance(previous, dict):
+        return config
+    overrides: dict[str, Any] = {}
+    if "augment" not in previous and config.augment.name == "auto":
+        overrides["augment.name"] = "none"
+    if "health" not in previous and config.health.enabled:
+        overrides["health.enabled"] = False
+    return config.with_overrides(overrides) if overrides else config

@@ -1,0 +1,113 @@
+"""A tabular run's snapshots and summary:
+
+    model/              model.json + model.safetensors: the averaged generator (batch norm recalibrated), the
+                        fitted transformer, the condition counts (`duelo tabular sample RUN`, TabularGAN.load)
+    samples/rows-*.csv  a preview of 100 generated rows (fixed seed) at each snapshot
+    summary.json        column shapes and pair trends of SUMMARY_ROWS generated rows against the real table
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from duelo.tasks.snapshots import run_summary, write_checkpoint
+
+RECALIBRATION_BATCHES = 20            # batches of training conditions that re-estimate the EMA G's batch norms
+PREVIEW_ROWS = 100
+PREVIEW_SEED = 0
+SUMMARY_ROWS = 5000
+
+
+def estimator_params(config, rows: int) -> dict[str, Any]:
+    """The TabularGAN hyper-parameters a run's configuration amounts to (model.json's "params")."""
+    model, optim, train = config.model, config.optim, config.train
+    steps = max(1, rows // train.batch)
+    per_step_kimg = train.batch * train.d_steps / 1000
+    return {"embedding_dim": model.embedding_dim, "generator_dim": list(model.generator_dim),
+            "discriminator_dim": list(model.discriminator_dim), "generator_lr": optim.g_lr,
+            "generator_decay": optim.g_weight_decay, "discriminator_lr": optim.d_lr,
+            "discriminator_decay": optim.d_weight_decay, "batch_size": train.batch,
+            "discriminator_steps": train.d_steps,
+            "epochs": max(1, round(train.total_kimg / (steps * per_step_kimg))), "pac": model.pac,
+            "gradient_penalty": model.gp_weight, "max_modes": model.max_modes, "rare_fraction": model.rare_fraction,
+            "ema_decay": 0.5 ** (per_step_kimg / train.ema_halflife_kimg), "precision": train.precision,
+            "random_state": train.seed}
+
+
+class TableSnapshots:
+    def __init__(self, session):
+        self.session = session
+        self.written_nimg: int | None = None
+
+    def _generator(self, trainer) -> torch.nn.Module:
+        """The EMA generator with batch-norm statistics re-estimated under training conditions (its averaged
+        weights never ran a forward pass of their own)."""
+        from duelo.training.ema import recalibrate_batchnorm
+
+        G = trainer.ema["G"]
+        recalibrate_batchnorm(G, trainer.objective.sample_generator_inputs, RECALIBRATION_BATCHES,
+                              self.session.config.train.batch, seed=trainer.counters.nimg)
+        return G.eval()
+
+    def write_model(self, trainer=None) -> None:
+        from duelo.tasks.tabular.persistence import save_model_folder
+
+        session = self.session
+        trainer = trainer or session.trainer
+        extras = session.parts.extras
+        save_model_folder(session.run_dir.model, self._generator(trainer),
+                          estimator_params(session.config, len(session.data.matrix)), session.data.transformer,
+                          extras["sampler"], history=[], fit_seconds=trainer.counters.elapsed_s)
+
+    def ensure_model(self) -> None:
+        if not (self.session.run_dir.model / "model.json").exists():
+            self.write_model()
+
+    def checkpoint(self, trainer):
+        return write_checkpoint(self.session, trainer)
+
+    def __call__(self, trainer) -> None:
+        from duelo.io.atomic import atomic_write_text
+
+        session = self.session
+        path = self.checkpoint(trainer)          # first: it refuses a non-finite state before anything is written
+        self.write_model(trainer)
+        preview = self.rows(PREVIEW_ROWS, PREVIEW_SEED)
+        name = f"rows-{trainer.counters.nimg:09d}.csv"
+        atomic_write_text(session.run_dir.samples / name, preview.to_csv(index=False))
+        session.log(f"snapshot at {trainer.counters.nimg / 1000:.1f} kimg: {path.name}, samples/{name}")
+        self.written_nimg = trainer.counters.nimg
+
+    def rows(self, n: int, seed: int):
+        """n rows from the model folder just written (the model users get), seeded."""
+        from duelo.tasks.tabular.gan import TabularGAN
+
+        model = TabularGAN.load(self.session.run_dir.model, device=str(self.session.trainer.runtime.device))
+        return model.sample(n, random_state=seed)
+
+    def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
+        from duelo.tasks.tabular.report import shapes, trends
+        from duelo.tasks.tabular.report.frames import prepare
+
+        session = self.session
+        started = time.perf_counter()
+        real = session.data.frame
+        real = real.sample(min(len(real), SUMMARY_ROWS), random_state=0) if len(real) > SUMMARY_ROWS else real
+        synthetic = self.rows(len(real), seed=1)
+        prepared = prepare({"real": real, "synthetic": synthetic}, list(session.config.data.discrete) or None)
+        column_shapes, _ = shapes.column_shapes(prepared)
+        pair_trends, _, _ = trends.pair_trends(prepared, np.random.default_rng(0))
+        figures = {"column_shapes": _rounded(column_shapes), "column_pair_trends": _rounded(pair_trends),
+                   "summary_rows": len(real)}
+        session.log(f"column_shapes {figures['column_shapes']}, column_pair_trends {figures['column_pair_trends']} "
+                    f"({len(real)} generated rows against the table; `duelo tabular report` for the full report)")
+        return run_summary(session, last_metrics, figures, started)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), 4)

@@ -1,0 +1,107 @@
+"""Tables (task "tabular"): a CTGAN-class conditional GAN (Xu et al. 2019) on a CSV/Parquet table or a
+DataFrame, trained by the shared trainer, so a fit checkpoints, resumes exactly, rolls back a divergence and
+respects a time budget like every other run. `duelo tabular fit` and TabularGAN.fit are front ends to it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from duelo.config import COMMON_SECTIONS, Config
+from duelo.errors import ConfigError
+from duelo.tasks.base import Parts, Session, Task
+from duelo.tasks.tabular.config import TableDataConfig, TableModelConfig, TableOptimConfig
+
+# CTGAN's recipe (Xu et al. 2019): Adam(2e-4, 0.5, 0.9) with weight decay, batch 500, PacGAN with 10 rows;
+# the EMA half-life of 69 kimg is a decay of 0.995 per step of 500 rows, at most a tenth of the rows seen so
+# far (so a short fit on a small table does not sample from weights close to the initial ones)
+TABULAR_DEFAULTS = {"optim.beta2": 0.9, "train.batch": 500, "train.total_kimg": 1000.0,
+                    "train.ema_halflife_kimg": 69.14, "train.ema_rampup": 0.1, "run.snapshot_kimg": 500.0,
+                    "run.log_kimg": 50.0, "health.heldout_fraction": 0.0}
+
+
+class Tabular(Task):
+    name = "tabular"
+    description = "synthetic tables (CTGAN class): CSV/Parquet or a DataFrame; `duelo tabular fit|sample|report`"
+    sections = {**COMMON_SECTIONS, "optim": TableOptimConfig, "data": TableDataConfig, "model": TableModelConfig}
+    defaults = TABULAR_DEFAULTS
+    sample_unit = "row"
+
+    def auto_precision(self, device) -> str:
+        from duelo.tasks.tabular.objective import auto_precision
+
+        return auto_precision(device)
+
+    def check(self, config: Config) -> Config:
+        if config.train.batch % config.model.pac:
+            raise ConfigError(f"train.batch ({config.train.batch}) must be a multiple of model.pac "
+                              f"({config.model.pac}): the critic judges packs of pac rows")
+        return config
+
+    def check_runtime(self, config: Config, runtime) -> None:
+        if runtime.world_size > 1:
+            raise ConfigError("tabular runs train in one process; drop --gpus")
+
+    # -- data --------------------------------------------------------------------------------------
+    def load_data(self, config: Config, runtime, log) -> Any:
+        from duelo.tasks.tabular.tables import read_table
+
+        if not config.data.dataset:
+            raise ConfigError("data.dataset is empty: give the table to learn with --dataset FILE.csv|.parquet")
+        path = Path(config.data.dataset)
+        frame = read_table(path, list(config.data.dates))
+        return self.encode(frame, config, str(path), log)
+
+    def encode(self, frame, config: Config, name: str, log=None):
+        """A DataFrame made ready for training (the transformer fitted with the run's seed)."""
+        import time
+
+        from duelo.tasks.tabular.data import encode
+
+        started = time.perf_counter()
+        data = encode(frame, tuple(config.data.discrete), config.model.max_modes, config.model.rare_fraction,
+                      config.train.seed, name)
+        if log is not None:
+            log(f"encoded {len(frame):,} rows x {frame.shape[1]} columns of {name} into {data.matrix.shape[1]} "
+                f"features in {time.perf_counter() - started:.1f} s")
+        return data
+
+    def build(self, config: Config, data, runtime) -> Parts:
+        from duelo.tasks.tabular.parts import assemble
+
+        return assemble(config, data, runtime.device)
+
+    # -- the run -----------------------------------------------------------------------------------
+    def start(self, session: Session) -> None:
+        data, config = session.data, session.config
+        steps = max(1, len(data.matrix) // config.train.batch)
+        epochs = config.train.total_kimg * 1000 / (steps * config.train.batch * config.train.d_steps)
+        session.log(f"run folder {session.run_dir.path} | {len(data.frame):,} rows of {data.name}, "
+                    f"{config.train.total_kimg:g} kimg = {epochs:.1f} epochs | {session.trainer.runtime.describe()}")
+
+    def snapshots(self, session: Session):
+        from duelo.tasks.tabular.snapshots import TableSnapshots
+
+        return TableSnapshots(session)
+
+    def hooks(self, session: Session) -> list:
+        if not session.config.health.enabled:
+            return []
+        from duelo.tasks.tabular.health import table_monitor
+
+        return [table_monitor(session, self.advise)]
+
+    def advise(self, event: str, config: Config, signals: dict | None = None):
+        from duelo.health.detectors import Advice, suggest
+
+        if event == "gave_up":
+            return Advice(f"raise model.gp_weight (now {config.model.gp_weight:g})")
+        return suggest([(event == "mode_collapse", f"raise model.pac (now {config.model.pac}) so the critic sees "
+                                                   f"more rows together"),
+                        (True, "lower the learning rates (--g-lr 1e-4 --d-lr 1e-4)")])
+
+
+def epochs_to_kimg(epochs: float, rows: int, batch: int, d_steps: int = 1) -> float:
+    """train.total_kimg for `epochs` passes of len(table) // batch steps (CTGAN's epochs)."""
+    return epochs * max(1, rows // batch) * batch * d_steps / 1000

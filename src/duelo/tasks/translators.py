@@ -1,0 +1,55 @@
+"""What the image-to-image tasks (the paired ones and CycleGAN) share: building a translator and a patch
+discriminator from the configuration, their optimisers, and the run's opening lines."""
+
+from __future__ import annotations
+
+import torch
+
+from duelo.config import Config
+from duelo.errors import ConfigError
+
+
+def translator(config: Config, in_channels: int, out_channels: int, resolution: int):
+    from duelo.models.translation import build_translator
+
+    width = {} if config.model.width is None else {"width": config.model.width}
+    G = build_translator(config.model.name, in_channels=in_channels, out_channels=out_channels,
+                         resolution=resolution, **width, **config.model.g_kwargs)
+    if resolution % G.size_multiple or resolution < G.min_size:
+        raise ConfigError(f"{type(G).__name__} needs images whose side is a multiple of {G.size_multiple} and at "
+                          f"least {G.min_size}; --resolution {resolution} is not: use a power of two such as 32 "
+                          f"or 64")
+    return G
+
+
+def critic(config: Config, in_channels: int, resolution: int):
+    from duelo.models.translation import build_patch_discriminator
+
+    width = {} if config.model.width is None else {"width": config.model.width}
+    kwargs = {**width, **config.model.d_kwargs}
+    if config.model.discriminator == "patchgan" and "n_layers" not in kwargs:
+        # pix2pix's 70x70 PatchGAN (3 stride-2 layers) needs 24x24 images; smaller ones get fewer layers
+        kwargs["n_layers"] = max(1, min(3, (resolution // 3).bit_length() - 1))
+    return build_patch_discriminator(config.model.discriminator, in_channels=in_channels, resolution=resolution,
+                                     **kwargs)
+
+
+def adam(config: Config, module: torch.nn.Module, lr: float) -> torch.optim.Adam:
+    return torch.optim.Adam(module.parameters(), lr=lr, betas=(config.optim.beta1, config.optim.beta2))
+
+
+def start_translation(session, degradation) -> None:
+    """What an image-to-image run writes and says first: the data report and one line about the task."""
+    from duelo.io.atomic import atomic_write_json
+
+    run_dir, data, log, config = session.run_dir, session.data, session.log, session.config
+    atomic_write_json(run_dir.data_report_path, {"reports": [r.to_dict() for r in data.reports]})
+    skipped = sum(len(r.skipped) for r in data.reports)
+    if skipped:
+        log(f"note: {skipped} file(s) skipped; see {run_dir.data_report_path}")
+    what = degradation.describe() if degradation is not None else "input from the data"
+    log(f"run folder {run_dir.path} | task {config.task}: {data.summary}, "
+        f"{data.channels}x{data.resolution}x{data.resolution}, {what} | {session.trainer.runtime.describe()}")
+    if config.health.enabled:
+        log("note: the health monitor's checks are for image synthesis; this task keeps the divergence "
+            "rollback only")
