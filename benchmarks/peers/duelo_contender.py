@@ -1,5 +1,5 @@
 """duelo's own contender: its Trainer on random uint8 images, assembled from the same config path as
-`duelo train` (duelo.apps.assemble), so stabilisers, lazy R1 and the lazy Adam rescale are the real ones.
+`duelo train` (duelo.tasks.image_gan.parts.assemble), so stabilisers, lazy R1 and the lazy Adam rescale are the real ones.
 
 `variant` selects how duelo runs, e.g. {"precision": "bf16", "cuda_graph": True}; keys not handled
 here raise Unsupported, so a variant name never silently measures the default. A second builder runs
@@ -42,6 +42,7 @@ def _trainer(config, G: nn.Module | None, D: nn.Module | None, batch: int, devic
     from duelo.losses import LOSSES
     from duelo.objectives import GANObjective
     from duelo.training.feed import BatchFeed
+    from duelo.training.protocols import Player
     from duelo.training.runtime import Runtime
     from duelo.training.trainer import Trainer, TrainerSettings
 
@@ -50,15 +51,15 @@ def _trainer(config, G: nn.Module | None, D: nn.Module | None, batch: int, devic
     feed = BatchFeed(images, None, batch, seed=0, device=runtime.device)
     torch.manual_seed(0)
     if G is None:
-        parts = assemble(config, len(images), RESOLUTION, CHANNELS, 0, None, runtime.device)
-        G, D, optimizers, objective, schedules = parts.G, parts.D, parts.optimizers, parts.objective, parts.schedules
+        parts = assemble(config, feed, len(images), RESOLUTION, CHANNELS, 0, runtime.device)
+        players, objective, schedules = parts.players, parts.objective, parts.schedules
     else:
         betas = (config.optim.beta1, config.optim.beta2)
-        optimizers = {"G": torch.optim.Adam(G.parameters(), config.optim.g_lr, betas=betas),
-                      "D": torch.optim.Adam(D.parameters(), config.optim.d_lr, betas=betas)}
+        players = {"G": Player(G, torch.optim.Adam(G.parameters(), config.optim.g_lr, betas=betas), ema=True),
+                   "D": Player(D, torch.optim.Adam(D.parameters(), config.optim.d_lr, betas=betas))}
         objective = GANObjective(G, D, LOSSES.get(config.loss.name), d_steps=config.train.d_steps)
         schedules = []
-    trainer = Trainer(objective, G, D, optimizers, feed, runtime, TrainerSettings(batch=batch), seed=0)
+    trainer = Trainer(objective, players, feed, runtime, TrainerSettings(batch=batch), seed=0)
     trainer.schedules.extend(schedules)
     if channels_last:   # NHWC activations: what cuDNN's tensor-core convolutions prefer (parameters change in place)
         for net in (trainer.nets["G"], trainer.nets["D"], trainer.G_ema):

@@ -82,7 +82,7 @@ def test_sigkill_then_rerun_matches_the_uninterrupted_run(task, tmp_path):
     (["--task", "inpaint", "--dataset", "digits", "--model", "dcgan"], "unknown translator 'dcgan'"),
     (["--task", "cyclegan", "--dataset", "digits"], "--source A"),
     (["--task", "translate", "--dataset", "digits"], "needs pairs of images"),
-    (["--task", "denoise", "--dataset", "digits", "--source", "mnist-5k"], "leave --source out"),
+    (["--task", "denoise", "--dataset", "digits", "--source", "mnist-5k"], "--source is a setting of task(s) cyclegan, translate"),
     (["--task", "inpaint", "--dataset", "digits", "--set", "stabilise.r1_gamma=1"], "no section 'stabilise'"),
     (["--task", "inpaint", "--dataset", "digits", "--loss", "wgan-gp"], "gradient penalty"),
     (["--task", "cyclegan", "--dataset", "digits", "--source", "mnist-5k", "--degrade", "gaussian"],

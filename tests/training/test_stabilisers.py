@@ -99,7 +99,7 @@ def test_a_stabiliser_the_architecture_cannot_take_is_refused_clearly(tmp_path, 
 @pytest.mark.parametrize("augment", ["ada", "diffaugment"])
 def test_augmentation_trains_and_reports_its_state(tmp_path, augment):
     session = _session(tmp_path, **{"augment.name": augment, "augment.p": 0.2})
-    assert session.augment.name == augment
+    assert session.parts.extras["augment"].name == augment
     for _ in range(4):
         session.trainer.step()
     values = session.trainer.stats.read()
