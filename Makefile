@@ -11,7 +11,7 @@ PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.duelo-installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test install clean-venv
+.PHONY: demo test test-fast lint docs install clean-venv
 
 install: $(STAMP)
 
@@ -28,6 +28,17 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# the suite without the runs marked slow (end-to-end trainings): a quick check while working
+test-fast: $(STAMP)
+	$(PY) -m pytest -q $(PYTEST_ARGS) -m "not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+
+# files generated from the code: docs/config.md (a test checks it is current)
+docs: $(STAMP)
+	$(PY) -m duelo.tasks.config_docs > docs/config.md
 
 clean-venv:
 	rm -rf $(VENV)

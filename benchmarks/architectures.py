@@ -168,7 +168,8 @@ def evaluate_inception(data: Path, samples: Path, out: Path, limit: int) -> None
                               fingerprint=test.fingerprint(), num_samples=limit, max_real=limit,
                               device="cuda" if torch.cuda.is_available() else "cpu")
         context.cache["generated"] = torch.from_numpy(loaded["images"][:limit])
-        results[arch] = {**evaluate(context, ["fid", "kid", "prdc"]), "seconds": round(time.perf_counter() - started, 1)}
+        results[arch] = {**evaluate(context, ["fid", "kid", "prdc"]),
+                         "seconds": round(time.perf_counter() - started, 1)}
         print(arch, results[arch], flush=True)
     results["_meta"] = {"device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
                         "date": time.strftime("%Y-%m-%d"), "samples": limit,

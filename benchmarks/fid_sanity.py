@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import torch
 
 from duelo.data import load_dataset
 from duelo.evaluation.features import InceptionFeatures

@@ -65,7 +65,8 @@ def main() -> None:
     _, warm = timed(lambda: extractor(real.images[:args.batch]), device)
     real_features, real_s = timed(lambda: extractor(real.images), device)
     real_stats = FeatureStats.from_features(real_features)
-    print(f"device {torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}; torch {torch.__version__}; "
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    print(f"device {name}; torch {torch.__version__}; "
           f"real features of {len(real.images):,} images: {real_s:.1f} s (warm-up {warm:.1f} s)", flush=True)
     rows = []
     for count in map(int, args.counts.split(",")):

@@ -168,21 +168,19 @@ def train(data: Path, runs: Path, minutes: float, out: Path, tasks: list[str], d
 
 def evaluate_run(run: Path) -> dict:
     """The summary's evaluation again, now with FID (and domain-space FD) on the GPU, for the saved EMA model."""
-    from duelo.apps.image2image import build_session
-    from duelo.apps.image2image_eval import evaluate_task
-    from duelo.tasks import task_config
     from duelo.io.pretrained import load_pretrained
-    from duelo.losses.cyclegan import CyclePair
+    from duelo.tasks import config_from_dict
+    from duelo.tasks.runner import build_session
 
-    config = Config.from_dict(json.loads((run / "config.json").read_text()))
+    config = config_from_dict(json.loads((run / "config.json").read_text()))
     session = build_session(config.with_overrides({"image2image.fid": "on"}), live_progress=False)
     device = session.trainer.runtime.device
-    if session.spec.unpaired:
-        G = CyclePair(ab=load_pretrained(run / "model", device), ba=load_pretrained(run / "model-reverse", device))
-    else:
-        G = load_pretrained(run / "model", device)
+    ema = session.trainer.ema                        # the saved EMA translators replace the fresh ones
+    for name, folder in (("G", "model"), ("G_ab", "model"), ("G_ba", "model-reverse")):
+        if name in ema:
+            ema[name].load_state_dict(load_pretrained(run / folder, device).state_dict())
     started = time.perf_counter()
-    result = evaluate_task(session, G)
+    result = session.task.snapshots(session).evaluate()
     result["eval_time_s"] = round(time.perf_counter() - started, 1)
     return result
 

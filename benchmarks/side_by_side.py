@@ -4,7 +4,8 @@
         --batches 64,256 --contenders all --seconds 10 --out results.json
 
 For each (task, batch, contender) it builds the contender (benchmarks/peers), warms it up, counts the FLOPs
-of an iteration (the mean over 16, a lazy-regularisation cycle) with duelo.training.flops (matrix products and convolutions, forward and backward), then
+of an iteration (the mean over 16, a lazy-regularisation cycle) with duelo.training.flops (matrix products and
+convolutions, forward and backward), then
 loops its step for at least --seconds, synchronising only around the timed region (and every --sync-every
 steps, to read the clock). It reports real images per second seen by D, ms per iteration, peak memory and
 MFU (counted FLOP/s over the measured dense bf16 matmul rate of this device), then a markdown table and a

@@ -3,7 +3,8 @@
     PYTHONPATH=src python benchmarks/step_profile.py --out profile.json [--archs dcgan,resnet,stylegan2,progan]
 
 Builds each architecture with the presets benchmarks/architectures.py trains (class-conditional, 32x32,
-batch 64; health monitor off, no augmentation) on random images, times `trainer.step()` after a warm-up (wall clock, synchronised), and
+batch 64; health monitor off, no augmentation) on random images, times `trainer.step()` after a warm-up (wall
+clock, synchronised), and
 profiles a few iterations with torch.profiler: the GPU's busy time per iteration (sum of kernel times) against
 the wall time says whether the step waits for the GPU or for the host (Python, launches, syncs). Prints the
 heaviest kernels. Progressive growing is profiled fully grown (its most expensive level).
@@ -26,11 +27,10 @@ from architectures import ARCHS  # noqa: E402
 
 
 def session_for(arch: str, data: Path, extra: list[str]):
-    from duelo.tasks.runner import build_session
     from duelo.cli.options import parse_assignments
-    from duelo.cli.train import OPTION_FIELDS
     from duelo.tasks import task_config
-from duelo.tasks.presets import load_preset
+    from duelo.tasks.presets import load_preset
+    from duelo.tasks.runner import build_session
 
     args = ARCHS[arch]
     config = load_preset(args[1]) if args[0] == "--preset" else task_config("image-gan")
@@ -38,8 +38,7 @@ from duelo.tasks.presets import load_preset
     overrides.update({"data.dataset": str(data), "model.conditional": True, "data.resolution": 32,
                       "train.batch": 64, "health.enabled": False, "augment.name": "none",
                       "run.out": tempfile.mkdtemp()})
-    overrides.update(parse_assignments(extra))
-    assert OPTION_FIELDS                                  # same field names as the CLI
+    overrides.update(parse_assignments(extra))          # the same dotted names as `duelo train --set`
     return build_session(config.with_overrides(overrides), stream=open("/dev/null", "w"), live_progress=False)
 
 

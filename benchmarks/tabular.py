@@ -146,11 +146,13 @@ def table(results_path: Path) -> None:
         values = np.array([get(r) for r in runs if r["model"] == model], dtype=float)
         return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
-    rows = [("fit seconds", lambda r: r["fit_seconds"]), ("sample seconds (32,561 rows)", lambda r: r["sample_seconds"])]
+    rows = [("fit seconds", lambda r: r["fit_seconds"]),
+            ("sample seconds (32,561 rows)", lambda r: r["sample_seconds"])]
     rows += [(key, lambda r, k=key: r["scores"][k]) for key in SCORES]
     rows += [(f"privacy: {key}", lambda r, k=key: r["privacy"][k]) for key in PRIVACY]
     for metric in ("macro_f1", "accuracy", "roc_auc"):
-        rows += [(f"TSTR {metric}", lambda r, m=metric: r["tstr"][m]), (f"TRTR {metric}", lambda r, m=metric: r["trtr"][m])]
+        rows += [(f"TSTR {metric}", lambda r, m=metric: r["tstr"][m]),
+                 (f"TRTR {metric}", lambda r, m=metric: r["trtr"][m])]
     n = len({r["seed"] for r in runs})
     print(f"UCI Adult, {results['epochs']} epochs, batch {results['batch_size']}, pac {results['pac']}, "
           f"{n} seeds (mean ± sd), {results['machine']['threads']} threads, {results['date']}; versions "

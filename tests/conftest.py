@@ -8,6 +8,10 @@ import torch
 # Two pytest-xdist workers share two cores: one thread each avoids oversubscription (10-100x slowdowns
 # of float64 kernels were seen with 2 threads per worker).
 torch.set_num_threads(1)
+# A small domain judge (the classifier behind class_accuracy, fd_domain and the health monitor's classes): the
+# suite checks what the numbers do, not how good the judge is; tests of the judge itself set their own steps.
+# Training runs started as subprocesses inherit it.
+os.environ.setdefault("DUELO_JUDGE_STEPS", "200")
 
 
 @pytest.fixture(autouse=True, scope="session")

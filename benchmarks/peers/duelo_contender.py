@@ -1,5 +1,6 @@
 """duelo's own contender: its Trainer on random uint8 images, assembled from the same config path as
-`duelo train` (duelo.tasks.image_gan.parts.assemble), so stabilisers, lazy R1 and the lazy Adam rescale are the real ones.
+`duelo train` (duelo.tasks.image_gan.parts.assemble), so stabilisers, lazy R1 and the lazy Adam rescale are the
+real ones.
 
 `variant` selects how duelo runs, e.g. {"precision": "bf16", "cuda_graph": True}; keys not handled
 here raise Unsupported, so a variant name never silently measures the default. A second builder runs
@@ -32,7 +33,8 @@ NOTES = {
     "stylegan2-32": "duelo stylegan2 (256 ch at every resolution, z=w=128, 2 mapping layers, mbstd), BCE, "
                     "lazy R1 gamma 0.01 every 16 iterations",
 }
-VARIANT_KEYS = {"precision", "cuda_graph", "channels_last"}   # cuda_graph: replay each iteration as one CUDA graph (default off)
+# cuda_graph: replay each iteration as one CUDA graph (default off)
+VARIANT_KEYS = {"precision", "cuda_graph", "channels_last"}
 
 
 def _trainer(config, G: nn.Module | None, D: nn.Module | None, batch: int, device: torch.device,

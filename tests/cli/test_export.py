@@ -23,6 +23,14 @@ def test_export_writes_a_checked_onnx_file(tmp_path, capsys):
     assert len(meta["duelo:model_sha256"]) == 64
 
 
+def test_export_into_an_existing_folder_writes_model_onnx_inside_it(tmp_path, capsys):
+    save_pretrained(build_generator("mlp", resolution=8, channels=1, width=8, z_dim=4), tmp_path / "m")
+    (tmp_path / "exports").mkdir()
+    assert main(["export", str(tmp_path / "m"), "--onnx", "--out", str(tmp_path / "exports")]) == 0
+    assert (tmp_path / "exports" / "model.onnx").stat().st_size > 0
+    assert "exports/model.onnx" in capsys.readouterr().out
+
+
 def test_export_refuses_discriminators_and_missing_format(tmp_path, capsys):
     save_pretrained(build_discriminator("dcgan", resolution=8, channels=1, width=8), tmp_path / "d")
     assert main(["export", str(tmp_path / "d"), "--onnx"]) == 2

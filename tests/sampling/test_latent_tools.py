@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageSequence
+from PIL import Image
 
 from duelo.cli.main import main
 from duelo.errors import ConfigError

@@ -38,7 +38,7 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
       duelo eval runs/demo --metrics fid,kid --device cuda --num-samples 50000
       duelo eval my_model/ --dataset fashion-mnist --metrics fd_domain
     """
-    from duelo.cli.model_args import resolve_model_dir
+    from duelo.io.pretrained import resolve_model_dir
     from duelo.data import load_dataset
     from duelo.evaluation.features import find_inception_weights
     from duelo.evaluation.metrics import METRICS, EvalContext, evaluate

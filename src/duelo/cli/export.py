@@ -13,7 +13,8 @@ from duelo.errors import ConfigError
 @click.argument("run_or_model", type=click.Path(path_type=Path))
 @click.option("--onnx", "as_onnx", is_flag=True, help="Write ONNX (the only format so far; required).")
 @click.option("--out", "out_path", type=click.Path(path_type=Path), default=None,
-              help="Output file. [default: model.onnx in the model folder]")
+              help="Output file, or an existing folder to write model.onnx into. [default: model.onnx in the "
+                   "model folder]")
 @click.option("--check/--no-check", default=True,
               help="Compare the ONNX graph with the PyTorch model on fresh inputs (onnxruntime).")
 def export(run_or_model: Path, as_onnx: bool, out_path: Path | None, check: bool) -> None:
@@ -28,7 +29,7 @@ def export(run_or_model: Path, as_onnx: bool, out_path: Path | None, check: bool
       duelo export runs/demo/model --onnx --out demo.onnx
     """
     from duelo import __version__
-    from duelo.cli.model_args import resolve_model_dir
+    from duelo.io.pretrained import resolve_model_dir
     from duelo.io.onnx_export import check_onnx, export_onnx
     from duelo.io.pretrained import load_pretrained, model_sha256, read_config
 
@@ -40,6 +41,8 @@ def export(run_or_model: Path, as_onnx: bool, out_path: Path | None, check: bool
         raise ConfigError(f"{model_dir} holds a {kind}; export a generator's or translator's folder")
     G = load_pretrained(model_dir, map_location="cpu")
     out = out_path or model_dir / "model.onnx"
+    if out.is_dir():                                   # an existing folder: the file goes inside it
+        out = out / "model.onnx"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:

@@ -8,22 +8,10 @@ from pathlib import Path
 from duelo.errors import ConfigError
 
 
-def resolve_model_dir(path: Path) -> Path:
-    """A run folder (its model/ sub-folder) or a saved-model folder."""
-    if not path.exists():
-        raise ConfigError(f"no such run or model folder: {path}")
-    if (path / "model" / "config.json").exists():
-        return path / "model"
-    if (path / "config.json").exists() and (path / "model.safetensors").exists():
-        return path
-    raise ConfigError(f"{path} is neither a run folder (with model/) nor a saved model "
-                      f"(config.json + model.safetensors); has the run written its first snapshot?")
-
-
 def load_generator(run_or_model: Path, device: str, purpose: str):
     """(generator in eval mode on `device`, its model folder); `purpose` completes the error for a folder
     that holds a discriminator, e.g. "sample from" -> "... holds a discriminator; sample from a generator's"."""
-    from duelo.io.pretrained import load_pretrained, read_config
+    from duelo.io.pretrained import load_pretrained, read_config, resolve_model_dir
     from duelo.training.runtime import Runtime
 
     runtime = Runtime.create(device, "fp32")              # validates the device with a clear message

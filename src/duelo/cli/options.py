@@ -12,21 +12,28 @@ import click
 class RegistryChoice(click.ParamType):
     """A choice among a registry's names; the registry is imported only when help or a value needs it."""
 
-    def __init__(self, target: str, kind: str):
+    def __init__(self, target: str, kind: str, extra: tuple[str, ...] = (), **where: Any):
         self.target = target              # "module:ATTRIBUTE" of a duelo.registry.Registry
         self.name = kind
+        self.extra = extra                # special values besides the names, e.g. "auto"
+        self.where = where                # only entries whose metadata has these values, e.g. holes=True
 
     def registry(self):
         module, attribute = self.target.split(":")
         return getattr(importlib.import_module(module), attribute)
 
+    def choices(self) -> list[str]:
+        return [*self.extra, *self.registry().names(**self.where)]
+
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return "[" + "|".join(self.registry().names()) + "]"
+        return "[" + "|".join(self.choices()) + "]"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        registry = self.registry()
-        if value not in registry:
-            self.fail(registry.unknown_message(value), param, ctx)
+        if value not in self.choices():
+            registry = self.registry()
+            message = registry.unknown_message(value) if value not in registry else \
+                f"{value!r} is not one of {', '.join(self.choices())}"
+            self.fail(message, param, ctx)
         return value
 
 

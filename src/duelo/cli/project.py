@@ -71,7 +71,8 @@ def project(run_or_model: Path, image: Path, label: int | None, steps: int, spac
 
     target = target_uint8.unsqueeze(0).float() / 127.5 - 1.0
     labels = None if label is None else torch.tensor([label], dtype=torch.long)
-    result = run_projection(G, target.to(next(G.parameters()).device), labels=labels, steps=steps, lr=lr, space=resolved,
+    result = run_projection(G, target.to(next(G.parameters()).device), labels=labels, steps=steps, lr=lr,
+                            space=resolved,
                             generator=torch.Generator().manual_seed(seed), progress=report)
     digest = model_sha256(model_dir)
     mse = float(result.mse[0])

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from duelo.cli.options import RegistryChoice
+
 from duelo.cli.image2image_args import device_option, force_option, model_option
 from duelo.errors import ConfigError
 
@@ -32,7 +34,7 @@ def parse_area(text: str) -> tuple[float, float]:
 @click.argument("image", type=click.Path(path_type=Path))
 @click.option("--mask", "mask_path", type=click.Path(path_type=Path), default=None,
               help="Mask image of IMAGE's size: white pixels (> 127) are the holes to fill.")
-@click.option("--generate-mask", type=click.Choice(["boxes", "strokes"]), default=None,
+@click.option("--generate-mask", type=RegistryChoice("duelo.degrade:DEGRADATIONS", "mask", holes=True), default=None,
               help="Draw a random mask instead of --mask; it is saved as OUT-mask.png.")
 @click.option("--seed", type=int, default=None, help="Seed of --generate-mask.  [default: 0]")
 @click.option("--area", "area_text", default=None, metavar="LO,HI",

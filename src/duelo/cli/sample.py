@@ -91,7 +91,8 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
         if labels_text is not None:
             label_list = parse_int_list(labels_text, "--labels")
             if len(label_list) != len(seed_list):
-                raise ConfigError(f"--labels has {len(label_list)} values for {len(seed_list)} seeds; give one per seed")
+                raise ConfigError(f"--labels has {len(label_list)} values for {len(seed_list)} seeds; give one per "
+                                  f"seed")
         elif label is not None:
             label_list = [label] * len(seed_list)
         else:

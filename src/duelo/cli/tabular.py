@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from duelo.cli.options import RegistryChoice
+
 from duelo.errors import ConfigError
 
 
@@ -38,8 +40,8 @@ def tabular() -> None:
 @click.option("--pac", type=click.IntRange(min=1), default=10, help="Rows the critic judges together.")
 @click.option("--seed", type=int, default=0, help="Random seed (fit is reproducible on one machine).")
 @click.option("--device", default="cpu", help="cpu, cuda, cuda:N or auto.")
-@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto",
-              help="auto: bf16 where the hardware has it natively.")
+@click.option("--precision", type=RegistryChoice("duelo.training.precision:PRECISIONS", "precision", ("auto",)),
+              default="auto", help="auto: bf16 autocast where the CPU has it natively, else fp32.")
 @click.option("--minutes", type=float, default=None, help="Also stop after this many minutes of training.")
 @click.option("--set", "assignments", multiple=True, metavar="SECTION.FIELD=VALUE",
               help="Set any field of the tabular task's configuration (docs/config.md).")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from duelo.config.fields import (at_least, at_least_one_image, both, fraction, from_registry, nonnegative,
+from duelo.config.fields import (at_least, at_least_one_image, fraction, from_registry, nonnegative,
                                  plain_name, positive, positive_int, seed, setting)
 from duelo.errors import ConfigError
 

@@ -64,7 +64,13 @@ class Degradation:
         return self.describe()
 
 
-DEGRADATIONS: Registry[type[Degradation]] = Registry("degradation")
+@dataclass(frozen=True)
+class DegradationInfo:
+    holes:   bool = False     # it draws holes: Degraded.mask is set (inpainting's input)
+    rescale: bool = False     # it changes the scale: settings["scale"] (super-resolution's input)
+
+
+DEGRADATIONS: Registry[type[Degradation]] = Registry("degradation", info=DegradationInfo)
 
 
 def build_degradation(name: str, /, **kwargs: Any) -> Degradation:

@@ -66,7 +66,7 @@ def box_holes(images: Tensor, generator: torch.Generator, area: list[float], max
     return inside.any(dim=1, keepdim=True)                                           # (N, 1, H, W)
 
 
-@DEGRADATIONS.register("boxes")
+@DEGRADATIONS.register("boxes", holes=True)
 class Boxes(Degradation):
     """Rectangular holes (the "centre/random box" masks of Pathak et al. 2016, "Context Encoders", at random
     sizes and positions). `area` applies to each box; with count > 1 the boxes may overlap, so the hole is
@@ -152,7 +152,7 @@ def lowest_k(field: Tensor, k: Tensor, generator: torch.Generator) -> Tensor:
     return torch.zeros_like(field).scatter(1, order, chosen) > 0.5
 
 
-@DEGRADATIONS.register("strokes")
+@DEGRADATIONS.register("strokes", holes=True)
 class Strokes(Degradation):
     """Free-form brush-stroke holes in the spirit of Yu et al. 2019, "Free-Form Image Inpainting with Gated
     Convolution" (DeepFill v2), appendix: random polylines (random-walk vertices) drawn with a thick brush.

@@ -40,7 +40,7 @@ def upsample_bicubic(images: Tensor, scale: int) -> Tensor:
     return up.clamp(-1.0, 1.0)
 
 
-@DEGRADATIONS.register("downsample")
+@DEGRADATIONS.register("downsample", rescale=True)
 class Downsample(Degradation):
     """Deterministic: upsample_bicubic(downsample(x, scale), scale); the generator is not used."""
 

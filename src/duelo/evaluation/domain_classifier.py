@@ -23,6 +23,10 @@ from torch import nn
 from duelo.io.atomic import atomic_write, atomic_write_json
 
 VERSION = 2              # bump when the architecture or training recipe changes (invalidates caches)
+# A smaller judge on demand: this many optimiser steps instead of the recipe's (at least 6 epochs and 400 steps).
+# For quick looks and for the test suite, which sets it (a run's numbers then come from a weaker judge, and its
+# cache entry is kept apart from the full one).
+STEPS_ENV = "DUELO_JUDGE_STEPS"
 
 
 class DomainClassifier(nn.Module):
@@ -79,9 +83,20 @@ def split_indices(n: int, val_fraction: float, generator: torch.Generator) -> tu
     return order[:n_val], order[n_val:]
 
 
+def judge_steps() -> int | None:
+    """The step count DUELO_JUDGE_STEPS asks for, or None for the full recipe."""
+    value = os.environ.get(STEPS_ENV)
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        from duelo.errors import ConfigError
+        raise ConfigError(f"{STEPS_ENV}={value!r} must be a positive integer (optimiser steps of the judge)")
+    return int(value)
+
+
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: int, epochs: int = 6,
                      batch: int = 128, seed: int = 0, val_fraction: float = 0.1, min_steps: int = 400,
-                     log=None) -> TrainedClassifier:
+                     log=None, steps: int | None = None) -> TrainedClassifier:
     """Train on (1 - val_fraction) of the data; report accuracy on the rest. Deterministic on the CPU.
 
     At least `epochs` passes and at least `min_steps` optimiser steps, so tiny sets still converge.
@@ -95,12 +110,18 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
     batch = min(batch, len(train_idx))
     steps_per_epoch = max(1, len(train_idx) // batch)
     epochs = max(epochs, -(-min_steps // steps_per_epoch))
-    steps = epochs * steps_per_epoch
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=steps)
+    if steps is not None:                   # exactly `steps` steps (DUELO_JUDGE_STEPS)
+        epochs = -(-steps // steps_per_epoch)
+    total = steps if steps is not None else epochs * steps_per_epoch
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=total)
     model.train()
+    done = 0
     for _ in range(epochs):
         perm = train_idx[torch.randperm(len(train_idx), generator=generator)]
         for start in range(0, len(perm) - batch + 1, batch):
+            if done == total:
+                break
+            done += 1
             index = perm[start:start + batch]
             x = _shift(images[index].float().div(127.5).sub(1.0), generator)
             loss = F.cross_entropy(model(x), labels[index])
@@ -122,7 +143,8 @@ def load_or_train_classifier(images: torch.Tensor, labels: torch.Tensor, num_cla
     training it twice."""
     import fcntl
 
-    stem = cache_dir() / f"{fingerprint[:24]}-v{VERSION}"
+    steps = judge_steps()
+    stem = cache_dir() / f"{fingerprint[:24]}-v{VERSION}{'' if steps is None else f'-s{steps}'}"
     weights, meta_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
     cached = _read_cached(weights, meta_path)
     if cached is not None:
@@ -135,7 +157,7 @@ def load_or_train_classifier(images: torch.Tensor, labels: torch.Tensor, num_cla
             return cached
         if log:
             log("training the domain classifier on the real data (once; cached for later runs)")
-        trained = train_classifier(images, labels, num_classes, log=log)
+        trained = train_classifier(images, labels, num_classes, log=log, steps=steps)
         state = {k: v.contiguous() for k, v in trained.model.state_dict().items()}
         atomic_write(weights, lambda temp: save_file(state, str(temp)))
         atomic_write_json(meta_path, {"version": VERSION, "fingerprint": fingerprint, "channels": images.shape[1],

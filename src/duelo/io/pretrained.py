@@ -234,3 +234,15 @@ def _stage(directory: Path, final_name: str, write: Callable[[Path], object]) ->
         temporary.unlink(missing_ok=True)
         raise
     return temporary
+
+
+def resolve_model_dir(path: Path) -> Path:
+    """A run folder (its model/ sub-folder) or a saved-model folder."""
+    if not path.exists():
+        raise ConfigError(f"no such run or model folder: {path}")
+    if (path / "model" / "config.json").exists():
+        return path / "model"
+    if (path / "config.json").exists() and (path / "model.safetensors").exists():
+        return path
+    raise ConfigError(f"{path} is neither a run folder (with model/) nor a saved model "
+                      f"(config.json + model.safetensors); has the run written its first snapshot?")

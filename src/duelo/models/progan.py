@@ -20,7 +20,8 @@ Every layer uses the equalised learning rate (section 4.1).
 
 Departures from the paper (docs/models.md): tanh on G's output (duelo images lie in [-1, 1]); real images are
 not blended between resolutions during a fade-in (the paper does, in its data pipeline; blending every input
-inside D instead would weight the fakes' new detail by alpha squared and the reals' by alpha); widths follow StyleGAN2's rule min(channel_base / res,
+inside D instead would weight the fakes' new detail by alpha squared and the reals' by alpha); widths follow
+StyleGAN2's rule min(channel_base / res,
 channel_max); class conditioning as described above (the paper's CIFAR-10 runs appended a one-hot label).
 """
 

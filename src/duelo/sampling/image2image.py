@@ -95,7 +95,7 @@ def load_translator(run_or_model: str | Path, device: str = "cpu",
 
 def _model_folder(path: Path, reverse: bool) -> Path:
     """The model folder meant by a run or model folder, and by --reverse."""
-    from duelo.cli.model_args import resolve_model_dir
+    from duelo.io.pretrained import resolve_model_dir
 
     model_dir = resolve_model_dir(path)                   # clear errors for a missing or foreign folder
     if not reverse:

@@ -174,7 +174,8 @@ def project(G: nn.Module, target: torch.Tensor, *, labels: torch.Tensor | None =
 
     labels: (N,) int64 for conditional G. mask: 1 = known pixel, 0 = unknown (broadcast to the target).
     latent_reg: weight of mean(u^2), u the latent's offset from the mean w in units of the spread of w
-    (spaces w and w+; z stays in its typical shell anyway); 0 = off. Every image is projected independently (the batch only shares the
+    (spaces w and w+; z stays in its typical shell anyway); 0 = off. Every image is projected independently (the
+    batch only shares the
     calls). The random draws (z candidates, w statistics) come from `generator`, a CPU torch.Generator,
     so a seeded generator gives the same result twice. progress(step, steps, mse) is called after every
     tenth of the steps (mse: the batch mean at that step). G runs in eval mode with its parameters

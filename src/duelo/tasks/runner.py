@@ -95,7 +95,7 @@ def worker_run_dir(main: Any, rank: int) -> Any:
 
 def train(config: Config, stream=None, live_progress: bool | None = None, data: Any = None) -> dict[str, Any]:
     """Train (or resume) the run `config` describes; return the summary written to summary.json."""
-    from duelo.training.loop import run_loop
+    from duelo.tasks.loop import run_loop
 
     session = build_session(config, stream, live_progress, data)
     hooks = session.task.hooks(session)          # built before anything is written: they may refuse the config

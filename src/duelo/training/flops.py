@@ -2,7 +2,8 @@
 
 The FLOPs of a GAN step are counted, not estimated: the step runs once under a dispatch mode that applies
 torch's FLOP formulas (torch.utils.flop_counter) to the matrix products and convolutions of the forward
-pass, the backward pass and any double backward (R1, WGAN-GP) as they execute. Elementwise work is not counted (the usual MFU convention), so
+pass, the backward pass and any double backward (R1, WGAN-GP) as they execute. Elementwise work is not counted (the
+usual MFU convention), so
 MFU = counted FLOPs per second / the device's measured dense matrix-multiply rate.
 
     flops = count_flops(lambda: trainer.step())          # one step: G and D, every phase that ran

@@ -32,7 +32,8 @@ class Runtime:
     def create(cls, device: str = "auto", precision: str = "auto", cuda_graph: bool = True,
                auto_precision=None) -> "Runtime":
         """The runtime of this process; `auto_precision(device) -> name` says what "auto" means (the task's
-        choice; default tf32 on CUDA, fp32 elsewhere). Under torchrun (WORLD_SIZE > 1) it joins the process group, and on GPUs
+        choice; default tf32 on CUDA, fp32 elsewhere). Under torchrun (WORLD_SIZE > 1) it joins the process group,
+        and on GPUs
         each process takes the GPU of its local rank (`device` then only says cpu or cuda)."""
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -70,17 +70,22 @@ class PairedTask(Task):
                                   "image2image.degrade (--degrade) too")
             return None
         op = build_degradation(t.degrade, **t.degrade_kwargs)
-        if not self._fits(op):
-            suitable = [other for other in DEGRADATIONS.names() if self._fits(build_degradation(other))]
+        if not self._fits(t.degrade):
+            suitable = [other for other in DEGRADATIONS.names() if self._fits(other)]
             need = "it must draw holes" if self.spec.holes else "it must down-sample" if self.spec.rescale else ""
-            meant = "inpaint" if _draws_holes(op) else "superres" if "scale" in op.settings else "denoise"
+            info = DEGRADATIONS.info(t.degrade)
+            meant = "inpaint" if info.holes else "superres" if info.rescale else "denoise"
             raise ConfigError(f"task {self.name} cannot use --degrade {t.degrade}: {need + ' (' if need else ''}the "
                               f"model's input would not be what `duelo inpaint|restore` give it{')' if need else ''};"
                               f" use one of {', '.join(suitable)}, or the task made for {t.degrade} ({meant})")
         return op
 
-    def _fits(self, op) -> bool:
-        return _draws_holes(op) == self.spec.holes and ("scale" in op.settings) == self.spec.rescale
+    def _fits(self, degradation: str) -> bool:
+        """Does this registered degradation make the input this task's model and commands expect?"""
+        from duelo.degrade import DEGRADATIONS
+
+        info = DEGRADATIONS.info(degradation)
+        return info.holes == self.spec.holes and info.rescale == self.spec.rescale
 
     def check_runtime(self, config: Config, runtime) -> None:
         if runtime.world_size > 1:
@@ -116,12 +121,6 @@ class PairedTask(Task):
         from duelo.tasks.image2image.snapshots import PairedSnapshots
 
         return PairedSnapshots(session)
-
-
-def _draws_holes(op) -> bool:
-    import torch
-
-    return op(torch.zeros(1, 1, 32, 32), torch.Generator().manual_seed(0)).mask is not None
 
 
 TASKS_HERE = (

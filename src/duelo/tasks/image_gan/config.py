@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from duelo.config import RunConfig
-from duelo.config.fields import (at_least_one_image, both, fraction, from_registry, nonnegative, positive,
+from duelo.config.fields import (at_least_one_image, fraction, from_registry, nonnegative, positive,
                                  positive_int, setting)
 from duelo.errors import ConfigError
 

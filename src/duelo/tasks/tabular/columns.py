@@ -56,7 +56,7 @@ def infer_kind(series: pd.Series, declared_discrete: bool, few_distinct_rule: bo
     if declared_discrete:
         return "categorical"
     if ptypes.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype) or ptypes.is_string_dtype(dtype):
-        if dtype == object:
+        if dtype == np.dtype(object):
             _check_object_column(series)
         return "categorical"
     if ptypes.is_integer_dtype(dtype) or ptypes.is_float_dtype(dtype):

@@ -84,11 +84,15 @@ class TableSnapshots:
         self.written_nimg = trainer.counters.nimg
 
     def rows(self, n: int, seed: int):
-        """n rows from the model folder just written (the model users get), seeded."""
+        """n rows from the model folder just written (the model users get), seeded. Loading builds networks,
+        which draws from torch's global generator: forked, so training continues exactly as it would without
+        the preview (a resumed run restores that generator from the checkpoint)."""
         from duelo.tasks.tabular.gan import TabularGAN
 
-        model = TabularGAN.load(self.session.run_dir.model, device=str(self.session.trainer.runtime.device))
-        return model.sample(n, random_state=seed)
+        device = self.session.trainer.runtime.device
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            model = TabularGAN.load(self.session.run_dir.model, device=str(device))
+            return model.sample(n, random_state=seed)
 
     def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
         from duelo.tasks.tabular.report import shapes, trends

@@ -10,7 +10,8 @@ from duelo.config.fields import at_least, from_registry, positive, positive_int,
 @dataclass(frozen=True)
 class ToyConfig:
     mixture:      str = setting("ring", "ring (8 Gaussians on a circle, Metz et al. 2017) or grid (25 on a 5x5 "
-                                "grid, VEEGAN)", cli="--mixture", choices=from_registry("duelo.tasks.toy.mixtures:MIXTURES"))
+                                "grid, VEEGAN)", cli="--mixture",
+                                choices=from_registry("duelo.tasks.toy.mixtures:MIXTURES"))
     std:          float = setting(0.02, "per-axis standard deviation of each Gaussian (PacGAN's grid: 0.05)",
                                   check=positive)
     points:       int = setting(100_000, "training points, drawn once from the mixture (seeded)",

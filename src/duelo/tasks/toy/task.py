@@ -49,7 +49,8 @@ class Toy(Task):
     def start(self, session: Session) -> None:
         toy = session.config.toy
         session.log(f"run folder {session.run_dir.path} | {toy.points:,} points of the {toy.mixture} of "
-                    f"{len(session.data['centres'])} Gaussians (std {toy.std:g}) | {session.trainer.runtime.describe()}")
+                    f"{len(session.data['centres'])} Gaussians (std {toy.std:g}) | "
+                    f"{session.trainer.runtime.describe()}")
 
     def snapshots(self, session: Session):
         from duelo.tasks.toy.snapshots import ToySnapshots

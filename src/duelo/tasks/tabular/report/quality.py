@@ -19,7 +19,10 @@ import numpy as np
 import pandas as pd
 
 from duelo.errors import ConfigError, DataError
-from duelo.tasks.tabular.report import efficacy, privacy, shapes, trends
+import duelo.tasks.tabular.report.efficacy as efficacy
+import duelo.tasks.tabular.report.privacy as privacy
+import duelo.tasks.tabular.report.shapes as shapes
+import duelo.tasks.tabular.report.trends as trends
 from duelo.tasks.tabular.columns import check_frame
 from duelo.tasks.tabular.report.frames import Prepared, check_same_columns, prepare
 

@@ -1,0 +1,35 @@
+"""Every import between duelo's modules, at module level and inside functions (lazy imports count: they run)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(module_level_only: bool = False) -> dict[str, set[str]]:
+    """module -> the duelo modules (or packages) it imports anywhere in its body (or at module level only)."""
+    modules = {module_name(p): p for p in (SRC / "duelo").rglob("*.py")}
+    edges: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets: set[str] = set()
+        tree = ast.parse(path.read_text())
+        for node in (tree.body if module_level_only else ast.walk(tree)):
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(parts + ([base] if base else []))
+                targets.add(base)                          # `from a import b` loads a (its __init__) too
+                targets |= {f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in modules}
+        edges[name] = {t for t in targets if t.startswith("duelo") and t != name}
+    return edges
