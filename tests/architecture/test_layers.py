@@ -1,4 +1,4 @@
-"""The import-layer contract (DESIGN.md): each module imports only its own layer and the layers below, the
+"""The import-layer contract (docs/design.md): each module imports only its own layer and the layers below, the
 shared machinery knows no task, tasks do not import each other, inference does not import the training
 composition, and `import duelo` has no cycle. Function-level (lazy) imports count: they run too."""
 

@@ -104,6 +104,7 @@ def test_no_host_reads_in_forward_observe_backward():
         bool(torch.ones(2, device="meta").sum() > 0)
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("name", sorted(FACTORIES))
 def test_cuda_no_sync_and_graph_capture(name):

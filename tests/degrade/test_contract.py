@@ -156,6 +156,7 @@ def test_compile_fullgraph(name):
     assert torch.equal(compiled(x), op(x, generator).source)
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("name", NAMES)
 def test_cuda_no_sync_and_graph_capture(name):

@@ -127,6 +127,7 @@ def test_cross_check_with_torchmetrics():
                                                                   dim=(1, 2, 3)).double(), atol=1e-4)
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_matches_cpu():
     x, y = _images(seed=10), _images(seed=11)

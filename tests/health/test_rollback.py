@@ -4,6 +4,8 @@ up after the configured number of rollbacks with a clear message. No checkpoint 
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
 import torch
@@ -78,6 +80,7 @@ def test_nan_before_the_first_checkpoint_rolls_back_to_the_start(tmp_path, monke
     assert _assert_every_checkpoint_finite(tmp_path / "runs" / "nan-early") >= 1
 
 
+@pytest.mark.slow
 def test_a_kill_after_a_rollback_keeps_the_lowered_learning_rate(tmp_path, monkeypatch, capsys):
     from tests.training.helpers import run_cli
 

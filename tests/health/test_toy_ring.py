@@ -37,6 +37,7 @@ def _train_and_check(tmp_path, **settings):
     return records, "".join(messages), summary
 
 
+@pytest.mark.slow
 def test_collapsing_setup_is_flagged_as_mode_collapse(tmp_path):
     records, messages, summary = _train_and_check(tmp_path, **{"optim.g_lr": 1e-4, "optim.d_lr": 1e-3,
                                                                "stabilise.r1_gamma": 0.0})
@@ -49,6 +50,7 @@ def test_collapsing_setup_is_flagged_as_mode_collapse(tmp_path):
     assert summary["modes_covered"] <= 2
 
 
+@pytest.mark.slow
 def test_stabilised_default_covers_every_mode_and_is_not_flagged(tmp_path):
     records, messages, summary = _train_and_check(tmp_path)
     last = [r for r in records if r["kind"] == "signals"][-1]["signals"]

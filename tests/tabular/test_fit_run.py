@@ -35,6 +35,7 @@ def _fit(table, out, *extra, fault=None, cwd=None):
     return run_cli(["tabular", "fit", str(table), "--out", str(out), *ARGS, *extra], cwd or out.parent, fault=fault)
 
 
+@pytest.mark.slow
 def test_sigkill_mid_fit_then_rerun_ends_bitwise_where_an_uninterrupted_fit_ends(table, tmp_path):
     whole = _fit(table, tmp_path / "whole")
     assert whole.returncode == 0, whole.stderr

@@ -15,7 +15,7 @@ import torch
 
 from duelo.tasks import task_config
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 
 BASE = {"data.dataset": "mnist-5k", "data.resolution": 32, "model.width": 16, "train.batch": 32,
         "train.precision": "fp32", "train.device": "cuda", "health.enabled": False, "augment.name": "none"}

@@ -27,6 +27,7 @@ def torchrun(args: list[str], cwd, processes: int = 2, max_restarts: int = 0, en
     return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path):
     """2 processes x 16 images = 1 process x 2 accumulation rounds of 16: the same images, the same random
     numbers (per-shard streams), gradients averaged instead of accumulated; only rounding may differ."""
@@ -48,6 +49,7 @@ def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path):
         sorted(p.name for p in (tmp_path / "runs" / "one").iterdir())
 
 
+@pytest.mark.slow
 def test_a_killed_process_is_restarted_and_the_run_resumes(tmp_path):
     killed = torchrun([*ARGS, "--name", "elastic"], tmp_path, max_restarts=1,
                       env={"DUELO_FAULT": "checkpoint-committed:2", "DUELO_FAULT_RANK": "0"})

@@ -69,6 +69,7 @@ def test_the_level_follows_the_schedule_and_is_in_every_checkpoint(reference, tm
     assert model["name"] == "progan"
 
 
+@pytest.mark.slow
 def test_resume_in_the_middle_of_a_fade_in_matches_the_uninterrupted_run(reference, tmp_path):
     killed = run_cli(ARGS, tmp_path, fault="checkpoint-committed:1")            # SIGKILL after ckpt at 0.16 kimg
     assert killed.returncode != 0
@@ -96,6 +97,7 @@ def test_growth_needs_both_networks_to_grow(tmp_path):
     assert growth_schedules(task_config("image-gan"), plain, D, 8) == []
 
 
+@pytest.mark.slow
 def test_time_budget_stops_the_run_and_finishes_it_normally(tmp_path):
     args = ["train", "--dataset", "digits", "--resolution", "8", "--model", "dcgan", "--width", "8", "--z-dim", "8",
             "--batch", "32", "--kimg", "10000", "--snapshot-kimg", "1000", "--minutes", "0.05", "--name", "timed",

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import torch
 
 from duelo.cli.main import main
@@ -31,6 +32,7 @@ def test_eval_metric_must_rank_models(tmp_path, capsys):
     assert main([*ARGS, "--out", str(tmp_path), "--eval-every", "0.16", "--set", "run.eval_kimg=0"]) == 2
 
 
+@pytest.mark.slow
 def test_periodic_eval_survives_a_kill_and_replays_identically(tmp_path):
     from tests.training.helpers import run_cli
 

@@ -35,6 +35,7 @@ def assert_same_state(a: dict, b: dict) -> None:
     assert not different, f"{len(different)} tensors differ, e.g. {different[:3]}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["checkpoint-committed:2", "checkpoint-mid-save:3"])
 def test_sigkill_then_rerun_matches_uninterrupted_run(tmp_path, reference, fault):
     args = ARGS
@@ -57,6 +58,7 @@ def test_sigkill_then_rerun_matches_uninterrupted_run(tmp_path, reference, fault
     assert strip_times(run / "metrics.jsonl") == strip_times(reference / "metrics.jsonl")
 
 
+@pytest.mark.slow
 def test_rerun_of_finished_run_changes_nothing(tmp_path, reference):
     args = ARGS
     assert run_cli(args, tmp_path).returncode == 0
@@ -68,6 +70,7 @@ def test_rerun_of_finished_run_changes_nothing(tmp_path, reference):
     assert_same_state(final_state(run), before)
 
 
+@pytest.mark.slow
 def test_changed_configuration_is_refused_not_overwritten(tmp_path):
     args = [*ARGS, "--kimg", "0.16"]
     assert run_cli(args, tmp_path).returncode == 0
@@ -77,6 +80,7 @@ def test_changed_configuration_is_refused_not_overwritten(tmp_path):
     assert json.loads((tmp_path / "runs" / "run" / "config.json").read_text())["loss"]["name"] == "bce"
 
 
+@pytest.mark.slow
 def test_ctrl_c_writes_a_checkpoint_between_snapshots_and_resumes_exactly(tmp_path, reference):
     """SIGINT at iteration 7 (between the snapshots at iterations 5 and 10): a checkpoint at 224 images,
     exit status 130, and a re-run that ends bitwise like the uninterrupted run."""

@@ -107,6 +107,7 @@ def test_augmentation_trains_and_reports_its_state(tmp_path, augment):
     assert "d_inputs" in session.trainer.aux
 
 
+@pytest.mark.slow
 def test_small_dataset_turns_on_ada_and_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     # digits at 32x32 (1,707 training images) is small for that resolution (threshold 4,000)
@@ -122,6 +123,7 @@ def test_small_dataset_turns_on_ada_and_says_so(tmp_path, monkeypatch, capsys):
     assert "augmentation none (as configured)" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_ada_and_pool_state_resume_exactly_after_a_kill(tmp_path):
     args = [*TINY_ARGS, "--set", "augment.name=ada", "--set", "augment.p=0.3", "--set", "augment.adjust_nimg=64",
             "--set", "augment.speed_kimg=1", "--set", "stabilise.history_pool=64", "--set",

@@ -59,6 +59,7 @@ class Task:
                                         # extended) and its own
     defaults: dict[str, Any] = {}       # dotted field -> this task's default, over the sections' own
     sample_unit = "img"                 # what one training sample is called in progress lines
+    data_parallel = True                # trains on several processes (--gpus) as well as on one
 
     # -- configuration -----------------------------------------------------------------------------
     @property
@@ -82,7 +83,12 @@ class Task:
         return "tf32" if device.type == "cuda" else "fp32"
 
     def check_runtime(self, config: Config, runtime) -> None:
-        """Refuse a runtime this task cannot train on (several processes, say)."""
+        """Refuse a runtime this task cannot train on."""
+        if runtime.world_size > 1 and not self.data_parallel:
+            from duelo.errors import ConfigError
+
+            raise ConfigError(f"task {self.name} trains in one process for now; drop --gpus (image-gan trains on "
+                              f"several)")
 
     # -- building ----------------------------------------------------------------------------------
     def load_data(self, config: Config, runtime, log: Callable[[str], None]) -> Any:

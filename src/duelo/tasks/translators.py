@@ -9,6 +9,15 @@ from duelo.config import Config
 from duelo.errors import ConfigError
 
 
+def check_loss(config: Config) -> None:
+    """The image-to-image objectives apply no gradient penalty: refuse a loss that needs one."""
+    from duelo.losses import LOSSES
+
+    if LOSSES.get(config.loss.name).gp_weight > 0:
+        raise ConfigError(f"loss {config.loss.name!r} needs a gradient penalty, which image-to-image tasks do not "
+                          f"apply; use lsgan (CycleGAN's choice), bce (pix2pix's) or hinge")
+
+
 def translator(config: Config, in_channels: int, out_channels: int, resolution: int):
     from duelo.models.translation import build_translator
 

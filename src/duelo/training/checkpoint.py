@@ -1,7 +1,7 @@
 """Training checkpoints: one folder per checkpoint holding `state.safetensors` (every tensor) and
 `state.json` (counters, optimiser hyper-parameters, RNG states, the config, a sha256 of the tensors).
 
-Commit protocol (DESIGN.md reliability checklist): both files are written into a hidden temp folder
+Commit protocol (docs/run-folder.md): both files are written into a hidden temp folder
 beside the final one and fsynced, the folder is renamed into place (atomic), and the parent folder is
 fsynced. Only then are checkpoints beyond `keep` deleted, oldest first, so the last good checkpoint
 always survives a crash, a full disk or an exception mid-save. Readers skip temp folders and verify

@@ -5,7 +5,7 @@ At batch 64 a GAN step is bound by the host, not the GPU: a DCGAN-32 iteration l
 kernels and takes ~10 ms in eager PyTorch whatever the batch (docs/benchmarks.md), while its arithmetic
 needs well under one. A replayed graph removes the Python and launch overhead altogether.
 
-What makes an iteration capturable is the trainer's design (DESIGN.md, boundary 6): static shapes, random
+What makes an iteration capturable is the trainer's protocol (docs/design.md): static shapes, random
 numbers from torch generators on the device (registered with each graph, so every replay draws fresh
 numbers and leaves the generator where eager steps would), data indices staged into a fixed buffer
 (BatchFeed.stage), running statistics and the EMA decay in device tensors, capturable optimisers, no host

@@ -15,25 +15,19 @@ from duelo.tasks.cyclegan.config import CycleConfig
 class CycleGAN(Task):
     name = "cyclegan"
     description = "unpaired translation between two domains (CycleGAN): --source A, --dataset B"
+    data_parallel = False
     sections = {**COMMON_SECTIONS, "data": ImageDataConfig, "model": TranslatorModelConfig, "loss": LossNameConfig,
                 "image2image": CycleConfig}
     defaults = {"model.name": "resnet", "loss.name": "lsgan", "optim.decay_start": 0.5, "train.total_kimg": 200,
                 "train.batch": 16, "health.enabled": False}
 
     def check(self, config: Config) -> Config:
-        from duelo.losses import LOSSES
+        from duelo.tasks.translators import check_loss
 
-        if LOSSES.get(config.loss.name).gp_weight > 0:
-            raise ConfigError(f"loss {config.loss.name!r} needs a gradient penalty, which CycleGAN does not apply; "
-                              f"use lsgan (the paper's), bce or hinge")
+        check_loss(config)
         if not config.image2image.source:
             raise ConfigError("cyclegan needs two domains: --source A (dataset name or folder) and --dataset B")
         return config
-
-    def check_runtime(self, config: Config, runtime) -> None:
-        if runtime.world_size > 1:
-            raise ConfigError("image-to-image tasks train in one process for now; drop --gpus (image-gan runs "
-                              "on many)")
 
     def load_data(self, config: Config, runtime, log) -> Any:
         from duelo.data.translation import load_unpaired

@@ -34,6 +34,7 @@ class Spec:
 
 
 class PairedTask(Task):
+    data_parallel = False
     sections = {**COMMON_SECTIONS, "data": ImageDataConfig, "model": TranslatorModelConfig, "loss": LossNameConfig,
                 "image2image": PairedConfig}
 
@@ -48,11 +49,9 @@ class PairedTask(Task):
 
     # -- configuration -----------------------------------------------------------------------------
     def check(self, config: Config) -> Config:
-        from duelo.losses import LOSSES
+        from duelo.tasks.translators import check_loss
 
-        if LOSSES.get(config.loss.name).gp_weight > 0:
-            raise ConfigError(f"loss {config.loss.name!r} needs a gradient penalty, which image-to-image tasks do "
-                              f"not apply; use lsgan (CycleGAN's choice), bce (pix2pix's) or hinge")
+        check_loss(config)
         if not self.spec.from_files and config.image2image.degrade is None:
             raise ConfigError(f"task {self.name} makes its input from the target with a degradation: set "
                               f"image2image.degrade (--degrade), e.g. {self.defaults['image2image.degrade']}")
@@ -86,11 +85,6 @@ class PairedTask(Task):
 
         info = DEGRADATIONS.info(degradation)
         return info.holes == self.spec.holes and info.rescale == self.spec.rescale
-
-    def check_runtime(self, config: Config, runtime) -> None:
-        if runtime.world_size > 1:
-            raise ConfigError("image-to-image tasks train in one process for now; drop --gpus (image-gan runs "
-                              "on many)")
 
     # -- building ----------------------------------------------------------------------------------
     def load_data(self, config: Config, runtime, log) -> Any:

@@ -24,6 +24,7 @@ TABULAR_DEFAULTS = {"optim.beta2": 0.9, "train.batch": 500, "train.total_kimg": 
 class Tabular(Task):
     name = "tabular"
     description = "synthetic tables (CTGAN class): CSV/Parquet or a DataFrame; `duelo tabular fit|sample|report`"
+    data_parallel = False
     sections = {**COMMON_SECTIONS, "optim": TableOptimConfig, "data": TableDataConfig, "model": TableModelConfig}
     defaults = TABULAR_DEFAULTS
     sample_unit = "row"
@@ -38,10 +39,6 @@ class Tabular(Task):
             raise ConfigError(f"train.batch ({config.train.batch}) must be a multiple of model.pac "
                               f"({config.model.pac}): the critic judges packs of pac rows")
         return config
-
-    def check_runtime(self, config: Config, runtime) -> None:
-        if runtime.world_size > 1:
-            raise ConfigError("tabular runs train in one process; drop --gpus")
 
     # -- data --------------------------------------------------------------------------------------
     def load_data(self, config: Config, runtime, log) -> Any:
