@@ -2,18 +2,21 @@
 
     # on this machine: the data files the GPU machine cannot fetch
     .venv/bin/python benchmarks/architectures.py prepare --out .bench
-    # GPU machine with one GPU per architecture (device tool, nvidia-h200-x4): all trained at once, then
-    # 10,000 samples each (the evaluation seeds and labels of `duelo eval`) and the domain-space metrics
-    PYTHONPATH=src python benchmarks/architectures.py train --data .bench --runs /tmp/arch --minutes 7.5 --out $OUT
+    # GPU machine with one GPU per architecture (device tool, nvidia-h200-x4; duelo installed there): all
+    # trained at once, then 10,000 samples each (the evaluation seeds and labels of `duelo eval`) and the
+    # domain-space metrics -> $OUT/architectures-train.json
+    python benchmarks/architectures.py train --data .bench --runs /tmp/arch/runs --minutes 7 --out $OUT
     # GPU machine: FID-10k, KID and precision/recall (Inception) against the 10,000 test images
-    PYTHONPATH=src python benchmarks/architectures.py evaluate --data .bench --samples DIR --out $OUT
+    # -> $OUT/architectures-eval.json
+    python benchmarks/architectures.py evaluate --data .bench --samples DIR --out $OUT
     # on this machine: the table for docs/benchmarks.md
     .venv/bin/python benchmarks/architectures.py table --train T.json --eval E.json
 
 Each architecture trains with its preset (dcgan: the defaults; resnet: sngan; stylegan2: stylegan2; progan:
 progan), batch 64, the health monitor on, the same time budget (`--minutes`, train.max_minutes: training time
 including snapshots, health checks and the periodic fd_domain evaluations every 250 kimg). Trained on the
-60,000 training images; evaluated against the 10,000 test images, which no run saw.
+60,000 training images; evaluated against the 10,000 test images, which no run saw. Both JSON files carry the
+provenance block of duelo.io.provenance (git commit, command, device, versions).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from duelo.io.provenance import write_result
 
 ARCHS = {                                   # name -> arguments of `duelo train` beyond COMMON
     "dcgan":     ["--model", "dcgan"],
@@ -109,7 +114,7 @@ def train(data: Path, runs: Path, minutes: float, out: Path, archs: list[str], d
     results["_meta"] = {"device": torch.cuda.get_device_name(0) if gpus else "cpu", "gpus": gpus, "minutes": minutes,
                         "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"), "common": COMMON,
                         "archs": {a: ARCHS[a] for a in archs}}
-    (out / "architectures-train.json").write_text(json.dumps(results, indent=2))
+    write_result(out / "architectures-train.json", results)
     print(json.dumps({a: {k: v for k, v in r.items() if not isinstance(v, (list, dict))}
                       for a, r in results.items() if a != "_meta"}, indent=1))
 
@@ -175,7 +180,7 @@ def evaluate_inception(data: Path, samples: Path, out: Path, limit: int) -> None
                         "date": time.strftime("%Y-%m-%d"), "samples": limit,
                         "reference": "Fashion-MNIST test, 10,000 images padded to 32x32"}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "architectures-eval.json").write_text(json.dumps(results, indent=2))
+    write_result(out / "architectures-eval.json", results)
 
 
 def table(train_path: Path, eval_path: Path) -> None:

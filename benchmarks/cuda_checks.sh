@@ -5,9 +5,10 @@
 #    uninterrupted run (bitwise, and by max abs difference if cuDNN picked non-deterministic kernels);
 # 2. Ctrl-C (SIGINT) mid-run: checkpoint written, exit 130, resume completes;
 # 3. resuming a CUDA run with --device cpu is refused with a clear message.
+# duelo must be installed for $PYTHON (docs/benchmarks.md, "Provenance"): src/ is never put on PYTHONPATH.
 set -u
 out=${1:-/tmp/cuda-checks}; mkdir -p "$out"; cd "$(dirname "$0")/.."
-export PYTHONPATH="${PYTHONPATH:-}:$PWD/src" DUELO_CACHE_DIR="$out/cache"
+export DUELO_CACHE_DIR="$out/cache"
 args=(train --dataset mnist-5k --resolution 32 --width 16 --conditional --batch 64 --kimg 2.56
       --snapshot-kimg 0.64 --log-kimg 0.32 --device cuda)
 py=${PYTHON:-python3}

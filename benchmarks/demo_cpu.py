@@ -1,10 +1,11 @@
 """Benchmark: the quick-start demo end to end (what `make demo` runs), timed, with its quality figure.
 
-    .venv/bin/python benchmarks/demo_cpu.py [--fresh-cache] [--out DIR]
+    .venv/bin/python benchmarks/demo_cpu.py --fresh-cache --results demo-cpu.json
 
 Runs `duelo train --preset demo` as a subprocess into a fresh run folder and prints one markdown row:
 wall time (process start to exit, domain-classifier training included with --fresh-cache),
-training time, images/s and class_accuracy. Copy the row into docs/benchmarks.md.
+training time, images/s and class_accuracy. Writes the same figures and the run's summary.json as JSON
+(--results) with the provenance block of duelo.io.provenance (git commit, command, device, versions).
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from duelo.io.provenance import write_result
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fresh-cache", action="store_true", help="train the domain classifier from scratch")
     parser.add_argument("--out", default=None, help="parent folder for the run (default: a temp folder)")
+    parser.add_argument("--results", default=f"demo-cpu-{time.strftime('%Y-%m-%d')}.json",
+                        help="JSON file for the figures, with their provenance (default: %(default)s)")
     parser.add_argument("extra", nargs="*", help="extra `duelo train` arguments")
     args = parser.parse_args()
     out = Path(args.out or tempfile.mkdtemp(prefix="duelo-demo-bench-"))
@@ -40,6 +45,13 @@ def main() -> None:
     print("\n| date | device | wall s | train s | img/s | class_accuracy | judge on real |")
     print(f"| {date} | {cpu} | {wall_s:.0f} | {summary['train_time_s']:.0f} | {summary['img_per_s']:.0f} "
           f"| {summary.get('class_accuracy')} | {summary.get('classifier_real_accuracy')} |")
+    path = write_result(args.results, {"date": date, "cpu": cpu, "fresh_cache": args.fresh_cache,
+                                       "extra_args": args.extra, "wall_s": wall_s,
+                                       "train_time_s": summary["train_time_s"], "img_per_s": summary["img_per_s"],
+                                       "class_accuracy": summary.get("class_accuracy"),
+                                       "classifier_real_accuracy": summary.get("classifier_real_accuracy"),
+                                       "summary": summary})
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

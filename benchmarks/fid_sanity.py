@@ -1,6 +1,6 @@
 """Offline sanity check of the Inception extractor: FIDs whose expected size is known.
 
-    PYTHONPATH=src python benchmarks/fid_sanity.py --device cuda
+    python benchmarks/fid_sanity.py --device cuda --out fid-sanity.json
 
 - FID(MNIST train 60k, MNIST test 10k): two samples of one distribution; small but not 0 (FID is biased
   upwards at finite N, more so with the 10k side).
@@ -8,6 +8,7 @@
 - FID(train, train): exactly 0 up to rounding.
 - FID(MNIST test, Fashion-MNIST test) if available: different domains, large.
 Images are 28x28 gray, replicated to 3 channels and resized to 299 by the reference TF1 bilinear rule.
+Prints a markdown table and writes the FIDs as JSON (--out) with the provenance block of duelo.io.provenance.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from __future__ import annotations
 import argparse
 import time
 
-
 from duelo.data import load_dataset
 from duelo.evaluation.features import InceptionFeatures
 from duelo.evaluation.frechet import FeatureStats, frechet_distance
+from duelo.io.provenance import write_result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda")
+    parser.add_argument("--out", default=f"fid-sanity-{time.strftime('%Y-%m-%d')}.json",
+                        help="JSON file for the FIDs, with their provenance (default: %(default)s)")
     args = parser.parse_args()
     extractor = InceptionFeatures(device=args.device, batch=500)
     started = time.perf_counter()
@@ -41,10 +44,14 @@ def main() -> None:
                                                                          FeatureStats.from_features(fashion))))
     except Exception as error:  # noqa: BLE001 — optional row
         print(f"fashion-mnist skipped: {error}")
-    print(f"{time.perf_counter() - started:.1f} s on {args.device}")
+    seconds = time.perf_counter() - started
+    print(f"{seconds:.1f} s on {args.device}")
     print("| pair | FID |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value:.4f} |")
+    path = write_result(args.out, {"date": time.strftime("%Y-%m-%d"), "seconds": seconds,
+                                   "rows": [{"pair": name, "fid": float(value)} for name, value in rows]})
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

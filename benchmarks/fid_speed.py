@@ -1,13 +1,14 @@
 """Benchmark: wall time of FID with generation included, duelo vs torchmetrics given the same extractor.
 
-    PYTHONPATH=src python benchmarks/fid_speed.py --model runs/demo/model --dataset mnist-5k --device cuda
+    python benchmarks/fid_speed.py --model runs/demo/model --dataset mnist-5k --device cuda --out fid-speed.json
 
 For each sample count (default 10k and 50k): generate the samples from fixed seeds, extract Inception
 features and compute FID against the dataset's real images (all of them), timing every stage. In the same
 run, torchmetrics' FrechetInceptionDistance is fed the same uint8 images through the same Inception
 extractor (torchmetrics does its own covariance and matrix square root), so the two FIDs must agree and
 their times compare the statistics code, not the network. Reference features are computed once (cached
-in a real run; timed separately here).
+in a real run; timed separately here). Prints a markdown table and writes every row as JSON (--out) with the
+provenance block of duelo.io.provenance.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from duelo.evaluation.features import InceptionFeatures
 from duelo.evaluation.frechet import FeatureStats, frechet_distance
 from duelo.evaluation.metrics import EVAL_SEED_BASE
 from duelo.io.pretrained import load_pretrained
+from duelo.io.provenance import write_result
 from duelo.sampling.generate import generate
 
 
@@ -55,6 +57,8 @@ def main() -> None:
     parser.add_argument("--counts", default="10000,50000")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--max-real", type=int, default=None, help="use only the first N real images (smoke tests)")
+    parser.add_argument("--out", default=f"fid-speed-{time.strftime('%Y-%m-%d')}.json",
+                        help="JSON file for every row, with its provenance (default: %(default)s)")
     args = parser.parse_args()
     device = torch.device(args.device)
     G = load_pretrained(args.model, map_location=device)
@@ -102,6 +106,11 @@ def main() -> None:
         print(f"| {r['count']:,} | {r['generate_s']:.2f} | {r['features_s']:.2f} | {r['stats_s']:.2f} | "
               f"{r['total_s']:.2f} | {r['fid']:.4f} | {r.get('torchmetrics_s', float('nan')):.2f} | "
               f"{r.get('torchmetrics_fid', float('nan')):.4f} | {r.get('relative_difference', float('nan')):.1e} |")
+    path = write_result(args.out, {"date": time.strftime("%Y-%m-%d"), "model": str(args.model),
+                                   "dataset": args.dataset, "batch": args.batch, "device_name": name,
+                                   "real_images": len(real.images), "real_features_s": real_s, "warmup_s": warm,
+                                   "rows": rows})
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,10 @@
     # on this machine: the files the GPU machine cannot fetch (MNIST, 30,000 Fashion-MNIST training images,
     # the two domain judges trained here, scikit-learn's photos)
     .venv/bin/python benchmarks/image2image.py prepare --out .bench/i2i
-    # GPU machine (device tool, one GPU): all six tasks train at once on it, then each summary evaluates the
-    # EMA model and its baselines on held-out images (FID with the standard Inception when
-    # DUELO_INCEPTION_PATH is set)
-    PYTHONPATH=src python benchmarks/image2image.py train --data .bench/i2i --runs /tmp/i2i --minutes 6 --out $OUT
+    # GPU machine (device tool, one GPU; duelo installed there): all six tasks train at once on it, then each
+    # summary evaluates the EMA model and its baselines on held-out images (FID with the standard Inception when
+    # DUELO_INCEPTION_PATH is set) -> $OUT/image2image-DATE.json
+    python benchmarks/image2image.py train --data .bench/i2i --runs /tmp/i2i --minutes 4.5 --out $OUT
     # on this machine: the table for docs/benchmarks.md
     .venv/bin/python benchmarks/image2image.py table --results RESULTS.json
 
@@ -14,7 +14,8 @@ Tasks (the issue's real tasks): unpaired MNIST <-> Fashion-MNIST (cyclegan); pai
 from real MNIST digits); Fashion-MNIST inpainting (boxes of 10-30% of the image) and x2 super-resolution;
 colour inpainting (free-form strokes) and denoising (Gaussian, sigma up to 0.2) of 64x64 patches of the photos
 that ship with scikit-learn. MNIST and Fashion-MNIST are evaluated on their 10,000 test images, the photos on
-500 patches from the right fifth of each photo, which no training patch overlaps.
+500 patches from the right fifth of each photo, which no training patch overlaps. The results JSON carries the
+provenance block of duelo.io.provenance (git commit, command, device, versions).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from duelo.io.provenance import write_result
 
 TASKS = {   # name -> arguments of `duelo train` beyond COMMON
     "mnist-to-fashion": ["--task", "cyclegan", "--source", "mnist", "--dataset", "fashion-mnist",
@@ -155,13 +158,13 @@ def train(data: Path, runs: Path, minutes: float, out: Path, tasks: list[str], d
             if grids:
                 shutil.copyfile(grids[-1], out / f"{name}.png")
             record["wall_s"] = round(time.perf_counter() - started)
-            path.write_text(json.dumps(record, indent=1))
+            write_result(path, record)
     print(f"trained; wrote {path}")
     for name in tasks:
         if record["tasks"][name]["returncode"] == 0:
             record["tasks"][name]["evaluation"] = evaluate_run(runs / name)
             record["wall_s"] = round(time.perf_counter() - started)
-            path.write_text(json.dumps(record, indent=1))
+            write_result(path, record)
             print(f"evaluated {name}: {record['tasks'][name]['evaluation']['metrics']}", flush=True)
     print(f"wrote {path}")
 

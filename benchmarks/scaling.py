@@ -1,12 +1,16 @@
 """Benchmark: weak scaling of duelo's data-parallel trainer (a fixed batch per GPU, 1 to N GPUs).
 
-    # one GPU, then two (nvidia-h200-x2); each prints one JSON line from process 0
-    torchrun --standalone --nproc-per-node 1 benchmarks/scaling.py --model dcgan --batch-per-gpu 64
-    torchrun --standalone --nproc-per-node 2 benchmarks/scaling.py --model dcgan --batch-per-gpu 64
+    # one GPU, then two (nvidia-h200-x2); process 0 prints one JSON line and appends it to --out
+    torchrun --standalone --nproc-per-node 1 benchmarks/scaling.py --model dcgan --batch-per-gpu 64 --out scaling.json
+    torchrun --standalone --nproc-per-node 2 benchmarks/scaling.py --model dcgan --batch-per-gpu 64 --out scaling.json
 
 Every process runs duelo's Trainer on random uint8 images (its share of each global batch), with the default
 runtime (CUDA graphs, gradients averaged across processes inside the captured step). Images per second
 are global: all processes' real images over the wall time of process 0, after a warm-up.
+
+--out collects the rows of several invocations (1 and 2 GPUs, graphs on and off) in one JSON file with the
+provenance block of duelo.io.provenance; each row also keeps its own command line. Rows of a different code
+version (git commit or dirty flag) are refused rather than mixed into one file.
 """
 
 from __future__ import annotations
@@ -19,9 +23,21 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from duelo.io.provenance import code_version, write_result
+from duelo.tasks import task_config
 
-from duelo.tasks import task_config  # noqa: E402
+
+def append_row(path: Path, row: dict) -> Path:
+    """Add `row` to the rows of `path` (created if missing) and rewrite it with a fresh provenance block."""
+    rows = []
+    if path.exists():
+        previous = json.loads(path.read_text())
+        old, new = previous.get("provenance", {}), code_version()
+        if (old.get("git_commit"), old.get("git_dirty")) != (new["git_commit"], new["git_dirty"]):
+            raise SystemExit(f"{path} holds rows of commit {old.get('git_commit')} (dirty {old.get('git_dirty')}); "
+                             f"this is {new['git_commit']} (dirty {new['git_dirty']}): write to another --out")
+        rows = previous.get("rows", [])
+    return write_result(path, {"rows": [*rows, row]})
 
 
 def main() -> None:
@@ -31,6 +47,8 @@ def main() -> None:
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--graphs", default="on", choices=["on", "off"])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--out", type=Path, default=Path(f"scaling-{time.strftime('%Y-%m-%d')}.json"),
+                        help="JSON file the row is appended to (default: %(default)s)")
     args = parser.parse_args()
 
     from duelo.tasks.image_gan.parts import assemble
@@ -48,9 +66,9 @@ def main() -> None:
     feed = BatchFeed(images, None, args.batch_per_gpu, seed=0, device=runtime.device, rank=runtime.rank,
                      world_size=world)
     torch.manual_seed(0)
-    parts = assemble(config, len(images), 32, 3, 0, None, runtime.device)
-    trainer = Trainer(parts.objective, parts.G, parts.D, parts.optimizers, feed, runtime,
-                      TrainerSettings(batch=args.batch_per_gpu), seed=0)
+    parts = assemble(config, feed, len(images), 32, 3, 0, runtime.device)
+    trainer = Trainer(parts.objective, parts.players, feed, runtime, TrainerSettings(batch=args.batch_per_gpu),
+                      seed=0)
     warmup = 4 * max(phase.interval for phase in parts.objective.phases) + 10
     for _ in range(warmup):
         trainer.step()
@@ -68,11 +86,14 @@ def main() -> None:
     runtime.barrier()
     elapsed = time.perf_counter() - started
     if runtime.is_main:
-        print(json.dumps({"model": args.model, "gpus": world, "batch_per_gpu": args.batch_per_gpu,
-                          "precision": runtime.precision, "step": trainer.step_mode(),
-                          "img_per_s": (trainer.counters.nimg - start_nimg) / elapsed,
-                          "ms_per_iteration": 1000 * elapsed / steps, "device": torch.cuda.get_device_name(),
-                          "torch": torch.__version__, "date": time.strftime("%Y-%m-%d")}), flush=True)
+        row = {"model": args.model, "gpus": world, "batch_per_gpu": args.batch_per_gpu,
+               "precision": runtime.precision, "step": trainer.step_mode(),
+               "img_per_s": (trainer.counters.nimg - start_nimg) / elapsed,
+               "ms_per_iteration": 1000 * elapsed / steps, "device": torch.cuda.get_device_name(),
+               "torch": torch.__version__, "date": time.strftime("%Y-%m-%d")}
+        print(json.dumps(row), flush=True)
+        path = append_row(args.out, {**row, "command": " ".join([sys.executable, *sys.argv])})
+        print(f"wrote {path}", flush=True)
     if world > 1:
         torch.distributed.destroy_process_group()
 

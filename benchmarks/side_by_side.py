@@ -1,7 +1,7 @@
 """Benchmark: training speed of duelo side by side with peer GAN codebases, on random data.
 
-    PYTHONPATH=src:. python benchmarks/side_by_side.py --device cuda --tasks dcgan32,sngan32,stylegan2-32 \\
-        --batches 64,256 --contenders all --seconds 10 --out results.json
+    python benchmarks/side_by_side.py --device cuda --tasks dcgan32,sngan32,stylegan2-32 \\
+        --batches 64,256 --contenders all --seconds 10 --out side-by-side.json
 
 For each (task, batch, contender) it builds the contender (benchmarks/peers), warms it up, counts the FLOPs
 of an iteration (the mean over 16, a lazy-regularisation cycle) with duelo.training.flops (matrix products and
@@ -9,15 +9,15 @@ convolutions, forward and backward), then
 loops its step for at least --seconds, synchronising only around the timed region (and every --sync-every
 steps, to read the clock). It reports real images per second seen by D, ms per iteration, peak memory and
 MFU (counted FLOP/s over the measured dense bf16 matmul rate of this device), then a markdown table and a
-JSON file with every number. A contender that fails prints its error in its row; the run goes on.
-Peers are installed from wheels: benchmarks/peers/README.md.
+JSON file with every number and the provenance block of duelo.io.provenance (git commit, command, device,
+versions). A contender that fails prints its error in its row; the run goes on. duelo is the installed
+package; peers are installed from wheels: benchmarks/peers/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import json
 import platform
 import sys
 import time
@@ -26,11 +26,12 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))          # the repo root: `benchmarks.peers`
-sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "src"))  # duelo, when PYTHONPATH lacks src/
+from duelo.io.provenance import write_result
+from duelo.training.flops import count_flops, measure_matmul_rate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))          # the repo root (not src/): `benchmarks.peers`
 
 from benchmarks.peers import CONTENDERS, DUELO_PREFIX, PLAIN, TASKS, Unsupported  # noqa: E402
-from duelo.training.flops import count_flops, measure_matmul_rate  # noqa: E402
 
 
 FLOP_ITERATIONS = 16    # iterations the FLOP count averages over: one cycle of lazy R1 at its default interval
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print(f"\n{report['device']}; torch {report['torch']}; {report['date']}\n")
     print(table(rows))
     if args.out:
-        Path(args.out).write_text(json.dumps(report, indent=2))
+        write_result(args.out, report)
     return rows
 
 

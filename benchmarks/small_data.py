@@ -2,16 +2,17 @@
 
     # on this machine: write the data files the GPU machine cannot fetch
     .venv/bin/python benchmarks/small_data.py prepare --out .bench
-    # on the GPU (device tool): train every variant, then evaluate them
-    PYTHONPATH=src python benchmarks/small_data.py train --data .bench --runs /tmp/sd --kimg 200
-    PYTHONPATH=src python benchmarks/small_data.py evaluate --data .bench --runs /tmp/sd --report $OUT/small_data.json
+    # on the GPU (device tool; duelo installed there): train every variant, then evaluate them
+    python benchmarks/small_data.py train --data .bench --runs /tmp/sd --kimg 200
+    python benchmarks/small_data.py evaluate --data .bench --runs /tmp/sd --report $OUT/small_data.json
 
 Variants: augment.name none / diffaugment / ada on the 500 images, plus ADA on all 60,000 MNIST training
 images as the control (its p should stay near 0). The class-conditional DCGAN of the demo preset (width 32,
 batch 64), health monitor on (it holds 25 of the 500 images out for its overfitting signal, the same in every
 variant). Evaluation against the 10,000 MNIST test images, which no variant trained on: FID-10k (Inception,
 28x28 padded to 32 as in training), class accuracy by a judge trained on the test images, and the monitor's
-events and last signals from each run's health.jsonl.
+events and last signals from each run's health.jsonl. The report is JSON with the provenance block of
+duelo.io.provenance (git commit, command, device, versions).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from duelo.io.provenance import write_result
 
 VARIANTS = {                                  # name -> (training data file, augment.name)
     "500-none":        ("mnist500.npz", "none"),
@@ -94,8 +97,7 @@ def evaluate(data: Path, runs: Path, report: Path, variants: list[str], device: 
                          "img_per_s": summary.get("img_per_s"), "device": summary.get("device"),
                          **_health(run)}
         print(name, {k: results[name][k] for k in ("fid_10k", "class_accuracy", "train_time_s")}, flush=True)
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps(results, indent=2))
+    write_result(report, results)
     print(f"wrote {report}")
 
 

@@ -1,13 +1,14 @@
 """Profile: where the time of one training iteration goes, per architecture preset (host vs GPU).
 
-    PYTHONPATH=src python benchmarks/step_profile.py --out profile.json [--archs dcgan,resnet,stylegan2,progan]
+    python benchmarks/step_profile.py --out step-profile.json [--archs dcgan,resnet,stylegan2,progan] [--set K=V]
 
 Builds each architecture with the presets benchmarks/architectures.py trains (class-conditional, 32x32,
 batch 64; health monitor off, no augmentation) on random images, times `trainer.step()` after a warm-up (wall
 clock, synchronised), and
 profiles a few iterations with torch.profiler: the GPU's busy time per iteration (sum of kernel times) against
 the wall time says whether the step waits for the GPU or for the host (Python, launches, syncs). Prints the
-heaviest kernels. Progressive growing is profiled fully grown (its most expensive level).
+heaviest kernels. Progressive growing is profiled fully grown (its most expensive level). --out writes every row
+as JSON with the provenance block of duelo.io.provenance (git commit, command, device, versions).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from duelo.io.provenance import write_result
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))    # benchmarks/ (not src/): the presets it trains
 from architectures import ARCHS  # noqa: E402
 
 
@@ -92,8 +95,8 @@ def main() -> None:
              labels=rng.integers(0, 10, 4096))
     rows = [profile(arch, data, args.iterations, args.extra) for arch in args.archs.split(",")]
     if args.out:
-        args.out.write_text(json.dumps({"rows": rows, "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
-                                        "gpu": torch.cuda.get_device_name(0), "extra": args.extra}, indent=1))
+        write_result(args.out, {"rows": rows, "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
+                                "gpu": torch.cuda.get_device_name(0), "extra": args.extra})
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ missing. Both models get the same frame, the same discrete columns, epochs, batc
 and the machine's default torch threads; they run one after the other, each fit in its own fresh process,
 alternating which goes first. Each synthetic table has as many rows as the training table and is scored by
 duelo.tasks.tabular.report with the same seed. Close other work on the machine first: two processes on two cores
-slow each other's thread pools by several times.
+slow each other's thread pools by several times. The results JSON carries the provenance block of
+duelo.io.provenance (git commit, command, device, versions); `pip install -e .` installs duelo in .venv-bench.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
-import numpy as np
+from duelo.io.provenance import write_result
 
 COLUMNS = ["age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
            "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country",
@@ -131,42 +132,21 @@ def run(data: Path, epochs: int, seeds: list[int], out: Path, only: list[str]) -
                          "tstr": report["ml_efficacy"].get("tstr"), "trtr": report["ml_efficacy"].get("trtr"),
                          "columns": {c["name"]: c["score"] for c in report["columns"]}}
                 results["runs"].append(entry)
-                out.parent.mkdir(parents=True, exist_ok=True)
-                out.write_text(json.dumps(results, indent=2) + "\n")             # kept after every run
+                write_result(out, results)                                      # kept after every run
                 print(f"[{name} seed {seed}] fit {entry['fit_seconds']:.1f} s, sample {entry['sample_seconds']:.2f} s, "
                       + ", ".join(f"{k} {v:.4f}" for k, v in entry["scores"].items() if v is not None), flush=True)
 
 
 def table(results_path: Path) -> None:
+    """The docs table (benchmarks/table_renderers.py: mean ± sd over seeds, and duelo / ctgan), with its caption."""
+    from table_renderers import RENDERERS       # benchmarks/, this script's folder
+
     results = json.loads(results_path.read_text())
-    runs = results["runs"]
-    models = [m for m in FITTERS if any(r["model"] == m for r in runs)]
-
-    def stats(model: str, get) -> tuple[float, float]:
-        values = np.array([get(r) for r in runs if r["model"] == model], dtype=float)
-        return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
-
-    rows = [("fit seconds", lambda r: r["fit_seconds"]),
-            ("sample seconds (32,561 rows)", lambda r: r["sample_seconds"])]
-    rows += [(key, lambda r, k=key: r["scores"][k]) for key in SCORES]
-    rows += [(f"privacy: {key}", lambda r, k=key: r["privacy"][k]) for key in PRIVACY]
-    for metric in ("macro_f1", "accuracy", "roc_auc"):
-        rows += [(f"TSTR {metric}", lambda r, m=metric: r["tstr"][m]),
-                 (f"TRTR {metric}", lambda r, m=metric: r["trtr"][m])]
-    n = len({r["seed"] for r in runs})
+    n = len({r["seed"] for r in results["runs"]})
     print(f"UCI Adult, {results['epochs']} epochs, batch {results['batch_size']}, pac {results['pac']}, "
           f"{n} seeds (mean ± sd), {results['machine']['threads']} threads, {results['date']}; versions "
           f"{results['versions']}\n")
-    print("| measure | " + " | ".join(models) + " | duelo / ctgan |")
-    print("|---|" + "---|" * (len(models) + 1))
-    for label, get in rows:
-        cells, means = [], {}
-        for model in models:
-            mean, sd = stats(model, get)
-            means[model] = mean
-            cells.append(f"{mean:.4g} ± {sd:.2g}")
-        ratio = f"{means['duelo'] / means['ctgan']:.3f}" if means.get("ctgan") and "duelo" in means else "—"
-        print(f"| {label} | " + " | ".join(cells) + f" | {ratio} |")
+    print(RENDERERS["tabular"](results))
 
 
 def main() -> None:

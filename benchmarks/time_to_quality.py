@@ -4,10 +4,10 @@ with the CUDA-graph step ("fast", the default) and without it ("eager", `--set t
     # here (~2.5 min of CPU): data, domain judges and the standard Inception file, xz-compressed and cut into two
     # bundles so that each device call stays under 64 MiB with the working tree
     .venv/bin/python benchmarks/time_to_quality.py prepare --out .bench/ttq
-    # GPU call 1 (carry .bench/ttq/gpu-train): the runs one after another, 1.5 min of training each
-    PYTHONPATH=src python benchmarks/time_to_quality.py train --bundle .bench/ttq/gpu-train --work /tmp/ttq --out $OUT
+    # GPU call 1 (carry .bench/ttq/gpu-train; duelo installed there): the runs one after another, 1.5 min each
+    python benchmarks/time_to_quality.py train --bundle .bench/ttq/gpu-train --work /tmp/ttq --out $OUT
     # GPU call 2, on the SAME warm machine (carry .bench/ttq/gpu-eval): FID-10k of every snapshot's EMA generator
-    PYTHONPATH=src python benchmarks/time_to_quality.py evaluate --bundle .bench/ttq/gpu-eval --work /tmp/ttq --out $OUT
+    python benchmarks/time_to_quality.py evaluate --bundle .bench/ttq/gpu-eval --work /tmp/ttq --out $OUT
     # here: table and PNG again from the results JSON
     .venv/bin/python benchmarks/time_to_quality.py report --results RESULTS.json --out DIR
 
@@ -19,7 +19,8 @@ against the dataset's 10,000 test images (never trained on), so it costs no trai
 run's own training clock (`elapsed_s` of each checkpoint = summary.json's train_time_s): it starts at the
 first iteration (process start, data loading and model building are outside it; CUDA-graph capture and
 cuDNN autotuning are inside) and includes earlier snapshots and health checks, whose cost is also estimated
-from metrics.jsonl and reported, so `net_s` = clock minus that overhead.
+from metrics.jsonl and reported, so `net_s` = clock minus that overhead. The JSON files carry duelo.io.provenance's
+block (time_to_quality.json: the evaluate call's, with the train call's kept as `train_provenance`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import tarfile
 import time
 from pathlib import Path
 
+from duelo.io.provenance import write_result
 from time_to_quality_report import THRESHOLDS, write_outputs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -129,8 +131,7 @@ def prepare(out: Path, tree_mib: float) -> None:
 # ---- train (GPU machine) -------------------------------------------------------------------------------------
 def _environment(work: Path) -> dict:
     return {**os.environ, "DUELO_CACHE_DIR": str(work / "cache"), "DUELO_FASHION_MNIST_DIR": str(work / "fashion"),
-            "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"),
-                                                                                  os.environ.get("PYTHONPATH")]))}
+            "PYTHONUNBUFFERED": "1"}
 
 
 def _per_mode(spec: str, modes: list[str]) -> dict[str, float]:
@@ -205,7 +206,7 @@ def train(bundle: Path, work: Path, out: Path, minutes: float, snapshot_kimg: di
                   f"{len(r.get('snapshots', []))} snapshots, {r.get('img_per_s_clean', '?')} img/s; "
                   f"{time.perf_counter() - started:.0f} s into the call", flush=True)
             for path in (out / "time_to_quality-train.json", work / "train.json"):     # after every run
-                path.write_text(json.dumps(results, indent=1))
+                write_result(path, results)
     print(f"train step took {time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -295,6 +296,7 @@ def evaluate_snapshots(bundle: Path, work: Path, out: Path, metric: str, samples
     os.environ.update({k: v for k, v in _environment(work).items() if k.startswith("DUELO_")})
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     trained = json.loads((work / "train.json").read_text())
+    train_provenance = trained.pop("provenance", None)      # this call's own block is written with the results
     runs = {name: r for name, r in trained.items() if not name.startswith("_") and r.get("snapshots")}
     extractors: dict[str, object] = {}
 
@@ -356,6 +358,8 @@ def evaluate_snapshots(bundle: Path, work: Path, out: Path, metric: str, samples
                              "reference": f"the {samples:,} first test images, 28x28 padded to 32x32",
                              "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
                              "eval_s": round(time.perf_counter() - started, 1)})
+    if train_provenance is not None:
+        trained["train_provenance"] = train_provenance
     write_outputs(trained, out)
     print(f"evaluate step took {time.perf_counter() - started:.0f} s", flush=True)
 
@@ -392,7 +396,7 @@ def main() -> None:
         evaluate_snapshots(args.bundle, args.work, args.out, args.metric, args.samples, args.device, args.deadline_s,
                            THRESHOLDS[args.metric])
     else:
-        write_outputs(json.loads(args.results.read_text()), args.out)
+        write_outputs(json.loads(args.results.read_text()), args.out, stamp=False)   # the file's own provenance
 
 
 if __name__ == "__main__":

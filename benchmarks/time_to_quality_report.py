@@ -4,10 +4,23 @@ so that `report` works anywhere matplotlib is installed, with no data or GPU at 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 THRESHOLDS = {"fid": (50.0, 20.0, 10.0), "fd_domain": (5.0, 1.0, 0.3)}
+DATASET_ORDER, MODE_ORDER = ("mnist", "fashion-mnist"), ("fast", "eager")    # row order (JSON keys are sorted)
+NOT_RUNS = ("provenance", "train_provenance")
+
+
+def runs(results: dict) -> list[tuple[str, dict]]:
+    """The runs of a results dict (not _meta, _skipped_*, provenance), in dataset then mode order."""
+    def key(item):
+        name, run = item
+        rank = [order.index(run[field]) if run.get(field) in order else len(order)
+                for field, order in (("dataset", DATASET_ORDER), ("mode", MODE_ORDER))]
+        return (*rank, name)
+
+    return sorted(((name, run) for name, run in results.items() if not name.startswith("_") and name not in NOT_RUNS),
+                  key=key)
 
 
 def metric_label(meta: dict) -> str:
@@ -35,9 +48,7 @@ def table(results: dict) -> str:
     lines = [f"| run | img/s (clean) | kimg in budget | train s | snapshots (evaluated) | snapshot+health s | "
              f"{label} first → best → last | " + " | ".join(f"s to {label} ≤ {t:g}" for t in thresholds) + " |",
              "|---" * (7 + len(thresholds)) + "|"]
-    for name, run in results.items():
-        if name.startswith("_"):
-            continue
+    for name, run in runs(results):
         if "snapshots" not in run:
             lines.append(f"| {name} | failed: {run.get('error', 'missing')[-160:]!r} |")
             continue
@@ -61,9 +72,8 @@ def plot(results: dict, path: Path) -> None:
     metric = meta.get("metric", "fid")
     colours, styles = {"mnist": "#1f77b4", "fashion-mnist": "#d62728"}, {"fast": "-", "eager": "--"}
     figure, axis = plt.subplots(figsize=(7.5, 4.6))
-    for name, run in results.items():
-        points = [(s["clock_s"], s[metric]) for s in run.get("snapshots", []) if s.get(metric)] \
-            if not name.startswith("_") else []
+    for name, run in runs(results):
+        points = [(s["clock_s"], s[metric]) for s in run.get("snapshots", []) if s.get(metric)]
         if points:
             dataset, mode = run["dataset"], run["mode"]
             axis.plot(*zip(*points), styles.get(mode, ":"), color=colours.get(dataset, "#555555"), marker="o",
@@ -81,9 +91,17 @@ def plot(results: dict, path: Path) -> None:
     plt.close(figure)
 
 
-def write_outputs(results: dict, out: Path) -> None:
+def write_outputs(results: dict, out: Path, stamp: bool = True) -> None:
+    """JSON, markdown table and PNG in `out`. `stamp`: add this process's provenance block (duelo.io.provenance;
+    the evaluate step); without it the results are written as they are (`report`, which measures nothing)."""
+    from duelo.io.atomic import atomic_write_json
+    from duelo.io.provenance import write_result
+
     out.mkdir(parents=True, exist_ok=True)
-    (out / "time_to_quality.json").write_text(json.dumps(results, indent=1))
+    if stamp:
+        write_result(out / "time_to_quality.json", results)
+    else:
+        atomic_write_json(out / "time_to_quality.json", results)
     (out / "time_to_quality.md").write_text(table(results) + "\n")
     print(table(results), flush=True)
     try:
