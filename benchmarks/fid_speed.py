@@ -57,6 +57,10 @@ def main() -> None:
     parser.add_argument("--counts", default="10000,50000")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--max-real", type=int, default=None, help="use only the first N real images (smoke tests)")
+    parser.add_argument("--inception", default=None,
+                        help="a copy of the Inception weights to use unverified, e.g. the float32 upcast of the "
+                             "float16 copy (benchmarks/inception_fp16.py) on a machine that cannot hold the "
+                             "87 MB original; recorded in the result")
     parser.add_argument("--out", default=f"fid-speed-{time.strftime('%Y-%m-%d')}.json",
                         help="JSON file for every row, with its provenance (default: %(default)s)")
     args = parser.parse_args()
@@ -65,7 +69,8 @@ def main() -> None:
     real = load_dataset(args.dataset, resolution=G.resolution, channels=G.channels)
     if args.max_real:
         real.images = real.images[:args.max_real]
-    extractor = InceptionFeatures(device=device, batch=args.batch)
+    extractor = InceptionFeatures(device=device, batch=args.batch,
+                                  **({"path": args.inception, "verify": False} if args.inception else {}))
     _, warm = timed(lambda: extractor(real.images[:args.batch]), device)
     real_features, real_s = timed(lambda: extractor(real.images), device)
     real_stats = FeatureStats.from_features(real_features)
@@ -108,6 +113,7 @@ def main() -> None:
               f"{r.get('torchmetrics_fid', float('nan')):.4f} | {r.get('relative_difference', float('nan')):.1e} |")
     path = write_result(args.out, {"date": time.strftime("%Y-%m-%d"), "model": str(args.model),
                                    "dataset": args.dataset, "batch": args.batch, "device_name": name,
+                                   "inception_weights": args.inception or "the verified original",
                                    "real_images": len(real.images), "real_features_s": real_s, "warmup_s": warm,
                                    "rows": rows})
     print(f"wrote {path}")
