@@ -358,7 +358,49 @@ def tabular(results: dict) -> str:
     return markdown(["measure", *models, "duelo / ctgan"], body)
 
 
+# -- the quick-start demo and the CPU evaluation (demo_cpu.py) ------------------------------------------------
+def demo(*results: dict) -> str:
+    body = []
+    for r in results:
+        p = r["provenance"]
+        body.append([r["date"], f"{r['cpu']}, torch {p['torch_version']}", fixed(r["wall_s"], 0),
+                     fixed(r["train_time_s"], 0), thousands(r["img_per_s"]), bold(fixed(r["class_accuracy"], 3)),
+                     fixed(r["classifier_real_accuracy"], 3), fixed(r["eval"]["wall_s"], 1) if "eval" in r else DASH,
+                     f"{(p['git_commit'] or '?')[:7]}{' (dirty)' if p.get('git_dirty') else ''}"])
+    return markdown(["date", "device", "wall s", "train s", "img/s", "class_accuracy", "judge on held-out real",
+                     "duelo eval of 10k samples, s", "commit"], body)
+
+
+# -- FID wall time (fid_speed.py) and the float16 copy of the Inception weights (inception_fp16.py) -----------
+def fid_speed(result: dict) -> str:
+    body = [[f"{r['count']:,}", fixed(r["generate_s"], 2), fixed(r["features_s"], 2), fixed(r["stats_s"], 2),
+             bold(fixed(r["total_s"], 2)), fixed(r["fid"], 4), fixed(r["torchmetrics_s"], 2),
+             fixed(r["torchmetrics_fid"], 4), f"{r['relative_difference']:.1e}"] for r in result["rows"]]
+    return markdown(["generated samples", "generate s", "Inception features s", "statistics + Fréchet s",
+                     "duelo total s", "FID", "torchmetrics s", "torchmetrics FID", "relative difference"], body)
+
+
+def inception_fp16(result: dict) -> str:
+    return markdown(["images each", "FID, original float32 weights", "FID, float16 copy upcast",
+                     "relative difference"],
+                    [[f"{result['images_each']:,}", fixed(result["fid_fp32"], 3), fixed(result["fid_fp16_upcast"], 3),
+                      f"{100 * result['fid_relative_difference']:.2f}%"]])
+
+
+# -- a table on the GPU (tabular_gpu.py) ----------------------------------------------------------------------
+def tabular_gpu(result: dict) -> str:
+    variants = [("fp32_graph", "fp32, CUDA graph (default)"), ("fp32_eager", "fp32, eager"),
+                ("bf16_graph", "bf16 autocast, CUDA graph")]
+    body = [[label, fixed(result[f"adult_{key}_epoch_s"], 3), fixed(result[f"adult_{key}_fit_s"], 1),
+             result[f"adult_{key}_step"]] for key, label in variants if f"adult_{key}_epoch_s" in result]
+    return markdown(["step", "s per Adult epoch (median)", "whole fit s", "as the run reports it"], body)
+
+
 RENDERERS: dict[str, Renderer] = {
+    "demo": demo,
+    "fid_speed": fid_speed,
+    "inception_fp16": inception_fp16,
+    "tabular_gpu": tabular_gpu,
     "train_speed": train_speed,
     "scaling": scaling,
     "side_by_side": side_by_side,
