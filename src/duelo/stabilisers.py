@@ -169,6 +169,6 @@ class PathLength(Stabiliser):
 
         if not (hasattr(a.G, "mapping") and hasattr(a.G, "synthesis")):
             raise ConfigError(f"stabilise.pl_weight needs a style-based generator (mapping + synthesis, e.g. "
-                              f"--model stylegan2); {a.config.model.name!r} has none")
+                              f"--model stylegan2); {type(a.G).__name__} has none")
         a.objective_kwargs["pl_weight"] = float(value)
         a.objective_kwargs["pl_interval"] = a.config.stabilise.pl_interval

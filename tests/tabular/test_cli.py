@@ -115,3 +115,30 @@ def test_table_round_trips_and_dates(tmp_path):
         read_table(tmp_path / "t.csv", dates=["nope"])
     with pytest.raises(DataError, match="not readable as dates"):
         read_table(tmp_path / "t.csv", dates=["s"])
+
+
+def test_force_replaces_only_a_tabular_folder(tmp_path, capsys):
+    _table(200).to_csv(tmp_path / "data.csv", index=False)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "config.json").write_text(json.dumps({"task": "image-gan"}))
+    (other / "precious.txt").write_text("keep me")
+    code = main(["tabular", "fit", str(tmp_path / "data.csv"), "--out", str(other), *FAST, "--force"])
+    assert code == 2 and "not a duelo tabular run" in capsys.readouterr().err
+    assert (other / "precious.txt").read_text() == "keep me"
+    run = tmp_path / "run"
+    assert main(["tabular", "fit", str(tmp_path / "data.csv"), "--out", str(run), *FAST]) == 0
+    (run / "stale.txt").write_text("from the first fit")
+    assert main(["tabular", "fit", str(tmp_path / "data.csv"), "--out", str(run), *FAST, "--seed", "1", "--force"]) == 0
+    assert not (run / "stale.txt").exists() and json.loads((run / "config.json").read_text())["train"]["seed"] == 1
+
+
+def test_epochs_follow_the_batch_and_critic_steps_set_with_set(tmp_path):
+    _table(200).to_csv(tmp_path / "data.csv", index=False)
+    run = tmp_path / "run"
+    assert main(["tabular", "fit", str(tmp_path / "data.csv"), "--out", str(run), *FAST,
+                 "--set", "train.d_steps=2", "--set", "train.batch=100"]) == 0
+    train = json.loads((run / "config.json").read_text())["train"]
+    assert train["total_kimg"] == pytest.approx(2 * (200 // 100) * 100 * 2 / 1000)   # 2 epochs of 2 steps x 2 critics
+    params = json.loads((run / "model" / "model.json").read_text())["params"]
+    assert params["epochs"] == 2 and params["discriminator_steps"] == 2 and params["batch_size"] == 100

@@ -132,3 +132,16 @@ def test_condition_values_match_across_types_and_spacing():
         resolve_condition(specs, "year", None)
     with pytest.raises(DataError, match="'2022' was not seen"):
         resolve_condition(specs, "year", "2022")
+
+
+def test_critic_dropout_draws_from_the_given_generator_only():
+    critic = PacDiscriminator(7, (32, 32), pac=5).train()
+    x = torch.randn(20, 7)
+    first = critic(x, torch.Generator().manual_seed(3))
+    torch.manual_seed(123)                                           # the global generator plays no part
+    again = critic(x, torch.Generator().manual_seed(3))
+    other = critic(x, torch.Generator().manual_seed(4))
+    torch.testing.assert_close(first, again)
+    assert not torch.allclose(first, other)                          # masks differ with the stream
+    critic.eval()
+    torch.testing.assert_close(critic(x), critic(x, torch.Generator().manual_seed(5)))   # no dropout at eval

@@ -54,6 +54,7 @@ def test_fit_returns_self_and_learned_attributes(fitted):
     assert isinstance(model, TabularGAN)
     assert model.n_features_in_ == 4 and list(model.feature_names_in_) == list(df.columns)
     assert len(model.history_) == 100 and model.fit_seconds_ > 0
+    assert [h["epoch"] for h in model.history_] == pytest.approx(list(range(1, 101)))
     assert all(np.isfinite([h["loss_d"], h["loss_g"]]).all() for h in model.history_)
 
 
@@ -95,7 +96,7 @@ def test_save_load_round_trip(fitted, tmp_path):
     model.save(tmp_path / "model")
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["model.json", "model.safetensors"]
     config = json.loads((tmp_path / "model" / "model.json").read_text())
-    assert config["params"]["epochs"] == 100 and config["format"] == "duelo.tasks.tabular.TabularGAN"
+    assert config["params"]["epochs"] == 100 and config["format"] == "duelo.tabular.TabularGAN"
     loaded = TabularGAN.load(tmp_path / "model")
     assert loaded.get_params() == {**model.get_params(), "generator_dim": [64, 64], "discriminator_dim": [64, 64]}
     pd.testing.assert_frame_equal(loaded.sample(300, random_state=4), model.sample(300, random_state=4))

@@ -48,6 +48,8 @@ def test_summary_reports_class_accuracy(run):
     assert 0.0 <= summary["class_accuracy"] <= 1.0
     assert len(summary["class_accuracy_per_class"]) == 10
     assert summary["class_accuracy_samples"] == 40                   # 4 per class
+    from duelo.tasks.registry import TASKS
+    assert TASKS.get("image-gan").headline(summary) == [f"class_accuracy {summary['class_accuracy']:.3f}"]
     assert summary["classifier_real_accuracy"] > 0.9                  # the judge itself is competent
     digest = hashlib.sha256((run / "model" / "model.safetensors").read_bytes()).hexdigest()
     assert summary["model_sha256"] == digest

@@ -40,6 +40,8 @@ def test_tiny_run_writes_model_grid_and_summary(task, tmp_path):
     assert description["task"] == task and description["resolution"] == 16
     assert (run / "model" / "model.safetensors").is_file()
     assert len(list((run / "samples").glob("grid-*.png"))) == 2
+    from duelo.tasks.registry import TASKS
+    assert len(TASKS.get(task).headline(summary)) == 2                # what `duelo train` prints at the end
     if task == "cyclegan":
         assert (run / "model-reverse" / "model.safetensors").is_file()
         assert {"cycle_l1_a", "cycle_l1_b", "cycle_psnr_a", "cycle_psnr_b"} <= set(summary["metrics"])

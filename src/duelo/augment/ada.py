@@ -108,7 +108,7 @@ def warp(images: Tensor, inverse: Tensor) -> Tensor:
     return torch.where(identity[:, None, None, None], images, moved)
 
 
-@AUGMENTS.register("ada", fields=("p", "target", "speed_kimg", "adjust_nimg", "adaptive"))
+@AUGMENTS.register("ada", fields=("p", "target", "speed_kimg", "adjust_nimg", "adaptive"), adaptive=True)
 class AdaptiveAugment(Augment):
     """ADA (Karras et al. 2020): the bgc pipeline with a shared probability p, tuned online from r_t.
 

@@ -31,6 +31,7 @@ Tensor = torch.Tensor
 @dataclass(frozen=True)
 class AugmentInfo:
     fields: tuple[str, ...] = ()     # the `augment` config fields its constructor takes, by the same names
+    adaptive: bool = False           # adjusts its strength to D's overfitting (ADA)
 
 
 class Augment(nn.Module):

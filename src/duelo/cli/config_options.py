@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import click
 
-from duelo.config.fields import choice_names, default_of, meta, type_text
+from duelo.config.fields import choice_names, meta, type_text
 from duelo.errors import ConfigError
 
 
@@ -74,14 +74,14 @@ def _option(entry: FlagFields) -> Callable:
     first = specs[0]
     info = meta(first)
     tasks = sorted(entry.fields)
-    defaults = {str(default_of(spec)) for spec in specs}
     help_text = info["help"]
     from duelo.tasks import TASKS
 
     if len(tasks) < len(TASKS):
         help_text = f"{help_text} (task{'s' if len(tasks) > 1 else ''} {', '.join(tasks)})"
-    if len(defaults) == 1 and default_of(first) not in (None, {}, ""):
-        help_text = f"{help_text} [default: {default_of(first)}]"
+    default = _default_text(entry)
+    if default:
+        help_text = f"{help_text} [default: {default}]"
     if "/" in entry.flag:                                     # --x/--no-x: a bool field
         return click.option(entry.flag, entry.name, default=None, help=help_text)
     choices = [meta(spec)["choices"] for spec in specs if meta(spec)["choices"] is not None]
@@ -90,6 +90,33 @@ def _option(entry: FlagFields) -> Callable:
         {"int": click.INT, "float": click.FLOAT}.get(kind, click.STRING)
     return click.option(entry.flag, entry.name, default=None, type=param_type, help=help_text,
                         metavar=info["metavar"])
+
+
+def _default_text(entry: FlagFields) -> str:
+    """The flag's default in each task that takes it (a task's own defaults included): one value when they
+    agree, else "image-gan: 100, tabular: 300"; empty when there is none to show."""
+    by_value: dict[str, list[str]] = {}
+    for task, (dotted, _) in sorted(entry.fields.items()):
+        section, _, name = dotted.partition(".")
+        value = getattr(getattr(_task_defaults(task), section), name)
+        if value in (None, {}, "", ()):
+            continue
+        text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        by_value.setdefault(text, []).append(task)
+    if len(by_value) == 1 and sum(map(len, by_value.values())) == len(entry.fields):
+        return next(iter(by_value))
+    return "; ".join(f"{', '.join(names)}: {value}" for value, names in by_value.items())
+
+
+_DEFAULTS: dict[str, Any] = {}
+
+
+def _task_defaults(task: str):
+    from duelo.tasks import TASKS
+
+    if task not in _DEFAULTS:
+        _DEFAULTS[task] = TASKS.get(task).default_config()
+    return _DEFAULTS[task]
 
 
 def config_options(function: Callable) -> Callable:

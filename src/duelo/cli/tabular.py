@@ -16,6 +16,22 @@ def _names(values: tuple[str, ...]) -> list[str]:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
+def _is_tabular_output(folder: Path) -> bool:
+    """Whether `folder` holds a tabular run (config.json of task tabular) or a saved TabularGAN (model.json)."""
+    import json
+
+    from duelo.tasks.tabular.persistence import FORMAT
+
+    for name, key, expected in (("config.json", "task", "tabular"), ("model.json", "format", FORMAT)):
+        try:
+            data = json.loads((folder / name).read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get(key) == expected:
+            return True
+    return False
+
+
 @click.group()
 def tabular() -> None:
     """Synthetic tables: fit a model on a CSV/Parquet table, sample from it, report on the result.
@@ -60,7 +76,7 @@ def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, 
     from duelo.tasks.registry import TASKS
     from duelo.tasks.runner import train
     from duelo.tasks.tabular.tables import read_table
-    from duelo.tasks.tabular.task import epochs_to_kimg
+    from duelo.tasks.tabular.params import epochs_to_kimg
 
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"--out {out_dir} is a file; give a folder")
@@ -69,6 +85,9 @@ def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, 
         raise ConfigError(f"{out_dir} holds a saved model (model.json); pass --force to replace it, or choose "
                           f"another --out")
     if force and out_dir.is_dir() and (holds_model or (out_dir / "config.json").exists()):
+        if not _is_tabular_output(out_dir):
+            raise ConfigError(f"{out_dir} is not a duelo tabular run or model folder; --force only replaces those. "
+                              f"Choose another --out, or remove the folder yourself")
         shutil.rmtree(out_dir)
     date_columns = _names(dates)
     df = read_table(data, date_columns)
@@ -76,9 +95,11 @@ def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, 
                  "train.batch": batch_size, "model.pac": pac, "train.seed": seed, "train.device": device,
                  "train.precision": precision, "run.out": str(out_dir.parent), "run.name": out_dir.name,
                  "train.max_minutes": minutes}
-    overrides["train.total_kimg"] = epochs_to_kimg(epochs, len(df), batch_size)
     overrides.update(parse_assignments(assignments))
     config = task_config("tabular", overrides)
+    if "train.total_kimg" not in overrides:          # epochs of the batch and critic steps finally chosen
+        kimg = epochs_to_kimg(epochs, len(df), config.train.batch, config.train.d_steps)
+        config = config.with_overrides({"train.total_kimg": kimg}, source="--epochs")
     click.echo(f"fitting on {data}: {len(df):,} rows x {df.shape[1]} columns, {epochs} epochs", err=True)
     prepared = TASKS.get("tabular").encode(df, config, str(data), lambda text: click.echo(text, err=True))
     summary = train(config, data=prepared)

@@ -80,7 +80,7 @@ def train(task, preset, list_presets, assignments, dry_run, lr, gpus, max_restar
     if int(os.environ.get("RANK", "0")) != 0:
         return                                     # the first process reports for all
     figures = [f"{summary['kimg']} kimg", f"{summary['train_time_s']} s"]
-    if "class_accuracy" in summary:
-        figures.append(f"class_accuracy {summary['class_accuracy']:.3f}")
-    folder = run_folder(config, TASKS.get(config.task))
+    task = TASKS.get(config.task)
+    figures += task.headline(summary)
+    folder = run_folder(config, task)
     click.echo(f"done: {', '.join(figures)}; summary in {folder}/summary.json")

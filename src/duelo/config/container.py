@@ -126,9 +126,10 @@ class Config:
         return {(name, spec.name) for name, section in self._sections.items()
                 for spec in dataclasses.fields(section) if meta(spec)["rerun"]}
 
-    def differences(self, previous: dict[str, Any]) -> list[str]:
+    def differences(self, previous: dict[str, Any], baseline: "Config | None" = None) -> list[str]:
         """What changed since `previous` (a run folder's config.json), leaving out the fields a re-run may change.
-        A field or section the old file lacks was added to duelo later: its default is the old behaviour."""
+        A field the old file lacks was added to duelo later: its default is the old behaviour (the value in
+        `baseline`, the task's defaults, when given; else the section's own default)."""
         rerun = self.rerun_fields()
         changes = []
         if previous.get("task", self.task) != self.task:
@@ -142,7 +143,9 @@ class Config:
                 if (name, spec.name) in rerun:
                     continue
                 if spec.name not in old:
-                    if value != _plain(spec):
+                    default = _plain(spec) if baseline is None or not baseline.has(name) \
+                        else getattr(getattr(baseline, name), spec.name)
+                    if _jsonable(value) != _jsonable(default):
                         changes.append(f"{name}.{spec.name}: (not set) -> {value!r}")
                     continue
                 if _jsonable(old[spec.name]) != _jsonable(value):

@@ -143,7 +143,7 @@ def probe(trainer, data: ProbeData, samples: int, seed: int) -> dict[str, float 
                               for s in _chunks(len(fake), batch)])
     signals.update(_diversity_and_classes(data, real[:len(ema_fake)], ema_fake,
                                           None if fake_labels is None else fake_labels.cpu(), conditional))
-    if getattr(objective, "d_inputs", None) is not None:
+    if objective.d_inputs:                           # augmentation / instance noise: their current strength
         signals.update({k: float(v) for k, v in objective.d_inputs.status().items()})
     signals["lr_scale"] = trainer.lr_scale
     return signals

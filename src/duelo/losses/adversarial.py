@@ -31,6 +31,8 @@ class AdversarialLoss:
     # (real_logits, fake_logits, real_target) -> (N,): d_loss with the real label replaced by real_target
     # (one-sided label smoothing); None where the loss has no labels to smooth (hinge, Wasserstein)
     d_loss_smoothed: Callable[[Tensor, Tensor, float], Tensor] | None = None
+    collapse_prone: bool = False                 # a divergence loss on which mode collapse is common (health advice)
+    saturating: bool = False                     # G's gradient vanishes when D wins (the original minimax loss)
 
 
 LOSSES: Registry[AdversarialLoss] = Registry("loss")
@@ -105,10 +107,10 @@ def least_squares_g_loss(fake_logits: Tensor) -> Tensor:
 
 
 LOSSES.register("bce")(AdversarialLoss(
-    bce_d_loss, non_saturating_g_loss, d_loss_smoothed=bce_d_loss_smoothed,
+    bce_d_loss, non_saturating_g_loss, d_loss_smoothed=bce_d_loss_smoothed, collapse_prone=True,
     description="binary cross-entropy, non-saturating generator loss (the usual choice)"))
 LOSSES.register("bce-minimax")(AdversarialLoss(
-    bce_d_loss, minimax_g_loss, d_loss_smoothed=bce_d_loss_smoothed,
+    bce_d_loss, minimax_g_loss, d_loss_smoothed=bce_d_loss_smoothed, collapse_prone=True, saturating=True,
     description="binary cross-entropy, original minimax generator loss (saturates; for study)"))
 LOSSES.register("wgan-gp")(AdversarialLoss(
     wasserstein_d_loss, wasserstein_g_loss, gp_weight=10.0,
@@ -116,7 +118,7 @@ LOSSES.register("wgan-gp")(AdversarialLoss(
 LOSSES.register("hinge")(AdversarialLoss(
     hinge_d_loss, hinge_g_loss, description="hinge loss (SNGAN, BigGAN)"))
 LOSSES.register("lsgan")(AdversarialLoss(
-    least_squares_d_loss, least_squares_g_loss, d_loss_smoothed=least_squares_d_loss_smoothed,
+    least_squares_d_loss, least_squares_g_loss, d_loss_smoothed=least_squares_d_loss_smoothed, collapse_prone=True,
     description="least squares (LSGAN)"))
 
 

@@ -60,6 +60,7 @@ class Task:
     defaults: dict[str, Any] = {}       # dotted field -> this task's default, over the sections' own
     sample_unit = "img"                 # what one training sample is called in progress lines
     data_parallel = True                # trains on several processes (--gpus) as well as on one
+    headline_figures: tuple[str, ...] = ()    # summary.json keys ("metrics.psnr": nested) shown when a run ends
 
     # -- configuration -----------------------------------------------------------------------------
     @property
@@ -74,9 +75,27 @@ class Task:
         adjusted configuration (e.g. for an old run folder's settings)."""
         return config
 
+    def headline(self, summary: dict[str, Any]) -> list[str]:
+        """"name value" for each of headline_figures the summary holds, e.g. ["class_accuracy 0.890"]."""
+        shown = []
+        for dotted in self.headline_figures:
+            value: Any = summary
+            for key in dotted.split("."):
+                value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                shown.append(f"{dotted.rpartition('.')[2]} {value:.3f}" if isinstance(value, float)
+                             else f"{dotted.rpartition('.')[2]} {value}")
+        return shown
+
+    def upgrade_previous(self, previous: dict[str, Any]) -> dict[str, Any]:
+        """A run folder's config.json as this version writes it, for the resume check: fields that moved or gained
+        a concrete default since an older duelo wrote it. Identity by default."""
+        return previous
+
     def run_name(self, config: Config) -> str:
         """The run folder's name when run.name is unset: the data's name and the task."""
-        return config.run.name or f"{dataset_stem(getattr(config.data, 'dataset', self.name))}-{self.name}"
+        stem = dataset_stem(config.data.dataset) if config.has("data") else self.name
+        return config.run.name or f"{stem}-{self.name}"
 
     def auto_precision(self, device: "torch.device") -> str:
         """What train.precision "auto" means here: TF32 on CUDA, fp32 elsewhere."""
@@ -86,9 +105,11 @@ class Task:
         """Refuse a runtime this task cannot train on."""
         if runtime.world_size > 1 and not self.data_parallel:
             from duelo.errors import ConfigError
+            from duelo.tasks.registry import TASKS
 
-            raise ConfigError(f"task {self.name} trains in one process for now; drop --gpus (image-gan trains on "
-                              f"several)")
+            several = [name for name in TASKS.names() if TASKS.get(name).data_parallel]
+            raise ConfigError(f"task {self.name} trains in one process for now; drop --gpus (tasks that train on "
+                              f"several: {', '.join(several) or 'none'})")
 
     # -- building ----------------------------------------------------------------------------------
     def load_data(self, config: Config, runtime, log: Callable[[str], None]) -> Any:

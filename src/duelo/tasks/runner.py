@@ -100,6 +100,7 @@ def train(config: Config, stream=None, live_progress: bool | None = None, data: 
     session = build_session(config, stream, live_progress, data)
     hooks = session.task.hooks(session)          # built before anything is written: they may refuse the config
     with session.run_dir.lock():
-        session.run_dir.prepare(session.config)
+        session.run_dir.prepare(session.config, upgrade=session.task.upgrade_previous,
+                                baseline=session.task.default_config())
         session.task.start(session)
         return run_loop(session, session.task.snapshots(session), hooks)

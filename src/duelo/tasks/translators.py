@@ -62,3 +62,27 @@ def start_translation(session, degradation) -> None:
     if config.health.enabled:
         log("note: the health monitor's checks are for image synthesis; this task keeps the divergence "
             "rollback only")
+
+
+def fid_enabled(config: Config, device: torch.device) -> bool:
+    """image2image.fid: "on", "off", or "auto" = on CUDA only (Inception on a CPU takes minutes)."""
+    setting = config.image2image.fid
+    return setting == "on" or (setting == "auto" and device.type == "cuda")
+
+
+# fields a translator's run folder held elsewhere before duelo 0.x's one-shape redesign
+TRANSLATOR_MOVES = {("image2image", "discriminator"): ("model", "discriminator")}
+
+
+def move_fields(previous: dict, moves: dict[tuple[str, str], tuple[str, str]]) -> dict:
+    """A copy of config.json's `previous` with each old (section, field) moved to its new place, where the new
+    place is not already set."""
+    upgraded = {name: dict(value) if isinstance(value, dict) else value for name, value in previous.items()}
+    for (old_section, old_field), (new_section, new_field) in moves.items():
+        old = upgraded.get(old_section)
+        if not isinstance(old, dict) or old_field not in old:
+            continue
+        target = upgraded.setdefault(new_section, {})
+        if isinstance(target, dict) and new_field not in target:
+            target[new_field] = old[old_field]
+    return upgraded

@@ -113,7 +113,8 @@ class BatchFeed:
         if state["size"] != self.images.shape[0] or state["batch"] != self.global_batch:
             raise DataError(f"the checkpoint was written for {state['size']} images in batches of "
                             f"{state['batch']}, but the dataset now has {self.images.shape[0]} images in batches "
-                            f"of {self.global_batch}; the data changed since the run started: use a new --name")
+                            f"of {self.global_batch}; the data changed since the run started: use a new run folder "
+                            f"(--name NEW_NAME or another --out)")
         self.seed = state["seed"]
         self.epoch = state["epoch"]
         self.cursor = state["cursor"]
@@ -166,6 +167,7 @@ class UnpairedFeed:
     def load_state_dict(self, state: dict) -> None:
         if set(state) != {"a", "b"}:
             raise DataError("the checkpoint's data position is not that of an unpaired (two-domain) run; "
-                            "the task changed since the run started: use a new --name")
+                            "the task changed since the run started: use a new run folder (--name NEW_NAME or another "
+                            "--out)")
         self.a.load_state_dict(state["a"])
         self.b.load_state_dict(state["b"])

@@ -64,6 +64,8 @@ class Phase:
         assert self.kind in PHASE_KINDS, self.kind
         assert self.players and not set(self.players) & set(self.keeps), (self.players, self.keeps)
         assert self.repeats >= 1 and self.interval >= 1
+        assert not (self.kind == REGULARISE and self.uses_real and self.counted), \
+            f"phase {self.name}: a regulariser's real samples do not count towards kimg (counted=False)"
 
 
 @runtime_checkable

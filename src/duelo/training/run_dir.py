@@ -46,20 +46,26 @@ class RunDir:
     @property
     def best(self) -> Path: return self.path / "best"
 
-    def prepare(self, config) -> None:
+    def prepare(self, config, upgrade=None, baseline=None) -> None:
         """Create the folder, or check that an existing one holds the same experiment (a duelo.config.Config;
-        the fields a re-run may change are marked `rerun` in their metadata)."""
+        the fields a re-run may change are marked `rerun` in their metadata). `upgrade` brings an older
+        config.json up to date; `baseline` (the task's defaults) stands for fields the old file lacks."""
         if self.config_path.exists():
             try:
                 previous = json.loads(self.config_path.read_text())
             except json.JSONDecodeError:
-                raise ConfigError(f"{self.config_path} is not valid JSON; move the folder away or use --name") from None
-            differences = config.differences(previous)
+                raise ConfigError(f"{self.config_path} is not valid JSON; move the folder away or choose another run "
+                                  f"folder (--name or --out)") from None
+            if not isinstance(previous, dict):
+                raise ConfigError(f"{self.config_path} does not hold a configuration (a JSON object); move the "
+                                  f"folder away or choose another run folder (--name or --out)")
+            differences = config.differences(upgrade(previous) if upgrade else previous, baseline)
             if differences:
                 raise ConfigError(
                     f"{self.path} holds a run with a different configuration ({'; '.join(differences[:4])}"
                     f"{' ...' if len(differences) > 4 else ''}). Re-running the same command resumes it; "
-                    f"for a new experiment pass --name NEW_NAME (or delete the folder).")
+                    f"for a new experiment choose a new run folder with --name NEW_NAME or another --out (or delete "
+                    f"the folder).")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             own = (self.samples,) if self._checkpoints else (self.samples, self.checkpoints)
@@ -84,7 +90,7 @@ class RunDir:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise ConfigError(f"another duelo process is training in {self.path}; wait for it, stop it, "
-                                  f"or use another --name") from None
+                                  f"or use another run folder (--name or --out)") from None
             yield self
         finally:
             handle.close()   # closing releases the lock

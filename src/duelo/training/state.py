@@ -75,14 +75,23 @@ def restore(tensors: dict[str, torch.Tensor], meta: dict[str, Any], nets: dict[s
     for name, net in nets.items():
         prefix = f"net.{name}."
         own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        if not own:
+            held = sorted({k.split(".")[1] for k in tensors if k.startswith("net.")})
+            raise CheckpointError(f"the checkpoint has no network {name!r} (it holds {', '.join(held) or 'none'}): "
+                                  f"an older duelo or another task wrote it. Start a new run folder (--name NEW_NAME "
+                                  f"or another --out), or resume it with the duelo version that wrote it")
         try:
             net.load_state_dict(own, strict=True)
         except RuntimeError as error:
             raise CheckpointError(f"the checkpoint's {name} does not match the configured model "
-                                  f"({str(error).splitlines()[0]}); was the model changed? use a new --name") from None
+                                  f"({str(error).splitlines()[0]}); was the model changed? use a new run folder "
+                                  f"(--name NEW_NAME or another --out)") from None
     for name, optimizer in optimizers.items():
         _unflatten_optimizer(f"opt.{name}", optimizer, tensors, meta["optimizers"])
     for name, generator in generators.items():
+        if f"rng.{name}" not in tensors:
+            raise CheckpointError(f"the checkpoint has no random state for {name!r}: an older duelo or another task "
+                                  f"wrote it. Start a new run folder (--name NEW_NAME or another --out)")
         generator.set_state(tensors[f"rng.{name}"])
     torch.set_rng_state(tensors["rng.torch_cpu"])
     if torch.cuda.is_available():

@@ -270,7 +270,7 @@ class Trainer:
                 f"this run was trained on {saved['device_type']} in {saved['precision']}, but this session "
                 f"uses {self.runtime.device.type} in {self.runtime.precision}; resume it with the same "
                 f"--device/--precision (an exact resume needs the same random streams), or start a new run "
-                f"with --name")
+                f"folder (--name NEW_NAME or another --out)")
         self._check_shards(tensors)
         self.counters = restore(tensors, meta, self.saved_modules(), self.optimizers, self._own_generators())
         for optimizer in self.optimizers.values():
@@ -310,4 +310,4 @@ class Trainer:
             raise CheckpointError(
                 f"the checkpoint holds the random streams of {saved} sub-batch(es) (processes x accumulation "
                 f"rounds), but this session has {self.runtime.world_size * self.settings.accum_rounds}; resume "
-                f"with the same number of GPUs times --accum, or start a new run with --name")
+                f"with the same number of GPUs times --accum, or start a new run folder (--name or another --out)")

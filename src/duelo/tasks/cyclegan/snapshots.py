@@ -27,7 +27,7 @@ class CycleSnapshots(TranslatorSnapshots):
     def models(self) -> dict[str, tuple[torch.nn.Module, dict[str, Any]]]:
         session = self.session
         data, ema = session.data, session.trainer.ema
-        common = {"task": "cyclegan", "resolution": data.resolution, "degradation": None, "paste_back": False,
+        common = {"task": session.config.task, "resolution": data.resolution, "degradation": None, "paste_back": False,
                   "residual": False, "hole_fill": "grey", "dataset": session.config.data.dataset,
                   "source": session.config.image2image.source}
         a_to_b = {**common, "source_channels": data.source_channels, "target_channels": data.channels,
@@ -48,7 +48,9 @@ class CycleSnapshots(TranslatorSnapshots):
     def evaluate(self) -> dict[str, Any]:
         session = self.session
         config, data, device = session.config, session.data, session.trainer.runtime.device
-        with_fid = config.image2image.fid == "on" or (config.image2image.fid == "auto" and device.type == "cuda")
+        from duelo.tasks.translators import fid_enabled
+
+        with_fid = fid_enabled(config, device)
         distances_b = Distances(data.eval_b, device, domain_judge(data.target, session.log)) if with_fid else None
         distances_a = Distances(data.eval_a, device) if with_fid else None
         return evaluate_unpaired(session.trainer.ema["G_ab"], session.trainer.ema["G_ba"], data, device,

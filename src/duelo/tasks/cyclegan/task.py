@@ -16,10 +16,18 @@ class CycleGAN(Task):
     name = "cyclegan"
     description = "unpaired translation between two domains (CycleGAN): --source A, --dataset B"
     data_parallel = False
+    headline_figures = ("metrics.cycle_psnr_a", "metrics.cycle_psnr_b")
     sections = {**COMMON_SECTIONS, "data": ImageDataConfig, "model": TranslatorModelConfig, "loss": LossNameConfig,
                 "image2image": CycleConfig}
     defaults = {"model.name": "resnet", "loss.name": "lsgan", "optim.decay_start": 0.5, "train.total_kimg": 200,
                 "train.batch": 16, "health.enabled": False}
+
+    def upgrade_previous(self, previous: dict[str, Any]) -> dict[str, Any]:
+        """Older run folders kept the history pool under stabilise and the discriminator under image2image."""
+        from duelo.tasks.translators import TRANSLATOR_MOVES, move_fields
+
+        return move_fields(previous, {**TRANSLATOR_MOVES, ("stabilise", "history_pool"): ("image2image",
+                                                                                          "history_pool")})
 
     def check(self, config: Config) -> Config:
         from duelo.tasks.translators import check_loss

@@ -17,6 +17,7 @@ import torch
 
 from duelo.evaluation.translation import CHUNK, Distances, domain_judge, fidelity, run_translator, to_float
 from duelo.io.images import to_uint8
+from duelo.tasks.translators import fid_enabled
 
 EVAL_DEGRADE_SEED = 5_000_000
 
@@ -46,11 +47,6 @@ def finisher(settings: dict, base: torch.Tensor, degraded) -> Callable:
         part = slice(start, start + len(out))
         return finish_output(out, base[part], source[part], None if mask is None else mask[part], **settings)
     return finish
-
-
-def fid_enabled(config, device: torch.device) -> bool:
-    setting = config.image2image.fid
-    return setting == "on" or (setting == "auto" and device.type == "cuda")
 
 
 def evaluate_paired(G, data, degradation, settings: dict, device: torch.device, distances=None,

@@ -35,6 +35,7 @@ class Spec:
 
 class PairedTask(Task):
     data_parallel = False
+    headline_figures = ("metrics.psnr", "metrics.ssim")
     sections = {**COMMON_SECTIONS, "data": ImageDataConfig, "model": TranslatorModelConfig, "loss": LossNameConfig,
                 "image2image": PairedConfig}
 
@@ -48,6 +49,18 @@ class PairedTask(Task):
             self.defaults["image2image.hole_fill"] = "blur"   # ... of a smooth fill of the holes
 
     # -- configuration -----------------------------------------------------------------------------
+    def upgrade_previous(self, previous: dict[str, Any]) -> dict[str, Any]:
+        """Older run folders named the patch discriminator under image2image and left degrade at null for the
+        task's default degradation."""
+        from duelo.tasks.translators import TRANSLATOR_MOVES, move_fields
+
+        upgraded = move_fields(previous, TRANSLATOR_MOVES)
+        section = upgraded.get("image2image")
+        default = self.defaults.get("image2image.degrade")
+        if isinstance(section, dict) and section.get("degrade", default) is None and default is not None:
+            section["degrade"] = default
+        return upgraded
+
     def check(self, config: Config) -> Config:
         from duelo.tasks.translators import check_loss
 

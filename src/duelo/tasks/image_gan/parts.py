@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from duelo import stabilisers
 from duelo.augment.choice import AugmentChoice, choose_augment
 from duelo.config import Config
 from duelo.errors import ConfigError
 from duelo.tasks.base import Parts
-from duelo.training.optim import lazy_adam_settings
-from duelo.training.protocols import Player
 
 
 def model_kwargs(config: Config, resolution: int, channels: int, num_classes: int) -> tuple[dict, dict]:
@@ -41,50 +38,20 @@ def assemble(config: Config, feed, images: int, resolution: int, channels: int, 
              device: torch.device) -> Parts:
     """Build G, D, optimisers and the objective around `feed` (weights seeded by the caller beforehand); fake
     labels follow the feed's label frequencies."""
-    from duelo.augment.pipeline import DInputs
-    from duelo.losses import LOSSES
     from duelo.models import build_discriminator, build_generator
-    from duelo.objectives import GANObjective
-
-    loss = LOSSES.get(config.loss.name)
-    g_kwargs, d_kwargs = model_kwargs(config, resolution, channels, num_classes)
-    a = stabilisers.Assembly(config=config, d_kwargs=dict(d_kwargs), loss=loss, sample_shape=(channels, resolution,
-                             resolution), conditional=config.model.conditional)
-    stabilisers.apply(a, "before_models")
-    G = build_generator(config.model.name, **g_kwargs).to(device)
-    a.G = G
-    try:
-        a.D = build_discriminator(config.model.name, **a.d_kwargs)
-    except ConfigError as error:               # e.g. an architecture without a stabiliser's argument
-        added = sorted(set(a.d_kwargs) - set(d_kwargs))
-        if not added:
-            raise
-        raise ConfigError(f"{error}. The stabiliser setting(s) {', '.join(added)} need a discriminator that takes "
-                          f"them: turn the stabiliser off (see --set stabilise.*) or choose another model") from None
-    choice = choose_augment(config.augment.name, images, resolution)
-    augment = build_augment(config, choice, channels)
-    if augment is not None:
-        a.d_input_stages.append(augment)
-    stabilisers.apply(a, "after_models")
-    D = a.D.to(device)
-    betas = (config.optim.beta1, config.optim.beta2)
-    d_lr, d_betas = lazy_adam_settings(config.optim.d_lr, betas, a.d_lazy_interval)
-    g_lr, g_betas = lazy_adam_settings(config.optim.g_lr, betas, a.g_lazy_interval)
-    a.optimizers = {"G": torch.optim.Adam(G.parameters(), lr=g_lr, betas=g_betas),
-                    "D": torch.optim.Adam(D.parameters(), lr=d_lr, betas=d_betas)}
-    stabilisers.apply(a, "after_optimizers")
-    gp_weight = a.loss.gp_weight if config.loss.gp_weight is None else config.loss.gp_weight
-    kwargs = dict(a.objective_kwargs)
-    if "pool" in kwargs:
-        kwargs["pool"] = kwargs["pool"].to(device)
-    objective = GANObjective(G, D, a.loss, gp_weight=gp_weight, d_steps=config.train.d_steps,
-                             label_pool=feed.labels, d_inputs=DInputs(a.d_input_stages).to(device), **kwargs)
-    check_pairing(G, D, objective)
+    from duelo.tasks.gan_parts import assemble_gan
     from duelo.training.lr_schedule import lr_schedules
 
-    players = {"G": Player(G, a.optimizers["G"], ema=True), "D": Player(D, a.optimizers["D"])}
-    schedules = growth_schedules(config, G, D, resolution) + lr_schedules(config, a.optimizers)
-    return Parts(players, objective, feed, schedules, extras={"augment": choice})
+    g_kwargs, d_kwargs = model_kwargs(config, resolution, channels, num_classes)
+    choice = choose_augment(config.augment.name, images, resolution)
+    augment = build_augment(config, choice, channels)
+    gan = assemble_gan(config, lambda: build_generator(config.model.name, **g_kwargs),
+                       lambda **kwargs: build_discriminator(config.model.name, **kwargs), d_kwargs,
+                       (channels, resolution, resolution), device, label_pool=feed.labels,
+                       conditional=config.model.conditional, d_stages=() if augment is None else (augment,))
+    check_pairing(gan.G, gan.D, gan.objective)
+    schedules = growth_schedules(config, gan.G, gan.D, resolution) + lr_schedules(config, gan.optimizers)
+    return Parts(gan.players, gan.objective, feed, schedules, extras={"augment": choice})
 
 
 def growth_schedules(config: Config, G: torch.nn.Module, D: torch.nn.Module, resolution: int) -> list:

@@ -10,13 +10,14 @@ from duelo.health.detectors import Advice, suggest
 
 
 def _mode_collapse(config: Config, signals: dict[str, Any]) -> Advice:
+    from duelo.losses import LOSSES
     from duelo.models import DISCRIMINATORS
 
     st = config.stabilise
     mbstd_off = DISCRIMINATORS.info(config.model.name).mbstd == "optional" and st.mbstd_group == 0
     return suggest([
         (mbstd_off, "let D see batch statistics: --set stabilise.mbstd_group=4"),
-        (config.loss.name in ("bce", "bce-minimax", "lsgan"),
+        (LOSSES.get(config.loss.name).collapse_prone,
          "use a loss with a smoother game: --preset wgan-gp, or --set stabilise.r1_gamma=1"),
         (config.optim.g_lr >= 2e-4, "lower the learning rates (--g-lr 1e-4 --d-lr 1e-4)"),
         (st.history_pool == 0, "show D older fakes: --set stabilise.history_pool=1000"),
@@ -28,19 +29,25 @@ def _overfitting(config: Config, signals: dict[str, Any]) -> Advice:
     if p is not None and "ada_rt" in signals and config.augment.adaptive:
         return Advice(f"adaptive augmentation is raising its probability (p = {p:.2f} now); if it keeps rising "
                       f"past 0.6, add data or shorten training", applied=True)
+    from duelo.augment import AUGMENTS
+
     augment = config.augment.name
+    ada = next(iter(AUGMENTS.names(adaptive=True)), None)                        # an adaptive augmentation
+    fixed = augment in AUGMENTS and not AUGMENTS.info(augment).adaptive         # e.g. diffaugment
     return suggest([
-        (augment in ("none", "auto"), "turn on adaptive augmentation: --set augment.name=ada"),
-        (augment == "diffaugment", "use adaptive augmentation: --set augment.name=ada"),
+        (ada is not None and augment not in AUGMENTS, f"turn on adaptive augmentation: --set augment.name={ada}"),
+        (ada is not None and fixed, f"use adaptive augmentation: --set augment.name={ada}"),
         (config.stabilise.r1_gamma == 0, "regularise D: --set stabilise.r1_gamma=1"),
         (True, "add training images or stop at the best periodic evaluation (--eval-every)"),
     ])
 
 
 def _vanishing(config: Config, signals: dict[str, Any]) -> Advice:
+    from duelo.losses import LOSSES
+
     st = config.stabilise
     return suggest([
-        (config.loss.name == "bce-minimax", "use the non-saturating loss: --set loss.name=bce"),
+        (LOSSES.get(config.loss.name).saturating, "use the non-saturating loss: --set loss.name=bce"),
         (st.r1_gamma == 0, "regularise D: --set stabilise.r1_gamma=1"),
         (st.instance_noise == 0, "blur D's view early on: --set stabilise.instance_noise=0.1"),
         (config.optim.d_lr >= config.optim.g_lr, "slow D down: --d-lr at half of --g-lr"),

@@ -17,6 +17,7 @@ from duelo.tasks.image_gan.config import AugmentConfig, GrowthConfig, ImageRunCo
 class ImageGAN(Task):
     name = "image-gan"
     description = "image synthesis, unconditional or class-conditional (MLP, DCGAN, ResNet, StyleGAN2, ProGAN)"
+    headline_figures = ("class_accuracy",)
     sections = {**COMMON_SECTIONS, "run": ImageRunConfig, "data": ImageDataConfig, "model": ModelConfig,
                 "loss": LossConfig, "stabilise": StabiliseConfig, "augment": AugmentConfig, "growth": GrowthConfig}
 

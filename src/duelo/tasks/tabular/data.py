@@ -33,7 +33,7 @@ class TableData:
         return hashlib.sha256(np.ascontiguousarray(self.matrix).tobytes()).hexdigest()
 
 
-def encode(frame: pd.DataFrame, discrete: tuple[str, ...], max_modes: int, rare_fraction: float, seed: int,
+def encode(frame: pd.DataFrame, discrete: tuple, max_modes: int, rare_fraction: float, seed: int,
            name: str) -> TableData:
     """Fit the transformer (deterministic for a seed) and encode the table."""
     from duelo.tasks.tabular.transformer import TabularTransformer

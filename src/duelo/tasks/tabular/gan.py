@@ -16,8 +16,6 @@ PacGAN; Gulrajani et al. 2017 WGAN-GP; Jang et al. 2017 Gumbel-softmax); no code
 from __future__ import annotations
 
 import copy
-import json
-import math
 import os
 import sys
 import tempfile
@@ -33,7 +31,7 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from duelo.errors import ConfigError, DataError
+from duelo.errors import ConfigError, DataError, Interrupted
 from duelo.tasks.tabular.conditioning import resolve_condition
 from duelo.tasks.tabular.transformer import TabularTransformer
 
@@ -115,16 +113,24 @@ class TabularGAN(BaseEstimator):
             else int(np.random.SeedSequence().entropy % 2**32)
         columns = [] if discrete_columns is None else list(discrete_columns)
         task = TASKS.get("tabular")
-        stream = sys.stderr if self.verbose else open(os.devnull, "w")
         with _run_folder(self.run_dir) as folder:
             config = task.default_config().with_overrides(self._overrides(len(df), columns, seed, folder),
                                                           source="TabularGAN")
-            data = task.encode(df, config, "the DataFrame", self._log)
-            with _seeded(seed, torch.device("cpu")):                  # the caller's global RNG is left alone
-                self.summary_ = train(config, stream=stream, live_progress=False, data=data)
+            data = task.encode(df, config, "the DataFrame", self._log, discrete=columns)
+            stream = sys.stderr if self.verbose else open(os.devnull, "w")
+            try:
+                with _global_rng_kept(self._device()):               # the caller's global RNGs are left alone
+                    self.summary_ = train(config, stream=stream, live_progress=False, data=data)
+            except Interrupted:
+                if self.run_dir is not None:
+                    raise                                            # its message: call fit again to resume
+                raise Interrupted("fit was interrupted; nothing was kept, as it trained in a temporary folder. "
+                                  "Pass run_dir=FOLDER to TabularGAN to make a fit resumable") from None
+            finally:
+                if stream is not sys.stderr:
+                    stream.close()
             loaded = type(self).load(folder / "model", device=str(self._device()))
-            self.history_ = _history(folder / "metrics.jsonl")
-        for name in ("transformer_", "sampler_", "generator_", "activation_"):
+        for name in ("transformer_", "sampler_", "generator_", "activation_", "history_"):
             setattr(self, name, getattr(loaded, name))
         self.n_features_in_ = df.shape[1]
         self.feature_names_in_ = np.asarray(df.columns, dtype=object)
@@ -133,37 +139,21 @@ class TabularGAN(BaseEstimator):
         return self
 
     def _overrides(self, rows: int, discrete: list, seed: int, folder: Path) -> dict[str, Any]:
-        """The tabular task's configuration equal to these hyper-parameters."""
-        from duelo.tasks.tabular.task import epochs_to_kimg
+        """The tabular task's configuration equal to these hyper-parameters, in the run folder `folder`."""
+        from duelo.tasks.tabular.params import config_overrides
 
-        steps = max(1, rows // self.batch_size)
-        per_step_kimg = self.batch_size * self.discriminator_steps / 1000
-        halflife_steps = math.log(0.5) / math.log(self.ema_decay) if self.ema_decay > 0 else 1e-6
-        total_kimg = epochs_to_kimg(self.epochs, rows, self.batch_size, self.discriminator_steps)
-        return {"data.discrete": [str(c) for c in discrete], "model.embedding_dim": int(self.embedding_dim),
-                "model.generator_dim": [int(v) for v in self.generator_dim],
-                "model.discriminator_dim": [int(v) for v in self.discriminator_dim], "model.pac": int(self.pac),
-                "model.gp_weight": float(self.gradient_penalty), "model.max_modes": int(self.max_modes),
-                "model.rare_fraction": float(self.rare_fraction), "optim.g_lr": float(self.generator_lr),
-                "optim.d_lr": float(self.discriminator_lr), "optim.g_weight_decay": float(self.generator_decay),
-                "optim.d_weight_decay": float(self.discriminator_decay), "train.batch": int(self.batch_size),
-                "train.d_steps": int(self.discriminator_steps), "train.total_kimg": total_kimg,
-                "train.ema_halflife_kimg": halflife_steps * per_step_kimg, "train.seed": seed,
-                "train.device": str(self._device()), "train.precision": self.precision,
-                "run.out": str(folder.parent), "run.name": folder.name,
-                "run.log_kimg": steps * per_step_kimg, "run.snapshot_kimg": max(total_kimg / 5, steps * per_step_kimg),
-                "health.enabled": False}
+        overrides = config_overrides({**self.get_params(), "random_state": seed}, rows)
+        per_epoch_kimg = max(1, rows // self.batch_size) * self.batch_size * self.discriminator_steps / 1000
+        return {**overrides, "data.discrete": [str(c) for c in discrete], "train.device": str(self._device()),
+                "run.out": str(folder.parent), "run.name": folder.name, "run.log_kimg": per_epoch_kimg,
+                "run.snapshot_kimg": max(overrides["train.total_kimg"] / 5, per_epoch_kimg), "health.enabled": False}
 
     def _build(self, data_dim: int, device: torch.device) -> None:
         """Create the generator and activation of a loaded model (the critic is not saved)."""
-        from types import SimpleNamespace
+        from duelo.tasks.tabular.parts import build_generator
 
-        from duelo.tasks.tabular.parts import build_networks
-
-        settings = SimpleNamespace(embedding_dim=self.embedding_dim, generator_dim=tuple(self.generator_dim),
-                                   discriminator_dim=tuple(self.discriminator_dim), pac=self.pac)
-        self.generator_, _, self.activation_ = build_networks(settings, data_dim, self.transformer_, self.sampler_,
-                                                              device)
+        self.generator_, self.activation_ = build_generator(self.embedding_dim, tuple(self.generator_dim), data_dim,
+                                                            self.transformer_, self.sampler_, device)
 
     def _check_params(self) -> None:
         """Validate the hyper-parameters; ConfigError names the first bad one."""
@@ -196,8 +186,11 @@ class TabularGAN(BaseEstimator):
                               f"({self.pac}): the critic judges packs of pac rows")
         if self.run_dir is not None and not isinstance(self.run_dir, (str, os.PathLike)):
             raise ConfigError(f"TabularGAN run_dir must be a folder path or None, got {self.run_dir!r}")
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise ConfigError(f"TabularGAN precision must be 'auto', 'bf16' or 'fp32', got {self.precision!r}")
+        from duelo.training.precision import PRECISIONS
+
+        if self.precision != "auto" and self.precision not in PRECISIONS:
+            raise ConfigError(f"TabularGAN precision must be 'auto' or one of {', '.join(PRECISIONS.names())}, got "
+                              f"{self.precision!r}")
         if self.random_state is not None and (isinstance(self.random_state, bool)
                                               or not isinstance(self.random_state, (int, np.integer))):
             raise ConfigError(f"TabularGAN random_state must be an int or None, got {self.random_state!r}")
@@ -306,23 +299,28 @@ def _run_folder(run_dir):
         yield Path(temp) / "fit"
 
 
-def _history(metrics_path: Path) -> list[dict[str, float]]:
-    """Losses of every metrics.jsonl line (about one epoch each): {kimg, loss_d, loss_g, seconds}."""
-    history = []
-    for line in metrics_path.read_text().splitlines():
-        record = json.loads(line)
-        history.append({"kimg": record["kimg"], "loss_d": record.get("loss_D", float("nan")),
-                        "loss_g": record.get("loss_G", float("nan")) + record.get("loss_G_cond", 0.0),
-                        "seconds": record["time_s"]})
-    return history
-
-
 def _is_level(value: Any, level: Any) -> bool:
     """value == level for decoded cells, which may be None, NaN or pd.NA (never equal to a level)."""
     try:
         return bool(value == level)
     except (TypeError, ValueError):          # pd.NA == x is NA, and bool(NA) raises
         return False
+
+
+@contextmanager
+def _global_rng_kept(device: torch.device):
+    """Put Python's, NumPy's and torch's global RNG states (CPU and every CUDA device) back afterwards:
+    training seeds them all from train.seed."""
+    import random
+
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    cuda = list(range(torch.cuda.device_count())) if device.type == "cuda" else []
+    try:
+        with torch.random.fork_rng(devices=cuda):
+            yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 @contextmanager

@@ -71,12 +71,13 @@ def table_probe(trainer, data: TableProbeData, samples: int, seed: int) -> dict[
     signals: dict[str, float | None] = {}
     with torch.no_grad():
         fake_rows, fake_cond = _fake(objective, G, n, generator, training=True)
-        d_real, d_fake = D(real).float().flatten(), D(_with(fake_rows, fake_cond)).float().flatten()
+        d_real = D(real, generator).float().flatten()
+        d_fake = D(_with(fake_rows, fake_cond), generator).float().flatten()
         signals["d_real_train"], signals["d_fake"] = float(d_real.mean()), float(d_fake.mean())
         signals["rt_train"] = float(d_real.sign().mean())
         if data.heldout is not None and len(data.heldout) >= pac:
             held_rows = data.heldout[: min(n, len(data.heldout)) // pac * pac].to(device)
-            d_held = D(_with(held_rows, _conditions(held_rows, objective.sampler, generator))).float()
+            d_held = D(_with(held_rows, _conditions(held_rows, objective.sampler, generator)), generator).float()
             signals["d_real_heldout"] = float(d_held.mean())
             signals["rt_heldout"] = float(d_held.sign().mean())
             gap = signals["d_real_train"] - signals["d_fake"]
@@ -87,10 +88,10 @@ def table_probe(trainer, data: TableProbeData, samples: int, seed: int) -> dict[
         signals["d_accuracy"] = right if signals["d_real_train"] >= signals["d_fake"] else 1 - right
     fake_rows, fake_cond = _fake(objective, G, n, generator, training=True)     # with gradients
     fake = _with(fake_rows, fake_cond)
-    (D(fake.detach()).mean() - D(real).mean()).backward()
+    (D(fake.detach(), generator).mean() - D(real, generator).mean()).backward()
     signals["grad_norm_D"] = _grad_norm(D)
     D.zero_grad(set_to_none=True)
-    (-D(fake).mean()).backward()
+    (-D(fake, generator).mean()).backward()
     signals["grad_norm_G"] = _grad_norm(G)
     with torch.no_grad():                    # what users get: the averaged generator, frequency conditions
         ema_rows, _ = _fake(objective, G_ema, n, generator, training=False)

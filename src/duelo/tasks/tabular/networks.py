@@ -63,7 +63,8 @@ class ResidualGenerator(nn.Module):
 
 
 class PacDiscriminator(nn.Module):
-    """(B, input_dim) with B divisible by pac -> (B // pac, 1) critic scores."""
+    """(B, input_dim) with B divisible by pac -> (B // pac, 1) critic scores. Dropout draws its masks from the
+    `generator` given to forward (the training round's), so a run is a function of its seed alone."""
 
     def __init__(self, input_dim: int, hidden: tuple[int, ...], pac: int, dropout: float = 0.5):
         super().__init__()
@@ -76,8 +77,15 @@ class PacDiscriminator(nn.Module):
         layers.append(nn.Linear(width, 1))
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.reshape(-1, x.shape[1] * self.pac))
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        h = x.reshape(-1, x.shape[1] * self.pac)
+        for layer in self.net:
+            if not isinstance(layer, nn.Dropout):
+                h = layer(h)
+            elif self.training and layer.p > 0:                   # inverted dropout, masks from `generator`
+                keep = torch.rand(h.shape, device=h.device, generator=generator) >= layer.p
+                h = h * keep.to(h.dtype) / (1 - layer.p)
+        return h
 
 
 class SpanActivation(nn.Module):

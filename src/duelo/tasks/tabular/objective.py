@@ -54,7 +54,7 @@ def critic_loss(discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor
     packs = n // pac
     mix = torch.rand(packs, 1, 1, device=real.device, generator=generator).expand(packs, pac, 1).reshape(n, 1)
     between = (mix * real + (1 - mix) * fake).requires_grad_(True)
-    scores = discriminator(torch.cat([real, fake, between], dim=0))          # (3 * packs, 1)
+    scores = discriminator(torch.cat([real, fake, between], dim=0), generator)          # (3 * packs, 1)
     d_real, d_fake, d_between = scores[:packs], scores[packs:2 * packs], scores[2 * packs:]
     (grad,) = torch.autograd.grad(d_between.sum(), between, create_graph=True)
     penalty = ((grad.reshape(packs, -1).norm(2, dim=1) - 1) ** 2).mean()
@@ -93,7 +93,7 @@ class TabularObjective:
 
     def _generator_terms(self, batch, generator: torch.Generator, n: int) -> Terms:
         cond, fake_in, logits = self._kept.pop(generator)
-        terms = Terms({"G": -self.D(fake_in).mean()})
+        terms = Terms({"G": -self.D(fake_in, generator).mean()})
         if cond is not None:
             terms.losses["G_cond"] = self.activation.condition_loss(logits, cond.span, cond.category)
         return terms

@@ -6,21 +6,29 @@ from __future__ import annotations
 import torch
 
 from duelo.config import Config
-from duelo.errors import ConfigError
 from duelo.tasks.base import Parts
 from duelo.training.protocols import Player
 
 
-def build_networks(model_config, data_dim: int, transformer, sampler, device: torch.device):
-    """(generator, critic, span activation) for `data_dim` encoded features and the sampler's conditions."""
+def build_generator(embedding_dim: int, generator_dim: tuple[int, ...], data_dim: int, transformer, sampler,
+                    device: torch.device):
+    """(generator, span activation) for `data_dim` encoded features and the sampler's conditions."""
     from duelo.tasks.tabular.conditioning import discrete_spans
-    from duelo.tasks.tabular.networks import PacDiscriminator, ResidualGenerator, SpanActivation
+    from duelo.tasks.tabular.networks import ResidualGenerator, SpanActivation
 
-    cond_dim = sampler.cond_dim
-    G = ResidualGenerator(model_config.embedding_dim + cond_dim, tuple(model_config.generator_dim), data_dim)
-    D = PacDiscriminator(data_dim + cond_dim, tuple(model_config.discriminator_dim), model_config.pac)
+    G = ResidualGenerator(embedding_dim + sampler.cond_dim, tuple(generator_dim), data_dim)
     activation = SpanActivation(transformer.output_info_, discrete_spans(transformer.column_specs_))
-    return G.to(device), D.to(device), activation.to(device)
+    return G.to(device), activation.to(device)
+
+
+def build_networks(model_config, data_dim: int, transformer, sampler, device: torch.device):
+    """(generator, critic, span activation) for the `model` section."""
+    from duelo.tasks.tabular.networks import PacDiscriminator
+
+    G, activation = build_generator(model_config.embedding_dim, model_config.generator_dim, data_dim, transformer,
+                                    sampler, device)
+    D = PacDiscriminator(data_dim + sampler.cond_dim, tuple(model_config.discriminator_dim), model_config.pac)
+    return G, D.to(device), activation
 
 
 def assemble(config: Config, data, device: torch.device) -> Parts:
@@ -30,12 +38,7 @@ def assemble(config: Config, data, device: torch.device) -> Parts:
     from duelo.training.lr_schedule import lr_schedules
 
     model, optim = config.model, config.optim
-    per_round = config.train.batch // config.train.accum_rounds
-    if per_round % model.pac:
-        raise ConfigError(f"train.batch / train.accum_rounds ({per_round}) must be a multiple of model.pac "
-                          f"({model.pac}): the critic judges packs of pac rows")
-    if per_round < 2:
-        raise ConfigError(f"train.batch must give at least 2 rows per round (batch norm needs two), got {per_round}")
+    per_round = config.train.batch // config.train.accum_rounds           # checked by Tabular.check
     from duelo.health.heldout import split_heldout
 
     health = config.health

@@ -24,7 +24,7 @@ from duelo.io.atomic import atomic_write, atomic_write_json
 from duelo.tasks.tabular.conditioning import ConditionSampler
 from duelo.tasks.tabular.transformer import TabularTransformer
 
-FORMAT = "duelo.tasks.tabular.TabularGAN"
+FORMAT = "duelo.tabular.TabularGAN"
 FORMAT_VERSION = 1
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "model.json"

@@ -16,27 +16,12 @@ import numpy as np
 import torch
 
 from duelo.tasks.snapshots import run_summary, write_checkpoint
+from duelo.tasks.tabular.params import history, params_of
 
 RECALIBRATION_BATCHES = 20            # batches of training conditions that re-estimate the EMA G's batch norms
 PREVIEW_ROWS = 100
 PREVIEW_SEED = 0
 SUMMARY_ROWS = 5000
-
-
-def estimator_params(config, rows: int) -> dict[str, Any]:
-    """The TabularGAN hyper-parameters a run's configuration amounts to (model.json's "params")."""
-    model, optim, train = config.model, config.optim, config.train
-    steps = max(1, rows // train.batch)
-    per_step_kimg = train.batch * train.d_steps / 1000
-    return {"embedding_dim": model.embedding_dim, "generator_dim": list(model.generator_dim),
-            "discriminator_dim": list(model.discriminator_dim), "generator_lr": optim.g_lr,
-            "generator_decay": optim.g_weight_decay, "discriminator_lr": optim.d_lr,
-            "discriminator_decay": optim.d_weight_decay, "batch_size": train.batch,
-            "discriminator_steps": train.d_steps,
-            "epochs": max(1, round(train.total_kimg / (steps * per_step_kimg))), "pac": model.pac,
-            "gradient_penalty": model.gp_weight, "max_modes": model.max_modes, "rare_fraction": model.rare_fraction,
-            "ema_decay": 0.5 ** (per_step_kimg / train.ema_halflife_kimg), "precision": train.precision,
-            "random_state": train.seed}
 
 
 class TableSnapshots:
@@ -61,8 +46,10 @@ class TableSnapshots:
         trainer = trainer or session.trainer
         extras = session.parts.extras
         save_model_folder(session.run_dir.model, self._generator(trainer),
-                          estimator_params(session.config, len(session.data.matrix)), session.data.transformer,
-                          extras["sampler"], history=[], fit_seconds=trainer.counters.elapsed_s)
+                          params_of(session.config, len(session.data.matrix)), session.data.transformer,
+                          extras["sampler"], history=history(session.run_dir.metrics_path, session.config,
+                                                             len(session.data.matrix)),
+                          fit_seconds=trainer.counters.elapsed_s)
 
     def ensure_model(self) -> None:
         if not (self.session.run_dir.model / "model.json").exists():

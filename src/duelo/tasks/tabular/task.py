@@ -25,6 +25,7 @@ class Tabular(Task):
     name = "tabular"
     description = "synthetic tables (CTGAN class): CSV/Parquet or a DataFrame; `duelo tabular fit|sample|report`"
     data_parallel = False
+    headline_figures = ("column_shapes", "column_pair_trends")
     sections = {**COMMON_SECTIONS, "optim": TableOptimConfig, "data": TableDataConfig, "model": TableModelConfig}
     defaults = TABULAR_DEFAULTS
     sample_unit = "row"
@@ -35,9 +36,15 @@ class Tabular(Task):
         return auto_precision(device)
 
     def check(self, config: Config) -> Config:
-        if config.train.batch % config.model.pac:
-            raise ConfigError(f"train.batch ({config.train.batch}) must be a multiple of model.pac "
-                              f"({config.model.pac}): the critic judges packs of pac rows")
+        train, pac = config.train, config.model.pac
+        per_round = train.batch // train.accum_rounds
+        if train.batch % train.accum_rounds or per_round % pac:
+            rounds = f" / train.accum_rounds ({train.accum_rounds})" if train.accum_rounds > 1 else ""
+            raise ConfigError(f"train.batch ({train.batch}){rounds} must be a multiple of model.pac ({pac}): the "
+                              f"critic judges packs of pac rows")
+        if per_round < 2:
+            raise ConfigError(f"train.batch must give at least 2 rows per round (batch norm needs two), got "
+                              f"{per_round}")
         return config
 
     # -- data --------------------------------------------------------------------------------------
@@ -50,14 +57,16 @@ class Tabular(Task):
         frame = read_table(path, list(config.data.dates))
         return self.encode(frame, config, str(path), log)
 
-    def encode(self, frame, config: Config, name: str, log=None):
-        """A DataFrame made ready for training (the transformer fitted with the run's seed)."""
+    def encode(self, frame, config: Config, name: str, log=None, discrete=None):
+        """A DataFrame made ready for training (the transformer fitted with the run's seed); `discrete` (the
+        column labels themselves, any hashable) overrides data.discrete, which holds them as text."""
         import time
 
         from duelo.tasks.tabular.data import encode
 
         started = time.perf_counter()
-        data = encode(frame, tuple(config.data.discrete), config.model.max_modes, config.model.rare_fraction,
+        columns = tuple(config.data.discrete) if discrete is None else tuple(discrete)
+        data = encode(frame, columns, config.model.max_modes, config.model.rare_fraction,
                       config.train.seed, name)
         if log is not None:
             log(f"encoded {len(frame):,} rows x {frame.shape[1]} columns of {name} into {data.matrix.shape[1]} "
@@ -98,7 +107,3 @@ class Tabular(Task):
                                                    f"more rows together"),
                         (True, "lower the learning rates (--g-lr 1e-4 --d-lr 1e-4)")])
 
-
-def epochs_to_kimg(epochs: float, rows: int, batch: int, d_steps: int = 1) -> float:
-    """train.total_kimg for `epochs` passes of len(table) // batch steps (CTGAN's epochs)."""
-    return epochs * max(1, rows // batch) * batch * d_steps / 1000

@@ -45,7 +45,7 @@ from duelo.tasks.tabular.columns import (CategoricalSpec, ColumnSpec, NumericSpe
 from duelo.tasks.tabular.modes import fit_modes
 
 ALPHA_LIMIT = 0.99           # |alpha| is clipped to this on encoding (tanh never reaches 1)
-FORMAT_NAME = "duelo.tasks.tabular.TabularTransformer"
+FORMAT_NAME = "duelo.tabular.TabularTransformer"
 FORMAT_VERSION = 1
 
 

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import torch
 
-from duelo import stabilisers
 from duelo.config import Config
 from duelo.tasks.base import Parts
-from duelo.training.optim import lazy_adam_settings
-from duelo.training.protocols import Player
 
 
 def assemble(config: Config, data, runtime) -> Parts:
     from duelo.health.heldout import split_heldout
-    from duelo.losses import LOSSES
-    from duelo.objectives import GANObjective
+    from duelo.tasks.gan_parts import assemble_gan
     from duelo.tasks.toy.networks import PointDiscriminator, PointGenerator
     from duelo.training.feed import BatchFeed
     from duelo.training.lr_schedule import lr_schedules
@@ -26,24 +22,9 @@ def assemble(config: Config, data, runtime) -> Parts:
                           health.heldout_max, batch=per_round)
     data["train"], data["heldout"] = split.train_images, split.heldout_images
     feed = BatchFeed(split.train_images, None, per_round, config.train.seed, device)
-    a = stabilisers.Assembly(config=config, d_kwargs={}, loss=LOSSES.get(config.loss.name), sample_shape=(2,))
-    stabilisers.apply(a, "before_models")
-    a.G = PointGenerator(toy.z_dim, toy.width, toy.depth).to(device)
-    a.D = PointDiscriminator(toy.width, toy.depth)
-    stabilisers.apply(a, "after_models")
-    G, D = a.G, a.D.to(device)
-    betas = (config.optim.beta1, config.optim.beta2)
-    d_lr, d_betas = lazy_adam_settings(config.optim.d_lr, betas, a.d_lazy_interval)
-    a.optimizers = {"G": torch.optim.Adam(G.parameters(), lr=config.optim.g_lr, betas=betas),
-                    "D": torch.optim.Adam(D.parameters(), lr=d_lr, betas=d_betas)}
-    stabilisers.apply(a, "after_optimizers")
-    kwargs = dict(a.objective_kwargs)
-    if "pool" in kwargs:
-        kwargs["pool"] = kwargs["pool"].to(device)
-    gp_weight = a.loss.gp_weight if config.loss.gp_weight is None else config.loss.gp_weight
-    objective = GANObjective(G, D, a.loss, gp_weight=gp_weight, d_steps=config.train.d_steps, **kwargs)
-    players = {"G": Player(G, a.optimizers["G"], ema=True), "D": Player(D, a.optimizers["D"])}
-    return Parts(players, objective, feed, lr_schedules(config, a.optimizers))
+    gan = assemble_gan(config, lambda: PointGenerator(toy.z_dim, toy.width, toy.depth),
+                       lambda **kwargs: PointDiscriminator(toy.width, toy.depth, **kwargs), {}, (2,), device)
+    return Parts(gan.players, gan.objective, feed, lr_schedules(config, gan.optimizers))
 
 
 def nearest_mode(points: torch.Tensor, centres: torch.Tensor, std: float) -> torch.Tensor:

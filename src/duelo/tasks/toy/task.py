@@ -27,6 +27,8 @@ class Toy(Task):
                 "stabilise.r1_gamma": 0.5, "stabilise.reg_interval": 4, "run.snapshot_kimg": 128.0,
                 "run.log_kimg": 8.0}
     sample_unit = "point"
+    headline_figures = ("modes_covered", "high_quality_fraction")
+    data_parallel = False               # one small process; the feed is not sharded over --gpus
 
     def run_name(self, config: Config) -> str:
         return config.run.name or f"{config.toy.mixture}-toy"
