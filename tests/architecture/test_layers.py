@@ -24,7 +24,8 @@ LAYERS = [
 # what inference (sampling, io) may use of duelo.training: the device and precision seam, nothing that trains
 DEVICE_SEAM = {"duelo.training.runtime", "duelo.training.precision", "duelo.training.graphs",
                "duelo.training.distributed"}
-SHARED_TASK_MODULES = {"base", "registry", "runner", "loop", "snapshots", "translators", "presets", "config_docs"}
+SHARED_TASK_MODULES = {"base", "registry", "runner", "loop", "snapshots", "translators", "gan_parts", "presets",
+                       "config_docs"}
 
 
 def layer_of(module: str) -> int:

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import click
 
-from duelo.config.fields import choice_names, meta, type_text
+from duelo.config.fields import choice_names, default_of, meta, type_text
 from duelo.errors import ConfigError
 
 
@@ -94,29 +94,20 @@ def _option(entry: FlagFields) -> Callable:
 
 def _default_text(entry: FlagFields) -> str:
     """The flag's default in each task that takes it (a task's own defaults included): one value when they
-    agree, else "image-gan: 100, tabular: 300"; empty when there is none to show."""
+    agree, else "image-gan: 100, tabular: 300"; empty when there is none to show. Read from the fields and the
+    tasks' `defaults` alone: building a configuration would import every registry (and torch) for --help."""
+    from duelo.tasks import TASKS
+
     by_value: dict[str, list[str]] = {}
-    for task, (dotted, _) in sorted(entry.fields.items()):
-        section, _, name = dotted.partition(".")
-        value = getattr(getattr(_task_defaults(task), section), name)
+    for task, (dotted, spec) in sorted(entry.fields.items()):
+        value = TASKS.get(task).defaults.get(dotted, default_of(spec))
         if value in (None, {}, "", ()):
             continue
-        text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        text = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
         by_value.setdefault(text, []).append(task)
     if len(by_value) == 1 and sum(map(len, by_value.values())) == len(entry.fields):
         return next(iter(by_value))
     return "; ".join(f"{', '.join(names)}: {value}" for value, names in by_value.items())
-
-
-_DEFAULTS: dict[str, Any] = {}
-
-
-def _task_defaults(task: str):
-    from duelo.tasks import TASKS
-
-    if task not in _DEFAULTS:
-        _DEFAULTS[task] = TASKS.get(task).default_config()
-    return _DEFAULTS[task]
 
 
 def config_options(function: Callable) -> Callable:

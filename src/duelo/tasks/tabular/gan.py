@@ -113,14 +113,13 @@ class TabularGAN(BaseEstimator):
             else int(np.random.SeedSequence().entropy % 2**32)
         columns = [] if discrete_columns is None else list(discrete_columns)
         task = TASKS.get("tabular")
-        with _run_folder(self.run_dir) as folder:
+        with _global_rng_kept(self._device()), _run_folder(self.run_dir) as folder:   # the caller's RNGs stay
             config = task.default_config().with_overrides(self._overrides(len(df), columns, seed, folder),
                                                           source="TabularGAN")
             data = task.encode(df, config, "the DataFrame", self._log, discrete=columns)
             stream = sys.stderr if self.verbose else open(os.devnull, "w")
             try:
-                with _global_rng_kept(self._device()):               # the caller's global RNGs are left alone
-                    self.summary_ = train(config, stream=stream, live_progress=False, data=data)
+                self.summary_ = train(config, stream=stream, live_progress=False, data=data)
             except Interrupted:
                 if self.run_dir is not None:
                     raise                                            # its message: call fit again to resume

@@ -90,7 +90,8 @@ class TableSnapshots:
         real = session.data.frame
         real = real.sample(min(len(real), SUMMARY_ROWS), random_state=0) if len(real) > SUMMARY_ROWS else real
         synthetic = self.rows(len(real), seed=1)
-        prepared = prepare({"real": real, "synthetic": synthetic}, list(session.config.data.discrete) or None)
+        discrete = session.data.transformer.discrete_columns             # the column labels themselves
+        prepared = prepare({"real": real, "synthetic": synthetic}, list(discrete) if discrete else None)
         column_shapes, _ = shapes.column_shapes(prepared)
         pair_trends, _, _ = trends.pair_trends(prepared, np.random.default_rng(0))
         figures = {"column_shapes": _rounded(column_shapes), "column_pair_trends": _rounded(pair_trends),
