@@ -42,3 +42,21 @@ def test_an_interrupted_in_memory_fit_says_nothing_was_kept(monkeypatch):
     monkeypatch.setattr(runner, "train", interrupted)
     with pytest.raises(Interrupted, match="run_dir=FOLDER"):
         TabularGAN(**SMALL, random_state=0).fit(_table())
+
+
+def test_history_reads_metrics_lines_without_losses_as_none(tmp_path):
+    import json
+
+    from duelo.tasks import task_config
+    from duelo.tasks.tabular.params import history
+
+    config = task_config("tabular", {"train.batch": 100, "model.pac": 10})
+    lines = [{"kimg": 0.2, "loss_D": -0.5, "loss_G": 1.0, "loss_G_cond": 0.25, "time_s": 1.0},
+             {"kimg": 0.4, "time_s": 2.0},                               # a line logged before any step
+             {"kimg": 0.6, "loss_D": float("nan"), "loss_G": 2.0, "time_s": 3.0}]
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n[1, 2]\n{\"kimg\": \n")
+    records = history(path, config, rows=200)
+    assert [r["epoch"] for r in records] == [1.0, 2.0, 3.0]
+    assert records[0]["loss_g"] == 1.25 and records[1]["loss_d"] is None and records[2]["loss_d"] is None
+    json.dumps(records, allow_nan=False)                                  # model.json takes it as it is

@@ -63,7 +63,7 @@ def params_of(config, rows: int) -> dict[str, Any]:
 
 def history(metrics_path, config, rows: int) -> list[dict[str, float]]:
     """TabularGAN's history_ from a run's metrics.jsonl (a line about every epoch): {epoch, kimg, loss_d,
-    loss_g, seconds}; loss_g includes the conditional loss, as CTGAN reports it."""
+    loss_g, seconds}; loss_g includes the conditional loss, as CTGAN reports it; a figure a line lacks is None."""
     import json
 
     train = config.train
@@ -78,8 +78,16 @@ def history(metrics_path, config, rows: int) -> list[dict[str, float]]:
             record = json.loads(line)
         except ValueError:                            # a line cut short by a crash: the next run rewrites it
             continue
+        if not isinstance(record, dict) or not isinstance(record.get("kimg"), (int, float)):
+            continue
+        loss_g = _finite(record.get("loss_G"))
         records.append({"epoch": round(record["kimg"] / per_epoch_kimg, 3), "kimg": record["kimg"],
-                        "loss_d": record.get("loss_D", float("nan")),
-                        "loss_g": record.get("loss_G", float("nan")) + record.get("loss_G_cond", 0.0),
-                        "seconds": record["time_s"]})
+                        "loss_d": _finite(record.get("loss_D")),
+                        "loss_g": None if loss_g is None else loss_g + (_finite(record.get("loss_G_cond")) or 0.0),
+                        "seconds": _finite(record.get("time_s"))})
     return records
+
+
+def _finite(value: Any) -> float | None:
+    """A logged figure, or None where the line has none (or a non-finite one: JSON has no NaN)."""
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
