@@ -4,6 +4,8 @@ Messages teach: they name the file or field at fault and say what to do about it
 `assert` is kept for internal invariants only.
 """
 
+import errno
+
 
 class DueloError(Exception):
     """Base class for errors caused by input the user can fix."""
@@ -24,6 +26,11 @@ class CheckpointError(DueloError):
     """A checkpoint or saved model that cannot be read or written."""
 
 
+class DamagedCheckpoint(CheckpointError):
+    """A checkpoint whose files are damaged or malformed (a resume falls back to the previous one), as opposed to
+    an intact one that does not fit the run (which stops the resume)."""
+
+
 class NonFiniteError(DueloError):
     """Training produced NaN or Inf; no checkpoint was written from the non-finite state."""
 
@@ -33,3 +40,27 @@ class Interrupted(DueloError):
 
     exit_code = 130
     label = "stopped"
+
+
+# errno -> what it means for the user, for the write errors a full or locked-down disk gives
+WRITE_ERRORS = {
+    errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file would exceed the size limit (ulimit -f or the file system's)",
+    errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied", errno.EPERM: "not permitted",
+}
+KEPT = ("Nothing already written was changed (duelo writes every file and folder whole or not at all; a training "
+        "run keeps its last checkpoint)")
+
+
+def write_problem(error: BaseException) -> str | None:
+    """What a write error means ("the disk is full"), or None when `error` is no such error."""
+    return WRITE_ERRORS.get(getattr(error, "errno", None))
+
+
+def write_error_message(error: OSError) -> str | None:
+    """One sentence for an OSError that comes from writing, or None for another kind."""
+    meaning = write_problem(error)
+    if meaning is None:
+        return None
+    where = f" {error.filename}" if error.filename else ""
+    return f"cannot write{where}: {meaning}. {KEPT}; fix it and re-run the same command"

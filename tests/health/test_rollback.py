@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from duelo.cli.main import main
-from duelo.training import faults
+from duelo import faults
 from tests.training.helpers import TINY_ARGS
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -173,10 +172,12 @@ def test_failed_rename_keeps_the_previous_model(tmp_path, monkeypatch):
     directory = save_pretrained(previous, tmp_path)
     previous_hash = model_sha256(directory)
 
-    def fail_replace(source, destination):
-        raise OSError("simulated crash before the rename")
+    def fail_exchange(source, destination):
+        raise OSError("simulated crash before the folder's commit")
 
-    monkeypatch.setattr(os, "replace", fail_replace)
+    from duelo.io import folders
+
+    monkeypatch.setattr(folders, "_exchange", fail_exchange)
     with pytest.raises(OSError, match="simulated crash"):
         save_pretrained(small_generator(seed=1), directory)
     monkeypatch.undo()
@@ -190,7 +191,7 @@ def test_failed_config_write_keeps_the_previous_model(tmp_path, monkeypatch):
     real_write_bytes = Path.write_bytes
 
     def fail_for_config(self, data):
-        if ".config.json." in self.name:
+        if self.name == "config.json":
             raise OSError("simulated failure while writing config.json")
         return real_write_bytes(self, data)
 

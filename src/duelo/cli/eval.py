@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -25,9 +24,12 @@ DEFAULT_METRICS = "auto"
 @click.option("--max-real", type=int, default=50_000, help="Real images used as the reference.")
 @click.option("--device", default="cpu", help="cpu, cuda or cuda:N (generator and feature extractors).")
 @click.option("--out", "out_path", type=click.Path(path_type=Path), default=None,
-              help="Where to write the JSON. [default: RUN/eval.json, or ./eval.json for a model folder]")
+              help="Where to write the JSON (a plot goes beside it, same name .png). [default: RUN/eval.json, or "
+                   "./eval.json for a model folder]")
+@click.option("--force", is_flag=True, help="Replace existing output files (a run's own eval.json is replaced "
+                                             "anyway; nothing else of a run or model folder ever is).")
 def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, heldout: str | None,
-                 num_samples: int, max_real: int, device: str, out_path: Path | None) -> None:
+                 num_samples: int, max_real: int, device: str, out_path: Path | None, force: bool) -> None:
     """Evaluate a run folder (or a saved generator with --dataset) and write eval.json.
 
     Samples come from fixed seeds, so evaluating the same model twice gives the same numbers.
@@ -43,6 +45,8 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
     from duelo.evaluation.features import find_inception_weights
     from duelo.evaluation.metrics import METRICS, EvalContext, evaluate
     from duelo.io.atomic import atomic_write_json
+    from duelo.io.json_files import read_json, text
+    from duelo.io.outputs import output_files
     from duelo.io.pretrained import load_pretrained
     from duelo.training.runtime import Runtime
 
@@ -58,12 +62,17 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
                           f"its baselines) is in the run's summary.json (docs/image2image.md)")
     G = load_pretrained(model_dir, map_location=runtime.device)
     run_config = run_or_model / "config.json" if model_dir != run_or_model else None
+    # where the results go, checked before any work: nothing is computed only to be refused at the end
+    target = out_path or ((run_or_model if run_config else Path(".")) / "eval.json")
+    target, picture_path = output_files([target, Path(target).with_suffix(".png")], force=force,
+                                        owned=("eval.json", "eval.png"))
     data_options = {"resolution": G.resolution, "channels": G.channels}
     if dataset is None:
         if run_config is None or not run_config.exists():
             raise ConfigError(f"{run_or_model} is a saved model, not a run folder: say which real data to compare "
                               f"with, e.g. --dataset mnist-5k")
-        data = json.loads(run_config.read_text())["data"]
+        data = read_json(run_config, "the run's configuration", {"data": {"dataset": text()}}, error=ConfigError,
+                         remedy="pass --dataset to say which real data to compare with")["data"]
         dataset = data["dataset"]
         data_options["resize"] = data.get("resize", "auto")
         converted = data.get("channels") is not None         # the run itself converted the channels
@@ -113,12 +122,11 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
               "extractors": {k.split(":", 1)[1]: v.preprocess_id for k, v in context.cache.items()
                              if k.startswith("extractor:")},
               "seconds": round(time.perf_counter() - started, 1), **results}
-    target = out_path or ((run_or_model if run_config else Path(".")) / "eval.json")
     atomic_write_json(target, record)
     from duelo.evaluation.plot import plot_evaluation
 
     history = run_or_model / "eval.jsonl" if run_config else None
-    picture = plot_evaluation(results, target.with_suffix(".png"), history)
+    picture = plot_evaluation(results, picture_path, history)
     for key, value in results.items():
         if not isinstance(value, list):
             click.echo(f"{key:28s} {value}")

@@ -17,7 +17,8 @@ from duelo.errors import ConfigError
                    "model folder]")
 @click.option("--check/--no-check", default=True,
               help="Compare the ONNX graph with the PyTorch model on fresh inputs (onnxruntime).")
-def export(run_or_model: Path, as_onnx: bool, out_path: Path | None, check: bool) -> None:
+@click.option("--force", is_flag=True, help="Replace an existing output file (never a run's or model's own files).")
+def export(run_or_model: Path, as_onnx: bool, out_path: Path | None, check: bool, force: bool) -> None:
     """Export the generator of a run folder (or a saved model) as ONNX: inputs `z` (N, z_dim) float32 and,
     for class-conditional models, `labels` (N,) int64; output `images` (N, C, H, W) in [-1, 1]. The batch
     size is free. An image-to-image run's translator exports with free batch, height and width. Needs
@@ -31,6 +32,7 @@ def export(run_or_model: Path, as_onnx: bool, out_path: Path | None, check: bool
     from duelo import __version__
     from duelo.io.pretrained import resolve_model_dir
     from duelo.io.onnx_export import check_onnx, export_onnx
+    from duelo.io.outputs import output_file
     from duelo.io.pretrained import load_pretrained, model_sha256, read_config
 
     if not as_onnx:
@@ -39,14 +41,10 @@ def export(run_or_model: Path, as_onnx: bool, out_path: Path | None, check: bool
     kind = read_config(model_dir).get("kind")
     if kind not in ("generator", "translator"):
         raise ConfigError(f"{model_dir} holds a {kind}; export a generator's or translator's folder")
+    # an existing folder means model.onnx inside it; beside the weights, model.onnx is export's own file
+    out = output_file(out_path or model_dir / "model.onnx", force=force, default_name="model.onnx",
+                      owned=("model.onnx", "model/model.onnx"))
     G = load_pretrained(model_dir, map_location="cpu")
-    out = out_path or model_dir / "model.onnx"
-    if out.is_dir():                                   # an existing folder: the file goes inside it
-        out = out / "model.onnx"
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"cannot write to --out {out} ({error.strerror})") from None
     if kind == "translator":              # image in, image out; free batch, height and width; always checked
         from duelo.io.onnx_translator import export_translator_onnx
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import os
 from pathlib import Path
 from typing import Any
 
@@ -116,13 +117,16 @@ def prepare_out_dir(out_dir: Path) -> None:
 
 
 def refuse_overwrite(paths: list[Path], force: bool) -> None:
-    """Nothing is written when an output exists already, unless --force (then those files are replaced)."""
-    if force:
-        return
-    existing = [path for path in paths if path.exists()]
-    if existing:
+    """Nothing is written when an output exists already, unless --force (then those files are replaced); never
+    inside a run or model folder (duelo.io.outputs). Checked before any work; nothing is created yet."""
+    from duelo.io.outputs import output_file
+
+    existing = [path for path in paths if os.path.lexists(path)]
+    if existing and not force:
         raise ConfigError(f"{len(existing)} output file(s) exist already (e.g. {existing[0]}); pass --force "
                           f"to overwrite them or choose another --out")
+    for path in paths:
+        output_file(path, force=force, create=False)
 
 
 def provenance(model_dir: Path, task: dict[str, Any], **extra: Any) -> dict[str, str]:

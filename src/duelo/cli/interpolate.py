@@ -26,8 +26,9 @@ MAX_FRAMES = 10_000
 @click.option("--out", "out_path", type=click.Path(path_type=Path), default=Path("walk.gif"),
               help="Output file: .gif, or .mp4 (needs imageio + imageio-ffmpeg).")
 @click.option("--device", default="cpu", help="cpu, cuda or cuda:N.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
 def interpolate(run_or_model: Path, seeds: str, frames: int, use_slerp: bool, loop: bool, label: int | None,
-                psi: float | None, fps: int, scale: int, out_path: Path, device: str) -> None:
+                psi: float | None, fps: int, scale: int, out_path: Path, device: str, force: bool) -> None:
     """Animate a walk through the latents of the given seeds, from a run folder or a saved model.
 
     Each seed is the same latent `duelo sample` draws, so keyframes match its images (with --truncation
@@ -51,6 +52,9 @@ def interpolate(run_or_model: Path, seeds: str, frames: int, use_slerp: bool, lo
     suffix = out_path.suffix.lower()
     if suffix not in (".gif", ".mp4"):
         raise ConfigError(f"--out {out_path}: use a .gif or .mp4 file name")
+    from duelo.io.outputs import output_file
+
+    out_path = output_file(out_path, force=force)
     segments = len(seed_list) if loop else len(seed_list) - 1
     total = segments * frames + (0 if loop else 1)
     if total > MAX_FRAMES:
@@ -95,9 +99,5 @@ def interpolate(run_or_model: Path, seeds: str, frames: int, use_slerp: bool, lo
                                                       device=z.device)
             chunks.append(to_uint8(G(z, y, **extra)))
     images = torch.cat(chunks)
-    try:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"cannot write to --out {out_path} ({error.strerror})") from None
     save_video(images, out_path, fps=fps, loop=loop, scale=scale)
     click.echo(f"wrote {images.shape[0]} frame(s) through {len(seed_list)} keyframes to {out_path}")

@@ -7,7 +7,9 @@ stays fast; heavy imports (torch) happen inside the command bodies.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
+import threading
 
 import click
 
@@ -53,16 +55,36 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user errors (DueloError) print one clear line and exit with status 2."""
+    """Run the CLI; user errors (DueloError) print one clear line and exit with status 2, and so do write errors
+    (full disk, quota, size limit, read-only, permissions); a second Ctrl-C stops at once without a traceback."""
     from duelo.errors import DueloError
 
+    if hasattr(signal, "SIGXFSZ") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a file-size limit becomes EFBIG (a message), not a kill
     try:
         result = cli.main(args=argv, prog_name="duelo", standalone_mode=False)
+    except OSError as error:
+        from duelo.errors import write_error_message
+
+        message = write_error_message(error)
+        if message is None:
+            raise
+        click.secho(f"error: {message}", fg="red", err=True)
+        return 2
+    except KeyboardInterrupt:
+        click.echo("\nstopped at once (second Ctrl-C); re-run the same command to resume from the last checkpoint",
+                   err=True)
+        return 130
+    except MemoryError:
+        click.secho("error: out of memory; ask for less (a smaller --batch, resolution, -n or model) or use a "
+                    "machine with more memory", fg="red", err=True)
+        return 2
     except DueloError as error:
         click.secho(f"{error.label}: {error}", fg="red" if error.exit_code == 2 else "yellow", err=True)
         return error.exit_code
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo("stopped at once (Ctrl-C); files are written whole or not at all, and re-running the same "
+                   "command resumes a training run from its last checkpoint", err=True)
         return 130
     except click.ClickException as error:
         error.show()

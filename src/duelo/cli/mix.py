@@ -23,8 +23,9 @@ MAX_SEEDS = 64                 # per axis: a 65 x 65 grid is already larger than
 @click.option("--scale", type=int, default=1, help="Nearest-neighbour upscale factor of the grid.")
 @click.option("--out", "out_path", type=click.Path(path_type=Path), default=Path("mix.png"), help="Output PNG.")
 @click.option("--device", default="cpu", help="cpu, cuda or cuda:N.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
 def mix(run_or_model: Path, rows_text: str, cols_text: str, layers_text: str, label: int | None,
-        psi: float | None, scale: int, out_path: Path, device: str) -> None:
+        psi: float | None, scale: int, out_path: Path, device: str, force: bool) -> None:
     """Write a style-mixing grid: column seeds on top, row seeds on the left, and in each cell the row
     image with the --layers of its w taken from the column image.
 
@@ -51,6 +52,9 @@ def mix(run_or_model: Path, rows_text: str, cols_text: str, layers_text: str, la
         raise ConfigError(f"--truncation {psi}: use a value in [0, 1] (at most 2 to exaggerate)")
     if out_path.suffix.lower() != ".png":
         raise ConfigError(f"--out {out_path}: use a .png file name")
+    from duelo.io.outputs import output_file
+
+    out_path = output_file(out_path, force=force)
 
     from duelo import __version__
     from duelo.io.images import save_grid
@@ -77,10 +81,6 @@ def mix(run_or_model: Path, rows_text: str, cols_text: str, layers_text: str, la
     images = cells.flatten(0, 1)
     if scale > 1:
         images = images.repeat_interleave(scale, dim=2).repeat_interleave(scale, dim=3)
-    try:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"cannot write to --out {out_path} ({error.strerror})") from None
     save_grid(images, out_path, n_cols, text={
         "duelo:model_sha256": model_sha256(model_dir), "duelo:version": __version__,
         "duelo:rows": ",".join(map(str, row_seeds)), "duelo:cols": ",".join(map(str, col_seeds)),

@@ -9,6 +9,7 @@ import click
 from duelo.errors import ConfigError
 
 MAX_STEPS = 100_000
+OUTPUT_NAMES = ("target.png", "projected.png", "latent.safetensors", "projection.json")
 
 
 @click.command(context_settings={"show_default": True})
@@ -22,8 +23,9 @@ MAX_STEPS = 100_000
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("projection"), help="Output folder.")
 @click.option("--seed", type=int, default=0, help="Seed of the random draws (starting latents, w statistics).")
 @click.option("--device", default="cpu", help="cpu, cuda or cuda:N.")
+@click.option("--force", is_flag=True, help="Replace the files of an earlier projection in --out.")
 def project(run_or_model: Path, image: Path, label: int | None, steps: int, space: str, lr: float, out_dir: Path,
-            seed: int, device: str) -> None:
+            seed: int, device: str, force: bool) -> None:
     """Project IMAGE (PNG or JPEG) into the latent space of a run folder's or saved model's generator.
 
     The image is converted to the model's channels and, if its size differs, centre-cropped to a square
@@ -44,6 +46,9 @@ def project(run_or_model: Path, image: Path, label: int | None, steps: int, spac
         raise ConfigError(f"--seed {seed}: use a value >= 0")
     if not image.is_file():
         raise ConfigError(f"no such image file: {image}")
+    from duelo.io.outputs import output_folder
+
+    output_folder(out_dir, force=force, names=OUTPUT_NAMES, create=False)   # made once the input is checked
 
     import torch
 
@@ -61,10 +66,7 @@ def project(run_or_model: Path, image: Path, label: int | None, steps: int, spac
     target_uint8, note = read_target(image, G.channels, G.resolution)
     if note:
         click.echo(f"note: {note}")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"cannot write to --out {out_dir} ({error.strerror})") from None
+    output_folder(out_dir, force=force, names=OUTPUT_NAMES)
 
     def report(step: int, total: int, mse: float) -> None:
         click.echo(f"step {step:>{len(str(total))}}/{total}  mse {mse:.5f}  psnr {float(psnr(mse)):.2f} dB")

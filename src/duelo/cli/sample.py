@@ -55,8 +55,9 @@ def parse_int_list(text: str, what: str) -> list[int]:
                    "`duelo train --dataset OUT` (or any folder-per-class loader) reads back. Seeds 0..N-1 "
                    "unless --seeds is given.")
 @click.option("--device", default="cpu", help="cpu, cuda or cuda:N.")
+@click.option("--force", is_flag=True, help="Replace images that exist already in --out.")
 def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str | None, out_dir: Path,
-           grid: bool, per_class: int | None, device: str) -> None:
+           grid: bool, per_class: int | None, device: str, force: bool) -> None:
     """Write one PNG per seed from a run folder or a saved model.
 
     A class-conditional model given no label draws every class for each seed. Each PNG carries the
@@ -70,6 +71,7 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
     """
     from duelo import __version__
     from duelo.io.images import save_grid, save_png
+    from duelo.io.outputs import output_folder
     from duelo.io.pretrained import model_sha256
     from duelo.sampling.generate import generate
 
@@ -77,7 +79,7 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
     if per_class is not None:
         seed_text = seeds if click.get_current_context().get_parameter_source("seeds").name != "DEFAULT" \
             else f"0-{per_class - 1}" if per_class >= 1 else ""
-        _write_per_class(G, model_dir, per_class, seed_text, label, labels_text, out_dir)
+        _write_per_class(G, model_dir, per_class, seed_text, label, labels_text, out_dir, force)
         return
     seed_list = parse_int_list(seeds, "--seeds")
     label_list: list[int] | None = None
@@ -102,16 +104,14 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
         bad = [value for value in label_list if not 0 <= value < G.c_dim]
         if bad:
             raise ConfigError(f"label {bad[0]} is out of range: this model has classes 0..{G.c_dim - 1}")
+    names = [f"seed{seed:06d}" + ("" if label_list is None else f"-class{label_list[index]}") + ".png"
+             for index, seed in enumerate(seed_list)]
+    output_folder(out_dir, force=force, names=[*names, *(["grid.png"] if grid else [])])
     images = generate(G, seed_list, label_list)
     digest = model_sha256(model_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"cannot write to --out {out_dir} ({error.strerror})") from None
     for index, seed in enumerate(seed_list):
         label_value = None if label_list is None else label_list[index]
-        stem = f"seed{seed:06d}" + ("" if label_value is None else f"-class{label_value}")
-        save_png(images[index], out_dir / f"{stem}.png", text={
+        save_png(images[index], out_dir / names[index], text={
             "duelo:model_sha256": digest, "duelo:seed": str(seed),
             "duelo:label": "" if label_value is None else str(label_value), "duelo:version": __version__})
     if grid:
@@ -123,10 +123,11 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
 
 
 def _write_per_class(G, model_dir: Path, per_class: int, seed_text: str, label: int | None,
-                     labels_text: str | None, out_dir: Path) -> None:
+                     labels_text: str | None, out_dir: Path, force: bool) -> None:
     """OUT/<class>/seedNNNNNN.png for every class: a synthetic labelled training set."""
     from duelo import __version__
     from duelo.io.images import save_png
+    from duelo.io.outputs import output_folder
     from duelo.io.pretrained import model_sha256
     from duelo.sampling.generate import generate
 
@@ -145,6 +146,8 @@ def _write_per_class(G, model_dir: Path, per_class: int, seed_text: str, label: 
                           f"per image, or leave --seeds out")
     digest = model_sha256(model_dir)
     width = len(str(G.c_dim - 1))                       # zero-padded names sort in class order
+    output_folder(out_dir, force=force, names=[f"{c:0{width}d}/seed{seed:06d}.png" for c in range(G.c_dim)
+                                               for seed in seed_list])
     for c in range(G.c_dim):
         folder = out_dir / f"{c:0{width}d}"
         try:

@@ -69,6 +69,7 @@ def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, 
 
     The fit checkpoints as it goes: after Ctrl-C, a crash or a time budget, re-running the same command
     resumes from the newest checkpoint and ends where an uninterrupted fit would."""
+    import os
     import shutil
 
     from duelo.cli.options import parse_assignments
@@ -84,13 +85,16 @@ def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, 
     if holds_model and not force:
         raise ConfigError(f"{out_dir} holds a saved model (model.json); pass --force to replace it, or choose "
                           f"another --out")
-    if force and out_dir.is_dir() and (holds_model or (out_dir / "config.json").exists()):
-        if not _is_tabular_output(out_dir):
-            raise ConfigError(f"{out_dir} is not a duelo tabular run or model folder; --force only replaces those. "
-                              f"Choose another --out, or remove the folder yourself")
-        shutil.rmtree(out_dir)
+    replace = force and out_dir.is_dir() and (holds_model or (out_dir / "config.json").exists())
+    if replace and not _is_tabular_output(out_dir):
+        raise ConfigError(f"{out_dir} is not a duelo tabular run or model folder; --force only replaces those. "
+                          f"Choose another --out, or remove the folder yourself")
+    if not replace:
+        from duelo.training.run_dir import RunDir
+
+        RunDir(out_dir).check_target()                   # never into a folder that is no run's (a saved model)
     date_columns = _names(dates)
-    df = read_table(data, date_columns)
+    df = read_table(data, date_columns)                  # a bad table is refused before anything is replaced
     overrides = {"data.dataset": str(data), "data.discrete": _names(discrete), "data.dates": date_columns,
                  "train.batch": batch_size, "model.pac": pac, "train.seed": seed, "train.device": device,
                  "train.precision": precision, "run.out": str(out_dir.parent), "run.name": out_dir.name,
@@ -100,8 +104,13 @@ def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, 
     if "train.total_kimg" not in overrides:          # epochs of the batch and critic steps finally chosen
         kimg = epochs_to_kimg(epochs, len(df), config.train.batch, config.train.d_steps)
         config = config.with_overrides({"train.total_kimg": kimg}, source="--epochs")
-    click.echo(f"fitting on {data}: {len(df):,} rows x {df.shape[1]} columns, {epochs} epochs", err=True)
     prepared = TASKS.get("tabular").encode(df, config, str(data), lambda text: click.echo(text, err=True))
+    if replace:      # one rename sets the old folder aside (a crash leaves either folder whole), then it goes
+        aside = out_dir.with_name(f".{out_dir.name}.replaced-{os.getpid()}")
+        os.rename(out_dir, aside)
+        shutil.rmtree(aside, ignore_errors=True)
+        click.echo(f"--force: removed the previous run in {out_dir}", err=True)
+    click.echo(f"fitting on {data}: {len(df):,} rows x {df.shape[1]} columns, {epochs} epochs", err=True)
     summary = train(config, data=prepared)
     click.echo(f"saved the model to {out_dir / 'model'} ({summary['train_time_s']} s of training); next: "
                f"duelo tabular sample {out_dir} -n {len(df)} -o synthetic.csv")
@@ -109,7 +118,8 @@ def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, 
 
 @tabular.command(context_settings={"show_default": True})
 @click.argument("model_dir", type=click.Path(path_type=Path))
-@click.option("-n", "--rows", type=click.IntRange(min=1), required=True, help="Rows to generate.")
+@click.option("-n", "--rows", type=click.IntRange(min=1, max=100_000_000), required=True,
+              help="Rows to generate (at most 100 million per call).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help=".csv or .parquet file.")
 @click.option("--condition", multiple=True, metavar="COL=VALUE",
               help="Only rows with this value in a categorical column (repeatable).")
@@ -122,14 +132,18 @@ def sample(model_dir: Path, rows: int, output: Path, condition: tuple[str, ...],
     from duelo.tabular import TabularGAN
     from duelo.tasks.tabular.tables import table_format, write_table
 
+    from duelo.io.outputs import output_file
+
     table_format(output)                                   # refuse a bad suffix before any work
-    if output.exists() and not force:
-        raise ConfigError(f"{output} exists; pass --force to replace it")
+    output = output_file(output, force=force)
     conditions = {}
     for item in condition:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise ConfigError(f"--condition {item!r}: write COLUMN=VALUE, e.g. --condition sex=Female")
+        if name.strip() in conditions:
+            raise ConfigError(f"--condition gives column {name.strip()!r} twice ({conditions[name.strip()]!r} and "
+                              f"{value.strip()!r}); a row has one value per column: give one")
         conditions[name.strip()] = value.strip()
     if (model_dir / "model" / "model.json").exists():          # a run folder: its model
         model_dir = model_dir / "model"
@@ -158,8 +172,9 @@ def report(real: Path, synthetic: Path, holdout: Path | None, target: str | None
     from duelo.tasks.tabular.report import quality_report, write_report
     from duelo.tasks.tabular.tables import read_table
 
-    if (out_dir / "report.json").exists() and not force:
-        raise ConfigError(f"{out_dir} already holds a report; pass --force to replace it")
+    from duelo.io.outputs import output_folder
+
+    output_folder(out_dir, force=force, names=("report.json", "report.html"))
     date_columns = _names(dates)
     real_df = read_table(real, date_columns)
     synthetic_df = read_table(synthetic, date_columns)

@@ -44,9 +44,9 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    out:              str = setting("runs", "parent folder of run folders", cli="--out")
+    out:              str = setting("runs", "parent folder of run folders", cli="--out", rerun=True)
     name:             str | None = setting(None, "run folder name; none = derived from the task and its data",
-                                           cli="--name", check=plain_name)
+                                           cli="--name", check=plain_name, rerun=True)
     snapshot_kimg:    float = setting(10.0, "checkpoint + samples + model every this many kimg",
                                       cli="--snapshot-kimg", check=at_least_one_image, rerun=True)
     log_kimg:         float = setting(1.0, "one metrics.jsonl line every this many kimg", cli="--log-kimg",

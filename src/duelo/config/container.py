@@ -136,8 +136,8 @@ class Config:
             changes.append(f"task: {previous.get('task')!r} -> {self.task!r}")
         for name, section in self._sections.items():
             old = previous.get(name)
-            if not isinstance(old, dict):
-                continue
+            if not isinstance(old, dict):      # a section added after the run began (RunDir refuses a file
+                continue                       # without even a train section: that is no run's config)
             for spec in dataclasses.fields(section):
                 value = getattr(section, spec.name)
                 if (name, spec.name) in rerun:

@@ -125,6 +125,8 @@ def decode_image_bytes(data: bytes, path: str) -> DecodedImage:
         except Exception as error:  # a corrupt header can raise nearly anything inside a plugin
             raise BadImageError(path, f"truncated or corrupt image data: {_describe(error)}") from None
     width, height = image.size
+    if width < 1 or height < 1:
+        raise BadImageError(path, f"the image has no pixels ({width}x{height})")
     if max(1, width) * max(1, height) > limit:
         raise BadImageError(path, _bomb_reason(None, limit, (width, height)))
     notes: list[str] = []

@@ -68,10 +68,25 @@ def conform(dataset: ImageDataset, *, resolution: int | None, channels: int | No
     if channels is not None:
         images = convert_channels(images, channels)
     if resolution is not None:
+        _check_memory(dataset, images.shape[0] * images.shape[1] * resolution * resolution, resolution)
         images = resize_images(images, resolution, resize)
     if images is dataset.images:
         return dataset
     return ImageDataset(images, dataset.labels, dataset.class_names, dataset.name, dataset.report)
+
+
+def _check_memory(dataset: ImageDataset, nbytes: int, resolution: int) -> None:
+    """Refuse a resolution whose resized copy of the data would not fit in half the machine's memory (an 8x8
+    set asked for at 4096x4096 would take tens of GB and end minutes later in a MemoryError)."""
+    try:
+        available = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return
+    if nbytes > available // 2:
+        side = dataset.images.shape[-1]
+        raise DataError(f"{dataset.name} at {resolution}x{resolution} would take {nbytes / 2**30:,.1f} GiB of memory "
+                        f"({len(dataset.images):,} images; this machine has {available / 2**30:,.0f} GiB); its images "
+                        f"are {side}x{side}: choose a --resolution near that")
 
 
 # ---- options ---------------------------------------------------------------------------------------------

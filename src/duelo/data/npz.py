@@ -8,7 +8,6 @@ Loaded with allow_pickle=False, always: an .npz with object arrays could run cod
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +31,12 @@ def read_npz(path: Path, report: DataReport) -> ImageDataset:
         raise ArrayFormatError(f"{path}: {special}; give an .npz file, a folder or a .zip")
     try:
         archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+    except Exception as error:           # damaged archives raise nearly anything (zipfile, zlib, numpy)
         raise ArrayFormatError(f"{path}: not a readable .npz file ({error}); save the arrays again with "
                                f"numpy.savez(path, images=..., labels=...)") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):           # a single .npy array under an .npz name
+        raise ArrayFormatError(f"{path}: not a readable .npz file (it holds one bare .npy array); save the arrays "
+                               f"with numpy.savez(path, images=..., labels=...)")
     with archive:
         keys = list(archive.files)
         image_key = next((key for key in IMAGE_KEYS if key in keys), None)
@@ -57,13 +59,35 @@ def read_npz(path: Path, report: DataReport) -> ImageDataset:
                         name=str(path), report=report)
 
 
+def _check_header(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> None:
+    """Read the member's .npy header alone and refuse an object array or a size the member cannot hold (a
+    header claiming terabytes), before anything is allocated."""
+    try:
+        info = archive.zip.getinfo(f"{key}.npy")
+        with archive.zip.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            reader = {(1, 0): np.lib.format.read_array_header_1_0}.get(version, np.lib.format.read_array_header_2_0)
+            shape, _, dtype = reader(member)
+    except Exception as error:           # damaged archives raise nearly anything (zipfile, zlib, numpy)
+        raise ArrayFormatError(f"{path}: array '{key}' is corrupt or not a .npy member ({error}); save the file "
+                               f"again") from None
+    if dtype.hasobject:
+        raise ArrayFormatError(f"{path}: array '{key}' holds Python objects, which cannot be read without pickle; "
+                               f"save plain numeric arrays")
+    claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if claimed > info.file_size:
+        raise ArrayFormatError(f"{path}: array '{key}' claims {claimed:,} bytes (shape {tuple(shape)}) but the file "
+                               f"holds {info.file_size:,}: it is truncated or damaged; save it again")
+
+
 def _load_array(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
+    _check_header(archive, key, path)
     try:
         return archive[key]
-    except ValueError as error:          # object arrays refuse to load without pickle
-        raise ArrayFormatError(f"{path}: array '{key}' cannot be read without pickle ({error}); "
-                               f"save plain numeric arrays") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as error:
+    except ValueError as error:          # a member the header check let through but numpy cannot read
+        raise ArrayFormatError(f"{path}: array '{key}' cannot be read ({error}); the file is damaged or not "
+                               f"plain numeric arrays: save it again") from None
+    except Exception as error:
         raise ArrayFormatError(f"{path}: array '{key}' is corrupt ({error}); save the file again") from None
 
 

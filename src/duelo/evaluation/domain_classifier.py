@@ -8,7 +8,6 @@ trustworthy as its judge). Cached as safetensors + JSON under the user cache dir
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from duelo.errors import DataError
 from duelo.io.atomic import atomic_write, atomic_write_json
+from duelo.io.json_files import integer, number, read_json
 
 VERSION = 2              # bump when the architecture or training recipe changes (invalidates caches)
 # A smaller judge on demand: this many optimiser steps instead of the recipe's (at least 6 epochs and 400 steps).
@@ -170,9 +171,10 @@ def _read_cached(weights: Path, meta_path: Path) -> TrainedClassifier | None:
     if not (weights.exists() and meta_path.exists()):
         return None
     try:
-        meta = json.loads(meta_path.read_text())
+        meta = read_json(meta_path, "a cached judge", {"channels": integer(1, 4), "num_classes": integer(2, 100_000),
+                                                        "val_accuracy": number(0)}, error=DataError, remedy="")
         model = DomainClassifier(meta["channels"], meta["num_classes"])
         model.load_state_dict(load_file(str(weights)))
         return TrainedClassifier(model.eval(), float(meta["val_accuracy"]), weights)
-    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError):
+    except (DataError, OSError, ValueError, KeyError, RuntimeError, SafetensorError):
         return None  # damaged cache entry: retrain and overwrite

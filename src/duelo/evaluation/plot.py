@@ -3,17 +3,21 @@ periodic evaluation, the ranked metric over training. matplotlib with the Agg ba
 
 from __future__ import annotations
 
-import json
+import io
 from pathlib import Path
 from typing import Any
+
+from duelo.io.atomic import atomic_write_bytes
 
 
 def plot_evaluation(results: dict[str, Any], path: Path, history: Path | None = None) -> Path | None:
     """Write a PNG; returns its path, or None when there is nothing worth drawing."""
     per_class = {k: v for k, v in results.items() if k.endswith("_per_class") and isinstance(v, list) and v}
     series: list[dict] = []
-    if history is not None and history.exists():
-        series = [json.loads(line) for line in history.read_text().splitlines() if line.strip()]
+    if history is not None:
+        from duelo.io.json_files import json_lines
+
+        series = [row for row in json_lines(history) if isinstance(row.get("kimg"), (int, float))]
     if not per_class and len(series) < 2:
         return None
     import matplotlib
@@ -39,7 +43,7 @@ def plot_evaluation(results: dict[str, Any], path: Path, history: Path | None = 
         axis.set_title("periodic evaluation")
         axis.legend(fontsize=7)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
     plt.close(figure)
-    return path
+    return atomic_write_bytes(path, buffer.getvalue())

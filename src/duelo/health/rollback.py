@@ -41,7 +41,7 @@ class Rollback:
 
     def __call__(self, error: NonFiniteError) -> None:
         """Handle one divergence: restore and lower the rates, or raise when out of attempts."""
-        from duelo.training.checkpoint import latest_checkpoint
+        from duelo.training.checkpoint import load_latest
 
         trainer = self.trainer
         failed_nimg = trainer.counters.nimg
@@ -59,11 +59,11 @@ class Rollback:
             self.health_log.event(Event("gave_up", "error", message, "none left", evidence={
                 "attempts": self.attempts}), failed_nimg)
             raise NonFiniteError(message) from None
-        checkpoint = latest_checkpoint(self.checkpoints_dir, warn=self.log)
+        checkpoint = load_latest(self.checkpoints_dir, lambda found: trainer.load_state(found.tensors, found.meta),
+                                 warn=self.log)
         if checkpoint is not None or self._start is None:
             if checkpoint is None:
                 raise NonFiniteError(f"{error}; no good state to roll back to (no checkpoint)") from None
-            trainer.load_state(checkpoint.tensors, checkpoint.meta)
             source = checkpoint.path.name
         else:
             tensors, meta = self._start

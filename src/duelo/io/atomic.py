@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+from duelo.faults import write_point
+
 
 def fsync_directory(path: Path) -> None:
     """Make a rename inside `path` durable (POSIX; Windows cannot open a folder for fsync)."""
@@ -34,6 +36,7 @@ def current_umask() -> int:
 def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
     """Call write(temp_path) to fill a temp file beside `path`, then move it into place atomically."""
     path = Path(path)
+    write_point(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

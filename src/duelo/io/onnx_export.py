@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from duelo.errors import ConfigError, DueloError
+from duelo.io.atomic import atomic_write
 
 INPUT_LATENTS, INPUT_LABELS, OUTPUT_IMAGES = "z", "labels", "images"
 DEFAULT_TOLERANCE = 1e-4          # max |ONNX - PyTorch| on images in [-1, 1]
@@ -71,7 +72,6 @@ def export_onnx(G: nn.Module, path: Path, metadata: dict[str, str] | None = None
     names = [INPUT_LATENTS, INPUT_LABELS][:len(example)]
     batch = torch.export.Dim("batch")
     path = Path(path)
-    temp = path.with_name(f".{path.name}.tmp")
     with _quiet():
         program = torch.onnx.export(model, example, input_names=names, output_names=[OUTPUT_IMAGES],
                                     dynamic_shapes=tuple({0: batch} for _ in example), dynamo=True, verbose=False)
@@ -81,9 +81,7 @@ def export_onnx(G: nn.Module, path: Path, metadata: dict[str, str] | None = None
                        **(metadata or {})}.items():
         entry = graph.metadata_props.add()
         entry.key, entry.value = key, value
-    onnx.save(graph, str(temp))
-    os.replace(temp, path)
-    return path
+    return atomic_write(path, lambda temp: onnx.save(graph, str(temp)))
 
 
 def check_onnx(G: nn.Module, path: Path, n: int = 5, seed: int = 1,

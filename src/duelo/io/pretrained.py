@@ -7,9 +7,8 @@
                           "name": "dcgan", "kwargs": {...}}
       model.safetensors  the state_dict (parameters and buffers, e.g. batch-norm running statistics)
 
-Writes are atomic per file (temp file in the same directory, fsync, os.replace, fsync the directory), and
-both temp files are complete before either replaces the old one, so a failed save leaves the previous
-model in the directory loadable.
+The folder is committed whole (duelo.io.folders.commit_folder: written into a temp folder, fsynced, put in place
+by one rename or exchange), so a failed or killed save leaves the previous model as it was.
 """
 
 from __future__ import annotations
@@ -17,8 +16,6 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,7 +25,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 import duelo
-from duelo.io.atomic import fsync_directory
+from duelo.io.folders import commit_folder
 from duelo.io.hashing import file_digest
 from duelo.errors import CheckpointError, ConfigError
 from duelo.models import (DISCRIMINATORS, GENERATORS, PATCH_DISCRIMINATORS, TRANSLATORS, build_discriminator,
@@ -48,8 +45,10 @@ _BUILDERS: dict[str, tuple[Callable[..., nn.Module], Any]] = {   # kind -> (buil
 }
 
 
-def save_pretrained(module: nn.Module, directory: str | os.PathLike) -> Path:
-    """Write `module` to `directory` (created if needed) as config.json + model.safetensors; return the path.
+def save_pretrained(module: nn.Module, directory: str | os.PathLike, extra: dict[str, str | bytes] | None = None
+                    ) -> Path:
+    """Write `module` to `directory` (created if needed) as config.json + model.safetensors, plus the `extra`
+    files ({name: content}, e.g. an image-to-image task.json) in the same commit; return the path.
 
     The module must come from build_generator/build_discriminator, which record its registry name and
     keyword arguments. DDP- and torch.compile-wrapped modules are unwrapped. Defaults the caller did not
@@ -76,28 +75,17 @@ def save_pretrained(module: nn.Module, directory: str | os.PathLike) -> Path:
         raise CheckpointError(f"cannot save {spec['name']!r}: its kwargs are not JSON data ({error}); "
                               "models must take plain int/float/str/bool/list arguments") from None
     tensors = {key: value.detach().cpu().contiguous() for key, value in module.state_dict().items()}
+    files = {name: (data.encode("utf-8") if isinstance(data, str) else data) for name, data in (extra or {}).items()}
 
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    try:  # stage both files completely before replacing either
-        staged.append((_stage(directory, WEIGHTS_NAME,
-                              lambda path: save_file(tensors, path, metadata={"format": "pt"})),
-                       directory / WEIGHTS_NAME))
-        staged.append((_stage(directory, CONFIG_NAME, lambda path: path.write_bytes(config_bytes)),
-                       directory / CONFIG_NAME))
-        # safetensors creates its file with mode 0600; give the weights the config's umask-default mode
-        shutil.copymode(staged[1][0], staged[0][0])
-        # a crash between the two renames pairs new weights with the old config: that still loads when
-        # the architecture is unchanged and otherwise fails the strict key/shape check, never silently
-        for temporary, final in staged:
-            os.replace(temporary, final)
-        fsync_directory(directory)
-    except BaseException:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
-        raise
-    return directory
+    def fill(folder: Path) -> None:
+        save_file(tensors, folder / WEIGHTS_NAME, metadata={"format": "pt"})
+        (folder / CONFIG_NAME).write_bytes(config_bytes)
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+
+    # one commit for the whole folder (duelo.io.folders): a reader never pairs new weights with an old config;
+    # files the folder held besides the model's (an exported model.onnx, a user's notes) are kept
+    return commit_folder(directory, fill, keep_other_files=True)
 
 
 def load_pretrained(directory: str | os.PathLike, map_location: str | torch.device = "cpu") -> nn.Module:
@@ -108,16 +96,16 @@ def load_pretrained(directory: str | os.PathLike, map_location: str | torch.devi
     directory = Path(directory)
     config = read_config(directory)
     builder, _ = _BUILDERS[config["kind"]]
-    try:
-        module = builder(config["name"], **config["kwargs"])
-    except ConfigError as error:
-        raise CheckpointError(f"{directory / CONFIG_NAME}: its kwargs do not build a "
-                              f"{config['name']!r} {config['kind']}: {error}") from None
-
     weights_path = directory / WEIGHTS_NAME
     if not weights_path.is_file():
         raise CheckpointError(f"{weights_path} is missing; a saved model needs both {CONFIG_NAME} and "
                               f"{WEIGHTS_NAME} (write them with duelo.io.pretrained.save_pretrained)")
+    _check_sizes_before_building(builder, config, directory, weights_path)
+    try:
+        module = builder(config["name"], **config["kwargs"])
+    except (ConfigError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{directory / CONFIG_NAME}: its kwargs do not build a "
+                              f"{config['name']!r} {config['kind']}: {error}") from None
     try:
         tensors = load_file(weights_path, device="cpu")
     except (SafetensorError, OSError, ValueError) as error:
@@ -202,6 +190,39 @@ def _complete_kwargs(spec: dict[str, Any]) -> dict[str, Any]:
     return dict(bound.arguments)
 
 
+def _check_sizes_before_building(builder, config: dict[str, Any], directory: Path, weights_path: Path) -> None:
+    """Build the model on the meta device (no memory) and compare its tensor shapes with the weights file's
+    header: a config.json whose sizes are absurd (c_dim 1e10) or do not match the weights is refused before
+    anything is allocated."""
+    from safetensors import safe_open
+
+    what = f"{config['name']!r} {config['kind']} with kwargs {config['kwargs']}"
+    try:
+        with torch.device("meta"):
+            skeleton = builder(config["name"], **config["kwargs"])
+    except (ConfigError, TypeError, ValueError, OverflowError) as error:
+        raise CheckpointError(f"{directory / CONFIG_NAME}: its kwargs do not build a "
+                              f"{config['name']!r} {config['kind']}: {str(error)[:200]}") from None
+    except (RuntimeError, NotImplementedError):
+        return          # a constructor that computes on its tensors: the real build checks (no size bound here)
+    try:
+        with safe_open(str(weights_path), framework="pt") as handle:
+            shapes = {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(f"{weights_path} is not a readable safetensors file ({error}); "
+                              "it may be truncated: save the model again") from None
+    expected = skeleton.state_dict()
+    for problem, keys in (("missing", [k for k in expected if k not in shapes]),
+                          ("unexpected", [k for k in shapes if k not in expected])):
+        if keys:
+            raise CheckpointError(f"{weights_path} does not match {what}: {problem} key {keys[0]!r} ({len(keys)} "
+                                  f"{problem}); was config.json edited or copied from another model?")
+    for key, tensor in expected.items():
+        if shapes[key] != tuple(tensor.shape):
+            raise CheckpointError(f"{weights_path} does not match {what}: {key!r} has shape {shapes[key]}, "
+                                  f"the config builds {tuple(tensor.shape)}; was config.json edited?")
+
+
 def _check_weights_match(module: nn.Module, tensors: dict[str, torch.Tensor], weights_path: Path,
                          config: dict[str, Any]) -> None:
     """Teaching error for weights that belong to another architecture (names the first bad key)."""
@@ -221,19 +242,6 @@ def _check_weights_match(module: nn.Module, tensors: dict[str, torch.Tensor], we
         if tensors[key].shape != tensor.shape:
             raise CheckpointError(f"{weights_path} does not match {what}: {key!r} has shape "
                                   f"{tuple(tensors[key].shape)}, the config builds {tuple(tensor.shape)}")
-
-
-def _stage(directory: Path, final_name: str, write: Callable[[Path], object]) -> Path:
-    """Write a complete, fsynced temp file next to `final_name` and return its path."""
-    temporary = directory / f".{final_name}.{uuid.uuid4().hex}.tmp"  # created by `write`, default mode
-    try:
-        write(temporary)
-        with open(temporary, "rb+") as stream:
-            os.fsync(stream.fileno())
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return temporary
 
 
 def resolve_model_dir(path: Path) -> Path:

@@ -127,10 +127,9 @@ def read_task(model_dir: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is missing: it says how to prepare this translator's input. `duelo train "
                           f"--task ...` writes it with every snapshot; re-run the training command (it "
                           f"resumes and snapshots) or copy task.json from the run's model/ folder")
-    try:
-        task = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path} is not valid JSON ({error}); copy it again from the run") from None
+    from duelo.io.json_files import read_json
+
+    task = read_json(path, "the translator's task file", error=ConfigError, remedy="copy it again from the run")
     if not isinstance(task, dict) or task.get("format") != TASK_FORMAT:
         raise ConfigError(f"{path} is not a duelo image-to-image task file (format {TASK_FORMAT!r})")
     if not isinstance(task.get("format_version"), int) or task["format_version"] > TASK_FORMAT_VERSION:
@@ -148,15 +147,14 @@ def read_task(model_dir: Path) -> dict[str, Any]:
     return task
 
 
-def write_task_file(model_dir: Path, description: dict[str, Any]) -> Path:
-    """Write task.json beside a translator's weights: `description` (task, resolution, channels, degradation,
-    residual, paste_back, hole_fill...) with the format header this module reads back."""
-    from duelo.io.atomic import atomic_write_json
+def task_file(description: dict[str, Any]) -> dict[str, str]:
+    """{task.json: its text} for the folder of a translator: `description` (task, resolution, channels,
+    degradation, residual, paste_back, hole_fill...) with the format header this module reads back; saved in
+    the same commit as the weights (duelo.io.pretrained.save_pretrained's `extra`)."""
 
     assert description.get("task") in MODEL_TASKS, description.get("task")
-    path = Path(model_dir) / TASK_FILE
-    atomic_write_json(path, {"format": TASK_FORMAT, "format_version": TASK_FORMAT_VERSION, **description})
-    return path
+    record = {"format": TASK_FORMAT, "format_version": TASK_FORMAT_VERSION, **description}
+    return {TASK_FILE: json.dumps(record, indent=2, sort_keys=True) + "\n"}
 
 
 # --- running --------------------------------------------------------------------------------------------------

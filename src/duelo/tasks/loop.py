@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from duelo.errors import Interrupted
+from duelo.training.signals import interrupt_long_work
 
 
 def run_loop(session, snapshots, hooks=()) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def run_loop(session, snapshots, hooks=()) -> dict[str, Any]:
     periodic work (duelo.training.protocols.Hook), run before the snapshot when both are due."""
     from duelo.errors import NonFiniteError
     from duelo.health.rollback import Rollback
-    from duelo.training.checkpoint import latest_checkpoint, remove_stale_temp
+    from duelo.training.checkpoint import load_latest, remove_stale_temp
     from duelo.training.metrics_log import MetricsLogger
 
     config = session.config
@@ -31,11 +32,18 @@ def run_loop(session, snapshots, hooks=()) -> dict[str, Any]:
 
     if trainer.runtime.is_main:
         remove_stale_temp(run_dir.checkpoints)
+        run_dir.clean_leftovers()
     trainer.runtime.barrier()                 # the other processes read what the main one prepared
-    checkpoint = latest_checkpoint(run_dir.checkpoints, warn=log)
-    if checkpoint is not None:
+
+    def resume(checkpoint) -> None:
+        check_belongs(session, checkpoint)
         trainer.load_state(checkpoint.tensors, checkpoint.meta)
+
+    checkpoint = load_latest(run_dir.checkpoints, resume, warn=log)
+    if checkpoint is not None:
         log(f"resuming from {checkpoint.path.name} at {trainer.counters.nimg / 1000:.1f} kimg")
+        if trainer.runtime.is_main:
+            snapshots.restore(trainer, checkpoint)   # the model and samples of this state, if missing or stale
 
     total_nimg = int(round(config.train.total_kimg * 1000))
     logger = MetricsLogger(session)
@@ -86,7 +94,6 @@ def run_loop(session, snapshots, hooks=()) -> dict[str, Any]:
         else:
             log(f"training already reached {'its time budget' if budget.spent() else 'total_kimg'}; "
                 f"writing the summary")
-            snapshots.ensure_model()
     finally:
         session.progress.close()
     if trainer.counters.iteration:
@@ -96,6 +103,22 @@ def run_loop(session, snapshots, hooks=()) -> dict[str, Any]:
         summary["stopped_by"] = f"time budget ({config.train.max_minutes:g} min)"
     run_dir.write_summary(summary)
     return summary
+
+
+def check_belongs(session, checkpoint) -> None:
+    """An intact checkpoint of another run (copied in, another seed) is refused, never resumed silently."""
+    from duelo.errors import CheckpointError
+
+    saved = checkpoint.meta.get("config")
+    if not isinstance(saved, dict):
+        return                                 # written without its configuration (older duelo): nothing to compare
+    task = session.task
+    changes = session.config.differences(task.upgrade_previous(saved), task.default_config())
+    if changes:
+        raise CheckpointError(f"{checkpoint.path} was written by a run with another configuration "
+                              f"({'; '.join(changes[:3])}{' ...' if len(changes) > 3 else ''}): it does not belong "
+                              f"to this run folder. Move it away (the run then resumes from an older checkpoint "
+                              f"or starts over), or train in a new run folder (--name NEW_NAME or another --out)")
 
 
 class TimeBudget:
@@ -135,6 +158,7 @@ def stop_on_signals(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)):
             signal.signal(other, handler)
         print(f"\n{signal.Signals(number).name}: finishing this iteration and writing a checkpoint "
               f"(send it again to stop at once)", file=sys.stderr, flush=True)
+        interrupt_long_work()          # an evaluation in progress stops at once
 
     for number in signals:
         signal.signal(number, handle)

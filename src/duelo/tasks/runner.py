@@ -56,6 +56,9 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
     runtime = Runtime.create(config.train.device, config.train.precision, config.train.cuda_graph,
                              auto_precision=task.auto_precision)
     task.check_runtime(config, runtime)
+    run_dir = RunDir(run_folder(config, task))               # written only by train(): bad input writes nothing
+    if runtime.is_main:
+        run_dir.check_target()                  # a folder that is no run's is refused before any work
     batch = process_batch(config, runtime.world_size)
     progress = Progress(config.train.total_kimg, stream=stream if runtime.is_main else open(os.devnull, "w"),
                         live=live_progress, unit=task.sample_unit)
@@ -72,7 +75,6 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
                                ema_halflife_kimg=config.train.ema_halflife_kimg, ema_rampup=config.train.ema_rampup)
     trainer = Trainer(parts.objective, parts.players, parts.feed, runtime, settings, seed=config.train.seed)
     trainer.schedules.extend(parts.schedules)
-    run_dir = RunDir(run_folder(config, task))               # written only by train(): bad input writes nothing
     if not runtime.is_main:
         run_dir = worker_run_dir(run_dir, runtime.rank)
     return Session(config, task, data, parts, trainer, run_dir, progress, HealthLog(run_dir), log)

@@ -1,20 +1,32 @@
-"""What every task's snapshots share: committing the training state, and the common part of summary.json."""
+"""What every task's snapshots share: the snapshot sequence (checkpoint, then the files derived from it), the
+re-making of those files after a crash, and the common part of summary.json.
+
+A snapshot commits the checkpoint first, then writes the model folder(s) and sample files derived from it, then
+`snapshot.json` naming the checkpoint and the hash of every file written. A crash anywhere after the commit
+leaves a checkpoint whose files are missing or stale: on re-run, `restore` sees that snapshot.json does not
+match the checkpoint resumed from and writes them again, exactly as the snapshot would have (same state, same
+seeds).
+"""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from duelo import __version__
 
+MARKER = "snapshot.json"
 
-def write_checkpoint(session, trainer):
-    """Commit the full training state of any task's session; returns the checkpoint's path."""
+
+def write_checkpoint(session, trainer, snapshot: bool = False):
+    """Commit the full training state of any task's session; returns the checkpoint's path. `snapshot`: the
+    snapshot's own checkpoint (its model and samples are derived from it; a Ctrl-C checkpoint has none)."""
     from duelo.training.checkpoint import save_checkpoint
 
-    tensors, meta = trainer.state({"config": session.config.to_dict()})   # every process: gathers the streams
+    tensors, meta = trainer.state({"config": session.config.to_dict(), "snapshot": snapshot})   # every process
     path = session.run_dir.checkpoints
     if trainer.runtime.is_main:
         path = save_checkpoint(session.run_dir.checkpoints, trainer.counters.nimg, tensors, meta,
@@ -50,17 +62,119 @@ def run_summary(session, last_metrics: dict[str, Any], figures: dict[str, Any], 
     }
 
 
-class TranslatorSnapshots:
+class Snapshots:
+    """Base of every task's snapshots (duelo.training.protocols.Snapshots). A task says what its snapshot writes
+    besides the checkpoint (`write_files`: model folders and samples, from the trainer's current state), what
+    must happen before the checkpoint (`prepare`, e.g. batch-norm statistics the checkpoint keeps) and what
+    summary.json holds (`summary`)."""
+
+    def __init__(self, session):
+        self.session = session
+        self.written_nimg: int | None = None      # image count of the last full snapshot
+
+    # -- the task's part -------------------------------------------------------------------------
+    def prepare(self, trainer) -> None:
+        """Work before the checkpoint whose result the checkpoint keeps; nothing by default."""
+
+    def write_files(self, trainer) -> list[Path]:
+        """Write the model folder(s) and sample files of the current state; return what was written (folders
+        and files)."""
+        raise NotImplementedError
+
+    def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # -- shared ----------------------------------------------------------------------------------
+    def checkpoint(self, trainer, snapshot: bool = False):
+        return write_checkpoint(self.session, trainer, snapshot)
+
+    def __call__(self, trainer) -> None:
+        self.prepare(trainer)
+        path = self.checkpoint(trainer, snapshot=True)   # first: it refuses a non-finite state before any file
+        written = self.derive(trainer, path)
+        samples = [p.relative_to(self.session.run_dir.path).as_posix() for p in written if p.is_file()]
+        self.session.log(f"snapshot at {trainer.counters.nimg / 1000:.1f} kimg: {path.name}"
+                         f"{', ' + ', '.join(samples) if samples else ''}")
+        self.written_nimg = trainer.counters.nimg
+
+    def derive(self, trainer, checkpoint_path: Path) -> list[Path]:
+        """Write the snapshot's files, then the marker naming their checkpoint and hashes."""
+        from duelo.io.atomic import atomic_write_json
+
+        written = self.write_files(trainer)
+        if not trainer.runtime.is_main:
+            return written                       # another process's files go to its scratch folder
+        record = {"checkpoint": checkpoint_path.name, "state_sha256": _state_hash(checkpoint_path),
+                  "files": _hashes(self.session.run_dir.path, written)}
+        atomic_write_json(self.session.run_dir.path / MARKER, record)
+        return written
+
+    def restore(self, trainer, checkpoint) -> bool:
+        """After resuming from `checkpoint`: re-make its model and samples when a crash left them missing,
+        stale or damaged (snapshot.json does not match). True when something was written."""
+        if not checkpoint.meta.get("snapshot"):
+            return False                         # a Ctrl-C checkpoint, or one an older duelo wrote
+        root = self.session.run_dir.path
+        record = _read_marker(root / MARKER)
+        if record is not None and record.get("checkpoint") == checkpoint.path.name \
+                and record.get("state_sha256") == _state_hash(checkpoint.path) \
+                and _files_match(root, record.get("files")):
+            return False
+        self.session.log(f"the model and samples of {checkpoint.path.name} are missing or stale (a crash after "
+                         f"its commit); writing them again")
+        self.derive(trainer, checkpoint.path)
+        self.written_nimg = trainer.counters.nimg
+        return True
+
+
+def _state_hash(checkpoint_path: Path) -> str:
+    from duelo.io.hashing import file_digest
+    from duelo.training.checkpoint import META_FILE
+
+    return file_digest(checkpoint_path / META_FILE)
+
+
+def _hashes(root: Path, written: list[Path]) -> dict[str, str]:
+    from duelo.io.hashing import file_digest
+
+    hashes = {}
+    for path in written:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            hashes[file.relative_to(root).as_posix()] = file_digest(file)
+    return hashes
+
+
+def _files_match(root: Path, files: Any) -> bool:
+    from duelo.io.hashing import file_digest
+
+    if not isinstance(files, dict) or not files:
+        return False
+    for name, digest in files.items():
+        path = root / name
+        if not isinstance(name, str) or ".." in Path(name).parts or not path.is_file() or file_digest(path) != digest:
+            return False
+    return True
+
+
+def _read_marker(path: Path) -> dict[str, Any] | None:
+    from duelo.errors import ConfigError
+    from duelo.io.json_files import read_json
+
+    try:
+        record = read_json(path, "the last snapshot's record", {}, error=ConfigError, remedy="it is written again")
+    except ConfigError:
+        return None
+    return record
+
+
+class TranslatorSnapshots(Snapshots):
     """Snapshots of an image-to-image task: checkpoint, its translator model folder(s) with task.json (what
     `duelo translate|inpaint|restore` need, duelo.sampling.image2image), a grid of held-out examples, and the
     summary with the task's figures. A task says which folders hold which translator (`models`), what a grid
     row shows (`examples`, `columns`) and how the model is scored (`evaluate`)."""
 
     columns = "input | output | target"
-
-    def __init__(self, session):
-        self.session = session
-        self.written_nimg: int | None = None
 
     # -- the task's part -------------------------------------------------------------------------
     def models(self) -> dict[str, tuple[torch.nn.Module, dict[str, Any]]]:
@@ -75,38 +189,20 @@ class TranslatorSnapshots:
         raise NotImplementedError
 
     # -- shared ----------------------------------------------------------------------------------
-    def ensure_model(self) -> None:
-        from duelo.sampling.image2image import TASK_FILE
-
-        path = self.session.run_dir.path
-        needed = [path / folder / name for folder in self.models() for name in ("model.safetensors", TASK_FILE)]
-        if not all(p.exists() for p in needed):
-            self.write_model()
-
-    def write_model(self) -> None:
-        from duelo.io.pretrained import save_pretrained
-        from duelo.sampling.image2image import write_task_file
-
-        for folder, (module, description) in self.models().items():
-            save_pretrained(module, self.session.run_dir.path / folder)
-            write_task_file(self.session.run_dir.path / folder, description)
-
-    def checkpoint(self, trainer):
-        return write_checkpoint(self.session, trainer)
-
-    def __call__(self, trainer) -> None:
+    def write_files(self, trainer) -> list[Path]:
         from duelo.io.images import interleave_columns, save_grid
+        from duelo.io.pretrained import save_pretrained
+        from duelo.sampling.image2image import task_file
 
-        session = self.session
-        path = self.checkpoint(trainer)          # first: it refuses a non-finite state before anything is written
-        self.write_model()
+        written = []
+        for folder, (module, description) in self.models().items():
+            written.append(save_pretrained(module, self.session.run_dir.path / folder, extra=task_file(description)))
         columns = self.examples()
-        kimg = trainer.counters.nimg / 1000
-        grid = session.run_dir.samples / f"grid-{trainer.counters.nimg:09d}.png"
+        grid = self.session.run_dir.samples / f"grid-{trainer.counters.nimg:09d}.png"
         save_grid(interleave_columns(columns), grid, len(columns),
-                  text={"duelo:kimg": f"{kimg:.3f}", "duelo:version": __version__, "duelo:columns": self.columns})
-        session.log(f"snapshot at {kimg:.1f} kimg: {path.name}, samples/{grid.name}")
-        self.written_nimg = trainer.counters.nimg
+                  text={"duelo:kimg": f"{trainer.counters.nimg / 1000:.3f}", "duelo:version": __version__,
+                        "duelo:columns": self.columns})
+        return [*written, grid]
 
     def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
         session = self.session

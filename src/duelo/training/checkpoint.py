@@ -4,32 +4,36 @@
 Commit protocol (docs/run-folder.md): both files are written into a hidden temp folder
 beside the final one and fsynced, the folder is renamed into place (atomic), and the parent folder is
 fsynced. Only then are checkpoints beyond `keep` deleted, oldest first, so the last good checkpoint
-always survives a crash, a full disk or an exception mid-save. Readers skip temp folders and verify
-the hash, falling back to the previous checkpoint when the newest is damaged.
+always survives a crash, a full disk or an exception mid-save. state.json carries a hash of itself (which
+includes the tensors' hash), so an edited counter is caught like a flipped tensor byte. Readers skip temp
+folders and verify both, falling back to the previous checkpoint when the newest is damaged.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from duelo import __version__
-from duelo.errors import CheckpointError
+from duelo.errors import CheckpointError, DamagedCheckpoint, write_problem
 from duelo.io.atomic import current_umask, fsync_directory
 from duelo.io.hashing import file_digest
-from duelo.training.faults import fault_point
+from duelo.io.json_files import Invalid, check, integer, read_json, text
+from duelo.faults import fault_point, write_point
 
 FORMAT = "duelo-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2              # 2: state.json carries `sha256` over itself (1 had the tensors' hash only)
+MAX_STATE_BYTES = 64 * 2**20    # counters, optimiser settings, RNG states, the config: far below this
 PREFIX = "ckpt-"
 TENSORS_FILE = "state.safetensors"
 META_FILE = "state.json"
@@ -76,21 +80,23 @@ def save_checkpoint(directory: Path, nimg: int, tensors: dict[str, torch.Tensor]
         try:
             read_checkpoint(final)
             return final
-        except CheckpointError:   # a damaged copy: set it aside, commit the new one, then delete it
+        except DamagedCheckpoint:   # a damaged copy: set it aside, commit the new one, then delete it
             damaged = final.with_name(f".{final.name}.damaged")
             shutil.rmtree(damaged, ignore_errors=True)
             os.rename(final, damaged)
     temp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=directory))
     os.chmod(temp, 0o777 & ~current_umask())   # mkdtemp makes 0700; a run folder is as shareable as the umask says
     try:
+        write_point(final)
         tensor_path = temp / TENSORS_FILE
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tensor_path))
         _fsync_file(tensor_path)
         fault_point("checkpoint-mid-save")
-        record = {"format": FORMAT, "format_version": FORMAT_VERSION, "duelo_version": __version__,
-                  "nimg": nimg, "tensors_sha256": file_digest(tensor_path), **meta}
+        record = {**meta, "format": FORMAT, "format_version": FORMAT_VERSION, "duelo_version": __version__,
+                  "nimg": nimg, "tensors_sha256": file_digest(tensor_path)}
+        record["sha256"] = record_digest(record)
         meta_path = temp / META_FILE
-        meta_path.write_text(json.dumps(record, indent=2, sort_keys=True))
+        meta_path.write_text(json.dumps(record, indent=2, sort_keys=True, allow_nan=False))
         _fsync_file(meta_path)
         fsync_directory(temp)
         os.rename(temp, final)
@@ -98,7 +104,9 @@ def save_checkpoint(directory: Path, nimg: int, tensors: dict[str, torch.Tensor]
         shutil.rmtree(temp, ignore_errors=True)
         previous = list_checkpoints(directory)
         kept = f"the previous checkpoint {previous[-1][1].name} is intact" if previous else "no checkpoint existed yet"
-        raise CheckpointError(f"could not write checkpoint {final} ({error}); is the disk full? {kept}") from None
+        problem = write_problem(error)
+        cause = f"{problem} ({error})" if problem else f"{error}; is the disk full?"
+        raise CheckpointError(f"could not write checkpoint {final}: {cause}; {kept}") from None
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
@@ -112,34 +120,73 @@ def save_checkpoint(directory: Path, nimg: int, tensors: dict[str, torch.Tensor]
     return final
 
 
+# the envelope; what the trainer keeps inside is checked when it is restored (duelo.training.state)
+STATE_SCHEMA = {"format": text(FORMAT), "format_version": integer(1, FORMAT_VERSION), "nimg": integer(0),
+                "tensors_sha256": text()}
+
+
+def record_digest(record: dict[str, Any]) -> str:
+    """SHA-256 of a state record's canonical JSON without its own `sha256` field: with `tensors_sha256` inside,
+    it covers the tensors and every counter, position and setting the record holds."""
+    body = {key: value for key, value in record.items() if key != "sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=False).encode("utf-8")).hexdigest()
+
+
 def read_checkpoint(path: Path) -> Checkpoint:
-    """Read and verify one checkpoint folder; CheckpointError says what is wrong with it."""
+    """Read and verify one checkpoint folder; DamagedCheckpoint says what is wrong with it."""
     meta_path, tensor_path = path / META_FILE, path / TENSORS_FILE
-    try:
-        meta = json.loads(meta_path.read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{meta_path} is missing") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise CheckpointError(f"{meta_path} is not valid JSON ({error})") from None
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{meta_path} is not a duelo checkpoint (format {meta.get('format')!r})")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
+    meta = read_json(meta_path, "checkpoint state", error=DamagedCheckpoint, remedy="the checkpoint is damaged",
+                     max_bytes=MAX_STATE_BYTES)
+    if isinstance(meta, dict) and meta.get("format") != FORMAT:
+        raise DamagedCheckpoint(f"{meta_path} is not a duelo checkpoint (format {meta.get('format')!r})")
+    version = meta.get("format_version") if isinstance(meta, dict) else None
+    if isinstance(version, int) and version > FORMAT_VERSION:
         raise CheckpointError(f"{path} was written by a newer duelo (format {meta['format_version']}); upgrade duelo")
+    try:
+        check(meta, STATE_SCHEMA)
+    except Invalid as problem:
+        field, expected, got = problem.args
+        raise DamagedCheckpoint(f"{meta_path}: {field} must be {expected}, got {got} (damaged or edited)") from None
+    if meta["format_version"] >= 2 and meta.get("sha256") != record_digest(meta):
+        raise DamagedCheckpoint(f"{meta_path} does not match its own hash (damaged or edited)")
+    named = path.name[len(PREFIX):]
+    if path.name.startswith(PREFIX) and named.isdigit() and int(named) != meta["nimg"]:
+        raise DamagedCheckpoint(f"{meta_path} holds the state at image {meta['nimg']}, not the folder's "
+                                f"{int(named)} (copied from elsewhere?)")
     if not tensor_path.is_file():
-        raise CheckpointError(f"{tensor_path} is missing")
-    if file_digest(tensor_path) != meta.get("tensors_sha256"):
-        raise CheckpointError(f"{tensor_path} does not match the hash recorded in {META_FILE} (damaged file)")
-    return Checkpoint(path=path, nimg=int(meta["nimg"]), tensors=load_file(str(tensor_path)), meta=meta)
+        raise DamagedCheckpoint(f"{tensor_path} is missing")
+    if file_digest(tensor_path) != meta["tensors_sha256"]:
+        raise DamagedCheckpoint(f"{tensor_path} does not match the hash recorded in {META_FILE} (damaged file)")
+    try:
+        tensors = load_file(str(tensor_path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise DamagedCheckpoint(f"{tensor_path} cannot be read ({error})") from None
+    return Checkpoint(path=path, nimg=meta["nimg"], tensors=tensors, meta=meta)
+
+
+def load_latest(directory: Path, apply: Callable[[Checkpoint], object] = lambda checkpoint: None,
+                warn: Callable[[str], object] = print) -> Checkpoint | None:
+    """The newest checkpoint that reads, verifies and `apply` accepts (apply raises DamagedCheckpoint for a
+    malformed state); damaged newer ones are reported and skipped. An intact checkpoint that does not fit
+    (another CheckpointError from apply) stops here: an older one would not fit either. None when there is
+    none; CheckpointError when every one is damaged (starting over would overwrite the run's files)."""
+    found = list_checkpoints(directory)
+    for _, path in reversed(found):
+        try:
+            checkpoint = read_checkpoint(path)
+            apply(checkpoint)
+            return checkpoint
+        except DamagedCheckpoint as error:
+            warn(f"warning: skipping damaged checkpoint: {error}")
+    if found:
+        raise CheckpointError(f"every checkpoint in {directory} is damaged (see the warnings above); the run cannot "
+                              f"resume. Move the folder away and start a new run (--name NEW_NAME or another --out)")
+    return None
 
 
 def latest_checkpoint(directory: Path, warn=print) -> Checkpoint | None:
-    """The newest checkpoint that reads and verifies; damaged newer ones are reported and skipped."""
-    for _, path in reversed(list_checkpoints(directory)):
-        try:
-            return read_checkpoint(path)
-        except CheckpointError as error:
-            warn(f"warning: skipping damaged checkpoint: {error}")
-    return None
+    """The newest checkpoint that reads and verifies (see load_latest)."""
+    return load_latest(directory, warn=warn)
 
 
 def remove_stale_temp(directory: Path) -> None:

@@ -16,8 +16,15 @@ class MetricsLogger:
         self._nimg = session.trainer.counters.nimg
 
     def restart(self, nimg: int) -> None:
-        """Measure speed from here (after a resume or a rollback)."""
+        """Measure speed from here (after a resume or a rollback); the last line logged so far is the one a
+        summary written before the next line quotes (a re-run of a finished run)."""
+        from duelo.io.json_files import json_lines
+
         self._time, self._nimg = time.perf_counter(), nimg
+        self.last = {}
+        for record in json_lines(self.session.run_dir.metrics_path):
+            if isinstance(record.get("nimg"), int) and record["nimg"] <= nimg:
+                self.last = record
 
     def __call__(self, trainer) -> None:
         values = trainer.stats.read()                       # the one host read of this interval

@@ -116,5 +116,5 @@ class Snapshots(Protocol):
 
     def __call__(self, trainer) -> None: ...                 # checkpoint, model folder, samples
     def checkpoint(self, trainer) -> Path: ...               # the training state alone (Ctrl-C)
-    def ensure_model(self) -> None: ...                      # write the model folder if it is missing
+    def restore(self, trainer, checkpoint) -> bool: ...      # re-make a resumed snapshot's missing/stale files
     def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]: ...   # summary.json's figures

@@ -14,11 +14,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from duelo.errors import ConfigError
+from duelo.faults import write_point
 from duelo.io.atomic import atomic_write_json, atomic_write_text
+from duelo.io.json_files import json_lines, of, read_json
 
 class RunDir:
     def __init__(self, path: Path, checkpoints_from: Path | None = None):
@@ -50,15 +53,10 @@ class RunDir:
         """Create the folder, or check that an existing one holds the same experiment (a duelo.config.Config;
         the fields a re-run may change are marked `rerun` in their metadata). `upgrade` brings an older
         config.json up to date; `baseline` (the task's defaults) stands for fields the old file lacks."""
-        if self.config_path.exists():
-            try:
-                previous = json.loads(self.config_path.read_text())
-            except json.JSONDecodeError:
-                raise ConfigError(f"{self.config_path} is not valid JSON; move the folder away or choose another run "
-                                  f"folder (--name or --out)") from None
-            if not isinstance(previous, dict):
-                raise ConfigError(f"{self.config_path} does not hold a configuration (a JSON object); move the "
-                                  f"folder away or choose another run folder (--name or --out)")
+        if self.config_path.exists() or os.path.lexists(self.config_path):
+            previous = read_json(self.config_path, "the run's configuration", {"train": of(dict)}, error=ConfigError,
+                                 remedy="this is not a duelo run folder or its config.json is damaged: move the "
+                                        "folder away or choose another run folder (--name NEW_NAME or another --out)")
             differences = config.differences(upgrade(previous) if upgrade else previous, baseline)
             if differences:
                 raise ConfigError(
@@ -66,15 +64,57 @@ class RunDir:
                     f"{' ...' if len(differences) > 4 else ''}). Re-running the same command resumes it; "
                     f"for a new experiment choose a new run folder with --name NEW_NAME or another --out (or delete "
                     f"the folder).")
+        else:
+            self.refuse_foreign()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f"cannot create the run folder {self.path} ({error.strerror}); "
+                              f"check --out and --name") from None
+        atomic_write_json(self.config_path, config.to_dict())     # first: a folder with files has its config
+        try:
             own = (self.samples,) if self._checkpoints else (self.samples, self.checkpoints)
             for folder in own:         # another process's checkpoints folder is its own to create
                 folder.mkdir(exist_ok=True)
         except OSError as error:
             raise ConfigError(f"cannot create the run folder {self.path} ({error.strerror}); "
                               f"check --out and --name") from None
-        atomic_write_json(self.config_path, config.to_dict())
+
+    def check_target(self) -> None:
+        """Early, before any work: the folder is missing, empty, or has a config.json (checked in full by
+        prepare); anything else is refused."""
+        if not (self.config_path.exists() or os.path.lexists(self.config_path)):
+            self.refuse_foreign()
+
+    def refuse_foreign(self) -> None:
+        """A new run goes into a missing or empty folder only: never into a folder that holds anything else (a
+        saved model, a dataset, another program's files), which its files would overwrite."""
+        if not self.path.is_dir():
+            if self.path.exists():
+                raise ConfigError(f"{self.path} is a file, not a run folder; choose another --name or --out")
+            return
+        found = sorted(entry.name for entry in self.path.iterdir() if not entry.name.startswith(".")
+                       and not (entry.is_dir() and not any(entry.iterdir())))      # empty folders hold nothing
+        if found:
+            raise ConfigError(f"{self.path} is not a duelo run folder (no config.json) but holds {len(found)} "
+                              f"item(s) (e.g. {found[0]}) that a run would overwrite; choose a new run folder "
+                              f"(--name NEW_NAME or another --out)")
+
+    def clean_leftovers(self) -> None:
+        """Remove the temp files and folders of writes a crash cut short (in the run folder, its samples and
+        model folders), after putting back a model folder whose commit was cut between its two renames."""
+        import shutil
+
+        from duelo.io.folders import OLD_MARK, TEMP_SUFFIX, recover_folder
+
+        for folder in (self.path, self.samples):
+            if not folder.is_dir():
+                continue
+            for entry in list(folder.iterdir()):
+                if entry.name.startswith(".") and OLD_MARK in entry.name:
+                    recover_folder(folder / entry.name[1:entry.name.index(OLD_MARK)])
+                elif entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
+                    shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def lock(self):
@@ -99,6 +139,7 @@ class RunDir:
         self.append_jsonl(self.metrics_path, record)
 
     def append_jsonl(self, path: Path, record: dict[str, Any]) -> None:
+        write_point(path)
         with open(path, "a") as handle:
             handle.write(json.dumps(record, sort_keys=True) + "\n")
             handle.flush()
@@ -108,21 +149,26 @@ class RunDir:
         self.truncate_jsonl(self.metrics_path, nimg)
 
     def truncate_jsonl(self, path: Path, nimg: int) -> None:
+        """Keep the records logged at or before `nimg`; lines that are not JSON objects (cut by a crash,
+        damaged) go too."""
         if not path.exists():
             return
-        kept = []
-        for line in path.read_text().splitlines():
-            try:
-                if json.loads(line).get("nimg", 0) <= nimg:
-                    kept.append(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by the crash
-        atomic_write_text(path, "".join(f"{line}\n" for line in kept))
+        kept = [record for record in json_lines(path) if _position(record) <= nimg]
+        atomic_write_text(path, "".join(json.dumps(record, sort_keys=True) + "\n" for record in kept))
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         atomic_write_json(self.summary_path, summary)
 
     def read_summary(self) -> dict[str, Any] | None:
         if self.summary_path.exists():
-            return json.loads(self.summary_path.read_text())
+            return read_json(self.summary_path, "the run's summary", {}, error=ConfigError,
+                             remedy="re-run the training command to write it again")
         return None
+
+
+def _position(record: dict[str, Any]) -> float:
+    """The image count a log record belongs to (records without one belong to the start)."""
+    nimg = record.get("nimg", 0)
+    if isinstance(nimg, bool) or not isinstance(nimg, (int, float)):
+        return float("inf")              # a damaged count: the record is dropped, it will be logged again
+    return nimg

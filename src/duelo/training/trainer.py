@@ -24,13 +24,15 @@ from typing import Callable
 import torch
 from torch import nn
 
-from duelo.errors import CheckpointError, NonFiniteError
+from duelo.errors import CheckpointError, DamagedCheckpoint, NonFiniteError
+from duelo.io.json_files import number, of
 from duelo.training.ema import ema_beta, update_ema
-from duelo.training.faults import fault_point, inject_nan
+from duelo.faults import fault_point, inject_nan
 from duelo.training.graphs import StepGraphs
 from duelo.training.protocols import Feed, Objective, Phase, Player
 from duelo.training.runtime import Runtime
-from duelo.training.state import Counters, capture, restore
+from duelo.training.signals import StopRequested
+from duelo.training.state import MALFORMED, Counters, capture, check_state, restore
 from duelo.training.stats import StepStats
 
 
@@ -241,7 +243,10 @@ class Trainer:
                 self.check_finite()
                 self.counters.elapsed_s = elapsed_before + time.perf_counter() - started
             for i in due:                      # hooks first: a stop never skips a due snapshot
-                every[i][1](self)
+                try:
+                    every[i][1](self)
+                except StopRequested:          # a stop signal cut long work short: the others still run
+                    stop = True
                 period = every[i][0]
                 next_due[i] = (self.counters.nimg // period + 1) * period
             if stop and not done:
@@ -264,6 +269,8 @@ class Trainer:
         return {"device_type": self.runtime.device.type, "precision": self.runtime.precision}
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+        check_state(meta, {"feed": of(dict), "lr_scale": number(0, required=False),
+                           "runtime": of(dict, required=False)})
         saved = meta.get("runtime", {})
         if saved and saved != self.runtime_signature():
             raise CheckpointError(
@@ -275,8 +282,12 @@ class Trainer:
         self.counters = restore(tensors, meta, self.saved_modules(), self.optimizers, self._own_generators())
         for optimizer in self.optimizers.values():
             self.runtime.configure_optimizer(optimizer)
-        self.feed.load_state_dict(meta["feed"])
-        self.stats.load_state(tensors, meta.get("stats_counts", {}))
+        try:
+            self.feed.load_state_dict(meta["feed"])
+            self.stats.load_state(tensors, meta.get("stats_counts", {}))
+        except MALFORMED as error:
+            raise DamagedCheckpoint(f"the checkpoint's data position or statistics are malformed "
+                                    f"({type(error).__name__}: {str(error)[:120]})") from None
         self.lr_scale = float(meta.get("lr_scale", 1.0))
         if self.graphs is not None:
             self.graphs.reset()                 # the optimisers' state tensors were replaced

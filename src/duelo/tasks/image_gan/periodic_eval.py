@@ -39,12 +39,19 @@ class PeriodicEval:
             from duelo.evaluation.features import find_inception_weights
             find_inception_weights()
         record = session.run_dir.best / "best.json"
-        self.best: float | None = json.loads(record.read_text())["value"] if record.exists() else None
+        self.best: float | None = None
+        if record.exists():
+            from duelo.io.json_files import number, read_json
+
+            self.best = read_json(record, "the best model's record", {"value": number()}, error=ConfigError,
+                                  remedy="move best/ out of the run folder to start the search for the best "
+                                         "model again")["value"]
 
     def __call__(self, trainer) -> None:
         from duelo.evaluation.metrics import EvalContext, evaluate, is_better
-        from duelo.io.atomic import atomic_write_json
         from duelo.io.pretrained import save_pretrained
+        from duelo.faults import fault_point
+        from duelo.training.signals import interruptible
         from duelo.tasks.image_gan.snapshots import RECALIBRATION_BATCH, RECALIBRATION_BATCHES
         from duelo.training.ema import recalibrate_batchnorm
 
@@ -55,7 +62,9 @@ class PeriodicEval:
         dataset = session.data
         context = EvalContext(G=G, images=dataset.images, labels=dataset.labels, fingerprint=dataset.fingerprint(),
                               num_samples=session.config.run.eval_samples, device=str(trainer.runtime.device))
-        results: dict[str, Any] = evaluate(context, [self.metric])
+        with interruptible():                 # a Ctrl-C/SIGTERM stops a long evaluation at once, not after it
+            fault_point("evaluation")
+            results: dict[str, Any] = evaluate(context, [self.metric])
         value = results.get(self.figure)
         record = {"nimg": trainer.counters.nimg, "kimg": round(trainer.counters.nimg / 1000, 3),
                   **{k: v for k, v in results.items() if not isinstance(v, list)}}
@@ -65,9 +74,8 @@ class PeriodicEval:
         improved = is_better(self.metric, value, self.best)
         if improved:
             self.best = value
-            save_pretrained(G, session.run_dir.best)
-            atomic_write_json(session.run_dir.best / "best.json",
-                              {"metric": self.figure, "value": value, "nimg": trainer.counters.nimg})
+            best = {"metric": self.figure, "value": value, "nimg": trainer.counters.nimg}
+            save_pretrained(G, session.run_dir.best, extra={"best.json": json.dumps(best, indent=2) + "\n"})
         session.log(f"eval at {record['kimg']:.1f} kimg: {self.figure} {value:.4f}"
                     f"{' (best so far, saved to best/)' if improved else f' (best {self.best:.4f})'}")
 

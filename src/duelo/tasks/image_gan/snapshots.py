@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from duelo import __version__
-from duelo.tasks.snapshots import run_summary, write_checkpoint
+from duelo.tasks.snapshots import Snapshots, run_summary
 
 GRID_SEED_BASE = 0
 RECALIBRATION_BATCHES = 8
 RECALIBRATION_BATCH = 256
 
 
-class SnapshotWriter:
-    """Hook: recalibrates G_ema, writes a sample grid, the model folder and a checkpoint."""
-
-    def __init__(self, session):
-        self.session = session
-        self.written_nimg: int | None = None      # image count of the last full snapshot
+class SnapshotWriter(Snapshots):
+    """Recalibrates G_ema (kept by the checkpoint), then writes the checkpoint, the model folder and a grid."""
 
     def _grid_inputs(self, G) -> tuple[list[int], list[int] | None, int]:
         n = self.session.config.run.grid_samples
@@ -31,35 +28,23 @@ class SnapshotWriter:
         labels = [row for row in range(G.c_dim) for _ in range(columns)]
         return seeds, labels, columns
 
-    def ensure_model(self) -> None:
-        if not (self.session.run_dir.model / "model.safetensors").exists():
-            self.write_model()
-
-    def write_model(self) -> None:
-        from duelo.io.pretrained import save_pretrained
-        save_pretrained(self.session.trainer.G_ema, self.session.run_dir.model)
-
-    def __call__(self, trainer) -> None:
-        from duelo.io.images import save_grid
-        from duelo.sampling.generate import generate
+    def prepare(self, trainer) -> None:
         from duelo.training.ema import recalibrate_batchnorm
 
-        session = self.session     # the loop checked finiteness before calling hooks; state() checks again
         recalibrate_batchnorm(trainer.G_ema, trainer.objective.sample_generator_inputs,
                               RECALIBRATION_BATCHES, RECALIBRATION_BATCH, seed=trainer.counters.nimg)
-        path = self.checkpoint(trainer)      # first: it refuses a non-finite state before anything is written
-        self.write_model()
-        seeds, labels, columns = self._grid_inputs(trainer.G_ema)
-        kimg = trainer.counters.nimg / 1000
-        images = generate(trainer.G_ema, seeds, labels)
-        save_grid(images, session.run_dir.samples / f"grid-{trainer.counters.nimg:09d}.png", columns,
-                  text={"duelo:kimg": f"{kimg:.3f}", "duelo:version": __version__})
-        session.log(f"snapshot at {kimg:.1f} kimg: {path.name}, samples/grid-{trainer.counters.nimg:09d}.png")
-        self.written_nimg = trainer.counters.nimg
 
-    def checkpoint(self, trainer):
-        """Commit the full training state (also used on Ctrl-C, between two snapshots)."""
-        return write_checkpoint(self.session, trainer)
+    def write_files(self, trainer) -> list[Path]:
+        from duelo.io.images import save_grid
+        from duelo.io.pretrained import save_pretrained
+        from duelo.sampling.generate import generate
+
+        model = save_pretrained(trainer.G_ema, self.session.run_dir.model)
+        seeds, labels, columns = self._grid_inputs(trainer.G_ema)
+        grid = self.session.run_dir.samples / f"grid-{trainer.counters.nimg:09d}.png"
+        save_grid(generate(trainer.G_ema, seeds, labels), grid, columns,
+                  text={"duelo:kimg": f"{trainer.counters.nimg / 1000:.3f}", "duelo:version": __version__})
+        return [model, grid]
 
     def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
         from duelo.evaluation.metrics import EvalContext, evaluate

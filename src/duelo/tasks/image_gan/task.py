@@ -3,7 +3,6 @@ GAN objective with its stabilisers and augmentation, the health monitor and opti
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +108,15 @@ class ImageGAN(Task):
 def with_legacy_sections(config: Config, previous_path: Path) -> Config:
     """A run folder written before the augmentation and health sections existed trained without augmentation
     and without a held-out split: resume it that way instead of refusing it as a changed experiment."""
+    from duelo.errors import ConfigError
+    from duelo.io.json_files import read_json
+
+    if not previous_path.exists():
+        return config                      # no folder yet
     try:
-        previous = json.loads(previous_path.read_text())
-    except (OSError, ValueError):
-        return config                      # no folder yet, or RunDir.prepare reports the damaged file
+        previous = read_json(previous_path, "the run's configuration", error=ConfigError, remedy="")
+    except ConfigError:
+        return config                      # RunDir.prepare reports the damaged file
     if not isinstance(previous, dict):
         return config
     overrides: dict[str, Any] = {}

@@ -17,6 +17,8 @@ mode-specific normalisation (Xu et al. 2019, section 4.2); categorical columns a
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -205,10 +207,51 @@ def spec_from_dict(data: dict[str, Any]) -> ColumnSpec:
         spec = kinds[data["type"]](**fields)
     except TypeError as error:
         raise ConfigError(f"column entry {data.get('name')!r} is malformed: {error}") from None
-    if isinstance(spec, NumericSpec) and not (len(spec.means) == len(spec.stds) == len(spec.weights) > 0):
-        raise ConfigError(f"column entry {spec.name!r}: means, stds and weights must be non-empty lists "
-                          f"of one length")
+    problem = _numeric_problem(spec) if isinstance(spec, NumericSpec) else _categorical_problem(spec)
+    if problem:
+        raise ConfigError(f"column entry {spec.name!r}: {problem}")
     return spec
+
+
+MAX_SAVED_MODES = 1000          # far above any max_modes; bounds what a damaged file can make duelo allocate
+MAX_SAVED_LEVELS = 10_000_000
+
+
+def _finite_numbers(values: Any, minimum: float | None = None) -> bool:
+    return isinstance(values, list) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        and (minimum is None or v >= minimum) for v in values)
+
+
+def _numeric_problem(spec: NumericSpec) -> str | None:
+    if spec.kind not in ("continuous", "integer", "datetime"):
+        return f"kind must be continuous, integer or datetime, got {spec.kind!r}"
+    if not (isinstance(spec.means, list) and 0 < len(spec.means) <= MAX_SAVED_MODES
+            and len(spec.means) == len(spec.stds) == len(spec.weights)):
+        return f"means, stds and weights must be non-empty lists of one length (at most {MAX_SAVED_MODES})"
+    if not (_finite_numbers(spec.means) and _finite_numbers(spec.stds, 0.0) and _finite_numbers(spec.weights, 0.0)):
+        return "means must be finite numbers, stds and weights finite and >= 0"
+    if abs(sum(spec.weights) - 1.0) > 1e-3:
+        return f"weights must sum to 1 (they sum to {sum(spec.weights):.4g})"
+    if not (_finite_numbers([spec.minimum, spec.maximum]) and spec.minimum <= spec.maximum):
+        return "minimum and maximum must be finite numbers with minimum <= maximum"
+    if not isinstance(spec.has_missing, bool) or not isinstance(spec.dtype, str):
+        return "has_missing must be true or false and dtype text"
+    return None
+
+
+def _categorical_problem(spec: CategoricalSpec) -> str | None:
+    if not (isinstance(spec.levels, list) and isinstance(spec.rare_levels, list)):
+        return "levels and rare_levels must be lists"
+    if not spec.levels and not spec.rare_levels:
+        return "it has no levels at all"
+    if len(spec.levels) + len(spec.rare_levels) > MAX_SAVED_LEVELS:
+        return f"more than {MAX_SAVED_LEVELS:,} levels"
+    if len(spec.rare_weights) != len(spec.rare_levels) or not _finite_numbers(spec.rare_weights, 0.0):
+        return "rare_weights must be one finite number >= 0 per rare level"
+    if not isinstance(spec.has_missing, bool) or not isinstance(spec.dtype, str):
+        return "has_missing must be true or false and dtype text"
+    return None
 
 
 def level_counts(series: pd.Series) -> tuple[list[Any], np.ndarray]:

@@ -64,21 +64,14 @@ def params_of(config, rows: int) -> dict[str, Any]:
 def history(metrics_path, config, rows: int) -> list[dict[str, float]]:
     """TabularGAN's history_ from a run's metrics.jsonl (a line about every epoch): {epoch, kimg, loss_d,
     loss_g, seconds}; loss_g includes the conditional loss, as CTGAN reports it; a figure a line lacks is None."""
-    import json
 
     train = config.train
     per_epoch_kimg = max(1, rows // train.batch) * train.batch * train.d_steps / 1000
+    from duelo.io.json_files import json_lines
+
     records = []
-    try:
-        lines = metrics_path.read_text().splitlines()
-    except OSError:
-        return records
-    for line in lines:
-        try:
-            record = json.loads(line)
-        except ValueError:                            # a line cut short by a crash: the next run rewrites it
-            continue
-        if not isinstance(record, dict) or not isinstance(record.get("kimg"), (int, float)):
+    for record in json_lines(metrics_path):          # lines cut short by a crash are skipped
+        if not isinstance(record.get("kimg"), (int, float)) or isinstance(record.get("kimg"), bool):
             continue
         loss_g = _finite(record.get("loss_G"))
         records.append({"epoch": round(record["kimg"] / per_epoch_kimg, 3), "kimg": record["kimg"],

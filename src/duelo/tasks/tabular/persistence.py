@@ -1,8 +1,8 @@
 """Save and load a fitted TabularGAN as a folder: model.safetensors (weights) + model.json (the rest).
 
 model.json holds the hyper-parameters, the fitted transformer (TabularTransformer.to_dict), the condition
-sampler's spans and category counts, the training history and versions. Nothing is pickled. Both files
-are written atomically, the JSON last, so a crash mid-save leaves the previous model readable.
+sampler's spans and category counts, the training history and versions. Nothing is pickled. The folder is
+committed whole (duelo.io.folders), so a crash mid-save leaves the previous model as it was.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from sklearn.utils.validation import check_is_fitted
 
 import duelo
 from duelo.errors import CheckpointError, ConfigError
-from duelo.io.atomic import atomic_write, atomic_write_json
+from duelo.io.folders import commit_folder
+from duelo.io.json_files import Invalid, check, integer, of, read_json
 from duelo.tasks.tabular.conditioning import ConditionSampler
 from duelo.tasks.tabular.transformer import TabularTransformer
 
@@ -58,10 +59,13 @@ def save_model_folder(path: str | os.PathLike, generator: torch.nn.Module, param
     }
     json.dumps(config, allow_nan=False)          # fail before writing anything if it is not JSON data
     tensors = {key: value.detach().cpu().contiguous() for key, value in generator.state_dict().items()}
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write(folder / WEIGHTS_NAME, lambda temp: save_file(tensors, temp, metadata={"format": "pt"}))
-    atomic_write_json(folder / CONFIG_NAME, config)
-    return folder
+    text = json.dumps(config, indent=2, sort_keys=True) + "\n"
+
+    def fill(temp: Path) -> None:
+        save_file(tensors, temp / WEIGHTS_NAME, metadata={"format": "pt"})
+        (temp / CONFIG_NAME).write_text(text, encoding="utf-8")
+
+    return commit_folder(folder, fill, keep_other_files=True)       # both files in one commit
 
 
 def load_model(cls, path: str | os.PathLike, device: str = "cpu"):
@@ -75,6 +79,12 @@ def load_model(cls, path: str | os.PathLike, device: str = "cpu"):
         model.transformer_ = TabularTransformer.from_dict(config["transformer"])
         spans = [tuple(span) for span in config["condition"]["spans"]]
         counts = np.asarray(config["condition"]["counts"], dtype=np.int64)
+        if config.get("data_dim") != model.transformer_.output_dim_ or isinstance(config.get("data_dim"), bool):
+            raise ValueError(f"data_dim {config.get('data_dim')!r} is not the transformer's width "
+                             f"{model.transformer_.output_dim_}")
+        width = config["data_dim"]
+        if counts.ndim != 1 or (counts < 0).any() or any(not (0 <= a and 0 < w and a + w <= width) for a, w in spans):
+            raise ValueError("condition spans and counts do not fit the transformer")
         model.sampler_ = ConditionSampler(spans, counts, None, model._device())
     except (KeyError, TypeError, ValueError, ConfigError) as error:
         raise CheckpointError(f"{folder / CONFIG_NAME} is malformed ({error}); save the model again") from None
@@ -117,13 +127,16 @@ def _read_config(folder: Path) -> dict[str, Any]:
         hint = " (it is a file; pass the folder save() wrote)" if folder.is_file() else ""
         raise CheckpointError(f"{config_path} not found{hint}; a saved TabularGAN is a folder with "
                               f"{CONFIG_NAME} and {WEIGHTS_NAME}")
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CheckpointError(f"{config_path} is not readable JSON ({error}); save the model again") from None
+    config = read_json(config_path, "a saved TabularGAN", error=CheckpointError, remedy="save the model again")
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise CheckpointError(f"{config_path} is not a saved TabularGAN (format {FORMAT!r} expected)")
     if config.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{config_path} has format version {config.get('format_version')!r}; this duelo "
                               f"{duelo.__version__} reads version {FORMAT_VERSION}")
+    try:
+        check(config, {"params": of(dict), "transformer": of(dict), "data_dim": integer(1, 10**7),
+                       "condition": {"spans": of(list), "counts": of(list)}})
+    except Invalid as problem:
+        field, expected, got = problem.args
+        raise CheckpointError(f"{config_path}: {field} must be {expected}, got {got}; save the model again") from None
     return config

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from duelo.tasks.snapshots import run_summary, write_checkpoint
+from duelo.tasks.snapshots import Snapshots, run_summary
 from duelo.tasks.tabular.params import history, params_of
 
 RECALIBRATION_BATCHES = 20            # batches of training conditions that re-estimate the EMA G's batch norms
@@ -24,10 +25,7 @@ PREVIEW_SEED = 0
 SUMMARY_ROWS = 5000
 
 
-class TableSnapshots:
-    def __init__(self, session):
-        self.session = session
-        self.written_nimg: int | None = None
+class TableSnapshots(Snapshots):
 
     def _generator(self, trainer) -> torch.nn.Module:
         """The EMA generator with batch-norm statistics re-estimated under training conditions (its averaged
@@ -39,36 +37,20 @@ class TableSnapshots:
                               self.session.config.train.batch, seed=trainer.counters.nimg)
         return G.eval()
 
-    def write_model(self, trainer=None) -> None:
+    def write_files(self, trainer) -> list[Path]:
+        from duelo.io.atomic import atomic_write_text
         from duelo.tasks.tabular.persistence import save_model_folder
 
         session = self.session
-        trainer = trainer or session.trainer
         extras = session.parts.extras
-        save_model_folder(session.run_dir.model, self._generator(trainer),
-                          params_of(session.config, len(session.data.matrix)), session.data.transformer,
-                          extras["sampler"], history=history(session.run_dir.metrics_path, session.config,
-                                                             len(session.data.matrix)),
-                          fit_seconds=trainer.counters.elapsed_s)
-
-    def ensure_model(self) -> None:
-        if not (self.session.run_dir.model / "model.json").exists():
-            self.write_model()
-
-    def checkpoint(self, trainer):
-        return write_checkpoint(self.session, trainer)
-
-    def __call__(self, trainer) -> None:
-        from duelo.io.atomic import atomic_write_text
-
-        session = self.session
-        path = self.checkpoint(trainer)          # first: it refuses a non-finite state before anything is written
-        self.write_model(trainer)
-        preview = self.rows(PREVIEW_ROWS, PREVIEW_SEED)
-        name = f"rows-{trainer.counters.nimg:09d}.csv"
-        atomic_write_text(session.run_dir.samples / name, preview.to_csv(index=False))
-        session.log(f"snapshot at {trainer.counters.nimg / 1000:.1f} kimg: {path.name}, samples/{name}")
-        self.written_nimg = trainer.counters.nimg
+        model = save_model_folder(session.run_dir.model, self._generator(trainer),
+                                  params_of(session.config, len(session.data.matrix)), session.data.transformer,
+                                  extras["sampler"], history=history(session.run_dir.metrics_path, session.config,
+                                                                     len(session.data.matrix)),
+                                  fit_seconds=trainer.counters.elapsed_s)
+        preview = session.run_dir.samples / f"rows-{trainer.counters.nimg:09d}.csv"
+        atomic_write_text(preview, self.rows(PREVIEW_ROWS, PREVIEW_SEED).to_csv(index=False))
+        return [model, preview]
 
     def rows(self, n: int, seed: int):
         """n rows from the model folder just written (the model users get), seeded. Loading builds networks,

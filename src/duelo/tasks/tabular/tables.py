@@ -54,6 +54,8 @@ def read_table(path: str | os.PathLike, dates: Iterable[str] = ()) -> pd.DataFra
         else:
             sep = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
             df = pd.read_csv(path, sep=sep, skipinitialspace=True)
+            if sep == "," and df.shape[1] == 1 and ";" in str(df.columns[0]):
+                df = pd.read_csv(path, sep=";", skipinitialspace=True)    # a semicolon CSV (a European locale)
     except (pd.errors.EmptyDataError, ValueError, OSError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: cannot read it as {kind.upper()} ({error})") from None
     except Exception as error:                      # pyarrow raises its own error types
@@ -63,6 +65,10 @@ def read_table(path: str | os.PathLike, dates: Iterable[str] = ()) -> pd.DataFra
         raise ConfigError(f"--dates names {unknown!r}, which {path} does not have; its columns are "
                           f"{list(df.columns)!r}")
     for name in dates:
+        if pd.api.types.is_numeric_dtype(df[name]) and not pd.api.types.is_bool_dtype(df[name]):
+            raise DataError(f"{path}: column {name!r} holds numbers (e.g. {df[name].iloc[0]!r}), not dates; read as "
+                            f"dates they would be nanoseconds after 1970. Drop it from --dates (or write the dates "
+                            f"as text, e.g. 2024-05-31)")
         try:
             df[name] = pd.to_datetime(df[name])
         except (ValueError, TypeError) as error:

@@ -7,20 +7,19 @@
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
 
-from duelo.tasks.snapshots import run_summary, write_checkpoint
+from duelo.tasks.snapshots import Snapshots, run_summary
 
 SAMPLE_SEED = 1_000_000
 
 
-class ToySnapshots:
-    def __init__(self, session):
-        self.session = session
-        self.written_nimg: int | None = None
+class ToySnapshots(Snapshots):
 
     def points(self, n: int) -> torch.Tensor:
         trainer = self.session.trainer
@@ -29,34 +28,24 @@ class ToySnapshots:
         with torch.no_grad():
             return G(G.sample_latents(n, generator)).float().cpu()           # (n, 2)
 
-    def write_model(self) -> None:
+    def write_files(self, trainer) -> list[Path]:
         from safetensors.torch import save_file
 
-        from duelo.io.atomic import atomic_write, atomic_write_json
+        from duelo.io.folders import commit_folder
 
-        folder = self.session.run_dir.model
-        folder.mkdir(parents=True, exist_ok=True)
         toy = self.session.config.toy
-        state = {k: v.detach().cpu().contiguous() for k, v in self.session.trainer.ema["G"].state_dict().items()}
-        atomic_write(folder / "model.safetensors", lambda temp: save_file(state, str(temp)))
-        atomic_write_json(folder / "config.json", {"format": "duelo-toy-generator", "format_version": 1,
-                                                   "z_dim": toy.z_dim, "width": toy.width, "depth": toy.depth,
-                                                   "mixture": toy.mixture, "std": toy.std})
+        state = {k: v.detach().cpu().contiguous() for k, v in trainer.ema["G"].state_dict().items()}
+        config = {"format": "duelo-toy-generator", "format_version": 1, "z_dim": toy.z_dim, "width": toy.width,
+                  "depth": toy.depth, "mixture": toy.mixture, "std": toy.std}
 
-    def ensure_model(self) -> None:
-        if not (self.session.run_dir.model / "model.safetensors").exists():
-            self.write_model()
+        def fill(folder: Path) -> None:
+            save_file(state, str(folder / "model.safetensors"))
+            (folder / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
-    def checkpoint(self, trainer):
-        return write_checkpoint(self.session, trainer)
-
-    def __call__(self, trainer) -> None:
-        path = self.checkpoint(trainer)
-        self.write_model()
-        name = f"points-{trainer.counters.nimg:09d}.png"
-        self.plot(self.session.run_dir.samples / name)
-        self.session.log(f"snapshot at {trainer.counters.nimg / 1000:.1f} kimg: {path.name}, samples/{name}")
-        self.written_nimg = trainer.counters.nimg
+        model = commit_folder(self.session.run_dir.model, fill, keep_other_files=True)
+        plot = self.session.run_dir.samples / f"points-{trainer.counters.nimg:09d}.png"
+        self.plot(plot)
+        return [model, plot]
 
     def plot(self, path) -> None:
         import io

@@ -36,6 +36,35 @@ def fault_point(name: str) -> None:
         os.kill(os.getpid(), getattr(signal, signal_name or "SIGKILL"))
 
 
+_writes = 0
+
+
+def write_point(path) -> None:
+    """Called before every file or folder duelo writes. DUELO_FAIL_WRITE=<n> makes the n-th write of the process
+    fail as a full disk would (OSError ENOSPC naming `path`); DUELO_COUNT_WRITES=<file> records how many writes
+    the process made (rewritten at each write), so a test can fail every one in turn."""
+    global _writes
+    fail, count = os.environ.get("DUELO_FAIL_WRITE"), os.environ.get("DUELO_COUNT_WRITES")
+    if not fail and not count:
+        return
+    _writes += 1
+    if count:
+        with open(count, "w") as handle:
+            handle.write(str(_writes))
+    if fail and _writes == int(fail):
+        import errno
+
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+
+def reset() -> None:
+    """Forget the counts (a test that runs several commands in one process)."""
+    global _writes
+    _writes = 0
+    _hits.clear()
+    _poisoned.clear()
+
+
 _poisoned: set[int] = set()
 
 

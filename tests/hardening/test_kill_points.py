@@ -1,0 +1,79 @@
+"""SIGKILL at randomised points of a tiny run, including just after the final checkpoint's commit and inside
+the model folder's commit: re-running the same command ends with the weights, grids and summary model hash of
+an uninterrupted run, bitwise. The points are drawn anew on every test run (the seed is in the failure text)."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from tests.training.helpers import run_cli
+
+ARGS = ["train", "--dataset", "digits", "--resolution", "8", "--model", "dcgan", "--width", "8", "--z-dim", "8",
+        "--batch", "32", "--kimg", "0.192", "--snapshot-kimg", "0.064", "--log-kimg", "0.032", "--seed", "2",
+        "--no-health", "--set", "run.grid_samples=4", "--set", "run.eval_per_class=2"]
+SNAPSHOTS = 3                                  # 0.192 / 0.064
+ITERATIONS = 6                                 # 192 / 32
+
+
+TIMING = ("img_per_s", "time_s")
+
+
+def learned(metrics):
+    """The final metrics line without its timings (which differ between any two runs)."""
+    return {k: v for k, v in metrics.items() if k not in TIMING}
+
+
+def result(folder):
+    model = load_file(str(folder / "model" / "model.safetensors"))
+    summary = json.loads((folder / "summary.json").read_text())
+    return model, summary, sorted(p.name for p in (folder / "samples").iterdir())
+
+
+def kill_points(rng: random.Random) -> list[str]:
+    """The final commit always; two more drawn from every kind of point."""
+    pool = [f"iteration:{rng.randint(1, ITERATIONS)}", f"checkpoint-committed:{rng.randint(1, SNAPSHOTS - 1)}",
+            f"folder-staged:{rng.randint(1, SNAPSHOTS)}", f"folder-exchanged:{rng.randint(1, SNAPSHOTS - 1)}",
+            f"checkpoint-mid-save:{rng.randint(1, SNAPSHOTS)}"]
+    return [f"checkpoint-committed:{SNAPSHOTS}", *rng.sample(pool, 2)]
+
+
+@pytest.mark.slow
+def test_sigkill_anywhere_then_rerun_ends_like_an_unbroken_run(tmp_path):
+    seed = int(time.time())
+    points = kill_points(random.Random(seed))
+    whole = run_cli([*ARGS, "--name", "whole"], tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    model, summary, grids = result(tmp_path / "runs" / "whole")
+    for index, point in enumerate(points):
+        name = f"cut-{index}"
+        killed = run_cli([*ARGS, "--name", name], tmp_path, fault=point)
+        assert killed.returncode == -9, (seed, point, killed.returncode, killed.stderr[-300:])
+        again = run_cli([*ARGS, "--name", name], tmp_path)
+        assert again.returncode == 0, (seed, point, again.stderr[-500:])
+        cut_model, cut_summary, cut_grids = result(tmp_path / "runs" / name)
+        different = [k for k in model if not torch.equal(model[k], cut_model[k])]
+        assert not different, (seed, point, different[:3])
+        assert cut_grids == grids, (seed, point, cut_grids)
+        assert cut_summary["model_sha256"] == summary["model_sha256"], (seed, point)
+        assert learned(cut_summary["final_metrics"]) == learned(summary["final_metrics"]), (seed, point)
+        if point == f"checkpoint-committed:{SNAPSHOTS}":
+            assert "missing or stale" in again.stderr, again.stderr[-500:]
+
+
+@pytest.mark.slow
+def test_rerunning_a_finished_run_keeps_its_summary(tmp_path):
+    first = run_cli([*ARGS, "--kimg", "0.064", "--name", "done"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = json.loads((tmp_path / "runs" / "done" / "summary.json").read_text())
+    assert before["final_metrics"]
+    again = run_cli([*ARGS, "--kimg", "0.064", "--name", "done"], tmp_path)
+    assert again.returncode == 0 and "already reached" in again.stderr, again.stderr[-400:]
+    after = json.loads((tmp_path / "runs" / "done" / "summary.json").read_text())
+    assert after["final_metrics"] == before["final_metrics"]
+    assert after["model_sha256"] == before["model_sha256"]
