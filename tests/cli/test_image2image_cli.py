@@ -258,3 +258,20 @@ def test_api_pads_tiny_and_odd_sizes_and_loads_run_or_model_folder(runs):
     assert padded.shape == (1, 1, 16, 16)
     assert torch.equal(padded[:, :, 7:9, 6:9], x)                               # centred, unchanged
     assert G.training is False
+
+
+def test_no_image_to_image_command_writes_inside_a_run_even_with_force(runs, tmp_path, capsys):
+    """The shared output policy (duelo.io.outputs): a run's own files are never an output, --force or not."""
+    image = tmp_path / "in.png"
+    _png(image, 16, 16)
+    before = {p: p.read_bytes() for p in (runs / "inpaint").rglob("*") if p.is_file() and p.name != ".lock"}
+    cases = [["translate", str(runs / "translate"), str(image), "--out", str(runs / "translate" / "model")],
+             ["inpaint", str(runs / "inpaint"), str(image), "--generate-mask", "boxes", "--out",
+              str(sorted((runs / "inpaint" / "samples").glob("*.png"))[-1])],            # a training grid
+             ["restore", str(runs / "denoise"), str(image), "--out", str(runs / "denoise" / "samples")]]
+    for argv in cases:
+        for force in ([], ["--force"]):
+            assert main(argv + force) == 2, argv
+            err = capsys.readouterr().err
+            assert "duelo manages" in err or "exist" in err, err
+    assert before == {p: p.read_bytes() for p in before}

@@ -10,31 +10,15 @@ import time
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from duelo import faults
 from duelo.cli.main import main
+from tests.hardening.helpers import TINY, learned, outcome
 from tests.training.helpers import run_cli
 
-ARGS = ["train", "--dataset", "digits", "--resolution", "8", "--model", "dcgan", "--width", "8", "--z-dim", "8",
-        "--batch", "32", "--kimg", "0.192", "--snapshot-kimg", "0.064", "--log-kimg", "0.032", "--seed", "2",
-        "--no-health", "--set", "run.grid_samples=4", "--set", "run.eval_per_class=2"]
+ARGS = [*TINY, "--kimg", "0.192", "--snapshot-kimg", "0.064", "--seed", "2"]
 SNAPSHOTS = 3                                  # 0.192 / 0.064
 ITERATIONS = 6                                 # 192 / 32
-
-
-TIMING = ("img_per_s", "time_s")
-
-
-def learned(metrics):
-    """The final metrics line without its timings (which differ between any two runs)."""
-    return {k: v for k, v in metrics.items() if k not in TIMING}
-
-
-def result(folder):
-    model = load_file(str(folder / "model" / "model.safetensors"))
-    summary = json.loads((folder / "summary.json").read_text())
-    return model, summary, sorted(p.name for p in (folder / "samples").iterdir())
 
 
 def kill_points(rng: random.Random) -> list[str]:
@@ -52,14 +36,15 @@ def test_sigkill_anywhere_then_rerun_ends_like_an_unbroken_run(tmp_path):
     points = kill_points(random.Random(seed))
     whole = run_cli([*ARGS, "--name", "whole"], tmp_path)       # a process like the others (same thread count)
     assert whole.returncode == 0, whole.stderr
-    model, summary, grids = result(tmp_path / "runs" / "whole")
+    model, summary, grids, _ = outcome(tmp_path / "runs" / "whole")
     for index, point in enumerate(points):
         name = f"cut-{index}"
         killed = run_cli([*ARGS, "--name", name], tmp_path, fault=point)
         assert killed.returncode == -9, (seed, point, killed.returncode, killed.stderr[-300:])
         again = run_cli([*ARGS, "--name", name], tmp_path)
         assert again.returncode == 0, (seed, point, again.stderr[-500:])
-        cut_model, cut_summary, cut_grids = result(tmp_path / "runs" / name)
+        cut_model, cut_summary, cut_grids, leftovers = outcome(tmp_path / "runs" / name)
+        assert not leftovers, (seed, point, leftovers)
         different = [k for k in model if not torch.equal(model[k], cut_model[k])]
         assert not different, (seed, point, different[:3])
         assert cut_grids == grids, (seed, point, cut_grids)

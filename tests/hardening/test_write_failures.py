@@ -4,19 +4,15 @@ weights, final grid and summary model hash of a run that never failed."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from duelo import faults
 from duelo.cli.main import main
 from duelo.io.pretrained import model_sha256
+from tests.hardening.helpers import TINY, learned, outcome
 
-ARGS = ["train", "--dataset", "digits", "--resolution", "8", "--model", "dcgan", "--width", "8", "--z-dim", "8",
-        "--batch", "32", "--kimg", "0.096", "--snapshot-kimg", "0.064", "--log-kimg", "0.032", "--seed", "5",
-        "--no-health", "--set", "run.grid_samples=4", "--set", "run.eval_per_class=2"]
+ARGS = [*TINY, "--kimg", "0.096", "--snapshot-kimg", "0.064", "--seed", "5"]
 
 
 def run(tmp_path, name, monkeypatch, fail=None, count=None):
@@ -32,22 +28,6 @@ def run(tmp_path, name, monkeypatch, fail=None, count=None):
         monkeypatch.delenv("DUELO_FAIL_WRITE", raising=False)
         monkeypatch.delenv("DUELO_COUNT_WRITES", raising=False)
         faults.reset()
-
-
-TIMING = ("img_per_s", "time_s")
-
-
-def learned(metrics):
-    """The final metrics line without its timings (which differ between any two runs)."""
-    return {k: v for k, v in metrics.items() if k not in TIMING}
-
-
-def outcome(folder):
-    model = load_file(str(folder / "model" / "model.safetensors"))
-    summary = json.loads((folder / "summary.json").read_text())
-    grids = sorted(p.name for p in (folder / "samples").iterdir())
-    leftovers = sorted(p.name for p in folder.rglob(".*") if p.name != ".lock")
-    return model, summary, grids, leftovers
 
 
 @pytest.mark.slow

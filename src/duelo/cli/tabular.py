@@ -81,6 +81,8 @@ def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, 
 
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"--out {out_dir} is a file; give a folder")
+    for leftover in out_dir.parent.glob(f".{out_dir.name}.replaced-*"):     # a --force cut short by a crash
+        shutil.rmtree(leftover, ignore_errors=True)
     holds_model = (out_dir / "model.json").exists()
     if holds_model and not force:
         raise ConfigError(f"{out_dir} holds a saved model (model.json); pass --force to replace it, or choose "
