@@ -7,8 +7,9 @@ from pathlib import Path
 
 from safetensors.torch import load_file
 
+# on the CPU everywhere (a GPU host would pick CUDA for "auto", whose kernels need not be deterministic)
 TINY = ["train", "--dataset", "digits", "--resolution", "8", "--model", "dcgan", "--width", "8", "--z-dim", "8",
-        "--batch", "32", "--log-kimg", "0.032", "--no-health", "--set", "run.grid_samples=4",
+        "--batch", "32", "--log-kimg", "0.032", "--no-health", "--device", "cpu", "--set", "run.grid_samples=4",
         "--set", "run.eval_per_class=2"]
 TIMING = ("img_per_s", "time_s")
 

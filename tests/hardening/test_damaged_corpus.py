@@ -14,11 +14,9 @@ from safetensors.torch import load_file
 
 from duelo import faults
 from duelo.cli.main import main
+from tests.hardening.helpers import TINY
 
-ARGS = ["train", "--dataset", "digits", "--resolution", "8", "--model", "dcgan", "--width", "8", "--z-dim", "8",
-        "--batch", "32", "--kimg", "0.128", "--snapshot-kimg", "0.064", "--log-kimg", "0.032", "--seed", "4",
-        "--no-health", "--set", "run.grid_samples=4", "--set", "run.eval_per_class=2", "--set",
-        "run.keep_checkpoints=2"]
+ARGS = [*TINY, "--kimg", "0.128", "--snapshot-kimg", "0.064", "--seed", "4", "--set", "run.keep_checkpoints=2"]
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,9 @@ import pytest
 
 from duelo import faults
 from duelo.cli.main import main
+from tests.hardening.helpers import TINY
 
-TRAIN = ["train", "--dataset", "digits", "--resolution", "8", "--model", "dcgan", "--width", "8", "--z-dim", "8",
-         "--batch", "32", "--kimg", "0.064", "--snapshot-kimg", "0.064", "--log-kimg", "0.032", "--seed", "1",
-         "--no-health", "--set", "run.grid_samples=4", "--set", "run.eval_per_class=2"]
+TRAIN = [*TINY, "--kimg", "0.064", "--snapshot-kimg", "0.064", "--seed", "1"]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import pytest
 
 from tests.training.helpers import TINY_ARGS, run_cli
 
-ARGS = ["train", *TINY_ARGS, "--conditional", "--kimg", "0.48", "--eval-every", "0.16", "--snapshot-kimg", "0.16",
+ARGS = ["train", *TINY_ARGS, "--device", "cpu", "--conditional", "--kimg", "0.48", "--eval-every", "0.16",
+        "--snapshot-kimg", "0.16",
         "--set", "run.eval_samples=200", "--name", "run"]
 
 
