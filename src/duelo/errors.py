@@ -58,9 +58,22 @@ def write_problem(error: BaseException) -> str | None:
 
 
 def write_error_message(error: OSError) -> str | None:
-    """One sentence for an OSError that comes from writing, or None for another kind."""
+    """One sentence for an OSError on a file (a write error says what it means and what was kept), or None for
+    one that names no file (a bug, not the user's input)."""
     meaning = write_problem(error)
-    if meaning is None:
+    if meaning is None and not error.filename:
         return None
-    where = f" {error.filename}" if error.filename else ""
+    where = f" {_target(str(error.filename))}" if error.filename else ""
+    if meaning is None:
+        return f"cannot use{where}: {error.strerror or error}. {KEPT}; check the path and re-run the same command"
     return f"cannot write{where}: {meaning}. {KEPT}; fix it and re-run the same command"
+
+
+def _target(filename: str) -> str:
+    """The file a temp file of duelo.io.atomic or duelo.io.folders stands for (`.NAME.XXXX.tmp` -> NAME)."""
+    import os
+    import re
+
+    folder, name = os.path.split(filename)
+    match = re.fullmatch(r"\.(.+)\.[^.]+\.tmp", name)
+    return os.path.join(folder, match.group(1)) if match else filename

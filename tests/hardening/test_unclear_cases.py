@@ -95,3 +95,20 @@ def test_a_foreign_checkpoint_error_names_the_key():
         restore({"net.D.weight": torch.zeros(2, 2)}, {"counters": {"nimg": 0, "iteration": 0, "elapsed_s": 0.0},
                                                        "optimizers": {}, "rng": {"numpy": [], "python": []}},
                 {"D": net}, {}, {})
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_an_output_where_no_file_can_be_made_is_one_message(tabular_model, capsys):
+    assert main(["tabular", "sample", str(tabular_model), "-n", "5", "-o", "/proc/x.csv"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot use /proc/x.csv" in err and "Traceback" not in err, err
+
+
+def test_write_error_messages_name_the_file_not_the_temp_file():
+    import errno
+
+    from duelo.errors import write_error_message
+
+    full = OSError(errno.ENOSPC, "No space left on device", "/data/run/.model.ab12cd.tmp")
+    assert write_error_message(full).startswith("cannot write /data/run/model: the disk is full.")
+    assert write_error_message(OSError(errno.EIO, "I/O error")) is None        # no file: a bug, shown as one
