@@ -112,3 +112,17 @@ def test_write_error_messages_name_the_file_not_the_temp_file():
     full = OSError(errno.ENOSPC, "No space left on device", "/data/run/.model.ab12cd.tmp")
     assert write_error_message(full).startswith("cannot write /data/run/model: the disk is full.")
     assert write_error_message(OSError(errno.EIO, "I/O error")) is None        # no file: a bug, shown as one
+
+
+def test_damaged_health_log_lines_are_skipped_by_every_reader(tmp_path):
+    from duelo.health.doctor import read_jsonl
+    from duelo.health.monitor import HealthLog, records_after
+    from duelo.training.run_dir import RunDir
+
+    log = HealthLog(RunDir(tmp_path))
+    log.path.write_bytes(b'{"nimg": 10, "event": "rollback"}\n[1, 2]\n\xff\xfe\n{"nimg": "abc"}\n'
+                         b'{"nimg": 20}\n{"nimg": 40}\n{"kimg": \n')
+    assert [r.get("nimg") for r in read_jsonl(log.path)] == [10, "abc", 20, 40]
+    assert [r["nimg"] for r in records_after(log.path, 15)] == [20, 40]
+    log.truncate(20)                               # a damaged count goes, a persistent event stays
+    assert [r["nimg"] for r in log.records()] == [10, 20]

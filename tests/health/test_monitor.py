@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from duelo.cli.main import main
-from duelo.health.monitor import read_records
+from duelo.io.json_files import json_lines
 from tests.training.helpers import TINY_ARGS, final_state, run_cli
 
 # TINY_ARGS: 0.64 kimg in batches of 32, a snapshot (and so a health check) every 0.16 kimg
@@ -31,7 +31,7 @@ def train_args(name: str, *extra: str) -> list[str]:
 
 
 def signals_records(run) -> list[dict]:
-    return [r for r in read_records(run / "health.jsonl") if r["kind"] == "signals"]
+    return [r for r in list(json_lines(run / "health.jsonl")) if r["kind"] == "signals"]
 
 
 def strip_times(run) -> list[dict]:
@@ -59,7 +59,7 @@ def baseline(tmp_path_factory):
 
 def test_one_signals_record_per_check_with_plausible_values(baseline):
     _, run, err = baseline
-    records = read_records(run / "health.jsonl")
+    records = list(json_lines(run / "health.jsonl"))
     assert all(r["kind"] in ("signals", "event") for r in records)
     signals = signals_records(run)
     assert [r["nimg"] for r in signals] == CHECKS
@@ -81,7 +81,7 @@ def test_one_signals_record_per_check_with_plausible_values(baseline):
         assert s["lr_scale"] == 1.0
         assert "augment_p" not in s                          # 1707 images at 8x8 need no augmentation
     # loss means of the interval since the previous check, from metrics.jsonl
-    lines = read_records(run / "metrics.jsonl")
+    lines = list(json_lines(run / "metrics.jsonl"))
     window = [r["loss_D"] for r in lines if CHECKS[0] < r["nimg"] <= CHECKS[1]]
     assert window and signals[1]["signals"]["loss_D"] == pytest.approx(sum(window) / len(window), abs=1e-5)
     # the probe is not a constant: D learns between checks
@@ -125,7 +125,7 @@ def test_monitor_off_writes_no_signals_and_holds_nothing_out(tmp_path, monkeypat
     run = tmp_path / "runs" / "off"
     assert (run / "summary.json").exists()
     assert signals_records(run) == []
-    assert not [r for r in read_records(run / "health.jsonl") if r.get("event") in MODES]
+    assert not [r for r in list(json_lines(run / "health.jsonl")) if r.get("event") in MODES]
     line = next(line for line in err.splitlines() if line.startswith("run folder"))
     assert "1797 images" in line and "held out" not in line
     assert "health at" not in err
@@ -150,7 +150,7 @@ def test_resume_after_kill_replays_health_log_exactly(baseline, tmp_path, monkey
     assert "resuming from ckpt-000000000320" in capsys.readouterr().err
     nimgs = [r["nimg"] for r in signals_records(run)]
     assert len(nimgs) == len(set(nimgs)) and nimgs == CHECKS
-    resumed, reference = read_records(run / "health.jsonl"), read_records(baseline[1] / "health.jsonl")
+    resumed, reference = list(json_lines(run / "health.jsonl")), list(json_lines(baseline[1] / "health.jsonl"))
     assert len(resumed) == len(reference)
     for got, want in zip(resumed, reference):
         assert got == want
@@ -166,7 +166,7 @@ def test_doctor_on_a_finished_tiny_run(baseline, monkeypatch, capsys):
     problems = verdict.startswith(("verdict   problems found", "verdict   failed"))
     assert code == (1 if problems else 0), verdict
     assert "progress  0.6 / 0.64 kimg, finished" in out
-    seen = {r["event"] for r in read_records(run / "health.jsonl") if r["kind"] == "event"}
+    seen = {r["event"] for r in list(json_lines(run / "health.jsonl")) if r["kind"] == "event"}
     for mode, label in MODES.items():
         lines = [line for line in out.splitlines()
                  if line.startswith(("  OK    ", "  WARN  ", "  FOUND ")) and line[8:].startswith(f"{label}: ")]

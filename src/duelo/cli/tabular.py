@@ -18,14 +18,13 @@ def _names(values: tuple[str, ...]) -> list[str]:
 
 def _is_tabular_output(folder: Path) -> bool:
     """Whether `folder` holds a tabular run (config.json of task tabular) or a saved TabularGAN (model.json)."""
-    import json
-
+    from duelo.io.json_files import read_json
     from duelo.tasks.tabular.persistence import FORMAT
 
     for name, key, expected in (("config.json", "task", "tabular"), ("model.json", "format", FORMAT)):
         try:
-            data = json.loads((folder / name).read_text())
-        except (OSError, ValueError):
+            data = read_json(folder / name, name, error=ConfigError, remedy="")
+        except ConfigError:
             continue
         if isinstance(data, dict) and data.get(key) == expected:
             return True

@@ -9,7 +9,6 @@ Every file is read line by line; a line cut by a crash (or any line that is not 
 
 from __future__ import annotations
 
-import json
 import math
 import string
 from dataclasses import asdict, dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from duelo.errors import ConfigError
+from duelo.io.json_files import json_lines
 
 LATE_FRACTION = 2 / 3        # events at or past this fraction of the kimg reached are "late" (the last third)
 REPEATS_DETECTED = 2         # this many events of one mode make it "detected" wherever they happen
@@ -104,25 +104,19 @@ def finite(value: Any) -> Any:
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """The JSON objects of a JSON Lines file, in order; [] when it is absent. Broken lines are skipped."""
-    if not path.is_file():
-        return []
-    records = []
-    for line in path.read_text(errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue                                  # a line cut by a crash
-        if isinstance(record, dict):
-            records.append(record)
-    return records
+    return list(json_lines(path))
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+    """A JSON object file of the run, or None when it is absent or damaged (the doctor reports what it has)."""
+    from duelo.io.json_files import read_json as read_checked
+
+    if not path.exists():
         return None
-    return record if isinstance(record, dict) else None
+    try:
+        return read_checked(path, "a run file", {}, error=ConfigError, remedy="")
+    except ConfigError:
+        return None
 
 
 def kimg_of(record: dict[str, Any]) -> float:

@@ -10,29 +10,16 @@ tell the run's history (divergence, rollback, small data), which are kept.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 
 from duelo.health.detectors import Event, detect
+from duelo.io.json_files import json_lines, log_position, parse_json_line
 from duelo.health.signals import ProbeData, pooled_pixels, probe, to_uint8
 
 PERSISTENT_EVENTS = {"divergence", "rollback", "gave_up", "small_dataset"}
-
-
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """The lines of a JSON-lines file; a line cut by a crash is skipped."""
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return records
 
 
 def records_after(path: Path, nimg: int, chunk: int = 1 << 18) -> list[dict[str, Any]]:
@@ -46,14 +33,9 @@ def records_after(path: Path, nimg: int, chunk: int = 1 << 18) -> list[dict[str,
             start = max(0, size - chunk)
             handle.seek(start)
             lines = handle.read().splitlines()[1 if start > 0 else 0:]     # the first may be cut: skip it
-            records = []
-            for line in lines:
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
-            if start == 0 or (records and records[0].get("nimg", 0) <= nimg):
-                return [r for r in records if r.get("nimg", 0) > nimg]
+            records = [record for record in map(parse_json_line, lines) if record is not None]
+            if start == 0 or (records and log_position(records[0]) <= nimg):
+                return [r for r in records if nimg < log_position(r) < float("inf")]
             chunk *= 4
 
 
@@ -71,15 +53,10 @@ class HealthLog:
         self.append(event.record(nimg))
 
     def records(self) -> list[dict[str, Any]]:
-        return read_records(self.path)
+        return list(json_lines(self.path))
 
     def truncate(self, nimg: int) -> None:
-        from duelo.io.atomic import atomic_write_text
-
-        if not self.path.exists():
-            return
-        kept = [r for r in self.records() if r.get("nimg", 0) <= nimg or r.get("event") in PERSISTENT_EVENTS]
-        atomic_write_text(self.path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in kept))
+        self.run_dir.truncate_jsonl(self.path, nimg, keep=lambda record: record.get("event") in PERSISTENT_EVENTS)
 
     def has_event(self, name: str) -> bool:
         return any(r.get("event") == name for r in self.records())

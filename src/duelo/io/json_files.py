@@ -146,9 +146,24 @@ def json_lines(path: str | os.PathLike, max_bytes: int = 4 * 2**30) -> Iterator[
         return
     with open(path, "rb") as handle:
         for raw in handle:
-            try:
-                record = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError, RecursionError):
-                continue
-            if isinstance(record, dict):
+            record = parse_json_line(raw)
+            if record is not None:
                 yield record
+
+
+def parse_json_line(raw: bytes) -> dict[str, Any] | None:
+    """One line of a JSON-lines log as a JSON object, or None when it is not one (cut, damaged, not UTF-8)."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def log_position(record: dict[str, Any]) -> float:
+    """The image count a log record belongs to: records without one belong to the start, a damaged count to
+    nowhere (inf: a truncation drops it, and it is logged again)."""
+    nimg = record.get("nimg", 0)
+    if isinstance(nimg, bool) or not isinstance(nimg, (int, float)):
+        return float("inf")
+    return nimg

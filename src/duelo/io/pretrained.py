@@ -26,6 +26,7 @@ from torch import nn
 
 import duelo
 from duelo.io.folders import commit_folder
+from duelo.io.json_files import read_json
 from duelo.io.hashing import file_digest
 from duelo.errors import CheckpointError, ConfigError
 from duelo.models import (DISCRIMINATORS, GENERATORS, PATCH_DISCRIMINATORS, TRANSLATORS, build_discriminator,
@@ -128,11 +129,8 @@ def read_config(directory: str | os.PathLike) -> dict[str, Any]:
     if not config_path.is_file():
         raise CheckpointError(f"{config_path} is missing: {directory} is not a saved duelo model "
                               "(write one with duelo.io.pretrained.save_pretrained)")
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise CheckpointError(f"{config_path} is not valid JSON ({error}); restore it or save the "
-                              "model again") from None
+    config = read_json(config_path, "a saved model's configuration", error=CheckpointError,
+                       remedy="restore it or save the model again")
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         found = config.get("format") if isinstance(config, dict) else type(config).__name__
         raise CheckpointError(f"{config_path}: format is {found!r}, expected {FORMAT!r}; this is not a "

@@ -16,12 +16,12 @@ import fcntl
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from duelo.errors import ConfigError
 from duelo.faults import write_point
 from duelo.io.atomic import atomic_write_json, atomic_write_text
-from duelo.io.json_files import json_lines, of, read_json
+from duelo.io.json_files import json_lines, log_position, of, read_json
 
 class RunDir:
     def __init__(self, path: Path, checkpoints_from: Path | None = None):
@@ -148,12 +148,12 @@ class RunDir:
         """On resume, drop lines logged after the checkpoint (they will be logged again, identically)."""
         self.truncate_jsonl(self.metrics_path, nimg)
 
-    def truncate_jsonl(self, path: Path, nimg: int) -> None:
-        """Keep the records logged at or before `nimg`; lines that are not JSON objects (cut by a crash,
-        damaged) go too."""
+    def truncate_jsonl(self, path: Path, nimg: int, keep: Callable[[dict], bool] = lambda record: False) -> None:
+        """Keep the records logged at or before `nimg` (and those `keep` says stay); lines that are not JSON
+        objects (cut by a crash, damaged) go too."""
         if not path.exists():
             return
-        kept = [record for record in json_lines(path) if _position(record) <= nimg]
+        kept = [record for record in json_lines(path) if log_position(record) <= nimg or keep(record)]
         atomic_write_text(path, "".join(json.dumps(record, sort_keys=True) + "\n" for record in kept))
 
     def write_summary(self, summary: dict[str, Any]) -> None:
@@ -165,10 +165,3 @@ class RunDir:
                              remedy="re-run the training command to write it again")
         return None
 
-
-def _position(record: dict[str, Any]) -> float:
-    """The image count a log record belongs to (records without one belong to the start)."""
-    nimg = record.get("nimg", 0)
-    if isinstance(nimg, bool) or not isinstance(nimg, (int, float)):
-        return float("inf")              # a damaged count: the record is dropped, it will be logged again
-    return nimg
