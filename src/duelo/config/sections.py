@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from duelo.config.fields import fraction, from_registry, nonnegative, nonnegative_int, positive, positive_int, setting
+from duelo.config.alpha_names import is_alpha_choice
+from duelo.config.fields import (Check, fraction, from_registry, nonnegative, nonnegative_int, positive, positive_int,
+                                 setting)
+
+
+alpha_choice = Check("white, black, gray, a colour #rrggbb, or keep (RGBA data)", is_alpha_choice)
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,8 @@ class ImageDataConfig:
                               choices=from_registry("duelo.data.transforms:RESIZE_MODES"))
     bad_files:  str = setting("skip", "unreadable files: skip them (listed in the run folder) or refuse to train",
                               cli="--bad-files", choices=from_registry("duelo.data.collection:BAD_FILE_POLICIES"))
+    alpha:      str = setting("white", "transparency: flattened onto a background colour, or kept as a 4th channel",
+                              cli="--alpha", check=alpha_choice)
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,9 @@ class StabiliseConfig:
     r1_gamma:            float = setting(0.0, "R1: (gamma/2)·E‖∇D(real)‖² (Mescheder et al. 2018); 0 = off",
                                          check=nonnegative)
     r2_gamma:            float = setting(0.0, "R2: the same penalty on generated samples; 0 = off", check=nonnegative)
+    r1_per_pixel:        float = setting(0.0, "R1 with gamma scaled to the data: gamma = this x H x W / batch "
+                                         "(StyleGAN2-ADA's heuristic uses 0.0002); instead of r1_gamma; 0 = off",
+                                         check=nonnegative)
     reg_interval:        int = setting(16, "lazy regularisation: R1/R2 every this many iterations (Karras et al. "
                                        "2020)", check=positive_int)
     label_smoothing:     float = setting(0.0, "one-sided: D's target for real samples is 1 - this (Salimans et al. "

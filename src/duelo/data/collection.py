@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 
 import torch
 
+from duelo.data.alpha import WHITE, Alpha
 from duelo.data.dataset import ImageDataset
 from duelo.data.errors import BadFilesError, BadImageError, DataError, EmptyDatasetError
 from duelo.data.image_files import ImageItem, Labelling
 from duelo.data.images import DecodedImage, decode_image_bytes
 from duelo.data.report import DataReport
-from duelo.data.transforms import convert_channels, resize_image
+from duelo.data.transforms import convert_channels, resize_image, to_chw
 from duelo.registry import Registry
 
 REFUSE_LIST_LENGTH = 5     # bad files named in a "refuse" error before "... and N more"
@@ -29,7 +30,8 @@ REFUSE_LIST_LENGTH = 5     # bad files named in a "refuse" error before "... and
 class DecodedCollection:
     """What decoding a list of items produced (pixels only when asked to keep them)."""
 
-    images: list[torch.Tensor] = field(default_factory=list)    # (C, H, W) uint8 each, C in {1, 3}
+    images: list[torch.Tensor] = field(default_factory=list)    # (C, H, W) uint8 each, C in {1, 3}; all 4 when
+                                                                # alpha is kept
     labels: list[int] | None = None
     sizes_hw: Counter = field(default_factory=Counter)          # native (H, W) -> count; messages print W×H
     colour_count: int = 0                                       # readable images with 3 channels
@@ -50,11 +52,12 @@ def decode_and_record(decode: Callable[[], DecodedImage], display_path: str,
 
 
 def decode_items(items: list[ImageItem], labelling: Labelling, report: DataReport, *,
-                 resolution: int | None, resize: str, keep_pixels: bool = True) -> DecodedCollection:
+                 resolution: int | None, resize: str, keep_pixels: bool = True,
+                 alpha: Alpha = WHITE) -> DecodedCollection:
     """Decode every item; bad ones are recorded as skipped, odd ones get notes. Never raises for a file."""
     collected = DecodedCollection(labels=[] if labelling.labels is not None else None)
     for position, item in enumerate(items):
-        decoded = decode_and_record(lambda: decode_image_bytes(item.read_bytes(), item.display_path),
+        decoded = decode_and_record(lambda: decode_image_bytes(item.read_bytes(), item.display_path, alpha),
                                     item.display_path, report)
         if decoded is None:
             continue
@@ -63,7 +66,7 @@ def decode_items(items: list[ImageItem], labelling: Labelling, report: DataRepor
         if collected.labels is not None:
             collected.labels.append(labelling.labels[position])         # type: ignore[index]
         if keep_pixels:
-            image = torch.from_numpy(decoded.pixels).permute(2, 0, 1).contiguous()   # (C, H, W)
+            image = to_chw(decoded.pixels)                                         # (C, H, W)
             if resolution is not None:
                 image = resize_image(image, resolution, resize)
             collected.images.append(image)
@@ -98,7 +101,8 @@ def assemble_dataset(collected: DecodedCollection, labelling: Labelling, report:
         raise DataError(
             f"{name}: images differ in size ({sizes}, ...); pass --resolution N (resolution=N in Python) "
             f"to bring them all to N×N")
-    target_channels = channels or (3 if collected.colour_count else 1)
+    rgba = int(collected.images[0].shape[0]) == 4                 # alpha kept: every image is RGBA
+    target_channels = channels or (4 if rgba else 3 if collected.colour_count else 1)
     if channels is None and 0 < collected.colour_count < len(collected.images):
         gray_count = len(collected.images) - collected.colour_count
         report.add_note(name, f"mixed gray and colour images: {gray_count} gray ones replicated to "

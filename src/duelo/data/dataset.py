@@ -1,7 +1,8 @@
 """ImageDataset: the one in-memory form every source and reader produces, and the trainer consumes.
 
 Images stay uint8 (N, C, H, W) on the CPU: a quarter of the memory of float32, exact, and cheap to hash.
-Conversion to float in [-1, 1] happens per batch on the training device.
+Conversion to float in [-1, 1] happens per batch on the training device. C is 1 (gray), 3 (RGB) or 4 (RGBA,
+when the data is loaded with alpha="keep"; see duelo.data.alpha).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from duelo.data.report import DataReport
 from duelo.errors import ConfigError
 
 MIN_CLASS_LIMIT = 1000      # labels may imply up to max(images, this) classes without class names
+DATASET_CHANNELS = (1, 3, 4)   # gray, RGB, RGBA
 
 
 def implied_class_count(low: int, high: int, count: int, where: str) -> int:
@@ -43,19 +45,25 @@ def implied_class_count(low: int, high: int, count: int, where: str) -> int:
 class ImageDataset:
     """Images, optional labels and where they came from."""
 
-    images: torch.Tensor                 # uint8 (N, C, H, W), contiguous, C in {1, 3}
+    images: torch.Tensor                 # uint8 (N, C, H, W), contiguous, C in {1, 3, 4}
     labels: torch.Tensor | None          # int64 (N,) in [0, num_classes), or None when unlabelled
     class_names: list[str] | None        # class_names[i] names label i; None when unlabelled
     name: str                            # source name ("mnist-5k") or the path that was given
     report: DataReport = field(default_factory=DataReport)  # files skipped or odd while reading
+    item_names: list[str] | None = None  # item_names[i] names image i (file stem, emoji code) when the source
+                                         # keeps them, so sets of the same items pair by name; else None
 
     def __post_init__(self) -> None:
         self.images = self.images.contiguous()
-        if self.images.dtype != torch.uint8 or self.images.ndim != 4 or self.images.shape[1] not in (1, 3):
+        if self.images.dtype != torch.uint8 or self.images.ndim != 4 \
+                or self.images.shape[1] not in DATASET_CHANNELS:
             raise ArrayFormatError(
-                f"{self.name}: images must be uint8 (N, C, H, W) with C in {{1, 3}}, "
+                f"{self.name}: images must be uint8 (N, C, H, W) with C in {{1, 3, 4}}, "
                 f"got {self.images.dtype} {tuple(self.images.shape)}; convert them to 0..255 uint8, "
-                f"gray or RGB")
+                f"gray, RGB or RGBA")
+        if self.item_names is not None and len(self.item_names) != len(self.images):
+            raise ArrayFormatError(f"{self.name}: {len(self.images)} images but {len(self.item_names)} item "
+                                   f"names; give one name per image, or none")
         if self.labels is None:
             if self.class_names is not None:
                 raise ArrayFormatError(f"{self.name}: class_names given without labels; give labels too, "
@@ -124,6 +132,7 @@ class ImageDataset:
             class_names=None if self.class_names is None else list(self.class_names),
             name=name or self.name,
             report=self.report,
+            item_names=None if self.item_names is None else [self.item_names[i] for i in indices.tolist()],
         )
 
     def split(self, fraction: float, seed: int) -> tuple[ImageDataset, ImageDataset]:

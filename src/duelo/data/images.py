@@ -8,8 +8,9 @@ found before the run, with its path and a reason. So we
     that is lower) as a bad file, not a warning, with one wording whichever check caught it;
   * never open anything but a regular file: a FIFO or device named x.png would block `open()` forever;
   * apply EXIF orientation, so a phone photo stands the way it was shot;
-  * bring every mode to gray (1 channel) or RGB (3 channels), flattening alpha onto WHITE — transparent
-    backgrounds of drawings and logos are usually meant to look like paper, not black.
+  * bring every mode to gray (1 channel) or RGB (3 channels), flattening alpha onto WHITE by default —
+    transparent backgrounds of drawings and logos are usually meant to look like paper, not black — or
+    onto another background, or keeping it (RGBA, 4 channels), as the `alpha` choice says (duelo.data.alpha).
 """
 
 from __future__ import annotations
@@ -23,22 +24,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from duelo.data.alpha import WHITE, Alpha, apply_alpha, has_alpha
 from duelo.data.errors import BadImageError
 
 IMAGE_SUFFIXES: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 MAX_IMAGE_PIXELS: int = Image.MAX_IMAGE_PIXELS or 89_478_485   # width × height above which a file is refused
 MAX_FILE_BYTES: int = 256 * 1024 * 1024                          # larger image files are refused unread
-WHITE = 255
 
 
 @dataclass
 class DecodedImage:
     """Pixels of one image and what was done to get them."""
 
-    pixels: np.ndarray                       # uint8 (H, W, C), C in {1, 3}
+    pixels: np.ndarray                       # uint8 (H, W, C), C in {1, 3}; 4 (RGBA) when alpha is kept
     source_mode: str                         # the PIL mode of the file ("P", "I;16", ...)
     notes: list[str] = field(default_factory=list)
 
@@ -51,9 +53,9 @@ class DecodedImage:
         return int(self.pixels.shape[2])
 
 
-def decode_image_file(path: str, max_file_bytes: int | None = None) -> DecodedImage:
+def decode_image_file(path: str, max_file_bytes: int | None = None, alpha: Alpha = WHITE) -> DecodedImage:
     """Read and decode an image file from disk; raises BadImageError with a short reason."""
-    return decode_image_bytes(read_image_file(path, max_file_bytes), path)
+    return decode_image_bytes(read_image_file(path, max_file_bytes), path, alpha)
 
 
 # ---- reading files ---------------------------------------------------------------------------------------
@@ -107,8 +109,12 @@ def read_image_file(path: str, max_file_bytes: int | None = None) -> bytes:
     return data
 
 
-def decode_image_bytes(data: bytes, path: str) -> DecodedImage:
-    """Decode image bytes (a file or an archive member); `path` is only used to name it in errors."""
+def decode_image_bytes(data: bytes, path: str, alpha: Alpha = WHITE) -> DecodedImage:
+    """Decode image bytes (a file or an archive member); `path` is only used to name it in errors.
+
+    Transparency follows `alpha`: flattened onto its background (a note when any pixel was not opaque), or
+    kept, which makes every image RGBA (gray replicated, opaque alpha added where there was none).
+    """
     if len(data) == 0:
         raise BadImageError(path, "empty file (0 bytes)")
     limit = pixel_limit()
@@ -153,8 +159,20 @@ def decode_image_bytes(data: bytes, path: str) -> DecodedImage:
         raise BadImageError(path, f"unsupported image mode {source_mode!r}: {_describe(error)}") from None
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
-    assert pixels.dtype == np.uint8 and pixels.ndim == 3 and pixels.shape[2] in (1, 3), pixels.shape
+    pixels = _alpha_as_chosen(pixels, alpha, notes)
+    assert pixels.dtype == np.uint8 and pixels.ndim == 3 and pixels.shape[2] in ((4,) if alpha.keep else (1, 3)), \
+        pixels.shape
     return DecodedImage(np.array(pixels, dtype=np.uint8, order="C"), source_mode, notes)   # own, writable
+
+
+def _alpha_as_chosen(pixels: np.ndarray, alpha: Alpha, notes: list[str]) -> np.ndarray:
+    """(H, W, 1..4) -> the alpha choice's layout, through duelo.data.alpha (one compositing rule everywhere)."""
+    channels = int(pixels.shape[2])
+    if not alpha.keep and has_alpha(channels) and pixels[:, :, -1].min() < 255:
+        notes.append(f"transparency flattened onto {alpha.describe()}")
+    if not alpha.keep and not has_alpha(channels):
+        return pixels
+    return apply_alpha(torch.from_numpy(np.array(pixels, dtype=np.uint8, order="C")), alpha, dim=-1).numpy()
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------
@@ -209,16 +227,6 @@ def _apply_exif_orientation(image: Image.Image, notes: list[str]) -> Image.Image
     return turned if turned is not None else image
 
 
-def _flatten_alpha(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Composite onto white: out = c·a + 255·(1 − a), rounded, in integer arithmetic."""
-    color = color.astype(np.uint32)
-    alpha = alpha.astype(np.uint32)
-    if color.ndim == 3:
-        alpha = alpha[:, :, None]
-    out = (color * alpha + WHITE * (255 - alpha) + 127) // 255
-    return out.astype(np.uint8)
-
-
 def _scale_16bit(values: np.ndarray) -> np.ndarray:
     """0..65535 → 0..255 by rounding v·255/65535 (so 65535 → 255 and mid-grey stays mid-grey)."""
     values = np.clip(values.astype(np.int64), 0, 65535)
@@ -238,17 +246,13 @@ def _bilevel(image: Image.Image, notes: list[str]) -> np.ndarray:
 
 
 def _gray_alpha(image: Image.Image, notes: list[str]) -> np.ndarray:
-    pixels = np.asarray(image.convert("LA"), dtype=np.uint8)
-    if pixels[:, :, 1].min() < 255:
-        notes.append("transparency flattened onto white")
-    return _flatten_alpha(pixels[:, :, 0], pixels[:, :, 1])
+    """Gray + alpha (H, W, 2); decode_image_bytes applies the alpha choice."""
+    return np.asarray(image.convert("LA"), dtype=np.uint8)
 
 
 def _rgb_alpha(image: Image.Image, notes: list[str]) -> np.ndarray:
-    pixels = np.asarray(image.convert("RGBA"), dtype=np.uint8)
-    if pixels[:, :, 3].min() < 255:
-        notes.append("transparency flattened onto white")
-    return _flatten_alpha(pixels[:, :, :3], pixels[:, :, 3])
+    """RGBA (H, W, 4); decode_image_bytes applies the alpha choice."""
+    return np.asarray(image.convert("RGBA"), dtype=np.uint8)
 
 
 def _palette(image: Image.Image, notes: list[str]) -> np.ndarray:
@@ -293,7 +297,8 @@ def _noted_rgb(image: Image.Image, notes: list[str]) -> np.ndarray:
     return _rgb(image, notes)
 
 
-# PIL mode -> converter to uint8 gray (H, W) or RGB (H, W, 3); unknown modes go through _convert_other
+# PIL mode -> converter to uint8 gray (H, W), gray + alpha (H, W, 2), RGB (H, W, 3) or RGBA (H, W, 4);
+# unknown modes go through _convert_other
 MODE_CONVERTERS: dict[str, Callable[[Image.Image, list[str]], np.ndarray]] = {
     "1": _bilevel,
     "L": _gray,

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from duelo.data.alpha import WHITE, Alpha, apply_alpha
 from duelo.data.dataset import ImageDataset, implied_class_count
 from duelo.data.errors import ArrayFormatError, EmptyDatasetError
 from duelo.data.images import path_not_regular
@@ -21,11 +22,14 @@ from duelo.data.report import DataReport
 IMAGE_KEYS = ("images", "x")
 LABEL_KEYS = ("labels", "y")
 CLASS_NAMES_KEY = "class_names"
-ALPHA_BACKGROUND = 255        # RGBA arrays are flattened onto white, as image files are
 
 
-def read_npz(path: Path, report: DataReport) -> ImageDataset:
-    """Read and validate an .npz; every problem is an ArrayFormatError naming the key and what is wrong."""
+def read_npz(path: Path, report: DataReport, alpha: Alpha = WHITE) -> ImageDataset:
+    """Read and validate an .npz; every problem is an ArrayFormatError naming the key and what is wrong.
+
+    A 4-channel array is RGBA: flattened onto the `alpha` background (white by default, as image files are), or
+    kept; with alpha kept, 1- and 3-channel arrays get an opaque alpha channel.
+    """
     special = path_not_regular(path)
     if special is not None:                      # a FIFO would block np.load forever
         raise ArrayFormatError(f"{path}: {special}; give an .npz file, a folder or a .zip")
@@ -49,7 +53,7 @@ def read_npz(path: Path, report: DataReport) -> ImageDataset:
         labels = None if label_key is None else _load_array(archive, label_key, path)
         names = _load_array(archive, CLASS_NAMES_KEY, path) if CLASS_NAMES_KEY in keys else None
 
-    pixels = _to_uint8_nchw(images, image_key, path, report)           # (N, C, H, W)
+    pixels = _to_uint8_nchw(images, image_key, path, report, alpha)    # (N, C, H, W)
     if len(pixels) == 0:
         raise EmptyDatasetError(f"{path}: the array '{image_key}' holds no images (shape {images.shape}); "
                                 f"save at least one image in it")
@@ -91,8 +95,8 @@ def _load_array(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarr
         raise ArrayFormatError(f"{path}: array '{key}' is corrupt ({error}); save the file again") from None
 
 
-def _to_uint8_nchw(images: np.ndarray, key: str, path: Path, report: DataReport) -> np.ndarray:
-    """Validate dtype and layout; returns a contiguous uint8 (N, C, H, W) with C in {1, 3}."""
+def _to_uint8_nchw(images: np.ndarray, key: str, path: Path, report: DataReport, alpha: Alpha) -> np.ndarray:
+    """Validate dtype and layout; returns a contiguous uint8 (N, C, H, W) with C in {1, 3} (4 when kept)."""
     if images.dtype == np.uint8:
         values = images
     elif np.issubdtype(images.dtype, np.floating):
@@ -115,11 +119,10 @@ def _to_uint8_nchw(images: np.ndarray, key: str, path: Path, report: DataReport)
         nchw = values.transpose(0, 3, 1, 2)
     else:
         nchw = values
-    if nchw.shape[1] == 4:
-        report.add_note(str(path), f"'{key}' has an alpha channel: flattened onto white")
-        color = nchw[:, :3].astype(np.uint32)
-        alpha = nchw[:, 3:4].astype(np.uint32)
-        nchw = ((color * alpha + ALPHA_BACKGROUND * (255 - alpha) + 127) // 255).astype(np.uint8)
+    if nchw.shape[1] == 4 and not alpha.keep:
+        report.add_note(str(path), f"'{key}' has an alpha channel: flattened onto {alpha.describe()}")
+    if nchw.shape[1] == 4 or alpha.keep:
+        nchw = apply_alpha(torch.from_numpy(np.ascontiguousarray(nchw)), alpha).numpy()
     return np.ascontiguousarray(nchw)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import torch
 
+from duelo.data.alpha import DEFAULT_ALPHA, WHITE, Alpha
 from duelo.data.collection import (
     BAD_FILE_POLICIES,
     DecodedCollection,
@@ -42,7 +43,7 @@ from duelo.data.image_files import ImageItem, Labelling, list_folder
 from duelo.data.images import DecodedImage, decode_image_bytes
 from duelo.data.loading import _validate_options   # one validation for every loader
 from duelo.data.report import DataReport
-from duelo.data.transforms import resize_image
+from duelo.data.transforms import resize_image, to_chw
 from duelo.errors import ConfigError
 from duelo.registry import Registry
 
@@ -119,6 +120,7 @@ class PairOptions:
     target_channels: int | None
     resize: str                    # a name in RESIZE_MODES
     bad_files: str                 # "skip" | "refuse"
+    alpha: Alpha = WHITE           # transparency: flattened onto a background, or kept (RGBA)
 
 
 # ---- loading pairs ---------------------------------------------------------------------------------------
@@ -129,7 +131,7 @@ PAIR_LAYOUTS: Registry[PairLoader] = Registry("pair layout")
 def load_paired(source: str | os.PathLike[str], target: str | os.PathLike[str] | None = None, *,
                 layout: str = "auto", resolution: int | None = None, source_channels: int | None = None,
                 target_channels: int | None = None, resize: str = "auto",
-                bad_files: str = "skip") -> PairedDataset:
+                bad_files: str = "skip", alpha: str | Alpha = DEFAULT_ALPHA) -> PairedDataset:
     """Load aligned (source, target) image pairs from folders; see PAIR_LAYOUTS for the layouts.
 
     layout "folders": `source` and `target` are two folders, or `target` is None and `source` holds one
@@ -142,12 +144,16 @@ def load_paired(source: str | os.PathLike[str], target: str | os.PathLike[str] |
     bad_files "skip": unreadable files and files without a partner are left out with their pair and
     listed in the reports (`.reports`); "refuse": either stops with a DataError naming them. No pair in
     common at all is always an error. Both sides are brought to `resolution` and to their own channels.
+    Transparency follows `alpha`, as in load_dataset.
     """
-    base = _validate_options(resolution, None, resize, bad_files)
+    base = _validate_options(resolution, None, resize, bad_files, alpha)
     for parameter, value in (("source_channels", source_channels), ("target_channels", target_channels)):
         if value is not None and (isinstance(value, bool) or value not in (1, 3)):
             raise DataError(f"{parameter} must be 1 (gray), 3 (RGB) or None (keep), got {value!r}")
-    options = PairOptions(base.resolution, source_channels, target_channels, base.resize, base.bad_files)
+        if value is not None and base.alpha.keep:
+            raise DataError(f"alpha 'keep' makes RGBA images (4 channels): leave {parameter} unset")
+    options = PairOptions(base.resolution, source_channels, target_channels, base.resize, base.bad_files,
+                          base.alpha)
     if layout not in PAIR_LAYOUTS:
         raise DataError(PAIR_LAYOUTS.unknown_message(layout))
     source_root = _existing_folder(source, "source")
@@ -319,9 +325,9 @@ def _halves(decoded: list[DecodedImage], path: str) -> tuple[np.ndarray, np.ndar
     return pixels[:, : width // 2], pixels[:, width // 2:]
 
 
-def _decode(item: ImageItem) -> DecodedImage | BadImageError:
+def _decode(item: ImageItem, alpha: Alpha) -> DecodedImage | BadImageError:
     try:
-        return decode_image_bytes(item.read_bytes(), item.display_path)
+        return decode_image_bytes(item.read_bytes(), item.display_path, alpha)
     except BadImageError as error:
         return error
 
@@ -335,7 +341,7 @@ def _decode_pairs(candidates: list[tuple[str, tuple[ImageItem, ...]]], splitter:
     orphans: list[tuple[DataReport, ImageItem, str]] = []     # readable files whose partner was bad
     for key, items in candidates:
         side_reports = reports[: len(items)]
-        decoded = [_decode(item) for item in items]
+        decoded = [_decode(item, options.alpha) for item in items]
         bad = [(item, result) for item, result in zip(items, decoded) if isinstance(result, BadImageError)]
         for (item, result), report in zip(zip(items, decoded), side_reports):
             if isinstance(result, BadImageError):
@@ -350,7 +356,7 @@ def _decode_pairs(candidates: list[tuple[str, tuple[ImageItem, ...]]], splitter:
             for note in result.notes:
                 report.add_note(item.display_path, note)
         for collection, pixels in zip(collected, splitter(decoded, items[0].display_path)):
-            image = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).contiguous()  # (C, H, W)
+            image = to_chw(pixels)                                                              # (C, H, W)
             collection.sizes_hw[(int(image.shape[1]), int(image.shape[2]))] += 1
             collection.colour_count += int(image.shape[0]) == 3
             if options.resolution is not None:

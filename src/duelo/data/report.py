@@ -96,5 +96,23 @@ class DataReport:
             "entries": [entry.to_dict() for entry in self.entries],
         }
 
+    @classmethod
+    def from_dict(cls, data: Any) -> DataReport:
+        """The report back from to_dict() (a cache stores it beside the pixels); ValueError when malformed."""
+        if not isinstance(data, dict) or not isinstance(data.get("entries"), list) \
+                or not isinstance(data.get("summary"), dict):
+            raise ValueError("not a data report")
+        entries = []
+        for entry in data["entries"]:
+            if not isinstance(entry, dict) or entry.get("status") not in STATUSES \
+                    or not all(isinstance(entry.get(key), str) for key in ("path", "reason")):
+                raise ValueError(f"malformed report entry {entry!r:.80}")
+            entries.append(ReportEntry(entry["path"], entry["status"], entry["reason"]))
+        counts = data["summary"]
+        seen, used = counts.get("files"), counts.get("used")
+        if not all(isinstance(value, int) and not isinstance(value, bool) and value >= 0 for value in (seen, used)):
+            raise ValueError("malformed report counts")
+        return cls(source=str(data.get("source", "")), entries=entries, files_seen=seen, files_used=used)
+
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)

@@ -131,6 +131,17 @@ def auto(image: torch.Tensor, resolution: int) -> torch.Tensor:
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------
+def to_chw(pixels: np.ndarray) -> torch.Tensor:
+    """uint8 (H, W, C) array -> contiguous (C, H, W) tensor. The copy is numpy's: torch's strided uint8 copy
+    was measured 45x slower with 2 threads on a busy 2-core machine (11 ms vs 0.25 ms for 256x256x4)."""
+    return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
+
+
+def to_hwc(image: torch.Tensor) -> np.ndarray:
+    """(C, H, W) uint8 tensor -> contiguous (H, W, C) array (numpy's copy, see to_chw)."""
+    return np.ascontiguousarray(image.numpy().transpose(1, 2, 0))
+
+
 def _zero_pad(images: torch.Tensor, resolution: int) -> torch.Tensor:
     """(N, C, H, W) with H, W ≤ resolution → (N, C, resolution, resolution), content centred."""
     height, width = int(images.shape[2]), int(images.shape[3])
@@ -142,12 +153,12 @@ def _zero_pad(images: torch.Tensor, resolution: int) -> torch.Tensor:
 
 def _pil_resize(image: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """(C, H, W) uint8 → (C, height, width) uint8 with Lanczos, per image through PIL ("L" or "RGB")."""
-    pixels = image.permute(1, 2, 0).contiguous().numpy()                  # (H, W, C)
+    pixels = to_hwc(image.contiguous())                                   # (H, W, C)
     picture = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)   # "L" or "RGB"
     resized = np.array(picture.resize((width, height), RESAMPLING, reducing_gap=None), dtype=np.uint8)
     if resized.ndim == 2:
         resized = resized[:, :, None]
-    return torch.from_numpy(resized).permute(2, 0, 1).contiguous()
+    return to_chw(resized)
 
 
 def _check_uint8(tensor: torch.Tensor, ndim: int) -> None:

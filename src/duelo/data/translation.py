@@ -84,9 +84,20 @@ def _train_and_eval(spec: str, options: dict, limit: int, channels: int | None):
     return train, held.images, held.labels
 
 
+def refuse_kept_alpha(options: dict, task: str) -> None:
+    """Image-to-image tasks work on gray or RGB: RGBA data (alpha "keep") is refused before anything is read."""
+    from duelo.data.alpha import parse_alpha
+
+    if parse_alpha(options.get("alpha", "white")).keep:
+        raise ConfigError(f"task {task} translates gray or RGB images; alpha 'keep' (RGBA, 4 channels) is for "
+                          f"image-gan. Flatten the transparency instead: --alpha white (the default), black, gray "
+                          f"or #rrggbb")
+
+
 def load_unpaired(source: str, target: str, options: dict, limit: int, source_channels: int | None,
                   target_channels: int | None) -> TranslationData:
     """Two domains without pairs: A = `source`, B = `target` (CycleGAN)."""
+    refuse_kept_alpha(options, "cyclegan")
     a, eval_a, _ = _with_side("A", _train_and_eval, source, options, limit, source_channels)
     b, eval_b, eval_labels = _with_side("B", _train_and_eval, target, options, limit, target_channels)
     return TranslationData(a.images, b.images, eval_a, eval_b, b, eval_labels, [a.report, b.report],
@@ -95,6 +106,7 @@ def load_unpaired(source: str, target: str, options: dict, limit: int, source_ch
 
 def load_targets(target: str, options: dict, limit: int, channels: int | None) -> TranslationData:
     """The target images alone: a degradation makes the input on the fly (restoration, edges -> images)."""
+    refuse_kept_alpha(options, "image-to-image")
     b, eval_b, eval_labels = _train_and_eval(target, options, limit, channels)
     return TranslationData(None, b.images, None, eval_b, b, eval_labels, [b.report], f"{target}: {len(b)} images")
 
@@ -115,6 +127,7 @@ def load_pairs(source: str | None, target: str, layout: str, options: dict, limi
     from duelo.data import load_paired
     from duelo.data.sources import SOURCES
 
+    refuse_kept_alpha(options, task)
     if target in SOURCES or (source or "") in SOURCES:
         raise ConfigError(f"task {task} needs pairs of images, and the registered dataset "
                           f"{source if (source or '') in SOURCES else target!r} holds single images: give "

@@ -11,7 +11,8 @@ from duelo.data.loading import load_dataset
 
 def load_unpaired(a: str | os.PathLike[str], b: str | os.PathLike[str], *, resolution: int | None = None,
                   a_channels: int | None = None, b_channels: int | None = None, resize: str = "auto",
-                  bad_files: str = "skip", split: str = "train") -> tuple[ImageDataset, ImageDataset]:
+                  bad_files: str = "skip", split: str = "train",
+                  alpha: str = "white") -> tuple[ImageDataset, ImageDataset]:
     """Two independent datasets (domains A and B of CycleGAN): registered names or folder/.zip/.npz paths,
     of any sizes and counts, each through load_dataset and brought to the same `resolution`.
 
@@ -21,7 +22,7 @@ def load_unpaired(a: str | os.PathLike[str], b: str | os.PathLike[str], *, resol
     for side, spec, channels in (("A", a, a_channels), ("B", b, b_channels)):
         try:
             datasets.append(load_dataset(spec, resolution=resolution, channels=channels, resize=resize,
-                                         bad_files=bad_files, split=split))
+                                         bad_files=bad_files, split=split, alpha=alpha))
         except DataError as error:
             raise _for_side(error, side) from error
     return datasets[0], datasets[1]

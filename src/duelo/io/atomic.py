@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from duelo.faults import write_point
+from duelo.permissions import current_umask  # noqa: F401  (re-exported: callers import it from here)
 
 
 def fsync_directory(path: Path) -> None:
@@ -24,13 +25,6 @@ def fsync_directory(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def current_umask() -> int:
-    """The process umask (reading it means setting it; it is put straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:

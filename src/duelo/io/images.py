@@ -1,6 +1,7 @@
 """Writing images: PNGs with provenance text chunks, and grids of many images.
 
-Image tensors here are uint8 (N, C, H, W) with C in {1, 3}, the same layout datasets yield.
+Image tensors here are uint8 (N, C, H, W) with C in {1, 3, 4}, the same layout datasets yield: gray, RGB, or
+RGBA (data loaded with alpha "keep"), written as PNGs of mode L, RGB or RGBA.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 def to_pil(image: torch.Tensor) -> Image.Image:
-    """One uint8 (C, H, W) tensor -> a PIL image (mode L or RGB)."""
+    """One uint8 (C, H, W) tensor -> a PIL image (mode L, RGB or RGBA for C = 1, 3, 4)."""
     array = image.permute(1, 2, 0).numpy()                            # (H, W, C)
     return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array, mode=None)
 
@@ -41,7 +42,8 @@ def save_png(image: torch.Tensor | Image.Image, path: Path | str, text: dict[str
 
 
 def make_grid(images: torch.Tensor, columns: int, padding: int = 2) -> torch.Tensor:
-    """Tile uint8 (N, C, H, W) images into one (C, H', W') image, row-major, with dark padding."""
+    """Tile uint8 (N, C, H, W) images into one (C, H', W') image, row-major, with dark padding (transparent for
+    RGBA)."""
     n, c, h, w = images.shape
     columns = max(1, min(columns, n))
     rows = (n + columns - 1) // columns

@@ -101,6 +101,7 @@ def load_pretrained(directory: str | os.PathLike, map_location: str | torch.devi
     if not weights_path.is_file():
         raise CheckpointError(f"{weights_path} is missing; a saved model needs both {CONFIG_NAME} and "
                               f"{WEIGHTS_NAME} (write them with duelo.io.pretrained.save_pretrained)")
+    _with_legacy_kwargs(config)
     _check_sizes_before_building(builder, config, directory, weights_path)
     try:
         module = builder(config["name"], **config["kwargs"])
@@ -115,6 +116,15 @@ def load_pretrained(directory: str | os.PathLike, map_location: str | torch.devi
     _check_weights_match(module, tensors, weights_path, config)
     module.load_state_dict(tensors, strict=True)
     return module.to(map_location).eval()
+
+
+def _with_legacy_kwargs(config: dict[str, Any]) -> None:
+    """Fill the arguments its family gained since the model was saved with the values that reproduce it
+    (ModelInfo.legacy): e.g. a stylegan2 generator saved before `output` existed ends in tanh."""
+    _, registry = _BUILDERS[config["kind"]]
+    info = registry.info(config["name"]) if config["name"] in registry else None
+    for name, value in getattr(info, "legacy", ()):
+        config["kwargs"].setdefault(name, value)
 
 
 def read_config(directory: str | os.PathLike) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Adversarial losses as pure functions: logits in, per-sample loss out (never backward, never step).
 
 Each loss is a pair (discriminator loss, generator loss) registered under one name in LOSSES.
-D's loss takes the logits of real and fake images; G's takes the logits of fake images.
+D's loss takes the logits of real and fake images; G's takes the logits of fake images, and for a
+relativistic loss (`relativistic=True`: rpgan) also those of as many real images, since such a loss judges
+each fake against a real: its caller must give G's step a real batch.
 Reductions (mean over the batch) are the objective's job, so per-sample values stay available.
 """
 
@@ -25,7 +27,7 @@ class AdversarialLoss:
     """A registered loss: the two per-sample terms and the defaults that belong with them."""
 
     d_loss: Callable[[Tensor, Tensor], Tensor]   # (real_logits, fake_logits) -> (N,)
-    g_loss: Callable[[Tensor], Tensor]           # fake_logits -> (N,)
+    g_loss: Callable[..., Tensor]                # fake_logits -> (N,); relativistic: (fake_logits, real_logits)
     gp_weight: float = 0.0                       # default gradient-penalty weight (WGAN-GP: 10)
     description: str = ""
     # (real_logits, fake_logits, real_target) -> (N,): d_loss with the real label replaced by real_target
@@ -33,6 +35,8 @@ class AdversarialLoss:
     d_loss_smoothed: Callable[[Tensor, Tensor, float], Tensor] | None = None
     collapse_prone: bool = False                 # a divergence loss on which mode collapse is common (health advice)
     saturating: bool = False                     # G's gradient vanishes when D wins (the original minimax loss)
+    relativistic: bool = False                   # scores each fake against the real of the same index: g_loss
+                                                 # takes (fake_logits, real_logits); callers dispatch on this flag
 
 
 LOSSES: Registry[AdversarialLoss] = Registry("loss")
@@ -106,6 +110,24 @@ def least_squares_g_loss(fake_logits: Tensor) -> Tensor:
     return 0.5 * (fake_logits - 1.0).square()
 
 
+# --- Relativistic pairing, RpGAN (Jolicoeur-Martineau 2018, "The relativistic discriminator: a key element
+# missing from standard GAN"; the pairing form as written in Huang, Gokaslan, Kuleshov & Tompkin 2024, R3GAN).
+# D scores each real x_i against the fake G(z_i) of the same index, softplus(D(G(z_i)) - D(x_i)), and G plays
+# the same game with the roles swapped. With a plain loss one boundary between all reals and all fakes
+# satisfies D, and G can cross it with every fake into a few modes (mode dropping); judged pair by pair, every
+# real pulls on a fake. R3GAN shows that with R1 and R2 (stabilise.r1_gamma, r2_gamma) the loss is also locally
+# convergent, which RpGAN alone is not.
+
+def rpgan_d_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """-log sigmoid(D(x_i) - D(G(z_i))) = softplus(D(G(z_i)) - D(x_i)), per pair i."""
+    return F.softplus(fake_logits - real_logits)
+
+
+def rpgan_g_loss(fake_logits: Tensor, real_logits: Tensor) -> Tensor:
+    """-log sigmoid(D(G(z_i)) - D(x_i)) = softplus(D(x_i) - D(G(z_i))), per pair i. Needs the reals' logits."""
+    return F.softplus(real_logits - fake_logits)
+
+
 LOSSES.register("bce")(AdversarialLoss(
     bce_d_loss, non_saturating_g_loss, d_loss_smoothed=bce_d_loss_smoothed, collapse_prone=True,
     description="binary cross-entropy, non-saturating generator loss (the usual choice)"))
@@ -120,6 +142,9 @@ LOSSES.register("hinge")(AdversarialLoss(
 LOSSES.register("lsgan")(AdversarialLoss(
     least_squares_d_loss, least_squares_g_loss, d_loss_smoothed=least_squares_d_loss_smoothed, collapse_prone=True,
     description="least squares (LSGAN)"))
+LOSSES.register("rpgan")(AdversarialLoss(
+    rpgan_d_loss, rpgan_g_loss, relativistic=True,
+    description="relativistic pairing (RpGAN): each fake scored against a real; with R1 + R2 it is R3GAN's loss"))
 
 
 # --- One-sided label smoothing (Salimans et al. 2016, "Improved Techniques for Training GANs", §3.4):

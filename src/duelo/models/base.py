@@ -6,6 +6,7 @@ Models take plain typed keyword arguments (never a config object), so that a sav
 Generator contract:
   attributes  z_dim, c_dim (0 = unconditional), resolution, channels
   forward(z: (N, z_dim) float, labels: (N,) int64 | None) -> images (N, channels, resolution, resolution) in [-1, 1]
+              (in eval mode; a family registered with linear_output=True may overshoot while training)
   sample_latents(n, generator=None, device=None) -> (N, z_dim) standard normal
 Discriminator contract:
   attributes  c_dim, resolution, channels
@@ -32,6 +33,12 @@ class ModelInfo:
     grows: bool = False        # progressive growing: G and D take a level of detail (duelo.training.growth)
     mbstd: str = "none"        # D: minibatch-stddev layer "none" | "optional" (mbstd_group, off by default) |
                                # "built-in" (on by default)
+    linear_output: bool = False  # G: unbounded output while training (D sees it as it is), clamped to [-1, 1] in
+                                 # eval mode (StyleGAN2, R3GAN); otherwise in [-1, 1] in both modes
+    # arguments added after models of this family were first saved, with the value that reproduces the older
+    # behaviour: a saved model's config.json lists every argument (duelo.io.pretrained writes the defaults out),
+    # so one that lacks such an argument was written before it existed and is rebuilt with the old value
+    legacy: tuple[tuple[str, Any], ...] = ()
 
 
 GENERATORS: Registry[type[nn.Module]] = Registry("generator", info=ModelInfo)

@@ -11,14 +11,23 @@ Generator = mapping network + synthesis network (paper section 2 and figure 2d):
              lrelu] (the first one at each doubling upsamples x2) -> toRGB (modulated 1x1, no demodulation)
              summed over resolutions through bilinear x2 upsampling: the "skip" generator of figure 7.
 Discriminator = the "residual" D of figure 7: fromRGB 1x1 at full resolution, then per resolution
-  [conv3x3 -> lrelu -> conv3x3 -> lrelu -> avgpool x1/2] + [avgpool -> conv1x1], summed and scaled
-  by 1/sqrt(2), down to 4x4; epilogue: minibatch std -> conv3x3 -> flatten -> linear -> linear(-> 1), plus a
-  projection term <embed(y), features> (Miyato & Koyama 2018) when c_dim > 0.
+  [conv3x3 -> lrelu -> conv3x3 (x1/2) -> lrelu] + [x1/2 -> conv1x1], summed and scaled by 1/sqrt(2), down to
+  4x4; epilogue: minibatch std -> conv3x3 -> flatten -> linear -> linear(-> 1), plus a projection term
+  <embed(y), features> (Miyato & Koyama 2018) when c_dim > 0.
+
+Resampling follows the paper's [1 3 3 1] FIR filter: G's x2 upsampling is bilinear interpolation, which is
+zero insertion followed by that filter (duelo.nn.resample; the border pixel is repeated where the paper pads
+with zeros); D downsamples with the filter itself (resample="fir": a blur then a stride-2 3x3 convolution in
+the main branch, a filtered x2 downsampling before the 1x1 skip convolution, as in the paper's code).
 
 Departures from the paper (documented in docs/models.md):
-  * up/down-sampling is bilinear interpolation / 2x2 average pooling, not the [1 3 3 1] FIR filter;
-  * the output goes through tanh (duelo images lie in [-1, 1]; the paper's outputs are unbounded);
-  * mapping_layers defaults to 4 (paper: 8), widths are min(channel_base / res, channel_max);
+  * the output is linear while training, as in the paper, and clamped to [-1, 1] in eval mode (duelo's model
+    contract); output="tanh" squashes it instead, the behaviour of duelo <= 0.1 — with tanh, the white
+    backgrounds of emoji and sprites sit where tanh saturates, G's gradient vanishes there, and samples came
+    out as blobs with holes (issue 17);
+  * widths are min(channel_base / res, channel_max) with smaller defaults (8192 and 256; paper: 32768 and 512),
+    latents of 128 (paper: 512); the mapping network has the paper's 8 layers;
+  * resample="box" (2x2 average pooling after the activation, duelo <= 0.1) remains for saved models;
   * style mixing (section 2 of StyleGAN 2019, p = 0.9) mixes with the w of the batch's next latent
     (z rolled by one, same labels), at a crossover layer drawn by a hash of z: deterministic, no host sync;
   * path-length regularisation (section 3.2) and lazy regularisation belong to the training loss and are
@@ -38,9 +47,16 @@ from duelo.models.base import (DISCRIMINATORS, GENERATORS, Discriminator, Genera
 from duelo.nn.conditioning import ClassProjection, LabelEmbedding
 from duelo.nn.minibatch_std import MinibatchStd
 from duelo.nn.modulated import EqualConv2d, EqualLinear, ModulatedConv2d, NoiseInput, lrelu, pixel_norm
-from duelo.nn.resample import upsample2x_bilinear
+from duelo.nn.resample import FirFilter, upsample2x_bilinear
 
 NOISE_MODES = ("auto", "random", "const", "none")
+OUTPUTS = ("linear", "tanh")          # G's last step: see the module docstring
+RESAMPLES = ("fir", "box")            # D's downsampling: see the module docstring
+
+
+def _check_choice(field: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"stylegan2: {field} must be one of {', '.join(choices)} (got {value!r})")
 
 
 def _check_common(resolution, integers: dict, floats: dict | None = None) -> None:
@@ -77,10 +93,10 @@ class ToRGB(nn.Module):
         return self.conv(x, w) + self.bias.view(1, -1, 1, 1)
 
 
-@GENERATORS.register("stylegan2", style=True)
+@GENERATORS.register("stylegan2", style=True, linear_output=True, legacy=(("output", "tanh"),))
 class StyleGAN2Generator(Generator):
     """Mapping network z (+ class) -> w, synthesis network ws -> image (Karras et al. 2020, figure 2d and the
-    skip architecture of figure 7), tanh on the output. forward(z, labels, psi) = synthesis(mapping(...))."""
+    skip architecture of figure 7), linear output. forward(z, labels, psi) = synthesis(mapping(...))."""
 
     def __init__(self,
         resolution:     int,                # output height = width: a power of two >= 8
@@ -88,7 +104,7 @@ class StyleGAN2Generator(Generator):
         c_dim:          int   = 0,          # number of classes; 0 = unconditional
         z_dim:          int   = 128,        # latent size (paper: 512)
         w_dim:          int   = 128,        # intermediate latent size (paper: 512)
-        mapping_layers: int   = 4,          # depth of the mapping MLP (paper: 8)
+        mapping_layers: int   = 8,          # depth of the mapping MLP (paper: 8; StyleGAN2-ADA's small configs: 2)
         channel_base:   int   = 8192,       # stage width = min(channel_base // res, channel_max)
         channel_max:    int   = 256,        # (paper: 32768 and 512)
         width:          int | None = None,  # alias of channel_max (what --width sets); wins when given
@@ -97,6 +113,7 @@ class StyleGAN2Generator(Generator):
         mixing_prob:    float = 0.9,        # style-mixing probability in training mode; 0 = off
         noise_mode:     str   = "auto",     # "auto" (random in train, const in eval), "random", "const",
                                             # or "none"
+        output:         str   = "linear",   # "linear" (clamped to [-1, 1] in eval mode only) or "tanh"
     ):
         channel_max = channel_max if width is None else width
         _check_common(resolution,
@@ -104,10 +121,10 @@ class StyleGAN2Generator(Generator):
                        "mapping_layers": mapping_layers, "channel_base": channel_base,
                        "channel_max" if width is None else "width": channel_max, "embed_dim": embed_dim},
                       {"w_avg_beta": (w_avg_beta, 0.0, 1.0), "mixing_prob": (mixing_prob, 0.0, 1.0)})
-        if noise_mode not in NOISE_MODES:
-            raise ConfigError(f"stylegan2: noise_mode must be one of {', '.join(NOISE_MODES)} "
-                              f"(got {noise_mode!r})")
+        _check_choice("noise_mode", noise_mode, NOISE_MODES)
+        _check_choice("output", output, OUTPUTS)
         super().__init__(z_dim=z_dim, c_dim=c_dim, resolution=resolution, channels=channels)
+        self.output = output
         self.w_dim = w_dim
         self.w_avg_beta = float(w_avg_beta)
         self.mixing_prob = float(mixing_prob)
@@ -181,7 +198,8 @@ class StyleGAN2Generator(Generator):
         return self.noise_mode
 
     def synthesis(self, ws: torch.Tensor) -> torch.Tensor:
-        """ws (N, num_ws, w_dim) -> images (N, channels, R, R) in [-1, 1]."""
+        """ws (N, num_ws, w_dim) -> images (N, channels, R, R): in [-1, 1] in eval mode; while training, a linear
+        output may overshoot (D sees it as it is, as in the paper)."""
         mode = self._noise_mode()
         x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)                 # (N, C4, 4, 4)
         x = self.layers[0](x, ws[:, 0], mode)
@@ -191,27 +209,36 @@ class StyleGAN2Generator(Generator):
             x = self.layers[2 * stage](x, ws[:, 2 * stage], mode)
             image = upsample2x_bilinear(image)
             image = image + self.to_rgb[stage](x, ws[:, 2 * stage + 1])
-        return torch.tanh(image)
+        if self.output == "tanh":
+            return torch.tanh(image)
+        return image if self.training else image.clamp(-1.0, 1.0)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None, psi: float = 1.0) -> torch.Tensor:
         return self.synthesis(self.mapping(z, labels, psi))
 
 
 class DiscriminatorBlock(nn.Module):
-    """Residual block: [conv3x3 -> lrelu -> conv3x3 -> lrelu -> avgpool] + [avgpool -> conv1x1], / sqrt 2."""
+    """Residual block, the sum scaled by 1/sqrt 2. resample="fir": [conv3x3 -> lrelu -> blur -> conv3x3 stride 2
+    -> lrelu] + [FIR x1/2 -> conv1x1]; "box": [conv3x3 -> lrelu -> conv3x3 -> lrelu -> avgpool] + [avgpool ->
+    conv1x1]."""
 
-    def __init__(self, in_channels: int, out_channels: int):
+    def __init__(self, in_channels: int, out_channels: int, resample: str = "fir"):
         super().__init__()
+        fir = resample == "fir"
         self.conv1 = EqualConv2d(in_channels, in_channels, 3, activation=True)
-        self.conv2 = EqualConv2d(in_channels, out_channels, 3, activation=True)
+        self.blur = FirFilter(pad=2) if fir else None
+        self.conv2 = EqualConv2d(in_channels, out_channels, 3, activation=True, stride=2 if fir else 1,
+                                 padding=0 if fir else None)
+        self.down = FirFilter(pad=1, stride=2) if fir else nn.AvgPool2d(2)
         self.skip = EqualConv2d(in_channels, out_channels, 1, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = nn.functional.avg_pool2d(self.conv2(self.conv1(x)), 2)
-        return (h + self.skip(nn.functional.avg_pool2d(x, 2))) / math.sqrt(2.0)
+        h = self.conv1(x)
+        h = self.conv2(self.blur(h)) if self.blur is not None else nn.functional.avg_pool2d(self.conv2(h), 2)
+        return (h + self.skip(self.down(x))) / math.sqrt(2.0)
 
 
-@DISCRIMINATORS.register("stylegan2", mbstd="built-in")
+@DISCRIMINATORS.register("stylegan2", mbstd="built-in", legacy=(("resample", "box"),))
 class StyleGAN2Discriminator(Discriminator):
     """fromRGB -> residual blocks R .. 8 -> 4x4 epilogue [mbstd -> conv3x3 -> linear -> linear(-> 1)], plus
     the projection term <embed(y), h> on the epilogue features h when c_dim > 0 (figure 7, "residual" D)."""
@@ -225,12 +252,15 @@ class StyleGAN2Discriminator(Discriminator):
         width:          int | None = None,  # alias of channel_max (what --width sets); wins when given
         mbstd_group:    int   = 4,          # minibatch-std group size (on, as in StyleGAN2); 0 = off
         mbstd_channels: int   = 1,          # channels added by minibatch std; divides the 4x4 width
+        resample:       str   = "fir",      # downsampling: "fir" ([1 3 3 1], the paper) or "box" (duelo <= 0.1)
     ):
         channel_max = channel_max if width is None else width
         _check_common(resolution,
                       {"channels": channels, "c_dim": c_dim, "channel_base": channel_base,
                        "channel_max" if width is None else "width": channel_max,
                        "mbstd_group": mbstd_group, "mbstd_channels": mbstd_channels})
+        _check_choice("resample", resample, RESAMPLES)
+        self.resample = resample
         width4 = channels_at(4, channel_base, channel_max)
         if mbstd_group > 0 and width4 % mbstd_channels:
             raise ConfigError(f"stylegan2: mbstd_channels ({mbstd_channels}) must divide the 4x4 width "
@@ -241,7 +271,7 @@ class StyleGAN2Discriminator(Discriminator):
                                     activation=True)
         self.blocks = nn.Sequential(*[
             DiscriminatorBlock(channels_at(2**k, channel_base, channel_max),
-                               channels_at(2**(k - 1), channel_base, channel_max))
+                               channels_at(2**(k - 1), channel_base, channel_max), resample)
             for k in range(log2, 2, -1)])                                           # R -> R/2, ..., 8 -> 4
         self.mbstd = MinibatchStd(mbstd_group, mbstd_channels) if mbstd_group > 0 else None
         extra = mbstd_channels if mbstd_group > 0 else 0

@@ -75,7 +75,7 @@ class EqualLinear(nn.Module):
 
 
 class EqualConv2d(nn.Module):
-    """Same-padded k x k convolution with equalised learning rate, optional bias and lrelu."""
+    """k x k convolution (same-padded by default) with equalised learning rate, optional bias and lrelu."""
 
     def __init__(self,
         in_channels:  int,                  # input channels
@@ -83,20 +83,24 @@ class EqualConv2d(nn.Module):
         kernel_size:  int,                  # odd kernel size (1 or 3)
         bias:         bool = True,          # learned bias, initialised 0
         activation:   bool = False,         # apply lrelu after the bias
+        stride:       int  = 1,             # 2: a downsampling convolution (after a FirFilter blur)
+        padding:      int | None = None,    # None = same padding (kernel_size // 2)
     ):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         self.weight_gain = 1.0 / math.sqrt(in_channels * kernel_size * kernel_size)
-        self.padding = kernel_size // 2
+        self.padding = kernel_size // 2 if padding is None else int(padding)
+        self.stride = int(stride)
         self.activation = activation
 
     def extra_repr(self) -> str:
         out, inp, k, _ = self.weight.shape
-        return f"{inp}, {out}, kernel_size={k}, gain={self.weight_gain:.4g}, activation={self.activation}"
+        return (f"{inp}, {out}, kernel_size={k}, stride={self.stride}, padding={self.padding}, "
+                f"gain={self.weight_gain:.4g}, activation={self.activation}")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.conv2d(x, self.weight * self.weight_gain, self.bias, padding=self.padding)
+        y = F.conv2d(x, self.weight * self.weight_gain, self.bias, stride=self.stride, padding=self.padding)
         return lrelu(y) if self.activation else y
 
 

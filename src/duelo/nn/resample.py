@@ -1,4 +1,4 @@
-"""x2 bilinear upsampling written as a few element-wise operations.
+"""x2 bilinear upsampling written as a few element-wise operations, and the [1, 3, 3, 1] FIR filter (end of file).
 
 Equal to `F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)`: with half-pixel centres
 every output pixel of a doubling sits a quarter of a pixel from one input pixel and three quarters from
@@ -15,6 +15,8 @@ expensive kernel of a training step (21 of ~100 ms per iteration on an H100; ben
 from __future__ import annotations
 
 import torch
+from torch import nn
+from torch.nn import functional as F
 
 
 def _double(x: torch.Tensor, dim: int) -> torch.Tensor:
@@ -35,3 +37,35 @@ def upsample2x_bilinear(x: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"upsample2x_bilinear expects (N, C, H, W), got shape {tuple(x.shape)}")
     return _double(_double(x, 2), 3)
 
+
+
+# ---- the [1, 3, 3, 1] low-pass filter of StyleGAN2 ---------------------------------------------------------
+# Karras et al. 2020 (StyleGAN2, following Zhang 2019, "Making convolutional networks shift-invariant again")
+# filter every up- and down-sampling with the separable binomial [1, 3, 3, 1] to limit aliasing. On the way up
+# it is what upsample2x_bilinear above already computes (zero insertion followed by [1, 3, 3, 1] / 4 per axis,
+# up to the border rule). On the way down it replaces 2x2 average pooling, whose [1, 1] kernel lets half of the
+# frequencies above the new Nyquist limit fold back into the image.
+FIR_TAPS = (1.0, 3.0, 3.0, 1.0)
+
+
+class FirFilter(nn.Module):
+    """Depthwise [1, 3, 3, 1] x [1, 3, 3, 1] / 64 filter with zero padding `pad` on every side and `stride`.
+
+    FirFilter(pad=1, stride=2): x2 downsampling, (N, C, H, W) -> (N, C, H/2, W/2), each output the weighted
+    mean of a 4x4 neighbourhood. FirFilter(pad=2): the blur in front of a 3x3 convolution of stride 2 (H -> H + 1,
+    then the convolution gives H / 2), StyleGAN2's downsampling convolution. The kernel is a non-persistent
+    buffer: state dicts are unchanged by it."""
+
+    def __init__(self, pad: int, stride: int = 1):
+        super().__init__()
+        taps = torch.tensor(FIR_TAPS)
+        self.register_buffer("kernel", (torch.outer(taps, taps) / taps.sum() ** 2)[None, None], persistent=False)
+        self.pad, self.stride = int(pad), int(stride)
+
+    def extra_repr(self) -> str:
+        return f"taps={FIR_TAPS}, pad={self.pad}, stride={self.stride}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        channels = x.shape[1]
+        kernel = self.kernel.to(x.dtype).expand(channels, 1, 4, 4)
+        return F.conv2d(x, kernel, stride=self.stride, padding=self.pad, groups=channels)

@@ -32,8 +32,9 @@ def _identity(images: Tensor, generator: torch.Generator) -> Tensor:
 
 
 class GANObjective:
-    """Unconditional or class-conditional GAN: adversarial loss, optional gradient penalty, lazy R1/R2, a
-    pipeline in front of D (augmentation, instance noise), a history pool of fakes, lazy path length."""
+    """Unconditional or class-conditional GAN: adversarial loss (a relativistic one also gives G's step a real
+    batch), optional gradient penalty, lazy R1/R2, a pipeline in front of D (augmentation, instance noise), a
+    history pool of fakes, lazy path length."""
 
     def __init__(self, G: nn.Module, D: nn.Module, loss: AdversarialLoss,
                  gp_weight:    float = 0.0,
@@ -60,7 +61,10 @@ class GANObjective:
         if self.r1_gamma > 0 or self.r2_gamma > 0:
             phases.append(Phase("D_reg", ("D",), self._regulariser_terms, kind=REGULARISE, uses_real=True,
                                 interval=self.reg_interval, counted=False))
-        phases.append(Phase("G", ("G",), self._generator_terms))
+        if loss.relativistic:   # G's loss scores its fakes against reals: its step draws a batch, not counted
+            phases.append(Phase("G", ("G",), self._relativistic_generator_terms, uses_real=True, counted=False))
+        else:
+            phases.append(Phase("G", ("G",), self._generator_terms))
         self.pl_weight, self.pl_interval = float(pl_weight), int(pl_interval)
         self.pl = None
         if self.pl_weight > 0:
@@ -154,3 +158,16 @@ class GANObjective:
         z, labels = self.sample_generator_inputs(n, generator)
         fake_logits = self.D(self.view(self.G(z, labels), generator), labels).float()   # (N,)
         return Terms({"G": self.loss.g_loss(fake_logits).mean()})
+
+    def _relativistic_generator_terms(self, batch: tuple[Tensor, Tensor | None], generator: torch.Generator,
+                                      n: int) -> Terms:
+        """G's step for a relativistic loss (RpGAN): fake i is scored against real i of a fresh batch. The fakes
+        take the reals' labels, as in D's steps; the reals' logits need no graph (nothing of G is in them)."""
+        real, real_labels = batch
+        if self.D.c_dim == 0:
+            real_labels = None
+        z = self.G.sample_latents(real.shape[0], generator=generator)                    # (N, z_dim)
+        fake_logits = self.D(self.view(self.G(z, real_labels), generator), real_labels).float()   # (N,)
+        with torch.no_grad():
+            real_logits = self.D(self.view(real, generator), real_labels).float()         # (N,)
+        return Terms({"G": self.loss.g_loss(fake_logits, real_logits).mean()})

@@ -50,6 +50,7 @@ class Session:
     progress:   Any                 # duelo.training.progress.Progress
     health_log: Any                 # duelo.health.monitor.HealthLog
     log:        Callable[[str], None]
+    started:    float = 0.0         # time.perf_counter() when the session began to load its data
 
 
 class Task:

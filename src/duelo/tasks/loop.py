@@ -99,6 +99,10 @@ def run_loop(session, snapshots, hooks=()) -> dict[str, Any]:
     if trainer.counters.iteration:
         log(f"step: {trainer.step_mode()}")
     summary = snapshots.summary(logger.last)
+    if trainer.first_step_at is not None and session.started:
+        # time to the first iteration: loading the data, building, warming up (and restoring, on a resume)
+        summary["startup_s"] = round(trainer.first_step_at - session.started, 2)
+        log(f"the first iteration ended {summary['startup_s']:.1f} s after the start (data, models, warm-up)")
     if budget.spent() and trainer.counters.nimg < total_nimg:
         summary["stopped_by"] = f"time budget ({config.train.max_minutes:g} min)"
     run_dir.write_summary(summary)

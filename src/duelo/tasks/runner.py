@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
     from duelo.training.runtime import Runtime
     from duelo.training.trainer import Trainer, TrainerSettings
 
+    started = time.perf_counter()
     task: Task = TASKS.get(config.task)
     config = task.check(config)
     stream = stream or sys.stderr
@@ -77,7 +79,7 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
     trainer.schedules.extend(parts.schedules)
     if not runtime.is_main:
         run_dir = worker_run_dir(run_dir, runtime.rank)
-    return Session(config, task, data, parts, trainer, run_dir, progress, HealthLog(run_dir), log)
+    return Session(config, task, data, parts, trainer, run_dir, progress, HealthLog(run_dir), log, started)
 
 
 def worker_run_dir(main: Any, rank: int) -> Any:

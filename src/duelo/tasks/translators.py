@@ -10,12 +10,18 @@ from duelo.errors import ConfigError
 
 
 def check_loss(config: Config) -> None:
-    """The image-to-image objectives apply no gradient penalty: refuse a loss that needs one."""
+    """The image-to-image objectives apply no gradient penalty and give G's loss only the fakes' logits: refuse a
+    loss that needs a penalty or the reals' logits (a relativistic one)."""
     from duelo.losses import LOSSES
 
-    if LOSSES.get(config.loss.name).gp_weight > 0:
+    loss = LOSSES.get(config.loss.name)
+    if loss.gp_weight > 0:
         raise ConfigError(f"loss {config.loss.name!r} needs a gradient penalty, which image-to-image tasks do not "
                           f"apply; use lsgan (CycleGAN's choice), bce (pix2pix's) or hinge")
+    if loss.relativistic:
+        raise ConfigError(f"loss {config.loss.name!r} is relativistic: G's loss scores each output against a real "
+                          f"image's logit, which the image-to-image objectives do not compute; use lsgan "
+                          f"(CycleGAN's choice), bce (pix2pix's) or hinge")
 
 
 def translator(config: Config, in_channels: int, out_channels: int, resolution: int):

@@ -116,6 +116,11 @@ class Runtime:
     def min_across(self, value: float) -> float:
         return distributed.min_across(value, self.device) if self.world_size > 1 else value
 
+    def synchronize(self) -> None:
+        """Wait for the device's queued work (CUDA runs asynchronously): for honest wall-clock readings."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
     def barrier(self) -> None:
         if self.world_size > 1:
             distributed.barrier()

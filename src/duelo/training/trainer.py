@@ -73,6 +73,7 @@ class Trainer:
             seed + TRAIN_STREAM_OFFSET + (first_shard + r) * SHARD_STREAM_STRIDE) for r in range(settings.accum_rounds)]
         self.stats = StepStats(runtime.device)
         self.counters = Counters()
+        self.first_step_at: float | None = None      # perf_counter() when this process's first iteration ended
         self.lr_scale = 1.0           # product of the learning-rate cuts made after divergence rollbacks
         # state besides the players (augmentation probability, history pool): saved with the run
         self.aux: dict[str, nn.Module] = dict(objective.state_modules())
@@ -228,6 +229,9 @@ class Trainer:
         elapsed_before = self.counters.elapsed_s
         while self.counters.nimg < total_nimg:
             self.step()
+            if self.first_step_at is None:
+                self.runtime.synchronize()
+                self.first_step_at = time.perf_counter()
             fault_point("iteration")
             inject_nan(self.counters.iteration, self.nets[self.objective.phases[0].players[0]])
             polled = self.counters.iteration % self.runtime.check_every == 0

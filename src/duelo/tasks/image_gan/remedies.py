@@ -37,7 +37,7 @@ def _overfitting(config: Config, signals: dict[str, Any]) -> Advice:
     return suggest([
         (ada is not None and augment not in AUGMENTS, f"turn on adaptive augmentation: --set augment.name={ada}"),
         (ada is not None and fixed, f"use adaptive augmentation: --set augment.name={ada}"),
-        (config.stabilise.r1_gamma == 0, "regularise D: --set stabilise.r1_gamma=1"),
+        (not _r1_on(config), "regularise D: --set stabilise.r1_gamma=1"),
         (True, "add training images or stop at the best periodic evaluation (--eval-every)"),
     ])
 
@@ -48,10 +48,14 @@ def _vanishing(config: Config, signals: dict[str, Any]) -> Advice:
     st = config.stabilise
     return suggest([
         (LOSSES.get(config.loss.name).saturating, "use the non-saturating loss: --set loss.name=bce"),
-        (st.r1_gamma == 0, "regularise D: --set stabilise.r1_gamma=1"),
+        (not _r1_on(config), "regularise D: --set stabilise.r1_gamma=1"),
         (st.instance_noise == 0, "blur D's view early on: --set stabilise.instance_noise=0.1"),
         (config.optim.d_lr >= config.optim.g_lr, "slow D down: --d-lr at half of --g-lr"),
     ])
+
+
+def _r1_on(config: Config) -> bool:
+    return bool(config.stabilise.r1_gamma or config.stabilise.r1_per_pixel)
 
 
 def _gave_up(config: Config, signals: dict[str, Any]) -> Advice:

@@ -34,7 +34,7 @@ class ImageGAN(Task):
 
         d = config.data
         dataset = load_dataset(d.dataset, resolution=d.resolution, channels=d.channels, resize=d.resize,
-                               bad_files=d.bad_files)
+                               bad_files=d.bad_files, alpha=d.alpha)
         if config.model.conditional and dataset.labels is None:
             raise ConfigError(f"--conditional needs labels, but {d.dataset} has none; put images in one "
                               f"sub-folder per class (or add 'labels' to the .npz), or train unconditionally")

@@ -1,0 +1,203 @@
+"""Benchmark: colour images at 64 px (issue 17) — several configurations trained on the same emoji, then the
+Inception FID/KID trajectory of each against a held-out split.
+
+    # on this machine: the Fluent 3D emoji (npm @lobehub/fluent-emoji-3d) at 64x64, flattened on white, split
+    # into 3,000 training and 391 held-out images (seed 0) -> .device-carry/colour/emoji64-{train,heldout}.npz
+    .venv/bin/python benchmarks/colour.py prepare --tarball lobehub-fluent-emoji-3d-1.1.0.tgz --out .device-carry/colour
+    # GPU machine (duelo installed, Inception weights at --inception): every configuration trained for --minutes
+    # (all at once on one GPU with --together: compare them at equal kimg, not equal time), every kept checkpoint's
+    # G_ema judged by KID and FID against the held-out images -> $OUT/colour-<label>.json and sample grids
+    python benchmarks/colour.py train --data .device-carry/colour --configs stylegan2,dcgan --minutes 5 \
+        --inception /tmp/inception.pt --out $OUT --label diagnosis
+
+The held-out split has 391 images: FID against so few reference images is biased upwards (by roughly
+d / n for d = 2048 features), so FIDs here compare runs with each other, not with published figures; KID is
+unbiased (Binkowski et al. 2018) and is the fairer figure below 10k images. The real-vs-real floor (KID and
+FID of 2,000 training images against the held-out ones) is recorded alongside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from duelo.io.provenance import write_result
+
+CONFIGS = {   # name -> arguments of `duelo train` beyond COMMON
+    "stylegan2": ["--preset", "stylegan2"],
+    # the StyleGAN2 of duelo <= 0.1 that issue 17 reports: tanh output, 2x2 box downsampling in D, 2-layer mapping,
+    # the CIFAR-10 R1 weight
+    "stylegan2-old": ["--preset", "stylegan2", "--set", 'model.g_kwargs={"output": "tanh", "mapping_layers": 2}',
+                      "--set", 'model.d_kwargs={"resample": "box"}', "--set", "stabilise.r1_per_pixel=0",
+                      "--set", "stabilise.r1_gamma=0.01"],
+    "stylegan2-tanh": ["--preset", "stylegan2", "--set", 'model.g_kwargs={"output": "tanh"}'],
+    "stylegan2-box": ["--preset", "stylegan2", "--set", 'model.d_kwargs={"resample": "box"}'],
+    "dcgan": ["--model", "dcgan"],
+    "r3gan": ["--preset", "r3gan"],
+}
+COMMON = ["--resolution", "64", "--batch", "64", "--kimg", "100000", "--set", "run.keep_checkpoints=1000"]
+HELDOUT = 391
+SEED = 0
+
+
+def prepare(tarball: Path, out: Path) -> None:
+    from duelo.data import load_dataset
+
+    with tempfile.TemporaryDirectory() as folder, tarfile.open(tarball) as archive:
+        members = [m for m in archive.getmembers() if m.isfile() and m.name.endswith(".webp")]
+        archive.extractall(folder, members=members, filter="data")
+        data = load_dataset(str(Path(folder) / "package" / "assets"), resolution=64, channels=3)
+    order = np.random.default_rng(SEED).permutation(len(data))
+    images = data.images.numpy()
+    out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out / "emoji64-train.npz", images=images[order[HELDOUT:]])
+    np.savez_compressed(out / "emoji64-heldout.npz", images=images[order[:HELDOUT]])
+    print(f"{len(data)} images -> {len(data) - HELDOUT} train, {HELDOUT} held out, in {out}")
+
+
+def _train_all(data: Path, runs: Path, configs: list[str], minutes: float, snapshot_kimg: float, together: bool,
+               deadline_s: float) -> None:
+    runs.mkdir(parents=True, exist_ok=True)
+    waves = [configs] if together else [[name] for name in configs]
+    started = time.perf_counter()
+    for wave in waves:
+        procs = {}
+        for name in wave:
+            args = ["train", "--dataset", str(data / "emoji64-train.npz"), *COMMON, "--snapshot-kimg",
+                    str(snapshot_kimg), *CONFIGS[name], "--minutes", str(minutes), "--out", str(runs), "--name", name]
+            log = (runs / f"{name}.log").open("w")
+            procs[name] = subprocess.Popen([sys.executable, "-m", "duelo", *args], stdout=log,
+                                           stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        for name, proc in procs.items():
+            try:
+                proc.wait(timeout=max(1.0, deadline_s - (time.perf_counter() - started)))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                print(f"{name}: killed at the deadline", flush=True)
+            print(f"{name}: exit {proc.returncode} at {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def _g_ema_at(run: Path, checkpoint: Path, device: str):
+    """The run's G_ema as its checkpoint `checkpoint` holds it."""
+    from safetensors.torch import load_file
+
+    from duelo.io.pretrained import load_pretrained
+
+    G = load_pretrained(run / "model", map_location=device)
+    tensors = load_file(str(checkpoint / "state.safetensors") if checkpoint.is_dir() else str(checkpoint))
+    prefix = "net.G_ema."
+    G.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}, strict=True)
+    return G.eval()
+
+
+def _checkpoints(run: Path) -> list[tuple[int, Path]]:
+    found = []
+    for path in sorted((run / "checkpoints").glob("*")):
+        digits = "".join(ch for ch in path.name if ch.isdigit())
+        if digits and (path.is_dir() or path.suffix == ".safetensors"):
+            found.append((int(digits), path))
+    return sorted(found)
+
+
+def _judge(run: Path, inception, real_feats, samples: int, device: str, out: Path) -> dict:
+    import torch
+
+    from duelo.evaluation.frechet import FeatureStats, frechet_distance
+    from duelo.evaluation.kid import kernel_inception_distance
+    from duelo.io.images import save_grid
+    from duelo.sampling.generate import generate
+
+    summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
+    trajectory = []
+    for nimg, path in _checkpoints(run):
+        G = _g_ema_at(run, path, device)
+        with torch.no_grad():
+            fake = generate(G, list(range(1_000_000, 1_000_000 + samples)))
+        feats = inception(fake)
+        kid, kid_std = kernel_inception_distance(real_feats, feats)
+        fid = frechet_distance(FeatureStats.from_features(real_feats), FeatureStats.from_features(feats))
+        trajectory.append({"kimg": round(nimg / 1000, 1), "kid": round(kid, 5), "kid_std": round(kid_std, 5),
+                           "fid": round(fid, 2)})
+        print(f"{run.name} {nimg / 1000:8.1f} kimg  KID {kid:.4f}  FID {fid:.1f}", flush=True)
+        last = (G, nimg)
+    if trajectory:
+        G, nimg = last
+        save_grid(generate(G, list(range(64))), out / f"{run.name}-grid.png", 8)
+    return {"kimg": summary.get("kimg"), "img_per_s": summary.get("img_per_s"),
+            "startup_s": summary.get("startup_s"), "train_time_s": summary.get("train_time_s"),
+            "stopped_by": summary.get("stopped_by"), "trajectory": trajectory,
+            "g_params": sum(p.numel() for p in G.parameters()) if trajectory else None,
+            "log_tail": (run.parent / f"{run.name}.log").read_text()[-1500:] if not trajectory else None}
+
+
+def train(args) -> None:
+    import torch
+
+    from duelo.evaluation.features import InceptionFeatures
+    from duelo.evaluation.frechet import FeatureStats, frechet_distance
+    from duelo.evaluation.kid import kernel_inception_distance
+
+    configs = args.configs.split(",")
+    _train_all(args.data, args.runs, configs, args.minutes, args.snapshot_kimg, args.together, args.deadline_s)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    # the upcast float16 copy is not the hashed original (benchmarks/inception_fp16.py measures the difference)
+    inception = InceptionFeatures(device=device, path=args.inception, verify=False)
+    heldout = torch.from_numpy(np.load(args.data / "emoji64-heldout.npz")["images"])
+    train_images = torch.from_numpy(np.load(args.data / "emoji64-train.npz")["images"])
+    real_feats = inception(heldout)
+    floor_feats = inception(train_images[:2000])
+    floor_kid, _ = kernel_inception_distance(real_feats, floor_feats)
+    floor_fid = frechet_distance(FeatureStats.from_features(real_feats), FeatureStats.from_features(floor_feats))
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = {"_meta": {"configs": {name: CONFIGS[name] for name in configs}, "common": COMMON,
+                         "minutes": args.minutes, "together": args.together, "samples": args.samples,
+                         "heldout": len(heldout), "train": len(train_images),
+                         "floor": {"kid": round(floor_kid, 5), "fid": round(floor_fid, 2),
+                                   "note": "2,000 training images against the held-out ones"}}}
+    for name in configs:
+        try:
+            results[name] = _judge(args.runs / name, inception, real_feats, args.samples, device, args.out)
+        except Exception as error:                     # one broken run must not lose the others' numbers
+            log = args.runs / f"{name}.log"
+            results[name] = {"error": f"{type(error).__name__}: {error}",
+                             "log_tail": log.read_text()[-1500:] if log.exists() else None}
+    path = write_result(args.out / f"colour-{args.label}.json", results)
+    print(f"wrote {path}")
+    for name in configs:
+        shutil.copy(args.runs / f"{name}.log", args.out / f"{name}.log")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("step", choices=("prepare", "train"))
+    parser.add_argument("--tarball", type=Path)
+    parser.add_argument("--data", type=Path, default=Path(".device-carry/colour"))
+    parser.add_argument("--out", type=Path, default=Path(".device-carry/colour"))
+    parser.add_argument("--runs", type=Path, default=Path("/tmp/colour-runs"))
+    parser.add_argument("--configs", default="stylegan2,dcgan")
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--snapshot-kimg", type=float, default=50.0)
+    parser.add_argument("--together", action="store_true", help="train every configuration at once on one GPU")
+    parser.add_argument("--deadline-s", type=float, default=480.0)
+    parser.add_argument("--samples", type=int, default=2000, help="generated images per judged checkpoint")
+    parser.add_argument("--inception", type=Path, default=None)
+    parser.add_argument("--label", default="run")
+    args = parser.parse_args()
+    if args.step == "prepare":
+        prepare(args.tarball, args.out)
+    else:
+        train(args)
+
+
+if __name__ == "__main__":
+    main()

