@@ -32,9 +32,11 @@ class GANParts:
 
 def assemble_gan(config: Config, build_g: Callable[[], nn.Module], build_d: Callable[..., nn.Module],
                  d_kwargs: dict, sample_shape: tuple[int, ...], device: torch.device, label_pool=None,
-                 conditional: bool = False, d_stages: tuple[nn.Module, ...] = ()) -> GANParts:
+                 conditional: bool = False, d_stages: tuple[nn.Module, ...] = (),
+                 d_parameters: Callable[[nn.Module], list] | None = None) -> GANParts:
     """G = build_g(), D = build_d(**d_kwargs adjusted by the stabilisers); `d_stages` go in front of D before the
-    stabilisers' own (instance noise); fake labels are drawn from `label_pool` (the feed's labels) if given."""
+    stabilisers' own (instance noise); fake labels are drawn from `label_pool` (the feed's labels) if given;
+    `d_parameters(D)` chooses what D's optimiser trains (all of D by default; FreezeD leaves stages out)."""
     from duelo.augment.pipeline import DInputs
     from duelo.losses import LOSSES
     from duelo.objectives import GANObjective
@@ -58,7 +60,8 @@ def assemble_gan(config: Config, build_g: Callable[[], nn.Module], build_d: Call
     d_lr, d_betas = lazy_adam_settings(config.optim.d_lr, betas, a.d_lazy_interval)
     g_lr, g_betas = lazy_adam_settings(config.optim.g_lr, betas, a.g_lazy_interval)
     a.optimizers = {"G": torch.optim.Adam(G.parameters(), lr=g_lr, betas=g_betas),
-                    "D": torch.optim.Adam(D.parameters(), lr=d_lr, betas=d_betas)}
+                    "D": torch.optim.Adam(D.parameters() if d_parameters is None else d_parameters(D), lr=d_lr,
+                                          betas=d_betas)}
     stabilisers.apply(a, "after_optimizers")
     gp_weight = a.loss.gp_weight if config.loss.gp_weight is None else config.loss.gp_weight
     kwargs = dict(a.objective_kwargs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from duelo.config import RunConfig
-from duelo.config.fields import (at_least_one_image, fraction, from_registry, nonnegative, positive,
+from duelo.config.fields import (at_least_one_image, fraction, from_registry, nonnegative, nonnegative_int, positive,
                                  positive_int, setting)
 from duelo.errors import ConfigError
 
@@ -64,6 +64,18 @@ class GrowthConfig:
     def check(self, name: str) -> None:
         if self.stable_kimg + self.fade_kimg <= 0:
             raise ConfigError(f"{name}.stable_kimg and {name}.fade_kimg cannot both be 0")
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """Start from a trained model instead of random weights (transfer learning), optionally with the first stages
+    of D frozen (FreezeD, Mo, Cho & Shin 2020). duelo.tasks.image_gan.finetune does the work."""
+
+    resume_from: str | None = setting(None, "a run folder (G, D and G_ema from its latest checkpoint) or a saved "
+                                      "model folder (G and G_ema; D starts fresh) whose weights a new run starts "
+                                      "from; same architecture and resolution", cli="--resume-from", metavar="PATH")
+    freeze_d:    int = setting(0, "FreezeD: D's first this many stages (from the image side) are not trained; 0 = "
+                               "none", cli="--freeze-d", check=nonnegative_int)
 
 
 @dataclass(frozen=True)

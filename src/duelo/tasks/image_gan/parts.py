@@ -40,6 +40,7 @@ def assemble(config: Config, feed, images: int, resolution: int, channels: int, 
     labels follow the feed's label frequencies."""
     from duelo.models import build_discriminator, build_generator
     from duelo.tasks.gan_parts import assemble_gan
+    from duelo.tasks.image_gan.finetune import trainable_d_parameters
     from duelo.training.lr_schedule import lr_schedules
 
     g_kwargs, d_kwargs = model_kwargs(config, resolution, channels, num_classes)
@@ -48,7 +49,8 @@ def assemble(config: Config, feed, images: int, resolution: int, channels: int, 
     gan = assemble_gan(config, lambda: build_generator(config.model.name, **g_kwargs),
                        lambda **kwargs: build_discriminator(config.model.name, **kwargs), d_kwargs,
                        (channels, resolution, resolution), device, label_pool=feed.labels,
-                       conditional=config.model.conditional, d_stages=() if augment is None else (augment,))
+                       conditional=config.model.conditional, d_stages=() if augment is None else (augment,),
+                       d_parameters=lambda D: trainable_d_parameters(D, config.finetune.freeze_d))
     check_pairing(gan.G, gan.D, gan.objective)
     schedules = growth_schedules(config, gan.G, gan.D, resolution) + lr_schedules(config, gan.optimizers)
     return Parts(gan.players, gan.objective, feed, schedules, extras={"augment": choice})

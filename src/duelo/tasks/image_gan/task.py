@@ -10,7 +10,7 @@ from duelo.config import COMMON_SECTIONS, Config
 from duelo.config.sections import ImageDataConfig, LossConfig, StabiliseConfig
 from duelo.errors import ConfigError
 from duelo.tasks.base import Parts, Session, Task, dataset_stem, run_folder
-from duelo.tasks.image_gan.config import AugmentConfig, GrowthConfig, ImageRunConfig, ModelConfig
+from duelo.tasks.image_gan.config import AugmentConfig, FinetuneConfig, GrowthConfig, ImageRunConfig, ModelConfig
 
 
 class ImageGAN(Task):
@@ -18,7 +18,8 @@ class ImageGAN(Task):
     description = "image synthesis, unconditional or class-conditional (MLP, DCGAN, ResNet, StyleGAN2, ProGAN)"
     headline_figures = ("class_accuracy",)
     sections = {**COMMON_SECTIONS, "run": ImageRunConfig, "data": ImageDataConfig, "model": ModelConfig,
-                "loss": LossConfig, "stabilise": StabiliseConfig, "augment": AugmentConfig, "growth": GrowthConfig}
+                "loss": LossConfig, "stabilise": StabiliseConfig, "augment": AugmentConfig, "growth": GrowthConfig,
+                "finetune": FinetuneConfig}
 
     def run_name(self, config: Config) -> str:
         if config.run.name:
@@ -55,6 +56,13 @@ class ImageGAN(Task):
         parts = assemble(config, feed, len(split.train_images), dataset.resolution, dataset.channels,
                          dataset.num_classes, runtime.device)
         parts.extras["split"] = split
+        if config.finetune.resume_from:                  # read and checked before anything is written
+            from duelo.tasks.image_gan.finetune import load_into, read_source
+
+            states, source = read_source(config.finetune.resume_from)
+            load_into({"G": parts.players["G"].module, "D": parts.players["D"].module},
+                      {k: v for k, v in states.items() if k != "G_ema"}, config.finetune.resume_from)
+            parts.extras["source"] = (states["G_ema"], source)
         return parts
 
     # -- the run -----------------------------------------------------------------------------------
@@ -72,6 +80,7 @@ class ImageGAN(Task):
             f"{dataset.channels}x{dataset.resolution}x{dataset.resolution}"
             f"{f' ({len(held)} held out for the health monitor)' if held is not None else ''} | "
             f"{session.trainer.runtime.describe()}")
+        self._start_from_source(session)
         choice = session.parts.extras["augment"]                 # the data-size check's verdict
         log(f"data: {choice.message}")
         if choice.small and not session.health_log.has_event("small_dataset"):
@@ -79,6 +88,21 @@ class ImageGAN(Task):
                 "small_dataset", "info", choice.message, f"augmentation {choice.name}",
                 applied=choice.name != "none", evidence={"images": len(session.parts.extras["split"].train_images),
                                                          "resolution": dataset.resolution}), 0)
+
+    def _start_from_source(self, session: Session) -> None:
+        """--resume-from: G_ema from the source too (G and D were loaded in build), unless this run has its own
+        checkpoint, which the loop restores instead; --freeze-d: say what is fixed."""
+        from duelo.tasks.image_gan.finetune import frozen_stage_names, load_into
+        from duelo.training.checkpoint import list_checkpoints
+
+        f = session.config.finetune
+        if f.freeze_d:
+            names = frozen_stage_names(session.trainer.nets["D"], f.freeze_d)
+            session.log(f"FreezeD: D's first {f.freeze_d} stage(s) are not trained ({', '.join(names)})")
+        if "source" in session.parts.extras and not list_checkpoints(session.run_dir.checkpoints):
+            g_ema, source = session.parts.extras["source"]
+            load_into({"G_ema": session.trainer.ema["G"]}, {"G_ema": g_ema}, f.resume_from)
+            session.log(f"starting from {source}")
 
     def snapshots(self, session: Session):
         from duelo.tasks.image_gan.snapshots import SnapshotWriter
