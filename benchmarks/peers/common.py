@@ -9,13 +9,21 @@ batches from device memory (no decoding, no host-to-device copy), so only the tr
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
 
-TASKS = ("dcgan32", "sngan32", "stylegan2-32")   # the task definitions are in benchmarks/peers/README.md
-RESOLUTION, CHANNELS = 32, 3
+# the task definitions are in benchmarks/peers/README.md
+TASKS = ("dcgan32", "sngan32", "stylegan2-32", "stylegan2-64", "stylegan2-128")
+RESOLUTION, CHANNELS = 32, 3           # RESOLUTION: of the tasks without a size suffix (resolution_of)
+
+
+def resolution_of(task: str) -> int:
+    """The image side of a task: its trailing number (stylegan2-64 -> 64, dcgan32 -> 32)."""
+    digits = re.search(r"(\d+)$", task)
+    return int(digits.group(1)) if digits else RESOLUTION
 
 
 class Unsupported(Exception):
@@ -41,18 +49,19 @@ def check_task(task: str, supported: tuple[str, ...], who: str) -> None:
         raise Unsupported(f"{who} has no {task} recipe (it covers {', '.join(supported)})")
 
 
-def random_images(count: int, device: torch.device, seed: int = 0) -> torch.Tensor:
-    """`count` float images in [-1, 1], (count, 3, 32, 32), drawn once on `device`."""
+def random_images(count: int, device: torch.device, seed: int = 0, resolution: int = RESOLUTION) -> torch.Tensor:
+    """`count` float images in [-1, 1], (count, 3, R, R), drawn once on `device`."""
     generator = torch.Generator(device="cpu").manual_seed(seed)
-    images = torch.rand(count, CHANNELS, RESOLUTION, RESOLUTION, generator=generator) * 2 - 1
+    images = torch.rand(count, CHANNELS, resolution, resolution, generator=generator) * 2 - 1
     return images.to(device)
 
 
-def real_batches(batch: int, device: torch.device, pool_batches: int = 8, seed: int = 0) -> Iterator[torch.Tensor]:
+def real_batches(batch: int, device: torch.device, pool_batches: int = 8, seed: int = 0,
+                 resolution: int = RESOLUTION) -> Iterator[torch.Tensor]:
     """An endless iterator over `pool_batches` distinct real batches kept on the device: the cheapest data
     loader there is, so each peer's own step, not its input pipeline, is what gets timed."""
-    pool = random_images(batch * pool_batches, device, seed).view(pool_batches, batch, CHANNELS, RESOLUTION,
-                                                                  RESOLUTION)
+    pool = random_images(batch * pool_batches, device, seed, resolution).view(pool_batches, batch, CHANNELS,
+                                                                              resolution, resolution)
     while True:
         for index in range(pool_batches):
             yield pool[index]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from benchmarks.peers.common import CHANNELS, RESOLUTION, Contender, Unsupported, check_task
+from benchmarks.peers.common import CHANNELS, RESOLUTION, Contender, Unsupported, check_task, resolution_of
 
 # task -> config overrides (dotted names, as `duelo train --set` takes them)
 TASK_CONFIGS: dict[str, dict] = {
@@ -25,6 +25,10 @@ TASK_CONFIGS: dict[str, dict] = {
     "stylegan2-32": {"model.name": "stylegan2", "model.g_kwargs": {"mapping_layers": 2}, "loss.name": "bce",
                      "optim.g_lr": 0.0025, "optim.d_lr": 0.0025, "optim.beta1": 0.0, "optim.beta2": 0.99,
                      "stabilise.r1_gamma": 0.01, "stabilise.reg_interval": 16},
+    # from 64 px on: the stylegan2 preset (8-layer mapping, gamma = 0.0002 x H x W / batch)
+    **{f"stylegan2-{r}": {"model.name": "stylegan2", "loss.name": "bce", "optim.g_lr": 0.0025, "optim.d_lr": 0.0025,
+                          "optim.beta1": 0.0, "optim.beta2": 0.99, "stabilise.r1_per_pixel": 0.0002,
+                          "stabilise.reg_interval": 16} for r in (64, 128)},
 }
 NOTES = {
     "dcgan32": "duelo dcgan width 64 (G 256-128-64, D 64-128-256), BCE, fresh z for the G step",
@@ -32,13 +36,16 @@ NOTES = {
                "stays at 8x8), hinge, n_dis 5",
     "stylegan2-32": "duelo stylegan2 (256 ch at every resolution, z=w=128, 2 mapping layers, mbstd), BCE, "
                     "lazy R1 gamma 0.01 every 16 iterations",
+    **{f"stylegan2-{r}": f"duelo stylegan2 at {r}px (widths min(8192/res, 256), z=w=128, 8 mapping layers, mbstd, "
+                         f"FIR downsampling), BCE, lazy R1 (0.0002 x H x W / batch) every 16 iterations"
+       for r in (64, 128)},
 }
 # cuda_graph: replay each iteration as one CUDA graph (default off)
 VARIANT_KEYS = {"precision", "cuda_graph", "channels_last"}
 
 
 def _trainer(config, G: nn.Module | None, D: nn.Module | None, batch: int, device: torch.device,
-             cuda_graph: bool = False, channels_last: bool = False):
+             cuda_graph: bool = False, channels_last: bool = False, resolution: int = RESOLUTION):
     """Build duelo's Trainer for `config` (models from the registry unless G and D are given)."""
     from duelo.tasks.image_gan.parts import assemble
     from duelo.losses import LOSSES
@@ -49,11 +56,11 @@ def _trainer(config, G: nn.Module | None, D: nn.Module | None, batch: int, devic
     from duelo.training.trainer import Trainer, TrainerSettings
 
     runtime = Runtime.create(str(device), config.train.precision, cuda_graph=cuda_graph)
-    images = torch.randint(0, 256, (max(4096, 4 * batch), CHANNELS, RESOLUTION, RESOLUTION), dtype=torch.uint8)
+    images = torch.randint(0, 256, (max(4096, 4 * batch), CHANNELS, resolution, resolution), dtype=torch.uint8)
     feed = BatchFeed(images, None, batch, seed=0, device=runtime.device)
     torch.manual_seed(0)
     if G is None:
-        parts = assemble(config, feed, len(images), RESOLUTION, CHANNELS, 0, runtime.device)
+        parts = assemble(config, feed, len(images), resolution, CHANNELS, 0, runtime.device)
         players, objective, schedules = parts.players, parts.objective, parts.schedules
     else:
         betas = (config.optim.beta1, config.optim.beta2)
@@ -95,10 +102,12 @@ def build(task: str, batch: int, device: torch.device, variant: dict | None = No
     if graph and device.type != "cuda":
         raise Unsupported("cuda_graph needs a CUDA device")
     layout = bool((variant or {}).get("channels_last", False))
-    trainer, runtime = _trainer(config, None, None, batch, device, cuda_graph=graph, channels_last=layout)
+    side = resolution_of(task)
+    trainer, runtime = _trainer(config, None, None, batch, device, cuda_graph=graph, channels_last=layout,
+                                resolution=side)
     flop_step = None
     if _mode(runtime) == "graph":      # a replay hides its operators from the FLOP counter: count an eager twin
-        flop_step = _trainer(config, None, None, batch, device, cuda_graph=False)[0].step
+        flop_step = _trainer(config, None, None, batch, device, cuda_graph=False, resolution=side)[0].step
     return Contender(name=f"duelo ({_mode(runtime)}, {runtime.precision}{', channels-last' if layout else ''})",
                      step=trainer.step,
                      real_images_per_step=batch * config.train.d_steps,

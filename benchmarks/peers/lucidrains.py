@@ -23,7 +23,8 @@ import types
 
 import torch
 
-from benchmarks.peers.common import Contender, check_task, real_batches, require_cuda, require_module
+from benchmarks.peers.common import (Contender, check_task, real_batches, require_cuda, require_module,
+                                     resolution_of)
 
 STEADY_STATE_ITERATION = 20001     # past both trainers' early "evaluate every 100 iterations" window
 NEVER = 10**12                     # save_every / evaluate_every that no benchmark reaches
@@ -52,16 +53,19 @@ def _without_aim() -> None:
         sys.modules["aim"] = types.ModuleType("aim")
 
 
-def _drive(trainer, batch: int, device: torch.device) -> callable:
+def _drive(trainer, batch: int, device: torch.device, resolution: int = 32) -> callable:
     """Point `trainer` at device-resident random batches and return its one-iteration step."""
-    trainer.loader = real_batches(batch, device)
+    trainer.loader = real_batches(batch, device, resolution=resolution)
     trainer.init_GAN()
     trainer.steps = STEADY_STATE_ITERATION
     return trainer.train
 
 
 def build_stylegan2(task: str, batch: int, device: torch.device) -> Contender:
-    check_task(task, ("stylegan2-32",), "stylegan2-pytorch")
+    check_task(task, ("stylegan2-32", "stylegan2-64", "stylegan2-128"), "stylegan2-pytorch")
+    resolution = resolution_of(task)
+    # from 64 px on: the paper's 8-layer mapping, as duelo's stylegan2 preset (the package default is 8 too)
+    settings = {**STYLEGAN2_SETTINGS, "image_size": resolution, "style_depth": 2 if resolution == 32 else 8}
     require_cuda(device, "stylegan2-pytorch", "it asserts a GPU at import and calls .cuda(rank) in its step")
     require_module("stylegan2_pytorch", "stylegan2_pytorch-1.9.0-py3-none-any.whl")
     _without_aim()
@@ -70,22 +74,24 @@ def build_stylegan2(task: str, batch: int, device: torch.device) -> Contender:
     torch.manual_seed(0)
     trainer = module.Trainer(name="bench", base_dir=tempfile.mkdtemp(prefix="stylegan2-pytorch-"),
                              batch_size=batch, save_every=NEVER, evaluate_every=NEVER, rank=device.index or 0,
-                             **STYLEGAN2_SETTINGS)
-    step = _drive(trainer, batch, device)
-    return Contender(name=f"stylegan2-pytorch {version}", step=step, real_images_per_step=batch,
-                     notes=STYLEGAN2_NOTES)
+                             **settings)
+    step = _drive(trainer, batch, device, resolution)
+    notes = STYLEGAN2_NOTES.replace("at 32px", f"at {resolution}px").replace(
+        "2 mapping layers", f"{settings['style_depth']} mapping layers")
+    return Contender(name=f"stylegan2-pytorch {version}", step=step, real_images_per_step=batch, notes=notes)
 
 
 def build_lightweight_gan(task: str, batch: int, device: torch.device) -> Contender:
-    check_task(task, ("stylegan2-32",), "lightweight-gan")
+    check_task(task, ("stylegan2-32", "stylegan2-64", "stylegan2-128"), "lightweight-gan")
+    resolution = resolution_of(task)
     require_cuda(device, "lightweight-gan", "it asserts torch.cuda.is_available() at import")
     require_module("lightweight_gan", "lightweight_gan-1.2.1-py3-none-any.whl")
     module = importlib.import_module("lightweight_gan.lightweight_gan")
     version = importlib.import_module("lightweight_gan.version").__version__
     torch.manual_seed(0)
     trainer = module.Trainer(name="bench", base_dir=tempfile.mkdtemp(prefix="lightweight-gan-"),
-                             image_size=32, batch_size=batch, save_every=NEVER, evaluate_every=NEVER,
+                             image_size=resolution, batch_size=batch, save_every=NEVER, evaluate_every=NEVER,
                              rank=device.index or 0, amp=False, log=False, use_aim=False)
-    step = _drive(trainer, batch, device)
+    step = _drive(trainer, batch, device, resolution)
     return Contender(name=f"lightweight-gan {version}", step=step, real_images_per_step=batch,
-                     notes=LIGHTWEIGHT_NOTES)
+                     notes=LIGHTWEIGHT_NOTES.replace("at 32px", f"at {resolution}px"))
