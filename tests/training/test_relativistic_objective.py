@@ -79,3 +79,34 @@ def test_image_to_image_tasks_refuse_a_relativistic_loss(task):
     config = TASKS.get(task).default_config().with_overrides({"loss.name": "rpgan"})
     with pytest.raises(ConfigError, match="'rpgan' is relativistic.*use lsgan"):
         TASKS.get(task).check(config)
+
+
+class _Recorder(torch.nn.Module):
+    """A stand-in for the augmentation pipeline: passes images through, records what ADA would observe."""
+
+    def __init__(self):
+        super().__init__()
+        self.observed = []
+
+    def forward(self, images, generator):
+        return images
+
+    def observe(self, logits):
+        self.observed.append(logits.detach().clone())
+
+    def status(self):
+        return {}
+
+
+@pytest.mark.parametrize("loss", ["rpgan", "bce"])
+def test_ada_reads_the_pair_differences_of_a_relativistic_d(loss):
+    G, D = nets()
+    recorder = _Recorder()
+    objective = GANObjective(G, D, LOSSES.get(loss), d_inputs=recorder)
+    real = torch.rand(4, 1, 4, 4) * 2 - 1
+    objective.phases[0].terms((real, None), torch.Generator().manual_seed(5), 4)
+    z = G.sample_latents(4, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        real_logits, fake_logits = D(real, None), D(G(z, None), None)
+    expected = real_logits - fake_logits if loss == "rpgan" else real_logits
+    torch.testing.assert_close(recorder.observed[0], expected)

@@ -111,7 +111,9 @@ class GANObjective:
         terms = Terms({"D": self.loss.d_loss(real_logits, fake_logits).mean()},
                       {"D_real": real_logits.mean(), "D_fake": fake_logits.mean()})
         if self.d_inputs is not None:
-            self.d_inputs.observe(real_logits)
+            # ADA's overfitting signal is sign(D(real)); a relativistic D's logits have no fixed zero (only
+            # differences are trained), so there the sign of D(real) - D(fake) plays that part
+            self.d_inputs.observe(real_logits - fake_logits if self.loss.relativistic else real_logits)
             terms.stats.update(self.d_inputs.status())
         if self.gp_weight > 0:
             critic = lambda x: self.D(x, real_labels).float()  # noqa: E731
