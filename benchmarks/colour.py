@@ -40,7 +40,9 @@ CONFIGS = {   # name -> arguments of `duelo train` beyond COMMON
     "stylegan2-old": ["--preset", "stylegan2", "--set", 'model.g_kwargs={"output": "tanh", "mapping_layers": 2}',
                       "--set", 'model.d_kwargs={"resample": "box"}', "--set", "stabilise.r1_per_pixel=0",
                       "--set", "stabilise.r1_gamma=0.01"],
-    "stylegan2-tanh": ["--preset", "stylegan2", "--set", 'model.g_kwargs={"output": "tanh"}'],
+    # the paper's linear output (the default was "linear" at commit 50286b5, whose diagnosis run calls this
+    # configuration "stylegan2" and the default one "stylegan2-tanh")
+    "stylegan2-linear": ["--preset", "stylegan2", "--set", 'model.g_kwargs={"output": "linear"}'],
     "stylegan2-box": ["--preset", "stylegan2", "--set", 'model.d_kwargs={"resample": "box"}'],
     "dcgan": ["--model", "dcgan"],
     "r3gan": ["--preset", "r3gan"],

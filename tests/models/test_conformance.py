@@ -28,6 +28,8 @@ SMALL_KWARGS: dict[str, tuple[dict, dict]] = {
     # mid-growth (stage 16x16 fading in over 8x8), the path with the most layers in use
     "progan": ({"channel_base": 128, "channel_max": 16, "z_dim": 16, "embed_dim": 8, "level": 1.5},
                {"channel_base": 128, "channel_max": 16, "level": 1.5}),
+    "r3gan": ({"channel_base": 128, "channel_max": 16, "blocks_per_stage": 1, "z_dim": 16, "embed_dim": 8},
+              {"channel_base": 128, "channel_max": 16, "blocks_per_stage": 1}),
 }
 
 CASES = [

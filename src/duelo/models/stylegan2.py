@@ -21,10 +21,11 @@ with zeros); D downsamples with the filter itself (resample="fir": a blur then a
 the main branch, a filtered x2 downsampling before the 1x1 skip convolution, as in the paper's code).
 
 Departures from the paper (documented in docs/models.md):
-  * the output is linear while training, as in the paper, and clamped to [-1, 1] in eval mode (duelo's model
-    contract); output="tanh" squashes it instead, the behaviour of duelo <= 0.1 — with tanh, the white
-    backgrounds of emoji and sprites sit where tanh saturates, G's gradient vanishes there, and samples came
-    out as blobs with holes (issue 17);
+  * the output goes through tanh by default (the paper's is linear). output="linear" gives the paper's: linear
+    while training and clamped to [-1, 1] in eval mode (duelo's model contract). Measured on the Fluent emoji at
+    64 px (docs/benchmarks.md), the linear output trained far worse: images whose background is exactly white
+    (+1) put a wall at the edge of the data's range, D learns at once that any value above it is fake, and G
+    retreated into dark images; tanh keeps G inside the range by construction;
   * widths are min(channel_base / res, channel_max) with smaller defaults (8192 and 256; paper: 32768 and 512),
     latents of 128 (paper: 512); the mapping network has the paper's 8 layers;
   * resample="box" (2x2 average pooling after the activation, duelo <= 0.1) remains for saved models;
@@ -93,10 +94,10 @@ class ToRGB(nn.Module):
         return self.conv(x, w) + self.bias.view(1, -1, 1, 1)
 
 
-@GENERATORS.register("stylegan2", style=True, linear_output=True, legacy=(("output", "tanh"),))
+@GENERATORS.register("stylegan2", style=True, linear_output=True)   # with output="linear"
 class StyleGAN2Generator(Generator):
     """Mapping network z (+ class) -> w, synthesis network ws -> image (Karras et al. 2020, figure 2d and the
-    skip architecture of figure 7), linear output. forward(z, labels, psi) = synthesis(mapping(...))."""
+    skip architecture of figure 7), tanh (or linear) output. forward(z, labels, psi) = synthesis(mapping(...))."""
 
     def __init__(self,
         resolution:     int,                # output height = width: a power of two >= 8
@@ -113,7 +114,7 @@ class StyleGAN2Generator(Generator):
         mixing_prob:    float = 0.9,        # style-mixing probability in training mode; 0 = off
         noise_mode:     str   = "auto",     # "auto" (random in train, const in eval), "random", "const",
                                             # or "none"
-        output:         str   = "linear",   # "linear" (clamped to [-1, 1] in eval mode only) or "tanh"
+        output:         str   = "tanh",     # "tanh" or "linear" (the paper's; clamped to [-1, 1] in eval mode)
     ):
         channel_max = channel_max if width is None else width
         _check_common(resolution,

@@ -1,0 +1,96 @@
+"""Benchmark: the time a colour run takes to start, and what R3GAN's every-step R1 + R2 costs (issue 17).
+
+    # time to the first iteration on a folder of 3,391 emoji (extracted from the npm tarball): a first run that
+    # decodes every file, then a second run (a new run folder, same cache) that finds the decoded store
+    python benchmarks/colour_speed.py startup --tarball lobehub-fluent-emoji-3d-1.1.0.tgz --out $OUT/startup.json
+    # R3GAN at 64 px: R1 + R2 every iteration (the paper) against every 16 iterations (lazy), and no penalty,
+    # each trained for --minutes on the same data; img/s from each run's summary.json
+    python benchmarks/colour_speed.py regularisation --dataset .device-carry/colour/emoji64-train.npz \
+        --minutes 0.5 --out $OUT/r3gan-regularisation.json
+
+Every run is a real `duelo train` in a subprocess; `startup_s` is the run's own figure (summary.json: from the
+start of the call to the end of its first iteration), `process_s` the wall time of the whole process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from duelo.io.provenance import write_result
+
+
+def _train(args: list[str], env: dict) -> dict:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "duelo", "train", *args], env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    out = Path(args[args.index("--out") + 1]) / args[args.index("--name") + 1]
+    if done.returncode != 0 or not (out / "summary.json").exists():
+        return {"error": (done.stderr or done.stdout)[-2000:], "process_s": round(seconds, 1)}
+    summary = json.loads((out / "summary.json").read_text())
+    return {"startup_s": summary.get("startup_s"), "img_per_s": summary.get("img_per_s"), "kimg": summary.get("kimg"),
+            "process_s": round(seconds, 1), "step": [line for line in done.stderr.splitlines()
+                                                     if line.startswith("step:")][-1:]}
+
+
+def startup(tarball: Path, out: Path, kimg: float) -> None:
+    with tempfile.TemporaryDirectory() as work:
+        folder, runs, cache = Path(work) / "emoji", Path(work) / "runs", Path(work) / "cache"
+        with tarfile.open(tarball) as archive:
+            members = [m for m in archive.getmembers() if m.isfile() and m.name.endswith(".webp")]
+            archive.extractall(folder, members=members, filter="data")
+        env = {**os.environ, "DUELO_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1"}
+        common = ["--dataset", str(folder / "package" / "assets"), "--resolution", "64", "--kimg", str(kimg),
+                  "--snapshot-kimg", str(kimg), "--out", str(runs)]
+        results = {"files": len(members)}
+        for name in ("first", "second"):
+            results[name] = _train([*common, "--name", name], env)
+            print(name, results[name], flush=True)
+    write_result(out, {"startup": results, "note": "dcgan defaults at 64 px; 'first' decodes the folder, 'second' "
+                                                   "reads the decoded store (a new run folder, the same cache)"})
+
+
+REGULARISATION = {     # name -> extra `duelo train` arguments on top of --preset r3gan
+    "every step (paper)": [],
+    "lazy, every 16": ["--set", "stabilise.reg_interval=16"],
+    "none": ["--set", "stabilise.r1_gamma=0", "--set", "stabilise.r2_gamma=0"],
+}
+
+
+def regularisation(dataset: Path, out: Path, minutes: float) -> None:
+    results = {}
+    with tempfile.TemporaryDirectory() as work:
+        for index, (name, extra) in enumerate(REGULARISATION.items()):
+            args = ["--dataset", str(dataset), "--resolution", "64", "--batch", "64", "--preset", "r3gan", *extra,
+                    "--minutes", str(minutes), "--kimg", "100000", "--snapshot-kimg", "100000", "--no-health",
+                    "--out", work, "--name", f"r{index}"]
+            results[name] = _train(args, {**os.environ, "PYTHONUNBUFFERED": "1"})
+            print(name, results[name], flush=True)
+    write_result(out, {"r3gan_regularisation": results, "minutes": minutes,
+                       "note": "R3GAN preset at 64 px, batch 64, the same training images; img/s over the run"})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("step", choices=("startup", "regularisation"))
+    parser.add_argument("--tarball", type=Path)
+    parser.add_argument("--dataset", type=Path)
+    parser.add_argument("--kimg", type=float, default=0.5)
+    parser.add_argument("--minutes", type=float, default=0.5)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    if args.step == "startup":
+        startup(args.tarball, args.out, args.kimg)
+    else:
+        regularisation(args.dataset, args.out, args.minutes)
+
+
+if __name__ == "__main__":
+    main()
