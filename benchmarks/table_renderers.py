@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from colour_tables import RENDERERS as COLOUR_RENDERERS
 from time_to_quality_report import table as time_to_quality_table
 
 Renderer = Callable[..., str]
@@ -410,4 +411,5 @@ RENDERERS: dict[str, Renderer] = {
     "image2image": image2image,
     "tabular": tabular,
     "time_to_quality": time_to_quality_table,
+    **COLOUR_RENDERERS,
 }

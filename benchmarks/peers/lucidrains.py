@@ -49,7 +49,9 @@ LIGHTWEIGHT_NOTES = ("lightweight-gan (Liu et al. 2021 FastGAN-style: skip-layer
 def _without_aim() -> None:
     """stylegan2_pytorch does `import aim` at module level but uses it only when log=True; aim is a large
     optional tracker (not on the GPU machine), so an empty module stands in when it is missing."""
-    if importlib.util.find_spec("aim") is None and "aim" not in sys.modules:
+    # sys.modules first: once the stand-in is there, find_spec("aim") raises (a module without __spec__), which is
+    # what broke the second StyleGAN2 row of one benchmark run
+    if "aim" not in sys.modules and importlib.util.find_spec("aim") is None:
         sys.modules["aim"] = types.ModuleType("aim")
 
 

@@ -1,0 +1,82 @@
+"""Renderers for the colour-image tables of docs/benchmarks.md (issue 17), registered in table_renderers.RENDERERS:
+the trajectory of every configuration at equal kimg (colour.py), time to the first iteration and R3GAN's
+regularisation schedules (colour_speed.py), StyleGAN2 speed at 64 and 128 px against the lucidrains peer."""
+
+from __future__ import annotations
+
+DASH = "—"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    return "\n".join([_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)])
+
+
+# the configurations as the diagnosis run (commit 50286b5) named them, and what each one is in today's terms
+LABELS = {"stylegan2": "stylegan2, linear output (the paper's; the default at that commit)",
+          "stylegan2-tanh": "stylegan2, tanh output (the default now)",
+          "stylegan2-old": "stylegan2 of duelo 0.1 (tanh, box downsampling, 2-layer mapping, R1 0.01)",
+          "stylegan2-linear": "stylegan2, linear output (the paper's)",
+          "dcgan": "dcgan (defaults)", "r3gan": "r3gan (preset: R1 + R2 every step)"}
+
+
+def colour_trajectory(result: dict) -> str:
+    """KID / FID of each configuration at the kimg marks that at least three of them reached (the configurations
+    shared one GPU, so equal time is not equal work), then at each one's last checkpoint."""
+    configs = [name for name in result["_meta"]["configs"] if "trajectory" in result.get(name, {})]
+    counts: dict[float, int] = {}
+    for name in configs:
+        for point in result[name]["trajectory"]:
+            counts[point["kimg"]] = counts.get(point["kimg"], 0) + 1
+    marks = sorted(k for k, n in counts.items() if n >= 3)
+    header = ["configuration", "img/s (one GPU shared by all)", "kimg in 5 min",
+              *[f"KID / FID at {k:g} kimg" for k in marks], "KID / FID at its last checkpoint"]
+    rows = []
+    for name in configs:
+        run = result[name]
+        points = {p["kimg"]: p for p in run["trajectory"]}
+        last = run["trajectory"][-1]
+        rows.append([LABELS.get(name, f"`{name}`"), f"{run['img_per_s']:,.0f}", f"{run['kimg']:.1f}",
+                     *[f"{points[k]['kid']:.3f} / {points[k]['fid']:.0f}" if k in points else DASH for k in marks],
+                     f"{last['kid']:.3f} / {last['fid']:.0f} ({last['kimg']:g} kimg)"])
+    floor = result["_meta"]["floor"]
+    rows.append(["real vs real (floor)", DASH, DASH, *[DASH for _ in marks], f"{floor['kid']:.4f} / {floor['fid']:.0f}"])
+    return _table(header, rows)
+
+
+def startup(result: dict) -> str:
+    runs = result["startup"]
+    rows = [[label, f"{runs[key]['startup_s']:.1f}", f"{runs[key]['process_s']:.1f}"]
+            for key, label in (("first", "first run (decodes the 3,391 files)"),
+                               ("second", "second run (decoded store)"))]
+    return _table(["run", "start to end of the first iteration, s", "whole process, s"], rows)
+
+
+def r3gan_regularisation(result: dict) -> str:
+    runs = result["r3gan_regularisation"]
+    fastest = max(run["img_per_s"] for run in runs.values())
+    rows = [[name, f"{run['img_per_s']:,.0f}", f"{fastest / run['img_per_s']:.1f}x"] for name, run in runs.items()]
+    return _table(["R1 + R2", "img/s", "slower than the fastest by"], rows)
+
+
+def stylegan2_peers(result: dict) -> str:
+    rows = []
+    by_task: dict[str, dict[str, dict]] = {}
+    for row in result["rows"]:
+        by_task.setdefault(row["task"], {})[row["registry_name"]] = row
+    for task, rows_of in by_task.items():
+        ours, peer = rows_of.get("duelo graph"), rows_of.get("stylegan2-pytorch (lucidrains)")
+        ours_s = f"{ours['img_per_s']:,.0f}" if ours and ours.get("status") == "ok" else DASH
+        if peer and peer.get("status") == "ok":
+            peer_s, ratio = f"{peer['img_per_s']:,.0f}", f"**{ours['img_per_s'] / peer['img_per_s']:.1f}x**"
+        else:
+            peer_s, ratio = f"not measured ({(peer or {}).get('error', 'missing')[:40]})", DASH
+        rows.append([task, str((ours or peer)["batch"]), ours_s, peer_s, ratio])
+    return _table(["task", "batch", "duelo (CUDA graph, tf32) img/s", "stylegan2-pytorch 1.9.0 img/s", "ratio"], rows)
+
+
+RENDERERS = {"colour_trajectory": colour_trajectory, "startup": startup,
+             "r3gan_regularisation": r3gan_regularisation, "stylegan2_peers": stylegan2_peers}
