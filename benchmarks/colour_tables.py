@@ -43,7 +43,8 @@ def colour_trajectory(result: dict) -> str:
                      *[f"{points[k]['kid']:.3f} / {points[k]['fid']:.0f}" if k in points else DASH for k in marks],
                      f"{last['kid']:.3f} / {last['fid']:.0f} ({last['kimg']:g} kimg)"])
     floor = result["_meta"]["floor"]
-    rows.append(["real vs real (floor)", DASH, DASH, *[DASH for _ in marks], f"{floor['kid']:.4f} / {floor['fid']:.0f}"])
+    rows.append(["real vs real (floor)", DASH, DASH, *[DASH for _ in marks],
+                 f"{floor['kid']:.4f} / {floor['fid']:.0f}"])
     return _table(header, rows)
 
 

