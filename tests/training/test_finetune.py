@@ -46,6 +46,18 @@ def test_a_run_starts_from_the_source_and_frozen_stages_do_not_move(source, tmp_
     assert config["finetune"] == {"resume_from": str(source), "freeze_d": 1}
 
 
+def test_an_interrupted_fine_tuning_run_resumes_without_its_source(source, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(source, copy)
+    args = ["train", *SHORT, "--out", str(tmp_path), "--name", "ft", "--resume-from", str(copy)]
+    assert main([*args, "--kimg", "0.032"]) == 0                  # one checkpoint of its own
+    shutil.rmtree(copy)                                            # the source is gone
+    assert main([*args, "--kimg", "0.064"]) == 0                  # resumes from its own checkpoint
+    assert "resuming from" in capsys.readouterr().err
+
+
 def test_a_saved_model_gives_g_and_g_ema_and_a_fresh_d(source, tmp_path, capsys):
     assert main(["train", *SHORT, "--kimg", "0.032", "--snapshot-kimg", "1", "--out", str(tmp_path), "--name", "m",
                  "--resume-from", str(source / "model")]) == 0

@@ -56,7 +56,9 @@ class ImageGAN(Task):
         parts = assemble(config, feed, len(split.train_images), dataset.resolution, dataset.channels,
                          dataset.num_classes, runtime.device)
         parts.extras["split"] = split
-        if config.finetune.resume_from:                  # read and checked before anything is written
+        # the source is read (and checked, before anything is written) only for a run that has no checkpoint of
+        # its own yet: an interrupted fine-tuning run resumes from its checkpoints, even if the source has gone
+        if config.finetune.resume_from and not self._has_checkpoints(config):
             from duelo.tasks.image_gan.finetune import load_into, read_source
 
             states, source = read_source(config.finetune.resume_from)
@@ -64,6 +66,12 @@ class ImageGAN(Task):
                       {k: v for k, v in states.items() if k != "G_ema"}, config.finetune.resume_from)
             parts.extras["source"] = (states["G_ema"], source)
         return parts
+
+    def _has_checkpoints(self, config: Config) -> bool:
+        from duelo.training.checkpoint import list_checkpoints
+        from duelo.training.run_dir import RunDir
+
+        return bool(list_checkpoints(RunDir(run_folder(config, self)).checkpoints))
 
     # -- the run -----------------------------------------------------------------------------------
     def start(self, session: Session) -> None:
@@ -90,16 +98,15 @@ class ImageGAN(Task):
                                                          "resolution": dataset.resolution}), 0)
 
     def _start_from_source(self, session: Session) -> None:
-        """--resume-from: G_ema from the source too (G and D were loaded in build), unless this run has its own
-        checkpoint, which the loop restores instead; --freeze-d: say what is fixed."""
+        """--resume-from: G_ema from the source too (build loaded G and D, and kept the source only for a run
+        without checkpoints of its own); --freeze-d: say what is fixed."""
         from duelo.tasks.image_gan.finetune import frozen_stage_names, load_into
-        from duelo.training.checkpoint import list_checkpoints
 
         f = session.config.finetune
         if f.freeze_d:
             names = frozen_stage_names(session.trainer.nets["D"], f.freeze_d)
             session.log(f"FreezeD: D's first {f.freeze_d} stage(s) are not trained ({', '.join(names)})")
-        if "source" in session.parts.extras and not list_checkpoints(session.run_dir.checkpoints):
+        if "source" in session.parts.extras:
             g_ema, source = session.parts.extras["source"]
             load_into({"G_ema": session.trainer.ema["G"]}, {"G_ema": g_ema}, f.resume_from)
             session.log(f"starting from {source}")
