@@ -15,6 +15,7 @@ from duelo.io.pretrained import load_pretrained, save_pretrained
 from duelo.models import DISCRIMINATORS, GENERATORS, build_discriminator, build_generator
 
 RESOLUTION = 16
+RESOLUTIONS = {"fastgan": 32}   # families whose smallest size is larger (FastGAN's D reads 16x16 features)
 BATCH = 4
 NUM_CLASSES = 10
 
@@ -28,6 +29,8 @@ SMALL_KWARGS: dict[str, tuple[dict, dict]] = {
     # mid-growth (stage 16x16 fading in over 8x8), the path with the most layers in use
     "progan": ({"channel_base": 128, "channel_max": 16, "z_dim": 16, "embed_dim": 8, "level": 1.5},
                {"channel_base": 128, "channel_max": 16, "level": 1.5}),
+    "fastgan": ({"channel_base": 256, "channel_max": 16, "z_dim": 16, "embed_dim": 8},
+                {"channel_base": 256, "channel_max": 16}),
     "r3gan": ({"channel_base": 128, "channel_max": 16, "blocks_per_stage": 1, "z_dim": 16, "embed_dim": 8},
               {"channel_base": 128, "channel_max": 16, "blocks_per_stage": 1}),
 }
@@ -44,7 +47,7 @@ pytestmark = pytest.mark.parametrize(("name", "c_dim", "channels"), CASES)
 def make_generator(name: str, c_dim: int, channels: int, seed: int = 0):
     torch.manual_seed(seed)
     kwargs = SMALL_KWARGS.get(name, ({}, {}))[0]
-    return build_generator(name, resolution=RESOLUTION, channels=channels, c_dim=c_dim, **kwargs)
+    return build_generator(name, resolution=resolution_of(name), channels=channels, c_dim=c_dim, **kwargs)
 
 
 def make_discriminator(name: str, c_dim: int, channels: int, seed: int = 0):
@@ -52,7 +55,7 @@ def make_discriminator(name: str, c_dim: int, channels: int, seed: int = 0):
         pytest.skip(f"no discriminator registered as {name!r}")
     torch.manual_seed(seed)
     kwargs = SMALL_KWARGS.get(name, ({}, {}))[1]
-    return build_discriminator(name, resolution=RESOLUTION, channels=channels, c_dim=c_dim, **kwargs)
+    return build_discriminator(name, resolution=resolution_of(name), channels=channels, c_dim=c_dim, **kwargs)
 
 
 def inputs(generator, c_dim: int, seed: int = 1):
@@ -63,19 +66,24 @@ def inputs(generator, c_dim: int, seed: int = 1):
     return z, labels
 
 
-def real_images(channels: int, seed: int = 2) -> torch.Tensor:
+def resolution_of(name: str) -> int:
+    return RESOLUTIONS.get(name, RESOLUTION)
+
+
+def real_images(channels: int, seed: int = 2, name: str = "") -> torch.Tensor:
     rng = torch.Generator().manual_seed(seed)
-    return torch.rand(BATCH, channels, RESOLUTION, RESOLUTION, generator=rng) * 2 - 1
+    size = resolution_of(name)
+    return torch.rand(BATCH, channels, size, size, generator=rng) * 2 - 1
 
 
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_generator_output_shape_dtype_and_range(name, c_dim, channels, mode):
     generator = make_generator(name, c_dim, channels).train(mode == "train")
-    assert (generator.c_dim, generator.resolution, generator.channels) == (c_dim, RESOLUTION, channels)
+    assert (generator.c_dim, generator.resolution, generator.channels) == (c_dim, resolution_of(name), channels)
     z, labels = inputs(generator, c_dim)
     with torch.no_grad():
         images = generator(z, labels)
-    assert images.shape == (BATCH, channels, RESOLUTION, RESOLUTION)
+    assert images.shape == (BATCH, channels, resolution_of(name), resolution_of(name))
     assert images.dtype == torch.float32
     assert torch.isfinite(images).all()
     if mode == "eval" or not GENERATORS.info(name).linear_output:
@@ -86,10 +94,10 @@ def test_generator_output_shape_dtype_and_range(name, c_dim, channels, mode):
 def test_discriminator_returns_one_logit_per_image(name, c_dim, channels, mode):
     discriminator = make_discriminator(name, c_dim, channels).train(mode == "train")
     attributes = (discriminator.c_dim, discriminator.resolution, discriminator.channels)
-    assert attributes == (c_dim, RESOLUTION, channels)
+    assert attributes == (c_dim, resolution_of(name), channels)
     labels = torch.arange(BATCH) % c_dim if c_dim > 0 else None
     with torch.no_grad():
-        logits = discriminator(real_images(channels), labels)
+        logits = discriminator(real_images(channels, name=name), labels)
     assert logits.shape == (BATCH,)
     assert logits.dtype == torch.float32
     assert torch.isfinite(logits).all()
@@ -110,7 +118,7 @@ def test_labels_must_match_conditioning(name, c_dim, channels):
     generator = make_generator(name, c_dim, channels)
     discriminator = make_discriminator(name, c_dim, channels)
     z = generator.sample_latents(BATCH)
-    images = real_images(channels)
+    images = real_images(channels, name=name)
     wrong = None if c_dim > 0 else torch.zeros(BATCH, dtype=torch.long)
     with pytest.raises(ValueError, match="c_dim"):
         generator(z, wrong)
@@ -127,11 +135,11 @@ def test_save_load_round_trip_is_bitwise(name, c_dim, channels, tmp_path):
     z, labels = inputs(generator, c_dim)
     with torch.no_grad():  # one train-mode pass so that buffers (batch-norm statistics) differ from init
         discriminator(generator(z, labels), labels)
-    for module, sample in ((generator, z), (discriminator, real_images(channels))):
+    for module, sample in ((generator, z), (discriminator, real_images(channels, name=name))):
         directory = save_pretrained(module, tmp_path / type(module).__name__)
         config = json.loads((directory / "config.json").read_text())
         assert config["name"] == name
-        assert config["kwargs"]["resolution"] == RESOLUTION and config["kwargs"]["c_dim"] == c_dim
+        assert config["kwargs"]["resolution"] == resolution_of(name) and config["kwargs"]["c_dim"] == c_dim
         loaded = load_pretrained(directory)
         assert type(loaded) is type(module) and not loaded.training
         module.eval()
@@ -149,7 +157,7 @@ def test_same_seed_gives_same_weights_and_outputs(name, c_dim, channels):
     z, labels = inputs(first, c_dim)
     with torch.no_grad():
         assert torch.equal(first(z, labels), second(z, labels))
-        assert torch.equal(first_d(real_images(channels), labels), second_d(real_images(channels), labels))
+        assert torch.equal(first_d(real_images(channels, name=name), labels), second_d(real_images(channels, name=name), labels))
 
 
 def test_every_parameter_gets_a_finite_gradient(name, c_dim, channels):
@@ -159,7 +167,12 @@ def test_every_parameter_gets_a_finite_gradient(name, c_dim, channels):
 
     discriminator(generator(z, labels), labels).mean().backward()          # generator step
     discriminator.zero_grad(set_to_none=True)
-    discriminator(real_images(channels), labels).mean().backward()          # discriminator step
+    real = real_images(channels, name=name)
+    if getattr(discriminator, "self_supervised", False):    # D's real step also trains its decoders (fastgan)
+        logits, recon = discriminator.forward_with_reconstruction(real, labels, torch.Generator().manual_seed(3))
+        (logits.mean() + recon).backward()                                 # discriminator step
+    else:
+        discriminator(real, labels).mean().backward()                      # discriminator step
     for kind, module in (("generator", generator), ("discriminator", discriminator)):
         # a growing network leaves the layers of other levels out, and says which (they must get nothing)
         inactive = module.inactive_parameter_names() if hasattr(module, "inactive_parameter_names") else set()

@@ -21,7 +21,7 @@ from duelo.models.translation import (
     build_patch_discriminator,
     build_translator,
 )
-from duelo.models import dcgan, mlp, progan, r3gan, resnet, stylegan2  # noqa: F401  (imported for registration)
+from duelo.models import dcgan, fastgan, mlp, progan, r3gan, resnet, stylegan2  # noqa: F401  (imported for registration)
 from duelo.models import patchgan, resnet_translator, unet  # noqa: F401  (imported for registration)
 
 __all__ = [

@@ -106,10 +106,17 @@ class GANObjective:
             fake, fake_labels = self.pool.mix(fresh, fake_labels, generator)
         real_seen = self.view(real, generator)                           # (N, C, H, W) augmented
         fake_seen = self.view(fake, generator)
-        real_logits = self.D(real_seen, real_labels).float()             # (N,)
+        recon = None
+        if getattr(self.D, "self_supervised", False):    # D also rebuilds the real images (FastGAN, section 3.2)
+            real_logits, recon = self.D.forward_with_reconstruction(real_seen, real_labels, generator)
+            real_logits = real_logits.float()                            # (N,)
+        else:
+            real_logits = self.D(real_seen, real_labels).float()         # (N,)
         fake_logits = self.D(fake_seen, fake_labels).float()             # (N,)
         terms = Terms({"D": self.loss.d_loss(real_logits, fake_logits).mean()},
                       {"D_real": real_logits.mean(), "D_fake": fake_logits.mean()})
+        if recon is not None:
+            terms.losses["D_recon"] = recon
         if self.d_inputs is not None:
             # ADA's overfitting signal is sign(D(real)); a relativistic D's logits have no fixed zero (only
             # differences are trained), so there the sign of D(real) - D(fake) plays that part
