@@ -46,7 +46,9 @@ CONFIGS = {   # name -> arguments of `duelo train` beyond COMMON
     "stylegan2-box": ["--preset", "stylegan2", "--set", 'model.d_kwargs={"resample": "box"}'],
     "dcgan": ["--model", "dcgan"],
     "r3gan": ["--preset", "r3gan"],
+    "fastgan": ["--preset", "fastgan"],
 }
+PEERS = {"lucidrains-stylegan2": "stylegan2-pytorch", "lightweight-gan": "lightweight-gan"}   # colour_peers.py
 COMMON = ["--resolution", "64", "--batch", "64", "--kimg", "100000", "--set", "run.keep_checkpoints=1000"]
 HELDOUT = 391
 SEED = 0
@@ -67,19 +69,25 @@ def prepare(tarball: Path, out: Path) -> None:
     print(f"{len(data)} images -> {len(data) - HELDOUT} train, {HELDOUT} held out, in {out}")
 
 
-def _train_all(data: Path, runs: Path, configs: list[str], minutes: float, snapshot_kimg: float, together: bool,
-               deadline_s: float) -> None:
+def _train_all(train_npz: Path, runs: Path, configs: list[str], minutes: float, snapshot_kimg: float,
+               together: bool, deadline_s: float, samples: int) -> None:
     runs.mkdir(parents=True, exist_ok=True)
     waves = [configs] if together else [[name] for name in configs]
     started = time.perf_counter()
     for wave in waves:
         procs = {}
         for name in wave:
-            args = ["train", "--dataset", str(data / "emoji64-train.npz"), *COMMON, "--snapshot-kimg",
-                    str(snapshot_kimg), *CONFIGS[name], "--minutes", str(minutes), "--out", str(runs), "--name", name]
+            if name in PEERS:
+                command = [sys.executable, str(Path(__file__).with_name("colour_peers.py")), PEERS[name], "--data",
+                           str(train_npz), "--minutes", str(minutes), "--samples", str(samples), "--out",
+                           str(runs / name)]
+            else:
+                command = [sys.executable, "-m", "duelo", "train", "--dataset", str(train_npz), *COMMON,
+                           "--snapshot-kimg", str(snapshot_kimg), *CONFIGS[name], "--minutes", str(minutes),
+                           "--out", str(runs), "--name", name]
             log = (runs / f"{name}.log").open("w")
-            procs[name] = subprocess.Popen([sys.executable, "-m", "duelo", *args], stdout=log,
-                                           stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            procs[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
         for name, proc in procs.items():
             try:
                 proc.wait(timeout=max(1.0, deadline_s - (time.perf_counter() - started)))
@@ -111,7 +119,7 @@ def _checkpoints(run: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def _judge(run: Path, inception, real_feats, samples: int, device: str, out: Path) -> dict:
+def _judge(run: Path, inception, real_feats, samples: int, device: str, out: Path, prefix: str) -> dict:
     import torch
 
     from duelo.evaluation.frechet import FeatureStats, frechet_distance
@@ -121,6 +129,16 @@ def _judge(run: Path, inception, real_feats, samples: int, device: str, out: Pat
 
     summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
     trajectory = []
+    if (run / "samples.npz").exists():                 # a peer (colour_peers.py): its final samples only
+        fake = torch.from_numpy(np.load(run / "samples.npz")["images"][:samples])
+        feats = inception(fake)
+        kid, kid_std = kernel_inception_distance(real_feats, feats)
+        fid = frechet_distance(FeatureStats.from_features(real_feats), FeatureStats.from_features(feats))
+        trajectory.append({"kimg": summary.get("kimg"), "kid": round(kid, 5), "kid_std": round(kid_std, 5),
+                           "fid": round(fid, 2)})
+        print(f"{run.name} {summary.get('kimg')} kimg  KID {kid:.4f}  FID {fid:.1f}", flush=True)
+        save_grid(fake[:64], out / f"{prefix}-{run.name}-grid.png", 8)
+        return {**summary, "trajectory": trajectory}
     for nimg, path in _checkpoints(run):
         G = _g_ema_at(run, path, device)
         with torch.no_grad():
@@ -134,7 +152,12 @@ def _judge(run: Path, inception, real_feats, samples: int, device: str, out: Pat
         last = (G, nimg)
     if trajectory:
         G, nimg = last
-        save_grid(generate(G, list(range(64))), out / f"{run.name}-grid.png", 8)
+        save_grid(generate(G, list(range(64))), out / f"{prefix}-{run.name}-grid.png", 8)
+        walk = subprocess.run([sys.executable, "-m", "duelo", "interpolate", str(run), "--seeds", "0,1,2,3,4,5",
+                               "--frames", "16", "--fps", "16", "--scale", "2", "--device", device, "--out",
+                               str(out / f"{prefix}-{run.name}-walk.gif"), "--force"], capture_output=True, text=True)
+        if walk.returncode:
+            print(f"{run.name}: interpolation failed: {walk.stderr[-500:]}", flush=True)
     return {"kimg": summary.get("kimg"), "img_per_s": summary.get("img_per_s"),
             "startup_s": summary.get("startup_s"), "train_time_s": summary.get("train_time_s"),
             "stopped_by": summary.get("stopped_by"), "trajectory": trajectory,
@@ -150,25 +173,38 @@ def train(args) -> None:
     from duelo.evaluation.kid import kernel_inception_distance
 
     configs = args.configs.split(",")
-    _train_all(args.data, args.runs, configs, args.minutes, args.snapshot_kimg, args.together, args.deadline_s)
+    heldout = torch.from_numpy(np.load(args.data / "emoji64-heldout.npz")["images"])
+    train_images = torch.from_numpy(np.load(args.data / "emoji64-train.npz")["images"])
+    train_npz = args.data / "emoji64-train.npz"
+    if args.train_count:      # few-shot: the first N training images; every other image is a reference
+        args.runs.mkdir(parents=True, exist_ok=True)
+        train_npz = args.runs / f"emoji64-train-{args.train_count}.npz"
+        np.savez_compressed(train_npz, images=train_images[:args.train_count].numpy())
+        heldout = torch.cat([heldout, train_images[args.train_count:]])
+        floor_images = train_images[:args.train_count]
+    else:
+        floor_images = train_images[:2000]
+    _train_all(train_npz, args.runs, configs, args.minutes, args.snapshot_kimg, args.together, args.deadline_s,
+               args.samples)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     # the upcast float16 copy is not the hashed original (benchmarks/inception_fp16.py measures the difference)
     inception = InceptionFeatures(device=device, path=args.inception, verify=False)
-    heldout = torch.from_numpy(np.load(args.data / "emoji64-heldout.npz")["images"])
-    train_images = torch.from_numpy(np.load(args.data / "emoji64-train.npz")["images"])
     real_feats = inception(heldout)
-    floor_feats = inception(train_images[:2000])
+    floor_feats = inception(floor_images)
     floor_kid, _ = kernel_inception_distance(real_feats, floor_feats)
     floor_fid = frechet_distance(FeatureStats.from_features(real_feats), FeatureStats.from_features(floor_feats))
     args.out.mkdir(parents=True, exist_ok=True)
-    results = {"_meta": {"configs": {name: CONFIGS[name] for name in configs}, "common": COMMON,
+    results = {"_meta": {"configs": {name: CONFIGS.get(name, ["colour_peers.py", PEERS.get(name)])
+                                     for name in configs}, "common": COMMON,
                          "minutes": args.minutes, "together": args.together, "samples": args.samples,
-                         "heldout": len(heldout), "train": len(train_images),
+                         "heldout": len(heldout), "train": args.train_count or len(train_images),
                          "floor": {"kid": round(floor_kid, 5), "fid": round(floor_fid, 2),
-                                   "note": "2,000 training images against the held-out ones"}}}
+                                   "note": f"the {len(floor_images):,} training images (first) against the "
+                                           f"{len(heldout):,} reference images"}}}
     for name in configs:
         try:
-            results[name] = _judge(args.runs / name, inception, real_feats, args.samples, device, args.out)
+            results[name] = _judge(args.runs / name, inception, real_feats, args.samples, device, args.out,
+                                   prefix=args.label)
         except Exception as error:                     # one broken run must not lose the others' numbers
             log = args.runs / f"{name}.log"
             results[name] = {"error": f"{type(error).__name__}: {error}",
@@ -176,7 +212,7 @@ def train(args) -> None:
     path = write_result(args.out / f"colour-{args.label}.json", results)
     print(f"wrote {path}")
     for name in configs:
-        shutil.copy(args.runs / f"{name}.log", args.out / f"{name}.log")
+        shutil.copy(args.runs / f"{name}.log", args.out / f"{args.label}-{name}.log")
 
 
 def main() -> None:
@@ -194,6 +230,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2000, help="generated images per judged checkpoint")
     parser.add_argument("--inception", type=Path, default=None)
     parser.add_argument("--label", default="run")
+    parser.add_argument("--train-count", type=int, default=0,
+                        help="few-shot: train on the first N training images; the others join the references")
     args = parser.parse_args()
     if args.step == "prepare":
         prepare(args.tarball, args.out)

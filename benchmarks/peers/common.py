@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 # the task definitions are in benchmarks/peers/README.md
-TASKS = ("dcgan32", "sngan32", "stylegan2-32", "stylegan2-64", "stylegan2-128")
+TASKS = ("dcgan32", "sngan32", "stylegan2-32", "stylegan2-64", "stylegan2-128", "stylegan2-256")
 RESOLUTION, CHANNELS = 32, 3           # RESOLUTION: of the tasks without a size suffix (resolution_of)
 
 

@@ -28,7 +28,7 @@ TASK_CONFIGS: dict[str, dict] = {
     # from 64 px on: the stylegan2 preset (8-layer mapping, gamma = 0.0002 x H x W / batch)
     **{f"stylegan2-{r}": {"model.name": "stylegan2", "loss.name": "bce", "optim.g_lr": 0.0025, "optim.d_lr": 0.0025,
                           "optim.beta1": 0.0, "optim.beta2": 0.99, "stabilise.r1_per_pixel": 0.0002,
-                          "stabilise.reg_interval": 16} for r in (64, 128)},
+                          "stabilise.reg_interval": 16} for r in (64, 128, 256)},
 }
 NOTES = {
     "dcgan32": "duelo dcgan width 64 (G 256-128-64, D 64-128-256), BCE, fresh z for the G step",
@@ -38,7 +38,7 @@ NOTES = {
                     "lazy R1 gamma 0.01 every 16 iterations",
     **{f"stylegan2-{r}": f"duelo stylegan2 at {r}px (widths min(8192/res, 256), z=w=128, 8 mapping layers, mbstd, "
                          f"FIR downsampling), BCE, lazy R1 (0.0002 x H x W / batch) every 16 iterations"
-       for r in (64, 128)},
+       for r in (64, 128, 256)},
 }
 # cuda_graph: replay each iteration as one CUDA graph (default off)
 VARIANT_KEYS = {"precision", "cuda_graph", "channels_last"}

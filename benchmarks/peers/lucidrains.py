@@ -64,7 +64,7 @@ def _drive(trainer, batch: int, device: torch.device, resolution: int = 32) -> c
 
 
 def build_stylegan2(task: str, batch: int, device: torch.device) -> Contender:
-    check_task(task, ("stylegan2-32", "stylegan2-64", "stylegan2-128"), "stylegan2-pytorch")
+    check_task(task, ("stylegan2-32", "stylegan2-64", "stylegan2-128", "stylegan2-256"), "stylegan2-pytorch")
     resolution = resolution_of(task)
     # from 64 px on: the paper's 8-layer mapping, as duelo's stylegan2 preset (the package default is 8 too)
     settings = {**STYLEGAN2_SETTINGS, "image_size": resolution, "style_depth": 2 if resolution == 32 else 8}
@@ -84,7 +84,7 @@ def build_stylegan2(task: str, batch: int, device: torch.device) -> Contender:
 
 
 def build_lightweight_gan(task: str, batch: int, device: torch.device) -> Contender:
-    check_task(task, ("stylegan2-32", "stylegan2-64", "stylegan2-128"), "lightweight-gan")
+    check_task(task, ("stylegan2-32", "stylegan2-64", "stylegan2-128", "stylegan2-256"), "lightweight-gan")
     resolution = resolution_of(task)
     require_cuda(device, "lightweight-gan", "it asserts torch.cuda.is_available() at import")
     require_module("lightweight_gan", "lightweight_gan-1.2.1-py3-none-any.whl")

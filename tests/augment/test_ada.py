@@ -6,14 +6,10 @@ import pytest
 import torch
 
 from duelo.augment import AUGMENTS, AdaptiveAugment
-from duelo.augment.ada import hue_rotation, warp
+from duelo.augment.ada import _rotate2, hue_rotation, warp
 from duelo.augment.base import sample_bilinear_reflect
 from duelo.errors import ConfigError
-from tests.augment.util import assert_close
-
-
-def _images(n, c, r, seed=0):
-    return torch.rand(n, c, r, r, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+from tests.augment.util import OnlyAda, assert_close, images as _images
 
 
 def _changed(x, y, tol=1e-4):
@@ -29,7 +25,7 @@ def test_registered_and_built_by_name():
 
 
 @pytest.mark.parametrize("field, value", [
-    ("channels", 2), ("channels", True), ("p", -0.1), ("p", 1.5), ("p", float("nan")), ("target", 0.0),
+    ("channels", 2), ("channels", 5), ("channels", True), ("p", -0.1), ("p", 1.5), ("p", float("nan")), ("target", 0.0),
     ("target", 1.0), ("speed_kimg", 0.0), ("speed_kimg", -5.0), ("adjust_nimg", 0), ("adjust_nimg", 2.5),
     ("adaptive", "yes"),
 ])
@@ -47,8 +43,8 @@ def test_buffers_are_persistent_float32_scalars():
 
 # ---------------------------------------------------------------- the pipeline
 
-@pytest.mark.parametrize("channels", [1, 3])
-@pytest.mark.parametrize("resolution", [7, 8, 28, 32])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+@pytest.mark.parametrize("resolution", [7, 8, 28, 32, (24, 40), (9, 5)])
 def test_p0_returns_the_input(channels, resolution):
     x = _images(16, channels, resolution)
     y = AdaptiveAugment(channels, p=0.0)(x, torch.Generator().manual_seed(1))
@@ -78,11 +74,16 @@ def test_each_transform_is_gated_per_sample_with_probability_p(channels):
     assert abs(untouched - expected) < 4 * sd + 1e-3, (untouched, expected)
 
 
-@pytest.mark.parametrize("channels", [1, 3])
-def test_constant_grey_image_stays_constant_and_grey(channels):
-    """Reflection padding keeps a flat image flat under any geometry; hue and saturation fix grey."""
-    x = torch.full((64, channels, 16, 16), 0.3)
+@pytest.mark.parametrize("channels", [1, 3, 4])
+@pytest.mark.parametrize("size", [(16, 16), (12, 20)])
+def test_constant_grey_image_stays_constant_and_grey(channels, size):
+    """Reflection padding keeps a flat image flat under any geometry; hue and saturation fix grey; a flat
+    alpha stays flat and keeps its value (no transparent border comes in)."""
+    x = torch.full((64, channels, *size), 0.3)
     y = AdaptiveAugment(channels, p=1.0)(x, torch.Generator().manual_seed(4))
+    if channels == 4:
+        assert_close(y[:, 3], 0.3, atol=1e-5)
+        y = y[:, :3]
     flat = y[:, :1, :1, :1].expand_as(y)
     assert_close(y, flat, atol=1e-4)
     # value = (0.3 + b) * c * (+-1): its spread shows brightness, contrast and luma flip at work
@@ -163,12 +164,13 @@ def test_blit_transforms_land_exactly_on_pixels(resolution):
     assert_close(moved[..., -1], x[..., -1], atol=1e-5)   # reflected at the edge
 
 
-@pytest.mark.parametrize("resolution", [4, 7, 16])
+@pytest.mark.parametrize("resolution", [4, 7, 16, (5, 9), (12, 8)])
 def test_sampler_agrees_with_grid_sample(resolution):
     """The gather-based sampler (twice differentiable) computes F.grid_sample's bilinear reflection,
     far outside the image too (coordinates up to several image widths away are folded back)."""
     g = torch.Generator().manual_seed(9)
-    x = torch.randn(8, 3, resolution, resolution, generator=g, dtype=torch.float64)
+    h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
+    x = torch.randn(8, 3, h, w, generator=g, dtype=torch.float64)
     theta = torch.randn(8, 2, 3, generator=g, dtype=torch.float64) * 2
     grid = torch.nn.functional.affine_grid(theta, list(x.shape), align_corners=False)
     expected = torch.nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="reflection",
@@ -182,6 +184,77 @@ def test_identity_samples_pass_through_exactly():
     inverse[1, 0, 2] = 0.5                                      # only sample 1 moves
     y = warp(x, inverse)
     assert torch.equal(y[0], x[0]) and torch.equal(y[2], x[2]) and not torch.equal(y[1], x[1])
+
+
+# ---------------------------------------------------------------- non-square and RGBA images
+
+@pytest.mark.parametrize("size", [(6, 10), (9, 5)])
+def test_flips_and_whole_pixel_shifts_of_non_square_images(size):
+    """A whole-pixel shift is 2/W in x and 2/H in y (normalised coordinates span each side)."""
+    h, w = size
+    x = _images(2, 4, size)
+
+    def matrix(rows):
+        return torch.tensor(rows, dtype=torch.float32).expand(2, 3, 3)
+
+    assert_close(warp(x, matrix([[-1, 0, 0], [0, 1, 0], [0, 0, 1]])), torch.flip(x, dims=[3]), atol=1e-5)
+    assert_close(warp(x, matrix([[1, 0, 0], [0, -1, 0], [0, 0, 1]])), torch.flip(x, dims=[2]), atol=1e-5)
+    right = warp(x, matrix([[1, 0, 2.0 / w], [0, 1, 0], [0, 0, 1]]))
+    assert_close(right[..., :-1], x[..., 1:], atol=1e-5)
+    down = warp(x, matrix([[1, 0, 0], [0, 1, 2.0 / h], [0, 0, 1]]))
+    assert_close(down[..., :-1, :], x[..., 1:, :], atol=1e-5)
+
+
+@pytest.mark.parametrize("size", [(8, 12), (12, 8)])
+def test_quarter_turn_of_a_non_square_image_is_rigid(size):
+    """Turned about the centre in pixel space: the central square is torch.rot90 of the input's (a turn in
+    normalised coordinates would stretch it by W/H instead)."""
+    h, w = size
+    x = _images(2, 4, size)
+    k = min(h, w)
+    top, left = (h - k) // 2, (w - k) // 2
+    one, zero = torch.ones(2), torch.zeros(2)
+    turned = warp(x, _rotate2(zero, one, h / w))[..., top:top + k, left:left + k]
+    centre = x[..., top:top + k, left:left + k]
+    assert any(torch.allclose(turned, torch.rot90(centre, q, dims=(2, 3)), atol=1e-5) for q in (1, 3))
+
+
+def test_rotation_of_a_non_square_image_is_rigid():
+    """A pattern that depends only on the distance to the centre is unchanged by a rotation (up to the
+    bilinear error, 0.022 here; a rotation in normalised coordinates shears it by up to 0.83)."""
+    h, w = 24, 40
+    y = torch.arange(h, dtype=torch.float64).view(h, 1) - (h - 1) / 2
+    x = torch.arange(w, dtype=torch.float64).view(1, w) - (w - 1) / 2
+    radius = (x.square() + y.square()).sqrt()
+    image = torch.cos(radius / 3).expand(3, 1, h, w)
+    theta = torch.tensor([0.7, -2.0, 2.5], dtype=torch.float64)
+    turned = warp(image, _rotate2(torch.cos(theta), -torch.sin(theta), h / w))
+    inside = (radius < 10).expand_as(image)
+    assert (turned - image)[inside].abs().max() < 0.05
+
+
+@pytest.mark.parametrize("size", [(8, 12), (12, 8)])
+def test_blit_stage_of_a_non_square_image_lands_on_pixels(size):
+    """x-flips, quarter turns and integer translations (round(t W), round(t H) pixels) only permute
+    pixels (reflected at the border), so every output value is an input value of the same sample."""
+    x = _images(64, 1, size, seed=21)
+    y = OnlyAda(1, ("xflip", "rotate90", "xint"))(x, torch.Generator().manual_seed(22))
+    distance = (y.flatten(1)[:, :, None] - x.flatten(1)[:, None, :]).abs().amin(2)     # (N, H * W)
+    assert distance.max() < 1e-5
+    assert _changed(x, y).float().mean() > 0.8
+
+
+def test_rgba_alpha_is_warped_with_the_colour_and_not_recoloured():
+    """The full pipeline on RGBA: the alpha is the geometric stage's alpha exactly (same grid as RGB, no
+    colour transform), and the RGB part is the RGB pipeline's output."""
+    x = _images(64, 4, (12, 20), seed=23)
+    aug = AdaptiveAugment(4, p=1.0)
+    y = aug(x, torch.Generator().manual_seed(24))
+    moved = warp(x, aug.geometric_matrix(x, torch.Generator().manual_seed(24)))
+    assert torch.equal(y[:, 3], moved[:, 3])
+    assert _changed(x[:, 3:], y[:, 3:]).float().mean() > 0.9
+    rgb = AdaptiveAugment(3, p=1.0)(x[:, :3].contiguous(), torch.Generator().manual_seed(24))
+    assert torch.equal(y[:, :3], rgb)
 
 
 # ---------------------------------------------------------------- the controller

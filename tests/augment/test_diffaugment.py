@@ -8,6 +8,7 @@ import torch
 from duelo.augment import AUGMENTS, DiffAugment
 from duelo.augment.diffaugment import cutout, translation
 from duelo.errors import ConfigError
+from duelo.augment.base import ALPHA_EMPTY
 from tests.augment.util import assert_close
 
 N = 1024
@@ -31,9 +32,9 @@ def test_empty_or_repeated_policy_is_a_config_error(policy):
         DiffAugment(3, policy=policy)
 
 
-@pytest.mark.parametrize("channels", [0, 2, 4, "3"])
-def test_channels_must_be_1_or_3(channels):
-    with pytest.raises(ConfigError, match="channels"):
+@pytest.mark.parametrize("channels", [0, 2, 5, "3"])
+def test_channels_must_be_1_3_or_4(channels):
+    with pytest.raises(ConfigError, match="channels must be 1 or 3 or 4"):
         DiffAugment(channels)
 
 
@@ -119,3 +120,58 @@ def test_policy_order_is_respected():
     a = DiffAugment(3, policy="translation,cutout")(x, torch.Generator().manual_seed(7))
     b = DiffAugment(3, policy="cutout,translation")(x, torch.Generator().manual_seed(7))
     assert not torch.equal(a, b)
+
+
+# ---------------------------------------------------------------- non-square and RGBA images
+
+@pytest.mark.parametrize("size", [(24, 40), (40, 24)])
+def test_translation_of_non_square_images_shifts_per_axis(size):
+    """ty in {-round(H / 8)..}, tx in {-round(W / 8)..}: every shift in that rectangle occurs, no other."""
+    h, w = size
+    sy, sx = int(h / 8 + 0.5), int(w / 8 + 0.5)
+    x = torch.arange(1.0, h * w + 1).view(1, 1, h, w).expand(512, 1, h, w)  # all non-zero, all distinct
+    y = translation(x, torch.Generator().manual_seed(8))
+    padded = torch.nn.functional.pad(x[0, 0], (sx, sx, sy, sy))
+    centre = x[0, 0, h // 2, w // 2]                                        # never shifted out
+    seen = set()
+    for sample in y[:, 0]:
+        row, col = (sample == centre).nonzero()[0].tolist()
+        ty, tx = row - h // 2, col - w // 2
+        assert abs(ty) <= sy and abs(tx) <= sx
+        assert torch.equal(sample, padded[sy - ty:sy - ty + h, sx - tx:sx - tx + w])
+        seen.add((ty, tx))
+    assert len(seen) == (2 * sy + 1) * (2 * sx + 1)
+
+
+@pytest.mark.parametrize("size", [(24, 40), (40, 24)])
+def test_cutout_of_non_square_images_is_half_of_each_side(size):
+    h, w = size
+    y = cutout(torch.ones(N, 1, h, w), torch.Generator().manual_seed(9))
+    holes = y[:, 0] == 0
+    rows, cols = holes.any(2), holes.any(1)
+    assert torch.equal(holes, rows[:, :, None] & cols[:, None, :])
+    assert rows.sum(1).max() == int(h / 2 + 0.5) and cols.sum(1).max() == int(w / 2 + 0.5)
+    fits = (rows.sum(1) == int(h / 2 + 0.5)) & (cols.sum(1) == int(w / 2 + 0.5))
+    assert fits.float().mean() > 0.2                                         # a full rectangle is common
+
+
+@pytest.mark.parametrize("op", [translation, cutout])
+def test_emptied_rgba_pixels_are_transparent(op):
+    """Colour 0 as for RGB; alpha -1 (transparent), not 0 (half transparent); kept pixels keep their alpha."""
+    x = torch.cat([torch.ones(N, 3, 16, 24), torch.full((N, 1, 16, 24), 0.5)], dim=1)
+    y = op(x, torch.Generator().manual_seed(10))
+    emptied = y[:, 0] == 0
+    assert emptied.any() and (~emptied).any()
+    assert torch.equal(y[:, 3], torch.where(emptied, ALPHA_EMPTY, 0.5))
+    assert torch.equal(y[:, :3], op(x[:, :3].contiguous(), torch.Generator().manual_seed(10)))
+
+
+def test_color_statistics_ignore_alpha():
+    """Saturation and contrast means are over RGB: changing only the alpha changes no RGB output."""
+    g = torch.Generator().manual_seed(11)
+    x = torch.rand(64, 4, 8, 12, generator=g) * 2 - 1
+    other = x.clone()
+    other[:, 3] = -other[:, 3]
+    aug = DiffAugment(4, policy="color")
+    a, b = aug(x, torch.Generator().manual_seed(12)), aug(other, torch.Generator().manual_seed(12))
+    assert torch.equal(a[:, :3], b[:, :3]) and torch.equal(a[:, 3], x[:, 3])

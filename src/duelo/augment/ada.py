@@ -5,13 +5,13 @@ The "bgc" pipeline (blit + geometric + colour). Each transform is applied to eac
 with probability p (a per-sample mask, so the step stays free of host branches):
   blit       x-flip                 i ~ U{0, 1}                    scale x by 1 - 2i
              90-degree rotations    k ~ U{0, 1, 2, 3}              rotate by k * 90 degrees
-             integer translation    t ~ U(-0.125, 0.125)^2         shift by round(t * R) whole pixels
+             integer translation    t ~ U(-0.125, 0.125)^2         shift by round(tx W), round(ty H) pixels
   geometric  isotropic scaling      s ~ lognormal(0, (0.2 ln 2)^2)
              rotation               theta ~ U(-pi, pi)             probability 1 - sqrt(1 - p), and again
                                                                    after the anisotropic scaling (the
                                                                    paper's way of keeping P(rotated) = p)
              anisotropic scaling    s ~ lognormal(0, (0.2 ln 2)^2) scale (s, 1/s)
-             fractional translation t ~ N(0, 0.125^2)^2            shift by t * R pixels
+             fractional translation t ~ N(0, 0.125^2)^2            shift by tx W, ty H pixels
   colour     brightness             b ~ N(0, 0.2^2)                add b
              contrast               c ~ lognormal(0, (0.5 ln 2)^2) scale by c (around 0 = mid-grey)
              luma flip              i ~ U{0, 1}                    mirror along the grey axis v = (1,1,1)/√3
@@ -28,6 +28,20 @@ augmentation differentiates it twice. Simplification: the paper up-samples with 
 Daubechies-4) filter before resampling to limit aliasing; plain bilinear is used here.
 The colour transforms are composed into one 4x4 homogeneous matrix per sample, applied to RGB values.
 
+Non-square images (H != W, say 48 x 64): the transforms are those of pixel space, as in the paper's code.
+Translations are fractions of each side (as for a square); rotations (quarter turns included) turn the
+picture rigidly about its centre, so their matrices in normalised coordinates carry the aspect ratio H/W
+(a plain rotation there would shear the picture); scalings are diagonal and need nothing. A quarter turn
+of a non-square picture cannot fill the frame: what it uncovers is filled by the reflection padding, as
+for any other transform (and when H and W differ in parity the turned pixel centres fall half a pixel
+between the input's, so the result is interpolated). Square images give exactly what they gave before.
+
+RGBA images (4 channels, alpha last, -1 transparent .. 1 opaque): the geometric stage resamples all four
+channels with the same grid, so the alpha moves with the colour, and the reflection padding fills alpha
+and colour from the same mirrored pixel (no extra rule is needed: an emptied region never appears). The
+colour stage applies the 4x4 matrix to RGB only and passes the alpha through unchanged. The random draws
+do not depend on the alpha, so the RGB part comes out as a 3-channel call on the RGB part would give.
+
 The controller (section 3, "adaptive discriminator augmentation"): r_t = E[sign(D(real))] over the last
 `adjust_nimg` reals; p <- clamp(p + sign(r_t - target) * nimg / (speed_kimg * 1000), 0, 1), so that p can
 cross [0, 1] in `speed_kimg` thousand images. r_t near 1 means D is confident on (i.e. overfits) the reals.
@@ -40,8 +54,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from duelo.augment.base import (AUGMENTS, Augment, check_channels, check_images, integers, normal,
-                                sample_bilinear_reflect, uniform)
+from duelo.augment.base import (AUGMENTS, Augment, check_channels, check_images, colour_only, integers,
+                                normal, sample_bilinear_reflect, uniform)
 from duelo.errors import ConfigError
 
 Tensor = torch.Tensor
@@ -52,6 +66,10 @@ XFRAC_STD = 0.125                # fractional translation std, as a fraction of 
 BRIGHTNESS_STD = 0.2
 CONTRAST_STD = 0.5 * math.log(2)
 SATURATION_STD = 1.0 * math.log(2)
+
+# The transforms in the order they are drawn and applied (the names of AdaptiveAugment._gate's calls).
+GEOMETRIC = ("xflip", "rotate90", "xint", "scale", "rotate", "aniso", "rotate_again", "xfrac")
+COLOUR = ("brightness", "contrast", "lumaflip", "hue", "saturation")
 
 
 def _matrix(rows: list[list[Tensor]]) -> Tensor:
@@ -69,9 +87,12 @@ def _scale2(sx: Tensor, sy: Tensor) -> Tensor:
     return _matrix([[sx, zero, zero], [zero, sy, zero], [zero, zero, one]])
 
 
-def _rotate2(cos: Tensor, sin: Tensor) -> Tensor:
+def _rotate2(cos: Tensor, sin: Tensor, aspect: float = 1.0) -> Tensor:
+    """A rotation of pixel space in normalised coordinates, where x spans W pixels and y spans H: conjugated
+    by diag(2/W, 2/H), the off-diagonal terms are scaled by aspect = H/W and W/H (x * 1.0 is exact, so a
+    square image gets the plain rotation bit for bit)."""
     one, zero = torch.ones_like(cos), torch.zeros_like(cos)
-    return _matrix([[cos, -sin, zero], [sin, cos, zero], [zero, zero, one]])
+    return _matrix([[cos, -sin * aspect, zero], [sin / aspect, cos, zero], [zero, zero, one]])
 
 
 def _affine4(linear: Tensor, offset: Tensor) -> Tensor:
@@ -95,10 +116,11 @@ def hue_rotation(theta: Tensor) -> Tensor:
 
 
 def warp(images: Tensor, inverse: Tensor) -> Tensor:
-    """Resample images (N, C, R, R) at inverse (N, 3, 3) @ (output pixel centre), normalised coordinates.
+    """Resample images (N, C, H, W) at inverse (N, 3, 3) @ (output pixel centre), normalised coordinates
+    (x in [-1, 1] across W, y across H); every channel with the same grid.
 
     Bilinear with reflection padding; align_corners=False puts the normalised grid on pixel centres, so
-    flips, quarter turns and whole-pixel shifts (by 2k/R) land exactly on pixels. Samples whose matrix is
+    flips, quarter turns and whole-pixel shifts (by 2k/W, 2k/H) land exactly on pixels. Samples whose matrix is
     exactly the identity keep their exact pixels (the sampler's grid is off by ~1e-6 at sizes like 28,
     which would blur them faintly); a per-sample select, no host branch.
     """
@@ -106,6 +128,21 @@ def warp(images: Tensor, inverse: Tensor) -> Tensor:
     moved = sample_bilinear_reflect(images, grid)
     identity = (inverse == torch.eye(3, dtype=inverse.dtype, device=inverse.device)).flatten(1).all(dim=1)
     return torch.where(identity[:, None, None, None], images, moved)
+
+
+def apply_colour(images: Tensor, colour: Tensor) -> Tensor:
+    """Apply the (N, 4, 4) homogeneous colour matrices to RGB; RGBA: to the RGB part, alpha unchanged."""
+    linear, offset = colour[:, :3, :3], colour[:, :3, 3]
+    if images.shape[1] == 1:                                                      # static: channel count
+        # Grey: a grey pixel g is (g, g, g) in RGB; every transform used keeps the grey axis, so the
+        # result is grey too: g -> g * (mean row sum of linear) + (mean of offset).
+        gain = linear.sum(dim=2).mean(dim=1)                                      # (N,)
+        return images * gain[:, None, None, None] + offset.mean(dim=1)[:, None, None, None]
+    return colour_only(_rgb_affine, images, linear, offset)
+
+
+def _rgb_affine(rgb: Tensor, linear: Tensor, offset: Tensor) -> Tensor:
+    return torch.einsum("nij,njhw->nihw", linear, rgb) + offset[:, :, None, None]
 
 
 @AUGMENTS.register("ada", fields=("p", "target", "speed_kimg", "adjust_nimg", "adaptive"), adaptive=True)
@@ -117,7 +154,7 @@ class AdaptiveAugment(Augment):
     """
 
     def __init__(self,
-        channels:    int,                  # image channels (1 grey, 3 RGB)
+        channels:    int,                  # image channels (1 grey, 3 RGB, 4 RGBA)
         p:           float = 0.0,          # initial probability of each transform
         target:      float = 0.6,          # r_t target: E[sign(D(real))] above this raises p
         speed_kimg:  float = 100.0,        # kimg for p to go from 0 to 1 at the fastest rate (paper: 500)
@@ -149,17 +186,11 @@ class AdaptiveAugment(Augment):
     def forward(self, images: Tensor, generator: torch.Generator) -> Tensor:
         check_images("ada", images, self.channels)
         images = warp(images, self.geometric_matrix(images, generator))
-        colour = self.colour_matrix(images, generator)                            # (N, 4, 4)
-        linear, offset = colour[:, :3, :3], colour[:, :3, 3]
-        if self.channels == 3:
-            return torch.einsum("nij,njhw->nihw", linear, images) + offset[:, :, None, None]
-        # Grey: a grey pixel g is (g, g, g) in RGB; every transform used keeps the grey axis, so the
-        # result is grey too: g -> g * (mean row sum of linear) + (mean of offset).
-        gain = linear.sum(dim=2).mean(dim=1)                                      # (N,)
-        return images * gain[:, None, None, None] + offset.mean(dim=1)[:, None, None, None]
+        return apply_colour(images, self.colour_matrix(images, generator))
 
-    def _gate(self, n: int, like: Tensor, generator: torch.Generator, p: Tensor | None = None) -> Tensor:
-        """(N,) bool: which samples get the transform (U[0, 1) < p, so p = 0 never and p = 1 always)."""
+    def _gate(self, name: str, n: int, like: Tensor, generator: torch.Generator,
+              p: Tensor | None = None) -> Tensor:
+        """(N,) bool: which samples get transform `name` (U[0, 1) < p, so p = 0 never and p = 1 always)."""
         p = self.p if p is None else p
         return uniform((n,), 0.0, 1.0, like, generator) < p.to(like.dtype)
 
@@ -169,44 +200,45 @@ class AdaptiveAugment(Augment):
         The content is transformed by T = T_8 ... T_1 (T_1 = x-flip first), so an output pixel q samples
         the input at T^-1 q = T_1^-1 ... T_8^-1 q: the inverses are multiplied in application order.
         """
-        n, size = images.shape[0], images.shape[-1]
+        n, h, w = images.shape[0], images.shape[2], images.shape[3]
         like = images.new_zeros(n)
         zero, one = torch.zeros_like(like), torch.ones_like(like)
         p_rotate = 1.0 - torch.sqrt((1.0 - self.p).clamp(min=0.0))
         inverse = torch.eye(3, dtype=images.dtype, device=images.device).expand(n, 3, 3)
 
         flip = integers((n,), 0, 2, like, generator).to(images.dtype)
-        flip = torch.where(self._gate(n, like, generator), flip, zero)
+        flip = torch.where(self._gate("xflip", n, like, generator), flip, zero)
         inverse = inverse @ _scale2(1.0 - 2.0 * flip, one)
 
         quarter = integers((n,), 0, 4, like, generator)
-        quarter = torch.where(self._gate(n, like, generator), quarter, torch.zeros_like(quarter))
+        quarter = torch.where(self._gate("rotate90", n, like, generator), quarter, torch.zeros_like(quarter))
         cos = (quarter == 0).to(images.dtype) - (quarter == 2).to(images.dtype)  # exact cos(k * 90°)
         sin = (quarter == 1).to(images.dtype) - (quarter == 3).to(images.dtype)  # exact sin(k * 90°)
-        inverse = inverse @ _rotate2(cos, -sin)
+        inverse = inverse @ _rotate2(cos, -sin, h / w)
 
-        shift = torch.round(uniform((2, n), -XINT_MAX, XINT_MAX, like, generator) * size) * (2.0 / size)
-        shift = torch.where(self._gate(n, like, generator), shift, zero)
+        draw = uniform((2, n), -XINT_MAX, XINT_MAX, like, generator)              # (x, y) fractions of a side
+        shift = torch.stack([torch.round(draw[0] * w) * (2.0 / w), torch.round(draw[1] * h) * (2.0 / h)])
+        shift = torch.where(self._gate("xint", n, like, generator), shift, zero)
         inverse = inverse @ _translate2(-shift[0], -shift[1])
 
         scale = torch.exp(normal((n,), SCALE_STD, like, generator))
-        scale = torch.where(self._gate(n, like, generator), scale, one)
+        scale = torch.where(self._gate("scale", n, like, generator), scale, one)
         inverse = inverse @ _scale2(1.0 / scale, 1.0 / scale)
 
         theta = uniform((n,), -math.pi, math.pi, like, generator)
-        theta = torch.where(self._gate(n, like, generator, p_rotate), theta, zero)
-        inverse = inverse @ _rotate2(torch.cos(theta), -torch.sin(theta))
+        theta = torch.where(self._gate("rotate", n, like, generator, p_rotate), theta, zero)
+        inverse = inverse @ _rotate2(torch.cos(theta), -torch.sin(theta), h / w)
 
         scale = torch.exp(normal((n,), SCALE_STD, like, generator))
-        scale = torch.where(self._gate(n, like, generator), scale, one)
+        scale = torch.where(self._gate("aniso", n, like, generator), scale, one)
         inverse = inverse @ _scale2(1.0 / scale, scale)
 
         theta = uniform((n,), -math.pi, math.pi, like, generator)
-        theta = torch.where(self._gate(n, like, generator, p_rotate), theta, zero)
-        inverse = inverse @ _rotate2(torch.cos(theta), -torch.sin(theta))
+        theta = torch.where(self._gate("rotate_again", n, like, generator, p_rotate), theta, zero)
+        inverse = inverse @ _rotate2(torch.cos(theta), -torch.sin(theta), h / w)
 
         shift = normal((2, n), XFRAC_STD, like, generator) * 2.0          # fraction of side -> [-1, 1] units
-        shift = torch.where(self._gate(n, like, generator), shift, zero)
+        shift = torch.where(self._gate("xfrac", n, like, generator), shift, zero)
         return inverse @ _translate2(-shift[0], -shift[1])
 
     def colour_matrix(self, images: Tensor, generator: torch.Generator) -> Tensor:
@@ -218,24 +250,24 @@ class AdaptiveAugment(Augment):
         along = torch.full((3, 3), 1.0 / 3.0, dtype=images.dtype, device=images.device)  # v v^T: onto grey
 
         brightness = normal((n,), BRIGHTNESS_STD, like, generator)
-        brightness = torch.where(self._gate(n, like, generator), brightness, zero)
+        brightness = torch.where(self._gate("brightness", n, like, generator), brightness, zero)
         colour = _affine4(eye.expand(n, 3, 3), brightness[:, None].expand(n, 3))
 
         contrast = torch.exp(normal((n,), CONTRAST_STD, like, generator))
-        contrast = torch.where(self._gate(n, like, generator), contrast, one)
+        contrast = torch.where(self._gate("contrast", n, like, generator), contrast, one)
         colour = _affine4(eye * contrast[:, None, None], like[:, None].expand(n, 3)) @ colour
 
         flip = integers((n,), 0, 2, like, generator).to(images.dtype)
-        flip = torch.where(self._gate(n, like, generator), flip, zero)
+        flip = torch.where(self._gate("lumaflip", n, like, generator), flip, zero)
         colour = _affine4(eye - 2.0 * flip[:, None, None] * along, like[:, None].expand(n, 3)) @ colour
 
-        if self.channels == 3:                                                    # static: channel count
+        if self.channels != 1:                                                    # static: RGB or RGBA
             theta = uniform((n,), -math.pi, math.pi, like, generator)
-            theta = torch.where(self._gate(n, like, generator), theta, zero)
+            theta = torch.where(self._gate("hue", n, like, generator), theta, zero)
             colour = _affine4(hue_rotation(theta), like[:, None].expand(n, 3)) @ colour
 
             saturation = torch.exp(normal((n,), SATURATION_STD, like, generator))
-            saturation = torch.where(self._gate(n, like, generator), saturation, one)
+            saturation = torch.where(self._gate("saturation", n, like, generator), saturation, one)
             linear = along + (eye - along) * saturation[:, None, None]
             colour = _affine4(linear, like[:, None].expand(n, 3)) @ colour
         return colour

@@ -6,13 +6,19 @@ learns the distribution of T(x) and G, trained through T, still has to match the
 differentiable w.r.t. its input images: the generator's gradient flows through it.
 
 Contract (the training step may be captured in a CUDA graph, so nothing here talks to the host):
-  forward(images (N, C, H, W) float, generator: torch.Generator on the images' device) -> same shape,
+  forward(images (N, C, H, W) float, C = 1 grey, 3 RGB or 4 RGBA, H and W >= 4 and not necessarily equal,
+      generator: torch.Generator on the images' device) -> same shape,
       dtype and device; every random number comes from `generator`, never from the global RNG;
       probabilities act through per-sample masks (torch.where), never through Python `if`.
   observe(real_logits (N,)) -> None, once per D step, with D's (detached) logits on the augmented reals;
       adaptive augmentations update their state here with tensor ops only.
   status() -> {name: 0-d tensor} for logging (read by the caller when it logs, not every step).
 All state lives in persistent float buffers, so state_dict() round-trips it exactly for resume.
+
+RGBA (C = 4, the alpha channel last, -1 transparent .. 1 opaque, as `--alpha keep` loads it): ops that move
+pixels move the alpha with the colour; ops that change colour leave the alpha as it is; pixels that an op
+empties (shifted in from outside, cut out) become transparent, alpha ALPHA_EMPTY, whatever colour the op
+puts there. Each augmentation's docstring says what that means for its ops.
 """
 
 from __future__ import annotations
@@ -52,19 +58,42 @@ class Augment(nn.Module):
 AUGMENTS: Registry[type[Augment]] = Registry("augmentation", info=AugmentInfo)
 
 
-def check_channels(owner: str, channels: int, allowed: tuple[int, ...] = (1, 3)) -> None:
+CHANNEL_MEANINGS = {1: "grey", 3: "RGB", 4: "RGBA"}
+ALPHA_EMPTY = -1.0    # the alpha of an emptied pixel: fully transparent in [-1, 1] images
+
+
+def check_channels(owner: str, channels: int, allowed: tuple[int, ...] = (1, 3, 4)) -> None:
     """Teaching error for the `channels` argument shared by the augmentations."""
     if not isinstance(channels, int) or isinstance(channels, bool) or channels not in allowed:
         choices = " or ".join(str(c) for c in allowed)
-        raise ConfigError(f"{owner}: channels must be {choices} (1 = grey, 3 = RGB; got {channels!r})")
+        meanings = ", ".join(f"{c} = {CHANNEL_MEANINGS.get(c, '?')}" for c in allowed)
+        raise ConfigError(f"{owner}: channels must be {choices} ({meanings}; got {channels!r}); "
+                          f"other channel counts are not images {owner} knows how to augment")
 
 
 def check_images(owner: str, images: Tensor, channels: int) -> None:
-    """Internal shape check (shape only, no host sync): (N, channels, R, R) with R >= 4."""
-    if images.dim() != 4 or images.shape[1] != channels or images.shape[2] != images.shape[3] \
-            or images.shape[2] < 4:
-        raise ValueError(f"{owner} expects images of shape (N, {channels}, R, R) with R >= 4, "
+    """Internal shape check (shape only, no host sync): (N, channels, H, W) with H, W >= 4 (H != W is fine)."""
+    if images.dim() != 4 or images.shape[1] != channels or images.shape[2] < 4 or images.shape[3] < 4:
+        raise ValueError(f"{owner} expects images of shape (N, {channels}, H, W) with H, W >= 4, "
                          f"got {tuple(images.shape)}")
+
+
+def empty_outside(images: Tensor, kept: Tensor) -> Tensor:
+    """Empty the pixels where `kept` (bool, broadcastable to (N, 1, H, W)) is False: colour channels become 0
+    (images * kept, as the zero-padding ops always did), and the alpha of RGBA images becomes ALPHA_EMPTY
+    (transparent) rather than 0 (half transparent). Gradients flow to the kept pixels."""
+    emptied = images * kept.to(images.dtype)
+    if images.shape[1] != 4:                                                      # static: channel count
+        return emptied
+    alpha = torch.where(kept, images[:, 3:], torch.full_like(images[:, 3:], ALPHA_EMPTY))
+    return torch.cat([emptied[:, :3], alpha], dim=1)
+
+
+def colour_only(op, images: Tensor, *args):
+    """op(images, *args) for grey or RGB; for RGBA op(RGB part, *args) with the alpha passed through."""
+    if images.shape[1] != 4:                                                      # static: channel count
+        return op(images, *args)
+    return torch.cat([op(images[:, :3], *args), images[:, 3:]], dim=1)
 
 
 def uniform(shape: tuple[int, ...], low: float, high: float, like: Tensor,

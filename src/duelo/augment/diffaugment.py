@@ -7,10 +7,21 @@ in the order the policy names them:
                saturation  m + (x - m) * s,               m = per-pixel mean over channels, s ~ U[0, 2]
                                                           (identity for 1-channel images: x - m = 0)
                contrast    m + (x - m) * c,               m = per-image mean over (C, H, W), c ~ U[0.5, 1.5]
-  translation  shift by (ty, tx) whole pixels, each uniform in {-s..s}, s = round(R / 8); the pixels
-               uncovered are zero (the paper pads with zeros; in [-1, 1] images that is mid-grey)
-  cutout       a square of side round(R / 2) centred on a uniform random pixel is set to zero; the square is
-               clipped at the border, so the mean area cut is somewhat below 1/4 of the image
+  translation  shift by (ty, tx) whole pixels, ty uniform in {-sy..sy}, sy = round(H / 8), tx uniform in
+               {-sx..sx}, sx = round(W / 8); the pixels uncovered are zero (the paper pads with zeros; in
+               [-1, 1] images that is mid-grey)
+  cutout       a rectangle of round(H / 2) x round(W / 2) pixels (a square when H = W) centred on a uniform
+               random pixel is set to zero; it is clipped at the border, so the mean area cut is somewhat
+               below 1/4 of the image
+Sizes follow each axis, as in the paper's code, so H != W images (say 48 x 64) are shifted and cut in
+proportion to each side.
+
+RGBA images (4 channels, alpha last, -1 transparent .. 1 opaque): `color` changes the RGB channels only (its
+means are over RGB) and passes the alpha through unchanged, so the RGB part comes out exactly as a 3-channel
+call on it would with the same generator. `translation` and `cutout` move and cut all four channels alike;
+the pixels they empty get colour 0, as before, and alpha -1 (transparent, base.ALPHA_EMPTY): an emptied
+pixel shows nothing, which is what padding RGBA data (`resize pad`) gives too, where a fill of 0 would read
+as "half transparent".
 All ops are built from additions, products, gather and masks, so gradients reach the input images.
 """
 
@@ -18,7 +29,8 @@ from __future__ import annotations
 
 import torch
 
-from duelo.augment.base import AUGMENTS, Augment, check_channels, check_images, integers, uniform
+from duelo.augment.base import (AUGMENTS, Augment, check_channels, check_images, colour_only, empty_outside,
+                                integers, uniform)
 from duelo.errors import ConfigError
 
 Tensor = torch.Tensor
@@ -33,7 +45,11 @@ def _round_half_up(value: float) -> int:
 
 
 def color(x: Tensor, generator: torch.Generator) -> Tensor:
-    """Brightness, then saturation (RGB only), then contrast; one draw of each per sample."""
+    """Brightness, then saturation (RGB only), then contrast; one draw of each per sample. RGBA: on RGB only."""
+    return colour_only(_color, x, generator)
+
+
+def _color(x: Tensor, generator: torch.Generator) -> Tensor:
     n = x.shape[0]
     x = x + uniform((n, 1, 1, 1), -0.5, 0.5, x, generator)                        # brightness
     if x.shape[1] > 1:                                                            # static: channel count
@@ -44,7 +60,8 @@ def color(x: Tensor, generator: torch.Generator) -> Tensor:
 
 
 def translation(x: Tensor, generator: torch.Generator, ratio: float = TRANSLATION_RATIO) -> Tensor:
-    """out[i, j] = x[i - ty, j - tx] where that pixel exists, else 0; ty, tx uniform in {-s..s}."""
+    """out[i, j] = x[i - ty, j - tx] where that pixel exists, else emptied (0; alpha -1); ty uniform in
+    {-round(H * ratio)..round(H * ratio)}, tx likewise with W."""
     n, c, h, w = x.shape
     shift_y = _round_half_up(h * ratio)
     shift_x = _round_half_up(w * ratio)
@@ -56,11 +73,12 @@ def translation(x: Tensor, generator: torch.Generator, ratio: float = TRANSLATIO
     index = rows.clamp(0, h - 1) * w + cols.clamp(0, w - 1)                       # (N, H, W)
     index = index.view(n, 1, h * w).expand(n, c, h * w)
     moved = x.reshape(n, c, h * w).gather(2, index).view(n, c, h, w)
-    return moved * valid.unsqueeze(1).to(x.dtype)
+    return empty_outside(moved, valid.unsqueeze(1))
 
 
 def cutout(x: Tensor, generator: torch.Generator, ratio: float = CUTOUT_RATIO) -> Tensor:
-    """Zero a square of side round(R * ratio) whose centre is a uniform random pixel (clipped at borders)."""
+    """Empty (0; alpha -1) a round(H * ratio) x round(W * ratio) rectangle centred on a uniform random pixel
+    (clipped at the borders)."""
     n, _, h, w = x.shape
     size_y = _round_half_up(h * ratio)
     size_x = _round_half_up(w * ratio)
@@ -69,7 +87,7 @@ def cutout(x: Tensor, generator: torch.Generator, ratio: float = CUTOUT_RATIO) -
     rows = torch.arange(h, device=x.device).view(1, h, 1)
     cols = torch.arange(w, device=x.device).view(1, 1, w)
     inside = ((rows >= top) & (rows < top + size_y)) & ((cols >= left) & (cols < left + size_x))
-    return x * (~inside).unsqueeze(1).to(x.dtype)
+    return empty_outside(x, (~inside).unsqueeze(1))
 
 
 OPS = {"color": color, "translation": translation, "cutout": cutout}
@@ -101,7 +119,7 @@ class DiffAugment(Augment):
     """
 
     def __init__(self,
-        channels:   int,                                    # image channels (1 grey, 3 RGB)
+        channels:   int,                                    # image channels (1 grey, 3 RGB, 4 RGBA)
         policy:     str = "color,translation,cutout",       # comma-separated ops, applied in this order
     ):
         check_channels("diffaugment", channels)
