@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The GPU calls of issue 17's measurements, one phase per argument (each phase fits one 10-minute device call):
+#   bash benchmarks/colour_gpu.sh setup duelo     # duelo presets on the 3,000 Fluent emoji at equal training time
+#   bash benchmarks/colour_gpu.sh setup peers     # lucidrains' peers, same data, time and judge; speed at 128/256 px
+#   bash benchmarks/colour_gpu.sh setup fewshot   # 100 images: fastgan vs stylegan2 presets; FID-50k time at 128 px
+#   bash benchmarks/colour_gpu.sh setup cuda      # pytest -m cuda
+# Carried (benchmarks/peers/README.md, benchmarks/colour.py, benchmarks/inception_fp16.py): .whl/ (duelo and its
+# missing dependencies), .whl-peers/ for `peers`, .device-carry/ (inception-fp16.pt, colour/emoji64-*.npz) unless a
+# previous call on the same machine left /tmp/inception.pt and /tmp/colour. Results go to $OUT.
+set -u
+export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 DUELO_CACHE_DIR=/tmp/duelo-cache
+P=python3
+MINUTES=${MINUTES:-1.5}
+
+setup() {
+    $P -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl \
+        $(ls .whl-peers/*.whl 2>/dev/null) 2>&1 | tail -n 3
+    if [ ! -f /tmp/inception.pt ]; then
+        $P benchmarks/inception_fp16.py upcast --copy .device-carry/inception-fp16.pt --out /tmp/inception.pt
+    fi
+    mkdir -p /tmp/colour
+    [ -f /tmp/colour/emoji64-train.npz ] || cp .device-carry/colour/emoji64-*.npz /tmp/colour/
+    nvidia-smi --query-gpu=name,memory.used,utilization.gpu --format=csv,noheader
+}
+
+duelo() {
+    $P benchmarks/colour.py train --data /tmp/colour --configs stylegan2,fastgan,dcgan --minutes "$MINUTES" \
+        --snapshot-kimg 25 --samples 2000 --inception /tmp/inception.pt --out "$OUT" --runs /tmp/runs-duelo \
+        --label equal-time-duelo --deadline-s 480
+}
+
+peers() {
+    $P benchmarks/colour.py train --data /tmp/colour --configs lucidrains-stylegan2,lightweight-gan \
+        --minutes "$MINUTES" --samples 2000 --inception /tmp/inception.pt --out "$OUT" --runs /tmp/runs-peers \
+        --label equal-time-peers --deadline-s 300
+    $P benchmarks/side_by_side.py --device cuda --tasks stylegan2-64,stylegan2-128,stylegan2-256 --batches 64 \
+        --seconds 3 --warmup 5 --contenders "duelo graph,stylegan2-pytorch (lucidrains)" \
+        --out "$OUT/side-by-side-64-128-256.json"
+}
+
+fewshot() {
+    $P benchmarks/colour.py train --data /tmp/colour --configs fastgan,stylegan2 --train-count 100 \
+        --minutes "$MINUTES" --snapshot-kimg 20 --samples 2000 --inception /tmp/inception.pt --out "$OUT" \
+        --runs /tmp/runs-fewshot --label fewshot-100 --deadline-s 300
+    # FID-50k at 128 px: the time does not depend on how far G trained, so a 0.5-kimg stylegan2 run stands in
+    $P -m duelo train --dataset /tmp/colour/emoji64-heldout.npz --resolution 128 --preset stylegan2 --kimg 0.5 \
+        --snapshot-kimg 0.5 --out /tmp/runs-128 --name g128 --device cuda > "$OUT/g128.log" 2>&1
+    $P benchmarks/fid_speed.py --model /tmp/runs-128/g128/model --dataset /tmp/colour/emoji64-train.npz \
+        --counts 50000 --inception /tmp/inception.pt --out "$OUT/fid50k-128.json"
+}
+
+cuda() {
+    $P -m pytest -q -m cuda -p no:cacheprovider tests > "$OUT/cuda-tests.txt" 2>&1
+    tail -n 5 "$OUT/cuda-tests.txt"
+}
+
+for phase in "$@"; do
+    echo "== $phase $(date +%T)"
+    "$phase"
+done
+echo "== done $(date +%T)"
