@@ -157,7 +157,8 @@ def test_same_seed_gives_same_weights_and_outputs(name, c_dim, channels):
     z, labels = inputs(first, c_dim)
     with torch.no_grad():
         assert torch.equal(first(z, labels), second(z, labels))
-        assert torch.equal(first_d(real_images(channels, name=name), labels), second_d(real_images(channels, name=name), labels))
+        real = real_images(channels, name=name)
+        assert torch.equal(first_d(real, labels), second_d(real, labels))
 
 
 def test_every_parameter_gets_a_finite_gradient(name, c_dim, channels):

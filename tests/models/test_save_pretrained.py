@@ -39,7 +39,7 @@ def test_format_on_disk(tmp_path):
     assert config["duelo_version"] == duelo.__version__
     assert (config["kind"], config["name"]) == ("generator", "dcgan")
     assert config["kwargs"] == {"resolution": 8, "channels": 1, "c_dim": 3, "z_dim": 8, "width": 4,
-                                "max_width": 512, "embed_dim": 8}  # defaults written out too
+                                "max_width": 512, "embed_dim": 8, "aspect": "1:1"}  # defaults written out too
     assert (directory / "model.safetensors").stat().st_mode == (directory / "config.json").stat().st_mode
     tensors = load_file(directory / "model.safetensors")
     assert "body.1.running_mean" in tensors                        # buffers are saved

@@ -67,7 +67,8 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
     target, picture_path = output_files([target, Path(target).with_suffix(".png")], force=force,
                                         owned=("eval.json", "eval.png"))
     # an RGBA model (trained with alpha "keep") is compared with RGBA data; otherwise the run's alpha choice
-    data_options = {"resolution": G.resolution, "channels": None if G.channels == 4 else G.channels,
+    size = getattr(G, "image_size", (G.resolution, G.resolution))          # (H, W) of the model's images
+    data_options = {"resolution": size, "channels": None if G.channels == 4 else G.channels,
                     "alpha": "keep" if G.channels == 4 else "white"}
     if dataset is None:
         if run_config is None or not run_config.exists():
@@ -90,9 +91,9 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
     if G.c_dim and real.labels is not None and int(real.labels.max()) >= G.c_dim:
         raise ConfigError(f"{dataset} has {int(real.labels.max()) + 1} classes but the model knows {G.c_dim}; "
                           f"evaluate on the data the model was trained on")
-    if native.resolution != G.resolution:
-        click.echo(f"note: {dataset} is {native.resolution}x{native.resolution}; brought to the model's "
-                   f"{G.resolution}x{G.resolution} as training does ({data_options.get('resize', 'auto')})", err=True)
+    if native.size != size:
+        click.echo(f"note: {dataset} is {native.size[1]}x{native.size[0]}; brought to the model's "
+                   f"{size[1]}x{size[0]} as training does ({data_options.get('resize', 'auto')})", err=True)
     heldout_images = None
     if heldout is not None:
         from duelo.data import SOURCES

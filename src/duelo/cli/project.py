@@ -63,7 +63,7 @@ def project(run_or_model: Path, image: Path, label: int | None, steps: int, spac
     G, model_dir = load_generator(run_or_model, device, "project with")
     check_label(G, model_dir, label, which="the image's ")
     resolved = resolve_space(G, space)
-    target_uint8, note = read_target(image, G.channels, G.resolution)
+    target_uint8, note = read_target(image, G.channels, getattr(G, "image_size", G.resolution))
     if note:
         click.echo(f"note: {note}")
     output_folder(out_dir, force=force, names=OUTPUT_NAMES)
@@ -93,8 +93,9 @@ def project(run_or_model: Path, image: Path, label: int | None, steps: int, spac
                f"wrote {out_dir}/projected.png")
 
 
-def read_target(path: Path, channels: int, resolution: int):
-    """A PNG/JPEG as uint8 (C, R, R) in the model's channels and size, and a note of what was changed."""
+def read_target(path: Path, channels: int, resolution: int | tuple[int, int]):
+    """A PNG/JPEG as uint8 (C, H, W) in the model's channels and size (a side R, or (H, W) for a non-square model),
+    and a note of what was changed."""
     import numpy as np
     import torch
     from PIL import Image, UnidentifiedImageError
@@ -116,14 +117,18 @@ def read_target(path: Path, channels: int, resolution: int):
         if channels == 1:
             notes.append("converted to greyscale")
     width, height = picture.size
-    if (width, height) != (resolution, resolution):
-        if width != height:
-            side = min(width, height)
-            left, top = (width - side) // 2, (height - side) // 2
-            picture = picture.crop((left, top, left + side, top + side))
-            notes.append(f"centre-cropped {width}x{height} to {side}x{side}")
-        picture = picture.resize((resolution, resolution), Image.Resampling.LANCZOS)
-        notes.append(f"resized to the model's {resolution}x{resolution}")
+    target_height, target_width = (resolution, resolution) if isinstance(resolution, int) else resolution
+    if (width, height) != (target_width, target_height):
+        if width * target_height != height * target_width:        # another shape: the largest centred crop of ours
+            if width * target_height > height * target_width:
+                crop_width, crop_height = round(height * target_width / target_height), height
+            else:
+                crop_width, crop_height = width, round(width * target_height / target_width)
+            left, top = (width - crop_width) // 2, (height - crop_height) // 2
+            picture = picture.crop((left, top, left + crop_width, top + crop_height))
+            notes.append(f"centre-cropped {width}x{height} to {crop_width}x{crop_height}")
+        picture = picture.resize((target_width, target_height), Image.Resampling.LANCZOS)
+        notes.append(f"resized to the model's {target_width}x{target_height}")
     array = np.asarray(picture, dtype=np.uint8)
     if array.ndim == 2:
         array = array[:, :, None]

@@ -20,7 +20,7 @@ from duelo.data.errors import BadFilesError, BadImageError, DataError, EmptyData
 from duelo.data.image_files import ImageItem, Labelling
 from duelo.data.images import DecodedImage, decode_image_bytes
 from duelo.data.report import DataReport
-from duelo.data.transforms import convert_channels, resize_image, to_chw
+from duelo.data.transforms import Size, convert_channels, resize_image, size_text, to_chw
 from duelo.registry import Registry
 
 REFUSE_LIST_LENGTH = 5     # bad files named in a "refuse" error before "... and N more"
@@ -52,7 +52,7 @@ def decode_and_record(decode: Callable[[], DecodedImage], display_path: str,
 
 
 def decode_items(items: list[ImageItem], labelling: Labelling, report: DataReport, *,
-                 resolution: int | None, resize: str, keep_pixels: bool = True,
+                 resolution: Size | None, resize: str, keep_pixels: bool = True,
                  alpha: Alpha = WHITE) -> DecodedCollection:
     """Decode every item; bad ones are recorded as skipped, odd ones get notes. Never raises for a file."""
     collected = DecodedCollection(labels=[] if labelling.labels is not None else None)
@@ -74,7 +74,7 @@ def decode_items(items: list[ImageItem], labelling: Labelling, report: DataRepor
 
 
 def note_sizes(collected: DecodedCollection, report: DataReport, source: str, *,
-               resolution: int | None, resize: str) -> None:
+               resolution: Size | None, resize: str) -> None:
     """A dataset-level note when images differ in size (they are resized when a resolution is given)."""
     if len(collected.sizes_hw) <= 1:
         return
@@ -85,7 +85,7 @@ def note_sizes(collected: DecodedCollection, report: DataReport, source: str, *,
         report.add_note(source, f"mixed sizes ({common}{more}): pass --resolution N to bring them to "
                                 f"one size")
     else:
-        report.add_note(source, f"mixed sizes ({common}{more}): all brought to {resolution}×{resolution} "
+        report.add_note(source, f"mixed sizes ({common}{more}): all brought to {size_text(resolution)} "
                                 f"with resize mode {resize!r}")
 
 

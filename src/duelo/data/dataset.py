@@ -97,13 +97,18 @@ class ImageDataset:
         return int(self.images.shape[1])
 
     @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) of the images, square or not."""
+        return int(self.images.shape[2]), int(self.images.shape[3])
+
+    @property
     def resolution(self) -> int:
-        """Side of the square images; models are square, so a non-square set is an error here."""
-        height, width = int(self.images.shape[2]), int(self.images.shape[3])
+        """Side of square images; a non-square set is an error here (use `size`)."""
+        height, width = self.size
         if height != width:
             raise ArrayFormatError(
                 f"{self.name}: images are {width}×{height} (width×height), not square; "
-                f"load with resolution=N to make them square")
+                f"load with resolution=N to make them square, or resolution=(height, width) and read `size`")
         return height
 
     # ---- identity ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
     load_dataset("photos/", resolution=64, channels=3) # folder; sub-folders become classes
     load_dataset("faces.zip") / load_dataset("x.npz")
     load_dataset("fluent-emoji", resolution=64, alpha="keep")   # RGBA: 4 channels
+    load_dataset("photos/", resolution=(48, 64))      # non-square: (height, width), e.g. duelo.aspect.image_size
 
 A registered name wins over a same-named folder in the working directory; write ./name for the folder.
 Folders and .zip files are decoded once and then loaded from the decode cache (duelo.data.decode_cache).
@@ -28,7 +29,7 @@ from duelo.data.images import IMAGE_SUFFIXES
 from duelo.data.npz import read_npz
 from duelo.data.report import DataReport
 from duelo.data.sources import SOURCES
-from duelo.data.transforms import RESIZE_MODES, convert_channels, resize_images
+from duelo.data.transforms import RESIZE_MODES, Size, convert_channels, resize_images, size_text, target_size
 
 DEFAULT_DATASET = "mnist-5k"
 PATH_SPLIT = "train"          # user paths have no named splits; use ImageDataset.split to hold some out
@@ -39,17 +40,18 @@ ALPHA_CHUNK = 512             # images composited at a time (int32 arithmetic: b
 class LoadOptions:
     """The validated options of one load_dataset call."""
 
-    resolution: int | None    # square side in pixels; None keeps the native size
+    resolution: Size | None   # square side, or (height, width), in pixels; None keeps the native size
     channels: int | None      # 1 or 3; None keeps the native channels
     resize: str               # a name in RESIZE_MODES
     bad_files: str            # a name in BAD_FILE_POLICIES
     alpha: Alpha = parse_alpha(DEFAULT_ALPHA)    # flatten onto a background, or keep (RGBA)
 
 
-def load_dataset(spec: str, *, resolution: int | None = None, channels: int | None = None,
+def load_dataset(spec: str, *, resolution: Size | None = None, channels: int | None = None,
                  resize: str = "auto", bad_files: str = "skip", split: str = "train",
                  alpha: str | Alpha = DEFAULT_ALPHA) -> ImageDataset:
-    """Load a registered dataset or a folder/.zip/.npz, then bring it to `alpha`, `channels` and `resolution`.
+    """Load a registered dataset or a folder/.zip/.npz, then bring it to `alpha`, `channels` and `resolution` (a
+    square side, or (height, width) for non-square images; the `resize` mode says how).
 
     Files that cannot be read are skipped or refused according to `bad_files` ("skip" | "refuse") and
     listed in `dataset.report`; every user mistake is a DataError that says what to do. `alpha` is "white"
@@ -72,9 +74,10 @@ def load_dataset(spec: str, *, resolution: int | None = None, channels: int | No
                    alpha=options.alpha)
 
 
-def conform(dataset: ImageDataset, *, resolution: int | None, channels: int | None,
+def conform(dataset: ImageDataset, *, resolution: Size | None, channels: int | None,
             resize: str = "auto", alpha: str | Alpha = DEFAULT_ALPHA) -> ImageDataset:
-    """Bring a dataset to `alpha`, then `channels`, then `resolution` (None = keep); a no-op when it fits.
+    """Bring a dataset to `alpha`, then `channels`, then `resolution` (a side or (height, width); None = keep); a
+    no-op when it fits.
 
     RGBA images are flattened onto the alpha background (a note in the report), or kept, in which case gray and
     RGB images get an opaque alpha channel; `channels` must then be None (the data is RGBA).
@@ -90,7 +93,8 @@ def conform(dataset: ImageDataset, *, resolution: int | None, channels: int | No
     if channels is not None:
         images = convert_channels(images, channels)
     if resolution is not None:
-        _check_memory(dataset, images.shape[0] * images.shape[1] * resolution * resolution, resolution)
+        height, width = target_size(resolution)
+        _check_memory(dataset, images.shape[0] * images.shape[1] * height * width, resolution)
         images = resize_images(images, resolution, resize)
     if images is dataset.images:
         return dataset
@@ -98,7 +102,7 @@ def conform(dataset: ImageDataset, *, resolution: int | None, channels: int | No
                         dataset.item_names)
 
 
-def _check_memory(dataset: ImageDataset, nbytes: int, resolution: int) -> None:
+def _check_memory(dataset: ImageDataset, nbytes: int, resolution: Size) -> None:
     """Refuse a resolution whose resized copy of the data would not fit in half the machine's memory (an 8x8
     set asked for at 4096x4096 would take tens of GB and end minutes later in a MemoryError)."""
     try:
@@ -106,18 +110,16 @@ def _check_memory(dataset: ImageDataset, nbytes: int, resolution: int) -> None:
     except (ValueError, OSError, AttributeError):
         return
     if nbytes > available // 2:
-        side = dataset.images.shape[-1]
-        raise DataError(f"{dataset.name} at {resolution}x{resolution} would take {nbytes / 2**30:,.1f} GiB of memory "
+        native = size_text(tuple(dataset.images.shape[-2:]))
+        raise DataError(f"{dataset.name} at {size_text(resolution)} would take {nbytes / 2**30:,.1f} GiB of memory "
                         f"({len(dataset.images):,} images; this machine has {available / 2**30:,.0f} GiB); its images "
-                        f"are {side}x{side}: choose a --resolution near that")
+                        f"are {native}: choose a --resolution near that")
 
 
 # ---- options ---------------------------------------------------------------------------------------------
 def _validate_options(resolution: object, channels: object, resize: str, bad_files: str,
                       alpha: object = DEFAULT_ALPHA) -> LoadOptions:
-    if resolution is not None and (isinstance(resolution, bool) or not isinstance(resolution, int)
-                                   or resolution <= 0):
-        raise DataError(f"resolution must be a positive integer (pixels per side), got {resolution!r}")
+    resolution = _validate_resolution(resolution)
     if channels is not None and (isinstance(channels, bool) or channels not in (1, 3)):
         raise DataError(f"channels must be 1 (gray) or 3 (RGB), got {channels!r}")
     if resize not in RESIZE_MODES:
@@ -127,6 +129,20 @@ def _validate_options(resolution: object, channels: object, resize: str, bad_fil
     parsed = parse_alpha(alpha)
     _check_alpha_channels(parsed, channels)
     return LoadOptions(resolution, channels, resize, bad_files, parsed)   # type: ignore[arg-type]
+
+
+def _validate_resolution(resolution: object) -> Size | None:
+    """None, a positive side, or (height, width) of positive sides; a square (R, R) becomes R (same cache entries)."""
+    def side(value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+    if resolution is None or side(resolution):
+        return resolution                                                    # type: ignore[return-value]
+    if isinstance(resolution, (tuple, list)) and len(resolution) == 2 and all(map(side, resolution)):
+        height, width = resolution
+        return height if height == width else (height, width)
+    raise DataError(f"resolution must be a positive integer (pixels per side) or (height, width) of positive "
+                    f"integers, got {resolution!r}")
 
 
 def _check_alpha_channels(alpha: Alpha, channels: object) -> None:

@@ -1,16 +1,17 @@
-"""Deterministic pixel transforms applied once at load time: channel conversion and squaring/resizing.
+"""Deterministic pixel transforms applied once at load time: channel conversion and resizing to the target size.
 
 Everything works on uint8 tensors, image by image as (C, H, W) or a batch as (N, C, H, W), and gives
 the same bytes on every machine (integer arithmetic, or PIL's resampling, which does not depend on
-threads or devices). Resize modes form a registry so the CLI can list them:
+threads or devices). The target is a square side R, or (height, width) for non-square models (duelo.aspect).
+Resize modes form a registry so the CLI can list them:
 
-  pad          keep the whole image: shrink it (keeping aspect) if its longer side exceeds the target,
-               then zero-pad symmetrically to a square. MNIST 28 → 32 is exactly 2 black pixels a side.
-  center-crop  cut the largest centred square, then resample it to the target with Lanczos (antialiased
-               when shrinking).
-  stretch      resample to target × target without keeping the aspect ratio.
-  auto         pad when the image is square and at most 8 px smaller than the target (a border that the
-               digit datasets already have), otherwise center-crop.
+  pad          keep the whole image: shrink it (keeping aspect) if it does not fit in the target,
+               then zero-pad symmetrically to the target. MNIST 28 → 32 is exactly 2 black pixels a side.
+  center-crop  cut the largest centred rectangle of the target's shape (a square for a square target), then
+               resample it to the target with Lanczos (antialiased when shrinking).
+  stretch      resample to the target without keeping the aspect ratio.
+  auto         pad when the image has the target's shape and is at most 8 px smaller on each side (a border
+               that the digit datasets already have), otherwise center-crop.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from PIL import Image
 
 from duelo.registry import Registry
 
-ResizeFunction = Callable[[torch.Tensor, int], torch.Tensor]   # (C, H, W) uint8, side -> (C, side, side)
+Size = int | tuple[int, int]                  # a square side, or (height, width)
+ResizeFunction = Callable[[torch.Tensor, tuple[int, int]], torch.Tensor]   # (C, H, W) uint8, (h, w) -> (C, h, w)
 
 RESIZE_MODES: Registry[ResizeFunction] = Registry("resize mode")
 AUTO_PAD_MAX_PIXELS = 8                    # auto pads only when target − size ≤ this (≤ 4 px a side)
@@ -50,84 +52,109 @@ def convert_channels(images: torch.Tensor, channels: int) -> torch.Tensor:
 
 
 # ---- resize modes ----------------------------------------------------------------------------------------
-def choose_resize_mode(mode: str, height: int, width: int, resolution: int) -> str:
+def target_size(size: Size) -> tuple[int, int]:
+    """(height, width) of a target given as a square side or as (height, width)."""
+    if isinstance(size, int):
+        return size, size
+    height, width = size
+    return int(height), int(width)
+
+
+def size_text(size: Size) -> str:
+    """"32×32", or "64×48" (width×height, as image sizes are written) for (48, 64)."""
+    height, width = target_size(size)
+    return f"{width}×{height}"
+
+
+def choose_resize_mode(mode: str, height: int, width: int, resolution: Size) -> str:
     """The concrete mode for one image: resolves "auto", passes any other registered name through."""
     if mode != "auto":
         RESIZE_MODES.get(mode)                                     # raises with the list of names
         return mode
-    if height == width and 0 <= resolution - height <= AUTO_PAD_MAX_PIXELS:
+    target_height, target_width = target_size(resolution)
+    same_shape = height * target_width == width * target_height       # square image for a square target
+    if same_shape and 0 <= target_height - height <= AUTO_PAD_MAX_PIXELS \
+            and 0 <= target_width - width <= AUTO_PAD_MAX_PIXELS:
         return "pad"
     return "center-crop"
 
 
-def resize_image(image: torch.Tensor, resolution: int, mode: str = "auto") -> torch.Tensor:
-    """One (C, H, W) uint8 image → (C, resolution, resolution) uint8 with the given mode."""
+def resize_image(image: torch.Tensor, resolution: Size, mode: str = "auto") -> torch.Tensor:
+    """One (C, H, W) uint8 image → (C, height, width) uint8 with the given mode (`resolution` a side or (h, w))."""
     _check_uint8(image, 3)
-    concrete = choose_resize_mode(mode, int(image.shape[1]), int(image.shape[2]), resolution)
-    out = RESIZE_MODES.get(concrete)(image, resolution)
-    assert out.shape == (image.shape[0], resolution, resolution), (out.shape, concrete)
+    size = target_size(resolution)
+    concrete = choose_resize_mode(mode, int(image.shape[1]), int(image.shape[2]), size)
+    out = RESIZE_MODES.get(concrete)(image, size)
+    assert out.shape == (image.shape[0], *size), (out.shape, concrete)
     return out
 
 
-def resize_images(images: torch.Tensor | list[torch.Tensor], resolution: int,
+def resize_images(images: torch.Tensor | list[torch.Tensor], resolution: Size,
                   mode: str = "auto") -> torch.Tensor:
-    """A batch (N, C, H, W) or a list of (C, H, W) images of any sizes → (N, C, resolution, resolution).
+    """A batch (N, C, H, W) or a list of (C, H, W) images of any sizes → (N, C, height, width), the target given
+    as a square side or as (height, width).
 
     A uniform batch that only needs padding is padded in one vectorised call; everything else goes image
     by image through PIL.
     """
+    size = target_size(resolution)
     if isinstance(images, torch.Tensor):
         _check_uint8(images, 4)
-        count, channels, height, width = (int(size) for size in images.shape)
-        if (height, width) == (resolution, resolution):
+        count, channels, height, width = (int(side) for side in images.shape)
+        if (height, width) == size:
             return images.contiguous()
-        concrete = choose_resize_mode(mode, height, width, resolution) if count else "pad"
-        if concrete == "pad" and height <= resolution and width <= resolution:
-            return _zero_pad(images, resolution)
+        concrete = choose_resize_mode(mode, height, width, size) if count else "pad"
+        if concrete == "pad" and height <= size[0] and width <= size[1]:
+            return _zero_pad(images, size)
         if count == 0:
-            return images.new_zeros((0, channels, resolution, resolution))
-        return torch.stack([resize_image(image, resolution, mode) for image in images])
+            return images.new_zeros((0, channels, *size))
+        return torch.stack([resize_image(image, size, mode) for image in images])
     if not images:
         raise ValueError("no images to resize")
-    return torch.stack([resize_image(image, resolution, mode) for image in images])
+    return torch.stack([resize_image(image, size, mode) for image in images])
 
 
 @RESIZE_MODES.register("pad")
-def pad_to_square(image: torch.Tensor, resolution: int) -> torch.Tensor:
-    """Shrink to fit if needed (aspect kept), then zero-pad symmetrically; the extra pixel of an odd
-    difference goes to the bottom/right."""
+def pad_to_target(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Shrink to fit if needed (aspect kept), then zero-pad symmetrically to the target (a square, or (height,
+    width)); the extra pixel of an odd difference goes to the bottom/right."""
     height, width = int(image.shape[1]), int(image.shape[2])
-    longer = max(height, width)
-    if longer > resolution:
-        new_height = max(1, round(height * resolution / longer))
-        new_width = max(1, round(width * resolution / longer))
+    target_height, target_width = size
+    if height > target_height or width > target_width:
+        scale = min(target_height / height, target_width / width)
+        new_height = min(target_height, max(1, round(height * scale)))
+        new_width = min(target_width, max(1, round(width * scale)))
         image = _pil_resize(image, new_height, new_width)
-    return _zero_pad(image.unsqueeze(0), resolution).squeeze(0)
+    return _zero_pad(image.unsqueeze(0), size).squeeze(0)
 
 
 @RESIZE_MODES.register("center-crop")
-def center_crop(image: torch.Tensor, resolution: int) -> torch.Tensor:
-    """Largest centred square, then Lanczos to the target side."""
+def center_crop(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Largest centred rectangle of the target's shape (a square for a square target), then Lanczos to the target."""
     height, width = int(image.shape[1]), int(image.shape[2])
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    square = image[:, top:top + side, left:left + side]
-    return square.contiguous() if side == resolution else _pil_resize(square, resolution, resolution)
+    target_height, target_width = size
+    if width * target_height >= height * target_width:            # wider than the target: keep the full height
+        crop_height, crop_width = height, max(1, min(width, round(height * target_width / target_height)))
+    else:                                                         # taller: keep the full width
+        crop_height, crop_width = max(1, min(height, round(width * target_height / target_width))), width
+    top, left = (height - crop_height) // 2, (width - crop_width) // 2
+    crop = image[:, top:top + crop_height, left:left + crop_width]
+    return crop.contiguous() if (crop_height, crop_width) == size else _pil_resize(crop, *size)
 
 
 @RESIZE_MODES.register("stretch")
-def stretch(image: torch.Tensor, resolution: int) -> torch.Tensor:
-    """Lanczos to target × target; the aspect ratio is not kept."""
-    if tuple(image.shape[1:]) == (resolution, resolution):
+def stretch(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Lanczos to the target; the aspect ratio is not kept."""
+    if tuple(image.shape[1:]) == size:
         return image.contiguous()
-    return _pil_resize(image, resolution, resolution)
+    return _pil_resize(image, *size)
 
 
 @RESIZE_MODES.register("auto")
-def auto(image: torch.Tensor, resolution: int) -> torch.Tensor:
-    """Pad a square image that is a little smaller than the target, center-crop anything else."""
-    concrete = choose_resize_mode("auto", int(image.shape[1]), int(image.shape[2]), resolution)
-    return RESIZE_MODES.get(concrete)(image, resolution)
+def auto(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Pad an image of the target's shape that is a little smaller than it, center-crop anything else."""
+    concrete = choose_resize_mode("auto", int(image.shape[1]), int(image.shape[2]), size)
+    return RESIZE_MODES.get(concrete)(image, size)
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------
@@ -142,12 +169,13 @@ def to_hwc(image: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(image.numpy().transpose(1, 2, 0))
 
 
-def _zero_pad(images: torch.Tensor, resolution: int) -> torch.Tensor:
-    """(N, C, H, W) with H, W ≤ resolution → (N, C, resolution, resolution), content centred."""
+def _zero_pad(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(N, C, H, W) with H, W ≤ the target (height, width) → (N, C, height, width), content centred."""
     height, width = int(images.shape[2]), int(images.shape[3])
-    assert height <= resolution and width <= resolution, (height, width, resolution)
-    top, left = (resolution - height) // 2, (resolution - width) // 2
-    bottom, right = resolution - height - top, resolution - width - left
+    target_height, target_width = size
+    assert height <= target_height and width <= target_width, (height, width, size)
+    top, left = (target_height - height) // 2, (target_width - width) // 2
+    bottom, right = target_height - height - top, target_width - width - left
     return F.pad(images, (left, right, top, bottom), mode="constant", value=0).contiguous()
 
 

@@ -76,8 +76,10 @@ def export_onnx(G: nn.Module, path: Path, metadata: dict[str, str] | None = None
         program = torch.onnx.export(model, example, input_names=names, output_names=[OUTPUT_IMAGES],
                                     dynamic_shapes=tuple({0: batch} for _ in example), dynamo=True, verbose=False)
     graph = program.model_proto
+    aspect = getattr(model, "aspect", "1:1")                  # non-square models say so; square files are unchanged
     for key, value in {"duelo:z_dim": str(model.z_dim), "duelo:c_dim": str(model.c_dim),
                        "duelo:resolution": str(model.resolution), "duelo:channels": str(model.channels),
+                       **({"duelo:aspect": aspect} if aspect != "1:1" else {}),
                        **(metadata or {})}.items():
         entry = graph.metadata_props.add()
         entry.key, entry.value = key, value

@@ -4,14 +4,16 @@ Models take plain typed keyword arguments (never a config object), so that a sav
 `{"name": ..., "kwargs": ...}` plus its weights (see duelo.io.pretrained).
 
 Generator contract:
-  attributes  z_dim, c_dim (0 = unconditional), resolution, channels
-  forward(z: (N, z_dim) float, labels: (N,) int64 | None) -> images (N, channels, resolution, resolution) in [-1, 1]
+  attributes  z_dim, c_dim (0 = unconditional), resolution, channels, aspect ("W:H"), image_size (H, W)
+  forward(z: (N, z_dim) float, labels: (N,) int64 | None) -> images (N, channels, H, W) in [-1, 1]
               (in eval mode; a family registered with linear_output=True may overshoot while training)
   sample_latents(n, generator=None, device=None) -> (N, z_dim) standard normal
 Discriminator contract:
-  attributes  c_dim, resolution, channels
+  attributes  c_dim, resolution, channels, aspect, image_size (H, W)
   forward(images: (N, C, H, W) float in [-1, 1], labels: (N,) int64 | None) -> logits (N,)
 Conditional models (c_dim > 0) require labels; unconditional ones reject them.
+Images are square (H = W = resolution) unless the family is registered with aspects=True and built with an
+`aspect` other than "1:1": then resolution is the long side and (H, W) = duelo.aspect.image_size(resolution, aspect).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from duelo.aspect import SQUARE, image_size
 from duelo.errors import ConfigError
 from duelo.registry import Registry
+
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -39,6 +43,8 @@ class ModelInfo:
     # behaviour: a saved model's config.json lists every argument (duelo.io.pretrained writes the defaults out),
     # so one that lacks such an argument was written before it existed and is rebuilt with the old value
     legacy: tuple[tuple[str, Any], ...] = ()
+    aspects: bool = False      # G and D take `aspect` ("W:H", duelo.aspect): non-square images from a base grid
+                               # of h0 x w0 cells instead of 4 x 4; other families make square images only
 
 
 GENERATORS: Registry[type[nn.Module]] = Registry("generator", info=ModelInfo)
@@ -50,12 +56,14 @@ SPEC_ATTRIBUTE = "duelo_spec"  # set on every model built through build_generato
 class Generator(nn.Module):
     """Base class: stores the shared attributes and checks labels against c_dim."""
 
-    def __init__(self, *, z_dim: int, c_dim: int, resolution: int, channels: int):
+    def __init__(self, *, z_dim: int, c_dim: int, resolution: int, channels: int, aspect: str = SQUARE):
         super().__init__()
         self.z_dim = int(z_dim)
         self.c_dim = int(c_dim)
         self.resolution = int(resolution)
         self.channels = int(channels)
+        self.aspect = aspect
+        self.image_size = image_size(self.resolution, aspect)      # (H, W) of the images G makes
 
     def sample_latents(self, n: int, generator: torch.Generator | None = None,
                        device: torch.device | str | None = None) -> torch.Tensor:
@@ -68,11 +76,13 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """Base class for discriminators (critics): images (and labels) in, one logit per image out."""
 
-    def __init__(self, *, c_dim: int, resolution: int, channels: int):
+    def __init__(self, *, c_dim: int, resolution: int, channels: int, aspect: str = SQUARE):
         super().__init__()
         self.c_dim = int(c_dim)
         self.resolution = int(resolution)
         self.channels = int(channels)
+        self.aspect = aspect
+        self.image_size = image_size(self.resolution, aspect)      # (H, W) of the images D judges
 
 
 ZERO_ALLOWED = frozenset({"c_dim", "mbstd_group", "attention_at"})   # sizes where 0 means "none"
@@ -118,12 +128,26 @@ def check_labels(module: nn.Module, labels: torch.Tensor | None, n: int) -> None
 
 def _build(registry: Registry, kind: str, name: str, kwargs: dict[str, Any]) -> nn.Module:
     cls = registry.get(name)
+    kwargs = _without_square_aspect(registry, kind, name, kwargs)
     try:
         module = cls(**kwargs)
     except TypeError as error:  # unknown or missing keyword: name the model and the field
         raise ConfigError(f"{kind} {name!r}: {error}") from None
     setattr(module, SPEC_ATTRIBUTE, {"kind": kind, "name": name, "kwargs": dict(kwargs)})
     return module
+
+
+def _without_square_aspect(registry: Registry, kind: str, name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A family without ModelInfo.aspects makes square images: "aspect": "1:1" is dropped (it changes nothing),
+    any other aspect is a ConfigError naming the families that take one."""
+    info = registry.info(name)
+    if "aspect" not in kwargs or getattr(info, "aspects", False):
+        return kwargs
+    if kwargs["aspect"] != SQUARE:
+        raise ConfigError(f"{kind} {name!r} takes no aspect (asked for {kwargs['aspect']!r}): it trains on square "
+                          f"images only; the families that take an aspect: "
+                          f"{', '.join(GENERATORS.names(aspects=True))} (--model), or leave the aspect at {SQUARE}")
+    return {key: value for key, value in kwargs.items() if key != "aspect"}
 
 
 def build_generator(name: str, **kwargs: Any) -> Generator:

@@ -11,6 +11,8 @@ Conditioning: label code concatenated to z in G (duelo.nn.conditioning.LabelEmbe
 <embed(y), sum-pooled 4x4 features> in D (Miyato & Koyama 2018).
 Optional minibatch standard deviation in D (Karras et al. 2018, section 3): `mbstd_group` > 0 appends
 batch-statistic channels to the 4x4 features before the final conv (duelo.nn.minibatch_std.MinibatchStd).
+Non-square images (`aspect`, duelo.aspect): the first ConvT of G and the last conv of D have an h0 x w0 kernel
+instead of 4x4, so every "s x s" grid below is (s h0/4) x (s w0/4); the stride-2 layers are unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Callable, NamedTuple
 import torch
 from torch import nn
 
+from duelo.aspect import SQUARE, parse_aspect
 from duelo.errors import ConfigError
 from duelo.models.base import (DISCRIMINATORS, GENERATORS, Discriminator, Generator, check_labels,
                                check_resolution, check_sizes)
@@ -54,12 +57,12 @@ def dcgan_channels(resolution: int, width: int = 64, max_width: int = 512) -> tu
     return tuple(min(width * resolution // (2 * size), max_width) for size in sizes)
 
 
-@GENERATORS.register("dcgan")
+@GENERATORS.register("dcgan", aspects=True)
 class DCGANGenerator(Generator):
     """[z, label code] -> ConvT 1->4 -> [ConvT x2] ... -> ConvT -> tanh (Radford et al. 2015, figure 1)."""
 
     def __init__(self,
-        resolution: int,                    # output height = width in pixels: a power of two >= 8
+        resolution: int,                    # output size in pixels (the long side): a power of two >= 8
         channels:   int,                    # output channels (1 grey, 3 RGB)
         c_dim:      int         = 0,        # number of classes; 0 = unconditional
         z_dim:      int         = 100,      # latent size (the paper's 100)
@@ -67,17 +70,19 @@ class DCGANGenerator(Generator):
         max_width:  int         = 512,      # cap on the channels of any layer
         embed_dim:  int         = 8,        # size of the label code concatenated with z (c_dim > 0); small on purpose:
                                             # a code as large as z lets G ignore z (intra-class collapse, measured)
+        aspect:     str         = SQUARE,   # width:height, "1:1" (square) or one of duelo.aspect.SUPPORTED_ASPECTS
     ):
         check_resolution("dcgan", resolution, 8)
         check_sizes("dcgan", channels=channels, c_dim=c_dim, z_dim=z_dim, width=width, max_width=max_width,
                         embed_dim=embed_dim)
-        super().__init__(z_dim=z_dim, c_dim=c_dim, resolution=resolution, channels=channels)
+        grid = parse_aspect(aspect, "dcgan: aspect")                  # (h0, w0): the first grid, 4x4 when square
+        super().__init__(z_dim=z_dim, c_dim=c_dim, resolution=resolution, channels=channels, aspect=aspect)
         self.widths = dcgan_channels(resolution, width, max_width)
         self.label_embedding = LabelEmbedding(c_dim, embed_dim) if c_dim > 0 else None
         in_channels = z_dim + (embed_dim if c_dim > 0 else 0)
 
-        layers: list[nn.Module] = [                         # project and reshape: 1x1 -> 4x4
-            nn.ConvTranspose2d(in_channels, self.widths[0], 4, 1, 0, bias=False),
+        layers: list[nn.Module] = [                         # project and reshape: 1x1 -> h0 x w0 (4x4)
+            nn.ConvTranspose2d(in_channels, self.widths[0], grid, 1, 0, bias=False),
             nn.BatchNorm2d(self.widths[0]),
             nn.ReLU(),
         ]
@@ -94,17 +99,17 @@ class DCGANGenerator(Generator):
         check_labels(self, labels, n)
         if self.label_embedding is not None:
             z = torch.cat([z, self.label_embedding(labels)], dim=1)  # (N, z_dim + embed_dim)
-        return self.body(z.view(n, -1, 1, 1))                         # (N, C, R, R)
+        return self.body(z.view(n, -1, 1, 1))                         # (N, C, H, W)
 
 
-@DISCRIMINATORS.register("dcgan", mbstd="optional")
+@DISCRIMINATORS.register("dcgan", mbstd="optional", aspects=True)
 class DCGANDiscriminator(Discriminator):
     """Conv x2 down to 4x4 -> features h; logit = Conv4x4(h) + <embed(y), sum-pooled h> (Radford et al. 2015,
     projection term from Miyato & Koyama 2018). With mbstd_group > 0 the final conv reads [h, minibatch std]
     (Karras et al. 2018, section 3); the projection term still uses h alone."""
 
     def __init__(self,
-        resolution:     int,                    # input height = width in pixels: a power of two >= 8
+        resolution:     int,                    # input size in pixels (the long side): a power of two >= 8
         channels:       int,                    # input channels (1 grey, 3 RGB)
         c_dim:          int         = 0,        # number of classes; 0 = unconditional
         width:          int         = 64,       # channels of the first layer (at resolution/2)
@@ -112,6 +117,7 @@ class DCGANDiscriminator(Discriminator):
         norm:           str         = "batch",  # norm after each hidden conv: "batch", or "none" for WGAN-GP
         mbstd_group:    int         = 0,        # minibatch-std group size (Karras et al. 2018); 0 = off
         mbstd_channels: int         = 1,        # channels added by minibatch std; divides the 4x4 channels
+        aspect:         str         = SQUARE,   # width:height, "1:1" (square) or one of duelo.aspect.SUPPORTED_ASPECTS
     ):
         check_resolution("dcgan", resolution, 8)
         check_sizes("dcgan", channels=channels, c_dim=c_dim, width=width, max_width=max_width,
@@ -119,7 +125,8 @@ class DCGANDiscriminator(Discriminator):
         if norm not in DISCRIMINATOR_NORMS:
             raise ConfigError(f"dcgan: unknown discriminator norm {norm!r}; choose one of: "
                               f"{', '.join(sorted(DISCRIMINATOR_NORMS))}")
-        super().__init__(c_dim=c_dim, resolution=resolution, channels=channels)
+        grid = parse_aspect(aspect, "dcgan: aspect")                  # (h0, w0): the last grid, 4x4 when square
+        super().__init__(c_dim=c_dim, resolution=resolution, channels=channels, aspect=aspect)
         self.widths = dcgan_channels(resolution, width, max_width)[::-1]  # at R/2, R/4, ..., 4
         chosen = DISCRIMINATOR_NORMS[norm]
 
@@ -137,7 +144,7 @@ class DCGANDiscriminator(Discriminator):
                               f"channels of the 4x4 features (width={width}, max_width={max_width})")
         self.mbstd = MinibatchStd(mbstd_group, mbstd_channels) if mbstd_group > 0 else None
         head_channels = self.widths[-1] + (mbstd_channels if mbstd_group > 0 else 0)
-        self.to_logit = nn.Conv2d(head_channels, 1, 4, 1, 0)            # 4x4 -> 1x1
+        self.to_logit = nn.Conv2d(head_channels, 1, grid, 1, 0)         # h0 x w0 (4x4) -> 1x1
         self.projection = ClassProjection(c_dim, self.widths[-1]) if c_dim > 0 else None
         dcgan_init_(self)
 

@@ -18,6 +18,8 @@ Generator: z [++ class embedding] -> linear layer -> C4 coefficients that weight
 Discriminator: conv1x1 from `channels` -> stages R, ..., 4 (`blocks_per_stage` blocks, then a transition) -> the
   4x4 basis layer (a depthwise 4x4 convolution down to 1x1) -> linear (-> 1), plus the projection term
   <embed(y), h> of Miyato & Koyama 2018 on those C4 features h when c_dim > 0.
+Non-square images (`aspect`, duelo.aspect): G's basis and D's basis layer are h0 x w0 instead of 4x4, so every
+"s x s" grid above is (s h0/4) x (s w0/4); the resampling filters work on any even size.
 
 Departures from the paper (documented in docs/models.md):
   * widths follow duelo's rule min(channel_base // res, channel_max), 256 at most by default: a 64x64 model has a
@@ -38,6 +40,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from duelo.aspect import SQUARE, parse_aspect
 from duelo.errors import ConfigError
 from duelo.models.base import (DISCRIMINATORS, GENERATORS, Discriminator, Generator, channels_at,
                                check_labels, check_resolution, check_sizes)
@@ -124,13 +127,13 @@ def _blocks(width: int, expansion: int, group_channels: int, count: int, scale: 
     return nn.Sequential(*[ResidualBlock(width, hidden, groups, scale) for _ in range(count)])
 
 
-@GENERATORS.register("r3gan", linear_output=True)
+@GENERATORS.register("r3gan", linear_output=True, aspects=True)
 class R3GANGenerator(Generator):
     """z [++ class embedding] -> 4x4 basis -> residual stages 4 .. R with [1, 2, 1] upsampling transitions ->
     conv1x1 (Huang et al. 2024, config E). Linear output in training mode, clamped to [-1, 1] in eval mode."""
 
     def __init__(self,
-        resolution:       int,                # output height = width: a power of two >= 8
+        resolution:       int,                # output size (the long side): a power of two >= 8
         channels:         int,                # output channels (1 grey, 3 RGB, 4 RGBA)
         c_dim:            int   = 0,          # number of classes; 0 = unconditional
         z_dim:            int   = 128,        # latent size
@@ -141,15 +144,17 @@ class R3GANGenerator(Generator):
         expansion:        int   = 2,          # bottleneck width / stage width (inverted bottleneck; paper: 2)
         group_channels:   int   = 16,         # channels per group of the 3x3 convolutions (paper: 16)
         embed_dim:        int   = 64,         # class embedding size, concatenated to z (c_dim > 0)
+        aspect:           str   = SQUARE,     # width:height, "1:1" or one of duelo.aspect.SUPPORTED_ASPECTS
     ):
         widths = _widths(resolution, channel_base, channel_max, width, expansion, group_channels,
                          {"channels": channels, "c_dim": c_dim, "z_dim": z_dim,
                           "blocks_per_stage": blocks_per_stage, "embed_dim": embed_dim})
-        super().__init__(z_dim=z_dim, c_dim=c_dim, resolution=resolution, channels=channels)
+        grid = parse_aspect(aspect, "r3gan: aspect")                      # (h0, w0); (4, 4) when square
+        super().__init__(z_dim=z_dim, c_dim=c_dim, resolution=resolution, channels=channels, aspect=aspect)
         scale = (len(widths) * blocks_per_stage) ** -0.25                 # fix-up: L^(-1/(2m - 2)), m = 3
         self.embed = LabelEmbedding(c_dim, embed_dim) if c_dim > 0 else None
         self.coefficients = _init(nn.Linear(z_dim + (embed_dim if c_dim > 0 else 0), widths[4]))
-        self.basis = nn.Parameter(torch.randn(widths[4], 4, 4))            # one learned 4x4 map per channel
+        self.basis = nn.Parameter(torch.randn(widths[4], *grid))           # one learned h0 x w0 map per channel
         sizes = sorted(widths)
         self.transitions = nn.ModuleList([_init(nn.Conv2d(widths[size // 2], widths[size], 1))
                                           for size in sizes[1:]])          # run before the upsampling
@@ -161,21 +166,21 @@ class R3GANGenerator(Generator):
         check_labels(self, labels, z.shape[0])
         if self.embed is not None:
             z = torch.cat([z, self.embed(labels)], dim=1)
-        x = self.basis * self.coefficients(z)[:, :, None, None]             # (N, C4, 4, 4)
+        x = self.basis * self.coefficients(z)[:, :, None, None]             # (N, C4, h0, w0)
         x = self.stages[0](x)
         for transition, stage in zip(self.transitions, self.stages[1:]):
             x = stage(upsample2x(transition(x)))                              # (N, C, 2H, 2W)
-        x = self.to_image(x)                                                  # (N, channels, R, R)
+        x = self.to_image(x)                                                  # (N, channels, H, W)
         return x if self.training else x.clamp(-1.0, 1.0)
 
 
-@DISCRIMINATORS.register("r3gan")
+@DISCRIMINATORS.register("r3gan", aspects=True)
 class R3GANDiscriminator(Discriminator):
     """conv1x1 -> residual stages R .. 4 with [1, 2, 1] downsampling transitions -> depthwise 4x4 basis layer ->
     linear (-> 1), plus the projection term <embed(y), h> when c_dim > 0 (Huang et al. 2024, config E)."""
 
     def __init__(self,
-        resolution:       int,                # input height = width: a power of two >= 8
+        resolution:       int,                # input size (the long side): a power of two >= 8
         channels:         int,                # input channels (1 grey, 3 RGB, 4 RGBA)
         c_dim:            int   = 0,          # number of classes; 0 = unconditional (> 0: projection term)
         channel_base:     int   = 8192,       # stage width = min(channel_base // res, channel_max)
@@ -184,10 +189,12 @@ class R3GANDiscriminator(Discriminator):
         blocks_per_stage: int   = 2,          # residual blocks at every resolution
         expansion:        int   = 2,          # bottleneck width / stage width
         group_channels:   int   = 16,         # channels per group of the 3x3 convolutions
+        aspect:           str   = SQUARE,     # width:height, "1:1" or one of duelo.aspect.SUPPORTED_ASPECTS
     ):
         widths = _widths(resolution, channel_base, channel_max, width, expansion, group_channels,
                          {"channels": channels, "c_dim": c_dim, "blocks_per_stage": blocks_per_stage})
-        super().__init__(c_dim=c_dim, resolution=resolution, channels=channels)
+        grid = parse_aspect(aspect, "r3gan: aspect")                      # (h0, w0) of the last grid
+        super().__init__(c_dim=c_dim, resolution=resolution, channels=channels, aspect=aspect)
         scale = (len(widths) * blocks_per_stage) ** -0.25
         sizes = sorted(widths, reverse=True)                                  # R, R/2, ..., 4
         self.from_image = _init(nn.Conv2d(channels, widths[resolution], 1))
@@ -195,13 +202,13 @@ class R3GANDiscriminator(Discriminator):
                                      for size in sizes])
         self.transitions = nn.ModuleList([_init(nn.Conv2d(widths[size], widths[size // 2], 1))
                                           for size in sizes[:-1]])            # run after the downsampling
-        self.basis = _init(nn.Conv2d(widths[4], widths[4], 4, groups=widths[4]))   # depthwise 4x4 -> 1x1
+        self.basis = _init(nn.Conv2d(widths[4], widths[4], grid, groups=widths[4]))   # depthwise h0 x w0 -> 1x1
         self.out = _init(nn.Linear(widths[4], 1))
         self.projection = ClassProjection(c_dim, widths[4]) if c_dim > 0 else None
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         check_labels(self, labels, images.shape[0])
-        x = self.from_image(images)                                           # (N, C_R, R, R)
+        x = self.from_image(images)                                           # (N, C_R, H, W)
         for stage, transition in zip(self.stages, self.transitions):
             x = transition(downsample2x(stage(x)))                            # (N, C, H/2, W/2)
         h = self.basis(self.stages[-1](x)).flatten(1)                         # (N, C4)

@@ -20,6 +20,9 @@ zero insertion followed by that filter (duelo.nn.resample; the border pixel is r
 with zeros); D downsamples with the filter itself (resample="fir": a blur then a stride-2 3x3 convolution in
 the main branch, a filtered x2 downsampling before the 1x1 skip convolution, as in the paper's code).
 
+Non-square images (`aspect`, duelo.aspect): the learned constant is h0 x w0 instead of 4x4 and D's epilogue
+flattens h0 x w0 features, so every "s x s" grid above is (s h0/4) x (s w0/4); noise maps follow each layer's size.
+
 Departures from the paper (documented in docs/models.md):
   * the output goes through tanh by default (the paper's is linear). output="linear" gives the paper's: linear
     while training and clamped to [-1, 1] in eval mode (duelo's model contract). Measured on the Fluent emoji at
@@ -42,6 +45,7 @@ import math
 import torch
 from torch import nn
 
+from duelo.aspect import SQUARE, parse_aspect, stage_size
 from duelo.errors import ConfigError
 from duelo.models.base import (DISCRIMINATORS, GENERATORS, Discriminator, Generator, channels_at,
                                check_labels, check_resolution, check_sizes)
@@ -71,10 +75,10 @@ def _check_common(resolution, integers: dict, floats: dict | None = None) -> Non
 class SynthesisLayer(nn.Module):
     """Modulated conv3x3 (optionally upsampling) -> noise -> bias -> lrelu."""
 
-    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, upsample: bool):
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, size: tuple[int, int], upsample: bool):
         super().__init__()
         self.conv = ModulatedConv2d(in_channels, out_channels, 3, w_dim, upsample=upsample)
-        self.noise = NoiseInput(resolution)
+        self.noise = NoiseInput(size)                                   # (height, width) of this layer
         self.bias = nn.Parameter(torch.zeros(out_channels))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str) -> torch.Tensor:
@@ -94,13 +98,13 @@ class ToRGB(nn.Module):
         return self.conv(x, w) + self.bias.view(1, -1, 1, 1)
 
 
-@GENERATORS.register("stylegan2", style=True, linear_output=True)   # with output="linear"
+@GENERATORS.register("stylegan2", style=True, linear_output=True, aspects=True)   # linear: with output="linear"
 class StyleGAN2Generator(Generator):
     """Mapping network z (+ class) -> w, synthesis network ws -> image (Karras et al. 2020, figure 2d and the
     skip architecture of figure 7), tanh (or linear) output. forward(z, labels, psi) = synthesis(mapping(...))."""
 
     def __init__(self,
-        resolution:     int,                # output height = width: a power of two >= 8
+        resolution:     int,                # output size (the long side): a power of two >= 8
         channels:       int,                # output channels (1 grey, 3 RGB)
         c_dim:          int   = 0,          # number of classes; 0 = unconditional
         z_dim:          int   = 128,        # latent size (paper: 512)
@@ -115,6 +119,7 @@ class StyleGAN2Generator(Generator):
         noise_mode:     str   = "auto",     # "auto" (random in train, const in eval), "random", "const",
                                             # or "none"
         output:         str   = "tanh",     # "tanh" or "linear" (the paper's; clamped to [-1, 1] in eval mode)
+        aspect:         str   = SQUARE,     # width:height, "1:1" or one of duelo.aspect.SUPPORTED_ASPECTS
     ):
         channel_max = channel_max if width is None else width
         _check_common(resolution,
@@ -124,7 +129,8 @@ class StyleGAN2Generator(Generator):
                       {"w_avg_beta": (w_avg_beta, 0.0, 1.0), "mixing_prob": (mixing_prob, 0.0, 1.0)})
         _check_choice("noise_mode", noise_mode, NOISE_MODES)
         _check_choice("output", output, OUTPUTS)
-        super().__init__(z_dim=z_dim, c_dim=c_dim, resolution=resolution, channels=channels)
+        grid = parse_aspect(aspect, "stylegan2: aspect")                           # (h0, w0); (4, 4) when square
+        super().__init__(z_dim=z_dim, c_dim=c_dim, resolution=resolution, channels=channels, aspect=aspect)
         self.output = output
         self.w_dim = w_dim
         self.w_avg_beta = float(w_avg_beta)
@@ -143,13 +149,14 @@ class StyleGAN2Generator(Generator):
 
         # synthesis network
         width_at = {2**k: channels_at(2**k, channel_base, channel_max) for k in range(2, log2 + 1)}
-        self.const = nn.Parameter(torch.randn(width_at[4], 4, 4))
-        layers: list[nn.Module] = [SynthesisLayer(width_at[4], width_at[4], w_dim, 4, upsample=False)]
+        self.const = nn.Parameter(torch.randn(width_at[4], *grid))
+        layers: list[nn.Module] = [SynthesisLayer(width_at[4], width_at[4], w_dim, grid, upsample=False)]
         to_rgb: list[nn.Module] = [ToRGB(width_at[4], channels, w_dim)]
         for k in range(3, log2 + 1):
             res = 2**k
-            layers.append(SynthesisLayer(width_at[res // 2], width_at[res], w_dim, res, upsample=True))
-            layers.append(SynthesisLayer(width_at[res], width_at[res], w_dim, res, upsample=False))
+            size = stage_size(res, grid)
+            layers.append(SynthesisLayer(width_at[res // 2], width_at[res], w_dim, size, upsample=True))
+            layers.append(SynthesisLayer(width_at[res], width_at[res], w_dim, size, upsample=False))
             to_rgb.append(ToRGB(width_at[res], channels, w_dim))
         self.layers = nn.ModuleList(layers)
         self.to_rgb = nn.ModuleList(to_rgb)
@@ -199,10 +206,10 @@ class StyleGAN2Generator(Generator):
         return self.noise_mode
 
     def synthesis(self, ws: torch.Tensor) -> torch.Tensor:
-        """ws (N, num_ws, w_dim) -> images (N, channels, R, R): in [-1, 1] in eval mode; while training, a linear
+        """ws (N, num_ws, w_dim) -> images (N, channels, H, W): in [-1, 1] in eval mode; while training, a linear
         output may overshoot (D sees it as it is, as in the paper)."""
         mode = self._noise_mode()
-        x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)                 # (N, C4, 4, 4)
+        x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)                 # (N, C4, h0, w0)
         x = self.layers[0](x, ws[:, 0], mode)
         image = self.to_rgb[0](x, ws[:, 1])
         for stage in range(1, len(self.to_rgb)):                                    # one stage per doubling
@@ -239,13 +246,13 @@ class DiscriminatorBlock(nn.Module):
         return (h + self.skip(self.down(x))) / math.sqrt(2.0)
 
 
-@DISCRIMINATORS.register("stylegan2", mbstd="built-in", legacy=(("resample", "box"),))
+@DISCRIMINATORS.register("stylegan2", mbstd="built-in", legacy=(("resample", "box"),), aspects=True)
 class StyleGAN2Discriminator(Discriminator):
     """fromRGB -> residual blocks R .. 8 -> 4x4 epilogue [mbstd -> conv3x3 -> linear -> linear(-> 1)], plus
     the projection term <embed(y), h> on the epilogue features h when c_dim > 0 (figure 7, "residual" D)."""
 
     def __init__(self,
-        resolution:     int,                # input height = width: a power of two >= 8
+        resolution:     int,                # input size (the long side): a power of two >= 8
         channels:       int,                # input channels (1 grey, 3 RGB)
         c_dim:          int   = 0,          # number of classes; 0 = unconditional (> 0: projection term)
         channel_base:   int   = 8192,       # stage width = min(channel_base // res, channel_max)
@@ -254,6 +261,7 @@ class StyleGAN2Discriminator(Discriminator):
         mbstd_group:    int   = 4,          # minibatch-std group size (on, as in StyleGAN2); 0 = off
         mbstd_channels: int   = 1,          # channels added by minibatch std; divides the 4x4 width
         resample:       str   = "fir",      # downsampling: "fir" ([1 3 3 1], the paper) or "box" (duelo <= 0.1)
+        aspect:         str   = SQUARE,     # width:height, "1:1" or one of duelo.aspect.SUPPORTED_ASPECTS
     ):
         channel_max = channel_max if width is None else width
         _check_common(resolution,
@@ -266,7 +274,8 @@ class StyleGAN2Discriminator(Discriminator):
         if mbstd_group > 0 and width4 % mbstd_channels:
             raise ConfigError(f"stylegan2: mbstd_channels ({mbstd_channels}) must divide the 4x4 width "
                               f"({width4})")
-        super().__init__(c_dim=c_dim, resolution=resolution, channels=channels)
+        h0, w0 = parse_aspect(aspect, "stylegan2: aspect")                         # the epilogue's grid
+        super().__init__(c_dim=c_dim, resolution=resolution, channels=channels, aspect=aspect)
         log2 = resolution.bit_length() - 1
         self.from_rgb = EqualConv2d(channels, channels_at(resolution, channel_base, channel_max), 1,
                                     activation=True)
@@ -277,15 +286,15 @@ class StyleGAN2Discriminator(Discriminator):
         self.mbstd = MinibatchStd(mbstd_group, mbstd_channels) if mbstd_group > 0 else None
         extra = mbstd_channels if mbstd_group > 0 else 0
         self.conv = EqualConv2d(width4 + extra, width4, 3, activation=True)
-        self.fc = EqualLinear(width4 * 16, width4, activation=True)
+        self.fc = EqualLinear(width4 * h0 * w0, width4, activation=True)
         self.out = EqualLinear(width4, 1)
         self.projection = ClassProjection(c_dim, width4) if c_dim > 0 else None
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         check_labels(self, labels, images.shape[0])
-        x = self.blocks(self.from_rgb(images))                                      # (N, C4, 4, 4)
+        x = self.blocks(self.from_rgb(images))                                      # (N, C4, h0, w0)
         if self.mbstd is not None:
-            x = self.mbstd(x)                                                       # (N, C4 + k, 4, 4)
+            x = self.mbstd(x)                                                       # (N, C4 + k, h0, w0)
         h = self.fc(self.conv(x).flatten(1))                                        # (N, C4)
         logits = self.out(h).flatten()                                              # (N,)
         if self.projection is not None:

@@ -163,13 +163,15 @@ class NoiseInput(nn.Module):
     """Adds strength * noise per pixel (one noise map shared by all channels; Karras et al. 2019, section 2).
 
     The strength starts at 0. mode "random": fresh torch.randn noise; "const": a fixed noise map drawn at
-    construction (a buffer, saved with the model); "none": no noise.
+    construction (a buffer, saved with the model) of the layer's size: `size` is (height, width), or one int for a
+    square layer; "none": no noise.
     """
 
-    def __init__(self, resolution: int):
+    def __init__(self, size: int | tuple[int, int]):
         super().__init__()
+        height, width = (size, size) if isinstance(size, int) else size
         self.strength = nn.Parameter(torch.zeros(()))
-        self.register_buffer("const_noise", torch.randn(1, 1, resolution, resolution))
+        self.register_buffer("const_noise", torch.randn(1, 1, height, width))
 
     def forward(self, x: torch.Tensor, mode: str) -> torch.Tensor:
         if mode == "none":

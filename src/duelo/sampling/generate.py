@@ -36,5 +36,6 @@ def generate(G: nn.Module, seeds: Sequence[int], labels: Sequence[int] | torch.T
         y = None if labels is None else labels[start:start + batch].to(device)
         chunks.append(to_uint8(G(z, y)))
     G.train(was_training)
-    return torch.cat(chunks) if chunks else torch.empty(0, G.channels, G.resolution, G.resolution,
+    height, width = getattr(G, "image_size", (G.resolution, G.resolution))   # (H, W); square before aspects
+    return torch.cat(chunks) if chunks else torch.empty(0, G.channels, height, width,
                                                         dtype=torch.uint8)

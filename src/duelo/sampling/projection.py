@@ -114,7 +114,7 @@ def learning_rate(step: int, steps: int, lr: float, rampup: float, rampdown: flo
 
 
 def _check_inputs(G: nn.Module, target: torch.Tensor, labels, mask, steps: int, lr: float) -> None:
-    shape = (G.channels, G.resolution, G.resolution)
+    shape = (G.channels, *getattr(G, "image_size", (G.resolution, G.resolution)))     # (C, H, W)
     if not isinstance(target, torch.Tensor) or target.dim() != 4 or tuple(target.shape[1:]) != shape:
         got = tuple(target.shape) if isinstance(target, torch.Tensor) else type(target).__name__
         raise ValueError(f"target must be images (N, {', '.join(map(str, shape))}) in [-1, 1] for this "

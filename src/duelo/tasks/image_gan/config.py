@@ -5,12 +5,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from duelo.aspect import image_size, parse_aspect
 from duelo.config import RunConfig
 from duelo.config.fields import (at_least_one_image, fraction, from_registry, nonnegative, nonnegative_int, positive,
                                  positive_int, setting)
+from duelo.config.sections import ImageDataConfig
 from duelo.errors import ConfigError
 
-SHARED_WITH_G_AND_D = ("resolution", "channels", "c_dim")
+SHARED_WITH_G_AND_D = ("resolution", "channels", "c_dim", "aspect")
+
+
+@dataclass(frozen=True)
+class ImageGANDataConfig(ImageDataConfig):
+    """The shared image data section, plus the aspect ratio of the images (duelo.aspect): resolution is the long
+    side, and a non-square aspect needs a family registered with ModelInfo.aspects."""
+
+    resolution: int = setting(32, "training resolution in pixels, the long side (height = width unless data.aspect "
+                              "says otherwise); 28x28 sources are padded to 32", cli="--resolution",
+                              check=positive_int)
+    aspect:     str = setting("1:1", "width:height of the images: 1:1, 4:3, 3:4, 2:1, 1:2, 4:1 or 1:4 (the short "
+                              "side 1/4, 1/2, 3/4 or all of the long side); 4:3 at resolution 64 is 64 wide, 48 "
+                              "high; needs a model that takes an aspect (docs/models.md)", cli="--aspect",
+                              metavar="W:H")
+
+    def check(self, name: str) -> None:
+        parse_aspect(self.aspect, f"{name}.aspect")                   # the supported ratios and the nearest one
+        image_size(self.resolution, self.aspect)                      # whole pixels on both sides
 
 
 @dataclass(frozen=True)
@@ -31,7 +51,7 @@ class ModelConfig:
             shared = sorted(set(getattr(self, kwargs)) & set(SHARED_WITH_G_AND_D))
             if shared:
                 raise ConfigError(f"{name}.{kwargs} cannot set {', '.join(shared)}: G and D share them; use "
-                                  f"data.resolution, data.channels and model.conditional")
+                                  f"data.resolution, data.aspect, data.channels and model.conditional")
 
 
 @dataclass(frozen=True)

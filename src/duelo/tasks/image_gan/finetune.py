@@ -10,7 +10,7 @@ transfer.
   * a run folder: G, D and G_ema from its newest readable checkpoint;
   * a saved model folder (`model/` of a run, or any save_pretrained output): G and G_ema; D starts fresh.
 The weights are loaded into a run only before its first checkpoint: a fine-tuning run that was interrupted
-resumes from its own checkpoint like any other. Architecture and resolution must match the source's.
+resumes from its own checkpoint like any other. Architecture, resolution and aspect must match the source's.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def load_into(targets: dict[str, nn.Module], states: dict[str, dict[str, torch.T
         problem = _mismatch(own, state)
         if problem:
             raise ConfigError(f"--resume-from {source}: its {name} does not fit this run's model ({problem}); "
-                              f"use the source's --model, --resolution, channels and --width")
+                              f"use the source's --model, --resolution, --aspect, channels and --width")
         with torch.no_grad():
             for key, value in state.items():
                 own[key].copy_(value.to(own[key].device))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from duelo.aspect import SQUARE, canonical_aspect, image_size
 from duelo.augment.choice import AugmentChoice, choose_augment
 from duelo.config import Config
 from duelo.errors import ConfigError
@@ -17,6 +18,9 @@ from duelo.tasks.base import Parts
 def model_kwargs(config: Config, resolution: int, channels: int, num_classes: int) -> tuple[dict, dict]:
     common = {"resolution": resolution, "channels": channels,
               "c_dim": num_classes if config.model.conditional else 0}
+    aspect = canonical_aspect(config.data.aspect, "data.aspect")
+    if aspect != SQUARE:              # square models keep the arguments (and saved specs) they always had
+        common["aspect"] = aspect
     if config.model.width is not None:
         common["width"] = config.model.width
     g_kwargs = {**common, **({"z_dim": config.model.z_dim} if config.model.z_dim else {}), **config.model.g_kwargs}
@@ -44,16 +48,38 @@ def assemble(config: Config, feed, images: int, resolution: int, channels: int, 
     from duelo.training.lr_schedule import lr_schedules
 
     g_kwargs, d_kwargs = model_kwargs(config, resolution, channels, num_classes)
+    size = image_size(resolution, config.data.aspect)                     # (H, W)
     choice = choose_augment(config.augment.name, images, resolution)
     augment = build_augment(config, choice, channels)
+    if augment is not None and size[0] != size[1]:
+        choice, augment = fit_augment_to_size(config, choice, augment, channels, size)
     gan = assemble_gan(config, lambda: build_generator(config.model.name, **g_kwargs),
                        lambda **kwargs: build_discriminator(config.model.name, **kwargs), d_kwargs,
-                       (channels, resolution, resolution), device, label_pool=feed.labels,
+                       (channels, *size), device, label_pool=feed.labels,
                        conditional=config.model.conditional, d_stages=() if augment is None else (augment,),
                        d_parameters=lambda D: trainable_d_parameters(D, config.finetune.freeze_d))
     check_pairing(gan.G, gan.D, gan.objective)
     schedules = growth_schedules(config, gan.G, gan.D, resolution) + lr_schedules(config, gan.optimizers)
     return Parts(gan.players, gan.objective, feed, schedules, extras={"augment": choice})
+
+
+def fit_augment_to_size(config: Config, choice: AugmentChoice, augment, channels: int,
+                        size: tuple[int, int]) -> tuple[AugmentChoice, object]:
+    """(choice, augment) for non-square (H, W) images: the augmentation as it is when it takes them (asked of a
+    probe batch, so an augmentation that learns to needs no edit here); else none when augment.name "auto" chose
+    it, saying so; else a ConfigError."""
+    from dataclasses import replace
+
+    try:
+        augment(torch.zeros(2, channels, *size), torch.Generator().manual_seed(0))
+        return choice, augment
+    except ValueError:
+        pass
+    text = f"augmentation {choice.name} takes square images only; these are {size[1]}x{size[0]} (width x height)"
+    if config.augment.name == "auto":
+        return replace(choice, name="none", message=f"{text}, so training without augmentation (the data-size "
+                                                    f"check: {choice.message})"), None
+    raise ConfigError(f"{text}: use --augment none, or --aspect 1:1")
 
 
 def growth_schedules(config: Config, G: torch.nn.Module, D: torch.nn.Module, resolution: int) -> list:

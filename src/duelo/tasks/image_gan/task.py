@@ -7,17 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from duelo.config import COMMON_SECTIONS, Config
-from duelo.config.sections import ImageDataConfig, LossConfig, StabiliseConfig
+from duelo.config.sections import LossConfig, StabiliseConfig
 from duelo.errors import ConfigError
 from duelo.tasks.base import Parts, Session, Task, dataset_stem, run_folder
-from duelo.tasks.image_gan.config import AugmentConfig, FinetuneConfig, GrowthConfig, ImageRunConfig, ModelConfig
+from duelo.tasks.image_gan.config import (AugmentConfig, FinetuneConfig, GrowthConfig, ImageGANDataConfig,
+                                          ImageRunConfig, ModelConfig)
 
 
 class ImageGAN(Task):
     name = "image-gan"
     description = "image synthesis, unconditional or class-conditional (MLP, DCGAN, ResNet, StyleGAN2, ProGAN)"
     headline_figures = ("class_accuracy",)
-    sections = {**COMMON_SECTIONS, "run": ImageRunConfig, "data": ImageDataConfig, "model": ModelConfig,
+    sections = {**COMMON_SECTIONS, "run": ImageRunConfig, "data": ImageGANDataConfig, "model": ModelConfig,
                 "loss": LossConfig, "stabilise": StabiliseConfig, "augment": AugmentConfig, "growth": GrowthConfig,
                 "finetune": FinetuneConfig}
 
@@ -27,15 +28,17 @@ class ImageGAN(Task):
         return f"{dataset_stem(config.data.dataset)}-{config.model.name}{'-cond' if config.model.conditional else ''}"
 
     def check(self, config: Config) -> Config:
+        check_aspect_support(config)
         return with_legacy_sections(config, run_folder(config, self) / "config.json")
 
     # -- building ----------------------------------------------------------------------------------
     def load_data(self, config: Config, runtime, log) -> Any:
+        from duelo.aspect import image_size
         from duelo.data import load_dataset
 
         d = config.data
-        dataset = load_dataset(d.dataset, resolution=d.resolution, channels=d.channels, resize=d.resize,
-                               bad_files=d.bad_files, alpha=d.alpha)
+        dataset = load_dataset(d.dataset, resolution=image_size(d.resolution, d.aspect), channels=d.channels,
+                               resize=d.resize, bad_files=d.bad_files, alpha=d.alpha)
         if config.model.conditional and dataset.labels is None:
             raise ConfigError(f"--conditional needs labels, but {d.dataset} has none; put images in one "
                               f"sub-folder per class (or add 'labels' to the .npz), or train unconditionally")
@@ -53,7 +56,7 @@ class ImageGAN(Task):
                               health.heldout_max, batch=per_round * runtime.world_size)
         feed = BatchFeed(split.train_images, split.train_labels, per_round, config.train.seed, runtime.device,
                          rank=runtime.rank, world_size=runtime.world_size)
-        parts = assemble(config, feed, len(split.train_images), dataset.resolution, dataset.channels,
+        parts = assemble(config, feed, len(split.train_images), long_side(dataset, config), dataset.channels,
                          dataset.num_classes, runtime.device)
         parts.extras["split"] = split
         # the source is read (and checked, before anything is written) only for a run that has no checkpoint of
@@ -85,7 +88,7 @@ class ImageGAN(Task):
             log(f"note: {skipped} unreadable file(s) skipped; see {run_dir.data_report_path}")
         held = session.parts.extras["split"].heldout_images
         log(f"run folder {run_dir.path} | {len(dataset)} images "
-            f"{dataset.channels}x{dataset.resolution}x{dataset.resolution}"
+            f"{dataset.channels}x{dataset.size[0]}x{dataset.size[1]}"
             f"{f' ({len(held)} held out for the health monitor)' if held is not None else ''} | "
             f"{session.trainer.runtime.describe()}")
         self._start_from_source(session)
@@ -95,7 +98,7 @@ class ImageGAN(Task):
             session.health_log.event(Event(
                 "small_dataset", "info", choice.message, f"augmentation {choice.name}",
                 applied=choice.name != "none", evidence={"images": len(session.parts.extras["split"].train_images),
-                                                         "resolution": dataset.resolution}), 0)
+                                                         "resolution": max(dataset.size)}), 0)
 
     def _start_from_source(self, session: Session) -> None:
         """--resume-from: G_ema from the source too (build loaded G and D, and kept the source only for a run
@@ -134,6 +137,31 @@ class ImageGAN(Task):
         from duelo.tasks.image_gan.remedies import advise
 
         return advise(event, config, signals)
+
+
+def check_aspect_support(config: Config) -> None:
+    """Refuse a non-square data.aspect for a family that makes square images only, before any data is read."""
+    from duelo.aspect import is_square
+
+    if is_square(config.data.aspect):
+        return
+    from duelo.models import GENERATORS
+
+    if not GENERATORS.info(config.model.name).aspects:
+        raise ConfigError(f"data.aspect {config.data.aspect}: model {config.model.name} makes square images only; "
+                          f"the models that take an aspect: {', '.join(GENERATORS.names(aspects=True))} (--model), "
+                          f"or leave --aspect at 1:1 (docs/datasets.md, non-square images)")
+
+
+def long_side(dataset, config: Config) -> int:
+    """The resolution (long side) of the loaded images, which must have the shape data.aspect asks for."""
+    from duelo.aspect import image_size
+
+    resolution = max(dataset.size)
+    if dataset.size != image_size(resolution, config.data.aspect):
+        raise ConfigError(f"{dataset.name}: images are {dataset.size[1]}x{dataset.size[0]} (width x height), not of "
+                          f"data.aspect {config.data.aspect}; load them with that aspect")
+    return resolution
 
 
 def with_legacy_sections(config: Config, previous_path: Path) -> Config:
