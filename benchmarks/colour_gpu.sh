@@ -2,7 +2,8 @@
 # The GPU calls of issue 17's measurements, one phase per argument (each phase fits one 10-minute device call):
 #   bash benchmarks/colour_gpu.sh setup duelo     # duelo presets on the 3,000 Fluent emoji at equal training time
 #   bash benchmarks/colour_gpu.sh setup peers     # lucidrains' peers, same data, time and judge; speed at 128/256 px
-#   bash benchmarks/colour_gpu.sh setup fewshot   # 100 images: fastgan vs stylegan2 presets; FID-50k time at 128 px
+#   bash benchmarks/colour_gpu.sh setup fewshot   # 100 images: fastgan vs stylegan2 presets
+#   bash benchmarks/colour_gpu.sh setup fid128    # FID-50k time at 128 px
 #   bash benchmarks/colour_gpu.sh setup cuda      # pytest -m cuda
 # Carried (benchmarks/peers/README.md, benchmarks/colour.py, benchmarks/inception_fp16.py): .whl/ (duelo and its
 # missing dependencies), .whl-peers/ for `peers`, .device-carry/ (inception-fp16.pt, colour/emoji64-*.npz) unless a
@@ -46,6 +47,9 @@ fewshot() {
     $P benchmarks/colour.py train --data /tmp/colour --configs fastgan,stylegan2 --train-count 100 \
         --minutes "$MINUTES" --snapshot-kimg 20 --samples 2000 --inception /tmp/inception.pt --out "$OUT" \
         --runs /tmp/runs-fewshot --label fewshot-100 --deadline-s 300
+}
+
+fid128() {
     # FID-50k at 128 px: the time does not depend on how far G trained, so a 0.5-kimg stylegan2 run stands in
     $P -m duelo train --dataset /tmp/colour/emoji64-heldout.npz --resolution 128 --preset stylegan2 --kimg 0.5 \
         --snapshot-kimg 0.5 --out /tmp/runs-128 --name g128 --device cuda > "$OUT/g128.log" 2>&1
