@@ -130,15 +130,22 @@ def _judge(run: Path, inception, real_feats, samples: int, device: str, out: Pat
     summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
     trajectory = []
     if (run / "samples.npz").exists():                 # a peer (colour_peers.py): its final samples only
-        fake = torch.from_numpy(np.load(run / "samples.npz")["images"][:samples])
-        feats = inception(fake)
-        kid, kid_std = kernel_inception_distance(real_feats, feats)
-        fid = frechet_distance(FeatureStats.from_features(real_feats), FeatureStats.from_features(feats))
-        trajectory.append({"kimg": summary.get("kimg"), "kid": round(kid, 5), "kid_std": round(kid_std, 5),
-                           "fid": round(fid, 2)})
-        print(f"{run.name} {summary.get('kimg')} kimg  KID {kid:.4f}  FID {fid:.1f}", flush=True)
-        save_grid(fake[:64], out / f"{prefix}-{run.name}-grid.png", 8)
-        return {**summary, "trajectory": trajectory}
+        judged = {}
+        for generator, name in (("ema", "samples.npz"), ("raw", "samples-raw.npz")):
+            if not (run / name).exists():
+                continue
+            fake = torch.from_numpy(np.load(run / name)["images"][:samples])
+            feats = inception(fake)
+            kid, kid_std = kernel_inception_distance(real_feats, feats)
+            fid = frechet_distance(FeatureStats.from_features(real_feats), FeatureStats.from_features(feats))
+            judged[generator] = [{"kimg": summary.get("kimg"), "kid": round(kid, 5), "kid_std": round(kid_std, 5),
+                                  "fid": round(fid, 2)}]
+            print(f"{run.name} ({generator}) {summary.get('kimg')} kimg  KID {kid:.4f}  FID {fid:.1f}", flush=True)
+            suffix = "" if generator == "ema" else "-raw"
+            save_grid(fake[:64], out / f"{prefix}-{run.name}{suffix}-grid.png", 8)
+        best = min(judged, key=lambda g: judged[g][0]["kid"])      # the peer's better generator is its figure
+        return {**summary, "trajectory": judged[best], "judged_generator": best,
+                "trajectories": judged}
     for nimg, path in _checkpoints(run):
         G = _g_ema_at(run, path, device)
         with torch.no_grad():

@@ -16,7 +16,10 @@ mixed precision needs apex or is off by default), except what a benchmark must c
     with G every 1,000 up to 25,000) as in their own long runs;
   * checkpoints and FID are off (intervals no run reaches); no aim logging.
 Samples come from the EMA generator without truncation (psi = 1), as duelo's samples, written as uint8 (N, 3, H, W)
-to RUN_DIR/samples.npz with a summary.json (iterations, img/s, seconds).
+to RUN_DIR/samples.npz, and from the raw generator to RUN_DIR/samples-raw.npz: their EMA copies move slowly (beta
+0.99 every 10 iterations, so after 400 iterations about two thirds of the EMA weights are still the initial ones),
+which in a short run favours the raw G; colour.py judges both and reports each. A summary.json has iterations,
+img/s and seconds.
 """
 
 from __future__ import annotations
@@ -58,11 +61,12 @@ def build(peer: str, resolution: int, batch: int, count: int):
         trainer = module.Trainer(**common, fp16=False, log=False)
         trainer.init_GAN()
 
-        def sample(n: int) -> torch.Tensor:
-            G = trainer.GAN.GE
+        def sample(n: int, ema: bool) -> torch.Tensor:
+            S, G = (trainer.GAN.SE, trainer.GAN.GE) if ema else (trainer.GAN.S, trainer.GAN.G)
             latents = module.noise_list(n, G.num_layers, G.latent_dim, device=0)
             noise = module.image_noise(n, G.image_size, device=0)
-            return trainer.generate_truncated(trainer.GAN.SE, G, latents, noise, trunc_psi=1.0)
+            trainer.av = None                   # the truncation centre is per mapping network (unused at psi 1)
+            return trainer.generate_truncated(S, G, latents, noise, trunc_psi=1.0)
     elif peer == "lightweight-gan":
         module = importlib.import_module("lightweight_gan.lightweight_gan")
         version = importlib.import_module("lightweight_gan.version").__version__
@@ -70,8 +74,9 @@ def build(peer: str, resolution: int, batch: int, count: int):
         trainer.init_GAN()
         trainer.aug_prob = min(0.5, (1e5 - count) * 3e-6)      # what its set_data_src does for n < 100k images
 
-        def sample(n: int) -> torch.Tensor:
-            return trainer.generate_(trainer.GAN.GE, torch.randn(n, trainer.GAN.latent_dim, device="cuda"))
+        def sample(n: int, ema: bool) -> torch.Tensor:
+            G = trainer.GAN.GE if ema else trainer.GAN.G
+            return trainer.generate_(G, torch.randn(n, trainer.GAN.latent_dim, device="cuda"))
     else:
         raise SystemExit(f"unknown peer {peer!r}: stylegan2-pytorch or lightweight-gan")
     return trainer, sample, version
@@ -103,11 +108,12 @@ def main() -> None:
     torch.cuda.synchronize()
     train_s = time.perf_counter() - first
     trainer.GAN.eval()
-    with torch.no_grad():
-        fake = torch.cat([sample(min(500, args.samples - done)) for done in range(0, args.samples, 500)])
-    fake = (fake.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
     args.out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out / "samples.npz", images=fake)
+    for ema, name in ((True, "samples.npz"), (False, "samples-raw.npz")):
+        with torch.no_grad():
+            fake = torch.cat([sample(min(500, args.samples - done), ema) for done in range(0, args.samples, 500)])
+        fake = (fake.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+        np.savez_compressed(args.out / name, images=fake)
     summary = {"peer": f"{args.peer} {version}", "iterations": iterations, "batch": args.batch,
                "kimg": round(iterations * args.batch / 1000, 1), "train_time_s": round(train_s, 1),
                "startup_s": round(first - started, 1), "img_per_s": round(iterations * args.batch / train_s, 1)}

@@ -63,7 +63,10 @@ def r3gan_regularisation(result: dict) -> str:
     return _table(["R1 + R2", "img/s", "slower than the fastest by"], rows)
 
 
-def stylegan2_peers(result: dict) -> str:
+def stylegan2_peers(result: dict, reference: dict | None = None) -> str:
+    """duelo against stylegan2-pytorch per task; with `reference`, NVlabs' published img/s (1000 / sec per kimg)
+    for the same resolution, on its own GPU and configuration (a reference line, not a measurement here)."""
+    published = {row["resolution"]: row for row in (reference or {}).get("rows", [])}
     rows = []
     by_task: dict[str, dict[str, dict]] = {}
     for row in result["rows"]:
@@ -75,9 +78,47 @@ def stylegan2_peers(result: dict) -> str:
             peer_s, ratio = f"{peer['img_per_s']:,.0f}", f"**{ours['img_per_s'] / peer['img_per_s']:.1f}x**"
         else:
             peer_s, ratio = f"not measured ({(peer or {}).get('error', 'missing')[:40]})", DASH
-        rows.append([task, str((ours or peer)["batch"]), ours_s, peer_s, ratio])
-    return _table(["task", "batch", "duelo (CUDA graph, tf32) img/s", "stylegan2-pytorch 1.9.0 img/s", "ratio"], rows)
+        cells = [task, str((ours or peer)["batch"]), ours_s, peer_s, ratio]
+        if reference is not None:
+            row = published.get(int(task.rsplit("-", 1)[1]))
+            cells.append(f"{1000 / row['sec_per_kimg'][1]:.0f}–{1000 / row['sec_per_kimg'][0]:.0f} "
+                         f"({row['gpus']} {row['gpu']})" if row else DASH)
+        rows.append(cells)
+    header = ["task", "batch", "duelo (CUDA graph, tf32) img/s", "stylegan2-pytorch 1.9.0 img/s", "ratio"]
+    if reference is not None:
+        header.append("NVlabs StyleGAN2-ADA, published img/s")
+    return _table(header, rows)
 
 
-RENDERERS = {"colour_trajectory": colour_trajectory, "startup": startup,
+EQUAL_TIME_LABELS = {"stylegan2": "duelo `--preset stylegan2`", "fastgan": "duelo `--preset fastgan`",
+                     "dcgan": "duelo dcgan (defaults)", "r3gan": "duelo `--preset r3gan`",
+                     "lucidrains-stylegan2": "stylegan2-pytorch 1.9.0 (lucidrains)",
+                     "lightweight-gan": "lightweight-gan 1.2.1 (lucidrains)"}
+
+
+def colour_equal_time(*results: dict) -> str:
+    """Every configuration of one or more colour.py results trained alone for the same minutes: kimg, img/s and
+    KID (± its standard deviation over subsets) / FID of the final generator, best KID on the way."""
+    rows = []
+    for result in results:
+        minutes = result["_meta"]["minutes"]
+        for name in result["_meta"]["configs"]:
+            run = result.get(name, {})
+            if "trajectory" not in run or not run["trajectory"]:
+                rows.append([EQUAL_TIME_LABELS.get(name, name), f"{minutes:g}", DASH, DASH,
+                             f"failed: {run.get('error', 'no samples')[:60]}", DASH, DASH])
+                continue
+            last = run["trajectory"][-1]
+            best = min(run["trajectory"], key=lambda p: p["kid"])
+            judged = f" ({run['judged_generator']} G)" if "judged_generator" in run else ""
+            rows.append([EQUAL_TIME_LABELS.get(name, name) + judged, f"{minutes:g}", f"{float(run['kimg']):.1f}",
+                         f"{float(run['img_per_s']):,.0f}", f"**{last['kid']:.3f}** ± {last['kid_std']:.3f}",
+                         f"{last['fid']:.0f}", f"{best['kid']:.3f} ({best['kimg']:g} kimg)"])
+    floor = results[0]["_meta"]["floor"]
+    rows.append(["real vs real (floor)", DASH, DASH, DASH, f"{floor['kid']:.4f}", f"{floor['fid']:.0f}", DASH])
+    return _table(["configuration", "training minutes", "kimg", "img/s", "KID of the final G", "FID", "best KID"],
+                  rows)
+
+
+RENDERERS = {"colour_trajectory": colour_trajectory, "colour_equal_time": colour_equal_time, "startup": startup,
              "r3gan_regularisation": r3gan_regularisation, "stylegan2_peers": stylegan2_peers}
