@@ -30,14 +30,17 @@ def test_datasets_lists_every_source(capsys: pytest.CaptureFixture, monkeypatch:
     monkeypatch.setenv("DUELO_FASHION_MNIST_DIR", str(tmp_path / "absent"))
     status, out, _ = run(["datasets"], capsys)
     assert status == 0
-    for name in ("mnist-5k", "digits", "mnist", "fashion-mnist"):
+    for name in ("mnist-5k", "digits", "mnist", "fashion-mnist", "sines", "stocks", "gunpoint"):
         assert name in out
+    assert "time series" in out
     assert "(default)" in out
     assert "apt-get install dataset-fashion-mnist" in out               # how to get the missing one
 
 
 def test_fetch_embedded_says_nothing_to_do(capsys: pytest.CaptureFixture):
     status, out, _ = run(["datasets", "fetch", "mnist-5k"], capsys)
+    assert status == 0 and "nothing to fetch" in out
+    status, out, _ = run(["datasets", "fetch", "sines"], capsys)              # a time-series source
     assert status == 0 and "nothing to fetch" in out
 
 

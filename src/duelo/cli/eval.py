@@ -53,6 +53,16 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
     if num_samples < 2 or max_real < 2:
         raise ConfigError("--num-samples and --max-real must be at least 2 (FID needs >= 2,049 for a full-rank "
                           "covariance of 2048-d features; 10,000 or more is the usual choice)")
+    from duelo.tasks.timeseries.model_io import is_series_model
+
+    if is_series_model(run_or_model):
+        from duelo.tasks.timeseries.evaluate import evaluate_series_run
+
+        result, target = evaluate_series_run(run_or_model, num_samples, None, device, out_path, force)
+        click.echo("\n".join(f"{name} {value:.4f}" for name, value in result["scores"].items()
+                              if isinstance(value, float)))
+        click.echo(f"wrote {target}")
+        return
     runtime = Runtime.create(device, "fp32")
     model_dir = resolve_model_dir(run_or_model)
     from duelo.io.pretrained import read_config

@@ -54,10 +54,13 @@ def parse_int_list(text: str, what: str) -> list[int]:
               help="Conditional models: N images of every class in OUT/<class>/, a labelled image folder that "
                    "`duelo train --dataset OUT` (or any folder-per-class loader) reads back. Seeds 0..N-1 "
                    "unless --seeds is given.")
+@click.option("-n", "--count", type=int, default=None,
+              help="Time-series models: windows to draw (seed 0 unless --seeds names one seed); written to "
+                   "--out as .csv (long form) or .npz.")
 @click.option("--device", default="cpu", help="cpu, cuda or cuda:N.")
 @click.option("--force", is_flag=True, help="Replace images that exist already in --out.")
 def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str | None, out_dir: Path,
-           grid: bool, per_class: int | None, device: str, force: bool) -> None:
+           grid: bool, per_class: int | None, count: int | None, device: str, force: bool) -> None:
     """Write one PNG per seed from a run folder or a saved model.
 
     A class-conditional model given no label draws every class for each seed. Each PNG carries the
@@ -75,6 +78,14 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
     from duelo.io.pretrained import model_sha256
     from duelo.sampling.generate import generate
 
+    from duelo.tasks.timeseries.model_io import is_series_model
+
+    if is_series_model(run_or_model):
+        given = click.get_current_context().get_parameter_source("seeds").name != "DEFAULT"
+        _sample_series(run_or_model, count, seeds if given else "0", label, out_dir, device, force)
+        return
+    if count is not None:
+        raise ConfigError("-n/--count is for time-series models; for images use --seeds (e.g. --seeds 0-99)")
     G, model_dir = load_generator(run_or_model, device, "sample from")
     if per_class is not None:
         seed_text = seeds if click.get_current_context().get_parameter_source("seeds").name != "DEFAULT" \
@@ -120,6 +131,26 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
         save_grid(images, out_dir / "grid.png", columns,
                   text={"duelo:model_sha256": digest, "duelo:version": __version__})
     click.echo(f"wrote {len(seed_list)} image(s) to {out_dir}")
+
+
+def _sample_series(run_or_model: Path, count: int | None, seeds: str, label: int | None, out_dir: Path,
+                   device: str, force: bool) -> None:
+    """`duelo sample` on a time-series run: `count` windows in the data's units to a CSV or an .npz."""
+    from duelo.tasks.timeseries.export import series_output_path, write_windows
+    from duelo.tasks.timeseries.model_io import generate_windows, load_series_model
+    from duelo.training.runtime import Runtime
+
+    count = 100 if count is None else count
+    if not 1 <= count <= MAX_IMAGES:
+        raise ConfigError(f"-n {count}: draw between 1 and {MAX_IMAGES:,} windows per call")
+    seed_list = parse_int_list(seeds, "--seeds")
+    if len(seed_list) != 1:
+        raise ConfigError(f"--seeds {seeds!r}: a time-series sample takes one seed (-n sets how many windows)")
+    runtime = Runtime.create(device, "fp32")
+    G, config = load_series_model(run_or_model, str(runtime.device))
+    values, labels = generate_windows(G, config, count, seed_list[0], label, str(runtime.device))
+    path = write_windows(series_output_path(out_dir), values, labels, config, force=force)
+    click.echo(f"wrote {count} window(s) of {values.shape[1]} steps x {values.shape[2]} channels to {path}")
 
 
 def _write_per_class(G, model_dir: Path, per_class: int, seed_text: str, label: int | None,

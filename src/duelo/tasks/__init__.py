@@ -20,6 +20,7 @@ TASK_PACKAGES = (
     "cyclegan",         # unpaired translation
     "tabular",          # tables (CTGAN class)
     "toy",              # 2-D Gaussian mixtures
+    "timeseries",       # windows of multivariate time series
 )
 for _package in TASK_PACKAGES:
     importlib.import_module(f"duelo.tasks.{_package}")

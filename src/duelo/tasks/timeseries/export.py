@@ -1,0 +1,52 @@
+"""Generated windows to files: a CSV in long form (one row per window and step: window, step, [label], one column
+per channel, in the data's units) or an .npz (windows (N, T, C), labels, columns). `duelo sample` on a time-series
+run calls this."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from duelo.errors import ConfigError
+
+SUFFIXES = (".csv", ".npz")
+
+
+def series_output_path(out: Path) -> Path:
+    """OUT itself when it names a .csv/.npz file, else OUT/windows.csv."""
+    return out if out.suffix.lower() in SUFFIXES else out / "windows.csv"
+
+
+def write_windows(path: Path, values: torch.Tensor, labels: torch.Tensor | None, config: dict,
+                  force: bool = False) -> Path:
+    """Write (N, T, C) `values` (and labels) to `path` (.csv or .npz), atomically; an existing file only with
+    `force`."""
+    from duelo.io.atomic import atomic_write_bytes
+
+    if path.suffix.lower() not in SUFFIXES:
+        raise ConfigError(f"--out {path}: write windows to a .csv or .npz file (or a folder: OUT/windows.csv)")
+    if path.exists() and not force:
+        raise ConfigError(f"{path} exists; pass --force to replace it or choose another --out")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = list(config["columns"])
+    names = config.get("class_names")
+    array = values.numpy()
+    if path.suffix.lower() == ".npz":
+        import io
+
+        buffer = io.BytesIO()
+        extra = {} if labels is None else {"labels": labels.numpy()}
+        np.savez_compressed(buffer, windows=array.astype(np.float32), columns=np.array(columns), **extra)
+        atomic_write_bytes(path, buffer.getvalue())
+        return path
+    n, steps, _ = array.shape
+    header = ["window", "step", *(["label"] if labels is not None else []), *columns]
+    lines = [",".join(header)]
+    for i in range(n):
+        label = [] if labels is None else [names[int(labels[i])] if names else str(int(labels[i]))]
+        for t in range(steps):
+            lines.append(",".join([str(i), str(t), *label, *(f"{v:.6g}" for v in array[i, t])]))
+    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
+    return path

@@ -1,0 +1,81 @@
+"""A trained series generator as a folder: config.json (the network's arguments, the channels and the scaling
+that maps [-1, 1] back to the data's units, the class names) + model.safetensors. No pickle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from duelo.errors import ConfigError
+
+FORMAT = "duelo-series-generator"
+FORMAT_VERSION = 1
+
+
+def save_series_model(folder: Path, G, kwargs: dict, data) -> None:
+    """Fill `folder` (created by the caller, e.g. through duelo.io.folders.commit_folder)."""
+    from safetensors.torch import save_file
+
+    train = data.train
+    state = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
+    config = {"format": FORMAT, "format_version": FORMAT_VERSION, "kwargs": kwargs, "columns": list(train.columns),
+              "low": [float(v) for v in train.low], "high": [float(v) for v in train.high],
+              "class_names": list(train.class_names) if kwargs["c_dim"] else None, "dataset": train.name}
+    save_file(state, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def is_series_model(folder: Path) -> bool:
+    """Whether `folder` (a run folder or its model/) holds a series generator."""
+    for candidate in (folder / "model" / "config.json", folder / "config.json"):
+        try:
+            if json.loads(candidate.read_text()).get("format") == FORMAT:
+                return True
+        except (OSError, ValueError, AttributeError):
+            continue
+    return False
+
+
+def load_series_model(folder: Path, device: str = "cpu"):
+    """(G in eval mode, its config.json as a dict) from a run folder or its model/ folder."""
+    from safetensors.torch import load_file
+
+    from duelo.tasks.timeseries.networks import SeriesGenerator
+
+    model = folder / "model" if (folder / "model" / "config.json").is_file() else folder
+    try:
+        config = json.loads((model / "config.json").read_text())
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"{model / 'config.json'}: cannot read it ({error}); give a time-series run folder or "
+                          f"its model/ folder") from None
+    if config.get("format") != FORMAT or config.get("format_version") != FORMAT_VERSION:
+        raise ConfigError(f"{model}: not a duelo series generator (format {config.get('format')!r}, version "
+                          f"{config.get('format_version')!r})")
+    G = SeriesGenerator(**config["kwargs"])
+    G.load_state_dict(load_file(str(model / "model.safetensors")), strict=True)
+    return G.to(device).eval(), config
+
+
+def generate_windows(G, config: dict, n: int, seed: int = 0, label: int | None = None,
+                     device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor | None]:
+    """n windows (n, T, C) in the data's units (and their labels) from latents of `seed`."""
+    generator = torch.Generator(device=device).manual_seed(seed)
+    labels = None
+    if G.c_dim:
+        if label is None:
+            labels = torch.randint(0, G.c_dim, (n,), generator=generator, device=device)
+        elif not 0 <= label < G.c_dim:
+            raise ConfigError(f"label {label} is out of range: this model has classes 0..{G.c_dim - 1}")
+        else:
+            labels = torch.full((n,), label, dtype=torch.long, device=device)
+    elif label is not None:
+        raise ConfigError("this series model is unconditional; drop --label")
+    with torch.no_grad():
+        scaled = torch.cat([G(G.sample_latents(len(chunk), generator), None if labels is None else labels[chunk])
+                            for chunk in torch.arange(n, device=device).split(4096)])
+    low = torch.tensor(config["low"], dtype=torch.float64)
+    high = torch.tensor(config["high"], dtype=torch.float64)
+    values = (scaled.double().cpu() + 1) / 2 * (high - low) + low
+    return values, None if labels is None else labels.cpu()

@@ -1,0 +1,40 @@
+"""The scores of a time-series run: generated windows against the held-out real ones, with the real training
+windows as the reference where a score needs one (duelo.evaluation.sequences has the definitions)."""
+
+from __future__ import annotations
+
+import torch
+
+PROTOCOL_STEPS = {"discriminative": 2000, "predictive": 5000}     # Yoon et al. 2019, their evaluation code
+
+
+def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str) -> dict:
+    """data: the run's SeriesSplit (train, heldout); fake: (M, T, C) generated windows in [-1, 1]; steps: training
+    steps of each post-hoc network, 0 = the TimeGAN protocol."""
+    from duelo.evaluation import sequence_models as m
+    from duelo.evaluation import sequences as s
+
+    real, train = data.heldout.windows.float(), data.train.windows.float()
+    fake = fake.float()
+    disc = m.discriminative_score(real, fake, seed=seed, steps=steps or PROTOCOL_STEPS["discriminative"],
+                                  device=device)
+    predictive_steps = steps or PROTOCOL_STEPS["predictive"]
+    tstr = m.predictive_score(real, fake, seed=seed, steps=predictive_steps, device=device)
+    trtr = m.predictive_score(real, train, seed=seed, steps=predictive_steps, device=device)
+    encoder = m.train_sequence_encoder(train, seed=seed, device=device)
+    memo = s.memorisation_report(fake, train, real, device=device)
+    return {
+        "discriminative": round(float(disc["score"]), 4),
+        "predictive_mae": round(float(tstr["mae"]), 4),
+        "predictive_mae_real": round(float(trtr["mae"]), 4),
+        "context_fid": round(float(m.context_fid(real, fake, encoder)), 4),
+        "context_fid_real": round(float(m.context_fid(real, train, encoder)), 4),
+        "autocorrelation": round(float(s.autocorrelation_distance(real, fake)), 4),
+        "cross_correlation": round(float(s.cross_correlation_distance(real, fake)), 4),
+        "marginal": round(float(s.marginal_distance(real, fake)), 4),
+        "memorisation": memo,
+        "real_windows": int(real.shape[0]), "generated_windows": int(fake.shape[0]),
+        "note": "discriminative: |accuracy - 0.5| of a post-hoc GRU telling held-out real from generated (0 best); "
+                "predictive_mae: train on generated, test on held-out real, next-step MAE (predictive_mae_real: "
+                "train on real training windows); context_fid_real: training windows against held-out ones",
+    }

@@ -1,0 +1,101 @@
+"""A time-series run's snapshots and summary:
+
+    model/                  config.json + model.safetensors of the averaged generator (model_io.py)
+    samples/series-*.png    generated windows next to real ones, channel by channel, and a PCA map of both
+    summary.json            the field's scores of generated windows against held-out real ones
+                            (duelo.evaluation.sequences): discriminative and predictive scores (TimeGAN's
+                            protocol), context-FID, autocorrelation, cross-correlation and marginal distances,
+                            memorisation (nearest training window)
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from duelo.tasks.snapshots import Snapshots, run_summary
+
+SAMPLE_SEED = 1_000_000
+SHOWN = 4            # windows drawn per side in the plot
+
+
+class SeriesSnapshots(Snapshots):
+
+    def windows(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """n generated windows (n, T, C) in [-1, 1] from the averaged G, fixed latents; labels drawn like the
+        training data's."""
+        trainer = self.session.trainer
+        G = trainer.ema["G"]
+        device = trainer.runtime.device
+        generator = torch.Generator(device=device).manual_seed(SAMPLE_SEED)
+        labels = None
+        if G.c_dim:
+            pool = self.session.data.train.labels.to(device)
+            labels = pool[torch.randint(0, len(pool), (n,), generator=generator, device=device)]
+        with torch.no_grad():
+            return G(G.sample_latents(n, generator), labels).float().cpu(), None if labels is None else labels.cpu()
+
+    def write_files(self, trainer) -> list[Path]:
+        from duelo.io.folders import commit_folder
+        from duelo.tasks.timeseries.model_io import save_series_model
+        from duelo.tasks.timeseries.parts import generator_kwargs
+
+        session = self.session
+        kwargs = generator_kwargs(session.config, session.data)
+        model = commit_folder(session.run_dir.model,
+                              lambda folder: save_series_model(folder, trainer.ema["G"], kwargs, session.data),
+                              keep_other_files=True)
+        plot = session.run_dir.samples / f"series-{trainer.counters.nimg:09d}.png"
+        self.plot(plot)
+        return [model, plot]
+
+    def plot(self, path: Path) -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot
+
+        from duelo.io.atomic import atomic_write_bytes
+
+        real = self.session.data.heldout.windows
+        fake, _ = self.windows(max(SHOWN, min(500, len(real))))
+        channels = min(real.shape[2], 3)
+        figure, axes = pyplot.subplots(channels + 1, 2, figsize=(8, 2.2 * (channels + 1)), dpi=90, squeeze=False)
+        for side, (name, data) in enumerate((("real (held out)", real), ("generated", fake))):
+            for c in range(channels):
+                axis = axes[c][side]
+                axis.plot(data[:SHOWN, :, c].T.numpy(), linewidth=1)
+                axis.set_ylim(-1.05, 1.05)
+                axis.set_title(f"{name}: {self.session.data.train.columns[c]}", fontsize=8)
+        both = torch.cat([real[:500].flatten(1), fake.flatten(1)]).double()
+        mean = both.mean(0)
+        _, _, basis = torch.pca_lowrank(both - mean, q=2, center=False)
+        projected = ((both - mean) @ basis).numpy()
+        split = min(500, len(real))
+        grid = pyplot.subplot2grid((channels + 1, 2), (channels, 0), colspan=2, fig=figure)
+        axes[channels][0].remove()
+        axes[channels][1].remove()
+        grid.scatter(projected[:split, 0], projected[:split, 1], s=4, alpha=0.5, label="real (held out)")
+        grid.scatter(projected[split:, 0], projected[split:, 1], s=4, alpha=0.5, label="generated")
+        grid.set_title("PCA of whole windows", fontsize=8)
+        grid.legend(fontsize=7)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        pyplot.close(figure)
+        atomic_write_bytes(path, buffer.getvalue())
+
+    def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
+        from duelo.tasks.timeseries.scoring import score_windows
+
+        session = self.session
+        started = time.perf_counter()
+        fake, _ = self.windows(session.config.series.eval_samples)
+        scores = score_windows(session.data, fake, session.config.series.score_steps, session.config.train.seed,
+                               str(session.trainer.runtime.device))
+        session.log("scores: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if isinstance(v, float)))
+        return run_summary(session, last_metrics, {"scores": scores}, started)

@@ -1,0 +1,84 @@
+"""Synthetic time series (task "timeseries"): windows of a multivariate series — TimeGAN's sines, a registered
+real source, a CSV file or folder, an .npz of windows — learned by a convolutional GAN on windows with the shared
+objective and stabilisers; the summary holds the field's scores of generated windows against held-out ones.
+
+    duelo train --task timeseries                               # the sines benchmark, 24 steps x 5 channels
+    duelo train --task timeseries --dataset prices.csv --window 48 --channels open,close
+    duelo sample runs/sines-timeseries -n 100 --out windows.csv
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from duelo.config import COMMON_SECTIONS, Config
+from duelo.config.sections import LossConfig, StabiliseConfig
+from duelo.tasks.base import Parts, Session, Task
+from duelo.tasks.timeseries.config import SeriesDataConfig, SeriesModelConfig
+
+HELDOUT_FRACTION = 0.2   # windows kept out of training: the real side of every score
+SPLIT_SEED = 0           # the split depends on the data alone, not on the training seed
+
+
+class SeriesSplit:
+    """The data of a run: training windows and the held-out ones the scores compare against."""
+
+    def __init__(self, train, heldout):
+        self.train, self.heldout = train, heldout
+
+
+class TimeSeries(Task):
+    name = "timeseries"
+    description = "windows of multivariate time series: sines, real series, CSV files; TimeGAN's scores"
+    sections = {**COMMON_SECTIONS, "data": SeriesDataConfig, "series": SeriesModelConfig, "loss": LossConfig,
+                "stabilise": StabiliseConfig}
+    defaults = {"train.batch": 128, "train.total_kimg": 300.0, "optim.g_lr": 1e-4, "optim.d_lr": 4e-4,
+                "optim.beta1": 0.0, "optim.beta2": 0.9, "loss.name": "hinge", "stabilise.spectral_norm": True,
+                "run.snapshot_kimg": 100.0, "run.log_kimg": 10.0, "health.enabled": False}
+    sample_unit = "window"
+    headline_figures = ("scores.discriminative", "scores.predictive_mae", "scores.context_fid")
+    data_parallel = False
+
+    def check(self, config: Config) -> Config:
+        if config.data.conditional and not config.data.label_column and config.data.dataset.endswith(".csv"):
+            from duelo.errors import ConfigError
+
+            raise ConfigError("data.conditional needs labels: name the CSV column with --label-column")
+        return config
+
+    def load_data(self, config: Config, runtime, log) -> Any:
+        from duelo.errors import ConfigError
+        from duelo.tasks.timeseries.data import load_series
+
+        d = config.data
+        series = load_series(d.dataset, window=d.window, stride=d.stride, channels=list(d.columns) or None,
+                             label_column=d.label_column or None, max_windows=d.max_windows or None,
+                             seed=SPLIT_SEED)
+        for note in series.report:
+            log(f"data: {note}")
+        if d.conditional and series.labels is None:
+            raise ConfigError(f"data.conditional: {d.dataset} has no labels; drop --conditional or name a "
+                              f"--label-column")
+        if series.lengths is not None and bool((series.lengths < series.windows.shape[1]).any()):
+            log("data: windows of different lengths are padded to the longest; the networks see the padding "
+                "(masks are not used in training yet)")
+        train, heldout = series.split(HELDOUT_FRACTION, SPLIT_SEED)
+        return SeriesSplit(train, heldout)
+
+    def build(self, config: Config, data, runtime) -> Parts:
+        from duelo.tasks.timeseries.parts import assemble
+
+        return assemble(config, data, runtime)
+
+    def start(self, session: Session) -> None:
+        train = session.data.train
+        n, steps, channels = train.windows.shape
+        classes = f", {len(train.class_names)} classes" if session.config.data.conditional else ""
+        session.log(f"run folder {session.run_dir.path} | {n:,} training windows of {steps} steps x {channels} "
+                    f"channels ({', '.join(train.columns[:6])}{', ...' if channels > 6 else ''}){classes}, "
+                    f"{len(session.data.heldout):,} held out | {session.trainer.runtime.describe()}")
+
+    def snapshots(self, session: Session):
+        from duelo.tasks.timeseries.snapshots import SeriesSnapshots
+
+        return SeriesSnapshots(session)
