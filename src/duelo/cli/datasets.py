@@ -24,24 +24,24 @@ def datasets(ctx: click.Context) -> None:
 
     from duelo.data import DEFAULT_DATASET
 
-    table = Table(title="Named datasets")
-    table.add_column("name", no_wrap=True, style="bold")
-    table.add_column("kind", no_wrap=True)
-    table.add_column("here", no_wrap=True)
-    table.add_column("contents")
-    table.add_column("download")
-    table.add_column("licence")
     missing = []
+    console = Console()
     for kind, registry in _registries():
+        table = Table(title=f"Named datasets: {kind}")
+        table.add_column("name", no_wrap=True, style="bold")
+        table.add_column("here", no_wrap=True)
+        table.add_column("contents")
+        table.add_column("download")
+        table.add_column("licence")
         for name in registry.names():
             source = registry.get(name)
             here = source.available()
             label = f"{name} (default)" if name == DEFAULT_DATASET else name
-            table.add_row(label, kind, "[green]yes[/green]" if here else "[red]no[/red]", source.description,
+            table.add_row(label, "[green]yes[/green]" if here else "[red]no[/red]", source.description,
                           source.download or "-", source.licence or "-")
             if not here:
                 missing.append(source)
-    Console().print(table)
+        console.print(table)
     for source in missing:
         click.echo(f"\n{source.name}: {source.how_to_get()}")
     click.echo("\nGive one of these names wherever duelo asks for a dataset, or a path: a folder of images, "
