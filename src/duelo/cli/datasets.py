@@ -52,7 +52,9 @@ def datasets(ctx: click.Context) -> None:
 def _registries():
     """(kind, registry) of every named dataset: images first, then time series."""
     from duelo.data import SOURCES
-    from duelo.tasks.timeseries.data import SERIES_SOURCES
+    from duelo.tasks.timeseries.data import SERIES_SOURCES, register_all
+
+    register_all()
 
     return [("images", SOURCES), ("time series", SERIES_SOURCES)]
 

@@ -154,6 +154,7 @@ def load_series(spec: str, *, window: int | None = DEFAULT_WINDOW, stride: int =
                             tuple(channels) if channels else None, label_column,
                             _count("max_windows", max_windows, 1, none_ok=True), int(seed))
     spec = str(spec)
+    register_all()
     if spec in SERIES_SOURCES:
         loaded, name = SERIES_SOURCES.get(spec)(options), spec
     else:
@@ -184,7 +185,9 @@ def _stem(path: Path) -> str:
 def _read_path(path: Path, options: SeriesOptions) -> Steps | Windows:
     kinds = f"a CSV file, a folder of CSV files, {', '.join(SERIES_FILES.names())} files"
     if path.is_dir():
-        return _files.read_csv_folder(path, options)
+        from duelo.tasks.timeseries.files import read_csv_folder
+
+        return read_csv_folder(path, options)
     if not path.exists():
         if len(path.parts) == 1 and not path.suffix:
             raise UnknownDatasetError(f"{SERIES_SOURCES.unknown_message(str(path))} Or give a path: {kinds}")
@@ -285,4 +288,7 @@ def scale(windows: Windows, name: str) -> SeriesData:
                       None if lengths is None else torch.from_numpy(lengths.astype(np.int64)), notes)
 
 
-from duelo.tasks.timeseries import files as _files, sources as _sources  # noqa: E402, F401  (registration)
+def register_all() -> None:
+    """Import the modules that fill SERIES_SOURCES and SERIES_FILES (imported here, not at the top: they import
+    this module)."""
+    from duelo.tasks.timeseries import files, sources  # noqa: F401  (registration)
