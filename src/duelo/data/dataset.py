@@ -14,7 +14,7 @@ import torch
 
 from duelo.data.errors import ArrayFormatError
 from duelo.data.report import DataReport
-from duelo.errors import ConfigError
+from duelo.data.splits import split_indices
 
 MIN_CLASS_LIMIT = 1000      # labels may imply up to max(images, this) classes without class names
 DATASET_CHANNELS = (1, 3, 4)   # gray, RGB, RGBA
@@ -147,20 +147,5 @@ class ImageDataset:
         digit. Both parts keep the original order, and the same (fraction, seed) gives the same split on
         every machine (torch's CPU generator).
         """
-        if isinstance(fraction, bool) or not 0.0 < float(fraction) < 1.0:
-            raise ConfigError(f"split fraction must be strictly between 0 and 1, got {fraction!r}")
-        generator = torch.Generator().manual_seed(int(seed))
-        if self.labels is None:
-            groups = [torch.arange(len(self))]
-        else:
-            groups = [torch.nonzero(self.labels == label).flatten() for label in range(self.num_classes)]
-        held_parts: list[torch.Tensor] = []
-        for group in groups:
-            count = int(round(float(fraction) * len(group)))
-            order = torch.randperm(len(group), generator=generator)
-            held_parts.append(group[order[:count]])
-        held = torch.cat(held_parts).sort().values if held_parts else torch.empty(0, dtype=torch.int64)
-        keep_mask = torch.ones(len(self), dtype=torch.bool)
-        keep_mask[held] = False
-        rest = torch.nonzero(keep_mask).flatten()
+        rest, held = split_indices(len(self), self.labels, self.num_classes, fraction, seed)
         return self.subset(rest, f"{self.name}[rest]"), self.subset(held, f"{self.name}[held-out]")

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from duelo.data.errors import DataError, MissingPathError, UnknownDatasetError
+from duelo.data.splits import split_indices
 from duelo.errors import ConfigError
 from duelo.registry import Registry
 
@@ -58,19 +59,8 @@ class SeriesData:
         Both parts keep the order and the scaling of the whole (so held-out windows are comparable); the same
         (fraction, seed) gives the same split on every machine (torch's CPU generator).
         """
-        if isinstance(fraction, bool) or not 0.0 < float(fraction) < 1.0:
-            raise ConfigError(f"split fraction must be strictly between 0 and 1, got {fraction!r}")
-        generator = torch.Generator().manual_seed(int(seed))
-        if self.labels is None:
-            groups = [torch.arange(len(self))]
-        else:
-            groups = [torch.nonzero(self.labels == k).flatten() for k in range(len(self.class_names or []))]
-        held = [group[torch.randperm(len(group), generator=generator)[:round(float(fraction) * len(group))]]
-                for group in groups]
-        held_index = torch.cat(held).sort().values
-        keep = torch.ones(len(self), dtype=torch.bool)
-        keep[held_index] = False
-        return self.subset(torch.nonzero(keep).flatten()), self.subset(held_index)
+        rest, held = split_indices(len(self), self.labels, len(self.class_names or []), fraction, seed)
+        return self.subset(rest), self.subset(held)
 
     def subset(self, index: torch.Tensor) -> SeriesData:
         """The windows at `index`, same scaling, columns and class names."""
