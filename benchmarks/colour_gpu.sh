@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The GPU calls of issue 17's measurements, one phase per argument (each phase fits one 10-minute device call):
 #   bash benchmarks/colour_gpu.sh setup duelo     # duelo presets on the 3,000 Fluent emoji at equal training time
-#   bash benchmarks/colour_gpu.sh setup peers     # lucidrains' peers, same data, time and judge; speed at 128/256 px
+#   bash benchmarks/colour_gpu.sh setup peers     # lucidrains' peers, same data, time and judge
+#   bash benchmarks/colour_gpu.sh setup speed     # img/s at 128/256 px beside stylegan2-pytorch
 #   bash benchmarks/colour_gpu.sh setup fewshot   # 100 images: fastgan vs stylegan2 presets
 #   bash benchmarks/colour_gpu.sh setup fid128    # FID-50k time at 128 px
 #   bash benchmarks/colour_gpu.sh setup cuda      # pytest -m cuda
 # Carried (benchmarks/peers/README.md, benchmarks/colour.py, benchmarks/inception_fp16.py): .whl/ (duelo and its
 # missing dependencies), .whl-peers/ for `peers`, .device-carry/ (inception-fp16.pt, colour/emoji64-*.npz) unless a
-# previous call on the same machine left /tmp/inception.pt and /tmp/colour. Results go to $OUT.
+# previous call on the same machine left /tmp/inception.pt and /tmp/colour (all of them together exceed one call's
+# 64 MiB: carry .whl-peers and .device-carry/colour in one call, .device-carry/inception-fp16.pt in the next). Results go to $OUT.
 set -u
 export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 DUELO_CACHE_DIR=/tmp/duelo-cache
 P=python3
@@ -16,13 +18,13 @@ MINUTES=${MINUTES:-1.5}
 setup() {
     $P -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl \
         $(ls .whl-peers/*.whl 2>/dev/null) 2>&1 | tail -n 3
-    if [ ! -f /tmp/inception.pt ]; then
+    if [ ! -f /tmp/inception.pt ] && [ -f .device-carry/inception-fp16.pt ]; then
         $P benchmarks/inception_fp16.py upcast --copy .device-carry/inception-fp16.pt --out /tmp/inception.pt
     fi
     mkdir -p /tmp/colour
-    [ -f /tmp/colour/emoji64-heldout.npz ] || cp .device-carry/colour/emoji64-heldout.npz /tmp/colour/
+    [ -f /tmp/colour/emoji64-heldout.npz ] || [ ! -d .device-carry/colour ] || cp .device-carry/colour/emoji64-heldout.npz /tmp/colour/
     # the training images travel as an xz-compressed .npy (12 MB instead of 16.5) to fit a call's 64 MiB
-    [ -f /tmp/colour/emoji64-train.npz ] || $P -c "import io, lzma, numpy as np
+    [ -f /tmp/colour/emoji64-train.npz ] || [ ! -d .device-carry/colour ] || $P -c "import io, lzma, numpy as np
 a = np.load(io.BytesIO(lzma.decompress(open('.device-carry/colour/emoji64-train.npy.xz', 'rb').read())))
 np.savez(open('/tmp/colour/emoji64-train.npz', 'wb'), images=a)"
     nvidia-smi --query-gpu=name,memory.used,utilization.gpu --format=csv,noheader
@@ -38,9 +40,13 @@ peers() {
     $P benchmarks/colour.py train --data /tmp/colour --configs lucidrains-stylegan2,lightweight-gan \
         --minutes "$MINUTES" --samples 2000 --inception /tmp/inception.pt --out "$OUT" --runs /tmp/runs-peers \
         --label equal-time-peers --deadline-s 300
-    $P benchmarks/side_by_side.py --device cuda --tasks stylegan2-64,stylegan2-128,stylegan2-256 --batches 64 \
-        --seconds 3 --warmup 5 --contenders "duelo graph,stylegan2-pytorch (lucidrains)" \
-        --out "$OUT/side-by-side-64-128-256.json"
+}
+
+speed() {
+    # img/s at 128 and 256 px alone on the GPU (no training run beside it); inception and data not needed
+    $P benchmarks/side_by_side.py --device cuda --tasks stylegan2-128,stylegan2-256 --batches 64 \
+        --seconds 2 --warmup 5 --contenders "duelo graph,stylegan2-pytorch (lucidrains)" \
+        --out "$OUT/side-by-side-128-256.json"
 }
 
 fewshot() {
