@@ -59,11 +59,19 @@ class Phase:
     counted:   bool = True                      # its real samples count towards kimg
     keeps:     tuple[str, ...] = ()             # players whose forward graph this phase keeps for a later phase
                                                 # (their parameters need gradients here; they do not step)
+    starts:    int = 0                          # first iteration it runs on (a stage after pre-training)
+    ends:      int = 0                          # the iteration it stops before (a pre-training stage); 0 = never
+
+    def due(self, iteration: int) -> bool:
+        """Whether it runs on this iteration (0-based): inside [starts, ends) and on its interval."""
+        return (self.starts <= iteration and (not self.ends or iteration < self.ends)
+                and iteration % self.interval == 0)
 
     def __post_init__(self) -> None:
         assert self.kind in PHASE_KINDS, self.kind
         assert self.players and not set(self.players) & set(self.keeps), (self.players, self.keeps)
         assert self.repeats >= 1 and self.interval >= 1
+        assert self.starts >= 0 and (not self.ends or self.ends > self.starts), (self.starts, self.ends)
         assert not (self.kind == REGULARISE and self.uses_real and self.counted), \
             f"phase {self.name}: a regulariser's real samples do not count towards kimg (counted=False)"
 

@@ -115,7 +115,7 @@ class Trainer:
         for schedule in self.schedules:
             schedule(self)
         phases = self.objective.phases
-        due = tuple(i for i, phase in enumerate(phases) if self.counters.iteration % phase.interval == 0)
+        due = tuple(i for i, phase in enumerate(phases) if phase.due(self.counters.iteration))
         self.feed.stage(self._real_batches(due))
         images = self._real_batches(due, counted_only=True) * per_round * self.runtime.world_size
         self.counters.nimg += images

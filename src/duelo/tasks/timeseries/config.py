@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from duelo.config.fields import at_least, positive_int, setting
+from duelo.config.fields import at_least, from_registry, positive_int, setting
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,22 @@ class SeriesDataConfig:
 
 @dataclass(frozen=True)
 class SeriesModelConfig:
-    z_dim:        int = setting(32, "size of the latent shared by every step of a window", cli="--z-dim",
-                                check=positive_int)
+    model:        str = setting("conv", "the model: conv (dilated convolutions, the shared GAN objective) or timegan "
+                                "(Yoon et al. 2019; `--preset timegan` sets its optimiser and loss)",
+                                cli="--series-model",
+                                choices=from_registry("duelo.tasks.timeseries.parts:SERIES_MODELS"))
+    z_dim:        int = setting(32, "conv: size of the latent shared by every step of a window; timegan: noise "
+                                "per step", cli="--z-dim", check=positive_int)
     step_noise:   int = setting(4, "noise channels drawn fresh at every step", check=at_least(0, integer=True))
-    width:        int = setting(64, "channels of the hidden layers of G and D", cli="--width", check=positive_int)
-    blocks:       int = setting(4, "dilated residual blocks in G and in D (dilations 1, 2, 4, ...)",
+    width:        int = setting(64, "channels of the hidden layers of G and D (timegan: the latent and GRU size)",
+                                cli="--width", check=positive_int)
+    blocks:       int = setting(4, "conv: dilated residual blocks in G and in D (dilations 1, 2, 4, ...)",
                                 check=positive_int)
+    layers:       int = setting(3, "timegan: GRU layers of each network (the supervisor has one fewer)",
+                                check=positive_int)
+    pretrain_steps: int = setting(2000, "timegan: iterations of each pre-training stage (the autoencoder, then the "
+                                  "supervisor) before the joint game; the paper: 10,000",
+                                  check=at_least(0, integer=True))
     embed_dim:    int = setting(8, "size of the class code in G (conditional models)", check=positive_int)
     eval_samples: int = setting(1000, "generated windows behind the scores of the summary",
                                 check=at_least(16, integer=True))

@@ -1,4 +1,4 @@
-"""A trained series generator as a folder: config.json (the network's arguments, the channels and the scaling
+"""A trained series generator as a folder: config.json (the model's name and arguments, the channels and the scaling
 that maps [-1, 1] back to the data's units, the class names) + model.safetensors. No pickle."""
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ FORMAT = "duelo-series-generator"
 FORMAT_VERSION = 1
 
 
-def save_series_model(folder: Path, G, kwargs: dict, data) -> None:
+def save_series_model(folder: Path, G, kwargs: dict, data, model: str = "conv") -> None:
     """Fill `folder` (created by the caller, e.g. through duelo.io.folders.commit_folder)."""
     from safetensors.torch import save_file
 
     train = data.train
     state = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
-    config = {"format": FORMAT, "format_version": FORMAT_VERSION, "kwargs": kwargs, "columns": list(train.columns),
+    config = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": model, "kwargs": kwargs,
+              "columns": list(train.columns),
               "low": [float(v) for v in train.low], "high": [float(v) for v in train.high],
               "class_names": list(train.class_names) if kwargs["c_dim"] else None, "dataset": train.name}
     save_file(state, str(folder / "model.safetensors"))
@@ -42,7 +43,7 @@ def load_series_model(folder: Path, device: str = "cpu"):
     """(G in eval mode, its config.json as a dict) from a run folder or its model/ folder."""
     from safetensors.torch import load_file
 
-    from duelo.tasks.timeseries.networks import SeriesGenerator
+    from duelo.tasks.timeseries.parts import SERIES_MODELS
 
     model = folder / "model" if (folder / "model" / "config.json").is_file() else folder
     try:
@@ -53,8 +54,16 @@ def load_series_model(folder: Path, device: str = "cpu"):
     if config.get("format") != FORMAT or config.get("format_version") != FORMAT_VERSION:
         raise ConfigError(f"{model}: not a duelo series generator (format {config.get('format')!r}, version "
                           f"{config.get('format_version')!r})")
-    G = SeriesGenerator(**config["kwargs"])
-    G.load_state_dict(load_file(str(model / "model.safetensors")), strict=True)
+    name = config.get("model", "conv")        # folders written before TimeGAN name no model: conv
+    if name not in SERIES_MODELS:
+        raise ConfigError(f"{model / 'config.json'}: model {name!r} is not one this duelo knows "
+                          f"({', '.join(SERIES_MODELS.names())}); a newer duelo wrote it")
+    try:
+        G = SERIES_MODELS.get(name).build(config["kwargs"])
+        G.load_state_dict(load_file(str(model / "model.safetensors")), strict=True)
+    except (KeyError, TypeError, RuntimeError, OSError) as error:
+        raise ConfigError(f"{model}: the saved {name} model does not load ({type(error).__name__}: "
+                          f"{str(error)[:200]}); the folder is damaged or from another duelo version") from None
     return G.to(device).eval(), config
 
 

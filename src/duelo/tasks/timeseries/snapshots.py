@@ -29,7 +29,7 @@ class SeriesSnapshots(Snapshots):
         """n generated windows (n, T, C) in [-1, 1] from the averaged G, fixed latents; labels drawn like the
         training data's."""
         trainer = self.session.trainer
-        G = trainer.ema["G"]
+        G = self.sampler()
         device = trainer.runtime.device
         generator = torch.Generator(device=device).manual_seed(SAMPLE_SEED)
         labels = None
@@ -39,15 +39,22 @@ class SeriesSnapshots(Snapshots):
         with torch.no_grad():
             return G(G.sample_latents(n, generator), labels).float().cpu(), None if labels is None else labels.cpu()
 
+    def sampler(self):
+        """The module that draws windows from the trainer's averaged weights (the model's registry entry)."""
+        from duelo.tasks.timeseries.parts import SERIES_MODELS
+
+        return SERIES_MODELS.get(self.session.config.series.model).sampler(self.session.trainer)
+
     def write_files(self, trainer) -> list[Path]:
         from duelo.io.folders import commit_folder
         from duelo.tasks.timeseries.model_io import save_series_model
-        from duelo.tasks.timeseries.parts import generator_kwargs
+        from duelo.tasks.timeseries.parts import SERIES_MODELS
 
         session = self.session
-        kwargs = generator_kwargs(session.config, session.data)
+        name = session.config.series.model
+        kwargs = SERIES_MODELS.get(name).kwargs(session.config, session.data)
         model = commit_folder(session.run_dir.model,
-                              lambda folder: save_series_model(folder, trainer.ema["G"], kwargs, session.data),
+                              lambda folder: save_series_model(folder, self.sampler(), kwargs, session.data, name),
                               keep_other_files=True)
         plot = session.run_dir.samples / f"series-{trainer.counters.nimg:09d}.png"
         self.plot(plot)

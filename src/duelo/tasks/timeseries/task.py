@@ -40,10 +40,32 @@ class TimeSeries(Task):
     data_parallel = False
 
     def check(self, config: Config) -> Config:
-        if config.data.conditional and not config.data.label_column and config.data.dataset.endswith(".csv"):
-            from duelo.errors import ConfigError
+        from duelo.errors import ConfigError
 
+        if config.data.conditional and not config.data.label_column and config.data.dataset.endswith(".csv"):
             raise ConfigError("data.conditional needs labels: name the CSV column with --label-column")
+        if config.series.model == "timegan":
+            config = self._check_timegan(config)
+        return config
+
+    @staticmethod
+    def _check_timegan(config: Config) -> Config:
+        """TimeGAN has its own objective: no shared stabilisers (the task's default spectral norm is turned off,
+        its GRUs have none), no gradient penalty, no relativistic loss."""
+        from duelo.errors import ConfigError
+        from duelo.losses import LOSSES
+        from duelo.stabilisers import STABILISERS
+
+        active = [name for name in STABILISERS.names() if getattr(config.stabilise, name)]
+        if [name for name in active if name != "spectral_norm"]:
+            raise ConfigError(f"series.model timegan trains with its own objective and uses no stabilisers; drop "
+                              f"{', '.join('stabilise.' + n for n in active if n != 'spectral_norm')}")
+        loss = LOSSES.get(config.loss.name)
+        if loss.relativistic or loss.gp_weight or config.loss.gp_weight:
+            raise ConfigError(f"series.model timegan needs a loss without a gradient penalty or relativistic "
+                              f"pairing (bce, hinge, lsgan...); got {config.loss.name}")
+        if "spectral_norm" in active:
+            config = config.with_overrides({"stabilise.spectral_norm": False}, source="series.model timegan")
         return config
 
     def load_data(self, config: Config, runtime, log) -> Any:
