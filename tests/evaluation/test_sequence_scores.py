@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from duelo.errors import ConfigError
-from duelo.evaluation.sequence_models import (context_fid, discriminative_score, predictive_score,
+from duelo.evaluation.sequence_models import (classification_accuracy, context_fid, discriminative_score,
+                                              predictive_score,
                                               train_sequence_encoder)
 from duelo.evaluation.sequences import (autocorrelation_distance, cross_correlation_distance, marginal_distance,
                                         memorisation_report, nearest_real_distances, sine_windows)
@@ -166,3 +167,19 @@ def test_same_seed_same_score(data):
 def test_bad_input_names_the_argument(data, call, argument):
     with pytest.raises(ConfigError, match=rf"^{argument}:"):
         call(data["real"], data["other"])
+
+
+def test_classification_accuracy_learns_real_classes_and_not_shuffled_ones():
+    g = torch.Generator().manual_seed(3)
+    labels = torch.randint(0, 2, (600,), generator=g)
+    t = torch.arange(T, dtype=torch.float32)
+    frequency = torch.where(labels == 1, 0.6, 0.1)[:, None]
+    phase = torch.rand(600, 1, generator=g) * 6.28
+    windows = torch.sin(frequency * t + phase)[..., None] + 0.05 * torch.randn(600, T, 1, generator=g)
+    train, test = slice(0, 400), slice(400, 600)
+    right = classification_accuracy(windows[train], labels[train], windows[test], labels[test], 2, steps=150)
+    shuffled = labels[train][torch.randperm(400, generator=g)]
+    wrong = classification_accuracy(windows[train], shuffled, windows[test], labels[test], 2, steps=150)
+    assert right > 0.9 and wrong < 0.7
+    with pytest.raises(ConfigError, match="labels"):
+        classification_accuracy(windows[train], labels[:10], windows[test], labels[test], 2, steps=5)

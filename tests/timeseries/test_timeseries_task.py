@@ -102,6 +102,8 @@ def test_a_conditional_run_on_a_labelled_csv(tmp_path, capsys):
     csv.write_text("\n".join(rows) + "\n")
     assert main([*TINY, "--kimg", "2", "--dataset", str(csv), "--label-column", "regime", "--conditional",
                  "--out", str(tmp_path), "--name", "c"]) == 0
+    scores = json.loads((tmp_path / "c" / "summary.json").read_text())["scores"]
+    assert 0 <= scores["class_accuracy_synthetic"] <= 1 and 0 <= scores["class_accuracy_real"] <= 1
     config = json.loads((tmp_path / "c" / "model" / "config.json").read_text())
     assert config["kwargs"]["c_dim"] == 2 and sorted(config["class_names"]) == ["fast", "slow"]
     assert main(["sample", str(tmp_path / "c"), "-n", "3", "--label", "1", "--out", str(tmp_path / "f.csv")]) == 0

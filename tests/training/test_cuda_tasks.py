@@ -2,8 +2,8 @@
 
 The same comparison as test_cuda_graphs.py, for the tasks other than image synthesis: the toy mixtures, a table
 (training-by-sampling draws its conditions, rows and permutation on the device inside the graph; the critic
-phase keeps the generator's graph for the generator phase), paired inpainting and CycleGAN (four players, two
-per phase). The global CUDA generator (dropout) is seeded alike before each iteration of both sessions.
+phase keeps the generator's graph for the generator phase), paired inpainting, CycleGAN (four players, two
+per phase), time series with the convolutional model and with TimeGAN (three players, stages by iteration). The global CUDA generator (dropout) is seeded alike before each iteration of both sessions.
 """
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ CASES = {
     # U-Net translators: the ResNet translator's reflection padding and nearest up-sampling have CUDA backward
     # kernels that add atomically (nondeterministic), so even two eager sessions drift apart under GAN dynamics
     # (measured: 1e-2 after 4 iterations, against exactly 0 with U-Nets and the same four players)
+    "timeseries": ("timeseries", {"data.max_windows": 600, "series.width": 16, "series.blocks": 2,
+                                  "train.batch": 64}),
+    # TimeGAN: two iterations of each pre-training stage, then the joint game (three captures); GRUs in graphs
+    "timegan": ("timeseries", {"data.max_windows": 600, "series.model": "timegan", "series.width": 12,
+                               "series.layers": 2, "series.pretrain_steps": 2, "loss.name": "bce",
+                               "stabilise.spectral_norm": False, "train.batch": 64}),
     "cyclegan": ("cyclegan", {**IMAGES, "model.name": "unet", "image2image.source": "mnist-5k",
                               "image2image.history_pool": 32}),
 }

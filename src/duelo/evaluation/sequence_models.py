@@ -303,3 +303,41 @@ def context_fid(real: torch.Tensor | np.ndarray,
     stats_real = FeatureStats.from_features(embed_sequences(encoder, r))
     stats_fake = FeatureStats.from_features(embed_sequences(encoder, f))
     return frechet_distance(stats_real, stats_fake)
+
+
+# --- usefulness for classification -----------------------------------------------------------------------------
+
+def classification_accuracy(train: torch.Tensor | np.ndarray, train_labels: torch.Tensor,
+                            test: torch.Tensor | np.ndarray, test_labels: torch.Tensor,
+                            classes: int,
+                            *,
+                            seed: int = 0,
+                            steps: int = 1000,            # optimiser steps
+                            batch_size: int = 128,
+                            device: str | torch.device = "cpu") -> float:
+    """Accuracy on (test, test_labels) of a window classifier trained on (train, train_labels): a
+    `SequenceEncoder` whose output is the class logits, cross-entropy, Adam 1e-3. Train it on synthetic windows
+    and on real ones with the same seed ("train on synthetic, test on real" against "train on real"): the ratio
+    says how much of the real data's usefulness for classification the synthetic windows keep."""
+    device = torch.device(device)
+    tr = as_sequences(train, None, name="train", device=device)
+    te = as_sequences(test, None, name="test", device=device)
+    check_channels(tr, te)
+    classes, steps, batch_size = _positive(classes, "classes"), _positive(steps, "steps"), _positive(batch_size,
+                                                                                                      "batch_size")
+    y_train, y_test = torch.as_tensor(train_labels, device=device), torch.as_tensor(test_labels, device=device)
+    if len(y_train) != len(tr) or len(y_test) != len(te):
+        raise ConfigError(f"labels: {len(y_train)} and {len(y_test)} labels for {len(tr)} and {len(te)} windows")
+    with _seeded(seed, device):
+        model = SequenceEncoder(tr.values.shape[2], classes).to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for i in _batches(len(tr), batch_size, steps, seed + 1, device):
+        loss = F.cross_entropy(model(tr.values[i], tr.lengths[i]), y_train[i])
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+    model.eval()
+    with torch.no_grad():
+        predicted = torch.cat([model(te.values[s:s + 4096], te.lengths[s:s + 4096]).argmax(1)
+                               for s in range(0, len(te), 4096)])
+    return float((predicted == y_test).double().mean())

@@ -40,7 +40,7 @@ def evaluate_series_run(run: Path, num_samples: int, score_steps: int | None, de
     with torch.no_grad():
         fake = G(G.sample_latents(num_samples, generator), labels).float().cpu()
     scores = score_windows(data, fake, score_steps or config.series.score_steps, config.train.seed,
-                           str(runtime.device))
+                           str(runtime.device), None if labels is None else labels.cpu())
     result = {"run": run.name, "task": "timeseries", "num_samples": num_samples, "heldout": len(data.heldout),
               "scores": scores}
     atomic_write_json(target, result)

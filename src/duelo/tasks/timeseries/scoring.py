@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import torch
 
-PROTOCOL_STEPS = {"discriminative": 2000, "predictive": 5000}     # Yoon et al. 2019, their evaluation code
+PROTOCOL_STEPS = {"discriminative": 2000, "predictive": 5000,     # Yoon et al. 2019, their evaluation code
+                  "classifier": 1000}                               # duelo's, for labelled windows
 
 
-def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str) -> dict:
+def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str,
+                  fake_labels: torch.Tensor | None = None) -> dict:
     """data: the run's SeriesSplit (train, heldout); fake: (M, T, C) generated windows in [-1, 1]; steps: training
-    steps of each post-hoc network, 0 = the TimeGAN protocol."""
+    steps of each post-hoc network, 0 = the TimeGAN protocol; fake_labels: the classes the windows were drawn
+    for (a conditional model): then a classifier trained on them is tested on the held-out windows, beside one
+    trained on the real training windows."""
     from duelo.evaluation import sequence_models as m
     from duelo.evaluation import sequences as s
 
@@ -23,6 +27,16 @@ def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str) 
     trtr = m.predictive_score(real, train, seed=seed, steps=predictive_steps, device=device)
     encoder = m.train_sequence_encoder(train, seed=seed, device=device)
     memo = s.memorisation_report(fake, train, real, device=device)
+    usefulness = {}
+    if fake_labels is not None and data.train.labels is not None:
+        classes, classifier_steps = len(data.train.class_names), steps or PROTOCOL_STEPS["classifier"]
+        accuracy = {name: m.classification_accuracy(windows, labels, real, data.heldout.labels, classes, seed=seed,
+                                                    steps=classifier_steps, device=device)
+                    for name, windows, labels in (("synthetic", fake, fake_labels),
+                                                  ("real", train, data.train.labels))}
+        usefulness = {"class_accuracy_synthetic": round(accuracy["synthetic"], 4),
+                      "class_accuracy_real": round(accuracy["real"], 4),
+                      "class_accuracy_ratio": round(accuracy["synthetic"] / max(accuracy["real"], 1e-9), 4)}
     return {
         "discriminative": round(float(disc["score"]), 4),
         "predictive_mae": round(float(tstr["mae"]), 4),
@@ -33,8 +47,11 @@ def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str) 
         "cross_correlation": round(float(s.cross_correlation_distance(real, fake)), 4),
         "marginal": round(float(s.marginal_distance(real, fake)), 4),
         "memorisation": memo,
+        **usefulness,
         "real_windows": int(real.shape[0]), "generated_windows": int(fake.shape[0]),
         "note": "discriminative: |accuracy - 0.5| of a post-hoc GRU telling held-out real from generated (0 best); "
                 "predictive_mae: train on generated, test on held-out real, next-step MAE (predictive_mae_real: "
-                "train on real training windows); context_fid_real: training windows against held-out ones",
+                "train on real training windows); context_fid_real: training windows against held-out ones; "
+                "class_accuracy_*: held-out accuracy of a classifier trained on generated (labelled) or real "
+                "training windows",
     }

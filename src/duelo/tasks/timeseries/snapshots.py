@@ -101,8 +101,8 @@ class SeriesSnapshots(Snapshots):
 
         session = self.session
         started = time.perf_counter()
-        fake, _ = self.windows(session.config.series.eval_samples)
+        fake, labels = self.windows(session.config.series.eval_samples)
         scores = score_windows(session.data, fake, session.config.series.score_steps, session.config.train.seed,
-                               str(session.trainer.runtime.device))
+                               str(session.trainer.runtime.device), labels)
         session.log("scores: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if isinstance(v, float)))
         return run_summary(session, last_metrics, {"scores": scores}, started)

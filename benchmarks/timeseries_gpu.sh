@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The GPU calls of issue 18's time-series measurements (each phase fits one 10-minute device call):
+#   bash benchmarks/timeseries_gpu.sh setup sines cuda    # sines: conv and timegan; then pytest -m cuda
+#   bash benchmarks/timeseries_gpu.sh setup real          # stocks: conv and timegan; two labelled UCR sets
+# Carried: .whl/ (duelo's wheel and its missing dependencies), .device-pkgs/ (pmdarima and aeon wheels, the
+# sources of the real sets: benchmarks/timeseries.py says how to fetch them). Results go to $OUT.
+set -u
+export PYTHONUNBUFFERED=1 DUELO_CACHE_DIR=/tmp/duelo-cache DUELO_PACKAGE_DIR=$PWD/.device-pkgs
+P=python3
+MINUTES=${MINUTES:-2}
+COMMON=(--minutes "$MINUTES" --device cuda --plots "$OUT/plots" --extra --set run.snapshot_kimg=1000)
+
+setup() {
+    $P -m pip install -q --no-index --no-deps --no-compile .whl/*.whl 2>&1 | tail -n 3
+    nvidia-smi --query-gpu=name,memory.used,utilization.gpu --format=csv,noheader
+}
+
+sines() {
+    $P benchmarks/timeseries.py --jobs sines:conv,sines:timegan --kimg 20000 --runs /tmp/runs-ts \
+        --out "$OUT/timeseries-sines.json" "${COMMON[@]}"
+}
+
+real() {
+    $P benchmarks/timeseries.py --jobs stocks:conv,stocks:timegan --kimg 20000 --runs /tmp/runs-ts \
+        --out "$OUT/timeseries-stocks.json" "${COMMON[@]}"
+    MINUTES=1 $P benchmarks/timeseries.py --jobs gunpoint:conv,italypowerdemand:conv --kimg 20000 \
+        --runs /tmp/runs-ts --out "$OUT/timeseries-ucr.json" --minutes 1 --device cuda --plots "$OUT/plots" \
+        --extra --set run.snapshot_kimg=1000
+}
+
+cuda() {
+    $P -m pytest -q -m cuda -p no:cacheprovider tests > "$OUT/cuda-tests.txt" 2>&1
+    tail -n 5 "$OUT/cuda-tests.txt"
+}
+
+for phase in "$@"; do
+    echo "== $phase $(date +%T)"
+    "$phase"
+done
+echo "== done $(date +%T)"
