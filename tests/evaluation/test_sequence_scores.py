@@ -183,3 +183,14 @@ def test_classification_accuracy_learns_real_classes_and_not_shuffled_ones():
     assert right > 0.9 and wrong < 0.7
     with pytest.raises(ConfigError, match="labels"):
         classification_accuracy(windows[train], labels[:10], windows[test], labels[test], 2, steps=5)
+
+
+def test_the_conv_discriminative_score_sees_what_a_one_unit_gru_may_miss():
+    """One channel: TimeGAN's GRU has a single unit; the convolutional classifier tells sines from a flat line."""
+    real = sine_windows(400, 24, 1, seed=0)
+    flat = torch.full((400, 24, 1), 0.3) + 0.01 * torch.randn(400, 24, 1, generator=torch.Generator().manual_seed(1))
+    conv = discriminative_score(real, flat, steps=300, network="conv")
+    assert conv["score"] > 0.4
+    assert discriminative_score(real, sine_windows(400, 24, 1, seed=5), steps=300, network="conv")["score"] < 0.1
+    with pytest.raises(ConfigError, match="network"):
+        discriminative_score(real, flat, steps=3, network="lstm")

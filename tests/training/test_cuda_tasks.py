@@ -3,7 +3,9 @@
 The same comparison as test_cuda_graphs.py, for the tasks other than image synthesis: the toy mixtures, a table
 (training-by-sampling draws its conditions, rows and permutation on the device inside the graph; the critic
 phase keeps the generator's graph for the generator phase), paired inpainting, CycleGAN (four players, two
-per phase), time series with the convolutional model and with TimeGAN (three players, stages by iteration). The global CUDA generator (dropout) is seeded alike before each iteration of both sessions.
+per phase), time series with the convolutional model and with TimeGAN
+(three players, stages by iteration). The global CUDA generator (dropout) is seeded alike before each iteration
+of both sessions.
 """
 
 from __future__ import annotations

@@ -38,8 +38,9 @@ class SeriesModelConfig:
     step_noise:   int = setting(4, "noise channels drawn fresh at every step", check=at_least(0, integer=True))
     width:        int = setting(64, "channels of the hidden layers of G and D (timegan: the latent and GRU size)",
                                 cli="--width", check=positive_int)
-    blocks:       int = setting(4, "conv: dilated residual blocks in G and in D (dilations 1, 2, 4, ...)",
-                                check=positive_int)
+    blocks:       int = setting(0, "conv: dilated residual blocks in G and in D (dilations 1, 2, 4, ...); 0 = "
+                                "enough for every step to see the whole window (4 for 24 steps, 7 for 150)",
+                                check=at_least(0, integer=True))
     layers:       int = setting(3, "timegan: GRU layers of each network (the supervisor has one fewer)",
                                 check=positive_int)
     pretrain_steps: int = setting(2000, "timegan: iterations of each pre-training stage (the autoencoder, then the "

@@ -21,6 +21,14 @@ from duelo.nn.conditioning import ClassProjection, LabelEmbedding
 SLOPE = 0.2
 
 
+def blocks_to_cover(window: int) -> int:
+    """The fewest blocks whose receptive field, 1 + 2 * (2^blocks - 1) steps, covers `window` steps."""
+    blocks = 1
+    while 1 + 2 * (2**blocks - 1) < window:
+        blocks += 1
+    return blocks
+
+
 class Block(nn.Module):
     """x + conv3(act(conv3_dilated(act(x)))), both convolutions `width` wide, same length."""
 

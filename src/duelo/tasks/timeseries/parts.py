@@ -50,10 +50,12 @@ def feed(config: Config, data, runtime, conditional: bool):
 
 # -- conv ------------------------------------------------------------------------------------------------
 def conv_kwargs(config: Config, data) -> dict:
-    series = config.series
-    return {**_shape(data), "c_dim": num_classes(config, data), "z_dim": series.z_dim,
-            "step_noise": series.step_noise, "width": series.width, "blocks": series.blocks,
-            "embed_dim": series.embed_dim}
+    from duelo.tasks.timeseries.networks import blocks_to_cover
+
+    series, shape = config.series, _shape(data)
+    return {**shape, "c_dim": num_classes(config, data), "z_dim": series.z_dim,
+            "step_noise": series.step_noise, "width": series.width,
+            "blocks": series.blocks or blocks_to_cover(shape["window"]), "embed_dim": series.embed_dim}
 
 
 def conv_assemble(config: Config, data, runtime) -> Parts:
@@ -67,7 +69,7 @@ def conv_assemble(config: Config, data, runtime) -> Parts:
     labels = data.train.labels if c_dim else None
     gan = assemble_gan(config, lambda: SeriesGenerator(**g_kwargs),
                        lambda **kwargs: SeriesDiscriminator(g_kwargs["window"], g_kwargs["channels"], c_dim,
-                                                            series.width, series.blocks, **kwargs),
+                                                            series.width, g_kwargs["blocks"], **kwargs),
                        {}, tuple(data.train.windows.shape[1:]), device,
                        label_pool=labels.to(device) if labels is not None else None, conditional=c_dim > 0)
     return Parts(gan.players, gan.objective, feed(config, data, runtime, c_dim > 0),

@@ -20,8 +20,8 @@ def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str,
 
     real, train = data.heldout.windows.float(), data.train.windows.float()
     fake = fake.float()
-    disc = m.discriminative_score(real, fake, seed=seed, steps=steps or PROTOCOL_STEPS["discriminative"],
-                                  device=device)
+    disc, disc_conv = (m.discriminative_score(real, fake, seed=seed, steps=steps or PROTOCOL_STEPS["discriminative"],
+                                              network=network, device=device) for network in ("gru", "conv"))
     predictive_steps = steps or PROTOCOL_STEPS["predictive"]
     tstr = m.predictive_score(real, fake, seed=seed, steps=predictive_steps, device=device)
     trtr = m.predictive_score(real, train, seed=seed, steps=predictive_steps, device=device)
@@ -39,6 +39,7 @@ def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str,
                       "class_accuracy_ratio": round(accuracy["synthetic"] / max(accuracy["real"], 1e-9), 4)}
     return {
         "discriminative": round(float(disc["score"]), 4),
+        "discriminative_conv": round(float(disc_conv["score"]), 4),
         "predictive_mae": round(float(tstr["mae"]), 4),
         "predictive_mae_real": round(float(trtr["mae"]), 4),
         "context_fid": round(float(m.context_fid(real, fake, encoder)), 4),
@@ -49,7 +50,9 @@ def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str,
         "memorisation": memo,
         **usefulness,
         "real_windows": int(real.shape[0]), "generated_windows": int(fake.shape[0]),
-        "note": "discriminative: |accuracy - 0.5| of a post-hoc GRU telling held-out real from generated (0 best); "
+        "note": "discriminative: |accuracy - 0.5| of a post-hoc GRU telling held-out real from generated (0 best; "
+                "TimeGAN's protocol, whose GRU of C/2 units can fail to learn and then reads 0); discriminative_conv: "
+                "the same with a convolutional classifier whose size does not depend on C; "
                 "predictive_mae: train on generated, test on held-out real, next-step MAE (predictive_mae_real: "
                 "train on real training windows); context_fid_real: training windows against held-out ones; "
                 "class_accuracy_*: held-out accuracy of a classifier trained on generated (labelled) or real "

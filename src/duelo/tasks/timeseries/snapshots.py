@@ -68,7 +68,9 @@ class SeriesSnapshots(Snapshots):
 
         from duelo.io.atomic import atomic_write_bytes
 
-        real = self.session.data.heldout.windows
+        held = self.session.data.heldout.windows          # in time order for sliding windows: draw at random
+        order = torch.randperm(len(held), generator=torch.Generator().manual_seed(SAMPLE_SEED))
+        real = held[order]
         fake, _ = self.windows(max(SHOWN, min(500, len(real))))
         channels = min(real.shape[2], 3)
         figure, axes = pyplot.subplots(channels + 1, 2, figsize=(8, 2.2 * (channels + 1)), dpi=90, squeeze=False)

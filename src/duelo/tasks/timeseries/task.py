@@ -36,7 +36,8 @@ class TimeSeries(Task):
                 "optim.beta1": 0.0, "optim.beta2": 0.9, "loss.name": "hinge", "stabilise.spectral_norm": True,
                 "run.snapshot_kimg": 100.0, "run.log_kimg": 10.0, "health.enabled": False}
     sample_unit = "window"
-    headline_figures = ("scores.discriminative", "scores.predictive_mae", "scores.context_fid")
+    headline_figures = ("scores.discriminative", "scores.discriminative_conv", "scores.predictive_mae",
+                        "scores.context_fid")
     data_parallel = False
 
     def check(self, config: Config) -> Config:
