@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from colour_tables import RENDERERS as COLOUR_RENDERERS
+from series_tables import RENDERERS as SERIES_RENDERERS
 from time_to_quality_report import table as time_to_quality_table
 
 Renderer = Callable[..., str]
@@ -412,4 +413,5 @@ RENDERERS: dict[str, Renderer] = {
     "tabular": tabular,
     "time_to_quality": time_to_quality_table,
     **COLOUR_RENDERERS,
+    **SERIES_RENDERERS,
 }

@@ -1,0 +1,49 @@
+"""Renderers of docs/benchmarks.md's time-series tables (issue 18), from benchmarks/timeseries.py results."""
+
+from __future__ import annotations
+
+from timeseries import ANCHORS, PAPER_SCALE
+
+DASH = "—"
+MODEL_LABELS = {"conv": "duelo conv (defaults)", "timegan": "duelo `--preset timegan`"}
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows]) + "\n"
+
+
+def _f(value, digits: int = 3) -> str:
+    return DASH if value is None else f"{value:.{digits}f}"
+
+
+def timeseries(*results: dict) -> str:
+    """Every job of one or more results: training, TimeGAN's two scores (the predictive MAE on the paper's scale
+    where the paper has the data set, else on duelo's [-1, 1]: PAPER_SCALE), the convolutional discriminative
+    score where measured, context-FID, and the classification ratio of labelled sets; then the published
+    anchors."""
+    rows = []
+    for result in results:
+        for row in result["rows"]:
+            label = MODEL_LABELS.get(row["model"], row["model"])
+            if row.get("returncode") != 0 or "scores" not in row:
+                rows.append([row["dataset"], label, f"failed: {str(row.get('error', ''))[-60:]}"] + [DASH] * 7)
+                continue
+            s = row["scores"]
+            minutes = f"{result['minutes']:g} min, {row['kimg']:,.0f} kimg"
+            scale = PAPER_SCALE.get(row["dataset"], 1.0)
+            rows.append([row["dataset"], label, minutes, _f(s["discriminative"]), _f(s.get("discriminative_conv")),
+                         _f(s["predictive_mae"] * scale), _f(s["predictive_mae_real"] * scale),
+                         _f(s["context_fid"]), _f(s["context_fid_real"]), _f(s.get("class_accuracy_ratio"), 2)])
+    for name, by_data in ANCHORS.items():           # published figures: constants of benchmarks/timeseries.py
+        for data, figures in by_data.items():
+            rows.append([data, name, "published", _f(figures["discriminative"]), DASH,
+                         _f(figures["predictive_mae_paper"]), DASH, DASH, DASH, DASH])
+    header = ["data", "model", "training", "discriminative (TimeGAN's GRU)", "discriminative (conv)",
+              "predictive MAE (paper's scale: sines ×1/4, stocks ×1/2)", "the same, trained on real",
+              "context-FID", "context-FID, real vs real",
+              "class accuracy, synthetic / real"]
+    return _table(header, rows)
+
+
+RENDERERS = {"timeseries": timeseries}
