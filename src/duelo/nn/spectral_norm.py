@@ -24,7 +24,7 @@ from duelo.errors import ConfigError
 
 # Layers whose `weight` is a linear map; ConvTranspose2d gets dim=1 from torch (its outputs are dim 1).
 SPECTRAL_NORM_LAYERS: tuple[type[nn.Module], ...] = (
-    nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Embedding,
+    nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Embedding,
 )
 
 
@@ -32,7 +32,7 @@ def apply_spectral_norm(
     module:             nn.Module,          # network whose layers are wrapped in place (usually D)
     n_power_iterations: int         = 1,    # power-iteration steps per train-mode forward (paper: 1)
 ) -> int:
-    """Wrap the `weight` of every Linear, Conv1d, Conv2d, ConvTranspose2d and Embedding layer inside
+    """Wrap the `weight` of every Linear, Conv1d/2d/3d, ConvTranspose2d and Embedding layer inside
     `module` with spectral normalisation (Miyato et al. 2018, eq. 8: W_SN = W / sigma(W)).
 
     Layers that already carry a parametrisation of `weight` are skipped, so calling this twice is safe

@@ -21,6 +21,7 @@ TASK_PACKAGES = (
     "tabular",          # tables (CTGAN class)
     "toy",              # 2-D Gaussian mixtures
     "timeseries",       # windows of multivariate time series
+    "video",            # clips (Moving MNIST)
 )
 for _package in TASK_PACKAGES:
     importlib.import_module(f"duelo.tasks.{_package}")

@@ -1,0 +1,120 @@
+"""A trained video generator as a folder: config.json (the network's arguments, the data it learned) +
+model.safetensors. No pickle. Clips are written as an animated grid (.gif, .mp4) or as uint8 arrays (.npz)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from duelo.errors import ConfigError
+
+FORMAT = "duelo-video-generator"
+FORMAT_VERSION = 1
+CLIP_SUFFIXES = (".gif", ".mp4", ".npz")
+
+
+def save_video_model(folder: Path, G, kwargs: dict, config) -> None:
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "kwargs": kwargs, "dataset": config.data.dataset,
+            "class_names": [str(k) for k in range(kwargs["c_dim"])] or None}
+    save_file(state, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
+def _meta(folder: Path) -> tuple[Path, dict] | None:
+    for model in (folder / "model", folder):
+        try:
+            meta = json.loads((model / "config.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta, dict) and meta.get("format") == FORMAT:
+            return model, meta
+    return None
+
+
+def is_video_model(folder: Path) -> bool:
+    return _meta(folder) is not None
+
+
+def load_video_model(folder: Path, device: str = "cpu"):
+    """(G in eval mode, its config.json) from a run folder or its model/ folder."""
+    from safetensors.torch import load_file
+
+    from duelo.tasks.video.networks import VideoGenerator
+
+    found = _meta(folder)
+    if found is None:
+        raise ConfigError(f"{folder}: no duelo video generator here (expected model/config.json of format {FORMAT})")
+    model, meta = found
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ConfigError(f"{model}: video generator format version {meta.get('format_version')!r}; this duelo "
+                          f"reads version {FORMAT_VERSION}")
+    try:
+        G = VideoGenerator(**meta["kwargs"])
+        G.load_state_dict(load_file(str(model / "model.safetensors")), strict=True)
+    except (KeyError, TypeError, ValueError, RuntimeError, OSError) as error:
+        raise ConfigError(f"{model}: the saved video generator does not load ({type(error).__name__}: "
+                          f"{str(error)[:200]}); the folder is damaged or from another duelo version") from None
+    return G.to(device).eval(), meta
+
+
+def generate_clips(G, n: int, seed: int = 0, label: int | None = None, device: str = "cpu"):
+    """n clips (n, T, C, H, W) in [-1, 1] from latents of `seed`, and their labels (conditional models)."""
+    generator = torch.Generator(device=device).manual_seed(seed)
+    labels = None
+    if G.c_dim:
+        if label is None:
+            labels = torch.randint(0, G.c_dim, (n,), generator=generator, device=device)
+        elif not 0 <= label < G.c_dim:
+            raise ConfigError(f"label {label} is out of range: this model has classes 0..{G.c_dim - 1}")
+        else:
+            labels = torch.full((n,), label, dtype=torch.long, device=device)
+    elif label is not None:
+        raise ConfigError("this video model is unconditional; drop --label")
+    with torch.no_grad():
+        clips = torch.cat([G(G.sample_latents(len(chunk), generator), None if labels is None else labels[chunk])
+                           for chunk in torch.arange(n, device=device).split(256)])
+    return clips.float().cpu(), None if labels is None else labels.cpu()
+
+
+def clip_grid(clips: torch.Tensor, columns: int | None = None, gap: int = 2) -> torch.Tensor:
+    """uint8 frames (T, C, rows*H + gaps, columns*W + gaps): the clips side by side, playing together."""
+    n, T, C, H, W = clips.shape
+    columns = columns or max(1, round(n ** 0.5))
+    rows = -(-n // columns)
+    pixels = ((clips.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    grid = torch.full((T, C, rows * (H + gap) - gap, columns * (W + gap) - gap), 128, dtype=torch.uint8)
+    for i in range(n):
+        r, c = divmod(i, columns)
+        grid[:, :, r * (H + gap):r * (H + gap) + H, c * (W + gap):c * (W + gap) + W] = pixels[i]
+    return grid
+
+
+def write_clips(path: Path, clips: torch.Tensor, labels: torch.Tensor | None, fps: int = 8, scale: int = 2,
+                force: bool = False) -> Path:
+    """.gif/.mp4: one animated grid of the clips; .npz: `clips` (N, T, C, H, W) uint8 [+ `labels`]."""
+    import io
+
+    import numpy as np
+
+    from duelo.io.atomic import atomic_write_bytes
+    from duelo.io.outputs import output_files
+    from duelo.sampling.animation import save_video
+
+    suffix = path.suffix.lower()
+    if suffix not in CLIP_SUFFIXES:
+        raise ConfigError(f"--out {path}: write clips to a .gif, .mp4 or .npz file")
+    (path,) = output_files([path], force=force)
+    if suffix == ".npz":
+        arrays = {"clips": ((clips.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()}
+        if labels is not None:
+            arrays["labels"] = labels.numpy()
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        atomic_write_bytes(path, buffer.getvalue())
+        return path
+    return save_video(clip_grid(clips), path, fps=fps, scale=scale)
