@@ -56,7 +56,8 @@ def parse_int_list(text: str, what: str) -> list[int]:
                    "unless --seeds is given.")
 @click.option("-n", "--count", type=int, default=None,
               help="Time-series models: windows to draw (seed 0 unless --seeds names one seed); written to "
-                   "--out as .csv (long form) or .npz.")
+                   "--out as .csv (long form) or .npz. Video models: clips (default 16) to --out as an animated "
+                   ".gif/.mp4 grid or an .npz of uint8 clips.")
 @click.option("--device", default="cpu", help="cpu, cuda or cuda:N.")
 @click.option("--force", is_flag=True, help="Replace images that exist already in --out.")
 def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str | None, out_dir: Path,
@@ -79,13 +80,16 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
     from duelo.sampling.generate import generate
 
     from duelo.tasks.timeseries.model_io import is_series_model
+    from duelo.tasks.video.model_io import is_video_model
 
-    if is_series_model(run_or_model):
-        given = click.get_current_context().get_parameter_source("seeds").name != "DEFAULT"
-        _sample_series(run_or_model, count, seeds if given else "0", label, out_dir, device, force)
-        return
+    for is_kind, sample_kind in ((is_series_model, _sample_series), (is_video_model, _sample_video)):
+        if is_kind(run_or_model):
+            given = click.get_current_context().get_parameter_source("seeds").name != "DEFAULT"
+            sample_kind(run_or_model, count, seeds if given else "0", label, out_dir, device, force)
+            return
     if count is not None:
-        raise ConfigError("-n/--count is for time-series models; for images use --seeds (e.g. --seeds 0-99)")
+        raise ConfigError("-n/--count is for time-series and video models; for images use --seeds (e.g. "
+                          "--seeds 0-99)")
     G, model_dir = load_generator(run_or_model, device, "sample from")
     if per_class is not None:
         seed_text = seeds if click.get_current_context().get_parameter_source("seeds").name != "DEFAULT" \
@@ -151,6 +155,26 @@ def _sample_series(run_or_model: Path, count: int | None, seeds: str, label: int
     values, labels = generate_windows(G, config, count, seed_list[0], label, str(runtime.device))
     path = write_windows(series_output_path(out_dir), values, labels, config, force=force)
     click.echo(f"wrote {count} window(s) of {values.shape[1]} steps x {values.shape[2]} channels to {path}")
+
+
+def _sample_video(run_or_model: Path, count: int | None, seeds: str, label: int | None, out_dir: Path,
+                  device: str, force: bool) -> None:
+    """`duelo sample` on a video run: `count` clips as one animated grid (.gif, .mp4) or uint8 arrays (.npz)."""
+    from duelo.tasks.video.model_io import generate_clips, load_video_model, write_clips
+    from duelo.training.runtime import Runtime
+
+    count = 16 if count is None else count
+    if not 1 <= count <= 10_000:
+        raise ConfigError(f"-n {count}: draw between 1 and 10,000 clips per call")
+    seed_list = parse_int_list(seeds, "--seeds")
+    if len(seed_list) != 1:
+        raise ConfigError(f"--seeds {seeds!r}: a video sample takes one seed (-n sets how many clips)")
+    runtime = Runtime.create(device, "fp32")
+    G, _ = load_video_model(run_or_model, str(runtime.device))
+    clips, labels = generate_clips(G, count, seed_list[0], label, str(runtime.device))
+    path = out_dir if out_dir.suffix else out_dir / "clips.gif"
+    path = write_clips(path, clips, labels, force=force)
+    click.echo(f"wrote {count} clip(s) of {clips.shape[1]} frames of {clips.shape[3]}x{clips.shape[4]} to {path}")
 
 
 def _write_per_class(G, model_dir: Path, per_class: int, seed_text: str, label: int | None,

@@ -13,7 +13,7 @@ class VideoDataConfig:
     dataset:     str = setting("moving-mnist", "moving-mnist: MNIST digits bouncing in a square canvas, rendered "
                                "on the fly (the only source today)", cli="--dataset", choices=("moving-mnist",))
     digits:      str = setting("mnist-5k", "where the digits come from: mnist-5k (embedded, 5,000 real MNIST "
-                               "digits) or mnist (all 70,000, fetched once)", choices=("mnist-5k", "mnist"))
+                               "digits) or mnist (all 70,000, fetched once)")
     frames:      int = setting(16, "frames per clip", cli="--frames", check=at_least(2, integer=True))
     size:        int = setting(64, "canvas side in pixels (the benchmark: 64; digits scale with it)",
                                cli="--resolution", check=at_least(16, integer=True))

@@ -11,6 +11,7 @@ from duelo.tasks.video.moving_digits import MovingDigits
 HELDOUT_FRACTION = 0.2
 SPLIT_SEED = 0
 CLASSES = 10
+DIGIT_SOURCES = ("mnist-5k", "mnist")          # image sources of 28x28 MNIST digits
 
 
 class VideoData:

@@ -32,6 +32,15 @@ class Video(Task):
     def run_name(self, config: Config) -> str:
         return config.run.name or f"{config.data.dataset}-video"
 
+    def check(self, config: Config) -> Config:
+        from duelo.errors import ConfigError
+        from duelo.tasks.video.data import DIGIT_SOURCES
+
+        if config.data.digits not in DIGIT_SOURCES:
+            raise ConfigError(f"data.digits {config.data.digits!r}: Moving MNIST is drawn from MNIST digits; choose "
+                              f"{' or '.join(DIGIT_SOURCES)}")
+        return config
+
     def load_data(self, config: Config, runtime, log) -> Any:
         from duelo.tasks.video.data import load_video_data
 
