@@ -48,7 +48,11 @@ def test_replaying_real_data_covers_every_class_and_matches_trtr(digits):
 def test_a_collapsed_generator_is_exposed(digits):
     G = ReplayGenerator(digits.images, digits.labels, only=3)
     results = evaluate(context(digits, G), ["class_histogram", "tstr", "class_accuracy"])
-    assert results["classes_covered"] == 1 and results["class_histogram_tv"] > 0.8
+    # the suite's small judge (200 steps) misreads a few 3s, and 1 % of the samples already "covers" a class
+    # (10 % of its real share): how many it misreads depends on the machine, so allow two such classes
+    assert results["classes_covered"] <= 3 and results["class_histogram_tv"] > 0.8
+    assert max(results["class_histogram"]) > 0.9 and results["class_histogram"].index(max(
+        results["class_histogram"])) == 3
     assert results["tstr_accuracy"] < 0.3                 # a classifier that only saw 3s
     assert results["class_accuracy"] < 0.2
 

@@ -160,7 +160,7 @@ def test_every_preset_builds_and_trains_a_few_steps(tmp_path, preset):
 
     config = load_preset(preset)
     overrides = {"train.batch": 32, "train.device": "cpu", "run.out": str(tmp_path)}
-    if config.has("data") and config.task not in ("tabular", "timeseries"):
+    if config.has("data") and config.task not in ("tabular", "timeseries", "video"):
         overrides.update({"data.dataset": "digits", "data.resolution": 32 if preset == "fastgan" else 16,
                           "model.width": 8})
     if config.task in ("translate", "inpaint", "denoise", "superres", "cyclegan"):
@@ -173,6 +173,8 @@ def test_every_preset_builds_and_trains_a_few_steps(tmp_path, preset):
         overrides["model.z_dim"] = 8
     elif config.task == "timeseries":
         overrides.update({"data.window": 12, "data.max_windows": 200, "series.width": 8, "series.blocks": 1})
+    elif config.task == "video":
+        overrides.update({"data.size": 16, "data.frames": 4, "video.width": 4})
     elif config.task == "toy":
         overrides["toy.points"] = 1000
     elif config.task == "tabular":

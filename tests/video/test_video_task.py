@@ -15,7 +15,7 @@ from duelo.cli.main import main
 from duelo.data import load_dataset
 from duelo.tasks.video.moving_digits import MovingDigits
 from duelo.tasks.video.networks import VideoDiscriminator, VideoGenerator
-from duelo.tasks.video.scoring import frame_change, score_clips
+from duelo.tasks.video.scoring import frame_change, score_clips, train_clip_classifier
 
 TINY = ["train", "--task", "video", "--resolution", "32", "--frames", "6", "--width", "8", "--batch", "16",
         "--seed", "1", "--set", "video.eval_clips=64", "--set", "video.score_steps=20", "--set", "run.log_kimg=0.5"]
@@ -77,10 +77,11 @@ def test_the_judge_tells_real_clips_from_broken_ones(digits):
     train = MovingDigits(digits.images[:4000], digits.labels[:4000], 6, 32, 2, 10, False)
     held = MovingDigits(digits.images[4000:], digits.labels[4000:], 6, 32, 2, 10, False)
     data = SimpleNamespace(train=train, heldout=held)
-    real, _ = held.render(200, torch.Generator().manual_seed(9))
+    real, _ = held.render(160, torch.Generator().manual_seed(9))
     frozen = real[:, :1].expand_as(real).clone()                     # right frames, no motion
-    real_scores = score_clips(data, real, None, 150, 0, torch.device("cpu"))
-    frozen_scores = score_clips(data, frozen, None, 150, 0, torch.device("cpu"))
+    judge = train_clip_classifier(train, 60, 0, torch.device("cpu"))
+    real_scores = score_clips(data, real, None, 0, 0, torch.device("cpu"), judge)
+    frozen_scores = score_clips(data, frozen, None, 0, 0, torch.device("cpu"), judge)
     assert frozen_scores["frame_change"] == 0 and real_scores["frame_change"] > 0.01
     assert frozen_scores["video_fd"] > 3 * real_scores["video_fd"]
     assert frame_change(real) == pytest.approx(real_scores["frame_change"], abs=1e-4)

@@ -2,9 +2,9 @@
 
 The Fréchet video distance (FVD) judges clips in the space of an I3D network trained on Kinetics; those weights
 are not available offline, so duelo trains its own judge on the real clips instead (`ClipClassifier`, seconds on
-a GPU): a per-frame convolutional encoder followed by temporal convolutions, trained to name the digits a clip
-shows and to tell clips played in order from clips whose frames were shuffled (so that its features depend on
-motion, not only on appearance). Values compare runs scored by one judge, not published FVDs.
+a GPU): per-frame convolutional encoders of the frames and of the changes between consecutive frames, then
+temporal convolutions, trained to name the digits a clip shows and to tell clips played in order from clips
+whose frames were shuffled (so that its features depend on motion, not only on appearance). Values compare runs scored by one judge, not published FVDs.
 
     video_fd        Fréchet distance of clip features (generated against held-out real clips)
     frame_fd/kid    Fréchet distance / KID of per-frame features (the judge's frame encoder)
@@ -25,14 +25,22 @@ from torch import nn
 FRAMES_PER_CLIP_SCORED = 4      # frames of each clip behind the frame scores
 
 
+def _encoder(channels: int, width: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(width, 2 * width, 4, 2, 1),
+        nn.LeakyReLU(0.2), nn.Conv2d(2 * width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+
 class ClipClassifier(nn.Module):
+    """Per-frame features of the frames and of the changes between consecutive frames (a clip that does not
+    move has none), temporal convolutions over both, mean- and max-pooled over time."""
+
     def __init__(self, channels: int = 1, width: int = 32, classes: int = 10):
         super().__init__()
-        self.frame = nn.Sequential(
-            nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(width, 2 * width, 4, 2, 1),
-            nn.LeakyReLU(0.2), nn.Conv2d(2 * width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.time = nn.Sequential(nn.Conv1d(2 * width, 2 * width, 3, padding=1), nn.LeakyReLU(0.2),
+        self.frame = _encoder(channels, width)
+        self.change = _encoder(channels, width)
+        self.time = nn.Sequential(nn.Conv1d(4 * width, 2 * width, 3, padding=1), nn.LeakyReLU(0.2),
                                   nn.Conv1d(2 * width, 2 * width, 3, padding=1), nn.LeakyReLU(0.2))
         self.digits = nn.Linear(4 * width, classes)
         self.order = nn.Linear(4 * width, 1)
@@ -41,9 +49,17 @@ class ClipClassifier(nn.Module):
         n, T = clips.shape[:2]
         return self.frame(clips.reshape(n * T, *clips.shape[2:])).view(n, T, -1)      # (N, T, 2w)
 
-    def clip_features(self, clips: torch.Tensor) -> torch.Tensor:
-        h = self.time(self.frame_features(clips).transpose(1, 2))                      # (N, 2w, T)
+    def change_features(self, clips: torch.Tensor) -> torch.Tensor:
+        n, T = clips.shape[:2]
+        change = torch.cat([torch.zeros_like(clips[:, :1]), clips[:, 1:] - clips[:, :-1]], dim=1)
+        return self.change(change.reshape(n * T, *clips.shape[2:])).view(n, T, -1)    # (N, T, 2w)
+
+    def temporal(self, frames: torch.Tensor, clips: torch.Tensor) -> torch.Tensor:
+        h = self.time(torch.cat([frames, self.change_features(clips)], dim=2).transpose(1, 2))   # (N, 2w, T)
         return torch.cat([h.mean(2), h.amax(2)], dim=1)                                 # (N, 4w)
+
+    def clip_features(self, clips: torch.Tensor) -> torch.Tensor:
+        return self.temporal(self.frame_features(clips), clips)
 
     def forward(self, clips: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.clip_features(clips)
@@ -92,8 +108,7 @@ def _features(model: ClipClassifier, clips: torch.Tensor, batch: int = 256) -> d
         for start in range(0, len(clips), batch):
             x = clips[start:start + batch]
             frames = model.frame_features(x)
-            h = model.time(frames.transpose(1, 2))
-            clip = torch.cat([h.mean(2), h.amax(2)], dim=1)
+            clip = model.temporal(frames, x)
             step = max(1, x.shape[1] // FRAMES_PER_CLIP_SCORED)
             parts["clip"].append(clip)
             parts["frame"].append(frames[:, ::step][:, :FRAMES_PER_CLIP_SCORED].reshape(-1, frames.shape[2]))
@@ -108,12 +123,13 @@ def frame_change(clips: torch.Tensor) -> float:
 
 
 def score_clips(data, fake: torch.Tensor, fake_labels: torch.Tensor | None, steps: int, seed: int,
-                device: torch.device) -> dict:
-    """Generated clips (M, T, 1, H, W) in [-1, 1] against two sets of M clips from the held-out digits."""
+                device: torch.device, judge: ClipClassifier | None = None) -> dict:
+    """Generated clips (M, T, 1, H, W) in [-1, 1] against two sets of M clips from the held-out digits; `judge`:
+    one trained before (train_clip_classifier) instead of a new one trained for `steps`."""
     from duelo.evaluation.frechet import FeatureStats, frechet_distance
     from duelo.evaluation.kid import kernel_inception_distance
 
-    judge = train_clip_classifier(data.train, steps, seed, device)
+    judge = judge or train_clip_classifier(data.train, steps, seed, device)
     generator = torch.Generator(device=device).manual_seed(seed + 1)
     reference, _ = data.heldout.render(len(fake), generator)
     other, _ = data.heldout.render(len(fake), generator)
