@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The GPU calls of issue 18's time-series measurements (each phase fits one 10-minute device call):
+# The GPU calls of issue 18's measurements (each phase fits one 10-minute device call):
 #   bash benchmarks/timeseries_gpu.sh setup sines cuda    # sines: conv and timegan; then pytest -m cuda
 #   bash benchmarks/timeseries_gpu.sh setup real          # stocks: conv and timegan; two labelled UCR sets
+#   bash benchmarks/timeseries_gpu.sh setup video         # Moving MNIST, frame FID/KID with Inception
 # Carried: .whl/ (duelo's wheel and its missing dependencies), .device-pkgs/ (pmdarima and aeon wheels, the
-# sources of the real sets: benchmarks/timeseries.py says how to fetch them). Results go to $OUT.
+# sources of the real sets: benchmarks/timeseries.py says how to fetch them), for `video`
+# .device-carry/inception-fp16.pt (benchmarks/inception_fp16.py). Results go to $OUT. Export PYTHONUNBUFFERED
+# stays on: a call cut by its time limit keeps the output printed so far.
 set -u
 export PYTHONUNBUFFERED=1 DUELO_CACHE_DIR=/tmp/duelo-cache DUELO_PACKAGE_DIR=$PWD/.device-pkgs
 P=python3
@@ -26,6 +29,13 @@ real() {
     MINUTES=1 $P benchmarks/timeseries.py --jobs gunpoint:conv,italypowerdemand:conv --kimg 20000 \
         --runs /tmp/runs-ts --out "$OUT/timeseries-ucr.json" --minutes 1 --device cuda --plots "$OUT/plots" \
         --extra --set run.snapshot_kimg=1000
+}
+
+video() {
+    [ -f /tmp/inception.pt ] || $P benchmarks/inception_fp16.py upcast --copy .device-carry/inception-fp16.pt \
+        --out /tmp/inception.pt
+    $P benchmarks/video.py --configs default,conditional --minutes "$MINUTES" --device cuda \
+        --inception /tmp/inception.pt --runs /tmp/runs-video --out "$OUT/video.json" --gifs "$OUT/gifs"
 }
 
 cuda() {

@@ -4,7 +4,8 @@ The Fréchet video distance (FVD) judges clips in the space of an I3D network tr
 are not available offline, so duelo trains its own judge on the real clips instead (`ClipClassifier`, seconds on
 a GPU): per-frame convolutional encoders of the frames and of the changes between consecutive frames, then
 temporal convolutions, trained to name the digits a clip shows and to tell clips played in order from clips
-whose frames were shuffled (so that its features depend on motion, not only on appearance). Values compare runs scored by one judge, not published FVDs.
+whose frames were shuffled (so that its features depend on motion, not only on appearance). Values compare
+runs scored by one judge, not published FVDs.
 
     video_fd        Fréchet distance of clip features (generated against held-out real clips)
     frame_fd/kid    Fréchet distance / KID of per-frame features (the judge's frame encoder)
