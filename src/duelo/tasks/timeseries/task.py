@@ -47,6 +47,9 @@ class TimeSeries(Task):
             raise ConfigError("data.conditional needs labels: name the CSV column with --label-column")
         if config.series.model == "timegan":
             config = self._check_timegan(config)
+            if config.health.enabled:
+                raise ConfigError("the health monitor probes a G that draws windows and a D that judges them; "
+                                  "series.model timegan plays its game in a latent space: drop --health")
         return config
 
     @staticmethod
@@ -100,6 +103,25 @@ class TimeSeries(Task):
         session.log(f"run folder {session.run_dir.path} | {n:,} training windows of {steps} steps x {channels} "
                     f"channels ({', '.join(train.columns[:6])}{', ...' if channels > 6 else ''}){classes}, "
                     f"{len(session.data.heldout):,} held out | {session.trainer.runtime.describe()}")
+
+    def hooks(self, session: Session) -> list:
+        """The health monitor (--health) for the convolutional model: windows as the networks see them, raw
+        values as the diversity features, the held-out windows for the overfitting check."""
+        config = session.config
+        if not config.health.enabled:
+            return []
+        from duelo.health.monitor import HealthMonitor
+        from duelo.health.signals import ProbeData
+
+        def probe_data() -> ProbeData:
+            train, held = session.data.train, session.data.heldout
+            labelled = config.data.conditional
+            return ProbeData(train_images=train.windows, heldout_images=held.windows,
+                             features=lambda x: x.flatten(1), prepare=lambda x: x,
+                             train_labels=train.labels if labelled else None,
+                             heldout_labels=held.labels if labelled else None)
+
+        return [HealthMonitor(config, session.health_log, probe_data, session.log, self.advise)]
 
     def snapshots(self, session: Session):
         from duelo.tasks.timeseries.snapshots import SeriesSnapshots

@@ -1,0 +1,58 @@
+"""The shared safety nets on the sequence tasks (time series, video), as for images: the health monitor writes
+its signals with --health, an injected NaN is rolled back and the run still finishes, and the time budget ends a
+run normally with its final snapshot."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from duelo import faults
+from duelo.cli.main import main
+
+SERIES = ["train", "--task", "timeseries", "--window", "12", "--batch", "64", "--set", "data.max_windows=800",
+          "--set", "series.width=16", "--set", "series.eval_samples=64", "--set", "series.score_steps=10"]
+VIDEO = ["train", "--task", "video", "--resolution", "16", "--frames", "4", "--width", "4", "--batch", "16",
+         "--set", "video.eval_clips=32", "--set", "video.score_steps=5"]
+TASKS = {"timeseries": SERIES, "video": VIDEO}
+NAN_AT = {"timeseries": 10, "video": 24}       # iterations past the first snapshot (0.25 kimg) of each
+
+
+def _records(run):
+    return [json.loads(line) for line in (run / "health.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_the_health_monitor_logs_its_signals(task, tmp_path):
+    assert main([*TASKS[task], "--health", "--set", "health.samples=32", "--kimg", "1", "--set",
+                 "run.snapshot_kimg=0.5", "--out", str(tmp_path), "--name", "h"]) == 0
+    signals = [r for r in _records(tmp_path / "h") if r["kind"] == "signals"]
+    assert len(signals) == 2
+    for record in signals:
+        assert {"d_real_train", "d_real_heldout", "d_fake", "diversity_ratio", "overfit_rv"} <= set(record["signals"])
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_an_injected_nan_is_rolled_back_and_the_run_finishes(task, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DUELO_INJECT_NAN", str(NAN_AT[task]))
+    monkeypatch.setattr(faults, "_poisoned", set())
+    assert main([*TASKS[task], "--kimg", "1", "--set", "run.snapshot_kimg=0.25", "--set", "run.keep_checkpoints=10",
+                 "--out", str(tmp_path), "--name", "n"]) == 0
+    assert "rolled back to ckpt-" in capsys.readouterr().err
+    run = tmp_path / "n"
+    assert json.loads((run / "summary.json").read_text())["kimg"] >= 1
+    kinds = [r["event"] for r in _records(run) if r["kind"] == "event"]
+    assert kinds.count("rollback") == 1
+
+
+def test_timegan_refuses_the_health_monitor(tmp_path, capsys):
+    assert main(["train", "--preset", "timegan", "--health", "--kimg", "1", "--out", str(tmp_path)]) != 0
+    assert "latent space" in capsys.readouterr().err
+
+
+def test_the_time_budget_ends_a_video_run_with_its_snapshot(tmp_path, capsys):
+    assert main([*VIDEO, "--kimg", "1000", "--minutes", "0.05", "--out", str(tmp_path), "--name", "t"]) == 0
+    assert "time budget" in capsys.readouterr().err
+    summary = json.loads((tmp_path / "t" / "summary.json").read_text())
+    assert 0 < summary["kimg"] < 1000 and (tmp_path / "t" / "model" / "model.safetensors").is_file()
