@@ -152,8 +152,8 @@ def _sample_series(run_or_model: Path, count: int | None, seeds: str, label: int
         raise ConfigError(f"--seeds {seeds!r}: a time-series sample takes one seed (-n sets how many windows)")
     runtime = Runtime.create(device, "fp32")
     G, config = load_series_model(run_or_model, str(runtime.device))
-    values, labels = generate_windows(G, config, count, seed_list[0], label, str(runtime.device))
-    path = write_windows(series_output_path(out_dir), values, labels, config, force=force)
+    values, labels, lengths = generate_windows(G, config, count, seed_list[0], label, str(runtime.device))
+    path = write_windows(series_output_path(out_dir), values, labels, config, force=force, lengths=lengths)
     click.echo(f"wrote {count} window(s) of {values.shape[1]} steps x {values.shape[2]} channels to {path}")
 
 

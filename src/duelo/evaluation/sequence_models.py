@@ -335,14 +335,16 @@ def classification_accuracy(train: torch.Tensor | np.ndarray, train_labels: torc
                             seed: int = 0,
                             steps: int = 1000,            # optimiser steps
                             batch_size: int = 128,
+                            train_lengths: torch.Tensor | None = None,
+                            test_lengths: torch.Tensor | None = None,
                             device: str | torch.device = "cpu") -> float:
     """Accuracy on (test, test_labels) of a window classifier trained on (train, train_labels): a
     `SequenceEncoder` whose output is the class logits, cross-entropy, Adam 1e-3. Train it on synthetic windows
     and on real ones with the same seed ("train on synthetic, test on real" against "train on real"): the ratio
     says how much of the real data's usefulness for classification the synthetic windows keep."""
     device = torch.device(device)
-    tr = as_sequences(train, None, name="train", device=device)
-    te = as_sequences(test, None, name="test", device=device)
+    tr = as_sequences(train, train_lengths, name="train", lengths_name="train_lengths", device=device)
+    te = as_sequences(test, test_lengths, name="test", lengths_name="test_lengths", device=device)
     check_channels(tr, te)
     classes, steps, batch_size = _positive(classes, "classes"), _positive(steps, "steps"), _positive(batch_size,
                                                                                                       "batch_size")

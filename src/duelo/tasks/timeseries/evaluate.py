@@ -39,8 +39,13 @@ def evaluate_series_run(run: Path, num_samples: int, score_steps: int | None, de
         labels = pool[torch.randint(0, len(pool), (num_samples,), generator=generator, device=runtime.device)]
     with torch.no_grad():
         fake = G(G.sample_latents(num_samples, generator), labels).float().cpu()
+    lengths = None
+    if data.masked:
+        from duelo.tasks.timeseries.masking import split_mask_channel
+
+        fake, lengths = split_mask_channel(fake, data.min_length)
     scores = score_windows(data, fake, score_steps or config.series.score_steps, config.train.seed,
-                           str(runtime.device), None if labels is None else labels.cpu())
+                           str(runtime.device), None if labels is None else labels.cpu(), lengths)
     result = {"run": run.name, "task": "timeseries", "num_samples": num_samples, "heldout": len(data.heldout),
               "scores": scores}
     atomic_write_json(target, result)

@@ -1,6 +1,6 @@
-"""Generated windows to files: a CSV in long form (one row per window and step: window, step, [label], one column
-per channel, in the data's units) or an .npz (windows (N, T, C), labels, columns). `duelo sample` on a time-series
-run calls this."""
+"""Generated windows to files: a CSV in long form (one row per window and valid step: window, step, [label], one
+column per channel, in the data's units) or an .npz (windows (N, T, C), labels, lengths, columns). `duelo sample`
+on a time-series run calls this."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ def series_output_path(out: Path) -> Path:
 
 
 def write_windows(path: Path, values: torch.Tensor, labels: torch.Tensor | None, config: dict,
-                  force: bool = False) -> Path:
-    """Write (N, T, C) `values` (and labels) to `path` (.csv or .npz), atomically; an existing file only with
-    `force`."""
+                  force: bool = False, lengths: torch.Tensor | None = None) -> Path:
+    """Write (N, T, C) `values` (and labels, lengths) to `path` (.csv or .npz), atomically; an existing file only
+    with `force`. A CSV holds each window's valid steps only; an .npz holds the padded windows and `lengths`."""
     from duelo.io.atomic import atomic_write_bytes
 
     if path.suffix.lower() not in SUFFIXES:
@@ -38,6 +38,8 @@ def write_windows(path: Path, values: torch.Tensor, labels: torch.Tensor | None,
 
         buffer = io.BytesIO()
         extra = {} if labels is None else {"labels": labels.numpy()}
+        if lengths is not None:
+            extra["lengths"] = lengths.numpy()
         np.savez_compressed(buffer, windows=array.astype(np.float32), columns=np.array(columns), **extra)
         atomic_write_bytes(path, buffer.getvalue())
         return path
@@ -46,7 +48,7 @@ def write_windows(path: Path, values: torch.Tensor, labels: torch.Tensor | None,
     lines = [",".join(header)]
     for i in range(n):
         label = [] if labels is None else [names[int(labels[i])] if names else str(int(labels[i]))]
-        for t in range(steps):
+        for t in range(steps if lengths is None else int(lengths[i])):
             lines.append(",".join([str(i), str(t), *label, *(f"{v:.6g}" for v in array[i, t])]))
     atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
     return path

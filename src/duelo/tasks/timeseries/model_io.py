@@ -23,7 +23,8 @@ def save_series_model(folder: Path, G, kwargs: dict, data, model: str = "conv") 
     config = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": model, "kwargs": kwargs,
               "columns": list(train.columns),
               "low": [float(v) for v in train.low], "high": [float(v) for v in train.high],
-              "class_names": list(train.class_names) if kwargs["c_dim"] else None, "dataset": train.name}
+              "class_names": list(train.class_names) if kwargs["c_dim"] else None, "dataset": train.name,
+              "masked": bool(getattr(data, "masked", False)), "min_length": int(getattr(data, "min_length", 1))}
     save_file(state, str(folder / "model.safetensors"))
     (folder / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
@@ -68,8 +69,9 @@ def load_series_model(folder: Path, device: str = "cpu"):
 
 
 def generate_windows(G, config: dict, n: int, seed: int = 0, label: int | None = None,
-                     device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor | None]:
-    """n windows (n, T, C) in the data's units (and their labels) from latents of `seed`."""
+                     device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """n windows (n, T, C) in the data's units, their labels and (variable-length data) their lengths, from
+    latents of `seed`; steps past a window's length hold 0."""
     generator = torch.Generator(device=device).manual_seed(seed)
     labels = None
     if G.c_dim:
@@ -84,7 +86,15 @@ def generate_windows(G, config: dict, n: int, seed: int = 0, label: int | None =
     with torch.no_grad():
         scaled = torch.cat([G(G.sample_latents(len(chunk), generator), None if labels is None else labels[chunk])
                             for chunk in torch.arange(n, device=device).split(4096)])
+    lengths = None
+    scaled = scaled.cpu()
+    if config.get("masked"):
+        from duelo.tasks.timeseries.masking import split_mask_channel
+
+        scaled, lengths = split_mask_channel(scaled, config.get("min_length", 1))
     low = torch.tensor(config["low"], dtype=torch.float64)
     high = torch.tensor(config["high"], dtype=torch.float64)
-    values = (scaled.double().cpu() + 1) / 2 * (high - low) + low
-    return values, None if labels is None else labels.cpu()
+    values = (scaled.double() + 1) / 2 * (high - low) + low
+    if lengths is not None:
+        values = values * (torch.arange(values.shape[1])[None, :] < lengths[:, None])[..., None]
+    return values, None if labels is None else labels.cpu(), lengths

@@ -37,15 +37,16 @@ def num_classes(config: Config, data) -> int:
 
 
 def _shape(data) -> dict:
-    return {"window": int(data.train.windows.shape[1]), "channels": int(data.train.windows.shape[2])}
+    """The networks' window: steps, and channels (+ the mask channel of variable-length data)."""
+    return {"window": int(data.train.windows.shape[1]), "channels": int(data.train.windows.shape[2]) + data.masked}
 
 
 def feed(config: Config, data, runtime, conditional: bool):
     from duelo.training.feed import BatchFeed
 
     per_round = config.train.batch // config.train.accum_rounds
-    return BatchFeed(data.train.windows, data.train.labels if conditional else None, per_round, config.train.seed,
-                     runtime.device)
+    return BatchFeed(data.network_windows(data.train), data.train.labels if conditional else None, per_round,
+                     config.train.seed, runtime.device)
 
 
 # -- conv ------------------------------------------------------------------------------------------------
@@ -70,7 +71,7 @@ def conv_assemble(config: Config, data, runtime) -> Parts:
     gan = assemble_gan(config, lambda: SeriesGenerator(**g_kwargs),
                        lambda **kwargs: SeriesDiscriminator(g_kwargs["window"], g_kwargs["channels"], c_dim,
                                                             series.width, g_kwargs["blocks"], **kwargs),
-                       {}, tuple(data.train.windows.shape[1:]), device,
+                       {}, (g_kwargs["window"], g_kwargs["channels"]), device,
                        label_pool=labels.to(device) if labels is not None else None, conditional=c_dim > 0)
     return Parts(gan.players, gan.objective, feed(config, data, runtime, c_dim > 0),
                  lr_schedules(config, gan.optimizers))

@@ -10,30 +10,36 @@ PROTOCOL_STEPS = {"discriminative": 2000, "predictive": 5000,     # Yoon et al. 
 
 
 def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str,
-                  fake_labels: torch.Tensor | None = None) -> dict:
+                  fake_labels: torch.Tensor | None = None, fake_lengths: torch.Tensor | None = None) -> dict:
     """data: the run's SeriesSplit (train, heldout); fake: (M, T, C) generated windows in [-1, 1]; steps: training
     steps of each post-hoc network, 0 = the TimeGAN protocol; fake_labels: the classes the windows were drawn
     for (a conditional model): then a classifier trained on them is tested on the held-out windows, beside one
-    trained on the real training windows."""
+    trained on the real training windows; fake_lengths: the generated windows' lengths (variable-length data),
+    read with the real windows' own lengths."""
     from duelo.evaluation import sequence_models as m
     from duelo.evaluation import sequences as s
 
     real, train = data.heldout.windows.float(), data.train.windows.float()
     fake = fake.float()
+    rl, tl, fl = data.heldout.lengths, data.train.lengths, fake_lengths
+    rf = {"lengths_real": rl, "lengths_fake": fl}                    # real against generated
+    rt = {"lengths_real": rl, "lengths_fake": tl}                    # real against the training windows
     disc, disc_conv = (m.discriminative_score(real, fake, seed=seed, steps=steps or PROTOCOL_STEPS["discriminative"],
-                                              network=network, device=device) for network in ("gru", "conv"))
+                                              network=network, device=device, **rf) for network in ("gru", "conv"))
     predictive_steps = steps or PROTOCOL_STEPS["predictive"]
-    tstr = m.predictive_score(real, fake, seed=seed, steps=predictive_steps, device=device)
-    trtr = m.predictive_score(real, train, seed=seed, steps=predictive_steps, device=device)
-    encoder = m.train_sequence_encoder(train, seed=seed, device=device)
-    memo = s.memorisation_report(fake, train, real, device=device)
+    tstr = m.predictive_score(real, fake, seed=seed, steps=predictive_steps, device=device, **rf)
+    trtr = m.predictive_score(real, train, seed=seed, steps=predictive_steps, device=device, **rt)
+    encoder = m.train_sequence_encoder(train, lengths=tl, seed=seed, device=device)
+    memo = s.memorisation_report(fake, train, real, lengths_fake=fl, lengths_train=tl, lengths_heldout=rl,
+                                 device=device)
     usefulness = {}
     if fake_labels is not None and data.train.labels is not None:
         classes, classifier_steps = len(data.train.class_names), steps or PROTOCOL_STEPS["classifier"]
         accuracy = {name: m.classification_accuracy(windows, labels, real, data.heldout.labels, classes, seed=seed,
-                                                    steps=classifier_steps, device=device)
-                    for name, windows, labels in (("synthetic", fake, fake_labels),
-                                                  ("real", train, data.train.labels))}
+                                                    steps=classifier_steps, train_lengths=lengths,
+                                                    test_lengths=rl, device=device)
+                    for name, windows, labels, lengths in (("synthetic", fake, fake_labels, fl),
+                                                           ("real", train, data.train.labels, tl))}
         usefulness = {"class_accuracy_synthetic": round(accuracy["synthetic"], 4),
                       "class_accuracy_real": round(accuracy["real"], 4),
                       "class_accuracy_ratio": round(accuracy["synthetic"] / max(accuracy["real"], 1e-9), 4)}
@@ -42,14 +48,16 @@ def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str,
         "discriminative_conv": round(float(disc_conv["score"]), 4),
         "predictive_mae": round(float(tstr["mae"]), 4),
         "predictive_mae_real": round(float(trtr["mae"]), 4),
-        "context_fid": round(float(m.context_fid(real, fake, encoder)), 4),
-        "context_fid_real": round(float(m.context_fid(real, train, encoder)), 4),
-        "autocorrelation": round(float(s.autocorrelation_distance(real, fake)), 4),
-        "cross_correlation": round(float(s.cross_correlation_distance(real, fake)), 4),
-        "marginal": round(float(s.marginal_distance(real, fake)), 4),
+        "context_fid": round(float(m.context_fid(real, fake, encoder, **rf)), 4),
+        "context_fid_real": round(float(m.context_fid(real, train, encoder, **rt)), 4),
+        "autocorrelation": round(float(s.autocorrelation_distance(real, fake, **rf)), 4),
+        "cross_correlation": round(float(s.cross_correlation_distance(real, fake, **rf)), 4),
+        "marginal": round(float(s.marginal_distance(real, fake, **rf)), 4),
         "memorisation": memo,
         **usefulness,
         "real_windows": int(real.shape[0]), "generated_windows": int(fake.shape[0]),
+        **({} if fl is None else {"mean_length": round(float(fl.double().mean()), 2),
+                                  "mean_length_real": round(float(rl.double().mean()), 2)}),
         "note": "discriminative: |accuracy - 0.5| of a post-hoc GRU telling held-out real from generated (0 best; "
                 "TimeGAN's protocol, whose GRU of C/2 units can fail to learn and then reads 0); discriminative_conv: "
                 "the same with a convolutional classifier whose size does not depend on C; "

@@ -25,9 +25,9 @@ SHOWN = 4            # windows drawn per side in the plot
 
 class SeriesSnapshots(Snapshots):
 
-    def windows(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def windows(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """n generated windows (n, T, C) in [-1, 1] from the averaged G, fixed latents; labels drawn like the
-        training data's."""
+        training data's; their lengths when the data has windows of different lengths (else None)."""
         trainer = self.session.trainer
         G = self.sampler()
         device = trainer.runtime.device
@@ -37,7 +37,14 @@ class SeriesSnapshots(Snapshots):
             pool = self.session.data.train.labels.to(device)
             labels = pool[torch.randint(0, len(pool), (n,), generator=generator, device=device)]
         with torch.no_grad():
-            return G(G.sample_latents(n, generator), labels).float().cpu(), None if labels is None else labels.cpu()
+            fake = G(G.sample_latents(n, generator), labels).float().cpu()
+        labels = None if labels is None else labels.cpu()
+        if not self.session.data.masked:
+            return fake, labels, None
+        from duelo.tasks.timeseries.masking import split_mask_channel
+
+        values, lengths = split_mask_channel(fake, self.session.data.min_length)
+        return values, labels, lengths
 
     def sampler(self):
         """The module that draws windows from the trainer's averaged weights (the model's registry entry)."""
@@ -68,19 +75,20 @@ class SeriesSnapshots(Snapshots):
 
         from duelo.io.atomic import atomic_write_bytes
 
-        held = self.session.data.heldout.windows          # in time order for sliding windows: draw at random
+        held = self.session.data.heldout          # in time order for sliding windows: draw at random
         order = torch.randperm(len(held), generator=torch.Generator().manual_seed(SAMPLE_SEED))
-        real = held[order]
-        fake, _ = self.windows(max(SHOWN, min(500, len(real))))
+        real = _past_length_as_nan(held.windows, held.lengths)[order]
+        fake, _, lengths = self.windows(max(SHOWN, min(500, len(real))))
+        fake_shown = _past_length_as_nan(fake, lengths)
         channels = min(real.shape[2], 3)
         figure, axes = pyplot.subplots(channels + 1, 2, figsize=(8, 2.2 * (channels + 1)), dpi=90, squeeze=False)
-        for side, (name, data) in enumerate((("real (held out)", real), ("generated", fake))):
+        for side, (name, data) in enumerate((("real (held out)", real), ("generated", fake_shown))):
             for c in range(channels):
                 axis = axes[c][side]
                 axis.plot(data[:SHOWN, :, c].T.numpy(), linewidth=1)
                 axis.set_ylim(-1.05, 1.05)
                 axis.set_title(f"{name}: {self.session.data.train.columns[c]}", fontsize=8)
-        both = torch.cat([real[:500].flatten(1), fake.flatten(1)]).double()
+        both = torch.cat([real[:500].nan_to_num(0).flatten(1), fake.flatten(1)]).double()
         mean = both.mean(0)
         _, _, basis = torch.pca_lowrank(both - mean, q=2, center=False)
         projected = ((both - mean) @ basis).numpy()
@@ -103,8 +111,16 @@ class SeriesSnapshots(Snapshots):
 
         session = self.session
         started = time.perf_counter()
-        fake, labels = self.windows(session.config.series.eval_samples)
+        fake, labels, lengths = self.windows(session.config.series.eval_samples)
         scores = score_windows(session.data, fake, session.config.series.score_steps, session.config.train.seed,
-                               str(session.trainer.runtime.device), labels)
+                               str(session.trainer.runtime.device), labels, lengths)
         session.log("scores: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if isinstance(v, float)))
         return run_summary(session, last_metrics, {"scores": scores}, started)
+
+
+def _past_length_as_nan(windows: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """Steps past each window's length as NaN, so that a plot stops where the window ends."""
+    if lengths is None:
+        return windows
+    valid = torch.arange(windows.shape[1])[None, :] < lengths[:, None]
+    return windows.masked_fill(~valid[..., None], float("nan"))

@@ -9,7 +9,10 @@ objective and stabilisers; the summary holds the field's scores of generated win
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
 
 from duelo.config import COMMON_SECTIONS, Config
 from duelo.config.sections import LossConfig, StabiliseConfig
@@ -21,10 +24,18 @@ SPLIT_SEED = 0           # the split depends on the data alone, not on the train
 
 
 class SeriesSplit:
-    """The data of a run: training windows and the held-out ones the scores compare against."""
+    """The data of a run: training windows and the held-out ones the scores compare against; `masked` when the
+    windows have different lengths (the networks then see a mask channel: masking.py)."""
 
-    def __init__(self, train, heldout):
-        self.train, self.heldout = train, heldout
+    def __init__(self, train, heldout, masked: bool = False):
+        self.train, self.heldout, self.masked = train, heldout, bool(masked)
+        self.min_length = int(train.lengths.min()) if masked else train.windows.shape[1]
+
+    def network_windows(self, part) -> "torch.Tensor":
+        """What the networks see of `part` (train or heldout): the windows, with the mask channel if masked."""
+        from duelo.tasks.timeseries.masking import with_mask_channel
+
+        return with_mask_channel(part.windows, part.lengths) if self.masked else part.windows
 
 
 class TimeSeries(Task):
@@ -85,11 +96,14 @@ class TimeSeries(Task):
         if d.conditional and series.labels is None:
             raise ConfigError(f"data.conditional: {d.dataset} has no labels; drop --conditional or name a "
                               f"--label-column")
-        if series.lengths is not None and bool((series.lengths < series.windows.shape[1]).any()):
-            log("data: windows of different lengths are padded to the longest; the networks see the padding "
-                "(masks are not used in training yet)")
+        from duelo.tasks.timeseries.masking import is_variable
+
+        masked = is_variable(series.lengths, series.windows.shape[1])
+        if masked:
+            log(f"data: windows of {int(series.lengths.min())} to {series.windows.shape[1]} steps, padded to the "
+                f"longest; the networks also learn a mask channel, so generated windows have lengths of their own")
         train, heldout = series.split(HELDOUT_FRACTION, SPLIT_SEED)
-        return SeriesSplit(train, heldout)
+        return SeriesSplit(train, heldout, masked)
 
     def build(self, config: Config, data, runtime) -> Parts:
         from duelo.tasks.timeseries.parts import assemble
@@ -116,7 +130,8 @@ class TimeSeries(Task):
         def probe_data() -> ProbeData:
             train, held = session.data.train, session.data.heldout
             labelled = config.data.conditional
-            return ProbeData(train_images=train.windows, heldout_images=held.windows,
+            return ProbeData(train_images=session.data.network_windows(train),
+                             heldout_images=session.data.network_windows(held),
                              features=lambda x: x.flatten(1), prepare=lambda x: x,
                              train_labels=train.labels if labelled else None,
                              heldout_labels=held.labels if labelled else None)
