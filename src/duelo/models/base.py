@@ -53,6 +53,14 @@ DISCRIMINATORS: Registry[type[nn.Module]] = Registry("discriminator", info=Model
 SPEC_ATTRIBUTE = "duelo_spec"  # set on every model built through build_generator/build_discriminator
 
 
+def standard_latents(module: nn.Module, n: int, generator: torch.Generator | None = None,
+                     device: torch.device | str | None = None) -> torch.Tensor:
+    """Standard-normal latents (N, module.z_dim) on `device` (default: the generator's, else the module's)."""
+    if device is None:
+        device = generator.device if generator is not None else next(module.parameters()).device
+    return torch.randn(n, module.z_dim, generator=generator, device=device)
+
+
 class Generator(nn.Module):
     """Base class: stores the shared attributes and checks labels against c_dim."""
 
@@ -68,9 +76,7 @@ class Generator(nn.Module):
     def sample_latents(self, n: int, generator: torch.Generator | None = None,
                        device: torch.device | str | None = None) -> torch.Tensor:
         """Standard-normal latents (N, z_dim); pass a torch.Generator for reproducible draws."""
-        if device is None:
-            device = generator.device if generator is not None else next(self.parameters()).device
-        return torch.randn(n, self.z_dim, generator=generator, device=device)
+        return standard_latents(self, n, generator, device)
 
 
 class Discriminator(nn.Module):

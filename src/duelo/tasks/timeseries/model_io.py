@@ -72,17 +72,10 @@ def generate_windows(G, config: dict, n: int, seed: int = 0, label: int | None =
                      device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     """n windows (n, T, C) in the data's units, their labels and (variable-length data) their lengths, from
     latents of `seed`; steps past a window's length hold 0."""
+    from duelo.sampling.labels import sampling_labels
+
     generator = torch.Generator(device=device).manual_seed(seed)
-    labels = None
-    if G.c_dim:
-        if label is None:
-            labels = torch.randint(0, G.c_dim, (n,), generator=generator, device=device)
-        elif not 0 <= label < G.c_dim:
-            raise ConfigError(f"label {label} is out of range: this model has classes 0..{G.c_dim - 1}")
-        else:
-            labels = torch.full((n,), label, dtype=torch.long, device=device)
-    elif label is not None:
-        raise ConfigError("this series model is unconditional; drop --label")
+    labels = sampling_labels(G.c_dim, n, label, generator, device, "series model")
     with torch.no_grad():
         scaled = torch.cat([G(G.sample_latents(len(chunk), generator), None if labels is None else labels[chunk])
                             for chunk in torch.arange(n, device=device).split(4096)])

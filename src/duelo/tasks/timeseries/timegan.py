@@ -29,6 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from duelo.models.base import standard_latents
 from duelo.nn.conditioning import LabelEmbedding
 from duelo.training.protocols import Phase, Terms
 
@@ -79,9 +80,7 @@ class TimeGANGenerator(nn.Module):
 
     def sample_latents(self, n: int, generator: torch.Generator | None = None,
                        device: torch.device | str | None = None) -> torch.Tensor:
-        if device is None:
-            device = generator.device if generator is not None else next(self.parameters()).device
-        return torch.randn(n, self.z_dim, generator=generator, device=device)
+        return standard_latents(self, n, generator, device)
 
     def latent(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """e_hat = G(z): the unsupervised latent sequence (N, T, H)."""

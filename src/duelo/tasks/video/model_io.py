@@ -64,17 +64,10 @@ def load_video_model(folder: Path, device: str = "cpu"):
 
 def generate_clips(G, n: int, seed: int = 0, label: int | None = None, device: str = "cpu"):
     """n clips (n, T, C, H, W) in [-1, 1] from latents of `seed`, and their labels (conditional models)."""
+    from duelo.sampling.labels import sampling_labels
+
     generator = torch.Generator(device=device).manual_seed(seed)
-    labels = None
-    if G.c_dim:
-        if label is None:
-            labels = torch.randint(0, G.c_dim, (n,), generator=generator, device=device)
-        elif not 0 <= label < G.c_dim:
-            raise ConfigError(f"label {label} is out of range: this model has classes 0..{G.c_dim - 1}")
-        else:
-            labels = torch.full((n,), label, dtype=torch.long, device=device)
-    elif label is not None:
-        raise ConfigError("this video model is unconditional; drop --label")
+    labels = sampling_labels(G.c_dim, n, label, generator, device, "video model")
     with torch.no_grad():
         clips = torch.cat([G(G.sample_latents(len(chunk), generator), None if labels is None else labels[chunk])
                            for chunk in torch.arange(n, device=device).split(256)])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from duelo.models.base import standard_latents
 from duelo.nn.conditioning import ClassProjection, LabelEmbedding
 
 SLOPE = 0.2
@@ -59,9 +60,7 @@ class VideoGenerator(nn.Module):
 
     def sample_latents(self, n: int, generator: torch.Generator | None = None,
                        device: torch.device | str | None = None) -> torch.Tensor:
-        if device is None:
-            device = generator.device if generator is not None else next(self.parameters()).device
-        return torch.randn(n, self.z_dim, generator=generator, device=device)
+        return standard_latents(self, n, generator, device)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         n, T = z.shape[0], self.frames
