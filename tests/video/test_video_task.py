@@ -136,3 +136,22 @@ def test_a_conditional_run_and_its_labels(tmp_path, capsys):
     assert (np.load(tmp_path / "s.npz")["labels"] == 3).all()
     assert main(["sample", str(tmp_path / "c"), "-n", "2", "--label", "12", "--out", str(tmp_path / "t.npz")]) != 0
     assert "out of range" in capsys.readouterr().err
+
+
+def test_the_penalties_judge_the_mean_logit_of_a_video_discriminator():
+    """R1 of the (N, 2T) logits is the gradient of their mean, as the loss trains: not (2T)^2 times stronger."""
+    from duelo.losses.penalties import zero_centred_penalty
+    from duelo.objectives.gan import per_sample
+
+    D = VideoDiscriminator(4, 16, width=4)
+    x = torch.rand(3, 4, 1, 16, 16) * 2 - 1
+    mean_critic = zero_centred_penalty(lambda v: per_sample(D(v)), x)
+    summed = zero_centred_penalty(lambda v: D(v).sum(1), x)
+    torch.testing.assert_close(summed, mean_critic * 64)              # (2T)^2 = 64
+    image_logits = torch.randn(5)
+    assert torch.equal(per_sample(image_logits), image_logits)
+
+
+def test_a_resolution_the_networks_cannot_make_is_refused(tmp_path, capsys):
+    assert main([*TINY, "--resolution", "48", "--kimg", "0.1", "--out", str(tmp_path)]) != 0
+    assert "4 times a power of two" in capsys.readouterr().err

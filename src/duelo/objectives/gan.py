@@ -27,6 +27,13 @@ class PathLengthState(nn.Module):
         self.register_buffer("mean", torch.zeros(()))
 
 
+def per_sample(logits: Tensor) -> Tensor:
+    """One critic value per sample for the gradient penalties: the mean of a D's logits over everything but the
+    batch (a video D returns (N, 2T): the per-element losses train their mean, so the penalties judge the
+    gradient of that mean, not of their sum, which would be (2T)^2 times stronger); (N,) logits are unchanged."""
+    return logits.float().reshape(logits.shape[0], -1).mean(1)
+
+
 def _identity(images: Tensor, generator: torch.Generator) -> Tensor:
     return images
 
@@ -123,7 +130,7 @@ class GANObjective:
             self.d_inputs.observe(real_logits - fake_logits if self.loss.relativistic else real_logits)
             terms.stats.update(self.d_inputs.status())
         if self.gp_weight > 0:
-            critic = lambda x: self.D(x, real_labels).float()  # noqa: E731
+            critic = lambda x: per_sample(self.D(x, real_labels))  # noqa: E731
             # pooled fakes may carry other labels: interpolate towards this step's fakes, of the reals' classes
             gp_fake = fake_seen if self.pool is None else self.view(fresh, generator)
             penalty = gradient_penalty(critic, real_seen, gp_fake, generator=generator).mean()
@@ -139,7 +146,7 @@ class GANObjective:
         real, real_labels = batch
         if self.D.c_dim == 0:
             real_labels = None
-        critic = lambda x: self.D(self.view(x, generator), real_labels).float()  # noqa: E731
+        critic = lambda x: per_sample(self.D(self.view(x, generator), real_labels))  # noqa: E731
         terms = Terms({})
         if self.r1_gamma > 0:
             r1 = zero_centred_penalty(critic, real).mean()

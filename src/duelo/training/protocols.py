@@ -11,7 +11,8 @@
     Hook       anything else run between iterations every `period_nimg` images (metrics, health, eval)
 
 Any number of players: a CycleGAN has four (two translators, two discriminators), a TimeGAN-class model
-five. A phase may step several players at once (each with its own optimiser) and may keep gradients
+three (embedder + recovery, generator + supervisor, discriminator). A phase may step several players
+at once (each with its own optimiser) and may keep gradients
 flowing into others whose graph a later phase of the same iteration reuses (`keeps`).
 """
 

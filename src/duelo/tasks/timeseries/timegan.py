@@ -8,7 +8,7 @@ step-to-step dynamics.
     supervisor S: h -> h shifted one step          trained to predict h_{t+1} from h_{<=t} on real data
     discriminator D: h [++ class code] -> one logit per step
 
-Training, as duelo phases (duelo.training.protocols.Phase) of four players (E = embedder + recovery, G =
+Training, as duelo phases (duelo.training.protocols.Phase) of three players (E = embedder + recovery, G =
 generator + supervisor, D), in three stages counted in iterations:
     1. [0, P)      "E_pre"  reconstruction: 10 * sqrt(MSE(R(E(x)), x))
     2. [P, 2P)     "S_pre"  supervised: MSE(S(E(x))[:, :-1], E(x)[:, 1:]) (G's player steps; only S is used)
@@ -17,7 +17,9 @@ generator + supervisor, D), in three stages counted in iterations:
                    "E" (twice): reconstruction + 0.1 * supervised;
                    "D": the configured adversarial loss on E(x) (real) against S(G(z)) and G(z) (fake), applied
                    only while D's loss is above 0.15 (the paper's rule, as a gate on the device: below it the
-                   step's gradient is zero).
+                   step's gradient is zero, but Adam still moves D a little on its momentum, where the paper
+                   skips the update; and the loss compared is real + (fake + fake_e) / 2, so the gate closes
+                   somewhat earlier than the paper's real + fake + fake_e would).
 Differences from the paper, on purpose: the loss is duelo's configured one (BCE in the paper; the real term is
 weighted like the two fake terms together), latents are Gaussian, and the recovery ends in tanh.
 Samples: R(S(G(z))), by the `TimeGANSampler` that pairs G's averaged weights with E's recovery.

@@ -16,7 +16,7 @@ def evaluate_video_run(run: Path, num_samples: int | None, device: str, out: Pat
     from duelo.io.outputs import output_files
     from duelo.tasks import config_from_dict
     from duelo.tasks.video.data import load_video_data
-    from duelo.tasks.video.model_io import generate_clips, load_video_model
+    from duelo.tasks.video.model_io import load_video_model
     from duelo.tasks.video.scoring import score_clips
     from duelo.training.runtime import Runtime
 
@@ -32,7 +32,16 @@ def evaluate_video_run(run: Path, num_samples: int | None, device: str, out: Pat
     runtime = Runtime.create(device, "fp32")
     G, _ = load_video_model(run, str(runtime.device))
     data = load_video_data(config, runtime.device)
-    clips, labels = generate_clips(G, num_samples, seed=1_000_000, device=str(runtime.device))
+    import torch
+
+    generator = torch.Generator(device=runtime.device).manual_seed(1_000_000)
+    labels = None
+    if G.c_dim:              # drawn like the run's summary does: in the digits' class proportions
+        pool = data.train.labels
+        labels = pool[torch.randint(0, len(pool), (num_samples,), generator=generator, device=runtime.device)]
+    with torch.no_grad():
+        clips = torch.cat([G(G.sample_latents(len(part), generator), None if labels is None else labels[part])
+                           for part in torch.arange(num_samples, device=runtime.device).split(256)])
     scores = score_clips(data, clips.to(runtime.device), labels, config.video.score_steps, config.train.seed,
                          runtime.device)
     result = {"run": run.name, "task": "video", "num_samples": num_samples, "scores": scores}

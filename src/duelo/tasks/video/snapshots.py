@@ -36,6 +36,14 @@ class VideoSnapshots(Snapshots):
                                for part in torch.arange(n, device=device).split(256)])
         return clips.float(), labels
 
+    def prepare(self, trainer) -> None:
+        """The averaged G's batch-norm statistics, recomputed for its own weights (as for images)."""
+        from duelo.tasks.image_gan.snapshots import RECALIBRATION_BATCH, RECALIBRATION_BATCHES
+        from duelo.training.ema import recalibrate_batchnorm
+
+        recalibrate_batchnorm(trainer.G_ema, trainer.objective.sample_generator_inputs, RECALIBRATION_BATCHES,
+                              RECALIBRATION_BATCH // 8, seed=trainer.counters.nimg)
+
     def write_files(self, trainer) -> list[Path]:
         from duelo.io.folders import commit_folder
         from duelo.tasks.video.model_io import clip_grid, save_video_model

@@ -36,6 +36,10 @@ class Video(Task):
         from duelo.errors import ConfigError
         from duelo.tasks.video.data import DIGIT_SOURCES
 
+        size = config.data.size
+        if size < 16 or size & (size - 1):
+            raise ConfigError(f"--resolution {size}: the video networks double 4x4 frames, so the canvas side must "
+                              f"be 16, 32, 64 or 128 (4 times a power of two)")
         if config.data.digits not in DIGIT_SOURCES:
             raise ConfigError(f"data.digits {config.data.digits!r}: Moving MNIST is drawn from MNIST digits; choose "
                               f"{' or '.join(DIGIT_SOURCES)}")
