@@ -17,6 +17,8 @@ from duelo.tasks.snapshots import Snapshots, run_summary
 
 SAMPLE_SEED = 1_000_000
 SHOWN = 16
+RECALIBRATION_BATCHES = 8    # batches of clips through the averaged G before a snapshot (its batch norm)
+RECALIBRATION_CLIPS = 32
 
 
 class VideoSnapshots(Snapshots):
@@ -38,11 +40,10 @@ class VideoSnapshots(Snapshots):
 
     def prepare(self, trainer) -> None:
         """The averaged G's batch-norm statistics, recomputed for its own weights (as for images)."""
-        from duelo.tasks.image_gan.snapshots import RECALIBRATION_BATCH, RECALIBRATION_BATCHES
         from duelo.training.ema import recalibrate_batchnorm
 
         recalibrate_batchnorm(trainer.G_ema, trainer.objective.sample_generator_inputs, RECALIBRATION_BATCHES,
-                              RECALIBRATION_BATCH // 8, seed=trainer.counters.nimg)
+                              RECALIBRATION_CLIPS, seed=trainer.counters.nimg)
 
     def write_files(self, trainer) -> list[Path]:
         from duelo.io.folders import commit_folder
