@@ -114,6 +114,8 @@ def test_sample_writes_gif_and_npz_and_eval_scores(video_run, tmp_path, capsys):
     assert clips.shape == (3, 6, 1, 32, 32) and clips.dtype == np.uint8
     assert main(["sample", str(video_run), "-n", "3", "--out", str(tmp_path / "c.txt")]) != 0
     assert ".gif, .mp4 or .npz" in capsys.readouterr().err
+    assert main(["eval", str(video_run / "model"), "--num-samples", "32"]) != 0
+    assert "give the run folder" in capsys.readouterr().err
     assert main(["eval", str(video_run), "--num-samples", "32"]) == 0
     assert "video_fd" in json.loads((video_run / "eval.json").read_text())["scores"]
 

@@ -51,8 +51,25 @@ def config_from_dict(data: dict[str, Any], source: str = "config") -> Config:
     return TASKS.get(task).default_config().merged(data, source)
 
 
+def run_config(run, compared: str) -> Config:
+    """The configuration a run folder was trained with (RUN/config.json); a model/ folder, which has none, is a
+    ConfigError naming what the configuration is needed for (`compared`: "windows", "clips"...)."""
+    import json
+    from pathlib import Path
+
+    path = Path(run) / "config.json"
+    if not path.is_file():
+        raise ConfigError(f"{run}: give the run folder (its config.json says which {compared} to compare with), "
+                          f"not its model/ folder")
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"{path}: cannot read it ({error})") from None
+    return config_from_dict(data, source=str(path))
+
+
 def sections_by_task() -> dict[str, dict[str, type]]:
     return {name: TASKS.get(name).sections for name in TASKS.names()}
 
 
-__all__ = ["TASKS", "config_from_dict", "sections_by_task", "task_config"]
+__all__ = ["TASKS", "config_from_dict", "run_config", "sections_by_task", "task_config"]

@@ -3,7 +3,6 @@ windows of its averaged generator, scored by duelo.tasks.timeseries.scoring; wri
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -15,16 +14,13 @@ def evaluate_series_run(run: Path, num_samples: int, score_steps: int | None, de
                         force: bool) -> tuple[dict, Path]:
     from duelo.io.atomic import atomic_write_json
     from duelo.io.outputs import output_files
-    from duelo.tasks import config_from_dict
+    from duelo.tasks import run_config
     from duelo.tasks.timeseries.model_io import load_series_model
     from duelo.tasks.timeseries.scoring import score_windows
     from duelo.tasks.timeseries.task import TimeSeries
     from duelo.training.runtime import Runtime
 
-    if not (run / "config.json").is_file():
-        raise ConfigError(f"{run}: give the run folder (its config.json says which data to compare with), not "
-                          f"its model/ folder")
-    config = config_from_dict(json.loads((run / "config.json").read_text()), source=str(run / "config.json"))
+    config = run_config(run, "windows")
     if num_samples < 16:
         raise ConfigError(f"--num-samples {num_samples}: score at least 16 windows")
     target = out or run / "eval.json"

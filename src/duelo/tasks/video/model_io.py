@@ -74,6 +74,19 @@ def generate_clips(G, n: int, seed: int = 0, label: int | None = None, device: s
     return clips.float().cpu(), None if labels is None else labels.cpu()
 
 
+def clips_like_training(G, n: int, label_pool: torch.Tensor | None, seed: int, device) -> tuple:
+    """n clips from latents of `seed`, labels drawn from `label_pool` (the training digits' classes: the run's
+    proportions) for a conditional G: what the run's summary and `duelo eval` score."""
+    generator = torch.Generator(device=device).manual_seed(seed)
+    labels = None
+    if G.c_dim:
+        labels = label_pool[torch.randint(0, len(label_pool), (n,), generator=generator, device=device)]
+    with torch.no_grad():
+        clips = torch.cat([G(G.sample_latents(len(part), generator), None if labels is None else labels[part])
+                           for part in torch.arange(n, device=device).split(256)])
+    return clips.float(), labels
+
+
 def clip_grid(clips: torch.Tensor, columns: int | None = None, gap: int = 2) -> torch.Tensor:
     """uint8 frames (T, C, rows*H + gaps, columns*W + gaps): the clips side by side, playing together."""
     n, T, C, H, W = clips.shape

@@ -25,18 +25,11 @@ class VideoSnapshots(Snapshots):
 
     def clips(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         """n generated clips from the averaged G and fixed latents; labels drawn like the digits' classes."""
+        from duelo.tasks.video.model_io import clips_like_training
+
         trainer = self.session.trainer
-        G = trainer.ema["G"]
-        device = trainer.runtime.device
-        generator = torch.Generator(device=device).manual_seed(SAMPLE_SEED)
-        labels = None
-        if G.c_dim:
-            pool = self.session.data.train.labels
-            labels = pool[torch.randint(0, len(pool), (n,), generator=generator, device=device)]
-        with torch.no_grad():
-            clips = torch.cat([G(G.sample_latents(len(part), generator), None if labels is None else labels[part])
-                               for part in torch.arange(n, device=device).split(256)])
-        return clips.float(), labels
+        return clips_like_training(trainer.ema["G"], n, self.session.data.train.labels, SAMPLE_SEED,
+                                   trainer.runtime.device)
 
     def prepare(self, trainer) -> None:
         """The averaged G's batch-norm statistics, recomputed for its own weights (as for images)."""
