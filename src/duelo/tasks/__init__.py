@@ -58,13 +58,16 @@ def run_config(run, compared: str) -> Config:
     from pathlib import Path
 
     path = Path(run) / "config.json"
-    if not path.is_file():
-        raise ConfigError(f"{run}: give the run folder (its config.json says which {compared} to compare with), "
+    refused = ConfigError(f"{run}: give the run folder (its config.json says which {compared} to compare with), "
                           f"not its model/ folder")
+    if not path.is_file():
+        raise refused
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise ConfigError(f"{path}: cannot read it ({error})") from None
+    if isinstance(data, dict) and "format" in data:          # a saved model's config.json, not a run's
+        raise refused
     return config_from_dict(data, source=str(path))
 
 
