@@ -3,6 +3,7 @@
 #   bash benchmarks/timeseries_gpu.sh setup sines cuda    # sines: conv and timegan; then pytest -m cuda
 #   bash benchmarks/timeseries_gpu.sh setup real          # stocks: conv and timegan; two labelled UCR sets
 #   bash benchmarks/timeseries_gpu.sh setup video         # Moving MNIST, frame FID/KID with Inception
+#   MINUTES=4 bash benchmarks/timeseries_gpu.sh setup series cuda  # all six jobs at once (small models share the GPU)
 # Carried: .whl/ (duelo's wheel and its missing dependencies), .device-pkgs/ (pmdarima and aeon wheels, the
 # sources of the real sets: benchmarks/timeseries.py says how to fetch them), for `video`
 # .device-carry/inception-fp16.pt (benchmarks/inception_fp16.py). Results go to $OUT. Export PYTHONUNBUFFERED
@@ -31,11 +32,17 @@ real() {
         --extra --set run.snapshot_kimg=1000
 }
 
+series() {
+    # sines, stocks (conv and timegan) and two labelled UCR sets, six processes sharing the one GPU
+    $P benchmarks/timeseries.py --jobs sines:conv,sines:timegan,stocks:conv,stocks:timegan,gunpoint:conv,italypowerdemand:conv \
+        --parallel 6 --kimg 100000 --runs /tmp/runs-ts --out "$OUT/timeseries-all.json" "${COMMON[@]}"
+}
+
 video() {
     [ -f /tmp/inception.pt ] || $P benchmarks/inception_fp16.py upcast --copy .device-carry/inception-fp16.pt \
         --out /tmp/inception.pt
     $P benchmarks/video.py --configs default,conditional --minutes "$MINUTES" --device cuda \
-        --inception /tmp/inception.pt --runs /tmp/runs-video --out "$OUT/video.json" --gifs "$OUT/gifs"
+        --inception /tmp/inception.pt --runs /tmp/runs-video --out "$OUT/video.json" --gifs "$OUT/gifs" --parallel 2
 }
 
 cuda() {

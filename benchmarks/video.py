@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import torch
@@ -72,6 +73,39 @@ def inception_scores(run: Path, frames: int, inception: str, device: str) -> dic
             "frame_kid_real": kid(feats["a"], feats["b"])}
 
 
+def run_config(name: str, args) -> dict:
+    """One `duelo train --task video` run, its summary's scores, frame FID/KID and GIFs: one result row."""
+    command = [sys.executable, "-m", "duelo", "train", "--task", "video", *CONFIGS[name], "--minutes",
+               str(args.minutes), "--kimg", str(args.kimg), "--device", args.device, "--out", str(args.runs),
+               "--name", name, "--set", "video.score_steps=2000", "--set", "video.eval_clips=1000",
+               *args.extra]
+    print(f"== {name}: {' '.join(command[2:])}", flush=True)
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    (args.runs / f"{name}.log").write_text(done.stdout + done.stderr)
+    row = {"config": name, "command": " ".join(["duelo", *command[3:]]), "returncode": done.returncode,
+           "wall_s": round(time.perf_counter() - started, 1)}
+    summary_path = args.runs / name / "summary.json"
+    if done.returncode == 0 and summary_path.is_file():
+        summary = json.loads(summary_path.read_text())
+        row.update({k: summary.get(k) for k in ("kimg", "train_time_s", "img_per_s", "step", "startup_s",
+                                                "eval_time_s")})
+        row["scores"] = summary["scores"]
+        if args.inception:
+            row["inception"] = inception_scores(args.runs / name, args.frames, args.inception, args.device)
+        if args.gifs:
+            args.gifs.mkdir(parents=True, exist_ok=True)
+            gifs = sorted((args.runs / name / "samples").glob("clips-*.gif"))
+            if gifs:
+                shutil.copy(gifs[-1], args.gifs / f"video-{name}.gif")
+            shutil.copy(args.runs / name / "samples" / "real.gif", args.gifs / f"video-{name}-real.gif")
+        print(f"   {row['kimg']} kimg: {row['scores']} {row.get('inception', '')}", flush=True)
+    else:
+        row["error"] = (done.stderr or done.stdout)[-1500:]
+        print(row["error"], flush=True)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", default="default", help="comma-separated: " + ", ".join(CONFIGS))
@@ -83,6 +117,7 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, required=True)
     parser.add_argument("--gifs", type=Path, help="copy each run's last sample GIF (and real.gif) here")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--parallel", type=int, default=1, help="runs at once on the device (img/s is then a share)")
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more `duelo train` options")
     args = parser.parse_args()
     names = args.configs.split(",")
@@ -90,38 +125,14 @@ def main() -> None:
         if name not in CONFIGS:
             parser.error(f"--configs: {name!r} is not one of {', '.join(CONFIGS)}")
     args.runs.mkdir(parents=True, exist_ok=True)
+    if args.parallel < 1:
+        parser.error("--parallel: at least 1")
     rows = []
-    for name in names:
-        command = [sys.executable, "-m", "duelo", "train", "--task", "video", *CONFIGS[name], "--minutes",
-                   str(args.minutes), "--kimg", str(args.kimg), "--device", args.device, "--out", str(args.runs),
-                   "--name", name, "--set", "video.score_steps=2000", "--set", "video.eval_clips=1000",
-                   *args.extra]
-        print(f"== {name}: {' '.join(command[2:])}", flush=True)
-        started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True)
-        (args.runs / f"{name}.log").write_text(done.stdout + done.stderr)
-        row = {"config": name, "command": " ".join(["duelo", *command[3:]]), "returncode": done.returncode,
-               "wall_s": round(time.perf_counter() - started, 1)}
-        summary_path = args.runs / name / "summary.json"
-        if done.returncode == 0 and summary_path.is_file():
-            summary = json.loads(summary_path.read_text())
-            row.update({k: summary.get(k) for k in ("kimg", "train_time_s", "img_per_s", "step", "startup_s",
-                                                    "eval_time_s")})
-            row["scores"] = summary["scores"]
-            if args.inception:
-                row["inception"] = inception_scores(args.runs / name, args.frames, args.inception, args.device)
-            if args.gifs:
-                args.gifs.mkdir(parents=True, exist_ok=True)
-                gifs = sorted((args.runs / name / "samples").glob("clips-*.gif"))
-                if gifs:
-                    shutil.copy(gifs[-1], args.gifs / f"video-{name}.gif")
-                shutil.copy(args.runs / name / "samples" / "real.gif", args.gifs / f"video-{name}-real.gif")
-            print(f"   {row['kimg']} kimg: {row['scores']} {row.get('inception', '')}", flush=True)
-        else:
-            row["error"] = (done.stderr or done.stdout)[-1500:]
-            print(row["error"], flush=True)
-        rows.append(row)
-        write_result(args.out, {"benchmark": "video", "minutes": args.minutes, "rows": rows})
+    with ThreadPoolExecutor(max_workers=args.parallel) as pool:      # each run is a subprocess: threads suffice
+        for done in as_completed([pool.submit(run_config, name, args) for name in names]):
+            rows.append(done.result())
+            write_result(args.out, {"benchmark": "video", "minutes": args.minutes, "parallel": args.parallel,
+                                    "rows": rows})
     print(f"wrote {args.out}")
 
 
