@@ -41,6 +41,12 @@ MODELS = {          # name -> options of `duelo train` for the model
     "conv": ["--task", "timeseries"],
     "timegan": ["--preset", "timegan"],
 }
+VARIANTS = {        # name -> options of `duelo train` changing one design choice of a job (DATASET:MODEL:VARIANT)
+    "": [],
+    "no-step-noise": ["--set", "series.step_noise=0"],
+    "no-positions": ["--set", "series.positions=0"],
+    "no-sn": ["--set", "stabilise.spectral_norm=false"],
+}
 # duelo's MAE x this = the MAE on the paper's scale. TimeGAN's sines are (sin + 1) / 2, so a channel spans about
 # 0.5 (sin itself spans about 1 for f, phi in [0, 0.1] over 24 steps) where duelo's min-max scaling spans 2: 1/4;
 # its real data (stocks) are min-max scaled to [0, 1], duelo's to [-1, 1]: 1/2. (Checked: a predictor trained on
@@ -56,9 +62,10 @@ ANCHORS = {         # published, sequence length 24 (predictive MAE on the paper
 }
 
 
-def run_job(dataset: str, model: str, args) -> dict:
-    name = f"{dataset}-{model}"
-    command = [sys.executable, "-m", "duelo", "train", *MODELS[model], *DATASETS[dataset], "--minutes",
+def run_job(dataset: str, model: str, variant: str, args) -> dict:
+    name = "-".join(filter(None, (dataset, model, variant)))
+    command = [sys.executable, "-m", "duelo", "train", *MODELS[model], *DATASETS[dataset], *VARIANTS[variant],
+               "--minutes",
                str(args.minutes), "--out", str(args.runs), "--name", name, "--device", args.device,
                "--set", f"series.eval_samples={args.eval_samples}", "--set", "series.score_steps=0", *args.extra]
     if args.kimg:
@@ -66,7 +73,7 @@ def run_job(dataset: str, model: str, args) -> dict:
     print(f"== {name}: {' '.join(command[2:])}", flush=True)
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
-    row = {"dataset": dataset, "model": model, "command": " ".join(["duelo", *command[3:]]),
+    row = {"dataset": dataset, "model": model, "variant": variant, "command": " ".join(["duelo", *command[3:]]),
            "wall_s": round(time.perf_counter() - started, 1), "returncode": done.returncode}
     (args.runs / f"{name}.log").write_text(done.stdout + done.stderr)
     summary_path = args.runs / name / "summary.json"
@@ -94,8 +101,8 @@ def run_job(dataset: str, model: str, args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--jobs", required=True, help="DATASET:MODEL,... from " + ", ".join(DATASETS) + " x "
-                        + ", ".join(MODELS))
+    parser.add_argument("--jobs", required=True, help="DATASET:MODEL[:VARIANT],... from " + ", ".join(DATASETS)
+                        + " x " + ", ".join(MODELS) + " x " + ", ".join(filter(None, VARIANTS)))
     parser.add_argument("--minutes", type=float, default=3.0, help="training-time cap of each job")
     parser.add_argument("--kimg", type=float, default=0.0, help="training length of each job (0: its default)")
     parser.add_argument("--eval-samples", type=int, default=2000)
@@ -106,10 +113,10 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=1, help="jobs run at once on the device")
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more `duelo train` options")
     args = parser.parse_args()
-    jobs = [tuple(job.split(":")) for job in args.jobs.split(",")]
+    jobs = [tuple(job.split(":")) + ("",) * (job.count(":") == 1) for job in args.jobs.split(",")]
     for job in jobs:
-        if len(job) != 2 or job[0] not in DATASETS or job[1] not in MODELS:
-            parser.error(f"--jobs: {':'.join(job)} is not DATASET:MODEL")
+        if len(job) != 3 or job[0] not in DATASETS or job[1] not in MODELS or job[2] not in VARIANTS:
+            parser.error(f"--jobs: {':'.join(job)} is not DATASET:MODEL[:VARIANT]")
     args.runs.mkdir(parents=True, exist_ok=True)
     if args.parallel < 1:
         parser.error("--parallel: at least 1")

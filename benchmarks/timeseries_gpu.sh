@@ -4,6 +4,7 @@
 #   bash benchmarks/timeseries_gpu.sh setup real          # stocks: conv and timegan; two labelled UCR sets
 #   bash benchmarks/timeseries_gpu.sh setup video         # Moving MNIST, frame FID/KID with Inception
 #   MINUTES=4 bash benchmarks/timeseries_gpu.sh setup series cuda  # all six jobs at once (small models share the GPU)
+#   MINUTES=4 bash benchmarks/timeseries_gpu.sh setup sweep cuda   # the conv model's design choices, eight at once
 # Carried: .whl/ (duelo's wheel and its missing dependencies), .device-pkgs/ (pmdarima and aeon wheels, the
 # sources of the real sets: benchmarks/timeseries.py says how to fetch them), for `video`
 # .device-carry/inception-fp16.pt (benchmarks/inception_fp16.py). Results go to $OUT. Export PYTHONUNBUFFERED
@@ -36,6 +37,12 @@ series() {
     # sines, stocks (conv and timegan) and two labelled UCR sets, six processes sharing the one GPU
     $P benchmarks/timeseries.py --jobs sines:conv,sines:timegan,stocks:conv,stocks:timegan,gunpoint:conv,italypowerdemand:conv \
         --parallel 6 --kimg 100000 --runs /tmp/runs-ts --out "$OUT/timeseries-all.json" "${COMMON[@]}"
+}
+
+sweep() {
+    # the conv model's design choices on sines and stocks (benchmarks/timeseries.py VARIANTS), and the UCR sets
+    $P benchmarks/timeseries.py --jobs sines:conv,sines:conv:no-step-noise,sines:conv:no-positions,sines:conv:no-sn,stocks:conv,stocks:conv:no-step-noise,gunpoint:conv,italypowerdemand:conv \
+        --parallel 8 --kimg 100000 --runs /tmp/runs-ts --out "$OUT/timeseries-sweep.json" "${COMMON[@]}"
 }
 
 video() {

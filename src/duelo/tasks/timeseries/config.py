@@ -36,6 +36,8 @@ class SeriesModelConfig:
     z_dim:        int = setting(32, "conv: size of the latent shared by every step of a window; timegan: noise "
                                 "per step", cli="--z-dim", check=positive_int)
     step_noise:   int = setting(4, "noise channels drawn fresh at every step", check=at_least(0, integer=True))
+    positions:    int = setting(4, "conv: pairs of fixed position features (sin/cos of pi k t) G reads at every "
+                                "step, its clock; 0 = none", check=at_least(0, integer=True))
     width:        int = setting(64, "channels of the hidden layers of G and D (timegan: the latent and GRU size)",
                                 cli="--width", check=positive_int)
     blocks:       int = setting(0, "conv: dilated residual blocks in G and in D (dilations 1, 2, 4, ...); 0 = "

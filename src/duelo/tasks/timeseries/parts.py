@@ -56,7 +56,8 @@ def conv_kwargs(config: Config, data) -> dict:
     series, shape = config.series, _shape(data)
     return {**shape, "c_dim": num_classes(config, data), "z_dim": series.z_dim,
             "step_noise": series.step_noise, "width": series.width,
-            "blocks": series.blocks or blocks_to_cover(shape["window"]), "embed_dim": series.embed_dim}
+            "blocks": series.blocks or blocks_to_cover(shape["window"]), "embed_dim": series.embed_dim,
+            "positions": series.positions}
 
 
 def conv_assemble(config: Config, data, runtime) -> Parts:
