@@ -5,6 +5,7 @@
 #   bash benchmarks/timeseries_gpu.sh setup video         # Moving MNIST, frame FID/KID with Inception
 #   MINUTES=4 bash benchmarks/timeseries_gpu.sh setup series cuda  # all six jobs at once (small models share the GPU)
 #   MINUTES=4 bash benchmarks/timeseries_gpu.sh setup sweep cuda   # the conv model's design choices, eight at once
+#   MINUTES=3 bash benchmarks/timeseries_gpu.sh setup both pack     # series and video at once, then one archive
 # Carried: .whl/ (duelo's wheel and its missing dependencies), .device-pkgs/ (pmdarima and aeon wheels, the
 # sources of the real sets: benchmarks/timeseries.py says how to fetch them), for `video`
 # .device-carry/inception-fp16.pt (benchmarks/inception_fp16.py). Results go to $OUT. Export PYTHONUNBUFFERED
@@ -50,6 +51,22 @@ video() {
         --out /tmp/inception.pt
     $P benchmarks/video.py --configs default,conditional --minutes "$MINUTES" --device cuda \
         --inception /tmp/inception.pt --runs /tmp/runs-video --out "$OUT/video.json" --gifs "$OUT/gifs" --parallel 2
+}
+
+both() {
+    # the six time-series jobs and the two video runs at once (one device call instead of two)
+    series > "$OUT/series.txt" 2>&1 &
+    video
+    wait
+    tail -n 30 "$OUT/series.txt"
+}
+
+pack() {
+    # a call brings back at most 8 files: everything else travels as one archive
+    tar czf "$OUT/runs.tgz" -C /tmp $(cd /tmp && ls -d runs-ts/*.log runs-ts/*/summary.json runs-ts/*/samples/series-*.png \
+        runs-video/*.log runs-video/*/summary.json 2>/dev/null) -C "$OUT" plots gifs 2>/dev/null
+    rm -rf "$OUT/plots" "$OUT/gifs"
+    ls -la "$OUT"
 }
 
 cuda() {
