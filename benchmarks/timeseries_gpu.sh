@@ -53,6 +53,12 @@ video() {
         --inception /tmp/inception.pt --runs /tmp/runs-video --out "$OUT/video.json" --gifs "$OUT/gifs" --parallel 2
 }
 
+ablate() {
+    # which of G's activation, D's pooling and G's position features helps, on sines and GunPoint, eight at once
+    $P benchmarks/timeseries.py --jobs sines:conv,sines:conv:relu,sines:conv:mean-pool,sines:conv:old,gunpoint:conv,gunpoint:conv:relu,gunpoint:conv:mean-pool,gunpoint:conv:old \
+        --parallel 8 --kimg 100000 --runs /tmp/runs-ts --out "$OUT/timeseries-ablate.json" "${COMMON[@]}"
+}
+
 both() {
     # the six time-series jobs and the two video runs at once (one device call instead of two)
     series > "$OUT/series.txt" 2>&1 &

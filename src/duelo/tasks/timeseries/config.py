@@ -38,6 +38,10 @@ class SeriesModelConfig:
     step_noise:   int = setting(4, "noise channels drawn fresh at every step", check=at_least(0, integer=True))
     positions:    int = setting(4, "conv: pairs of fixed position features (sin/cos of pi k t) G reads at every "
                                 "step, its clock; 0 = none", check=at_least(0, integer=True))
+    activation:   str = setting("silu", "conv: G's activation (silu: smooth curves; relu: kinks)",
+                                choices=("relu", "silu"))
+    d_pooling:    str = setting("mean+max", "conv: how D pools over time (mean alone averages local flaws away)",
+                                choices=("mean", "mean+max"))
     width:        int = setting(64, "channels of the hidden layers of G and D (timegan: the latent and GRU size)",
                                 cli="--width", check=positive_int)
     blocks:       int = setting(0, "conv: dilated residual blocks in G and in D (dilations 1, 2, 4, ...); 0 = "

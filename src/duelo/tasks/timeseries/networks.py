@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from duelo.models.base import standard_latents
 from duelo.nn.conditioning import ClassProjection, LabelEmbedding
 
 SLOPE = 0.2
+ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU}          # G's: SiLU is smooth, ReLU draws kinks
+POOLINGS = ("mean", "mean+max")                            # D's, over time
 
 
 def blocks_to_cover(window: int) -> int:
@@ -57,7 +58,8 @@ class Block(nn.Module):
 
 class SeriesGenerator(nn.Module):
     def __init__(self, window: int, channels: int, c_dim: int = 0, z_dim: int = 32, step_noise: int = 4,
-                 width: int = 64, blocks: int = 4, embed_dim: int = 8, positions: int = 0):
+                 width: int = 64, blocks: int = 4, embed_dim: int = 8, positions: int = 0,
+                 activation: str = "relu"):
         super().__init__()                       # positions=0: folders saved before position features load as they were
         self.window, self.channels, self.c_dim = int(window), int(channels), int(c_dim)
         self.shared_dim, self.step_noise = int(z_dim), int(step_noise)
@@ -66,7 +68,8 @@ class SeriesGenerator(nn.Module):
         self.register_buffer("clock", position_features(self.window, int(positions)), persistent=False)
         inputs = self.shared_dim + self.step_noise + len(self.clock) + (embed_dim if c_dim > 0 else 0)
         self.read = nn.Conv1d(inputs, width, 1)
-        self.blocks = nn.Sequential(*[Block(width, 2**i, nn.SiLU()) for i in range(blocks)])
+        self.blocks = nn.Sequential(*[Block(width, 2**i, ACTIVATIONS[activation]()) for i in range(blocks)])
+        self.last = ACTIVATIONS[activation]()
         self.write = nn.Conv1d(width, channels, 1)
 
     def sample_latents(self, n: int, generator: torch.Generator | None = None,
@@ -83,24 +86,28 @@ class SeriesGenerator(nn.Module):
         noise = z[:, self.shared_dim:].reshape(n, self.step_noise, steps)            # (N, step_noise, T)
         clock = self.clock.unsqueeze(0).expand(n, -1, -1)                             # (N, 2 positions, T)
         x = torch.cat([shared.unsqueeze(2).expand(-1, -1, steps), noise, clock], dim=1)   # (N, inputs, T)
-        x = self.write(F.silu(self.blocks(self.read(x))))                            # (N, C, T)
+        x = self.write(self.last(self.blocks(self.read(x))))                            # (N, C, T)
         return torch.tanh(x).transpose(1, 2)                                         # (N, T, C)
 
 
 class SeriesDiscriminator(nn.Module):
-    def __init__(self, window: int, channels: int, c_dim: int = 0, width: int = 64, blocks: int = 4):
+    def __init__(self, window: int, channels: int, c_dim: int = 0, width: int = 64, blocks: int = 4,
+                 pooling: str = "mean+max"):
         super().__init__()
         self.window, self.channels, self.c_dim = int(window), int(channels), int(c_dim)
         act = nn.LeakyReLU(SLOPE)
         self.read = nn.Conv1d(channels, width, 1)
         self.blocks = nn.Sequential(*[Block(width, 2**i, act) for i in range(blocks)])
         self.act = act
-        self.out = nn.Linear(2 * width, 1)
-        self.projection = ClassProjection(c_dim, 2 * width) if c_dim > 0 else None
+        self.pooling = pooling
+        features = width * len(pooling.split("+"))
+        self.out = nn.Linear(features, 1)
+        self.projection = ClassProjection(c_dim, features) if c_dim > 0 else None
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         h = self.act(self.blocks(self.read(x.transpose(1, 2))))                      # (N, width, T)
-        h = torch.cat([h.mean(dim=2), h.amax(dim=2)], dim=1)                         # (N, 2 width)
+        pooled = [h.mean(dim=2)] + ([h.amax(dim=2)] if self.pooling == "mean+max" else [])
+        h = torch.cat(pooled, dim=1)                                                 # (N, features)
         logits = self.out(h).squeeze(1)                                              # (N,)
         if self.projection is not None:
             if labels is None:

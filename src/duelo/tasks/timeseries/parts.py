@@ -57,7 +57,7 @@ def conv_kwargs(config: Config, data) -> dict:
     return {**shape, "c_dim": num_classes(config, data), "z_dim": series.z_dim,
             "step_noise": series.step_noise, "width": series.width,
             "blocks": series.blocks or blocks_to_cover(shape["window"]), "embed_dim": series.embed_dim,
-            "positions": series.positions}
+            "positions": series.positions, "activation": series.activation}
 
 
 def conv_assemble(config: Config, data, runtime) -> Parts:
@@ -71,7 +71,8 @@ def conv_assemble(config: Config, data, runtime) -> Parts:
     labels = data.train.labels if c_dim else None
     gan = assemble_gan(config, lambda: SeriesGenerator(**g_kwargs),
                        lambda **kwargs: SeriesDiscriminator(g_kwargs["window"], g_kwargs["channels"], c_dim,
-                                                            series.width, g_kwargs["blocks"], **kwargs),
+                                                            series.width, g_kwargs["blocks"],
+                                                            pooling=series.d_pooling, **kwargs),
                        {}, (g_kwargs["window"], g_kwargs["channels"]), device,
                        label_pool=labels.to(device) if labels is not None else None, conditional=c_dim > 0)
     return Parts(gan.players, gan.objective, feed(config, data, runtime, c_dim > 0),
