@@ -5,7 +5,8 @@ from __future__ import annotations
 from timeseries import ANCHORS, PAPER_SCALE
 
 DASH = "—"
-MODEL_LABELS = {"conv": "duelo conv (defaults)", "timegan": "duelo `--preset timegan`"}
+MODEL_LABELS = {"conv": "duelo conv", "timegan": "duelo `--preset timegan`"}
+VARIANT_LABELS = {"old": "earlier design: ReLU G without position features, mean-pooling D"}   # else the name
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -26,11 +27,15 @@ def timeseries(*results: dict) -> str:
     for result in results:
         for row in result["rows"]:
             label = MODEL_LABELS.get(row["model"], row["model"])
+            if row.get("variant"):
+                label += f" ({VARIANT_LABELS.get(row['variant'], row['variant'])})"
             if row.get("returncode") != 0 or "scores" not in row:
                 rows.append([row["dataset"], label, f"failed: {str(row.get('error', ''))[-60:]}"] + [DASH] * 7)
                 continue
             s = row["scores"]
             minutes = f"{result['minutes']:g} min, {row['kimg']:,.0f} kimg"
+            if result.get("parallel", 1) > 1:
+                minutes += f", {result['parallel']} jobs sharing the GPU"
             scale = PAPER_SCALE.get(row["dataset"], 1.0)
             rows.append([row["dataset"], label, minutes, _f(s["discriminative"]), _f(s.get("discriminative_conv")),
                          _f(s["predictive_mae"] * scale), _f(s["predictive_mae_real"] * scale),
@@ -46,4 +51,32 @@ def timeseries(*results: dict) -> str:
     return _table(header, rows)
 
 
-RENDERERS = {"timeseries": timeseries}
+def video(*results: dict) -> str:
+    """The video runs: training, the judge's video and frame Fréchet distances, Inception frame FID/KID, frame
+    change and the shuffled-order score, each beside its real-vs-real figure, and class accuracy."""
+    rows = []
+    for result in results:
+        for row in result["rows"]:
+            if row.get("returncode") != 0 or "scores" not in row:
+                rows.append([row["config"], f"failed: {str(row.get('error', ''))[-60:]}"] + [DASH] * 7)
+                continue
+            s, inception = row["scores"], row.get("inception", {})
+            training = f"{result['minutes']:g} min, {row['kimg']:,.1f} kimg"
+            if result.get("parallel", 1) > 1:
+                training += f", {result['parallel']} runs sharing the GPU"
+
+            def pair(a, b, digits=3):
+                return f"{_f(a, digits)} ({_f(b, digits)})"
+            rows.append([row["config"], training, pair(s["video_fd"], s["video_fd_real"], 1),
+                         pair(s["frame_fd"], s["frame_fd_real"], 2),
+                         pair(inception.get("frame_fid"), inception.get("frame_fid_real"), 1),
+                         pair(inception.get("frame_kid"), inception.get("frame_kid_real"), 4),
+                         pair(s["frame_change"], s["frame_change_real"], 4), pair(s["shuffled"], s["shuffled_real"]),
+                         _f(s.get("class_accuracy"), 2)])
+    header = ["configuration", "training", "video FD, judge (real vs real)", "frame FD, judge (real)",
+              "frame FID, Inception (real)", "frame KID, Inception (real)", "frame change (real)",
+              "shuffled-order score (real)", "class accuracy"]
+    return _table(header, rows)
+
+
+RENDERERS = {"timeseries": timeseries, "video": video}
