@@ -26,8 +26,9 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+
+from parallel_jobs import run_jobs
 
 from duelo.io.provenance import write_result
 
@@ -123,13 +124,9 @@ def main() -> None:
     args.runs.mkdir(parents=True, exist_ok=True)
     if args.parallel < 1:
         parser.error("--parallel: at least 1")
-    rows = []
-    with ThreadPoolExecutor(max_workers=args.parallel) as pool:      # each job is a subprocess: threads suffice
-        for done in as_completed([pool.submit(run_job, *job, args) for job in jobs]):   # a row as soon as it
-            rows.append(done.result())                                                   # ends: a cut call keeps it
-            write_result(args.out, {"benchmark": "timeseries", "minutes": args.minutes, "parallel": args.parallel,
-                                    "package_dir": os.environ.get("DUELO_PACKAGE_DIR", ""), "rows": rows,
-                                    "anchors": ANCHORS})
+    run_jobs(run_job, [(*job, args) for job in jobs], args.parallel, lambda rows: write_result(args.out, {
+        "benchmark": "timeseries", "minutes": args.minutes, "parallel": args.parallel,
+        "package_dir": os.environ.get("DUELO_PACKAGE_DIR", ""), "rows": rows, "anchors": ANCHORS}))
     print(f"wrote {args.out}")
 
 

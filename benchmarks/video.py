@@ -21,10 +21,11 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import torch
+
+from parallel_jobs import run_jobs
 
 from duelo.io.provenance import write_result
 
@@ -127,12 +128,8 @@ def main() -> None:
     args.runs.mkdir(parents=True, exist_ok=True)
     if args.parallel < 1:
         parser.error("--parallel: at least 1")
-    rows = []
-    with ThreadPoolExecutor(max_workers=args.parallel) as pool:      # each run is a subprocess: threads suffice
-        for done in as_completed([pool.submit(run_config, name, args) for name in names]):
-            rows.append(done.result())
-            write_result(args.out, {"benchmark": "video", "minutes": args.minutes, "parallel": args.parallel,
-                                    "rows": rows})
+    run_jobs(run_config, [(name, args) for name in names], args.parallel, lambda rows: write_result(
+        args.out, {"benchmark": "video", "minutes": args.minutes, "parallel": args.parallel, "rows": rows}))
     print(f"wrote {args.out}")
 
 
