@@ -11,8 +11,6 @@ def run_jobs(job: Callable[..., dict], arguments: Iterable[tuple], parallel: int
              on_rows: Callable[[list[dict]], None]) -> list[dict]:
     """job(*args) for every args, `parallel` at once (threads: the work is in subprocesses); rows in the order
     they end. on_rows(rows) after each, e.g. to rewrite the result file."""
-    if parallel < 1:
-        raise ValueError(f"parallel: at least 1 job at a time (got {parallel})")
     rows: list[dict] = []
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         for done in as_completed([pool.submit(job, *args) for args in arguments]):

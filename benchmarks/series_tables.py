@@ -51,6 +51,11 @@ def timeseries(*results: dict) -> str:
     return _table(header, rows)
 
 
+def _pair(value, real, digits: int = 3) -> str:
+    """A score beside its real-vs-real figure in brackets."""
+    return f"{_f(value, digits)} ({_f(real, digits)})"
+
+
 def video(*results: dict) -> str:
     """The video runs: training, the judge's video and frame Fréchet distances, Inception frame FID/KID, frame
     change and the shuffled-order score, each beside its real-vs-real figure, and class accuracy."""
@@ -64,14 +69,11 @@ def video(*results: dict) -> str:
             training = f"{result['minutes']:g} min, {row['kimg']:,.1f} kimg"
             if result.get("parallel", 1) > 1:
                 training += f", {result['parallel']} runs sharing the GPU"
-
-            def pair(a, b, digits=3):
-                return f"{_f(a, digits)} ({_f(b, digits)})"
-            rows.append([row["config"], training, pair(s["video_fd"], s["video_fd_real"], 1),
-                         pair(s["frame_fd"], s["frame_fd_real"], 2),
-                         pair(inception.get("frame_fid"), inception.get("frame_fid_real"), 1),
-                         pair(inception.get("frame_kid"), inception.get("frame_kid_real"), 4),
-                         pair(s["frame_change"], s["frame_change_real"], 4), pair(s["shuffled"], s["shuffled_real"]),
+            rows.append([row["config"], training, _pair(s["video_fd"], s["video_fd_real"], 1),
+                         _pair(s["frame_fd"], s["frame_fd_real"], 2),
+                         _pair(inception.get("frame_fid"), inception.get("frame_fid_real"), 1),
+                         _pair(inception.get("frame_kid"), inception.get("frame_kid_real"), 4),
+                         _pair(s["frame_change"], s["frame_change_real"], 4), _pair(s["shuffled"], s["shuffled_real"]),
                          _f(s.get("class_accuracy"), 2)])
     header = ["configuration", "training", "video FD, judge (real vs real)", "frame FD, judge (real)",
               "frame FID, Inception (real)", "frame KID, Inception (real)", "frame change (real)",

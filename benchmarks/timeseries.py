@@ -49,8 +49,8 @@ VARIANTS = {        # name -> options of `duelo train` changing one design choic
     "no-sn": ["--set", "stabilise.spectral_norm=false"],
     "relu": ["--set", "series.activation=relu"],
     "mean-pool": ["--set", "series.d_pooling=mean"],
-    "old": ["--set", "series.activation=relu", "--set", "series.d_pooling=mean", "--set", "series.positions=0"],
 }
+VARIANTS["old"] = VARIANTS["relu"] + VARIANTS["mean-pool"] + VARIANTS["no-positions"]   # the design before 2026-12-04
 # duelo's MAE x this = the MAE on the paper's scale. TimeGAN's sines are (sin + 1) / 2, so a channel spans about
 # 0.5 (sin itself spans about 1 for f, phi in [0, 0.1] over 24 steps) where duelo's min-max scaling spans 2: 1/4;
 # its real data (stocks) are min-max scaled to [0, 1], duelo's to [-1, 1]: 1/2. (Checked: a predictor trained on
