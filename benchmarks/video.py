@@ -33,7 +33,6 @@ CONFIGS = {          # name -> options of `duelo train --task video`
     "default": [],
     "conditional": ["--conditional", "--set", "data.per_clip=1"],
     # variants of the default (benchmarks/video_variants.py found these worth a full run)
-    "torch-init": ["--set", "video.init=torch"],
     "bce": ["--set", "loss.name=bce"],
     "r1-noise": ["--set", "stabilise.r1_gamma=1", "--set", "stabilise.instance_noise=0.1", "--set",
                  "stabilise.instance_noise_kimg=1000000"],

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from torch import nn
 
-_CONV_OR_LINEAR = (nn.Conv2d, nn.ConvTranspose2d, nn.Conv3d, nn.Linear)
-_BATCH_NORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+_CONV_OR_LINEAR = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
+_BATCH_NORM = (nn.BatchNorm1d, nn.BatchNorm2d)
 
 
 def dcgan_init_(module: nn.Module, std: float = 0.02) -> nn.Module:

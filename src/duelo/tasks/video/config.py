@@ -29,9 +29,6 @@ class VideoModelConfig:
                                check=positive_int)
     width:       int = setting(32, "channels of the narrowest layer of G and D (the widest has 8x)", cli="--width",
                                check=positive_int)
-    init:        str = setting("dcgan", "weight initialisation of G and D: dcgan (N(0, 0.02), Radford et al. 2015: "
-                               "measured to train faster here, benchmarks/video_variants.py) or torch (PyTorch's "
-                               "defaults)", choices=("dcgan", "torch"))
     embed_dim:   int = setting(16, "size of the class code in G (conditional models)", check=positive_int)
     eval_clips:  int = setting(500, "generated clips behind the scores of the summary",
                                check=at_least(16, integer=True))

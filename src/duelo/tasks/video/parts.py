@@ -4,10 +4,7 @@ stabilisers, and a feed of freshly rendered clips."""
 from __future__ import annotations
 
 from duelo.config import Config
-from duelo.nn.weight_init import dcgan_init_
 from duelo.tasks.base import Parts
-
-INITIALISERS = {"dcgan": dcgan_init_, "torch": lambda module: module}     # video.init -> f(module) -> module
 
 
 def generator_kwargs(config: Config) -> dict:
@@ -24,13 +21,12 @@ def assemble(config: Config, data, runtime) -> Parts:
     from duelo.training.lr_schedule import lr_schedules
 
     g_kwargs = generator_kwargs(config)
-    initialise = INITIALISERS[config.video.init]
     c_dim = g_kwargs["c_dim"]
     per_round = config.train.batch // config.train.accum_rounds
     shape = (g_kwargs["frames"], 1, g_kwargs["size"], g_kwargs["size"])
     pool = data.train.labels if c_dim else None        # fake labels follow the digits' class frequencies
-    gan = assemble_gan(config, lambda: initialise(VideoGenerator(**g_kwargs)),
-                       lambda **kwargs: initialise(VideoDiscriminator(g_kwargs["frames"], g_kwargs["size"], 1,
-                                                                      config.video.width, c_dim, **kwargs)),
+    gan = assemble_gan(config, lambda: VideoGenerator(**g_kwargs),
+                       lambda **kwargs: VideoDiscriminator(g_kwargs["frames"], g_kwargs["size"], 1,
+                                                           config.video.width, c_dim, **kwargs),
                        {}, shape, runtime.device, label_pool=pool, conditional=c_dim > 0)
     return Parts(gan.players, gan.objective, ClipFeed(data.train, per_round), lr_schedules(config, gan.optimizers))
