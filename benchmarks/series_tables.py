@@ -81,4 +81,23 @@ def video(*results: dict) -> str:
     return _table(header, rows)
 
 
-RENDERERS = {"timeseries": timeseries, "video": video}
+def video_variants(*results: dict) -> str:
+    """The video GAN's bare-loop diagnostic (benchmarks/video_variants.py): per variant, the steps it ran, how
+    much its clips differ from each other, their bright-pixel fraction and frame change (each beside the real
+    figure), and D's last hinge loss."""
+    rows = []
+    for result in results:
+        for row in result["rows"]:
+            if "error" in row:
+                rows.append([row["variant"], f"failed: {str(row['error'])[-60:]}"] + [DASH] * 4)
+                continue
+            rows.append([row["variant"], f"{row['steps']:,}",
+                         _pair(row["std_across_clips"], row["std_across_clips_real"]),
+                         _pair(row["bright_fraction"], row["bright_fraction_real"]),
+                         _pair(row["frame_change"], row["frame_change_real"]), _f(row["trace"][-1]["loss_d"])])
+    header = ["variant", "steps", "std across clips (real)", "bright fraction (real)", "frame change (real)",
+              "last loss_D"]
+    return _table(header, rows)
+
+
+RENDERERS = {"timeseries": timeseries, "video": video, "video-variants": video_variants}

@@ -101,6 +101,9 @@ def test_a_run_writes_model_gifs_and_scores(video_run):
     assert scores["video_fd_real"] < scores["video_fd"]              # barely trained: far from the real floor
     assert list((video_run / "samples").glob("clips-*.gif")) and (video_run / "samples" / "real.gif").is_file()
     assert (video_run / "model" / "model.safetensors").is_file()
+    logged = [json.loads(line) for line in (video_run / "metrics.jsonl").read_text().splitlines()]
+    assert all(row["instance_noise_sigma"] == pytest.approx(0.1, abs=1e-3) for row in logged)   # constant noise
+    assert any(row.get("D_r1", 0) > 0 for row in logged)              # R1 on the clips, by default
 
 
 def test_sample_writes_gif_and_npz_and_eval_scores(video_run, tmp_path, capsys):

@@ -24,6 +24,9 @@ class Video(Task):
                 "stabilise": StabiliseConfig}
     defaults = {"train.batch": 32, "train.total_kimg": 200.0, "optim.g_lr": 2e-4, "optim.d_lr": 2e-4,
                 "optim.beta1": 0.5, "optim.beta2": 0.999, "loss.name": "hinge", "stabilise.spectral_norm": True,
+                # R1 and constant instance noise (MoCoGAN noised D's inputs): without them the unconditional G
+                # collapsed to a few shapes by 190 kimg (benchmarks/results/video-2026-12-04-b.json)
+                "stabilise.r1_gamma": 1.0, "stabilise.instance_noise": 0.1, "stabilise.instance_noise_kimg": 1e6,
                 "run.snapshot_kimg": 20.0, "run.log_kimg": 2.0, "health.enabled": False}
     sample_unit = "clip"
     headline_figures = ("scores.video_fd", "scores.frame_fd", "scores.frame_kid")
