@@ -46,17 +46,19 @@ def datasets(ctx: click.Context) -> None:
         click.echo(f"\n{source.name}: {source.how_to_get()}")
     click.echo("\nGive one of these names wherever duelo asks for a dataset, or a path: a folder of images, "
                "a .zip of images or an .npz (check your own with `duelo data check PATH`); for --task "
-               "timeseries a time-series name, a .csv file or folder, or an .npz of windows.")
+               "timeseries a time-series name, a .csv file or folder, or an .npz of windows; for --task text a "
+               "text name or a .txt file with one sample per line.")
 
 
 def _registries():
-    """(kind, registry) of every named dataset: images first, then time series."""
+    """(kind, registry) of every named dataset: images first, then time series, then text."""
     from duelo.data import SOURCES
+    from duelo.tasks.text.sources import TEXT_SOURCES
     from duelo.tasks.timeseries.data import SERIES_SOURCES, register_all
 
     register_all()
 
-    return [("images", SOURCES), ("time series", SERIES_SOURCES)]
+    return [("images", SOURCES), ("time series", SERIES_SOURCES), ("text", TEXT_SOURCES)]
 
 
 @datasets.command("fetch", context_settings={"help_option_names": ["-h", "--help"]})

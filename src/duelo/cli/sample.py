@@ -46,7 +46,8 @@ def parse_int_list(text: str, what: str) -> list[int]:
 @click.command(context_settings={"show_default": True})
 @click.argument("run_or_model", type=click.Path(path_type=Path))
 @click.option("--seeds", default="0-15", help="Seeds, e.g. 0-15 or 1,5,9; each seed is one latent.")
-@click.option("--label", "label", type=int, default=None, help="Class of every image (conditional models).")
+@click.option("--label", "label", default=None, help="Class of every image (conditional models); text models "
+                                                     "also take the class name.")
 @click.option("--labels", "labels_text", default=None, help="One class per seed, e.g. 0,1,2 (conditional models).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("samples"), help="Output folder.")
 @click.option("--grid/--no-grid", default=True, help="Also write all images as one grid.png.")
@@ -57,11 +58,16 @@ def parse_int_list(text: str, what: str) -> list[int]:
 @click.option("-n", "--count", type=int, default=None,
               help="Time-series models: windows to draw (seed 0 unless --seeds names one seed); written to "
                    "--out as .csv (long form) or .npz. Video models: clips (default 16) to --out as an animated "
-                   ".gif/.mp4 grid or an .npz of uint8 clips.")
+                   ".gif/.mp4 grid or an .npz of uint8 clips. Text models: lines (default 20), printed or "
+                   "written to --out FILE.txt.")
+@click.option("--temperature", type=float, default=None,
+              help="Text models: sampling temperature (1 = the model's own distribution; lower = safer, more "
+                   "repetitive).")
 @click.option("--device", default="cpu", help="cpu, cuda or cuda:N.")
 @click.option("--force", is_flag=True, help="Replace images that exist already in --out.")
-def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str | None, out_dir: Path,
-           grid: bool, per_class: int | None, count: int | None, device: str, force: bool) -> None:
+def sample(run_or_model: Path, seeds: str, label: str | None, labels_text: str | None, out_dir: Path,
+           grid: bool, per_class: int | None, count: int | None, temperature: float | None, device: str,
+           force: bool) -> None:
     """Write one PNG per seed from a run folder or a saved model.
 
     A class-conditional model given no label draws every class for each seed. Each PNG carries the
@@ -79,9 +85,28 @@ def sample(run_or_model: Path, seeds: str, label: int | None, labels_text: str |
     from duelo.io.pretrained import model_sha256
     from duelo.sampling.generate import generate
 
+    from duelo.tasks.text.model_io import is_text_model
     from duelo.tasks.timeseries.model_io import is_series_model
     from duelo.tasks.video.model_io import is_video_model
 
+    out_given = click.get_current_context().get_parameter_source("out_dir").name != "DEFAULT"
+    if is_text_model(run_or_model):
+        from duelo.tasks.text.commands import sample_text
+
+        seed_list = parse_int_list(seeds if click.get_current_context().get_parameter_source("seeds").name
+                                   != "DEFAULT" else "0", "--seeds")
+        if len(seed_list) != 1:
+            raise ConfigError(f"--seeds {seeds!r}: a text sample takes one seed (-n sets how many lines)")
+        click.echo(sample_text(run_or_model, count, seed_list[0], label, 1.0 if temperature is None else temperature,
+                               out_dir if out_given else None, device, force))
+        return
+    if temperature is not None:
+        raise ConfigError("--temperature is for text models")
+    if label is not None:
+        try:
+            label = int(label)
+        except ValueError:
+            raise ConfigError(f"--label {label!r}: give the class as a number") from None
     for is_kind, sample_kind in ((is_series_model, _sample_series), (is_video_model, _sample_video)):
         if is_kind(run_or_model):
             given = click.get_current_context().get_parameter_source("seeds").name != "DEFAULT"

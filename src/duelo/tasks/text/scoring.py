@@ -1,0 +1,58 @@
+"""The summary's scores of a text generator against the run's held-out lines (metrics.py), each beside the
+figure of real held-out lines where one applies (`*_real`): BLEU-2..5 against held-out references (quality),
+self-BLEU-2..5 (repetition), novelty and the longest copy from training (memorisation), the share of
+plausible-looking lines (all token trigrams seen in training), the NLL of held-out lines per token, and for
+conditional models whether samples read as their class."""
+
+from __future__ import annotations
+
+import torch
+
+from duelo.tasks.text import metrics
+
+ORDERS = (2, 3, 4, 5)
+MAX_REFERENCES = 5000        # BLEU references and self-BLEU lines are capped (cost grows with their number)
+
+
+def _tokens(vocab, lines: list[str]) -> list[list[str]]:
+    return [vocab.split(line) for line in lines]
+
+
+def score_lines(data, lines: list[str], labels: torch.Tensor | None, G=None, device="cpu") -> dict:
+    vocab = data.vocab
+    fake = _tokens(vocab, lines)
+    held = _tokens(vocab, data.heldout.lines)
+    train = _tokens(vocab, data.train.lines)
+    refs = held[:MAX_REFERENCES]
+    half = len(refs) // 2               # the real floor: held-out lines against the other held-out lines
+    real_hyps, real_refs = refs[:min(half, len(fake))], refs[half:]
+    scores: dict = {"samples": len(lines)}
+    for n in ORDERS:
+        scores[f"bleu{n}"] = round(metrics.bleu(fake, real_refs, n), 4)
+        scores[f"bleu{n}_real"] = round(metrics.bleu(real_hyps, real_refs, n), 4)
+    for n in ORDERS:
+        scores[f"self_bleu{n}"] = round(metrics.self_bleu(fake[:len(real_hyps)], n), 4)
+        scores[f"self_bleu{n}_real"] = round(metrics.self_bleu(real_hyps, n), 4)
+    scores["novelty"] = round(metrics.novelty(fake, train), 4)
+    scores["novelty_real"] = round(metrics.novelty(held, train), 4)
+    copies = metrics.longest_copy(fake[:1000], train)
+    real_copies = metrics.longest_copy(held[:1000], train)
+    scores["longest_copy"] = round(sum(copies) / max(1, len(copies)), 4)
+    scores["longest_copy_real"] = round(sum(real_copies) / max(1, len(real_copies)), 4)
+    scores["plausible"] = round(metrics.plausible(fake, train), 4)
+    scores["plausible_real"] = round(metrics.plausible(held, train), 4)
+    scores["length"] = round(sum(map(len, fake)) / max(1, len(fake)), 2)
+    scores["length_real"] = round(sum(map(len, held)) / max(1, len(held)), 2)
+    if G is not None:
+        with torch.no_grad():
+            ids = data.heldout.ids.to(device)
+            lab = data.heldout.labels.to(device) if G.c_dim else None
+            nll = torch.cat([G.nll(ids[k:k + 512], None if lab is None else lab[k:k + 512])
+                             for k in range(0, len(ids), 512)])
+            tokens = torch.cat([(ids[k:k + 512] != 0).sum(1) for k in range(0, len(ids), 512)])
+        scores["nll_per_token"] = round(float(nll.sum() / tokens.sum().clamp(min=1)), 4)
+    if labels is not None and data.train.labels is not None:
+        classifier = metrics.NgramClassifier(train, data.train.labels.tolist())
+        scores["class_accuracy"] = round(classifier.accuracy(fake, labels.tolist()), 4)
+        scores["class_accuracy_real"] = round(classifier.accuracy(held, data.heldout.labels.tolist()), 4)
+    return scores

@@ -1,0 +1,61 @@
+"""A text run's snapshots and summary:
+
+    model/                  config.json + model.safetensors of the averaged generator (model_io.py)
+    samples/text-*.txt      40 generated lines from a fixed seed (conditional: `label<TAB>line`)
+    summary.json            the scores of generated lines against the held-out ones (scoring.py)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from duelo.tasks.snapshots import Snapshots, run_summary
+
+SAMPLE_SEED = 1_000_000
+SHOWN = 40
+
+
+class TextSnapshots(Snapshots):
+
+    def lines(self, n: int) -> tuple[list[str], Any]:
+        from duelo.tasks.text.model_io import generate_ids, labels_like
+
+        session, trainer = self.session, self.session.trainer
+        G, device = trainer.ema["G"], trainer.runtime.device
+        labels = labels_like(G, n, session.data.train.labels, SAMPLE_SEED, device)
+        ids = generate_ids(G, n, labels, session.config.text.temperature, SAMPLE_SEED, device)
+        vocab = session.data.vocab
+        return [vocab.decode(row) for row in ids], None if labels is None else labels.cpu()
+
+    def write_files(self, trainer) -> list[Path]:
+        from duelo.io.atomic import atomic_write_bytes
+        from duelo.io.folders import commit_folder
+        from duelo.tasks.text.model_io import save_text_model
+        from duelo.tasks.text.parts import generator_kwargs
+
+        session = self.session
+        data = session.data
+        model = commit_folder(session.run_dir.model,
+                              lambda folder: save_text_model(folder, trainer.ema["G"],
+                                                             generator_kwargs(session.config, data), data.vocab,
+                                                             data.class_names, session.config),
+                              keep_other_files=True)
+        lines, labels = self.lines(SHOWN)
+        if labels is not None:
+            lines = [f"{data.class_names[k]}\t{line}" for k, line in zip(labels.tolist(), lines)]
+        path = session.run_dir.samples / f"text-{trainer.counters.nimg:09d}.txt"
+        atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
+        return [model, path]
+
+    def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
+        from duelo.tasks.text.scoring import score_lines
+
+        session = self.session
+        started = time.perf_counter()
+        lines, labels = self.lines(session.config.text.eval_samples)
+        scores = score_lines(session.data, lines, labels, session.trainer.ema["G"], session.trainer.runtime.device)
+        session.log("scores: " + ", ".join(f"{k} {v:g}" for k, v in scores.items()
+                                           if isinstance(v, float) and not k.endswith("_real")))
+        return run_summary(session, last_metrics, {"scores": scores}, started)

@@ -1,0 +1,136 @@
+"""The text task's parts on their own: the vocabulary, the scores (checked against hand-worked cases), the
+sources (a names archive built here, your own files and their errors) and the networks' contracts."""
+
+from __future__ import annotations
+
+import io
+import math
+import tarfile
+
+import pytest
+import torch
+
+from duelo.data.errors import DataError
+from duelo.tasks.text import metrics
+from duelo.tasks.text.networks import TextDiscriminator, TextGenerator, _until_end
+from duelo.tasks.text.sources import read_text_file
+from duelo.tasks.text.vocab import EOS_ID, PAD_ID, UNK_ID, Vocabulary
+
+
+def test_vocabulary_round_trips_lines_at_both_levels():
+    chars = Vocabulary.build(["anna", "bob"], "char")
+    ids = chars.encode_lines(["anna", "bob", "zab"], 6)
+    assert ids.shape == (3, 6) and ids[0, 4] == EOS_ID and ids[0, 5] == PAD_ID
+    assert chars.decode(ids[0]) == "anna" and chars.decode(ids[1]) == "bob"
+    assert ids[2, 0] == UNK_ID and chars.decode(ids[2]) == "?ab"          # z was never seen
+    assert chars.decode(chars.encode_lines(["annanna"], 4)[0]) == "ann"     # cut to leave room for the end mark
+    words = Vocabulary.build(["In the beginning, God created."], "word")
+    line = "In the beginning, God created."
+    assert words.decode(words.encode_lines([line], 12)[0]) == line
+    assert Vocabulary.from_state(words.state()).tokens == words.tokens
+
+
+def test_bleu_matches_hand_worked_cases():
+    refs = [list("abcd"), list("abce")]
+    assert metrics.bleu([list("abcd")], refs, 4) == pytest.approx(1.0)
+    # "abxd": unigrams 3/4, bigrams 1/3, trigrams 0 (smoothed 0.1/2), 4-grams 0 (0.1/1); length 4 = refs' 4
+    expected = math.exp((math.log(3 / 4) + math.log(1 / 3) + math.log(0.1 / 2) + math.log(0.1 / 1)) / 4)
+    assert metrics.bleu([list("abxd")], refs, 4) == pytest.approx(expected)
+    # brevity: "ab" is shorter than the closest reference (4): penalty exp(1 - 4/2)
+    assert metrics.bleu([list("ab")], refs, 2) == pytest.approx(math.exp(1 - 2))
+
+
+def test_self_bleu_leaves_each_line_out():
+    assert metrics.self_bleu([list("abcd")] * 3, 4) == pytest.approx(1.0)   # copies of one line: repetitive
+    distinct = [list("abcd"), list("efgh"), list("ijkl")]
+    assert metrics.self_bleu(distinct, 2) < 0.1                             # nothing shared: its own counts left out
+
+
+def test_novelty_copies_plausibility_and_the_class_reader():
+    train = [list("mary"), list("john"), list("maria")]
+    assert metrics.novelty([list("mary"), list("marion")], train) == 0.5
+    assert metrics.longest_copy([list("xxjohn"), list("qqqq")], train) == [pytest.approx(4 / 6), 0.0]
+    assert metrics.plausible([list("mari"), list("mqzr")], [*train, list("mari")]) == 0.5
+    girls = ["anna", "bella", "carla", "della", "emma"]
+    boys = ["bob", "rob", "tom", "jon", "don"]
+    reader = metrics.NgramClassifier([list(n) for n in girls + boys], [0] * 5 + [1] * 5)
+    assert reader.accuracy([list("gemma"), list("lon")], [0, 1]) == 1.0
+    assert reader.accuracy([list("gemma"), list("lon")], [1, 0]) == 0.0
+
+
+def _archive(tmp_path, members: dict[str, str]):
+    path = tmp_path / "names-0.3.0.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for name, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_names_come_from_the_archive_and_a_wrong_one_is_named(tmp_path, monkeypatch):
+    from duelo.tasks.text.sources import TEXT_SOURCES
+
+    monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
+    source = TEXT_SOURCES.get("names")
+    assert not source.available()
+    good = _archive(tmp_path, {"names-0.3.0/names/dist.female.first": "MARY  2.6 2.6 1\nANNA 1.0 3.6 2\n",
+                               "names-0.3.0/names/dist.male.first": "JAMES 3.3 3.3 1\n"})
+    assert "3 lines" in source.fetch_from(good, False)
+    text = source.loader()
+    assert text.lines == ["mary", "anna", "james"] and text.labels == [0, 0, 1]
+    assert text.class_names == ["female", "male"]
+    bad = _archive(tmp_path / "x" if (tmp_path / "x").mkdir() is None else tmp_path, {"other/file": "A\n"})
+    with pytest.raises(DataError, match="no member names-0.3.0/names/dist.female.first"):
+        source.fetch_from(bad, True)
+    assert source.loader().lines == ["mary", "anna", "james"]               # the cache was not touched
+
+
+def test_your_own_file_with_labels_and_its_errors(tmp_path):
+    plain = tmp_path / "lines.txt"
+    plain.write_text("first line\n\nsecond line\r\n")
+    read = read_text_file(plain)
+    assert read.lines == ["first line", "second line"] and read.labels is None
+    labelled = tmp_path / "labelled.txt"
+    labelled.write_text("pos\tgreat film\nneg\tdull\npos\tfine\n")
+    read = read_text_file(labelled)
+    assert read.class_names == ["neg", "pos"] and read.labels == [1, 0, 1]
+    labelled.write_text("pos\tgreat film\nneg\t \n")
+    with pytest.raises(DataError, match="line 2: a label and no text"):
+        read_text_file(labelled)
+    binary = tmp_path / "latin1.txt"
+    binary.write_bytes("caf\xe9\nna\xefve\n".encode("latin-1"))
+    with pytest.raises(DataError, match="not UTF-8"):
+        read_text_file(binary)
+    with pytest.raises(DataError, match="no such file"):
+        read_text_file(tmp_path / "missing.txt")
+
+
+def test_generator_rows_are_distributions_padded_after_the_end():
+    torch.manual_seed(0)
+    G = TextGenerator(12, 9, embed=8, hidden=16)
+    G.out.bias.data[EOS_ID] = 5.0                        # ends early: the rows after it must be <pad>
+    rows = G(G.sample_latents(4))
+    assert rows.shape == (4, 9, 12) and torch.allclose(rows.sum(-1), torch.ones(4, 9))
+    ended = (rows.argmax(-1) == EOS_ID).long().cumsum(1) > 0
+    after = ended & (rows.argmax(-1) != EOS_ID)
+    assert after.any() and bool((rows.argmax(-1)[after] == PAD_ID).all())
+    ids = G.sample(4, temperature=1e-6)
+    assert torch.equal(ids, G.sample(4, temperature=1e-6))                 # near zero: the argmax, every time
+
+
+def test_nll_is_the_cross_entropy_up_to_the_end_mark():
+    torch.manual_seed(0)
+    G = TextGenerator(10, 6, embed=8, hidden=16)
+    ids = torch.tensor([[5, 6, EOS_ID, PAD_ID, PAD_ID, PAD_ID]])
+    logits = G.teacher_logits(ids)
+    by_hand = sum(-torch.log_softmax(logits[0, t], 0)[ids[0, t]] for t in range(3))
+    assert float(G.nll(ids)[0]) == pytest.approx(float(by_hand), rel=1e-5)
+    assert _until_end(ids).tolist() == [[1, 1, 1, 0, 0, 0]]
+
+
+def test_discriminator_reads_each_representation_and_labels():
+    D = TextDiscriminator(10, 6, embed=8, representations=3, channels=4, c_dim=2)
+    rows = torch.softmax(torch.randn(5, 6, 10), -1)
+    assert D(rows, torch.tensor([0, 1, 0, 1, 1])).shape == (5, 3)
