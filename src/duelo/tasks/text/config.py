@@ -35,6 +35,9 @@ class TextModelConfig:
     embed_dim:    int = setting(8, "size of the class code (conditional models)", check=positive_int)
     pretrain_kimg: float = setting(20.0, "relgan: thousands of samples of maximum-likelihood pre-training before "
                                    "the adversarial stage", check=at_least(0))
+    anneal_kimg:  float = setting(0.0, "relgan: thousands of samples of the adversarial stage over which beta rises "
+                                  "to beta_max; 0 = the rest of train.total_kimg (set it when --minutes ends the run)",
+                                  check=at_least(0))
     beta_max:     float = setting(100.0, "relgan: the Gumbel-softmax inverse temperature rises from 1 to this "
                                   "over the adversarial stage (Nie et al. 2019: 100 or 1000)", check=positive)
     representations: int = setting(16, "relgan: D's embeddings of its one-hot input, each read by the same "

@@ -77,7 +77,8 @@ def relgan_assemble(config: Config, data, runtime) -> Parts:
     pretrain = pretrain_iterations(config)
     objective = MLEObjective(gan.G, ends=pretrain, after=gan.objective)
     start = pretrain * config.train.batch
-    end = max(start + 1, round(config.train.total_kimg * 1000))
+    end = start + round(t.anneal_kimg * 1000) if t.anneal_kimg else round(config.train.total_kimg * 1000)
+    end = max(start + 1, end)
     schedules = [BetaSchedule(gan.G, start, end, t.beta_max), *lr_schedules(config, gan.optimizers)]
     return Parts(gan.players, objective, _feed(config, data, runtime, c_dim > 0), schedules)
 
