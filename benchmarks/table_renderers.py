@@ -18,6 +18,7 @@ import numpy as np
 
 from colour_tables import RENDERERS as COLOUR_RENDERERS
 from series_tables import RENDERERS as SERIES_RENDERERS
+from text_tables import RENDERERS as TEXT_RENDERERS
 from time_to_quality_report import table as time_to_quality_table
 
 Renderer = Callable[..., str]
@@ -414,4 +415,5 @@ RENDERERS: dict[str, Renderer] = {
     "time_to_quality": time_to_quality_table,
     **COLOUR_RENDERERS,
     **SERIES_RENDERERS,
+    **TEXT_RENDERERS,
 }

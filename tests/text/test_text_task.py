@@ -111,3 +111,20 @@ def test_settings_that_cannot_work_are_refused(lines_file, tmp_path, capsys):
     assert "trains no discriminator" in capsys.readouterr().err
     assert main([*TINY, "--dataset", str(tmp_path / "none.txt"), "--kimg", "0.1", "--out", str(tmp_path)]) != 0
     assert "no such file" in capsys.readouterr().err
+
+
+def test_g_learns_at_the_mle_rate_first_then_at_its_adversarial_rate():
+    from types import SimpleNamespace
+
+    import torch
+
+    from duelo.tasks.text.objective import StageRate
+
+    optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1e-4)
+    rate = StageRate(optimizer, 1000, 1e-3, decayed=False)
+    trainer = SimpleNamespace(counters=SimpleNamespace(nimg=0), lr_scale=0.5)
+    rate(trainer)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(5e-4)          # pre-training, after one rollback cut
+    trainer.counters.nimg = 1000
+    rate(trainer)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(5e-5)          # the adversarial stage: optim.g_lr

@@ -33,6 +33,8 @@ class TextModelConfig:
     embed:        int = setting(64, "size of the token embeddings of G and D", check=positive_int)
     hidden:       int = setting(256, "size of G's recurrent state", cli="--width", check=positive_int)
     embed_dim:    int = setting(8, "size of the class code (conditional models)", check=positive_int)
+    mle_lr:       float = setting(1e-3, "Adam's learning rate of maximum-likelihood training (the mle model, relgan's "
+                                  "pre-training); optim.g_lr is G's rate in the adversarial stage", check=positive)
     pretrain_kimg: float = setting(20.0, "relgan: thousands of samples of maximum-likelihood pre-training before "
                                    "the adversarial stage", check=at_least(0))
     anneal_kimg:  float = setting(0.0, "relgan: thousands of samples of the adversarial stage over which beta rises "

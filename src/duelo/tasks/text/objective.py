@@ -47,6 +47,29 @@ class MLEObjective:
         return Terms({"G_mle": nll}, {"nll_per_token": nll.detach()})
 
 
+class StageRate:
+    """G's learning rate: text.mle_lr while maximum likelihood trains it (before `start_nimg`), then the rate its
+    optimiser was built with (optim.g_lr), unless a decay schedule already sets it; both times the divergence
+    rollback's lr_scale."""
+
+    def __init__(self, optimizer, start_nimg: int, mle_lr: float, decayed: bool):
+        self.optimizer, self.start, self.mle_lr, self.decayed = optimizer, int(start_nimg), float(mle_lr), decayed
+        self.base = [group["lr"] for group in optimizer.param_groups]
+
+    def __call__(self, trainer) -> None:
+        if trainer.counters.nimg < self.start:
+            rates = [self.mle_lr] * len(self.base)
+        elif self.decayed:
+            return
+        else:
+            rates = self.base
+        for group, rate in zip(self.optimizer.param_groups, rates):
+            group["lr"] = rate * trainer.lr_scale
+
+    def describe(self) -> str:
+        return f"G's learning rate: {self.mle_lr:g} (maximum likelihood) until {self.start / 1000:g} kimg"
+
+
 class BetaSchedule:
     """G's Gumbel-softmax inverse temperature from the sample count alone (a resume repeats it)."""
 

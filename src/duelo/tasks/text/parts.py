@@ -55,7 +55,7 @@ def mle_assemble(config: Config, data, runtime) -> Parts:
     kwargs = generator_kwargs(config, data)
     G = TextGenerator(**kwargs).to(runtime.device)
     o = config.optim
-    optimizer = torch.optim.Adam(G.parameters(), lr=o.g_lr, betas=(o.beta1, o.beta2))
+    optimizer = torch.optim.Adam(G.parameters(), lr=config.text.mle_lr, betas=(o.beta1, o.beta2))
     return Parts({"G": Player(G, optimizer, ema=True)}, MLEObjective(G), _feed(config, data, runtime,
                  kwargs["c_dim"] > 0), lr_schedules(config, {"G": optimizer}))
 
@@ -63,7 +63,7 @@ def mle_assemble(config: Config, data, runtime) -> Parts:
 def relgan_assemble(config: Config, data, runtime) -> Parts:
     from duelo.tasks.gan_parts import assemble_gan
     from duelo.tasks.text.networks import TextDiscriminator, TextGenerator
-    from duelo.tasks.text.objective import BetaSchedule, MLEObjective
+    from duelo.tasks.text.objective import BetaSchedule, MLEObjective, StageRate
     from duelo.training.lr_schedule import lr_schedules
 
     kwargs = generator_kwargs(config, data)
@@ -79,7 +79,9 @@ def relgan_assemble(config: Config, data, runtime) -> Parts:
     start = pretrain * config.train.batch
     end = start + round(t.anneal_kimg * 1000) if t.anneal_kimg else round(config.train.total_kimg * 1000)
     end = max(start + 1, end)
-    schedules = [BetaSchedule(gan.G, start, end, t.beta_max), *lr_schedules(config, gan.optimizers)]
+    decay = lr_schedules(config, gan.optimizers)
+    schedules = [BetaSchedule(gan.G, start, end, t.beta_max), *decay,
+                 StageRate(gan.optimizers["G"], start, t.mle_lr, bool(decay))]
     return Parts(gan.players, objective, _feed(config, data, runtime, c_dim > 0), schedules)
 
 

@@ -24,7 +24,7 @@ class Text(Task):
     description = "lines of text at character or word level: a RelGAN-class GAN and the maximum-likelihood baseline"
     sections = {**COMMON_SECTIONS, "data": TextDataConfig, "text": TextModelConfig, "loss": LossConfig,
                 "stabilise": StabiliseConfig}
-    defaults = {"train.batch": 64, "train.total_kimg": 200.0, "optim.g_lr": 1e-3, "optim.d_lr": 1e-4,
+    defaults = {"train.batch": 64, "train.total_kimg": 200.0, "optim.g_lr": 1e-4, "optim.d_lr": 1e-4,
                 "optim.beta1": 0.9, "optim.beta2": 0.999, "loss.name": "rpgan", "run.snapshot_kimg": 20.0,
                 "run.log_kimg": 2.0, "health.enabled": False}
     sample_unit = "line"

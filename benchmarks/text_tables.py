@@ -1,0 +1,31 @@
+"""Renderers of docs/benchmarks.md's text tables (issue 19), from benchmarks/text.py results."""
+
+from __future__ import annotations
+
+from series_tables import DASH, _f, _pair, _table
+
+
+def text_curve(*results: dict) -> str:
+    """Each model at each temperature: BLEU-4 (quality) and self-BLEU-4 (repetition) beside the held-out lines'
+    own figures, novelty, plausibility and the longest copy from training, and the held-out NLL per token."""
+    rows = []
+    for result in results:
+        for row in result["rows"]:
+            if row.get("returncode") != 0 or "curve" not in row:
+                rows.append([row["model"], f"failed: {str(row.get('error', ''))[-60:]}"] + [DASH] * 7)
+                continue
+            training = f"{result['minutes']:g} min, {row['kimg']:,.1f} kimg"
+            for point in row["curve"]:
+                rows.append([row["model"], training, f"{point['temperature']:g}",
+                             _pair(point["bleu4"], point["bleu4_real"]),
+                             _pair(point["self_bleu4"], point["self_bleu4_real"]),
+                             _pair(point["novelty"], point["novelty_real"]),
+                             _pair(point["plausible"], point["plausible_real"]),
+                             _pair(point["longest_copy"], point["longest_copy_real"]),
+                             _f(point.get("nll_per_token"))])
+    header = ["model", "training", "temperature", "BLEU-4 (real)", "self-BLEU-4 (real)", "novelty (real)",
+              "plausible (real)", "longest copy (real)", "held-out NLL / token"]
+    return _table(header, rows)
+
+
+RENDERERS = {"text-curve": text_curve}
