@@ -14,7 +14,7 @@ def text_curve(*results: dict) -> str:
             if row.get("returncode") != 0 or "curve" not in row:
                 rows.append([row["model"], f"failed: {str(row.get('error', ''))[-60:]}"] + [DASH] * 7)
                 continue
-            training = f"{result['minutes']:g} min, {row['kimg']:,.1f} kimg"
+            training = f"{row['train_time_s'] / 60:.1f} min, {row['kimg']:,.1f} kimg"   # what it trained, not the cap
             for point in row["curve"]:
                 rows.append([row["model"], training, f"{point['temperature']:g}",
                              _pair(point["bleu4"], point["bleu4_real"]),
