@@ -9,10 +9,12 @@ def text_curve(*results: dict) -> str:
     """Each model at each temperature: BLEU-4 (quality) and self-BLEU-4 (repetition) beside the held-out lines'
     own figures, novelty, plausibility and the longest copy from training, and the held-out NLL per token."""
     rows = []
+    labelled = any("class_accuracy" in point for result in results for row in result["rows"]
+                   for point in row.get("curve", []))
     for result in results:
         for row in result["rows"]:
             if row.get("returncode") != 0 or "curve" not in row:
-                rows.append([row["model"], f"failed: {str(row.get('error', ''))[-60:]}"] + [DASH] * 7)
+                rows.append([row["model"], f"failed: {str(row.get('error', ''))[-60:]}"] + [DASH] * (7 + labelled))
                 continue
             training = f"{row['train_time_s'] / 60:.1f} min, {row['kimg']:,.1f} kimg"   # what it trained, not the cap
             for point in row["curve"]:
@@ -22,9 +24,12 @@ def text_curve(*results: dict) -> str:
                              _pair(point["novelty"], point["novelty_real"]),
                              _pair(point["plausible"], point["plausible_real"]),
                              _pair(point["longest_copy"], point["longest_copy_real"]),
-                             _f(point.get("nll_per_token"))])
+                             _f(point.get("nll_per_token"))]
+                            + ([_pair(point.get("class_accuracy"), point.get("class_accuracy_real"))] if labelled
+                               else []))
     header = ["model", "training", "temperature", "BLEU-4 (real)", "self-BLEU-4 (real)", "novelty (real)",
               "plausible (real)", "longest copy (real)", "held-out NLL / token"]
+    header += ["class accuracy (real)"] if labelled else []
     return _table(header, rows)
 
 

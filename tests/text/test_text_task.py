@@ -93,7 +93,7 @@ def test_a_conditional_model_follows_its_label(lines_file, tmp_path, capsys):
                  "run.snapshot_kimg=20", "--out", str(tmp_path), "--name", "c"]) == 0
     scores = json.loads((tmp_path / "c" / "summary.json").read_text())["scores"]
     assert scores["class_accuracy"] > 0.8 and scores["class_accuracy_real"] > 0.9
-    capsys.readouterr()
+    assert "held-out NLL" in capsys.readouterr().err                    # logged at every snapshot
     assert main(["sample", str(tmp_path / "c"), "-n", "6", "--label", "o", "--temperature", "0.5"]) == 0
     printed = capsys.readouterr().out.strip().splitlines()
     assert all(line.startswith("o\t") and line.endswith("o") for line in printed), printed
@@ -128,3 +128,22 @@ def test_g_learns_at_the_mle_rate_first_then_at_its_adversarial_rate():
     trainer.counters.nimg = 1000
     rate(trainer)
     assert optimizer.param_groups[0]["lr"] == pytest.approx(5e-5)          # the adversarial stage: optim.g_lr
+
+
+def test_a_rising_heldout_nll_is_reported_as_memorising(monkeypatch):
+    from types import SimpleNamespace
+
+    from duelo.tasks.text import scoring
+    from duelo.tasks.text.snapshots import TextSnapshots
+
+    values = iter([2.0, 1.8, 1.81, 1.95])
+    monkeypatch.setattr(scoring, "heldout_nll", lambda G, data, device: next(values))
+    said = []
+    snapshots = TextSnapshots.__new__(TextSnapshots)
+    snapshots.session = SimpleNamespace(data=None, log=said.append)
+    trainer = SimpleNamespace(counters=SimpleNamespace(nimg=0), ema={"G": None}, runtime=SimpleNamespace(device="cpu"))
+    for nimg in (1000, 2000, 3000, 4000):
+        trainer.counters.nimg = nimg
+        snapshots.watch_heldout(trainer)
+    assert not any("memorising" in line for line in said[:3])           # within 2 % of the lowest: noise
+    assert "up from 1.800 at 2 kimg" in said[3] and "memorising" in said[3]

@@ -18,6 +18,19 @@ def _tokens(vocab, lines: list[str]) -> list[list[str]]:
     return [vocab.split(line) for line in lines]
 
 
+def heldout_nll(G, data, device="cpu") -> float:
+    """The held-out lines' negative log-likelihood under G, nats per token (the end mark counts as a token)."""
+    ids = data.heldout.ids.to(device)
+    labels = data.heldout.labels.to(device) if G.c_dim else None
+    total, tokens = 0.0, 0
+    with torch.no_grad():
+        for k in range(0, len(ids), 512):
+            part = ids[k:k + 512]
+            total += float(G.nll(part, None if labels is None else labels[k:k + 512]).sum())
+            tokens += int((part != 0).sum())
+    return round(total / max(1, tokens), 4)
+
+
 def score_lines(data, lines: list[str], labels: torch.Tensor | None, G=None, device="cpu") -> dict:
     vocab = data.vocab
     fake = _tokens(vocab, lines)
@@ -44,13 +57,7 @@ def score_lines(data, lines: list[str], labels: torch.Tensor | None, G=None, dev
     scores["length"] = round(sum(map(len, fake)) / max(1, len(fake)), 2)
     scores["length_real"] = round(sum(map(len, held)) / max(1, len(held)), 2)
     if G is not None:
-        with torch.no_grad():
-            ids = data.heldout.ids.to(device)
-            lab = data.heldout.labels.to(device) if G.c_dim else None
-            nll = torch.cat([G.nll(ids[k:k + 512], None if lab is None else lab[k:k + 512])
-                             for k in range(0, len(ids), 512)])
-            tokens = torch.cat([(ids[k:k + 512] != 0).sum(1) for k in range(0, len(ids), 512)])
-        scores["nll_per_token"] = round(float(nll.sum() / tokens.sum().clamp(min=1)), 4)
+        scores["nll_per_token"] = heldout_nll(G, data, device)
     if labels is not None and data.train.labels is not None:
         classifier = metrics.NgramClassifier(train, data.train.labels.tolist())
         scores["class_accuracy"] = round(classifier.accuracy(fake, labels.tolist()), 4)

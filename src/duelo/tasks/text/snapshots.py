@@ -18,6 +18,7 @@ SHOWN = 40
 
 
 class TextSnapshots(Snapshots):
+    lowest: tuple[float, int] | None = None      # the lowest held-out NLL seen in this session, and its nimg
 
     def lines(self, n: int) -> tuple[list[str], Any]:
         from duelo.tasks.text.model_io import generate_ids, labels_like
@@ -47,7 +48,23 @@ class TextSnapshots(Snapshots):
             lines = [f"{data.class_names[k]}\t{line}" for k, line in zip(labels.tolist(), lines)]
         path = session.run_dir.samples / f"text-{trainer.counters.nimg:09d}.txt"
         atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
+        self.watch_heldout(trainer)
         return [model, path]
+
+    def watch_heldout(self, trainer) -> None:
+        """Log the held-out NLL; say so when it has risen well above the lowest seen (the model is learning its
+        training lines by heart: measured on names, where novelty fell to 7 %)."""
+        from duelo.tasks.text.scoring import heldout_nll
+
+        nimg = trainer.counters.nimg
+        nll = heldout_nll(trainer.ema["G"], self.session.data, trainer.runtime.device)
+        message = f"held-out NLL {nll:.3f} nats per token"
+        if self.lowest is None or nll < self.lowest[0]:
+            self.lowest = (nll, nimg)
+        elif nll > self.lowest[0] * 1.02:
+            message += (f", up from {self.lowest[0]:.3f} at {self.lowest[1] / 1000:g} kimg: the generator is "
+                        f"memorising its training lines (see novelty in the summary); train for fewer kimg")
+        self.session.log(message)
 
     def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
         from duelo.tasks.text.scoring import score_lines
