@@ -147,3 +147,14 @@ def test_a_rising_heldout_nll_is_reported_as_memorising(monkeypatch):
         snapshots.watch_heldout(trainer)
     assert not any("memorising" in line for line in said[:3])           # within 2 % of the lowest: noise
     assert "up from 1.800 at 2 kimg" in said[3] and "memorising" in said[3]
+
+
+def test_a_damaged_model_folder_is_named_not_a_traceback(mle_run, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(mle_run / "model", copy)
+    (copy / "model.safetensors").write_bytes(b"not weights")
+    assert main(["sample", str(copy), "-n", "2"]) != 0
+    err = capsys.readouterr().err
+    assert "the saved text generator does not load" in err and str(copy) in err and "Traceback" not in err

@@ -117,3 +117,14 @@ def test_conditional_without_labels_is_refused(tmp_path, capsys):
     assert main([*TINY, "--conditional", "--out", str(tmp_path)]) != 0
     assert "labels" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def test_a_damaged_series_model_is_named_not_a_traceback(sines_run, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(sines_run / "model", copy)
+    (copy / "model.safetensors").write_bytes(b"not weights")
+    assert main(["sample", str(copy), "-n", "2", "--out", str(tmp_path / "w.csv")]) != 0
+    err = capsys.readouterr().err
+    assert "model does not load" in err and "Traceback" not in err

@@ -160,3 +160,14 @@ def test_the_penalties_judge_the_mean_logit_of_a_video_discriminator():
 def test_a_resolution_the_networks_cannot_make_is_refused(tmp_path, capsys):
     assert main([*TINY, "--resolution", "48", "--kimg", "0.1", "--out", str(tmp_path)]) != 0
     assert "4 times a power of two" in capsys.readouterr().err
+
+
+def test_a_damaged_video_model_is_named_not_a_traceback(video_run, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(video_run / "model", copy)
+    (copy / "model.safetensors").write_bytes(b"not weights")
+    assert main(["sample", str(copy), "-n", "2", "--out", str(tmp_path / "c.gif")]) != 0
+    err = capsys.readouterr().err
+    assert "the saved video generator does not load" in err and "Traceback" not in err

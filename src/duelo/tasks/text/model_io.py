@@ -3,64 +3,38 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
 
 from duelo.errors import ConfigError
+from duelo.tasks.model_folders import find_model_folder, load_model_folder, save_model_folder
 
 FORMAT = "duelo-text-generator"
 FORMAT_VERSION = 1
 
 
 def save_text_model(folder: Path, G, kwargs: dict, vocab, class_names: list[str], config) -> None:
-    from safetensors.torch import save_file
-
-    state = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
-    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "kwargs": kwargs, "vocab": vocab.state(),
-            "class_names": class_names if kwargs["c_dim"] else None, "dataset": config.data.dataset,
-            "model": config.text.model}
-    save_file(state, str(folder / "model.safetensors"))
-    (folder / "config.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-
-
-def _meta(folder: Path) -> tuple[Path, dict] | None:
-    for model in (folder / "model", folder):
-        try:
-            meta = json.loads((model / "config.json").read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(meta, dict) and meta.get("format") == FORMAT:
-            return model, meta
-    return None
+    save_model_folder(folder, G, {"format": FORMAT, "format_version": FORMAT_VERSION, "kwargs": kwargs,
+                                  "vocab": vocab.state(), "class_names": class_names if kwargs["c_dim"] else None,
+                                  "dataset": config.data.dataset, "model": config.text.model})
 
 
 def is_text_model(folder: Path) -> bool:
-    return _meta(folder) is not None
+    return find_model_folder(folder, FORMAT) is not None
 
 
 def load_text_model(folder: Path, device: str = "cpu"):
     """(G in eval mode, its vocabulary, config.json) from a run folder or its model/ folder."""
-    from safetensors.torch import load_file
-
     from duelo.tasks.text.networks import TextGenerator
     from duelo.tasks.text.vocab import Vocabulary
 
-    found = _meta(folder)
-    if found is None:
-        raise ConfigError(f"{folder}: no duelo text generator here (expected model/config.json of format {FORMAT})")
-    model, meta = found
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ConfigError(f"{model}: text generator format version {meta.get('format_version')!r}; this duelo "
-                          f"reads version {FORMAT_VERSION}")
+    G, meta = load_model_folder(folder, FORMAT, FORMAT_VERSION, "text generator",
+                                lambda meta: TextGenerator(**meta["kwargs"]))
     try:
-        G = TextGenerator(**meta["kwargs"])
-        G.load_state_dict(load_file(str(model / "model.safetensors")), strict=True)
         vocab = Vocabulary.from_state(meta["vocab"])
-    except (KeyError, TypeError, ValueError, RuntimeError, OSError) as error:
-        raise ConfigError(f"{model}: the saved text generator does not load ({type(error).__name__}: "
-                          f"{str(error)[:200]}); the folder is damaged or from another duelo version") from None
+    except (KeyError, TypeError, ValueError) as error:
+        raise ConfigError(f"{folder}: the saved vocabulary does not load ({error}); the folder is damaged") from None
     return G.to(device).eval(), vocab, meta
 
 

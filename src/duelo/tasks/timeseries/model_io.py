@@ -42,6 +42,7 @@ def is_series_model(folder: Path) -> bool:
 
 def load_series_model(folder: Path, device: str = "cpu"):
     """(G in eval mode, its config.json as a dict) from a run folder or its model/ folder."""
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     from duelo.tasks.timeseries.parts import SERIES_MODELS
@@ -62,7 +63,7 @@ def load_series_model(folder: Path, device: str = "cpu"):
     try:
         G = SERIES_MODELS.get(name).build(config["kwargs"])
         G.load_state_dict(load_file(str(model / "model.safetensors")), strict=True)
-    except (KeyError, TypeError, RuntimeError, OSError) as error:
+    except (KeyError, TypeError, RuntimeError, OSError, SafetensorError) as error:
         raise ConfigError(f"{model}: the saved {name} model does not load ({type(error).__name__}: "
                           f"{str(error)[:200]}); the folder is damaged or from another duelo version") from None
     return G.to(device).eval(), config

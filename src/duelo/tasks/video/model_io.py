@@ -3,12 +3,12 @@ model.safetensors. No pickle. Clips are written as an animated grid (.gif, .mp4)
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
 
 from duelo.errors import ConfigError
+from duelo.tasks.model_folders import find_model_folder, load_model_folder, save_model_folder
 
 FORMAT = "duelo-video-generator"
 FORMAT_VERSION = 1
@@ -16,49 +16,21 @@ CLIP_SUFFIXES = (".gif", ".mp4", ".npz")
 
 
 def save_video_model(folder: Path, G, kwargs: dict, config) -> None:
-    from safetensors.torch import save_file
-
-    state = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
-    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "kwargs": kwargs, "dataset": config.data.dataset,
-            "class_names": [str(k) for k in range(kwargs["c_dim"])] or None}
-    save_file(state, str(folder / "model.safetensors"))
-    (folder / "config.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-
-
-def _meta(folder: Path) -> tuple[Path, dict] | None:
-    for model in (folder / "model", folder):
-        try:
-            meta = json.loads((model / "config.json").read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(meta, dict) and meta.get("format") == FORMAT:
-            return model, meta
-    return None
+    save_model_folder(folder, G, {"format": FORMAT, "format_version": FORMAT_VERSION, "kwargs": kwargs,
+                                  "dataset": config.data.dataset,
+                                  "class_names": [str(k) for k in range(kwargs["c_dim"])] or None})
 
 
 def is_video_model(folder: Path) -> bool:
-    return _meta(folder) is not None
+    return find_model_folder(folder, FORMAT) is not None
 
 
 def load_video_model(folder: Path, device: str = "cpu"):
     """(G in eval mode, its config.json) from a run folder or its model/ folder."""
-    from safetensors.torch import load_file
-
     from duelo.tasks.video.networks import VideoGenerator
 
-    found = _meta(folder)
-    if found is None:
-        raise ConfigError(f"{folder}: no duelo video generator here (expected model/config.json of format {FORMAT})")
-    model, meta = found
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ConfigError(f"{model}: video generator format version {meta.get('format_version')!r}; this duelo "
-                          f"reads version {FORMAT_VERSION}")
-    try:
-        G = VideoGenerator(**meta["kwargs"])
-        G.load_state_dict(load_file(str(model / "model.safetensors")), strict=True)
-    except (KeyError, TypeError, ValueError, RuntimeError, OSError) as error:
-        raise ConfigError(f"{model}: the saved video generator does not load ({type(error).__name__}: "
-                          f"{str(error)[:200]}); the folder is damaged or from another duelo version") from None
+    G, meta = load_model_folder(folder, FORMAT, FORMAT_VERSION, "video generator",
+                                lambda meta: VideoGenerator(**meta["kwargs"]))
     return G.to(device).eval(), meta
 
 
