@@ -160,7 +160,7 @@ def test_every_preset_builds_and_trains_a_few_steps(tmp_path, preset):
 
     config = load_preset(preset)
     overrides = {"train.batch": 32, "train.device": "cpu", "run.out": str(tmp_path)}
-    if config.has("data") and config.task not in ("tabular", "timeseries", "video"):
+    if config.has("data") and config.task not in ("tabular", "timeseries", "video", "text"):
         overrides.update({"data.dataset": "digits", "data.resolution": 32 if preset == "fastgan" else 16,
                           "model.width": 8})
     if config.task in ("translate", "inpaint", "denoise", "superres", "cyclegan"):
@@ -177,6 +177,10 @@ def test_every_preset_builds_and_trains_a_few_steps(tmp_path, preset):
         overrides.update({"data.size": 16, "data.frames": 4, "video.width": 4})
     elif config.task == "toy":
         overrides["toy.points"] = 1000
+    elif config.task == "text":       # one step of maximum likelihood, then the game
+        (tmp_path / "lines.txt").write_text("\n".join(f"line {k % 17}" for k in range(200)) + "\n")
+        overrides.update({"data.dataset": str(tmp_path / "lines.txt"), "text.hidden": 16, "text.embed": 8,
+                          "text.representations": 2, "text.pretrain_kimg": 0.001})
     elif config.task == "tabular":
         import pandas as pd
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from duelo.errors import ConfigError
-from duelo.tasks.model_folders import find_model_folder, load_model_folder, save_model_folder
+from duelo.io.model_folders import find_model_folder, load_model_folder, save_model_folder
 
 FORMAT = "duelo-video-generator"
 FORMAT_VERSION = 1
