@@ -163,3 +163,23 @@ def test_kjv_runs_the_packaged_reader_and_labels_testaments(tmp_path, monkeypatc
     with pytest.raises(DataError, match="printed 80 verses, not 31,102"):
         bible.fetch(force=True)
     assert len(bible.load().lines) == 80                                     # the cache was kept
+
+
+def test_fortunes_come_one_saying_per_line_labelled_by_file(tmp_path, monkeypatch):
+    from tests.data.test_data_package_sources import write_deb
+
+    from duelo.tasks.text import fortunes
+
+    monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
+    folder = "./usr/share/games/fortunes/"
+    deb = write_deb(tmp_path / "fortunes_1.0_all.deb", {
+        folder + "food": b"Eat\n  your   greens.\n%\nA" + b" long" * 60 + b"\n%\nPie.\n",
+        folder + "food.dat": b"\x00index",
+        folder + "art": b"  /\\_/\\\n ( o.o )\n%\n",
+        folder + "science": b"E = mc^2\n%\n"})
+    assert "3 sayings" in fortunes.fetch(from_file=deb)
+    text = fortunes.load()
+    assert text.lines == ["Eat your greens.", "Pie.", "E = mc^2"]       # joined; the long one and the art left out
+    assert text.class_names == ["food", "science"] and text.labels == [0, 0, 1]
+    with pytest.raises(DataError, match="no fortune files"):
+        fortunes.fetch(force=True, from_file=write_deb(tmp_path / "other.deb", {"./usr/bin/x": b"1"}))

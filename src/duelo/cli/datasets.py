@@ -54,6 +54,7 @@ def _registries():
     """(kind, registry) of every named dataset: images first, then time series, then text."""
     from duelo.data import SOURCES
     import duelo.tasks.text.bible  # noqa: F401  (registers kjv)
+    import duelo.tasks.text.fortunes  # noqa: F401  (registers fortunes)
     from duelo.tasks.text.sources import TEXT_SOURCES
     from duelo.tasks.timeseries.data import SERIES_SOURCES, register_all
 
