@@ -168,8 +168,11 @@ def test_kjv_runs_the_packaged_reader_and_labels_testaments(tmp_path, monkeypatc
 def test_fortunes_come_one_saying_per_line_labelled_by_file(tmp_path, monkeypatch):
     from tests.data.test_data_package_sources import write_deb
 
-    from duelo.tasks.text import fortunes
+    from duelo.tasks.text.sources import TEXT_SOURCES
 
+    import duelo.tasks.text.debian  # noqa: F401
+
+    fortunes = TEXT_SOURCES.get("fortunes")
     monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
     folder = "./usr/share/games/fortunes/"
     deb = write_deb(tmp_path / "fortunes_1.0_all.deb", {
@@ -177,9 +180,14 @@ def test_fortunes_come_one_saying_per_line_labelled_by_file(tmp_path, monkeypatc
         folder + "food.dat": b"\x00index",
         folder + "art": b"  /\\_/\\\n ( o.o )\n%\n",
         folder + "science": b"E = mc^2\n%\n"})
-    assert "3 sayings" in fortunes.fetch(from_file=deb)
-    text = fortunes.load()
+    assert "3 lines in 2 classes" in fortunes.fetch_from(deb, False)
+    text = fortunes.loader()
     assert text.lines == ["Eat your greens.", "Pie.", "E = mc^2"]       # joined; the long one and the art left out
     assert text.class_names == ["food", "science"] and text.labels == [0, 0, 1]
-    with pytest.raises(DataError, match="no fortune files"):
-        fortunes.fetch(force=True, from_file=write_deb(tmp_path / "other.deb", {"./usr/bin/x": b"1"}))
+    with pytest.raises(DataError, match="this is not the fortunes package"):
+        fortunes.fetch_from(write_deb(tmp_path / "other.deb", {"./usr/bin/x": b"1"}), True)
+    words = TEXT_SOURCES.get("words")
+    dictionary = write_deb(tmp_path / "wamerican_1.0_all.deb", {"./usr/share/dict/american-english":
+                                                                 b"Aaron\napple\napple's\nbanana\n"})
+    assert "2 lines" in words.fetch_from(dictionary, False)
+    assert words.loader().lines == ["apple", "banana"] and words.loader().labels is None

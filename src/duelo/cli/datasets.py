@@ -54,7 +54,7 @@ def _registries():
     """(kind, registry) of every named dataset: images first, then time series, then text."""
     from duelo.data import SOURCES
     import duelo.tasks.text.bible  # noqa: F401  (registers kjv)
-    import duelo.tasks.text.fortunes  # noqa: F401  (registers fortunes)
+    import duelo.tasks.text.debian  # noqa: F401  (registers fortunes, words)
     from duelo.tasks.text.sources import TEXT_SOURCES
     from duelo.tasks.timeseries.data import SERIES_SOURCES, register_all
 

@@ -200,7 +200,7 @@ def read_text_file(path: Path) -> TextLines:
 
 def load_text(dataset: str) -> TextLines:
     import duelo.tasks.text.bible  # noqa: F401  (registers kjv)
-    import duelo.tasks.text.fortunes  # noqa: F401  (registers fortunes)
+    import duelo.tasks.text.debian  # noqa: F401  (registers fortunes, words)
 
     if dataset in TEXT_SOURCES:
         return TEXT_SOURCES.get(dataset).loader()

@@ -1,0 +1,129 @@
+"""Text sources read from one Debian package (.deb) each: fetched once with `apt-get download` (nothing is
+installed), read in memory (duelo.data.sources.archives), parsed to lines and cached. Offline: `duelo datasets
+fetch NAME --from FILE.deb`, or the .deb in $DUELO_PACKAGE_DIR.
+
+    fortunes   Debian `fortunes` (fortune-mod's non-offensive set): one saying per line, labelled by its file
+    words      Debian `wamerican`: the lower-case English words of /usr/share/dict/american-english
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from duelo.data.errors import DataError, DatasetUnavailableError
+from duelo.data.sources.archives import read_members
+from duelo.data.sources.base import dataset_cache_dir
+from duelo.data.sources.clients import PACKAGE_DIR_ENV, client_available, download, file_in_package_dir
+from duelo.tasks.text.sources import (STORE_FILE, TEXT_SOURCES, TextLines, TextSource, cache_lines,
+                                      read_cached_lines)
+
+
+@dataclass(frozen=True)
+class DebianText:
+    name: str
+    package: str
+    wanted: Callable[[str], bool]                          # which members to read (normalised paths)
+    parse: Callable[[list[tuple[str, bytes]]], TextLines]  # the wanted members, sorted by path -> lines
+
+
+def _store(spec: DebianText) -> Path:
+    return dataset_cache_dir(spec.name) / STORE_FILE
+
+
+def how_to_get(spec: DebianText) -> str:
+    return (f"{spec.name} comes from the Debian package {spec.package}, fetched once with `apt-get download "
+            f"{spec.package}` and cached in {_store(spec).parent}. Without apt-get or network: run `apt-get download "
+            f"{spec.package}` on a Debian/Ubuntu machine, then `duelo datasets fetch {spec.name} --from FILE.deb`, "
+            f"or put the .deb in ${PACKAGE_DIR_ENV}")
+
+
+def _parse(spec: DebianText, deb: Path) -> TextLines:
+    members = sorted(read_members(deb, spec.wanted, how_to_get(spec)))
+    text = spec.parse(members) if members else None
+    if not text or not text.lines:
+        raise DataError(f"{deb}: none of the files {spec.name} reads; this is not the {spec.package} package. "
+                        f"{how_to_get(spec)}")
+    return text
+
+
+def fetch(spec: DebianText, force: bool = False, from_file: Path | None = None) -> str:
+    if _store(spec).is_file() and not force and from_file is None:
+        return f"{spec.name} is already cached in {_store(spec).parent} (use --force to fetch it again)"
+    if from_file is not None and not from_file.is_file():
+        raise DataError(f"--from {from_file}: no such file. {how_to_get(spec)}")
+    deb = from_file or file_in_package_dir("apt", spec.package, None)
+    if deb is not None:
+        text = _parse(spec, deb)
+    else:
+        if not client_available("apt"):
+            raise DatasetUnavailableError(f"{spec.name} is not cached yet and apt-get is not available. "
+                                          f"{how_to_get(spec)}")
+        print(f"duelo: fetching {spec.name} once with `apt-get download {spec.package}`", file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory(prefix=f"duelo-{spec.name}-") as workdir:
+            deb = download("apt", spec.package, None, Path(workdir), how_to_get(spec))
+            text = _parse(spec, deb)
+    cache_lines(spec.name, text, deb.name)
+    labelled = f" in {len(text.class_names)} classes" if text.labels is not None else ""
+    return f"{spec.name} fetched from {deb.name}: {len(text.lines):,} lines{labelled}, cached in {_store(spec).parent}"
+
+
+def load(spec: DebianText) -> TextLines:
+    if not _store(spec).is_file():
+        fetch(spec)
+    return read_cached_lines(spec.name)
+
+
+def register(spec: DebianText, description: str, licence: str, size: str) -> None:
+    TEXT_SOURCES.add(spec.name, TextSource(spec.name, description, lambda: load(spec),
+                                           lambda: _store(spec).is_file(), lambda: how_to_get(spec),
+                                           lambda force: fetch(spec, force),
+                                           lambda path, force: fetch(spec, force, path), licence, size))
+
+
+# ---- fortunes: sayings separated by lines of '%'; a saying's lines joined; long ones and drawings left out -----
+FORTUNE_FOLDER = "usr/share/games/fortunes/"
+FORTUNE_PICTURES = ("art", "ascii-art")
+FORTUNE_MAX_CHARS = 200
+FORTUNE_SEPARATOR = re.compile(r"\n%\n")
+
+
+def _fortune_file(member: str) -> bool:
+    name = member[len(FORTUNE_FOLDER):]
+    return (member.startswith(FORTUNE_FOLDER) and "/" not in name and not name.endswith((".dat", ".u8"))
+            and name not in FORTUNE_PICTURES)        # .u8 names are links to the same files
+
+
+def _fortunes(members: list[tuple[str, bytes]]) -> TextLines:
+    lines, labels = [], []
+    for label, (_, data) in enumerate(members):
+        for saying in FORTUNE_SEPARATOR.split(data.decode("utf-8", "replace")):
+            text = " ".join(saying.split()) if saying.strip() != "%" else ""
+            if text and len(text) <= FORTUNE_MAX_CHARS:
+                lines.append(text)
+                labels.append(label)
+    return TextLines(lines, labels, [member[len(FORTUNE_FOLDER):] for member, _ in members], "fortunes")
+
+
+register(DebianText("fortunes", "fortunes", _fortune_file, _fortunes),
+         f"fortune cookies (Debian fortunes), one saying of at most {FORTUNE_MAX_CHARS} characters per line, "
+         f"labelled by file", "BSD-style (the package's copyright file)", "0.8 MB (Debian fortunes)")
+
+
+# ---- words: /usr/share/dict/american-english, lower-case a-z words only (no names, no possessives) ------------
+WORDS_FILE = "usr/share/dict/american-english"
+PLAIN_WORD = re.compile(r"[a-z]+")
+
+
+def _words(members: list[tuple[str, bytes]]) -> TextLines:
+    words = [w for w in members[0][1].decode("utf-8", "replace").split() if PLAIN_WORD.fullmatch(w)]
+    return TextLines(words, None, [], "words")
+
+
+register(DebianText("words", "wamerican", lambda member: member == WORDS_FILE, _words),
+         "63,875 lower-case English words (Debian wamerican, SCOWL)", "SCOWL's permissive licence (its copyright "
+         "file)", "0.4 MB (Debian wamerican)")
