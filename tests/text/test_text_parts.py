@@ -72,10 +72,10 @@ def _archive(tmp_path, members: dict[str, str]):
 
 
 def test_names_come_from_the_archive_and_a_wrong_one_is_named(tmp_path, monkeypatch):
-    from duelo.tasks.text.sources import TEXT_SOURCES
+    from duelo.tasks.text.sources import named_sources
 
     monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
-    source = TEXT_SOURCES.get("names")
+    source = named_sources().get("names")
     assert not source.available()
     good = _archive(tmp_path, {"names-0.3.0/names/dist.female.first": "MARY  2.6 2.6 1\nANNA 1.0 3.6 2\n",
                                "names-0.3.0/names/dist.male.first": "JAMES 3.3 3.3 1\n"})
@@ -168,11 +168,9 @@ def test_kjv_runs_the_packaged_reader_and_labels_testaments(tmp_path, monkeypatc
 def test_fortunes_come_one_saying_per_line_labelled_by_file(tmp_path, monkeypatch):
     from tests.data.test_data_package_sources import write_deb
 
-    from duelo.tasks.text.sources import TEXT_SOURCES
+    from duelo.tasks.text.sources import named_sources
 
-    import duelo.tasks.text.debian  # noqa: F401
-
-    fortunes = TEXT_SOURCES.get("fortunes")
+    fortunes = named_sources().get("fortunes")
     monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
     folder = "./usr/share/games/fortunes/"
     deb = write_deb(tmp_path / "fortunes_1.0_all.deb", {
@@ -186,7 +184,7 @@ def test_fortunes_come_one_saying_per_line_labelled_by_file(tmp_path, monkeypatc
     assert text.class_names == ["food", "science"] and text.labels == [0, 0, 1]
     with pytest.raises(DataError, match="this is not the fortunes package"):
         fortunes.fetch_from(write_deb(tmp_path / "other.deb", {"./usr/bin/x": b"1"}), True)
-    words = TEXT_SOURCES.get("words")
+    words = named_sources().get("words")
     dictionary = write_deb(tmp_path / "wamerican_1.0_all.deb", {"./usr/share/dict/american-english":
                                                                  b"Aaron\napple\napple's\nbanana\n"})
     assert "2 lines" in words.fetch_from(dictionary, False)

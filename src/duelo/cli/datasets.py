@@ -53,14 +53,12 @@ def datasets(ctx: click.Context) -> None:
 def _registries():
     """(kind, registry) of every named dataset: images first, then time series, then text."""
     from duelo.data import SOURCES
-    import duelo.tasks.text.bible  # noqa: F401  (registers kjv)
-    import duelo.tasks.text.debian  # noqa: F401  (registers fortunes, words)
-    from duelo.tasks.text.sources import TEXT_SOURCES
+    from duelo.tasks.text.sources import named_sources
     from duelo.tasks.timeseries.data import SERIES_SOURCES, register_all
 
     register_all()
 
-    return [("images", SOURCES), ("time series", SERIES_SOURCES), ("text", TEXT_SOURCES)]
+    return [("images", SOURCES), ("time series", SERIES_SOURCES), ("text", named_sources())]
 
 
 @datasets.command("fetch", context_settings={"help_option_names": ["-h", "--help"]})
