@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import math
 import platform
+import random
 import sys
 import tarfile
 
@@ -189,3 +190,21 @@ def test_fortunes_come_one_saying_per_line_labelled_by_file(tmp_path, monkeypatc
                                                                  b"Aaron\napple\napple's\nbanana\n"})
     assert "2 lines" in words.fetch_from(dictionary, False)
     assert words.loader().lines == ["apple", "banana"] and words.loader().labels is None
+
+
+def test_embedding_fd_compares_equal_counts_and_tells_real_from_garbage():
+    from duelo.tasks.text.scoring import embedding_fd
+
+    seen = []
+
+    def embed(lines):            # letter counts: a stand-in for sentence embeddings
+        seen.append(len(lines))
+        return torch.tensor([[line.count(c) for c in "abcdefghijklmnopqrstuvwxyz"] for line in lines],
+                            dtype=torch.float64) + 1e-3 * torch.randn(len(lines), 26, dtype=torch.float64)
+
+    rng = random.Random(0)
+    real = ["".join(rng.choice("aeioubdklmnrst") for _ in range(rng.randint(3, 8))) for _ in range(300)]
+    garbage = ["".join(rng.choice("qxzjw") for _ in range(rng.randint(3, 8))) for _ in range(500)]
+    fake_fd, real_fd = embedding_fd(embed, garbage, real[:100], real[100:])
+    assert seen == [200, 100, 100]                        # references, then 100 generated = 100 held-out
+    assert fake_fd > 10 * real_fd > 0

@@ -61,6 +61,18 @@ def sample_text(run_or_model: Path, count: int | None, seed: int, label: str | N
     return f"wrote {count} line(s) to {path}"
 
 
+def sentence_embedder(device) -> tuple[object | None, str | None]:
+    """MiniLM sentence features, or (None, why not) where its weights are not installed (the FD is then left
+    out of the scores, with that note; every other score stands)."""
+    from duelo.evaluation.features import ExtractorUnavailableError
+    from duelo.evaluation.minilm import SentenceFeatures
+
+    try:
+        return SentenceFeatures(device), None
+    except ExtractorUnavailableError as error:
+        return None, str(error)
+
+
 def evaluate_text_run(run: Path, num_samples: int | None, temperature: float | None, device: str,
                       out: Path | None, force: bool) -> tuple[dict, Path]:
     from duelo.io.atomic import atomic_write_json
@@ -83,8 +95,11 @@ def evaluate_text_run(run: Path, num_samples: int | None, temperature: float | N
     data = load_text_data(config)
     labels = labels_like(G, num_samples, data.train.labels, 1_000_000, runtime.device)
     ids = generate_ids(G, num_samples, labels, temperature, 1_000_000, runtime.device)
+    embed, note = sentence_embedder(runtime.device)
     scores = score_lines(data, [vocab.decode(row) for row in ids], None if labels is None else labels.cpu(), G,
-                         runtime.device)
+                         runtime.device, embed)
+    if note:
+        scores["embedding_fd_note"] = note
     result = {"run": run.name, "task": "text", "num_samples": num_samples, "temperature": temperature,
               "scores": scores}
     atomic_write_json(target, result)

@@ -1,8 +1,9 @@
 """The summary's scores of a text generator against the run's held-out lines (metrics.py), each beside the
 figure of real held-out lines where one applies (`*_real`): BLEU-2..5 against held-out references (quality),
 self-BLEU-2..5 (repetition), novelty and the longest copy from training (memorisation), the share of
-plausible-looking lines (all token trigrams seen in training), the NLL of held-out lines per token, and for
-conditional models whether samples read as their class."""
+plausible-looking lines (all token trigrams seen in training), the NLL of held-out lines per token, the Fréchet
+distance between MiniLM sentence embeddings of generated and held-out lines (where those weights are installed),
+and for conditional models whether samples read as their class."""
 
 from __future__ import annotations
 
@@ -31,7 +32,18 @@ def heldout_nll(G, data, device="cpu") -> float:
     return round(total / max(1, tokens), 4)
 
 
-def score_lines(data, lines: list[str], labels: torch.Tensor | None, G=None, device="cpu") -> dict:
+def embedding_fd(embed, fake: list[str], real_hyps: list[str], real_refs: list[str]) -> tuple[float, float]:
+    """(FD of generated lines to the references, FD of as many held-out lines to the same references): the same
+    count on both sides, since the distance's bias depends on it."""
+    from duelo.evaluation.frechet import FeatureStats, frechet_distance
+
+    count = min(len(fake), len(real_hyps))
+    reference = FeatureStats.from_features(embed(real_refs))
+    return tuple(round(frechet_distance(FeatureStats.from_features(embed(lines[:count])), reference), 4)
+                 for lines in (fake, real_hyps))
+
+
+def score_lines(data, lines: list[str], labels: torch.Tensor | None, G=None, device="cpu", embed=None) -> dict:
     vocab = data.vocab
     fake = _tokens(vocab, lines)
     held = _tokens(vocab, data.heldout.lines)
@@ -56,6 +68,10 @@ def score_lines(data, lines: list[str], labels: torch.Tensor | None, G=None, dev
     scores["plausible_real"] = round(metrics.plausible(held, train), 4)
     scores["length"] = round(sum(map(len, fake)) / max(1, len(fake)), 2)
     scores["length_real"] = round(sum(map(len, held)) / max(1, len(held)), 2)
+    if embed is not None:
+        held_lines = data.heldout.lines[:MAX_REFERENCES]
+        scores["embedding_fd"], scores["embedding_fd_real"] = embedding_fd(
+            embed, lines, held_lines[:len(real_hyps)], held_lines[half:])
     if G is not None:
         scores["nll_per_token"] = heldout_nll(G, data, device)
     if labels is not None and data.train.labels is not None:
