@@ -208,3 +208,41 @@ def test_embedding_fd_compares_equal_counts_and_tells_real_from_garbage():
     fake_fd, real_fd = embedding_fd(embed, garbage, real[:100], real[100:])
     assert seen == [200, 100, 100]                        # references, then 100 generated = 100 held-out
     assert fake_fd > 10 * real_fd > 0
+
+
+def test_rollouts_keep_each_prefix_and_pad_after_the_end():
+    torch.manual_seed(0)
+    G = TextGenerator(vocab_size=9, max_len=7, embed=8, hidden=16)
+    ids = G.sample(40)
+    keep = torch.randint(1, 8, (40,))
+    out = G.complete(ids, keep)
+    for row, k in zip(range(40), keep.tolist()):
+        assert out[row, :k].tolist() == ids[row, :k].tolist()
+    ended = (out == EOS_ID).long().cumsum(1)
+    assert bool((out[(ended > 0) & (out != EOS_ID)] == PAD_ID).all())            # nothing but <pad> after the end
+    assert not torch.equal(out, ids)                                             # the rest is sampled anew
+
+
+def test_rollout_values_and_the_policy_gradient_follow_the_reward():
+    from duelo.tasks.text.seqgan import policy_loss, rollout_values
+
+    torch.manual_seed(0)
+    G = TextGenerator(vocab_size=9, max_len=6, embed=8, hidden=16)
+    liked = 5
+
+    def judge(rows, labels):                 # rewards lines that start with token 5, whatever follows
+        return (rows[:, 0] == liked).float()
+
+    ids = G.sample(64)
+    values = rollout_values(G, judge, ids, None, rollouts=3)
+    assert values.shape == ids.shape
+    assert torch.equal(values, (ids[:, :1] == liked).float().expand_as(values))   # the first token decides all
+    optimizer = torch.optim.Adam(G.parameters(), lr=0.03)
+    before = (G.sample(2000)[:, 0] == liked).float().mean()
+    for _ in range(30):
+        ids = G.sample(64)
+        optimizer.zero_grad()
+        policy_loss(G, ids, None, rollout_values(G, judge, ids, None, rollouts=2)).backward()
+        optimizer.step()
+    after = (G.sample(2000)[:, 0] == liked).float().mean()
+    assert after > before + 0.3, (before, after)

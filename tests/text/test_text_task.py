@@ -82,6 +82,17 @@ def test_relgan_pretrains_then_plays_and_resumes(lines_file, tmp_path, capsys):
     assert json.loads((tmp_path / "r" / "summary.json").read_text())["iterations"] > before
 
 
+def test_seqgan_pretrains_then_learns_by_policy_gradient_conditionally(lines_file, tmp_path):
+    assert main([*TINY, "--model", "seqgan", "--dataset", str(lines_file), "--conditional", "--set",
+                 "text.pretrain_kimg=8", "--set", "text.rollouts=2", "--set", "loss.name=bce", "--kimg", "8.4",
+                 "--set", "run.snapshot_kimg=8.4", "--out", str(tmp_path), "--name", "s"]) == 0
+    rows = _logged(tmp_path / "s")
+    assert "loss_G_mle" in rows[0] and "loss_D" not in rows[0]
+    assert "loss_D" in rows[-1] and 0 < rows[-1]["G_reward"] < 1           # D's probabilities as the reward
+    scores = json.loads((tmp_path / "s" / "summary.json").read_text())["scores"]
+    assert "class_accuracy" in scores and scores["plausible"] > 0.4
+
+
 def test_the_inverse_temperature_rises_exponentially():
     schedule = BetaSchedule(None, 1000, 3000, 100.0)
     assert schedule.value(0) == 1.0 and schedule.value(1000) == 1.0

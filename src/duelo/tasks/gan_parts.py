@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -33,10 +34,13 @@ class GANParts:
 def assemble_gan(config: Config, build_g: Callable[[], nn.Module], build_d: Callable[..., nn.Module],
                  d_kwargs: dict, sample_shape: tuple[int, ...], device: torch.device, label_pool=None,
                  conditional: bool = False, d_stages: tuple[nn.Module, ...] = (),
-                 d_parameters: Callable[[nn.Module], list] | None = None) -> GANParts:
+                 d_parameters: Callable[[nn.Module], list] | None = None,
+                 objective_type: Callable[..., Any] | None = None, objective_extra: dict | None = None) -> GANParts:
     """G = build_g(), D = build_d(**d_kwargs adjusted by the stabilisers); `d_stages` go in front of D before the
     stabilisers' own (instance noise); fake labels are drawn from `label_pool` (the feed's labels) if given;
-    `d_parameters(D)` chooses what D's optimiser trains (all of D by default; FreezeD leaves stages out)."""
+    `d_parameters(D)` chooses what D's optimiser trains (all of D by default; FreezeD leaves stages out);
+    `objective_type` replaces GANObjective by a subclass with another game for G (SeqGAN's policy gradient),
+    given `objective_extra` besides the usual arguments."""
     from duelo.augment.pipeline import DInputs
     from duelo.losses import LOSSES
     from duelo.objectives import GANObjective
@@ -67,7 +71,8 @@ def assemble_gan(config: Config, build_g: Callable[[], nn.Module], build_d: Call
     kwargs = dict(a.objective_kwargs)
     if "pool" in kwargs:
         kwargs["pool"] = kwargs["pool"].to(device)
-    objective = GANObjective(G, D, a.loss, gp_weight=gp_weight, d_steps=config.train.d_steps, label_pool=label_pool,
-                             d_inputs=DInputs(a.d_input_stages).to(device), **kwargs)
+    objective = (objective_type or GANObjective)(
+        G, D, a.loss, gp_weight=gp_weight, d_steps=config.train.d_steps, label_pool=label_pool,
+        d_inputs=DInputs(a.d_input_stages).to(device), **kwargs, **(objective_extra or {}))
     players = {"G": Player(G, a.optimizers["G"], ema=True), "D": Player(D, a.optimizers["D"])}
     return GANParts(G, D, a.optimizers, objective, players)

@@ -1,5 +1,5 @@
 """The configuration sections of the text task: the lines (a named source or a file, the token level, the
-length) and the model (relgan or the maximum-likelihood baseline on the same generator)."""
+length) and the model (relgan, seqgan or the maximum-likelihood baseline on the same generator)."""
 
 from __future__ import annotations
 
@@ -27,23 +27,26 @@ class TextDataConfig:
 
 @dataclass(frozen=True)
 class TextModelConfig:
-    model:        str = setting("relgan", "relgan (Gumbel-softmax GAN after maximum-likelihood pre-training) or "
-                                "mle (the same generator trained by maximum likelihood only: the baseline)",
+    model:        str = setting("relgan", "relgan (Gumbel-softmax GAN after maximum-likelihood pre-training), seqgan "
+                                "(policy gradient with Monte-Carlo rollouts, after the same pre-training) or mle "
+                                "(the same generator trained by maximum likelihood only: the baseline)",
                                 cli="--model", choices=from_registry("duelo.tasks.text.parts:TEXT_MODELS"))
     embed:        int = setting(64, "size of the token embeddings of G and D", check=positive_int)
     hidden:       int = setting(256, "size of G's recurrent state", cli="--width", check=positive_int)
     embed_dim:    int = setting(8, "size of the class code (conditional models)", check=positive_int)
     mle_lr:       float = setting(1e-3, "Adam's learning rate of maximum-likelihood training (the mle model, relgan's "
                                   "pre-training); optim.g_lr is G's rate in the adversarial stage", check=positive)
-    pretrain_kimg: float = setting(20.0, "relgan: thousands of samples of maximum-likelihood pre-training before "
-                                   "the adversarial stage", check=at_least(0))
+    pretrain_kimg: float = setting(20.0, "relgan, seqgan: thousands of samples of maximum-likelihood pre-training "
+                                   "before the adversarial stage", check=at_least(0))
     anneal_kimg:  float = setting(0.0, "relgan: thousands of samples of the adversarial stage over which beta rises "
                                   "to beta_max; 0 = the rest of train.total_kimg (set it when --minutes ends the run)",
                                   check=at_least(0))
     beta_max:     float = setting(100.0, "relgan: the Gumbel-softmax inverse temperature rises from 1 to this "
                                   "over the adversarial stage (Nie et al. 2019: 100 or 1000)", check=positive)
-    representations: int = setting(16, "relgan: D's embeddings of its one-hot input, each read by the same "
+    representations: int = setting(16, "relgan, seqgan: D's embeddings of its one-hot input, each read by the same "
                                    "convolutions (the paper's multiple representations)", check=positive_int)
+    rollouts:     int = setting(8, "seqgan: Monte-Carlo completions of each prefix that estimate a token's reward",
+                                check=positive_int)
     eval_samples: int = setting(1000, "generated lines behind the scores of the summary",
                                 check=at_least(16, integer=True))
     temperature:  float = setting(1.0, "sampling temperature of the summary's samples and scores", check=positive)

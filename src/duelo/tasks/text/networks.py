@@ -3,6 +3,8 @@
 TextGenerator: a recurrent language model (GRU) over tokens, optionally conditioned on a class code at every
 step. It has no latent: its randomness is the sampling of each next token, as in RelGAN (Nie et al., ICLR 2019).
     teacher_logits(ids, labels)   next-token logits under teacher forcing (maximum likelihood, NLL)
+    complete(ids, keep, labels)   each row's first keep[i] tokens kept, the rest sampled after them (SeqGAN's
+                                  Monte-Carlo rollouts)
     forward(z, labels)            the relaxed sample for D (N, L, V): at each step softmax(beta * (o + g)) with
                                   Gumbel noise g, while the next input is the token argmax(o + g) (a sample from
                                   softmax(o)); after the end mark every row is the one-hot of <pad>, as in real rows
@@ -91,6 +93,25 @@ class TextGenerator(nn.Module):
             noisy = logits - torch.log(-torch.log(u))                                  # o + Gumbel noise
             return noisy.argmax(1), torch.softmax(self.beta * noisy, dim=1)
         return self._steps(z.shape[0], labels, relaxed)[1]
+
+    @torch.no_grad()
+    def complete(self, ids: torch.Tensor, keep: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Rows (N, L) whose tokens from position keep[i] (1 <= keep[i] <= L) on are sampled anew at temperature 1
+        given the kept prefix; tokens after a row's first end mark become <pad>, as in real rows."""
+        n, length = ids.shape
+        code, h0 = self._code(labels, n)
+        previous = torch.cat([torch.full_like(ids[:, :1], BOS_ID), ids[:, :-1]], dim=1)
+        states = self.rnn(self._inputs(previous, code), h0)[0]                 # (N, L, H): state before token t
+        rows = torch.arange(n, device=ids.device)
+        h = states[rows, keep.clamp(max=length - 1)][None]                      # (1, N, H)
+        out = ids.clone()
+        for step in range(length - 1):                                           # keep >= 1: L-1 tokens at most
+            position = keep + step                                               # (N,)
+            active = position < length
+            token = torch.multinomial(torch.softmax(self.out(h[0]).float(), dim=1), 1)[:, 0]
+            out[rows[active], position[active]] = token[active]
+            _, h = self.rnn(self._inputs(token[:, None], code), h)
+        return torch.where(_until_end(out).bool(), out, torch.full_like(out, PAD_ID))
 
     @torch.no_grad()
     def sample(self, n: int, labels: torch.Tensor | None = None, temperature: float = 1.0,

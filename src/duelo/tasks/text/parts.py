@@ -3,6 +3,8 @@
     relgan   Gumbel-softmax GAN (Nie et al., ICLR 2019): a GRU generator pre-trained by maximum likelihood, then
              trained against RelGAN's multi-representation CNN discriminator with the shared objective and
              stabilisers, the inverse temperature annealed from 1 to beta_max
+    seqgan   policy-gradient GAN (Yu et al., AAAI 2017): the same generator and pre-training, then REINFORCE with
+             D's judgement of Monte-Carlo completions as each token's reward (seqgan.py); D reads one-hot lines
     mle      the same generator trained by maximum likelihood only: the baseline every text GAN must beat
 """
 
@@ -60,10 +62,12 @@ def mle_assemble(config: Config, data, runtime) -> Parts:
                  kwargs["c_dim"] > 0), lr_schedules(config, {"G": optimizer}))
 
 
-def relgan_assemble(config: Config, data, runtime) -> Parts:
+def _adversarial(config: Config, data, runtime, policy_gradient: bool) -> Parts:
+    """relgan and seqgan: maximum-likelihood pre-training, then the game (relaxed samples, or REINFORCE)."""
     from duelo.tasks.gan_parts import assemble_gan
     from duelo.tasks.text.networks import TextDiscriminator, TextGenerator
     from duelo.tasks.text.objective import BetaSchedule, MLEObjective, StageRate
+    from duelo.tasks.text.seqgan import SeqGANObjective
     from duelo.training.lr_schedule import lr_schedules
 
     kwargs = generator_kwargs(config, data)
@@ -73,21 +77,33 @@ def relgan_assemble(config: Config, data, runtime) -> Parts:
                        lambda **extra: TextDiscriminator(kwargs["vocab_size"], data.max_len, t.embed,
                                                          t.representations, c_dim=c_dim, **extra),
                        {}, (data.max_len, kwargs["vocab_size"]), runtime.device, label_pool=labels,
-                       conditional=c_dim > 0)
+                       conditional=c_dim > 0, objective_type=SeqGANObjective if policy_gradient else None,
+                       objective_extra={"rollouts": t.rollouts} if policy_gradient else None)
     pretrain = pretrain_iterations(config)
     objective = MLEObjective(gan.G, ends=pretrain, after=gan.objective)
     start = pretrain * config.train.batch
-    end = start + round(t.anneal_kimg * 1000) if t.anneal_kimg else round(config.train.total_kimg * 1000)
-    end = max(start + 1, end)
     decay = lr_schedules(config, gan.optimizers)
-    schedules = [BetaSchedule(gan.G, start, end, t.beta_max), *decay,
-                 StageRate(gan.optimizers["G"], start, t.mle_lr, bool(decay))]
+    schedules = [*decay, StageRate(gan.optimizers["G"], start, t.mle_lr, bool(decay))]
+    if not policy_gradient:
+        end = start + round(t.anneal_kimg * 1000) if t.anneal_kimg else round(config.train.total_kimg * 1000)
+        schedules.insert(0, BetaSchedule(gan.G, start, max(start + 1, end), t.beta_max))
     return Parts(gan.players, objective, _feed(config, data, runtime, c_dim > 0), schedules)
+
+
+def relgan_assemble(config: Config, data, runtime) -> Parts:
+    return _adversarial(config, data, runtime, policy_gradient=False)
+
+
+def seqgan_assemble(config: Config, data, runtime) -> Parts:
+    return _adversarial(config, data, runtime, policy_gradient=True)
 
 
 TEXT_MODELS.add("relgan", TextModel("RelGAN-class: Gumbel-softmax relaxed samples against a multi-representation "
                                     "CNN discriminator, after maximum-likelihood pre-training", relgan_assemble,
                                     True))
+TEXT_MODELS.add("seqgan", TextModel("SeqGAN-class: policy gradient with Monte-Carlo rollouts, D's judgement of "
+                                    "sampled lines as the reward, after maximum-likelihood pre-training",
+                                    seqgan_assemble, True))
 TEXT_MODELS.add("mle", TextModel("the same generator trained by maximum likelihood only (the baseline)",
                                  mle_assemble, False))
 
