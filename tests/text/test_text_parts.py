@@ -246,3 +246,12 @@ def test_rollout_values_and_the_policy_gradient_follow_the_reward():
         optimizer.step()
     after = (G.sample(2000)[:, 0] == liked).float().mean()
     assert after > before + 0.3, (before, after)
+
+
+def test_discriminator_reads_ids_as_it_reads_their_one_hot_rows():
+    torch.manual_seed(0)
+    D = TextDiscriminator(vocab_size=11, max_len=7, embed=8, representations=3, c_dim=2)
+    ids = torch.randint(0, 11, (5, 7))
+    labels = torch.tensor([0, 1, 1, 0, 1])
+    rows = torch.nn.functional.one_hot(ids, 11).float()
+    assert torch.allclose(D.read_ids(ids, labels), D(rows, labels), atol=1e-5)

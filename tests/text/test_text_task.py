@@ -66,6 +66,10 @@ def test_sample_prints_or_writes_lines_and_eval_scores(mle_run, tmp_path, capsys
     assert "unconditional" in capsys.readouterr().err
     assert main(["eval", str(mle_run), "--num-samples", "32"]) == 0
     assert "bleu4" in json.loads((mle_run / "eval.json").read_text())["scores"]
+    best = json.loads((mle_run / "best" / "config.json").read_text())        # the lowest held-out NLL's model
+    assert best["heldout_nll"] > 0 and best["kimg"] > 0
+    assert main(["eval", str(mle_run / "best"), "--num-samples", "32"]) == 0
+    assert json.loads((mle_run / "best" / "eval.json").read_text())["model_folder"] == "best"
 
 
 def test_relgan_pretrains_then_plays_and_resumes(lines_file, tmp_path, capsys):
@@ -75,6 +79,7 @@ def test_relgan_pretrains_then_plays_and_resumes(lines_file, tmp_path, capsys):
     rows = _logged(tmp_path / "r")
     assert "loss_G_mle" in rows[0] and "loss_D" not in rows[0]           # pre-training first
     assert "loss_D" in rows[-1] and "loss_G_mle" not in rows[-1]         # then the game
+    assert not (tmp_path / "r" / "best").exists()                        # NLL is not what a GAN minimises
     before = json.loads((tmp_path / "r" / "summary.json").read_text())["iterations"]
     capsys.readouterr()
     assert main([*args, "--kimg", "2.2"]) == 0
@@ -151,7 +156,8 @@ def test_a_rising_heldout_nll_is_reported_as_memorising(monkeypatch):
     monkeypatch.setattr(scoring, "heldout_nll", lambda G, data, device: next(values))
     said = []
     snapshots = TextSnapshots.__new__(TextSnapshots)
-    snapshots.session = SimpleNamespace(data=None, log=said.append)
+    snapshots.session = SimpleNamespace(data=None, log=said.append, config=SimpleNamespace(
+        text=SimpleNamespace(model="relgan")))
     trainer = SimpleNamespace(counters=SimpleNamespace(nimg=0), ema={"G": None}, runtime=SimpleNamespace(device="cpu"))
     for nimg in (1000, 2000, 3000, 4000):
         trainer.counters.nimg = nimg

@@ -79,19 +79,20 @@ def evaluate_text_run(run: Path, num_samples: int | None, temperature: float | N
     from duelo.io.outputs import output_files
     from duelo.tasks import run_config
     from duelo.tasks.text.data import load_text_data
-    from duelo.tasks.text.model_io import generate_ids, labels_like, load_text_model
+    from duelo.tasks.text.model_io import generate_ids, labels_like, load_text_model, split_run_and_model
     from duelo.tasks.text.scoring import score_lines
     from duelo.training.runtime import Runtime
 
+    run, model = split_run_and_model(run)           # RUN/best: the run's lines, the best model
     config = run_config(run, "lines")
     num_samples = config.text.eval_samples if num_samples is None else num_samples
     temperature = config.text.temperature if temperature is None else temperature
     if num_samples < 16:
         raise ConfigError(f"--num-samples {num_samples}: score at least 16 lines")
-    target = out or run / "eval.json"
+    target = out or model / "eval.json"
     (target,) = output_files([target], force=force, owned=("eval.json",))
     runtime = Runtime.create(device, "fp32")
-    G, vocab, _ = load_text_model(run, str(runtime.device))
+    G, vocab, _ = load_text_model(model, str(runtime.device))
     data = load_text_data(config)
     labels = labels_like(G, num_samples, data.train.labels, 1_000_000, runtime.device)
     ids = generate_ids(G, num_samples, labels, temperature, 1_000_000, runtime.device)
@@ -100,7 +101,7 @@ def evaluate_text_run(run: Path, num_samples: int | None, temperature: float | N
                          runtime.device, embed)
     if note:
         scores["embedding_fd_note"] = note
-    result = {"run": run.name, "task": "text", "num_samples": num_samples, "temperature": temperature,
-              "scores": scores}
+    result = {"run": run.name, "model_folder": str(model.relative_to(run)), "task": "text",
+              "num_samples": num_samples, "temperature": temperature, "scores": scores}
     atomic_write_json(target, result)
     return result, target

@@ -14,10 +14,28 @@ FORMAT = "duelo-text-generator"
 FORMAT_VERSION = 1
 
 
-def save_text_model(folder: Path, G, kwargs: dict, vocab, class_names: list[str], config) -> None:
+BEST = "best"          # RUN/best: the maximum-likelihood model at its lowest held-out NLL (snapshots.py)
+
+
+def save_text_model(folder: Path, G, kwargs: dict, vocab, class_names: list[str], config,
+                    extra: dict | None = None) -> None:
     save_model_folder(folder, G, {"format": FORMAT, "format_version": FORMAT_VERSION, "kwargs": kwargs,
                                   "vocab": vocab.state(), "class_names": class_names if kwargs["c_dim"] else None,
-                                  "dataset": config.data.dataset, "model": config.text.model})
+                                  "dataset": config.data.dataset, "model": config.text.model, **(extra or {})})
+
+
+def best_heldout_nll(run: Path) -> float | None:
+    """The held-out NLL that RUN/best was saved at, if there is a readable one."""
+    found = find_model_folder(run / BEST, FORMAT)
+    value = found[1].get("heldout_nll") if found else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def split_run_and_model(folder: Path) -> tuple[Path, Path]:
+    """(run folder, model folder): RUN -> (RUN, RUN), RUN/best -> (RUN, RUN/best)."""
+    if folder.name == BEST and find_model_folder(folder, FORMAT) and (folder.parent / "config.json").is_file():
+        return folder.parent, folder
+    return folder, folder
 
 
 def is_text_model(folder: Path) -> bool:

@@ -143,8 +143,16 @@ class TextDiscriminator(nn.Module):
         self.projection = ClassProjection(c_dim, features) if c_dim > 0 else None
 
     def forward(self, rows: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        n, L, _ = rows.shape
         x = torch.einsum("nlv,rve->nrle", rows, self.embeddings.to(rows.dtype))       # (N, R, L, E)
+        return self._read(x, labels)
+
+    def read_ids(self, ids: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """forward() of the one-hot rows of token ids (N, L), without making them: a look-up per representation."""
+        x = self.embeddings[:, ids].transpose(0, 1)                                   # (N, R, L, E)
+        return self._read(x, labels)
+
+    def _read(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        n, _, L, _ = x.shape
         x = x.reshape(n * self.representations, 1, L, -1)
         h = torch.cat([F.leaky_relu(conv(x), 0.2).amax(dim=(2, 3)) for conv in self.convs], dim=1)
         h = F.leaky_relu(self.hidden(h), 0.2)                                         # (N*R, F)

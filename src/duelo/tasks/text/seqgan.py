@@ -10,7 +10,8 @@ of the line). G's loss is
 
 with b_t the batch's mean value at position t (a baseline: it leaves the gradient's expectation unchanged and its
 variance smaller). D reads one-hot lines — G's own samples, not relaxed ones — and is trained by the shared
-objective's D phase, with its loss and stabilisers. The reward is D's probability that the line is real,
+objective's D phase, with its loss and stabilisers; the rewards are D's reading of the bare lines (no
+augmentation or instance noise: they judge, they are not trained). The reward is D's probability that the line is real,
 sigmoid(logit); for a relativistic loss, whose logits have no fixed zero, sigmoid(logit - the mean logit of a real
 batch): how far the line reads as more real than a typical real one.
 """
@@ -71,13 +72,13 @@ class SeqGANObjective(GANObjective):
             ids = self.G.sample(real.shape[0], real_labels)
         return self._one_hot(ids, real.dtype), real_labels
 
-    def _judge(self, offset: torch.Tensor | float, generator: torch.Generator):
+    def _judge(self, offset: torch.Tensor | float):
         def reward(ids: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
             labels = labels if self.D.c_dim else None
             out = []
-            for k in range(0, len(ids), 4096):                                  # bounded memory per D call
-                part = self._one_hot(ids[k:k + 4096], torch.float32)
-                logits = self.D(self.view(part, generator), None if labels is None else labels[k:k + 4096])
+            for k in range(0, len(ids), 8192):                                  # bounded memory per D call
+                part = ids[k:k + 8192]
+                logits = self.D.read_ids(part, None if labels is None else labels[k:k + 8192])
                 out.append(torch.sigmoid(logits.float().reshape(len(part), -1).mean(1) - offset))
             return torch.cat(out)
         return reward
@@ -88,12 +89,12 @@ class SeqGANObjective(GANObjective):
             real, labels = batch
             labels = labels if self.D.c_dim else None
             with torch.no_grad():
-                offset = self.D(self.view(real, generator), labels).float().mean()
+                offset = self.D(real, labels).float().mean()                    # bare, as the rewards
             n = real.shape[0]
         else:
             _, labels = self.sample_generator_inputs(n, generator)
         with torch.no_grad():
             ids = self.G.sample(n, labels)                                       # (N, L)
-        values = rollout_values(self.G, self._judge(offset, generator), ids, labels, self.rollouts)
+        values = rollout_values(self.G, self._judge(offset), ids, labels, self.rollouts)
         return Terms({"G": policy_loss(self.G, ids, labels, values)},
                      {"G_reward": values[:, -1].mean(), "G_reward_spread": values.std()})
