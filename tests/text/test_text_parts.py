@@ -255,3 +255,23 @@ def test_discriminator_reads_ids_as_it_reads_their_one_hot_rows():
     labels = torch.tensor([0, 1, 1, 0, 1])
     rows = torch.nn.functional.one_hot(ids, 11).float()
     assert torch.allclose(D.read_ids(ids, labels), D(rows, labels), atol=1e-5)
+
+
+def test_cached_lines_round_trip_as_utf8_and_the_first_format_still_reads(tmp_path, monkeypatch):
+    import numpy as np
+
+    from duelo.data.npz_store import string_array, write_npz_atomically
+    from duelo.tasks.text.sources import STORE_FILE, TextLines, cache_lines, read_cached_lines
+
+    monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path))
+    text = TextLines(["Zoë", "", "naïve café ☕", "plain"], [0, 1, 0, 1], ["a", "b"], "t")
+    path = cache_lines("t", text, "t.deb")
+    back = read_cached_lines("t")
+    assert (back.lines, back.labels, back.class_names) == (text.lines, text.labels, text.class_names)
+    write_npz_atomically(path, {"lines": string_array(text.lines), "labels": np.array([0, 1, 0, 1])},
+                         {"format": 1, "class_names": ["a", "b"], "package_file": "t.deb"})
+    assert read_cached_lines("t").lines == text.lines
+    write_npz_atomically(path, {"utf8": np.zeros(3, np.uint8), "ends": np.array([1, 9, 2, 3]),
+                                "labels": np.array([0, 1, 0, 1])}, {"format": 2, "class_names": [], "package_file": ""})
+    with pytest.raises(DataError, match=f"{STORE_FILE} is damaged"):
+        read_cached_lines("t")

@@ -3,8 +3,8 @@
 The same comparison as test_cuda_graphs.py, for the tasks other than image synthesis: the toy mixtures, a table
 (training-by-sampling draws its conditions, rows and permutation on the device inside the graph; the critic
 phase keeps the generator's graph for the generator phase), paired inpainting, CycleGAN (four players, two
-per phase), time series with the convolutional model and with TimeGAN
-(three players, stages by iteration). The global CUDA generator (dropout) is seeded alike before each iteration
+per phase), time series with the convolutional model and with TimeGAN (three players, stages by iteration), text
+by maximum likelihood. The global CUDA generator (dropout) is seeded alike before each iteration
 of both sessions.
 """
 
@@ -37,6 +37,8 @@ CASES = {
     "timegan": ("timeseries", {"data.max_windows": 600, "series.model": "timegan", "series.width": 12,
                                "series.layers": 2, "series.pretrain_steps": 2, "loss.name": "bce",
                                "stabilise.spectral_norm": False, "train.batch": 64}),
+    # text: maximum likelihood (no per-step schedule, so it is captured); the GANs' annealed rates run eagerly
+    "text-mle": ("text", {"text.model": "mle", "text.hidden": 32, "text.embed": 16, "train.batch": 32}),
     "cyclegan": ("cyclegan", {**IMAGES, "model.name": "unet", "image2image.source": "mnist-5k",
                               "image2image.history_pool": 32}),
 }
@@ -51,6 +53,11 @@ def _session(task: str, overrides: dict, cuda_graph: bool, tmp_path):
         pd.DataFrame({"group": group, "value": np.where(group == "a", 0.0, 3.0) + rng.normal(size=500)}).to_csv(
             tmp_path / "t.csv", index=False)
         overrides = {**overrides, "data.dataset": str(tmp_path / "t.csv")}
+    if task == "text":
+        rng = np.random.default_rng(0)
+        (tmp_path / "lines.txt").write_text("\n".join("".join(rng.choice(list("abcdeklmno"), rng.integers(3, 9)))
+                                                      for _ in range(400)) + "\n")
+        overrides = {**overrides, "data.dataset": str(tmp_path / "lines.txt")}
     config = task_config(task, {**COMMON, **overrides, "train.cuda_graph": cuda_graph, "run.out": str(tmp_path)})
     trainer = build_session(config, live_progress=False).trainer
     torch.backends.cudnn.benchmark = False          # the same algorithms in both sessions (see test_cuda_graphs)
