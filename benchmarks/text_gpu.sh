@@ -5,6 +5,8 @@
 # Carry .whl (platformdirs, mlxtend wheels) and .device-carry/text-cache (DUELO_CACHE_DIR with datasets/names and
 # datasets/kjv fetched). Results under $OUT: cuda-tests.txt, text-names.json, text-kjv.json, runs.tgz (the run
 # folders without their checkpoints).
+# NAMES_EXTRA / KJV_EXTRA: more `duelo train` options of each dataset (relgan's text.anneal_kimg, fitted to the
+# kimg a time budget reaches).
 #   DUELO_GIT_COMMIT=<sha> DUELO_GIT_DIRTY=0 bash benchmarks/text_gpu.sh tests|train MINUTES [MODELS]
 set -u
 stage=$1; minutes=${2:-5}; models=${3:-relgan,seqgan,mle}
@@ -19,10 +21,10 @@ fi
 kjv=(--level word --set data.max_vocab=2000 --max-len 32 --set text.pretrain_kimg=10)
 python3 benchmarks/text.py --stage train --models "$models" --dataset names --minutes "$minutes" --device cuda \
     --threads 2 --parallel 3 --snapshot-kimg 50 --runs /tmp/runs/names --out "$out/text-names.json" \
-    > "$out/names.log" 2>&1 &
+    ${NAMES_EXTRA:+--extra $NAMES_EXTRA} > "$out/names.log" 2>&1 &
 python3 benchmarks/text.py --stage train --models "$models" --dataset kjv --minutes "$minutes" --device cuda \
     --threads 2 --parallel 3 --snapshot-kimg 20 --runs /tmp/runs/kjv --out "$out/text-kjv.json" \
-    --extra "${kjv[@]}" > "$out/kjv.log" 2>&1 &
+    --extra "${kjv[@]}" ${KJV_EXTRA:-} > "$out/kjv.log" 2>&1 &
 wait
 tail -3 "$out/names.log" "$out/kjv.log"
 tar czf "$out/runs.tgz" --exclude=checkpoints -C /tmp runs
