@@ -3,8 +3,8 @@
 # the training stage of benchmarks/text.py on names and on KJV verses (word level), every model of a dataset
 # trained at once for the same minutes. Scoring runs afterwards where the MiniLM weights are (--stage eval).
 # Carry .whl (platformdirs, mlxtend wheels) and .device-carry/text-cache (DUELO_CACHE_DIR with datasets/names and
-# datasets/kjv fetched). Results under $OUT: cuda-tests.txt, text-names.json, text-kjv.json, runs.tgz (the run
-# folders without their checkpoints).
+# datasets/kjv fetched). Results under $OUT: cuda-tests.txt, text-names.json, text-kjv.json, runs-names.tgz and
+# runs-kjv.tgz (the run folders without their checkpoints).
 # NAMES_EXTRA / KJV_EXTRA: more `duelo train` options of each dataset (relgan's text.anneal_kimg, fitted to the
 # kimg a time budget reaches).
 #   DUELO_GIT_COMMIT=<sha> DUELO_GIT_DIRTY=0 bash benchmarks/text_gpu.sh tests|train MINUTES [MODELS]
@@ -26,5 +26,5 @@ python3 benchmarks/text.py --stage train --models "$models" --dataset kjv --minu
     --threads 2 --parallel 3 --snapshot-kimg 20 --runs /tmp/runs/kjv --out "$out/text-kjv.json" \
     --extra "${kjv[@]}" ${KJV_EXTRA:-} > "$out/kjv.log" 2>&1 &
 wait
-tail -3 "$out/names.log" "$out/kjv.log"
-tar czf "$out/runs.tgz" --exclude=checkpoints -C /tmp runs
+tail -n 3 "$out/names.log" "$out/kjv.log"
+for name in names kjv; do tar czf "$out/runs-$name.tgz" --exclude=checkpoints -C /tmp "runs/$name"; done
