@@ -14,7 +14,7 @@ out=${OUT:-/tmp/gpu-out}; mkdir -p "$out"
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/platformdirs-*.whl \
     .whl/mlxtend-*.whl || exit 1
 export PYTHONPATH=$PWD/src:/tmp/site:$PWD/benchmarks PYTHONUNBUFFERED=1
-rm -rf /tmp/duelo-cache && cp -r .device-carry/text-cache /tmp/duelo-cache && export DUELO_CACHE_DIR=/tmp/duelo-cache
+rm -rf /tmp/runs /tmp/duelo-cache && cp -r .device-carry/text-cache /tmp/duelo-cache && export DUELO_CACHE_DIR=/tmp/duelo-cache
 if [ "$stage" = tests ]; then
     timeout 420 python3 -m pytest -q -p no:cacheprovider -m cuda tests 2>&1 | tail -25 | tee "$out/cuda-tests.txt"
 fi
