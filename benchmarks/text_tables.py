@@ -7,16 +7,22 @@ from series_tables import DASH, _f, _pair, _table
 
 def text_curve(*results: dict) -> str:
     """Each model at each temperature: BLEU-4 (quality) and self-BLEU-4 (repetition) beside the held-out lines'
-    own figures, novelty, plausibility and the longest copy from training, and the held-out NLL per token."""
+    own figures, novelty, plausibility and the longest copy from training, the held-out NLL per token, and the
+    MiniLM embedding FD where the results have it. A maximum-likelihood run read at its lowest held-out NLL
+    (RUN/best, row "mle-best") says where that was."""
     rows = []
-    labelled = any("class_accuracy" in point for result in results for row in result["rows"]
-                   for point in row.get("curve", []))
+    points = [point for result in results for row in result["rows"] for point in row.get("curve", [])]
+    labelled = any("class_accuracy" in point for point in points)
+    embedded = any(point.get("embedding_fd") is not None for point in points)
     for result in results:
         for row in result["rows"]:
             if row.get("returncode") != 0 or "curve" not in row:
-                rows.append([row["model"], f"failed: {str(row.get('error', ''))[-60:]}"] + [DASH] * (7 + labelled))
+                rows.append([row["model"], f"failed: {str(row.get('error', ''))[-60:]}"]
+                            + [DASH] * (7 + labelled + embedded))
                 continue
             training = f"{row['train_time_s'] / 60:.1f} min, {row['kimg']:,.1f} kimg"   # what it trained, not the cap
+            if row.get("best_at"):
+                training = f"of {training}: the model at {row['best_at']['kimg']:,.1f} kimg (lowest held-out NLL)"
             for point in row["curve"]:
                 rows.append([row["model"], training, f"{point['temperature']:g}",
                              _pair(point["bleu4"], point["bleu4_real"]),
@@ -25,10 +31,12 @@ def text_curve(*results: dict) -> str:
                              _pair(point["plausible"], point["plausible_real"]),
                              _pair(point["longest_copy"], point["longest_copy_real"]),
                              _f(point.get("nll_per_token"))]
+                            + ([_pair(point.get("embedding_fd"), point.get("embedding_fd_real"))] if embedded else [])
                             + ([_pair(point.get("class_accuracy"), point.get("class_accuracy_real"))] if labelled
                                else []))
     header = ["model", "training", "temperature", "BLEU-4 (real)", "self-BLEU-4 (real)", "novelty (real)",
               "plausible (real)", "longest copy (real)", "held-out NLL / token"]
+    header += ["embedding FD (real)"] if embedded else []
     header += ["class accuracy (real)"] if labelled else []
     return _table(header, rows)
 

@@ -6,6 +6,8 @@ FILE`, or the file in $DUELO_PACKAGE_DIR.
     names      PyPI `names` 0.3.0 (MIT): US Census first names, lower-cased, labelled female / male
     fortunes   Debian `fortunes` (fortune-mod's non-offensive set): one saying per line, labelled by its file
     words      Debian `wamerican`: the lower-case English words of /usr/share/dict/american-english
+    austen     Debian `r-cran-janeaustenr`: the sentences of Jane Austen's six novels, labelled by novel (read from
+               the package's R data base by duelo.data.rdata)
 """
 
 from __future__ import annotations
@@ -155,3 +157,61 @@ def _words(members: list[tuple[str, bytes]]) -> TextLines:
 register(PackageText("words", "apt", "wamerican", None, lambda member: member == WORDS_FILE, _words, (WORDS_FILE,)),
          "63,875 lower-case English words (Debian wamerican, SCOWL)", "SCOWL's permissive licence (its copyright "
          "file)", "0.4 MB (Debian wamerican)")
+
+
+# ---- austen: the six novels' printed lines (R data base) -> paragraphs -> sentences, labelled by novel ----------
+AUSTEN_FOLDER = "usr/lib/R/site-library/janeaustenr/data/"
+AUSTEN_FILES = (AUSTEN_FOLDER + "Rdata.rdb", AUSTEN_FOLDER + "Rdata.rdx")
+AUSTEN_NOVELS = ("sensesensibility", "prideprejudice", "mansfieldpark", "emma", "northangerabbey", "persuasion")
+AUSTEN_MIN_WORDS, AUSTEN_MAX_CHARS = 3, 300
+# a sentence ends at . ! or ? (and any closing quotes or brackets) before a capital or an opening quote, except
+# after the titles the novels abbreviate
+SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(A-Z])")
+TITLES = ("Mr.", "Mrs.", "Dr.", "St.", "Ms.")
+HEADING = re.compile(r"(CHAPTER|Chapter|VOLUME|Volume)\b|^[^a-z]*$")
+
+
+def austen_sentences(lines: list[str]) -> list[str]:
+    """A novel's printed lines -> its sentences (paragraphs are runs of non-empty lines; headings and the italic
+    marks `_..._` of the source text are left out)."""
+    paragraphs, current = [], []
+    for line in [*lines, ""]:
+        if line and line.strip():
+            current.append(line.strip())
+        elif current:
+            paragraphs.append(" ".join(current).replace("_", ""))
+            current = []
+    sentences = []
+    for paragraph in paragraphs:
+        if HEADING.match(paragraph):
+            continue
+        start = 0
+        for end in SENTENCE_END.finditer(paragraph):
+            if not paragraph[:end.start() + 1].endswith(TITLES):
+                sentences.append(paragraph[start:end.end()].strip())
+                start = end.end()
+        sentences.append(paragraph[start:].strip())
+    return [s for s in sentences if len(s.split()) >= AUSTEN_MIN_WORDS and len(s) <= AUSTEN_MAX_CHARS]
+
+
+def _austen(members: list[tuple[str, bytes]]) -> TextLines:
+    from duelo.data.rdata import lazy_load_db
+
+    files = dict(members)
+    novels = lazy_load_db(files[AUSTEN_FILES[1]], files[AUSTEN_FILES[0]], "r-cran-janeaustenr's data base")
+    missing = [name for name in AUSTEN_NOVELS if name not in novels]
+    if missing:
+        raise DataError(f"r-cran-janeaustenr's data base has no {missing[0]}; this is not the package duelo reads")
+    lines, labels = [], []
+    for label, name in enumerate(AUSTEN_NOVELS):
+        found = austen_sentences([line or "" for line in novels[name].values])
+        lines += found
+        labels += [label] * len(found)
+    return TextLines(lines, labels, list(AUSTEN_NOVELS), "austen")
+
+
+register(PackageText("austen", "apt", "r-cran-janeaustenr", None, lambda member: member in AUSTEN_FILES, _austen,
+                     AUSTEN_FILES),
+         f"the sentences of Jane Austen's six novels ({AUSTEN_MIN_WORDS} words to {AUSTEN_MAX_CHARS} characters), "
+         f"labelled by novel (Debian r-cran-janeaustenr)", "MIT (the package); the novels are in the public "
+         "domain", "1.6 MB (Debian r-cran-janeaustenr)")
