@@ -1,6 +1,7 @@
 """Renderers for the colour-image tables of docs/benchmarks.md (issue 17), registered in table_renderers.RENDERERS:
 the trajectory of every configuration at equal kimg (colour.py), time to the first iteration and R3GAN's
-regularisation schedules (colour_speed.py), StyleGAN2 speed at 64 and 128 px against the lucidrains peer."""
+regularisation schedules (colour_speed.py), StyleGAN2 speed at 64 and 128 px against the lucidrains peer, and
+where generating FID samples spends its time (generate_speed.py)."""
 
 from __future__ import annotations
 
@@ -120,5 +121,13 @@ def colour_equal_time(*results: dict) -> str:
                   rows)
 
 
-RENDERERS = {"colour_trajectory": colour_trajectory, "colour_equal_time": colour_equal_time, "startup": startup,
+def generate_speed(result: dict) -> str:
+    """Drawing latents, generate() end to end, then G's forward by batch and number format (img/s)."""
+    rows = [[row["what"], f"{row['seconds']:.2f} s", DASH] for row in result["rows"] if "seconds" in row]
+    rows += [[row["what"], DASH, f"{row['img_per_s']:,.0f}"] for row in result["rows"] if "img_per_s" in row]
+    return _table(["step", "time", "images/s"], rows)
+
+
+RENDERERS = {"generate_speed": generate_speed,
+             "colour_trajectory": colour_trajectory, "colour_equal_time": colour_equal_time, "startup": startup,
              "r3gan_regularisation": r3gan_regularisation, "stylegan2_peers": stylegan2_peers}
