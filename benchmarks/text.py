@@ -32,8 +32,9 @@ from duelo.io.provenance import write_result
 
 TEMPERATURES = (0.6, 0.8, 1.0, 1.2, 1.5)
 KEPT = ("bleu4", "bleu4_real", "self_bleu4", "self_bleu4_real", "bleu2", "self_bleu2", "novelty", "novelty_real",
-        "plausible", "plausible_real", "longest_copy", "longest_copy_real", "nll_per_token", "length",
-        "length_real", "class_accuracy", "class_accuracy_real", "embedding_fd", "embedding_fd_real")
+        "plausible", "plausible_real", "novel_plausible", "novel_plausible_real", "longest_copy",
+        "longest_copy_real", "nll_per_token", "length", "length_real", "class_accuracy", "class_accuracy_real",
+        "embedding_fd", "embedding_fd_real")
 
 
 def train_model(model: str, args) -> dict:

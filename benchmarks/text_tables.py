@@ -14,11 +14,12 @@ def text_curve(*results: dict) -> str:
     points = [point for result in results for row in result["rows"] for point in row.get("curve", [])]
     labelled = any("class_accuracy" in point for point in points)
     embedded = any(point.get("embedding_fd") is not None for point in points)
+    joint = any("novel_plausible" in point for point in points)
     for result in results:
         for row in result["rows"]:
             if row.get("returncode") != 0 or "curve" not in row:
                 rows.append([row["model"], f"failed: {str(row.get('error', ''))[-60:]}"]
-                            + [DASH] * (7 + labelled + embedded))
+                            + [DASH] * (7 + labelled + embedded + joint))
                 continue
             training = f"{row['train_time_s'] / 60:.1f} min, {row['kimg']:,.1f} kimg"   # what it trained, not the cap
             if row.get("best_at"):
@@ -28,14 +29,17 @@ def text_curve(*results: dict) -> str:
                              _pair(point["bleu4"], point["bleu4_real"]),
                              _pair(point["self_bleu4"], point["self_bleu4_real"]),
                              _pair(point["novelty"], point["novelty_real"]),
-                             _pair(point["plausible"], point["plausible_real"]),
-                             _pair(point["longest_copy"], point["longest_copy_real"]),
-                             _f(point.get("nll_per_token"))]
+                             _pair(point["plausible"], point["plausible_real"])]
+                            + ([_pair(point.get("novel_plausible"), point.get("novel_plausible_real"))] if joint
+                               else [])
+                            + [_pair(point["longest_copy"], point["longest_copy_real"]), _f(point.get("nll_per_token"))]
                             + ([_pair(point.get("embedding_fd"), point.get("embedding_fd_real"))] if embedded else [])
                             + ([_pair(point.get("class_accuracy"), point.get("class_accuracy_real"))] if labelled
                                else []))
     header = ["model", "training", "temperature", "BLEU-4 (real)", "self-BLEU-4 (real)", "novelty (real)",
               "plausible (real)", "longest copy (real)", "held-out NLL / token"]
+    if joint:
+        header.insert(7, "new and plausible (real)")
     header += ["embedding FD (real)"] if embedded else []
     header += ["class accuracy (real)"] if labelled else []
     return _table(header, rows)

@@ -54,6 +54,9 @@ def test_novelty_copies_plausibility_and_the_class_reader():
     assert metrics.novelty([list("mary"), list("marion")], train) == 0.5
     assert metrics.longest_copy([list("xxjohn"), list("qqqq")], train) == [pytest.approx(4 / 6), 0.0]
     assert metrics.plausible([list("mari"), list("mqzr")], [*train, list("mari")]) == 0.5
+    # "maryon" is new and made of seen trigrams; "mary" is a copy; "mqzr" and "johnaria" are new, not plausible
+    assert metrics.novel_and_plausible([list("maryon"), list("mary"), list("mqzr"), list("johnaria")],
+                                       [*train, list("maryon")[1:]]) == 0.25
     girls = ["anna", "bella", "carla", "della", "emma"]
     boys = ["bob", "rob", "tom", "jon", "don"]
     reader = metrics.NgramClassifier([list(n) for n in girls + boys], [0] * 5 + [1] * 5)

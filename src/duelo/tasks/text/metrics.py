@@ -8,6 +8,7 @@ self_bleu(lines, n)       BLEU-n of each line against all the others (Zhu et al.
 novelty(lines, train)     share of lines not in the training set
 longest_copy(lines, train) per line, the longest run of tokens it shares with any training line, over its length
 plausible(lines, train)   share of lines all of whose token trigrams (with start and end marks) occur in training
+novel_and_plausible       share of lines that are both: new lines that read as real (the names goal of issue 19)
 NgramClassifier           naive Bayes on token 1-3-grams: does a conditional sample read as its class?
 """
 
@@ -113,9 +114,20 @@ def _marked(line: Line) -> list[str]:
     return ["\x02", *line, "\x03"]
 
 
-def plausible(lines: Sequence[Line], train: Sequence[Line]) -> float:
+def _plausible_flags(lines: Sequence[Line], train: Sequence[Line]) -> list[bool]:
     known = {gram for t in train for gram in ngrams(_marked(t), 3)}
-    return sum(all(gram in known for gram in ngrams(_marked(line), 3)) for line in lines) / max(1, len(lines))
+    return [all(gram in known for gram in ngrams(_marked(line), 3)) for line in lines]
+
+
+def plausible(lines: Sequence[Line], train: Sequence[Line]) -> float:
+    return sum(_plausible_flags(lines, train)) / max(1, len(lines))
+
+
+def novel_and_plausible(lines: Sequence[Line], train: Sequence[Line]) -> float:
+    """Share of lines that are not a training line and pass the plausibility check: new lines that read as real."""
+    seen = {tuple(t) for t in train}
+    flags = _plausible_flags(lines, train)
+    return sum(ok and tuple(line) not in seen for line, ok in zip(lines, flags)) / max(1, len(lines))
 
 
 class NgramClassifier:

@@ -66,6 +66,8 @@ def score_lines(data, lines: list[str], labels: torch.Tensor | None, G=None, dev
     scores["longest_copy_real"] = round(sum(real_copies) / max(1, len(real_copies)), 4)
     scores["plausible"] = round(metrics.plausible(fake, train), 4)
     scores["plausible_real"] = round(metrics.plausible(held, train), 4)
+    scores["novel_plausible"] = round(metrics.novel_and_plausible(fake, train), 4)
+    scores["novel_plausible_real"] = round(metrics.novel_and_plausible(held, train), 4)
     scores["length"] = round(sum(map(len, fake)) / max(1, len(fake)), 2)
     scores["length_real"] = round(sum(map(len, held)) / max(1, len(held)), 2)
     if embed is not None:
