@@ -132,7 +132,7 @@ def test_nll_is_the_cross_entropy_up_to_the_end_mark():
     ids = torch.tensor([[5, 6, EOS_ID, PAD_ID, PAD_ID, PAD_ID]])
     logits = G.teacher_logits(ids)
     by_hand = sum(-torch.log_softmax(logits[0, t], 0)[ids[0, t]] for t in range(3))
-    assert float(G.nll(ids)[0]) == pytest.approx(float(by_hand), rel=1e-5)
+    assert float(G.nll(ids)[0].detach()) == pytest.approx(float(by_hand), rel=1e-5)
     assert _until_end(ids).tolist() == [[1, 1, 1, 0, 0, 0]]
 
 
@@ -278,3 +278,28 @@ def test_cached_lines_round_trip_as_utf8_and_the_first_format_still_reads(tmp_pa
                                 "labels": np.array([0, 1, 0, 1])}, {"format": 2, "class_names": [], "package_file": ""})
     with pytest.raises(DataError, match=f"{STORE_FILE} is damaged"):
         read_cached_lines("t")
+
+
+@pytest.mark.parametrize("core", ["gru", "transformer"])
+def test_both_cores_give_the_same_logits_stepping_and_teacher_forced(core):
+    torch.manual_seed(0)
+    G = TextGenerator(vocab_size=9, max_len=7, embed=8, hidden=32, c_dim=2, generator=core).eval()
+    labels = torch.tensor([0, 1, 1, 0, 1, 0])
+    stepped = []
+
+    def record(logits, step):
+        stepped.append(logits)
+        return torch.multinomial(torch.softmax(logits, 1), 1)[:, 0], None
+
+    with torch.no_grad():
+        ids = G._steps(6, labels, record)[0]
+        forced = G.teacher_logits(ids, labels)
+    mask = _until_end(ids).bool()                       # up to the end mark the inputs are the sampled tokens
+    assert torch.allclose(torch.stack(stepped, 1)[mask], forced[mask], atol=1e-4)
+    out = G.complete(ids, torch.full((6,), 3), labels)
+    assert out[:, :3].tolist() == ids[:, :3].tolist()
+
+
+def test_an_unknown_core_is_refused():
+    with pytest.raises(ValueError, match="one of gru, transformer"):
+        TextGenerator(vocab_size=9, max_len=7, generator="lstm")

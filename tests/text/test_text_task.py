@@ -53,6 +53,16 @@ def test_maximum_likelihood_learns_and_writes_its_run(mle_run):
     assert list((mle_run / "samples").glob("text-*.txt")) and (mle_run / "model" / "model.safetensors").is_file()
 
 
+def test_the_transformer_core_learns_and_samples(lines_file, tmp_path, capsys):
+    assert main([*TINY, "--model", "mle", "--dataset", str(lines_file), "--set", "text.generator=transformer",
+                 "--kimg", "12", "--set", "run.snapshot_kimg=12", "--out", str(tmp_path), "--name", "t"]) == 0
+    losses = [row["loss_G_mle"] for row in _logged(tmp_path / "t")]
+    assert losses[-1] < 0.6 * losses[0]
+    capsys.readouterr()
+    assert main(["sample", str(tmp_path / "t"), "-n", "4", "--temperature", "0.5"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 4
+
+
 def test_sample_prints_or_writes_lines_and_eval_scores(mle_run, tmp_path, capsys):
     capsys.readouterr()
     assert main(["sample", str(mle_run), "-n", "5", "--temperature", "0.5"]) == 0

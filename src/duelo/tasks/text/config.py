@@ -31,8 +31,12 @@ class TextModelConfig:
                                 "(policy gradient with Monte-Carlo rollouts, after the same pre-training) or mle "
                                 "(the same generator trained by maximum likelihood only: the baseline)",
                                 cli="--model", choices=from_registry("duelo.tasks.text.parts:TEXT_MODELS"))
+    generator:    str = setting("gru", "G's core: gru (a recurrent network) or transformer (causal self-attention, "
+                                "two pre-norm blocks; RelGAN's generator is attention-based)",
+                                choices=("gru", "transformer"))
     embed:        int = setting(64, "size of the token embeddings of G and D", check=positive_int)
-    hidden:       int = setting(256, "size of G's recurrent state", cli="--width", check=positive_int)
+    hidden:       int = setting(256, "size of G's recurrent state (transformer: its width; a multiple of 32 keeps "
+                                "its 32-channel heads whole)", cli="--width", check=positive_int)
     embed_dim:    int = setting(8, "size of the class code (conditional models)", check=positive_int)
     mle_lr:       float = setting(1e-3, "Adam's learning rate of maximum-likelihood training (the mle model, relgan's "
                                   "pre-training); optim.g_lr is G's rate in the adversarial stage", check=positive)

@@ -1,7 +1,9 @@
 """The text networks, written from the papers.
 
-TextGenerator: a recurrent language model (GRU) over tokens, optionally conditioned on a class code at every
-step. It has no latent: its randomness is the sampling of each next token, as in RelGAN (Nie et al., ICLR 2019).
+TextGenerator: a language model over tokens, optionally conditioned on a class code at every step, whose core is
+a GRU (`generator="gru"`) or a causal transformer (`"transformer"`: pre-norm self-attention blocks with learned
+positions, as RelGAN's relational-memory generator is attention over what was written). It has no latent: its
+randomness is the sampling of each next token, as in RelGAN (Nie et al., ICLR 2019).
     teacher_logits(ids, labels)   next-token logits under teacher forcing (maximum likelihood, NLL)
     complete(ids, keep, labels)   each row's first keep[i] tokens kept, the rest sampled after them (SeqGAN's
                                   Monte-Carlo rollouts)
@@ -24,18 +26,46 @@ from duelo.nn.conditioning import ClassProjection, LabelEmbedding
 from duelo.tasks.text.vocab import BOS_ID, EOS_ID, PAD_ID
 
 WIDTHS = (2, 3, 4, 5)
+GENERATORS = ("gru", "transformer")
+HEAD_WIDTH, BLOCKS = 32, 2                  # the transformer core: attention heads of 32 channels, two blocks
+
+
+class CausalTransformer(nn.Module):
+    """The GRU's contract, (inputs (N, T, C), state) -> (outputs (N, T, H), state), for a causal transformer: the
+    state is every input so far, so a step attends to the whole prefix (no cache: lines are short)."""
+
+    def __init__(self, in_dim: int, hidden: int, max_len: int):
+        super().__init__()
+        self.project = nn.Linear(in_dim, hidden)
+        self.positions = nn.Parameter(torch.randn(max_len, hidden) * 0.02)
+        block = nn.TransformerEncoderLayer(hidden, max(1, hidden // HEAD_WIDTH), 2 * hidden, dropout=0.0,
+                                           batch_first=True, norm_first=True)
+        self.blocks = nn.TransformerEncoder(block, BLOCKS, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(hidden)
+
+    def forward(self, x: torch.Tensor, state: torch.Tensor | None = None):
+        seen = x if state is None else torch.cat([state, x], dim=1)                  # (N, T0 + T, C)
+        length = seen.shape[1]
+        mask = torch.triu(torch.full((length, length), float("-inf"), device=x.device), diagonal=1)
+        y = self.blocks(self.project(seen) + self.positions[:length], mask=mask, is_causal=True)
+        return self.norm(y[:, -x.shape[1]:]), seen
 
 
 class TextGenerator(nn.Module):
     def __init__(self, vocab_size: int, max_len: int, embed: int = 64, hidden: int = 256, c_dim: int = 0,
-                 embed_dim: int = 8):
+                 embed_dim: int = 8, generator: str = "gru"):
         super().__init__()
+        if generator not in GENERATORS:
+            raise ValueError(f"generator {generator!r}: one of {', '.join(GENERATORS)}")
         self.vocab_size, self.max_len, self.c_dim = int(vocab_size), int(max_len), int(c_dim)
         self.z_dim = 0
         self.tokens = nn.Embedding(self.vocab_size, embed)
         self.label = LabelEmbedding(c_dim, embed_dim) if c_dim > 0 else None
-        self.start = nn.Linear(embed_dim, hidden) if c_dim > 0 else None
-        self.rnn = nn.GRU(embed + (embed_dim if c_dim > 0 else 0), hidden, batch_first=True)
+        recurrent = generator == "gru"
+        self.start = nn.Linear(embed_dim, hidden) if c_dim > 0 and recurrent else None
+        in_dim = embed + (embed_dim if c_dim > 0 else 0)
+        self.rnn = (nn.GRU(in_dim, hidden, batch_first=True) if recurrent
+                    else CausalTransformer(in_dim, hidden, self.max_len))
         self.out = nn.Linear(hidden, self.vocab_size)
         self.register_buffer("beta", torch.ones(()))          # Gumbel-softmax inverse temperature (training)
 
@@ -50,6 +80,8 @@ class TextGenerator(nn.Module):
         if labels is None:
             raise ValueError("this generator is class-conditional: pass labels")
         code = self.label(labels)                                             # (N, embed_dim)
+        if self.start is None:                                                # the transformer reads it per step
+            return code, None
         return code, torch.tanh(self.start(code))[None]                      # initial state (1, N, hidden)
 
     def _inputs(self, ids: torch.Tensor, code: torch.Tensor | None) -> torch.Tensor:
@@ -70,14 +102,14 @@ class TextGenerator(nn.Module):
         return (token_nll * mask).sum(1)
 
     def _steps(self, n: int, labels, choose):
-        """Run the model for max_len steps; choose(logits) -> (next ids (N,), output row (N, V) or None)."""
+        """Run the model for max_len steps; choose(logits, step) -> (next ids (N,), output row (N, V) or None)."""
         code, h = self._code(labels, n)
         ids = torch.full((n, 1), BOS_ID, dtype=torch.long, device=self.out.weight.device)
         done = torch.zeros(n, dtype=torch.bool, device=ids.device)
         chosen, rows = [], []
-        for _ in range(self.max_len):
+        for step in range(self.max_len):
             y, h = self.rnn(self._inputs(ids, code), h)
-            next_ids, row = choose(self.out(y[:, 0]).float())
+            next_ids, row = choose(self.out(y[:, 0]).float(), step)
             next_ids = torch.where(done, torch.full_like(next_ids, PAD_ID), next_ids)
             if row is not None:
                 pad = F.one_hot(torch.full_like(next_ids, PAD_ID), self.vocab_size).to(row.dtype)
@@ -88,7 +120,7 @@ class TextGenerator(nn.Module):
         return torch.stack(chosen, 1), (torch.stack(rows, 1) if rows else None)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        def relaxed(logits):
+        def relaxed(logits, step):
             u = torch.rand_like(logits).clamp_(1e-10, 1 - 1e-7)
             noisy = logits - torch.log(-torch.log(u))                                  # o + Gumbel noise
             return noisy.argmax(1), torch.softmax(self.beta * noisy, dim=1)
@@ -98,25 +130,15 @@ class TextGenerator(nn.Module):
     def complete(self, ids: torch.Tensor, keep: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Rows (N, L) whose tokens from position keep[i] (1 <= keep[i] <= L) on are sampled anew at temperature 1
         given the kept prefix; tokens after a row's first end mark become <pad>, as in real rows."""
-        n, length = ids.shape
-        code, h0 = self._code(labels, n)
-        previous = torch.cat([torch.full_like(ids[:, :1], BOS_ID), ids[:, :-1]], dim=1)
-        states = self.rnn(self._inputs(previous, code), h0)[0]                 # (N, L, H): state before token t
-        rows = torch.arange(n, device=ids.device)
-        h = states[rows, keep.clamp(max=length - 1)][None]                      # (1, N, H)
-        out = ids.clone()
-        for step in range(length - 1):                                           # keep >= 1: L-1 tokens at most
-            position = keep + step                                               # (N,)
-            active = position < length
-            token = torch.multinomial(torch.softmax(self.out(h[0]).float(), dim=1), 1)[:, 0]
-            out[rows[active], position[active]] = token[active]
-            _, h = self.rnn(self._inputs(token[:, None], code), h)
-        return torch.where(_until_end(out).bool(), out, torch.full_like(out, PAD_ID))
+        def forced(logits, step):
+            drawn = torch.multinomial(torch.softmax(logits, dim=1), 1)[:, 0]
+            return torch.where(keep > step, ids[:, step], drawn), None
+        return self._steps(ids.shape[0], labels, forced)[0]
 
     @torch.no_grad()
     def sample(self, n: int, labels: torch.Tensor | None = None, temperature: float = 1.0,
                generator: torch.Generator | None = None) -> torch.Tensor:
-        def ancestral(logits):
+        def ancestral(logits, step):
             probs = torch.softmax(logits / max(temperature, 1e-4), dim=1)
             return torch.multinomial(probs, 1, generator=generator)[:, 0], None
         return self._steps(n, labels, ancestral)[0]

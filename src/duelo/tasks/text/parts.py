@@ -31,7 +31,8 @@ TEXT_MODELS: Registry[TextModel] = Registry("text model")
 def generator_kwargs(config: Config, data) -> dict:
     t = config.text
     return {"vocab_size": len(data.vocab), "max_len": data.max_len, "embed": t.embed, "hidden": t.hidden,
-            "c_dim": len(data.class_names) if config.data.conditional else 0, "embed_dim": t.embed_dim}
+            "c_dim": len(data.class_names) if config.data.conditional else 0, "embed_dim": t.embed_dim,
+            "generator": t.generator}
 
 
 def _feed(config: Config, data, runtime, conditional: bool):
