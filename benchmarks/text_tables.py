@@ -45,4 +45,19 @@ def text_curve(*results: dict) -> str:
     return _table(header, rows)
 
 
-RENDERERS = {"text-curve": text_curve}
+def text_samples(*results: dict, width: int = 150) -> str:
+    """Each model's first samples at temperature 1 (as the result file keeps them), as many as fit `width`
+    characters, separated by " / "."""
+    rows = []
+    for result in results:
+        for row in result["rows"]:
+            shown: list[str] = []
+            for line in row.get("samples", []):
+                if shown and sum(len(x) + 3 for x in shown) + len(line) > width:
+                    break
+                shown.append(line.replace("|", "\\|"))
+            rows.append([row["model"], " / ".join(shown) or DASH])
+    return _table(["model", "samples at temperature 1"], rows)
+
+
+RENDERERS = {"text-curve": text_curve, "text-samples": text_samples}
