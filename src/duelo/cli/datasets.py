@@ -51,14 +51,16 @@ def datasets(ctx: click.Context) -> None:
 
 
 def _registries():
-    """(kind, registry) of every named dataset: images first, then time series, then text."""
+    """(kind, registry) of every named dataset: images first, then time series, text and music."""
     from duelo.data import SOURCES
+    from duelo.tasks.music.sources import named_sources as music_sources
     from duelo.tasks.text.sources import named_sources
     from duelo.tasks.timeseries.data import SERIES_SOURCES, register_all
 
     register_all()
 
-    return [("images", SOURCES), ("time series", SERIES_SOURCES), ("text", named_sources())]
+    return [("images", SOURCES), ("time series", SERIES_SOURCES), ("text", named_sources()),
+            ("music", music_sources())]
 
 
 @datasets.command("fetch", context_settings={"help_option_names": ["-h", "--help"]})
