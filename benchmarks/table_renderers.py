@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from colour_tables import RENDERERS as COLOUR_RENDERERS
+from music_tables import RENDERERS as MUSIC_RENDERERS
 from series_tables import RENDERERS as SERIES_RENDERERS
 from text_tables import RENDERERS as TEXT_RENDERERS
 from time_to_quality_report import table as time_to_quality_table
@@ -416,4 +417,5 @@ RENDERERS: dict[str, Renderer] = {
     **COLOUR_RENDERERS,
     **SERIES_RENDERERS,
     **TEXT_RENDERERS,
+    **MUSIC_RENDERERS,
 }

@@ -1,0 +1,48 @@
+"""Benchmark: symbolic music (issue 20). `real`: the scores of the real chorales, the targets and floors every
+generated piece will be read against: the even-numbered chorales against the odd ones (pitch-class histogram
+distance between the halves = the real-vs-real floor), and the longest soprano run each chorale shares with the
+others (how much the corpus repeats itself, which bounds what a memorisation score can mean).
+
+    python benchmarks/music.py real --out benchmarks/results/music-real-DATE.json
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from duelo.io.provenance import write_result
+from duelo.tasks.music import chorales, scores
+
+
+def real(args) -> dict:
+    data = chorales.load()
+    pieces = [(*data.piece(k), int(data.tonic[k]), int(data.mode[k])) for k in range(len(data))]
+    halves = {"even": scores.mean_scores(pieces[::2]), "odd": scores.mean_scores(pieces[1::2])}
+    floor = scores.histogram_distance(np.array(halves["even"]["pitch_class_histogram"]),
+                                      np.array(halves["odd"]["pitch_class_histogram"]))
+    melodies = [scores.melody(*data.piece(k)) for k in range(len(data))]
+    shared = [scores.longest_shared(m, melodies[:k] + melodies[k + 1:]) for k, m in enumerate(melodies)]
+    lengths = [len(m) for m in melodies]
+    return {"chorales": len(data), "bars": int(len(data.pitch) // scores.BAR),
+            "modes": {mode: int((data.mode == k).sum()) for k, mode in enumerate(chorales.MODES)},
+            "halves": halves, "histogram_distance_between_halves": round(floor, 4),
+            "longest_shared_soprano": {"median": float(np.median(shared)), "max": int(max(shared)),
+                                       "whole_melody_share": round(float(np.mean(
+                                           [s >= n for s, n in zip(shared, lengths)])), 4),
+                                       "median_melody_notes": float(np.median(lengths))}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=("real",))
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    result = {"benchmark": "music", "mode": args.mode, **real(args)}
+    write_result(args.out, result)
+    print(result)
+
+
+if __name__ == "__main__":
+    main()
