@@ -160,7 +160,7 @@ def test_every_preset_builds_and_trains_a_few_steps(tmp_path, preset):
 
     config = load_preset(preset)
     overrides = {"train.batch": 32, "train.device": "cpu", "run.out": str(tmp_path)}
-    if config.has("data") and config.task not in ("tabular", "timeseries", "video", "text"):
+    if config.has("data") and config.task not in ("tabular", "timeseries", "video", "text", "music"):
         overrides.update({"data.dataset": "digits", "data.resolution": 32 if preset == "fastgan" else 16,
                           "model.width": 8})
     if config.task in ("translate", "inpaint", "denoise", "superres", "cyclegan"):
@@ -181,6 +181,11 @@ def test_every_preset_builds_and_trains_a_few_steps(tmp_path, preset):
         (tmp_path / "lines.txt").write_text("\n".join(f"line {k % 17}" for k in range(200)) + "\n")
         overrides.update({"data.dataset": str(tmp_path / "lines.txt"), "text.hidden": 16, "text.embed": 8,
                           "text.representations": 2, "text.pretrain_kimg": 0.001})
+    elif config.task == "music":
+        from tests.music.made_up import made_up_chorales
+
+        overrides.update({"data.dataset": str(made_up_chorales(tmp_path / "voices.npz")), "music.width": 16,
+                          "train.batch": 16})
     elif config.task == "tabular":
         import pandas as pd
 

@@ -23,6 +23,7 @@ TASK_PACKAGES = (
     "timeseries",       # windows of multivariate time series
     "video",            # clips (Moving MNIST)
     "text",             # lines of text (names, your files)
+    "music",            # symbolic music (Bach chorales as piano rolls)
 )
 for _package in TASK_PACKAGES:
     importlib.import_module(f"duelo.tasks.{_package}")

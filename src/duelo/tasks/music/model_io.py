@@ -1,0 +1,68 @@
+"""A trained music generator as a folder (config.json + model.safetensors; no pickle), samples drawn from it, and
+piano rolls drawn as images (one colour per voice: soprano red, alto green, tenor blue, bass orange; high pitches
+at the top)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from duelo.io.model_folders import find_model_folder, load_model_folder, save_model_folder
+from duelo.tasks.music.data import LOW, unroll
+
+FORMAT = "duelo-music-generator"
+FORMAT_VERSION = 1
+COLOURS = torch.tensor([[230, 60, 60], [60, 180, 75], [70, 110, 230], [245, 150, 30]], dtype=torch.float32)
+
+
+def save_music_model(folder: Path, G, kwargs: dict, config) -> None:
+    save_model_folder(folder, G, {"format": FORMAT, "format_version": FORMAT_VERSION, "kwargs": kwargs,
+                                  "class_names": ["major", "minor"] if kwargs["c_dim"] else None,
+                                  "dataset": config.data.dataset, "transpose": config.data.transpose})
+
+
+def is_music_model(folder: Path) -> bool:
+    return find_model_folder(folder, FORMAT) is not None
+
+
+def load_music_model(folder: Path, device: str = "cpu"):
+    from duelo.tasks.music.networks import MusicGenerator
+
+    G, meta = load_model_folder(folder, FORMAT, FORMAT_VERSION, "music generator",
+                                lambda meta: MusicGenerator(**meta["kwargs"]))
+    return G.to(device).eval(), meta
+
+
+@torch.no_grad()
+def generate_rolls(G, n: int, labels: torch.Tensor | None, seed: int, device) -> torch.Tensor:
+    """(n, tracks, steps, pitches) rolls from a seeded stream, in chunks."""
+    generator = torch.Generator(device=device).manual_seed(seed)
+    parts = []
+    for chunk in torch.arange(n, device=device).split(256):
+        z = G.sample_latents(len(chunk), generator=generator, device=device)
+        parts.append(G(z, None if labels is None else labels[chunk]).float().cpu())
+    return torch.cat(parts) if parts else torch.empty(0)
+
+
+def modes_like(G, n: int, pool: torch.Tensor | None, seed: int, device) -> torch.Tensor | None:
+    if not G.c_dim or pool is None:
+        return None
+    generator = torch.Generator(device=device).manual_seed(seed + 1)
+    pool = pool.to(device)
+    return pool[torch.randint(0, len(pool), (n,), generator=generator, device=device)]
+
+
+def roll_images(rolls: torch.Tensor) -> torch.Tensor:
+    """(N, tracks, T, P) rolls -> uint8 (N, 3, P, T) images: black background, a voice's colour where it sounds."""
+    pitch = torch.from_numpy(unroll(rolls).astype(np.int64))                      # (N, T, tracks), 0 = rest
+    n, steps, tracks = pitch.shape
+    height = int(rolls.shape[3])
+    image = torch.zeros(n, 3, height, steps)
+    samples, times = torch.arange(n)[:, None].expand(n, steps), torch.arange(steps).expand(n, steps)
+    for v in range(tracks):
+        rows = height - 1 - (pitch[:, :, v] - LOW).clamp(0, height - 1)           # high pitches at the top
+        sounding = pitch[:, :, v] > 0
+        image[samples[sounding], :, rows[sounding], times[sounding]] = COLOURS[v % 4]
+    return image.to(torch.uint8)

@@ -1,0 +1,73 @@
+"""A music run's snapshots and summary:
+
+    model/                    config.json + model.safetensors of the averaged generator (model_io.py)
+    samples/rolls-*.png       16 generated windows from fixed latents as piano rolls (real ones: real.png)
+    samples/piece-*.mid       the first of them as MIDI, readable by any sequencer or notation program
+    summary.json              the scores of generated windows against held-out ones (scoring.py)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from duelo.data.errors import DatasetUnavailableError
+from duelo.tasks.snapshots import Snapshots, run_summary
+
+SAMPLE_SEED = 1_000_000
+SHOWN = 16
+
+
+class MusicSnapshots(Snapshots):
+
+    def rolls(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        from duelo.tasks.music.model_io import generate_rolls, modes_like
+
+        session, trainer = self.session, self.session.trainer
+        G, device = trainer.ema["G"], trainer.runtime.device
+        modes = modes_like(G, n, session.data.train.modes, SAMPLE_SEED, device)
+        return generate_rolls(G, n, modes, SAMPLE_SEED, device), None if modes is None else modes.cpu()
+
+    def write_files(self, trainer) -> list[Path]:
+        from duelo.io.folders import commit_folder
+        from duelo.io.images import save_grid
+        from duelo.tasks.music.data import onsets_of, unroll
+        from duelo.tasks.music.export import write_piece
+        from duelo.tasks.music.model_io import roll_images, save_music_model
+        from duelo.tasks.music.parts import generator_kwargs
+
+        session = self.session
+        model = commit_folder(session.run_dir.model,
+                              lambda folder: save_music_model(folder, trainer.ema["G"],
+                                                              generator_kwargs(session.config), session.config),
+                              keep_other_files=True)
+        rolls, modes = self.rolls(SHOWN)
+        nimg = trainer.counters.nimg
+        grid = save_grid(roll_images(rolls), session.run_dir.samples / f"rolls-{nimg:09d}.png", 4)
+        real = session.run_dir.samples / "real.png"
+        if not real.exists():
+            save_grid(roll_images(session.data.heldout.rolls[:SHOWN]), real, 4)
+        pitch = unroll(rolls[:1])[0]
+        mode = None if modes is None else int(modes[0])
+        tonic = None if mode is None else (9 if mode else 0)
+        written = [model, grid]
+        try:
+            written.append(write_piece(session.run_dir.samples / f"piece-{nimg:09d}.mid", pitch, onsets_of(pitch),
+                                       tonic, mode))
+        except DatasetUnavailableError:
+            pass                                            # music21 missing: rolls and the model still written
+        return written
+
+    def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
+        from duelo.tasks.music.scoring import score_rolls
+
+        session = self.session
+        started = time.perf_counter()
+        fake, modes = self.rolls(session.config.music.eval_pieces)
+        scores = score_rolls(session.data, fake, modes, session.config.train.seed)
+        session.log("scores: " + ", ".join(f"{k} {v:g}" for k, v in scores.items()
+                                           if isinstance(v, float) and not k.endswith("_real")))
+        return run_summary(session, last_metrics, {"scores": scores}, started)

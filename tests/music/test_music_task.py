@@ -1,0 +1,54 @@
+"""The music task through the CLI on made-up pieces (no corpus needed): it trains, writes its run folder (model,
+piano-roll images, a MIDI file where music21 is installed), scores, resumes, and refuses what cannot work."""
+
+import json
+
+import numpy as np
+import torch
+
+from duelo.cli.main import main
+from duelo.tasks.music.data import LOW, PITCHES, onsets_of, roll, unroll
+from duelo.tasks.music.model_io import load_music_model, roll_images
+from tests.music.made_up import made_up_chorales
+
+TINY = ["train", "--task", "music", "--width", "16", "--batch", "16", "--seed", "1", "--bars", "2",
+        "--set", "music.eval_pieces=16", "--set", "run.log_kimg=0.2"]
+
+
+def test_rolls_round_trip_and_draw():
+    pitch = np.zeros((16, 4), np.uint8)
+    pitch[:8, 0], pitch[8:, 0], pitch[:, 3] = 72, 74, LOW
+    back = unroll(torch.from_numpy(roll(pitch))[None])[0]
+    np.testing.assert_array_equal(back, pitch)
+    assert onsets_of(pitch)[:, 0].nonzero()[0].tolist() == [0, 8] and not onsets_of(pitch)[:, 1].any()
+    image = roll_images(torch.from_numpy(roll(pitch))[None])
+    assert image.shape == (1, 3, PITCHES, 16) and image.dtype == torch.uint8
+    assert image[0, :, PITCHES - 1, 0].tolist() == [245, 150, 30]              # the bass at the bottom row
+
+
+def test_the_music_task_trains_scores_and_resumes(tmp_path, capsys):
+    data = made_up_chorales(tmp_path / "voices.npz")
+    args = [*TINY, "--dataset", str(data), "--conditional", "--out", str(tmp_path), "--name", "m",
+            "--set", "run.snapshot_kimg=0.4"]
+    assert main([*args, "--kimg", "0.4"]) == 0
+    run = tmp_path / "m"
+    scores = json.loads((run / "summary.json").read_text())["scores"]
+    for key in ("histogram_distance", "in_key", "qualified_notes", "range_violations", "longest_shared",
+                "mode_in_key"):
+        assert key in scores and f"{key}_real" in scores, key
+    assert scores["in_key_real"] == 1.0                    # made up in one key (C major, moved to A for "minor")
+    assert list((run / "samples").glob("rolls-*.png")) and (run / "samples" / "real.png").is_file()
+    G, meta = load_music_model(run)
+    assert meta["class_names"] == ["major", "minor"] and G(G.sample_latents(2), torch.tensor([0, 1])).shape == \
+        (2, 4, 32, PITCHES)
+    capsys.readouterr()
+    assert main([*args, "--kimg", "0.8"]) == 0
+    assert "resum" in capsys.readouterr().err.lower()
+
+
+def test_what_cannot_work_is_refused(tmp_path, capsys):
+    assert main([*TINY, "--dataset", str(tmp_path / "none.npz"), "--kimg", "0.1", "--out", str(tmp_path)]) != 0
+    assert "no such file" in capsys.readouterr().err
+    data = made_up_chorales(tmp_path / "voices.npz", count=2, bars=2)
+    assert main([*TINY, "--dataset", str(data), "--bars", "4", "--kimg", "0.1", "--out", str(tmp_path)]) != 0
+    assert "no window of 4 bars" in capsys.readouterr().err
