@@ -44,6 +44,12 @@ def test_the_music_task_trains_scores_and_resumes(tmp_path, capsys):
     capsys.readouterr()
     assert main([*args, "--kimg", "0.8"]) == 0
     assert "resum" in capsys.readouterr().err.lower()
+    assert main(["sample", str(run), "-n", "3", "--label", "1", "--out", str(tmp_path / "pieces")]) == 0
+    assert len(list((tmp_path / "pieces").glob("piece-*.mid"))) == 3 and (tmp_path / "pieces" / "rolls.png").is_file()
+    assert main(["sample", str(run), "-n", "1", "--out", str(tmp_path / "one.musicxml")]) == 0
+    assert (tmp_path / "one.musicxml").is_file()
+    assert main(["sample", str(run), "-n", "2", "--out", str(tmp_path / "two.mid")]) != 0
+    assert "one file holds one piece" in capsys.readouterr().err
 
 
 def test_what_cannot_work_is_refused(tmp_path, capsys):

@@ -59,7 +59,8 @@ def parse_int_list(text: str, what: str) -> list[int]:
               help="Time-series models: windows to draw (seed 0 unless --seeds names one seed); written to "
                    "--out as .csv (long form) or .npz. Video models: clips (default 16) to --out as an animated "
                    ".gif/.mp4 grid or an .npz of uint8 clips. Text models: lines (default 20), printed or "
-                   "written to --out FILE.txt.")
+                   "written to --out FILE.txt. Music models: pieces (default 8) as .mid files and rolls.png in "
+                   "the --out folder, or one piece to --out FILE.mid / FILE.musicxml.")
 @click.option("--temperature", type=float, default=None,
               help="Text models: sampling temperature (1 = the model's own distribution; lower = safer, more "
                    "repetitive).")
@@ -87,6 +88,7 @@ def sample(run_or_model: Path, seeds: str, label: str | None, labels_text: str |
 
     from duelo.tasks.text.model_io import is_text_model
     from duelo.tasks.timeseries.model_io import is_series_model
+    from duelo.tasks.music.model_io import is_music_model
     from duelo.tasks.video.model_io import is_video_model
 
     out_given = click.get_current_context().get_parameter_source("out_dir").name != "DEFAULT"
@@ -107,13 +109,14 @@ def sample(run_or_model: Path, seeds: str, label: str | None, labels_text: str |
             label = int(label)
         except ValueError:
             raise ConfigError(f"--label {label!r}: give the class as a number") from None
-    for is_kind, sample_kind in ((is_series_model, _sample_series), (is_video_model, _sample_video)):
+    for is_kind, sample_kind in ((is_series_model, _sample_series), (is_video_model, _sample_video),
+                                 (is_music_model, _sample_music)):
         if is_kind(run_or_model):
             given = click.get_current_context().get_parameter_source("seeds").name != "DEFAULT"
             sample_kind(run_or_model, count, seeds if given else "0", label, out_dir, device, force)
             return
     if count is not None:
-        raise ConfigError("-n/--count is for time-series and video models; for images use --seeds (e.g. "
+        raise ConfigError("-n/--count is for time-series, video and music models; for images use --seeds (e.g. "
                           "--seeds 0-99)")
     G, model_dir = load_generator(run_or_model, device, "sample from")
     if per_class is not None:
@@ -200,6 +203,17 @@ def _sample_video(run_or_model: Path, count: int | None, seeds: str, label: int 
     path = out_dir if out_dir.suffix else out_dir / "clips.gif"
     path = write_clips(path, clips, labels, force=force)
     click.echo(f"wrote {count} clip(s) of {clips.shape[1]} frames of {clips.shape[3]}x{clips.shape[4]} to {path}")
+
+
+def _sample_music(run_or_model: Path, count: int | None, seeds: str, label: int | None, out_dir: Path,
+                  device: str, force: bool) -> None:
+    """`duelo sample` on a music run: `count` pieces as MIDI (or one .mid / .musicxml file) and their rolls."""
+    from duelo.tasks.music.commands import sample_music
+
+    seed_list = parse_int_list(seeds, "--seeds")
+    if len(seed_list) != 1:
+        raise ConfigError(f"--seeds {seeds!r}: a music sample takes one seed (-n sets how many pieces)")
+    click.echo(sample_music(run_or_model, count, seed_list[0], label, out_dir, device, force))
 
 
 def _write_per_class(G, model_dir: Path, per_class: int, seed_text: str, label: int | None,

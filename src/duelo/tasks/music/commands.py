@@ -1,0 +1,54 @@
+"""`duelo sample` on a music run: pieces as MIDI (or MusicXML) files and one piano-roll image of them all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from duelo.errors import ConfigError
+
+MAX_PIECES = 1000
+
+
+def sample_music(run_or_model: Path, count: int | None, seed: int, label: int | None, out: Path, device: str,
+                 force: bool) -> str:
+    import torch
+
+    from duelo.io.images import save_grid
+    from duelo.io.outputs import output_files, output_folder
+    from duelo.tasks.music.data import onsets_of, unroll
+    from duelo.tasks.music.export import FORMATS, write_piece
+    from duelo.tasks.music.model_io import generate_rolls, load_music_model, roll_images
+    from duelo.training.runtime import Runtime
+
+    count = 8 if count is None else count
+    if not 1 <= count <= MAX_PIECES:
+        raise ConfigError(f"-n {count}: draw between 1 and {MAX_PIECES:,} pieces per call")
+    runtime = Runtime.create(device, "fp32")
+    G, meta = load_music_model(run_or_model, str(runtime.device))
+    if label is not None and not G.c_dim:
+        raise ConfigError("this music model is unconditional; drop --label")
+    if label is not None and not 0 <= label < G.c_dim:
+        raise ConfigError(f"--label {label}: 0 (major) or 1 (minor)")
+    labels = None
+    if G.c_dim:
+        labels = (torch.full((count,), label, dtype=torch.long) if label is not None
+                  else torch.arange(count) % G.c_dim).to(runtime.device)
+    rolls = generate_rolls(G, count, labels, seed, runtime.device)
+    single = out.suffix.lower() in FORMATS
+    if single and count != 1:
+        raise ConfigError(f"--out {out}: one file holds one piece; give a folder for -n {count}")
+    names = [f"piece-{seed:06d}-{k:04d}.mid" for k in range(count)]
+    if single:
+        paths, grid = output_files([out], force=force), None
+    else:
+        folder = output_folder(out, force=force, names=[*names, "rolls.png"])
+        paths, grid = [folder / name for name in names], folder / "rolls.png"
+    modes = None if labels is None else labels.tolist()
+    for k, path in enumerate(paths):
+        pitch = unroll(rolls[k:k + 1])[0]
+        mode = None if modes is None else modes[k]
+        write_piece(path, pitch, onsets_of(pitch), None if mode is None else (9 if mode else 0), mode)
+    if grid is not None:
+        save_grid(roll_images(rolls), grid, min(8, count))
+    where = paths[0] if single else out
+    return f"wrote {count} piece(s) of {G.bars} bars to {where}" + ("" if single else " (and rolls.png)")
