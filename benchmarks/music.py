@@ -1,14 +1,24 @@
-"""Benchmark: symbolic music (issue 20). `real`: the scores of the real chorales, the targets and floors every
-generated piece will be read against: the even-numbered chorales against the odd ones (pitch-class histogram
-distance between the halves = the real-vs-real floor), and the longest soprano run each chorale shares with the
-others (how much the corpus repeats itself, which bounds what a memorisation score can mean).
+"""Benchmark: symbolic music (issue 20).
+
+`real`: the scores of the real chorales, the targets and floors every generated piece will be read against: the
+even-numbered chorales against the odd ones (pitch-class histogram distance between the halves = the real-vs-real
+floor), and the longest soprano run each chorale shares with the others (how much the corpus repeats itself, which
+bounds what a memorisation score can mean).
+
+`train`: `duelo train --task music` for the given kimg (and minutes cap), then the run's summary scores (generated
+windows against held-out ones, each beside the held-out figure) and speed, one row per run.
 
     python benchmarks/music.py real --out benchmarks/results/music-real-DATE.json
+    python benchmarks/music.py train --kimg 1000 --device cuda --runs /tmp/music --out RESULT.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -34,12 +44,33 @@ def real(args) -> dict:
                                        "median_melody_notes": float(np.median(lengths))}}
 
 
+def train(args) -> dict:
+    command = [sys.executable, "-m", "duelo", "train", "--task", "music", "--kimg", str(args.kimg), "--minutes",
+               str(args.minutes), "--device", args.device, "--out", str(args.runs), "--name", "music", "--set",
+               f"run.snapshot_kimg={args.snapshot_kimg:g}", *args.extra]
+    done = subprocess.run(command, capture_output=True, text=True)
+    row = {"command": " ".join(["duelo", *command[3:]]), "returncode": done.returncode}
+    summary = Path(args.runs) / "music" / "summary.json"
+    if done.returncode or not summary.is_file():
+        row["error"] = (done.stderr or done.stdout)[-1500:]
+    else:
+        data = json.loads(summary.read_text())
+        row.update({k: data.get(k) for k in ("kimg", "train_time_s", "img_per_s", "step", "scores")})
+    return {"rows": [row]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=("real",))
+    parser.add_argument("mode", choices=("real", "train"))
     parser.add_argument("--out", required=True)
+    parser.add_argument("--kimg", type=float, default=1000.0)
+    parser.add_argument("--minutes", type=float, default=10.0, help="a cap on the training time")
+    parser.add_argument("--snapshot-kimg", type=float, default=200.0)
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--runs", default="/tmp/music-runs")
+    parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more `duelo train` options")
     args = parser.parse_args()
-    result = {"benchmark": "music", "mode": args.mode, **real(args)}
+    result = {"benchmark": "music", "mode": args.mode, **(real(args) if args.mode == "real" else train(args))}
     write_result(args.out, result)
     print(result)
 

@@ -22,4 +22,23 @@ def music_real(result: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"music-real": music_real}
+TRAINED = (("histogram_distance", "pitch-class histogram distance", 3), ("in_key", "in key", 3),
+           ("used_pitch_classes", "used pitch classes per bar", 2), ("polyphony", "polyphony", 2),
+           ("qualified_notes", "qualified notes", 3), ("range_violations", "range violations", 3),
+           ("longest_shared", "longest soprano run shared with training (notes)", 2))
+
+
+def music_train(*results: dict) -> str:
+    """Each run's scores beside the held-out windows' own (the histogram distance's is training windows against
+    held-out ones)."""
+    runs = [row for result in results for row in result["rows"] if "scores" in row]
+    header = "| score | " + " | ".join(f"{row['kimg']:,.0f} kimg, {row['train_time_s']:.0f} s" for row in runs) + \
+        " | held-out windows |"
+    lines = [header, "| --- " * (len(runs) + 2) + "|"]
+    for key, label, digits in TRAINED:
+        cells = [f"{row['scores'][key]:.{digits}f}" for row in runs]
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {runs[-1]['scores'][key + '_real']:.{digits}f} |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"music-real": music_real, "music-train": music_train}
