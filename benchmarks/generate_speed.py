@@ -10,23 +10,13 @@ under bf16 autocast.
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+from fid_speed import timed
 
 from duelo.io.provenance import write_result
 from duelo.models.base import build_generator
 from duelo.sampling.generate import generate, latents_for_seeds
-
-
-def timed(fn, device) -> tuple[object, float]:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    out = fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return out, round(time.perf_counter() - start, 4)
 
 
 def main() -> None:
@@ -42,10 +32,10 @@ def main() -> None:
     seeds = list(range(args.count))
     rows = []
     _, latent_s = timed(lambda: latents_for_seeds(G.z_dim, seeds, "cpu"), torch.device("cpu"))
-    rows.append({"what": f"latents_for_seeds x{args.count} (CPU)", "seconds": latent_s})
+    rows.append({"what": f"latents_for_seeds x{args.count} (CPU)", "seconds": round(latent_s, 4)})
     generate(G, seeds[:256], batch=256)                                        # warm-up
     _, gen_s = timed(lambda: generate(G, seeds, batch=2048), device)
-    rows.append({"what": f"generate() x{args.count}, batch 2048", "seconds": gen_s})
+    rows.append({"what": f"generate() x{args.count}, batch 2048", "seconds": round(gen_s, 4)})
     print(rows, flush=True)
     for batch in [int(b) for b in args.batches.split(",")]:
         z = torch.randn(batch, G.z_dim, device=device)

@@ -47,6 +47,22 @@ class DataSource:
         return self.loader(split)
 
 
+@dataclass(frozen=True)
+class ListedSource:
+    """A named dataset of another task (text, music), as `duelo datasets` lists and fetches it: DataSource's
+    fields without splits; `loader()` returns that task's own data."""
+
+    name: str
+    description: str
+    loader: Callable[[], object]
+    available: Callable[[], bool]
+    how_to_get: Callable[[], str]
+    fetch: Callable[[bool], str]
+    fetch_from: Callable[[Path, bool], str] | None = None
+    licence: str = ""
+    download: str = ""
+
+
 SOURCES: Registry[DataSource] = Registry("dataset")
 
 

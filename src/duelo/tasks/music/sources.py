@@ -6,26 +6,11 @@ text ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-
+from duelo.data.sources.base import ListedSource
 from duelo.registry import Registry
 
 
-@dataclass(frozen=True)
-class MusicSource:
-    """One named music dataset; the fields mirror duelo.data.sources.base.DataSource for `duelo datasets`."""
-
-    name: str
-    description: str
-    loader: Callable[[], object]
-    available: Callable[[], bool]
-    how_to_get: Callable[[], str]
-    fetch: Callable[[bool], str]
-    fetch_from: Callable[[Path, bool], str] | None = None
-    licence: str = ""
-    download: str = ""
+MusicSource = ListedSource         # loader() -> chorales.Chorales
 
 
 MUSIC_SOURCES: Registry[MusicSource] = Registry("music dataset")

@@ -7,7 +7,6 @@ PATH     a UTF-8 text file, one sample per line (empty lines skipped). When ever
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import numpy as np
 
 from duelo.data.errors import DataError
 from duelo.data.npz_store import read_npz_store, string_list, write_npz_atomically
-from duelo.data.sources.base import dataset_cache_dir
+from duelo.data.sources.base import ListedSource, dataset_cache_dir
 from duelo.registry import Registry
 
 STORE_FILE = "lines.npz"
@@ -32,19 +31,7 @@ class TextLines:
     source: str
 
 
-@dataclass(frozen=True)
-class TextSource:
-    """One named text dataset; the fields mirror duelo.data.sources.base.DataSource for `duelo datasets`."""
-
-    name: str
-    description: str
-    loader: Callable[[], TextLines]
-    available: Callable[[], bool]
-    how_to_get: Callable[[], str]
-    fetch: Callable[[bool], str]
-    fetch_from: Callable[[Path, bool], str] | None = None
-    licence: str = ""
-    download: str = ""
+TextSource = ListedSource          # loader() -> TextLines
 
 
 TEXT_SOURCES: Registry[TextSource] = Registry("text dataset")
