@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from duelo.io.provenance import write_result
-from duelo.tasks.music import chorales, scores
+from duelo.tasks.music import corpus, scores
 
 
 def real(args) -> dict:
-    data = chorales.load()
+    data = corpus.load()
     pieces = [(*data.piece(k), int(data.tonic[k]), int(data.mode[k])) for k in range(len(data))]
     halves = {"even": scores.mean_scores(pieces[::2]), "odd": scores.mean_scores(pieces[1::2])}
     floor = scores.histogram_distance(np.array(halves["even"]["pitch_class_histogram"]),
@@ -36,7 +36,7 @@ def real(args) -> dict:
     shared = [scores.longest_shared(m, melodies[:k] + melodies[k + 1:]) for k, m in enumerate(melodies)]
     lengths = [len(m) for m in melodies]
     return {"chorales": len(data), "bars": int(len(data.pitch) // scores.BAR),
-            "modes": {mode: int((data.mode == k).sum()) for k, mode in enumerate(chorales.MODES)},
+            "modes": {mode: int((data.mode == k).sum()) for k, mode in enumerate(corpus.MODES)},
             "halves": halves, "histogram_distance_between_halves": round(floor, 4),
             "longest_shared_soprano": {"median": float(np.median(shared)), "max": int(max(shared)),
                                        "whole_melody_share": round(float(np.mean(

@@ -6,20 +6,21 @@ from pathlib import Path
 
 import numpy as np
 
-from duelo.tasks.music import chorales
+from duelo.tasks.music import corpus
 
 SCALE = (0, 2, 4, 5, 7, 9, 11)
 BASES = (72, 60, 48, 36)                                     # the C of each voice's octave
 
 
-def made_up_chorales(path: Path, count: int = 12, bars: int = 6, seed: int = 0) -> Path:
+def made_up_chorales(path: Path, count: int = 12, bars: int = 6, seed: int = 0, voices: int = 4) -> Path:
+    """`voices` 4: soprano to bass; 1: a melody (the soprano's walk)."""
     rng = np.random.default_rng(seed)
     rows = []
     for k in range(count):
         steps = bars * 16
-        pitch = np.zeros((steps, 4), np.uint8)
-        onset = np.zeros((steps, 4), bool)
-        for v, base in enumerate(BASES):
+        pitch = np.zeros((steps, voices), np.uint8)
+        onset = np.zeros((steps, voices), bool)
+        for v, base in enumerate(BASES[:voices]):
             degree, t = int(rng.integers(0, 7)), 0
             while t < steps:
                 length = int(rng.choice([4, 8]))
@@ -29,4 +30,4 @@ def made_up_chorales(path: Path, count: int = 12, bars: int = 6, seed: int = 0) 
                 t += length
         rows.append({"name": f"made-up/{k}", "pitch": pitch, "onset": onset, "tonic": 0, "mode": k % 2,
                      "downbeat": 4 * (k % 2)})
-    return chorales.save(chorales.from_pieces(rows), path)
+    return corpus.save(corpus.from_pieces(rows), path)

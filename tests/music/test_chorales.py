@@ -7,7 +7,7 @@ import pytest
 music21 = pytest.importorskip("music21")
 
 from duelo.data.errors import DataError, DatasetUnavailableError  # noqa: E402
-from duelo.tasks.music import chorales, scores  # noqa: E402
+from duelo.tasks.music import corpus as chorales, scores  # noqa: E402
 from duelo.tasks.music.export import to_score, write_piece  # noqa: E402
 
 
@@ -39,10 +39,12 @@ def test_a_score_lands_on_the_grid_and_round_trips_through_musicxml(tmp_path):
         write_piece(tmp_path / "piece.wav", pitch, onset)
 
 
-def test_pieces_that_are_not_four_part_4_4_are_left_out():
+def test_pieces_that_are_not_four_part_4_4_are_left_out_and_melodies_read_alone():
     pitch, onset = _piece()
     score = to_score(pitch[:, :3], onset[:, :3])
     assert chorales.voices_of(score) is None
+    melody = chorales.voices_of(to_score(pitch[:, :1], onset[:, :1]), voices=1)
+    np.testing.assert_array_equal(melody[0], pitch[:20, :1])              # the trailing rest is not kept
     three = to_score(pitch, onset)
     for part in three.parts:
         for ts in part.recurse().getElementsByClass(music21.meter.TimeSignature):

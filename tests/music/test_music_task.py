@@ -52,6 +52,16 @@ def test_the_music_task_trains_scores_and_resumes(tmp_path, capsys):
     assert "one file holds one piece" in capsys.readouterr().err
 
 
+def test_a_melody_corpus_trains_one_voice(tmp_path):
+    data = made_up_chorales(tmp_path / "melodies.npz", voices=1)
+    assert main([*TINY, "--dataset", str(data), "--kimg", "0.2", "--set", "run.snapshot_kimg=0.2", "--out",
+                 str(tmp_path), "--name", "one"]) == 0
+    G, _ = load_music_model(tmp_path / "one")
+    assert G(G.sample_latents(2)).shape == (2, 1, 32, PITCHES)
+    scores = json.loads((tmp_path / "one" / "summary.json").read_text())["scores"]
+    assert scores["polyphony_real"] == 1.0
+
+
 def test_what_cannot_work_is_refused(tmp_path, capsys):
     assert main([*TINY, "--dataset", str(tmp_path / "none.npz"), "--kimg", "0.1", "--out", str(tmp_path)]) != 0
     assert "no such file" in capsys.readouterr().err

@@ -10,9 +10,9 @@ from duelo.config.fields import at_least, positive_int, setting
 
 @dataclass(frozen=True)
 class MusicDataConfig:
-    dataset:     str = setting("chorales", "chorales (Bach's four-part chorales from music21's corpus; `duelo "
-                               "datasets fetch chorales` first) or an .npz written by duelo.tasks.music.chorales.save",
-                               cli="--dataset")
+    dataset:     str = setting("chorales", "chorales (Bach's four-part chorales) or folk (Essen folk melodies), "
+                               "from music21's corpus (`duelo datasets fetch NAME` first), or an .npz written by "
+                               "duelo.tasks.music.corpus.save", cli="--dataset")
     bars:        int = setting(4, "bars of sixteenths per sample (2 or more)", cli="--bars",
                                check=at_least(2, integer=True))
     transpose:   str = setting("tonic", "tonic: every chorale moved to C major / A minor (the mode is left to the "

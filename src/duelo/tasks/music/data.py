@@ -1,9 +1,9 @@
-"""The music task's data: chorales (chorales.py) cut into windows of whole bars and drawn as piano rolls.
+"""The music task's data: pieces (corpus.py) cut into windows of whole bars and drawn as piano rolls.
 
 Each chorale is moved to a common key first (`data.transpose`): "tonic" shifts it by the least number of
 semitones that puts its tonic on C (major) or A (minor), so the mode is the one harmonic difference left (and the
 condition of a conditional model); "none" keeps Bach's keys. Windows start at bar lines (after any pickup) every
-bar and span `data.bars` bars of sixteenths. A window is a piano roll (4 voices, steps, PITCHES) with +1 where a
+bar and span `data.bars` bars of sixteenths. A window is a piano roll (voices, steps, PITCHES) with +1 where a
 voice sounds a pitch and -1 elsewhere (a rest is a column of -1); pitches outside LOW..LOW+PITCHES-1 drop the window.
 
 The split is by melody, not by chorale: chorales that share their soprano tune (Bach harmonised some tunes
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from duelo.data.errors import DataError
-from duelo.tasks.music import chorales as chorale_data
+from duelo.tasks.music import corpus
 from duelo.tasks.music.scores import BAR, melody
 
 LOW, PITCHES = 28, 56                      # MIDI 28 (E1) .. 83 (B5): the chorales moved to C / A, all but a few windows
@@ -29,7 +29,7 @@ HELDOUT_FRACTION = 0.1
 
 @dataclass(frozen=True)
 class Windows:
-    rolls: torch.Tensor                    # (N, 4, steps, PITCHES) float in {-1, 1}
+    rolls: torch.Tensor                    # (N, voices, steps, PITCHES) float in {-1, 1}
     modes: torch.Tensor                    # (N,) long: 0 major, 1 minor
     pieces: torch.Tensor                   # (N,) long: which chorale each window comes from
 
@@ -46,6 +46,7 @@ class MusicData:
     source: str
     dropped: int                           # windows left out for their range
     train_melodies: list[list[int]]        # soprano note pitches of the training chorales (memorisation)
+    voices: int                            # 4 for chorales, 1 for melodies
 
 
 def shift_to_common_key(tonic: int, mode: int) -> int:
@@ -77,7 +78,7 @@ def onsets_of(pitch: np.ndarray) -> np.ndarray:
     return changed & (pitch > 0)
 
 
-def _split(data: chorale_data.Chorales, seed: int) -> np.ndarray:
+def _split(data: corpus.Pieces, seed: int) -> np.ndarray:
     """Held-out flag per chorale: a seeded hash of its soprano tune, so one tune is on one side only."""
     flags = []
     for k in range(len(data)):
@@ -87,7 +88,7 @@ def _split(data: chorale_data.Chorales, seed: int) -> np.ndarray:
     return np.array(flags)
 
 
-def windows(data: chorale_data.Chorales, chosen: np.ndarray, bars: int, transpose: str) -> tuple[Windows, int]:
+def windows(data: corpus.Pieces, chosen: np.ndarray, bars: int, transpose: str) -> tuple[Windows, int]:
     steps = bars * BAR
     rolls, modes, pieces, dropped = [], [], [], 0
     for k in np.nonzero(chosen)[0]:
@@ -110,16 +111,16 @@ def windows(data: chorale_data.Chorales, chosen: np.ndarray, bars: int, transpos
 
 def load_music_data(config) -> MusicData:
     d = config.data
-    path = None if d.dataset == "chorales" else Path(d.dataset).expanduser()
+    path = None if d.dataset in corpus.CORPORA else Path(d.dataset).expanduser()
     if path is not None and not path.is_file():
-        raise DataError(f"--dataset {d.dataset}: no such file; give `chorales` (after `duelo datasets fetch "
-                        f"chorales`) or an .npz written by duelo.tasks.music.chorales.save")
-    data = chorale_data.load(path)
+        raise DataError(f"--dataset {d.dataset}: no such file; give {' or '.join(corpus.CORPORA)} (after `duelo "
+                        f"datasets fetch NAME`) or an .npz written by duelo.tasks.music.corpus.save")
+    data = corpus.load(path, d.dataset if path is None else "music")
     held = _split(data, config.train.seed)
     if held.all() or not held.any():
         held = np.arange(len(data)) % 10 == 0                # too few tunes for the hash to split: every tenth
     train, dropped_train = windows(data, ~held, d.bars, d.transpose)
     heldout, dropped_held = windows(data, held, d.bars, d.transpose)
     melodies = [melody(*data.piece(k)) for k in np.nonzero(~held)[0]]
-    return MusicData(train, heldout, d.bars * BAR, list(chorale_data.MODES), d.dataset,
-                     dropped_train + dropped_held, melodies)
+    return MusicData(train, heldout, d.bars * BAR, list(corpus.MODES), d.dataset,
+                     dropped_train + dropped_held, melodies, int(data.pitch.shape[1]))

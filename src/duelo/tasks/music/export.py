@@ -10,7 +10,7 @@ import numpy as np
 
 from duelo.errors import ConfigError
 from duelo.io.atomic import atomic_write
-from duelo.tasks.music.chorales import STEPS_PER_QUARTER, VOICES, _music21
+from duelo.tasks.music.corpus import STEPS_PER_QUARTER, VOICES, _music21
 from duelo.tasks.music.scores import notes
 
 FORMATS = {".mid": "midi", ".midi": "midi", ".musicxml": "musicxml", ".xml": "musicxml"}
@@ -23,7 +23,7 @@ def to_score(pitch: np.ndarray, onset: np.ndarray, tonic: int | None = None, mod
     score.insert(0, music21.metadata.Metadata(title=title))
     found = notes(pitch, onset)
     for v in range(pitch.shape[1]):
-        part = music21.stream.Part(id=VOICES[v] if v < len(VOICES) else f"voice{v}")
+        part = music21.stream.Part(id=VOICES[v] if pitch.shape[1] > 1 else "melody")
         part.partName = part.id
         part.insert(0, music21.clef.TrebleClef() if v < 2 else music21.clef.BassClef())
         part.insert(0, music21.meter.TimeSignature("4/4"))

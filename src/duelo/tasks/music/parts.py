@@ -8,10 +8,10 @@ from duelo.tasks.base import Parts
 from duelo.tasks.music.data import PITCHES
 
 
-def generator_kwargs(config: Config) -> dict:
+def generator_kwargs(config: Config, data) -> dict:
     """The generator's constructor arguments: what the saved model's config.json records."""
     m = config.music
-    return {"tracks": 4, "bars": config.data.bars, "pitches": PITCHES, "z_dim": m.z_dim, "width": m.width,
+    return {"tracks": data.voices, "bars": config.data.bars, "pitches": PITCHES, "z_dim": m.z_dim, "width": m.width,
             "c_dim": 2 if config.data.conditional else 0, "embed_dim": m.embed_dim}
 
 
@@ -21,13 +21,13 @@ def assemble(config: Config, data, runtime) -> Parts:
     from duelo.training.feed import BatchFeed
     from duelo.training.lr_schedule import lr_schedules
 
-    g_kwargs = generator_kwargs(config)
+    g_kwargs = generator_kwargs(config, data)
     c_dim = g_kwargs["c_dim"]
-    shape = (4, data.steps, PITCHES)
+    shape = (data.voices, data.steps, PITCHES)
     labels = data.train.modes if c_dim else None
     gan = assemble_gan(config, lambda: MusicGenerator(**g_kwargs),
-                       lambda **kwargs: MusicDiscriminator(4, data.steps, PITCHES, max(8, config.music.width // 2),
-                                                           c_dim, **kwargs),
+                       lambda **kwargs: MusicDiscriminator(data.voices, data.steps, PITCHES,
+                                                           max(8, config.music.width // 2), c_dim, **kwargs),
                        {}, shape, runtime.device, label_pool=None if labels is None else labels.to(runtime.device),
                        conditional=c_dim > 0)
     per_round = config.train.batch // config.train.accum_rounds

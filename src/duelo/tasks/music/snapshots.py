@@ -42,7 +42,8 @@ class MusicSnapshots(Snapshots):
         session = self.session
         model = commit_folder(session.run_dir.model,
                               lambda folder: save_music_model(folder, trainer.ema["G"],
-                                                              generator_kwargs(session.config), session.config),
+                                                              generator_kwargs(session.config, session.data),
+                                                              session.config),
                               keep_other_files=True)
         rolls, modes = self.rolls(SHOWN)
         nimg = trainer.counters.nimg

@@ -1,7 +1,8 @@
 """Named music datasets (MUSIC_SOURCES), listed and fetched by `duelo datasets` beside the image, time-series and
 text ones.
 
-    chorales   Bach's four-part chorales from music21's corpus, voices on a sixteenth-note grid (chorales.py)
+    chorales   Bach's four-part chorales from music21's corpus, voices on a sixteenth-note grid (corpus.py)
+    folk       the Essen folk-song collection's 4/4 melodies, from the same corpus
 """
 
 from __future__ import annotations
@@ -19,12 +20,19 @@ MUSIC_SOURCES: Registry[MusicSource] = Registry("music dataset")
 def named_sources() -> Registry[MusicSource]:
     """MUSIC_SOURCES with every source registered (on first need: `duelo --help` stays light)."""
     if "chorales" not in MUSIC_SOURCES:
-        from duelo.tasks.music import chorales
+        from duelo.tasks.music import corpus
 
-        MUSIC_SOURCES.add("chorales", MusicSource(
-            "chorales", "Bach's four-part 4/4 chorales (music21's corpus), four voices on a sixteenth-note grid, "
-            "with their key", chorales.load, lambda: chorales.store_path().is_file(),
-            lambda: f"run `duelo datasets fetch chorales` (needs {chorales.INSTALL}; parses once, ~2 min)",
-            chorales.fetch, None, "music21's corpus: public-domain scores (BSD-licensed package)",
-            "nothing: the corpus ships with music21"))
+        for name, description, minutes in (
+                ("chorales", "Bach's four-part 4/4 chorales (music21's corpus), four voices on a sixteenth-note "
+                 "grid, with their key", 1),
+                ("folk", "the Essen folk songs' 4/4 melodies (music21's corpus), one voice on a sixteenth-note "
+                 "grid, with their key", 5)):
+            MUSIC_SOURCES.add(name, MusicSource(
+                name, description, lambda name=name: corpus.load(name=name),
+                lambda name=name: corpus.store_path(name).is_file(),
+                lambda name=name, minutes=minutes: (f"run `duelo datasets fetch {name}` (needs {corpus.INSTALL}; "
+                                                    f"parses once, ~{minutes} min)"),
+                lambda force, name=name: corpus.fetch(name, force), None,
+                "music21's corpus: public-domain scores (BSD-licensed package)",
+                "nothing: the corpus ships with music21"))
     return MUSIC_SOURCES

@@ -60,7 +60,8 @@ class Music(Task):
     def start(self, session: Session) -> None:
         c = session.config
         kind = ", conditional on the mode" if c.data.conditional else ""
-        session.log(f"run folder {session.run_dir.path} | MuseGAN-class on {c.data.dataset}: 4 voices, "
+        session.log(f"run folder {session.run_dir.path} | MuseGAN-class on {c.data.dataset}: "
+                    f"{session.data.voices} voice(s), "
                     f"{c.data.bars} bars{kind} | {session.trainer.runtime.describe()}")
 
     def snapshots(self, session: Session):

@@ -1,0 +1,201 @@
+"""Pieces from the music21 corpus (PyPI `music21`, its bundled corpus: works offline), parsed once into voices on a
+sixteenth-note grid and cached. Two corpora (CORPORA):
+
+    chorales   Bach's four-part chorales: kept when they have exactly four parts
+    folk       the Essen folk-song collection's melodies (one part)
+
+A piece is kept when it has the corpus's number of parts, one time signature of 4/4 and notes on the sixteenth
+grid. Each voice (soprano, alto, tenor, bass; or the melody) becomes, per sixteenth, its MIDI pitch (0 = rest) and
+whether a note starts there (so repeated notes stay apart from held ones); chords inside a voice keep their highest
+note. The key music21 finds (Krumhansl-Schmuckler) is kept as tonic pitch class and mode, the condition of a
+key-aware model, and the step of the first bar line (after any pickup).
+
+Parsing is slow (music21 reads MusicXML and ABC: 0.03-0.6 s a piece), so `duelo datasets fetch chorales|folk`
+does it once into DUELO_CACHE_DIR/datasets/NAME/voices.npz (no pickle).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from duelo.data.errors import DataError, DatasetUnavailableError
+from duelo.data.npz_store import read_npz_store, write_npz_atomically
+from duelo.data.sources.base import dataset_cache_dir
+
+STEPS_PER_QUARTER = 4                      # sixteenth notes
+VOICES = ("soprano", "alto", "tenor", "bass")
+MODES = ("major", "minor")
+STORE_FILE, STORE_FORMAT = "voices.npz", 1
+INSTALL = "pip install 'duelo[music]' (music21 and its bundled corpus)"
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """Voices of every kept piece, one after the other: pitch (S, V) uint8 (0 = rest) and onset (S, V) bool per
+    sixteenth; piece k spans steps starts[k]:starts[k + 1]."""
+
+    pitch: np.ndarray
+    onset: np.ndarray
+    starts: np.ndarray
+    names: list[str]
+    tonic: np.ndarray                     # (K,) pitch class of the key's tonic, 0 = C
+    mode: np.ndarray                      # (K,) index into MODES
+    downbeat: np.ndarray                  # (K,) the first bar line's step (a pickup bar comes before it)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def piece(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.starts[k], self.starts[k + 1]
+        return self.pitch[a:b], self.onset[a:b]
+
+
+def _music21():
+    try:
+        import music21
+    except ImportError:
+        raise DatasetUnavailableError(f"the chorales come from music21's corpus, which is not installed: "
+                                      f"{INSTALL}") from None
+    return music21
+
+
+def downbeat_of(score) -> int:
+    """The step of the first full bar's start: 0 unless the piece opens with a pickup."""
+    measures = list(score.parts[0].getElementsByClass("Measure"))
+    if len(measures) < 2:
+        return 0
+    return int(round(float(measures[1].offset) * STEPS_PER_QUARTER)) % (4 * STEPS_PER_QUARTER)
+
+
+def voices_of(score, voices: int = 4) -> tuple[np.ndarray, np.ndarray] | None:
+    """A music21 score -> (pitch (T, V), onset (T, V)), or None when it is not a V-part 4/4 piece on the grid."""
+    music21 = _music21()
+    if len(score.parts) != voices:
+        return None
+    meters = {ts.ratioString for ts in score.recurse().getElementsByClass(music21.meter.TimeSignature)}
+    if meters != {"4/4"}:
+        return None
+    length = int(round(float(score.highestTime) * STEPS_PER_QUARTER))
+    pitch = np.zeros((length, voices), np.uint8)
+    onset = np.zeros((length, voices), bool)
+    for v, part in enumerate(score.parts):
+        for note in part.flatten().notes:
+            start = float(note.offset) * STEPS_PER_QUARTER
+            steps = float(note.quarterLength) * STEPS_PER_QUARTER
+            if start != int(start) or steps != int(steps):
+                return None                                          # off the sixteenth grid (a few ornaments)
+            a, b = int(start), int(start + steps)
+            midi = max(p.midi for p in note.pitches)
+            tied = note.tie is not None and note.tie.type in ("stop", "continue")
+            pitch[a:b, v] = midi
+            onset[a, v] = not tied or bool(a and pitch[a - 1, v] != midi)
+    return pitch, onset
+
+
+def _row(name: str, score, voices: int) -> dict | None:
+    found = voices_of(score, voices)
+    if found is None:
+        return None
+    key = score.analyze("key")
+    return {"name": name, "pitch": found[0], "onset": found[1], "tonic": key.tonic.pitchClass,
+            "mode": MODES.index(key.mode) if key.mode in MODES else 0, "downbeat": downbeat_of(score)}
+
+
+def _progress(done: int, total: int, kept: int, what: str) -> None:
+    print(f"duelo: parsed {done}/{total} {what}, {kept} kept", file=sys.stderr, flush=True)
+
+
+def parse_chorales(progress: bool = True) -> list[dict]:
+    music21 = _music21()
+    names = list(music21.corpus.chorales.Iterator(returnType="filename"))
+    rows: list[dict] = []
+    for k, name in enumerate(names):
+        row = _row(name, music21.corpus.parse(name), 4)
+        rows += [row] if row else []
+        if progress and (k + 1) % 25 == 0:
+            _progress(k + 1, len(names), len(rows), "chorales")
+    return rows
+
+
+def parse_folk(progress: bool = True) -> list[dict]:
+    """The Essen collection's ABC files, each an opus of melodies."""
+    music21 = _music21()
+    files = sorted(music21.corpus.getComposer("essenFolksong"))
+    rows: list[dict] = []
+    for k, path in enumerate(files):
+        for number, score in enumerate(music21.corpus.parse(path).scores):
+            row = _row(f"{Path(path).stem}/{number}", score, 1)
+            rows += [row] if row else []
+        if progress:
+            _progress(k + 1, len(files), len(rows), "Essen files")
+    return rows
+
+
+@dataclass(frozen=True)
+class Corpus:
+    parse: Callable[[bool], list[dict]]
+    voices: int
+    what: str
+
+
+CORPORA = {"chorales": Corpus(parse_chorales, 4, "four-part 4/4 chorales"),
+           "folk": Corpus(parse_folk, 1, "4/4 folk melodies")}
+
+
+def from_pieces(rows: list[dict]) -> Pieces:
+    """Pieces from per-piece dicts (name, pitch, onset, tonic, mode, downbeat)."""
+    if not rows:
+        raise DataError("music21's corpus gave no piece duelo keeps; is its corpus complete? " + INSTALL)
+    lengths = [len(row["pitch"]) for row in rows]
+    return Pieces(np.concatenate([row["pitch"] for row in rows]), np.concatenate([row["onset"] for row in rows]),
+                    np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), [row["name"] for row in rows],
+                    *(np.array([row[key] for row in rows], np.int64) for key in ("tonic", "mode", "downbeat")))
+
+
+def store_path(name: str = "chorales") -> Path:
+    return dataset_cache_dir(name) / STORE_FILE
+
+
+def save(pieces: Pieces, path: Path) -> Path:
+    return write_npz_atomically(path, {
+        "pitch": pieces.pitch, "onset": pieces.onset, "starts": pieces.starts, "tonic": pieces.tonic,
+        "mode": pieces.mode, "downbeat": pieces.downbeat}, {"format": STORE_FORMAT, "names": pieces.names},
+        compressed=True)
+
+
+def load(path: Path | None = None, name: str = "chorales") -> Pieces:
+    """A named corpus from the cache (or the .npz at `path`, written by save())."""
+    path = path or store_path(name)
+    if not path.is_file():
+        raise DatasetUnavailableError(f"{name} is not parsed yet: run `duelo datasets fetch {name}` "
+                                      f"(needs {INSTALL}; a few minutes, once)")
+    try:
+        arrays, meta = read_npz_store(path)
+        if meta.get("format") != STORE_FORMAT:
+            raise ValueError(f"format {meta.get('format')!r}")
+        pieces = Pieces(arrays["pitch"], arrays["onset"].astype(bool), arrays["starts"], list(meta["names"]),
+                        arrays["tonic"], arrays["mode"], arrays["downbeat"])
+        count, total = len(pieces.names), len(pieces.pitch)
+        if (pieces.starts.shape != (count + 1,) or pieces.starts[-1] != total or pieces.pitch.ndim != 2
+                or pieces.pitch.shape[0] != total or pieces.onset.shape != pieces.pitch.shape
+                or any(a.shape != (count,) for a in (pieces.tonic, pieces.mode, pieces.downbeat))):
+            raise ValueError("the arrays do not fit together")
+        return pieces
+    except Exception as error:          # a damaged file can fail anywhere in zipfile, numpy, json or the checks
+        raise DataError(f"the music cache {path} is damaged ({error}); delete it and run `duelo datasets fetch "
+                        f"{name}` again") from None
+
+
+def fetch(name: str, force: bool = False) -> str:
+    if store_path(name).is_file() and not force:
+        return f"{name} is already parsed in {store_path(name).parent} (use --force to parse it again)"
+    corpus = CORPORA[name]
+    pieces = from_pieces(corpus.parse(True))
+    save(pieces, store_path(name))
+    return (f"{name} parsed from music21's corpus: {len(pieces):,} {corpus.what}, "
+            f"{len(pieces.pitch) // (4 * STEPS_PER_QUARTER):,} bars, cached in {store_path(name).parent}")
