@@ -8,7 +8,7 @@ bounds what a memorisation score can mean).
 `train`: `duelo train --task music` for the given kimg (and minutes cap), then the run's summary scores (generated
 windows against held-out ones, each beside the held-out figure) and speed, one row per run.
 
-    python benchmarks/music.py real --out benchmarks/results/music-real-DATE.json
+    python benchmarks/music.py real [--dataset folk] --out benchmarks/results/music-real-DATE.json
     python benchmarks/music.py train --kimg 1000 --device cuda --runs /tmp/music --out RESULT.json
 """
 
@@ -27,7 +27,7 @@ from duelo.tasks.music import corpus, scores
 
 
 def real(args) -> dict:
-    data = corpus.load()
+    data = corpus.load(name=args.dataset)
     pieces = [(*data.piece(k), int(data.tonic[k]), int(data.mode[k])) for k in range(len(data))]
     halves = {"even": scores.mean_scores(pieces[::2]), "odd": scores.mean_scores(pieces[1::2])}
     floor = scores.histogram_distance(np.array(halves["even"]["pitch_class_histogram"]),
@@ -35,7 +35,8 @@ def real(args) -> dict:
     melodies = [scores.melody(*data.piece(k)) for k in range(len(data))]
     shared = [scores.longest_shared(m, melodies[:k] + melodies[k + 1:]) for k, m in enumerate(melodies)]
     lengths = [len(m) for m in melodies]
-    return {"chorales": len(data), "bars": int(len(data.pitch) // scores.BAR),
+    return {"dataset": args.dataset, "pieces": len(data), "voices": int(data.pitch.shape[1]),
+            "bars": int(len(data.pitch) // scores.BAR),
             "modes": {mode: int((data.mode == k).sum()) for k, mode in enumerate(corpus.MODES)},
             "halves": halves, "histogram_distance_between_halves": round(floor, 4),
             "longest_shared_soprano": {"median": float(np.median(shared)), "max": int(max(shared)),
@@ -63,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=("real", "train"))
     parser.add_argument("--out", required=True)
+    parser.add_argument("--dataset", default="chorales", help="real: chorales or folk")
     parser.add_argument("--kimg", type=float, default=1000.0)
     parser.add_argument("--minutes", type=float, default=10.0, help="a cap on the training time")
     parser.add_argument("--snapshot-kimg", type=float, default=200.0)

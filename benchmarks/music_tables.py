@@ -8,17 +8,18 @@ SCORES = (("used_pitch_classes", "used pitch classes per bar", 2), ("polyphony",
 
 
 def music_real(result: dict) -> str:
-    """The real chorales' scores, even and odd halves side by side, and the corpus's own repetition."""
+    """The real pieces' scores, even and odd halves side by side, and the corpus's own repetition."""
     halves = result["halves"]
-    lines = ["| score | even chorales | odd chorales |", "| --- | --- | --- |"]
+    what = result.get("dataset", "chorales")
+    lines = [f"| score | even {what} | odd {what} |", "| --- | --- | --- |"]
     for key, label, digits in SCORES:
         lines.append(f"| {label} | {halves['even'][key]:.{digits}f} | {halves['odd'][key]:.{digits}f} |")
     floor = result["histogram_distance_between_halves"]
     lines.append(f"| pitch-class histogram distance between the halves | {floor:.3f} | |")
     shared = result["longest_shared_soprano"]
-    lines.append(f"| longest soprano run shared with another chorale (notes; median melody "
+    lines.append(f"| longest melody run shared with another piece (notes; median melody "
                  f"{shared['median_melody_notes']:g}) | median {shared['median']:g}, max {shared['max']} | whole "
-                 f"melody shared: {100 * shared['whole_melody_share']:.1f} % of chorales |")
+                 f"melody shared: {100 * shared['whole_melody_share']:.1f} % of pieces |")
     return "\n".join(lines)
 
 
