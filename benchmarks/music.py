@@ -33,7 +33,8 @@ def real(args) -> dict:
     floor = scores.histogram_distance(np.array(halves["even"]["pitch_class_histogram"]),
                                       np.array(halves["odd"]["pitch_class_histogram"]))
     melodies = [scores.melody(*data.piece(k)) for k in range(len(data))]
-    shared = [scores.longest_shared(m, melodies[:k] + melodies[k + 1:]) for k, m in enumerate(melodies)]
+    runs = scores.SharedRuns(melodies)
+    shared = [runs.longest_run(m, own=True) for m in melodies]
     lengths = [len(m) for m in melodies]
     return {"dataset": args.dataset, "pieces": len(data), "voices": int(data.pitch.shape[1]),
             "bars": int(len(data.pitch) // scores.BAR),

@@ -83,3 +83,12 @@ def test_scores_on_hand_made_pieces():
     assert scores.histogram_distance(histogram, scores.pitch_class_histogram(pitch, tonic=2)) > 1.0
     assert scores.longest_shared([1, 2, 3, 4, 9], [[0, 2, 3, 4, 5], [3, 4]]) == 3
     assert scores.longest_shared([9, 9], [[1, 2]]) == 0
+
+
+def test_shared_runs_leave_a_melody_out_of_its_own_search():
+    melodies = [[1, 2, 3, 4, 5], [9, 2, 3, 4, 8], [7, 7, 7]]
+    runs = scores.SharedRuns(melodies)
+    assert runs.longest_run([1, 2, 3, 4, 5], own=True) == 3           # 2 3 4, shared with the second melody
+    assert runs.longest_run([1, 2, 3, 4, 5]) == 5                      # a copy of the first
+    assert runs.longest_run([7, 7, 7], own=True) == 0                  # found only in itself
+    assert runs.longest_run([6, 6]) == 0

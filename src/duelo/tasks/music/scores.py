@@ -16,6 +16,8 @@ evaluation of generative models in music"), each computed the same way for gener
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 BAR = 16
@@ -92,16 +94,42 @@ def melody(pitch: np.ndarray, onset: np.ndarray, voice: int = 0) -> list[int]:
     return [p for v, _, _, p in notes(pitch, onset) if v == voice]
 
 
+class SharedRuns:
+    """Runs of notes shared with a set of melodies, answered from n-gram tables built once per length n (lazily,
+    as a binary search over n asks for them): a run of n shared notes contains shared runs of every shorter
+    length, so the longest shared length is found in log2(longest) table look-ups per melody."""
+
+    def __init__(self, melodies: list[list[int]], longest: int = 64):
+        self.melodies, self.longest = melodies, int(longest)
+        self.tables: dict[int, Counter] = {}
+
+    def _table(self, n: int) -> Counter:
+        """n-gram -> in how many melodies it occurs."""
+        if n not in self.tables:
+            self.tables[n] = Counter(gram for seq in self.melodies
+                                     for gram in {tuple(seq[k:k + n]) for k in range(len(seq) - n + 1)})
+        return self.tables[n]
+
+    def _shared(self, seq: list[int], n: int, own: bool) -> bool:
+        table, need = self._table(n), 2 if own else 1
+        return any(table[tuple(seq[k:k + n])] >= need for k in range(len(seq) - n + 1))
+
+    def longest_run(self, seq: list[int], own: bool = False) -> int:
+        """The longest run of `seq` found in the melodies (`own`: `seq` is one of them, so another must share it),
+        up to `longest` notes."""
+        low, high = 0, min(self.longest, len(seq))
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self._shared(seq, middle, own):
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+
 def longest_shared(generated: list[int], training: list[list[int]], longest: int = 64) -> int:
     """The longest run of `generated` (a note-pitch sequence) found in any training sequence, up to `longest`."""
-    grams: set[tuple[int, ...]] = set()
-    best, n = 0, 1
-    while n <= min(longest, len(generated)):
-        grams = {tuple(seq[k:k + n]) for seq in training for k in range(len(seq) - n + 1)}
-        if not any(tuple(generated[k:k + n]) in grams for k in range(len(generated) - n + 1)):
-            break
-        best, n = n, n + 1
-    return best
+    return SharedRuns(training, longest).longest_run(generated)
 
 
 def piece_scores(pitch: np.ndarray, onset: np.ndarray, tonic: int, mode: int) -> dict[str, float]:

@@ -33,7 +33,8 @@ def _measure(rolls: torch.Tensor, melodies: list[list[int]]) -> dict[str, float]
         row["in_key"] = best_in_key(pitch)
         rows.append(row)
     out = {key: float(np.mean([row[key] for row in rows])) for key in rows[0]}
-    shared = [scores.longest_shared(scores.melody(p, onsets_of(p)), melodies) for p in pitches[:MEMORISATION_WINDOWS]]
+    runs = scores.SharedRuns(melodies)
+    shared = [runs.longest_run(scores.melody(p, onsets_of(p))) for p in pitches[:MEMORISATION_WINDOWS]]
     out["longest_shared"] = float(np.mean(shared))
     out["histogram"] = scores.pitch_class_histogram(pitches, 0)
     return out
