@@ -55,7 +55,7 @@ class Pieces:
         return self.pitch[a:b], self.onset[a:b]
 
 
-def _music21():
+def require_music21():
     try:
         import music21
     except ImportError:
@@ -74,7 +74,7 @@ def downbeat_of(score) -> int:
 
 def voices_of(score, voices: int = 4) -> tuple[np.ndarray, np.ndarray] | None:
     """A music21 score -> (pitch (T, V), onset (T, V)), or None when it is not a V-part 4/4 piece on the grid."""
-    music21 = _music21()
+    music21 = require_music21()
     if len(score.parts) != voices:
         return None
     meters = {ts.ratioString for ts in score.recurse().getElementsByClass(music21.meter.TimeSignature)}
@@ -111,7 +111,7 @@ def _progress(done: int, total: int, kept: int, what: str) -> None:
 
 
 def parse_chorales(progress: bool = True) -> list[dict]:
-    music21 = _music21()
+    music21 = require_music21()
     names = list(music21.corpus.chorales.Iterator(returnType="filename"))
     rows: list[dict] = []
     for k, name in enumerate(names):
@@ -124,7 +124,7 @@ def parse_chorales(progress: bool = True) -> list[dict]:
 
 def parse_folk(progress: bool = True) -> list[dict]:
     """The Essen collection's ABC files, each an opus of melodies."""
-    music21 = _music21()
+    music21 = require_music21()
     files = sorted(music21.corpus.getComposer("essenFolksong"))
     rows: list[dict] = []
     for k, path in enumerate(files):

@@ -10,7 +10,7 @@ import numpy as np
 
 from duelo.errors import ConfigError
 from duelo.io.atomic import atomic_write
-from duelo.tasks.music.corpus import STEPS_PER_QUARTER, VOICES, _music21
+from duelo.tasks.music.corpus import STEPS_PER_QUARTER, VOICES, require_music21
 from duelo.tasks.music.scores import notes
 
 FORMATS = {".mid": "midi", ".midi": "midi", ".musicxml": "musicxml", ".xml": "musicxml"}
@@ -18,7 +18,7 @@ FORMATS = {".mid": "midi", ".midi": "midi", ".musicxml": "musicxml", ".xml": "mu
 
 def to_score(pitch: np.ndarray, onset: np.ndarray, tonic: int | None = None, mode: int | None = None,
              title: str = "duelo"):
-    music21 = _music21()
+    music21 = require_music21()
     score = music21.stream.Score()
     score.insert(0, music21.metadata.Metadata(title=title))
     found = notes(pitch, onset)

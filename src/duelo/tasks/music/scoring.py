@@ -24,8 +24,8 @@ def best_in_key(pitch: np.ndarray) -> float:
     return max(scores.in_key(pitch, tonic, mode) for tonic in range(12) for mode in (0, 1))
 
 
-def _measure(rolls: torch.Tensor, melodies: list[list[int]]) -> dict[str, float]:
-    pitches = unroll(rolls)                                                      # (N, T, 4)
+def _measure(rolls: torch.Tensor, runs: scores.SharedRuns) -> dict:
+    pitches = unroll(rolls)                                                      # (N, T, voices)
     rows = []
     for pitch in pitches:
         onset = onsets_of(pitch)
@@ -33,11 +33,16 @@ def _measure(rolls: torch.Tensor, melodies: list[list[int]]) -> dict[str, float]
         row["in_key"] = best_in_key(pitch)
         rows.append(row)
     out = {key: float(np.mean([row[key] for row in rows])) for key in rows[0]}
-    runs = scores.SharedRuns(melodies)
     shared = [runs.longest_run(scores.melody(p, onsets_of(p))) for p in pitches[:MEMORISATION_WINDOWS]]
     out["longest_shared"] = float(np.mean(shared))
     out["histogram"] = scores.pitch_class_histogram(pitches, 0)
+    out["pitches"] = pitches
     return out
+
+
+def _mode_in_key(pitches: np.ndarray, modes: list[int]) -> float:
+    """In-key share under each window's asked mode: C major (0) or A minor (1)."""
+    return round(float(np.mean([scores.in_key(p, 9 if m else 0, int(m)) for p, m in zip(pitches, modes)])), 4)
 
 
 def score_rolls(data, fake: torch.Tensor, modes: torch.Tensor | None, seed: int = 0) -> dict:
@@ -45,9 +50,8 @@ def score_rolls(data, fake: torch.Tensor, modes: torch.Tensor | None, seed: int 
     generator = torch.Generator().manual_seed(seed)
     count = min(len(fake), len(held))
     train = data.train.rolls[torch.randperm(len(data.train), generator=generator)[:count]]
-    got = _measure(fake, data.train_melodies)
-    real = _measure(held, data.train_melodies)
-    floor = _measure(train, data.train_melodies)
+    runs = scores.SharedRuns(data.train_melodies)               # n-gram tables shared by the three readings
+    got, real, floor = (_measure(rolls, runs) for rolls in (fake, held, train))
     out: dict = {"samples": len(fake)}
     out["histogram_distance"] = round(scores.histogram_distance(got["histogram"], real["histogram"]), 4)
     out["histogram_distance_real"] = round(scores.histogram_distance(floor["histogram"], real["histogram"]), 4)
@@ -56,9 +60,6 @@ def score_rolls(data, fake: torch.Tensor, modes: torch.Tensor | None, seed: int 
         out[key] = round(got[key], 4)
         out[f"{key}_real"] = round(real[key], 4)
     if modes is not None:
-        pitches = unroll(fake)
-        out["mode_in_key"] = round(float(np.mean([scores.in_key(p, 9 if m else 0, int(m))
-                                                  for p, m in zip(pitches, modes.tolist())])), 4)
-        out["mode_in_key_real"] = round(float(np.mean([scores.in_key(p, 9 if m else 0, int(m)) for p, m in
-                                                       zip(unroll(held), data.heldout.modes.tolist())])), 4)
+        out["mode_in_key"] = _mode_in_key(got["pitches"], modes.tolist())
+        out["mode_in_key_real"] = _mode_in_key(real["pitches"], data.heldout.modes.tolist())
     return out
