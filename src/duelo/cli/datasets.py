@@ -51,8 +51,9 @@ def datasets(ctx: click.Context) -> None:
 
 
 def _registries():
-    """(kind, registry) of every named dataset: images first, then time series, text and music."""
+    """(kind, registry) of every named dataset: images first, then time series, text, music and audio."""
     from duelo.data import SOURCES
+    from duelo.tasks.audio.sources import named_sources as audio_sources
     from duelo.tasks.music.sources import named_sources as music_sources
     from duelo.tasks.text.sources import named_sources
     from duelo.tasks.timeseries.data import SERIES_SOURCES, register_all
@@ -60,7 +61,7 @@ def _registries():
     register_all()
 
     return [("images", SOURCES), ("time series", SERIES_SOURCES), ("text", named_sources()),
-            ("music", music_sources())]
+            ("music", music_sources()), ("audio", audio_sources())]
 
 
 @datasets.command("fetch", context_settings={"help_option_names": ["-h", "--help"]})

@@ -47,7 +47,8 @@ def parse_int_list(text: str, what: str) -> list[int]:
 @click.argument("run_or_model", type=click.Path(path_type=Path))
 @click.option("--seeds", default="0-15", help="Seeds, e.g. 0-15 or 1,5,9; each seed is one latent.")
 @click.option("--label", "label", default=None, help="Class of every image (conditional models); text models "
-                                                     "also take the class name.")
+                                                     "also take the class name, audio models names joined by '/' "
+                                                     "(violin/C4).")
 @click.option("--labels", "labels_text", default=None, help="One class per seed, e.g. 0,1,2 (conditional models).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("samples"), help="Output folder.")
 @click.option("--grid/--no-grid", default=True, help="Also write all images as one grid.png.")
@@ -60,7 +61,9 @@ def parse_int_list(text: str, what: str) -> list[int]:
                    "--out as .csv (long form) or .npz. Video models: clips (default 16) to --out as an animated "
                    ".gif/.mp4 grid or an .npz of uint8 clips. Text models: lines (default 20), printed or "
                    "written to --out FILE.txt. Music models: pieces (default 8) as .mid files and rolls.png in "
-                   "the --out folder, or one piece to --out FILE.mid / FILE.musicxml.")
+                   "the --out folder, or one piece to --out FILE.mid / FILE.musicxml. Audio models: clips "
+                   "(default 8) as .wav files and spectrograms.png in the --out folder, or one clip to --out "
+                   "FILE.wav.")
 @click.option("--temperature", type=float, default=None,
               help="Text models: sampling temperature (1 = the model's own distribution; lower = safer, more "
                    "repetitive).")
@@ -86,6 +89,7 @@ def sample(run_or_model: Path, seeds: str, label: str | None, labels_text: str |
     from duelo.io.pretrained import model_sha256
     from duelo.sampling.generate import generate
 
+    from duelo.tasks.audio.model_io import is_audio_model
     from duelo.tasks.text.model_io import is_text_model
     from duelo.tasks.timeseries.model_io import is_series_model
     from duelo.tasks.music.model_io import is_music_model
@@ -104,6 +108,15 @@ def sample(run_or_model: Path, seeds: str, label: str | None, labels_text: str |
         return
     if temperature is not None:
         raise ConfigError("--temperature is for text models")
+    if is_audio_model(run_or_model):
+        from duelo.tasks.audio.commands import sample_audio
+
+        seed_list = parse_int_list(seeds if click.get_current_context().get_parameter_source("seeds").name
+                                   != "DEFAULT" else "0", "--seeds")
+        if len(seed_list) != 1:
+            raise ConfigError(f"--seeds {seeds!r}: an audio sample takes one seed (-n sets how many clips)")
+        click.echo(sample_audio(run_or_model, count, seed_list[0], label, out_dir, device, force))
+        return
     if label is not None:
         try:
             label = int(label)
@@ -116,8 +129,8 @@ def sample(run_or_model: Path, seeds: str, label: str | None, labels_text: str |
             sample_kind(run_or_model, count, seeds if given else "0", label, out_dir, device, force)
             return
     if count is not None:
-        raise ConfigError("-n/--count is for time-series, video and music models; for images use --seeds (e.g. "
-                          "--seeds 0-99)")
+        raise ConfigError("-n/--count is for time-series, video, music and audio models; for images use --seeds "
+                          "(e.g. --seeds 0-99)")
     G, model_dir = load_generator(run_or_model, device, "sample from")
     if per_class is not None:
         seed_text = seeds if click.get_current_context().get_parameter_source("seeds").name != "DEFAULT" \

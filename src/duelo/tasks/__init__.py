@@ -24,6 +24,7 @@ TASK_PACKAGES = (
     "video",            # clips (Moving MNIST)
     "text",             # lines of text (names, your files)
     "music",            # symbolic music (Bach chorales as piano rolls)
+    "audio",            # sounds (instrument notes, drums, words) as waves or spectra
 )
 for _package in TASK_PACKAGES:
     importlib.import_module(f"duelo.tasks.{_package}")

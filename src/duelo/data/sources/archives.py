@@ -31,8 +31,10 @@ def normalise(name: str) -> str:
     return name.lstrip("/")
 
 
-def read_members(archive: Path, wanted: Callable[[str], bool], remedy: str) -> Iterator[Member]:
-    """(path, bytes) of the regular-file members of a .tgz/.tar or .deb whose normalised path `wanted` accepts.
+def read_members(archive: Path, wanted: Callable[[str], bool], remedy: str,
+                 max_bytes: int = MAX_MEMBER_BYTES) -> Iterator[Member]:
+    """(path, bytes) of the regular-file members of a .tgz/.tar or .deb whose normalised path `wanted` accepts
+    and that hold at most `max_bytes`.
 
     DataError (ending with `remedy`) when the file is not a readable archive of either kind.
     """
@@ -41,15 +43,16 @@ def read_members(archive: Path, wanted: Callable[[str], bool], remedy: str) -> I
             start = handle.read(len(AR_MAGIC))
         if start == AR_MAGIC:
             with tarfile.open(fileobj=io.BytesIO(_deb_data_tar(archive, remedy)), mode="r:*") as inner:
-                yield from _tar_members(inner, archive, wanted)
+                yield from _tar_members(inner, archive, wanted, max_bytes)
         else:
             with tarfile.open(archive, "r:*") as outer:
-                yield from _tar_members(outer, archive, wanted)
+                yield from _tar_members(outer, archive, wanted, max_bytes)
     except (tarfile.TarError, OSError, EOFError, ValueError) as error:
         raise DataError(f"{archive}: not a readable package archive ({error}); {remedy}") from None
 
 
-def _tar_members(archive: tarfile.TarFile, path: Path, wanted: Callable[[str], bool]) -> Iterator[Member]:
+def _tar_members(archive: tarfile.TarFile, path: Path, wanted: Callable[[str], bool],
+                 max_bytes: int) -> Iterator[Member]:
     with tempfile.TemporaryDirectory(prefix="duelo-filter-") as nowhere:     # the filter's notional target
         for member in archive:
             name = normalise(member.name)
@@ -59,7 +62,7 @@ def _tar_members(archive: tarfile.TarFile, path: Path, wanted: Callable[[str], b
                 member = tarfile.data_filter(member, nowhere)
             except tarfile.FilterError:
                 continue                                    # unsafe name or mode: never read
-            if member.size > MAX_MEMBER_BYTES:
+            if member.size > max_bytes:
                 continue
             handle = archive.extractfile(member)
             if handle is not None:

@@ -1,0 +1,33 @@
+"""The configuration sections of the audio task: which clips (and whether to condition on their labels) and
+which model draws them, with its scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from duelo.config.fields import at_least, from_registry, positive_int, setting
+
+
+@dataclass(frozen=True)
+class AudioDataConfig:
+    dataset:     str = setting("notes", "notes (instrument notes from the FluidR3 sound font), drums (Hydrogen "
+                               "kits' one-shots) or words (KTuberling's spoken words), after `duelo datasets "
+                               "fetch NAME`; or an .npz written by duelo.tasks.audio.clips.save", cli="--dataset")
+    conditional: bool = setting(False, "conditional on every label factor of the clips (notes: instrument and "
+                                "pitch; drums: kind; words: language)", cli="--conditional/--unconditional")
+    heldout:     float = setting(0.2, "share of the clips held out for the scores (and their scoring classifier's "
+                                 "accuracy)", check=at_least(0.05))
+
+
+@dataclass(frozen=True)
+class AudioModelConfig:
+    model:       str = setting("wavegan", "wavegan (the waveform) or specgan (log magnitude and instantaneous "
+                               "frequency)", cli="--model",
+                               choices=from_registry("duelo.tasks.audio.models:AUDIO_MODELS"))
+    z_dim:       int = setting(100, "size of the latent", check=positive_int)
+    width:       int = setting(32, "channels of the narrowest layer of G and D (WaveGAN's paper: 64)",
+                               cli="--width", check=at_least(2, integer=True))
+    embed_dim:   int = setting(16, "size of each label factor's code in G (conditional models)", check=positive_int)
+    eval_clips:  int = setting(500, "generated clips behind the scores of the summary", check=at_least(8, integer=True))
+    scorer_epochs: int = setting(30, "epochs of the classifier the scores use (trained once per dataset, cached)",
+                                 check=positive_int)

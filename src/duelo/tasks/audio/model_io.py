@@ -1,0 +1,56 @@
+"""A trained audio generator as a folder (config.json + model.safetensors; no pickle) and clips drawn from it:
+G's samples decoded to waves by its model's representation (models.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from duelo.io.model_folders import find_model_folder, load_model_folder, save_model_folder
+
+FORMAT = "duelo-audio-generator"
+FORMAT_VERSION = 1
+
+
+def save_audio_model(folder: Path, G, kwargs: dict, data) -> None:
+    save_model_folder(folder, G, {"format": FORMAT, "format_version": FORMAT_VERSION, "kwargs": kwargs,
+                                  "rate": data.rate, "length": data.length, "dataset": data.source,
+                                  "factor_names": list(data.train.factors) if kwargs["factors"] else [],
+                                  "class_names": data.train.class_names if kwargs["factors"] else []})
+
+
+def is_audio_model(folder: Path) -> bool:
+    return find_model_folder(folder, FORMAT) is not None
+
+
+def load_audio_model(folder: Path, device: str = "cpu"):
+    from duelo.tasks.audio.parts import build_generator
+
+    G, meta = load_model_folder(folder, FORMAT, FORMAT_VERSION, "audio generator",
+                                lambda meta: build_generator(meta["kwargs"]))
+    return G.to(device).eval(), meta
+
+
+@torch.no_grad()
+def generate_waves(G, model: str, length: int, n: int, labels: torch.Tensor | None, seed: int,
+                   device) -> torch.Tensor:
+    """(n, length) waves on the CPU from a seeded stream, in chunks."""
+    from duelo.tasks.audio.models import AUDIO_MODELS
+
+    decode = AUDIO_MODELS.get(model).decode
+    generator = torch.Generator(device=device).manual_seed(seed)
+    parts = []
+    for chunk in torch.arange(n, device=device).split(128):
+        z = G.sample_latents(len(chunk), generator=generator, device=device)
+        samples = G(z, None if labels is None else labels[chunk].to(device))
+        parts.append(decode(samples.float(), length).cpu())
+    return torch.cat(parts) if parts else torch.empty(0, length)
+
+
+def labels_like(G, n: int, pool: torch.Tensor | None, seed: int) -> torch.Tensor | None:
+    """n labels drawn from the training clips' (conditional models), seeded."""
+    if not G.c_dim or pool is None:
+        return None
+    generator = torch.Generator().manual_seed(seed + 1)
+    return pool[torch.randint(0, len(pool), (n,), generator=generator)]

@@ -1,0 +1,55 @@
+"""The audio models (`--model`, AUDIO_MODELS): what G draws (waves or spectral pictures), how clips become
+that and back, and which networks draw and judge it (networks.py).
+
+    wavegan   the waveform itself, (1, 16,384)                               WaveGAN
+    specgan   log magnitude + instantaneous frequency, (2, 256, 128)         SpecGAN with GANSynth's phase
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from duelo.registry import Registry
+
+
+@dataclass(frozen=True)
+class AudioModel:
+    description: str
+    shape: Callable[[int], tuple[int, ...]]                 # clip length -> one sample's shape
+    encode: Callable[[torch.Tensor], torch.Tensor]          # waves (N, L) in [-1, 1] -> samples
+    decode: Callable[[torch.Tensor, int], torch.Tensor]     # samples, clip length -> waves (N, L)
+    generator: Callable[..., nn.Module]                     # (shape, z_dim, width, factors, embed_dim) -> G
+    discriminator: Callable[..., nn.Module]                 # (shape, width, factors) -> D
+
+
+AUDIO_MODELS: Registry[AudioModel] = Registry("audio model")
+
+
+def _wavegan() -> AudioModel:
+    from duelo.tasks.audio.networks import WaveDiscriminator, WaveGenerator
+
+    return AudioModel(
+        "WaveGAN: the waveform by 1-D transposed convolutions; phase shuffle in D",
+        lambda length: (1, length), lambda waves: waves[:, None], lambda samples, length: samples[:, 0, :length],
+        lambda shape, z_dim, width, factors, embed_dim: WaveGenerator(z_dim, width, factors, embed_dim),
+        lambda shape, width, factors: WaveDiscriminator(width, factors))
+
+
+def _specgan() -> AudioModel:
+    from duelo.tasks.audio import spectral
+    from duelo.tasks.audio.networks import SpecDiscriminator, SpecGenerator
+
+    return AudioModel(
+        "SpecGAN with GANSynth's phase: log magnitude and instantaneous frequency by 2-D transposed convolutions",
+        spectral.spec_shape, spectral.spec_encode, spectral.spec_decode,
+        lambda shape, z_dim, width, factors, embed_dim: SpecGenerator(shape[1], shape[2], z_dim, width, factors,
+                                                                      embed_dim),
+        lambda shape, width, factors: SpecDiscriminator(shape[1], shape[2], width, factors))
+
+
+for _name, _build in (("wavegan", _wavegan), ("specgan", _specgan)):
+    AUDIO_MODELS.add(_name, _build())

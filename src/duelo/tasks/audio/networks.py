@@ -1,0 +1,201 @@
+"""The audio networks, written from two papers:
+
+* WaveGAN (Donahue, McAuley & Puckette, ICLR 2019, "Adversarial Audio Synthesis"), drawing the waveform: DCGAN
+  flattened to one dimension, z -> a dense layer -> (16 width, 16) -> five transposed convolutions (kernel 25,
+  stride 4) to 16,384 samples -> tanh; the discriminator mirrors it with strided convolutions and "phase
+  shuffle" (each layer's activations shifted by a random -2..2 samples, reflected at the edges) so that it
+  cannot judge by the periodic artefacts of transposed convolutions.
+* SpecGAN (the same paper) with GANSynth's (Engel et al., ICLR 2019) phase handling, drawing spectral pictures:
+  log magnitude and instantaneous frequency (spectral.py) as two channels of a (N_FFT / 2, frames) image, by 2-D
+  transposed convolutions (kernel 4, stride 2) from (F / 32, T / 32); the discriminator mirrors them.
+
+Conditional models take one label per sample that stands for several factors (a note's instrument and pitch):
+label = sum of factor_k * stride_k. Each factor has its own code in G (concatenated with z) and its own
+projection term in D (Miyato & Koyama 2018), so "violin" and "C4" are learned once and combined.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from duelo.nn.conditioning import ClassProjection, LabelEmbedding
+
+SLOPE = 0.2
+WAVE_KERNEL, WAVE_STRIDE, WAVE_LAYERS = 25, 4, 5
+SPEC_LAYERS = 5
+PHASE_SHUFFLE = 2
+
+
+def split_labels(labels: torch.Tensor, factors: tuple[int, ...]) -> list[torch.Tensor]:
+    """Combined labels (N,) -> one (N,) tensor per factor (the last factor varies fastest)."""
+    out, rest = [], labels
+    for size in reversed(factors):
+        out.append(rest % size)
+        rest = torch.div(rest, size, rounding_mode="floor")
+    return out[::-1]
+
+
+def combine_labels(parts, factors: tuple[int, ...]) -> int:
+    label = 0
+    for part, size in zip(parts, factors):
+        label = label * size + int(part)
+    return label
+
+
+class FactorCode(nn.Module):
+    """labels (N,) -> (N, embed_dim * factors): one LabelEmbedding per factor."""
+
+    def __init__(self, factors: tuple[int, ...], embed_dim: int):
+        super().__init__()
+        self.factors = tuple(int(f) for f in factors)
+        self.codes = nn.ModuleList(LabelEmbedding(size, embed_dim) for size in self.factors)
+
+    def forward(self, labels: torch.Tensor) -> torch.Tensor:
+        return torch.cat([code(part) for code, part in zip(self.codes, split_labels(labels, self.factors))], dim=1)
+
+
+class FactorProjection(nn.Module):
+    """The sum of one projection term per factor."""
+
+    def __init__(self, factors: tuple[int, ...], features: int):
+        super().__init__()
+        self.factors = tuple(int(f) for f in factors)
+        self.terms = nn.ModuleList(ClassProjection(size, features) for size in self.factors)
+
+    def forward(self, h: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return sum(term(h, part) for term, part in zip(self.terms, split_labels(labels, self.factors)))
+
+
+class _Conditional(nn.Module):
+    def _setup(self, factors, z_dim: int, embed_dim: int) -> int:
+        self.factors = tuple(int(f) for f in factors or ())
+        self.c_dim = math.prod(self.factors) if self.factors else 0
+        self.z_dim = int(z_dim)
+        self.code = FactorCode(self.factors, embed_dim) if self.factors else None
+        return self.z_dim + (embed_dim * len(self.factors) if self.factors else 0)
+
+    def _inputs(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        if self.code is None:
+            return z
+        if labels is None:
+            raise ValueError("this generator is conditional: pass labels")
+        return torch.cat([z, self.code(labels)], dim=1)
+
+    def sample_latents(self, n: int, generator: torch.Generator | None = None,
+                       device: torch.device | str | None = None) -> torch.Tensor:
+        device = device or (generator.device if generator is not None else next(self.parameters()).device)
+        return torch.randn(n, self.z_dim, generator=generator, device=device)
+
+
+class WaveGenerator(_Conditional):
+    """z (N, z_dim) -> waves (N, 1, 16 * 4^5 = 16,384) in (-1, 1)."""
+
+    def __init__(self, z_dim: int = 100, width: int = 64, factors: tuple[int, ...] = (), embed_dim: int = 16):
+        super().__init__()
+        inputs = self._setup(factors, z_dim, embed_dim)
+        self.width = int(width)
+        self.start = nn.Linear(inputs, 16 * self.width * 16)
+        layers = []
+        channels = [16 * self.width // 2 ** k for k in range(WAVE_LAYERS)] + [1]     # 16w, 8w, 4w, 2w, w, 1
+        for k in range(WAVE_LAYERS):
+            layers.append(nn.ConvTranspose1d(channels[k], channels[k + 1], WAVE_KERNEL, WAVE_STRIDE,
+                                             padding=WAVE_KERNEL // 2 - 1, output_padding=1))
+            layers.append(nn.ReLU() if k < WAVE_LAYERS - 1 else nn.Tanh())
+        self.body = nn.Sequential(*layers)
+
+    @property
+    def length(self) -> int:
+        return 16 * WAVE_STRIDE ** WAVE_LAYERS
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        h = F.relu(self.start(self._inputs(z, labels)))
+        return self.body(h.view(len(z), 16 * self.width, 16))
+
+
+def phase_shuffle(x: torch.Tensor, shift: int) -> torch.Tensor:
+    """Every sample's (C, L) activations moved by its own random -shift..shift steps, reflected at the edges."""
+    n, channels, length = x.shape
+    moves = torch.randint(-shift, shift + 1, (n, 1, 1), device=x.device)
+    padded = F.pad(x, (shift, shift), mode="reflect")
+    index = (torch.arange(length, device=x.device).view(1, 1, length) + shift - moves).expand(n, channels, length)
+    return padded.gather(2, index)
+
+
+class WaveDiscriminator(nn.Module):
+    """waves (N, 1, 16,384) -> (N,) logits."""
+
+    def __init__(self, width: int = 64, factors: tuple[int, ...] = (), shuffle: int = PHASE_SHUFFLE):
+        super().__init__()
+        channels = [1] + [width * 2 ** k for k in range(WAVE_LAYERS)]                 # 1, w, 2w, 4w, 8w, 16w
+        self.convs = nn.ModuleList(nn.Conv1d(channels[k], channels[k + 1], WAVE_KERNEL, WAVE_STRIDE,
+                                             padding=WAVE_KERNEL // 2) for k in range(WAVE_LAYERS))
+        self.shuffle = int(shuffle)
+        features = channels[-1] * 16
+        self.out = nn.Linear(features, 1)
+        self.factors = tuple(int(f) for f in factors or ())
+        self.c_dim = math.prod(self.factors) if self.factors else 0
+        self.projection = FactorProjection(self.factors, features) if self.factors else None
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        h = x
+        for k, conv in enumerate(self.convs):
+            h = F.leaky_relu(conv(h), SLOPE)
+            if self.shuffle and k < len(self.convs) - 1 and self.training:
+                h = phase_shuffle(h, self.shuffle)
+        h = h.flatten(1)
+        logits = self.out(h)[:, 0]
+        if self.projection is not None:
+            logits = logits + self.projection(h, labels)
+        return logits
+
+
+class SpecGenerator(_Conditional):
+    """z -> (N, 2, bins, frames) spectral pictures in (-1, 1); bins and frames multiples of 32."""
+
+    def __init__(self, bins: int = 256, frames: int = 128, z_dim: int = 100, width: int = 32,
+                 factors: tuple[int, ...] = (), embed_dim: int = 16):
+        super().__init__()
+        if bins % 2 ** SPEC_LAYERS or frames % 2 ** SPEC_LAYERS:
+            raise ValueError(f"a {bins} x {frames} picture: both sides must be multiples of {2 ** SPEC_LAYERS}")
+        inputs = self._setup(factors, z_dim, embed_dim)
+        self.width, self.bins, self.frames = int(width), int(bins), int(frames)
+        self.start_shape = (16 * self.width, bins // 2 ** SPEC_LAYERS, frames // 2 ** SPEC_LAYERS)
+        self.start = nn.Linear(inputs, math.prod(self.start_shape))
+        channels = [16 * self.width // 2 ** k for k in range(SPEC_LAYERS)] + [2]
+        layers = []
+        for k in range(SPEC_LAYERS):
+            layers.append(nn.ConvTranspose2d(channels[k], channels[k + 1], 4, 2, 1))
+            layers.append(nn.ReLU() if k < SPEC_LAYERS - 1 else nn.Tanh())
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        h = F.relu(self.start(self._inputs(z, labels)))
+        return self.body(h.view(len(z), *self.start_shape))
+
+
+class SpecDiscriminator(nn.Module):
+    """(N, 2, bins, frames) -> (N,) logits."""
+
+    def __init__(self, bins: int = 256, frames: int = 128, width: int = 32, factors: tuple[int, ...] = ()):
+        super().__init__()
+        channels = [2] + [width * 2 ** k for k in range(SPEC_LAYERS)]
+        layers = []
+        for k in range(SPEC_LAYERS):
+            layers += [nn.Conv2d(channels[k], channels[k + 1], 4, 2, 1), nn.LeakyReLU(SLOPE)]
+        self.body = nn.Sequential(*layers)
+        features = channels[-1] * (bins // 2 ** SPEC_LAYERS) * (frames // 2 ** SPEC_LAYERS)
+        self.out = nn.Linear(features, 1)
+        self.factors = tuple(int(f) for f in factors or ())
+        self.c_dim = math.prod(self.factors) if self.factors else 0
+        self.projection = FactorProjection(self.factors, features) if self.factors else None
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.body(x).flatten(1)
+        logits = self.out(h)[:, 0]
+        if self.projection is not None:
+            logits = logits + self.projection(h, labels)
+        return logits

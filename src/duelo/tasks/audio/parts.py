@@ -1,0 +1,53 @@
+"""The audio task's parts: the chosen model's G and D (models.py), the shared GAN objective with the configured
+stabilisers, and a feed of encoded training clips."""
+
+from __future__ import annotations
+
+from duelo.config import Config
+from duelo.tasks.base import Parts
+
+
+def generator_kwargs(config: Config, data) -> dict:
+    """What the saved model's config.json records to build G again."""
+    from duelo.tasks.audio.models import AUDIO_MODELS
+
+    a = config.audio
+    shape = AUDIO_MODELS.get(a.model).shape(data.length)
+    return {"model": a.model, "shape": list(shape), "z_dim": a.z_dim, "width": a.width,
+            "factors": list(data.factors) if config.data.conditional else [], "embed_dim": a.embed_dim}
+
+
+def build_generator(kwargs: dict):
+    from duelo.tasks.audio.models import AUDIO_MODELS
+
+    return AUDIO_MODELS.get(kwargs["model"]).generator(tuple(kwargs["shape"]), kwargs["z_dim"], kwargs["width"],
+                                                       tuple(kwargs["factors"]), kwargs["embed_dim"])
+
+
+def encode_clips(model: str, clips, device) -> "torch.Tensor":  # noqa: F821
+    import torch
+
+    from duelo.tasks.audio.models import AUDIO_MODELS
+
+    waves = torch.from_numpy(clips.floats())
+    return torch.cat([AUDIO_MODELS.get(model).encode(chunk.to(device)).cpu() for chunk in waves.split(256)])
+
+
+def assemble(config: Config, data, runtime) -> Parts:
+    from duelo.tasks.audio.models import AUDIO_MODELS
+    from duelo.tasks.gan_parts import assemble_gan
+    from duelo.training.feed import BatchFeed
+    from duelo.training.lr_schedule import lr_schedules
+
+    g_kwargs = generator_kwargs(config, data)
+    model = AUDIO_MODELS.get(config.audio.model)
+    shape, factors = tuple(g_kwargs["shape"]), tuple(g_kwargs["factors"])
+    labels = data.combined(data.train) if factors else None
+    gan = assemble_gan(config, lambda: build_generator(g_kwargs),
+                       lambda **kwargs: model.discriminator(shape, config.audio.width, factors, **kwargs),
+                       {}, shape, runtime.device, label_pool=None if labels is None else labels.to(runtime.device),
+                       conditional=bool(factors))
+    per_round = config.train.batch // config.train.accum_rounds
+    feed = BatchFeed(encode_clips(config.audio.model, data.train, runtime.device), labels, per_round,
+                     config.train.seed, runtime.device)
+    return Parts(gan.players, gan.objective, feed, lr_schedules(config, gan.optimizers))

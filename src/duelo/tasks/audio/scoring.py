@@ -1,0 +1,65 @@
+"""The summary's scores of generated clips, read by the dataset's scoring classifier (scorer.py), each beside the
+figure of real held-out clips (`*_real`):
+
+    fd                   Fréchet distance of the classifier's features, generated vs held-out clips; fd_real:
+                         as many training clips vs the held-out ones (the floor a perfect model would reach)
+    score                inception-score-like: exp(E KL(p(y|x) || p(y))) over the first factor's classes
+                         (instrument / kind / language): high when clips are recognisable and varied
+    <factor>_accuracy    conditional models: the share of clips the classifier puts in the class they were asked
+                         for, per factor (pitch_accuracy, instrument_accuracy); *_real: its accuracy on held-out clips
+    <factor>_spread      share of the factor's classes the classifier finds among the clips (mode collapse shows)
+    loudness_db          mean RMS level in dB full scale (silence and clipping show)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from duelo.evaluation.frechet import FeatureStats, frechet_distance
+
+
+def inception_like(probabilities: torch.Tensor) -> float:
+    p = probabilities.double().clamp_min(1e-12)
+    marginal = p.mean(dim=0, keepdim=True)
+    return float(torch.exp((p * (p.log() - marginal.log())).sum(dim=1).mean()))
+
+
+def loudness_db(waves: torch.Tensor) -> float:
+    rms = waves.double().pow(2).mean(dim=1).sqrt().clamp_min(1e-6)
+    return float((20 * rms.log10()).mean())
+
+
+def score_clips(data, scorer, fake: torch.Tensor, labels: torch.Tensor | None, device, seed: int = 0) -> dict:
+    """fake: (N, L) waves; labels: the combined labels they were asked for (conditional models) or None."""
+    from duelo.tasks.audio.networks import split_labels
+    from duelo.tasks.audio.scorer import predict
+
+    held = torch.from_numpy(data.heldout.floats())
+    generator = torch.Generator().manual_seed(seed)
+    count = min(len(fake), len(data.train))
+    train = torch.from_numpy(data.train.floats()[torch.randperm(len(data.train), generator=generator)[:count]])
+    (f_fake, p_fake), (f_held, p_held), (f_train, _) = (predict(scorer, w, device) for w in (fake, held, train))
+    out: dict = {"samples": len(fake), "heldout_clips": len(held)}
+    stats_held = FeatureStats.from_features(f_held)
+    out["fd"] = round(frechet_distance(FeatureStats.from_features(f_fake), stats_held), 4)
+    out["fd_real"] = round(frechet_distance(FeatureStats.from_features(f_train), stats_held), 4)
+    out["score"] = round(inception_like(p_fake[0]), 3)
+    out["score_real"] = round(inception_like(p_held[0]), 3)
+    asked = None if labels is None else split_labels(labels.cpu(), data.factors)
+    for f, name in enumerate(data.train.factors):
+        truth = torch.from_numpy(data.heldout.labels[:, f])
+        out[f"{name}_accuracy_real"] = round(float((p_held[f].argmax(1) == truth).double().mean()), 4)
+        if asked is not None:
+            out[f"{name}_accuracy"] = round(float((p_fake[f].argmax(1) == asked[f]).double().mean()), 4)
+        classes = data.factors[f]
+        out[f"{name}_spread"] = round(len(torch.unique(p_fake[f].argmax(1))) / classes, 4)
+        out[f"{name}_spread_real"] = round(len(torch.unique(p_held[f].argmax(1))) / classes, 4)
+    out["loudness_db"] = round(loudness_db(fake), 2)
+    out["loudness_db_real"] = round(loudness_db(held), 2)
+    finite = all(not isinstance(v, float) or math.isfinite(v) for v in out.values())
+    if not finite or not np.isfinite(fake.numpy()).all():
+        out["note"] = "generated clips hold NaN or infinite samples"
+    return out

@@ -1,0 +1,86 @@
+"""Spectral views of clips, in torch (CPU or GPU; no torchaudio):
+
+* the SpecGAN / GANSynth representation (Engel et al., ICLR 2019, "GANSynth"): a short-time Fourier transform
+  (N_FFT, HOP, Hann window) of which the generator draws two channels, the log magnitude and the instantaneous
+  frequency (the phase's advance from frame to frame, wrapped to (-pi, pi]), both scaled to [-1, 1]; drawing the
+  phase's derivative rather than the phase keeps a steady tone a steady picture. `spec_encode` / `spec_decode`
+  go between waves (N, L) and these pictures (N, 2, N_FFT / 2, L / HOP) (the Nyquist bin and the last frame are
+  dropped, and put back as zeros); decoding integrates the instantaneous frequency back to a phase.
+* a log-mel spectrogram (MELS triangular bands on the mel scale over MEL_FFT-point frames), the input of the
+  scoring classifier, and the picture `spectrogram_images` draws.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+N_FFT, HOP = 512, 128
+MEL_FFT, MELS = 1024, 96                                   # finer bins for the classifier's pitch
+LOG_FLOOR, LOG_CEIL = math.log(1e-5), math.log(256.0)      # the log magnitudes mapped to [-1, 1]
+
+
+def _stft(waves: torch.Tensor, n_fft: int = N_FFT) -> torch.Tensor:
+    window = torch.hann_window(n_fft, device=waves.device)
+    return torch.stft(waves.float(), n_fft, HOP, window=window, center=True, return_complex=True)
+
+
+def spec_shape(length: int) -> tuple[int, int, int]:
+    return 2, N_FFT // 2, length // HOP
+
+
+def spec_encode(waves: torch.Tensor) -> torch.Tensor:
+    """(N, L) in [-1, 1] -> (N, 2, N_FFT / 2, L / HOP) log magnitude and instantaneous frequency in [-1, 1]."""
+    frames = waves.shape[1] // HOP
+    spec = _stft(waves)[:, :N_FFT // 2, :frames]
+    magnitude = spec.abs().clamp_min(math.exp(LOG_FLOOR)).log().clamp(max=LOG_CEIL)
+    magnitude = 2 * (magnitude - LOG_FLOOR) / (LOG_CEIL - LOG_FLOOR) - 1
+    phase = spec.angle()
+    advance = torch.diff(phase, dim=2, prepend=torch.zeros_like(phase[:, :, :1]))
+    advance = torch.remainder(advance + math.pi, 2 * math.pi) - math.pi
+    return torch.stack([magnitude, advance / math.pi], dim=1)
+
+
+def spec_decode(pictures: torch.Tensor, length: int) -> torch.Tensor:
+    """The inverse of spec_encode (up to the dropped bin and frame): (N, 2, F, T) -> (N, length) waves."""
+    pictures = pictures.float().clamp(-1, 1)
+    magnitude = ((pictures[:, 0] + 1) / 2 * (LOG_CEIL - LOG_FLOOR) + LOG_FLOOR).exp()
+    magnitude = torch.where(pictures[:, 0] <= -1 + 1e-4, torch.zeros_like(magnitude), magnitude)
+    phase = torch.cumsum(pictures[:, 1] * math.pi, dim=2)
+    spec = torch.polar(magnitude, phase)
+    frames = length // HOP + 1
+    spec = torch.nn.functional.pad(spec, (0, frames - spec.shape[2], 0, 1))           # Nyquist bin, last frame
+    window = torch.hann_window(N_FFT, device=pictures.device)
+    return torch.istft(spec, N_FFT, HOP, window=window, center=True, length=length).clamp(-1, 1)
+
+
+def mel_filters(rate: int, device=None) -> torch.Tensor:
+    """(MELS, MEL_FFT / 2 + 1) triangular filters evenly spaced on the mel scale from 0 Hz to rate / 2."""
+    def to_mel(hz):
+        return 2595.0 * torch.log10(1.0 + hz / 700.0)
+
+    def to_hz(mel):
+        return 700.0 * (10.0 ** (mel / 2595.0) - 1.0)
+
+    edges = to_hz(torch.linspace(0.0, float(to_mel(torch.tensor(rate / 2.0))), MELS + 2))
+    bins = torch.linspace(0.0, rate / 2.0, MEL_FFT // 2 + 1)
+    low, centre, high = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (bins[None] - low) / (centre - low)
+    falling = (high - bins[None]) / (high - centre)
+    return torch.clamp(torch.minimum(rising, falling), min=0.0).to(device)
+
+
+def log_mel(waves: torch.Tensor, rate: int) -> torch.Tensor:
+    """(N, L) -> (N, MELS, L / HOP + 1) log mel power (MEL_FFT-point frames), about [-14, 8]."""
+    power = _stft(waves, MEL_FFT).abs().pow(2)
+    return (mel_filters(rate, waves.device) @ power).clamp_min(1e-6).log()
+
+
+def spectrogram_images(waves: torch.Tensor, rate: int) -> torch.Tensor:
+    """(N, L) -> uint8 (N, 3, MELS, frames) pictures, low frequencies at the bottom, louder brighter (a
+    dark-blue-to-yellow scale)."""
+    mel = log_mel(waves, rate).flip(1)
+    level = ((mel + 9.0) / 18.0).clamp(0, 1)                                         # -9 .. 9 -> 0 .. 1
+    colour = torch.stack([level.pow(0.7), level.pow(1.4), (1 - level) * 0.5 + level.pow(3) * 0.2], dim=1)
+    return (colour * 255).round().to(torch.uint8)
