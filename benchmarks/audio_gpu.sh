@@ -2,7 +2,7 @@
 # The audio task on a GPU machine (issue 20), from the repository root: benchmarks/audio.py's runs at once for
 # MINUTES each. Carry .whl (platformdirs wheel) and .device-carry/audio-cache (DUELO_CACHE_DIR with
 # datasets/notes and datasets/drums fetched). Results under $OUT: audio.json, the runs' logs and runs.tgz (run
-# folders without checkpoints: spectrograms, WAV files, summaries).
+# folders without checkpoints and models: spectrograms, WAV files, summaries).
 #   DUELO_GIT_COMMIT=<sha> DUELO_GIT_DIRTY=0 bash benchmarks/audio_gpu.sh MINUTES [more benchmarks/audio.py options]
 set -u
 minutes=${1:-6}; shift
@@ -15,4 +15,4 @@ python3 benchmarks/audio.py --minutes "$minutes" --device cuda --runs /tmp/runs/
     > "$out/audio.log" 2>&1
 tail -n 60 "$out/audio.log"; tail -n 4 /tmp/runs/audio-*.log
 cp /tmp/runs/audio-*.log "$out/" 2>/dev/null
-tar czf "$out/runs.tgz" --exclude=checkpoints -C /tmp/runs audio
+tar czf "$out/runs.tgz" --exclude=checkpoints --exclude=model -C /tmp/runs audio

@@ -41,7 +41,7 @@ def generate_waves(G, model: str, length: int, n: int, labels: torch.Tensor | No
     decode = AUDIO_MODELS.get(model).decode
     generator = torch.Generator(device=device).manual_seed(seed)
     parts = []
-    for chunk in torch.arange(n, device=device).split(128):
+    for chunk in torch.arange(n).split(128):
         z = G.sample_latents(len(chunk), generator=generator, device=device)
         samples = G(z, None if labels is None else labels[chunk].to(device))
         parts.append(decode(samples.float(), length).cpu())
