@@ -160,7 +160,7 @@ def test_every_preset_builds_and_trains_a_few_steps(tmp_path, preset):
 
     config = load_preset(preset)
     overrides = {"train.batch": 32, "train.device": "cpu", "run.out": str(tmp_path)}
-    if config.has("data") and config.task not in ("tabular", "timeseries", "video", "text", "music"):
+    if config.has("data") and config.task not in ("tabular", "timeseries", "video", "text", "music", "audio"):
         overrides.update({"data.dataset": "digits", "data.resolution": 32 if preset == "fastgan" else 16,
                           "model.width": 8})
     if config.task in ("translate", "inpaint", "denoise", "superres", "cyclegan"):
@@ -186,6 +186,11 @@ def test_every_preset_builds_and_trains_a_few_steps(tmp_path, preset):
 
         overrides.update({"data.dataset": str(made_up_chorales(tmp_path / "voices.npz")), "music.width": 16,
                           "train.batch": 16})
+    elif config.task == "audio":
+        from tests.audio.made_up import made_up_clips
+
+        overrides.update({"data.dataset": str(made_up_clips(tmp_path / "tones.npz")), "audio.width": 4,
+                          "train.batch": 8})
     elif config.task == "tabular":
         import pandas as pd
 

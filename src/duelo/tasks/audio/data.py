@@ -85,5 +85,8 @@ def load_audio_data(config) -> AudioData:
         raise DataError(f"--dataset {d.dataset}: clips of {clips.waves.shape[1]:,} samples; the audio models draw "
                         f"{wave_length:,} (pad or cut your clips to that length)")
     held = split(clips, d.heldout, config.train.seed)
+    if not held.any():
+        raise DataError(f"--dataset {d.dataset}: no {clips.factors[0]} class has two clips, so none can be held out "
+                        f"for the scores; give at least two clips of some class")
     factors = tuple(len(names) for names in clips.class_names)
     return AudioData(clips.subset(np.nonzero(~held)[0]), clips.subset(np.nonzero(held)[0]), factors, d.dataset)
