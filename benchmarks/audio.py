@@ -2,7 +2,8 @@
 each run's summary scores (generated clips read by the dataset's classifier, beside held-out real clips: the
 accuracy of that classifier on real notes, the Fréchet-distance floor of training vs held-out clips) and speed.
 
-A run is NAME=DATASET:MODEL[:conditional]; the default set is the issue's goals: conditional notes (pitch
+A run is NAME=DATASET:MODEL[:conditional][|its own `duelo train` options]; the default set is the issue's
+goals: conditional notes (pitch
 accuracy >= 0.9, instrument accuracy within 10 points of the real clips') and drums (Fréchet distance within 2x
 the real-vs-real floor), each by WaveGAN and SpecGAN.
 
@@ -24,11 +25,12 @@ RUNS = ("notes-wavegan=notes:wavegan:conditional", "notes-specgan=notes:specgan:
 
 
 def command(name: str, spec: str, args) -> list[str]:
+    spec, _, own = spec.partition("|")
     dataset, model, *conditional = spec.split(":")
     return [sys.executable, "-m", "duelo", "train", "--task", "audio", "--dataset", dataset, "--model", model,
             "--conditional" if conditional else "--unconditional", "--kimg", str(args.kimg), "--minutes",
             str(args.minutes), "--device", args.device, "--out", str(args.runs), "--name", name, "--set",
-            f"run.snapshot_kimg={args.snapshot_kimg:g}", *args.extra]
+            f"run.snapshot_kimg={args.snapshot_kimg:g}", *args.extra, *own.split()]
 
 
 def goals(row: dict) -> dict:
@@ -47,7 +49,8 @@ def goals(row: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--runs-set", nargs="+", default=list(RUNS), metavar="NAME=DATASET:MODEL[:conditional]")
+    parser.add_argument("--runs-set", nargs="+", default=list(RUNS),
+                        metavar="NAME=DATASET:MODEL[:conditional][|OPTIONS]")
     parser.add_argument("--kimg", type=float, default=100000.0, help="a cap; --minutes usually ends the runs")
     parser.add_argument("--minutes", type=float, default=6.0)
     parser.add_argument("--snapshot-kimg", type=float, default=100.0)
