@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from audio_tables import RENDERERS as AUDIO_RENDERERS
 from colour_tables import RENDERERS as COLOUR_RENDERERS
 from music_tables import RENDERERS as MUSIC_RENDERERS
 from series_tables import RENDERERS as SERIES_RENDERERS
@@ -418,4 +419,5 @@ RENDERERS: dict[str, Renderer] = {
     **SERIES_RENDERERS,
     **TEXT_RENDERERS,
     **MUSIC_RENDERERS,
+    **AUDIO_RENDERERS,
 }

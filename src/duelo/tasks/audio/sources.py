@@ -206,7 +206,7 @@ def count_by(clips: Clips, factor: int = 0) -> Counter:
 
 
 def named_sources() -> Registry[ListedSource]:
-    """AUDIO_SOURCES with every source registered (notes too, which notes.py adds)."""
-    from duelo.tasks.audio import notes  # noqa: F401  (registers "notes")
-
     return AUDIO_SOURCES
+
+
+import duelo.tasks.audio.notes  # noqa: E402,F401  (registers "notes", built on the definitions above)
