@@ -14,7 +14,7 @@ from duelo.data.errors import DataError
 from duelo.data.sources import clients
 from duelo.tasks.audio import sources
 from duelo.tasks.audio.clips import load
-from duelo.tasks.audio.wav import write_wav
+from duelo.io.wav import write_wav
 from tests.audio.made_up import tone
 from tests.data.test_data_package_sources import write_deb
 

@@ -20,7 +20,7 @@ from duelo.tasks.audio.networks import (SpecDiscriminator, SpecGenerator, WaveDi
                                         combine_labels, phase_shuffle, split_labels)
 from duelo.tasks.audio.sources import drum_kind
 from duelo.tasks.audio.spectral import MELS, log_mel, spec_decode, spec_encode, spectrogram_images
-from duelo.tasks.audio.wav import read_wav, write_wav
+from duelo.io.wav import read_wav, write_wav
 from tests.audio.made_up import INSTRUMENTS, LENGTH, PITCHES, RATE, made_up_clips, tone
 
 TINY = ["train", "--task", "audio", "--width", "4", "--batch", "8", "--seed", "1", "--conditional",

@@ -7,8 +7,10 @@ import numpy as np
 import torch
 
 from duelo.cli.main import main
+from duelo.io.wav import read_wav
 from duelo.tasks.music.data import LOW, PITCHES, onsets_of, roll, unroll
 from duelo.tasks.music.model_io import load_music_model, roll_images
+from duelo.tasks.music.preview import RATE, TEMPO, render_preview
 from tests.music.made_up import made_up_chorales
 
 TINY = ["train", "--task", "music", "--width", "16", "--batch", "16", "--seed", "1", "--bars", "2",
@@ -24,6 +26,21 @@ def test_rolls_round_trip_and_draw():
     image = roll_images(torch.from_numpy(roll(pitch))[None])
     assert image.shape == (1, 3, PITCHES, 16) and image.dtype == torch.uint8
     assert image[0, :, PITCHES - 1, 0].tolist() == [245, 150, 30]              # the bass at the bottom row
+
+
+def test_the_preview_plays_each_note_at_its_pitch_and_time():
+    pitch = np.zeros((16, 2), np.uint8)
+    pitch[:8, 0], pitch[8:, 0] = 69, 57                   # A4 for two beats, then A3; the second voice rests
+    wave = render_preview(pitch, onsets_of(pitch))
+    step = int(RATE * 60 / TEMPO / 4)
+    assert len(wave) >= 16 * step and abs(np.abs(wave).max() - 0.8) < 1e-3
+
+    def strongest(part):
+        spectrum = np.abs(np.fft.rfft(part * np.hanning(len(part))))
+        return np.fft.rfftfreq(len(part), 1 / RATE)[spectrum.argmax()]
+
+    assert abs(strongest(wave[step:7 * step]) - 440) < 5 and abs(strongest(wave[9 * step:15 * step]) - 220) < 5
+    assert not render_preview(np.zeros((8, 1), np.uint8), np.zeros((8, 1), bool)).any()   # silence stays silent
 
 
 def test_the_music_task_trains_scores_and_resumes(tmp_path, capsys):
@@ -46,6 +63,11 @@ def test_the_music_task_trains_scores_and_resumes(tmp_path, capsys):
     assert "resum" in capsys.readouterr().err.lower()
     assert main(["sample", str(run), "-n", "3", "--label", "1", "--out", str(tmp_path / "pieces")]) == 0
     assert len(list((tmp_path / "pieces").glob("piece-*.mid"))) == 3 and (tmp_path / "pieces" / "rolls.png").is_file()
+    assert len(list((tmp_path / "pieces").glob("piece-*.wav"))) == 3                  # a preview beside each piece
+    assert list((run / "samples").glob("piece-*.wav"))
+    assert main(["sample", str(run), "-n", "1", "--out", str(tmp_path / "one.wav")]) == 0
+    samples, rate = read_wav(tmp_path / "one.wav")
+    assert rate == RATE and len(samples) >= 2 * 16 * RATE * 60 / TEMPO / 4 and np.abs(samples).max() > 0.5
     assert main(["sample", str(run), "-n", "1", "--out", str(tmp_path / "one.musicxml")]) == 0
     assert (tmp_path / "one.musicxml").is_file()
     assert main(["sample", str(run), "-n", "2", "--out", str(tmp_path / "two.mid")]) != 0

@@ -60,8 +60,9 @@ def parse_int_list(text: str, what: str) -> list[int]:
               help="Time-series models: windows to draw (seed 0 unless --seeds names one seed); written to "
                    "--out as .csv (long form) or .npz. Video models: clips (default 16) to --out as an animated "
                    ".gif/.mp4 grid or an .npz of uint8 clips. Text models: lines (default 20), printed or "
-                   "written to --out FILE.txt. Music models: pieces (default 8) as .mid files and rolls.png in "
-                   "the --out folder, or one piece to --out FILE.mid / FILE.musicxml. Audio models: clips "
+                   "written to --out FILE.txt. Music models: pieces (default 8) as .mid files with a .wav preview "
+                   "each and rolls.png in the --out folder, or one piece to --out FILE.mid / FILE.musicxml / "
+                   "FILE.wav. Audio models: clips "
                    "(default 8) as .wav files and spectrograms.png in the --out folder, or one clip to --out "
                    "FILE.wav.")
 @click.option("--temperature", type=float, default=None,

@@ -22,6 +22,7 @@ from duelo.data.npz_store import read_npz_store, write_npz_atomically
 
 STORE_FORMAT = 1
 FULL_SCALE = 32767.0
+RATE, LENGTH = 16_000, 16_384            # the named sets' clip: WaveGAN's 1.024 s at 16 kHz
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def sample_audio(run_or_model: Path, count: int | None, seed: int, label: str | 
     from duelo.io.outputs import output_files, output_folder
     from duelo.tasks.audio.model_io import generate_waves, load_audio_model
     from duelo.tasks.audio.spectral import spectrogram_images
-    from duelo.tasks.audio.wav import write_wav
+    from duelo.io.wav import write_wav
     from duelo.training.runtime import Runtime
 
     count = 8 if count is None else count

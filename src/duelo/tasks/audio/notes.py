@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from duelo.data.errors import DataError, DatasetUnavailableError
-from duelo.tasks.audio.clips import Clips, to_int16
-from duelo.tasks.audio.sources import LENGTH, RATE, PackageSounds, register
+from duelo.tasks.audio.clips import LENGTH, RATE, Clips, to_int16
 
 SOUND_FONT = "usr/share/sounds/sf2/FluidR3_GM.sf2"
 NOTE_PROGRAMS = ((0, "piano"), (11, "vibraphone"), (19, "organ"), (24, "guitar"), (32, "bass"), (40, "violin"),
@@ -67,14 +66,3 @@ def render_notes(sound_font: bytes, programs=NOTE_PROGRAMS, pitches=NOTE_PITCHES
     return Clips(to_int16(waves * scale), RATE, np.array(labels, np.int64), ["instrument", "pitch"],
                  [[name for _, name in programs], [pitch_name(p) for p in pitches]], names, "fluid-soundfont-gm",
                  [f"rendered with tinysoundfont at {RATE} Hz, velocities {list(velocities)}, scaled by {scale:.3f}"])
-
-
-def _notes(members: list[tuple[str, bytes]]) -> Clips:
-    return render_notes(dict(members)[SOUND_FONT])
-
-
-register(PackageSounds(
-    "notes", "fluid-soundfont-gm", lambda m: m == SOUND_FONT, _notes,
-    f"{len(NOTE_PROGRAMS)} instruments x {len(NOTE_PITCHES)} pitches x {len(NOTE_VELOCITIES)} velocities rendered "
-    f"from the FluidR3 GM sound font (needs `{INSTALL}`), labelled by instrument and pitch", "MIT (FluidR3 GM)",
-    "120 MB (Debian fluid-soundfont-gm)", max_member_bytes=256 * 1024 * 1024))

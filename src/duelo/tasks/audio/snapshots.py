@@ -44,7 +44,7 @@ class AudioSnapshots(Snapshots):
         from duelo.tasks.audio.model_io import save_audio_model
         from duelo.tasks.audio.parts import generator_kwargs
         from duelo.tasks.audio.spectral import spectrogram_images
-        from duelo.tasks.audio.wav import write_wav
+        from duelo.io.wav import write_wav
 
         session, data = self.session, self.session.data
         model = commit_folder(session.run_dir.model,

@@ -28,9 +28,8 @@ from duelo.data.sources.archives import read_members
 from duelo.data.sources.base import ListedSource, dataset_cache_dir
 from duelo.data.sources.clients import CLIENTS, PACKAGE_DIR_ENV, client_available, download, file_in_package_dir
 from duelo.registry import Registry
-from duelo.tasks.audio.clips import Clips, load, save, to_int16
-
-RATE, LENGTH = 16_000, 16_384            # WaveGAN's clip: 1.024 s at 16 kHz
+from duelo.tasks.audio import notes
+from duelo.tasks.audio.clips import LENGTH, RATE, Clips, load, save, to_int16
 STORE_FILE = "clips.npz"
 SOUND_SUFFIXES = (".wav", ".flac", ".aiff", ".aif", ".ogg", ".opus")
 
@@ -205,8 +204,14 @@ def count_by(clips: Clips, factor: int = 0) -> Counter:
     return Counter(clips.class_names[factor][k] for k in clips.labels[:, factor])
 
 
+# ---- notes: fluid-soundfont-gm, rendered by notes.py -------------------------------------------------------------
+register(PackageSounds(
+    "notes", "fluid-soundfont-gm", lambda m: m == notes.SOUND_FONT, lambda members: notes.render_notes(
+        dict(members)[notes.SOUND_FONT]),
+    f"{len(notes.NOTE_PROGRAMS)} instruments x {len(notes.NOTE_PITCHES)} pitches x {len(notes.NOTE_VELOCITIES)} "
+    f"velocities rendered from the FluidR3 GM sound font (needs `{notes.INSTALL}`), labelled by instrument and "
+    f"pitch", "MIT (FluidR3 GM)", "120 MB (Debian fluid-soundfont-gm)", max_member_bytes=256 * 1024 * 1024))
+
+
 def named_sources() -> Registry[ListedSource]:
     return AUDIO_SOURCES
-
-
-import duelo.tasks.audio.notes  # noqa: E402,F401  (registers "notes", built on the definitions above)

@@ -1,4 +1,5 @@
-"""`duelo sample` on a music run: pieces as MIDI (or MusicXML) files and one piano-roll image of them all."""
+"""`duelo sample` on a music run: pieces as MIDI files with a rendered audio preview each (.wav, preview.py) and
+one piano-roll image of them all, or one piece to FILE.mid / FILE.musicxml / FILE.wav."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ def sample_music(run_or_model: Path, count: int | None, seed: int, label: int | 
 
     from duelo.io.images import save_grid
     from duelo.io.outputs import output_files, output_folder
+    from duelo.io.wav import write_wav
     from duelo.tasks.music.data import onsets_of, unroll
     from duelo.tasks.music.export import FORMATS, write_piece
     from duelo.tasks.music.model_io import generate_rolls, load_music_model, roll_images
+    from duelo.tasks.music.preview import RATE, render_preview
     from duelo.training.runtime import Runtime
 
     count = 8 if count is None else count
@@ -34,21 +37,28 @@ def sample_music(run_or_model: Path, count: int | None, seed: int, label: int | 
         labels = (torch.full((count,), label, dtype=torch.long) if label is not None
                   else torch.arange(count) % G.c_dim).to(runtime.device)
     rolls = generate_rolls(G, count, labels, seed, runtime.device)
-    single = out.suffix.lower() in FORMATS
+    single = out.suffix.lower() in FORMATS or out.suffix.lower() == ".wav"
     if single and count != 1:
         raise ConfigError(f"--out {out}: one file holds one piece; give a folder for -n {count}")
     names = [f"piece-{seed:06d}-{k:04d}.mid" for k in range(count)]
+    sounds = [name.replace(".mid", ".wav") for name in names]
     if single:
-        paths, grid = output_files([out], force=force), None
+        paths, grid, previews = output_files([out], force=force), None, [None]
     else:
-        folder = output_folder(out, force=force, names=[*names, "rolls.png"])
-        paths, grid = [folder / name for name in names], folder / "rolls.png"
+        folder = output_folder(out, force=force, names=[*names, *sounds, "rolls.png"])
+        paths, grid, previews = [folder / name for name in names], folder / "rolls.png", [folder / s for s in sounds]
     modes = None if labels is None else labels.tolist()
     for k, path in enumerate(paths):
         pitch = unroll(rolls[k:k + 1])[0]
         mode = None if modes is None else modes[k]
+        if path.suffix.lower() == ".wav":
+            write_wav(path, render_preview(pitch, onsets_of(pitch)), RATE)
+            continue
         write_piece(path, pitch, onsets_of(pitch), None if mode is None else (9 if mode else 0), mode)
+        if previews[k] is not None:
+            write_wav(previews[k], render_preview(pitch, onsets_of(pitch)), RATE)
     if grid is not None:
         save_grid(roll_images(rolls), grid, min(8, count))
     where = paths[0] if single else out
-    return f"wrote {count} piece(s) of {G.bars} bars to {where}" + ("" if single else " (and rolls.png)")
+    return f"wrote {count} piece(s) of {G.bars} bars to {where}" + \
+        ("" if single else " (.mid and a .wav preview each, and rolls.png)")

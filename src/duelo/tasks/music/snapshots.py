@@ -3,6 +3,7 @@
     model/                    config.json + model.safetensors of the averaged generator (model_io.py)
     samples/rolls-*.png       16 generated windows from fixed latents as piano rolls (real ones: real.png)
     samples/piece-*.mid       the first of them as MIDI, readable by any sequencer or notation program
+    samples/piece-*.wav       the same piece rendered as an audio preview (preview.py)
     summary.json              the scores of generated windows against held-out ones (scoring.py)
 """
 
@@ -34,9 +35,11 @@ class MusicSnapshots(Snapshots):
     def write_files(self, trainer) -> list[Path]:
         from duelo.io.folders import commit_folder
         from duelo.io.images import save_grid
+        from duelo.io.wav import write_wav
         from duelo.tasks.music.data import onsets_of, unroll
         from duelo.tasks.music.export import write_piece
         from duelo.tasks.music.model_io import roll_images, save_music_model
+        from duelo.tasks.music.preview import RATE, render_preview
         from duelo.tasks.music.parts import generator_kwargs
 
         session = self.session
@@ -54,7 +57,8 @@ class MusicSnapshots(Snapshots):
         pitch = unroll(rolls[:1])[0]
         mode = None if modes is None else int(modes[0])
         tonic = None if mode is None else (9 if mode else 0)
-        written = [model, grid]
+        written = [model, grid, write_wav(session.run_dir.samples / f"piece-{nimg:09d}.wav",
+                                          render_preview(pitch, onsets_of(pitch)), RATE)]
         try:
             written.append(write_piece(session.run_dir.samples / f"piece-{nimg:09d}.mid", pitch, onsets_of(pitch),
                                        tonic, mode))

@@ -1,4 +1,4 @@
-"""WAV files of clips: 16-bit PCM mono, written and read with the standard library (no dependency)."""
+"""WAV files: 16-bit PCM mono, written (atomically) and read with the standard library (no dependency)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,19 @@ from duelo.data.errors import DataError
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
-    """samples: (L,) floats in [-1, 1] (clipped)."""
+    """samples: (L,) floats in [-1, 1] (clipped); written atomically (a crash leaves the old file or none)."""
+    from duelo.io.atomic import atomic_write
+
     pcm = np.round(np.clip(np.asarray(samples, np.float64), -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(int(rate))
-        out.writeframes(pcm.tobytes())
-    return path
+
+    def fill(temp) -> None:
+        with wave.open(str(temp), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(int(rate))
+            out.writeframes(pcm.tobytes())
+
+    return atomic_write(Path(path), fill)
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
