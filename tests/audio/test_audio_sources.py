@@ -73,7 +73,7 @@ def test_words_are_labelled_by_language(tmp_path):
 
 
 def _words_spec() -> sources.PackageSounds:
-    return sources.PackageSounds("words", "ktuberling-data",
+    return sources.PackageSounds("spoken", "ktuberling-data",
                                  lambda m: m.startswith(sources.WORD_FOLDER) and m.endswith(".ogg"), sources._words,
                                  "", "", "")
 

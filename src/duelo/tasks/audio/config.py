@@ -11,10 +11,10 @@ from duelo.config.fields import at_least, from_registry, positive_int, setting
 @dataclass(frozen=True)
 class AudioDataConfig:
     dataset:     str = setting("notes", "notes (instrument notes from the FluidR3 sound font), drums (Hydrogen "
-                               "kits' one-shots) or words (KTuberling's spoken words), after `duelo datasets "
+                               "kits' one-shots) or spoken (KTuberling's spoken words), after `duelo datasets "
                                "fetch NAME`; or an .npz written by duelo.tasks.audio.clips.save", cli="--dataset")
     conditional: bool = setting(False, "conditional on every label factor of the clips (notes: instrument and "
-                                "pitch; drums: kind; words: language)", cli="--conditional/--unconditional")
+                                "pitch; drums: kind; spoken: language)", cli="--conditional/--unconditional")
     heldout:     float = setting(0.2, "share of the clips held out for the scores (and their scoring classifier's "
                                  "accuracy)", check=at_least(0.05))
 

@@ -8,7 +8,7 @@ datasets fetch NAME --from FILE.deb` or the file in $DUELO_PACKAGE_DIR), read in
             an NSynth-like set made from real recorded samples (notes.py)
     drums   the Hydrogen drum kits' one-shots (hydrogen-drumkits), labelled kick / snare / hihat / tom / cymbal /
             other from the kit's instrument name and the file name; peaks brought to one level
-    words   KTuberling's spoken words (ktuberling-data), labelled by language; peaks brought to one level
+    spoken  KTuberling's spoken words (ktuberling-data), labelled by language; peaks brought to one level
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ register(PackageSounds("drums", "hydrogen-drumkits",
                        "tom / cymbal / other", "GPL-2+ / CC-BY-3.0 (per kit)", "143 MB (Debian hydrogen-drumkits)"))
 
 
-# ---- words: ktuberling-data --------------------------------------------------------------------------------------
+# ---- spoken: ktuberling-data --------------------------------------------------------------------------------------
 WORD_FOLDER = "usr/share/ktuberling/sounds/"
 
 
@@ -193,7 +193,7 @@ def _words(members: list[tuple[str, bytes]]) -> Clips:
                          "ktuberling-data", normalise=True)
 
 
-register(PackageSounds("words", "ktuberling-data",
+register(PackageSounds("spoken", "ktuberling-data",
                        lambda m: m.startswith(WORD_FOLDER) and m.count("/") == 5 and m.endswith((".ogg", ".opus")),
                        _words, "KTuberling's spoken words (1,566 Ogg/Opus files in 16 language folders), labelled "
                        "by language",
