@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from audio_tables import RENDERERS as AUDIO_RENDERERS
+from clean_tables import RENDERERS as CLEAN_RENDERERS
 from colour_tables import RENDERERS as COLOUR_RENDERERS
 from music_tables import RENDERERS as MUSIC_RENDERERS
 from series_tables import RENDERERS as SERIES_RENDERERS
@@ -420,4 +421,5 @@ RENDERERS: dict[str, Renderer] = {
     **TEXT_RENDERERS,
     **MUSIC_RENDERERS,
     **AUDIO_RENDERERS,
+    **CLEAN_RENDERERS,
 }

@@ -15,7 +15,7 @@ LAYERS = [
     ("duelo.io",),
     ("duelo.training",),
     ("duelo.sampling",),
-    ("duelo.evaluation",),
+    ("duelo.evaluation", "duelo.cleaning"),
     ("duelo.health",),
     ("duelo.objectives", "duelo.stabilisers"),
     ("duelo.tasks", "duelo.tabular"),

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "export": "duelo.cli.export:export",
     "doctor": "duelo.cli.doctor:doctor",
     "tabular": "duelo.cli.tabular:tabular",
+    "clean": "duelo.cli.clean:clean",
 }
 
 

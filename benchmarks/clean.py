@@ -1,0 +1,95 @@
+"""Benchmark: `duelo clean` on real images with planted faults (issue 21). A base set gets, at seeded random
+places, 5 % of its labels flipped to another class, 2 % intruders from another dataset (with random labels) and
+2 % exact copies of its own items; duelo.cleaning.image_faults then looks for them, and each fault kind gets its
+precision (the share of findings of that kind that are planted faults of that kind) and recall (the share of
+planted faults found). A duplicate finding counts when it names a planted copy or its source (which one of the
+pair is kept is the detector's choice).
+
+    mnist       MNIST-5k base, Fashion-MNIST intruders (the set the thresholds were chosen on)
+    fashion     5,000 Fashion-MNIST test images base, MNIST-5k intruders (a check on other data)
+
+    python benchmarks/clean.py --out benchmarks/results/clean-images-DATE.json     # needs dataset-fashion-mnist
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from duelo.cleaning.image_faults import find_faults
+from duelo.data.loading import load_dataset
+from duelo.io.provenance import write_result
+
+FLIPPED, INTRUDERS, COPIES = 0.05, 0.02, 0.02
+
+
+def planted(base, other, seed: int):
+    rng = np.random.default_rng(seed)
+    images, labels = base.images.clone(), base.labels.clone()
+    n, classes = len(images), base.num_classes
+    flip = rng.choice(n, int(FLIPPED * n), replace=False)
+    labels[flip] = torch.from_numpy((labels[flip].numpy() + rng.integers(1, classes, len(flip))) % classes)
+    intruders = other.images[rng.choice(len(other), int(INTRUDERS * n), replace=False)]
+    sources = rng.choice(np.setdiff1d(np.arange(n), flip), int(COPIES * n), replace=False)
+    all_images = torch.cat([images, intruders, images[sources]])
+    all_labels = torch.cat([labels, torch.from_numpy(rng.integers(0, classes, len(intruders))), labels[sources]])
+    kind = np.array(["clean"] * n + ["outlier"] * len(intruders) + ["duplicate"] * len(sources), dtype=object)
+    kind[flip] = "mislabelled"
+    pair = np.full(len(all_images), -1)
+    pair[n + len(intruders):] = sources
+    pair[sources] = np.arange(n + len(intruders), len(all_images))
+    order = rng.permutation(len(all_images))
+    where = np.argsort(order)                                   # old index -> new index
+    pair = np.where(pair[order] >= 0, where[np.maximum(pair[order], 0)], -1)
+    return all_images[order], all_labels[order], kind[order], pair
+
+
+def measure(name: str, base, other, seed: int) -> dict:
+    images, labels, kind, pair = planted(base, other, seed)
+    started = time.perf_counter()
+    faults = find_faults(images, labels, base.class_names, seed)
+    seconds = time.perf_counter() - started
+    row = {"scenario": name, "items": len(images), "seconds": round(seconds, 1), "checked": faults.checked}
+    for fault in ("duplicate", "outlier", "mislabelled"):
+        found = [f for f in faults.findings if f.kind == fault]
+        if fault == "duplicate":
+            correct = sum(kind[f.index] == "duplicate" or pair[f.index] >= 0 for f in found)
+            groups = {min(i, pair[i]) for i in np.nonzero(kind == "duplicate")[0]}
+            hit = {min(f.index, pair[f.index]) for f in found if pair[f.index] >= 0}
+            recall = len(hit & groups) / len(groups)
+            planted_count = len(groups)
+        else:
+            correct = sum(kind[f.index] == fault for f in found)
+            planted_count = int((kind == fault).sum())
+            recall = correct / planted_count
+        row[fault] = {"planted": planted_count, "found": len(found), "correct": int(correct),
+                      "precision": round(correct / max(1, len(found)), 3), "recall": round(recall, 3),
+                      "goal_met": correct / max(1, len(found)) >= 0.9 and recall >= 0.8,
+                      "wrongly_found_kinds": {k: int(v) for k, v in zip(*np.unique(
+                          [kind[f.index] for f in found if kind[f.index] != fault and not
+                           (fault == "duplicate" and pair[f.index] >= 0)], return_counts=True))}}
+    print(row, flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    mnist = load_dataset("mnist-5k")
+    fashion = load_dataset("fashion-mnist", split="test")
+    rng = np.random.default_rng(args.seed)
+    pick = torch.from_numpy(np.sort(rng.choice(len(fashion), 5000, replace=False)))
+    fashion_5k = type(fashion)(fashion.images[pick], fashion.labels[pick], fashion.class_names, "fashion-5k")
+    rows = [measure("mnist", mnist, fashion, args.seed), measure("fashion", fashion_5k, mnist, args.seed)]
+    write_result(args.out, {"benchmark": "clean-images", "planted": {"flipped_labels": FLIPPED,
+                                                                      "intruders": INTRUDERS, "copies": COPIES},
+                            "rows": rows})
+
+
+if __name__ == "__main__":
+    main()

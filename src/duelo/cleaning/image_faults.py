@@ -1,0 +1,212 @@
+"""Faults of an image dataset, each item given at most one finding (the most serious): degenerate (one flat colour),
+duplicate (of an earlier item), outlier (far from the rest), mislabelled (a classifier that never saw it is
+confident it is another class). Every detector works in one shared view of the data:
+
+    pixels     every image at VIEW_SIDE x VIEW_SIDE (area resampling), in [0, 1]
+    features   the first PCA_DIMS principal components of the pixels, fitted on the data itself
+    statistics per image: brightness, contrast, edge energy, a 4-bin intensity histogram, the centre and spread
+               of its mass
+
+* duplicates: exact ones by a hash of the pixels; near ones are feature-space nearest neighbours whose pixels
+  differ by at most NEAR_MEAN_ABS on average (re-encoded, resized or lightly edited copies). The first item of a
+  group is kept, the others are findings.
+* outliers: the robust Mahalanobis distance (minimum covariance determinant) of the statistics, as a robust
+  z-score of its logarithm (median and MAD); above OUTLIER_Z an item is far from what the bulk of the data looks
+  like. Neighbour distances and PCA reconstruction errors were tried first and fail when the intruders are many
+  and alike: they are each other's neighbours, and they pull the principal components towards themselves.
+* mislabels (labelled sets): an RBF support-vector classifier on the features, cross-fitted (FOLDS folds: every
+  item is judged by a model trained without it, and without the items found above); an item is likely
+  mislabelled when the model's top class is another one and it gives the item's own label at most MISLABEL_OWN.
+
+The thresholds are fixed, not fitted per dataset; benchmarks/clean.py measures them on planted faults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+VIEW_SIDE = 28
+PCA_DIMS = 50
+NEAR_MEAN_ABS = 2.0 / 255
+OUTLIER_Z = 5.5
+FOLDS = 5
+MISLABEL_OWN = 0.03
+DEGENERATE_STD = 1.0 / 255
+MAX_MISLABEL_ITEMS = 60_000          # the cross-fitted classifier's cost grows faster than the data
+
+
+@dataclass
+class Finding:
+    index: int
+    kind: str                        # "degenerate", "duplicate", "outlier", "mislabelled"
+    score: float                     # how sure (kind-specific; larger = surer)
+    reason: str                      # plain words
+    related: int | None = None       # the kept original of a duplicate
+    suggested: int | None = None     # the classifier's class for a mislabelled item
+
+
+@dataclass
+class Faults:
+    findings: list[Finding]
+    checked: dict[str, str] = field(default_factory=dict)       # detector -> what it did or why it was skipped
+
+    def by_kind(self) -> dict[str, list[Finding]]:
+        out: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            out.setdefault(f.kind, []).append(f)
+        return out
+
+
+def view(images: torch.Tensor) -> np.ndarray:
+    """uint8 (N, C, H, W) -> float32 (N, C * VIEW_SIDE^2) in [0, 1]."""
+    parts = []
+    for chunk in images.split(2048):
+        x = chunk.float() / 255.0
+        if x.shape[-2:] != (VIEW_SIDE, VIEW_SIDE):
+            x = F.adaptive_avg_pool2d(x, VIEW_SIDE)
+        parts.append(x.flatten(1).numpy())
+    return np.concatenate(parts)
+
+
+def statistics(pixels: np.ndarray) -> np.ndarray:
+    """(N, C * side^2) in [0, 1] -> (N, 12) per-image statistics (grey levels)."""
+    side = VIEW_SIDE
+    x = pixels.reshape(len(pixels), -1, side, side).mean(axis=1)
+    edges_y = np.abs(np.diff(x, axis=1)).mean(axis=(1, 2))
+    edges_x = np.abs(np.diff(x, axis=2)).mean(axis=(1, 2))
+    histogram = np.stack([((x >= a) & (x < b)).mean(axis=(1, 2))
+                          for a, b in ((0, .1), (.1, .4), (.4, .7), (.7, 1.01))], axis=1)
+    ys, xs = np.mgrid[0:side, 0:side] / side
+    mass = x.sum(axis=(1, 2)) + 1e-6
+    cy, cx = (x * ys).sum(axis=(1, 2)) / mass, (x * xs).sum(axis=(1, 2)) / mass
+    sy = np.sqrt((x * (ys - cy[:, None, None]) ** 2).sum(axis=(1, 2)) / mass)
+    sx = np.sqrt((x * (xs - cx[:, None, None]) ** 2).sum(axis=(1, 2)) / mass)
+    return np.column_stack([x.mean(axis=(1, 2)), x.std(axis=(1, 2)), edges_y, edges_x, histogram, cy, cx, sy, sx])
+
+
+def robust_z(values: np.ndarray) -> np.ndarray:
+    median = np.median(values)
+    mad = np.median(np.abs(values - median)) * 1.4826
+    return (values - median) / max(mad, 1e-12)
+
+
+def find_faults(images: torch.Tensor, labels: torch.Tensor | None, class_names: list[str] | None = None,
+                seed: int = 0, log=None) -> Faults:
+    from sklearn.decomposition import PCA
+    from sklearn.neighbors import NearestNeighbors
+
+    say = log or (lambda text: None)
+    n = len(images)
+    pixels = view(images)
+    faults = Faults([])
+    taken = np.zeros(n, bool)
+
+    std = pixels.std(axis=1)
+    for i in np.nonzero(std <= DEGENERATE_STD)[0]:
+        faults.findings.append(Finding(int(i), "degenerate", 1.0, "one flat colour: nothing to learn from"))
+        taken[i] = True
+    faults.checked["degenerate"] = f"{int(taken.sum())} flat image(s)"
+
+    dims = max(1, min(PCA_DIMS, n - 1, pixels.shape[1]))
+    features = PCA(dims, random_state=seed).fit_transform(pixels)
+    features = features / max(float(features.std()), 1e-12)
+    say(f"clean: {n:,} images in a {dims}-d feature space")
+
+    first: dict[bytes, int] = {}
+    exact = 0
+    for i in range(n):
+        key = hashlib.sha256(images[i].numpy().tobytes()).digest()
+        if key in first and not taken[i]:
+            faults.findings.append(Finding(i, "duplicate", 1.0, f"an exact copy of item {first[key]}", first[key]))
+            taken[i] = True
+            exact += 1
+        first.setdefault(key, i)
+    neighbours = NearestNeighbors(n_neighbors=min(4, n)).fit(features).kneighbors(features, return_distance=False)
+    near = 0
+    for i in range(n):
+        if taken[i]:
+            continue
+        for j in neighbours[i, 1:4]:
+            if j < i and not taken[j] and np.abs(pixels[i] - pixels[j]).mean() <= NEAR_MEAN_ABS:
+                gap = float(np.abs(pixels[i] - pixels[j]).mean() * 255)
+                faults.findings.append(Finding(i, "duplicate", 1.0 - gap / 255,
+                                               f"a near copy of item {int(j)} (pixels differ by {gap:.1f}/255 on "
+                                               f"average)", int(j)))
+                taken[i] = True
+                near += 1
+                break
+    faults.checked["duplicates"] = f"{exact} exact and {near} near copies"
+
+    found = 0
+    if n >= 20:
+        outlier = robust_z(np.log(_robust_distance(statistics(pixels), seed) + 1e-12))
+        for i in np.argsort(-outlier):
+            if outlier[i] <= OUTLIER_Z:
+                break
+            if not taken[i]:
+                faults.findings.append(Finding(int(i), "outlier", float(outlier[i]),
+                                               f"unlike the bulk of the data (robust z {outlier[i]:.1f} of its "
+                                               f"brightness, contrast, edges and shape)"))
+                taken[i] = True
+                found += 1
+        faults.checked["outliers"] = f"{found} item(s) above robust z {OUTLIER_Z:g}"
+    else:
+        faults.checked["outliers"] = "skipped: fewer than 20 items"
+
+    if labels is None:
+        faults.checked["mislabels"] = "skipped: the data is unlabelled"
+    elif n > MAX_MISLABEL_ITEMS or len(torch.unique(labels)) < 2:
+        faults.checked["mislabels"] = (f"skipped: more than {MAX_MISLABEL_ITEMS:,} items" if n > MAX_MISLABEL_ITEMS
+                                       else "skipped: fewer than two classes")
+    else:
+        faults.findings += _mislabels(features, labels.numpy(), taken, class_names, seed, say)
+        faults.checked["mislabels"] = f"{FOLDS}-fold cross-fitted RBF SVM; own label at most {MISLABEL_OWN:g}"
+    faults.findings.sort(key=lambda f: f.index)
+    return faults
+
+
+def _robust_distance(stats: np.ndarray, seed: int) -> np.ndarray:
+    import warnings
+
+    from sklearn.covariance import MinCovDet
+
+    stats = stats[:, stats.std(axis=0) > 1e-9]                       # constant columns make the fit singular
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                              # "covariance not full rank" on tiny sets
+        return np.sqrt(MinCovDet(random_state=seed).fit(stats).mahalanobis(stats))
+
+
+def _mislabels(features: np.ndarray, labels: np.ndarray, taken: np.ndarray, class_names, seed: int,
+               say) -> list[Finding]:
+    import warnings
+
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import SVC
+
+    usable = np.nonzero(~taken)[0]
+    counts = np.bincount(labels[usable])
+    folds = max(2, min(FOLDS, int(counts[counts > 0].min())))
+    probabilities = np.zeros((len(labels), int(labels.max()) + 1))
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    for fold, (train, test) in enumerate(splitter.split(features[usable], labels[usable])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)          # scikit-learn 1.9 deprecates probability=
+            model = SVC(C=10.0, gamma="scale", probability=True, random_state=seed)
+            model.fit(features[usable[train]], labels[usable[train]])
+        probabilities[np.ix_(usable[test], model.classes_)] = model.predict_proba(features[usable[test]])
+        say(f"clean: mislabel check, fold {fold + 1}/{folds}")
+    names = class_names or [str(c) for c in range(probabilities.shape[1])]
+    out = []
+    for i in usable:
+        best = int(probabilities[i].argmax())
+        own = float(probabilities[i, labels[i]])
+        if best != labels[i] and own <= MISLABEL_OWN:
+            out.append(Finding(int(i), "mislabelled", float(probabilities[i, best]),
+                               f"labelled {names[labels[i]]!r} but looks like {names[best]!r} "
+                               f"({probabilities[i, best]:.0%} against {own:.0%})", suggested=best))
+    return out

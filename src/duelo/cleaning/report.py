@@ -1,0 +1,109 @@
+"""What `duelo clean` writes into its --out folder (the data it read is never touched):
+
+    report.json    every finding (item index and name, kind, score, reason in plain words), the counts, what
+                   each detector did, and the files the reader could not use
+    report.html    the same, with a thumbnail of every finding beside the item it duplicates (at most
+                   MAX_SHOWN a kind), to look at before trusting it
+    cleaned.npz    the items without the findings of the removed kinds (images, labels, class_names): give it
+                   to `duelo train --dataset` as is
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from duelo.cleaning.image_faults import Faults
+
+MAX_SHOWN = 200
+KIND_WORDS = {"unreadable": "files that could not be read", "degenerate": "flat images",
+              "duplicate": "duplicates", "outlier": "outliers", "mislabelled": "likely mislabelled items"}
+
+
+def summary_lines(faults: Faults, count: int, skipped: list[tuple[str, str]], removed: set[str]) -> list[str]:
+    counts = Counter(f.kind for f in faults.findings)
+    lines = [f"{count:,} items checked"]
+    if skipped:
+        lines.append(f"{len(skipped)} file(s) could not be read and were left out by the reader "
+                     f"(first: {skipped[0][0]}: {skipped[0][1]})")
+    for kind in ("degenerate", "duplicate", "outlier", "mislabelled"):
+        n = counts.get(kind, 0)
+        action = "removed from the copy" if kind in removed else "kept in the copy"
+        lines.append(f"{n} {KIND_WORDS[kind]} ({100 * n / max(1, count):.1f} %)" + (f", {action}" if n else ""))
+    return lines
+
+
+def write_json(path: Path, spec: str, faults: Faults, names: list[str], class_names, labels, skipped,
+               removed: set[str], kept: int) -> Path:
+    from duelo.io.atomic import atomic_write_json
+
+    findings = []
+    for f in faults.findings:
+        row = {"index": f.index, "name": names[f.index], "kind": f.kind, "score": round(f.score, 4),
+               "reason": f.reason}
+        if f.related is not None:
+            row["duplicate_of"] = {"index": f.related, "name": names[f.related]}
+        if labels is not None:
+            row["label"] = class_names[int(labels[f.index])]
+        if f.suggested is not None:
+            row["suggested_label"] = class_names[f.suggested]
+        findings.append(row)
+    return atomic_write_json(path, {
+        "data": spec, "items": len(names), "kept_in_copy": kept, "removed_kinds": sorted(removed),
+        "counts": dict(Counter(f.kind for f in faults.findings)), "checked": faults.checked,
+        "unreadable": [{"path": p, "reason": r} for p, r in skipped], "findings": findings})
+
+
+def _thumbnail(image: torch.Tensor) -> str:
+    from PIL import Image
+
+    array = image.permute(1, 2, 0).numpy()
+    picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array[:, :, :3])
+    scale = max(1, 64 // max(picture.size))
+    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def write_html(path: Path, spec: str, faults: Faults, images: torch.Tensor, names: list[str], lines: list[str]) -> Path:
+    from duelo.io.atomic import atomic_write_text
+
+    parts = [f"<!doctype html><meta charset='utf-8'><title>duelo clean: {html.escape(spec)}</title>",
+             "<style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;margin:4px;width:150px;"
+             "vertical-align:top;font-size:11px}img{image-rendering:pixelated;border:1px solid #ccc}</style>",
+             f"<h1>duelo clean: {html.escape(spec)}</h1><ul>",
+             *(f"<li>{html.escape(line)}</li>" for line in lines), "</ul>"]
+    for kind, found in faults.by_kind().items():
+        parts.append(f"<h2>{html.escape(KIND_WORDS.get(kind, kind))} ({len(found)})</h2>")
+        for f in found[:MAX_SHOWN]:
+            pictures = f"<img src='{_thumbnail(images[f.index])}'>"
+            if f.related is not None:
+                pictures += f" <img src='{_thumbnail(images[f.related])}'>"
+            parts.append(f"<figure>{pictures}<figcaption>#{f.index} {html.escape(names[f.index])}<br>"
+                         f"{html.escape(f.reason)}</figcaption></figure>")
+        if len(found) > MAX_SHOWN:
+            parts.append(f"<p>... and {len(found) - MAX_SHOWN} more in report.json</p>")
+    return atomic_write_text(path, "\n".join(parts) + "\n")
+
+
+def write_cleaned(path: Path, images: torch.Tensor, labels, class_names, keep: np.ndarray) -> Path:
+    from duelo.data.npz_store import string_array
+    from duelo.io.atomic import atomic_write
+
+    arrays = {"images": images[torch.from_numpy(keep)].numpy()}
+    if labels is not None:
+        arrays["labels"] = labels[torch.from_numpy(keep)].numpy()
+        arrays["class_names"] = string_array(list(class_names))
+
+    def fill(temp: Path) -> None:
+        with open(temp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+
+    return atomic_write(path, fill)

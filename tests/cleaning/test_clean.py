@@ -1,0 +1,87 @@
+"""`duelo clean` on real digits with planted faults: flat images, exact and near copies, intruders that look
+like nothing else in the set (inverted digits), flipped labels; the report, the cleaned copy, and the data left
+untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from duelo.cleaning.image_faults import find_faults
+from duelo.cli.main import main
+from duelo.data.loading import load_dataset
+
+
+@pytest.fixture(scope="module")
+def planted():
+    digits = load_dataset("mnist-5k")
+    rng = np.random.default_rng(0)
+    pick = torch.from_numpy(rng.choice(len(digits), 1200, replace=False))
+    images, labels = digits.images[pick].clone(), digits.labels[pick].clone()
+    flipped = rng.choice(1000, 30, replace=False)
+    labels[flipped] = (labels[flipped] + torch.from_numpy(rng.integers(1, 10, 30))) % 10
+    intruders = 255 - images[1000:1020]                                      # black digits on white
+    copies = images[1020:1040].clone()
+    near = images[1040:1050].clone().int()
+    near[:, :, 10, 10] = (near[:, :, 10, 10] + 40).clamp(0, 255)              # one pixel changed: a near copy
+    flat = torch.full((3, 1, 28, 28), 7, dtype=torch.uint8)
+    all_images = torch.cat([images[:1050], intruders, copies, near.to(torch.uint8), flat])
+    all_labels = torch.cat([labels[:1050], labels[:20], labels[1020:1040], labels[1040:1050], torch.zeros(3).long()])
+    kind = ["clean"] * 1050 + ["outlier"] * 20 + ["duplicate"] * 30 + ["degenerate"] * 3
+    for i in flipped:
+        kind[i] = "mislabelled"
+    return all_images, all_labels, kind, digits.class_names
+
+
+def test_planted_faults_are_found(planted):
+    images, labels, kind, names = planted
+    faults = find_faults(images, labels, names)
+    for fault, precision, recall in (("degenerate", 1.0, 1.0), ("duplicate", 1.0, 1.0), ("outlier", 0.8, 0.8),
+                                     ("mislabelled", 0.7, 0.6)):
+        found = [f.index for f in faults.findings if f.kind == fault]
+        correct = sum(kind[i] == fault for i in found)
+        planted_count = kind.count(fault)
+        assert correct >= precision * len(found) and correct >= recall * planted_count, \
+            (fault, len(found), correct, planted_count)
+    duplicates = [f for f in faults.findings if f.kind == "duplicate"]
+    assert all(torch.equal(images[f.related][:, :9], images[f.index][:, :9]) for f in duplicates)
+    assert len({f.index for f in faults.findings}) == len(faults.findings)      # one finding per item
+    suggested = [f for f in faults.findings if f.kind == "mislabelled"]
+    assert all(f.suggested is not None and "looks like" in f.reason for f in suggested)
+
+
+def test_unlabelled_data_skips_the_label_check(planted):
+    images, _, _, _ = planted
+    faults = find_faults(images[:200], None)
+    assert "unlabelled" in faults.checked["mislabels"]
+    assert not any(f.kind == "mislabelled" for f in faults.findings)
+
+
+def test_the_command_writes_a_report_and_a_cleaned_copy_and_leaves_the_data(planted, tmp_path, capsys):
+    images, labels, _, names = planted
+    data = tmp_path / "data.npz"
+    np.savez(data, images=images.numpy(), labels=labels.numpy(), class_names=np.array(names))
+    before = hashlib.sha256(data.read_bytes()).hexdigest()
+    out = tmp_path / "checked"
+    assert main(["clean", str(data), "--out", str(out), "--keep", "mislabelled"]) == 0
+    said = capsys.readouterr().out
+    assert "duplicates" in said and "was not changed" in said
+    assert hashlib.sha256(data.read_bytes()).hexdigest() == before
+    report = json.loads((out / "report.json").read_text())
+    removed = sum(v for k, v in report["counts"].items() if k != "mislabelled")
+    assert report["items"] == len(images) and report["kept_in_copy"] == len(images) - removed
+    assert report["removed_kinds"] == ["degenerate", "duplicate", "outlier"]
+    assert any(f["kind"] == "duplicate" and "duplicate_of" in f for f in report["findings"])
+    cleaned = load_dataset(str(out / "cleaned.npz"))
+    assert len(cleaned) == report["kept_in_copy"] and cleaned.class_names == names
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64") >= removed and "duplicates" in page
+    assert main(["clean", str(data), "--out", str(out)]) != 0                   # nothing overwritten unasked
+    assert "--force" in capsys.readouterr().err
+    assert main(["clean", str(data), "--out", str(tmp_path / "x"), "--keep", "typos"]) != 0
+    assert "unknown kind 'typos'" in capsys.readouterr().err
+    assert main(["clean", str(tmp_path / "missing"), "--out", str(tmp_path / "y")]) != 0
