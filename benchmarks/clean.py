@@ -8,7 +8,12 @@ pair is kept is the detector's choice).
     mnist       MNIST-5k base, Fashion-MNIST intruders (the set the thresholds were chosen on)
     fashion     5,000 Fashion-MNIST test images base, MNIST-5k intruders (a check on other data)
 
+    adult       UCI Adult's training table (benchmarks/tabular.py prepare) with 2 % of its rows corrupted, one
+                cell each, a third of each kind: a number times 100 (a slipped decimal point), a number's sign
+                flipped, a category with one letter dropped (a typo); only cells the change alters are chosen
+
     python benchmarks/clean.py --out benchmarks/results/clean-images-DATE.json     # needs dataset-fashion-mnist
+    python benchmarks/clean.py --tables .bench/adult/train.csv --out benchmarks/results/clean-adult-DATE.json
 """
 
 from __future__ import annotations
@@ -75,11 +80,73 @@ def measure(name: str, base, other, seed: int) -> dict:
     return row
 
 
+def corrupted_table(df, seed: int):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    df = df.copy()
+    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
+    text = [c for c in df.columns if c not in numeric]
+    for column in numeric:
+        df[column] = df[column].astype(float)
+    rows = rng.choice(len(df), int(0.02 * len(df)), replace=False)
+    kinds = []
+    for k, row in enumerate(rows):
+        kind = ("times100", "sign", "typo")[k % 3]
+        while True:
+            column = rng.choice(text if kind == "typo" else numeric)
+            value = df.at[row, column]
+            if kind == "typo" and isinstance(value, str) and len(value) >= 4:
+                cut = int(rng.integers(0, len(value)))
+                df.at[row, column] = value[:cut] + value[cut + 1:]
+                break
+            if kind != "typo" and pd.notna(value) and value != 0:
+                df.at[row, column] = value * 100 if kind == "times100" else -value
+                break
+            row = int(rng.integers(0, len(df)))                       # this row has no such cell: another one
+            rows[k] = row
+        kinds.append(kind)
+    return df, rows, kinds
+
+
+def measure_table(path: str, seed: int) -> dict:
+    import pandas as pd
+
+    from duelo.cleaning.table_faults import find_table_faults
+
+    clean = pd.read_csv(path)
+    natural = {f.index for f in find_table_faults(clean).findings}
+    df, rows, kinds = corrupted_table(clean, seed)
+    started = time.perf_counter()
+    faults = find_table_faults(df)
+    seconds = time.perf_counter() - started
+    found = {f.index for f in faults.findings if f.kind != "duplicate"}
+    planted = set(int(r) for r in rows)
+    correct = len(found & planted)
+    by_kind = {kind: round(float(np.mean([int(r) in found for r, k in zip(rows, kinds) if k == kind])), 3)
+               for kind in ("times100", "sign", "typo")}
+    row = {"scenario": "adult", "rows": len(df), "seconds": round(seconds, 1), "checked": faults.checked,
+           "natural_findings_before_corruption": len(natural),
+           "corrupted": {"planted": len(planted), "found": len(found), "correct": correct,
+                         "precision": round(correct / max(1, len(found)), 3),
+                         "recall": round(correct / len(planted), 3),
+                         "goal_met": correct / max(1, len(found)) >= 0.9 and correct / len(planted) >= 0.8,
+                         "recall_by_corruption": by_kind,
+                         "wrong_findings_that_were_there_before": len((found - planted) & natural)}}
+    print(row, flush=True)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tables", metavar="CSV", help="measure the table checks on this table (UCI Adult) instead")
     args = parser.parse_args()
+    if args.tables:
+        write_result(args.out, {"benchmark": "clean-tables", "planted": {"corrupted_rows": 0.02},
+                                "rows": [measure_table(args.tables, args.seed)]})
+        return
     mnist = load_dataset("mnist-5k")
     fashion = load_dataset("fashion-mnist", split="test")
     rng = np.random.default_rng(args.seed)

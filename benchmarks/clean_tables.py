@@ -23,4 +23,17 @@ def clean_images(result: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"clean-images": clean_images}
+def clean_tables(result: dict) -> str:
+    """Precision and recall of the corrupted rows, and the recall of each corruption."""
+    lines = ["| table | rows | corrupted rows | found | precision | recall | times 100 | sign flipped | typo | "
+             "findings before corruption |", "| --- " * 10 + "|"]
+    for row in result["rows"]:
+        c = row["corrupted"]
+        by = c["recall_by_corruption"]
+        lines.append(f"| {row['scenario']} | {row['rows']:,} | {c['planted']} | {c['found']} | {c['precision']:.3f} | "
+                     f"{c['recall']:.3f} | {by['times100']:.3f} | {by['sign']:.3f} | {by['typo']:.3f} | "
+                     f"{row['natural_findings_before_corruption']} (repeated rows) |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"clean-images": clean_images, "clean-tables": clean_tables}

@@ -23,16 +23,18 @@ from duelo.cleaning.image_faults import Faults
 
 MAX_SHOWN = 200
 KIND_WORDS = {"unreadable": "files that could not be read", "degenerate": "flat images",
-              "duplicate": "duplicates", "outlier": "outliers", "mislabelled": "likely mislabelled items"}
+              "duplicate": "duplicates", "outlier": "outliers", "mislabelled": "likely mislabelled items",
+              "impossible number": "rows with an impossible number", "likely typo": "rows with a likely typo"}
 
 
-def summary_lines(faults: Faults, count: int, skipped: list[tuple[str, str]], removed: set[str]) -> list[str]:
+def summary_lines(faults: Faults, count: int, skipped: list[tuple[str, str]], removed: set[str],
+                  kinds=("degenerate", "duplicate", "outlier", "mislabelled"), unit: str = "items") -> list[str]:
     counts = Counter(f.kind for f in faults.findings)
-    lines = [f"{count:,} items checked"]
+    lines = [f"{count:,} {unit} checked"]
     if skipped:
         lines.append(f"{len(skipped)} file(s) could not be read and were left out by the reader "
                      f"(first: {skipped[0][0]}: {skipped[0][1]})")
-    for kind in ("degenerate", "duplicate", "outlier", "mislabelled"):
+    for kind in kinds:
         n = counts.get(kind, 0)
         action = "removed from the copy" if kind in removed else "kept in the copy"
         lines.append(f"{n} {KIND_WORDS[kind]} ({100 * n / max(1, count):.1f} %)" + (f", {action}" if n else ""))
@@ -70,6 +72,28 @@ def _thumbnail(image: torch.Tensor) -> str:
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def write_table_html(path: Path, spec: str, faults: Faults, frame, lines: list[str]) -> Path:
+    """The findings of a table: per kind, the rows themselves (at most MAX_SHOWN) with the reason."""
+    from duelo.io.atomic import atomic_write_text
+
+    parts = [f"<!doctype html><meta charset='utf-8'><title>duelo clean: {html.escape(spec)}</title>",
+             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
+             "td,th{border:1px solid #ccc;padding:2px 6px}</style>",
+             f"<h1>duelo clean: {html.escape(spec)}</h1><ul>",
+             *(f"<li>{html.escape(line)}</li>" for line in lines), "</ul>"]
+    header = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    for kind, found in faults.by_kind().items():
+        parts.append(f"<h2>{html.escape(KIND_WORDS.get(kind, kind))} ({len(found)})</h2>"
+                     f"<table><tr><th>row</th><th>why</th>{header}</tr>")
+        for f in found[:MAX_SHOWN]:
+            cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in frame.iloc[f.index].tolist())
+            parts.append(f"<tr><td>{f.index}</td><td>{html.escape(f.reason)}</td>{cells}</tr>")
+        parts.append("</table>")
+        if len(found) > MAX_SHOWN:
+            parts.append(f"<p>... and {len(found) - MAX_SHOWN} more in report.json</p>")
+    return atomic_write_text(path, "\n".join(parts) + "\n")
 
 
 def write_html(path: Path, spec: str, faults: Faults, images: torch.Tensor, names: list[str], lines: list[str]) -> Path:

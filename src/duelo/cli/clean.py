@@ -1,5 +1,6 @@
-"""`duelo clean DATA --out DIR`: find unreadable, flat, duplicated, outlying and likely mislabelled images; write a
-report (JSON + HTML with thumbnails) and a cleaned copy. The data itself is never modified."""
+"""`duelo clean DATA --out DIR`: find unreadable, flat, duplicated, outlying and likely mislabelled images, or the
+repeated rows, impossible numbers and likely typos of a table (.csv / .parquet); write a report (JSON + HTML) and
+a cleaned copy. The data itself is never modified."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import click
 from duelo.errors import ConfigError
 
 KINDS = ("degenerate", "duplicate", "outlier", "mislabelled")
+TABLE_KINDS = ("duplicate", "impossible number", "likely typo")
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".gz", ".bz2", ".zip", ".xz")
 
 
 @click.command(context_settings={"show_default": True, "help_option_names": ["-h", "--help"]})
@@ -17,20 +20,26 @@ KINDS = ("degenerate", "duplicate", "outlier", "mislabelled")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for report.json, report.html and cleaned.npz.")
 @click.option("--keep", "keep_kinds", default="", metavar="KINDS",
-              help=f"Kinds of findings to keep in the cleaned copy, comma-separated ({', '.join(KINDS)}); the "
-                   f"others are left out of it.")
+              help=f"Kinds of findings to keep in the cleaned copy, comma-separated (images: {', '.join(KINDS)}; "
+                   f"tables: {', '.join(TABLE_KINDS)}); the others are left out of it.")
 @click.option("--seed", type=int, default=0, help="Seed of the cross-fitting split.")
 @click.option("--force", is_flag=True, help="Replace report files that exist already in --out.")
 def clean(data: str, out_dir: Path, keep_kinds: str, seed: int, force: bool) -> None:
-    """Check the image dataset DATA (a named dataset, a folder, a .zip or an .npz) for what should not be trained
-    on: files that cannot be read, flat images, exact and near duplicates, outliers and likely mislabelled
-    items (docs/cleaning.md says how each is found and how well, measured on planted faults).
+    """Check DATA for what should not be trained on. An image dataset (a named dataset, a folder, a .zip or an
+    .npz): files that cannot be read, flat images, exact and near duplicates, outliers and likely mislabelled
+    items. A table (.csv or .parquet): repeated rows, impossible numbers and likely typos. docs/cleaning.md says
+    how each is found and how well, measured on planted faults.
 
     \b
       duelo clean ./my_images --out checked/
       duelo clean mnist-5k --out checked/ --keep mislabelled
       duelo train --dataset checked/cleaned.npz
+      duelo clean adult.csv --out checked/           # writes checked/cleaned.csv
     """
+    keep = {k.strip() for k in keep_kinds.split(",") if k.strip()}
+    if Path(data).suffix.lower() in TABLE_SUFFIXES and not Path(data).is_dir():
+        _clean_table(Path(data), out_dir, keep, force)
+        return
     import numpy as np
 
     from duelo.cleaning.image_faults import find_faults
@@ -38,7 +47,6 @@ def clean(data: str, out_dir: Path, keep_kinds: str, seed: int, force: bool) -> 
     from duelo.data.loading import load_dataset
     from duelo.io.outputs import output_folder
 
-    keep = {k.strip() for k in keep_kinds.split(",") if k.strip()}
     unknown = sorted(keep - set(KINDS))
     if unknown:
         raise ConfigError(f"--keep {keep_kinds}: unknown kind {unknown[0]!r}; give some of {', '.join(KINDS)}")
@@ -63,3 +71,31 @@ def clean(data: str, out_dir: Path, keep_kinds: str, seed: int, force: bool) -> 
         click.echo(line)
     click.echo(f"wrote {folder / 'report.html'}, report.json and cleaned.npz ({int(mask.sum()):,} items); "
                f"{data} itself was not changed")
+
+
+def _clean_table(path: Path, out_dir: Path, keep: set[str], force: bool) -> None:
+    from duelo.cleaning.report import summary_lines, write_json, write_table_html
+    from duelo.cleaning.table_faults import find_table_faults
+    from duelo.io.outputs import output_folder
+    from duelo.tasks.tabular.tables import read_table, write_table
+
+    unknown = sorted(keep - set(TABLE_KINDS))
+    if unknown:
+        raise ConfigError(f"--keep: unknown kind {unknown[0]!r} for a table; give some of {', '.join(TABLE_KINDS)}")
+    cleaned_name = "cleaned" + ("".join(path.suffixes) if path.suffix.lower() not in (".gz", ".bz2", ".zip", ".xz")
+                                else "".join(path.suffixes[-2:]))
+    folder = output_folder(out_dir, force=force, names=["report.json", "report.html", cleaned_name])
+    frame = read_table(path)
+    click.echo(f"checking {len(frame):,} rows of {path} ...", err=True)
+    faults = find_table_faults(frame, log=lambda text: click.echo(text, err=True))
+    removed = set(TABLE_KINDS) - keep
+    drop = sorted({f.index for f in faults.findings if f.kind in removed})
+    lines = summary_lines(faults, len(frame), [], removed, TABLE_KINDS, "rows")
+    names = [f"row {i}" for i in range(len(frame))]
+    write_json(folder / "report.json", str(path), faults, names, None, None, [], removed, len(frame) - len(drop))
+    write_table_html(folder / "report.html", str(path), faults, frame, lines)
+    write_table(frame.drop(index=frame.index[drop]), folder / cleaned_name)
+    for line in lines:
+        click.echo(line)
+    click.echo(f"wrote {folder / 'report.html'}, report.json and {cleaned_name} ({len(frame) - len(drop):,} rows); "
+               f"{path} itself was not changed")
