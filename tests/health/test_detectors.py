@@ -8,8 +8,8 @@ import pytest
 
 from duelo.tasks import task_config
 from duelo.errors import ConfigError
-from duelo.health.detectors import (DETECTORS, Event, detect, discriminator_overfitting, mode_collapse,
-                                    vanishing_gradients)
+from duelo.health.detectors import (DETECTORS, Event, balance_advice, detect, discriminator_dominates,
+                                    discriminator_overfitting, mode_collapse, oscillation, vanishing_gradients)
 from duelo.tasks.image_gan.remedies import advise
 
 CONFIG = task_config("image-gan")
@@ -40,8 +40,9 @@ def collapsed(diversity: float = 0.2, covered: float = 3.0) -> dict:
 
 # -- registry ---------------------------------------------------------------------------------------
 
-def test_registry_holds_the_three_detectors():
-    assert DETECTORS.names() == ["discriminator_overfitting", "mode_collapse", "vanishing_gradients"]
+def test_registry_holds_the_five_detectors():
+    assert DETECTORS.names() == ["discriminator_dominates", "discriminator_overfitting", "mode_collapse",
+                                 "oscillation", "vanishing_gradients"]
     assert DETECTORS.get("mode_collapse") is mode_collapse
 
 
@@ -240,6 +241,64 @@ def test_vanishing_gradients_remedy_names_the_loss():
     tried = CONFIG.with_overrides({"stabilise.r1_gamma": 1.0, "stabilise.instance_noise": 0.1,
                                    "optim.d_lr": 1e-4})
     assert remedy(vanishing_gradients, signals, history, tried) == "try lower learning rates (--g-lr, --d-lr)"
+
+
+# -- G/D balance ------------------------------------------------------------------------------------------
+
+def ahead(accuracy: float = 0.99, gap: float = 20.0, **changes) -> dict:
+    return healthy(d_accuracy=accuracy, d_real_train=gap / 2, d_fake=-gap / 2, **changes)
+
+
+def test_dominance_fires_when_d_wins_surely_at_two_checks_in_a_row():
+    unbalanced = CONFIG.with_overrides({"optim.d_lr": 1e-3, "optim.g_lr": 1e-4, "train.d_steps": 2})
+    event = discriminator_dominates(ahead(), [ahead(0.97)], unbalanced)
+    assert event.event == "discriminator_dominates" and "99.0%" in event.message and "10x G's" in event.message
+    assert "logit gap of 20.0" in event.message and event.evidence["gap"] == pytest.approx(20.0)
+    assert event.evidence["rate_ratio"] == pytest.approx(10.0) and event.evidence["d_steps"] == 2
+    text = balance_advice("discriminator_dominates", unbalanced).text
+    assert "--d-lr 0.0001" in text and "train.d_steps=1" in text
+    assert [e.event for e in detect(ahead(), [ahead(0.97)], unbalanced)] == ["discriminator_dominates"]
+
+
+@pytest.mark.parametrize("now, before", [(ahead(), ahead(0.9)), (ahead(0.9), ahead()), (ahead(), None),
+                                         (ahead(gap=8.0), ahead()),            # right but not sure: healthy
+                                         (ahead(), ahead(gap=8.0))])
+def test_dominance_needs_both_checks_right_and_sure(now, before):
+    history = [] if before is None else [before]
+    assert discriminator_dominates(now, history, CONFIG) is None
+
+
+def test_dominance_leaves_a_collapsed_g_gradient_to_vanishing_gradients():
+    history = [ahead(grad_norm_G=1.0), ahead(grad_norm_G=1.0)]
+    signals = ahead(1.0, grad_norm_G=0.001)
+    assert discriminator_dominates(signals, history, CONFIG) is None
+    assert vanishing_gradients(signals, history, CONFIG) is not None
+
+
+def test_dominance_thresholds_come_from_config():
+    looser = CONFIG.with_overrides({"health.dominance_accuracy": 0.8, "health.dominance_gap": 5.0})
+    assert discriminator_dominates(ahead(0.85, 6.0), [ahead(0.85, 6.0)], looser) is not None
+    assert discriminator_dominates(ahead(0.85, 6.0), [ahead(0.85, 6.0)], CONFIG) is None
+
+
+def test_oscillation_fires_on_four_alternating_large_swings():
+    history = [healthy(d_accuracy=v) for v in (0.2, 0.9, 0.3)]
+    event = oscillation(healthy(d_accuracy=0.95), history, CONFIG)
+    assert event.event == "oscillation" and "20% -> 90% -> 30% -> 95%" in event.message
+    assert event.evidence["smallest_swing"] == pytest.approx(0.6)
+    assert "optim.beta1=0" in balance_advice("oscillation", CONFIG).text
+
+
+@pytest.mark.parametrize("values", [(0.2, 0.9, 0.95, 0.3),          # two rises in a row: not alternating
+                                    (0.5, 0.7, 0.5, 0.7),           # swings below the limit
+                                    (0.2, 0.9, 0.3)])               # too few checks
+def test_oscillation_is_silent_otherwise(values):
+    history = [healthy(d_accuracy=v) for v in values[:-1]]
+    assert oscillation(healthy(d_accuracy=values[-1]), history, CONFIG) is None
+
+
+def test_other_events_have_no_balance_advice():
+    assert balance_advice("mode_collapse", CONFIG) is None
 
 
 # -- detect() and the event record ---------------------------------------------------------------------

@@ -61,7 +61,7 @@ def test_healthy_run_has_every_finding_ok_and_a_png(tmp_path, capsys):
     d = diagnose(run)
     assert d.verdict == "healthy" and d.finished and d.kimg == 30.0 and d.total_kimg == 30.0
     assert set(findings(d)) == {"divergence", "mode_collapse", "discriminator_overfitting",
-                                "vanishing_gradients"}
+                                "vanishing_gradients", "discriminator_dominates", "oscillation"}
     assert all(f.status == "ok" for f in d.findings)
     assert d.signals["diversity_ratio"] == 0.95 and d.signals_kimg == 30.0
     assert main(["doctor", str(run)]) == 0
@@ -92,6 +92,18 @@ def test_late_collapse_is_detected_with_its_remedy_and_exit_1(tmp_path, capsys):
             "3/10 classes") in out
     assert "remedy: remedy for mode_collapse (suggested)" in out
     assert "30.0 / 60 kimg, not finished" in out and not (run / "doctor.png").exists()
+
+
+def test_an_imbalance_is_explained_with_its_evidence(tmp_path, capsys):
+    health = [healthy_signals(k) for k in CHECKS_KIMG]
+    health += [event("discriminator_dominates", k, d_accuracy=0.99, rate_ratio=10.0, d_steps=5)
+               for k in (24.0, 27.0, 30.0)]
+    run = make_run(tmp_path, health)
+    assert findings(diagnose(run))["discriminator_dominates"].status == "detected"
+    assert main(["doctor", str(run), "--no-plot"]) == 1
+    out = capsys.readouterr().out
+    assert ("FOUND G/D imbalance (D ahead): detected at 24.0-30.0 kimg (3 checks): D accuracy 99%, D rate 10x "
+            "G's, 5 D step(s)") in out
 
 
 def test_one_early_event_is_only_a_warning(tmp_path):

@@ -88,7 +88,8 @@ def test_one_signals_record_per_check_with_plausible_values(baseline):
     assert len({r["signals"]["d_real_train"] for r in signals}) == len(CHECKS)
     assert f"({HELD_OUT} held out for the health monitor)" in err
     # events come only at checks, after the warm-up (10 % of 0.64 kimg), and each is told once per streak
-    events = [r for r in records if r["kind"] == "event"]
+    events = [r for r in records if r["kind"] == "event" and r["event"] != "capacity"]
+    assert [r["nimg"] for r in records if r.get("event") == "capacity"] == [0]      # G's and D's sizes, at build
     assert {e["nimg"] for e in events} <= set(CHECKS)
     for kind in {e["event"] for e in events}:
         at = [c in {e["nimg"] for e in events if e["event"] == kind} for c in CHECKS]

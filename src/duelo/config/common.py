@@ -96,6 +96,12 @@ class HealthConfig:
                                         "far ...", check=fraction(high_open=False), rerun=True)
     vanishing_accuracy: float = setting(0.99, "... while D separates real from fake at least this well",
                                         check=fraction(high_open=False), rerun=True)
+    dominance_accuracy: float = setting(0.95, "G/D imbalance: D separates real from fake at least this well at "
+                                        "two checks in a row ...", check=fraction(high_open=False), rerun=True)
+    dominance_gap:      float = setting(15.0, "... with its mean logit on reals at least this far above fakes'",
+                                        check=positive, rerun=True)
+    oscillation_swing:  float = setting(0.3, "G/D oscillation: D's accuracy swings up and down by at least this "
+                                        "at each of 4 checks in a row", check=fraction(high_open=False), rerun=True)
 
 
 COMMON_SECTIONS: dict[str, type] = {"train": TrainConfig, "run": RunConfig, "optim": OptimConfig,

@@ -48,6 +48,9 @@ FAILURE_MODES: dict[str, FailureMode] = {mode.name: mode for mode in (
     FailureMode("vanishing_gradients", "vanishing gradients",
                 ("|grad G| {grad_norm_G:.2g} (median before {median_before:.2g})",
                  "D accuracy {d_accuracy:.0%}")),
+    FailureMode("discriminator_dominates", "G/D imbalance (D ahead)",
+                ("D accuracy {d_accuracy:.0%}", "D rate {rate_ratio:.3g}x G's", "{d_steps:.0f} D step(s)")),
+    FailureMode("oscillation", "G/D oscillation", ("smallest swing {smallest_swing:.0%}",)),
 )}
 
 

@@ -19,7 +19,7 @@ from duelo.health.detectors import Event, detect
 from duelo.io.json_files import json_lines, log_position, parse_json_line
 from duelo.health.signals import ProbeData, pooled_pixels, probe, to_uint8
 
-PERSISTENT_EVENTS = {"divergence", "rollback", "gave_up", "small_dataset"}
+PERSISTENT_EVENTS = {"divergence", "rollback", "gave_up", "small_dataset", "capacity"}
 
 
 def records_after(path: Path, nimg: int, chunk: int = 1 << 18) -> list[dict[str, Any]]:

@@ -107,4 +107,21 @@ def train(config: Config, stream=None, live_progress: bool | None = None, data: 
         session.run_dir.prepare(session.config, upgrade=session.task.upgrade_previous,
                                 baseline=session.task.default_config())
         session.task.start(session)
+        _note_capacity(session)
         return run_loop(session, session.task.snapshots(session), hooks)
+
+
+def _note_capacity(session: Session) -> None:
+    """Log G's and D's sizes (a G/D pair's, where the task has one) and record them once in health.jsonl."""
+    players = session.parts.players
+    if "G" not in players or "D" not in players:
+        return
+    from duelo.health.detectors import capacity_event
+
+    counts = [sum(p.numel() for p in players[name].module.parameters()) for name in ("G", "D")]
+    event = capacity_event(*counts)
+    session.log(("warning: " if event.severity == "warning" else "") + event.message +
+                (f". Try: {event.remedy}" if event.remedy else ""))
+    if session.config.health.enabled and session.trainer.runtime.is_main \
+            and not session.health_log.has_event("capacity"):
+        session.health_log.event(event, 0)
