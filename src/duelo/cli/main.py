@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "duelo.cli.doctor:doctor",
     "tabular": "duelo.cli.tabular:tabular",
     "clean": "duelo.cli.clean:clean",
+    "augment-gain": "duelo.cli.augment_gain:augment_gain_command",
 }
 
 

@@ -1,0 +1,52 @@
+"""The gain from synthetic data on real digits: extra images that are real digits with their labels (an ideal
+GAN) raise the accuracy of a classifier trained on 5 per class; the same images with shuffled labels (a GAN that
+ignores its condition) do not; the interval arithmetic; the command's refusals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from duelo.cli.main import main
+from duelo.data.loading import load_dataset
+from duelo.evaluation.augment_gain import augment_gain, interval
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = load_dataset("mnist-5k")
+    rng = np.random.default_rng(0)
+    labels = data.labels.numpy()
+    small = np.concatenate([rng.choice(np.nonzero(labels == c)[0], 5, replace=False) for c in range(10)])
+    rest = rng.permutation(np.setdiff1d(np.arange(len(labels)), small))     # MNIST-5k is ordered by class
+    extra, test = rest[:600], rest[600:1100]
+    take = lambda index: (data.images[torch.from_numpy(index)], data.labels[torch.from_numpy(index)])  # noqa: E731
+    return take(small), take(extra), take(test)
+
+
+def test_ideal_synthetic_data_helps_and_unlabelled_noise_does_not(digits, monkeypatch):
+    monkeypatch.setenv("DUELO_JUDGE_STEPS", "70")
+    (real, real_labels), (extra, extra_labels), (test, test_labels) = digits
+    good = augment_gain(real, real_labels, test, test_labels, extra, extra_labels, 10, repeats=1)
+    assert good["gain"] > 0.05 and all(run["gain"] > 0 for run in good["runs"]), good
+    assert good["real_images"] == 50 and good["synthetic_images"] == 600 and len(good["runs"]) == 1
+    assert all(math.isnan(x) for x in good["gain_ci95"])                   # one repeat: no interval
+    shuffled = extra_labels[torch.randperm(len(extra_labels), generator=torch.Generator().manual_seed(0))]
+    bad = augment_gain(real, real_labels, test, test_labels, extra, shuffled, 10, repeats=1)
+    assert bad["gain"] < good["gain"] - 0.1
+
+
+def test_interval():
+    mean, low, high = interval([0.1, 0.2, 0.3])
+    assert mean == pytest.approx(0.2) and low == pytest.approx(0.2 - 4.303 * 0.1 / math.sqrt(3))
+    assert high == pytest.approx(0.2 + 4.303 * 0.1 / math.sqrt(3))
+    assert math.isnan(interval([0.4])[1])
+
+
+def test_the_command_refuses_what_cannot_work(tmp_path, capsys):
+    assert main(["augment-gain", str(tmp_path / "none"), "--real", "mnist-5k", "--test", "mnist-5k"]) != 0
+    assert main(["augment-gain", str(tmp_path), "--real", "mnist-5k", "--test", "mnist-5k", "--repeats", "0"]) != 0
+    assert "at least 1" in capsys.readouterr().err
