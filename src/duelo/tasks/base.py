@@ -141,6 +141,16 @@ class Task:
         return f"<task {self.name}>"
 
 
+def refuse_health(config: Config, what: str) -> None:
+    """The health monitor's probes read images, series windows and table rows; a task whose samples are `what`
+    (text, piano rolls, sounds) refuses --health instead of running a monitor that cannot judge them."""
+    if config.health.enabled:
+        from duelo.errors import ConfigError
+
+        raise ConfigError(f"the health monitor reads images, windows of series and table rows; it does not read "
+                          f"{what} yet: drop --health")
+
+
 def dataset_stem(dataset: str) -> str:
     """A dataset name or path as a run-name stem: 'mnist-5k', './faces/' -> 'faces', 'x.zip' -> 'x'."""
     base = str(dataset).rstrip("/\\").replace("\\", "/").split("/")[-1]

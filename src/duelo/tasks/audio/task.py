@@ -16,7 +16,7 @@ from typing import Any
 from duelo.config import COMMON_SECTIONS, Config
 from duelo.config.sections import LossConfig, StabiliseConfig
 from duelo.tasks.audio.config import AudioDataConfig, AudioModelConfig
-from duelo.tasks.base import Parts, Session, Task
+from duelo.tasks.base import Parts, Session, Task, refuse_health
 
 
 class Audio(Task):
@@ -37,11 +37,7 @@ class Audio(Task):
         return config.run.name or f"{Path(config.data.dataset).stem}-{config.audio.model}"
 
     def check(self, config: Config) -> Config:
-        from duelo.errors import ConfigError
-
-        if config.health.enabled:
-            raise ConfigError("the health monitor reads images and windows of series; it does not read sounds yet: "
-                              "drop --health")
+        refuse_health(config, "sounds")
         return config
 
     def load_data(self, config: Config, runtime, log) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 
 from duelo.config import COMMON_SECTIONS, Config
 from duelo.config.sections import LossConfig, StabiliseConfig
-from duelo.tasks.base import Parts, Session, Task
+from duelo.tasks.base import Parts, Session, Task, refuse_health
 from duelo.tasks.music.config import MusicDataConfig, MusicModelConfig
 
 
@@ -37,11 +37,7 @@ class Music(Task):
         return config.run.name or f"{Path(config.data.dataset).stem}-music"
 
     def check(self, config: Config) -> Config:
-        from duelo.errors import ConfigError
-
-        if config.health.enabled:
-            raise ConfigError("the health monitor reads images and windows of series; it does not read piano rolls "
-                              "yet: drop --health")
+        refuse_health(config, "piano rolls")
         return config
 
     def load_data(self, config: Config, runtime, log) -> Any:

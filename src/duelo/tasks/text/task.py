@@ -15,7 +15,7 @@ from typing import Any
 
 from duelo.config import COMMON_SECTIONS, Config
 from duelo.config.sections import LossConfig, StabiliseConfig
-from duelo.tasks.base import Parts, Session, Task
+from duelo.tasks.base import Parts, Session, Task, refuse_health
 from duelo.tasks.text.config import TextDataConfig, TextModelConfig
 
 
@@ -46,8 +46,7 @@ class Text(Task):
             if active:
                 raise ConfigError(f"text.model {config.text.model} trains no discriminator, so the stabilisers "
                                   f"do not apply; drop {', '.join('stabilise.' + n for n in active)}")
-        if config.health.enabled:
-            raise ConfigError("the health monitor reads images and windows; it does not read text yet: drop --health")
+        refuse_health(config, "text")
         return config
 
     def load_data(self, config: Config, runtime, log) -> Any:
