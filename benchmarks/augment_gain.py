@@ -65,10 +65,11 @@ def main() -> None:
     if done.returncode:
         raise SystemExit(f"augment-gain failed: {done.stderr[-2000:]}")
     summary = json.loads((work / "gan" / "summary.json").read_text())
-    result = {"benchmark": "augment-gain", "dataset": "mnist-5k", "per_class": args.per_class,
+    result = {"benchmark": "augment-gain", "dataset": "mnist-5k",
               "gan": {"command": " ".join(["duelo", *train[3:]]), "kimg": summary.get("kimg"),
                       "train_time_s": summary.get("train_time_s"), "class_accuracy": summary.get("class_accuracy")},
-              "gain_command": " ".join(["duelo", *gain[3:]]), **json.loads(result_file.read_text())}
+              "gain_command": " ".join(["duelo", *gain[3:]]), **json.loads(result_file.read_text()),
+              "real_per_class": args.per_class}                        # the gain's own per_class is synthetic
     write_result(args.out, result)
     print(json.dumps({k: result[k] for k in ("real_only", "real_plus_synthetic", "gain", "gain_ci95")}))
 

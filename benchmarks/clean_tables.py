@@ -1,4 +1,5 @@
-"""Renderers of docs/benchmarks.md's cleaning tables (issue 21), from benchmarks/clean.py results."""
+"""Renderers of docs/benchmarks.md's good-practice tables (issue 21): benchmarks/clean.py and
+benchmarks/augment_gain.py results."""
 
 from __future__ import annotations
 
@@ -36,4 +37,18 @@ def clean_tables(result: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"clean-images": clean_images, "clean-tables": clean_tables}
+def augment_gain(*results: dict) -> str:
+    """Test accuracy without and with the synthetic images, per repeat and on average, and the gain's interval."""
+    lines = ["| data | real images | synthetic images | test images | real only | real + synthetic | gain | 95 % CI "
+             "| GAN |", "| --- " * 9 + "|"]
+    for r in results:
+        gan = r["gan"]
+        low, high = r["gain_ci95"]
+        lines.append(f"| {r['dataset']} | {r['real_images']:,} | "
+                     f"{r['synthetic_images']:,} | {r['test_images']:,} | {r['real_only']:.3f} | "
+                     f"{r['real_plus_synthetic']:.3f} | {r['gain']:+.3f} | {low:+.3f} .. {high:+.3f} | "
+                     f"{gan['kimg']:.0f} kimg, {gan['train_time_s']:.0f} s |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"clean-images": clean_images, "clean-tables": clean_tables, "augment-gain": augment_gain}
