@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "tabular": "duelo.cli.tabular:tabular",
     "clean": "duelo.cli.clean:clean",
     "augment-gain": "duelo.cli.augment_gain:augment_gain_command",
+    "tune": "duelo.cli.tune:tune",
 }
 
 

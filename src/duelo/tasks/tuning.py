@@ -1,0 +1,120 @@
+"""Hyper-parameter search for any task (`duelo tune`), with Optuna: a TPE sampler proposes settings from KNOBS,
+each trial trains a run in rungs of growing length (the run resumes from its last checkpoint between rungs) and
+reports the task's proxy score at each rung, and successive halving stops the trials that trail at a rung. The
+study lives in a SQLite file, so a second `duelo tune` with the same --study continues it.
+
+    KNOBS       the settings a search may change: rates, Adam's beta1, batch, R1, augmentation, width — each
+                only where the task's configuration has it
+    PROXIES     the summary figure a task is tuned on and its direction (image-gan: class_accuracy, up; toy:
+                high_quality_fraction, up; ...); --score names another
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from duelo.config import Config
+from duelo.errors import ConfigError
+from duelo.registry import Registry
+
+INSTALL = "pip install 'duelo[tune]' (optuna)"
+
+
+@dataclass(frozen=True)
+class Knob:
+    field: str                                       # the config field ("optim.g_lr")
+    suggest: Callable[[Any, str], Any]               # (optuna trial, name) -> value
+
+
+KNOBS: Registry[Knob] = Registry("tuning knob")
+for _name, _knob in (
+        ("g_lr", Knob("optim.g_lr", lambda t, n: t.suggest_float(n, 1e-5, 1e-3, log=True))),
+        ("d_lr", Knob("optim.d_lr", lambda t, n: t.suggest_float(n, 1e-5, 1e-3, log=True))),
+        ("beta1", Knob("optim.beta1", lambda t, n: t.suggest_categorical(n, [0.0, 0.5]))),
+        ("batch", Knob("train.batch", lambda t, n: t.suggest_categorical(n, [32, 64, 128]))),
+        ("r1_gamma", Knob("stabilise.r1_gamma", lambda t, n: t.suggest_categorical(n, [0.0, 0.1, 1.0, 10.0]))),
+        ("augment", Knob("augment.name", lambda t, n: t.suggest_categorical(n, ["none", "diffaugment", "ada"]))),
+        ("width", Knob("model.width", lambda t, n: t.suggest_categorical(n, [32, 64, 128])))):
+    KNOBS.add(_name, _knob)
+
+PROXIES = {"image-gan": ("class_accuracy", "maximize"), "toy": ("high_quality_fraction", "maximize"),
+           "timeseries": ("scores.discriminative", "minimize"), "music": ("scores.histogram_distance", "minimize"),
+           "audio": ("scores.fd", "minimize")}
+
+
+def require_optuna():
+    try:
+        import optuna
+    except ImportError as error:
+        raise ConfigError(f"duelo tune needs Optuna ({error}): {INSTALL}") from None
+    return optuna
+
+
+def usable_knobs(config: Config, names: list[str]) -> list[str]:
+    """The named knobs whose field the task's configuration has; ConfigError for an unknown one."""
+    usable = []
+    for name in names:
+        knob = KNOBS.get(name)                       # a clear error listing the knobs for an unknown name
+        section, field = knob.field.split(".")
+        if hasattr(getattr(config, section, None), field):
+            usable.append(name)
+    if not usable:
+        raise ConfigError(f"none of the knobs {', '.join(names)} applies to task {config.task}")
+    return usable
+
+
+def figure(summary: dict, dotted: str) -> float | None:
+    value: Any = summary
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def tune(base: Config, study_path: Path, trials: int, rungs: list[float], knobs: list[str], score: str,
+         direction: str, seed: int = 0, log=print) -> dict:
+    """Run `trials` more trials of the study in `study_path` (created or continued); the best trial's figures."""
+    from duelo.tasks.runner import train
+
+    optuna = require_optuna()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study_path.parent.mkdir(parents=True, exist_ok=True)
+    study = optuna.create_study(study_name="duelo", storage=f"sqlite:///{study_path}", load_if_exists=True,
+                                direction=direction, sampler=optuna.samplers.TPESampler(seed=seed),
+                                pruner=optuna.pruners.SuccessiveHalvingPruner())
+    runs = study_path.parent / f"{study_path.stem}-runs"
+
+    def objective(trial) -> float:
+        overrides = {KNOBS.get(name).field: KNOBS.get(name).suggest(trial, name) for name in knobs}
+        value = None
+        for step, kimg in enumerate(rungs):
+            config = base.with_overrides({**overrides, "train.total_kimg": kimg, "run.out": str(runs),
+                                          "run.name": f"trial-{trial.number:04d}"})
+            summary = train(config, stream=io.StringIO(), live_progress=False)
+            value = figure(summary, score)
+            if value is None:
+                raise ConfigError(f"the run's summary.json has no figure {score!r}; choose another --score")
+            trial.report(value, step)
+            log(f"tune: trial {trial.number} at {kimg:g} kimg: {score} {value:.4g} | "
+                + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in overrides.items()))
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return value
+
+    study.optimize(objective, n_trials=trials, catch=())
+    finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not finished:
+        return {"trials": len(study.trials), "completed": 0}
+    best = study.best_trial
+    fields = {KNOBS.get(name).field: value for name, value in best.params.items()}
+    return {"trials": len(study.trials), "completed": len(finished),
+            "pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
+            "best": {"trial": best.number, "score": score, "value": best.value, "settings": fields,
+                     "run": str(runs / f"trial-{best.number:04d}")},
+            "command": " ".join(["duelo train", f"--task {base.task}",
+                                 *(f"--set {k}={v:.3g}" if isinstance(v, float) else f"--set {k}={v}"
+                                   for k, v in fields.items())])}

@@ -1,0 +1,43 @@
+"""`duelo tune` on the toy task: trials run in rungs and resume between them, the study continues from its
+SQLite file, the best settings come back as a `duelo train` command, knobs the task lacks are left out, and
+mistakes get clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from duelo.cli.main import main
+from duelo.tasks import task_config
+from duelo.tasks.tuning import figure, usable_knobs
+
+optuna = pytest.importorskip("optuna")
+
+TOY = ["tune", "--task", "toy", "--rungs", "4,8", "--knobs", "g_lr,d_lr,augment", "--set", "train.device=cpu"]
+
+
+def test_a_study_runs_continues_and_names_the_best(tmp_path, capsys):
+    study = tmp_path / "toy.db"
+    assert main([*TOY, "--study", str(study), "--trials", "2"]) == 0
+    out = capsys.readouterr()
+    assert "2 trial(s)" in out.out and "duelo train --task toy --set optim.g_lr=" in out.out
+    assert "augment" not in out.out                              # the toy task has no augmentation: left out
+    assert out.err.count("at 8 kimg") == 2 and (tmp_path / "toy-runs" / "trial-0001" / "summary.json").is_file()
+    assert main([*TOY, "--study", str(study), "--trials", "1"]) == 0
+    assert "3 trial(s)" in capsys.readouterr().out               # continued, not started again
+    loaded = optuna.load_study(study_name="duelo", storage=f"sqlite:///{study}")
+    assert len(loaded.trials) == 3 and all(set(t.params) == {"g_lr", "d_lr"} for t in loaded.trials)
+
+
+def test_mistakes_are_refused(tmp_path, capsys):
+    assert main([*TOY, "--study", str(tmp_path / "a.db"), "--rungs", "x"]) != 0
+    assert "--rungs" in capsys.readouterr().err
+    assert main([*TOY, "--study", str(tmp_path / "b.db"), "--knobs", "nonsense"]) != 0
+    assert "nonsense" in capsys.readouterr().err
+    assert main([*TOY, "--study", str(tmp_path / "c.db"), "--score", "no.such", "--trials", "1"]) != 0
+    assert "no figure 'no.such'" in capsys.readouterr().err
+
+
+def test_helpers():
+    assert figure({"scores": {"fd": 2.5}}, "scores.fd") == 2.5 and figure({"a": "x"}, "a") is None
+    assert usable_knobs(task_config("image-gan"), ["g_lr", "augment", "width"]) == ["g_lr", "augment", "width"]
+    assert usable_knobs(task_config("toy"), ["g_lr", "augment"]) == ["g_lr"]
