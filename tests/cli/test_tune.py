@@ -19,7 +19,7 @@ def test_a_study_runs_continues_and_names_the_best(tmp_path, capsys):
     study = tmp_path / "toy.db"
     assert main([*TOY, "--study", str(study), "--trials", "2"]) == 0
     out = capsys.readouterr()
-    assert "2 trial(s)" in out.out and "duelo train --task toy --set optim.g_lr=" in out.out
+    assert "2 trial(s)" in out.out and "duelo train --task toy --set train.device=cpu --set optim.g_lr=" in out.out
     assert "augment" not in out.out                              # the toy task has no augmentation: left out
     assert out.err.count("at 8 kimg") == 2 and (tmp_path / "toy-runs" / "trial-0001" / "summary.json").is_file()
     assert main([*TOY, "--study", str(study), "--trials", "1"]) == 0

@@ -61,8 +61,10 @@ def tune(task, preset, dataset, assignments, study_path, trials, rungs, knobs, s
     if score is None:
         raise ConfigError(f"task {base.task} has no default proxy score; name a summary figure with --score")
     names = usable_knobs(base, [k.strip() for k in knobs.split(",") if k.strip()])
+    fixed = [f"--preset {preset}" if preset else f"--task {base.task}",
+             *(f"--set {k}={v}" for k, v in overrides.items())]
     result = run_tune(base, study_path, trials, ladder, names, score, direction or default_direction, seed,
-                      log=lambda text: click.echo(text, err=True))
+                      log=lambda text: click.echo(text, err=True), base_args=" ".join(fixed))
     if not result.get("completed"):
         click.echo(f"{result['trials']} trial(s) in {study_path}, none completed yet")
         return

@@ -76,8 +76,9 @@ def figure(summary: dict, dotted: str) -> float | None:
 
 
 def tune(base: Config, study_path: Path, trials: int, rungs: list[float], knobs: list[str], score: str,
-         direction: str, seed: int = 0, log=print) -> dict:
-    """Run `trials` more trials of the study in `study_path` (created or continued); the best trial's figures."""
+         direction: str, seed: int = 0, log=print, base_args: str | None = None) -> dict:
+    """Run `trials` more trials of the study in `study_path` (created or continued); the best trial's figures.
+    `base_args`: the `duelo train` options that make `base` (default `--task TASK`), for the best's command."""
     from duelo.tasks.runner import train
 
     optuna = require_optuna()
@@ -115,6 +116,6 @@ def tune(base: Config, study_path: Path, trials: int, rungs: list[float], knobs:
             "pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
             "best": {"trial": best.number, "score": score, "value": best.value, "settings": fields,
                      "run": str(runs / f"trial-{best.number:04d}")},
-            "command": " ".join(["duelo train", f"--task {base.task}",
+            "command": " ".join(["duelo train", base_args or f"--task {base.task}",
                                  *(f"--set {k}={v:.3g}" if isinstance(v, float) else f"--set {k}={v}"
                                    for k, v in fields.items())])}
