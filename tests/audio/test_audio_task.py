@@ -345,3 +345,15 @@ def test_what_cannot_work_is_refused(tmp_path, capsys):
     assert main([*args, "--dataset", str(clip_store.save(alone, tmp_path / "alone.npz"))]) != 0
     assert "no kind class has two clips" in capsys.readouterr().err
     assert not list(tmp_path.glob("*/summary.json"))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_conditional_clips_are_drawn_on_a_gpu_with_labels_kept_on_the_cpu():
+    """The first H200 runs crashed here: CPU labels indexed with CUDA chunk indices."""
+    from duelo.tasks.audio.model_io import generate_waves
+    from duelo.tasks.audio.networks import WaveGenerator
+
+    G = WaveGenerator(width=4, factors=(2, 3)).cuda().eval()
+    waves = generate_waves(G, "wavegan", 16384, 5, torch.tensor([0, 1, 2, 3, 5]), seed=0, device="cuda")
+    assert waves.shape == (5, 16384) and waves.device.type == "cpu"
