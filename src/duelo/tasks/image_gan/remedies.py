@@ -69,10 +69,5 @@ ADVICE: dict[str, Callable[[Config, dict[str, Any]], Advice]] = {
 
 
 def advise(event: str, config: Config, signals: dict[str, Any] | None = None) -> Advice:
-    from duelo.health.detectors import balance_advice
-
-    balance = balance_advice(event, config)
-    if balance is not None:
-        return balance
     advice = ADVICE.get(event)
     return advice(config, signals or {}) if advice else suggest([])

@@ -36,7 +36,6 @@ def sample_music(run_or_model: Path, count: int | None, seed: int, label: int | 
     if G.c_dim:
         labels = (torch.full((count,), label, dtype=torch.long) if label is not None
                   else torch.arange(count) % G.c_dim).to(runtime.device)
-    rolls = generate_rolls(G, count, labels, seed, runtime.device)
     single = out.suffix.lower() in FORMATS or out.suffix.lower() == ".wav"
     if single and count != 1:
         raise ConfigError(f"--out {out}: one file holds one piece; give a folder for -n {count}")
@@ -47,6 +46,7 @@ def sample_music(run_or_model: Path, count: int | None, seed: int, label: int | 
     else:
         folder = output_folder(out, force=force, names=[*names, *sounds, "rolls.png"])
         paths, grid, previews = [folder / name for name in names], folder / "rolls.png", [folder / s for s in sounds]
+    rolls = generate_rolls(G, count, labels, seed, runtime.device)          # after the outputs are known to be free
     modes = None if labels is None else labels.tolist()
     for k, path in enumerate(paths):
         pitch = unroll(rolls[k:k + 1])[0]
