@@ -31,7 +31,8 @@ def test_ideal_synthetic_data_helps_and_unlabelled_noise_does_not(digits, monkey
     monkeypatch.setenv("DUELO_JUDGE_STEPS", "70")
     (real, real_labels), (extra, extra_labels), (test, test_labels) = digits
     good = augment_gain(real, real_labels, test, test_labels, extra, extra_labels, 10, repeats=1)
-    assert good["gain"] > 0.05 and all(run["gain"] > 0 for run in good["runs"]), good
+    assert good["gain"] > 0.05 and all(run["gains"]["real_plus_synthetic"] > 0 for run in good["runs"]), good
+    assert good["metric"] == "accuracy" and good["real_only"] == good["arms"]["real_only"]["accuracy"]
     assert good["real_images"] == 50 and good["synthetic_images"] == 600 and len(good["runs"]) == 1
     assert all(math.isnan(x) for x in good["gain_ci95"])                   # one repeat: no interval
     shuffled = extra_labels[torch.randperm(len(extra_labels), generator=torch.Generator().manual_seed(0))]

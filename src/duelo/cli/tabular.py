@@ -16,7 +16,7 @@ def _names(values: tuple[str, ...]) -> list[str]:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
-def _is_tabular_output(folder: Path) -> bool:
+def is_tabular_output(folder: Path) -> bool:
     """Whether `folder` holds a tabular run (config.json of task tabular) or a saved TabularGAN (model.json)."""
     from duelo.io.json_files import read_json
     from duelo.tasks.tabular.persistence import FORMAT
@@ -87,7 +87,7 @@ def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, 
         raise ConfigError(f"{out_dir} holds a saved model (model.json); pass --force to replace it, or choose "
                           f"another --out")
     replace = force and out_dir.is_dir() and (holds_model or (out_dir / "config.json").exists())
-    if replace and not _is_tabular_output(out_dir):
+    if replace and not is_tabular_output(out_dir):
         raise ConfigError(f"{out_dir} is not a duelo tabular run or model folder; --force only replaces those. "
                           f"Choose another --out, or remove the folder yourself")
     if not replace:

@@ -1,19 +1,28 @@
 """The gain from synthetic data: does adding a GAN's labelled samples to a small real training set make a
-classifier better on real test data? The same classifier (duelo's domain CNN, evaluation/domain_classifier.py:
-at least 400 optimiser steps, random shifts) is trained on the real set alone and on the real set plus the
-synthetic samples, with the same seed, `repeats` times with different seeds; the gain is the accuracy
-difference on the real test set, reported as its mean with a 95 % confidence interval over the paired repeats
-(Student's t). The test set must be real images the GAN never saw, or the gain is inflated.
+classifier better on real test data? The same classifier is trained on the real set alone ("real_only") and on
+the real set plus the synthetic samples ("real_plus_synthetic"), and optionally on other arms (tables add
+"real_plus_copies": the real rows of the augmented class repeated as often as the synthetic ones are added,
+plain oversampling, the baseline a GAN has to beat). Each of `repeats` paired repeats uses one seed for every
+arm; the gain of an arm is its metric minus real_only's, reported as its mean with a 95 % confidence interval
+over the repeats (Student's t). The test set must be real data the GAN never saw, or the gain is inflated.
+
+What is a "set", how a classifier is trained and scored, and which metric heads the report is the caller's
+(images here: duelo's domain CNN and accuracy; series and tables in their tasks' augment.py); `compare` does the
+pairing and the statistics for all of them.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
 T_975 = {1: 12.71, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
+BASE = "real_only"
+SYNTHETIC = "real_plus_synthetic"
 
 
 def interval(values: list[float]) -> tuple[float, float, float]:
@@ -25,29 +34,67 @@ def interval(values: list[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def accuracy(trained, images: torch.Tensor, labels: torch.Tensor) -> float:
-    return float((trained.predict(images) == labels).float().mean())
+def compare(arms: Callable[[int], dict[str, Any]], score: Callable[[Any, int], dict[str, float]], metric: str,
+            repeats: int = 3, seed: int = 0, log: Callable[[str], None] | None = None) -> dict:
+    """arms(seed) -> {arm name: training set} (must hold BASE and SYNTHETIC); score(training set, seed) ->
+    {metric name: value on the real test set}. Returns the averaged metrics of every arm, each other arm's gain
+    over BASE on `metric` with its interval, and every repeat's figures; the headline keys `real_only`,
+    `real_plus_synthetic`, `gain` and `gain_ci95` are `metric`'s."""
+    rows = []
+    for r in range(repeats):
+        sets = arms(seed + r)
+        if BASE not in sets or SYNTHETIC not in sets:
+            raise ValueError(f"arms() must return {BASE} and {SYNTHETIC}; got {', '.join(sets)}")
+        row = {"seed": seed + r, "arms": {name: score(data, seed + r) for name, data in sets.items()}}
+        row["gains"] = {name: row["arms"][name][metric] - row["arms"][BASE][metric] for name in sets if name != BASE}
+        rows.append(row)
+        if log:
+            figures = ", ".join(f"{name} {values[metric]:.3f}" for name, values in row["arms"].items())
+            log(f"augment-gain: repeat {r + 1}/{repeats}: {metric} {figures}")
+    names = list(rows[0]["arms"])
+    means = {name: {key: round(statistics.fmean(row["arms"][name][key] for row in rows), 4)
+                    for key in rows[0]["arms"][name]} for name in names}
+    gains = {}
+    for name in names[1:] if names[0] == BASE else [n for n in names if n != BASE]:
+        mean, low, high = interval([row["gains"][name] for row in rows])
+        gains[name] = {"gain": round(mean, 4), "ci95": [round(low, 4), round(high, 4)]}
+    return {"metric": metric, "repeats": repeats, BASE: means[BASE][metric], SYNTHETIC: means[SYNTHETIC][metric],
+            "gain": gains[SYNTHETIC]["gain"], "gain_ci95": gains[SYNTHETIC]["ci95"], "arms": means, "gains": gains,
+            "runs": rows}
+
+
+def describe(result: dict, unit: str = "data") -> str:
+    """One line for the terminal: the headline metric without and with the synthetic data, and the gain (accuracy
+    in percent and points, other metrics as they are)."""
+    metric = result["metric"]
+    percent = metric == "accuracy"
+    show = (lambda v: f"{100 * v:.1f} %") if percent else (lambda v: f"{v:.3f}")
+    signed = (lambda v: f"{100 * v:+.1f}") if percent else (lambda v: f"{v:+.3f}")
+    points = " points" if percent else ""
+    low, high = result["gain_ci95"]
+    ci = "" if low != low else f" (95 % CI {signed(low)} to {signed(high)})"
+    line = (f"test {metric} {show(result[BASE])} on the real {unit} alone, {show(result[SYNTHETIC])} with the "
+            f"synthetic ones: {signed(result['gain'])}{points}{ci} over {result['repeats']} repeat(s)")
+    for name, gain in result["gains"].items():
+        if name != SYNTHETIC:
+            line += (f"; {name.replace('_', ' ')}: {show(result['arms'][name][metric])} "
+                     f"({signed(gain['gain'])}{points})")
+    return line
 
 
 def augment_gain(real: torch.Tensor, real_labels: torch.Tensor, test: torch.Tensor, test_labels: torch.Tensor,
                  synthetic: torch.Tensor, synthetic_labels: torch.Tensor, classes: int, repeats: int = 3,
                  seed: int = 0, log=None) -> dict:
+    """Images: duelo's domain CNN (evaluation/domain_classifier.py: at least 400 optimiser steps, random shifts)
+    trained on each arm, scored by accuracy on the test images."""
     from duelo.evaluation.domain_classifier import judge_steps, train_classifier
 
     steps = judge_steps()                                    # DUELO_JUDGE_STEPS: fewer steps for quick checks
-    mixed, mixed_labels = torch.cat([real, synthetic]), torch.cat([real_labels, synthetic_labels])
-    rows = []
-    for r in range(repeats):
-        alone = train_classifier(real, real_labels, classes, seed=seed + r, val_fraction=0.01, steps=steps)
-        both = train_classifier(mixed, mixed_labels, classes, seed=seed + r, val_fraction=0.01, steps=steps)
-        row = {"seed": seed + r, "real_only": accuracy(alone, test, test_labels),
-               "real_plus_synthetic": accuracy(both, test, test_labels)}
-        row["gain"] = row["real_plus_synthetic"] - row["real_only"]
-        rows.append(row)
-        if log:
-            log(f"augment-gain: repeat {r + 1}/{repeats}: {row['real_only']:.3f} -> {row['real_plus_synthetic']:.3f}")
-    gain, low, high = interval([row["gain"] for row in rows])
-    return {"real_images": len(real), "synthetic_images": len(synthetic), "test_images": len(test),
-            "repeats": repeats, "real_only": round(statistics.fmean(r["real_only"] for r in rows), 4),
-            "real_plus_synthetic": round(statistics.fmean(r["real_plus_synthetic"] for r in rows), 4),
-            "gain": round(gain, 4), "gain_ci95": [round(low, 4), round(high, 4)], "runs": rows}
+    mixed = (torch.cat([real, synthetic]), torch.cat([real_labels, synthetic_labels]))
+
+    def score(data, arm_seed: int) -> dict[str, float]:
+        trained = train_classifier(*data, classes, seed=arm_seed, val_fraction=0.01, steps=steps)
+        return {"accuracy": float((trained.predict(test) == test_labels).float().mean())}
+
+    result = compare(lambda _: {BASE: (real, real_labels), SYNTHETIC: mixed}, score, "accuracy", repeats, seed, log)
+    return {"real_images": len(real), "synthetic_images": len(synthetic), "test_images": len(test), **result}

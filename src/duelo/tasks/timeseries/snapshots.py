@@ -109,8 +109,16 @@ class SeriesSnapshots(Snapshots):
     def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
         from duelo.tasks.timeseries.scoring import score_windows
 
+        from duelo.evaluation.sequence_models import MIN_SPLIT_SAMPLES
+
         session = self.session
         started = time.perf_counter()
+        held = len(session.data.heldout)
+        if held < MIN_SPLIT_SAMPLES:
+            note = (f"not scored: {held} held-out window(s), the scores need at least {MIN_SPLIT_SAMPLES} (the held-out "
+                    f"split is 20 % of the data); the model is saved, score it with duelo eval against more data")
+            session.log(f"scores: {note}")
+            return run_summary(session, last_metrics, {"scores": {"skipped": note}}, started)
         fake, labels, lengths = self.windows(session.config.series.eval_samples)
         scores = score_windows(session.data, fake, session.config.series.score_steps, session.config.train.seed,
                                str(session.trainer.runtime.device), labels, lengths)

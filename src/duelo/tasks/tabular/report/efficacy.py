@@ -33,7 +33,7 @@ MIN_TRAIN_ROWS = 10
 MODEL_THREADS = 1
 
 
-def _features(prepared: Prepared, target: Hashable, role: str, rows: np.ndarray) -> np.ndarray:
+def feature_matrix(prepared: Prepared, target: Hashable, role: str, rows: np.ndarray) -> np.ndarray:
     """(len(rows), C-1) float64 feature matrix of one table."""
     blocks = []
     for column in prepared.columns:
@@ -82,7 +82,7 @@ def _split(prepared: Prepared, column: ColumnData, rng: np.random.Generator, max
             "test_role": test_role, "note": note, "capped": capped}
 
 
-def _fit_predict(task: str, x: np.ndarray, y: np.ndarray, x_test: np.ndarray, categorical: np.ndarray,
+def fit_predict(task: str, x: np.ndarray, y: np.ndarray, x_test: np.ndarray, categorical: np.ndarray,
                  random_state: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Predictions, class probabilities (classification) and the model's classes for the test rows."""
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -138,12 +138,12 @@ def ml_efficacy(prepared: Prepared, target: Hashable, target_chosen: str, random
         details["reason"] = reason
         return None, details
     categorical = np.array([c.kind == "categorical" for c in prepared.columns if c.name != target])
-    x_test = _features(prepared, target, split["test_role"], split["test"])
+    x_test = feature_matrix(prepared, target, split["test_role"], split["test"])
     y_test = _target(column, split["test_role"])[split["test"]]
     for name, role in (("tstr", "synthetic"), ("trtr", "real")):
-        x = _features(prepared, target, role, split[role])
+        x = feature_matrix(prepared, target, role, split[role])
         y = _target(column, role)[split[role]]
-        details[name] = _metrics(task, y_test, *_fit_predict(task, x, y, x_test, categorical, random_state))
+        details[name] = _metrics(task, y_test, *fit_predict(task, x, y, x_test, categorical, random_state))
     if task == "classification" and len(np.unique(_target(column, "synthetic")[split["synthetic"]])) == 1:
         details["note"] += "; the synthetic target has a single class, so TSTR predicts that class everywhere"
     if task == "classification" and len(np.unique(y_test)) == 2:

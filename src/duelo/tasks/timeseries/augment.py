@@ -1,0 +1,87 @@
+"""The gain from synthetic windows (`duelo augment-gain RUN --real SMALL --test TEST` on a class-conditional
+time-series run): a window classifier (duelo.evaluation.sequence_models.classification_accuracy: the recurrent
+encoder with a class head, 1,000 Adam steps) trained on the small real set alone and on it plus `per_class`
+generated windows of every class, scored by accuracy on the real test windows. SMALL and TEST are anything
+`--dataset` takes (an .npz of labelled windows, a labelled CSV, a registered source), cut at the model's window
+length; their class names are matched to the model's by name. Every set is put on the model's scale (its [-1, 1]
+from the training data's per-channel range), so real and generated windows read alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from duelo.errors import ConfigError
+
+CLASSIFIER_STEPS = 1000
+
+
+def _labelled(spec: str, flag: str, window: int, config: dict):
+    """(windows on the model's scale, labels as the model's class indices, lengths or None) of one set."""
+    from duelo.tasks.timeseries.data import load_series
+
+    data = load_series(spec, window=window)
+    if data.windows.shape[1:] != (window, len(config["columns"])):
+        raise ConfigError(f"{flag} {spec}: windows of {tuple(data.windows.shape[1:])} (steps, channels); the model "
+                          f"makes ({window}, {len(config['columns'])}) ({', '.join(config['columns'][:6])})")
+    if data.labels is None:
+        raise ConfigError(f"{flag} {spec}: the windows are unlabelled; give labelled windows (an .npz with "
+                          f"`labels` and `class_names`, a CSV with a label column, or a labelled source)")
+    names = list(config["class_names"])
+    unknown = [name for name in data.class_names if name not in names]
+    if unknown:
+        raise ConfigError(f"{flag} {spec}: class(es) {', '.join(map(repr, unknown))} are not the model's "
+                          f"({', '.join(map(repr, names))})")
+    index = torch.tensor([names.index(name) for name in data.class_names])
+    return to_model_scale(data.to_original(data.windows), config), index[data.labels], data.lengths
+
+
+def to_model_scale(values: torch.Tensor, config: dict) -> torch.Tensor:
+    """Original units -> the model's [-1, 1] (its training data's per-channel low/high)."""
+    low = torch.tensor(config["low"], dtype=torch.float64)
+    high = torch.tensor(config["high"], dtype=torch.float64)
+    return ((values.double() - low) / (high - low).clamp_min(1e-12) * 2 - 1).float()
+
+
+def _join(*sets):
+    """One training set from (windows, labels, lengths or None) triples."""
+    windows = torch.cat([s[0] for s in sets])
+    lengths = None
+    if any(s[2] is not None for s in sets):
+        lengths = torch.cat([s[2] if s[2] is not None else torch.full((len(s[0]),), s[0].shape[1]) for s in sets])
+    return windows, torch.cat([s[1] for s in sets]), lengths
+
+
+def augment_series(run, real_spec: str, test_spec: str, per_class: int, repeats: int = 3, seed: int = 0,
+                   log=None, steps: int = CLASSIFIER_STEPS) -> dict[str, Any]:
+    """The comparison's result (duelo.evaluation.augment_gain.compare) plus what was compared."""
+    from duelo.evaluation.augment_gain import BASE, SYNTHETIC, compare
+    from duelo.evaluation.sequence_models import classification_accuracy
+    from duelo.tasks.timeseries.model_io import generate_windows, load_series_model
+
+    G, config = load_series_model(run)
+    if not G.c_dim:
+        raise ConfigError(f"{run} is unconditional; the gain needs labelled synthetic windows: train with "
+                          f"--conditional")
+    classes = G.c_dim
+    drawn = [generate_windows(G, config, per_class, seed=seed * 1_000_003 + c, label=c) for c in range(classes)]
+    window = drawn[0][0].shape[1]
+    synthetic = _join(*[(to_model_scale(v, config), torch.full((per_class,), c), n)
+                        for c, (v, _, n) in enumerate(drawn)])
+    real = _labelled(real_spec, "--real", window, config)
+    test = _labelled(test_spec, "--test", window, config)
+    if log:
+        log(f"augment-gain: {len(real[0]):,} real + {len(synthetic[0]):,} synthetic training windows of {window} "
+            f"steps, {len(test[0]):,} test windows, {repeats} repeat(s)")
+    mixed = _join(real, synthetic)
+
+    def score(data, arm_seed: int) -> dict[str, float]:
+        windows, labels, lengths = data
+        return {"accuracy": classification_accuracy(windows, labels, test[0], test[1], classes, seed=arm_seed,
+                                                    steps=steps, train_lengths=lengths, test_lengths=test[2])}
+
+    result = compare(lambda _: {BASE: real, SYNTHETIC: mixed}, score, "accuracy", repeats, seed, log)
+    return {"real_windows": len(real[0]), "synthetic_windows": len(synthetic[0]), "test_windows": len(test[0]),
+            "classifier": f"duelo sequence encoder, {steps} steps", **result}
