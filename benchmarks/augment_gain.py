@@ -67,7 +67,8 @@ def series(name: str, args, work: Path) -> tuple[list[str], list[str]]:
     for part, index in (("small", small), ("test", rest)):
         np.savez(work / f"{part}.npz", windows=values[index], labels=labels[index],
                  class_names=np.array(data.class_names), columns=np.array(data.columns))
-    train = ["train", "--task", "timeseries", "--dataset", str(work / "small.npz"), "--conditional", "--batch", "16",
+    train = ["train", "--task", "timeseries", "--dataset", str(work / "small.npz"), "--window", str(values.shape[1]),
+             "--conditional", "--batch", "16",
              "--minutes", str(args.minutes), "--out", str(work), "--name", "gan", "--seed", str(args.seed)]
     gain = ["--real", str(work / "small.npz"), "--test", str(work / "test.npz"), "--per-class", str(args.synthetic)]
     return train, gain

@@ -128,3 +128,13 @@ def test_a_damaged_series_model_is_named_not_a_traceback(sines_run, tmp_path, ca
     assert main(["sample", str(copy), "-n", "2", "--out", str(tmp_path / "w.csv")]) != 0
     err = capsys.readouterr().err
     assert "model does not load" in err and "Traceback" not in err
+
+
+def test_too_few_held_out_windows_to_score_still_save_the_run(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "few.npz", windows=np.sin(np.arange(12)[None, :, None] + rng.uniform(0, 6, (30, 1, 1))))
+    assert main([*TINY, "--kimg", "0.1", "--batch", "8", "--dataset", str(tmp_path / "few.npz"), "--out",
+                 str(tmp_path), "--name", "few"]) == 0
+    summary = json.loads((tmp_path / "few" / "summary.json").read_text())
+    assert "6 held-out window(s)" in summary["scores"]["skipped"]
+    assert (tmp_path / "few" / "model" / "model.safetensors").is_file()

@@ -1,10 +1,11 @@
 """The gain from synthetic windows (`duelo augment-gain RUN --real SMALL --test TEST` on a class-conditional
 time-series run): a window classifier (duelo.evaluation.sequence_models.classification_accuracy: the recurrent
-encoder with a class head, 1,000 Adam steps) trained on the small real set alone and on it plus `per_class`
-generated windows of every class, scored by accuracy on the real test windows. SMALL and TEST are anything
-`--dataset` takes (an .npz of labelled windows, a labelled CSV, a registered source), cut at the model's window
-length; their class names are matched to the model's by name. Every set is put on the model's scale (its [-1, 1]
-from the training data's per-channel range), so real and generated windows read alike.
+encoder with a class head, 1,000 Adam steps; DUELO_JUDGE_STEPS sets fewer for quick checks) trained on the small
+real set alone and on it plus `per_class` generated windows of every class, scored by accuracy on the real test
+windows. SMALL and TEST are anything `--dataset` takes (an .npz of labelled windows, a labelled CSV, a registered
+source), cut at the model's window length; their class names are matched to the model's by name. Every set is
+put on the model's scale (its [-1, 1] from the training data's per-channel range), so real and generated windows
+read alike.
 """
 
 from __future__ import annotations
@@ -55,12 +56,14 @@ def _join(*sets):
 
 
 def augment_series(run, real_spec: str, test_spec: str, per_class: int, repeats: int = 3, seed: int = 0,
-                   log=None, steps: int = CLASSIFIER_STEPS) -> dict[str, Any]:
+                   log=None) -> dict[str, Any]:
     """The comparison's result (duelo.evaluation.augment_gain.compare) plus what was compared."""
     from duelo.evaluation.augment_gain import BASE, SYNTHETIC, compare
+    from duelo.evaluation.domain_classifier import judge_steps
     from duelo.evaluation.sequence_models import classification_accuracy
     from duelo.tasks.timeseries.model_io import generate_windows, load_series_model
 
+    steps = judge_steps() or CLASSIFIER_STEPS          # DUELO_JUDGE_STEPS: fewer steps for quick checks
     G, config = load_series_model(run)
     if not G.c_dim:
         raise ConfigError(f"{run} is unconditional; the gain needs labelled synthetic windows: train with "
