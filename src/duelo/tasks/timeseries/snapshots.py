@@ -116,8 +116,8 @@ class SeriesSnapshots(Snapshots):
         held = len(session.data.heldout)
         if held < MIN_SPLIT_SAMPLES:
             note = (f"not scored: {held} held-out window(s), the scores need at least {MIN_SPLIT_SAMPLES} (the "
-                    f"held-out split is 20 % of the data); the model is saved, score it with duelo eval against "
-                    f"more data")
+                    f"held-out split is 20 % of the data, so give at least {5 * MIN_SPLIT_SAMPLES} windows); the model "
+                    f"is saved")
             session.log(f"scores: {note}")
             return run_summary(session, last_metrics, {"scores": {"skipped": note}}, started)
         fake, labels, lengths = self.windows(session.config.series.eval_samples)
