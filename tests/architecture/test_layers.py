@@ -17,7 +17,7 @@ LAYERS = [
     ("duelo.sampling",),
     ("duelo.evaluation", "duelo.cleaning"),
     ("duelo.health",),
-    ("duelo.objectives", "duelo.stabilisers"),
+    ("duelo.objectives", "duelo.stabilisers", "duelo.privacy"),
     ("duelo.tasks", "duelo.tabular"),
     ("duelo.cli", "duelo.__main__"),
 ]
