@@ -89,3 +89,20 @@ class StabiliseConfig:
     pl_weight:           float = setting(0.0, "path-length regularisation of a style-based G (Karras et al. 2020); "
                                          "0 = off", check=nonnegative)
     pl_interval:         int = setting(4, "lazy: path length every this many iterations", check=positive_int)
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """Differentially private training (duelo.privacy; docs/privacy.md): DP-SGD on D, which alone reads the
+    training records; G learns from D's gradients only (post-processing)."""
+
+    epsilon:       float = setting(0.0, "target epsilon of (epsilon, delta)-DP for the training records; 0 = off. "
+                                   "The noise is chosen so that the planned D steps spend at most this",
+                                   cli="--dp-epsilon", check=nonnegative)
+    delta:         float | None = setting(None, "delta; none = min(1e-5, 1 / (10 x training records))",
+                                          cli="--dp-delta", check=fraction(low_open=True))
+    clip:          float = setting(1.0, "L2 norm each record's gradient is clipped to", cli="--dp-clip",
+                                   check=positive)
+    eval_fraction: float = setting(0.1, "share of the data kept out of training for the run's own scores (these "
+                                   "records are not protected by the guarantee, and never trained on)",
+                                   check=fraction(low_open=True))

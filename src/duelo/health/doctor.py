@@ -311,8 +311,9 @@ def format_metrics(m: dict[str, Any]) -> list[str]:
     parts = [f"{k} {v:.3g}" + (f" ({m['trends'][k]})" if m["trends"].get(k) != "flat" else "")
              for k, v in m["final"].items()]
     lines = ["", f"metrics at {m['kimg']:.1f} kimg ({m['records']} records): {', '.join(parts)}"]
-    gap = m["final"].get("D_real", 0.0) - m["final"].get("D_fake", 0.0)
-    if gap > GAP_WARN:
+    final = m["final"]
+    gap = final["D_real"] - final["D_fake"] if "D_real" in final and "D_fake" in final else 0.0   # private runs
+    if gap > GAP_WARN:                                                                         # log no D_real
         lines.append(f"  D tells real from fake easily (D_real - D_fake = {gap:.2g}): G may be falling "
                      f"behind, or D is overfitting (try augmentation or more data)")
     if "non_finite_kimg" in m:

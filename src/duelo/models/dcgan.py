@@ -17,6 +17,8 @@ instead of 4x4, so every "s x s" grid below is (s h0/4) x (s w0/4); the stride-2
 
 from __future__ import annotations
 
+import math
+
 from typing import Callable, NamedTuple
 
 import torch
@@ -39,9 +41,12 @@ class _Norm(NamedTuple):
 
 
 # Discriminator normalisation, by name. "none" is for WGAN-GP critics: batch norm mixes the samples of a
-# batch, which breaks the per-sample gradient penalty (Gulrajani et al. 2017, section 4).
+# batch, which breaks the per-sample gradient penalty (Gulrajani et al. 2017, section 4). "group" normalises each
+# sample on its own (Wu & He 2018, 8 groups): what differentially private training needs, since DP-SGD clips each
+# record's gradient and batch norm would let one record move every other record's output.
 DISCRIMINATOR_NORMS: dict[str, _Norm] = {
     "batch": _Norm(layer=nn.BatchNorm2d, conv_bias=False),
+    "group": _Norm(layer=lambda channels: nn.GroupNorm(math.gcd(8, channels), channels), conv_bias=False),
     "none":  _Norm(layer=lambda channels: nn.Identity(), conv_bias=True),
 }
 

@@ -47,7 +47,8 @@ def private_gradients(module: nn.Module, per_record_loss: Callable[..., Tensor],
     """({parameter name: private gradient}, stats) for the module's trainable parameters. records: tensors whose
     first dimension indexes the records (None entries pass through as None); per_record_loss(call, *record) gets
     each record with a leading dimension of 1 and `call(*inputs)` = the module with the parameters under
-    differentiation."""
+    differentiation. stats: dp_records (the batch size), dp_clipped (share of records clipped) and dp_grad_norm
+    (median per-record norm): the last two read the records, so a private run must not publish them."""
     from torch.func import functional_call, grad, vmap
 
     params = {name: p.detach() for name, p in module.named_parameters() if p.requires_grad}

@@ -39,9 +39,9 @@ def build_augment(config: Config, choice: AugmentChoice, channels: int):
 
 
 def assemble(config: Config, feed, images: int, resolution: int, channels: int, num_classes: int,
-             device: torch.device) -> Parts:
+             device: torch.device, objective_type=None, objective_extra: dict | None = None) -> Parts:
     """Build G, D, optimisers and the objective around `feed` (weights seeded by the caller beforehand); fake
-    labels follow the feed's label frequencies."""
+    labels follow the feed's label frequencies; `objective_type` replaces GANObjective (a private run's)."""
     from duelo.models import build_discriminator, build_generator
     from duelo.tasks.gan_parts import assemble_gan
     from duelo.tasks.image_gan.finetune import trainable_d_parameters
@@ -57,7 +57,8 @@ def assemble(config: Config, feed, images: int, resolution: int, channels: int, 
                        lambda **kwargs: build_discriminator(config.model.name, **kwargs), d_kwargs,
                        (channels, *size), device, label_pool=feed.labels,
                        conditional=config.model.conditional, d_stages=() if augment is None else (augment,),
-                       d_parameters=lambda D: trainable_d_parameters(D, config.finetune.freeze_d))
+                       d_parameters=lambda D: trainable_d_parameters(D, config.finetune.freeze_d),
+                       objective_type=objective_type, objective_extra=objective_extra)
     check_pairing(gan.G, gan.D, gan.objective)
     schedules = growth_schedules(config, gan.G, gan.D, resolution) + lr_schedules(config, gan.optimizers)
     return Parts(gan.players, gan.objective, feed, schedules, extras={"augment": choice})

@@ -52,10 +52,18 @@ class SnapshotWriter(Snapshots):
         session = self.session
         trainer, dataset = session.trainer, session.data
         started = time.perf_counter()
-        context = EvalContext(G=trainer.G_ema, images=dataset.images, labels=dataset.labels,
-                              fingerprint=dataset.fingerprint(), per_class=session.config.run.eval_per_class,
+        private = "privacy" in session.parts.extras
+        scored = dataset.evaluation if private else dataset      # a private run: the split it never trained on
+        context = EvalContext(G=trainer.G_ema, images=scored.images, labels=scored.labels,
+                              fingerprint=scored.fingerprint(), per_class=session.config.run.eval_per_class,
                               log=session.log)
         figures = evaluate(context, ["class_accuracy"])
+        if private:
+            from duelo.tasks.image_gan.private import privacy_summary
+
+            figures["privacy"] = privacy_summary(trainer.feed)
+            session.log(f"privacy: epsilon {figures['privacy']['epsilon_spent']:.3f} spent of "
+                        f"{figures['privacy']['epsilon_target']:g} (delta {figures['privacy']['delta']:.2g})")
         summary = run_summary(session, last_metrics, figures, started)
         if "class_accuracy" in figures:
             session.log(f"class_accuracy {figures['class_accuracy']:.3f} (the judge scores "

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from duelo.config import COMMON_SECTIONS, Config
-from duelo.config.sections import LossConfig, StabiliseConfig
+from duelo.config.sections import LossConfig, PrivacyConfig, StabiliseConfig
 from duelo.errors import ConfigError
 from duelo.tasks.base import Parts, Session, Task, dataset_stem, run_folder
 from duelo.tasks.image_gan.config import (AugmentConfig, FinetuneConfig, GrowthConfig, ImageGANDataConfig,
@@ -20,7 +20,7 @@ class ImageGAN(Task):
     headline_figures = ("class_accuracy",)
     sections = {**COMMON_SECTIONS, "run": ImageRunConfig, "data": ImageGANDataConfig, "model": ModelConfig,
                 "loss": LossConfig, "stabilise": StabiliseConfig, "augment": AugmentConfig, "growth": GrowthConfig,
-                "finetune": FinetuneConfig}
+                "finetune": FinetuneConfig, "privacy": PrivacyConfig}
 
     def run_name(self, config: Config) -> str:
         if config.run.name:
@@ -28,8 +28,10 @@ class ImageGAN(Task):
         return f"{dataset_stem(config.data.dataset)}-{config.model.name}{'-cond' if config.model.conditional else ''}"
 
     def check(self, config: Config) -> Config:
+        from duelo.privacy.settings import private_config
+
         check_aspect_support(config)
-        return with_legacy_sections(config, run_folder(config, self) / "config.json")
+        return private_config(with_legacy_sections(config, run_folder(config, self) / "config.json"))
 
     # -- building ----------------------------------------------------------------------------------
     def load_data(self, config: Config, runtime, log) -> Any:
@@ -42,6 +44,10 @@ class ImageGAN(Task):
         if config.model.conditional and dataset.labels is None:
             raise ConfigError(f"--conditional needs labels, but {d.dataset} has none; put images in one "
                               f"sub-folder per class (or add 'labels' to the .npz), or train unconditionally")
+        if config.privacy.epsilon > 0:
+            from duelo.tasks.image_gan.private import PrivateImages
+
+            return PrivateImages(dataset, config.privacy.eval_fraction)
         return dataset
 
     def build(self, config: Config, dataset, runtime) -> Parts:
@@ -50,6 +56,10 @@ class ImageGAN(Task):
         from duelo.tasks.runner import process_batch
         from duelo.training.feed import BatchFeed
 
+        if config.privacy.epsilon > 0:
+            from duelo.tasks.image_gan.private import build_private
+
+            return build_private(config, dataset, runtime, assemble, long_side(dataset, config))
         health = config.health
         per_round = process_batch(config, runtime.world_size) // config.train.accum_rounds
         split = split_heldout(dataset.images, dataset.labels, health.heldout_fraction if health.enabled else 0.0,
@@ -91,6 +101,9 @@ class ImageGAN(Task):
             f"{dataset.channels}x{dataset.size[0]}x{dataset.size[1]}"
             f"{f' ({len(held)} held out for the health monitor)' if held is not None else ''} | "
             f"{session.trainer.runtime.describe()}")
+        if "privacy" in session.parts.extras:
+            plan = session.parts.extras["privacy"]
+            log(f"{plan.describe()}; {len(dataset.evaluation):,} images kept out for the run's scores")
         self._start_from_source(session)
         choice = session.parts.extras["augment"]                 # the data-size check's verdict
         log(f"data: {choice.message}")

@@ -1,0 +1,79 @@
+"""A differentially private image run end to end on MNIST-5k: it trains, its summary states the epsilon spent
+(at most the target, over exactly the planned steps) and scores its samples on the evaluation split; its metrics
+log nothing computed from the records; it resumes with the steps already spent. The guard: a code path that
+reads the training images outside the accountant (here the health monitor, forced on) stops the run with a
+PrivacyError. Settings that cannot be private are refused by name; the feed refuses to draw past its budget."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from duelo.cli.main import main
+from duelo.errors import ConfigError
+from duelo.privacy.records import PoissonFeed, PrivacyError, PrivacyPlan, PrivateRecords
+
+pytest.importorskip("dp_accounting")
+
+TINY = ["train", "--preset", "demo", "--width", "8", "--batch", "32", "--dp-epsilon", "5",
+        "--set", "run.snapshot_kimg=0.25", "--set", "run.eval_per_class=10", "--set", "run.grid_samples=16"]
+
+
+def test_a_private_run_spends_at_most_its_epsilon_and_logs_nothing_from_the_records(tmp_path, monkeypatch):
+    monkeypatch.setenv("DUELO_JUDGE_STEPS", "20")                       # the judge of the evaluation split
+    assert main([*TINY, "--kimg", "0.25", "--out", str(tmp_path), "--name", "p"]) == 0
+    run = tmp_path / "p"
+    summary = json.loads((run / "summary.json").read_text())
+    privacy = summary["privacy"]
+    assert privacy["steps"] == privacy["steps_planned"] == 8
+    assert 0 < privacy["epsilon_spent"] <= privacy["epsilon_target"] == 5
+    assert privacy["records"] == 4500 and privacy["delta"] == 1e-5 and privacy["noise_multiplier"] > 0
+    assert 0 <= summary["class_accuracy"] <= 1
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    logged = set().union(*lines)
+    assert "loss_D_dp" in logged and "dp_batch" in logged
+    assert not logged & {"D_real", "dp_clipped", "dp_grad_norm", "loss_D"}, logged
+    config = json.loads((run / "config.json").read_text())
+    assert config["health"]["enabled"] is False and config["model"]["d_kwargs"]["norm"] == "group"
+    # a longer budget is a new plan: the checkpoint's spent steps would be accounted wrongly
+    assert main([*TINY, "--kimg", "0.5", "--out", str(tmp_path), "--name", "p"]) != 0
+
+
+def test_a_path_that_reads_the_records_outside_the_accountant_stops_the_run(tmp_path, monkeypatch, capsys):
+    import duelo.privacy.settings as settings
+
+    original = settings.private_config
+    monkeypatch.setattr(settings, "private_config",
+                        lambda config: original(config).with_overrides({"health.enabled": True}, source="test"))
+    assert main([*TINY, "--kimg", "0.25", "--out", str(tmp_path), "--name", "leak"]) != 0
+    assert "outside the accountant" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, named", [(["--loss", "wgan-gp"], "gradient penalty"),
+                                          (["--set", "stabilise.r1_gamma=1"], "R1/R2"),
+                                          (["--loss", "rpgan"], "relativistic"),
+                                          (["--set", "stabilise.spectral_norm=true"], "spectral norm")])
+def test_settings_that_cannot_be_private_are_refused(tmp_path, capsys, extra, named):
+    assert main([*TINY, "--kimg", "0.25", *extra, "--out", str(tmp_path)]) != 0
+    assert named in capsys.readouterr().err
+
+
+def test_the_feed_draws_poisson_samples_and_stops_at_its_budget():
+    plan = PrivacyPlan(epsilon=1.0, delta=1e-5, clip=1.0, noise_multiplier=1.0, sample_rate=0.25, steps=40,
+                       records=400)
+    records = PrivateRecords(torch.arange(400.0)[:, None], None, torch.device("cpu"))
+    feed = PoissonFeed(records, plan, batch=100, num_classes=0, decode=lambda x: x)
+    generator = torch.Generator().manual_seed(0)
+    sizes = [len(feed.next(generator)[0]) for _ in range(40)]
+    assert len(set(sizes)) > 5 and abs(sum(sizes) / 40 - 100) < 5          # random sizes around the mean
+    with pytest.raises(PrivacyError, match="spent"):
+        feed.next(generator)
+    with pytest.raises(PrivacyError, match="outside the accountant"):
+        records.images                                                      # noqa: B018
+    other = PoissonFeed(records, PrivacyPlan(1.0, 1e-5, 1.0, 2.0, 0.25, 40, 400), 100, 0, lambda x: x)
+    with pytest.raises(PrivacyError, match="another privacy plan"):
+        other.load_state_dict(feed.state_dict())
+    with pytest.raises(ConfigError):
+        PrivacyPlan.make(1.0, None, 1.0, batch=300, records=400, steps=10)
