@@ -37,6 +37,11 @@ def test_a_private_run_spends_at_most_its_epsilon_and_logs_nothing_from_the_reco
     assert not logged & {"D_real", "dp_clipped", "dp_grad_norm", "loss_D"}, logged
     config = json.loads((run / "config.json").read_text())
     assert config["health"]["enabled"] is False and config["model"]["d_kwargs"]["norm"] == "group"
+    audited = tmp_path / "audit.json"
+    assert main(["audit", str(run), "--samples", "64", "--max-records", "100", "--out", str(audited)]) == 0
+    attacks = json.loads(audited.read_text())["attacks"]
+    assert set(attacks) == {"distance_to_closest", "discriminator"}
+    assert all(0 <= a["auc"] <= 1 and a["epsilon_lower"] >= 0 for a in attacks.values())
     # a longer budget is a new plan: the checkpoint's spent steps would be accounted wrongly
     assert main([*TINY, "--kimg", "0.5", "--out", str(tmp_path), "--name", "p"]) != 0
 

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "clean": "duelo.cli.clean:clean",
     "augment-gain": "duelo.cli.augment_gain:augment_gain_command",
     "tune": "duelo.cli.tune:tune",
+    "audit": "duelo.cli.audit:audit",
 }
 
 

@@ -1,0 +1,87 @@
+"""The membership audit of an image run (`duelo audit RUN`): members are the records the run trained on, non-members
+records of the same data it never saw (a private run's evaluation split; otherwise the health monitor's held-out
+split), as many of each (at most `max_records`). Two attacks (duelo.privacy.audit):
+
+  distance_to_closest   each record's pixel distance to the closest of `samples` images from the run's G_ema;
+  discriminator         the run's D (latest checkpoint, evaluation mode) logit on each record, with its label.
+
+The audit reads the real records: it is the data owner's check, not part of what a private run releases.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from duelo.errors import ConfigError
+
+
+def _records(session) -> tuple[tuple, tuple]:
+    """((member images, labels), (non-member images, labels)), uint8 images."""
+    data = session.data
+    if "privacy" in session.parts.extras:
+        return (data.records._samples.cpu(), _cpu(data.records._labels)), (data.evaluation.images,
+                                                                             data.evaluation.labels)
+    split = session.parts.extras["split"]
+    if split.heldout_images is None:
+        raise ConfigError(f"{session.run_dir.path}: the run held nothing out (its health monitor was off), so there "
+                          f"are no non-members to compare with; audit a run trained with --health")
+    return (split.train_images, split.train_labels), (split.heldout_images, split.heldout_labels)
+
+
+def _cpu(t):
+    return None if t is None else t.cpu()
+
+
+def _pick(images, labels, n: int, generator: torch.Generator):
+    index = torch.randperm(len(images), generator=generator)[:n]
+    return images[index].float().div(127.5).sub(1), None if labels is None else labels[index]
+
+
+def audit_image_run(run: Path, samples: int, max_records: int, seed: int, device: str, log) -> dict:
+    from duelo.privacy.audit import audit_scores, distance_scores
+    from duelo.sampling.generate import generate
+    from duelo.tasks import run_config
+    from duelo.tasks.image_gan.finetune import load_into, read_source
+    from duelo.tasks.runner import build_session
+
+    config = run_config(run, "records").with_overrides({"train.device": device}, source="duelo audit")
+    if config.task != "image-gan":
+        raise ConfigError(f"{run}: a {config.task} run; duelo audit reads image-gan runs")
+    session = build_session(config, live_progress=False)
+    states, source = read_source(str(run))
+    G, D = session.trainer.ema["G"], session.parts.players["D"].module
+    load_into({"G_ema": G, "D": D}, {"G_ema": states["G_ema"], "D": states["D"]}, source)
+    G.eval(), D.eval()
+    (members, m_labels), (others, o_labels) = _records(session)
+    n = min(len(members), len(others), max_records)
+    generator = torch.Generator().manual_seed(seed)
+    members, m_labels = _pick(members, m_labels, n, generator)
+    others, o_labels = _pick(others, o_labels, n, generator)
+    log(f"audit: {n:,} members and {n:,} non-members, {samples:,} generated images ({source})")
+    conditional = G.c_dim > 0
+    labels = torch.arange(samples) % G.c_dim if conditional else None
+    fake = generate(G, list(range(seed * 1_000_003, seed * 1_000_003 + samples)), labels).float()
+    delta = config.privacy.delta if config.privacy.delta is not None else 1e-5
+    if "privacy" in session.parts.extras:
+        delta = session.parts.extras["privacy"].delta
+
+    def logits(images, labels):
+        with torch.no_grad():
+            return torch.cat([D(x.to(session.trainer.runtime.device), None if y is None or not conditional
+                                else y.to(session.trainer.runtime.device)).float().reshape(len(x), -1).mean(1).cpu()
+                              for x, y in zip(images.split(256), (labels.split(256) if labels is not None
+                                                                  else [None] * len(images.split(256))))])
+
+    attacks = {"distance_to_closest": audit_scores(distance_scores(members, fake), distance_scores(others, fake),
+                                                   delta, seed),
+               "discriminator": audit_scores(logits(members, m_labels), logits(others, o_labels), delta, seed)}
+    result = {"run": str(run), "checkpoint": source, "members": n, "nonmembers": n, "generated": samples,
+              "delta": delta, "attacks": attacks}
+    summary = run / "summary.json"
+    if summary.is_file():
+        import json
+
+        result["privacy"] = json.loads(summary.read_text()).get("privacy")
+    return result
