@@ -37,17 +37,29 @@ def clean_tables(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _count(r: dict, kind: str) -> str:
+    for key in (f"{kind}_images", f"{kind}_windows", f"{kind}_rows"):
+        if key in r:
+            return f"{r[key]:,}"
+    return "—"
+
+
 def augment_gain(*results: dict) -> str:
-    """Test accuracy without and with the synthetic images, per repeat and on average, and the gain's interval."""
-    lines = ["| data | real images | synthetic images | test images | real only | real + synthetic | gain | 95 % CI "
-             "| GAN |", "| --- " * 9 + "|"]
+    """The headline metric on the real set alone, with the synthetic data, and the gain's interval; tables also
+    with plain oversampling (the real rows of the class repeated)."""
+    lines = ["| data | real | synthetic | test | metric | real only | real + synthetic | gain (95 % CI) | "
+             "real + copies (gain) | GAN |", "| --- " * 10 + "|"]
     for r in results:
-        gan = r["gan"]
+        gan, metric = r["gan"], r.get("metric", "accuracy")
         low, high = r["gain_ci95"]
-        lines.append(f"| {r['dataset']} | {r['real_images']:,} | "
-                     f"{r['synthetic_images']:,} | {r['test_images']:,} | {r['real_only']:.3f} | "
-                     f"{r['real_plus_synthetic']:.3f} | {r['gain']:+.3f} | {low:+.3f} .. {high:+.3f} | "
-                     f"{gan['kimg']:.0f} kimg, {gan['train_time_s']:.0f} s |")
+        copies = r.get("gains", {}).get("real_plus_copies")
+        copied = (f"{r['arms']['real_plus_copies'][metric]:.3f} ({copies['gain']:+.3f})" if copies else "—")
+        if r.get("class"):
+            metric = f"F1 of {r['target']} = {r['class']}"
+        trained = (f"{gan['kimg']:.0f} kimg, {gan['train_time_s']:.0f} s" if gan.get("kimg") is not None else "—")
+        lines.append(f"| {r['dataset']} | {_count(r, 'real')} | {_count(r, 'synthetic')} | {_count(r, 'test')} | "
+                     f"{metric} | {r['real_only']:.3f} | {r['real_plus_synthetic']:.3f} | "
+                     f"{r['gain']:+.3f} ({low:+.3f} .. {high:+.3f}) | {copied} | {trained} |")
     return "\n".join(lines)
 
 

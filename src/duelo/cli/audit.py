@@ -16,23 +16,40 @@ from duelo.errors import ConfigError
 @click.option("--max-records", type=int, default=2000, help="Members and non-members audited (each).")
 @click.option("--seed", type=int, default=0)
 @click.option("--device", default="cpu", help="cpu, cuda, cuda:N or auto.")
+@click.option("--members", type=click.Path(path_type=Path), default=None,
+              help="Table models: the table the model was fitted on.")
+@click.option("--nonmembers", type=click.Path(path_type=Path), default=None,
+              help="Table models: rows of the same kind the model never saw (a holdout table).")
 @click.option("--out", "out_file", type=click.Path(path_type=Path), default=None, help="Write the result as JSON.")
-def audit(run: Path, samples: int, max_records: int, seed: int, device: str, out_file: Path | None) -> None:
-    """Can an attacker tell the images RUN trained on from images it never saw? Prints each attack's AUC (0.5:
+def audit(run: Path, samples: int, max_records: int, seed: int, device: str, members: Path | None,
+          nonmembers: Path | None, out_file: Path | None) -> None:
+    """Can an attacker tell the records RUN trained on from records it never saw? Prints each attack's AUC (0.5:
     no better than guessing), its true-positive rate at 1 % false positives, and the empirical epsilon lower bound
-    it proves, beside the epsilon a private run accounted for.
+    it proves, beside the epsilon a private run accounted for. Image runs use their own split (a private run's
+    evaluation images, or the health monitor's held-out ones); table models need --members and --nonmembers.
 
     \b
       duelo audit runs/mnist-dp3 --out audit.json
+      duelo audit runs/adult --members adult-train.csv --nonmembers adult-test.csv
     """
+    from duelo.cli.tabular import is_tabular_output
     from duelo.io.atomic import atomic_write_json
-    from duelo.tasks.image_gan.audit import audit_image_run
 
     if samples < 2 or max_records < 2:
         raise ConfigError("--samples and --max-records must be at least 2")
-    if not (run / "config.json").is_file():
-        raise ConfigError(f"{run}: not a run folder (no config.json); give the folder `duelo train` wrote")
-    result = audit_image_run(run, samples, max_records, seed, device, lambda text: click.echo(text, err=True))
+    log = lambda text: click.echo(text, err=True)  # noqa: E731
+    if run.is_dir() and is_tabular_output(run):
+        from duelo.tasks.tabular.audit import audit_table_model
+
+        result = audit_table_model(run, members, nonmembers, samples, max_records, seed, log)
+    else:
+        from duelo.tasks.image_gan.audit import audit_image_run
+
+        if not (run / "config.json").is_file():
+            raise ConfigError(f"{run}: not a run folder (no config.json); give the folder `duelo train` wrote")
+        if members or nonmembers:
+            raise ConfigError("--members and --nonmembers are for table models; an image run audits its own split")
+        result = audit_image_run(run, samples, max_records, seed, device, log)
     accounted = (result.get("privacy") or {}).get("epsilon_spent")
     click.echo(f"membership audit of {run} ({result['members']:,} members, {result['nonmembers']:,} non-members); "
                f"accounted epsilon: {'none (not a private run)' if accounted is None else f'{accounted:.3f}'}")
