@@ -53,7 +53,8 @@ def build_private(config: Config, data: PrivateImages, runtime, assemble, resolu
 
     check_processes(runtime.world_size)
     batch, p = config.train.batch, config.privacy
-    steps = math.ceil(config.train.total_kimg * 1000 / batch)           # one D step per batch of counted images
+    d_steps = config.train.d_steps                                      # each D step counts one batch of images
+    steps = math.ceil(config.train.total_kimg * 1000 / (batch * d_steps)) * d_steps
     plan = PrivacyPlan.make(p.epsilon, p.delta, p.clip, batch, len(data.records), steps)
     records = PrivateRecords(data.records._samples, data.records._labels, runtime.device)
     feed = PoissonFeed(records, plan, batch, data.num_classes, decode)
