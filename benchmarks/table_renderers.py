@@ -20,6 +20,7 @@ from audio_tables import RENDERERS as AUDIO_RENDERERS
 from clean_tables import RENDERERS as CLEAN_RENDERERS
 from colour_tables import RENDERERS as COLOUR_RENDERERS
 from music_tables import RENDERERS as MUSIC_RENDERERS
+from privacy_tables import RENDERERS as PRIVACY_RENDERERS
 from series_tables import RENDERERS as SERIES_RENDERERS
 from text_tables import RENDERERS as TEXT_RENDERERS
 from time_to_quality_report import table as time_to_quality_table
@@ -417,6 +418,7 @@ RENDERERS: dict[str, Renderer] = {
     "tabular": tabular,
     "time_to_quality": time_to_quality_table,
     **COLOUR_RENDERERS,
+    **PRIVACY_RENDERERS,
     **SERIES_RENDERERS,
     **TEXT_RENDERERS,
     **MUSIC_RENDERERS,
