@@ -55,7 +55,7 @@ def compare(arms: Callable[[int], dict[str, Any]], score: Callable[[Any, int], d
     means = {name: {key: round(statistics.fmean(row["arms"][name][key] for row in rows), 4)
                     for key in rows[0]["arms"][name]} for name in names}
     gains = {}
-    for name in names[1:] if names[0] == BASE else [n for n in names if n != BASE]:
+    for name in [n for n in names if n != BASE]:
         mean, low, high = interval([row["gains"][name] for row in rows])
         gains[name] = {"gain": round(mean, 4), "ci95": [round(low, 4), round(high, 4)]}
     return {"metric": metric, "repeats": repeats, BASE: means[BASE][metric], SYNTHETIC: means[SYNTHETIC][metric],

@@ -69,6 +69,15 @@ class PrivateRecords:
     def __len__(self) -> int:
         return int(self._samples.shape[0])
 
+    def to(self, device: torch.device) -> PrivateRecords:
+        """The same records, guarded the same way, on `device`."""
+        return PrivateRecords(self._samples, self._labels, device)
+
+    def audit_copy(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(records, labels) on the CPU for the data owner's membership audit (duelo audit), which reads the
+        data by design; training never calls it."""
+        return self._samples.cpu(), None if self._labels is None else self._labels.cpu()
+
     def poisson_batch(self, rate: float, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         keep = torch.rand(len(self), generator=generator, device=self.device) < rate
         index = keep.nonzero().squeeze(1)

@@ -21,17 +21,12 @@ def _records(session) -> tuple[tuple, tuple]:
     """((member images, labels), (non-member images, labels)), uint8 images."""
     data = session.data
     if "privacy" in session.parts.extras:
-        return (data.records._samples.cpu(), _cpu(data.records._labels)), (data.evaluation.images,
-                                                                             data.evaluation.labels)
+        return data.records.audit_copy(), (data.evaluation.images, data.evaluation.labels)
     split = session.parts.extras["split"]
     if split.heldout_images is None:
         raise ConfigError(f"{session.run_dir.path}: the run held nothing out (its health monitor was off), so there "
                           f"are no non-members to compare with; audit a run trained with --health")
     return (split.train_images, split.train_labels), (split.heldout_images, split.heldout_labels)
-
-
-def _cpu(t):
-    return None if t is None else t.cpu()
 
 
 def _pick(images, labels, n: int, generator: torch.Generator):

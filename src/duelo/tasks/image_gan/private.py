@@ -56,7 +56,7 @@ def build_private(config: Config, data: PrivateImages, runtime, assemble, resolu
     d_steps = config.train.d_steps                                      # each D step counts one batch of images
     steps = math.ceil(config.train.total_kimg * 1000 / (batch * d_steps)) * d_steps
     plan = PrivacyPlan.make(p.epsilon, p.delta, p.clip, batch, len(data.records), steps)
-    records = PrivateRecords(data.records._samples, data.records._labels, runtime.device)
+    records = data.records.to(runtime.device)
     feed = PoissonFeed(records, plan, batch, data.num_classes, decode)
     parts = assemble(config, feed, len(records), resolution, data.channels, data.num_classes, runtime.device,
                      objective_type=PrivateGANObjective, objective_extra={"privacy": plan})
