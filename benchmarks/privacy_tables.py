@@ -11,7 +11,8 @@ def _attack(row: dict, name: str) -> str:
 def privacy(*results: dict) -> str:
     """Per epsilon: the plan, the scores against the evaluation split, and both attacks (AUC / empirical eps)."""
     lines = ["| epsilon target | spent | noise multiplier | D steps | class accuracy | FD (domain) | distance attack: "
-             "AUC / empirical eps | discriminator attack: AUC / empirical eps | `duelo train` wall time |", "| --- " * 9 + "|"]
+             "AUC / empirical eps | discriminator attack: AUC / empirical eps | `duelo train` wall time |",
+             "| --- " * 9 + "|"]
     for result in results:
         for row in result["rows"]:
             p = row.get("privacy") or {}
