@@ -59,7 +59,7 @@ def test_norm_none_has_no_batch_norm_and_keeps_biases():
 
 
 def test_unknown_norm_lists_the_choices():
-    with pytest.raises(ConfigError, match="'layer'.*batch, none"):
+    with pytest.raises(ConfigError, match="'layer'.*batch, group, none"):
         build_discriminator("dcgan", resolution=32, channels=3, norm="layer")
 
 
