@@ -1,6 +1,7 @@
 """Benchmark: the utility-privacy curve of a class-conditional image GAN on MNIST-5k (issue 22), on this CPU.
 
-    python benchmarks/privacy.py --kimg 30 --epsilons 1,3,10,inf --out benchmarks/results/privacy-mnist-DATE.json
+    python benchmarks/privacy.py --kimg 100 --epsilons 1,3,10,inf --out benchmarks/results/privacy-mnist-DATE.json
+    python benchmarks/privacy.py --records 500 --kimg 200 --epsilons 3,inf --out ...      (a memorisation check)
 
 For each epsilon, `duelo train --preset demo --dp-epsilon E --kimg K` (DP-SGD on D: group norm, no augmentation,
 clip 1, delta 1e-5, 10 % of MNIST-5k kept out as the evaluation split); "inf" is the same recipe without DP
@@ -8,6 +9,10 @@ clip 1, delta 1e-5, 10 % of MNIST-5k kept out as the evaluation split); "inf" is
 run is then scored the same way against the same images: `duelo eval --metrics class_accuracy,fd_domain --dataset`
 the evaluation split (a judge and features trained on those 500 images only), and audited with `duelo audit`
 (distance-to-closest and discriminator attacks, AUC and empirical epsilon).
+
+With --records N the runs train on a stratified, seeded N of MNIST-5k's images only (a set small enough for a
+GAN to memorise), and 500 other MNIST-5k images are both the scoring set and the audit's non-members
+(`duelo audit --nonmembers`) for every run.
 """
 
 from __future__ import annotations
@@ -23,6 +28,23 @@ from pathlib import Path
 import numpy as np
 
 from duelo.io.provenance import write_result
+
+
+def small_set(work: Path, records: int) -> tuple[Path, Path]:
+    """N stratified training images and 500 others (the scoring set and the non-members)."""
+    from duelo.data.loading import load_dataset
+
+    data = load_dataset("mnist-5k", resolution=32)
+    labels = data.labels.numpy()
+    rng = np.random.default_rng(0)
+    small = np.concatenate([rng.choice(np.nonzero(labels == c)[0], records // 10, replace=False) for c in range(10)])
+    others = rng.choice(np.setdiff1d(np.arange(len(labels)), small), 500, replace=False)
+    paths = []
+    for name, index in (("small", small), ("others", others)):
+        path = work / f"{name}.npz"
+        np.savez(path, images=data.images.numpy()[index], labels=labels[index], class_names=np.array(data.class_names))
+        paths.append(path)
+    return paths[0], paths[1]
 
 
 def evaluation_split(work: Path) -> Path:
@@ -49,15 +71,22 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--kimg", type=float, default=30.0)
     parser.add_argument("--epsilons", default="1,3,10,inf")
+    parser.add_argument("--records", type=int, default=0, help="train on this many images only (0: all)")
     parser.add_argument("--work", default=None)
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="duelo-privacy-"))
     work.mkdir(parents=True, exist_ok=True)
-    evaluation = evaluation_split(work)
+    dataset, audit_extra = "mnist-5k", []
+    if args.records:
+        small, evaluation = small_set(work, args.records)
+        dataset, audit_extra = str(small), ["--nonmembers", str(evaluation)]
+    else:
+        evaluation = evaluation_split(work)
     rows = []
     for text in args.epsilons.split(","):
         name = f"eps-{text}"
-        train = ["train", "--preset", "demo", "--kimg", str(args.kimg), "--out", str(work), "--name", name,
+        train = ["train", "--preset", "demo", "--dataset", dataset, "--kimg", str(args.kimg), "--out", str(work),
+                 "--name", name,
                  "--augment", "none", "--set", "model.d_kwargs={\"norm\": \"group\"}"]
         if text != "inf":
             train += ["--dp-epsilon", text]
@@ -68,7 +97,7 @@ def main() -> None:
         _duelo("eval", str(work / name), "--metrics", "class_accuracy,fd_domain", "--dataset", str(evaluation),
                "--num-samples", "2000", "--out", str(scores), "--force")
         audited = work / f"{name}-audit.json"
-        _duelo("audit", str(work / name), "--samples", "5000", "--out", str(audited))
+        _duelo("audit", str(work / name), "--samples", "5000", *audit_extra, "--out", str(audited))
         summary = json.loads((work / name / "summary.json").read_text())
         row = {"epsilon": text, "train_command": "duelo " + " ".join(train), "train_wall_s": round(seconds, 1),
                "kimg": summary.get("kimg"), "privacy": summary.get("privacy"),
@@ -77,7 +106,8 @@ def main() -> None:
                "audit": json.loads(audited.read_text())["attacks"]}
         rows.append(row)
         print(json.dumps({k: row[k] for k in ("epsilon", "scores")}), flush=True)
-    write_result(args.out, {"benchmark": "privacy", "dataset": "mnist-5k", "kimg": args.kimg, "rows": rows})
+    write_result(args.out, {"benchmark": "privacy", "dataset": "mnist-5k", "records": args.records or None,
+                            "kimg": args.kimg, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -18,15 +18,17 @@ from duelo.errors import ConfigError
 @click.option("--device", default="cpu", help="cpu, cuda, cuda:N or auto.")
 @click.option("--members", type=click.Path(path_type=Path), default=None,
               help="Table models: the table the model was fitted on.")
-@click.option("--nonmembers", type=click.Path(path_type=Path), default=None,
-              help="Table models: rows of the same kind the model never saw (a holdout table).")
+@click.option("--nonmembers", default=None,
+              help="Records of the same kind the model never saw: a holdout table (table models, required), or "
+                   "images (image runs; default: the run's own held-out split).")
 @click.option("--out", "out_file", type=click.Path(path_type=Path), default=None, help="Write the result as JSON.")
 def audit(run: Path, samples: int, max_records: int, seed: int, device: str, members: Path | None,
           nonmembers: Path | None, out_file: Path | None) -> None:
     """Can an attacker tell the records RUN trained on from records it never saw? Prints each attack's AUC (0.5:
     no better than guessing), its true-positive rate at 1 % false positives, and the empirical epsilon lower bound
     it proves, beside the epsilon a private run accounted for. Image runs use their own split (a private run's
-    evaluation images, or the health monitor's held-out ones); table models need --members and --nonmembers.
+    evaluation images, or the health monitor's held-out ones) unless --nonmembers gives images they never saw;
+    table models need --members and --nonmembers.
 
     \b
       duelo audit runs/mnist-dp3 --out audit.json
@@ -41,15 +43,16 @@ def audit(run: Path, samples: int, max_records: int, seed: int, device: str, mem
     if run.is_dir() and is_tabular_output(run):
         from duelo.tasks.tabular.audit import audit_table_model
 
-        result = audit_table_model(run, members, nonmembers, samples, max_records, seed, log)
+        result = audit_table_model(run, members, None if nonmembers is None else Path(nonmembers), samples,
+                                   max_records, seed, log)
     else:
         from duelo.tasks.image_gan.audit import audit_image_run
 
         if not (run / "config.json").is_file():
             raise ConfigError(f"{run}: not a run folder (no config.json); give the folder `duelo train` wrote")
-        if members or nonmembers:
-            raise ConfigError("--members and --nonmembers are for table models; an image run audits its own split")
-        result = audit_image_run(run, samples, max_records, seed, device, log)
+        if members:
+            raise ConfigError("--members is for table models; an image run's members are its own training images")
+        result = audit_image_run(run, samples, max_records, seed, device, log, nonmembers)
     accounted = (result.get("privacy") or {}).get("epsilon_spent")
     click.echo(f"membership audit of {run} ({result['members']:,} members, {result['nonmembers']:,} non-members); "
                f"accounted epsilon: {'none (not a private run)' if accounted is None else f'{accounted:.3f}'}")

@@ -1,6 +1,7 @@
 """The membership audit of an image run (`duelo audit RUN`): members are the records the run trained on, non-members
 records of the same data it never saw (a private run's evaluation split; otherwise the health monitor's held-out
-split), as many of each (at most `max_records`). Two attacks (duelo.privacy.audit):
+split; or images given with --nonmembers: they must come from the same distribution and never have been trained
+on), as many of each (at most `max_records`). Two attacks (duelo.privacy.audit):
 
   distance_to_closest   each record's pixel distance to the closest of `samples` images from the run's G_ema;
   discriminator         the run's D (latest checkpoint, evaluation mode) logit on each record, with its label.
@@ -17,16 +18,26 @@ import torch
 from duelo.errors import ConfigError
 
 
-def _records(session) -> tuple[tuple, tuple]:
-    """((member images, labels), (non-member images, labels)), uint8 images."""
+def _records(session, nonmembers: str | None) -> tuple[tuple, tuple]:
+    """((member images, labels), (non-member images, labels)), uint8 images; `nonmembers` (a dataset spec) replaces
+    the run's own held-out records."""
     data = session.data
-    if "privacy" in session.parts.extras:
-        return data.records.audit_copy(), (data.evaluation.images, data.evaluation.labels)
+    private = "privacy" in session.parts.extras
     split = session.parts.extras["split"]
+    members = data.records.audit_copy() if private else (split.train_images, split.train_labels)
+    if nonmembers is not None:
+        from duelo.data import load_dataset
+
+        other = load_dataset(nonmembers, resolution=data.size, channels=data.channels)
+        if (data.labels if not private else members[1]) is not None and other.labels is None:
+            raise ConfigError(f"--nonmembers {nonmembers}: unlabelled images for a labelled run; give labelled ones")
+        return members, (other.images, other.labels)
+    if private:
+        return members, (data.evaluation.images, data.evaluation.labels)
     if split.heldout_images is None:
         raise ConfigError(f"{session.run_dir.path}: the run held nothing out (its health monitor was off), so there "
-                          f"are no non-members to compare with; audit a run trained with --health")
-    return (split.train_images, split.train_labels), (split.heldout_images, split.heldout_labels)
+                          f"are no non-members to compare with; give images it never saw with --nonmembers")
+    return members, (split.heldout_images, split.heldout_labels)
 
 
 def _pick(images, labels, n: int, generator: torch.Generator):
@@ -34,7 +45,8 @@ def _pick(images, labels, n: int, generator: torch.Generator):
     return images[index].float().div(127.5).sub(1), None if labels is None else labels[index]
 
 
-def audit_image_run(run: Path, samples: int, max_records: int, seed: int, device: str, log) -> dict:
+def audit_image_run(run: Path, samples: int, max_records: int, seed: int, device: str, log,
+                    nonmembers: str | None = None) -> dict:
     from duelo.privacy.audit import audit_scores, distance_scores
     from duelo.sampling.generate import generate
     from duelo.tasks import run_config
@@ -49,7 +61,7 @@ def audit_image_run(run: Path, samples: int, max_records: int, seed: int, device
     G, D = session.trainer.ema["G"], session.parts.players["D"].module
     load_into({"G_ema": G, "D": D}, {"G_ema": states["G_ema"], "D": states["D"]}, source)
     G.eval(), D.eval()
-    (members, m_labels), (others, o_labels) = _records(session)
+    (members, m_labels), (others, o_labels) = _records(session, nonmembers)
     n = min(len(members), len(others), max_records)
     generator = torch.Generator().manual_seed(seed)
     members, m_labels = _pick(members, m_labels, n, generator)
