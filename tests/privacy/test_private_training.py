@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -21,7 +22,7 @@ TINY = ["train", "--preset", "demo", "--width", "8", "--batch", "32", "--dp-epsi
         "--set", "run.snapshot_kimg=0.25", "--set", "run.eval_per_class=10", "--set", "run.grid_samples=16"]
 
 
-def test_a_private_run_spends_at_most_its_epsilon_and_logs_nothing_from_the_records(tmp_path, monkeypatch):
+def test_a_private_run_spends_at_most_its_epsilon_and_logs_nothing_from_the_records(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DUELO_JUDGE_STEPS", "20")                       # the judge of the evaluation split
     assert main([*TINY, "--kimg", "0.25", "--out", str(tmp_path), "--name", "p"]) == 0
     run = tmp_path / "p"
@@ -42,6 +43,16 @@ def test_a_private_run_spends_at_most_its_epsilon_and_logs_nothing_from_the_reco
     attacks = json.loads(audited.read_text())["attacks"]
     assert set(attacks) == {"distance_to_closest", "discriminator"}
     assert all(0 <= a["auc"] <= 1 and a["epsilon_lower"] >= 0 for a in attacks.values())
+    rng = np.random.default_rng(0)                                   # non-members given as images
+    images = rng.integers(0, 255, (30, 1, 32, 32), dtype=np.uint8)
+    np.savez(tmp_path / "others.npz", images=images, labels=np.arange(30) % 10)
+    assert main(["audit", str(run), "--samples", "64", "--nonmembers", str(tmp_path / "others.npz"), "--out",
+                 str(audited)]) == 0
+    assert json.loads(audited.read_text())["members"] == 30
+    np.savez(tmp_path / "unlabelled.npz", images=images)
+    capsys.readouterr()
+    assert main(["audit", str(run), "--samples", "64", "--nonmembers", str(tmp_path / "unlabelled.npz")]) != 0
+    assert "unlabelled images for a labelled run" in capsys.readouterr().err
     # a longer budget is a new plan: the checkpoint's spent steps would be accounted wrongly
     assert main([*TINY, "--kimg", "0.5", "--out", str(tmp_path), "--name", "p"]) != 0
 
