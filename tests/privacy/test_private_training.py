@@ -2,7 +2,8 @@
 (at most the target, over exactly the planned steps) and scores its samples on the evaluation split; its metrics
 log nothing computed from the records; it resumes with the steps already spent. The guard: a code path that
 reads the training images outside the accountant (here the health monitor, forced on) stops the run with a
-PrivacyError. Settings that cannot be private are refused by name; the feed refuses to draw past its budget."""
+PrivacyError. Settings that cannot be private are refused by name; the feed refuses to draw past its budget, and
+draws its samples from a secret generator, not the run's published seed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import torch
 
 from duelo.cli.main import main
 from duelo.errors import ConfigError
-from duelo.privacy.records import PoissonFeed, PrivacyError, PrivacyPlan, PrivateRecords
+from duelo.privacy.records import PoissonFeed, PrivacyError, PrivacyPlan, PrivateRecords, secret_generator
 
 pytest.importorskip("dp_accounting")
 
@@ -84,6 +85,13 @@ def test_the_feed_draws_poisson_samples_and_stops_at_its_budget():
     generator = torch.Generator().manual_seed(0)
     sizes = [len(feed.next(generator)[0]) for _ in range(40)]
     assert len(set(sizes)) > 5 and abs(sum(sizes) / 40 - 100) < 5          # random sizes around the mean
+    # the draws do not follow the round's (public, seeded) generator: the same seed samples other records
+    again = PoissonFeed(records, plan, batch=100, num_classes=0, decode=lambda x: x)
+    first = [feed_batch.tolist() for feed_batch in (
+        PoissonFeed(records, plan, 100, 0, lambda x: x).next(torch.Generator().manual_seed(0))[0],
+        again.next(torch.Generator().manual_seed(0))[0])]
+    assert first[0] != first[1]
+    assert secret_generator(torch.device("cpu")).initial_seed() != secret_generator(torch.device("cpu")).initial_seed()
     with pytest.raises(PrivacyError, match="spent"):
         feed.next(generator)
     with pytest.raises(PrivacyError, match="outside the accountant"):

@@ -18,6 +18,7 @@ import torch
 
 from duelo.objectives.gan import GANObjective
 from duelo.privacy.dpsgd import check_module, private_gradients, surrogate_loss
+from duelo.privacy.records import secret_generator
 from duelo.training.protocols import Phase, Terms
 
 Tensor = torch.Tensor
@@ -28,6 +29,7 @@ class PrivateGANObjective(GANObjective):
         super().__init__(G, D, loss, **kwargs)
         check_module(D, "the discriminator")
         self.privacy = privacy                                   # duelo.privacy.records.PrivacyPlan
+        self._noise = secret_generator(next(D.parameters()).device)   # the noise's: not the run's seed
         self.phases = tuple(Phase(p.name, p.players, self._private_discriminator_terms, repeats=p.repeats,
                                   uses_real=True) if p.name == "D" else p for p in self.phases)
 
@@ -46,7 +48,7 @@ class PrivateGANObjective(GANObjective):
 
         plan = self.privacy
         grads, stats = private_gradients(self.D, pair_loss, (real_seen, fake_seen, labels), plan.clip,
-                                         plan.noise_multiplier, plan.sample_rate * plan.records, generator)
+                                         plan.noise_multiplier, plan.sample_rate * plan.records, self._noise)
         # logged: only what the mechanism releases anyway (the noisy gradient) or what reads no record (the batch
         # size of a Poisson sample, D on fakes); the clipped share and the per-record norms read the records
         noisy = torch.sqrt(sum(g.float().square().sum() for g in grads.values()))

@@ -7,13 +7,15 @@ of leaking silently: the test suite trains private runs end to end with them in 
 
 PoissonFeed is the trainer's feed over them (duelo.training.protocols.Feed): batches of random size whose mean is
 `batch`, the step count saved with every checkpoint, and a refusal to draw past the planned steps (the budget
-the noise was chosen for). Its `labels` are the public label pool for fake labels: every class once (uniform),
-not the records' class frequencies.
+the noise was chosen for). Its Poisson draws come from a generator seeded from the OS's entropy, not from the
+run's published seed (secret_generator). Its `labels` are the public label pool for fake labels: every class once
+(uniform), not the records' class frequencies.
 """
 
 from __future__ import annotations
 
 import math
+import secrets
 from dataclasses import dataclass
 
 import torch
@@ -23,6 +25,17 @@ from duelo.errors import ConfigError, DueloError
 
 class PrivacyError(DueloError):
     """Real training data read outside the accountant, or a privacy budget exceeded."""
+
+
+def secret_generator(device: torch.device) -> torch.Generator:
+    """A generator for DP-SGD's sampling and noise, seeded from the operating system's entropy: never the run's
+    seed, which config.json publishes (with it, anyone could redraw the noise and subtract it). Not saved in
+    checkpoints, so a private run is not bit-reproducible, by design. torch's generator is not cryptographically
+    secure (Opacus' secure mode uses a CSPRNG): attacks on the generator or on floating-point noise (Mironov 2012)
+    are outside what duelo defends."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(secrets.randbits(63))
+    return generator
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,7 @@ class PoissonFeed:
     def __init__(self, records: PrivateRecords, plan: PrivacyPlan, batch: int, num_classes: int, decode):
         self.records, self.plan, self.batch = records, plan, batch
         self.decode = decode
+        self._sampler = secret_generator(records.device)          # not the round's (public, seeded) generator
         self.labels = torch.arange(num_classes, device=records.device) if num_classes else None
         self.steps = 0
 
@@ -104,7 +118,7 @@ class PoissonFeed:
             raise PrivacyError(f"differential privacy: the {self.plan.steps:,} D steps the noise was chosen for are "
                                f"spent (epsilon {self.plan.epsilon:g}); a run cannot train on past its budget. "
                                f"Start a new run with a larger --kimg or --dp-epsilon")
-        samples, labels = self.records.poisson_batch(self.plan.sample_rate, generator)
+        samples, labels = self.records.poisson_batch(self.plan.sample_rate, self._sampler)
         self.steps += 1
         return self.decode(samples), labels
 
