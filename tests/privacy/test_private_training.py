@@ -39,6 +39,9 @@ def test_a_private_run_spends_at_most_its_epsilon_and_logs_nothing_from_the_reco
     assert not logged & {"D_real", "dp_clipped", "dp_grad_norm", "loss_D"}, logged
     config = json.loads((run / "config.json").read_text())
     assert config["health"]["enabled"] is False and config["model"]["d_kwargs"]["norm"] == "group"
+    capsys.readouterr()
+    assert main(["doctor", str(run)]) == 0
+    assert "differentially private run: epsilon" in capsys.readouterr().out
     audited = tmp_path / "audit.json"
     assert main(["audit", str(run), "--samples", "64", "--max-records", "100", "--out", str(audited)]) == 0
     attacks = json.loads(audited.read_text())["attacks"]
