@@ -23,7 +23,7 @@ from duelo.errors import ConfigError
                    "images (image runs; default: the run's own held-out split).")
 @click.option("--out", "out_file", type=click.Path(path_type=Path), default=None, help="Write the result as JSON.")
 def audit(run: Path, samples: int, max_records: int, seed: int, device: str, members: Path | None,
-          nonmembers: Path | None, out_file: Path | None) -> None:
+          nonmembers: str | None, out_file: Path | None) -> None:
     """Can an attacker tell the records RUN trained on from records it never saw? Prints each attack's AUC (0.5:
     no better than guessing), its true-positive rate at 1 % false positives, and the empirical epsilon lower bound
     it proves, beside the epsilon a private run accounted for. Image runs use their own split (a private run's

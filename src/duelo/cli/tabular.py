@@ -146,9 +146,7 @@ def sample(model_dir: Path, rows: int, output: Path, condition: tuple[str, ...],
             raise ConfigError(f"--condition gives column {name.strip()!r} twice ({conditions[name.strip()]!r} and "
                               f"{value.strip()!r}); a row has one value per column: give one")
         conditions[name.strip()] = value.strip()
-    if (model_dir / "model" / "model.json").exists():          # a run folder: its model
-        model_dir = model_dir / "model"
-    model = TabularGAN.load(model_dir, device=device)
+    model = TabularGAN.load(model_dir, device=device)           # a run folder or its model folder
     df = model.sample(rows, conditions=conditions, random_state=seed)
     write_table(df, output)
     asked = f" with {', '.join(condition)}" if condition else ""

@@ -172,14 +172,15 @@ def diagnose(run: Path) -> Diagnosis:
         diagnosis.signals_kimg = kimg_of(snapshots[-1])
     divergence_seen = any(e["event"] in ("divergence", "rollback", "gave_up") for e in events)
     privacy = summary.get("privacy") if isinstance(summary, dict) else None
-    if isinstance(privacy, dict) and is_number(privacy.get("epsilon_spent")):
+    private = isinstance(privacy, dict) and is_number(privacy.get("epsilon_spent"))
+    if private:
         diagnosis.notes.append(f"differentially private run: epsilon {privacy['epsilon_spent']:.3g} spent of "
                                f"{privacy.get('epsilon_target')} (delta {privacy.get('delta')}); the health monitor "
                                f"is off in private runs (its probes read training records), see docs/privacy.md")
     if not snapshots and not divergence_seen:      # e.g. only the data-size note of a run with the monitor off
         diagnosis.verdict = "no health data"
         found = "no checks in" if (run / "health.jsonl").exists() else "no"
-        if not (isinstance(privacy, dict) and privacy):
+        if not private:
             diagnosis.notes.append(f"{found} health.jsonl: the run predates the training-health monitor, or the "
                                    f"monitor was off; failure modes were not checked")
         diagnosis.notes.extend(describe_note(e) for e in events)

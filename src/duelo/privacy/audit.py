@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 FPR_POINTS = (0.01, 0.1)
+DEFAULT_DELTA = 1e-5         # the delta of the bound for a model trained without DP (a private run states its own)
 
 
 def distance_scores(records: torch.Tensor, synthetic: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
@@ -39,24 +40,11 @@ def distance_scores(records: torch.Tensor, synthetic: torch.Tensor, chunk: int =
 
 def auc(members: np.ndarray, nonmembers: np.ndarray) -> float:
     """P(score of a random member > score of a random non-member), ties counting one half (Mann-Whitney)."""
-    scores = np.concatenate([members, nonmembers])
-    ranks = _ranks(scores)
+    from scipy.stats import rankdata
+
+    ranks = rankdata(np.concatenate([members, nonmembers]))          # ties get their average rank
     n1, n0 = len(members), len(nonmembers)
     return float((ranks[:n1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    order = np.argsort(values, kind="stable")
-    ranks = np.empty(len(values))
-    sorted_values = values[order]
-    start = 0
-    while start < len(values):                           # average ranks over ties
-        end = start
-        while end + 1 < len(values) and sorted_values[end + 1] == sorted_values[start]:
-            end += 1
-        ranks[order[start:end + 1]] = (start + end) / 2 + 1
-        start = end + 1
-    return ranks
 
 
 def _clopper_pearson(successes: int, trials: int, upper: bool, confidence: float = 0.95) -> float:
@@ -90,8 +78,8 @@ def epsilon_lower_bound(members: np.ndarray, nonmembers: np.ndarray, delta: floa
             "fpr": round(fp / max(1, len(n_test)), 4)}
 
 
-def audit_scores(members: torch.Tensor | np.ndarray, nonmembers: torch.Tensor | np.ndarray, delta: float = 1e-5,
-                 seed: int = 0) -> dict:
+def audit_scores(members: torch.Tensor | np.ndarray, nonmembers: torch.Tensor | np.ndarray,
+                 delta: float = DEFAULT_DELTA, seed: int = 0) -> dict:
     """The audit of one attack from its scores of members and of non-members."""
     m = np.asarray(members, dtype=np.float64).reshape(-1)
     n = np.asarray(nonmembers, dtype=np.float64).reshape(-1)

@@ -29,7 +29,7 @@ def _records(session, nonmembers: str | None) -> tuple[tuple, tuple]:
         from duelo.data import load_dataset
 
         other = load_dataset(nonmembers, resolution=data.size, channels=data.channels)
-        if (data.labels if not private else members[1]) is not None and other.labels is None:
+        if members[1] is not None and other.labels is None:
             raise ConfigError(f"--nonmembers {nonmembers}: unlabelled images for a labelled run; give labelled ones")
         return members, (other.images, other.labels)
     if private:
@@ -47,7 +47,7 @@ def _pick(images, labels, n: int, generator: torch.Generator):
 
 def audit_image_run(run: Path, samples: int, max_records: int, seed: int, device: str, log,
                     nonmembers: str | None = None) -> dict:
-    from duelo.privacy.audit import audit_scores, distance_scores
+    from duelo.privacy.audit import DEFAULT_DELTA, audit_scores, distance_scores
     from duelo.sampling.generate import generate
     from duelo.tasks import run_config
     from duelo.tasks.image_gan.finetune import load_into, read_source
@@ -70,16 +70,18 @@ def audit_image_run(run: Path, samples: int, max_records: int, seed: int, device
     conditional = G.c_dim > 0
     labels = torch.arange(samples) % G.c_dim if conditional else None
     fake = generate(G, list(range(seed * 1_000_003, seed * 1_000_003 + samples)), labels).float()
-    delta = config.privacy.delta if config.privacy.delta is not None else 1e-5
-    if "privacy" in session.parts.extras:
-        delta = session.parts.extras["privacy"].delta
+    plan = session.parts.extras.get("privacy")
+    delta = plan.delta if plan is not None else DEFAULT_DELTA
+    target = session.trainer.runtime.device
 
+    @torch.no_grad()
     def logits(images, labels):
-        with torch.no_grad():
-            return torch.cat([D(x.to(session.trainer.runtime.device), None if y is None or not conditional
-                                else y.to(session.trainer.runtime.device)).float().reshape(len(x), -1).mean(1).cpu()
-                              for x, y in zip(images.split(256), (labels.split(256) if labels is not None
-                                                                  else [None] * len(images.split(256))))])
+        """D's mean logit per image, in chunks of 256."""
+        out = []
+        for index in torch.arange(len(images)).split(256):
+            y = labels[index].to(target) if conditional and labels is not None else None
+            out.append(D(images[index].to(target), y).float().reshape(len(index), -1).mean(1).cpu())
+        return torch.cat(out)
 
     attacks = {"distance_to_closest": audit_scores(distance_scores(members, fake), distance_scores(others, fake),
                                                    delta, seed),

@@ -14,7 +14,7 @@ from duelo.errors import ConfigError
 
 def audit_table_model(run: Path, members_path: Path | None, nonmembers_path: Path | None, samples: int,
                       max_records: int, seed: int, log) -> dict:
-    from duelo.privacy.audit import audit_scores
+    from duelo.privacy.audit import DEFAULT_DELTA, audit_scores
     from duelo.tabular import TabularGAN
     from duelo.tasks.tabular.columns import CategoricalSpec
     from duelo.tasks.tabular.report.frames import check_same_columns, prepare
@@ -24,7 +24,7 @@ def audit_table_model(run: Path, members_path: Path | None, nonmembers_path: Pat
     if members_path is None or nonmembers_path is None:
         raise ConfigError(f"{run} is a table model: give the table it was fitted on (--members) and rows of the same "
                           f"kind it never saw (--nonmembers)")
-    model = TabularGAN.load(run / "model" if (run / "model" / "model.json").exists() else run)
+    model = TabularGAN.load(run)                           # a run folder or its model folder
     specs = model.transformer_.column_specs_
     members, others = read_table(members_path), read_table(nonmembers_path)
     check_same_columns(members, others, f"--nonmembers {nonmembers_path}")
@@ -38,5 +38,5 @@ def audit_table_model(run: Path, members_path: Path | None, nonmembers_path: Pat
     prepared = prepare({"real": members, "synthetic": synthetic, "holdout": others}, discrete)
     fake = encode(prepared, "synthetic", np.arange(samples))
     scores = [-nearest_distances(encode(prepared, role, np.arange(n)), fake) for role in ("real", "holdout")]
-    return {"run": str(run), "members": n, "nonmembers": n, "generated": samples, "delta": 1e-5,
-            "attacks": {"distance_to_closest": audit_scores(*scores, delta=1e-5, seed=seed)}}
+    return {"run": str(run), "members": n, "nonmembers": n, "generated": samples, "delta": DEFAULT_DELTA,
+            "attacks": {"distance_to_closest": audit_scores(*scores, delta=DEFAULT_DELTA, seed=seed)}}

@@ -54,9 +54,7 @@ def augment_tables(model_dir: Path, real_path: Path, test_path: Path, target: st
     from duelo.tasks.tabular.report.frames import check_same_columns, prepare
     from duelo.tasks.tabular.tables import read_table
 
-    if (model_dir / "model" / "model.json").exists():
-        model_dir = model_dir / "model"
-    model = TabularGAN.load(model_dir)
+    model = TabularGAN.load(model_dir)                     # a run folder or its model folder
     specs = model.transformer_.column_specs_
     columns = pd.DataFrame(columns=[spec.name for spec in specs])
     real, test = read_table(real_path), read_table(test_path)

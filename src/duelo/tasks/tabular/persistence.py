@@ -69,8 +69,11 @@ def save_model_folder(path: str | os.PathLike, generator: torch.nn.Module, param
 
 
 def load_model(cls, path: str | os.PathLike, device: str = "cpu"):
-    """Rebuild a TabularGAN saved by save_model; its generator is in eval mode on `device`."""
+    """Rebuild a TabularGAN saved by save_model (its folder, or a run folder holding it in model/); its generator
+    is in eval mode on `device`."""
     folder = Path(path)
+    if (folder / "model" / "model.json").exists():            # a run folder: its model
+        folder = folder / "model"
     config = _read_config(folder)
     try:
         known = set(cls().get_params())                  # parameters of this duelo's TabularGAN
