@@ -24,8 +24,10 @@ def test_a_study_runs_continues_and_names_the_best(tmp_path, capsys):
     assert out.err.count("at 8 kimg") == 2 and (tmp_path / "toy-runs" / "trial-0001" / "summary.json").is_file()
     assert main([*TOY, "--study", str(study), "--trials", "1"]) == 0
     assert "3 trial(s)" in capsys.readouterr().out               # continued, not started again
+    assert main([*TOY, "--study", str(study), "--trials", "5", "--minutes", "0.0001"]) == 0
+    assert "4 trial(s)" in capsys.readouterr().out               # the time limit stops it after one trial
     loaded = optuna.load_study(study_name="duelo", storage=f"sqlite:///{study}")
-    assert len(loaded.trials) == 3 and all(set(t.params) == {"g_lr", "d_lr"} for t in loaded.trials)
+    assert len(loaded.trials) == 4 and all(set(t.params) == {"g_lr", "d_lr"} for t in loaded.trials)
 
 
 def test_mistakes_are_refused(tmp_path, capsys):

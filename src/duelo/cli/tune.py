@@ -27,8 +27,11 @@ from duelo.errors import ConfigError
 @click.option("--score", default=None, help="Summary figure to tune on (default: the task's proxy).")
 @click.option("--direction", type=click.Choice(["maximize", "minimize"]), default=None,
               help="Whether --score is better high or low (default: the task's).")
+@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Start no trial after this many minutes (the one under way finishes).")
 @click.option("--seed", type=int, default=0, help="Seed of the sampler.")
-def tune(task, preset, dataset, assignments, study_path, trials, rungs, knobs, score, direction, seed) -> None:
+def tune(task, preset, dataset, assignments, study_path, trials, rungs, knobs, score, direction, minutes,
+         seed) -> None:
     """Search hyper-parameters with Optuna (TPE, successive-halving pruning) on a cheap proxy score read from
     each trial's summary at every rung; print the best settings as a `duelo train` command.
 
@@ -64,7 +67,8 @@ def tune(task, preset, dataset, assignments, study_path, trials, rungs, knobs, s
     fixed = [f"--preset {preset}" if preset else f"--task {base.task}",
              *(f"--set {k}={v}" for k, v in overrides.items())]
     result = run_tune(base, study_path, trials, ladder, names, score, direction or default_direction, seed,
-                      log=lambda text: click.echo(text, err=True), base_args=" ".join(fixed))
+                      log=lambda text: click.echo(text, err=True), base_args=" ".join(fixed),
+                        minutes=minutes)
     if not result.get("completed"):
         click.echo(f"{result['trials']} trial(s) in {study_path}, none completed yet")
         return

@@ -44,7 +44,7 @@ for _name, _knob in (
 
 PROXIES = {"image-gan": ("class_accuracy", "maximize"), "toy": ("high_quality_fraction", "maximize"),
            "timeseries": ("scores.discriminative", "minimize"), "music": ("scores.histogram_distance", "minimize"),
-           "audio": ("scores.fd", "minimize")}
+           "audio": ("scores.fd", "minimize"), "tabular": ("column_shapes", "maximize")}
 
 
 def require_optuna():
@@ -76,9 +76,11 @@ def figure(summary: dict, dotted: str) -> float | None:
 
 
 def tune(base: Config, study_path: Path, trials: int, rungs: list[float], knobs: list[str], score: str,
-         direction: str, seed: int = 0, log=print, base_args: str | None = None) -> dict:
+         direction: str, seed: int = 0, log=print, base_args: str | None = None,
+         minutes: float | None = None) -> dict:
     """Run `trials` more trials of the study in `study_path` (created or continued); the best trial's figures.
-    `base_args`: the `duelo train` options that make `base` (default `--task TASK`), for the best's command."""
+    `base_args`: the `duelo train` options that make `base` (default `--task TASK`), for the best's command.
+    `minutes`: start no trial after this many minutes (the trial under way finishes)."""
     from duelo.tasks.runner import train
 
     optuna = require_optuna()
@@ -106,7 +108,7 @@ def tune(base: Config, study_path: Path, trials: int, rungs: list[float], knobs:
                 raise optuna.TrialPruned()
         return value
 
-    study.optimize(objective, n_trials=trials, catch=())
+    study.optimize(objective, n_trials=trials, timeout=None if minutes is None else minutes * 60, catch=())
     finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not finished:
         return {"trials": len(study.trials), "completed": 0}

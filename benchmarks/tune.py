@@ -1,0 +1,181 @@
+"""Benchmark: does `duelo tune` beat the preset? (issue 21, part 2) One data set per call, two phases.
+
+    python benchmarks/tune.py search --set fashion --minutes 6 --work /tmp/tune --out SEARCH.json
+    python benchmarks/tune.py final --set fashion --search SEARCH.json --work /tmp/tune --out FINAL.json
+
+search  `duelo tune` (duelo.tasks.tuning.tune: TPE, successive halving, the task's proxy score at each rung) for
+        --minutes; writes the study's best settings and every trial.
+final   the preset and the tuned settings side by side at the same training length (FULL_KIMG, --seeds seeds
+        each), judged on the full score, not the proxy:
+          fashion   Fashion-MNIST (10,000 training images, class-conditional demo recipe): domain FD of 10,000
+                    samples (`duelo eval --metrics fd_domain`), class accuracy beside it
+          adult     UCI Adult (.bench/adult from benchmarks/tabular.py prepare): ML efficacy (TSTR / TRTR macro F1
+                    of a gradient-boosted classifier of income, tested on Adult's test table), column shapes beside
+          gunpoint  GunPoint windows of 24 steps: the discriminative score (|accuracy - 0.5| of a post-hoc
+                    classifier, held-out windows), predictive MAE and context FID beside it
+        The search's cost is reported beside it (its minutes and trials): the comparison is at an equal training
+        budget for the final model, with the search spent on top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from duelo.io.provenance import write_result
+
+ADULT = Path(".bench/adult")
+
+
+@dataclass(frozen=True)
+class Setup:
+    base: dict               # --set overrides on the task's defaults (or the preset)
+    preset: str | None
+    task: str
+    knobs: str
+    rungs: tuple[float, ...]
+    full_kimg: float
+    full_score: str          # the headline of the final phase
+    lower_is_better: bool
+
+
+SETS = {
+    "fashion": Setup({"model.conditional": True}, "demo", "image-gan", "g_lr,d_lr,beta1,batch,r1_gamma,augment,width",
+                     (20, 50, 100), 200, "fd_domain", True),
+    "adult": Setup({}, None, "tabular", "g_lr,d_lr,beta1", (100, 300, 600), 1000, "ml_efficacy", False),
+    "gunpoint": Setup({"data.dataset": "gunpoint"}, None, "timeseries", "g_lr,d_lr,beta1,batch",
+                      (50, 100, 200), 300, "discriminative", True),
+}
+
+
+def prepare(name: str, work: Path) -> dict:
+    """The data overrides of a set (files written under work)."""
+    work.mkdir(parents=True, exist_ok=True)
+    if name == "fashion":
+        path = work / "fashion-10k.npz"
+        if not path.is_file():
+            from duelo.data.loading import load_dataset
+
+            data = load_dataset("fashion-mnist")
+            index = np.random.default_rng(0).permutation(len(data.labels))[:10000]
+            np.savez_compressed(path, images=data.images.numpy()[index], labels=data.labels.numpy()[index],
+                                class_names=np.array(data.class_names))
+        return {"data.dataset": str(path)}
+    if name == "adult":
+        if not (ADULT / "train.csv").is_file():
+            raise SystemExit(f"{ADULT}/train.csv is missing: run `python benchmarks/tabular.py prepare --out {ADULT}`")
+        return {"data.dataset": str((ADULT / "train.csv").resolve())}
+    return {}
+
+
+def base_config(name: str, work: Path, device: str):
+    from duelo.tasks import task_config
+    from duelo.tasks.presets import load_preset
+
+    setup = SETS[name]
+    base = load_preset(setup.preset) if setup.preset else task_config(setup.task)
+    return base.with_overrides({**setup.base, **prepare(name, work), "train.device": device,
+                                "run.snapshot_kimg": max(setup.full_kimg, 1000.0)})
+
+
+def search(args) -> dict:
+    from duelo.tasks.tuning import PROXIES, tune, usable_knobs
+
+    setup = SETS[args.set]
+    base = base_config(args.set, Path(args.work), args.device)
+    score, direction = PROXIES[setup.task]
+    study = Path(args.work) / f"{args.set}.db"
+    started = time.perf_counter()
+    result = tune(base, study, args.trials, [kimg * args.scale for kimg in setup.rungs], usable_knobs(base, setup.knobs.split(",")), score,
+                  direction, seed=args.seed, minutes=args.minutes, log=lambda text: print(text, flush=True),
+                  base_args=" ".join([f"--preset {setup.preset}" if setup.preset else f"--task {setup.task}",
+                                      *(f"--set {k}={v}" for k, v in {**setup.base, **prepare(args.set, Path(
+                                          args.work))}.items())]))
+    import optuna
+
+    trials = optuna.load_study(study_name="duelo", storage=f"sqlite:///{study}").trials
+    return {"phase": "search", "set": args.set, "proxy": score, "direction": direction, "rungs": setup.rungs,
+            "minutes_limit": args.minutes, "search_s": round(time.perf_counter() - started, 1), **result,
+            "all_trials": [{"number": t.number, "state": t.state.name, "params": t.params,
+                            "values": t.intermediate_values} for t in trials]}
+
+
+def full_score(name: str, run: Path, summary: dict, device: str) -> dict:
+    if name == "fashion":
+        subprocess.run([sys.executable, "-m", "duelo", "eval", str(run), "--metrics", "fd_domain,class_accuracy",
+                        "--num-samples", "10000", "--device", device], check=True, stdout=subprocess.DEVNULL)
+        figures = json.loads((run / "eval.json").read_text())
+        return {"fd_domain": figures.get("fd_domain"), "class_accuracy": figures.get("class_accuracy")}
+    if name == "adult":
+        import pandas as pd
+
+        from duelo.tasks.tabular.gan import TabularGAN
+        from duelo.tasks.tabular.report import quality_report
+
+        train, test = pd.read_csv(ADULT / "train.csv"), pd.read_csv(ADULT / "test.csv")
+        synthetic = TabularGAN.load(run, device=device).sample(len(train), random_state=0)
+        report = quality_report(train, synthetic, holdout=test, target="income", random_state=0)
+        return {"ml_efficacy": report["scores"]["ml_efficacy"], "column_shapes": report["scores"]["column_shapes"],
+                "tstr_macro_f1": (report["ml_efficacy"].get("tstr") or {}).get("macro_f1")}
+    scores = summary.get("scores", {})
+    return {key: scores.get(key) for key in ("discriminative", "predictive_mae", "context_fid")}
+
+
+def final(args) -> dict:
+    from duelo.tasks.runner import train
+
+    setup = SETS[args.set]
+    base = base_config(args.set, Path(args.work), args.device)
+    settings = json.loads(Path(args.search).read_text())["best"]["settings"] if args.search else {}
+    arms = {"preset": {}, "tuned": settings}
+    rows = []
+    for arm, overrides in arms.items():
+        for seed in range(args.seeds):
+            name = f"final-{arm}-{seed}"
+            config = base.with_overrides({**overrides, "train.total_kimg": setup.full_kimg * args.scale, "train.seed": seed,
+                                          "run.out": str(Path(args.work) / f"{args.set}-final"), "run.name": name})
+            started = time.perf_counter()
+            summary = train(config, stream=io.StringIO(), live_progress=False)
+            run = Path(args.work) / f"{args.set}-final" / name
+            row = {"arm": arm, "seed": seed, "train_s": round(time.perf_counter() - started, 1),
+                   "kimg": summary.get("kimg"), **full_score(args.set, run, summary, args.device)}
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    means = {arm: statistics.fmean(r[setup.full_score] for r in rows if r["arm"] == arm) for arm in arms}
+    better = means["tuned"] < means["preset"] if setup.lower_is_better else means["tuned"] > means["preset"]
+    return {"phase": "final", "set": args.set, "full_kimg": setup.full_kimg, "full_score": setup.full_score,
+            "lower_is_better": setup.lower_is_better, "tuned_settings": settings, "rows": rows, "means": means,
+            "tuned_beats_preset": better}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("phase", choices=["search", "final"])
+    parser.add_argument("--set", required=True, choices=sorted(SETS))
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--work", default="/tmp/duelo-tune")
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--minutes", type=float, default=6.0, help="search: start no trial after this")
+    parser.add_argument("--trials", type=int, default=200, help="search: at most this many trials")
+    parser.add_argument("--seed", type=int, default=0, help="search: the sampler's seed")
+    parser.add_argument("--search", help="final: the search phase's result file (none: the preset alone)")
+    parser.add_argument("--seeds", type=int, default=2, help="final: training seeds per arm")
+    parser.add_argument("--scale", type=float, default=1.0, help="every kimg times this (1: the benchmark; "
+                        "smaller: a quick check that the script runs)")
+    args = parser.parse_args()
+    result = search(args) if args.phase == "search" else final(args)
+    write_result(args.out, {"benchmark": "tune", **result})
+    print(json.dumps({k: v for k, v in result.items() if k not in ("all_trials", "rows")}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
