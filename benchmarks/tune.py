@@ -95,11 +95,12 @@ def search(args) -> dict:
     score, direction = PROXIES[setup.task]
     study = Path(args.work) / f"{args.set}.db"
     started = time.perf_counter()
-    result = tune(base, study, args.trials, [kimg * args.scale for kimg in setup.rungs], usable_knobs(base, setup.knobs.split(",")), score,
-                  direction, seed=args.seed, minutes=args.minutes, log=lambda text: print(text, flush=True),
-                  base_args=" ".join([f"--preset {setup.preset}" if setup.preset else f"--task {setup.task}",
-                                      *(f"--set {k}={v}" for k, v in {**setup.base, **prepare(args.set, Path(
-                                          args.work))}.items())]))
+    rungs = [kimg * args.scale for kimg in setup.rungs]
+    fixed = {**setup.base, **prepare(args.set, Path(args.work))}
+    command = " ".join([f"--preset {setup.preset}" if setup.preset else f"--task {setup.task}",
+                        *(f"--set {k}={v}" for k, v in fixed.items())])
+    result = tune(base, study, args.trials, rungs, usable_knobs(base, setup.knobs.split(",")), score, direction,
+                  seed=args.seed, minutes=args.minutes, log=lambda text: print(text, flush=True), base_args=command)
     import optuna
 
     trials = optuna.load_study(study_name="duelo", storage=f"sqlite:///{study}").trials
@@ -141,8 +142,9 @@ def final(args) -> dict:
     for arm, overrides in arms.items():
         for seed in range(args.seeds):
             name = f"final-{arm}-{seed}"
-            config = base.with_overrides({**overrides, "train.total_kimg": setup.full_kimg * args.scale, "train.seed": seed,
-                                          "run.out": str(Path(args.work) / f"{args.set}-final"), "run.name": name})
+            config = base.with_overrides({**overrides, "train.total_kimg": setup.full_kimg * args.scale,
+                                          "train.seed": seed, "run.name": name,
+                                          "run.out": str(Path(args.work) / f"{args.set}-final")})
             started = time.perf_counter()
             summary = train(config, stream=io.StringIO(), live_progress=False)
             run = Path(args.work) / f"{args.set}-final" / name
