@@ -38,6 +38,8 @@ def tabular() -> None:
     \b
     Examples:
       duelo tabular fit adult.csv --out runs/adult --epochs 300
+      duelo tabular schema adult.csv -o schema.json      (then edit it into public knowledge)
+      duelo tabular fit adult.csv --out runs/adult-dp --dp-epsilon 3 --dp-schema schema.json
       duelo tabular sample runs/adult -n 10000 -o synthetic.csv --condition sex=Female
       duelo tabular report adult.csv synthetic.csv --holdout adult-test.csv --target income --out report/
     """
@@ -58,12 +60,19 @@ def tabular() -> None:
 @click.option("--precision", type=RegistryChoice("duelo.training.precision:PRECISIONS", "precision", ("auto",)),
               default="auto", help="auto: bf16 autocast where the CPU has it natively, else fp32.")
 @click.option("--minutes", type=float, default=None, help="Also stop after this many minutes of training.")
+@click.option("--dp-epsilon", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Train with differential privacy at this epsilon (needs --dp-schema; docs/privacy.md).")
+@click.option("--dp-delta", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), default=None,
+              help="delta of the guarantee; default min(1e-5, 1 / (10 x rows)).")
+@click.option("--dp-schema", type=click.Path(path_type=Path), default=None,
+              help="The columns' kinds, ranges and levels as public knowledge (JSON; `duelo tabular schema`).")
 @click.option("--set", "assignments", multiple=True, metavar="SECTION.FIELD=VALUE",
               help="Set any field of the tabular task's configuration (docs/config.md).")
 @click.option("--force", is_flag=True, help="Start over: replace the run or model already in --out.")
 def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, ...], epochs: int,
         batch_size: int, pac: int, seed: int, device: str, precision: str, minutes: float | None,
-        assignments: tuple[str, ...], force: bool) -> None:
+        dp_epsilon: float | None, dp_delta: float | None, dp_schema: Path | None, assignments: tuple[str, ...],
+        force: bool) -> None:
     """Fit a TabularGAN on DATA (.csv or .parquet) in the run folder --out; its model is --out/model/.
 
     The fit checkpoints as it goes: after Ctrl-C, a crash or a time budget, re-running the same command
@@ -100,6 +109,11 @@ def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, 
                  "train.batch": batch_size, "model.pac": pac, "train.seed": seed, "train.device": device,
                  "train.precision": precision, "run.out": str(out_dir.parent), "run.name": out_dir.name,
                  "train.max_minutes": minutes}
+    if dp_epsilon is not None:
+        overrides.update({"privacy.epsilon": dp_epsilon, "privacy.delta": dp_delta,
+                          "data.schema": str(dp_schema or "")})
+    elif dp_delta is not None or dp_schema is not None:
+        raise ConfigError("--dp-delta and --dp-schema belong to a private fit: add --dp-epsilon")
     overrides.update(parse_assignments(assignments))
     config = task_config("tabular", overrides)
     if "train.total_kimg" not in overrides:          # epochs of the batch and critic steps finally chosen
@@ -190,3 +204,26 @@ def report(real: Path, synthetic: Path, holdout: Path | None, target: str | None
         if privacy.get(key) is not None:
             click.echo(f"{key:25s} {privacy[key]:.3f}")
     click.echo(f"wrote {json_path} and {html_path}")
+
+
+@tabular.command(context_settings={"show_default": True})
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="The schema (.json) to write.")
+@click.option("--dates", multiple=True, metavar="COLS", help="CSV columns to parse as datetimes.")
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+def schema(data: Path, output: Path, dates: tuple[str, ...], force: bool) -> None:
+    """Draft the schema a private fit (--dp-schema) needs from DATA itself: kinds, observed ranges, levels and
+    frequent exact values. It reveals the data, so edit it into public knowledge (published ranges, code
+    lists) before relying on a private fit's guarantee."""
+    import json
+
+    from duelo.io.atomic import atomic_write_text
+    from duelo.tasks.tabular.schema import draft
+    from duelo.tasks.tabular.tables import read_table
+
+    if output.exists() and not force:
+        raise ConfigError(f"{output} exists; pass --force to replace it")
+    drafted = draft(read_table(data, _names(dates)))
+    atomic_write_text(output, json.dumps(drafted, indent=1) + "\n")
+    click.echo(f"wrote {output}: {len(drafted['columns'])} columns drafted FROM THE DATA; replace their ranges "
+               f"and levels with public knowledge before a private fit relies on it")

@@ -49,27 +49,37 @@ class PrivacyPlan:
     sample_rate: float
     steps: int                      # planned D steps (each one Poisson-sampled Gaussian mechanism)
     records: int
+    once: tuple[float, ...] = ()    # noise multipliers of Gaussian mechanisms run once before training
 
     @classmethod
-    def make(cls, epsilon: float, delta: float | None, clip: float, batch: int, records: int, steps: int):
+    def make(cls, epsilon: float, delta: float | None, clip: float, batch: int, records: int, steps: int,
+             once: tuple[float, ...] = ()):
         from duelo.privacy.accounting import noise_for
 
         if records < 2 * batch:
             raise ConfigError(f"differential privacy: {records} training records for an expected batch of {batch}; "
                                f"use a smaller --batch (DP-SGD needs a sample rate well below 1)")
-        delta = min(1e-5, 1 / (10 * records)) if delta is None else delta
+        delta = default_delta(records) if delta is None else delta
         rate = batch / records
-        return cls(epsilon, delta, clip, noise_for(epsilon, rate, steps, delta), rate, steps, records)
+        return cls(epsilon, delta, clip, noise_for(epsilon, rate, steps, delta, once=once), rate, steps, records,
+                   tuple(once))
 
     def spent(self, steps: int) -> float:
         from duelo.privacy.accounting import epsilon
 
-        return epsilon(self.noise_multiplier, self.sample_rate, steps, self.delta)
+        return epsilon(self.noise_multiplier, self.sample_rate, steps, self.delta, self.once)
 
     def describe(self) -> str:
+        before = (f"; noisy histograms before training (noise multiplier "
+                  f"{', '.join(f'{s:.2f}' for s in self.once)})") if self.once else ""
         return (f"differential privacy: epsilon {self.epsilon:g}, delta {self.delta:.2g} over {self.steps:,} D steps "
                 f"(sample rate {self.sample_rate:.4f} of {self.records:,} records, clip {self.clip:g}, noise "
-                f"multiplier {self.noise_multiplier:.3f})")
+                f"multiplier {self.noise_multiplier:.3f}){before}")
+
+
+def default_delta(records: int) -> float:
+    """delta when none is given: min(1e-5, 1 / (10 x records))."""
+    return min(1e-5, 1 / (10 * records))
 
 
 class PrivateRecords:
@@ -124,6 +134,19 @@ class PoissonFeed:
 
     def spent(self) -> float:
         return self.plan.spent(self.steps)
+
+    def summary(self) -> dict:
+        """summary.json's privacy section: the plan and what the steps taken spent."""
+        from duelo.privacy.accounting import ACCOUNTANT
+
+        plan = self.plan
+        figures = {"epsilon_target": plan.epsilon, "epsilon_spent": round(self.spent(), 4), "delta": plan.delta,
+                   "noise_multiplier": round(plan.noise_multiplier, 4), "sample_rate": plan.sample_rate,
+                   "clip": plan.clip, "steps": self.steps, "steps_planned": plan.steps, "records": plan.records,
+                   "accountant": ACCOUNTANT}
+        if plan.once:
+            figures["histogram_noise_multiplier"] = [round(s, 4) for s in plan.once]
+        return figures
 
     def reserve(self, count: int) -> None:          # batches have random sizes: no captured (graph) steps
         pass

@@ -63,14 +63,3 @@ def build_private(config: Config, data: PrivateImages, runtime, assemble, resolu
     parts.extras["split"] = Split(data.records, None, None, None)
     parts.extras["privacy"] = plan
     return parts
-
-
-def privacy_summary(feed) -> dict:
-    """summary.json's privacy section: the plan and what the steps taken spent."""
-    from duelo.privacy.accounting import ACCOUNTANT
-
-    plan = feed.plan
-    return {"epsilon_target": plan.epsilon, "epsilon_spent": round(feed.spent(), 4), "delta": plan.delta,
-            "noise_multiplier": round(plan.noise_multiplier, 4), "sample_rate": plan.sample_rate,
-            "clip": plan.clip, "steps": feed.steps, "steps_planned": plan.steps, "records": plan.records,
-            "accountant": ACCOUNTANT}

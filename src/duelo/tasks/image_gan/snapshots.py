@@ -59,9 +59,7 @@ class SnapshotWriter(Snapshots):
                               log=session.log)
         figures = evaluate(context, ["class_accuracy"])
         if private:
-            from duelo.tasks.image_gan.private import privacy_summary
-
-            figures["privacy"] = privacy_summary(trainer.feed)
+            figures["privacy"] = trainer.feed.summary()
             session.log(f"privacy: epsilon {figures['privacy']['epsilon_spent']:.3f} spent of "
                         f"{figures['privacy']['epsilon_target']:g} (delta {figures['privacy']['delta']:.2g})")
         summary = run_summary(session, last_metrics, figures, started)

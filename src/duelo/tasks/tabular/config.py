@@ -16,6 +16,8 @@ class TableDataConfig:
                               cli="--discrete", metavar="COLS")
     dates:    tuple[str, ...] = setting((), "CSV columns to parse as datetimes (comma-separated)", cli="--dates",
                               metavar="COLS")
+    schema:   str = setting("", "a private run's public description of the columns (JSON: kinds, bounds, levels; "
+                            "docs/privacy.md)", cli="--dp-schema", metavar="FILE")
 
 
 @dataclass(frozen=True)

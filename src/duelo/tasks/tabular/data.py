@@ -28,6 +28,10 @@ class TableData:
     name:        str                    # where it came from, for logs
 
     @property
+    def rows(self) -> int:
+        return len(self.matrix)
+
+    @property
     def fingerprint(self) -> str:
         """sha256 of the encoded rows: a resume must train on exactly the same encoding."""
         return hashlib.sha256(np.ascontiguousarray(self.matrix).tobytes()).hexdigest()

@@ -44,9 +44,9 @@ class TableSnapshots(Snapshots):
         session = self.session
         extras = session.parts.extras
         model = save_model_folder(session.run_dir.model, self._generator(trainer),
-                                  params_of(session.config, len(session.data.matrix)), session.data.transformer,
+                                  params_of(session.config, session.data.rows), session.data.transformer,
                                   extras["sampler"], history=history(session.run_dir.metrics_path, session.config,
-                                                                     len(session.data.matrix)),
+                                                                     session.data.rows),
                                   fit_seconds=trainer.counters.elapsed_s)
         preview = session.run_dir.samples / f"rows-{trainer.counters.nimg:09d}.csv"
         atomic_write_text(preview, self.rows(PREVIEW_ROWS, PREVIEW_SEED).to_csv(index=False))
@@ -69,7 +69,8 @@ class TableSnapshots(Snapshots):
 
         session = self.session
         started = time.perf_counter()
-        real = session.data.frame
+        private = "privacy" in session.parts.extras
+        real = session.data.evaluation if private else session.data.frame      # private: the split never trained on
         real = real.sample(min(len(real), SUMMARY_ROWS), random_state=0) if len(real) > SUMMARY_ROWS else real
         synthetic = self.rows(len(real), seed=1)
         discrete = session.data.transformer.discrete_columns             # the column labels themselves
@@ -78,6 +79,11 @@ class TableSnapshots(Snapshots):
         pair_trends, _, _ = trends.pair_trends(prepared, np.random.default_rng(0))
         figures = {"column_shapes": _rounded(column_shapes), "column_pair_trends": _rounded(pair_trends),
                    "summary_rows": len(real)}
+        if private:
+            figures["privacy"] = session.trainer.feed.summary()
+            session.log(f"privacy: epsilon {figures['privacy']['epsilon_spent']:.3f} spent of "
+                        f"{figures['privacy']['epsilon_target']:g} (delta {figures['privacy']['delta']:.2g}); "
+                        f"scored on the {len(real):,} rows kept out of training")
         session.log(f"column_shapes {figures['column_shapes']}, column_pair_trends {figures['column_pair_trends']} "
                     f"({len(real)} generated rows against the table; `duelo tabular report` for the full report)")
         return run_summary(session, last_metrics, figures, started)

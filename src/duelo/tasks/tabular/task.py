@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from duelo.config import COMMON_SECTIONS, Config
+from duelo.config.sections import PrivacyConfig
 from duelo.errors import ConfigError
 from duelo.tasks.base import Parts, Session, Task
 from duelo.tasks.tabular.config import TableDataConfig, TableModelConfig, TableOptimConfig
@@ -26,7 +27,8 @@ class Tabular(Task):
     description = "synthetic tables (CTGAN class): CSV/Parquet or a DataFrame; `duelo tabular fit|sample|report`"
     data_parallel = False
     headline_figures = ("column_shapes", "column_pair_trends")
-    sections = {**COMMON_SECTIONS, "optim": TableOptimConfig, "data": TableDataConfig, "model": TableModelConfig}
+    sections = {**COMMON_SECTIONS, "optim": TableOptimConfig, "data": TableDataConfig, "model": TableModelConfig,
+                "privacy": PrivacyConfig}
     defaults = TABULAR_DEFAULTS
     sample_unit = "row"
 
@@ -36,6 +38,8 @@ class Tabular(Task):
         return auto_precision(device)
 
     def check(self, config: Config) -> Config:
+        if config.privacy.epsilon > 0:
+            config = _private_config(config)
         train, pac = config.train, config.model.pac
         per_round = train.batch // train.accum_rounds
         if train.batch % train.accum_rounds or per_round % pac:
@@ -65,6 +69,17 @@ class Tabular(Task):
         from duelo.tasks.tabular.data import encode
 
         started = time.perf_counter()
+        if config.privacy.epsilon > 0:
+            from duelo.tasks.tabular.private import PrivateTable
+            from duelo.tasks.tabular.schema import read_schema
+
+            config = _private_config(config)                  # refusals before the data is read
+            data = PrivateTable(frame, read_schema(config.data.schema), config, name)
+            if log is not None:
+                log(f"encoded {data.rows:,} training rows of {name} by its schema into {data.width} features "
+                    f"({len(data.evaluation):,} rows kept out for the run's scores) in "
+                    f"{time.perf_counter() - started:.1f} s")
+            return data
         columns = tuple(config.data.discrete) if discrete is None else tuple(discrete)
         data = encode(frame, columns, config.model.max_modes, config.model.rare_fraction,
                       config.train.seed, name)
@@ -76,15 +91,21 @@ class Tabular(Task):
     def build(self, config: Config, data, runtime) -> Parts:
         from duelo.tasks.tabular.parts import assemble
 
+        if config.privacy.epsilon > 0:
+            from duelo.tasks.tabular.private import build_private
+
+            return build_private(config, data, runtime)
         return assemble(config, data, runtime.device)
 
     # -- the run -----------------------------------------------------------------------------------
     def start(self, session: Session) -> None:
         data, config = session.data, session.config
-        steps = max(1, len(data.matrix) // config.train.batch)
+        steps = max(1, data.rows // config.train.batch)
         epochs = config.train.total_kimg * 1000 / (steps * config.train.batch * config.train.d_steps)
-        session.log(f"run folder {session.run_dir.path} | {len(data.frame):,} rows of {data.name}, "
+        session.log(f"run folder {session.run_dir.path} | {data.rows:,} rows of {data.name}, "
                     f"{config.train.total_kimg:g} kimg = {epochs:.1f} epochs | {session.trainer.runtime.describe()}")
+        if "privacy" in session.parts.extras:
+            session.log(session.parts.extras["privacy"].describe())
 
     def snapshots(self, session: Session):
         from duelo.tasks.tabular.snapshots import TableSnapshots
@@ -107,3 +128,16 @@ class Tabular(Task):
                                                    f"more rows together"),
                         (True, "lower the learning rates (--g-lr 1e-4 --d-lr 1e-4)")])
 
+
+def _private_config(config: Config) -> Config:
+    """A private table run's configuration: refusals, then the changes it needs (noted as their source)."""
+    if not config.data.schema:
+        raise ConfigError("a private table run (--dp-epsilon) needs --dp-schema FILE.json: the columns' kinds, "
+                          "ranges and levels as public knowledge (learning them from the data would leak); "
+                          "draft one with `duelo tabular schema DATA -o schema.json`, then edit it")
+    if config.train.accum_rounds > 1:
+        raise ConfigError("differential privacy: accumulation rounds (train.accum_rounds) cannot be kept; set 1")
+    if config.data.discrete or config.data.dates:
+        raise ConfigError("a private table run takes its column kinds from --dp-schema; drop --discrete/--dates")
+    return config.with_overrides({"model.pac": 1, "health.enabled": False, "train.cuda_graph": False},
+                                 source="privacy (--dp-epsilon)")
