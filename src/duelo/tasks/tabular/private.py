@@ -119,7 +119,8 @@ class PrivateTable:
         delta = config.privacy.delta or default_delta(self.rows)
         self.histogram_noise = noise_for_share(config.privacy.epsilon, delta)
         specs, self.condition_counts = private_specs(training, schema, config.model.max_modes, self.histogram_noise)
-        self.transformer = TabularTransformer(max_modes=config.model.max_modes, random_state=config.train.seed)
+        self.transformer = TabularTransformer([c.name for c in schema if c.kind == "categorical"],
+                                              max_modes=config.model.max_modes, random_state=config.train.seed)
         self.transformer._set_specs(specs)
         matrix = self.transformer.transform(training).astype(np.float32)
         self.records = PrivateRecords(torch.as_tensor(matrix), None, torch.device("cpu"))

@@ -1,0 +1,155 @@
+"""Benchmark: the utility-privacy curve of the tabular GAN on UCI Adult and on flchain (issue 22), on this CPU.
+
+    python benchmarks/privacy_tabular.py --set adult --epochs 20 --epsilons 1,3,10,inf --out RESULT.json
+    python benchmarks/privacy_tabular.py --set flchain --prepare WHEEL_OR_DIR ...       (once: the table's files)
+
+adult: .bench/adult (benchmarks/tabular.py prepare), target income, tested on Adult's test table. flchain: the
+serum free light chain study (Dispenzieri et al. 2012; 7,874 people x 11 columns, death as the target; the
+column "chapter", the cause of death, is dropped: present exactly for the dead, it gives the target away), shipped
+in scikit-survival's wheel as sksurv/datasets/data/flchain.arff; `--prepare` reads it from that wheel (a file, or a
+folder holding it; `pip download --no-deps scikit-survival`) and splits it, seeded, into 80 % training and 20 %
+test rows under .bench/flchain.
+
+The schemas are written here as public knowledge: levels are the documented code lists (Adult: UCI's adult.names,
+equal to the training table's; flchain: the ARFF header's), ranges are round public bounds rather than the
+observed extremes, spikes where many rows hold one value (capital gain and loss 0, 40 hours a week).
+
+For each epsilon: `duelo tabular fit` (private: --dp-epsilon E --dp-schema; "inf": the same epochs without DP, the
+usual CTGAN-class recipe), as many rows sampled as the table has, then scored the same way for every row of the
+curve: `duelo.tasks.tabular.report.quality_report` against the test table (ML efficacy: TSTR / TRTR macro F1 of
+the target; column shapes; pair trends), and `duelo audit --members --nonmembers` (distance-to-closest attack) with
+the rows a private fit trained on (its 10 % evaluation split left out) as members and the test rows as
+non-members. (The Adult result of 2026-12-05 ran this script under its first name, benchmarks/privacy_adult.py.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from duelo.io.provenance import write_result
+
+SETS = {
+    "adult": {"folder": Path(".bench/adult"), "target": "income",
+              "bounds": {"age": [0, 100], "fnlwgt": [0, 1_500_000], "education-num": [1, 16],
+                         "capital-gain": [0, 100_000], "capital-loss": [0, 5000], "hours-per-week": [0, 100]},
+              "continuous": (), "spikes": {"capital-gain": [0], "capital-loss": [0], "hours-per-week": [40]}},
+    "flchain": {"folder": Path(".bench/flchain"), "target": "death",
+                "bounds": {"age": [0, 110], "kappa": [0, 200], "lambda": [0, 200], "creatinine": [0, 15],
+                           "futime": [0, 6000]},
+                "continuous": ("kappa", "lambda", "creatinine"), "spikes": {}},
+}
+FLCHAIN_MEMBER = "sksurv/datasets/data/flchain.arff"
+
+
+def schema(name: str, train: pd.DataFrame) -> dict:
+    spec, columns = SETS[name], []
+    for column in train.columns:
+        if column in spec["bounds"]:
+            entry = {"name": column, "kind": "continuous" if column in spec["continuous"] else "integer",
+                     "bounds": spec["bounds"][column], "spikes": spec["spikes"].get(column, [])}
+        else:
+            entry = {"name": column, "kind": "categorical", "levels": sorted(train[column].dropna().unique().tolist())}
+        if train[column].isna().any():
+            entry["missing"] = True
+        columns.append(entry)
+    return {"columns": columns}
+
+
+def prepare_flchain(source: Path) -> None:
+    """flchain.arff from scikit-survival's wheel -> .bench/flchain/{train,test}.csv (seeded 80 / 20 split)."""
+    import io
+    import zipfile
+
+    from scipy.io import arff
+
+    wheel = source if source.is_file() else next(source.glob("scikit_survival-*.whl"), None)
+    if wheel is None:
+        raise SystemExit(f"no scikit_survival-*.whl in {source}: pip download --no-deps scikit-survival -d {source}")
+    with zipfile.ZipFile(wheel) as archive:
+        text = archive.read(FLCHAIN_MEMBER).decode()
+    data, _ = arff.loadarff(io.StringIO(text))
+    frame = pd.DataFrame(data).drop(columns="chapter")   # the cause of death: known exactly for the dead only
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].str.decode("utf-8").replace("?", np.nan)
+    test = np.random.default_rng(0).random(len(frame)) < 0.2
+    folder = SETS["flchain"]["folder"]
+    folder.mkdir(parents=True, exist_ok=True)
+    frame[~test].to_csv(folder / "train.csv", index=False)
+    frame[test].to_csv(folder / "test.csv", index=False)
+    print(f"flchain: {len(frame):,} rows from {wheel.name}: {int((~test).sum()):,} training, {int(test.sum()):,} test "
+          f"rows in {folder}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", default="adult", choices=sorted(SETS))
+    parser.add_argument("--prepare", type=Path, help="flchain: scikit-survival's wheel (or its folder); then stop")
+    parser.add_argument("--out")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epsilons", default="1,3,10,inf")
+    parser.add_argument("--work", default=None)
+    args = parser.parse_args()
+    from duelo.tasks.tabular.private import EVAL_SEED
+    from duelo.tasks.tabular.report import quality_report
+
+    if args.prepare:
+        return prepare_flchain(args.prepare)
+    if not args.out:
+        parser.error("--out is required")
+    folder, target = SETS[args.set]["folder"], SETS[args.set]["target"]
+    if not (folder / "train.csv").is_file():
+        how = "benchmarks/tabular.py prepare --out .bench/adult" if args.set == "adult" else \
+            "benchmarks/privacy_tabular.py --prepare SCIKIT_SURVIVAL_WHEEL"
+        raise SystemExit(f"{folder}/train.csv is missing: run `python {how}`")
+    train, test = pd.read_csv(folder / "train.csv"), pd.read_csv(folder / "test.csv")
+    work = Path(args.work or tempfile.mkdtemp(prefix=f"privacy-{args.set}-"))
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "schema.json").write_text(json.dumps(schema(args.set, train), indent=1))
+    held = np.random.default_rng(EVAL_SEED).random(len(train)) < 0.1              # the private fit's split
+    train[~held].to_csv(work / "members.csv", index=False)
+    rows = []
+    for text in args.epsilons.split(","):
+        eps = float(text)
+        run = work / f"eps-{text}"
+        fit = [sys.executable, "-m", "duelo", "tabular", "fit", str(folder / "train.csv"), "--out", str(run),
+               "--epochs", str(args.epochs), "--force"]
+        if eps != float("inf"):
+            fit += ["--dp-epsilon", text, "--dp-schema", str(work / "schema.json")]
+        started = time.perf_counter()
+        subprocess.run(fit, check=True)
+        seconds = time.perf_counter() - started
+        synthetic_path = work / f"synthetic-{text}.csv"
+        subprocess.run([sys.executable, "-m", "duelo", "tabular", "sample", str(run), "-n", str(len(train)), "-o",
+                        str(synthetic_path), "--seed", "0"], check=True)
+        synthetic = pd.read_csv(synthetic_path)
+        report = quality_report(train, synthetic, holdout=test, target=target, random_state=0)
+        audited = work / f"audit-{text}.json"
+        subprocess.run([sys.executable, "-m", "duelo", "audit", str(run), "--members", str(work / "members.csv"),
+                        "--nonmembers", str(folder / "test.csv"), "--out", str(audited)], check=True)
+        audit = json.loads(audited.read_text())
+        summary = json.loads((run / "summary.json").read_text())
+        row = {"epsilon": text, "fit_s": round(seconds, 1), "privacy": summary.get("privacy"),
+               "ml_efficacy": report["scores"]["ml_efficacy"], "column_shapes": report["scores"]["column_shapes"],
+               "column_pair_trends": report["scores"]["column_pair_trends"],
+               "tstr_macro_f1": (report["ml_efficacy"].get("tstr") or {}).get("macro_f1"),
+               "trtr_macro_f1": (report["ml_efficacy"].get("trtr") or {}).get("macro_f1"),
+               "attacks": {name: {k: a.get(k) for k in ("auc", "tpr_at_fpr_0.01", "epsilon_lower")}
+                           for name, a in audit["attacks"].items()}}
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    write_result(args.out, {"benchmark": f"privacy-{args.set}", "set": args.set, "target": target,
+                            "epochs": args.epochs, "schema": schema(args.set, train), "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
