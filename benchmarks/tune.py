@@ -152,11 +152,13 @@ def final(args) -> dict:
                    "kimg": summary.get("kimg"), **full_score(args.set, run, summary, args.device)}
             print(json.dumps(row), flush=True)
             rows.append(row)
+            write_result(args.out, {"benchmark": "tune", "phase": "final", "set": args.set, "complete": False,
+                                    "tuned_settings": settings, "rows": rows})      # kept if the call is cut short
     means = {arm: statistics.fmean(r[setup.full_score] for r in rows if r["arm"] == arm) for arm in arms}
     better = means["tuned"] < means["preset"] if setup.lower_is_better else means["tuned"] > means["preset"]
-    return {"phase": "final", "set": args.set, "full_kimg": setup.full_kimg, "full_score": setup.full_score,
-            "lower_is_better": setup.lower_is_better, "tuned_settings": settings, "rows": rows, "means": means,
-            "tuned_beats_preset": better}
+    return {"phase": "final", "set": args.set, "complete": True, "full_kimg": setup.full_kimg,
+            "full_score": setup.full_score, "lower_is_better": setup.lower_is_better, "tuned_settings": settings,
+            "rows": rows, "means": means, "tuned_beats_preset": better}
 
 
 def main() -> None:
