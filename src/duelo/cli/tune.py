@@ -21,9 +21,10 @@ from duelo.errors import ConfigError
               help="SQLite file of the study; run again with the same file to continue it.")
 @click.option("--trials", type=click.IntRange(min=1), default=20, help="Trials to run (in addition to earlier).")
 @click.option("--rungs", default="5,10,20", help="kimg at which each trial is scored; trailing trials stop early.")
-@click.option("--knobs", default="g_lr,d_lr,beta1,batch,r1_gamma,augment",
+@click.option("--knobs", default=None,
               help="Settings to search (KNOBS: g_lr, d_lr, beta1, batch, r1_gamma, augment, width); those the "
-                   "task lacks are left out.")
+                   "task lacks are left out. Default: g_lr,d_lr,beta1,batch,r1_gamma,augment (tabular: "
+                   "g_lr,d_lr,beta1).")
 @click.option("--score", default=None, help="Summary figure to tune on (default: the task's proxy).")
 @click.option("--direction", type=click.Choice(["maximize", "minimize"]), default=None,
               help="Whether --score is better high or low (default: the task's).")
@@ -41,7 +42,7 @@ def tune(task, preset, dataset, assignments, study_path, trials, rungs, knobs, s
     """
     from duelo.tasks import task_config
     from duelo.tasks.presets import load_preset, preset_task
-    from duelo.tasks.tuning import PROXIES, tune as run_tune, usable_knobs
+    from duelo.tasks.tuning import DEFAULT_KNOBS, PROXIES, TASK_KNOBS, tune as run_tune, usable_knobs
 
     if preset is not None:
         if task is not None and preset_task(preset) != task:
@@ -63,6 +64,7 @@ def tune(task, preset, dataset, assignments, study_path, trials, rungs, knobs, s
     score = score or default_score
     if score is None:
         raise ConfigError(f"task {base.task} has no default proxy score; name a summary figure with --score")
+    knobs = knobs or TASK_KNOBS.get(base.task, DEFAULT_KNOBS)
     names = usable_knobs(base, [k.strip() for k in knobs.split(",") if k.strip()])
     fixed = [f"--preset {preset}" if preset else f"--task {base.task}",
              *(f"--set {k}={v}" for k, v in overrides.items())]

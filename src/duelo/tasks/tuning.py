@@ -47,6 +47,10 @@ PROXIES = {"image-gan": ("class_accuracy", "maximize"), "toy": ("high_quality_fr
            "audio": ("scores.fd", "minimize"), "tabular": ("column_shapes", "maximize")}
 
 
+DEFAULT_KNOBS = "g_lr,d_lr,beta1,batch,r1_gamma,augment"
+TASK_KNOBS = {"tabular": "g_lr,d_lr,beta1"}     # a table's batch must be a multiple of its pac: not searched
+
+
 def require_optuna():
     try:
         import optuna
