@@ -26,4 +26,24 @@ def privacy(*results: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"privacy": privacy}
+def privacy_tabular(*results: dict) -> str:
+    """Per epsilon of benchmarks/privacy_tabular.py: the plan, the scores against the test table, the attack."""
+    lines = ["| epsilon target | spent | DP-SGD noise | histogram noise | D steps | ML efficacy (TSTR / TRTR macro F1) "
+             "| column shapes | pair trends | distance attack: AUC / TPR at 1 % FPR / empirical eps | fit wall time |",
+             "| --- " * 10 + "|"]
+    for result in results:
+        for row in result["rows"]:
+            p = row.get("privacy") or {}
+            private = "— (not private) | 0 | 0 | —"
+            if p:
+                private = (f"{p['epsilon_spent']:.3f} | {p['noise_multiplier']:.3f} | "
+                           f"{p['histogram_noise_multiplier'][0]:.2f} | {p['steps']:,}")
+            a = row["attacks"]["distance_to_closest"]
+            lines.append(f"| {row['epsilon']} | {private} | {row['ml_efficacy']:.3f} ({row['tstr_macro_f1']:.3f} / "
+                         f"{row['trtr_macro_f1']:.3f}) | {row['column_shapes']:.3f} | "
+                         f"{row['column_pair_trends']:.3f} | {a['auc']:.3f} / {a['tpr_at_fpr_0.01']:.3f} / "
+                         f"{a['epsilon_lower']:.2f} | {row['fit_s']:.0f} s |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"privacy": privacy, "privacy-tabular": privacy_tabular}
