@@ -119,6 +119,12 @@ def test_a_private_fit_runs_behind_the_guard_and_spends_at_most_its_epsilon(tmp_
     assert main(["tabular", "sample", str(out), "-n", "50", "-o", str(tmp_path / "s.csv"), "--seed", "0"]) == 0
     sampled = pd.read_csv(tmp_path / "s.csv")
     assert set(sampled.job) <= {"a", "b", "c", "d"} and sampled.age.between(0, 100).all()
+    _table(200, seed=1).to_csv(tmp_path / "others.csv", index=False)
+    audited = tmp_path / "audit.json"
+    assert main(["audit", str(out), "--members", str(tmp_path / "t.csv"), "--nonmembers", str(tmp_path / "others.csv"),
+                 "--samples", "200", "--out", str(audited)]) == 0
+    result = json.loads(audited.read_text())
+    assert result["privacy"]["epsilon_spent"] == privacy["epsilon_spent"] and result["delta"] == privacy["delta"]
 
 
 def test_the_training_table_cannot_be_read(tmp_path):

@@ -24,7 +24,12 @@ def audit_table_model(run: Path, members_path: Path | None, nonmembers_path: Pat
     if members_path is None or nonmembers_path is None:
         raise ConfigError(f"{run} is a table model: give the table it was fitted on (--members) and rows of the same "
                           f"kind it never saw (--nonmembers)")
+    if members_path.resolve() == nonmembers_path.resolve():
+        raise ConfigError(f"--members and --nonmembers are the same file ({members_path}): non-members must be rows "
+                          f"the model never saw")
     model = TabularGAN.load(run)                           # a run folder or its model folder
+    privacy = _privacy(run)
+    delta = privacy.get("delta", DEFAULT_DELTA)
     specs = model.transformer_.column_specs_
     members, others = read_table(members_path), read_table(nonmembers_path)
     check_same_columns(members, others, f"--nonmembers {nonmembers_path}")
@@ -38,5 +43,18 @@ def audit_table_model(run: Path, members_path: Path | None, nonmembers_path: Pat
     prepared = prepare({"real": members, "synthetic": synthetic, "holdout": others}, discrete)
     fake = encode(prepared, "synthetic", np.arange(samples))
     scores = [-nearest_distances(encode(prepared, role, np.arange(n)), fake) for role in ("real", "holdout")]
-    return {"run": str(run), "members": n, "nonmembers": n, "generated": samples, "delta": DEFAULT_DELTA,
-            "attacks": {"distance_to_closest": audit_scores(*scores, delta=DEFAULT_DELTA, seed=seed)}}
+    result = {"run": str(run), "members": n, "nonmembers": n, "generated": samples, "delta": delta,
+              "attacks": {"distance_to_closest": audit_scores(*scores, delta=delta, seed=seed)}}
+    return {**result, "privacy": privacy} if privacy else result
+
+
+def _privacy(run: Path) -> dict:
+    """The privacy section of a private fit's summary.json ({} for a model fitted without DP, or a bare model)."""
+    import json
+
+    try:
+        summary = json.loads((run / "summary.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    privacy = summary.get("privacy") if isinstance(summary, dict) else None
+    return privacy if isinstance(privacy, dict) else {}
