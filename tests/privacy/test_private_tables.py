@@ -127,6 +127,26 @@ def test_a_private_fit_runs_behind_the_guard_and_spends_at_most_its_epsilon(tmp_
     assert result["privacy"]["epsilon_spent"] == privacy["epsilon_spent"] and result["delta"] == privacy["delta"]
 
 
+def test_a_killed_private_fit_resumes_with_the_encoding_it_released(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    _table().to_csv(tmp_path / "t.csv", index=False)
+    args = [sys.executable, "-m", "duelo", "train", "--task", "tabular", "--dataset", str(tmp_path / "t.csv"),
+            "--dp-epsilon", "2", "--dp-schema", str(_schema(tmp_path)), "--batch", "50", "--kimg", "0.2",
+            "--set", "run.snapshot_kimg=0.1", "--out", str(tmp_path), "--name", "r", "--device", "cpu"]
+    killed = subprocess.run(args, env={**os.environ, "DUELO_FAULT": "checkpoint-committed:1"}, capture_output=True)
+    assert killed.returncode != 0
+    released = (tmp_path / "r" / "private-encoding.json").read_text()
+    finished = subprocess.run(args, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "resuming" in finished.stderr + finished.stdout
+    assert (tmp_path / "r" / "private-encoding.json").read_text() == released      # not drawn (and spent) again
+    privacy = json.loads((tmp_path / "r" / "summary.json").read_text())["privacy"]
+    assert privacy["steps"] == privacy["steps_planned"] and privacy["epsilon_spent"] <= 2
+
+
 def test_the_training_table_cannot_be_read(tmp_path):
     from duelo.tasks import task_config
     from duelo.tasks.tabular.private import PrivateTable

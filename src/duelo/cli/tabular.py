@@ -119,12 +119,21 @@ def fit(data: Path, out_dir: Path, discrete: tuple[str, ...], dates: tuple[str, 
     if "train.total_kimg" not in overrides:          # epochs of the batch and critic steps finally chosen
         kimg = epochs_to_kimg(epochs, len(df), config.train.batch, config.train.d_steps)
         config = config.with_overrides({"train.total_kimg": kimg}, source="--epochs")
-    prepared = TASKS.get("tabular").encode(df, config, str(data), lambda text: click.echo(text, err=True))
-    if replace:      # one rename sets the old folder aside (a crash leaves either folder whole), then it goes
+    def remove_previous() -> None:   # one rename sets the old folder aside (a crash leaves either whole), then it goes
         aside = out_dir.with_name(f".{out_dir.name}.replaced-{os.getpid()}")
         os.rename(out_dir, aside)
         shutil.rmtree(aside, ignore_errors=True)
         click.echo(f"--force: removed the previous run in {out_dir}", err=True)
+
+    private = config.privacy.epsilon > 0
+    if replace and private and config.data.schema:   # first: the old run's private encoding would be reused
+        from duelo.tasks.tabular.schema import conform, read_schema
+
+        conform(df, read_schema(config.data.schema), str(data))     # a bad schema is refused first
+        remove_previous()
+    prepared = TASKS.get("tabular").encode(df, config, str(data), lambda text: click.echo(text, err=True))
+    if replace and not private:
+        remove_previous()
     click.echo(f"fitting on {data}: {len(df):,} rows x {df.shape[1]} columns, {epochs} epochs", err=True)
     summary = train(config, data=prepared)
     click.echo(f"saved the model to {out_dir / 'model'} ({summary['train_time_s']} s of training); next: "

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from duelo.config import Config
+from duelo.errors import ConfigError
 from duelo.privacy.records import PrivacyError, PrivateRecords
 from duelo.tasks.base import Parts
 from duelo.tasks.tabular.columns import CategoricalSpec, NumericSpec
@@ -35,6 +36,7 @@ from duelo.tasks.tabular.schema import ColumnSchema
 from duelo.training.protocols import Phase, Player, Terms
 
 GRID = 32                 # equal-width histogram bins per numeric column
+ENCODING_FILE = "private-encoding.json"   # in the run folder: the released encoding, reused by a resume
 EVAL_SEED = 20_221
 MIN_WEIGHT = 1e-3         # a mode's weight floor (noise can zero a bin's count)
 
@@ -106,7 +108,8 @@ class PrivateTable:
     """What a private tabular run may see: the schema-built transformer, the noisy condition counts, counts of
     rows, the evaluation split. The encoded training records are in `records`; `frame` and `matrix` raise."""
 
-    def __init__(self, frame: pd.DataFrame, schema: list[ColumnSchema], config: Config, name: str):
+    def __init__(self, frame: pd.DataFrame, schema: list[ColumnSchema], config: Config, name: str,
+                 saved: dict | None = None):
         from duelo.privacy.histograms import noise_for_share
         from duelo.privacy.records import default_delta
         from duelo.tasks.tabular.schema import conform
@@ -116,15 +119,30 @@ class PrivateTable:
         held = np.random.default_rng(EVAL_SEED).random(len(table)) < config.privacy.eval_fraction
         self.evaluation, training = table[held].reset_index(drop=True), table[~held].reset_index(drop=True)
         self.rows, self.name, self.schema = len(training), name, schema
-        delta = config.privacy.delta or default_delta(self.rows)
-        self.histogram_noise = noise_for_share(config.privacy.epsilon, delta)
-        specs, self.condition_counts = private_specs(training, schema, config.model.max_modes, self.histogram_noise)
         self.transformer = TabularTransformer([c.name for c in schema if c.kind == "categorical"],
                                               max_modes=config.model.max_modes, random_state=config.train.seed)
+        if saved is None:                       # the one release of the histograms
+            delta = config.privacy.delta or default_delta(self.rows)
+            self.histogram_noise = noise_for_share(config.privacy.epsilon, delta)
+            specs, self.condition_counts = private_specs(training, schema, config.model.max_modes,
+                                                         self.histogram_noise)
+        else:                                   # a resume: the encoding released when the run started
+            from duelo.tasks.tabular.columns import spec_from_dict
+
+            specs = [spec_from_dict(entry) for entry in saved["columns"]]
+            if [spec.name for spec in specs] != [c.name for c in schema]:
+                raise ConfigError(f"{ENCODING_FILE} describes other columns than --dp-schema; use a new run folder")
+            self.histogram_noise = float(saved["histogram_noise"])
+            self.condition_counts = np.asarray(saved["condition_counts"], dtype=np.int64)
         self.transformer._set_specs(specs)
         matrix = self.transformer.transform(training).astype(np.float32)
         self.records = PrivateRecords(torch.as_tensor(matrix), None, torch.device("cpu"))
         self.width = matrix.shape[1]
+
+    def encoding(self) -> dict:
+        """The released encoding (what a resume must reuse rather than draw again)."""
+        return {"columns": [spec.to_dict() for spec in self.transformer.column_specs_],
+                "condition_counts": self.condition_counts.tolist(), "histogram_noise": self.histogram_noise}
 
     @property
     def frame(self):

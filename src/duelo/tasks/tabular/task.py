@@ -74,7 +74,7 @@ class Tabular(Task):
             from duelo.tasks.tabular.schema import read_schema
 
             config = _private_config(config)                  # refusals before the data is read
-            data = PrivateTable(frame, read_schema(config.data.schema), config, name)
+            data = PrivateTable(frame, read_schema(config.data.schema), config, name, self._saved_encoding(config))
             if log is not None:
                 log(f"encoded {data.rows:,} training rows of {name} by its schema into {data.width} features "
                     f"({len(data.evaluation):,} rows kept out for the run's scores) in "
@@ -87,6 +87,17 @@ class Tabular(Task):
             log(f"encoded {len(frame):,} rows x {frame.shape[1]} columns of {name} into {data.matrix.shape[1]} "
                 f"features in {time.perf_counter() - started:.1f} s")
         return data
+
+    def _saved_encoding(self, config: Config) -> dict | None:
+        """A resumed private run's encoding (released when it started: drawing it again would spend more)."""
+        from duelo.io.json_files import read_json
+        from duelo.tasks.base import run_folder
+        from duelo.tasks.tabular.private import ENCODING_FILE
+
+        folder = run_folder(config, self)
+        if not (folder / ENCODING_FILE).is_file():
+            return None
+        return read_json(folder / ENCODING_FILE, ENCODING_FILE, error=ConfigError, remedy="use a new run folder")
 
     def build(self, config: Config, data, runtime) -> Parts:
         from duelo.tasks.tabular.parts import assemble
@@ -105,6 +116,10 @@ class Tabular(Task):
         session.log(f"run folder {session.run_dir.path} | {data.rows:,} rows of {data.name}, "
                     f"{config.train.total_kimg:g} kimg = {epochs:.1f} epochs | {session.trainer.runtime.describe()}")
         if "privacy" in session.parts.extras:
+            from duelo.io.atomic import atomic_write_json
+            from duelo.tasks.tabular.private import ENCODING_FILE
+
+            atomic_write_json(session.run_dir.path / ENCODING_FILE, data.encoding())
             session.log(session.parts.extras["privacy"].describe())
 
     def snapshots(self, session: Session):
