@@ -13,7 +13,8 @@ from duelo.errors import ConfigError
 
 
 def audit_table_model(run: Path, members_path: Path | None, nonmembers_path: Path | None, samples: int,
-                      max_records: int, seed: int, log) -> dict:
+                      max_records: int, seed: int, log, reference_path: Path | None = None, shadows: int = 4,
+                      shadow_kimg: float | None = None) -> dict:
     from duelo.privacy.audit import DEFAULT_DELTA, audit_scores
     from duelo.tabular import TabularGAN
     from duelo.tasks.tabular.columns import CategoricalSpec
@@ -45,6 +46,11 @@ def audit_table_model(run: Path, members_path: Path | None, nonmembers_path: Pat
     scores = [-nearest_distances(encode(prepared, role, np.arange(n)), fake) for role in ("real", "holdout")]
     result = {"run": str(run), "members": n, "nonmembers": n, "generated": samples, "delta": delta,
               "attacks": {"distance_to_closest": audit_scores(*scores, delta=delta, seed=seed)}}
+    if reference_path is not None and shadows > 0:
+        from duelo.tasks.tabular.shadow import shadow_attack
+
+        result["attacks"]["shadow_model"] = shadow_attack(run, members, others, read_table(reference_path), synthetic,
+                                                          discrete, shadows, shadow_kimg, seed, delta, log)
     return {**result, "privacy": privacy} if privacy else result
 
 
