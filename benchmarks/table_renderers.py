@@ -23,6 +23,7 @@ from music_tables import RENDERERS as MUSIC_RENDERERS
 from privacy_tables import RENDERERS as PRIVACY_RENDERERS
 from series_tables import RENDERERS as SERIES_RENDERERS
 from text_tables import RENDERERS as TEXT_RENDERERS
+from tune_tables import RENDERERS as TUNE_RENDERERS
 from time_to_quality_report import table as time_to_quality_table
 
 Renderer = Callable[..., str]
@@ -419,6 +420,7 @@ RENDERERS: dict[str, Renderer] = {
     "time_to_quality": time_to_quality_table,
     **COLOUR_RENDERERS,
     **PRIVACY_RENDERERS,
+    **TUNE_RENDERERS,
     **SERIES_RENDERERS,
     **TEXT_RENDERERS,
     **MUSIC_RENDERERS,

@@ -1,0 +1,38 @@
+"""Renderer of docs/tune.md's and docs/benchmarks.md's table of `duelo tune` against the presets (issue 21,
+part 2): benchmarks/tune.py results, one search file and one final file per set, given in pairs."""
+
+from __future__ import annotations
+
+import statistics
+
+
+def _arm(rows: list[dict], arm: str, key: str) -> str:
+    values = [r[key] for r in rows if r["arm"] == arm and r.get(key) is not None]
+    if not values:
+        return "—"
+    return f"{statistics.fmean(values):.3f} ({', '.join(f'{v:.3f}' for v in values)})"
+
+
+def tune(*results: dict) -> str:
+    """Per set: the search (trials, pruned, minutes, proxy of the best), the headline full score of each arm (mean
+    and each seed) and whether the tuned settings won."""
+    lines = ["| set | search: trials (stopped early) in minutes | best proxy | full score | preset: mean (seeds) "
+             "| tuned: mean (seeds) | tuned better | settings found |", "| --- " * 8 + "|"]
+    for search, final in zip(results[::2], results[1::2]):
+        best = search.get("best") or {}
+        settings = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                             for k, v in (best.get("settings") or {}).items())
+        rows = final["rows"]
+        complete = final.get("complete")
+        verdict = ("yes" if final["tuned_beats_preset"] else "no") if complete else "— (cut short)"
+        direction = "lower is better" if final.get("lower_is_better", True) else "higher is better"
+        score = final.get("full_score") or {"fashion": "fd_domain", "adult": "ml_efficacy"}.get(final["set"],
+                                                                                                 "discriminative")
+        lines.append(f"| {final['set']} | {search['trials']} ({search.get('pruned', 0)}) in "
+                     f"{search['search_s'] / 60:.1f} | {search['proxy']} {best.get('value', float('nan')):.3f} | "
+                     f"{score} ({direction}) | {_arm(rows, 'preset', score)} | {_arm(rows, 'tuned', score)} | "
+                     f"{verdict} | {settings} |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"tune": tune}
