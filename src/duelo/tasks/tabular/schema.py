@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,6 @@ class ColumnSchema:
     bounds: tuple[float, float] = (0.0, 0.0)
     spikes: tuple[float, ...] = ()
     missing: bool = False
-    dtype: str = field(default="", compare=False)
 
 
 def _column(entry: Any, where: str) -> ColumnSchema:
