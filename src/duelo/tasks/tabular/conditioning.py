@@ -103,14 +103,15 @@ class ConditionSampler:
         span = torch.randint(self.n_spans, (n,), device=self.device, generator=generator)
         draw = torch.rand(n, 1, device=self.device, generator=generator)
         category = (cdf[span] < draw).sum(dim=1).clamp_max(cdf.shape[1] - 1)
-        return self._batch(span, category)
+        return self.conditions(span, category)
 
     def fixed(self, n: int, span: int, category: int) -> ConditionBatch:
         """n copies of one condition (conditional generation)."""
         spans = torch.full((n,), span, dtype=torch.int64, device=self.device)
-        return self._batch(spans, torch.full_like(spans, category))
+        return self.conditions(spans, torch.full_like(spans, category))
 
-    def _batch(self, span: torch.Tensor, category: torch.Tensor) -> ConditionBatch:
+    def conditions(self, span: torch.Tensor, category: torch.Tensor) -> ConditionBatch:
+        """The batch of conditions (span, category within it) for the given tensors."""
         index = self.offsets[span] + category
         vector = torch.nn.functional.one_hot(index, self.cond_dim).to(torch.float32)
         return ConditionBatch(span, category, index, vector)

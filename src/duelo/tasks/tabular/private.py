@@ -19,7 +19,6 @@ the training records is accounted, in one accountant:
 
 from __future__ import annotations
 
-import hashlib
 import math
 
 import numpy as np
@@ -153,12 +152,6 @@ class PrivateTable:
     def matrix(self):
         raise PrivacyError("the private training table was read outside the accountant (data.matrix)")
 
-    @property
-    def fingerprint(self) -> str:
-        """Of the schema and the evaluation split: a resume must see the same public description."""
-        text = repr([c for c in self.schema]) + self.evaluation.to_csv(index=False)
-        return hashlib.sha256(text.encode()).hexdigest()
-
 
 class PrivateTableObjective:
     """D: DP-SGD over (real record with its own condition, fake under a public condition) pairs, non-saturating
@@ -198,7 +191,7 @@ class PrivateTableObjective:
         category = torch.zeros(len(rows), dtype=torch.int64, device=rows.device)
         for s, (start, width) in enumerate(sampler.spans):
             category = torch.where(span == s, rows[:, start:start + width].argmax(dim=1), category)
-        return sampler._batch(span, category).vector
+        return sampler.conditions(span, category).vector
 
     def _critic_terms(self, batch, generator: torch.Generator, n: int) -> Terms:
         from duelo.privacy.dpsgd import private_gradients, surrogate_loss
