@@ -88,6 +88,34 @@ def test_spec_networks_draw_and_judge_pictures_conditionally():
         SpecGenerator(100, 128, width=4)
 
 
+def test_the_auxiliary_classifier_names_each_factor_and_trains_both_players():
+    from duelo.losses import LOSSES
+    from duelo.objectives import GANObjective
+
+    torch.manual_seed(0)
+    G, D = WaveGenerator(z_dim=8, width=4, factors=(2, 3)), WaveDiscriminator(width=4, factors=(2, 3), classify=True)
+    x, labels = G(G.sample_latents(4), torch.tensor([0, 5, 3, 1])).detach(), torch.tensor([0, 5, 3, 1])
+    D.eval()
+    logits, ce = D.forward_with_class_loss(x, labels)
+    assert torch.allclose(logits, D(x, labels))                           # the same logits as forward
+    heads = D.classifier.head(D.features(x)).split((2, 3), dim=1)
+    expected = (torch.nn.functional.cross_entropy(heads[0], torch.tensor([0, 1, 1, 0]), reduction="none")
+                + torch.nn.functional.cross_entropy(heads[1], torch.tensor([0, 2, 0, 1]), reduction="none"))
+    assert torch.allclose(ce, expected)                                   # instrument's CE + pitch's CE
+    objective = GANObjective(G, D, LOSSES.get("wgan-gp"), label_pool=torch.arange(6), aux_weight=2.0)
+    rng = torch.Generator().manual_seed(0)
+    d_terms = objective._discriminator_terms((x, labels), rng, 4)
+    assert torch.allclose(d_terms.losses["D_aux"], 2.0 * d_terms.stats["D_class_ce_real"])
+    g_terms = objective._generator_terms(None, rng, 4)
+    assert set(g_terms.losses) == {"G", "G_aux"}
+    g_terms.losses["G_aux"].backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in G.code.parameters())   # G learns the labels
+    with pytest.raises(ValueError, match="auxiliary classifier"):
+        GANObjective(G, WaveDiscriminator(width=4, factors=(2, 3)), LOSSES.get("wgan-gp"), aux_weight=1.0)
+    with pytest.raises(ValueError, match="conditional"):
+        WaveDiscriminator(width=4, classify=True)
+
+
 def test_labels_split_into_factors_and_combine_back():
     factors = (2, 3)
     labels = torch.arange(6)
@@ -261,8 +289,11 @@ def wavegan_run(tones, tmp_path_factory):
 @pytest.mark.parametrize("model", ["wavegan", "specgan"])
 def test_the_audio_task_trains_and_scores(model, tones, tmp_path, request):
     run = request.getfixturevalue("wavegan_run") if model == "wavegan" else tmp_path / "a"
-    if model == "specgan":
-        assert _train(tones, tmp_path, model) == 0
+    if model == "specgan":          # with the auxiliary classifier term
+        assert main([*TINY, "--model", model, "--dataset", str(tones), "--kimg", "0.1", "--out", str(tmp_path),
+                     "--name", "a", "--set", "audio.aux_weight=1"]) == 0
+        logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+        assert all("loss_G_aux" in r and "loss_D_aux" in r for r in logged if "loss_G" in r), logged[-1]
     scores = json.loads((run / "summary.json").read_text())["scores"]
     for key in ("fd", "fd_real", "score", "instrument_accuracy", "pitch_accuracy", "pitch_accuracy_real",
                 "instrument_accuracy_real", "pitch_spread", "loudness_db"):

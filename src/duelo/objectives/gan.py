@@ -53,7 +53,8 @@ class GANObjective:
                  r2_gamma:     float = 0.0,            # R2 weight
                  reg_interval: int = 16,               # lazy regularisation interval (Karras et al. 2020)
                  pl_weight:    float = 0.0,            # path-length regularisation of a style-based G
-                 pl_interval:  int = 4):               # ... every this many iterations
+                 pl_interval:  int = 4,                # ... every this many iterations
+                 aux_weight:   float = 0.0):           # AC-GAN term: D has a `classifier` and forward_with_class_loss
         self.G, self.D = G, D
         self.loss = loss
         self.gp_weight = float(gp_weight)
@@ -62,6 +63,9 @@ class GANObjective:
         self.view = self.d_inputs if self.d_inputs is not None else _identity
         self.pool = pool
         self.r1_gamma, self.r2_gamma = float(r1_gamma), float(r2_gamma)
+        self.aux_weight = float(aux_weight)
+        if self.aux_weight > 0 and getattr(D, "classifier", None) is None:
+            raise ValueError("an auxiliary classifier term needs a conditional D with forward_with_class_loss")
         self.reg_interval = int(reg_interval)
         self.d_steps_per_reg = self.reg_interval * int(d_steps)   # D steps between two lazy penalties
         phases = [Phase("D", ("D",), self._discriminator_terms, repeats=d_steps, uses_real=True)]
@@ -113,8 +117,11 @@ class GANObjective:
             fake, fake_labels = self.pool.mix(fresh, fake_labels, generator)
         real_seen = self.view(real, generator)                           # (N, C, H, W) augmented
         fake_seen = self.view(fake, generator)
-        recon = None
-        if getattr(self.D, "self_supervised", False):    # D also rebuilds the real images (FastGAN, section 3.2)
+        recon = class_loss = None
+        if self.aux_weight > 0:         # AC-GAN (Odena et al. 2017): D also names the real samples' classes
+            real_logits, class_loss = self.D.forward_with_class_loss(real_seen, real_labels)
+            real_logits = real_logits.float()                            # (N,)
+        elif getattr(self.D, "self_supervised", False):    # D also rebuilds the real images (FastGAN, section 3.2)
             real_logits, recon = self.D.forward_with_reconstruction(real_seen, real_labels, generator)
             real_logits = real_logits.float()                            # (N,)
         else:
@@ -124,6 +131,9 @@ class GANObjective:
                       {"D_real": real_logits.mean(), "D_fake": fake_logits.mean()})
         if recon is not None:
             terms.losses["D_recon"] = recon
+        if class_loss is not None:
+            terms.losses["D_aux"] = self.aux_weight * class_loss.mean()
+            terms.stats["D_class_ce_real"] = class_loss.mean()
         if self.d_inputs is not None:
             # ADA's overfitting signal is sign(D(real)); a relativistic D's logits have no fixed zero (only
             # differences are trained), so there the sign of D(real) - D(fake) plays that part
@@ -170,10 +180,22 @@ class GANObjective:
         penalty = (lengths - self.pl.mean).square().mean()
         return Terms({"G_pl": (self.pl_weight * self.pl_interval) * penalty}, {"G_path_length": lengths.mean()})
 
+    def _judge_fakes(self, fake: Tensor, labels: Tensor | None, terms: Terms) -> Tensor:
+        """D's (N,) logits of G's fakes; with the classifier term, G is also trained to make fakes D names as
+        the classes they were drawn for (its loss and cross-entropy go into `terms`)."""
+        if self.aux_weight <= 0:
+            return self.D(fake, labels).float()
+        logits, class_loss = self.D.forward_with_class_loss(fake, labels)
+        terms.losses["G_aux"] = self.aux_weight * class_loss.mean()
+        terms.stats["G_class_ce_fake"] = class_loss.mean()
+        return logits.float()
+
     def _generator_terms(self, batch: None, generator: torch.Generator, n: int) -> Terms:
         z, labels = self.sample_generator_inputs(n, generator)
-        fake_logits = self.D(self.view(self.G(z, labels), generator), labels).float()   # (N,)
-        return Terms({"G": self.loss.g_loss(fake_logits).mean()})
+        terms = Terms({})
+        fake_logits = self._judge_fakes(self.view(self.G(z, labels), generator), labels, terms)   # (N,)
+        terms.losses["G"] = self.loss.g_loss(fake_logits).mean()
+        return terms
 
     def _relativistic_generator_terms(self, batch: tuple[Tensor, Tensor | None], generator: torch.Generator,
                                       n: int) -> Terms:
@@ -183,7 +205,9 @@ class GANObjective:
         if self.D.c_dim == 0:
             real_labels = None
         z = self.G.sample_latents(real.shape[0], generator=generator)                    # (N, z_dim)
-        fake_logits = self.D(self.view(self.G(z, real_labels), generator), real_labels).float()   # (N,)
+        terms = Terms({})
+        fake_logits = self._judge_fakes(self.view(self.G(z, real_labels), generator), real_labels, terms)
         with torch.no_grad():
             real_logits = self.D(self.view(real, generator), real_labels).float()         # (N,)
-        return Terms({"G": self.loss.g_loss(fake_logits, real_logits).mean()})
+        terms.losses["G"] = self.loss.g_loss(fake_logits, real_logits).mean()
+        return terms

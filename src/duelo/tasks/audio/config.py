@@ -28,6 +28,9 @@ class AudioModelConfig:
     width:       int = setting(32, "channels of the narrowest layer of G and D (WaveGAN's paper: 64)",
                                cli="--width", check=at_least(2, integer=True))
     embed_dim:   int = setting(16, "size of each label factor's code in G (conditional models)", check=positive_int)
+    aux_weight:  float = setting(0.0, "conditional models: weight of D's auxiliary classifier term (AC-GAN, as "
+                                 "GANSynth conditions on pitch): D names the factors of real clips, G is trained "
+                                 "to make clips D names as asked; 0 = projection only", check=at_least(0.0))
     eval_clips:  int = setting(500, "generated clips behind the scores of the summary", check=at_least(8, integer=True))
     scorer_epochs: int = setting(30, "epochs of the classifier the scores use (trained once per dataset, cached)",
                                  check=positive_int)

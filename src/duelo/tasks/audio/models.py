@@ -23,7 +23,7 @@ class AudioModel:
     encode: Callable[[torch.Tensor], torch.Tensor]          # waves (N, L) in [-1, 1] -> samples
     decode: Callable[[torch.Tensor, int], torch.Tensor]     # samples, clip length -> waves (N, L)
     generator: Callable[..., nn.Module]                     # (shape, z_dim, width, factors, embed_dim) -> G
-    discriminator: Callable[..., nn.Module]                 # (shape, width, factors) -> D
+    discriminator: Callable[..., nn.Module]                 # (shape, width, factors, classify) -> D
 
 
 AUDIO_MODELS: Registry[AudioModel] = Registry("audio model")
@@ -36,7 +36,7 @@ def _wavegan() -> AudioModel:
         "WaveGAN: the waveform by 1-D transposed convolutions; phase shuffle in D",
         lambda length: (1, length), lambda waves: waves[:, None], lambda samples, length: samples[:, 0, :length],
         lambda shape, z_dim, width, factors, embed_dim: WaveGenerator(z_dim, width, factors, embed_dim),
-        lambda shape, width, factors: WaveDiscriminator(width, factors))
+        lambda shape, width, factors, classify=False: WaveDiscriminator(width, factors, classify=classify))
 
 
 def _specgan() -> AudioModel:
@@ -48,7 +48,8 @@ def _specgan() -> AudioModel:
         spectral.spec_shape, spectral.spec_encode, spectral.spec_decode,
         lambda shape, z_dim, width, factors, embed_dim: SpecGenerator(shape[1], shape[2], z_dim, width, factors,
                                                                       embed_dim),
-        lambda shape, width, factors: SpecDiscriminator(shape[1], shape[2], width, factors))
+        lambda shape, width, factors, classify=False: SpecDiscriminator(shape[1], shape[2], width, factors,
+                                                                          classify=classify))
 
 
 for _name, _build in (("wavegan", _wavegan), ("specgan", _specgan)):

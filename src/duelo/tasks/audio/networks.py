@@ -11,7 +11,9 @@
 
 Conditional models take one label per sample that stands for several factors (a note's instrument and pitch):
 label = sum of factor_k * stride_k. Each factor has its own code in G (concatenated with z) and its own
-projection term in D (Miyato & Koyama 2018), so "violin" and "C4" are learned once and combined.
+projection term in D (Miyato & Koyama 2018), so "violin" and "C4" are learned once and combined. With
+`classify`, D also has an auxiliary classifier head per factor (AC-GAN, Odena et al. 2017; GANSynth conditions
+on pitch this way): D learns to name the factors of real clips and G is trained to make clips D names as asked.
 """
 
 from __future__ import annotations
@@ -70,6 +72,47 @@ class FactorProjection(nn.Module):
         return sum(term(h, part) for term, part in zip(self.terms, split_labels(labels, self.factors)))
 
 
+class FactorClassifier(nn.Module):
+    """features (N, F) -> (N,) the sum over factors of the cross-entropy of the true class (one head per factor)."""
+
+    def __init__(self, factors: tuple[int, ...], features: int):
+        super().__init__()
+        self.factors = tuple(int(f) for f in factors)
+        self.head = nn.Linear(features, sum(self.factors))
+
+    def forward(self, h: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        logits = self.head(h).float().split(self.factors, dim=1)                     # one (N, K_f) per factor
+        return sum(F.cross_entropy(part, truth, reduction="none")
+                   for part, truth in zip(logits, split_labels(labels, self.factors)))
+
+
+class _Judge(nn.Module):
+    """What both discriminators share: features -> a logit, the projection terms, the optional classifier."""
+
+    def _heads(self, features: int, factors, classify: bool) -> None:
+        self.out = nn.Linear(features, 1)
+        self.factors = tuple(int(f) for f in factors or ())
+        self.c_dim = math.prod(self.factors) if self.factors else 0
+        self.projection = FactorProjection(self.factors, features) if self.factors else None
+        if classify and not self.factors:
+            raise ValueError("an auxiliary classifier needs a conditional discriminator (label factors)")
+        self.classifier = FactorClassifier(self.factors, features) if classify else None
+
+    def _logits(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        logits = self.out(h)[:, 0]
+        if self.projection is not None:
+            logits = logits + self.projection(h, labels)
+        return logits
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self._logits(self.features(x), labels)
+
+    def forward_with_class_loss(self, x: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N,) logits and (N,) the auxiliary classifier's cross-entropy of `labels` (summed over factors)."""
+        h = self.features(x)
+        return self._logits(h, labels), self.classifier(h, labels)
+
+
 class _Conditional(nn.Module):
     def _setup(self, factors, z_dim: int, embed_dim: int) -> int:
         self.factors = tuple(int(f) for f in factors or ())
@@ -125,32 +168,25 @@ def phase_shuffle(x: torch.Tensor, shift: int) -> torch.Tensor:
     return padded.gather(2, index)
 
 
-class WaveDiscriminator(nn.Module):
+class WaveDiscriminator(_Judge):
     """waves (N, 1, 16,384) -> (N,) logits."""
 
-    def __init__(self, width: int = 64, factors: tuple[int, ...] = (), shuffle: int = PHASE_SHUFFLE):
+    def __init__(self, width: int = 64, factors: tuple[int, ...] = (), shuffle: int = PHASE_SHUFFLE,
+                 classify: bool = False):
         super().__init__()
         channels = [1] + [width * 2 ** k for k in range(WAVE_LAYERS)]                 # 1, w, 2w, 4w, 8w, 16w
         self.convs = nn.ModuleList(nn.Conv1d(channels[k], channels[k + 1], WAVE_KERNEL, WAVE_STRIDE,
                                              padding=WAVE_KERNEL // 2) for k in range(WAVE_LAYERS))
         self.shuffle = int(shuffle)
-        features = channels[-1] * 16
-        self.out = nn.Linear(features, 1)
-        self.factors = tuple(int(f) for f in factors or ())
-        self.c_dim = math.prod(self.factors) if self.factors else 0
-        self.projection = FactorProjection(self.factors, features) if self.factors else None
+        self._heads(channels[-1] * 16, factors, classify)
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
         h = x
         for k, conv in enumerate(self.convs):
             h = F.leaky_relu(conv(h), SLOPE)
             if self.shuffle and k < len(self.convs) - 1 and self.training:
                 h = phase_shuffle(h, self.shuffle)
-        h = h.flatten(1)
-        logits = self.out(h)[:, 0]
-        if self.projection is not None:
-            logits = logits + self.projection(h, labels)
-        return logits
+        return h.flatten(1)
 
 
 class SpecGenerator(_Conditional):
@@ -177,25 +213,18 @@ class SpecGenerator(_Conditional):
         return self.body(h.view(len(z), *self.start_shape))
 
 
-class SpecDiscriminator(nn.Module):
+class SpecDiscriminator(_Judge):
     """(N, 2, bins, frames) -> (N,) logits."""
 
-    def __init__(self, bins: int = 256, frames: int = 128, width: int = 32, factors: tuple[int, ...] = ()):
+    def __init__(self, bins: int = 256, frames: int = 128, width: int = 32, factors: tuple[int, ...] = (),
+                 classify: bool = False):
         super().__init__()
         channels = [2] + [width * 2 ** k for k in range(SPEC_LAYERS)]
         layers = []
         for k in range(SPEC_LAYERS):
             layers += [nn.Conv2d(channels[k], channels[k + 1], 4, 2, 1), nn.LeakyReLU(SLOPE)]
         self.body = nn.Sequential(*layers)
-        features = channels[-1] * (bins // 2 ** SPEC_LAYERS) * (frames // 2 ** SPEC_LAYERS)
-        self.out = nn.Linear(features, 1)
-        self.factors = tuple(int(f) for f in factors or ())
-        self.c_dim = math.prod(self.factors) if self.factors else 0
-        self.projection = FactorProjection(self.factors, features) if self.factors else None
+        self._heads(channels[-1] * (bins // 2 ** SPEC_LAYERS) * (frames // 2 ** SPEC_LAYERS), factors, classify)
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.body(x).flatten(1)
-        logits = self.out(h)[:, 0]
-        if self.projection is not None:
-            logits = logits + self.projection(h, labels)
-        return logits
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x).flatten(1)

@@ -43,10 +43,12 @@ def assemble(config: Config, data, runtime) -> Parts:
     model = AUDIO_MODELS.get(config.audio.model)
     shape, factors = tuple(g_kwargs["shape"]), tuple(g_kwargs["factors"])
     labels = data.combined(data.train) if factors else None
+    aux = config.audio.aux_weight if factors else 0.0           # the classifier term needs labels
     gan = assemble_gan(config, lambda: build_generator(g_kwargs),
                        lambda **kwargs: model.discriminator(shape, config.audio.width, factors, **kwargs),
-                       {}, shape, runtime.device, label_pool=None if labels is None else labels.to(runtime.device),
-                       conditional=bool(factors))
+                       {"classify": True} if aux > 0 else {}, shape, runtime.device,
+                       label_pool=None if labels is None else labels.to(runtime.device),
+                       conditional=bool(factors), objective_extra={"aux_weight": aux} if aux > 0 else None)
     per_round = config.train.batch // config.train.accum_rounds
     feed = BatchFeed(encode_clips(config.audio.model, data.train, runtime.device), labels, per_round,
                      config.train.seed, runtime.device)
