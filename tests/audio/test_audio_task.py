@@ -4,6 +4,7 @@ WaveGAN and SpecGAN, writes its run folder (model, spectrograms, WAV files), sco
 refuses what cannot work."""
 
 import json
+import math
 import wave
 
 import numpy as np
@@ -19,7 +20,7 @@ from duelo.tasks.audio.model_io import load_audio_model
 from duelo.tasks.audio.networks import (SpecDiscriminator, SpecGenerator, WaveDiscriminator, WaveGenerator,
                                         combine_labels, phase_shuffle, split_labels)
 from duelo.tasks.audio.sources import drum_kind
-from duelo.tasks.audio.spectral import MELS, log_mel, spec_decode, spec_encode, spectrogram_images
+from duelo.tasks.audio.spectral import LOG_GAIN_SCALE, MELS, log_mel, spec_decode, spec_encode, spectrogram_images
 from duelo.io.wav import read_wav, write_wav
 from tests.audio.made_up import INSTRUMENTS, LENGTH, PITCHES, RATE, made_up_clips, tone
 
@@ -114,6 +115,39 @@ def test_the_auxiliary_classifier_names_each_factor_and_trains_both_players():
         GANObjective(G, WaveDiscriminator(width=4, factors=(2, 3)), LOSSES.get("wgan-gp"), aux_weight=1.0)
     with pytest.raises(ValueError, match="conditional"):
         WaveDiscriminator(width=4, classify=True)
+
+
+def test_the_clip_augmentation_delays_and_rescales_without_changing_the_sound():
+    from duelo.tasks.audio.augment import MAX_DELAY, MAX_GAIN_DB, ClipAugment
+    from duelo.tasks.audio.models import AUDIO_MODELS
+
+    waves = _waves().repeat(20, 1)                                                 # (60, L)
+    rng = torch.Generator().manual_seed(3)
+    wave_model = AUDIO_MODELS.get("wavegan")
+    off = ClipAugment(0.0, wave_model.silence, wave_model.gain_scales)
+    assert torch.equal(off(waves[:, None], rng), waves[:, None])
+    always = ClipAugment(1.0, wave_model.silence, wave_model.gain_scales)
+    out = always(waves[:, None], rng)[:, 0]
+    assert out.shape == waves.shape
+    for clip, moved in zip(waves, out):                 # a delayed, rescaled copy: silence first, then the clip
+        start = int(torch.nonzero(moved.abs() > 0)[0]) - int(torch.nonzero(clip.abs() > 0)[0])
+        assert 0 <= start <= MAX_DELAY * LENGTH
+        ratio = moved[start + 3000] / clip[3000]
+        assert 10 ** (-MAX_GAIN_DB / 20) - 1e-4 <= ratio <= 10 ** (MAX_GAIN_DB / 20) + 1e-4
+        assert torch.allclose(moved[start:], clip[:LENGTH - start] * ratio, atol=1e-5)
+    spec_model = AUDIO_MODELS.get("specgan")
+    pictures = spec_encode(waves[:8])
+    seen = ClipAugment(1.0, spec_model.silence, spec_model.gain_scales)(pictures, rng)
+    louder = spec_encode(waves[:8] * 0.5)                                           # -6 dB, for comparison
+    step = (pictures[:, 0] - louder[:, 0])[pictures[:, 0] > -0.5].mean()
+    assert abs(step - LOG_GAIN_SCALE * math.log(2)) < 2e-3             # the gain's scale matches the encoding
+    first = seen[:, 0, :, 0]
+    assert ((first == -1).all(dim=1) | (first > -1).any(dim=1)).all()
+    delayed = (seen[:, 0, :, 0] == -1).all(dim=1)
+    assert delayed.any() and (seen[delayed, 1, :, 0] == 0).all()                  # silence: -1 and IF 0
+    grad = torch.zeros_like(pictures, requires_grad=True)
+    ClipAugment(1.0, spec_model.silence, spec_model.gain_scales)(pictures + grad, rng).sum().backward()
+    assert grad.grad.abs().sum() > 0                                                # G is trained through it
 
 
 def test_labels_split_into_factors_and_combine_back():
@@ -291,7 +325,7 @@ def test_the_audio_task_trains_and_scores(model, tones, tmp_path, request):
     run = request.getfixturevalue("wavegan_run") if model == "wavegan" else tmp_path / "a"
     if model == "specgan":          # with the auxiliary classifier term
         assert main([*TINY, "--model", model, "--dataset", str(tones), "--kimg", "0.1", "--out", str(tmp_path),
-                     "--name", "a", "--set", "audio.aux_weight=1"]) == 0
+                     "--name", "a", "--set", "audio.aux_weight=1", "--set", "audio.augment=0.5"]) == 0
         logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
         assert all("loss_G_aux" in r and "loss_D_aux" in r for r in logged if "loss_G" in r), logged[-1]
     scores = json.loads((run / "summary.json").read_text())["scores"]

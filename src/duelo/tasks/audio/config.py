@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from duelo.config.fields import at_least, from_registry, positive_int, setting
+from duelo.config.fields import at_least, fraction, from_registry, positive_int, setting
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class AudioModelConfig:
     aux_weight:  float = setting(0.0, "conditional models: weight of D's auxiliary classifier term (AC-GAN, as "
                                  "GANSynth conditions on pitch): D names the factors of real clips, G is trained "
                                  "to make clips D names as asked; 0 = projection only", check=at_least(0.0))
+    augment:     float = setting(0.0, "probability that D sees each clip (real or generated) delayed by up to an "
+                                 "eighth of its length, and, apart, louder or softer by up to 6 dB (against D "
+                                 "memorising small sets); 0 = off", check=fraction(high_open=False))
     eval_clips:  int = setting(500, "generated clips behind the scores of the summary", check=at_least(8, integer=True))
     scorer_epochs: int = setting(30, "epochs of the classifier the scores use (trained once per dataset, cached)",
                                  check=positive_int)

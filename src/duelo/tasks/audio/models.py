@@ -7,6 +7,7 @@ that and back, and which networks draw and judge it (networks.py).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ class AudioModel:
     decode: Callable[[torch.Tensor, int], torch.Tensor]     # samples, clip length -> waves (N, L)
     generator: Callable[..., nn.Module]                     # (shape, z_dim, width, factors, embed_dim) -> G
     discriminator: Callable[..., nn.Module]                 # (shape, width, factors, classify) -> D
+    silence: tuple[float, ...]                              # per channel: the value of a silent clip
+    gain_scales: tuple[float, ...]                          # per channel, for augment.ClipAugment's gain
 
 
 AUDIO_MODELS: Registry[AudioModel] = Registry("audio model")
@@ -36,7 +39,8 @@ def _wavegan() -> AudioModel:
         "WaveGAN: the waveform by 1-D transposed convolutions; phase shuffle in D",
         lambda length: (1, length), lambda waves: waves[:, None], lambda samples, length: samples[:, 0, :length],
         lambda shape, z_dim, width, factors, embed_dim: WaveGenerator(z_dim, width, factors, embed_dim),
-        lambda shape, width, factors, classify=False: WaveDiscriminator(width, factors, classify=classify))
+        lambda shape, width, factors, classify=False: WaveDiscriminator(width, factors, classify=classify),
+        silence=(0.0,), gain_scales=(0.0,))                # the wave is multiplied by the gain
 
 
 def _specgan() -> AudioModel:
@@ -49,7 +53,8 @@ def _specgan() -> AudioModel:
         lambda shape, z_dim, width, factors, embed_dim: SpecGenerator(shape[1], shape[2], z_dim, width, factors,
                                                                       embed_dim),
         lambda shape, width, factors, classify=False: SpecDiscriminator(shape[1], shape[2], width, factors,
-                                                                          classify=classify))
+                                                                          classify=classify),
+        silence=(-1.0, 0.0), gain_scales=(spectral.LOG_GAIN_SCALE, math.nan))   # log magnitude moved, IF kept
 
 
 for _name, _build in (("wavegan", _wavegan), ("specgan", _specgan)):

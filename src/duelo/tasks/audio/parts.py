@@ -34,6 +34,7 @@ def encode_clips(model: str, clips, device) -> "torch.Tensor":  # noqa: F821
 
 
 def assemble(config: Config, data, runtime) -> Parts:
+    from duelo.tasks.audio.augment import ClipAugment
     from duelo.tasks.audio.models import AUDIO_MODELS
     from duelo.tasks.gan_parts import assemble_gan
     from duelo.training.feed import BatchFeed
@@ -48,7 +49,9 @@ def assemble(config: Config, data, runtime) -> Parts:
                        lambda **kwargs: model.discriminator(shape, config.audio.width, factors, **kwargs),
                        {"classify": True} if aux > 0 else {}, shape, runtime.device,
                        label_pool=None if labels is None else labels.to(runtime.device),
-                       conditional=bool(factors), objective_extra={"aux_weight": aux} if aux > 0 else None)
+                       conditional=bool(factors), objective_extra={"aux_weight": aux} if aux > 0 else None,
+                       d_stages=(ClipAugment(config.audio.augment, model.silence, model.gain_scales),)
+                       if config.audio.augment > 0 else ())
     per_round = config.train.batch // config.train.accum_rounds
     feed = BatchFeed(encode_clips(config.audio.model, data.train, runtime.device), labels, per_round,
                      config.train.seed, runtime.device)

@@ -19,6 +19,7 @@ import torch
 N_FFT, HOP = 512, 128
 MEL_FFT, MELS = 1024, 96                                   # finer bins for the classifier's pitch
 LOG_FLOOR, LOG_CEIL = math.log(1e-5), math.log(256.0)      # the log magnitudes mapped to [-1, 1]
+LOG_GAIN_SCALE = 2 / (LOG_CEIL - LOG_FLOOR)                  # one unit of natural-log gain in that mapping
 
 
 def _stft(waves: torch.Tensor, n_fft: int = N_FFT) -> torch.Tensor:
