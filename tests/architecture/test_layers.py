@@ -18,7 +18,7 @@ LAYERS = [
     ("duelo.evaluation", "duelo.cleaning"),
     ("duelo.health",),
     ("duelo.objectives", "duelo.stabilisers", "duelo.privacy"),
-    ("duelo.tasks", "duelo.tabular"),
+    ("duelo.tasks", "duelo.tabular", "duelo.hub"),
     ("duelo.cli", "duelo.__main__"),
 ]
 # what inference (sampling, io) may use of duelo.training: the device and precision seam, nothing that trains

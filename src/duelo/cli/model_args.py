@@ -8,6 +8,24 @@ from pathlib import Path
 from duelo.errors import ConfigError
 
 
+def cached_or_local(run_or_model: Path) -> Path:
+    """The path itself, or, for an OWNER/NAME that is no folder here, that Hub repo's snapshot in the Hugging Face
+    cache (`duelo hub download` puts it there; nothing is downloaded here). Without huggingface_hub, or for a
+    path that cannot be a repo id, the path is returned and the command's own error names it."""
+    from duelo.io.hub_remote import looks_like_repo_id
+
+    text = str(run_or_model)
+    if run_or_model.exists() or "/" not in text or not looks_like_repo_id(text):
+        return run_or_model
+    try:
+        import huggingface_hub  # noqa: F401
+    except ImportError:
+        return run_or_model
+    from duelo.hub import resolve_pretrained
+
+    return resolve_pretrained(text, local_files_only=True)
+
+
 def load_generator(run_or_model: Path, device: str, purpose: str):
     """(generator in eval mode on `device`, its model folder); `purpose` completes the error for a folder
     that holds a discriminator, e.g. "sample from" -> "... holds a discriminator; sample from a generator's"."""

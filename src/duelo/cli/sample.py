@@ -73,7 +73,8 @@ def parse_int_list(text: str, what: str) -> list[int]:
 def sample(run_or_model: Path, seeds: str, label: str | None, labels_text: str | None, out_dir: Path,
            grid: bool, per_class: int | None, count: int | None, temperature: float | None, device: str,
            force: bool) -> None:
-    """Write one PNG per seed from a run folder or a saved model.
+    """Write one PNG per seed from a run folder, a saved model, a Hub folder (`duelo hub save`) or a Hub repo id
+    already in the Hugging Face cache (`duelo hub download`).
 
     A class-conditional model given no label draws every class for each seed. Each PNG carries the
     model's sha256, its seed, its label and the duelo version in PNG text chunks.
@@ -90,12 +91,14 @@ def sample(run_or_model: Path, seeds: str, label: str | None, labels_text: str |
     from duelo.io.pretrained import model_sha256
     from duelo.sampling.generate import generate
 
+    from duelo.cli.model_args import cached_or_local
     from duelo.tasks.audio.model_io import is_audio_model
     from duelo.tasks.text.model_io import is_text_model
     from duelo.tasks.timeseries.model_io import is_series_model
     from duelo.tasks.music.model_io import is_music_model
     from duelo.tasks.video.model_io import is_video_model
 
+    run_or_model = cached_or_local(run_or_model)          # a Hub repo id downloaded with `duelo hub download`
     out_given = click.get_current_context().get_parameter_source("out_dir").name != "DEFAULT"
     if is_text_model(run_or_model):
         from duelo.tasks.text.commands import sample_text

@@ -54,3 +54,25 @@ def labels_like(G, n: int, pool: torch.Tensor | None, seed: int) -> torch.Tensor
         return None
     generator = torch.Generator().manual_seed(seed + 1)
     return pool[torch.randint(0, len(pool), (n,), generator=generator)]
+
+
+def hub_format():
+    """The Hub entry of audio generators (duelo.io.hub_formats)."""
+    from duelo.io.hub_formats import HubFormat, licence_in
+    from duelo.tasks.audio.sources import named_sources
+
+    def load(folder: Path, device: str):
+        G, meta = load_audio_model(folder, device)
+        return G, {"config": meta}
+
+    def sample(loaded, n: int, seed: int) -> torch.Tensor:
+        """(n, length) waves as `duelo sample -n N --seeds SEED` draws them (classes at random, seeded)."""
+        G, meta = loaded.model, loaded.extras["config"]
+        labels = torch.randint(0, G.c_dim, (n,), generator=torch.Generator().manual_seed(seed)) if G.c_dim else None
+        device = next(G.parameters()).device
+        return generate_waves(G, meta["kwargs"]["model"], meta["length"], n, labels, seed, device)
+
+    return HubFormat(what="audio generator", modality="audio", load=load, sample=sample,
+                     how_to_sample="duelo sample {folder} -n 8 --out clips/",
+                     previews=("samples/spectrograms-*.png", "samples/clips-*.wav"), docs="docs/audio.md",
+                     dataset_licence=lambda name: licence_in(named_sources(), name))

@@ -66,3 +66,25 @@ def roll_images(rolls: torch.Tensor) -> torch.Tensor:
         sounding = pitch[:, :, v] > 0
         image[samples[sounding], :, rows[sounding], times[sounding]] = COLOURS[v % 4]
     return image.to(torch.uint8)
+
+
+def hub_format():
+    """The Hub entry of music generators (duelo.io.hub_formats)."""
+    from duelo.io.hub_formats import HubFormat, licence_in
+    from duelo.tasks.music.sources import named_sources
+
+    def load(folder: Path, device: str):
+        G, meta = load_music_model(folder, device)
+        return G, {"config": meta}
+
+    def sample(loaded, n: int, seed: int) -> torch.Tensor:
+        """(n, tracks, steps, pitches) rolls as `duelo sample -n N --seeds SEED` draws them (modes in turn)."""
+        G = loaded.model
+        device = next(G.parameters()).device
+        labels = (torch.arange(n) % G.c_dim).to(device) if G.c_dim else None
+        return generate_rolls(G, n, labels, seed, device)
+
+    return HubFormat(what="music generator", modality="music", load=load, sample=sample,
+                     how_to_sample="duelo sample {folder} -n 8 --out pieces/",
+                     previews=("samples/rolls-*.png", "samples/piece-*.wav", "samples/piece-*.mid"),
+                     docs="docs/music.md", dataset_licence=lambda name: licence_in(named_sources(), name))

@@ -143,3 +143,21 @@ def _read_config(folder: Path) -> dict[str, Any]:
         field, expected, got = problem.args
         raise CheckpointError(f"{config_path}: {field} must be {expected}, got {got}; save the model again") from None
     return config
+
+
+def hub_format():
+    """The Hub entry of table models (duelo.io.hub_formats): the folder's own description is model.json, which
+    the Hub folder keeps beside its config.json copy."""
+    from duelo.io.hub_formats import HubFormat
+    from duelo.tasks.tabular.gan import TabularGAN
+
+    def load(folder: Path, device: str):
+        return TabularGAN.load(folder, device), {}
+
+    def sample(loaded, n: int, seed: int):
+        """A DataFrame of n rows, as `duelo tabular sample -n N --seed SEED` writes them."""
+        return loaded.model.sample(n, random_state=seed)
+
+    return HubFormat(what="table model (CTGAN class)", modality="tabular", load=load, sample=sample,
+                     how_to_sample="duelo tabular sample {folder} -n 1000 -o synthetic.csv --seed 0",
+                     config_name=CONFIG_NAME, previews=("samples/rows-*.csv",), docs="docs/tabular.md")

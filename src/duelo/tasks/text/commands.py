@@ -26,11 +26,9 @@ def _label_index(label: str | None, meta: dict) -> int | None:
 def sample_text(run_or_model: Path, count: int | None, seed: int, label: str | None, temperature: float,
                 out: Path | None, device: str, force: bool) -> str:
     """The lines (and where they went): one per line, `class<TAB>line` for a conditional model."""
-    import torch
-
     from duelo.io.atomic import atomic_write_bytes
     from duelo.io.outputs import output_files
-    from duelo.tasks.text.model_io import generate_ids, load_text_model
+    from duelo.tasks.text.model_io import draw_lines, load_text_model
     from duelo.training.runtime import Runtime
 
     count = 20 if count is None else count
@@ -41,16 +39,7 @@ def sample_text(run_or_model: Path, count: int | None, seed: int, label: str | N
                           f"distribution, lower = safer and more repetitive)")
     runtime = Runtime.create(device, "fp32")
     G, vocab, meta = load_text_model(run_or_model, str(runtime.device))
-    index = _label_index(label, meta)
-    labels = None
-    if G.c_dim:
-        generator = torch.Generator().manual_seed(seed + 1)
-        labels = (torch.full((count,), index, dtype=torch.long) if index is not None
-                  else torch.randint(0, G.c_dim, (count,), generator=generator)).to(runtime.device)
-    ids = generate_ids(G, count, labels, temperature, seed, runtime.device)
-    lines = [vocab.decode(row) for row in ids]
-    if labels is not None:
-        lines = [f"{meta['class_names'][k]}\t{line}" for k, line in zip(labels.tolist(), lines)]
+    lines = draw_lines(G, vocab, meta, count, seed, _label_index(label, meta), temperature, runtime.device)
     text = "\n".join(lines) + "\n"
     if out is None:
         return text.rstrip("\n")

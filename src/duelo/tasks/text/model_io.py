@@ -66,6 +66,42 @@ def generate_ids(G, n: int, labels: torch.Tensor | None, temperature: float, see
     return torch.cat(parts).cpu()
 
 
+def draw_lines(G, vocab, meta: dict, count: int, seed: int, index: int | None, temperature: float,
+               device) -> list[str]:
+    """`count` decoded lines as `duelo sample` prints them: `class<TAB>line` for a conditional model, whose classes
+    are `index` or, when None, drawn at random from seed + 1."""
+    labels = None
+    if G.c_dim:
+        generator = torch.Generator().manual_seed(seed + 1)
+        labels = (torch.full((count,), index, dtype=torch.long) if index is not None
+                  else torch.randint(0, G.c_dim, (count,), generator=generator)).to(device)
+    lines = [vocab.decode(row) for row in generate_ids(G, count, labels, temperature, seed, device)]
+    if labels is not None:
+        lines = [f"{meta['class_names'][k]}\t{line}" for k, line in zip(labels.tolist(), lines)]
+    return lines
+
+
+def hub_format():
+    """The Hub entry of text generators (duelo.io.hub_formats)."""
+    from duelo.io.hub_formats import HubFormat, licence_in
+    from duelo.tasks.text.sources import named_sources
+
+    def load(folder: Path, device: str):
+        G, vocab, meta = load_text_model(folder, device)
+        return G, {"vocab": vocab, "config": meta}
+
+    def sample(loaded, n: int, seed: int) -> list[str]:
+        """n lines at temperature 1 as `duelo sample -n N --seeds SEED` prints them."""
+        G = loaded.model
+        return draw_lines(G, loaded.extras["vocab"], loaded.extras["config"], n, seed, None, 1.0,
+                          next(G.parameters()).device)
+
+    return HubFormat(what="text generator", modality="text", load=load, sample=sample,
+                     how_to_sample="duelo sample {folder} -n 20", previews=("samples/text-*.txt",),
+                     pipeline_tag="text-generation", docs="docs/text.md",
+                     dataset_licence=lambda name: licence_in(named_sources(), name))
+
+
 def labels_like(G, n: int, label_pool: torch.Tensor | None, seed: int, device) -> torch.Tensor | None:
     """Labels for n samples of a conditional G drawn like the training lines' classes; None otherwise."""
     if not G.c_dim or label_pool is None:

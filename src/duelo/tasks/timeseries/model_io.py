@@ -69,6 +69,30 @@ def load_series_model(folder: Path, device: str = "cpu"):
     return G.to(device).eval(), config
 
 
+def hub_format():
+    """The Hub entry of series generators (duelo.io.hub_formats)."""
+    from duelo.io.hub_formats import HubFormat, licence_in
+
+    def load(folder: Path, device: str):
+        G, config = load_series_model(folder, device)
+        return G, {"config": config}
+
+    def sample(loaded, n: int, seed: int) -> torch.Tensor:
+        """(n, T, C) windows in the data's units as `duelo sample -n N --seeds SEED` draws them."""
+        G = loaded.model
+        return generate_windows(G, loaded.extras["config"], n, seed, None, str(next(G.parameters()).device))[0]
+
+    def licence(name: str) -> str:
+        from duelo.tasks.timeseries.data import SERIES_SOURCES, register_all
+
+        register_all()
+        return licence_in(SERIES_SOURCES, name)
+
+    return HubFormat(what="time-series generator", modality="time-series", load=load, sample=sample,
+                     how_to_sample="duelo sample {folder} -n 100 --out windows.csv",
+                     previews=("samples/series-*.png",), docs="docs/timeseries.md", dataset_licence=licence)
+
+
 def generate_windows(G, config: dict, n: int, seed: int = 0, label: int | None = None,
                      device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     """n windows (n, T, C) in the data's units, their labels and (variable-length data) their lengths, from

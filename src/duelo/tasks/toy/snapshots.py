@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from duelo.tasks.snapshots import Snapshots, run_summary
+from duelo.tasks.toy.model_io import FORMAT, FORMAT_VERSION
 
 SAMPLE_SEED = 1_000_000
 
@@ -35,7 +36,7 @@ class ToySnapshots(Snapshots):
 
         toy = self.session.config.toy
         state = {k: v.detach().cpu().contiguous() for k, v in trainer.ema["G"].state_dict().items()}
-        config = {"format": "duelo-toy-generator", "format_version": 1, "z_dim": toy.z_dim, "width": toy.width,
+        config = {"format": FORMAT, "format_version": FORMAT_VERSION, "z_dim": toy.z_dim, "width": toy.width,
                   "depth": toy.depth, "mixture": toy.mixture, "std": toy.std}
 
         def fill(folder: Path) -> None:

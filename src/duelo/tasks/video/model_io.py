@@ -34,6 +34,24 @@ def load_video_model(folder: Path, device: str = "cpu"):
     return G.to(device).eval(), meta
 
 
+def hub_format():
+    """The Hub entry of video generators (duelo.io.hub_formats)."""
+    from duelo.io.hub_formats import HubFormat
+
+    def load(folder: Path, device: str):
+        G, meta = load_video_model(folder, device)
+        return G, {"config": meta}
+
+    def sample(loaded, n: int, seed: int) -> torch.Tensor:
+        """(n, T, C, H, W) clips in [-1, 1] as `duelo sample -n N --seeds SEED` draws them."""
+        G = loaded.model
+        return generate_clips(G, n, seed, None, str(next(G.parameters()).device))[0]
+
+    return HubFormat(what="video generator", modality="video", load=load, sample=sample,
+                     how_to_sample="duelo sample {folder} -n 16 --out clips.gif", previews=("samples/clips-*.gif",),
+                     docs="docs/video.md")
+
+
 def generate_clips(G, n: int, seed: int = 0, label: int | None = None, device: str = "cpu"):
     """n clips (n, T, C, H, W) in [-1, 1] from latents of `seed`, and their labels (conditional models)."""
     from duelo.sampling.labels import sampling_labels
