@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "augment-gain": "duelo.cli.augment_gain:augment_gain_command",
     "tune": "duelo.cli.tune:tune",
     "audit": "duelo.cli.audit:audit",
+    "logs": "duelo.cli.logs:logs",
 }
 
 
