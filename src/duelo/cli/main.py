@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "tune": "duelo.cli.tune:tune",
     "audit": "duelo.cli.audit:audit",
     "hub": "duelo.cli.hub:hub",
+    "logs": "duelo.cli.logs:logs",
 }
 
 

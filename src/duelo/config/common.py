@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from duelo.config.fields import (at_least, at_least_one_image, fraction, from_registry, nonnegative,
                                  plain_name, positive, positive_int, seed, setting)
@@ -53,6 +55,31 @@ class RunConfig:
                                       check=at_least_one_image, rerun=True)
     keep_checkpoints: int = setting(2, "older checkpoints are deleted once a newer one is committed",
                                     check=positive_int, rerun=True)
+    loggers:          tuple[str, ...] = setting((), "also log to these, comma-separated (docs/logging.md); "
+                                                "metrics.jsonl is always written", cli="--log-to",
+                                                choices=from_registry("duelo.training.loggers:LOGGERS"),
+                                                rerun=True)
+    mlflow_uri:       str | None = setting(None, "MLflow tracking store: a local folder or file: URI (no "
+                                           "servers); none = RUN/mlruns", cli="--mlflow-uri", rerun=True,
+                                           metavar="PATH")
+    log_histograms:   bool = setting(False, "with --log-to tensorboard: histograms of every player's weights at "
+                                     "each snapshot", rerun=True)
+
+    def check(self, name: str) -> None:
+        if self.mlflow_uri is not None:
+            local_store_path(self.mlflow_uri, f"{name}.mlflow_uri")
+
+
+def local_store_path(value: str, name: str) -> Path:
+    """A tracking store given as a folder or a `file:` URI, as a local path. Anything that names a server
+    (http:, databricks:, a file URI with a host) is refused: duelo sends nothing over the network."""
+    parsed = urlparse(value)
+    if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):
+        return Path(unquote(parsed.path)).expanduser()
+    if parsed.scheme or parsed.netloc or not value.strip():
+        raise ConfigError(f"{name} must be a local folder or a file: URI (duelo logs to no server); got "
+                          f"{value!r}. Use e.g. --mlflow-uri ~/mlruns, or leave it out for RUN/mlruns")
+    return Path(value).expanduser()
 
 
 @dataclass(frozen=True)

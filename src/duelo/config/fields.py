@@ -164,10 +164,13 @@ def check_value(spec: dataclasses.Field, value: Any, name: str) -> None:
         return
     info = meta(spec)
     choices = info["choices"]
-    if choices is not None and value not in choice_names(choices):
-        if isinstance(choices, RegistryChoices):
-            raise ConfigError(choices.unknown_message(value, name))
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    # a list field with choices (run.loggers) takes each of its items from them
+    items = value if isinstance(value, tuple) and type_text(spec).startswith("tuple") else (value,)
+    for item in items if choices is not None else ():
+        if item not in choice_names(choices):
+            if isinstance(choices, RegistryChoices):
+                raise ConfigError(choices.unknown_message(item, name))
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {item!r}")
     if info["check"] is not None:
         info["check"](value, name)
 

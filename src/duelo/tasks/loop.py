@@ -19,7 +19,34 @@ from duelo.training.signals import interrupt_long_work
 
 def run_loop(session, snapshots, hooks=()) -> dict[str, Any]:
     """Train the session's run to its end (or a stop) and write summary.json; `hooks` are the task's extra
-    periodic work (duelo.training.protocols.Hook), run before the snapshot when both are due."""
+    periodic work (duelo.training.protocols.Hook), run before the snapshot when both are due. The run's loggers
+    (run.loggers) mirror what the run folder records, from the main process only."""
+    mirror = open_mirror(session)
+    try:
+        summary = _train(session, snapshots, hooks, mirror)
+        mirror.summary(session.trainer.counters.nimg, summary)
+        return summary
+    finally:
+        mirror.close()
+        if mirror in session.run_dir.watchers:
+            session.run_dir.watchers.remove(mirror)
+
+
+def open_mirror(session):
+    """The loggers of run.loggers (duelo.training.loggers), told of every record and snapshot file the run
+    folder gets; none on the other processes of a data-parallel run."""
+    from duelo.training.loggers.mirror import RunMirror
+
+    run = session.config.run
+    mirror = RunMirror.open(session.run_dir.path, run.loggers if session.trainer.runtime.is_main else (),
+                            session.config.to_dict(), session.log, players=session.parts.players,
+                            histograms=run.log_histograms)
+    if mirror:
+        session.run_dir.watchers.append(mirror)
+    return mirror
+
+
+def _train(session, snapshots, hooks, mirror) -> dict[str, Any]:
     from duelo.errors import NonFiniteError
     from duelo.health.rollback import Rollback
     from duelo.training.checkpoint import load_latest, remove_stale_temp
@@ -57,6 +84,7 @@ def run_loop(session, snapshots, hooks=()) -> dict[str, Any]:
         health_log.truncate(nimg)
         for hook in periodic:
             hook.restart(nimg)
+        mirror.restart(nimg)                   # last: the hooks cut their own files (eval.jsonl) first
 
     budget = TimeBudget(config.train.max_minutes, trainer)
 

@@ -54,6 +54,10 @@ def build_session(config: Config, stream=None, live_progress: bool | None = None
     started = time.perf_counter()
     task: Task = TASKS.get(config.task)
     config = task.check(config)
+    if config.run.loggers:
+        from duelo.training.loggers import check_available
+
+        check_available(config.run.loggers)                  # a missing package stops the run before any work
     stream = stream or sys.stderr
     runtime = Runtime.create(config.train.device, config.train.precision, config.train.cuda_graph,
                              auto_precision=task.auto_precision)

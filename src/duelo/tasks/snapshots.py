@@ -92,6 +92,7 @@ class Snapshots:
         self.prepare(trainer)
         path = self.checkpoint(trainer, snapshot=True)   # first: it refuses a non-finite state before any file
         written = self.derive(trainer, path)
+        self.session.run_dir.announce_files(trainer.counters.nimg, written)
         samples = [p.relative_to(self.session.run_dir.path).as_posix() for p in written if p.is_file()]
         self.session.log(f"snapshot at {trainer.counters.nimg / 1000:.1f} kimg: {path.name}"
                          f"{', ' + ', '.join(samples) if samples else ''}")

@@ -7,6 +7,7 @@
     model/             the latest EMA generator as config.json + model.safetensors (for `duelo sample`)
     data_report.json   files skipped or noted while reading the dataset
     summary.json       final figures (written at the end)
+    tensorboard/, mlruns/, mlflow.json   with run.loggers: copies for TensorBoard and MLflow (docs/logging.md)
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class RunDir:
         # data parallelism: the other processes write their (unused) files to a scratch folder but read the
         # main process's checkpoints, so that they resume and roll back to exactly the same state
         self._checkpoints = None if checkpoints_from is None else Path(checkpoints_from)
+        # who is told of each record and snapshot file written (the loggers' mirror, duelo.training.loggers)
+        self.watchers: list[Any] = []
 
     @property
     def config_path(self) -> Path: return self.path / "config.json"
@@ -143,6 +146,13 @@ class RunDir:
         with open(path, "a") as handle:
             handle.write(json.dumps(record, sort_keys=True) + "\n")
             handle.flush()
+        for watcher in self.watchers:
+            watcher.record(path, record)
+
+    def announce_files(self, nimg: int, written: list[Path]) -> None:
+        """A snapshot at `nimg` wrote these files and folders (for the watchers: the loggers)."""
+        for watcher in self.watchers:
+            watcher.files(nimg, written)
 
     def truncate_metrics(self, nimg: int) -> None:
         """On resume, drop lines logged after the checkpoint (they will be logged again, identically)."""
