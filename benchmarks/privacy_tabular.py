@@ -1,18 +1,17 @@
-"""Benchmark: the utility-privacy curve of the tabular GAN on UCI Adult and on flchain (issue 22), on this CPU.
+"""Benchmark: the utility-privacy curve of the tabular GAN on UCI Adult and on the medical named tables (issue 22),
+on this CPU.
 
     python benchmarks/privacy_tabular.py --set adult --epochs 20 --epsilons 1,3,10,inf --out RESULT.json
-    python benchmarks/privacy_tabular.py --set flchain --prepare WHEEL_OR_DIR ...       (once: the table's files)
+    python benchmarks/privacy_tabular.py --set flchain|aids --epochs 200 ... --out RESULT.json
 
-adult: .bench/adult (benchmarks/tabular.py prepare), target income, tested on Adult's test table. flchain: the
-serum free light chain study (Dispenzieri et al. 2012; 7,874 people x 11 columns, death as the target; the
-column "chapter", the cause of death, is dropped: present exactly for the dead, it gives the target away), shipped
-in scikit-survival's wheel as sksurv/datasets/data/flchain.arff; `--prepare` reads it from that wheel (a file, or a
-folder holding it; `pip download --no-deps scikit-survival`) and splits it, seeded, into 80 % training and 20 %
-test rows under .bench/flchain.
+adult: .bench/adult (benchmarks/tabular.py prepare), target income, tested on Adult's test table. flchain and aids:
+duelo's named tables (duelo.tasks.tabular.sources: fetched from scikit-survival's wheel on first use, split seeded
+into 80 % training and 20 % test rows, the same split the 2026-12-05 flchain result used through this script's
+former --prepare step), with their public schemas (`duelo tabular schema NAME`).
 
-The schemas are written here as public knowledge: levels are the documented code lists (Adult: UCI's adult.names,
-equal to the training table's; flchain: the ARFF header's), ranges are round public bounds rather than the
-observed extremes, spikes where many rows hold one value (capital gain and loss 0, 40 hours a week).
+Adult's schema is written here as public knowledge: levels are UCI's adult.names code lists (equal to the training
+table's), ranges round public bounds rather than the observed extremes, spikes where many rows hold one value
+(capital gain and loss 0, 40 hours a week).
 
 For each epsilon: `duelo tabular fit` (private: --dp-epsilon E --dp-schema; "inf": the same epochs without DP, the
 usual CTGAN-class recipe), as many rows sampled as the table has, then scored the same way for every row of the
@@ -42,16 +41,16 @@ SETS = {
               "bounds": {"age": [0, 100], "fnlwgt": [0, 1_500_000], "education-num": [1, 16],
                          "capital-gain": [0, 100_000], "capital-loss": [0, 5000], "hours-per-week": [0, 100]},
               "continuous": (), "spikes": {"capital-gain": [0], "capital-loss": [0], "hours-per-week": [40]}},
-    "flchain": {"folder": Path(".bench/flchain"), "target": "death",
-                "bounds": {"age": [0, 110], "kappa": [0, 200], "lambda": [0, 200], "creatinine": [0, 15],
-                           "futime": [0, 6000]},
-                "continuous": ("kappa", "lambda", "creatinine"), "spikes": {}},
+    "flchain": {"named": "flchain"},
+    "aids": {"named": "aids"},
 }
-FLCHAIN_MEMBER = "sksurv/datasets/data/flchain.arff"
 
 
 def schema(name: str, train: pd.DataFrame) -> dict:
     spec, columns = SETS[name], []
+    if "named" in spec:
+        from duelo.tasks.tabular.sources import TABLE_SOURCES, public_schema
+        return public_schema(TABLE_SOURCES.get(spec["named"]))
     for column in train.columns:
         if column in spec["bounds"]:
             entry = {"name": column, "kind": "continuous" if column in spec["continuous"] else "integer",
@@ -64,37 +63,22 @@ def schema(name: str, train: pd.DataFrame) -> dict:
     return {"columns": columns}
 
 
-def prepare_flchain(source: Path) -> None:
-    """flchain.arff from scikit-survival's wheel -> .bench/flchain/{train,test}.csv (seeded 80 / 20 split)."""
-    import io
-    import zipfile
-
-    from scipy.io import arff
-
-    wheel = source if source.is_file() else next(source.glob("scikit_survival-*.whl"), None)
-    if wheel is None:
-        raise SystemExit(f"no scikit_survival-*.whl in {source}: pip download --no-deps scikit-survival -d {source}")
-    with zipfile.ZipFile(wheel) as archive:
-        text = archive.read(FLCHAIN_MEMBER).decode()
-    data, _ = arff.loadarff(io.StringIO(text))
-    frame = pd.DataFrame(data).drop(columns="chapter")   # the cause of death: known exactly for the dead only
-    for column in frame.columns:
-        if frame[column].dtype == object:
-            frame[column] = frame[column].str.decode("utf-8").replace("?", np.nan)
-    test = np.random.default_rng(0).random(len(frame)) < 0.2
-    folder = SETS["flchain"]["folder"]
-    folder.mkdir(parents=True, exist_ok=True)
-    frame[~test].to_csv(folder / "train.csv", index=False)
-    frame[test].to_csv(folder / "test.csv", index=False)
-    print(f"flchain: {len(frame):,} rows from {wheel.name}: {int((~test).sum()):,} training, {int(test.sum()):,} test "
-          f"rows in {folder}")
+def tables(name: str) -> tuple[Path, Path, str]:
+    """(training CSV, test CSV, target) of a set."""
+    spec = SETS[name]
+    if "named" in spec:
+        from duelo.tasks.tabular.sources import TABLE_SOURCES, resolve
+        return resolve(spec["named"]), resolve(spec["named"] + ":test"), TABLE_SOURCES.get(spec["named"]).target
+    if not (spec["folder"] / "train.csv").is_file():
+        raise SystemExit(f"{spec['folder']}/train.csv is missing: run `python benchmarks/tabular.py prepare --out "
+                         f"{spec['folder']}`")
+    return spec["folder"] / "train.csv", spec["folder"] / "test.csv", spec["target"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", default="adult", choices=sorted(SETS))
-    parser.add_argument("--prepare", type=Path, help="flchain: scikit-survival's wheel (or its folder); then stop")
-    parser.add_argument("--out")
+    parser.add_argument("--out", required=True)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--epsilons", default="1,3,10,inf")
     parser.add_argument("--work", default=None)
@@ -102,16 +86,8 @@ def main() -> None:
     from duelo.tasks.tabular.private import EVAL_SEED
     from duelo.tasks.tabular.report import quality_report
 
-    if args.prepare:
-        return prepare_flchain(args.prepare)
-    if not args.out:
-        parser.error("--out is required")
-    folder, target = SETS[args.set]["folder"], SETS[args.set]["target"]
-    if not (folder / "train.csv").is_file():
-        how = "benchmarks/tabular.py prepare --out .bench/adult" if args.set == "adult" else \
-            "benchmarks/privacy_tabular.py --prepare SCIKIT_SURVIVAL_WHEEL"
-        raise SystemExit(f"{folder}/train.csv is missing: run `python {how}`")
-    train, test = pd.read_csv(folder / "train.csv"), pd.read_csv(folder / "test.csv")
+    train_path, test_path, target = tables(args.set)
+    train, test = pd.read_csv(train_path), pd.read_csv(test_path)
     work = Path(args.work or tempfile.mkdtemp(prefix=f"privacy-{args.set}-"))
     work.mkdir(parents=True, exist_ok=True)
     (work / "schema.json").write_text(json.dumps(schema(args.set, train), indent=1))
@@ -121,7 +97,7 @@ def main() -> None:
     for text in args.epsilons.split(","):
         eps = float(text)
         run = work / f"eps-{text}"
-        fit = [sys.executable, "-m", "duelo", "tabular", "fit", str(folder / "train.csv"), "--out", str(run),
+        fit = [sys.executable, "-m", "duelo", "tabular", "fit", str(train_path), "--out", str(run),
                "--epochs", str(args.epochs), "--force"]
         if eps != float("inf"):
             fit += ["--dp-epsilon", text, "--dp-schema", str(work / "schema.json")]
@@ -135,7 +111,7 @@ def main() -> None:
         report = quality_report(train, synthetic, holdout=test, target=target, random_state=0)
         audited = work / f"audit-{text}.json"
         subprocess.run([sys.executable, "-m", "duelo", "audit", str(run), "--members", str(work / "members.csv"),
-                        "--nonmembers", str(folder / "test.csv"), "--out", str(audited)], check=True)
+                        "--nonmembers", str(test_path), "--out", str(audited)], check=True)
         audit = json.loads(audited.read_text())
         summary = json.loads((run / "summary.json").read_text())
         row = {"epsilon": text, "fit_s": round(seconds, 1), "privacy": summary.get("privacy"),

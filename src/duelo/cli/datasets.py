@@ -47,21 +47,23 @@ def datasets(ctx: click.Context) -> None:
     click.echo("\nGive one of these names wherever duelo asks for a dataset, or a path: a folder of images, "
                "a .zip of images or an .npz (check your own with `duelo data check PATH`); for --task "
                "timeseries a time-series name, a .csv file or folder, or an .npz of windows; for --task text a "
-               "text name or a .txt file with one sample per line.")
+               "text name or a .txt file with one sample per line; for `duelo tabular` a table name (NAME: its "
+               "training rows, NAME:test its test rows) or a .csv / .parquet file.")
 
 
 def _registries():
-    """(kind, registry) of every named dataset: images first, then time series, text, music and audio."""
+    """(kind, registry) of every named dataset: images first, then time series, text, music, audio and tables."""
     from duelo.data import SOURCES
     from duelo.tasks.audio.sources import named_sources as audio_sources
     from duelo.tasks.music.sources import named_sources as music_sources
+    from duelo.tasks.tabular.sources import named_sources as table_sources
     from duelo.tasks.text.sources import named_sources
     from duelo.tasks.timeseries.data import SERIES_SOURCES, register_all
 
     register_all()
 
     return [("images", SOURCES), ("time series", SERIES_SOURCES), ("text", named_sources()),
-            ("music", music_sources()), ("audio", audio_sources())]
+            ("music", music_sources()), ("audio", audio_sources()), ("tables", table_sources())]
 
 
 @datasets.command("fetch", context_settings={"help_option_names": ["-h", "--help"]})

@@ -223,15 +223,24 @@ def report(real: Path, synthetic: Path, holdout: Path | None, target: str | None
 def schema(data: Path, output: Path, dates: tuple[str, ...], force: bool) -> None:
     """Draft the schema a private fit (--dp-schema) needs from DATA itself: kinds, observed ranges, levels and
     frequent exact values. It reveals the data, so edit it into public knowledge (published ranges, code
-    lists) before relying on a private fit's guarantee."""
+    lists) before relying on a private fit's guarantee. For a named table (flchain, aids: `duelo datasets`)
+    it writes that table's public schema instead: declared levels and published bounds, not read from rows."""
     import json
 
     from duelo.io.atomic import atomic_write_text
     from duelo.tasks.tabular.schema import draft
+    from duelo.tasks.tabular.sources import TABLE_SOURCES, public_schema, resolve
     from duelo.tasks.tabular.tables import read_table
 
     if output.exists() and not force:
         raise ConfigError(f"{output} exists; pass --force to replace it")
+    if not data.exists() and str(data) in TABLE_SOURCES.names():
+        resolve(str(data))                                   # fetched first when needed
+        public = public_schema(TABLE_SOURCES.get(str(data)))
+        atomic_write_text(output, json.dumps(public, indent=1) + "\n")
+        click.echo(f"wrote {output}: the public schema of the named table {data} ({len(public['columns'])} columns: "
+                   f"declared levels and published bounds, nothing read from its rows)")
+        return
     drafted = draft(read_table(data, _names(dates)))
     atomic_write_text(output, json.dumps(drafted, indent=1) + "\n")
     click.echo(f"wrote {output}: {len(drafted['columns'])} columns drafted FROM THE DATA; replace their ranges "

