@@ -28,9 +28,10 @@ def privacy(*results: dict) -> str:
 
 def privacy_tabular(*results: dict) -> str:
     """Per epsilon of benchmarks/privacy_tabular.py: the plan, the scores against the test table, the attack."""
-    lines = ["| epsilon target | spent | DP-SGD noise | histogram noise | D steps | ML efficacy (TSTR / TRTR macro F1) "
-             "| column shapes | pair trends | distance attack: AUC / TPR at 1 % FPR / empirical eps | fit wall time |",
-             "| --- " * 10 + "|"]
+    lines = ["| epsilon target | epochs | spent | DP-SGD noise | histogram noise | D steps "
+             "| ML efficacy (TSTR / TRTR macro F1) | column shapes | pair trends "
+             "| distance attack: AUC / TPR at 1 % FPR / empirical eps | fit wall time |",
+             "| --- " * 11 + "|"]
     for result in results:
         for row in result["rows"]:
             p = row.get("privacy") or {}
@@ -39,7 +40,8 @@ def privacy_tabular(*results: dict) -> str:
                 private = (f"{p['epsilon_spent']:.3f} | {p['noise_multiplier']:.3f} | "
                            f"{p['histogram_noise_multiplier'][0]:.2f} | {p['steps']:,}")
             a = row["attacks"]["distance_to_closest"]
-            lines.append(f"| {row['epsilon']} | {private} | {row['ml_efficacy']:.3f} ({row['tstr_macro_f1']:.3f} / "
+            lines.append(f"| {row['epsilon']} | {result.get('epochs', '')} | {private} | {row['ml_efficacy']:.3f} "
+                         f"({row['tstr_macro_f1']:.3f} / "
                          f"{row['trtr_macro_f1']:.3f}) | {row['column_shapes']:.3f} | "
                          f"{row['column_pair_trends']:.3f} | {a['auc']:.3f} / {a['tpr_at_fpr_0.01']:.3f} / "
                          f"{a['epsilon_lower']:.2f} | {row['fit_s']:.0f} s |")
