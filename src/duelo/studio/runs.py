@@ -196,6 +196,8 @@ def latest_samples(run: Path, limit: int = 6) -> list[str]:
     folder = run / "samples"
     if not folder.is_dir():
         return []
-    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SERVED_TYPES]
+    root = run.resolve()
+    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SERVED_TYPES
+             and _inside(p.resolve(), root)]                    # a link out of the run is neither listed nor read
     newest_first = sorted(files, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
     return [p.relative_to(run).as_posix() for p in newest_first[:limit]]
