@@ -80,3 +80,21 @@ def studio(studio_runs):
     yield client
     server.shutdown()
     server.server_close()
+
+
+I2I = ["--dataset", "digits", "--resolution", "16", "--width", "8", "--batch", "8", "--kimg", "0.016",
+       "--snapshot-kimg", "0.016", "--log-kimg", "0.008", "--device", "cpu", "--set", 'model.d_kwargs={"n_layers": 2}',
+       "--set", "image2image.eval_images=40"]
+
+
+@pytest.fixture(scope="session")
+def image2image_studio(tmp_path_factory):
+    """A studio over two tiny image-to-image runs: holes (inpaint) and noise (denoise)."""
+    runs = tmp_path_factory.mktemp("studio-i2i")
+    for task, name in (("inpaint", "holes"), ("denoise", "noise")):
+        assert main(["train", "--task", task, *I2I, "--out", str(runs), "--name", name]) == 0
+    client, server = serve([runs])
+    client.runs = runs
+    yield client
+    server.shutdown()
+    server.server_close()
