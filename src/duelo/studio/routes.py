@@ -19,6 +19,7 @@ from duelo.studio.runs import RunFolders, health_events, latest_samples, read_re
 
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 MAX_TEXT_PREVIEW = 4000            # characters of a text or table sample shown inline
+MAX_SCORES = 32                    # scores of summary.json on a run's page (the runs table shows four)
 
 
 @dataclass
@@ -66,7 +67,7 @@ def run_page(studio: Studio, request: Request) -> Reply:
     from duelo.studio.panels import panel_for
 
     run_id, run = _run(studio, request)
-    info = run_info(studio.folders, run_id)
+    info = run_info(studio.folders, run_id, score_limit=MAX_SCORES)
     panel = panel_for(run / "model")
     body = pages.fill(panel.template, id_attr=pages.html.escape(run_id, quote=True),
                       **panel.context(studio, run / "model")) if panel else ""

@@ -171,8 +171,8 @@ def health_events(run: Path) -> list[dict[str, Any]]:
     return [r for r in read_records(run / "health.jsonl") if r.get("kind") == "event"]
 
 
-def run_info(folders: RunFolders, run_id: str) -> RunInfo:
-    """What the runs page shows of one run, read from its files."""
+def run_info(folders: RunFolders, run_id: str, score_limit: int = 4) -> RunInfo:
+    """What the pages show of one run, read from its files (the runs table: the first `score_limit` scores)."""
     run = folders.resolve(run_id)
     config = read_small_json(run / "config.json") or {}
     summary = read_small_json(run / "summary.json")
@@ -187,7 +187,8 @@ def run_info(folders: RunFolders, run_id: str) -> RunInfo:
     return RunInfo(id=run_id, path=run, task=str(config.get("task", "")), dataset=str(dataset),
                    kimg=float(kimg) if isinstance(kimg, (int, float)) else 0.0,
                    total_kimg=total if isinstance(total, (int, float)) else None, status=status,
-                   scores=headline_scores(summary), last_event=describe_event(events[-1]) if events else "")
+                   scores=headline_scores(summary, score_limit),
+                   last_event=describe_event(events[-1]) if events else "")
 
 
 def latest_samples(run: Path, limit: int = 6) -> list[str]:
