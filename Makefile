@@ -11,7 +11,7 @@ PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.duelo-installed
 PYTEST_ARGS ?= -n 2 --dist worksteal
 
-.PHONY: demo test test-fast lint docs install clean-venv
+.PHONY: demo test test-fast lint docs install browser clean-venv
 
 install: $(STAMP)
 
@@ -26,8 +26,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/duelo train --preset demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# headless Chromium for the studio's browser test (tests/studio/test_studio_browser.py), from Debian's packages when
+# missing and only as root with apt-get (CI); elsewhere that test is skipped and says what to install
+browser:
+	@command -v chromedriver >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1 || { \
+	  echo "installing chromium and chromium-driver for the studio's browser test"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; } >/dev/null 2>&1 || \
+	  echo "warning: could not install chromium; the studio's browser test will be skipped"; }
 
 # the suite without the runs marked slow (end-to-end trainings): a quick check while working
 test-fast: $(STAMP)

@@ -19,7 +19,7 @@ LAYERS = [
     ("duelo.health",),
     ("duelo.objectives", "duelo.stabilisers", "duelo.privacy"),
     ("duelo.tasks", "duelo.tabular", "duelo.hub"),
-    ("duelo.cli", "duelo.__main__"),
+    ("duelo.cli", "duelo.__main__", "duelo.studio"),
 ]
 # what inference (sampling, io) may use of duelo.training: the device and precision seam, nothing that trains
 DEVICE_SEAM = {"duelo.training.runtime", "duelo.training.precision", "duelo.training.graphs",

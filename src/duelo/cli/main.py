@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "audit": "duelo.cli.audit:audit",
     "hub": "duelo.cli.hub:hub",
     "logs": "duelo.cli.logs:logs",
+    "studio": "duelo.cli.studio:studio",
 }
 
 

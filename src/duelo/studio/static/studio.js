@@ -1,0 +1,166 @@
+// duelo studio: live refresh of a run page and the model panels. No library, no network beyond the studio itself.
+"use strict";
+
+const LIVE_PARTS = ["status", "kimg", "losses", "samples", "events", "verdict"];
+const POLL_MS = 2000;
+
+function showError(id, message) {
+  const element = document.getElementById(id);
+  if (!element) return;
+  element.textContent = message || "";
+  element.hidden = !message;
+}
+
+// a reply's body as a blob, or throw the studio's message (JSON {"error": ...})
+async function fetchBlob(url, options) {
+  const reply = await fetch(url, options);
+  if (!reply.ok) {
+    let message = "the studio answered " + reply.status;
+    try { message = (await reply.json()).error || message; } catch (ignored) { /* not JSON */ }
+    throw new Error(message);
+  }
+  return reply.blob();
+}
+
+function showImage(id, blob) {
+  const image = document.getElementById(id);
+  if (image.src.startsWith("blob:")) URL.revokeObjectURL(image.src);
+  image.src = URL.createObjectURL(blob);
+  image.hidden = false;
+}
+
+function query(form, names) {
+  const data = new FormData(form);
+  const params = new URLSearchParams({ id: form.dataset.run });
+  for (const name of names) {
+    const value = data.get(name);
+    if (value !== null && value !== "" && !form.querySelector(`[name=${name}]`).closest(".hidden")) {
+      params.set(name, value);
+    }
+  }
+  return params.toString();
+}
+
+function watchRun() {
+  const run = document.getElementById("run");
+  if (!run) return;
+  const poll = async () => {
+    if (document.getElementById("status").textContent !== "running") return;
+    try {
+      const reply = await fetch("/api/run?id=" + encodeURIComponent(run.dataset.run));
+      if (reply.ok) {
+        const parts = await reply.json();
+        for (const name of LIVE_PARTS) {
+          const element = document.getElementById(name);
+          if (name === "status" || name === "kimg") element.textContent = parts[name];
+          else if (element.innerHTML !== parts[name]) element.innerHTML = parts[name];
+        }
+      }
+    } catch (ignored) { /* the studio restarts: try again */ }
+    setTimeout(poll, POLL_MS);
+  };
+  setTimeout(poll, POLL_MS);
+}
+
+function onSubmit(id, handler, errorId) {
+  const form = document.getElementById(id);
+  if (!form) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(errorId, "");
+    try { await handler(form); } catch (error) { showError(errorId, error.message); }
+  });
+}
+
+function readAsBase64(blob) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",")[1]);
+    reader.onerror = () => reject(new Error("cannot read the file"));
+    reader.readAsDataURL(blob);
+  });
+}
+
+function setUpInpainting() {
+  const canvas = document.getElementById("inpaint-canvas");
+  const input = document.getElementById("inpaint-file");
+  if (!canvas || !input) return;
+  const mask = document.createElement("canvas");
+  const picture = new Image();
+  let painting = false;
+  const redraw = () => {
+    const context = canvas.getContext("2d");
+    context.drawImage(picture, 0, 0);
+    context.globalAlpha = 0.6;
+    context.drawImage(mask, 0, 0);
+    context.globalAlpha = 1;
+  };
+  const clear = () => {
+    const context = mask.getContext("2d");
+    context.fillStyle = "black";
+    context.fillRect(0, 0, mask.width, mask.height);
+    redraw();
+  };
+  input.addEventListener("change", () => {
+    if (!input.files.length) return;
+    picture.onload = () => {
+      canvas.width = mask.width = picture.naturalWidth;
+      canvas.height = mask.height = picture.naturalHeight;
+      clear();
+    };
+    picture.src = URL.createObjectURL(input.files[0]);
+  });
+  const paint = (event) => {
+    if (!painting) return;
+    const box = canvas.getBoundingClientRect();
+    const x = (event.clientX - box.left) * canvas.width / box.width;
+    const y = (event.clientY - box.top) * canvas.height / box.height;
+    const context = mask.getContext("2d");
+    context.fillStyle = "white";
+    context.beginPath();
+    context.arc(x, y, Math.max(1, canvas.width / 16), 0, 2 * Math.PI);
+    context.fill();
+    redraw();
+  };
+  canvas.addEventListener("pointerdown", (event) => { painting = true; paint(event); });
+  canvas.addEventListener("pointermove", paint);
+  window.addEventListener("pointerup", () => { painting = false; });
+  document.getElementById("inpaint-clear").addEventListener("click", clear);
+  onSubmit("inpaint-form", async (form) => {
+    if (!input.files.length) throw new Error("choose an image first");
+    const body = JSON.stringify({ image: await readAsBase64(input.files[0]),
+                                  mask: mask.toDataURL("image/png").split(",")[1] });
+    const url = "/api/inpaint?id=" + encodeURIComponent(form.dataset.run);
+    showImage("i2i-output", await fetchBlob(url, { method: "POST", body,
+                                                   headers: { "Content-Type": "application/json" } }));
+  }, "i2i-error");
+}
+
+function setUpPanels() {
+  onSubmit("sample-form", async (form) => {
+    showImage("sample", await fetchBlob("/api/sample?" + query(form, ["seed", "label", "psi"])));
+  }, "sample-error");
+  onSubmit("walk-form", async (form) => {
+    const sampleForm = document.getElementById("sample-form");
+    const extra = new URLSearchParams(query(sampleForm, ["label", "psi"]));
+    const params = new URLSearchParams(query(form, ["seed_a", "seed_b", "frames"]));
+    for (const [name, value] of extra) if (name !== "id") params.set(name, value);
+    showImage("walk-strip", await fetchBlob("/api/walk?" + params.toString()));
+  }, "sample-error");
+  onSubmit("table-form", async (form) => {
+    const blob = await fetchBlob("/api/table?" + query(form, ["rows", "seed", "condition"]));
+    document.getElementById("table-rows").textContent = await blob.text();
+    const link = document.getElementById("table-download");
+    link.href = URL.createObjectURL(blob);
+    link.hidden = false;
+  }, "table-error");
+  onSubmit("translate-form", async (form) => {
+    const file = document.getElementById("translate-file").files[0];
+    if (!file) throw new Error("choose an image first");
+    const url = "/api/translate?id=" + encodeURIComponent(form.dataset.run);
+    showImage("i2i-output", await fetchBlob(url, { method: "POST", body: file }));
+  }, "i2i-error");
+  setUpInpainting();
+}
+
+document.addEventListener("DOMContentLoaded", () => { watchRun(); setUpPanels(); });

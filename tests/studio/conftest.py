@@ -1,0 +1,100 @@
+"""Tiny CPU runs (a class-conditional image GAN and a table, trained once per session with the Hub tests'
+settings) and a studio serving them on a free loopback port in a thread; requests go over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from duelo.cli.main import main
+from tests.hub.conftest import IMAGE, TABLE
+
+
+@pytest.fixture(scope="session")
+def studio_runs(tmp_path_factory) -> Path:
+    """runs/digits (image GAN, conditional) and runs/table (tabular); the CSV beside them is no run."""
+    runs = tmp_path_factory.mktemp("studio-runs")
+    assert main([*IMAGE, "--out", str(runs), "--name", "digits"]) == 0
+    rng = np.random.default_rng(0)
+    group = rng.choice(["a", "b", "c"], 250)
+    frame = pd.DataFrame({"group": group, "value": np.where(group == "a", 0.0, 5.0) + rng.normal(0, 1, 250),
+                          "count": rng.integers(0, 9, 250)})
+    frame.to_csv(runs / "table.csv", index=False)
+    assert main(["tabular", "fit", str(runs / "table.csv"), "--out", str(runs / "table"), *TABLE]) == 0
+    return runs
+
+
+@dataclass
+class Answer:
+    status: int
+    content_type: str
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Client:
+    """Real HTTP requests to a running studio."""
+
+    def __init__(self, base: str):
+        self.base = base
+
+    def request(self, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Answer:
+        request = urllib.request.Request(self.base + path, data=body, headers=headers or {},
+                                         method="POST" if body is not None else "GET")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as reply:
+                return Answer(reply.status, reply.headers["Content-Type"], reply.read())
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, error.headers["Content-Type"], error.read())
+
+    get = request
+
+
+def serve(roots: list[Path], **settings) -> tuple[Client, object]:
+    from duelo.studio.http import make_server
+    from duelo.studio.routes import Studio
+    from duelo.studio.runs import RunFolders
+
+    server = make_server(Studio(RunFolders(roots), **settings), "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return Client(f"http://127.0.0.1:{server.server_address[1]}"), server
+
+
+@pytest.fixture(scope="session")
+def studio(studio_runs):
+    client, server = serve([studio_runs])
+    yield client
+    server.shutdown()
+    server.server_close()
+
+
+I2I = ["--dataset", "digits", "--resolution", "16", "--width", "8", "--batch", "8", "--kimg", "0.016",
+       "--snapshot-kimg", "0.016", "--log-kimg", "0.008", "--device", "cpu", "--set", 'model.d_kwargs={"n_layers": 2}',
+       "--set", "image2image.eval_images=40"]
+
+
+@pytest.fixture(scope="session")
+def image2image_studio(tmp_path_factory):
+    """A studio over two tiny image-to-image runs: holes (inpaint) and noise (denoise)."""
+    runs = tmp_path_factory.mktemp("studio-i2i")
+    for task, name in (("inpaint", "holes"), ("denoise", "noise")):
+        assert main(["train", "--task", task, *I2I, "--out", str(runs), "--name", name]) == 0
+    client, server = serve([runs])
+    client.runs = runs
+    yield client
+    server.shutdown()
+    server.server_close()
