@@ -61,3 +61,13 @@ def test_the_live_endpoint_reports_running_while_a_trainer_holds_the_run_s_lock(
         assert parts["status"] == "running" and "<polyline" in parts["losses"]
     assert not is_training(run)
     (run / ".lock").unlink()
+
+
+def test_the_loss_chart_draws_every_logged_point_and_a_single_one_as_a_dot():
+    from duelo.studio.charts import loss_chart
+
+    one = loss_chart([{"kimg": 0.2, "loss_D": 1.2, "loss_G": 0.7}])
+    assert one.count("<circle") == 2 and "loss_D" in one
+    many = loss_chart([{"kimg": k / 10, "loss_D": 1.0 + k, "loss_G": 0.5} for k in range(5)])
+    assert "<circle" not in many and many.count("<polyline") == 2
+    assert "no losses logged yet" in loss_chart([{"kimg": 1.0}])

@@ -58,6 +58,9 @@ def loss_chart(metrics: list[dict[str, Any]]) -> str:
         colour = COLOURS[index % len(COLOURS)]
         line = " ".join(at(x, y) for x, y in points)
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{line}"/>')
+        if len(points) == 1:                              # one logged line so far: a dot, not an invisible line
+            cx, cy = at(*points[0]).split(",")
+            parts.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="{colour}"/>')
         parts.append(f'<text x="{WIDTH - MARGIN - 4}" y="{MARGIN + 14 + 14 * index}" text-anchor="end" '
                      f'fill="{colour}">{html.escape(name)}</text>')
     parts.append("</svg>")
