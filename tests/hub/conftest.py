@@ -40,8 +40,8 @@ def image_run(runs) -> Path:
     return run
 
 
-@pytest.fixture(scope="session")
-def table_run(runs) -> Path:
+def fit_tiny_table(runs: Path) -> Path:
+    """runs/table.csv (250 rows: a category that shifts a number, a count) and the model fitted on it, runs/table."""
     rng = np.random.default_rng(0)
     group = rng.choice(["a", "b", "c"], 250)
     frame = pd.DataFrame({"group": group, "value": np.where(group == "a", 0.0, 5.0) + rng.normal(0, 1, 250),
@@ -49,6 +49,11 @@ def table_run(runs) -> Path:
     frame.to_csv(runs / "table.csv", index=False)
     assert main(["tabular", "fit", str(runs / "table.csv"), "--out", str(runs / "table"), *TABLE]) == 0
     return runs / "table"
+
+
+@pytest.fixture(scope="session")
+def table_run(runs) -> Path:
+    return fit_tiny_table(runs)
 
 
 @pytest.fixture(scope="session")

@@ -10,12 +10,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from duelo.cli.main import main
-from tests.hub.conftest import IMAGE, TABLE
+from tests.hub.conftest import IMAGE, fit_tiny_table
 
 
 @pytest.fixture(scope="session")
@@ -23,12 +21,7 @@ def studio_runs(tmp_path_factory) -> Path:
     """runs/digits (image GAN, conditional) and runs/table (tabular); the CSV beside them is no run."""
     runs = tmp_path_factory.mktemp("studio-runs")
     assert main([*IMAGE, "--out", str(runs), "--name", "digits"]) == 0
-    rng = np.random.default_rng(0)
-    group = rng.choice(["a", "b", "c"], 250)
-    frame = pd.DataFrame({"group": group, "value": np.where(group == "a", 0.0, 5.0) + rng.normal(0, 1, 250),
-                          "count": rng.integers(0, 9, 250)})
-    frame.to_csv(runs / "table.csv", index=False)
-    assert main(["tabular", "fit", str(runs / "table.csv"), "--out", str(runs / "table"), *TABLE]) == 0
+    fit_tiny_table(runs)
     return runs
 
 
