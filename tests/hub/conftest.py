@@ -56,16 +56,21 @@ def table_run(runs) -> Path:
     return fit_tiny_table(runs)
 
 
-@pytest.fixture(scope="session")
-def text_run(runs) -> Path:
+def write_names(path: Path) -> Path:
+    """600 made-up names of two kinds, `kind<TAB>name` (the text runs' dataset)."""
     rng = random.Random(0)
     rows = []
     for k in range(600):
         kind = "a" if k % 2 else "o"
         syllables = ("ka", "lo", "mi") if kind == "a" else ("to", "ru", "ben")
         rows.append(f"{kind}\t{''.join(rng.choice(syllables) for _ in range(rng.randint(1, 3)))}{kind}")
-    (runs / "names.txt").write_text("\n".join(rows) + "\n")
-    assert main([*TEXT, "--dataset", str(runs / "names.txt"), "--out", str(runs), "--name", "names"]) == 0
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def text_run(runs) -> Path:
+    assert main([*TEXT, "--dataset", str(write_names(runs / "names.txt")), "--out", str(runs), "--name", "names"]) == 0
     return runs / "names"
 
 

@@ -91,3 +91,29 @@ def image2image_studio(tmp_path_factory):
     yield client
     server.shutdown()
     server.server_close()
+
+
+SERIES = ["train", "--task", "timeseries", "--window", "12", "--kimg", "0.064", "--batch", "32", "--seed", "1",
+          "--set", "data.max_windows=60", "--set", "series.width=8", "--set", "series.blocks=1",
+          "--set", "run.snapshot_kimg=0.064", "--set", "run.log_kimg=0.064"]
+
+
+@pytest.fixture(scope="session")
+def sequence_studio(tmp_path_factory):
+    """A studio over three tiny sequence runs: names (text, class-conditional), sines (time series) and tones
+    (audio, conditional on pitch and instrument)."""
+    from tests.audio.made_up import made_up_clips
+    from tests.audio.test_audio_task import TINY as AUDIO
+    from tests.hub.conftest import TEXT, write_names
+
+    runs = tmp_path_factory.mktemp("studio-sequences")
+    assert main([*TEXT, "--conditional", "--dataset", str(write_names(runs / "names.txt")), "--out", str(runs),
+                 "--name", "names"]) == 0
+    assert main([*SERIES, "--out", str(runs), "--name", "sines"]) == 0
+    assert main([*AUDIO, "--model", "wavegan", "--dataset", str(made_up_clips(runs / "tones.npz")), "--kimg", "0.05",
+                 "--out", str(runs), "--name", "tones"]) == 0
+    client, server = serve([runs])
+    client.runs = runs
+    yield client
+    server.shutdown()
+    server.server_close()

@@ -10,20 +10,25 @@ import numpy as np
 from duelo.data.errors import DataError
 
 
-def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
-    """samples: (L,) floats in [-1, 1] (clipped); written atomically (a crash leaves the old file or none)."""
-    from duelo.io.atomic import atomic_write
+def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
+    """samples: (L,) floats in [-1, 1] (clipped) as the bytes of a 16-bit PCM mono WAV file."""
+    import io
 
     pcm = np.round(np.clip(np.asarray(samples, np.float64), -1, 1) * 32767).astype("<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(int(rate))
+        out.writeframes(pcm.tobytes())
+    return buffer.getvalue()
 
-    def fill(temp) -> None:
-        with wave.open(str(temp), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(int(rate))
-            out.writeframes(pcm.tobytes())
 
-    return atomic_write(Path(path), fill)
+def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
+    """samples: (L,) floats in [-1, 1] (clipped); written atomically (a crash leaves the old file or none)."""
+    from duelo.io.atomic import atomic_write_bytes
+
+    return atomic_write_bytes(Path(path), wav_bytes(samples, rate))
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:

@@ -57,6 +57,22 @@ def _translator_context(studio: Any, model_dir: Path) -> dict[str, str]:
             "upload_hidden": "hidden" if task["task"] == "inpaint" else ""}
 
 
+def _sequence_context(studio: Any, model_dir: Path) -> dict[str, str]:
+    """One template for every sequence task: its entry in SEQUENCES names the outputs, the count and the classes."""
+    import html
+
+    from duelo.studio.sequences import SEQUENCES, load_pretrained
+
+    loaded = studio.models.get(model_dir, "pretrained", load_pretrained)
+    sequence = SEQUENCES.get(loaded.format)
+    names = sequence.classes(loaded)
+    classes = ['<option value="">(any, at random)</option>'] + [
+        f'<option value="{index}">{html.escape(name)}</option>' for index, name in enumerate(names)]
+    return {"noun": sequence.noun, "outputs": " ".join(sequence.outputs), "max_count": str(sequence.max_count),
+            "default_count": str(sequence.default_count), "count_hidden": "hidden" if sequence.max_count == 1 else "",
+            "classes": "".join(classes), "class_hidden": "" if names else "hidden"}
+
+
 def _register() -> None:
     from duelo.sampling.hub_format import FORMAT as IMAGE_FORMAT
     from duelo.tasks.tabular.persistence import FORMAT as TABLE_FORMAT
@@ -64,6 +80,10 @@ def _register() -> None:
     PANELS.add(f"{IMAGE_FORMAT}/generator", Panel("panel-image.html", _image_context))
     PANELS.add(f"{IMAGE_FORMAT}/translator", Panel("panel-image2image.html", _translator_context))
     PANELS.add(TABLE_FORMAT, Panel("panel-tabular.html", _tabular_context))
+    from duelo.studio.sequences import SEQUENCES
+
+    for name in SEQUENCES.names():
+        PANELS.add(name, Panel("panel-sequence.html", _sequence_context))
 
 
 _register()

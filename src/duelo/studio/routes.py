@@ -1,6 +1,7 @@
 """What each URL of the studio does. Pages: / (the runs), /run?id=ID (one run). JSON and files: /api/run (a run's
-live parts, polled while it trains), /file (a file of a run), /api/sample, /api/walk, /api/table (drawing from
-the run's model), POST /api/translate and /api/inpaint (an uploaded image through an image-to-image model).
+live parts, polled while it trains), /file (a file of a run), /api/sample, /api/walk, /api/table, /api/draw
+(drawing from the run's model), POST /api/translate and /api/inpaint (an uploaded image through an
+image-to-image model).
 
 Run ids are "<number of the folder given>/<path below it>"; every path is confined to that folder (runs.py).
 """
@@ -165,3 +166,20 @@ def inpaint_upload(studio: Studio, request: Request) -> Reply:
 
     G, task, model_dir = _translator(studio, request)
     return Reply(inpaint_png(G, task, model_dir, request.body), "image/png")
+
+
+@route("GET", "/api/draw")
+def draw_sequence(studio: Studio, request: Request) -> Reply:
+    """Lines, windows or a clip of a sequence task's model for a seed (sequences.py); `as` picks the file."""
+    from duelo.studio.sequences import SEQUENCES, draw, load_pretrained
+
+    _, run = _run(studio, request)
+    loaded = studio.models.get(run / "model", "pretrained", load_pretrained)
+    if loaded.format not in SEQUENCES:
+        raise StudioError(f"this run's model ({loaded.handler.what}) draws no sequences here")
+    sequence = SEQUENCES.get(loaded.format)
+    kind = request.get("as") or next(iter(sequence.outputs))
+    body = draw(sequence, loaded, request.integer("n", sequence.default_count, 1, sequence.max_count),
+                request.integer("seed", 0), request.integer("label"), kind)
+    output = sequence.outputs[kind]
+    return Reply(body, output.content_type, headers={"Content-Disposition": f'inline; filename="{output.filename}"'})

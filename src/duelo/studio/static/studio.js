@@ -136,6 +136,34 @@ function setUpInpainting() {
   }, "i2i-error");
 }
 
+// a sequence model's panel: the first output of data-outputs is shown (text, picture or sound), every output is
+// offered as a download of the same draw
+const SEQUENCE_VIEWS = { txt: "sequence-text", png: "sequence-image", wav: "sequence-audio" };
+
+function setUpSequences() {
+  onSubmit("sequence-form", async (form) => {
+    const outputs = form.dataset.outputs.split(" ");
+    const params = query(form, ["n", "seed", "label"]);
+    const blob = await fetchBlob("/api/draw?" + params + "&as=" + outputs[0]);
+    const view = document.getElementById(SEQUENCE_VIEWS[outputs[0]]);
+    if (outputs[0] === "txt") view.textContent = await blob.text();
+    else {
+      if (view.src.startsWith("blob:")) URL.revokeObjectURL(view.src);
+      view.src = URL.createObjectURL(blob);
+    }
+    view.hidden = false;
+    const links = document.getElementById("sequence-downloads");
+    links.textContent = "";
+    for (const kind of outputs) {
+      const link = document.createElement("a");
+      link.href = "/api/draw?" + params + "&as=" + kind;
+      link.download = "samples." + kind;
+      link.textContent = "download " + kind.toUpperCase();
+      links.append(link, " ");
+    }
+  }, "sequence-error");
+}
+
 function setUpPanels() {
   onSubmit("sample-form", async (form) => {
     showImage("sample", await fetchBlob("/api/sample?" + query(form, ["seed", "label", "psi"])));
@@ -161,6 +189,7 @@ function setUpPanels() {
     showImage("i2i-output", await fetchBlob(url, { method: "POST", body: file }));
   }, "i2i-error");
   setUpInpainting();
+  setUpSequences();
 }
 
 document.addEventListener("DOMContentLoaded", () => { watchRun(); setUpPanels(); });

@@ -31,7 +31,6 @@ def write_windows(path: Path, values: torch.Tensor, labels: torch.Tensor | None,
         raise ConfigError(f"{path} exists; pass --force to replace it or choose another --out")
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = list(config["columns"])
-    names = config.get("class_names")
     array = values.numpy()
     if path.suffix.lower() == ".npz":
         import io
@@ -43,6 +42,17 @@ def write_windows(path: Path, values: torch.Tensor, labels: torch.Tensor | None,
         np.savez_compressed(buffer, windows=array.astype(np.float32), columns=np.array(columns), **extra)
         atomic_write_bytes(path, buffer.getvalue())
         return path
+    atomic_write_bytes(path, windows_csv(values, labels, config, lengths))
+    return path
+
+
+def windows_csv(values: torch.Tensor, labels: torch.Tensor | None, config: dict,
+                lengths: torch.Tensor | None = None) -> bytes:
+    """The CSV `write_windows` writes, as bytes (the studio serves it without a file): one row per window and
+    valid step."""
+    columns = list(config["columns"])
+    names = config.get("class_names")
+    array = values.numpy()
     n, steps, _ = array.shape
     header = ["window", "step", *(["label"] if labels is not None else []), *columns]
     lines = [",".join(header)]
@@ -50,5 +60,4 @@ def write_windows(path: Path, values: torch.Tensor, labels: torch.Tensor | None,
         label = [] if labels is None else [names[int(labels[i])] if names else str(int(labels[i]))]
         for t in range(steps if lengths is None else int(lengths[i])):
             lines.append(",".join([str(i), str(t), *label, *(f"{v:.6g}" for v in array[i, t])]))
-    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
-    return path
+    return ("\n".join(lines) + "\n").encode()
