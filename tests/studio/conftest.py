@@ -95,7 +95,8 @@ def image2image_studio(tmp_path_factory):
 
 SERIES = ["train", "--task", "timeseries", "--window", "12", "--kimg", "0.064", "--batch", "32", "--seed", "1",
           "--set", "data.max_windows=60", "--set", "series.width=8", "--set", "series.blocks=1",
-          "--set", "run.snapshot_kimg=0.064", "--set", "run.log_kimg=0.064"]
+          "--set", "run.snapshot_kimg=0.064", "--set", "run.log_kimg=0.064", "--set", "series.eval_samples=16",
+          "--set", "series.score_steps=2"]
 
 
 @pytest.fixture(scope="session")
