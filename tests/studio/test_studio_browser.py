@@ -50,8 +50,11 @@ def studio_process(studio_runs):
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch):
     binary, driver_path = _browser()
+    # the driver is named, so Selenium Manager (which would look for drivers online) never runs; its usage
+    # reporting is switched off all the same: a test talks to loopback only
+    monkeypatch.setenv("SE_AVOID_STATS", "true")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
