@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import random
 import shutil
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pandas as pd
 import pytest
 
 from duelo.cli.main import main
+from tests.text.made_up import write_names
 
 IMAGE = ["train", "--dataset", "digits", "--resolution", "8", "--model", "dcgan", "--width", "8", "--z-dim", "8",
          "--batch", "16", "--kimg", "0.032", "--snapshot-kimg", "0.032", "--log-kimg", "0.016", "--conditional",
@@ -54,18 +54,6 @@ def fit_tiny_table(runs: Path) -> Path:
 @pytest.fixture(scope="session")
 def table_run(runs) -> Path:
     return fit_tiny_table(runs)
-
-
-def write_names(path: Path) -> Path:
-    """600 made-up names of two kinds, `kind<TAB>name` (the text runs' dataset)."""
-    rng = random.Random(0)
-    rows = []
-    for k in range(600):
-        kind = "a" if k % 2 else "o"
-        syllables = ("ka", "lo", "mi") if kind == "a" else ("to", "ru", "ben")
-        rows.append(f"{kind}\t{''.join(rng.choice(syllables) for _ in range(rng.randint(1, 3)))}{kind}")
-    path.write_text("\n".join(rows) + "\n")
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -105,7 +105,8 @@ def sequence_studio(tmp_path_factory):
     (audio, conditional on pitch and instrument)."""
     from tests.audio.made_up import made_up_clips
     from tests.audio.test_audio_task import TINY as AUDIO
-    from tests.hub.conftest import TEXT, write_names
+    from tests.hub.conftest import TEXT
+    from tests.text.made_up import write_names
 
     runs = tmp_path_factory.mktemp("studio-sequences")
     assert main([*TEXT, "--conditional", "--dataset", str(write_names(runs / "names.txt")), "--out", str(runs),

