@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -119,3 +120,34 @@ def sequence_studio(tmp_path_factory):
     yield client
     server.shutdown()
     server.server_close()
+
+
+def _run_with(folder, save, G, kwargs, **data) -> None:
+    """A run folder holding only a model (and an empty metrics log, which makes it a run to the studio)."""
+    folder.mkdir()
+    (folder / "metrics.jsonl").write_text("")
+    (folder / "model").mkdir()
+    save(folder / "model", G, kwargs, SimpleNamespace(data=SimpleNamespace(dataset="made-up", **data)))
+
+
+@pytest.fixture(scope="session")
+def media_runs(tmp_path_factory) -> Path:
+    """runs/chorale (music, conditional on mode) and runs/moving (video, conditional on digit): freshly initialised
+    networks saved as runs' models, for the drawing paths (no training)."""
+    import torch
+
+    from duelo.tasks.music.model_io import save_music_model
+    from duelo.tasks.music.networks import MusicGenerator
+    from duelo.tasks.video.model_io import save_video_model
+    from duelo.tasks.video.networks import VideoGenerator
+
+    runs = tmp_path_factory.mktemp("studio-media")
+    torch.manual_seed(0)
+    music = {"tracks": 4, "bars": 1, "pitches": 56, "z_dim": 8, "width": 8, "c_dim": 2}
+    composer = MusicGenerator(**music)
+    with torch.no_grad():
+        composer.body[-2].bias.zero_()            # an initial bias below zero would make every step a rest
+    _run_with(runs / "chorale", save_music_model, composer, music, transpose=False)
+    video = {"frames": 4, "size": 16, "z_content": 8, "z_motion": 4, "width": 4, "c_dim": 10}
+    _run_with(runs / "moving", save_video_model, VideoGenerator(**video), video)
+    return runs

@@ -1,5 +1,6 @@
 """End to end in headless Chromium: `duelo studio` started as a user starts it, the runs page, a click into a run,
-an image drawn for a chosen seed and class (the pixels of `duelo sample`'s PNG), rows drawn with a condition.
+an image drawn for a chosen seed and class (the pixels of `duelo sample`'s PNG), rows drawn with a condition, a
+piece of music drawn (its piano roll and its audio preview shown, its MIDI offered).
 
 Needs Debian's chromium and chromium-driver and the selenium package (the `test` extra); `make test` installs
 the browser when it runs as root with apt-get. Without them the test is skipped, saying what is missing."""
@@ -36,9 +37,10 @@ def _browser() -> tuple[str, str]:
 
 
 @pytest.fixture
-def studio_process(studio_runs):
-    """`duelo studio --port 0` in its own process; yields its URL."""
-    process = subprocess.Popen([sys.executable, "-m", "duelo", "studio", "--runs", str(studio_runs), "--port", "0"],
+def studio_process(studio_runs, media_runs):
+    """`duelo studio --port 0` over two folders of runs in its own process; yields its URL."""
+    process = subprocess.Popen([sys.executable, "-m", "duelo", "studio", "--runs", str(studio_runs),
+                                "--runs", str(media_runs), "--port", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
@@ -118,3 +120,16 @@ def test_a_person_draws_a_sample_and_a_table_from_the_browser(studio_process, br
     wait.until(lambda _: browser.find_element(By.ID, "table-rows").text.strip())
     lines = browser.find_element(By.ID, "table-rows").text.strip().splitlines()
     assert lines[0] == "group,value,count" and len(lines) == 21 and all(row.startswith("c,") for row in lines[1:])
+
+    browser.get(studio_process)
+    browser.find_element(By.LINK_TEXT, "1/chorale").click()
+    Select(wait.until(shown.presence_of_element_located((By.NAME, "label")))).select_by_visible_text("minor")
+    browser.find_element(By.ID, "draw-sequence").click()
+    roll = wait.until(shown.visibility_of_element_located((By.ID, "sequence-image")))
+    wait.until(lambda _: browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", roll))
+    assert browser.execute_script("return arguments[0].naturalHeight", roll) == 56 + 4         # pitches + padding
+    player = wait.until(shown.visibility_of_element_located((By.ID, "sequence-audio")))
+    assert player.get_attribute("src").startswith("blob:")
+    links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#sequence-downloads a")]
+    assert [link.rsplit("as=", 1)[1] for link in links] == ["png", "wav", "mid", "musicxml"]
+    assert "label=1" in links[0] and "seed=0" in links[0]

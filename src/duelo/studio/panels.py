@@ -66,9 +66,10 @@ def _sequence_context(studio: Any, model_dir: Path) -> dict[str, str]:
     loaded = studio.models.get(model_dir, "pretrained", load_pretrained)
     sequence = SEQUENCES.get(loaded.format)
     names = sequence.classes(loaded)
-    classes = ['<option value="">(any, at random)</option>'] + [
+    classes = [f'<option value="">{html.escape(sequence.any_class)}</option>'] + [
         f'<option value="{index}">{html.escape(name)}</option>' for index, name in enumerate(names)]
-    return {"noun": sequence.noun, "outputs": " ".join(sequence.outputs), "max_count": str(sequence.max_count),
+    return {"noun": sequence.noun, "outputs": " ".join(sequence.outputs), "shown": " ".join(sequence.shown()),
+            "max_count": str(sequence.max_count),
             "default_count": str(sequence.default_count), "count_hidden": "hidden" if sequence.max_count == 1 else "",
             "classes": "".join(classes), "class_hidden": "" if names else "hidden"}
 

@@ -1,4 +1,4 @@
-"""Drawing from the sequence tasks' models (text, time series, audio) for the studio: one mechanism for all of them.
+"""Drawing from the sequence tasks' models (text, time series, audio, music, video) for the studio: one mechanism.
 
 Each task's entry in SEQUENCES says how to draw `count` outputs for a seed (and a class) from the model the Hub
 registry loads (`duelo.hub.load_folder`, so no task's loading is repeated here), and how to write the drawn
@@ -6,15 +6,17 @@ outputs as the files the studio serves. The drawing calls the very functions `du
 so the studio's lines, windows and clips for a seed are the command's, byte for byte:
 
     SEQUENCES.add("duelo-text-generator", Sequence("lines", 200, 20, text_classes, draw_text,
-                                                   {"txt": Output("text/plain; charset=utf-8", lines_txt)}))
+                                                   {"txt": Output("text/plain; charset=utf-8", lines_txt,
+                                                                  "lines.txt", "text")}))
 
-A task with an entry gets the sequence panel (panels.py) and `/api/draw` (routes.py); the first output is shown on
-the page, the others are offered as downloads.
+A task with an entry gets the sequence panel (panels.py) and `/api/draw` (routes.py); the outputs with a view (text,
+image, audio: the first of each) are shown on the page, every output is offered as a download of the same draw.
 """
 
 from __future__ import annotations
 
 import io
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -24,6 +26,7 @@ from duelo.studio.http import StudioError
 
 MAX_LINES = 200                    # lines of one text request (shown whole on the page)
 MAX_WINDOWS = 1000                 # windows of one time-series request
+MAX_CLIPS = 64                     # video clips of one request (one animated grid)
 PLOTTED_WINDOWS = 16               # windows drawn in the plot (the CSV holds them all)
 PLOTTED_CHANNELS = 4
 
@@ -33,6 +36,7 @@ class Output:
     content_type: str
     write:        Callable[[Any, Any], bytes]           # (loaded model, what draw returned) -> the file's bytes
     filename:     str
+    view:         str | None = None                     # "text", "image" or "audio": shown on the page; None: offered
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,16 @@ class Sequence:
     default_count: int
     classes:       Callable[[Any], list[str]]            # the class names a label index picks ([]: unconditional)
     draw:          Callable[[Any, int, int, int | None], Any]   # (loaded, count, seed, label index or None)
-    outputs:       dict[str, Output]                     # by the `as` of /api/draw; the first is shown
+    outputs:       dict[str, Output]                     # by the `as` of /api/draw
+    any_class:     str = "(any, at random)"              # what an empty class means for this task
+
+    def shown(self) -> list[str]:
+        """The outputs the page shows: the first with each view."""
+        views: dict[str, str] = {}
+        for kind, output in self.outputs.items():
+            if output.view is not None:
+                views.setdefault(output.view, kind)
+        return list(views.values())
 
 
 SEQUENCES: Registry[Sequence] = Registry("studio sequence panel")
@@ -71,6 +84,14 @@ def draw(sequence: Sequence, loaded: Any, count: int, seed: int, label: int | No
 
 def _device(loaded: Any) -> Any:
     return next(loaded.model.parameters()).device
+
+
+def _via_file(suffix: str, write: Callable[[Path], Any]) -> bytes:
+    """The bytes a writer that takes a path (music21's, the GIF writer) puts in a file named *suffix."""
+    with tempfile.TemporaryDirectory(prefix="duelo-studio-") as folder:
+        path = Path(folder) / f"drawn{suffix}"
+        write(path)
+        return path.read_bytes()
 
 
 # ---- text: the lines `duelo sample RUN -n N --seeds SEED [--label CLASS]` prints -----------------------------------
@@ -166,18 +187,80 @@ def _clip_wav(loaded: Any, waves: Any) -> bytes:
     return wav_bytes(waves[0].numpy(), loaded.extras["config"]["rate"])
 
 
+# ---- music: the piece `duelo sample RUN -n 1 --seeds SEED [--label MODE] --out piece.mid|.musicxml|.wav` writes ----
+def _music_classes(loaded: Any) -> list[str]:
+    return list(loaded.extras["config"].get("class_names") or []) if loaded.model.c_dim else []
+
+
+def _draw_music(loaded: Any, count: int, seed: int, label: int | None) -> tuple[Any, list[int] | None]:
+    from duelo.tasks.music.commands import draw_pieces
+
+    return draw_pieces(loaded.model, count, seed, label, _device(loaded))
+
+
+def _piece(suffix: str) -> Callable[[Any, Any], bytes]:
+    def write(loaded: Any, drawn: tuple[Any, list[int] | None]) -> bytes:
+        from duelo.tasks.music.commands import write_piece_file
+        from duelo.tasks.music.data import unroll
+
+        rolls, modes = drawn
+        return _via_file(suffix, lambda path: write_piece_file(path, unroll(rolls[:1])[0],
+                                                               None if modes is None else modes[0]))
+    return write
+
+
+def _rolls_png(loaded: Any, drawn: tuple[Any, list[int] | None]) -> bytes:
+    from duelo.io.images import make_grid, png_bytes, to_pil
+    from duelo.tasks.music.model_io import roll_images
+
+    rolls, _ = drawn
+    return png_bytes(to_pil(make_grid(roll_images(rolls), min(8, len(rolls)))))
+
+
+# ---- video: the clips `duelo sample RUN -n N --seeds SEED [--label CLASS] --out clips.gif|.npz` writes -----------
+def _video_classes(loaded: Any) -> list[str]:
+    G, names = loaded.model, loaded.extras["config"].get("class_names") or []
+    return [str(n) for n in names] if G.c_dim and len(names) == G.c_dim else [str(k) for k in range(G.c_dim)]
+
+
+def _draw_video(loaded: Any, count: int, seed: int, label: int | None) -> tuple[Any, Any]:
+    from duelo.tasks.video.model_io import generate_clips
+
+    return generate_clips(loaded.model, count, seed, label, str(_device(loaded)))
+
+
+def _clips(suffix: str) -> Callable[[Any, Any], bytes]:
+    def write(loaded: Any, drawn: tuple[Any, Any]) -> bytes:
+        from duelo.tasks.video.model_io import write_clips
+
+        clips, labels = drawn
+        return _via_file(suffix, lambda path: write_clips(path, clips, labels))
+    return write
+
+
 def _register() -> None:
     from duelo.tasks.audio.model_io import FORMAT as AUDIO_FORMAT
+    from duelo.tasks.music.model_io import FORMAT as MUSIC_FORMAT
     from duelo.tasks.text.model_io import FORMAT as TEXT_FORMAT
     from duelo.tasks.timeseries.model_io import FORMAT as SERIES_FORMAT
+    from duelo.tasks.video.model_io import FORMAT as VIDEO_FORMAT
 
-    SEQUENCES.add(TEXT_FORMAT, Sequence("lines", MAX_LINES, 20, _text_classes, _draw_text,
-                                        {"txt": Output("text/plain; charset=utf-8", _lines_txt, "lines.txt")}))
-    SEQUENCES.add(SERIES_FORMAT, Sequence("windows", MAX_WINDOWS, 100, _series_classes, _draw_series,
-                                          {"png": Output("image/png", _windows_png, "windows.png"),
-                                           "csv": Output("text/csv; charset=utf-8", _windows_csv, "windows.csv")}))
-    SEQUENCES.add(AUDIO_FORMAT, Sequence("clip", 1, 1, _audio_classes, _draw_audio,
-                                         {"wav": Output("audio/wav", _clip_wav, "clip.wav")}))
+    SEQUENCES.add(TEXT_FORMAT, Sequence("lines", MAX_LINES, 20, _text_classes, _draw_text, {
+        "txt": Output("text/plain; charset=utf-8", _lines_txt, "lines.txt", "text")}))
+    SEQUENCES.add(SERIES_FORMAT, Sequence("windows", MAX_WINDOWS, 100, _series_classes, _draw_series, {
+        "png": Output("image/png", _windows_png, "windows.png", "image"),
+        "csv": Output("text/csv; charset=utf-8", _windows_csv, "windows.csv")}))
+    SEQUENCES.add(AUDIO_FORMAT, Sequence("clip", 1, 1, _audio_classes, _draw_audio, {
+        "wav": Output("audio/wav", _clip_wav, "clip.wav", "audio")}))
+    SEQUENCES.add(MUSIC_FORMAT, Sequence("piece", 1, 1, _music_classes, _draw_music, {
+        "png": Output("image/png", _rolls_png, "rolls.png", "image"),
+        "wav": Output("audio/wav", _piece(".wav"), "piece.wav", "audio"),
+        "mid": Output("audio/midi", _piece(".mid"), "piece.mid"),
+        "musicxml": Output("application/vnd.recordare.musicxml+xml", _piece(".musicxml"), "piece.musicxml")},
+        any_class="(major: as duelo sample draws one piece)"))
+    SEQUENCES.add(VIDEO_FORMAT, Sequence("clips", MAX_CLIPS, 16, _video_classes, _draw_video, {
+        "gif": Output("image/gif", _clips(".gif"), "clips.gif", "image"),
+        "npz": Output("application/octet-stream", _clips(".npz"), "clips.npz")}))
 
 
 _register()

@@ -136,25 +136,28 @@ function setUpInpainting() {
   }, "i2i-error");
 }
 
-// a sequence model's panel: the first output of data-outputs is shown (text, picture or sound), every output is
-// offered as a download of the same draw
-const SEQUENCE_VIEWS = { txt: "sequence-text", png: "sequence-image", wav: "sequence-audio" };
+// a sequence model's panel: data-shown names the outputs shown (the first text, picture and sound the task
+// writes), data-outputs every output, each offered as a download of the same draw; the element of an output is
+// found by its content type
+const SEQUENCE_VIEWS = { text: "sequence-text", image: "sequence-image", audio: "sequence-audio" };
 
 function setUpSequences() {
   onSubmit("sequence-form", async (form) => {
-    const outputs = form.dataset.outputs.split(" ");
     const params = query(form, ["n", "seed", "label"]);
-    const blob = await fetchBlob("/api/draw?" + params + "&as=" + outputs[0]);
-    const view = document.getElementById(SEQUENCE_VIEWS[outputs[0]]);
-    if (outputs[0] === "txt") view.textContent = await blob.text();
-    else {
-      if (view.src.startsWith("blob:")) URL.revokeObjectURL(view.src);
-      view.src = URL.createObjectURL(blob);
+    for (const id of Object.values(SEQUENCE_VIEWS)) document.getElementById(id).hidden = true;
+    for (const kind of form.dataset.shown.split(" ").filter(Boolean)) {
+      const blob = await fetchBlob("/api/draw?" + params + "&as=" + kind);
+      const view = document.getElementById(SEQUENCE_VIEWS[blob.type.split("/")[0]] || "sequence-text");
+      if (view.tagName === "PRE") view.textContent = await blob.text();
+      else {
+        if (view.src.startsWith("blob:")) URL.revokeObjectURL(view.src);
+        view.src = URL.createObjectURL(blob);
+      }
+      view.hidden = false;
     }
-    view.hidden = false;
     const links = document.getElementById("sequence-downloads");
     links.textContent = "";
-    for (const kind of outputs) {
+    for (const kind of form.dataset.outputs.split(" ")) {
       const link = document.createElement("a");
       link.href = "/api/draw?" + params + "&as=" + kind;
       link.download = "samples." + kind;
