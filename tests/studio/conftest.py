@@ -47,6 +47,10 @@ class Client:
         self.base = base
 
     def request(self, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Answer:
+        """GET, or POST when there is a body (with the header the studio's pages send, unless `headers` says
+        otherwise)."""
+        if body is not None:
+            headers = {"X-Duelo-Studio": "1", **(headers or {})}
         request = urllib.request.Request(self.base + path, data=body, headers=headers or {},
                                          method="POST" if body is not None else "GET")
         try:
@@ -63,7 +67,10 @@ def serve(roots: list[Path], **settings) -> tuple[Client, object]:
     from duelo.studio.routes import Studio
     from duelo.studio.runs import RunFolders
 
+    from duelo.studio.http import allowed_hosts
+
     server = make_server(Studio(RunFolders(roots), **settings), "127.0.0.1", 0)
+    server.studio.hosts = allowed_hosts("127.0.0.1", server.server_address[1])
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return Client(f"http://127.0.0.1:{server.server_address[1]}"), server
 

@@ -1,6 +1,7 @@
 """End to end in headless Chromium: `duelo studio` started as a user starts it, the runs page, a click into a run,
 an image drawn for a chosen seed and class (the pixels of `duelo sample`'s PNG), rows drawn with a condition, a
-piece of music drawn (its piano roll and its audio preview shown, its MIDI offered).
+piece of music drawn (its piano roll and its audio preview shown, its MIDI offered), a job started from the jobs
+page's form and followed on its page to its end.
 
 Needs Debian's chromium and chromium-driver and the selenium package (the `test` extra); `make test` installs
 the browser when it runs as root with apt-get. Without them the test is skipped, saying what is missing."""
@@ -133,3 +134,13 @@ def test_a_person_draws_a_sample_and_a_table_from_the_browser(studio_process, br
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#sequence-downloads a")]
     assert [link.rsplit("as=", 1)[1] for link in links] == ["png", "wav", "mid", "musicxml"]
     assert "label=1" in links[0] and "seed=0" in links[0]
+
+    browser.get(studio_process + "jobs")
+    form = browser.find_element(By.CSS_SELECTOR, 'form[data-job="fetch"]')
+    form.find_element(By.NAME, "dataset").send_keys("digits")
+    form.find_element(By.TAG_NAME, "button").click()
+    wait.until(shown.presence_of_element_located((By.ID, "job")))
+    assert "duelo datasets fetch digits" in browser.find_element(By.TAG_NAME, "code").text
+    wait.until(lambda _: browser.find_element(By.ID, "job-status").text != "running")
+    assert browser.find_element(By.ID, "job-status").text == "finished"
+    assert "nothing to fetch" in browser.find_element(By.ID, "job-log").text

@@ -83,7 +83,9 @@ def test_changed_configuration_is_refused_not_overwritten(tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_writes_a_checkpoint_between_snapshots_and_resumes_exactly(tmp_path, reference):
     """SIGINT at iteration 7 (between the snapshots at iterations 5 and 10): a checkpoint at 224 images,
-    exit status 130, and a re-run that ends bitwise like the uninterrupted run."""
+    exit status 130; a re-run with a shorter --kimg (0.2: already reached) finishes there, writing the model and
+    samples of that state, which the Ctrl-C checkpoint never had (once: again changes nothing); and a re-run of
+    the full length ends bitwise like the uninterrupted run."""
     args = ARGS
     stopped = run_cli(args, tmp_path, fault="iteration:7:SIGINT")
     assert stopped.returncode == 130, stopped.stderr
@@ -91,6 +93,16 @@ def test_ctrl_c_writes_a_checkpoint_between_snapshots_and_resumes_exactly(tmp_pa
     assert "stopped at 0.2 kimg; wrote ckpt-000000000224" in stopped.stderr
     run = tmp_path / "runs" / "run"
     assert (run / "checkpoints" / "ckpt-000000000224").is_dir()
+    assert json.loads((run / "snapshot.json").read_text())["checkpoint"] == "ckpt-000000000160"
+    shorter = run_cli([*args, "--kimg", "0.2"], tmp_path)
+    assert shorter.returncode == 0, shorter.stderr
+    assert "already reached total_kimg" in shorter.stderr and "snapshot at 0.2 kimg" in shorter.stderr
+    assert json.loads((run / "snapshot.json").read_text())["checkpoint"] == "ckpt-000000000224"
+    assert json.loads((run / "summary.json").read_text())["kimg"] == 0.224
+    written = sorted(p.stat().st_mtime_ns for p in (run / "model").iterdir())
+    again = run_cli([*args, "--kimg", "0.2"], tmp_path)
+    assert again.returncode == 0 and "snapshot at" not in again.stderr, again.stderr
+    assert sorted(p.stat().st_mtime_ns for p in (run / "model").iterdir()) == written
     resumed = run_cli(args, tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming from ckpt-000000000224" in resumed.stderr

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 
@@ -16,6 +17,10 @@ from duelo.cli.options import RegistryChoice, parse_assignments
               help="What to train (docs/config.md lists each task's settings). [default: image-gan, or the "
                    "preset's task]")
 @click.option("--preset", default=None, help="Start from a named preset (see --list-presets); options override it.")
+@click.option("--resume", "resume", default=None, metavar="RUN",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Continue the run in folder RUN with the configuration it was started with (RUN/config.json), "
+                   "wherever the folder is now; options may change what a re-run may change (--kimg, --minutes...).")
 @click.option("--list-presets", is_flag=True, help="List presets and exit.")
 @click.option("--lr", type=float, default=None, help="Learning rate of both G and D (sets --g-lr and --d-lr).")
 @click.option("--set", "assignments", multiple=True, metavar="SECTION.FIELD=VALUE",
@@ -29,7 +34,7 @@ from duelo.cli.options import RegistryChoice, parse_assignments
                    "last checkpoint.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved configuration as JSON and exit.")
 @config_options
-def train(task, preset, list_presets, assignments, dry_run, lr, gpus, max_restarts, **options) -> None:
+def train(task, preset, resume, list_presets, assignments, dry_run, lr, gpus, max_restarts, **options) -> None:
     """Train a GAN, or resume it: re-running the same command continues from its latest checkpoint.
 
     \b
@@ -41,6 +46,7 @@ def train(task, preset, list_presets, assignments, dry_run, lr, gpus, max_restar
       duelo train --task cyclegan --source mnist --dataset fashion-mnist
       duelo train --task tabular --dataset adult.csv --kimg 500
       duelo train --task toy --set toy.mixture=grid
+      duelo train --resume runs/mnist-5k-dcgan --kimg 200
     """
     from duelo.tasks import task_config
     from duelo.tasks.presets import load_preset, preset_description, preset_names, preset_task
@@ -49,7 +55,11 @@ def train(task, preset, list_presets, assignments, dry_run, lr, gpus, max_restar
         for name in preset_names():
             click.echo(f"{name:16s} {preset_description(name)}")
         return
-    if preset is not None:
+    if resume is not None:
+        if task is not None or preset is not None:
+            raise click.UsageError("--resume RUN continues RUN with its own task and settings; drop --task/--preset")
+        config = resumed_config(resume)
+    elif preset is not None:
         if task is not None and preset_task(preset) != task:
             raise click.UsageError(f"preset {preset!r} is for task {preset_task(preset)}, not {task}; drop --task "
                                    f"or choose a preset of that task (--list-presets)")
@@ -84,3 +94,17 @@ def train(task, preset, list_presets, assignments, dry_run, lr, gpus, max_restar
     figures += task.headline(summary)
     folder = run_folder(config, task)
     click.echo(f"done: {', '.join(figures)}; summary in {folder}/summary.json")
+
+
+def resumed_config(run: Path):
+    """RUN/config.json with the run's folder where it is now (run.out, run.name: a run moved elsewhere resumes
+    there). A folder that holds no run is a ConfigError saying what to give instead."""
+    from duelo.errors import ConfigError
+    from duelo.tasks import run_config
+
+    if not (run / "config.json").is_file() or (run / "model.safetensors").is_file():
+        raise ConfigError(f"--resume {run}: no run there (a run folder has the config.json `duelo train` wrote, "
+                          f"beside checkpoints/ and model/); give the folder `duelo train` printed, e.g. runs/NAME")
+    config = run_config(run, "settings")
+    return config.with_overrides({"run.out": str(run.resolve().parent), "run.name": run.resolve().name},
+                                 source="--resume")

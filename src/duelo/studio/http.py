@@ -24,6 +24,7 @@ from duelo.errors import ConfigError, DueloError
 from duelo.registry import Registry
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 2**20      # an uploaded image; larger bodies are refused before they are read
+POST_HEADER = "X-Duelo-Studio"
 
 
 class StudioError(DueloError):
@@ -112,6 +113,29 @@ def check_host(host: str, allow_remote: bool) -> bool:
     return loopback
 
 
+def refused(studio: Any, request: Request) -> str | None:
+    """Why a request is refused before any route sees it, or None.
+
+    - A Host header the studio does not answer to: a page on another site can make the browser send requests to
+      127.0.0.1 under its own name (DNS rebinding); the studio answers only to the names it listens on.
+    - A POST without the header X-Duelo-Studio: the studio's own pages send it; a form on another site cannot
+      (a browser sends a custom header across sites only after a CORS preflight, which the studio never grants).
+    """
+    host = request.headers.get("host", "")
+    if studio.hosts and host not in studio.hosts:
+        return (f"this studio answers only at {', '.join(sorted(studio.hosts))}, not {host!r}: open the address "
+                f"`duelo studio` printed")
+    if request.method == "POST" and request.headers.get(POST_HEADER.lower()) != "1":
+        return f"a POST must carry the header {POST_HEADER}: 1 (the studio's pages send it; other sites cannot)"
+    return None
+
+
+def allowed_hosts(host: str, port: int) -> frozenset[str]:
+    """The Host headers a loopback studio answers to (any name that reaches a loopback port does otherwise)."""
+    names = {"127.0.0.1", "localhost", "[::1]", f"[{host}]" if ":" in host else host}
+    return frozenset(f"{name}:{port}" for name in names)
+
+
 def is_api(path: str) -> bool:
     return path.startswith("/api/")
 
@@ -172,7 +196,8 @@ class StudioHandler(BaseHTTPRequestHandler):
             body = self.rfile.read(length)
         request = Request(method, parts.path, parse_qs(parts.query, keep_blank_values=True), body,
                           {k.lower(): v for k, v in self.headers.items()})
-        self._send(dispatch(studio, request))
+        refusal = refused(studio, request)
+        self._send(error_reply(parts.path, refusal, 403) if refusal else dispatch(studio, request))
 
     def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)

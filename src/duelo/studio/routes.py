@@ -1,7 +1,7 @@
 """What each URL of the studio does. Pages: / (the runs), /run?id=ID (one run). JSON and files: /api/run (a run's
 live parts, polled while it trains), /file (a file of a run), /api/sample, /api/walk, /api/table, /api/draw
 (drawing from the run's model), POST /api/translate and /api/inpaint (an uploaded image through an
-image-to-image model).
+image-to-image model). The jobs' URLs are in job_routes.py.
 
 Run ids are "<number of the folder given>/<path below it>"; every path is confined to that folder (runs.py).
 """
@@ -31,6 +31,8 @@ class Studio:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     verbose:          bool = False
     models:           ModelCache = field(default_factory=ModelCache)
+    jobs:             Any = None                         # a JobManager (processes.py) when jobs are on
+    hosts:            frozenset[str] = frozenset()       # the Host headers answered (empty: any)
 
 
 def _run(studio: Studio, request: Request) -> tuple[str, Path]:
@@ -72,7 +74,9 @@ def run_page(studio: Studio, request: Request) -> Reply:
     panel = panel_for(run / "model")
     body = pages.fill(panel.template, id_attr=pages.html.escape(run_id, quote=True),
                       **panel.context(studio, run / "model")) if panel else ""
-    return Reply.text(pages.run_page(info, live_parts(studio, run_id), body))
+    from duelo.studio.job_routes import run_jobs_html
+
+    return Reply.text(pages.run_page(info, live_parts(studio, run_id), body + run_jobs_html(studio, run_id)))
 
 
 @route("GET", "/api/run")
@@ -183,3 +187,6 @@ def draw_sequence(studio: Studio, request: Request) -> Reply:
                 request.integer("seed", 0), request.integer("label"), kind)
     output = sequence.outputs[kind]
     return Reply(body, output.content_type, headers={"Content-Disposition": f'inline; filename="{output.filename}"'})
+
+
+import duelo.studio.job_routes  # noqa: E402,F401  (registers the jobs' URLs)

@@ -99,6 +99,14 @@ class RunFolders:
         relative = folder.relative_to(self.roots[index]).as_posix()
         return f"{index}" if relative == "." else f"{index}/{relative}"
 
+    def id_for(self, folder: Path) -> str | None:
+        """The id of a folder below one of the roots (a run a job trains), or None when it is under none."""
+        folder = Path(folder).resolve()
+        for index, root in enumerate(self.roots):
+            if _inside(folder, root):
+                return self.id_of(index, folder)
+        return None
+
     def resolve(self, run_id: str) -> Path:
         """The run folder of `run_id` ("<folder number>/<path below it>"), confined to that folder."""
         head, _, rest = run_id.partition("/")

@@ -122,6 +122,11 @@ def _train(session, snapshots, hooks, mirror) -> dict[str, Any]:
         else:
             log(f"training already reached {'its time budget' if budget.spent() else 'total_kimg'}; "
                 f"writing the summary")
+            # stopped by Ctrl-C past the new end (a shorter --kimg, a spent budget): the final state's model and
+            # samples were never written
+            ctrl_c = checkpoint is not None and not checkpoint.meta.get("snapshot")
+            if ctrl_c and not snapshots.derived_from(checkpoint):
+                snapshots(trainer)
     finally:
         session.progress.close()
     if trainer.counters.iteration:

@@ -115,17 +115,22 @@ class Snapshots:
         stale or damaged (snapshot.json does not match). True when something was written."""
         if not checkpoint.meta.get("snapshot"):
             return False                         # a Ctrl-C checkpoint, or one an older duelo wrote
-        root = self.session.run_dir.path
-        record = _read_marker(root / MARKER)
-        if record is not None and record.get("checkpoint") == checkpoint.path.name \
-                and record.get("state_sha256") == _state_hash(checkpoint.path) \
-                and _files_match(root, record.get("files")):
+        if self.derived_from(checkpoint):
             return False
         self.session.log(f"the model and samples of {checkpoint.path.name} are missing or stale (a crash after "
                          f"its commit); writing them again")
         self.derive(trainer, checkpoint.path)
         self.written_nimg = trainer.counters.nimg
         return True
+
+
+    def derived_from(self, checkpoint) -> bool:
+        """Whether the model and samples on disk are intact and were written from `checkpoint` (snapshot.json)."""
+        root = self.session.run_dir.path
+        record = _read_marker(root / MARKER)
+        return record is not None and record.get("checkpoint") == checkpoint.path.name \
+            and record.get("state_sha256") == _state_hash(checkpoint.path) \
+            and _files_match(root, record.get("files"))
 
 
 def _state_hash(checkpoint_path: Path) -> str:

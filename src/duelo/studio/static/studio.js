@@ -13,6 +13,8 @@ function showError(id, message) {
 
 // a reply's body as a blob, or throw the studio's message (JSON {"error": ...})
 async function fetchBlob(url, options) {
+  options = options || {};
+  if (options.method === "POST") options.headers = Object.assign({ "X-Duelo-Studio": "1" }, options.headers);
   const reply = await fetch(url, options);
   if (!reply.ok) {
     let message = "the studio answered " + reply.status;
@@ -195,4 +197,53 @@ function setUpPanels() {
   setUpSequences();
 }
 
-document.addEventListener("DOMContentLoaded", () => { watchRun(); setUpPanels(); });
+// the job forms (on the jobs page and a run's page): the form's fields as JSON to /api/jobs, then the job's page
+function setUpJobs() {
+  for (const form of document.querySelectorAll("form.job-form")) {
+    const error = form.querySelector(".error");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      const values = {};
+      for (const field of form.querySelectorAll("input, select, textarea")) {
+        if (field.type === "checkbox") { if (field.checked) values[field.name] = "on"; }
+        else if (field.value.trim() !== "") values[field.name] = field.value;
+      }
+      // getAttribute, not form.dataset: a form's fields are its properties, and a field may be named "dataset"
+      const params = new URLSearchParams({ kind: form.getAttribute("data-job") });
+      if (form.hasAttribute("data-run")) params.set("id", form.getAttribute("data-run"));
+      try {
+        const reply = await fetchBlob("/api/jobs?" + params, { method: "POST", body: JSON.stringify(values),
+                                                              headers: { "Content-Type": "application/json" } });
+        window.location.href = JSON.parse(await reply.text()).url;
+      } catch (failure) {
+        error.textContent = failure.message;
+        error.hidden = false;
+      }
+    });
+  }
+  for (const button of document.querySelectorAll("button.job-stop")) {
+    button.addEventListener("click", async () => {
+      await fetchBlob("/api/job/stop?n=" + button.dataset.job, { method: "POST", body: "" });
+      button.textContent = "stopping (press again to kill)";
+    });
+  }
+  const job = document.getElementById("job");
+  if (!job) return;
+  const poll = async () => {
+    try {
+      const reply = await fetch("/api/job?n=" + job.dataset.job);
+      if (reply.ok) {
+        const state = await reply.json();
+        document.getElementById("job-status").textContent = state.status;
+        const log = document.getElementById("job-log");
+        if (log.textContent !== state.log) { log.textContent = state.log; log.scrollTop = log.scrollHeight; }
+        if (state.status !== "running") return;
+      }
+    } catch (ignored) { /* the studio restarts: try again */ }
+    setTimeout(poll, POLL_MS);
+  };
+  if (document.getElementById("job-status").textContent === "running") setTimeout(poll, POLL_MS);
+}
+
+document.addEventListener("DOMContentLoaded", () => { watchRun(); setUpPanels(); setUpJobs(); });
