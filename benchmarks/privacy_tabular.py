@@ -20,6 +20,14 @@ curve: `duelo.tasks.tabular.report.quality_report` against the test table (ML ef
 the target; column shapes; pair trends), and `duelo audit --members --nonmembers` (distance-to-closest attack) with
 the rows a private fit trained on (its 10 % evaluation split left out) as members and the test rows as
 non-members. (The Adult result of 2026-12-05 ran this script under its first name, benchmarks/privacy_adult.py.)
+
+Small data, where a GAN without DP can memorise: `--rows N` fits every model on a seeded N-row sample of the
+training table, and `--shadows K` adds the shadow-model attack (`duelo audit --reference`, K shadows trained the
+run's way) for the epsilons in `--shadow-for` (default inf): its reference rows are N other training rows (neither
+members nor non-members), so each shadow trains on N/2 rows, near the target's size.
+
+    python benchmarks/privacy_tabular.py --set adult --rows 1000 --epochs 300 --batch-size 100 \
+        --epsilons 3,inf --shadows 4 --out RESULT.json
 """
 
 from __future__ import annotations
@@ -84,15 +92,32 @@ def main() -> None:
     parser.add_argument("--epsilons", default="1,3,10,inf")
     parser.add_argument("--batch-size", type=int, default=500, help="a private fit needs far fewer than the rows")
     parser.add_argument("--work", default=None)
+    parser.add_argument("--rows", type=int, default=None, help="fit on a seeded sample of this many training rows")
+    parser.add_argument("--shadows", type=int, default=0, help="shadow models of the shadow attack (0: none)")
+    parser.add_argument("--shadow-for", default="inf", help="epsilons whose runs get the shadow attack")
     args = parser.parse_args()
     from duelo.tasks.tabular.private import EVAL_SEED
     from duelo.tasks.tabular.report import quality_report
 
     train_path, test_path, target = tables(args.set)
     train, test = pd.read_csv(train_path), pd.read_csv(test_path)
+    full_train = train
     work = Path(args.work or tempfile.mkdtemp(prefix=f"privacy-{args.set}-"))
     work.mkdir(parents=True, exist_ok=True)
-    (work / "schema.json").write_text(json.dumps(schema(args.set, train), indent=1))
+    reference_path = None
+    if args.rows is not None:
+        if not 0 < 2 * args.rows <= len(train):
+            raise SystemExit(f"--rows {args.rows}: give at most half of the {len(train):,} training rows (the rest "
+                             f"hold the shadow attack's reference rows)")
+        order = np.random.default_rng(7).permutation(len(train))
+        train.iloc[order[args.rows:2 * args.rows]].to_csv(work / "reference.csv", index=False)
+        train = train.iloc[order[:args.rows]].reset_index(drop=True)
+        train_path, reference_path = work / "train.csv", work / "reference.csv"
+        train.to_csv(train_path, index=False)
+    if args.shadows and reference_path is None:
+        raise SystemExit("--shadows needs --rows (the reference rows are training rows the fits do not use)")
+    public = schema(args.set, full_train)                  # levels of the whole table: a sample may lack some
+    (work / "schema.json").write_text(json.dumps(public, indent=1))
     held = np.random.default_rng(EVAL_SEED).random(len(train)) < 0.1              # the private fit's split
     train[~held].to_csv(work / "members.csv", index=False)
     rows = []
@@ -112,8 +137,11 @@ def main() -> None:
         synthetic = pd.read_csv(synthetic_path)
         report = quality_report(train, synthetic, holdout=test, target=target, random_state=0)
         audited = work / f"audit-{text}.json"
-        subprocess.run([sys.executable, "-m", "duelo", "audit", str(run), "--members", str(work / "members.csv"),
-                        "--nonmembers", str(test_path), "--out", str(audited)], check=True)
+        audit_command = [sys.executable, "-m", "duelo", "audit", str(run), "--members", str(work / "members.csv"),
+                         "--nonmembers", str(test_path), "--out", str(audited)]
+        if args.shadows and text in args.shadow_for.split(","):
+            audit_command += ["--reference", str(reference_path), "--shadows", str(args.shadows)]
+        subprocess.run(audit_command, check=True)
         audit = json.loads(audited.read_text())
         summary = json.loads((run / "summary.json").read_text())
         row = {"epsilon": text, "fit_s": round(seconds, 1), "privacy": summary.get("privacy"),
@@ -126,7 +154,9 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         rows.append(row)
     write_result(args.out, {"benchmark": f"privacy-{args.set}", "set": args.set, "target": target,
-                            "epochs": args.epochs, "batch_size": args.batch_size, "schema": schema(args.set, train),
+                            "epochs": args.epochs, "batch_size": args.batch_size, "train_rows": args.rows,
+                            "shadows": args.shadows, "shadow_for": args.shadow_for if args.shadows else None,
+                            "schema": public,
                             "rows": rows})
 
 
