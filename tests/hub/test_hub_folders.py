@@ -51,7 +51,11 @@ def test_an_image_run_becomes_a_hub_folder_whose_card_states_the_run_s_own_figur
     snapshot = json.loads((image_run / "snapshot.json").read_text())
     state = json.loads((image_run / "checkpoints" / snapshot["checkpoint"] / "state.json").read_text())
     assert f"- size: {state['feed']['size']:,} records" in card
-    assert "- fingerprint: not recorded by the run" in card
+    from duelo.data import load_dataset
+
+    loaded = load_dataset("digits", resolution=8, channels=1)                 # the run's data, loaded the same way
+    assert summary["data_sha256"] == loaded.fingerprint()
+    assert f"- fingerprint: sha256 `{loaded.fingerprint()}` of the loaded data, before the held-out split" in card
     assert f"- hardware: {summary['device']}" in card and f"torch {summary['torch_version']}" in card
     assert "Not trained with differential privacy" in card
 
@@ -192,3 +196,4 @@ def test_a_private_run_s_card_states_the_epsilon_it_spent(tmp_path, monkeypatch)
     assert (f"Trained with differential privacy: ε spent {_figure(privacy['epsilon_spent'])} of "
             f"{_figure(privacy['epsilon_target'])}, δ {_figure(privacy['delta'])}, over {privacy['records']:,} "
             f"records ({privacy['accountant']}") in card
+    assert "- fingerprint: withheld: a private run publishes nothing computed from its records" in card

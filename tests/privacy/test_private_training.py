@@ -33,6 +33,7 @@ def test_a_private_run_spends_at_most_its_epsilon_and_logs_nothing_from_the_reco
     assert 0 < privacy["epsilon_spent"] <= privacy["epsilon_target"] == 5
     assert privacy["records"] == 4500 and privacy["delta"] == 1e-5 and privacy["noise_multiplier"] > 0
     assert 0 <= summary["class_accuracy"] <= 1
+    assert "data_sha256" not in summary                      # a hash of the records would be released unaccounted
     lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     logged = set().union(*lines)
     assert "loss_D_dp" in logged and "dp_batch" in logged

@@ -150,9 +150,15 @@ def _model_section(inputs: CardInputs) -> list[str]:
 
 
 def _data_section(facts: Facts) -> list[str]:
-    size, fingerprint = data_size(facts.feed), data_fingerprint(facts.feed)
+    size, found = data_size(facts.feed), data_fingerprint(facts.feed, facts.summary)
     where = f" (the data feed's state in checkpoint `{facts.checkpoint}`)" if facts.checkpoint else ""
-    fingerprint = f"sha256 `{fingerprint}` of the encoded records{where}" if fingerprint else NOT_RECORDED
+    if (facts.summary or {}).get("privacy"):
+        fingerprint = "withheld: a private run publishes nothing computed from its records outside the accountant"
+    elif found:
+        digest, what = found
+        fingerprint = f"sha256 `{digest}` of {what}{where if what == 'the encoded records' else ' (summary.json)'}"
+    else:
+        fingerprint = NOT_RECORDED
     licence = facts.licence or ("not stated by duelo's dataset source: check the data's own terms"
                                 if facts.dataset else NOT_RECORDED)
     return ["## Training data", "",

@@ -14,7 +14,7 @@ import dataclasses
 from duelo.registry import Registry
 from duelo.studio.jobs import Field, JobKind
 
-DEVICE = Field("device", "device", "choice", "--device", ("cpu", "cuda", "auto"), "cpu")
+DEVICE = Field("device", "device", "choice", "--device", ("cpu", "cuda"), "cpu")
 KIMG = Field("kimg", "kimg", "number", "--kimg", help="training length in thousands of samples shown to D")
 MINUTES = Field("minutes", "minutes", "number", "--minutes", help="stop (and finish normally) after this long")
 SETTINGS = Field("set", "other settings", "lines", "--set", help="one SECTION.FIELD=VALUE per line (docs/config.md)")

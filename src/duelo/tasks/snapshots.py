@@ -55,11 +55,23 @@ def run_summary(session, last_metrics: dict[str, Any], figures: dict[str, Any], 
         **figures,
         "model": str(session.run_dir.model),
         "model_sha256": model_sha256(session.run_dir.model),
+        **data_sha256(session),
         "device": trainer.runtime.describe(),
         "step": trainer.step_mode(),
         "duelo_version": __version__,
         "torch_version": torch.__version__,
     }
+
+
+def data_sha256(session) -> dict[str, str]:
+    """{"data_sha256": ...}: the fingerprint of the loaded training data (before any held-out split), for the model
+    card, where the task's data has one (images, tables); {} for a private run, which publishes nothing computed
+    from its records outside the accountant, and for data without a fingerprint."""
+    fingerprint = getattr(session.data, "fingerprint", None)
+    if "privacy" in session.parts.extras or fingerprint is None:
+        return {}
+    value = fingerprint() if callable(fingerprint) else fingerprint
+    return {"data_sha256": value} if isinstance(value, str) else {}
 
 
 class Snapshots:
