@@ -12,7 +12,9 @@ the evaluation split (a judge and features trained on those 500 images only), an
 
 With --records N the runs train on a stratified, seeded N of MNIST-5k's images only (a set small enough for a
 GAN to memorise), and 500 other MNIST-5k images are both the scoring set and the audit's non-members
-(`duelo audit --nonmembers`) for every run.
+(`duelo audit --nonmembers`) for every run. --shadows K adds the shadow-model attack (`duelo audit --reference`)
+for the epsilons in --shadow-for: K shadows trained the run's way, for --shadow-kimg each, on halves of N further
+MNIST-5k images that no run trains on or is audited with.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ import numpy as np
 from duelo.io.provenance import write_result
 
 
-def small_set(work: Path, records: int) -> tuple[Path, Path]:
-    """N stratified training images and 500 others (the scoring set and the non-members)."""
+def small_set(work: Path, records: int) -> tuple[Path, Path, Path]:
+    """N stratified training images, 500 others (the scoring set and the non-members), and N more others (the shadow
+    attack's reference: neither members nor non-members)."""
     from duelo.data.loading import load_dataset
 
     data = load_dataset("mnist-5k", resolution=32)
@@ -39,12 +42,14 @@ def small_set(work: Path, records: int) -> tuple[Path, Path]:
     rng = np.random.default_rng(0)
     small = np.concatenate([rng.choice(np.nonzero(labels == c)[0], records // 10, replace=False) for c in range(10)])
     others = rng.choice(np.setdiff1d(np.arange(len(labels)), small), 500, replace=False)
+    reference = rng.choice(np.setdiff1d(np.arange(len(labels)), np.concatenate([small, others])), records,
+                           replace=False)
     paths = []
-    for name, index in (("small", small), ("others", others)):
+    for name, index in (("small", small), ("others", others), ("reference", reference)):
         path = work / f"{name}.npz"
         np.savez(path, images=data.images.numpy()[index], labels=labels[index], class_names=np.array(data.class_names))
         paths.append(path)
-    return paths[0], paths[1]
+    return paths[0], paths[1], paths[2]
 
 
 def evaluation_split(work: Path) -> Path:
@@ -73,12 +78,17 @@ def main() -> None:
     parser.add_argument("--epsilons", default="1,3,10,inf")
     parser.add_argument("--records", type=int, default=0, help="train on this many images only (0: all)")
     parser.add_argument("--work", default=None)
+    parser.add_argument("--shadows", type=int, default=0, help="with --records: shadow models of the shadow attack")
+    parser.add_argument("--shadow-kimg", type=float, default=None, help="each shadow's length (default: --kimg)")
+    parser.add_argument("--shadow-for", default="inf", help="epsilons whose runs get the shadow attack")
     args = parser.parse_args()
+    if args.shadows and not args.records:
+        raise SystemExit("--shadows needs --records (the reference images are MNIST-5k images no run trains on)")
     work = Path(args.work or tempfile.mkdtemp(prefix="duelo-privacy-"))
     work.mkdir(parents=True, exist_ok=True)
     dataset, audit_extra = "mnist-5k", []
     if args.records:
-        small, evaluation = small_set(work, args.records)
+        small, evaluation, reference = small_set(work, args.records)
         dataset, audit_extra = str(small), ["--nonmembers", str(evaluation)]
     else:
         evaluation = evaluation_split(work)
@@ -97,7 +107,11 @@ def main() -> None:
         _duelo("eval", str(work / name), "--metrics", "class_accuracy,fd_domain", "--dataset", str(evaluation),
                "--num-samples", "2000", "--out", str(scores), "--force")
         audited = work / f"{name}-audit.json"
-        _duelo("audit", str(work / name), "--samples", "5000", *audit_extra, "--out", str(audited))
+        shadow = []
+        if args.shadows and text in args.shadow_for.split(","):
+            shadow = ["--reference", str(reference), "--shadows", str(args.shadows),
+                      "--shadow-kimg", str(args.shadow_kimg or args.kimg)]
+        _duelo("audit", str(work / name), "--samples", "5000", *audit_extra, *shadow, "--out", str(audited))
         summary = json.loads((work / name / "summary.json").read_text())
         row = {"epsilon": text, "train_command": "duelo " + " ".join(train), "train_wall_s": round(seconds, 1),
                "kimg": summary.get("kimg"), "privacy": summary.get("privacy"),
@@ -107,7 +121,8 @@ def main() -> None:
         rows.append(row)
         print(json.dumps({k: row[k] for k in ("epsilon", "scores")}), flush=True)
     write_result(args.out, {"benchmark": "privacy", "dataset": "mnist-5k", "records": args.records or None,
-                            "kimg": args.kimg, "rows": rows})
+                            "kimg": args.kimg, "shadows": args.shadows or None,
+                            "shadow_kimg": (args.shadow_kimg or args.kimg) if args.shadows else None, "rows": rows})
 
 
 if __name__ == "__main__":

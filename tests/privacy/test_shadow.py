@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from duelo.cli.main import main
 from duelo.privacy.audit import auc
@@ -67,3 +68,59 @@ def test_a_table_audit_adds_the_shadow_attack(tmp_path, capsys):
     assert "config.json" in capsys.readouterr().err
     pd.read_csv(tmp_path / "others.csv").drop(columns="job").to_csv(tmp_path / "bad.csv", index=False)
     assert main(["audit", str(run), *args[:4], "--reference", str(tmp_path / "bad.csv")]) != 0
+
+
+class _Copier(torch.nn.Module):
+    """A 'generator' that draws the given images in turn (z ignored): a model that memorised them."""
+
+    def __init__(self, images: torch.Tensor):
+        super().__init__()
+        self.register_buffer("images", images)
+        self.anchor = torch.nn.Parameter(torch.zeros(1))
+        self.z_dim, self.c_dim, self.resolution, self.channels = 4, 0, images.shape[-1], images.shape[1]
+        self.drawn = 0
+
+    def forward(self, z, labels=None):
+        index = (torch.arange(len(z)) + self.drawn) % len(self.images)
+        self.drawn += len(z)
+        return self.images[index]
+
+
+def test_the_audit_s_generated_images_are_on_the_records_scale():
+    """The distance attack compares records in [-1, 1] with generated images on the same scale: a generator that
+    copies the members is then at distance ~0 from each of them (once on the pixel scale, it was not)."""
+    from duelo.privacy.audit import distance_scores
+    from duelo.tasks.image_gan.audit import generated_images
+
+    rng = torch.Generator().manual_seed(0)
+    members = torch.randint(0, 256, (40, 1, 8, 8), generator=rng).float().div(127.5).sub(1)
+    others = torch.randint(0, 256, (40, 1, 8, 8), generator=rng).float().div(127.5).sub(1)
+    fake = generated_images(_Copier(members), 80, seed=0)
+    assert fake.min() >= -1 and fake.max() <= 1 and (fake - members.repeat(2, 1, 1, 1)).abs().max() < 1e-5
+    assert auc(distance_scores(members, fake).numpy(), distance_scores(others, fake).numpy()) == 1.0
+
+
+@pytest.mark.slow
+def test_an_image_audit_adds_the_shadow_attack(tmp_path, capsys, monkeypatch):
+    """On a tiny digits run: shadows trained the run's way on halves of reference images add the third attack;
+    reference images of the wrong kind are refused by name."""
+    from duelo.data import load_dataset
+
+    monkeypatch.setenv("DUELO_JUDGE_STEPS", "20")            # each shadow's summary trains a judge on its half
+    digits = load_dataset("digits", resolution=8, channels=1)
+    np.savez(tmp_path / "train.npz", images=digits.images[:900].numpy(), labels=digits.labels[:900].numpy())
+    np.savez(tmp_path / "reference.npz", images=digits.images[900:1300].numpy(), labels=digits.labels[900:1300].numpy())
+    np.savez(tmp_path / "unlabelled.npz", images=digits.images[900:1300].numpy())
+    run = tmp_path / "run"
+    tiny = ["--resolution", "8", "--model", "dcgan", "--width", "8", "--z-dim", "8", "--batch", "32",
+            "--conditional", "--set", "run.grid_samples=10", "--set", "run.eval_per_class=4"]
+    assert main(["train", "--dataset", str(tmp_path / "train.npz"), *tiny, "--kimg", "0.128",
+                 "--snapshot-kimg", "0.128", "--out", str(tmp_path), "--name", "run"]) == 0
+    out = tmp_path / "audit.json"
+    args = ["--samples", "100", "--max-records", "60", "--shadows", "2", "--shadow-kimg", "0.064"]
+    assert main(["audit", str(run), *args, "--reference", str(tmp_path / "reference.npz"), "--out", str(out)]) == 0
+    shadow = json.loads(out.read_text())["attacks"]["shadow_model"]
+    assert 0 <= shadow["auc"] <= 1 and shadow["shadows"] == 2 and shadow["reference_images"] == 400
+    assert shadow["shadow_kimg"] == 0.064 and "shadow model 2 of 2: " in capsys.readouterr().err
+    assert main(["audit", str(run), *args, "--reference", str(tmp_path / "unlabelled.npz")]) != 0
+    assert "unlabelled images for a class-conditional run" in capsys.readouterr().err

@@ -21,15 +21,16 @@ from duelo.errors import ConfigError
 @click.option("--nonmembers", default=None,
               help="Records of the same kind the model never saw: a holdout table (table models, required), or "
                    "images (image runs; default: the run's own held-out split).")
-@click.option("--reference", type=click.Path(path_type=Path), default=None,
-              help="Table models: rows of the same kind that are neither members nor non-members; adds the "
-                   "shadow-model attack (shadows trained the run's way on random halves of them).")
+@click.option("--reference", default=None,
+              help="Records of the same kind that are neither members nor non-members (a table for table models, "
+                   "images for image runs); adds the shadow-model attack (shadows trained the run's way on random "
+                   "halves of them).")
 @click.option("--shadows", type=click.IntRange(min=1), default=4, help="Shadow models of that attack.")
 @click.option("--shadow-kimg", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Training length of each shadow (default: the run's).")
 @click.option("--out", "out_file", type=click.Path(path_type=Path), default=None, help="Write the result as JSON.")
 def audit(run: Path, samples: int, max_records: int, seed: int, device: str, members: Path | None,
-          nonmembers: str | None, reference: Path | None, shadows: int, shadow_kimg: float | None,
+          nonmembers: str | None, reference: str | None, shadows: int, shadow_kimg: float | None,
           out_file: Path | None) -> None:
     """Can an attacker tell the records RUN trained on from records it never saw? Prints each attack's AUC (0.5:
     no better than guessing), its true-positive rate at 1 % false positives, and the empirical epsilon lower bound
@@ -41,6 +42,7 @@ def audit(run: Path, samples: int, max_records: int, seed: int, device: str, mem
       duelo audit runs/mnist-dp3 --out audit.json
       duelo audit runs/adult --members adult-train.csv --nonmembers adult-test.csv
       duelo audit runs/adult --members train.csv --nonmembers test.csv --reference other.csv --shadows 4
+      duelo audit runs/mnist-small --reference mnist:test --shadows 4 --shadow-kimg 50
     """
     from duelo.cli.tabular import is_tabular_output
     from duelo.io.atomic import atomic_write_json
@@ -52,16 +54,17 @@ def audit(run: Path, samples: int, max_records: int, seed: int, device: str, mem
         from duelo.tasks.tabular.audit import audit_table_model
 
         result = audit_table_model(run, members, None if nonmembers is None else Path(nonmembers), samples,
-                                   max_records, seed, log, reference, shadows, shadow_kimg)
+                                   max_records, seed, log, None if reference is None else Path(reference),
+                                   shadows, shadow_kimg)
     else:
         from duelo.tasks.image_gan.audit import audit_image_run
 
         if not (run / "config.json").is_file():
             raise ConfigError(f"{run}: not a run folder (no config.json); give the folder `duelo train` wrote")
-        if members or reference:
-            raise ConfigError("--members and --reference are for table models; an image run's members are its own "
-                              "training images")
-        result = audit_image_run(run, samples, max_records, seed, device, log, nonmembers)
+        if members:
+            raise ConfigError("--members is for table models; an image run's members are its own training images")
+        result = audit_image_run(run, samples, max_records, seed, device, log, nonmembers, reference, shadows,
+                                 shadow_kimg)
     accounted = (result.get("privacy") or {}).get("epsilon_spent")
     click.echo(f"membership audit of {run} ({result['members']:,} members, {result['nonmembers']:,} non-members); "
                f"accounted epsilon: {'none (not a private run)' if accounted is None else f'{accounted:.3f}'}")

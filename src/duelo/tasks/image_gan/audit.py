@@ -1,10 +1,11 @@
 """The membership audit of an image run (`duelo audit RUN`): members are the records the run trained on, non-members
 records of the same data it never saw (a private run's evaluation split; otherwise the health monitor's held-out
 split; or images given with --nonmembers: they must come from the same distribution and never have been trained
-on), as many of each (at most `max_records`). Two attacks (duelo.privacy.audit):
+on), as many of each (at most `max_records`). Two attacks (duelo.privacy.audit), and a third with --reference:
 
   distance_to_closest   each record's pixel distance to the closest of `samples` images from the run's G_ema;
-  discriminator         the run's D (latest checkpoint, evaluation mode) logit on each record, with its label.
+  discriminator         the run's D (latest checkpoint, evaluation mode) logit on each record, with its label;
+  shadow_model          shadows trained the run's way on halves of the reference images (shadow.py).
 
 The audit reads the real records: it is the data owner's check, not part of what a private run releases.
 """
@@ -40,15 +41,25 @@ def _records(session, nonmembers: str | None) -> tuple[tuple, tuple]:
     return members, (split.heldout_images, split.heldout_labels)
 
 
+def generated_images(G, samples: int, seed: int, offset: int = 0) -> torch.Tensor:
+    """`samples` images of G for the audit's seeds (classes in turn for a conditional G), on the records' scale:
+    the PNGs' pixels mapped to [-1, 1], as the records are (`_pick`)."""
+    from duelo.sampling.generate import generate
+
+    seeds = [seed * 1_000_003 + offset + k for k in range(samples)]
+    labels = torch.arange(samples) % G.c_dim if G.c_dim else None
+    return generate(G, seeds, labels).float().div(127.5).sub(1)
+
+
 def _pick(images, labels, n: int, generator: torch.Generator):
     index = torch.randperm(len(images), generator=generator)[:n]
     return images[index].float().div(127.5).sub(1), None if labels is None else labels[index]
 
 
 def audit_image_run(run: Path, samples: int, max_records: int, seed: int, device: str, log,
-                    nonmembers: str | None = None) -> dict:
+                    nonmembers: str | None = None, reference: str | None = None, shadows: int = 4,
+                    shadow_kimg: float | None = None) -> dict:
     from duelo.privacy.audit import DEFAULT_DELTA, audit_scores, distance_scores
-    from duelo.sampling.generate import generate
     from duelo.tasks import run_config
     from duelo.tasks.image_gan.finetune import load_into, read_source
     from duelo.tasks.runner import build_session
@@ -68,8 +79,7 @@ def audit_image_run(run: Path, samples: int, max_records: int, seed: int, device
     others, o_labels = _pick(others, o_labels, n, generator)
     log(f"audit: {n:,} members and {n:,} non-members, {samples:,} generated images ({source})")
     conditional = G.c_dim > 0
-    labels = torch.arange(samples) % G.c_dim if conditional else None
-    fake = generate(G, list(range(seed * 1_000_003, seed * 1_000_003 + samples)), labels).float()
+    fake = generated_images(G, samples, seed)
     plan = session.parts.extras.get("privacy")
     delta = plan.delta if plan is not None else DEFAULT_DELTA
     target = session.trainer.runtime.device
@@ -86,6 +96,11 @@ def audit_image_run(run: Path, samples: int, max_records: int, seed: int, device
     attacks = {"distance_to_closest": audit_scores(distance_scores(members, fake), distance_scores(others, fake),
                                                    delta, seed),
                "discriminator": audit_scores(logits(members, m_labels), logits(others, o_labels), delta, seed)}
+    if reference is not None:
+        from duelo.tasks.image_gan.shadow import shadow_attack
+
+        attacks["shadow_model"] = shadow_attack(run, reference, fake, members, G, shadows, shadow_kimg, seed, delta,
+                                                device, log, others)
     result = {"run": str(run), "checkpoint": source, "members": n, "nonmembers": n, "generated": samples,
               "delta": delta, "attacks": attacks}
     summary = run / "summary.json"

@@ -1,0 +1,84 @@
+"""The shadow-model attack on an image run (`duelo audit RUN --reference IMAGES`; duelo.privacy.shadow): shadow
+models trained with the run's own configuration (config.json: its recipe, its length or --shadow-kimg, its privacy
+settings) on seeded random halves of the reference images, each shadow's generated images compared with every
+reference image in pixel space (distances to the 1st, 2nd and 5th nearest), a meta-classifier learned from which
+half each shadow saw, and the target's members and non-members scored by it against the target's own generated
+images. The reference images must be neither members nor non-members (e.g. a dataset's test split for a run on
+its training split), of the run's size and channels, labelled for a class-conditional run.
+
+Each shadow is a full training run (its health monitor off; its summary scored as any run's is), so the attack
+costs `shadows` times the run's training: give --shadow-kimg to shorten them, at the price of shadows that learn
+less than the target did.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from duelo.errors import ConfigError
+
+
+def _flat(images: torch.Tensor) -> np.ndarray:
+    """Images in [-1, 1] as rows of pixels (float32)."""
+    return images.float().reshape(len(images), -1).numpy()
+
+
+def shadow_attack(run: Path, reference: str, target_fake: torch.Tensor, members: torch.Tensor, G, shadows: int,
+                  kimg: float | None, seed: int, delta: float, device: str, log, others: torch.Tensor) -> dict:
+    """The attack's figures (audit_scores) for `members` and `others` (records in [-1, 1]) against `target_fake`,
+    the target's generated images (audit.generated_images)."""
+    from duelo.data import load_dataset
+    from duelo.io.pretrained import load_pretrained
+    from duelo.privacy.audit import audit_scores
+    from duelo.privacy.shadow import features, fit_meta, member_scores, neighbour_distances
+    from duelo.tasks import run_config
+    from duelo.tasks.image_gan.audit import generated_images
+    from duelo.tasks.runner import train
+
+    config = run_config(run, "records")
+    size = tuple(members.shape[2:])
+    images = load_dataset(reference, resolution=size, channels=members.shape[1])
+    if G.c_dim and images.labels is None:
+        raise ConfigError(f"--reference {reference}: unlabelled images for a class-conditional run; its shadows are "
+                          f"trained the run's way, so give labelled images")
+    if G.c_dim and int(images.labels.max()) >= G.c_dim:
+        raise ConfigError(f"--reference {reference}: labels up to {int(images.labels.max())}, but the run has "
+                          f"{G.c_dim} classes")
+    if len(images) < 20:
+        raise ConfigError(f"--reference {reference}: {len(images)} images; give at least 20 (each shadow trains on "
+                          f"half of them)")
+    reference_flat = _flat(images.images.float().div(127.5).sub(1))
+    rng = np.random.default_rng(seed)
+    masks, shadow_features = [], []
+    with tempfile.TemporaryDirectory(prefix="duelo-shadows-") as work:
+        for i in range(shadows):
+            mask = rng.random(len(images)) < 0.5
+            path = Path(work) / f"shadow-{i}.npz"
+            arrays = {"images": images.images[torch.from_numpy(mask)].numpy()}
+            if G.c_dim:
+                arrays["labels"] = images.labels[torch.from_numpy(mask)].numpy()
+                arrays["class_names"] = np.array(images.class_names or [str(k) for k in range(G.c_dim)])
+            np.savez(path, **arrays)
+            overrides = {"data.dataset": str(path), "run.out": work, "run.name": f"shadow-{i}",
+                         "train.seed": seed + 1 + i, "train.device": device, "health.enabled": False,
+                         "train.max_minutes": None, "run.loggers": ()}
+            if kimg is not None:
+                overrides["train.total_kimg"] = kimg
+            log(f"shadow model {i + 1} of {shadows}: {int(mask.sum()):,} of the {len(images):,} reference images")
+            train(config.with_overrides(overrides, source="shadow model"), stream=io.StringIO(), live_progress=False)
+            shadow = load_pretrained(Path(work) / f"shadow-{i}" / "model", map_location=device).eval()
+            shadow_fake = generated_images(shadow, len(target_fake), seed, offset=7919 * (i + 1))
+            shadow_features.append(features(neighbour_distances(reference_flat, _flat(shadow_fake))))
+            masks.append(mask)
+    meta = fit_meta(shadow_features, masks, seed)
+    fake = _flat(target_fake)
+    scores = [member_scores(meta, features(neighbour_distances(_flat(side), fake))) for side in (members, others)]
+    return {**audit_scores(*scores, delta=delta, seed=seed), "shadows": shadows, "reference": reference,
+            "reference_images": len(images), "shadow_kimg": kimg if kimg is not None else config.train.total_kimg,
+            "features": "log pixel distances to the 1st, 2nd and 5th nearest generated image"}
+
