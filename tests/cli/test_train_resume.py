@@ -29,3 +29,5 @@ def test_a_moved_run_resumes_where_it_is_and_refuses_changes(tmp_path, capsys):
     assert "no run there" in capsys.readouterr().err
     assert main(["train", "--resume", str(moved), "--task", "toy"]) != 0
     assert "drop --task/--preset" in capsys.readouterr().err
+    assert main(["train", "--resume", str(moved), "--name", "other"]) != 0          # not a new run elsewhere
+    assert "drop --out/--name" in capsys.readouterr().err and not (tmp_path / "b" / "other").exists()

@@ -124,3 +124,23 @@ def test_an_image_audit_adds_the_shadow_attack(tmp_path, capsys, monkeypatch):
     assert shadow["shadow_kimg"] == 0.064 and "shadow model 2 of 2: " in capsys.readouterr().err
     assert main(["audit", str(run), *args, "--reference", str(tmp_path / "unlabelled.npz")]) != 0
     assert "unlabelled images for a class-conditional run" in capsys.readouterr().err
+
+
+def test_a_private_shadow_s_members_leave_out_the_split_it_never_trains_on():
+    """A private recipe keeps an evaluation split of each shadow's half out of training, as PrivateImages does in
+    the target; those images are labelled non-members of the shadow."""
+    from duelo.data import load_dataset
+    from duelo.tasks import task_config
+    from duelo.tasks.image_gan.private import PrivateImages
+    from duelo.tasks.image_gan.shadow import _trained_part
+
+    digits = load_dataset("digits", resolution=8, channels=1)
+    mask = np.random.default_rng(0).random(len(digits)) < 0.5
+    private = task_config("image-gan", {"privacy.epsilon": 3.0})
+    trained = _trained_part(mask, digits.labels, private, 10)
+    half = digits.subset(torch.from_numpy(np.nonzero(mask)[0]), "half")
+    kept_out = PrivateImages(half, private.privacy.eval_fraction).evaluation
+    assert trained.sum() == mask.sum() - len(kept_out) and not (trained & ~mask).any()
+    left_out = np.nonzero(mask & ~trained)[0]
+    assert torch.equal(digits.images[torch.from_numpy(left_out)], kept_out.images)
+    assert (_trained_part(mask, digits.labels, task_config("image-gan"), 10) == mask).all()   # not private: all

@@ -70,7 +70,7 @@ def _start(client, kind: str, form: dict, run_id: str | None = None) -> int:
     return answer.json()["job"]
 
 
-def _until(client, number: int, done, timeout: float = 90.0) -> dict:
+def _until(client, number: int, done, timeout: float = 240.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = client.get(f"/api/job?n={number}").json()

@@ -23,7 +23,7 @@ def test_a_piece_is_duelo_sample_s_midi_preview_and_roll(media_studio, tmp_path)
     music21 = pytest.importorskip("music21")
     get, run = media_studio.get, str(media_studio.runs / "chorale")
     page = get("/run?id=0/chorale").text
-    assert 'data-outputs="png wav mid musicxml" data-shown="png wav"' in page and ">minor</option>" in page
+    assert 'data-outputs="png wav mid musicxml" data-shown="png:image wav:audio"' in page and ">minor</option>" in page
     for suffix in ("mid", "wav"):
         assert main(["sample", run, "-n", "1", "--seeds", "3", "--label", "1", "--out",
                      str(tmp_path / f"piece.{suffix}")]) == 0
@@ -45,7 +45,7 @@ def test_a_piece_is_duelo_sample_s_midi_preview_and_roll(media_studio, tmp_path)
 def test_video_clips_are_duelo_sample_s_gif_and_arrays(media_studio, tmp_path):
     get, run = media_studio.get, str(media_studio.runs / "moving")
     page = get("/run?id=0/moving").text
-    assert 'data-outputs="gif npz" data-shown="gif"' in page and '<option value="9">9</option>' in page
+    assert 'data-outputs="gif npz" data-shown="gif:image"' in page and '<option value="9">9</option>' in page
     for suffix in ("gif", "npz"):
         assert main(["sample", run, "-n", "5", "--seeds", "2", "--label", "7", "--out",
                      str(tmp_path / f"clips.{suffix}")]) == 0

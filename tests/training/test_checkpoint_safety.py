@@ -120,6 +120,33 @@ def test_an_intact_checkpoint_at_the_same_position_is_kept(tmp_path):
     assert torch.equal(ckpt.latest_checkpoint(tmp_path).tensors["w"], tensors(1.0)["w"])
 
 
+def test_a_snapshot_replaces_a_ctrl_c_checkpoint_at_its_position_and_a_failure_puts_it_back(tmp_path, monkeypatch):
+    ckpt.save_checkpoint(tmp_path, 1000, tensors(1.0), {"snapshot": False})
+    ckpt.save_checkpoint(tmp_path, 1000, tensors(2.0), {"snapshot": False})          # not a snapshot: kept
+    assert torch.equal(ckpt.latest_checkpoint(tmp_path).tensors["w"], tensors(1.0)["w"])
+    monkeypatch.setattr(ckpt, "save_file", lambda *args, **kwargs: (_ for _ in ()).throw(OSError(28, "full")))
+    with pytest.raises(CheckpointError, match="full"):
+        ckpt.save_checkpoint(tmp_path, 1000, tensors(3.0), {"snapshot": True})
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt-000000001000"]              # put back, intact
+    assert ckpt.latest_checkpoint(tmp_path).meta["snapshot"] is False
+    monkeypatch.undo()
+    ckpt.save_checkpoint(tmp_path, 1000, tensors(3.0), {"snapshot": True})
+    latest = ckpt.latest_checkpoint(tmp_path)
+    assert latest.meta["snapshot"] is True and torch.equal(latest.tensors["w"], tensors(3.0)["w"])
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt-000000001000"]
+
+
+def test_a_ctrl_c_checkpoint_set_aside_by_a_killed_save_goes_back(tmp_path):
+    path = ckpt.save_checkpoint(tmp_path, 1000, tensors(1.0), {"snapshot": False})
+    path.rename(tmp_path / ".ckpt-000000001000.replaced")                   # killed between the two renames
+    ckpt.remove_stale_temp(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt-000000001000"]
+    ckpt.save_checkpoint(tmp_path, 2000, tensors(2.0), {})
+    (tmp_path / ".ckpt-000000002000.replaced").mkdir()                     # its replacement was committed
+    ckpt.remove_stale_temp(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-000000001000", "ckpt-000000002000"]
+
+
 def test_prune_never_deletes_the_checkpoint_just_written(tmp_path):
     newer = ckpt.save_checkpoint(tmp_path, 3000, tensors(3.0), {})
     (newer / "state.safetensors").write_bytes(b"damaged")       # a newer-numbered, damaged leftover

@@ -98,6 +98,8 @@ def test_ctrl_c_writes_a_checkpoint_between_snapshots_and_resumes_exactly(tmp_pa
     assert shorter.returncode == 0, shorter.stderr
     assert "already reached total_kimg" in shorter.stderr and "snapshot at 0.2 kimg" in shorter.stderr
     assert json.loads((run / "snapshot.json").read_text())["checkpoint"] == "ckpt-000000000224"
+    assert json.loads((run / "checkpoints" / "ckpt-000000000224" / "state.json").read_text())["snapshot"] is True
+    assert not list((run / "checkpoints").glob(".*"))                # the Ctrl-C checkpoint it replaced is gone
     assert json.loads((run / "summary.json").read_text())["kimg"] == 0.224
     written = sorted(p.stat().st_mtime_ns for p in (run / "model").iterdir())
     again = run_cli([*args, "--kimg", "0.2"], tmp_path)

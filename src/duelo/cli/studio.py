@@ -80,7 +80,10 @@ def studio(run_dirs: tuple[Path, ...], host: str, port: int, allow_remote: bool,
         running = [job for job in manager.listed() if job.code is None] if manager else []
         if running:
             click.echo(f"stopping {len(running)} job(s) as Ctrl-C would (a training run saves a checkpoint)")
-            manager.stop_all()
+            killed = manager.stop_all()
+            if killed:
+                click.echo(f"killed {len(killed)} job(s) that did not stop within 30 s: "
+                           f"{', '.join(job.command for job in killed)}")
 
 
 def _interrupt(signum, frame) -> None:

@@ -71,6 +71,9 @@ def train(task, preset, resume, list_presets, assignments, dry_run, lr, gpus, ma
         overrides.update({"optim.g_lr": lr, "optim.d_lr": lr})
     overrides.update(overrides_for(config.task, options))
     overrides.update(parse_assignments(assignments))
+    if resume is not None and {"run.out", "run.name"} & set(overrides):
+        raise click.UsageError(f"--resume {resume} continues the run where that folder is; drop --out/--name (and "
+                               f"--set run.out/run.name), or move the folder first")
     config = config.with_overrides(overrides, source="option")
     if dry_run:
         click.echo(config.to_json())

@@ -121,7 +121,7 @@ def refused(studio: Any, request: Request) -> str | None:
     - A POST without the header X-Duelo-Studio: the studio's own pages send it; a form on another site cannot
       (a browser sends a custom header across sites only after a CORS preflight, which the studio never grants).
     """
-    host = request.headers.get("host", "")
+    host = request.headers.get("host", "").lower()
     if studio.hosts and host not in studio.hosts:
         return (f"this studio answers only at {', '.join(sorted(studio.hosts))}, not {host!r}: open the address "
                 f"`duelo studio` printed")
@@ -132,8 +132,8 @@ def refused(studio: Any, request: Request) -> str | None:
 
 def allowed_hosts(host: str, port: int) -> frozenset[str]:
     """The Host headers a loopback studio answers to (any name that reaches a loopback port does otherwise)."""
-    names = {"127.0.0.1", "localhost", "[::1]", f"[{host}]" if ":" in host else host}
-    return frozenset(f"{name}:{port}" for name in names)
+    names = {"127.0.0.1", "localhost", "[::1]", (f"[{host}]" if ":" in host else host).lower()}
+    return frozenset({f"{name}:{port}" for name in names} | (names if port == 80 else set()))   # :80 is left out
 
 
 def is_api(path: str) -> bool:

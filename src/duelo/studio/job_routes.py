@@ -74,7 +74,9 @@ def _job(studio: Any, request: Request):
 
 
 def job_state(studio: Any, job) -> dict[str, Any]:
-    run_id = studio.folders.id_for(job.run) if job.run is not None else None
+    from duelo.studio.runs import is_run
+
+    run_id = studio.folders.id_for(job.run) if job.run is not None and is_run(job.run) else None
     return {"number": job.number, "status": job.status, "command": job.command, "log": job.log_tail(),
             "run": run_id, "run_link": None if run_id is None else pages.run_link(run_id)}
 
@@ -111,7 +113,7 @@ def start_job(studio: Any, request: Request) -> Reply:
         raise StudioError("the job's form must be sent as JSON") from None
     if not isinstance(form, dict) or not all(isinstance(v, (str, int, float, bool)) for v in form.values()):
         raise StudioError("the job's form must be a JSON object of field values")
-    values = check_values(kind, {str(k): "on" if v is True else str(v) for k, v in form.items() if v is not False})
+    values = check_values(kind, {str(k): v for k, v in form.items()})
     run = None
     if kind.on_run:
         run = studio.folders.resolve(request.require("id"))

@@ -27,6 +27,7 @@ from duelo.studio.http import StudioError
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")                 # a folder name the studio creates
 ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*\.[A-Za-z_]\w*=.{1,400}$")         # --set SECTION.FIELD=VALUE
 MAX_TEXT = 1000
+STUDIO_SET = ("run.out", "run.name")                                    # where a job's run goes: the form says
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def listed(on_run: bool) -> list[str]:
     return sorted(keys, key=lambda key: JOBS.get(key).order)
 
 
-def check_values(kind: JobKind, form: dict[str, str]) -> dict[str, str]:
+def check_values(kind: JobKind, form: dict[str, object]) -> dict[str, str]:
     """The form's values for `kind`'s fields, checked; StudioError naming the field otherwise. Unknown fields
     are refused too (a typo should not be ignored silently)."""
     known = {f.name for f in kind.fields}
@@ -72,7 +73,12 @@ def check_values(kind: JobKind, form: dict[str, str]) -> dict[str, str]:
         raise StudioError(f"{kind.title}: no field {unknown[0]!r} (fields: {', '.join(sorted(known)) or 'none'})")
     values = {}
     for spec in kind.fields:
-        value = str(form.get(spec.name, "")).strip()
+        raw = form.get(spec.name, "")
+        if isinstance(raw, bool):
+            if spec.kind != "flag":
+                raise StudioError(f"{kind.title}: `{spec.label}` is not a tick box")
+            raw = "on" if raw else ""
+        value = str(raw).strip()
         if not value:
             if spec.required:
                 raise StudioError(f"{kind.title}: `{spec.label}` is required")
@@ -85,6 +91,8 @@ def check_values(kind: JobKind, form: dict[str, str]) -> dict[str, str]:
 
 def _checked(kind: JobKind, spec: Field, value: str) -> str:
     where = f"{kind.title}: `{spec.label}`"
+    if any(ord(c) < 32 and c not in "\n\r\t" for c in value) or (spec.kind != "lines" and "\n" in value):
+        raise StudioError(f"{where} holds control characters; type it on one line")
     if spec.kind in ("number", "integer"):
         try:
             number = int(value) if spec.kind == "integer" else float(value)
@@ -104,6 +112,9 @@ def _checked(kind: JobKind, spec: Field, value: str) -> str:
         for line in value.splitlines():
             if line.strip() and not ASSIGNMENT.match(line.strip()):
                 raise StudioError(f"{where}: {line.strip()!r} is not SECTION.FIELD=VALUE (docs/config.md)")
+            if line.strip().split("=", 1)[0] in STUDIO_SET:
+                raise StudioError(f"{where}: {line.strip().split('=', 1)[0]} is set by the studio (the run goes to "
+                                  f"its runs folder, under the name the form gives)")
     elif spec.kind == "text" and value.startswith("-"):
         raise StudioError(f"{where} {value!r} starts with '-': give a name or a path")
     return value

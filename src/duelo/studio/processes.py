@@ -1,12 +1,14 @@
 """The jobs the studio started: each a `duelo ...` process of its own (no shell), its output in a log file.
 
-Where: ROOT/.studio-jobs/NNNN-KIND/ under the studio's first --runs folder holds job.json (the command, when it
-started, its exit status once it ends) and log.txt (everything the process printed). The folder is not a run, so
-the runs page does not list it; the jobs page lists the jobs of this studio session.
+Where: ROOT/.studio-jobs/TIME-NNNN-KIND/ under the studio's first --runs folder holds job.json (the command, when
+it started, its exit status once it ends) and log.txt (everything the process printed). The folder is not a run,
+so the runs page does not list it; the jobs page lists the jobs of this studio session. A job runs in the folder
+the studio was started in, so a relative path typed in a form means what it means there.
 
 Stopping: the first stop sends SIGINT to the job's process group, as Ctrl-C in a terminal would (a training run
 saves a checkpoint and ends; re-running it resumes); a second stop of the same job sends SIGKILL. When the studio
-itself stops, it sends SIGINT to every job still running and waits up to STOP_WAIT_S seconds for them.
+itself stops, it sends SIGINT to every job still running, waits up to STOP_WAIT_S seconds for them, and kills
+what still runs then.
 """
 
 from __future__ import annotations
@@ -74,8 +76,9 @@ class Job:
 class JobManager:
     """Starts, watches and stops the studio's jobs; thread-safe (the server answers requests in threads)."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, cwd: Path | None = None):
         self.root = root
+        self.cwd = cwd or Path.cwd()            # relative paths in a form mean what they mean where the studio runs
         self.jobs: list[Job] = []
         self._lock = threading.Lock()
 
@@ -90,17 +93,23 @@ class JobManager:
             folder.mkdir(parents=True, exist_ok=False)
             job = Job(number, kind, args, folder, run, time.time())
             self.jobs.append(job)
-        self._write(job)
-        log = open(folder / "log.txt", "wb")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        log = None
         try:
-            job.process = subprocess.Popen([sys.executable, "-m", "duelo", *args], stdin=subprocess.DEVNULL,
-                                           stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.root,
-                                           start_new_session=True)
-        except OSError as error:
-            log.close()
-            job.code, job.ended = -1, time.time()
             self._write(job)
+            log = open(folder / "log.txt", "wb")
+            job.process = subprocess.Popen([sys.executable, "-m", "duelo", *args], stdin=subprocess.DEVNULL,
+                                           stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.cwd,
+                                           start_new_session=True)
+        except BaseException as error:         # the job must not stay "running" without a process
+            if log is not None:
+                log.close()
+            with job.lock:
+                job.code, job.ended = -1, time.time()
+            try:
+                self._write(job)
+            except OSError:
+                pass
             raise StudioError(f"cannot start `{job.command}`: {error}", 500) from None
         threading.Thread(target=self._wait, args=(job, log), daemon=True).start()
         return job
@@ -141,14 +150,23 @@ class JobManager:
                 pass                                           # it ended meanwhile
         return job
 
-    def stop_all(self, wait_s: float = STOP_WAIT_S) -> None:
-        """At the studio's end: SIGINT to every running job, then wait for them (a training run checkpoints)."""
-        running = [job for job in self.listed() if job.code is None]
+    def stop_all(self, wait_s: float = STOP_WAIT_S) -> list[Job]:
+        """At the studio's end: SIGINT to every running job, wait for them (a training run checkpoints), then kill
+        what still runs; each job's job.json is written here (the waiting threads may not outlive the studio).
+        Returns the jobs that had to be killed."""
+        running = [job for job in self.listed() if job.code is None and job.process is not None]
         for job in running:
             self.stop(job.number)
         deadline = time.monotonic() + wait_s
+        killed = []
         for job in running:
             try:
-                job.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+                code = job.process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                pass
+                self.stop(job.number)                        # the second stop: SIGKILL
+                killed.append(job)
+                code = job.process.wait()
+            with job.lock:
+                job.code, job.ended = code, job.ended or time.time()
+            self._write(job)
+        return killed

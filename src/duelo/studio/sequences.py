@@ -50,12 +50,12 @@ class Sequence:
     any_class:     str = "(any, at random)"              # what an empty class means for this task
 
     def shown(self) -> list[str]:
-        """The outputs the page shows: the first with each view."""
+        """The outputs the page shows, as "KIND:VIEW": the first with each view."""
         views: dict[str, str] = {}
         for kind, output in self.outputs.items():
             if output.view is not None:
                 views.setdefault(output.view, kind)
-        return list(views.values())
+        return [f"{kind}:{view}" for view, kind in views.items()]
 
 
 SEQUENCES: Registry[Sequence] = Registry("studio sequence panel")

@@ -125,7 +125,9 @@ def _train(session, snapshots, hooks, mirror) -> dict[str, Any]:
             # stopped by Ctrl-C past the new end (a shorter --kimg, a spent budget): the final state's model and
             # samples were never written
             ctrl_c = checkpoint is not None and not checkpoint.meta.get("snapshot")
-            if ctrl_c and not snapshots.derived_from(checkpoint):
+            missing = ctrl_c and not snapshots.derived_from(checkpoint)
+            trainer.runtime.barrier()          # every process decides before the main one writes anything
+            if missing:
                 snapshots(trainer)
     finally:
         session.progress.close()

@@ -137,8 +137,9 @@ class Snapshots:
 
 
     def derived_from(self, checkpoint) -> bool:
-        """Whether the model and samples on disk are intact and were written from `checkpoint` (snapshot.json)."""
-        root = self.session.run_dir.path
+        """Whether the model and samples on disk are intact and were written from `checkpoint` (snapshot.json). Every
+        process reads the main one's run folder (the others' folders are scratch), so all give the same answer."""
+        root = self.session.run_dir.checkpoints.parent
         record = _read_marker(root / MARKER)
         return record is not None and record.get("checkpoint") == checkpoint.path.name \
             and record.get("state_sha256") == _state_hash(checkpoint.path) \

@@ -78,12 +78,16 @@ def save_checkpoint(directory: Path, nimg: int, tensors: dict[str, torch.Tensor]
     damaged: Path | None = None
     if final.exists():  # the same position was committed before (e.g. a resume that saved at once)
         try:
-            read_checkpoint(final)
-            return final
+            existing = read_checkpoint(final)
+            if not (meta.get("snapshot") and not existing.meta.get("snapshot")):
+                return final
+            # a Ctrl-C checkpoint that this snapshot replaces: the snapshot's state (prepared for its model and
+            # samples: batch-norm statistics) is what they are derived from
+            damaged = final.with_name(f".{final.name}.replaced")
         except DamagedCheckpoint:   # a damaged copy: set it aside, commit the new one, then delete it
             damaged = final.with_name(f".{final.name}.damaged")
-            shutil.rmtree(damaged, ignore_errors=True)
-            os.rename(final, damaged)
+        shutil.rmtree(damaged, ignore_errors=True)
+        os.rename(final, damaged)
     temp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=directory))
     os.chmod(temp, 0o777 & ~current_umask())   # mkdtemp makes 0700; a run folder is as shareable as the umask says
     try:
@@ -102,6 +106,7 @@ def save_checkpoint(directory: Path, nimg: int, tensors: dict[str, torch.Tensor]
         os.rename(temp, final)
     except (OSError, SafetensorError) as error:
         shutil.rmtree(temp, ignore_errors=True)
+        _put_back(damaged, final)
         previous = list_checkpoints(directory)
         kept = f"the previous checkpoint {previous[-1][1].name} is intact" if previous else "no checkpoint existed yet"
         problem = write_problem(error)
@@ -109,6 +114,7 @@ def save_checkpoint(directory: Path, nimg: int, tensors: dict[str, torch.Tensor]
         raise CheckpointError(f"could not write checkpoint {final}: {cause}; {kept}") from None
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
+        _put_back(damaged, final)
         raise
     fsync_directory(directory)
     fault_point("checkpoint-committed")
@@ -189,9 +195,20 @@ def latest_checkpoint(directory: Path, warn=print) -> Checkpoint | None:
     return load_latest(directory, warn=warn)
 
 
+def _put_back(aside: Path | None, final: Path) -> None:
+    """After a failed save: an intact checkpoint set aside to be replaced goes back where it was."""
+    if aside is not None and aside.name.endswith(".replaced") and aside.is_dir() and not final.exists():
+        os.rename(aside, final)
+
+
 def remove_stale_temp(directory: Path) -> None:
-    """Delete temp folders left by a save that was killed before its commit."""
+    """Delete temp folders left by a save that was killed before its commit; an intact checkpoint that was set
+    aside to be replaced goes back where it was when its replacement was never committed."""
     if directory.is_dir():
         for entry in directory.iterdir():
             if entry.name.startswith(f".{PREFIX}") and entry.name.endswith((".tmp", ".damaged")):
+                shutil.rmtree(entry, ignore_errors=True)
+            elif entry.name.startswith(f".{PREFIX}") and entry.name.endswith(".replaced"):
+                final = directory / entry.name[1:-len(".replaced")]
+                _put_back(entry, final)
                 shutil.rmtree(entry, ignore_errors=True)

@@ -138,18 +138,18 @@ function setUpInpainting() {
   }, "i2i-error");
 }
 
-// a sequence model's panel: data-shown names the outputs shown (the first text, picture and sound the task
-// writes), data-outputs every output, each offered as a download of the same draw; the element of an output is
-// found by its content type
+// a sequence model's panel: data-shown names the outputs shown and where ("png:image wav:audio": the first text,
+// picture and sound the task writes), data-outputs every output, each offered as a download of the same draw
 const SEQUENCE_VIEWS = { text: "sequence-text", image: "sequence-image", audio: "sequence-audio" };
 
 function setUpSequences() {
   onSubmit("sequence-form", async (form) => {
     const params = query(form, ["n", "seed", "label"]);
     for (const id of Object.values(SEQUENCE_VIEWS)) document.getElementById(id).hidden = true;
-    for (const kind of form.dataset.shown.split(" ").filter(Boolean)) {
+    for (const shown of form.dataset.shown.split(" ").filter(Boolean)) {
+      const [kind, where] = shown.split(":");
       const blob = await fetchBlob("/api/draw?" + params + "&as=" + kind);
-      const view = document.getElementById(SEQUENCE_VIEWS[blob.type.split("/")[0]] || "sequence-text");
+      const view = document.getElementById(SEQUENCE_VIEWS[where]);
       if (view.tagName === "PRE") view.textContent = await blob.text();
       else {
         if (view.src.startsWith("blob:")) URL.revokeObjectURL(view.src);
@@ -224,8 +224,13 @@ function setUpJobs() {
   }
   for (const button of document.querySelectorAll("button.job-stop")) {
     button.addEventListener("click", async () => {
-      await fetchBlob("/api/job/stop?n=" + button.dataset.job, { method: "POST", body: "" });
-      button.textContent = "stopping (press again to kill)";
+      try {
+        const reply = await fetchBlob("/api/job/stop?n=" + button.dataset.job, { method: "POST", body: "" });
+        const state = JSON.parse(await reply.text());
+        button.textContent = state.status === "running" ? "stopping (press again to kill)" : state.status;
+      } catch (failure) {
+        button.textContent = failure.message;
+      }
     });
   }
   const job = document.getElementById("job");

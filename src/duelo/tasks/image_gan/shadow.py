@@ -6,14 +6,16 @@ half each shadow saw, and the target's members and non-members scored by it agai
 images. The reference images must be neither members nor non-members (e.g. a dataset's test split for a run on
 its training split), of the run's size and channels, labelled for a class-conditional run.
 
-Each shadow is a full training run (its health monitor off; its summary scored as any run's is), so the attack
-costs `shadows` times the run's training: give --shadow-kimg to shorten them, at the price of shadows that learn
-less than the target did.
+Each shadow is a full training run (its health monitor off; its summary scored as any run's is) as long as the
+target trained (summary.json's kimg), so the attack costs `shadows` times the run's training: give --shadow-kimg to
+shorten them, at the price of shadows that learn less than the target did. A private recipe keeps its evaluation
+split out of training in each shadow as in the target: those images count as the shadow's non-members.
 """
 
 from __future__ import annotations
 
 import io
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -53,6 +55,8 @@ def shadow_attack(run: Path, reference: str, target_fake: torch.Tensor, members:
         raise ConfigError(f"--reference {reference}: {len(images)} images; give at least 20 (each shadow trains on "
                           f"half of them)")
     reference_flat = _flat(images.images.float().div(127.5).sub(1))
+    if kimg is None:                        # as long as the target trained (a time budget may have ended it early)
+        kimg = _trained_kimg(run) or config.train.total_kimg
     rng = np.random.default_rng(seed)
     masks, shadow_features = [], []
     with tempfile.TemporaryDirectory(prefix="duelo-shadows-") as work:
@@ -66,19 +70,49 @@ def shadow_attack(run: Path, reference: str, target_fake: torch.Tensor, members:
             np.savez(path, **arrays)
             overrides = {"data.dataset": str(path), "run.out": work, "run.name": f"shadow-{i}",
                          "train.seed": seed + 1 + i, "train.device": device, "health.enabled": False,
-                         "train.max_minutes": None, "run.loggers": ()}
-            if kimg is not None:
-                overrides["train.total_kimg"] = kimg
-            log(f"shadow model {i + 1} of {shadows}: {int(mask.sum()):,} of the {len(images):,} reference images")
+                         "train.max_minutes": None, "run.loggers": (), "train.total_kimg": kimg}
+            trained = _trained_part(mask, images.labels, config, len(arrays.get("class_names", ())))
+            log(f"shadow model {i + 1} of {shadows}: {int(trained.sum()):,} of the {len(images):,} reference "
+                f"images, {kimg:g} kimg")
             train(config.with_overrides(overrides, source="shadow model"), stream=io.StringIO(), live_progress=False)
-            shadow = load_pretrained(Path(work) / f"shadow-{i}" / "model", map_location=device).eval()
+            folder = Path(work) / f"shadow-{i}"
+            shadow = load_pretrained(folder / "model", map_location=device).eval()
             shadow_fake = generated_images(shadow, len(target_fake), seed, offset=7919 * (i + 1))
             shadow_features.append(features(neighbour_distances(reference_flat, _flat(shadow_fake))))
-            masks.append(mask)
+            masks.append(trained)
+            shutil.rmtree(folder, ignore_errors=True)                   # one shadow's folder on disk at a time
+            path.unlink()
     meta = fit_meta(shadow_features, masks, seed)
     fake = _flat(target_fake)
     scores = [member_scores(meta, features(neighbour_distances(_flat(side), fake))) for side in (members, others)]
     return {**audit_scores(*scores, delta=delta, seed=seed), "shadows": shadows, "reference": reference,
-            "reference_images": len(images), "shadow_kimg": kimg if kimg is not None else config.train.total_kimg,
+            "reference_images": len(images), "shadow_kimg": kimg,
             "features": "log pixel distances to the 1st, 2nd and 5th nearest generated image"}
 
+
+def _trained_kimg(run: Path) -> float | None:
+    import json
+
+    summary = run / "summary.json"
+    try:
+        kimg = json.loads(summary.read_text()).get("kimg") if summary.is_file() else None
+    except (OSError, ValueError):
+        return None
+    return float(kimg) if isinstance(kimg, (int, float)) and kimg > 0 else None
+
+
+def _trained_part(mask: np.ndarray, labels, config, num_classes: int) -> np.ndarray:
+    """Which reference images a shadow trains on: its half, less, for a private recipe, the evaluation split that
+    the run keeps out of training (duelo.tasks.image_gan.private: the same split of the same images), which the
+    shadow never sees and so are not its members."""
+    if config.privacy.epsilon <= 0:
+        return mask
+    from duelo.data.splits import split_indices
+    from duelo.tasks.image_gan.private import EVAL_SEED
+
+    chosen = np.nonzero(mask)[0]
+    half = None if labels is None or not num_classes else labels[torch.from_numpy(mask)]
+    _, held = split_indices(len(chosen), half, num_classes, config.privacy.eval_fraction, EVAL_SEED)
+    trained = mask.copy()
+    trained[chosen[np.asarray(held, dtype=np.int64)]] = False
+    return trained
