@@ -8,6 +8,9 @@ import torch
 # Two pytest-xdist workers share two cores: one thread each avoids oversubscription (10-100x slowdowns
 # of float64 kernels were seen with 2 threads per worker).
 torch.set_num_threads(1)
+# The same for the training runs that tests start as subprocesses (kill-and-resume tests, the CLI in a process of
+# its own): without it each takes a thread per core, and two workers' subprocesses compete for two cores.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 # A small domain judge (the classifier behind class_accuracy, fd_domain and the health monitor's classes): the
 # suite checks what the numbers do, not how good the judge is; tests of the judge itself set their own steps.
 # Training runs started as subprocesses inherit it.

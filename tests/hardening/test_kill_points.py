@@ -14,7 +14,7 @@ import torch
 from duelo import faults
 from duelo.cli.main import main
 from tests.hardening.helpers import TINY, learned, outcome
-from tests.training.helpers import run_cli
+from tests.training.helpers import run_cli, run_here
 
 ARGS = [*TINY, "--kimg", "0.192", "--snapshot-kimg", "0.064", "--seed", "2"]
 SNAPSHOTS = 3                                  # 0.192 / 0.064
@@ -34,7 +34,7 @@ def kill_points(rng: random.Random) -> list[str]:
 def test_sigkill_anywhere_then_rerun_ends_like_an_unbroken_run(tmp_path):
     seed = int(time.time())
     points = kill_points(random.Random(seed))
-    whole = run_cli([*ARGS, "--name", "whole"], tmp_path)       # a process like the others (same thread count)
+    whole = run_here([*ARGS, "--name", "whole"], tmp_path)      # in this process, at run_cli's thread count (one)
     assert whole.returncode == 0, whole.stderr
     model, summary, grids, _ = outcome(tmp_path / "runs" / "whole")
     for index, point in enumerate(points):

@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from duelo.cli.main import main
-from tests.training.helpers import final_state, run_cli
+from tests.training.helpers import final_state, run_cli, run_here
 
 ARGS = ["--epochs", "4", "--batch-size", "50", "--pac", "5", "--seed", "2", "--set", "run.snapshot_kimg=0.4",
         "--set", "run.log_kimg=0.1", "--set", "model.embedding_dim=8", "--set", "model.generator_dim=32,32",
@@ -31,13 +31,14 @@ def table(tmp_path_factory):
     return folder / "t.csv"
 
 
-def _fit(table, out, *extra, fault=None, cwd=None):
-    return run_cli(["tabular", "fit", str(table), "--out", str(out), *ARGS, *extra], cwd or out.parent, fault=fault)
+def _fit(table, out, *extra, fault=None, cwd=None, here=False):
+    args = ["tabular", "fit", str(table), "--out", str(out), *ARGS, *extra]
+    return run_here(args, cwd or out.parent) if here else run_cli(args, cwd or out.parent, fault=fault)
 
 
 @pytest.mark.slow
 def test_sigkill_mid_fit_then_rerun_ends_bitwise_where_an_uninterrupted_fit_ends(table, tmp_path):
-    whole = _fit(table, tmp_path / "whole")
+    whole = _fit(table, tmp_path / "whole", here=True)                 # nothing kills it: in this process
     assert whole.returncode == 0, whole.stderr
     killed = _fit(table, tmp_path / "cut", fault="checkpoint-committed:1")
     assert killed.returncode != 0 and not (tmp_path / "cut" / "summary.json").exists()

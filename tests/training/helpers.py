@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -16,12 +18,32 @@ TINY_ARGS = ["--dataset", "digits", "--resolution", "8", "--model", "dcgan", "--
 
 def run_cli(args: list[str], cwd: Path, fault: str | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """`python -m duelo ...` in a subprocess (so SIGKILL hits it, not pytest)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}    # one thread, like this process
     env.pop("DUELO_FAULT", None)
     if fault:
         env["DUELO_FAULT"] = fault
     return subprocess.run([sys.executable, "-m", "duelo", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def run_here(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """The same command in this process, for a run nothing interrupts (the reference a killed and resumed run must
+    reproduce): no new interpreter to start (~3 s of imports), and the same thread count as run_cli's processes
+    (one: tests/conftest.py). stdout and stderr are captured as run_cli captures them."""
+    from duelo.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    fault = os.environ.pop("DUELO_FAULT", None)
+    here = Path.cwd()
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(args)
+    finally:
+        os.chdir(here)
+        if fault is not None:
+            os.environ["DUELO_FAULT"] = fault
+    return subprocess.CompletedProcess(["duelo", *args], code, out.getvalue(), err.getvalue())
 
 
 def final_state(run: Path) -> dict:

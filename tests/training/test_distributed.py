@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
 from duelo.cli.launch import torchrun_command, worker_arguments
-from tests.training.helpers import TINY_ARGS, final_state, run_cli
+from tests.training.helpers import TINY_ARGS, final_state, run_here
 
 # no health monitor: its held-out split and checks are the same in both set-ups but cost time
 ARGS = [*TINY_ARGS, "--device", "cpu", "--no-health", "--augment", "none", "--kimg", "0.384",
@@ -27,16 +28,24 @@ def torchrun(args: list[str], cwd, processes: int = 2, max_restarts: int = 0, en
     return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """An uninterrupted run of two processes: compared with one process, and the reference of the elastic restart."""
+    cwd = tmp_path_factory.mktemp("two-processes")
+    done = torchrun([*ARGS, "--name", "two"], cwd)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done, cwd / "runs" / "two"
+
+
 @pytest.mark.slow
-def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path):
+def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path, two_processes):
     """2 processes x 16 images = 1 process x 2 accumulation rounds of 16: the same images, the same random
     numbers (per-shard streams), gradients averaged instead of accumulated; only rounding may differ."""
-    single = run_cli(["train", *ARGS, "--accum", "2", "--name", "one"], tmp_path)
+    single = run_here(["train", *ARGS, "--accum", "2", "--name", "one"], tmp_path)    # one thread, as torchrun's
     assert single.returncode == 0, single.stderr
-    double = torchrun([*ARGS, "--name", "two"], tmp_path)
-    assert double.returncode == 0, double.stderr[-3000:]
+    double, two_run = two_processes
     assert "process 0 of 2" in double.stderr
-    one, two = final_state(tmp_path / "runs" / "one"), final_state(tmp_path / "runs" / "two")
+    one, two = final_state(tmp_path / "runs" / "one"), final_state(two_run)
     assert int(one["rng.train.1"].ne(two["rng.train.1"]).sum()) == 0       # the shards' streams line up
     # parameters; batch-norm buffers are per process (each sees its own half, like DDP without broadcast)
     compared = [k for k in one if k.startswith(("net.G.", "net.D.", "net.G_ema.")) and one[k].is_floating_point()
@@ -45,27 +54,21 @@ def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path):
     for key in compared:
         torch.testing.assert_close(two[key], one[key], rtol=1e-3, atol=1e-4, msg=lambda m: f"{key}: {m}")
     # the other process wrote nothing into the run folder: one set of checkpoints, one metrics file
-    assert sorted(p.name for p in (tmp_path / "runs" / "two").iterdir()) == \
+    assert sorted(p.name for p in two_run.iterdir()) == \
         sorted(p.name for p in (tmp_path / "runs" / "one").iterdir())
 
 
 @pytest.mark.slow
-def test_a_killed_process_is_restarted_and_the_run_resumes(tmp_path):
+def test_a_killed_process_is_restarted_and_the_run_resumes(tmp_path, two_processes):
     killed = torchrun([*ARGS, "--name", "elastic"], tmp_path, max_restarts=1,
                       env={"DUELO_FAULT": "checkpoint-committed:2", "DUELO_FAULT_RANK": "0"})
     assert killed.returncode == 0, killed.stderr[-3000:]
     assert "resuming from ckpt-" in killed.stderr
     state = final_state(tmp_path / "runs" / "elastic")
-    reference = final_state(_uninterrupted(tmp_path))
+    reference = final_state(two_processes[1])                        # the same command, not interrupted
     assert state["net.G.body.0.weight"].shape == reference["net.G.body.0.weight"].shape
     summary = (tmp_path / "runs" / "elastic" / "summary.json").read_text()
     assert '"kimg": 0.384' in summary
-
-
-def _uninterrupted(tmp_path):
-    done = torchrun([*ARGS, "--name", "whole"], tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return tmp_path / "runs" / "whole"
 
 
 def test_launcher_command_line():

@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 
 from duelo.errors import ConfigError
 from duelo.training.growth import GrowthSchedule
-from tests.training.helpers import final_state, run_cli
+from tests.training.helpers import final_state, run_cli, run_here
 
 
 def test_schedule_stable_then_fade_then_stable_per_stage():
@@ -41,7 +41,7 @@ ARGS = ["train", "--dataset", "digits", "--resolution", "8", "--model", "progan"
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("grow-reference")
-    done = run_cli(ARGS, cwd)
+    done = run_here(ARGS, cwd)                                                  # nothing kills it: in this process
     assert done.returncode == 0, done.stderr
     assert "progressive growing: 4x4 -> 8x8 in 1 stages" in done.stderr
     return cwd / "runs" / "grow"
@@ -102,7 +102,7 @@ def test_time_budget_stops_the_run_and_finishes_it_normally(tmp_path):
     args = ["train", "--dataset", "digits", "--resolution", "8", "--model", "dcgan", "--width", "8", "--z-dim", "8",
             "--batch", "32", "--kimg", "10000", "--snapshot-kimg", "1000", "--minutes", "0.05", "--name", "timed",
             "--set", "run.grid_samples=16", "--set", "run.eval_per_class=4", "--no-health"]
-    done = run_cli(args, tmp_path)
+    done = run_here(args, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "time budget of 0.05 min reached" in done.stderr
     run = tmp_path / "runs" / "timed"

@@ -10,7 +10,7 @@ import torch
 
 from duelo.sampling.image2image import MODEL_TASKS
 from duelo.cli.main import main
-from tests.training.helpers import final_state, run_cli
+from tests.training.helpers import final_state, run_cli, run_here
 
 SMALL = ["--resolution", "16", "--width", "8", "--batch", "8", "--kimg", "0.128", "--snapshot-kimg", "0.064",
          "--log-kimg", "0.032", "--device", "cpu", "--set", 'model.d_kwargs={"n_layers": 2}',
@@ -66,7 +66,7 @@ def test_sigkill_then_rerun_matches_the_uninterrupted_run(task, tmp_path):
     args = ["train", "--task", task, *TASK_ARGS[task], *SMALL, "--set", "optim.decay_start=0.25"]
     straight = tmp_path / "straight"
     straight.mkdir()
-    assert run_cli(args, straight).returncode == 0
+    assert run_here(args, straight).returncode == 0                       # nothing kills it: in this process
     killed = tmp_path / "killed"
     killed.mkdir()
     assert run_cli(args, killed, fault="checkpoint-committed:1").returncode != 0

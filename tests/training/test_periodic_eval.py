@@ -34,12 +34,12 @@ def test_eval_metric_must_rank_models(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_periodic_eval_survives_a_kill_and_replays_identically(tmp_path):
-    from tests.training.helpers import run_cli
+    from tests.training.helpers import run_cli, run_here
 
     args = [*ARGS, "--name", "run", "--eval-every", "0.16", "--set", "run.eval_samples=200"]
     reference = tmp_path / "reference"
     reference.mkdir()
-    assert run_cli(args, reference).returncode == 0
+    assert run_here(args, reference).returncode == 0                       # nothing kills it: in this process
     killed = tmp_path / "killed"
     killed.mkdir()
     assert run_cli(args, killed, fault="checkpoint-committed:2").returncode != 0

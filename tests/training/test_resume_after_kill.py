@@ -2,12 +2,13 @@
 the final state bitwise with an uninterrupted run (DESIGN.md reliability checklist)."""
 
 import json
+import shutil
 import signal
 
 import pytest
 import torch
 
-from tests.training.helpers import TINY_ARGS, final_state, run_cli
+from tests.training.helpers import TINY_ARGS, final_state, run_cli, run_here
 
 # class-conditional, so label sampling and the projection head are part of what must replay exactly
 ARGS = ["train", *TINY_ARGS, "--conditional", "--name", "run"]
@@ -17,9 +18,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    """The uninterrupted run every interrupted one must reproduce."""
+    """The uninterrupted run every interrupted one must reproduce (in this process: nothing kills it)."""
     cwd = tmp_path_factory.mktemp("reference")
-    done = run_cli(ARGS, cwd)
+    done = run_here(ARGS, cwd)
     assert done.returncode == 0, done.stderr
     return cwd / "runs" / "run"
 
@@ -61,8 +62,8 @@ def test_sigkill_then_rerun_matches_uninterrupted_run(tmp_path, reference, fault
 @pytest.mark.slow
 def test_rerun_of_finished_run_changes_nothing(tmp_path, reference):
     args = ARGS
-    assert run_cli(args, tmp_path).returncode == 0
     run = tmp_path / "runs" / "run"
+    shutil.copytree(reference, run)                          # a finished run of this command
     before = final_state(run)
     again = run_cli(args, tmp_path)
     assert again.returncode == 0, again.stderr
@@ -73,7 +74,7 @@ def test_rerun_of_finished_run_changes_nothing(tmp_path, reference):
 @pytest.mark.slow
 def test_changed_configuration_is_refused_not_overwritten(tmp_path):
     args = [*ARGS, "--kimg", "0.16"]
-    assert run_cli(args, tmp_path).returncode == 0
+    assert run_here(args, tmp_path).returncode == 0
     changed = run_cli([*args, "--loss", "hinge"], tmp_path)
     assert changed.returncode == 2
     assert "loss.name" in changed.stderr and "--name" in changed.stderr

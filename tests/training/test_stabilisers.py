@@ -14,7 +14,7 @@ from duelo.cli.main import main
 from duelo.config.sections import StabiliseConfig
 from duelo.tasks import task_config
 from duelo.errors import ConfigError
-from tests.training.helpers import TINY_ARGS, final_state, run_cli
+from tests.training.helpers import TINY_ARGS, final_state, run_cli, run_here
 
 # one non-neutral value per registered stabiliser (the test below checks the table is complete)
 SETTINGS = {
@@ -139,7 +139,7 @@ def test_ada_and_pool_state_resume_exactly_after_a_kill(tmp_path):
     args = [*TINY_ARGS, "--set", "augment.name=ada", "--set", "augment.p=0.3", "--set", "augment.adjust_nimg=64",
             "--set", "augment.speed_kimg=1", "--set", "stabilise.history_pool=64", "--set",
             "stabilise.instance_noise=0.1"]
-    whole = run_cli(["train", *args, "--name", "whole"], tmp_path)
+    whole = run_here(["train", *args, "--name", "whole"], tmp_path)             # nothing kills it: in this process
     assert whole.returncode == 0, whole.stderr
     killed = run_cli(["train", *args, "--name", "cut"], tmp_path, fault="checkpoint-committed:2")
     assert killed.returncode != 0
