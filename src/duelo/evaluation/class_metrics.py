@@ -65,7 +65,7 @@ def class_histogram(ctx: EvalContext) -> dict[str, Any]:
 def tstr(ctx: EvalContext) -> dict[str, Any]:
     """Accuracy on held-out real images of a classifier trained on generated ones (TSTR), vs trained on real."""
     from duelo.evaluation.distribution import evaluation_labels
-    from duelo.evaluation.domain_classifier import split_indices, train_classifier
+    from duelo.evaluation.domain_classifier import judge_steps, split_indices, train_classifier
     from duelo.sampling.generate import generate
 
     if ctx.G.c_dim == 0 or ctx.labels is None:
@@ -78,7 +78,8 @@ def tstr(ctx: EvalContext) -> dict[str, Any]:
     if ctx.log:
         ctx.log(f"TSTR: training a classifier on {n:,} generated images")
     classes = int(ctx.labels.max()) + 1
-    trained = train_classifier(synthetic, labels, classes, val_fraction=0.01)
+    # the judge's recipe, steps included (DUELO_JUDGE_STEPS): TSTR and TRTR are compared like with like
+    trained = train_classifier(synthetic, labels, classes, val_fraction=0.01, steps=judge_steps())
     accuracy = float((trained.predict(ctx.images[held_out]) == ctx.labels[held_out]).float().mean())
     return {"tstr_accuracy": round(accuracy, 4), "trtr_accuracy": round(judge.val_accuracy, 4),
             "tstr_ratio": round(accuracy / judge.val_accuracy, 4) if judge.val_accuracy else None,
