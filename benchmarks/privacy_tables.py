@@ -4,15 +4,21 @@ from __future__ import annotations
 
 
 def _attack(row: dict, name: str) -> str:
-    a = row["audit"][name]
-    return f"{a['auc']:.3f} / {a['epsilon_lower']:.2f}"
+    a = row["audit"].get(name)
+    return "—" if a is None else f"{a['auc']:.3f} / {a['epsilon_lower']:.2f}"
+
+
+def _shadow(attacks: dict) -> str:
+    a = attacks.get("shadow_model")
+    return "not run" if a is None else f"{a['auc']:.3f} / {a['epsilon_lower']:.2f}"
 
 
 def privacy(*results: dict) -> str:
     """Per epsilon: the plan, the scores against the evaluation split, and both attacks (AUC / empirical eps)."""
     lines = ["| epsilon target | spent | noise multiplier | D steps | class accuracy | FD (domain) | distance attack: "
-             "AUC / empirical eps | discriminator attack: AUC / empirical eps | `duelo train` wall time |",
-             "| --- " * 9 + "|"]
+             "AUC / empirical eps | discriminator attack: AUC / empirical eps | shadow attack: AUC / empirical eps "
+             "| `duelo train` wall time |",
+             "| --- " * 10 + "|"]
     for result in results:
         for row in result["rows"]:
             p = row.get("privacy") or {}
@@ -22,7 +28,8 @@ def privacy(*results: dict) -> str:
             s = row["scores"]
             lines.append(f"| {row['epsilon']} | {spent} | {sigma} | {steps} | {s['class_accuracy']:.3f} | "
                          f"{s['fd_domain']:.2f} | {_attack(row, 'distance_to_closest')} | "
-                         f"{_attack(row, 'discriminator')} | {row['kimg']:.0f} kimg, {row['train_wall_s']:.0f} s |")
+                         f"{_attack(row, 'discriminator')} | {_shadow(row['audit'])} | {row['kimg']:.0f} kimg, "
+                         f"{row['train_wall_s']:.0f} s |")
     return "\n".join(lines)
 
 
@@ -30,8 +37,9 @@ def privacy_tabular(*results: dict) -> str:
     """Per epsilon of benchmarks/privacy_tabular.py: the plan, the scores against the test table, the attack."""
     lines = ["| epsilon target | epochs | spent | DP-SGD noise | histogram noise | D steps "
              "| ML efficacy (TSTR / TRTR macro F1) | column shapes | pair trends "
-             "| distance attack: AUC / TPR at 1 % FPR / empirical eps | fit wall time |",
-             "| --- " * 11 + "|"]
+             "| distance attack: AUC / TPR at 1 % FPR / empirical eps | shadow attack: AUC / empirical eps "
+             "| fit wall time |",
+             "| --- " * 12 + "|"]
     for result in results:
         for row in result["rows"]:
             p = row.get("privacy") or {}
@@ -44,7 +52,7 @@ def privacy_tabular(*results: dict) -> str:
                          f"({row['tstr_macro_f1']:.3f} / "
                          f"{row['trtr_macro_f1']:.3f}) | {row['column_shapes']:.3f} | "
                          f"{row['column_pair_trends']:.3f} | {a['auc']:.3f} / {a['tpr_at_fpr_0.01']:.3f} / "
-                         f"{a['epsilon_lower']:.2f} | {row['fit_s']:.0f} s |")
+                         f"{a['epsilon_lower']:.2f} | {_shadow(row['attacks'])} | {row['fit_s']:.0f} s |")
     return "\n".join(lines)
 
 
