@@ -55,7 +55,8 @@ def test_an_image_run_becomes_a_hub_folder_whose_card_states_the_run_s_own_figur
 
     loaded = load_dataset("digits", resolution=8, channels=1)                 # the run's data, loaded the same way
     assert summary["data_sha256"] == loaded.fingerprint()
-    assert f"- fingerprint: sha256 `{loaded.fingerprint()}` of the loaded data, before the held-out split" in card
+    assert f"- fingerprint: sha256 `{loaded.fingerprint()}` of the loaded data (its own fingerprint), before any " \
+           f"held-out split" in card
     assert f"- hardware: {summary['device']}" in card and f"torch {summary['torch_version']}" in card
     assert "Not trained with differential privacy" in card
 
@@ -133,6 +134,9 @@ def test_a_text_model_s_card_pairs_scores_with_real_data_and_repeats_its_memoris
     assert f"`scores.novelty` = {_figure(scores['novelty'])}" in memorisation
     assert f"`scores.longest_copy` = {_figure(scores['longest_copy'])}" in memorisation
     assert "pipeline_tag: text-generation" in card
+    summary = json.loads((text_run / "summary.json").read_text())
+    assert summary["data_sha256_of"] == "the arrays the task loaded" and len(summary["data_sha256"]) == 64
+    assert f"- fingerprint: sha256 `{summary['data_sha256']}` of the arrays the task loaded" in card
 
     capsys.readouterr()
     assert main(["sample", str(text_run), "-n", "5", "--seeds", "2"]) == 0      # the original model, as a user does
@@ -197,3 +201,28 @@ def test_a_private_run_s_card_states_the_epsilon_it_spent(tmp_path, monkeypatch)
             f"{_figure(privacy['epsilon_target'])}, δ {_figure(privacy['delta'])}, over {privacy['records']:,} "
             f"records ({privacy['accountant']}") in card
     assert "- fingerprint: withheld: a private run publishes nothing computed from its records" in card
+
+
+def test_the_data_fingerprint_covers_every_array_and_only_arrays():
+    """summary.json's data_sha256 for data without a fingerprint of its own: every tensor and numeric array, by
+    name, dtype and shape; text and object arrays are not hashed (no pointer ever enters it)."""
+    import numpy as np
+
+    from duelo.tasks.snapshots import arrays_digest
+
+    class Loaded:
+        def __init__(self, values):
+            import torch
+
+            self.windows, self.meta = torch.tensor(values), {"mask": np.array([True, False]), "names": ["a", "b"]}
+
+    same = arrays_digest(Loaded([1.0, 2.0])), arrays_digest(Loaded([1.0, 2.0]))
+    assert same[0] == same[1] and len(same[0]) == 64
+    assert arrays_digest(Loaded([1.0, 2.5])) != same[0]                          # a value
+    assert arrays_digest(Loaded([[1.0, 2.0]])) != same[0]                        # a shape
+    other = Loaded([1.0, 2.0])
+    other.meta["names"] = ["c"]
+    assert arrays_digest(other) == same[0]                                       # not an array: not hashed
+    other.meta["mask"] = np.array([True, True])
+    assert arrays_digest(other) != same[0]
+    assert arrays_digest({"text": ["no arrays"], "objects": np.array([object()])}) is None

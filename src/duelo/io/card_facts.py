@@ -25,7 +25,7 @@ from duelo.io.json_files import read_json
 # summary.json keys that describe the run rather than score the model
 BOOKKEEPING = frozenset({"run", "task", "kimg", "iterations", "train_time_s", "img_per_s", "eval_time_s",
                          "startup_s", "final_metrics", "model", "model_sha256", "device", "step", "duelo_version",
-                         "torch_version", "privacy", "stopped_by", "data_sha256"})
+                         "torch_version", "privacy", "stopped_by", "data_sha256", "data_sha256_of"})
 # eval.json keys that say how `duelo eval` measured rather than what it measured
 EVAL_SETTINGS = frozenset({"model", "dataset", "heldout", "metrics", "num_samples", "max_real", "device",
                            "extractors", "seconds"})
@@ -256,8 +256,11 @@ def data_size(feed: dict[str, Any] | None) -> str | None:
 def data_fingerprint(feed: dict[str, Any] | None, summary: dict[str, Any] | None = None) -> tuple[str, str] | None:
     """(sha256, of what) of the training data: the data feed's of its encoded records (tables), else summary.json's
     of the loaded data (images); None: not recorded."""
+    summary = summary or {}
+    loaded = summary.get("data_sha256_of")
+    loaded = f"{loaded}, before any held-out split" if isinstance(loaded, str) else "the loaded data"
     for value, what in ((feed.get("sha256") if isinstance(feed, dict) else None, "the encoded records"),
-                        ((summary or {}).get("data_sha256"), "the loaded data, before the held-out split")):
+                        (summary.get("data_sha256"), loaded)):
         if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value):
             return value, what
     return None

@@ -64,14 +64,48 @@ def run_summary(session, last_metrics: dict[str, Any], figures: dict[str, Any], 
 
 
 def data_sha256(session) -> dict[str, str]:
-    """{"data_sha256": ...}: the fingerprint of the loaded training data (before any held-out split), for the model
-    card, where the task's data has one (images, tables); {} for a private run, which publishes nothing computed
-    from its records outside the accountant, and for data without a fingerprint."""
-    fingerprint = getattr(session.data, "fingerprint", None)
-    if "privacy" in session.parts.extras or fingerprint is None:
+    """{"data_sha256": ..., "data_sha256_of": ...}: the fingerprint of the loaded training data, for the model card:
+    the data's own (images and labels; tables' encoded rows) where it has one, else `arrays_digest` of the arrays
+    the task loaded; {} for a private run, which publishes nothing computed from its records outside the
+    accountant, and for data that holds no arrays."""
+    if "privacy" in session.parts.extras:
         return {}
+    fingerprint = getattr(session.data, "fingerprint", None)
     value = fingerprint() if callable(fingerprint) else fingerprint
-    return {"data_sha256": value} if isinstance(value, str) else {}
+    if isinstance(value, str):
+        return {"data_sha256": value, "data_sha256_of": "the loaded data (its own fingerprint)"}
+    value = arrays_digest(session.data)
+    return {} if value is None else {"data_sha256": value, "data_sha256_of": "the arrays the task loaded"}
+
+
+def arrays_digest(data: Any, depth: int = 3) -> str | None:
+    """sha256 over every tensor and numeric array in `data` (a dict, or an object's attributes, searched `depth`
+    levels down, in name order), with each one's name, dtype and shape; None when there is none."""
+    import hashlib
+
+    import numpy as np
+
+    digest, found = hashlib.sha256(), False
+
+    def visit(name: str, value: Any, level: int) -> None:
+        nonlocal found
+        if isinstance(value, torch.Tensor):
+            array = value.detach().cpu().contiguous().reshape(-1)
+            raw = array.view(torch.uint8).numpy().tobytes() if array.numel() else b""
+            digest.update(f"{name}:{array.dtype}:{tuple(value.shape)}".encode() + raw)
+            found = True
+        elif isinstance(value, np.ndarray) and value.dtype != object:
+            digest.update(f"{name}:{value.dtype}:{value.shape}".encode() + np.ascontiguousarray(value).tobytes())
+            found = True
+        elif level < depth and isinstance(value, dict):
+            for key in sorted(value, key=str):
+                visit(f"{name}.{key}", value[key], level + 1)
+        elif level < depth and hasattr(value, "__dict__") and not isinstance(value, (type, torch.nn.Module)):
+            for key in sorted(vars(value)):
+                visit(f"{name}.{key}", vars(value)[key], level + 1)
+
+    visit("data", data, 0)
+    return digest.hexdigest() if found else None
 
 
 class Snapshots:
