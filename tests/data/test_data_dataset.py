@@ -92,3 +92,22 @@ def test_report_json_round_trip():
     assert parsed["summary"] == {"files": 2, "used": 1, "skipped": 1, "notes": 1}
     assert parsed["entries"][0] == {"path": "b.png", "status": "skipped", "reason": "empty file (0 bytes)"}
     assert report.has_bad_files and report.summary_line() == "2 image files: 1 readable, 1 bad, 1 note"
+
+
+def test_the_fingerprint_is_computed_once_per_state_of_the_tensors():
+    """Asked twice (a run's start and its summary) it is hashed once; a change in place or a replaced tensor is
+    seen, so the cached value never outlives the data it describes."""
+    import hashlib
+    from unittest import mock
+
+    data = ImageDataset(torch.zeros(6, 1, 4, 4, dtype=torch.uint8), torch.tensor([0, 1, 0, 1, 0, 1]), None, "x")
+    with mock.patch("duelo.data.dataset.hashlib", wraps=hashlib) as spy:
+        first = data.fingerprint()
+        assert data.fingerprint() == first and spy.sha256.call_count == 1
+    data.images[0, 0, 0, 0] = 7
+    changed = data.fingerprint()
+    assert changed != first
+    data.labels[0] = 1
+    assert data.fingerprint() not in (first, changed)
+    data.images, data.labels = torch.zeros(6, 1, 4, 4, dtype=torch.uint8), torch.tensor([0, 1, 0, 1, 0, 1])
+    assert data.fingerprint() == first

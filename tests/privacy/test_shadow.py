@@ -144,3 +144,24 @@ def test_a_private_shadow_s_members_leave_out_the_split_it_never_trains_on():
     left_out = np.nonzero(mask & ~trained)[0]
     assert torch.equal(digits.images[torch.from_numpy(left_out)], kept_out.images)
     assert (_trained_part(mask, digits.labels, task_config("image-gan"), 10) == mask).all()   # not private: all
+
+
+def test_a_private_table_shadow_s_members_leave_out_the_rows_its_fit_keeps_out(tmp_path):
+    """As for images: a private fit of a shadow's half keeps its evaluation split out of training (PrivateTable);
+    those rows are labelled non-members of the shadow."""
+    from duelo.tasks import task_config
+    from duelo.tasks.tabular.private import PrivateTable
+    from duelo.tasks.tabular.schema import read_schema
+    from duelo.tasks.tabular.shadow import trained_part
+    from tests.privacy.test_private_tables import _schema, _table
+
+    reference = _table(400, 3)
+    mask = np.random.default_rng(0).random(len(reference)) < 0.5
+    private = task_config("tabular", {"privacy.epsilon": 1.0, "data.schema": str(_schema(tmp_path))})
+    trained = trained_part(mask, private)
+    kept_out = PrivateTable(reference[mask].reset_index(drop=True), read_schema(_schema(tmp_path)), private,
+                            "half").evaluation
+    assert trained.sum() == mask.sum() - len(kept_out) and not (trained & ~mask).any()
+    left_out = reference[mask & ~trained].reset_index(drop=True)
+    pd.testing.assert_frame_equal(left_out, kept_out, check_dtype=False)
+    assert (trained_part(mask, task_config("tabular")) == mask).all()

@@ -116,8 +116,18 @@ class ImageDataset:
         """sha256 (hex) over shape, pixels and labels: a cache key for statistics computed on this data.
 
         Two datasets with the same fingerprint hold the same pixels in the same order with the same labels,
-        whatever their name, so cached FID statistics can be shared between them.
+        whatever their name, so cached FID statistics can be shared between them. Computed once per state of the
+        tensors (a run asks for it at its start and again for its summary): replacing or changing them in place
+        makes it compute again.
         """
+        import weakref
+
+        tensors = [t for t in (self.images, self.labels) if t is not None]
+        cached = self.__dict__.get("_fingerprint")     # (weak references to the tensors hashed, versions, digest)
+        if cached is not None and len(cached[0]) == len(tensors) \
+                and all(ref() is t for ref, t in zip(cached[0], tensors)) \
+                and cached[1] == [t._version for t in tensors]:
+            return cached[2]
         digest = hashlib.sha256()
         digest.update(f"uint8{tuple(self.images.shape)}".encode())
         digest.update(self.images.numpy().tobytes())
@@ -126,7 +136,9 @@ class ImageDataset:
         else:
             digest.update(f"int64{tuple(self.labels.shape)}".encode())
             digest.update(self.labels.numpy().astype("<i8").tobytes())
-        return digest.hexdigest()
+        self.__dict__["_fingerprint"] = ([weakref.ref(t) for t in tensors], [t._version for t in tensors],
+                                         digest.hexdigest())
+        return self.__dict__["_fingerprint"][2]
 
     # ---- subsets -------------------------------------------------------------------------------------
     def subset(self, indices: torch.Tensor, name: str | None = None) -> ImageDataset:

@@ -5,7 +5,7 @@ registry loads (`duelo.hub.load_folder`, so no task's loading is repeated here),
 outputs as the files the studio serves. The drawing calls the very functions `duelo sample` calls for that task,
 so the studio's lines, windows and clips for a seed are the command's, byte for byte:
 
-    SEQUENCES.add("duelo-text-generator", Sequence("lines", 200, 20, text_classes, draw_text,
+    SEQUENCES.add("duelo-text-generator", Sequence("lines", 200, 20, class_names, draw_text,
                                                    {"txt": Output("text/plain; charset=utf-8", lines_txt,
                                                                   "lines.txt", "text")}))
 
@@ -94,11 +94,13 @@ def _via_file(suffix: str, write: Callable[[Path], Any]) -> bytes:
         return path.read_bytes()
 
 
+def _class_names(loaded: Any) -> list[str]:
+    """The names a label index picks (text, series, music, video): the saved class names, else the indices."""
+    G, names = loaded.model, loaded.extras["config"].get("class_names") or []
+    return [str(n) for n in names] if G.c_dim and len(names) == G.c_dim else [str(k) for k in range(G.c_dim)]
+
+
 # ---- text: the lines `duelo sample RUN -n N --seeds SEED [--label CLASS]` prints -----------------------------------
-def _text_classes(loaded: Any) -> list[str]:
-    return list(loaded.extras["config"].get("class_names") or []) if loaded.model.c_dim else []
-
-
 def _draw_text(loaded: Any, count: int, seed: int, label: int | None) -> list[str]:
     from duelo.tasks.text.model_io import draw_lines
 
@@ -111,11 +113,6 @@ def _lines_txt(loaded: Any, lines: list[str]) -> bytes:
 
 
 # ---- time series: `duelo sample RUN -n N --seeds SEED [--label CLASS]`'s windows, plotted and as its CSV ---------
-def _series_classes(loaded: Any) -> list[str]:
-    G, names = loaded.model, loaded.extras["config"].get("class_names") or []
-    return [str(n) for n in names] if G.c_dim and len(names) == G.c_dim else [str(k) for k in range(G.c_dim)]
-
-
 def _draw_series(loaded: Any, count: int, seed: int, label: int | None) -> tuple[Any, Any, Any]:
     from duelo.tasks.timeseries.model_io import generate_windows
 
@@ -188,10 +185,6 @@ def _clip_wav(loaded: Any, waves: Any) -> bytes:
 
 
 # ---- music: the piece `duelo sample RUN -n 1 --seeds SEED [--label MODE] --out piece.mid|.musicxml|.wav` writes ----
-def _music_classes(loaded: Any) -> list[str]:
-    return list(loaded.extras["config"].get("class_names") or []) if loaded.model.c_dim else []
-
-
 def _draw_music(loaded: Any, count: int, seed: int, label: int | None) -> tuple[Any, list[int] | None]:
     from duelo.tasks.music.commands import draw_pieces
 
@@ -218,11 +211,6 @@ def _rolls_png(loaded: Any, drawn: tuple[Any, list[int] | None]) -> bytes:
 
 
 # ---- video: the clips `duelo sample RUN -n N --seeds SEED [--label CLASS] --out clips.gif|.npz` writes -----------
-def _video_classes(loaded: Any) -> list[str]:
-    G, names = loaded.model, loaded.extras["config"].get("class_names") or []
-    return [str(n) for n in names] if G.c_dim and len(names) == G.c_dim else [str(k) for k in range(G.c_dim)]
-
-
 def _draw_video(loaded: Any, count: int, seed: int, label: int | None) -> tuple[Any, Any]:
     from duelo.tasks.video.model_io import generate_clips
 
@@ -245,20 +233,20 @@ def _register() -> None:
     from duelo.tasks.timeseries.model_io import FORMAT as SERIES_FORMAT
     from duelo.tasks.video.model_io import FORMAT as VIDEO_FORMAT
 
-    SEQUENCES.add(TEXT_FORMAT, Sequence("lines", MAX_LINES, 20, _text_classes, _draw_text, {
+    SEQUENCES.add(TEXT_FORMAT, Sequence("lines", MAX_LINES, 20, _class_names, _draw_text, {
         "txt": Output("text/plain; charset=utf-8", _lines_txt, "lines.txt", "text")}))
-    SEQUENCES.add(SERIES_FORMAT, Sequence("windows", MAX_WINDOWS, 100, _series_classes, _draw_series, {
+    SEQUENCES.add(SERIES_FORMAT, Sequence("windows", MAX_WINDOWS, 100, _class_names, _draw_series, {
         "png": Output("image/png", _windows_png, "windows.png", "image"),
         "csv": Output("text/csv; charset=utf-8", _windows_csv, "windows.csv")}))
     SEQUENCES.add(AUDIO_FORMAT, Sequence("clip", 1, 1, _audio_classes, _draw_audio, {
         "wav": Output("audio/wav", _clip_wav, "clip.wav", "audio")}))
-    SEQUENCES.add(MUSIC_FORMAT, Sequence("piece", 1, 1, _music_classes, _draw_music, {
+    SEQUENCES.add(MUSIC_FORMAT, Sequence("piece", 1, 1, _class_names, _draw_music, {
         "png": Output("image/png", _rolls_png, "rolls.png", "image"),
         "wav": Output("audio/wav", _piece(".wav"), "piece.wav", "audio"),
         "mid": Output("audio/midi", _piece(".mid"), "piece.mid"),
         "musicxml": Output("application/vnd.recordare.musicxml+xml", _piece(".musicxml"), "piece.musicxml")},
         any_class="(major: as duelo sample draws one piece)"))
-    SEQUENCES.add(VIDEO_FORMAT, Sequence("clips", MAX_CLIPS, 16, _video_classes, _draw_video, {
+    SEQUENCES.add(VIDEO_FORMAT, Sequence("clips", MAX_CLIPS, 16, _class_names, _draw_video, {
         "gif": Output("image/gif", _clips(".gif"), "clips.gif", "image"),
         "npz": Output("application/octet-stream", _clips(".npz"), "clips.npz")}))
 

@@ -169,7 +169,6 @@ class Snapshots:
         self.written_nimg = trainer.counters.nimg
         return True
 
-
     def derived_from(self, checkpoint) -> bool:
         """Whether the model and samples on disk are intact and were written from `checkpoint` (snapshot.json). Every
         process reads the main one's run folder (the others' folders are scratch), so all give the same answer."""

@@ -14,7 +14,6 @@ split out of training in each shadow as in the target: those images count as the
 
 from __future__ import annotations
 
-import io
 import shutil
 import tempfile
 from pathlib import Path
@@ -40,7 +39,7 @@ def shadow_attack(run: Path, reference: str, target_fake: torch.Tensor, members:
     from duelo.privacy.shadow import features, fit_meta, member_scores, neighbour_distances
     from duelo.tasks import run_config
     from duelo.tasks.image_gan.audit import generated_images
-    from duelo.tasks.runner import train
+    from duelo.tasks.shadow_runs import trained_kimg, train_shadow
 
     config = run_config(run, "records")
     size = tuple(members.shape[2:])
@@ -56,7 +55,7 @@ def shadow_attack(run: Path, reference: str, target_fake: torch.Tensor, members:
                           f"half of them)")
     reference_flat = _flat(images.images.float().div(127.5).sub(1))
     if kimg is None:                        # as long as the target trained (a time budget may have ended it early)
-        kimg = _trained_kimg(run) or config.train.total_kimg
+        kimg = trained_kimg(run) or config.train.total_kimg
     rng = np.random.default_rng(seed)
     masks, shadow_features = [], []
     with tempfile.TemporaryDirectory(prefix="duelo-shadows-") as work:
@@ -68,14 +67,10 @@ def shadow_attack(run: Path, reference: str, target_fake: torch.Tensor, members:
                 arrays["labels"] = images.labels[torch.from_numpy(mask)].numpy()
                 arrays["class_names"] = np.array(images.class_names or [str(k) for k in range(G.c_dim)])
             np.savez(path, **arrays)
-            overrides = {"data.dataset": str(path), "run.out": work, "run.name": f"shadow-{i}",
-                         "train.seed": seed + 1 + i, "train.device": device, "health.enabled": False,
-                         "train.max_minutes": None, "run.loggers": (), "train.total_kimg": kimg}
             trained = _trained_part(mask, images.labels, config, len(arrays.get("class_names", ())))
             log(f"shadow model {i + 1} of {shadows}: {int(trained.sum()):,} of the {len(images):,} reference "
                 f"images, {kimg:g} kimg")
-            train(config.with_overrides(overrides, source="shadow model"), stream=io.StringIO(), live_progress=False)
-            folder = Path(work) / f"shadow-{i}"
+            folder = train_shadow(config, path, Path(work), i, seed, kimg, device)
             shadow = load_pretrained(folder / "model", map_location=device).eval()
             shadow_fake = generated_images(shadow, len(target_fake), seed, offset=7919 * (i + 1))
             shadow_features.append(features(neighbour_distances(reference_flat, _flat(shadow_fake))))
@@ -88,17 +83,6 @@ def shadow_attack(run: Path, reference: str, target_fake: torch.Tensor, members:
     return {**audit_scores(*scores, delta=delta, seed=seed), "shadows": shadows, "reference": reference,
             "reference_images": len(images), "shadow_kimg": kimg,
             "features": "log pixel distances to the 1st, 2nd and 5th nearest generated image"}
-
-
-def _trained_kimg(run: Path) -> float | None:
-    import json
-
-    summary = run / "summary.json"
-    try:
-        kimg = json.loads(summary.read_text()).get("kimg") if summary.is_file() else None
-    except (OSError, ValueError):
-        return None
-    return float(kimg) if isinstance(kimg, (int, float)) and kimg > 0 else None
 
 
 def _trained_part(mask: np.ndarray, labels, config, num_classes: int) -> np.ndarray:

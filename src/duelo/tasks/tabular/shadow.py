@@ -6,7 +6,6 @@ the target's members and non-members scored by it. The reference rows must be ne
 
 from __future__ import annotations
 
-import io
 import json
 import tempfile
 from pathlib import Path
@@ -24,7 +23,7 @@ def shadow_attack(run: Path, members: pd.DataFrame, others: pd.DataFrame, refere
     from duelo.privacy.shadow import features, fit_meta, member_scores, neighbour_distances
     from duelo.tabular import TabularGAN
     from duelo.tasks import config_from_dict
-    from duelo.tasks.runner import train
+    from duelo.tasks.shadow_runs import train_shadow
     from duelo.tasks.tabular.report.frames import check_same_columns, prepare
     from duelo.tasks.tabular.report.privacy import encode
 
@@ -41,15 +40,12 @@ def shadow_attack(run: Path, members: pd.DataFrame, others: pd.DataFrame, refere
             mask = rng.random(len(reference)) < 0.5
             path = Path(work) / f"shadow-{i}.csv"
             reference[mask].to_csv(path, index=False)
-            overrides = {"data.dataset": str(path), "run.out": work, "run.name": f"shadow-{i}",
-                         "train.seed": seed + 1 + i, "health.enabled": False, "train.max_minutes": None}
-            if kimg is not None:
-                overrides["train.total_kimg"] = kimg
-            log(f"shadow model {i + 1} of {shadows}: {int(mask.sum()):,} of the {len(reference):,} reference rows")
-            train(config.with_overrides(overrides, source="shadow model"), stream=io.StringIO(), live_progress=False)
-            model = TabularGAN.load(Path(work) / f"shadow-{i}")
+            trained = trained_part(mask, config)
+            log(f"shadow model {i + 1} of {shadows}: {int(trained.sum()):,} of the {len(reference):,} reference "
+                f"rows")
+            model = TabularGAN.load(train_shadow(config, path, Path(work), i, seed, kimg))
             shadow_rows[f"shadow{i}"] = model.sample(samples, random_state=seed + 1 + i)[members.columns]
-            masks.append(mask)
+            masks.append(trained)
     prepared = prepare({"real": members, "holdout": others, "reference": reference, "synthetic": synthetic,
                         **shadow_rows}, discrete)
 
@@ -62,3 +58,18 @@ def shadow_attack(run: Path, members: pd.DataFrame, others: pd.DataFrame, refere
     scores = [member_scores(meta, features(neighbour_distances(space(role), target))) for role in ("real", "holdout")]
     return {**audit_scores(*scores, delta=delta, seed=seed), "shadows": shadows, "reference_rows": len(reference),
             "shadow_kimg": kimg if kimg is not None else config.train.total_kimg}
+
+
+def trained_part(mask: np.ndarray, config) -> np.ndarray:
+    """Which reference rows a shadow trains on: its half, less, for a private recipe, the evaluation split that the
+    fit keeps out of training (duelo.tasks.tabular.private.PrivateTable: the same draw over the same rows), which
+    the shadow never sees and so are not its members."""
+    if config.privacy.epsilon <= 0:
+        return mask
+    from duelo.tasks.tabular.private import EVAL_SEED
+
+    chosen = np.nonzero(mask)[0]
+    held = np.random.default_rng(EVAL_SEED).random(len(chosen)) < config.privacy.eval_fraction
+    trained = mask.copy()
+    trained[chosen[held]] = False
+    return trained
