@@ -1,5 +1,5 @@
-"""`duelo audit RUN`: membership-inference attacks on an image run (duelo.tasks.image_gan.audit), with the empirical
-epsilon lower bound beside the accounted epsilon of a private run."""
+"""`duelo audit RUN`: membership-inference attacks on a run (RUN_AUDITS: each task's audit) or a table model
+(duelo.tasks.tabular.audit), with the empirical epsilon lower bound beside the accounted epsilon of a private run."""
 
 from __future__ import annotations
 
@@ -9,18 +9,25 @@ import click
 
 from duelo.errors import ConfigError
 
+RUN_AUDITS = {      # task of the run folder -> "module:function(run, samples, max_records, seed, device, log, ...)"
+    "image-gan": "duelo.tasks.image_gan.audit:audit_image_run",
+    "timeseries": "duelo.tasks.timeseries.audit:audit_series_run",
+}
+
 
 @click.command(context_settings={"show_default": True, "help_option_names": ["-h", "--help"]})
 @click.argument("run", type=click.Path(path_type=Path))
-@click.option("--samples", type=int, default=5000, help="Generated images the distance attack compares with.")
+@click.option("--samples", type=int, default=5000,
+              help="Generated images (or windows) the distance attack compares with.")
 @click.option("--max-records", type=int, default=2000, help="Members and non-members audited (each).")
 @click.option("--seed", type=int, default=0)
 @click.option("--device", default="cpu", help="cpu, cuda, cuda:N or auto.")
 @click.option("--members", type=click.Path(path_type=Path), default=None,
               help="Table models: the table the model was fitted on.")
 @click.option("--nonmembers", default=None,
-              help="Records of the same kind the model never saw: a holdout table (table models, required), or "
-                   "images (image runs; default: the run's own held-out split).")
+              help="Records of the same kind the model never saw: a holdout table (table models, required), "
+                   "images (image runs) or windows (time-series runs; default for runs: their own held-out "
+                   "split).")
 @click.option("--reference", default=None,
               help="Records of the same kind that are neither members nor non-members (a table for table models, "
                    "images for image runs); adds the shadow-model attack (shadows trained the run's way on random "
@@ -34,15 +41,16 @@ def audit(run: Path, samples: int, max_records: int, seed: int, device: str, mem
           out_file: Path | None) -> None:
     """Can an attacker tell the records RUN trained on from records it never saw? Prints each attack's AUC (0.5:
     no better than guessing), its true-positive rate at 1 % false positives, and the empirical epsilon lower bound
-    it proves, beside the epsilon a private run accounted for. Image runs use their own split (a private run's
-    evaluation images, or the health monitor's held-out ones) unless --nonmembers gives images they never saw;
-    table models need --members and --nonmembers.
+    it proves, beside the epsilon a private run accounted for. Image and time-series runs use their own split (a
+    private run's evaluation split, or the held-out one) unless --nonmembers gives records they never saw; table
+    models need --members and --nonmembers.
 
     \b
       duelo audit runs/mnist-dp3 --out audit.json
       duelo audit runs/adult --members adult-train.csv --nonmembers adult-test.csv
       duelo audit runs/adult --members train.csv --nonmembers test.csv --reference other.csv --shadows 4
       duelo audit runs/mnist-small --reference mnist:test --shadows 4 --shadow-kimg 50
+      duelo audit runs/sines-dp3
     """
     from duelo.cli.tabular import is_tabular_output
     from duelo.io.atomic import atomic_write_json
@@ -57,14 +65,8 @@ def audit(run: Path, samples: int, max_records: int, seed: int, device: str, mem
                                    max_records, seed, log, None if reference is None else Path(reference),
                                    shadows, shadow_kimg)
     else:
-        from duelo.tasks.image_gan.audit import audit_image_run
-
-        if not (run / "config.json").is_file():
-            raise ConfigError(f"{run}: not a run folder (no config.json); give the folder `duelo train` wrote")
-        if members:
-            raise ConfigError("--members is for table models; an image run's members are its own training images")
-        result = audit_image_run(run, samples, max_records, seed, device, log, nonmembers, reference, shadows,
-                                 shadow_kimg)
+        result = _audit_run(run, members, samples, max_records, seed, device, log, nonmembers, reference, shadows,
+                            shadow_kimg)
     accounted = (result.get("privacy") or {}).get("epsilon_spent")
     click.echo(f"membership audit of {run} ({result['members']:,} members, {result['nonmembers']:,} non-members); "
                f"accounted epsilon: {'none (not a private run)' if accounted is None else f'{accounted:.3f}'}")
@@ -73,3 +75,23 @@ def audit(run: Path, samples: int, max_records: int, seed: int, device: str, mem
                    f"empirical epsilon >= {a['epsilon_lower']:.3f}")
     if out_file is not None:
         atomic_write_json(out_file, result)
+
+
+def _audit_run(run: Path, members, samples, max_records, seed, device, log, nonmembers, reference, shadows,
+               shadow_kimg) -> dict:
+    """The audit of a `duelo train` run folder, by its task (RUN_AUDITS)."""
+    import importlib
+
+    from duelo.io.json_files import read_json, text
+
+    if not (run / "config.json").is_file():
+        raise ConfigError(f"{run}: not a run folder (no config.json); give the folder `duelo train` wrote")
+    task = read_json(run / "config.json", "the run's configuration", {"task": text()}, error=ConfigError,
+                     remedy="give the folder `duelo train` wrote")["task"]
+    if task not in RUN_AUDITS:
+        raise ConfigError(f"{run}: a {task} run; duelo audit reads {', '.join(RUN_AUDITS)} runs and table models")
+    if members:
+        raise ConfigError("--members is for table models; a run's members are its own training records")
+    module, _, function = RUN_AUDITS[task].partition(":")
+    return getattr(importlib.import_module(module), function)(run, samples, max_records, seed, device, log,
+                                                              nonmembers, reference, shadows, shadow_kimg)

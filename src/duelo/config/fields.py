@@ -144,6 +144,10 @@ def _tuple(value: Any, item: type) -> tuple:
         if any(isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()) for v in items):
             raise ValueError(value)
         return tuple(int(v) for v in items)
+    if item is float:
+        if any(isinstance(v, bool) for v in items):
+            raise ValueError(value)
+        return tuple(float(v) for v in items)
     if any(not isinstance(v, (str, int, float)) or isinstance(v, bool) for v in items):
         raise ValueError(value)
     return tuple(str(v) for v in items)
@@ -209,7 +213,9 @@ def coerce(value: Any, spec: dataclasses.Field, name: str) -> Any:
                 raise ValueError(value)
             return dict(parsed)
         if annotation.startswith("tuple"):
-            return _tuple(value, int if annotation.startswith("tuple[int") else str)
+            item = (int if annotation.startswith("tuple[int") else float if annotation.startswith("tuple[float")
+                    else str)
+            return _tuple(value, item)
         if annotation.startswith("str"):
             if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                 raise ValueError(value)

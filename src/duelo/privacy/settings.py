@@ -33,12 +33,13 @@ def _refusals(config) -> list[str]:
                             "batch: set it to 0"),
         (s.spectral_norm, "spectral norm (stabilise.spectral_norm): its power iteration updates buffers inside "
                           "each record's gradient; clipping bounds each record already"),
-        (config.run.eval_kimg is not None, "periodic evaluation (run.eval_kimg) against the training images: "
-                                           "drop it; the run's summary scores it on the evaluation split"),
+        (getattr(config.run, "eval_kimg", None) is not None,
+         "periodic evaluation (run.eval_kimg) against the training images: drop it; the run's summary scores it "
+         "on the evaluation split"),
         (config.train.accum_rounds > 1, "accumulation rounds (train.accum_rounds): set it to 1"),
-        (config.augment.name not in ("auto", "none") and config.augment.adaptive,
-         f"adaptive augmentation ({config.augment.name}), whose strength follows D's outputs on real records: "
-         f"set augment.adaptive=false (a fixed p) or --augment none"),
+        (config.has("augment") and config.augment.name not in ("auto", "none") and config.augment.adaptive,
+         f"adaptive augmentation ({config.augment.name if config.has('augment') else ''}), whose strength follows "
+         f"D's outputs on real records: set augment.adaptive=false (a fixed p) or --augment none"),
     ]
     return [text for refused, text in checks if refused]
 
@@ -51,9 +52,9 @@ def private_config(config):
     if reasons:
         raise ConfigError("differential privacy (--dp-epsilon) cannot be kept with: " + "; ".join(reasons))
     changes = {"health.enabled": False, "train.cuda_graph": False}
-    if config.augment.name == "auto":
+    if config.has("augment") and config.augment.name == "auto":
         changes["augment.name"] = "none"
-    if config.model.name == "dcgan" and config.model.d_kwargs.get("norm", "batch") == "batch":
+    if config.has("model") and config.model.name == "dcgan" and config.model.d_kwargs.get("norm", "batch") == "batch":
         changes["model.d_kwargs"] = {**config.model.d_kwargs, "norm": "group"}
     return config.with_overrides(changes, source="privacy (--dp-epsilon)")
 

@@ -12,7 +12,7 @@ import dataclasses
 
 
 from duelo.registry import Registry
-from duelo.studio.jobs import Field, JobKind
+from duelo.studio.jobs import JOBS, Field, JobKind
 
 DEVICE = Field("device", "device", "choice", "--device", ("cpu", "cuda"), "cpu")
 KIMG = Field("kimg", "kimg", "number", "--kimg", help="training length in thousands of samples shown to D")
@@ -113,3 +113,5 @@ def register(registry: Registry[JobKind]) -> None:
         (Field("dataset", "dataset", "text", required=True, help="a name `duelo datasets` lists"),),
         about="duelo datasets fetch NAME: get a named dataset onto this machine once"))
 
+
+register(JOBS)

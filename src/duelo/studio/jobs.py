@@ -167,10 +167,6 @@ def form_html(key: str, kind: JobKind, run_id: str | None = None) -> str:
             f'<button type="submit">Start</button><p class="error" hidden></p></form>')
 
 
-def _register() -> None:
-    from duelo.studio.job_kinds import register
-
-    register(JOBS)
-
-
-_register()
+# the kinds are registered by job_kinds itself when it is first imported, from here or directly (a `from ... import`
+# of job_kinds here would fail when job_kinds is the module imported first: it imports this one)
+import duelo.studio.job_kinds  # noqa: E402,F401

@@ -25,6 +25,10 @@ class SeriesDataConfig:
                                 integer=True))
     conditional:  bool = setting(False, "class-conditional G and D (needs labelled data)",
                                  cli="--conditional/--unconditional")
+    value_range:  tuple[float, ...] = setting((), "LOW,HIGH: scale every channel from this range, values outside "
+                                              "it clipped, instead of from the data's own min and max; a private "
+                                              "run needs it (the records' extremes would leak) unless the source "
+                                              "declares one (sines: 0,1)", metavar="LOW,HIGH")
 
 
 @dataclass(frozen=True)

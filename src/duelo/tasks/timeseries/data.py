@@ -12,7 +12,9 @@ Where windows come from:
                       never cross files); an .npz of windows (N, T, C) used as is; a UCR/UEA .ts file
 
 Scaling is min-max per channel over every valid step of every window (TimeGAN's MinMaxScaler, Yoon et al. 2019,
-mapped to [-1, 1] for a tanh generator); `low`/`high` keep the original units, so `to_original` undoes it exactly.
+mapped to [-1, 1] for a tanh generator), or from a declared `value_range` (LOW, HIGH) for every channel, values
+outside it clipped (a private run must not measure its records' extremes); `low`/`high` keep the original units, so
+`to_original` undoes it exactly (within the range).
 Steps past a window's length (variable-length sets) hold 0 after scaling and carry no information.
 """
 
@@ -47,6 +49,7 @@ class SeriesData:
     class_names: list[str] | None = None          # class_names[k] names label k
     lengths: torch.Tensor | None = None           # (N,) int64 valid steps of each window; None = all T
     report: list[str] = field(default_factory=list)   # notes for the log (rows dropped, columns skipped...)
+    per_series: int = 1                           # most windows cut from one series (1: every window its own)
 
     def to_original(self, x: torch.Tensor) -> torch.Tensor:
         """[-1, 1] -> original units, float64 (any leading dims, last dim C)."""
@@ -65,10 +68,15 @@ class SeriesData:
     def subset(self, index: torch.Tensor) -> SeriesData:
         """The windows at `index`, same scaling, columns and class names."""
         return SeriesData(self.windows[index], self.low, self.high, list(self.columns), self.name,
-                          _take(self.labels, index), self.class_names, _take(self.lengths, index), list(self.report))
+                          _take(self.labels, index), self.class_names, _take(self.lengths, index), list(self.report),
+                          self.per_series)
 
     def __len__(self) -> int:
         return int(self.windows.shape[0])
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.windows.shape)
 
 
 # ---- what readers hand over ------------------------------------------------------------------------------
@@ -104,6 +112,7 @@ class Windows:
     class_names: list[str] | None = None
     lengths: np.ndarray | None = None                # (N,) int64 in [1, T]; None = all T
     notes: list[str] = field(default_factory=list)
+    per_series: int = 1                              # most windows cut from one series
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,7 @@ class SeriesSource:
     fetch_from: Callable[[Path, bool], str] | None = None       # (package file got by hand, force) -> message
     licence: str = ""
     download: str = ""                                          # "0.7 MB (PyPI pmdarima)"; "" = nothing
+    value_range: tuple[float, float] | None = None              # where every value lies by construction (public)
 
     def __call__(self, options: SeriesOptions) -> Steps | Windows:
         loaded = self.loader(options)
@@ -138,8 +148,10 @@ def ignored_label_column(options: SeriesOptions, where: str) -> list[str]:
 # ---- the entry point -------------------------------------------------------------------------------------
 def load_series(spec: str, *, window: int | None = DEFAULT_WINDOW, stride: int = 1,
                 channels: list[str] | None = None, label_column: str | None = None,
-                max_windows: int | None = None, seed: int = 0) -> SeriesData:
-    """Windows from a named source or a path (see the module docstring), scaled to [-1, 1] per channel."""
+                max_windows: int | None = None, seed: int = 0,
+                value_range: tuple[float, float] | None = None) -> SeriesData:
+    """Windows from a named source or a path (see the module docstring), scaled to [-1, 1] per channel (from the
+    data's min and max, or from `value_range` for every channel)."""
     options = SeriesOptions(_count("window", window, 2, none_ok=True), _count("stride", stride, 1),
                             tuple(channels) if channels else None, label_column,
                             _count("max_windows", max_windows, 1, none_ok=True), int(seed))
@@ -151,7 +163,13 @@ def load_series(spec: str, *, window: int | None = DEFAULT_WINDOW, stride: int =
         path = Path(spec).expanduser()
         loaded, name = _read_path(path, options), _stem(path)
     windows = cut(loaded, options) if isinstance(loaded, Steps) else limit(loaded, options)
-    return scale(select_channels(windows, options.channels, name), name)
+    return scale(select_channels(windows, options.channels, name), name, value_range)
+
+
+def public_range(spec: str) -> tuple[float, float] | None:
+    """The range a named source's values lie in by construction (sines: [0, 1]), or None."""
+    register_all()
+    return SERIES_SOURCES.get(spec).value_range if spec in SERIES_SOURCES else None
 
 
 def _count(field_name: str, value, least: int, none_ok: bool = False) -> int | None:
@@ -218,7 +236,8 @@ def cut(steps: Steps, options: SeriesOptions) -> Windows:
         chosen = [picked[(picked >= starts[k]) & (picked < starts[k + 1])] - starts[k] for k in range(len(views))]
     values = np.concatenate([view[rows] for view, rows in zip(views, chosen)]).transpose(0, 2, 1)   # (N, T, C)
     window_labels = np.concatenate([part[rows] for part, rows in zip(labels, chosen)]) if labels else None
-    return Windows(np.ascontiguousarray(values), steps.columns, window_labels, steps.class_names, None, notes)
+    return Windows(np.ascontiguousarray(values), steps.columns, window_labels, steps.class_names, None, notes,
+                   max(len(rows) for rows in chosen))
 
 
 def pick(count: int, options: SeriesOptions, notes: list[str]) -> np.ndarray | None:
@@ -235,7 +254,7 @@ def limit(windows: Windows, options: SeriesOptions) -> Windows:
     if picked is None:
         return windows
     return Windows(windows.values[picked], windows.columns, _take(windows.labels, picked), windows.class_names,
-                   _take(windows.lengths, picked), windows.notes)
+                   _take(windows.lengths, picked), windows.notes, windows.per_series)
 
 
 def _take(array, index):
@@ -254,28 +273,41 @@ def select_channels(windows: Windows, channels: tuple[str, ...] | None, name: st
     return windows
 
 
-def scale(windows: Windows, name: str) -> SeriesData:
-    """Min-max per channel over the valid steps to [-1, 1]; a constant channel maps to -1 (low = value,
-    high = value + 1)."""
+def scale(windows: Windows, name: str, value_range: tuple[float, float] | None = None) -> SeriesData:
+    """Min-max per channel over the valid steps to [-1, 1] (a constant channel maps to -1: low = value, high =
+    value + 1); with `value_range` (LOW, HIGH), every channel from that range, values outside it clipped."""
     values, lengths = windows.values, windows.lengths                              # (N, T, C), (N,)
     valid = None if lengths is None else np.arange(values.shape[1]) < lengths[:, None]     # (N, T)
     observed = values.reshape(-1, values.shape[2]) if valid is None else values[valid]    # (M, C)
     if not np.isfinite(observed).all():
         raise DataError(f"{name}: windows hold NaN or Inf; fill or drop those steps")
-    low, high = observed.min(axis=0), observed.max(axis=0)                        # (C,)
-    constant = high <= low
-    high = np.where(constant, low + 1.0, high)
     notes = list(windows.notes)
-    if constant.any():
-        notes.append(f"constant channel(s) {[c for c, k in zip(windows.columns, constant) if k]} map to -1 "
-                     f"(they carry no information)")
+    if value_range is not None:
+        low, high = _declared(value_range, values.shape[2])
+        values = np.clip(values, low, high)
+    else:
+        low, high = observed.min(axis=0), observed.max(axis=0)                    # (C,)
+        constant = high <= low
+        high = np.where(constant, low + 1.0, high)
+        if constant.any():
+            notes.append(f"constant channel(s) {[c for c, k in zip(windows.columns, constant) if k]} map to -1 "
+                         f"(they carry no information)")
     scaled = (values - low) / (high - low) * 2.0 - 1.0
     if valid is not None:
         scaled[~valid] = 0.0
     labels = None if windows.labels is None else torch.from_numpy(windows.labels.astype(np.int64))
     return SeriesData(torch.from_numpy(scaled.astype(np.float32)), torch.from_numpy(low), torch.from_numpy(high),
                       list(windows.columns), name, labels, windows.class_names,
-                      None if lengths is None else torch.from_numpy(lengths.astype(np.int64)), notes)
+                      None if lengths is None else torch.from_numpy(lengths.astype(np.int64)), notes,
+                      windows.per_series)
+
+
+def _declared(value_range, channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) per channel, float64, from a declared (LOW, HIGH)."""
+    if len(value_range) != 2 or not all(np.isfinite(value_range)) or not value_range[0] < value_range[1]:
+        raise ConfigError(f"data.value_range must be two finite numbers LOW,HIGH with LOW < HIGH, got "
+                          f"{tuple(value_range)}")
+    return np.full(channels, float(value_range[0])), np.full(channels, float(value_range[1]))
 
 
 def register_all() -> None:

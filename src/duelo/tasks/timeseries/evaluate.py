@@ -31,7 +31,7 @@ def evaluate_series_run(run: Path, num_samples: int, score_steps: int | None, de
     generator = torch.Generator(device=runtime.device).manual_seed(1_000_000)
     labels = None
     if G.c_dim:
-        pool = data.train.labels.to(runtime.device)
+        pool = data.label_pool().to(runtime.device)
         labels = pool[torch.randint(0, len(pool), (num_samples,), generator=generator, device=runtime.device)]
     with torch.no_grad():
         fake = G(G.sample_latents(num_samples, generator), labels).float().cpu()
@@ -40,9 +40,10 @@ def evaluate_series_run(run: Path, num_samples: int, score_steps: int | None, de
         from duelo.tasks.timeseries.masking import split_mask_channel
 
         fake, lengths = split_mask_channel(fake, data.min_length)
-    scores = score_windows(data, fake, score_steps or config.series.score_steps, config.train.seed,
-                           str(runtime.device), None if labels is None else labels.cpu(), lengths)
-    result = {"run": run.name, "task": "timeseries", "num_samples": num_samples, "heldout": len(data.heldout),
+    scored, training_reference = data.scored()
+    scores = score_windows(scored, fake, score_steps or config.series.score_steps, config.train.seed,
+                           str(runtime.device), None if labels is None else labels.cpu(), lengths, training_reference)
+    result = {"run": run.name, "task": "timeseries", "num_samples": num_samples, "heldout": len(scored.heldout),
               "scores": scores}
     atomic_write_json(target, result)
     return result, target

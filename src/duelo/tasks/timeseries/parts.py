@@ -38,10 +38,10 @@ def num_classes(config: Config, data) -> int:
 
 def _shape(data) -> dict:
     """The networks' window: steps, and channels (+ the mask channel of variable-length data)."""
-    return {"window": int(data.train.windows.shape[1]), "channels": int(data.train.windows.shape[2]) + data.masked}
+    return {"window": int(data.shape[1]), "channels": int(data.shape[2]) + data.masked}
 
 
-def feed(config: Config, data, runtime, conditional: bool):
+def training_feed(config: Config, data, runtime, conditional: bool):
     from duelo.training.feed import BatchFeed
 
     per_round = config.train.batch // config.train.accum_rounds
@@ -60,7 +60,9 @@ def conv_kwargs(config: Config, data) -> dict:
             "positions": series.positions, "activation": series.activation}
 
 
-def conv_assemble(config: Config, data, runtime) -> Parts:
+def conv_assemble(config: Config, data, runtime, feed=None, label_pool=None, **objective) -> Parts:
+    """The conv model's parts; a private run (private.py) gives its own `feed`, `label_pool` and `objective`
+    (objective_type, objective_extra: duelo.tasks.gan_parts.assemble_gan)."""
     from duelo.tasks.gan_parts import assemble_gan
     from duelo.tasks.timeseries.networks import SeriesDiscriminator, SeriesGenerator
     from duelo.training.lr_schedule import lr_schedules
@@ -68,14 +70,16 @@ def conv_assemble(config: Config, data, runtime) -> Parts:
     series, device = config.series, runtime.device
     g_kwargs = conv_kwargs(config, data)
     c_dim = g_kwargs["c_dim"]
-    labels = data.train.labels if c_dim else None
+    if label_pool is None and c_dim:
+        label_pool = data.label_pool()
     gan = assemble_gan(config, lambda: SeriesGenerator(**g_kwargs),
                        lambda **kwargs: SeriesDiscriminator(g_kwargs["window"], g_kwargs["channels"], c_dim,
                                                             series.width, g_kwargs["blocks"],
                                                             pooling=series.d_pooling, **kwargs),
                        {}, (g_kwargs["window"], g_kwargs["channels"]), device,
-                       label_pool=labels.to(device) if labels is not None else None, conditional=c_dim > 0)
-    return Parts(gan.players, gan.objective, feed(config, data, runtime, c_dim > 0),
+                       label_pool=label_pool.to(device) if label_pool is not None and c_dim else None,
+                       conditional=c_dim > 0, **objective)
+    return Parts(gan.players, gan.objective, feed or training_feed(config, data, runtime, c_dim > 0),
                  lr_schedules(config, gan.optimizers))
 
 
@@ -127,7 +131,8 @@ def timegan_assemble(config: Config, data, runtime) -> Parts:
     objective = TimeGANObjective(E, G, D, LOSSES.get(config.loss.name), config.series.pretrain_steps, labels)
     players = {"E": Player(E, optimizers["E"], ema=True), "G": Player(G, optimizers["G"], ema=True),
                "D": Player(D, optimizers["D"])}
-    return Parts(players, objective, feed(config, data, runtime, k["c_dim"] > 0), lr_schedules(config, optimizers))
+    return Parts(players, objective, training_feed(config, data, runtime, k["c_dim"] > 0),
+                 lr_schedules(config, optimizers))
 
 
 def _timegan_sampler(trainer):

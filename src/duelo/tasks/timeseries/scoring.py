@@ -10,12 +10,15 @@ PROTOCOL_STEPS = {"discriminative": 2000, "predictive": 5000,     # Yoon et al. 
 
 
 def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str,
-                  fake_labels: torch.Tensor | None = None, fake_lengths: torch.Tensor | None = None) -> dict:
+                  fake_labels: torch.Tensor | None = None, fake_lengths: torch.Tensor | None = None,
+                  training_reference: bool = True) -> dict:
     """data: the run's SeriesSplit (train, heldout); fake: (M, T, C) generated windows in [-1, 1]; steps: training
     steps of each post-hoc network, 0 = the TimeGAN protocol; fake_labels: the classes the windows were drawn
     for (a conditional model): then a classifier trained on them is tested on the held-out windows, beside one
     trained on the real training windows; fake_lengths: the generated windows' lengths (variable-length data),
-    read with the real windows' own lengths."""
+    read with the real windows' own lengths. `training_reference` False: `data.train` is not what the model
+    trained on (a private run's split of its evaluation windows: SeriesSplit.scored), so memorisation is not
+    measured."""
     from duelo.evaluation import sequence_models as m
     from duelo.evaluation import sequences as s
 
@@ -30,8 +33,10 @@ def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str,
     tstr = m.predictive_score(real, fake, seed=seed, steps=predictive_steps, device=device, **rf)
     trtr = m.predictive_score(real, train, seed=seed, steps=predictive_steps, device=device, **rt)
     encoder = m.train_sequence_encoder(train, lengths=tl, seed=seed, device=device)
-    memo = s.memorisation_report(fake, train, real, lengths_fake=fl, lengths_train=tl, lengths_heldout=rl,
-                                 device=device)
+    memo = (s.memorisation_report(fake, train, real, lengths_fake=fl, lengths_train=tl, lengths_heldout=rl,
+                                  device=device) if training_reference else
+            {"skipped": "a private run: the training windows are read only by DP-SGD; `duelo audit RUN` measures "
+                        "how close generated windows come to them"})
     usefulness = {}
     if fake_labels is not None and data.train.labels is not None:
         classes, classifier_steps = len(data.train.class_names), steps or PROTOCOL_STEPS["classifier"]
@@ -64,5 +69,7 @@ def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str,
                 "predictive_mae: train on generated, test on held-out real, next-step MAE (predictive_mae_real: "
                 "train on real training windows); context_fid_real: training windows against held-out ones; "
                 "class_accuracy_*: held-out accuracy of a classifier trained on generated (labelled) or real "
-                "training windows",
+                "training windows" + ("" if training_reference else
+                                      "; a private run: every 'training windows' above is one half of its "
+                                      "evaluation split, the held-out windows the other half"),
     }

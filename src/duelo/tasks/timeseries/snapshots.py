@@ -34,7 +34,7 @@ class SeriesSnapshots(Snapshots):
         generator = torch.Generator(device=device).manual_seed(SAMPLE_SEED)
         labels = None
         if G.c_dim:
-            pool = self.session.data.train.labels.to(device)
+            pool = self.session.data.label_pool().to(device)
             labels = pool[torch.randint(0, len(pool), (n,), generator=generator, device=device)]
         with torch.no_grad():
             fake = G(G.sample_latents(n, generator), labels).float().cpu()
@@ -113,7 +113,8 @@ class SeriesSnapshots(Snapshots):
 
         session = self.session
         started = time.perf_counter()
-        held = len(session.data.heldout)
+        scored, training_reference = session.data.scored()
+        held = len(scored.heldout)
         if held < MIN_SPLIT_SAMPLES:
             note = (f"not scored: {held} held-out window(s), the scores need at least {MIN_SPLIT_SAMPLES} (the "
                     f"held-out split is 20 % of the data, so give at least {5 * MIN_SPLIT_SAMPLES} windows); the model "
@@ -121,10 +122,15 @@ class SeriesSnapshots(Snapshots):
             session.log(f"scores: {note}")
             return run_summary(session, last_metrics, {"scores": {"skipped": note}}, started)
         fake, labels, lengths = self.windows(session.config.series.eval_samples)
-        scores = score_windows(session.data, fake, session.config.series.score_steps, session.config.train.seed,
-                               str(session.trainer.runtime.device), labels, lengths)
+        scores = score_windows(scored, fake, session.config.series.score_steps, session.config.train.seed,
+                               str(session.trainer.runtime.device), labels, lengths, training_reference)
         session.log("scores: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if isinstance(v, float)))
-        return run_summary(session, last_metrics, {"scores": scores}, started)
+        figures = {"scores": scores}
+        if session.data.private:
+            figures["privacy"] = session.trainer.feed.summary()
+            session.log(f"privacy: epsilon {figures['privacy']['epsilon_spent']:.3f} spent of "
+                        f"{figures['privacy']['epsilon_target']:g} (delta {figures['privacy']['delta']:.2g})")
+        return run_summary(session, last_metrics, figures, started)
 
 
 def _past_length_as_nan(windows: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:

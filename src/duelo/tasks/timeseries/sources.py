@@ -174,7 +174,7 @@ def _load_sines(options: SeriesOptions) -> Windows:
 
 
 SERIES_SOURCES.add("sines", SeriesSource(
-    name="sines", loader=_load_sines,
+    name="sines", loader=_load_sines, value_range=(0.0, 1.0),     # f·t + φ stays in [0, 2.4] for t < 24: sin >= 0
     description=f"TimeGAN's synthetic sines: {SINES_COUNT:,} samples × window steps × {SINES_CHANNELS} channels, "
                 f"sin(f·t + φ) with f, φ ~ U(0, 0.1); generated from the seed"))
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import torch
 
 from duelo.config import COMMON_SECTIONS, Config
-from duelo.config.sections import LossConfig, StabiliseConfig
+from duelo.config.sections import LossConfig, PrivacyConfig, StabiliseConfig
 from duelo.tasks.base import Parts, Session, Task
 from duelo.tasks.timeseries.config import SeriesDataConfig, SeriesModelConfig
 
@@ -25,11 +25,30 @@ SPLIT_SEED = 0           # the split depends on the data alone, not on the train
 
 class SeriesSplit:
     """The data of a run: training windows and the held-out ones the scores compare against; `masked` when the
-    windows have different lengths (the networks then see a mask channel: masking.py)."""
+    windows have different lengths (the networks then see a mask channel: masking.py). A private run's `train` is
+    a PrivateSeries (private.py: its windows readable only by DP-SGD's sampler) and its `heldout` the evaluation
+    split."""
 
     def __init__(self, train, heldout, masked: bool = False):
         self.train, self.heldout, self.masked = train, heldout, bool(masked)
-        self.min_length = int(train.lengths.min()) if masked else train.windows.shape[1]
+        self.shape = tuple(train.shape)                                  # (N, T, C) of the training windows
+        self.min_length = int(train.lengths.min()) if masked else self.shape[1]
+        self.private = hasattr(train, "records")
+
+    def label_pool(self) -> "torch.Tensor":
+        """The labels fake windows are drawn for: the training windows' own (their class frequencies), or every
+        class once in a private run (the records' frequencies are not public)."""
+        import torch
+
+        return torch.arange(len(self.train.class_names)) if self.private else self.train.labels
+
+    def scored(self) -> tuple["SeriesSplit", bool]:
+        """(the split the scores read, whether its `train` is the training data). A private run scores on its
+        evaluation split alone: one half as the real side, the other where the scores use training windows."""
+        if not self.private:
+            return self, True
+        reference, real = self.heldout.split(0.5, SPLIT_SEED)
+        return SeriesSplit(reference, real, self.masked), False
 
     def network_windows(self, part) -> "torch.Tensor":
         """What the networks see of `part` (train or heldout): the windows, with the mask channel if masked."""
@@ -42,7 +61,7 @@ class TimeSeries(Task):
     name = "timeseries"
     description = "windows of multivariate time series: sines, real series, CSV files; TimeGAN's scores"
     sections = {**COMMON_SECTIONS, "data": SeriesDataConfig, "series": SeriesModelConfig, "loss": LossConfig,
-                "stabilise": StabiliseConfig}
+                "stabilise": StabiliseConfig, "privacy": PrivacyConfig}
     defaults = {"train.batch": 128, "train.total_kimg": 300.0, "optim.g_lr": 1e-4, "optim.d_lr": 4e-4,
                 "optim.beta1": 0.0, "optim.beta2": 0.9, "loss.name": "hinge", "stabilise.spectral_norm": True,
                 "run.snapshot_kimg": 100.0, "run.log_kimg": 10.0, "health.enabled": False}
@@ -53,7 +72,9 @@ class TimeSeries(Task):
 
     def check(self, config: Config) -> Config:
         from duelo.errors import ConfigError
+        from duelo.tasks.timeseries.private import private_series_config
 
+        config = private_series_config(config)
         if config.data.conditional and not config.data.label_column and config.data.dataset.endswith(".csv"):
             raise ConfigError("data.conditional needs labels: name the CSV column with --label-column")
         if config.series.model == "timegan":
@@ -86,12 +107,16 @@ class TimeSeries(Task):
     def load_data(self, config: Config, runtime, log) -> Any:
         from duelo.errors import ConfigError
         from duelo.tasks.timeseries.data import load_series
+        from duelo.tasks.timeseries.private import PrivateSeries, value_range
 
-        d = config.data
+        d, private = config.data, config.privacy.epsilon > 0
         series = load_series(d.dataset, window=d.window, stride=d.stride, channels=list(d.columns) or None,
                              label_column=d.label_column or None, max_windows=d.max_windows or None,
-                             seed=SPLIT_SEED)
-        for note in series.report:
+                             seed=SPLIT_SEED, value_range=value_range(config))
+        if private and series.report:
+            log(f"data: {len(series.report)} note(s) on the data withheld (a private run logs nothing read from "
+                f"its records)")
+        for note in [] if private else series.report:
             log(f"data: {note}")
         if d.conditional and series.labels is None:
             raise ConfigError(f"data.conditional: {d.dataset} has no labels; drop --conditional or name a "
@@ -102,17 +127,24 @@ class TimeSeries(Task):
         if masked:
             log(f"data: windows of {int(series.lengths.min())} to {series.windows.shape[1]} steps, padded to the "
                 f"longest; the networks also learn a mask channel, so generated windows have lengths of their own")
+        if private:
+            train, evaluation = series.split(config.privacy.eval_fraction, SPLIT_SEED)
+            return SeriesSplit(PrivateSeries(train), evaluation)
         train, heldout = series.split(HELDOUT_FRACTION, SPLIT_SEED)
         return SeriesSplit(train, heldout, masked)
 
     def build(self, config: Config, data, runtime) -> Parts:
         from duelo.tasks.timeseries.parts import assemble
 
+        if data.private:
+            from duelo.tasks.timeseries.private import build_private
+
+            return build_private(config, data, runtime)
         return assemble(config, data, runtime)
 
     def start(self, session: Session) -> None:
         train = session.data.train
-        n, steps, channels = train.windows.shape
+        n, steps, channels = session.data.shape
         classes = f", {len(train.class_names)} classes" if session.config.data.conditional else ""
         session.log(f"run folder {session.run_dir.path} | {n:,} training windows of {steps} steps x {channels} "
                     f"channels ({', '.join(train.columns[:6])}{', ...' if channels > 6 else ''}){classes}, "
