@@ -1,4 +1,5 @@
-"""Renderer of docs/benchmarks.md's privacy table (issue 22): benchmarks/privacy.py results."""
+"""Renderers of docs/benchmarks.md's privacy tables (issue 22): benchmarks/privacy.py, privacy_tabular.py and
+privacy_series.py results."""
 
 from __future__ import annotations
 
@@ -56,4 +57,25 @@ def privacy_tabular(*results: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"privacy": privacy, "privacy-tabular": privacy_tabular}
+def privacy_series(*results: dict) -> str:
+    """Per epsilon of benchmarks/privacy_series.py: the plan, the run's scores, both attacks."""
+    lines = ["| training windows | epsilon target | spent | noise multiplier | D steps | discriminative (GRU / conv) "
+             "| predictive MAE (real on real) | context-FID (real vs real) | distance attack: AUC / empirical eps "
+             "| discriminator attack: AUC / empirical eps | `duelo train` wall time |",
+             "| --- " * 11 + "|"]
+    for result in results:
+        for row in result["rows"]:
+            p = row.get("privacy") or {}
+            plan = (f"{p['epsilon_spent']:.3f} | {p['noise_multiplier']:.3f} | {p['steps']:,}" if p
+                    else "— (not private) | 0 | —")
+            s = row["scores"]
+            trained = p.get("records") or round(result["windows"] * 0.8)
+            lines.append(f"| {trained:,} | {row['epsilon']} | {plan} | {s['discriminative']:.3f} / "
+                         f"{s['discriminative_conv']:.3f} | {s['predictive_mae']:.3f} ({s['predictive_mae_real']:.3f}) "
+                         f"| {s['context_fid']:.3f} ({s['context_fid_real']:.3f}) | "
+                         f"{_attack(row, 'distance_to_closest')} | {_attack(row, 'discriminator')} | "
+                         f"{row['kimg']:.0f} kimg, {row['train_wall_s']:.0f} s |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"privacy": privacy, "privacy-tabular": privacy_tabular, "privacy-series": privacy_series}
