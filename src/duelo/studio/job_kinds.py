@@ -12,7 +12,7 @@ import dataclasses
 
 
 from duelo.registry import Registry
-from duelo.studio.jobs import JOBS, Field, JobKind
+from duelo.studio.job_types import Field, JobKind
 
 DEVICE = Field("device", "device", "choice", "--device", ("cpu", "cuda"), "cpu")
 KIMG = Field("kimg", "kimg", "number", "--kimg", help="training length in thousands of samples shown to D")
@@ -112,6 +112,3 @@ def register(registry: Registry[JobKind]) -> None:
         "fetch a dataset", ("datasets", "fetch"),
         (Field("dataset", "dataset", "text", required=True, help="a name `duelo datasets` lists"),),
         about="duelo datasets fetch NAME: get a named dataset onto this machine once"))
-
-
-register(JOBS)

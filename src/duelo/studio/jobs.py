@@ -17,42 +17,17 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from duelo.registry import Registry
 from duelo.studio.http import StudioError
+from duelo.studio.job_kinds import register
+from duelo.studio.job_types import Field, JobKind
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")                 # a folder name the studio creates
 ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*\.[A-Za-z_]\w*=.{1,400}$")         # --set SECTION.FIELD=VALUE
 MAX_TEXT = 1000
 STUDIO_SET = ("run.out", "run.name")                                    # where a job's run goes: the form says
-
-
-@dataclass(frozen=True)
-class Field:
-    name:     str                      # the form field
-    label:    str
-    kind:     str = "text"             # text | number | integer | choice | flag | lines (one --set per line) | name
-    option:   str | None = None        # the command's option; None: a positional argument
-    choices:  tuple[str, ...] = ()     # for kind choice ("" allowed when not required)
-    default:  str = ""
-    required: bool = False
-    help:     str = ""
-    passed:   bool = True              # False: read by the kind's `fixed` only (a name that becomes a path)
-
-
-@dataclass(frozen=True)
-class JobKind:
-    title:       str
-    command:     tuple[str, ...]                           # ("train",), ("hub", "save")
-    fields:      tuple[Field, ...] = ()
-    on_run:      bool = False                              # takes a run folder: a button on the run's page
-    fixed:       Callable[[dict[str, str], Path | None, Path], list[str]] = lambda values, run, root: []
-    run_of:      Callable[[dict[str, str], Path | None, Path], Path | None] = lambda values, run, root: run
-    about:       str = ""
-    order:       int = 0                                   # place among the forms (registration order)
 
 
 JOBS: Registry[JobKind] = Registry("studio job")
@@ -167,6 +142,4 @@ def form_html(key: str, kind: JobKind, run_id: str | None = None) -> str:
             f'<button type="submit">Start</button><p class="error" hidden></p></form>')
 
 
-# the kinds are registered by job_kinds itself when it is first imported, from here or directly (a `from ... import`
-# of job_kinds here would fail when job_kinds is the module imported first: it imports this one)
-import duelo.studio.job_kinds  # noqa: E402,F401
+register(JOBS)                                                          # the entries: job_kinds.py

@@ -35,12 +35,30 @@ def _nonmembers(spec: str, data) -> tuple[torch.Tensor, torch.Tensor | None]:
     return scaled, other.labels
 
 
+def _load_latest(run: Path, modules: dict) -> str:
+    """Load the run's latest checkpoint into `modules` (name -> module, as the checkpoint names its networks);
+    the checkpoint's description."""
+    from duelo.training.checkpoint import load_latest
+
+    checkpoint = load_latest(run / "checkpoints", warn=lambda message: None)
+    if checkpoint is None:
+        raise ConfigError(f"{run}: no checkpoint yet; train the run first")
+    for name, module in modules.items():
+        prefix = f"net.{name}."
+        state = {k[len(prefix):]: v for k, v in checkpoint.tensors.items() if k.startswith(prefix)}
+        try:
+            module.load_state_dict(state)
+        except RuntimeError as error:
+            raise ConfigError(f"{run}: {checkpoint.path.name} does not fit the run's own configuration ({name}: "
+                              f"{str(error).splitlines()[0]})") from None
+    return f"{run} ({checkpoint.path.name}, {checkpoint.nimg / 1000:.1f} kimg)"
+
+
 def audit_series_run(run: Path, samples: int, max_records: int, seed: int, device: str, log,
                      nonmembers: str | None = None, reference: str | None = None, shadows: int = 4,
                      shadow_kimg: float | None = None) -> dict:
     from duelo.privacy.audit import DEFAULT_DELTA, audit_scores, distance_scores
     from duelo.tasks import run_config
-    from duelo.tasks.image_gan.finetune import load_into, read_source
     from duelo.tasks.runner import build_session
 
     if reference is not None:
@@ -51,9 +69,8 @@ def audit_series_run(run: Path, samples: int, max_records: int, seed: int, devic
         raise ConfigError(f"{run}: series.model {config.series.model}; the audit reads conv runs (TimeGAN's D "
                           f"judges latent sequences, not windows)")
     session = build_session(config, live_progress=False)
-    states, source = read_source(str(run))
     G, D = session.trainer.ema["G"], session.parts.players["D"].module
-    load_into({"G_ema": G, "D": D}, {"G_ema": states["G_ema"], "D": states["D"]}, source)
+    source = _load_latest(run, {"G_ema": G, "D": D})
     G.eval(), D.eval()
     data = session.data
     if data.masked:
