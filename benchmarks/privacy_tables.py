@@ -14,6 +14,13 @@ def _shadow(attacks: dict) -> str:
     return "not run" if a is None else f"{a['auc']:.3f} / {a['epsilon_lower']:.2f}"
 
 
+def _plan(p: dict | None) -> str:
+    """The cells "spent | noise multiplier | D steps" of a run's privacy section (none: not private)."""
+    if not p:
+        return "— (not private) | 0 | —"
+    return f"{p['epsilon_spent']:.3f} | {p['noise_multiplier']:.3f} | {p['steps']:,}"
+
+
 def privacy(*results: dict) -> str:
     """Per epsilon: the plan, the scores against the evaluation split, and both attacks (AUC / empirical eps)."""
     lines = ["| epsilon target | spent | noise multiplier | D steps | class accuracy | FD (domain) | distance attack: "
@@ -22,12 +29,8 @@ def privacy(*results: dict) -> str:
              "| --- " * 10 + "|"]
     for result in results:
         for row in result["rows"]:
-            p = row.get("privacy") or {}
-            spent = f"{p['epsilon_spent']:.3f}" if p else "— (not private)"
-            sigma = f"{p['noise_multiplier']:.3f}" if p else "0"
-            steps = f"{p['steps']:,}" if p else "—"
             s = row["scores"]
-            lines.append(f"| {row['epsilon']} | {spent} | {sigma} | {steps} | {s['class_accuracy']:.3f} | "
+            lines.append(f"| {row['epsilon']} | {_plan(row.get('privacy'))} | {s['class_accuracy']:.3f} | "
                          f"{s['fd_domain']:.2f} | {_attack(row, 'distance_to_closest')} | "
                          f"{_attack(row, 'discriminator')} | {_shadow(row['audit'])} | {row['kimg']:.0f} kimg, "
                          f"{row['train_wall_s']:.0f} s |")
@@ -66,11 +69,9 @@ def privacy_series(*results: dict) -> str:
     for result in results:
         for row in result["rows"]:
             p = row.get("privacy") or {}
-            plan = (f"{p['epsilon_spent']:.3f} | {p['noise_multiplier']:.3f} | {p['steps']:,}" if p
-                    else "— (not private) | 0 | —")
             s = row["scores"]
             trained = p.get("records") or round(result["windows"] * 0.8)
-            lines.append(f"| {trained:,} | {row['epsilon']} | {plan} | {s['discriminative']:.3f} / "
+            lines.append(f"| {trained:,} | {row['epsilon']} | {_plan(p)} | {s['discriminative']:.3f} / "
                          f"{s['discriminative_conv']:.3f} | {s['predictive_mae']:.3f} ({s['predictive_mae_real']:.3f}) "
                          f"| {s['context_fid']:.3f} ({s['context_fid_real']:.3f}) | "
                          f"{_attack(row, 'distance_to_closest')} | {_attack(row, 'discriminator')} | "

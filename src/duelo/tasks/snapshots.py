@@ -63,6 +63,17 @@ def run_summary(session, last_metrics: dict[str, Any], figures: dict[str, Any], 
     }
 
 
+def privacy_figures(session, scored_on: str = "") -> dict:
+    """{"privacy": the feed's plan and spending} of a private run, logged ("epsilon X spent of Y"), with where its
+    scores come from when `scored_on` says; {} for a run without differential privacy."""
+    if "privacy" not in session.parts.extras:
+        return {}
+    p = session.trainer.feed.summary()
+    session.log(f"privacy: epsilon {p['epsilon_spent']:.3f} spent of {p['epsilon_target']:g} (delta {p['delta']:.2g})"
+                + (f"; scored on {scored_on}" if scored_on else ""))
+    return {"privacy": p}
+
+
 def data_sha256(session) -> dict[str, str]:
     """{"data_sha256": ..., "data_sha256_of": ...}: the fingerprint of the loaded training data, for the model card:
     the data's own (images and labels; tables' encoded rows) where it has one, else `arrays_digest` of the arrays

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from duelo import __version__
-from duelo.tasks.snapshots import Snapshots, run_summary
+from duelo.tasks.snapshots import Snapshots, privacy_figures, run_summary
 
 GRID_SEED_BASE = 0
 RECALIBRATION_BATCHES = 8
@@ -58,10 +58,7 @@ class SnapshotWriter(Snapshots):
                               fingerprint=scored.fingerprint(), per_class=session.config.run.eval_per_class,
                               log=session.log)
         figures = evaluate(context, ["class_accuracy"])
-        if private:
-            figures["privacy"] = trainer.feed.summary()
-            session.log(f"privacy: epsilon {figures['privacy']['epsilon_spent']:.3f} spent of "
-                        f"{figures['privacy']['epsilon_target']:g} (delta {figures['privacy']['delta']:.2g})")
+        figures.update(privacy_figures(session))
         summary = run_summary(session, last_metrics, figures, started)
         if "class_accuracy" in figures:
             session.log(f"class_accuracy {figures['class_accuracy']:.3f} (the judge scores "

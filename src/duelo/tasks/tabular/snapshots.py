@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from duelo.tasks.snapshots import Snapshots, run_summary
+from duelo.tasks.snapshots import Snapshots, privacy_figures, run_summary
 from duelo.tasks.tabular.params import history, params_of
 
 RECALIBRATION_BATCHES = 20            # batches of training conditions that re-estimate the EMA G's batch norms
@@ -79,11 +79,7 @@ class TableSnapshots(Snapshots):
         pair_trends, _, _ = trends.pair_trends(prepared, np.random.default_rng(0))
         figures = {"column_shapes": _rounded(column_shapes), "column_pair_trends": _rounded(pair_trends),
                    "summary_rows": len(real)}
-        if private:
-            figures["privacy"] = session.trainer.feed.summary()
-            session.log(f"privacy: epsilon {figures['privacy']['epsilon_spent']:.3f} spent of "
-                        f"{figures['privacy']['epsilon_target']:g} (delta {figures['privacy']['delta']:.2g}); "
-                        f"scored on the {len(real):,} rows kept out of training")
+        figures.update(privacy_figures(session, f"the {len(real):,} rows kept out of training"))
         session.log(f"column_shapes {figures['column_shapes']}, column_pair_trends {figures['column_pair_trends']} "
                     f"({len(real)} generated rows against the table; `duelo tabular report` for the full report)")
         return run_summary(session, last_metrics, figures, started)

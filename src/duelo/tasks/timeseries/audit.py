@@ -110,7 +110,7 @@ def audit_series_run(run: Path, samples: int, max_records: int, seed: int, devic
                "discriminator": audit_scores(logits(members, m_labels), logits(others, o_labels), delta, seed)}
     result = {"run": str(run), "checkpoint": source, "members": n, "nonmembers": n, "generated": samples,
               "delta": delta, "attacks": attacks}
-    if data.shape[0] and data.train.per_series > 1:
+    if data.train.per_series > 1:
         result["note"] = (f"sliding windows: up to {data.train.per_series:,} overlapping windows per series, so "
                           f"members and non-members share steps; read the AUCs as overlap, not membership")
     summary = run / "summary.json"

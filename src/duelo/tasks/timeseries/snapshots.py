@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from duelo.tasks.snapshots import Snapshots, run_summary
+from duelo.tasks.snapshots import Snapshots, privacy_figures, run_summary
 
 SAMPLE_SEED = 1_000_000
 SHOWN = 4            # windows drawn per side in the plot
@@ -125,12 +125,7 @@ class SeriesSnapshots(Snapshots):
         scores = score_windows(scored, fake, session.config.series.score_steps, session.config.train.seed,
                                str(session.trainer.runtime.device), labels, lengths, training_reference)
         session.log("scores: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if isinstance(v, float)))
-        figures = {"scores": scores}
-        if session.data.private:
-            figures["privacy"] = session.trainer.feed.summary()
-            session.log(f"privacy: epsilon {figures['privacy']['epsilon_spent']:.3f} spent of "
-                        f"{figures['privacy']['epsilon_target']:g} (delta {figures['privacy']['delta']:.2g})")
-        return run_summary(session, last_metrics, figures, started)
+        return run_summary(session, last_metrics, {"scores": scores, **privacy_figures(session)}, started)
 
 
 def _past_length_as_nan(windows: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:

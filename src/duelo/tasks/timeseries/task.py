@@ -123,13 +123,13 @@ class TimeSeries(Task):
                               f"--label-column")
         from duelo.tasks.timeseries.masking import is_variable
 
+        if private:
+            train, evaluation = series.split(config.privacy.eval_fraction, SPLIT_SEED)
+            return SeriesSplit(PrivateSeries(train), evaluation)
         masked = is_variable(series.lengths, series.windows.shape[1])
         if masked:
             log(f"data: windows of {int(series.lengths.min())} to {series.windows.shape[1]} steps, padded to the "
                 f"longest; the networks also learn a mask channel, so generated windows have lengths of their own")
-        if private:
-            train, evaluation = series.split(config.privacy.eval_fraction, SPLIT_SEED)
-            return SeriesSplit(PrivateSeries(train), evaluation)
         train, heldout = series.split(HELDOUT_FRACTION, SPLIT_SEED)
         return SeriesSplit(train, heldout, masked)
 
