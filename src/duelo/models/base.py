@@ -89,6 +89,31 @@ class Discriminator(nn.Module):
         self.channels = int(channels)
         self.aspect = aspect
         self.image_size = image_size(self.resolution, aspect)      # (H, W) of the images D judges
+        self.classifier: nn.Module | None = None                    # the AC-GAN head (classify=True)
+
+    def _classifier_head(self, classify: bool, feature_dim: int) -> None:
+        """With classify, an auxiliary classifier on the features the projection term reads (conditional D only;
+        duelo.nn.conditioning.ClassifierHead)."""
+        from duelo.nn.conditioning import ClassifierHead
+
+        if classify and self.c_dim == 0:
+            raise ConfigError(f"{type(self).__name__}: an auxiliary classifier (classify=True) needs a "
+                              f"class-conditional discriminator; train with --conditional")
+        self.classifier = ClassifierHead(self.c_dim, feature_dim) if classify else None
+
+    def forward_with_class_loss(self, images: torch.Tensor,
+                                labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N,) logits and (N,) the auxiliary classifier's cross-entropy of `labels`, read from the pooled features
+        that the projection term receives in this one forward pass (a hook, removed before returning)."""
+        if self.classifier is None or getattr(self, "projection", None) is None:
+            raise ValueError(f"{type(self).__name__} was built without an auxiliary classifier (classify=False)")
+        seen: list[torch.Tensor] = []
+        handle = self.projection.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+        try:
+            logits = self(images, labels)
+        finally:
+            handle.remove()
+        return logits, self.classifier(seen[0], labels)
 
 
 ZERO_ALLOWED = frozenset({"c_dim", "mbstd_group", "attention_at"})   # sizes where 0 means "none"

@@ -123,6 +123,7 @@ class DCGANDiscriminator(Discriminator):
         mbstd_group:    int         = 0,        # minibatch-std group size (Karras et al. 2018); 0 = off
         mbstd_channels: int         = 1,        # channels added by minibatch std; divides the 4x4 channels
         aspect:         str         = SQUARE,   # width:height, "1:1" (square) or one of duelo.aspect.SUPPORTED_ASPECTS
+        classify:       bool = False,  # an auxiliary classifier head (AC-GAN): forward_with_class_loss
     ):
         check_resolution("dcgan", resolution, 8)
         check_sizes("dcgan", channels=channels, c_dim=c_dim, width=width, max_width=max_width,
@@ -151,6 +152,7 @@ class DCGANDiscriminator(Discriminator):
         head_channels = self.widths[-1] + (mbstd_channels if mbstd_group > 0 else 0)
         self.to_logit = nn.Conv2d(head_channels, 1, grid, 1, 0)         # h0 x w0 (4x4) -> 1x1
         self.projection = ClassProjection(c_dim, self.widths[-1]) if c_dim > 0 else None
+        self._classifier_head(classify, self.widths[-1])
         dcgan_init_(self)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

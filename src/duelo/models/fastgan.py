@@ -217,6 +217,7 @@ class FastGANDiscriminator(Discriminator):
         width:         int | None = None,  # alias of channel_max (what --width sets); wins when given
         recon_weight:  float = 1.0,        # weight of the reconstruction loss (0 turns self-supervision off)
         aspect:        str   = SQUARE,     # width:height, "1:1" or one of duelo.aspect.SUPPORTED_ASPECTS
+        classify:      bool = False,  # an auxiliary classifier head (AC-GAN): forward_with_class_loss
     ):
         channel_max = channel_max if width is None else width
         _check(resolution, channels=channels, c_dim=c_dim, channel_base=channel_base, channel_max=channel_max)
@@ -234,6 +235,7 @@ class FastGANDiscriminator(Discriminator):
                                   nn.LeakyReLU(SLOPE), nn.Conv2d(widths[4], widths[4], 4, 2, 1, bias=False),
                                   nn.BatchNorm2d(widths[4]), nn.LeakyReLU(SLOPE), nn.Conv2d(widths[4], 1, grid))
         self.projection = ClassProjection(c_dim, widths[8]) if c_dim > 0 else None
+        self._classifier_head(classify, widths[8])
         self.recon_weight = float(recon_weight)
         self.recon_size = min(resolution // 2, 128)                     # the long side of the rebuilt images
         self.recon_shape = stage_size(self.recon_size, grid)             # (height, width) of the rebuilt images

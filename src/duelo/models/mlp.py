@@ -93,6 +93,7 @@ class MLPDiscriminator(Discriminator):
         depth:          int         = 3,        # number of hidden Linear -> LeakyReLU layers, >= 1
         mbstd_group:    int         = 0,        # minibatch-std group size (Karras et al. 2018); 0 = off
         mbstd_channels: int         = 1,        # features appended by minibatch std; must divide `width`
+        classify:       bool = False,  # an auxiliary classifier head (AC-GAN): forward_with_class_loss
     ):
         _check_sizes(resolution=resolution, channels=channels, c_dim=c_dim, width=width, depth=depth,
                      mbstd_group=mbstd_group, mbstd_channels=mbstd_channels)
@@ -104,6 +105,7 @@ class MLPDiscriminator(Discriminator):
         self.mbstd = MinibatchStd(mbstd_group, mbstd_channels) if mbstd_group > 0 else None
         self.to_logit = nn.Linear(width + (mbstd_channels if mbstd_group > 0 else 0), 1)
         self.projection = ClassProjection(c_dim, width) if c_dim > 0 else None
+        self._classifier_head(classify, width)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         n = images.shape[0]

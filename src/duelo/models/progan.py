@@ -161,6 +161,7 @@ class ProGANDiscriminator(Discriminator):
         width:          int | None = None,  # alias of channel_max (what --width sets); wins when given
         mbstd_group:    int   = 4,          # minibatch-std group size (ProGAN section 3); 0 = off
         level:          float | None = None,  # initial level of detail; None = fully grown
+        classify:       bool = False,  # an auxiliary classifier head (AC-GAN): forward_with_class_loss
     ):
         channel_max = channel_max if width is None else width
         _check(resolution, level, {"channels": channels, "c_dim": c_dim, "channel_base": channel_base,
@@ -179,6 +180,7 @@ class ProGANDiscriminator(Discriminator):
         self.fc = EqualLinear(width_at[0] * 16, width_at[0], activation=True)
         self.out = EqualLinear(width_at[0], 1)
         self.projection = ClassProjection(c_dim, width_at[0]) if c_dim > 0 else None
+        self._classifier_head(classify, width_at[0])
 
     def set_level(self, level: float) -> None:
         self.lod.set(level)

@@ -190,6 +190,7 @@ class R3GANDiscriminator(Discriminator):
         expansion:        int   = 2,          # bottleneck width / stage width
         group_channels:   int   = 16,         # channels per group of the 3x3 convolutions
         aspect:           str   = SQUARE,     # width:height, "1:1" or one of duelo.aspect.SUPPORTED_ASPECTS
+        classify:         bool = False,  # an auxiliary classifier head (AC-GAN): forward_with_class_loss
     ):
         widths = _widths(resolution, channel_base, channel_max, width, expansion, group_channels,
                          {"channels": channels, "c_dim": c_dim, "blocks_per_stage": blocks_per_stage})
@@ -205,6 +206,7 @@ class R3GANDiscriminator(Discriminator):
         self.basis = _init(nn.Conv2d(widths[4], widths[4], grid, groups=widths[4]))   # depthwise h0 x w0 -> 1x1
         self.out = _init(nn.Linear(widths[4], 1))
         self.projection = ClassProjection(c_dim, widths[4]) if c_dim > 0 else None
+        self._classifier_head(classify, widths[4])
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         check_labels(self, labels, images.shape[0])

@@ -168,6 +168,7 @@ class ResNetDiscriminator(Discriminator):
         spectral_norm:  bool    = True,     # spectral norm on every conv/linear/embedding
         mbstd_group:    int     = 0,        # minibatch-std group size (Karras et al. 2018); 0 = off
         mbstd_channels: int     = 1,        # channels added by minibatch std; divides width
+        classify:       bool = False,  # an auxiliary classifier head (AC-GAN): forward_with_class_loss
     ):
         check_resolution("resnet", resolution, 16)
         check_sizes("resnet", channels=channels, c_dim=c_dim, width=width, attention_at=attention_at,
@@ -190,6 +191,7 @@ class ResNetDiscriminator(Discriminator):
         self.mbstd = MinibatchStd(mbstd_group, mbstd_channels) if mbstd_group > 0 else None
         self.to_logit = _xavier(nn.Linear(width + (mbstd_channels if mbstd_group > 0 else 0), 1))
         self.projection = ClassProjection(c_dim, width) if c_dim > 0 else None
+        self._classifier_head(classify, width)
         if spectral_norm:
             apply_spectral_norm(self)
 

@@ -262,6 +262,7 @@ class StyleGAN2Discriminator(Discriminator):
         mbstd_channels: int   = 1,          # channels added by minibatch std; divides the 4x4 width
         resample:       str   = "fir",      # downsampling: "fir" ([1 3 3 1], the paper) or "box" (duelo <= 0.1)
         aspect:         str   = SQUARE,     # width:height, "1:1" or one of duelo.aspect.SUPPORTED_ASPECTS
+        classify:       bool = False,  # an auxiliary classifier head (AC-GAN): forward_with_class_loss
     ):
         channel_max = channel_max if width is None else width
         _check_common(resolution,
@@ -289,6 +290,7 @@ class StyleGAN2Discriminator(Discriminator):
         self.fc = EqualLinear(width4 * h0 * w0, width4, activation=True)
         self.out = EqualLinear(width4, 1)
         self.projection = ClassProjection(c_dim, width4) if c_dim > 0 else None
+        self._classifier_head(classify, width4)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         check_labels(self, labels, images.shape[0])

@@ -57,3 +57,21 @@ class ClassProjection(nn.Module):
     def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         # features (N, F), labels (N,) int64
         return (self.embedding(labels) * features).sum(dim=1)      # (N,)
+
+
+class ClassifierHead(nn.Module):
+    """An auxiliary classifier on a discriminator's features (AC-GAN, Odena et al. 2017): features (N, F) and the
+    true labels (N,) -> (N,) the cross-entropy of each sample's class. D is trained to name the classes of real
+    samples and G to make samples D names as the class they were drawn for, which makes a conditional G follow
+    its labels more closely than a projection term alone does when the data are few."""
+
+    def __init__(self,
+        num_classes:  int,                  # number of classes (the model's c_dim), > 0
+        feature_dim:  int,                  # size F of the discriminator features
+    ):
+        super().__init__()
+        self.head = nn.Linear(feature_dim, num_classes)
+
+    def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        logits = self.head(features).float()                         # (N, classes)
+        return nn.functional.cross_entropy(logits, labels, reduction="none")   # (N,)

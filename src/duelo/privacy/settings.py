@@ -4,7 +4,8 @@ private run must not read the training records anywhere but in D's DP-SGD steps:
 
   refused   a gradient penalty, R1, R2 (second-order per-record terms, not clipped by DP-SGD here), relativistic
             losses (G's step would read real records), the minibatch-stddev layer (mixes the records of a batch),
-            spectral norm (its power iteration updates buffers inside the per-record gradient), periodic
+            spectral norm (its power iteration updates buffers inside the per-record gradient), the AC-GAN
+            classifier term (model.aux_weight), periodic
             evaluation against the training data (run.eval_kimg), accumulation rounds and several processes;
   changed   the health monitor off (its probes read training records), adaptive augmentation off (its strength
             follows D's outputs on real records: "auto" becomes none, a fixed policy stays), CUDA graphs off
@@ -36,6 +37,9 @@ def _refusals(config) -> list[str]:
         (getattr(config.run, "eval_kimg", None) is not None,
          "periodic evaluation (run.eval_kimg) against the training images: drop it; the run's summary scores it "
          "on the evaluation split"),
+        (config.has("model") and getattr(config.model, "aux_weight", 0) > 0,
+         "the auxiliary classifier term (model.aux_weight): its per-record term on real labels is not clipped "
+         "here; set it to 0"),
         (config.train.accum_rounds > 1, "accumulation rounds (train.accum_rounds): set it to 1"),
         (config.has("augment") and config.augment.name not in ("auto", "none") and config.augment.adaptive,
          f"adaptive augmentation ({config.augment.name if config.has('augment') else ''}), whose strength follows "

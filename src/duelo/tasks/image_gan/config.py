@@ -45,8 +45,15 @@ class ModelConfig:
                                       cli="--width", check=positive_int)
     g_kwargs:    dict = setting({}, "further generator arguments (docs/models.md)")
     d_kwargs:    dict = setting({}, "further discriminator arguments (docs/models.md)")
+    aux_weight:  float = setting(0.0, "conditional models: weight of an auxiliary classifier term (AC-GAN, Odena "
+                                 "et al. 2017): D also names the classes of real images and G is trained to make "
+                                 "images D names as asked; helps G follow its labels on small sets; 0 = "
+                                 "projection only", check=nonnegative)
 
     def check(self, name: str) -> None:
+        if self.aux_weight > 0 and not self.conditional:
+            raise ConfigError(f"{name}.aux_weight={self.aux_weight:g} needs a class-conditional model: add "
+                              f"--conditional or leave {name}.aux_weight at 0")
         for kwargs in ("g_kwargs", "d_kwargs"):
             shared = sorted(set(getattr(self, kwargs)) & set(SHARED_WITH_G_AND_D))
             if shared:

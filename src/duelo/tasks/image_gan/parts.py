@@ -24,7 +24,7 @@ def model_kwargs(config: Config, resolution: int, channels: int, num_classes: in
     if config.model.width is not None:
         common["width"] = config.model.width
     g_kwargs = {**common, **({"z_dim": config.model.z_dim} if config.model.z_dim else {}), **config.model.g_kwargs}
-    d_kwargs = {**common, **config.model.d_kwargs}
+    d_kwargs = {**common, **({"classify": True} if config.model.aux_weight > 0 else {}), **config.model.d_kwargs}
     return g_kwargs, d_kwargs
 
 
@@ -48,6 +48,8 @@ def assemble(config: Config, feed, images: int, resolution: int, channels: int, 
     from duelo.training.lr_schedule import lr_schedules
 
     g_kwargs, d_kwargs = model_kwargs(config, resolution, channels, num_classes)
+    if config.model.aux_weight > 0:                                       # AC-GAN: D's classifier term
+        objective_extra = {"aux_weight": config.model.aux_weight, **(objective_extra or {})}
     size = image_size(resolution, config.data.aspect)                     # (H, W)
     choice = choose_augment(config.augment.name, images, resolution)
     augment = build_augment(config, choice, channels)
@@ -104,6 +106,10 @@ def check_pairing(G: torch.nn.Module, D: torch.nn.Module, objective) -> None:
         raise ConfigError("the gradient penalty (WGAN-GP) needs a discriminator without batch norm, which mixes "
                           "the samples of a batch; add --set model.d_kwargs='{\"norm\": \"none\"}' or use "
                           "--preset wgan-gp")
+    if getattr(objective, "aux_weight", 0) > 0 and getattr(D, "self_supervised", False) and D.recon_weight > 0:
+        raise ConfigError("model.aux_weight (the auxiliary classifier term) and FastGAN's self-supervised D (its "
+                          "reconstruction term) share D's real-image pass; choose one: --set model.aux_weight=0, "
+                          "or --set model.d_kwargs='{\"recon_weight\": 0}'")
     generator = torch.Generator(device=next(G.parameters()).device).manual_seed(0)
     z, labels = objective.sample_generator_inputs(2, generator)
     was = G.training, D.training
