@@ -2,6 +2,8 @@
 
     python benchmarks/augment_gain.py --set mnist-5k --minutes 6 --out benchmarks/results/augment-gain-mnist-DATE.json
     python benchmarks/augment_gain.py --set fashion-mnist --minutes 6 --out ...
+    python benchmarks/augment_gain.py --set mnist-5k --minutes 6 --train-set model.aux_weight=1 --filter 0.9 \
+        --balance --out ...                    (AC-GAN; synthetic images the real-only classifier agrees with)
     python benchmarks/augment_gain.py --set italypowerdemand --minutes 2 --repeats 5 --out ...
     python benchmarks/augment_gain.py --set adult-scarce --minutes 4 --out ...     (needs .bench/adult: tabular.py)
 
@@ -112,11 +114,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--minutes", type=float, default=6.0, help="the GAN's training time (tables: a cap)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a --set for the GAN's training (repeatable), e.g. model.aux_weight=1")
+    parser.add_argument("--filter", type=float, default=0.0, help="duelo augment-gain --filter (images)")
+    parser.add_argument("--balance", action="store_true", help="duelo augment-gain --balance (images)")
     parser.add_argument("--work", default=None, help="folder for the sets and the run (default: a temporary one)")
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="duelo-gain-"))
     work.mkdir(parents=True, exist_ok=True)
     train, gain = SETS[args.name](args.name, args, work)
+    train += [part for item in args.train_set for part in ("--set", item)]
+    gain += (["--filter", str(args.filter)] if args.filter else []) + (["--balance"] if args.balance else [])
     _run(train, "training")
     result_file = work / "gain.json"
     gain = ["augment-gain", str(work / "gan"), *gain, "--repeats", str(args.repeats), "--seed", str(args.seed),

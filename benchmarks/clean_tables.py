@@ -57,7 +57,13 @@ def augment_gain(*results: dict) -> str:
         if r.get("class"):
             metric = f"F1 of {r['target']} = {r['class']}"
         trained = (f"{gan['kimg']:.0f} kimg, {gan['train_time_s']:.0f} s" if gan.get("kimg") is not None else "—")
-        lines.append(f"| {r['dataset']} | {_count(r, 'real')} | {_count(r, 'synthetic')} | {_count(r, 'test')} | "
+        words = gan["command"].split()
+        settings = [words[i + 1] for i, word in enumerate(words[:-1]) if word == "--set"]
+        trained += "".join(f", `{item}`" for item in settings)
+        chosen = ([f"kept at p ≥ {r['filter']['threshold']:g}"] if r.get("filter") else []) + \
+            (["real repeated to half"] if r.get("balance") else [])
+        synthetic = _count(r, "synthetic") + (f" ({', '.join(chosen)})" if chosen else "")
+        lines.append(f"| {r['dataset']} | {_count(r, 'real')} | {synthetic} | {_count(r, 'test')} | "
                      f"{metric} | {r['real_only']:.3f} | {r['real_plus_synthetic']:.3f} | "
                      f"{r['gain']:+.3f} ({low:+.3f} .. {high:+.3f}) | {copied} | {trained} |")
     return "\n".join(lines)

@@ -67,3 +67,55 @@ def test_the_command_refuses_what_cannot_work(tmp_path, capsys):
     assert main(["augment-gain", str(tmp_path / "none"), "--real", "mnist-5k", "--test", "mnist-5k"]) != 0
     assert main(["augment-gain", str(tmp_path), "--real", "mnist-5k", "--test", "mnist-5k", "--repeats", "0"]) != 0
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_agreed_keeps_the_asked_class_above_the_threshold_in_draw_order():
+    from duelo.evaluation.augment_gain import agreed
+
+    probabilities = torch.tensor([[0.95, 0.05], [0.2, 0.8], [0.9, 0.1], [0.4, 0.6], [0.99, 0.01], [0.1, 0.9]])
+    labels = torch.tensor([0, 0, 0, 1, 0, 1])
+    assert agreed(probabilities, labels, per_class=2, threshold=0.85).tolist() == [0, 2, 5]
+    assert agreed(probabilities, labels, per_class=9, threshold=0.5).tolist() == [0, 2, 4, 3, 5]
+
+
+class _Recorder:
+    """A stand-in classifier: remembers the training set's size and calls every image of mean > 0 class 1."""
+
+    def __init__(self, sizes):
+        self.sizes = sizes
+
+    def __call__(self, images, labels, classes, **kwargs):
+        self.sizes.append(len(images))
+        return self
+
+    def probabilities(self, images):
+        one = (images.float().flatten(1).mean(1) > 0).long()
+        return torch.nn.functional.one_hot(one, 2).float()
+
+    def predict(self, images):
+        return self.probabilities(images).argmax(1)
+
+
+def test_the_filter_keeps_what_the_real_only_classifier_agrees_with_and_balance_repeats_the_real_set(monkeypatch):
+    from duelo.evaluation import domain_classifier
+
+    sizes: list[int] = []
+    monkeypatch.setattr(domain_classifier, "train_classifier", _Recorder(sizes))
+    real = torch.cat([-torch.ones(4, 1, 8, 8), torch.ones(4, 1, 8, 8)])
+    real_labels = torch.tensor([0] * 4 + [1] * 4)
+    synthetic = torch.cat([-torch.ones(30, 1, 8, 8), torch.ones(30, 1, 8, 8)])      # class 0 dark, class 1 light
+    asked = torch.tensor([0, 1] * 30)                                                # half asked wrongly
+    result = augment_gain(real, real_labels, real, real_labels, synthetic, asked, 2, repeats=2, per_class=10,
+                          threshold=0.5, balance=True)
+    assert result["filter"]["kept"] == [20, 20] and result["synthetic_images"] == 20
+    # per repeat: the real-only classifier once (it also filters), then 8 real x 3 copies + 20 kept synthetic
+    assert sizes == [8, 44, 8, 44]
+    plain: list[int] = []
+    monkeypatch.setattr(domain_classifier, "train_classifier", _Recorder(plain))
+    result = augment_gain(real, real_labels, real, real_labels, synthetic, asked, 2, repeats=1)
+    assert plain == [8, 68] and "filter" not in result
+
+
+def test_filter_and_balance_are_refused_where_they_do_not_apply(tmp_path, capsys):
+    assert main(["augment-gain", str(tmp_path), "--real", "x", "--test", "y", "--filter", "1.5"]) != 0
+    assert "probability in [0, 1)" in capsys.readouterr().err

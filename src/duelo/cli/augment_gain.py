@@ -22,6 +22,7 @@ class Kind:
     accepts: Callable[[Path], bool]                     # is RUN_OR_MODEL of this kind?
     measure: Callable[..., dict[str, Any]]              # (run, options, log) -> result
     default_per_class: int | None = 100                 # synthetic items per class when --per-class is not given
+    selects: bool = False                               # takes --filter and --balance
 
 
 def _tables(run: Path, o: dict, log) -> dict:
@@ -42,7 +43,7 @@ def _images(run: Path, o: dict, log) -> dict:
 
     from duelo.cli.model_args import load_generator
     from duelo.data.loading import load_dataset
-    from duelo.evaluation.augment_gain import augment_gain
+    from duelo.evaluation.augment_gain import FILTER_DRAWS, augment_gain
     from duelo.sampling.generate import generate
 
     G, model_dir = load_generator(run, "cpu", "draw synthetic images from")
@@ -58,12 +59,16 @@ def _images(run: Path, o: dict, log) -> dict:
             raise ConfigError(f"{flag} {spec}: {data.num_classes} classes, the model has {G.c_dim}")
         sets.append(data)
     real, test = sets
-    labels = torch.arange(G.c_dim).repeat_interleave(o["per_class"])
+    drawn = o["per_class"] * (FILTER_DRAWS if o["filter"] else 1)          # candidates per class
+    labels = torch.arange(G.c_dim).repeat_interleave(drawn)
     synthetic = generate(G, [o["seed"] * 1_000_003 + i for i in range(len(labels))], labels)
-    log(f"{len(real):,} real + {len(synthetic):,} synthetic training images, {len(test):,} test images, "
+    kept = (f"at most {o['per_class']:,} per class of {len(synthetic):,} drawn, kept where the real-only classifier "
+            f"gives their class >= {o['filter']:g}") if o["filter"] else f"{len(synthetic):,}"
+    log(f"{len(real):,} real + {kept} synthetic training images, {len(test):,} test images, "
         f"{o['repeats']} repeat(s) ...")
     result = augment_gain(real.images, real.labels, test.images, test.labels, synthetic, labels, G.c_dim,
-                          o["repeats"], o["seed"], log=log)
+                          o["repeats"], o["seed"], log=log, per_class=o["per_class"], threshold=o["filter"],
+                          balance=o["balance"])
     return {"model": str(model_dir), **result}
 
 
@@ -94,7 +99,7 @@ def _is_images(run: Path) -> bool:
 KINDS: Registry[Kind] = Registry("augment-gain kind")      # each accepts only its own folders' format
 KINDS.add("tables", Kind("rows", _is_tables, _tables, default_per_class=None))
 KINDS.add("series", Kind("windows", _is_series, _series))
-KINDS.add("images", Kind("images", _is_images, _images))
+KINDS.add("images", Kind("images", _is_images, _images, selects=True))
 
 
 @click.command("augment-gain", context_settings={"show_default": True, "help_option_names": ["-h", "--help"]})
@@ -106,18 +111,26 @@ KINDS.add("images", Kind("images", _is_images, _images))
                    "(default: enough to make it as frequent as the most frequent class).")
 @click.option("--target", default=None, help="Tables: the categorical column the classifier predicts.")
 @click.option("--class", "label", default=None, help="Tables: the class to add rows of (default: the rarest).")
+@click.option("--filter", "threshold", type=float, default=0.0,
+              help="Images: keep only synthetic images that a classifier trained on the real set alone gives their "
+                   "asked class with at least this probability (up to 4x --per-class drawn per class); 0 = keep "
+                   "all.")
+@click.option("--balance", is_flag=True,
+              help="Images: repeat the real images in the mixed set until they are at least as many as the "
+                   "synthetic ones.")
 @click.option("--repeats", type=int, default=3, help="Paired repeats (classifier seeds) behind the interval.")
 @click.option("--seed", type=int, default=0)
 @click.option("--out", "out_file", type=click.Path(path_type=Path), default=None, help="Write the result as JSON.")
 def augment_gain_command(run_or_model: Path, real_spec: str, test_spec: str, per_class: int | None,
-                         target: str | None, label: str | None, repeats: int, seed: int,
-                         out_file: Path | None) -> None:
+                         target: str | None, label: str | None, threshold: float, balance: bool, repeats: int,
+                         seed: int, out_file: Path | None) -> None:
     """Train a classifier on the real set alone and on it plus synthetic samples of every class from the
     conditional GAN in RUN_OR_MODEL (a table model: rows of one class of --target); print the test accuracy (tables:
     the F1 score of that class) of both and the gain with a 95 % confidence interval.
 
     \b
       duelo augment-gain runs/small --real small.npz --test rest.npz --per-class 200 --repeats 5
+      duelo augment-gain runs/small --real small.npz --test rest.npz --filter 0.9 --balance
       duelo augment-gain runs/gunpoint --real small.npz --test rest.npz
       duelo augment-gain runs/adult --real train.csv --test test.csv --target income --class '>50K'
     """
@@ -126,6 +139,8 @@ def augment_gain_command(run_or_model: Path, real_spec: str, test_spec: str, per
 
     if (per_class is not None and per_class < 1) or repeats < 1:
         raise ConfigError("--per-class and --repeats must be at least 1")
+    if not 0 <= threshold < 1:
+        raise ConfigError(f"--filter {threshold:g}: give a probability in [0, 1) (0 keeps every synthetic image)")
     if not run_or_model.exists():
         raise ConfigError(f"{run_or_model}: no such run or model folder")
     name = next((name for name in KINDS.names() if KINDS.get(name).accepts(run_or_model)), None)
@@ -136,9 +151,11 @@ def augment_gain_command(run_or_model: Path, real_spec: str, test_spec: str, per
     kind = KINDS.get(name)
     if name != "tables" and (target or label):
         raise ConfigError(f"--target and --class are for table models; {run_or_model} holds {kind.unit}")
+    if not kind.selects and (threshold or balance):
+        raise ConfigError(f"--filter and --balance are for image models; {run_or_model} holds {kind.unit}")
     options = {"real_spec": real_spec, "test_spec": test_spec, "target": target, "label": label,
                "per_class": kind.default_per_class if per_class is None else per_class, "repeats": repeats,
-               "seed": seed}
+               "seed": seed, "filter": threshold, "balance": balance}
     result = kind.measure(run_or_model, options, lambda text: click.echo(text, err=True))
     result = {"kind": name, "run": str(run_or_model), "real": real_spec, "test": test_spec,
               "per_class": options["per_class"], **result}

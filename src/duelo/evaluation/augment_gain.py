@@ -82,19 +82,61 @@ def describe(result: dict, unit: str = "data") -> str:
     return line
 
 
+FILTER_DRAWS = 4          # with a filter, this many candidates are drawn per kept item at most
+
+
+def agreed(probabilities: torch.Tensor, labels: torch.Tensor, per_class: int, threshold: float) -> torch.Tensor:
+    """Indices (in draw order) of at most `per_class` items of every class whose asked class has probability >=
+    `threshold` under a classifier trained on the real set alone: (N, classes) probabilities, (N,) asked labels."""
+    asked = probabilities.gather(1, labels[:, None])[:, 0] >= threshold                  # (N,)
+    return torch.cat([torch.nonzero(asked & (labels == c))[:per_class, 0] for c in labels.unique()])
+
+
 def augment_gain(real: torch.Tensor, real_labels: torch.Tensor, test: torch.Tensor, test_labels: torch.Tensor,
                  synthetic: torch.Tensor, synthetic_labels: torch.Tensor, classes: int, repeats: int = 3,
-                 seed: int = 0, log=None) -> dict:
+                 seed: int = 0, log=None, per_class: int | None = None, threshold: float = 0.0,
+                 balance: bool = False) -> dict:
     """Images: duelo's domain CNN (evaluation/domain_classifier.py: at least 400 optimiser steps, random shifts)
-    trained on each arm, scored by accuracy on the test images."""
+    trained on each arm, scored by accuracy on the test images.
+
+    With `threshold` > 0, `synthetic` are candidates: in every repeat the real-only classifier (the same seed's)
+    keeps at most `per_class` of each class that it names as their asked class with at least that probability.
+    With `balance`, the real images are repeated in the mixed set until they are at least as many as the synthetic
+    ones, so that the small real set is not drowned in the batches."""
     from duelo.evaluation.domain_classifier import judge_steps, train_classifier
 
     steps = judge_steps()                                    # DUELO_JUDGE_STEPS: fewer steps for quick checks
-    mixed = (torch.cat([real, synthetic]), torch.cat([real_labels, synthetic_labels]))
+    trained: dict = {}                                       # (arm, seed) -> classifier: the filter reuses BASE's
+    kept: list[int] = []
+
+    def fit(arm: str, images, labels, arm_seed: int):
+        if (arm, arm_seed) not in trained:
+            trained[arm, arm_seed] = train_classifier(images, labels, classes, seed=arm_seed, val_fraction=0.01,
+                                                      steps=steps)
+        return trained[arm, arm_seed]
+
+    def arms(arm_seed: int) -> dict:
+        extra, extra_labels = synthetic, synthetic_labels
+        if threshold > 0:
+            index = agreed(fit(BASE, real, real_labels, arm_seed).probabilities(synthetic), synthetic_labels,
+                           per_class or len(synthetic), threshold)
+            extra, extra_labels = synthetic[index], synthetic_labels[index]
+            kept.append(len(index))
+        copies = max(1, -(-len(extra) // max(1, len(real)))) if balance else 1
+        mixed = (torch.cat([real.repeat(copies, *[1] * (real.dim() - 1)), extra]),
+                 torch.cat([real_labels.repeat(copies), extra_labels]))
+        return {BASE: (BASE, real, real_labels), SYNTHETIC: (SYNTHETIC, *mixed)}
 
     def score(data, arm_seed: int) -> dict[str, float]:
-        trained = train_classifier(*data, classes, seed=arm_seed, val_fraction=0.01, steps=steps)
-        return {"accuracy": float((trained.predict(test) == test_labels).float().mean())}
+        classifier = fit(*data, arm_seed)
+        trained.pop((SYNTHETIC, arm_seed), None)             # only the real-only classifier is asked again
+        return {"accuracy": float((classifier.predict(test) == test_labels).float().mean())}
 
-    result = compare(lambda _: {BASE: (real, real_labels), SYNTHETIC: mixed}, score, "accuracy", repeats, seed, log)
-    return {"real_images": len(real), "synthetic_images": len(synthetic), "test_images": len(test), **result}
+    result = compare(arms, score, "accuracy", repeats, seed, log)
+    out = {"real_images": len(real), "synthetic_images": round(statistics.fmean(kept)) if kept else len(synthetic),
+           "test_images": len(test), **result}
+    if threshold > 0:
+        out["filter"] = {"threshold": threshold, "candidates": len(synthetic), "kept": kept}
+    if balance:
+        out["balance"] = True
+    return out

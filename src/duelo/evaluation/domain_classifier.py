@@ -69,6 +69,12 @@ class TrainedClassifier:
         self.model.eval()
         return torch.cat([self.model(images[i:i + batch]).argmax(1) for i in range(0, len(images), batch)])
 
+    @torch.no_grad()
+    def probabilities(self, images: torch.Tensor, batch: int = 500) -> torch.Tensor:
+        """(N, classes) softmax of the classifier on images (uint8 or [-1, 1] float)."""
+        self.model.eval()
+        return torch.cat([self.model(images[i:i + batch]).float().softmax(1) for i in range(0, len(images), batch)])
+
 
 def cache_dir() -> Path:
     return Path(os.environ.get("DUELO_CACHE_DIR") or user_cache_dir("duelo")) / "classifiers"

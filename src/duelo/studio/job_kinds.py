@@ -85,6 +85,9 @@ def register(registry: Registry[JobKind]) -> None:
         (Field("real", "small real set", "text", "--real", required=True),
          Field("test", "real test set", "text", "--test", required=True),
          Field("per_class", "synthetic per class", "integer", "--per-class"),
+         Field("filter", "keep if the real classifier agrees (probability)", "number", "--filter",
+               help="images: 0.9 keeps synthetic images a classifier of the real set names as asked"),
+         Field("balance", "repeat the real images to half the set", "flag", "--balance"),
          Field("repeats", "repeats", "integer", "--repeats", default="3")),
         on_run=True, fixed=_inside("augment-gain.json"),
         about="duelo augment-gain RUN: a classifier on the real set alone and with the run's samples added"))
