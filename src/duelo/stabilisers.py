@@ -192,3 +192,17 @@ class PathLength(Stabiliser):
                               f"--model stylegan2); {type(a.G).__name__} has none")
         a.objective_kwargs["pl_weight"] = float(value)
         a.objective_kwargs["pl_interval"] = a.config.stabilise.pl_interval
+
+
+@STABILISERS.register("mode_seeking")
+class ModeSeeking(Stabiliser):
+    description = "mode-seeking term of G: two latents of one class make different samples (Mao et al. 2019)"
+
+    def after_models(self, value, a):
+        from duelo.errors import ConfigError
+
+        if a.loss.relativistic:
+            raise ConfigError(f"stabilise.mode_seeking pairs the samples of G's own batch; a relativistic loss "
+                              f"({a.config.loss.name}) gives G's batch the real batch's labels: use a "
+                              f"non-relativistic loss or leave stabilise.mode_seeking at 0")
+        a.objective_kwargs["mode_seeking"] = float(value)

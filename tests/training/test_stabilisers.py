@@ -28,6 +28,7 @@ SETTINGS = {
     "history_pool":    "64",
     "grad_clip":       "0.01",
     "pl_weight":       "2.0",
+    "mode_seeking":    "1.0",
 }
 
 
@@ -60,6 +61,28 @@ def test_each_stabiliser_changes_the_training_step_and_stays_finite(tmp_path, na
     diff = [(a - b).abs().max() for a, b in zip(plain.trainer.nets["G"].parameters(),
                                                stabilised.trainer.nets["G"].parameters())]
     assert max(diff) > 0, f"{name} did not change training"
+
+
+def test_mode_seeking_pairs_latents_of_one_class_and_rewards_distinct_samples(tmp_path, monkeypatch):
+    from duelo.objectives.gan import mode_seeking_penalty
+
+    z = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
+    same = torch.zeros(8, 1, 2, 2)
+    apart = torch.cat([torch.zeros(4, 1, 2, 2), torch.ones(4, 1, 2, 2)])
+    assert mode_seeking_penalty(same, z, 4) > 1e4 > 1.0 > mode_seeking_penalty(apart, z, 4)
+    session = _session(tmp_path, **{"model.conditional": True, "stabilise.mode_seeking": 1.0})
+    G, seen = session.trainer.objective.G, []
+    original = G.forward
+    monkeypatch.setattr(G, "forward", lambda z, labels: seen.append(labels) or original(z, labels))
+    session.trainer.step()
+    labels = seen[-1]                                   # G's step: the halves of its batch share labels
+    assert torch.equal(labels[:16], labels[16:]) and len(labels.unique()) > 1
+    assert session.trainer.stats._counts["loss_G_ms"] == 1
+
+
+def test_mode_seeking_is_refused_where_g_has_no_batch_of_its_own(tmp_path):
+    with pytest.raises(ConfigError, match="relativistic"):
+        _session(tmp_path, **{"stabilise.mode_seeking": 1.0, "loss.name": "rpgan"})
 
 
 def test_lazy_r1_runs_every_interval_and_rescales_adam(tmp_path):

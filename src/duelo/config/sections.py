@@ -89,6 +89,10 @@ class StabiliseConfig:
     pl_weight:           float = setting(0.0, "path-length regularisation of a style-based G (Karras et al. 2020); "
                                          "0 = off", check=nonnegative)
     pl_interval:         int = setting(4, "lazy: path length every this many iterations", check=positive_int)
+    mode_seeking:        float = setting(0.0, "mode-seeking term of G (Mao et al. 2019): the two halves of G's batch "
+                                         "share labels and are pushed apart in proportion to their latents' "
+                                         "distance, against a conditional G drawing one sample per class; "
+                                         "0 = off", check=nonnegative)
 
 
 @dataclass(frozen=True)

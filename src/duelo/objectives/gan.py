@@ -54,7 +54,8 @@ class GANObjective:
                  reg_interval: int = 16,               # lazy regularisation interval (Karras et al. 2020)
                  pl_weight:    float = 0.0,            # path-length regularisation of a style-based G
                  pl_interval:  int = 4,                # ... every this many iterations
-                 aux_weight:   float = 0.0):           # AC-GAN term: D has a `classifier` and forward_with_class_loss
+                 aux_weight:   float = 0.0,            # AC-GAN term: D has a `classifier` and forward_with_class_loss
+                 mode_seeking: float = 0.0):           # mode-seeking term of G (Mao et al. 2019)
         self.G, self.D = G, D
         self.loss = loss
         self.gp_weight = float(gp_weight)
@@ -64,6 +65,7 @@ class GANObjective:
         self.pool = pool
         self.r1_gamma, self.r2_gamma = float(r1_gamma), float(r2_gamma)
         self.aux_weight = float(aux_weight)
+        self.mode_seeking = float(mode_seeking)
         if self.aux_weight > 0 and getattr(D, "classifier", None) is None:
             raise ValueError("an auxiliary classifier term needs a conditional D with forward_with_class_loss")
         self.reg_interval = int(reg_interval)
@@ -192,9 +194,15 @@ class GANObjective:
 
     def _generator_terms(self, batch: None, generator: torch.Generator, n: int) -> Terms:
         z, labels = self.sample_generator_inputs(n, generator)
+        half = n // 2 if self.mode_seeking > 0 else 0
+        if half and labels is not None:         # pairs (i, i + half) share a label and differ in z
+            labels = torch.cat([labels[:half], labels[:half], labels[2 * half:]])
         terms = Terms({})
-        fake_logits = self._judge_fakes(self.view(self.G(z, labels), generator), labels, terms)   # (N,)
+        fake = self.G(z, labels)                                                          # (N, ...)
+        fake_logits = self._judge_fakes(self.view(fake, generator), labels, terms)       # (N,)
         terms.losses["G"] = self.loss.g_loss(fake_logits).mean()
+        if half:
+            terms.losses["G_ms"] = self.mode_seeking * mode_seeking_penalty(fake, z, half)
         return terms
 
     def _relativistic_generator_terms(self, batch: tuple[Tensor, Tensor | None], generator: torch.Generator,
@@ -211,3 +219,12 @@ class GANObjective:
             real_logits = self.D(self.view(real, generator), real_labels).float()         # (N,)
         terms.losses["G"] = self.loss.g_loss(fake_logits, real_logits).mean()
         return terms
+
+
+def mode_seeking_penalty(fake: Tensor, z: Tensor, half: int) -> Tensor:
+    """Mode seeking (Mao et al. 2019, "Mode seeking GANs", eq. 3): G is asked to keep the outputs of two latents
+    as far apart as the latents are, for the same condition; minimised as 1 / (mean |G(z1) - G(z2)| /
+    mean |z1 - z2| + 1e-5), pairs (i, i + half) of the batch."""
+    a, b = fake[:half].float(), fake[half:2 * half].float()
+    ratio = (a - b).abs().flatten(1).mean(1) / (z[:half] - z[half:2 * half]).abs().flatten(1).mean(1)   # (half,)
+    return 1.0 / (ratio.mean() + 1e-5)

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from duelo.errors import ConfigError
 from duelo.objectives import GANObjective
 from duelo.tasks.text.networks import _until_end
 from duelo.training.protocols import Phase, Terms
@@ -58,6 +59,9 @@ class SeqGANObjective(GANObjective):
 
     def __init__(self, G: nn.Module, D: nn.Module, loss, rollouts: int, **kwargs):
         super().__init__(G, D, loss, **kwargs)
+        if self.mode_seeking > 0:
+            raise ConfigError("stabilise.mode_seeking pairs the samples of G's differentiable batch; policy-gradient "
+                              "text G (text.policy_gradient) has none: leave stabilise.mode_seeking at 0")
         self.rollouts = int(rollouts)
         phases = [p for p in self.phases if p.name != "G"]
         phases.append(Phase("G", ("G",), self._policy_terms, uses_real=loss.relativistic,
