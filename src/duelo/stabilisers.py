@@ -203,6 +203,6 @@ class ModeSeeking(Stabiliser):
 
         if a.loss.relativistic:
             raise ConfigError(f"stabilise.mode_seeking pairs the samples of G's own batch; a relativistic loss "
-                              f"({a.config.loss.name}) gives G's batch the real batch's labels: use a "
-                              f"non-relativistic loss or leave stabilise.mode_seeking at 0")
+                              f"({a.config.loss.name}) draws G's batch to match a real batch, so no pairs are "
+                              f"made: use a non-relativistic loss or leave stabilise.mode_seeking at 0")
         a.objective_kwargs["mode_seeking"] = float(value)
