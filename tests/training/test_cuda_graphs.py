@@ -17,7 +17,7 @@ from duelo.tasks import task_config
 
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 
-BASE = {"data.dataset": "mnist-5k", "data.resolution": 32, "model.width": 16, "train.batch": 32,
+BASE = {"data.dataset": "digits", "data.resolution": 32, "model.width": 16, "train.batch": 32,
         "train.precision": "fp32", "train.device": "cuda", "health.enabled": False, "augment.name": "none"}
 CASES = {
     "dcgan-conditional": {"model.name": "dcgan", "model.conditional": True},

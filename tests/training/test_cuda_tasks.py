@@ -39,7 +39,7 @@ CASES = {
                                "stabilise.spectral_norm": False, "train.batch": 64}),
     # text: maximum likelihood (no per-step schedule, so it is captured); the GANs' annealed rates run eagerly
     "text-mle": ("text", {"text.model": "mle", "text.hidden": 32, "text.embed": 16, "train.batch": 32}),
-    "cyclegan": ("cyclegan", {**IMAGES, "model.name": "unet", "image2image.source": "mnist-5k",
+    "cyclegan": ("cyclegan", {**IMAGES, "model.name": "unet", "image2image.source": "digits",
                               "image2image.history_pool": 32}),
 }
 
