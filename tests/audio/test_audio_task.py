@@ -323,11 +323,16 @@ def wavegan_run(tones, tmp_path_factory):
 @pytest.mark.parametrize("model", ["wavegan", "specgan"])
 def test_the_audio_task_trains_and_scores(model, tones, tmp_path, request):
     run = request.getfixturevalue("wavegan_run") if model == "wavegan" else tmp_path / "a"
-    if model == "specgan":          # with the auxiliary classifier term
-        assert main([*TINY, "--model", model, "--dataset", str(tones), "--kimg", "0.1", "--out", str(tmp_path),
-                     "--name", "a", "--set", "audio.aux_weight=1", "--set", "audio.augment=0.5"]) == 0
+    if model == "specgan":          # the notes-conditional preset: hinge, R1, the classifier term, augmentation
+        tiny = [arg for arg in TINY if arg != "--task" and arg != "audio"]
+        assert main([*tiny, "--preset", "notes-conditional", "--dataset", str(tones), "--kimg", "0.1",
+                     "--out", str(tmp_path), "--name", "a"]) == 0
         logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
         assert all("loss_G_aux" in r and "loss_D_aux" in r for r in logged if "loss_G" in r), logged[-1]
+        saved = json.loads((run / "config.json").read_text())
+        assert saved["audio"]["model"] == "specgan" and saved["audio"]["augment"] == 0.5
+        assert saved["loss"]["name"] == "hinge" and saved["train"]["d_steps"] == 1
+        assert saved["stabilise"]["r1_gamma"] == 300 and saved["data"]["dataset"] == str(tones)
     scores = json.loads((run / "summary.json").read_text())["scores"]
     for key in ("fd", "fd_real", "score", "instrument_accuracy", "pitch_accuracy", "pitch_accuracy_real",
                 "instrument_accuracy_real", "pitch_spread", "loudness_db"):
