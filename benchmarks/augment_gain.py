@@ -96,6 +96,7 @@ def tables(name: str, args, work: Path) -> tuple[list[str], list[str]]:
 
 
 SETS = {"mnist-5k": images, "fashion-mnist": images, "italypowerdemand": series, "gunpoint": series,
+        "arrowhead": series, "basicmotions": series,
         "adult": tables, "adult-scarce": tables}
 
 
