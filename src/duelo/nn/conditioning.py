@@ -59,19 +59,34 @@ class ClassProjection(nn.Module):
         return (self.embedding(labels) * features).sum(dim=1)      # (N,)
 
 
+def split_labels(labels: torch.Tensor, factors: tuple[int, ...]) -> list[torch.Tensor]:
+    """Combined labels (N,) -> one (N,) tensor per factor (the last factor varies fastest): a label that stands
+    for several factors (an audio note's instrument and pitch) is sum of factor_k * stride_k."""
+    out, rest = [], labels
+    for size in reversed(factors):
+        out.append(rest % size)
+        rest = torch.div(rest, size, rounding_mode="floor")
+    return out[::-1]
+
+
 class ClassifierHead(nn.Module):
     """An auxiliary classifier on a discriminator's features (AC-GAN, Odena et al. 2017): features (N, F) and the
     true labels (N,) -> (N,) the cross-entropy of each sample's class. D is trained to name the classes of real
     samples and G to make samples D names as the class they were drawn for, which makes a conditional G follow
-    its labels more closely than a projection term alone does when the data are few."""
+    its labels more closely than a projection term alone does when the data are few.
+
+    Labels that stand for several factors (`num_classes` a tuple, see `split_labels`) get one head per factor
+    and the sum of their cross-entropies, so "violin" and "C4" are each named once."""
 
     def __init__(self,
-        num_classes:  int,                  # number of classes (the model's c_dim), > 0
-        feature_dim:  int,                  # size F of the discriminator features
+        num_classes:  int | tuple[int, ...],  # number of classes (the model's c_dim), or the sizes of its factors
+        feature_dim:  int,                    # size F of the discriminator features
     ):
         super().__init__()
-        self.head = nn.Linear(feature_dim, num_classes)
+        self.factors = (int(num_classes),) if isinstance(num_classes, int) else tuple(int(f) for f in num_classes)
+        self.head = nn.Linear(feature_dim, sum(self.factors))
 
     def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        logits = self.head(features).float()                         # (N, classes)
-        return nn.functional.cross_entropy(logits, labels, reduction="none")   # (N,)
+        logits = self.head(features).float().split(self.factors, dim=1)       # one (N, K_f) per factor
+        return sum(nn.functional.cross_entropy(part, truth, reduction="none")
+                   for part, truth in zip(logits, split_labels(labels, self.factors)))   # (N,)

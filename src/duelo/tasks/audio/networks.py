@@ -24,21 +24,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from duelo.nn.conditioning import ClassProjection, LabelEmbedding
+from duelo.nn.conditioning import ClassifierHead, ClassProjection, LabelEmbedding, split_labels
 
 SLOPE = 0.2
 WAVE_KERNEL, WAVE_STRIDE, WAVE_LAYERS = 25, 4, 5
 SPEC_LAYERS = 5
 PHASE_SHUFFLE = 2
-
-
-def split_labels(labels: torch.Tensor, factors: tuple[int, ...]) -> list[torch.Tensor]:
-    """Combined labels (N,) -> one (N,) tensor per factor (the last factor varies fastest)."""
-    out, rest = [], labels
-    for size in reversed(factors):
-        out.append(rest % size)
-        rest = torch.div(rest, size, rounding_mode="floor")
-    return out[::-1]
 
 
 def combine_labels(parts, factors: tuple[int, ...]) -> int:
@@ -72,20 +63,6 @@ class FactorProjection(nn.Module):
         return sum(term(h, part) for term, part in zip(self.terms, split_labels(labels, self.factors)))
 
 
-class FactorClassifier(nn.Module):
-    """features (N, F) -> (N,) the sum over factors of the cross-entropy of the true class (one head per factor)."""
-
-    def __init__(self, factors: tuple[int, ...], features: int):
-        super().__init__()
-        self.factors = tuple(int(f) for f in factors)
-        self.head = nn.Linear(features, sum(self.factors))
-
-    def forward(self, h: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        logits = self.head(h).float().split(self.factors, dim=1)                     # one (N, K_f) per factor
-        return sum(F.cross_entropy(part, truth, reduction="none")
-                   for part, truth in zip(logits, split_labels(labels, self.factors)))
-
-
 class _Judge(nn.Module):
     """What both discriminators share: features -> a logit, the projection terms, the optional classifier."""
 
@@ -96,7 +73,7 @@ class _Judge(nn.Module):
         self.projection = FactorProjection(self.factors, features) if self.factors else None
         if classify and not self.factors:
             raise ValueError("an auxiliary classifier needs a conditional discriminator (label factors)")
-        self.classifier = FactorClassifier(self.factors, features) if classify else None
+        self.classifier = ClassifierHead(self.factors, features) if classify else None
 
     def _logits(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         logits = self.out(h)[:, 0]
