@@ -64,3 +64,45 @@ def test_sets_that_do_not_fit_the_model_are_refused(fake_model, tmp_path):
     np.savez(tmp_path / "u.npz", windows=windows(0, 4, 0))
     with pytest.raises(ConfigError, match="unlabelled"):
         augment.augment_series(tmp_path, test, str(tmp_path / "u.npz"), per_class=2, repeats=1)
+
+
+class _Recorder:
+    """A stand-in window classifier: remembers each training set's size, calls every window of mean > 0 class 1."""
+
+    def __init__(self):
+        self.sizes: list[int] = []
+
+    def __call__(self, windows, labels, classes, **kwargs):
+        self.sizes.append(len(windows))
+        return self
+
+    def probabilities(self, windows, lengths=None):
+        one = (torch.as_tensor(windows).float().flatten(1).mean(1) > 0).long()
+        return torch.nn.functional.one_hot(one, 2).float()
+
+
+def test_the_filter_keeps_what_the_real_only_classifier_agrees_with_and_balance_repeats_the_real_set(
+        fake_model, tmp_path, monkeypatch):
+    from duelo.evaluation import sequence_models
+
+    def half_wrong(G, config, n, seed=0, label=None, device="cpu"):       # half dark, half light, whatever asked
+        drawn = np.concatenate([-np.ones((n // 2, 16, 1)), np.ones((n - n // 2, 16, 1))])
+        return torch.from_numpy(drawn), torch.full((n,), label), None
+
+    monkeypatch.setattr(model_io, "generate_windows", half_wrong)
+    np.savez(tmp_path / "r.npz", windows=np.concatenate([-np.ones((4, 16, 1)), np.ones((4, 16, 1))]),
+             labels=np.repeat([0, 1], 4), class_names=np.array(["slow", "fast"]), columns=np.array(["v"]))
+    real = str(tmp_path / "r.npz")
+    recorder = _Recorder()
+    monkeypatch.setattr(sequence_models, "train_window_classifier", recorder)
+    result = augment.augment_series(tmp_path, real, real, per_class=10, repeats=2, threshold=0.5, balance=True)
+    # 40 candidates per class, 20 of them named as asked, 10 kept per class; per repeat the real-only classifier
+    # once (it also filters), then the 8 real windows x 3 copies + the 20 kept ones
+    assert result["filter"] == {"threshold": 0.5, "candidates": 80, "kept": [20, 20]}
+    assert result["synthetic_windows"] == 20 and result["balance"] is True
+    assert recorder.sizes == [8, 44, 8, 44]
+    assert result["real_only"] == 1.0 and result["gain"] == 0.0          # both arms name the test windows right
+    plain = _Recorder()
+    monkeypatch.setattr(sequence_models, "train_window_classifier", plain)
+    result = augment.augment_series(tmp_path, real, real, per_class=10, repeats=1)
+    assert plain.sizes == [8, 28] and "filter" not in result and "balance" not in result

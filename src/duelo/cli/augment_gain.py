@@ -35,7 +35,8 @@ def _tables(run: Path, o: dict, log) -> dict:
 def _series(run: Path, o: dict, log) -> dict:
     from duelo.tasks.timeseries.augment import augment_series
 
-    return augment_series(run, o["real_spec"], o["test_spec"], o["per_class"], o["repeats"], o["seed"], log)
+    return augment_series(run, o["real_spec"], o["test_spec"], o["per_class"], o["repeats"], o["seed"], log,
+                          threshold=o["filter"], balance=o["balance"])
 
 
 def _images(run: Path, o: dict, log) -> dict:
@@ -98,7 +99,7 @@ def _is_images(run: Path) -> bool:
 
 KINDS: Registry[Kind] = Registry("augment-gain kind")      # each accepts only its own folders' format
 KINDS.add("tables", Kind("rows", _is_tables, _tables, default_per_class=None))
-KINDS.add("series", Kind("windows", _is_series, _series))
+KINDS.add("series", Kind("windows", _is_series, _series, selects=True))
 KINDS.add("images", Kind("images", _is_images, _images, selects=True))
 
 
@@ -112,12 +113,12 @@ KINDS.add("images", Kind("images", _is_images, _images, selects=True))
 @click.option("--target", default=None, help="Tables: the categorical column the classifier predicts.")
 @click.option("--class", "label", default=None, help="Tables: the class to add rows of (default: the rarest).")
 @click.option("--filter", "threshold", type=float, default=0.0,
-              help="Images: keep only synthetic images that a classifier trained on the real set alone gives their "
-                   "asked class with at least this probability (up to 4x --per-class drawn per class); 0 = keep "
-                   "all.")
+              help="Images and windows: keep only synthetic items that a classifier trained on the real set alone "
+                   "gives their asked class with at least this probability (up to 4x --per-class drawn per class); "
+                   "0 = keep all.")
 @click.option("--balance", is_flag=True,
-              help="Images: repeat the real images in the mixed set until they are at least as many as the "
-                   "synthetic ones.")
+              help="Images and windows: repeat the real items in the mixed set until they are at least as many as "
+                   "the synthetic ones.")
 @click.option("--repeats", type=int, default=3, help="Paired repeats (classifier seeds) behind the interval.")
 @click.option("--seed", type=int, default=0)
 @click.option("--out", "out_file", type=click.Path(path_type=Path), default=None, help="Write the result as JSON.")
@@ -152,7 +153,8 @@ def augment_gain_command(run_or_model: Path, real_spec: str, test_spec: str, per
     if name != "tables" and (target or label):
         raise ConfigError(f"--target and --class are for table models; {run_or_model} holds {kind.unit}")
     if not kind.selects and (threshold or balance):
-        raise ConfigError(f"--filter and --balance are for image models; {run_or_model} holds {kind.unit}")
+        raise ConfigError(f"--filter and --balance are for image and time-series models; {run_or_model} holds "
+                          f"{kind.unit}")
     options = {"real_spec": real_spec, "test_spec": test_spec, "target": target, "label": label,
                "per_class": kind.default_per_class if per_class is None else per_class, "repeats": repeats,
                "seed": seed, "filter": threshold, "balance": balance}

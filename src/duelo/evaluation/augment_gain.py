@@ -92,6 +92,11 @@ def agreed(probabilities: torch.Tensor, labels: torch.Tensor, per_class: int, th
     return torch.cat([torch.nonzero(asked & (labels == c))[:per_class, 0] for c in labels.unique()])
 
 
+def balancing_copies(real: int, synthetic: int) -> int:
+    """How often `--balance` repeats the real items: until they are at least as many as the synthetic ones."""
+    return max(1, -(-synthetic // max(1, real)))
+
+
 def augment_gain(real: torch.Tensor, real_labels: torch.Tensor, test: torch.Tensor, test_labels: torch.Tensor,
                  synthetic: torch.Tensor, synthetic_labels: torch.Tensor, classes: int, repeats: int = 3,
                  seed: int = 0, log=None, per_class: int | None = None, threshold: float = 0.0,
@@ -122,7 +127,7 @@ def augment_gain(real: torch.Tensor, real_labels: torch.Tensor, test: torch.Tens
                            per_class or len(synthetic), threshold)
             extra, extra_labels = synthetic[index], synthetic_labels[index]
             kept.append(len(index))
-        copies = max(1, -(-len(extra) // max(1, len(real)))) if balance else 1
+        copies = balancing_copies(len(real), len(extra)) if balance else 1
         mixed = (torch.cat([real.repeat(copies, *[1] * (real.dim() - 1)), extra]),
                  torch.cat([real_labels.repeat(copies), extra_labels]))
         return {BASE: (BASE, real, real_labels), SYNTHETIC: (SYNTHETIC, *mixed)}

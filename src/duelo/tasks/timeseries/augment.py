@@ -1,15 +1,15 @@
 """The gain from synthetic windows (`duelo augment-gain RUN --real SMALL --test TEST` on a class-conditional
-time-series run): a window classifier (duelo.evaluation.sequence_models.classification_accuracy: the recurrent
-encoder with a class head, 1,000 Adam steps; DUELO_JUDGE_STEPS sets fewer for quick checks) trained on the small
-real set alone and on it plus `per_class` generated windows of every class, scored by accuracy on the real test
-windows. SMALL and TEST are anything `--dataset` takes (an .npz of labelled windows, a labelled CSV, a registered
-source), cut at the model's window length; their class names are matched to the model's by name. Every set is
-put on the model's scale (its [-1, 1] from the training data's per-channel range), so real and generated windows
-read alike.
-"""
+time-series run): a window classifier (duelo.evaluation.sequence_models.train_window_classifier: the
+convolutional encoder with a class head, 1,000 Adam steps; DUELO_JUDGE_STEPS sets fewer for quick checks) trained
+on the small real set alone and on it plus `per_class` generated windows of every class, scored by accuracy on the
+real test windows; `--filter` and `--balance` select and mix as for images. SMALL and TEST are anything
+`--dataset` takes (an .npz of labelled windows, a labelled CSV, a registered source), cut at the model's window
+length; their class names are matched to the model's by name. Every set is put on the model's scale (its [-1, 1]
+from the training data's per-channel range), so real and generated windows read alike."""
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 import torch
@@ -56,11 +56,16 @@ def _join(*sets):
 
 
 def augment_series(run, real_spec: str, test_spec: str, per_class: int, repeats: int = 3, seed: int = 0,
-                   log=None) -> dict[str, Any]:
-    """The comparison's result (duelo.evaluation.augment_gain.compare) plus what was compared."""
-    from duelo.evaluation.augment_gain import BASE, SYNTHETIC, compare
+                   log=None, threshold: float = 0.0, balance: bool = False) -> dict[str, Any]:
+    """The comparison's result (duelo.evaluation.augment_gain.compare) plus what was compared.
+
+    With `threshold` > 0, FILTER_DRAWS x `per_class` windows of every class are candidates: in every repeat the
+    real-only classifier (the same seed's) keeps at most `per_class` of each class that it names as their asked
+    class with at least that probability. With `balance`, the real windows are repeated in the mixed set until
+    they are at least as many as the synthetic ones (as for images)."""
+    from duelo.evaluation.augment_gain import BASE, FILTER_DRAWS, SYNTHETIC, agreed, balancing_copies, compare
     from duelo.evaluation.domain_classifier import judge_steps
-    from duelo.evaluation.sequence_models import classification_accuracy
+    from duelo.evaluation.sequence_models import train_window_classifier
     from duelo.tasks.timeseries.model_io import generate_windows, load_series_model
 
     steps = judge_steps() or CLASSIFIER_STEPS          # DUELO_JUDGE_STEPS: fewer steps for quick checks
@@ -69,22 +74,49 @@ def augment_series(run, real_spec: str, test_spec: str, per_class: int, repeats:
         raise ConfigError(f"{run} is unconditional; the gain needs labelled synthetic windows: train with "
                           f"--conditional")
     classes = G.c_dim
-    drawn = [generate_windows(G, config, per_class, seed=seed * 1_000_003 + c, label=c) for c in range(classes)]
+    drawn_per_class = per_class * (FILTER_DRAWS if threshold > 0 else 1)
+    drawn = [generate_windows(G, config, drawn_per_class, seed=seed * 1_000_003 + c, label=c) for c in range(classes)]
     window = drawn[0][0].shape[1]
-    synthetic = _join(*[(to_model_scale(v, config), torch.full((per_class,), c), n)
+    synthetic = _join(*[(to_model_scale(v, config), torch.full((drawn_per_class,), c), n)
                         for c, (v, _, n) in enumerate(drawn)])
     real = _labelled(real_spec, "--real", window, config)
     test = _labelled(test_spec, "--test", window, config)
     if log:
-        log(f"augment-gain: {len(real[0]):,} real + {len(synthetic[0]):,} synthetic training windows of {window} "
-            f"steps, {len(test[0]):,} test windows, {repeats} repeat(s)")
-    mixed = _join(real, synthetic)
+        what = (f"at most {per_class:,} per class of {len(synthetic[0]):,} drawn, kept where the real-only "
+                f"classifier gives their class >= {threshold:g}") if threshold > 0 else f"{len(synthetic[0]):,}"
+        log(f"augment-gain: {len(real[0]):,} real + {what} synthetic training windows of {window} steps, "
+            f"{len(test[0]):,} test windows, {repeats} repeat(s)")
+    trained: dict = {}                                 # (arm, seed) -> classifier: the filter reuses BASE's
+    kept: list[int] = []
+
+    def fit(arm: str, windows, labels, lengths, arm_seed: int):
+        if (arm, arm_seed) not in trained:
+            trained[arm, arm_seed] = train_window_classifier(windows, labels, classes, seed=arm_seed, steps=steps,
+                                                             train_lengths=lengths)
+        return trained[arm, arm_seed]
+
+    def arms(arm_seed: int) -> dict:
+        extra = synthetic
+        if threshold > 0:
+            probabilities = fit(BASE, *real, arm_seed).probabilities(synthetic[0], synthetic[2])
+            index = agreed(probabilities, synthetic[1], per_class, threshold)
+            extra = (synthetic[0][index], synthetic[1][index], None if synthetic[2] is None else synthetic[2][index])
+            kept.append(len(index))
+        copies = balancing_copies(len(real[0]), len(extra[0])) if balance else 1
+        return {BASE: (BASE, *real), SYNTHETIC: (SYNTHETIC, *_join(*[real] * copies, extra))}
 
     def score(data, arm_seed: int) -> dict[str, float]:
-        windows, labels, lengths = data
-        return {"accuracy": classification_accuracy(windows, labels, test[0], test[1], classes, seed=arm_seed,
-                                                    steps=steps, train_lengths=lengths, test_lengths=test[2])}
+        classifier = fit(*data, arm_seed)
+        trained.pop((SYNTHETIC, arm_seed), None)        # only the real-only classifier is asked again
+        predicted = classifier.probabilities(test[0], test[2]).argmax(1)
+        return {"accuracy": float((predicted == test[1]).double().mean())}
 
-    result = compare(lambda _: {BASE: real, SYNTHETIC: mixed}, score, "accuracy", repeats, seed, log)
-    return {"real_windows": len(real[0]), "synthetic_windows": len(synthetic[0]), "test_windows": len(test[0]),
-            "classifier": f"duelo sequence encoder, {steps} steps", **result}
+    result = compare(arms, score, "accuracy", repeats, seed, log)
+    out = {"real_windows": len(real[0]),
+           "synthetic_windows": round(statistics.fmean(kept)) if kept else len(synthetic[0]),
+           "test_windows": len(test[0]), "classifier": f"duelo sequence encoder, {steps} steps", **result}
+    if threshold > 0:
+        out["filter"] = {"threshold": threshold, "candidates": len(synthetic[0]), "kept": kept}
+    if balance:
+        out["balance"] = True
+    return out
