@@ -5,6 +5,9 @@
     python benchmarks/augment_gain.py --set mnist-5k --minutes 6 --train-set model.aux_weight=1 --filter 0.9 \
         --balance --out ...                    (AC-GAN; synthetic images the real-only classifier agrees with)
     python benchmarks/augment_gain.py --set italypowerdemand --minutes 2 --repeats 5 --out ...
+    python benchmarks/augment_gain.py --set arrowhead --minutes 10 --repeats 5 --work W --out ...
+    python benchmarks/augment_gain.py --set arrowhead --minutes 10 --repeats 5 --work W --reuse-gan --filter 0.8 \
+        --balance --out ...                    (the same GAN, another way of using its windows)
     python benchmarks/augment_gain.py --set adult-scarce --minutes 4 --out ...     (needs .bench/adult: tabular.py)
 
 1. A seeded split: the small real training set and a real test set that neither the GAN nor the classifiers
@@ -120,13 +123,18 @@ def main() -> None:
     parser.add_argument("--filter", type=float, default=0.0, help="duelo augment-gain --filter (images)")
     parser.add_argument("--balance", action="store_true", help="duelo augment-gain --balance (images)")
     parser.add_argument("--work", default=None, help="folder for the sets and the run (default: a temporary one)")
+    parser.add_argument("--reuse-gan", action="store_true",
+                        help="keep the GAN already trained in --work (same set and seed): measure another gain recipe")
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="duelo-gain-"))
     work.mkdir(parents=True, exist_ok=True)
     train, gain = SETS[args.name](args.name, args, work)
     train += [part for item in args.train_set for part in ("--set", item)]
     gain += (["--filter", str(args.filter)] if args.filter else []) + (["--balance"] if args.balance else [])
-    _run(train, "training")
+    if args.reuse_gan and (work / "gan" / "summary.json").is_file():
+        print(f"reusing the GAN in {work / 'gan'}", file=sys.stderr)
+    else:
+        _run(train, "training")
     result_file = work / "gain.json"
     gain = ["augment-gain", str(work / "gan"), *gain, "--repeats", str(args.repeats), "--seed", str(args.seed),
             "--out", str(result_file)]
