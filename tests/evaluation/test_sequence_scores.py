@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from duelo.errors import ConfigError
-from duelo.evaluation.sequence_models import (classification_accuracy, context_fid, discriminative_score,
-                                              predictive_score,
+from duelo.evaluation.sequence_models import (context_fid, discriminative_score, predictive_score,
                                               train_sequence_encoder)
+from duelo.evaluation.window_classifier import classification_accuracy
 from duelo.evaluation.sequences import (autocorrelation_distance, cross_correlation_distance, marginal_distance,
                                         memorisation_report, nearest_real_distances, sine_windows)
 

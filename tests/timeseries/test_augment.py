@@ -83,7 +83,7 @@ class _Recorder:
 
 def test_the_filter_keeps_what_the_real_only_classifier_agrees_with_and_balance_repeats_the_real_set(
         fake_model, tmp_path, monkeypatch):
-    from duelo.evaluation import sequence_models
+    from duelo.evaluation import window_classifier
 
     def half_wrong(G, config, n, seed=0, label=None, device="cpu"):       # half dark, half light, whatever asked
         drawn = np.concatenate([-np.ones((n // 2, 16, 1)), np.ones((n - n // 2, 16, 1))])
@@ -94,7 +94,7 @@ def test_the_filter_keeps_what_the_real_only_classifier_agrees_with_and_balance_
              labels=np.repeat([0, 1], 4), class_names=np.array(["slow", "fast"]), columns=np.array(["v"]))
     real = str(tmp_path / "r.npz")
     recorder = _Recorder()
-    monkeypatch.setattr(sequence_models, "train_window_classifier", recorder)
+    monkeypatch.setattr(window_classifier, "train_window_classifier", recorder)
     result = augment.augment_series(tmp_path, real, real, per_class=10, repeats=2, threshold=0.5, balance=True)
     # 40 candidates per class, 20 of them named as asked, 10 kept per class; per repeat the real-only classifier
     # once (it also filters), then the 8 real windows x 3 copies + the 20 kept ones
@@ -103,6 +103,6 @@ def test_the_filter_keeps_what_the_real_only_classifier_agrees_with_and_balance_
     assert recorder.sizes == [8, 44, 8, 44]
     assert result["real_only"] == 1.0 and result["gain"] == 0.0          # both arms name the test windows right
     plain = _Recorder()
-    monkeypatch.setattr(sequence_models, "train_window_classifier", plain)
+    monkeypatch.setattr(window_classifier, "train_window_classifier", plain)
     result = augment.augment_series(tmp_path, real, real, per_class=10, repeats=1)
     assert plain.sizes == [8, 28] and "filter" not in result and "balance" not in result

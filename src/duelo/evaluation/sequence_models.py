@@ -39,14 +39,14 @@ MIN_SPLIT_SAMPLES = 10       # windows per set the discriminative score needs fo
 TEST_SHARE = 0.2             # TimeGAN's held-out share for the classifier
 
 
-def _positive(value: int, what: str) -> int:
+def check_positive(value: int, what: str) -> int:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
         raise ConfigError(f"{what}: must be a positive integer, got {value!r}")
     return int(value)
 
 
 @contextlib.contextmanager
-def _seeded(seed: int, device: torch.device):
+def seeded_init(seed: int, device: torch.device):
     """Initialise networks from `seed` without touching the caller's global random state."""
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
@@ -72,7 +72,7 @@ class PostHocGRU(nn.Module):
         return self.head(last)
 
 
-def _batches(n: int, size: int, steps: int, seed: int, device: torch.device):
+def index_batches(n: int, size: int, steps: int, seed: int, device: torch.device):
     """`steps` index batches of min(size, n) distinct windows, drawn from a private generator."""
     generator = torch.Generator().manual_seed(seed)
     size = min(size, n)
@@ -103,7 +103,7 @@ def discriminative_score(real: torch.Tensor | np.ndarray,
     r = as_sequences(real, lengths_real, name="real", lengths_name="lengths_real", device=device)
     f = as_sequences(fake, lengths_fake, name="fake", lengths_name="lengths_fake", device=device)
     channels = check_channels(r, f)
-    steps, batch_size = _positive(steps, "steps"), _positive(batch_size, "batch_size")
+    steps, batch_size = check_positive(steps, "steps"), check_positive(batch_size, "batch_size")
     n = min(len(r), len(f))
     if n < MIN_SPLIT_SAMPLES:
         smaller = "real" if len(r) <= len(f) else "fake"
@@ -121,11 +121,11 @@ def discriminative_score(real: torch.Tensor | np.ndarray,
 
     if network not in POST_HOC_CLASSIFIERS:
         raise ConfigError(f"network: {network!r} is not one of {', '.join(POST_HOC_CLASSIFIERS)}")
-    with _seeded(seed, device):
+    with seeded_init(seed, device):
         model, classify = POST_HOC_CLASSIFIERS[network](channels, device)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    batches = zip(_batches(train_n, batch_size, steps, seed + 1, device),
-                  _batches(train_n, batch_size, steps, seed + 2, device))
+    batches = zip(index_batches(train_n, batch_size, steps, seed + 1, device),
+                  index_batches(train_n, batch_size, steps, seed + 2, device))
     for i, j in batches:                                  # one GRU call for both halves: the loop's cost is per call
         logits = classify(torch.cat([x_real[i], x_fake[j]]), torch.cat([len_real[i], len_fake[j]]))
         labels = torch.cat([torch.ones(len(i), 1, device=device), torch.zeros(len(j), 1, device=device)])
@@ -186,13 +186,13 @@ def predictive_score(real: torch.Tensor | np.ndarray,
     r = as_sequences(real, lengths_real, name="real", lengths_name="lengths_real", min_length=2, device=device)
     f = as_sequences(fake, lengths_fake, name="fake", lengths_name="lengths_fake", min_length=2, device=device)
     channels = check_channels(r, f)
-    steps, batch_size = _positive(steps, "steps"), _positive(batch_size, "batch_size")
+    steps, batch_size = check_positive(steps, "steps"), check_positive(batch_size, "batch_size")
     x_train, y_train, m_train = _prediction_task(f)
 
-    with _seeded(seed, device):
+    with seeded_init(seed, device):
         model = PostHocGRU(x_train.shape[2], max(channels // 2, 1), 1).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for i in _batches(len(f), batch_size, steps, seed + 1, device):
+    for i in index_batches(len(f), batch_size, steps, seed + 1, device):
         prediction = torch.tanh(model.every_step(x_train[i]))[..., 0]            # (B, T−1)
         mask = m_train[i]
         loss = ((prediction - y_train[i]).abs() * mask).sum() / mask.sum()
@@ -274,15 +274,16 @@ def train_sequence_encoder(real: torch.Tensor | np.ndarray,
     """
     device = torch.device(device)
     seq = as_sequences(real, lengths, name="real", lengths_name="lengths", device=device)
-    dim, steps, batch_size = _positive(dim, "dim"), _positive(steps, "steps"), _positive(batch_size, "batch_size")
+    dim, steps = check_positive(dim, "dim"), check_positive(steps, "steps")
+    batch_size = check_positive(batch_size, "batch_size")
     n, length, channels = seq.values.shape
-    with _seeded(seed, device):
+    with seeded_init(seed, device):
         encoder = SequenceEncoder(channels, dim).to(device)
         decoder = nn.Sequential(nn.Linear(dim, 128), nn.GELU(), nn.Linear(128, length * channels)).to(device)
     optimiser = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=1e-3)
     mask = seq.mask[..., None].float()                                            # (N, T, 1)
     losses = []
-    for i in _batches(n, batch_size, steps, seed + 1, device):
+    for i in index_batches(n, batch_size, steps, seed + 1, device):
         reconstruction = decoder(encoder(seq.values[i], seq.lengths[i])).view(len(i), length, channels)
         loss = ((reconstruction - seq.values[i]) ** 2 * mask[i]).sum() / (mask[i].sum() * channels)
         optimiser.zero_grad(set_to_none=True)
@@ -324,79 +325,3 @@ def context_fid(real: torch.Tensor | np.ndarray,
     stats_real = FeatureStats.from_features(embed_sequences(encoder, r))
     stats_fake = FeatureStats.from_features(embed_sequences(encoder, f))
     return frechet_distance(stats_real, stats_fake)
-
-
-# --- usefulness for classification -----------------------------------------------------------------------------
-
-class WindowClassifier:
-    """A trained window classifier (`train_window_classifier`): class probabilities of windows, in batches."""
-
-    def __init__(self, model: SequenceEncoder, device: torch.device):
-        self.model, self.device = model.eval(), device
-
-    def logits(self, seq: Sequences, batch_size: int = 4096) -> torch.Tensor:
-        with torch.no_grad():
-            return torch.cat([self.model(seq.values[s:s + batch_size], seq.lengths[s:s + batch_size])
-                              for s in range(0, len(seq), batch_size)])
-
-    def probabilities(self, windows: torch.Tensor | np.ndarray, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """(N, classes) softmax probabilities of windows (N, T, C) on the training windows' scale."""
-        seq = as_sequences(windows, lengths, name="windows", lengths_name="lengths", device=self.device)
-        if seq.values.shape[2] != self.model.channels:
-            raise ConfigError(f"windows: {seq.values.shape[2]} channels, the classifier was trained on "
-                              f"{self.model.channels}")
-        return self.logits(seq).softmax(1).cpu()
-
-
-def train_window_classifier(train: torch.Tensor | np.ndarray, train_labels: torch.Tensor, classes: int,
-                            *,
-                            seed: int = 0,
-                            steps: int = 1000,              # optimiser steps
-                            batch_size: int = 128,
-                            train_lengths: torch.Tensor | None = None,
-                            device: str | torch.device = "cpu") -> WindowClassifier:
-    """A `SequenceEncoder` whose output is the class logits, trained on (train, train_labels) with cross-entropy,
-    Adam 1e-3; initialised and batched from `seed` alone."""
-    device = torch.device(device)
-    tr = as_sequences(train, train_lengths, name="train", lengths_name="train_lengths", device=device)
-    classes, steps, batch_size = _positive(classes, "classes"), _positive(steps, "steps"), _positive(batch_size,
-                                                                                                      "batch_size")
-    y_train = torch.as_tensor(train_labels, device=device)
-    if len(y_train) != len(tr):
-        raise ConfigError(f"labels: {len(y_train)} labels for {len(tr)} training windows")
-    with _seeded(seed, device):
-        model = SequenceEncoder(tr.values.shape[2], classes).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for i in _batches(len(tr), batch_size, steps, seed + 1, device):
-        loss = F.cross_entropy(model(tr.values[i], tr.lengths[i]), y_train[i])
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-    return WindowClassifier(model, device)
-
-
-def classification_accuracy(train: torch.Tensor | np.ndarray, train_labels: torch.Tensor,
-                            test: torch.Tensor | np.ndarray, test_labels: torch.Tensor,
-                            classes: int,
-                            *,
-                            seed: int = 0,
-                            steps: int = 1000,            # optimiser steps
-                            batch_size: int = 128,
-                            train_lengths: torch.Tensor | None = None,
-                            test_lengths: torch.Tensor | None = None,
-                            device: str | torch.device = "cpu") -> float:
-    """Accuracy on (test, test_labels) of a window classifier trained on (train, train_labels)
-    (`train_window_classifier`). Train it on synthetic windows and on real ones with the same seed ("train on
-    synthetic, test on real" against "train on real"): the ratio says how much of the real data's usefulness for
-    classification the synthetic windows keep."""
-    device = torch.device(device)
-    tr = as_sequences(train, train_lengths, name="train", lengths_name="train_lengths", device=device)
-    te = as_sequences(test, test_lengths, name="test", lengths_name="test_lengths", device=device)
-    check_channels(tr, te)
-    y_test = torch.as_tensor(test_labels, device=device)
-    if len(torch.as_tensor(train_labels)) != len(tr) or len(y_test) != len(te):
-        raise ConfigError(f"labels: {len(train_labels)} and {len(y_test)} labels for {len(tr)} and {len(te)} "
-                          f"windows")
-    classifier = train_window_classifier(tr.values, train_labels, classes, seed=seed, steps=steps,
-                                         batch_size=batch_size, train_lengths=tr.lengths, device=device)
-    return float((classifier.logits(te).argmax(1) == y_test).double().mean())

@@ -1,5 +1,5 @@
 """The gain from synthetic windows (`duelo augment-gain RUN --real SMALL --test TEST` on a class-conditional
-time-series run): a window classifier (duelo.evaluation.sequence_models.train_window_classifier: the
+time-series run): a window classifier (duelo.evaluation.window_classifier.train_window_classifier: the
 convolutional encoder with a class head, 1,000 Adam steps; DUELO_JUDGE_STEPS sets fewer for quick checks) trained
 on the small real set alone and on it plus `per_class` generated windows of every class, scored by accuracy on the
 real test windows; `--filter` and `--balance` select and mix as for images. SMALL and TEST are anything
@@ -65,7 +65,7 @@ def augment_series(run, real_spec: str, test_spec: str, per_class: int, repeats:
     they are at least as many as the synthetic ones (as for images)."""
     from duelo.evaluation.augment_gain import BASE, FILTER_DRAWS, SYNTHETIC, agreed, balancing_copies, compare
     from duelo.evaluation.domain_classifier import judge_steps
-    from duelo.evaluation.sequence_models import train_window_classifier
+    from duelo.evaluation.window_classifier import train_window_classifier
     from duelo.tasks.timeseries.model_io import generate_windows, load_series_model
 
     steps = judge_steps() or CLASSIFIER_STEPS          # DUELO_JUDGE_STEPS: fewer steps for quick checks

@@ -20,6 +20,7 @@ def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str,
     trained on (a private run's split of its evaluation windows: SeriesSplit.scored), so memorisation is not
     measured."""
     from duelo.evaluation import sequence_models as m
+    from duelo.evaluation.window_classifier import classification_accuracy
     from duelo.evaluation import sequences as s
 
     real, train = data.heldout.windows.float(), data.train.windows.float()
@@ -40,7 +41,7 @@ def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str,
     usefulness = {}
     if fake_labels is not None and data.train.labels is not None:
         classes, classifier_steps = len(data.train.class_names), steps or PROTOCOL_STEPS["classifier"]
-        accuracy = {name: m.classification_accuracy(windows, labels, real, data.heldout.labels, classes, seed=seed,
+        accuracy = {name: classification_accuracy(windows, labels, real, data.heldout.labels, classes, seed=seed,
                                                     steps=classifier_steps, train_lengths=lengths,
                                                     test_lengths=rl, device=device)
                     for name, windows, labels, lengths in (("synthetic", fake, fake_labels, fl),
