@@ -97,51 +97,67 @@ def balancing_copies(real: int, synthetic: int) -> int:
     return max(1, -(-synthetic // max(1, real)))
 
 
+def compare_chosen(real: tuple, synthetic: tuple, test: tuple, fit: Callable[[tuple, int], Any],
+                   join: Callable[..., tuple], take: Callable[[tuple, torch.Tensor], tuple], repeats: int = 3,
+                   seed: int = 0, log=None, per_class: int | None = None, threshold: float = 0.0,
+                   balance: bool = False, unit: str = "items") -> dict:
+    """`compare` for classifiers scored by accuracy, with `--filter` and `--balance`, for any kind of item. A set is
+    a tuple (items, labels, *extra) (series add their lengths); fit(set, seed) -> a classifier with
+    probabilities(items, *extra) -> (N, classes); join(*sets) -> one set; take(set, index) -> its rows at index.
+
+    With `threshold` > 0, `synthetic` are candidates: in every repeat the real-only classifier (the same seed's)
+    keeps at most `per_class` of each class that it names as their asked class with at least that probability.
+    With `balance`, the real items are repeated in the mixed set until they are at least as many as the synthetic
+    ones, so that the small real set is not drowned in the batches. Returns compare's result with
+    real_<unit>, synthetic_<unit> (the mean kept with a filter), test_<unit> and the filter's and balance's record."""
+    trained: dict = {}                                       # (arm, seed) -> classifier: the filter reuses BASE's
+    kept: list[int] = []
+
+    def classifier(arm: str, data: tuple, arm_seed: int):
+        if (arm, arm_seed) not in trained:
+            trained[arm, arm_seed] = fit(data, arm_seed)
+        return trained[arm, arm_seed]
+
+    def arms(arm_seed: int) -> dict:
+        extra = synthetic
+        if threshold > 0:
+            probabilities = classifier(BASE, real, arm_seed).probabilities(synthetic[0], *synthetic[2:])
+            index = agreed(probabilities, synthetic[1], per_class or len(synthetic[0]), threshold)
+            extra = take(synthetic, index)
+            kept.append(len(index))
+        copies = balancing_copies(len(real[0]), len(extra[0])) if balance else 1
+        return {BASE: (BASE, real), SYNTHETIC: (SYNTHETIC, join(*[real] * copies, extra))}
+
+    def score(arm_set: tuple, arm_seed: int) -> dict[str, float]:
+        model = classifier(*arm_set, arm_seed)
+        trained.pop((SYNTHETIC, arm_seed), None)             # only the real-only classifier is asked again
+        predicted = model.probabilities(test[0], *test[2:]).argmax(1)
+        return {"accuracy": float((predicted.cpu() == test[1].cpu()).float().mean())}
+
+    result = compare(arms, score, "accuracy", repeats, seed, log)
+    out = {f"real_{unit}": len(real[0]),
+           f"synthetic_{unit}": round(statistics.fmean(kept)) if kept else len(synthetic[0]),
+           f"test_{unit}": len(test[0]), **result}
+    if threshold > 0:
+        out["filter"] = {"threshold": threshold, "candidates": len(synthetic[0]), "kept": kept}
+    if balance:
+        out["balance"] = True
+    return out
+
+
 def augment_gain(real: torch.Tensor, real_labels: torch.Tensor, test: torch.Tensor, test_labels: torch.Tensor,
                  synthetic: torch.Tensor, synthetic_labels: torch.Tensor, classes: int, repeats: int = 3,
                  seed: int = 0, log=None, per_class: int | None = None, threshold: float = 0.0,
                  balance: bool = False) -> dict:
     """Images: duelo's domain CNN (evaluation/domain_classifier.py: at least 400 optimiser steps, random shifts)
-    trained on each arm, scored by accuracy on the test images.
-
-    With `threshold` > 0, `synthetic` are candidates: in every repeat the real-only classifier (the same seed's)
-    keeps at most `per_class` of each class that it names as their asked class with at least that probability.
-    With `balance`, the real images are repeated in the mixed set until they are at least as many as the synthetic
-    ones, so that the small real set is not drowned in the batches."""
+    trained on each arm, scored by accuracy on the test images; `threshold` and `balance` as in compare_chosen."""
     from duelo.evaluation.domain_classifier import judge_steps, train_classifier
 
     steps = judge_steps()                                    # DUELO_JUDGE_STEPS: fewer steps for quick checks
-    trained: dict = {}                                       # (arm, seed) -> classifier: the filter reuses BASE's
-    kept: list[int] = []
-
-    def fit(arm: str, images, labels, arm_seed: int):
-        if (arm, arm_seed) not in trained:
-            trained[arm, arm_seed] = train_classifier(images, labels, classes, seed=arm_seed, val_fraction=0.01,
-                                                      steps=steps)
-        return trained[arm, arm_seed]
-
-    def arms(arm_seed: int) -> dict:
-        extra, extra_labels = synthetic, synthetic_labels
-        if threshold > 0:
-            index = agreed(fit(BASE, real, real_labels, arm_seed).probabilities(synthetic), synthetic_labels,
-                           per_class or len(synthetic), threshold)
-            extra, extra_labels = synthetic[index], synthetic_labels[index]
-            kept.append(len(index))
-        copies = balancing_copies(len(real), len(extra)) if balance else 1
-        mixed = (torch.cat([real.repeat(copies, *[1] * (real.dim() - 1)), extra]),
-                 torch.cat([real_labels.repeat(copies), extra_labels]))
-        return {BASE: (BASE, real, real_labels), SYNTHETIC: (SYNTHETIC, *mixed)}
-
-    def score(data, arm_seed: int) -> dict[str, float]:
-        classifier = fit(*data, arm_seed)
-        trained.pop((SYNTHETIC, arm_seed), None)             # only the real-only classifier is asked again
-        return {"accuracy": float((classifier.predict(test) == test_labels).float().mean())}
-
-    result = compare(arms, score, "accuracy", repeats, seed, log)
-    out = {"real_images": len(real), "synthetic_images": round(statistics.fmean(kept)) if kept else len(synthetic),
-           "test_images": len(test), **result}
-    if threshold > 0:
-        out["filter"] = {"threshold": threshold, "candidates": len(synthetic), "kept": kept}
-    if balance:
-        out["balance"] = True
-    return out
+    return compare_chosen(
+        (real, real_labels), (synthetic, synthetic_labels), (test, test_labels),
+        fit=lambda data, arm_seed: train_classifier(*data, classes, seed=arm_seed, val_fraction=0.01, steps=steps),
+        join=lambda *sets: (torch.cat([s[0] for s in sets]), torch.cat([s[1] for s in sets])),
+        take=lambda data, index: (data[0][index], data[1][index]),
+        repeats=repeats, seed=seed, log=log, per_class=per_class, threshold=threshold, balance=balance,
+        unit="images")

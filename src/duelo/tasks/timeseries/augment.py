@@ -9,7 +9,6 @@ from the training data's per-channel range), so real and generated windows read 
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
 import torch
@@ -63,7 +62,7 @@ def augment_series(run, real_spec: str, test_spec: str, per_class: int, repeats:
     real-only classifier (the same seed's) keeps at most `per_class` of each class that it names as their asked
     class with at least that probability. With `balance`, the real windows are repeated in the mixed set until
     they are at least as many as the synthetic ones (as for images)."""
-    from duelo.evaluation.augment_gain import BASE, FILTER_DRAWS, SYNTHETIC, agreed, balancing_copies, compare
+    from duelo.evaluation.augment_gain import FILTER_DRAWS, compare_chosen
     from duelo.evaluation.domain_classifier import judge_steps
     from duelo.evaluation.window_classifier import train_window_classifier
     from duelo.tasks.timeseries.model_io import generate_windows, load_series_model
@@ -86,37 +85,11 @@ def augment_series(run, real_spec: str, test_spec: str, per_class: int, repeats:
                 f"classifier gives their class >= {threshold:g}") if threshold > 0 else f"{len(synthetic[0]):,}"
         log(f"augment-gain: {len(real[0]):,} real + {what} synthetic training windows of {window} steps, "
             f"{len(test[0]):,} test windows, {repeats} repeat(s)")
-    trained: dict = {}                                 # (arm, seed) -> classifier: the filter reuses BASE's
-    kept: list[int] = []
-
-    def fit(arm: str, windows, labels, lengths, arm_seed: int):
-        if (arm, arm_seed) not in trained:
-            trained[arm, arm_seed] = train_window_classifier(windows, labels, classes, seed=arm_seed, steps=steps,
-                                                             train_lengths=lengths)
-        return trained[arm, arm_seed]
-
-    def arms(arm_seed: int) -> dict:
-        extra = synthetic
-        if threshold > 0:
-            probabilities = fit(BASE, *real, arm_seed).probabilities(synthetic[0], synthetic[2])
-            index = agreed(probabilities, synthetic[1], per_class, threshold)
-            extra = (synthetic[0][index], synthetic[1][index], None if synthetic[2] is None else synthetic[2][index])
-            kept.append(len(index))
-        copies = balancing_copies(len(real[0]), len(extra[0])) if balance else 1
-        return {BASE: (BASE, *real), SYNTHETIC: (SYNTHETIC, *_join(*[real] * copies, extra))}
-
-    def score(data, arm_seed: int) -> dict[str, float]:
-        classifier = fit(*data, arm_seed)
-        trained.pop((SYNTHETIC, arm_seed), None)        # only the real-only classifier is asked again
-        predicted = classifier.probabilities(test[0], test[2]).argmax(1)
-        return {"accuracy": float((predicted == test[1]).double().mean())}
-
-    result = compare(arms, score, "accuracy", repeats, seed, log)
-    out = {"real_windows": len(real[0]),
-           "synthetic_windows": round(statistics.fmean(kept)) if kept else len(synthetic[0]),
-           "test_windows": len(test[0]), "classifier": f"duelo sequence encoder, {steps} steps", **result}
-    if threshold > 0:
-        out["filter"] = {"threshold": threshold, "candidates": len(synthetic[0]), "kept": kept}
-    if balance:
-        out["balance"] = True
-    return out
+    return compare_chosen(
+        real, synthetic, test,
+        fit=lambda data, arm_seed: train_window_classifier(data[0], data[1], classes, seed=arm_seed, steps=steps,
+                                                           train_lengths=data[2]),
+        join=_join,
+        take=lambda data, index: (data[0][index], data[1][index], None if data[2] is None else data[2][index]),
+        repeats=repeats, seed=seed, log=log, per_class=per_class, threshold=threshold, balance=balance,
+        unit="windows") | {"classifier": f"duelo sequence encoder, {steps} steps"}
