@@ -71,7 +71,8 @@ def run_job(dataset: str, model: str, variant: str, args) -> dict:
     command = [sys.executable, "-m", "duelo", "train", *MODELS[model], *DATASETS[dataset], *VARIANTS[variant],
                "--minutes",
                str(args.minutes), "--out", str(args.runs), "--name", name, "--device", args.device,
-               "--set", f"series.eval_samples={args.eval_samples}", "--set", "series.score_steps=0", *args.extra]
+               "--set", f"series.eval_samples={args.eval_samples}", "--set", "series.score_steps=0",
+               "--set", f"series.discriminative_on={args.discriminative_on}", *args.extra]
     if args.kimg:
         command += ["--kimg", str(args.kimg)]
     print(f"== {name}: {' '.join(command[2:])}", flush=True)
@@ -110,6 +111,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=3.0, help="training-time cap of each job")
     parser.add_argument("--kimg", type=float, default=0.0, help="training length of each job (0: its default)")
     parser.add_argument("--eval-samples", type=int, default=2000)
+    parser.add_argument("--discriminative-on", choices=("heldout", "all"), default="heldout",
+                        help="all: the discriminative scores read every real window (TimeGAN's protocol; give "
+                             "--eval-samples as many as the data has windows)")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--runs", type=Path, required=True)
     parser.add_argument("--plots", type=Path, help="copy each run's last sample plot here")

@@ -59,6 +59,9 @@ class SeriesModelConfig:
     embed_dim:    int = setting(8, "size of the class code in G (conditional models)", check=positive_int)
     eval_samples: int = setting(1000, "generated windows behind the scores of the summary",
                                 check=at_least(16, integer=True))
+    discriminative_on: str = setting("heldout", "the real windows the discriminative scores read: heldout (the "
+                                     "default), or all (training and held-out, as TimeGAN's protocol: more test "
+                                     "windows, less noise; give eval_samples as many)", choices=("heldout", "all"))
     score_steps:  int = setting(0, "training steps of each post-hoc scoring network; 0 = the TimeGAN protocol "
                                 "(2,000 for the discriminative score, 5,000 for the predictive one: about 90 s on "
                                 "2 CPU cores, seconds on a GPU)", check=at_least(0, integer=True))

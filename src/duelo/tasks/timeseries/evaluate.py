@@ -42,7 +42,8 @@ def evaluate_series_run(run: Path, num_samples: int, score_steps: int | None, de
         fake, lengths = split_mask_channel(fake, data.min_length)
     scored, training_reference = data.scored()
     scores = score_windows(scored, fake, score_steps or config.series.score_steps, config.train.seed,
-                           str(runtime.device), None if labels is None else labels.cpu(), lengths, training_reference)
+                           str(runtime.device), None if labels is None else labels.cpu(), lengths, training_reference,
+                           config.series.discriminative_on)
     result = {"run": run.name, "task": "timeseries", "num_samples": num_samples, "heldout": len(scored.heldout),
               "scores": scores}
     atomic_write_json(target, result)

@@ -123,7 +123,8 @@ class SeriesSnapshots(Snapshots):
             return run_summary(session, last_metrics, {"scores": {"skipped": note}}, started)
         fake, labels, lengths = self.windows(session.config.series.eval_samples)
         scores = score_windows(scored, fake, session.config.series.score_steps, session.config.train.seed,
-                               str(session.trainer.runtime.device), labels, lengths, training_reference)
+                               str(session.trainer.runtime.device), labels, lengths, training_reference,
+                               session.config.series.discriminative_on)
         session.log("scores: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if isinstance(v, float)))
         return run_summary(session, last_metrics, {"scores": scores, **privacy_figures(session)}, started)
 
