@@ -1,4 +1,4 @@
-"""`duelo tune` on the toy task: trials run in rungs and resume between them, the study continues from its
+"""`duelo tune` on the toy task: each trial is one run scored at every rung on the way, the study continues from its
 SQLite file, the best settings come back as a `duelo train` command, knobs the task lacks are left out, and
 mistakes get clear errors."""
 
@@ -28,6 +28,18 @@ def test_a_study_runs_continues_and_names_the_best(tmp_path, capsys):
     assert "4 trial(s)" in capsys.readouterr().out               # the time limit stops it after one trial
     loaded = optuna.load_study(study_name="duelo", storage=f"sqlite:///{study}")
     assert len(loaded.trials) == 4 and all(set(t.params) == {"g_lr", "d_lr"} for t in loaded.trials)
+
+
+def test_each_trial_builds_its_run_once(tmp_path, capsys, monkeypatch):
+    import duelo.tasks.runner as runner
+
+    built = []
+    original = runner.build_session
+    monkeypatch.setattr(runner, "build_session", lambda *a, **k: built.append(1) or original(*a, **k))
+    assert main([*TOY, "--rungs", "2,4,6", "--study", str(tmp_path / "t.db"), "--trials", "2"]) == 0
+    err = capsys.readouterr().err
+    assert len(built) == 2                                       # not one per rung
+    assert err.count("at 2 kimg") == 2 and err.count("at 4 kimg") + err.count("at 6 kimg") >= 2
 
 
 def test_mistakes_are_refused(tmp_path, capsys):

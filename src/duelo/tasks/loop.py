@@ -17,13 +17,14 @@ from duelo.errors import Interrupted
 from duelo.training.signals import interrupt_long_work
 
 
-def run_loop(session, snapshots, hooks=()) -> dict[str, Any]:
+def run_loop(session, snapshots, hooks=(), interim=None) -> dict[str, Any]:
     """Train the session's run to its end (or a stop) and write summary.json; `hooks` are the task's extra
-    periodic work (duelo.training.protocols.Hook), run before the snapshot when both are due. The run's loggers
-    (run.loggers) mirror what the run folder records, from the main process only."""
+    periodic work (duelo.training.protocols.Hook), run before the snapshot when both are due; `interim`
+    (duelo.tasks.interim.InterimSummaries) computes summaries at marks before the end, after the snapshot. The
+    run's loggers (run.loggers) mirror what the run folder records, from the main process only."""
     mirror = open_mirror(session)
     try:
-        summary = _train(session, snapshots, hooks, mirror)
+        summary = _train(session, snapshots, hooks, mirror, interim)
         mirror.summary(session.trainer.counters.nimg, summary)
         return summary
     finally:
@@ -46,7 +47,7 @@ def open_mirror(session):
     return mirror
 
 
-def _train(session, snapshots, hooks, mirror) -> dict[str, Any]:
+def _train(session, snapshots, hooks, mirror, interim=None) -> dict[str, Any]:
     from duelo.errors import NonFiniteError
     from duelo.health.rollback import Rollback
     from duelo.training.checkpoint import load_latest, remove_stale_temp
@@ -78,6 +79,9 @@ def _train(session, snapshots, hooks, mirror) -> dict[str, Any]:
     every = [(hook.period_nimg, hook) for hook in periodic]
     # the checkpoint comes last among hooks due together: a crash after it never skips their work on resume
     every.append((int(round(config.run.snapshot_kimg * 1000)), snapshots))
+    if interim is not None:                    # after the snapshot: a mark that coincides with one reads it
+        periodic.append(interim.attach(snapshots, logger, run_dir, total_nimg))
+        every.append((interim.period_nimg, interim))
 
     def restored(nimg: int) -> None:           # files cut back to the state training continues from
         run_dir.truncate_metrics(nimg)

@@ -101,8 +101,10 @@ def worker_run_dir(main: Any, rank: int) -> Any:
     return RunDir(scratch / main.path.name, checkpoints_from=main.checkpoints)
 
 
-def train(config: Config, stream=None, live_progress: bool | None = None, data: Any = None) -> dict[str, Any]:
-    """Train (or resume) the run `config` describes; return the summary written to summary.json."""
+def train(config: Config, stream=None, live_progress: bool | None = None, data: Any = None,
+          interim: Any = None) -> dict[str, Any]:
+    """Train (or resume) the run `config` describes; return the summary written to summary.json. `interim`:
+    summaries at marks before the end (duelo.tasks.interim.InterimSummaries)."""
     from duelo.tasks.loop import run_loop
 
     session = build_session(config, stream, live_progress, data)
@@ -112,7 +114,7 @@ def train(config: Config, stream=None, live_progress: bool | None = None, data: 
                                 baseline=session.task.default_config())
         session.task.start(session)
         _note_capacity(session)
-        return run_loop(session, session.task.snapshots(session), hooks)
+        return run_loop(session, session.task.snapshots(session), hooks, interim)
 
 
 def _note_capacity(session: Session) -> None:

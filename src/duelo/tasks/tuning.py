@@ -1,7 +1,7 @@
 """Hyper-parameter search for any task (`duelo tune`), with Optuna: a TPE sampler proposes settings from KNOBS,
-each trial trains a run in rungs of growing length (the run resumes from its last checkpoint between rungs) and
-reports the task's proxy score at each rung, and successive halving stops the trials that trail at a rung. The
-study lives in a SQLite file, so a second `duelo tune` with the same --study continues it.
+each trial trains one run to the last rung and reports the task's proxy score (the summary the run would write
+if it ended there) at each rung on the way (duelo.tasks.interim), and successive halving stops the trials that
+trail at a rung. The study lives in a SQLite file, so a second `duelo tune` with the same --study continues it.
 
     KNOBS       the settings a search may change: rates, Adam's beta1, batch, R1, augmentation, width — each
                 only where the task's configuration has it
@@ -85,6 +85,7 @@ def tune(base: Config, study_path: Path, trials: int, rungs: list[float], knobs:
     """Run `trials` more trials of the study in `study_path` (created or continued); the best trial's figures.
     `base_args`: the `duelo train` options that make `base` (default `--task TASK`), for the best's command.
     `minutes`: start no trial after this many minutes (the trial under way finishes)."""
+    from duelo.tasks.interim import InterimSummaries
     from duelo.tasks.runner import train
 
     optuna = require_optuna()
@@ -97,20 +98,25 @@ def tune(base: Config, study_path: Path, trials: int, rungs: list[float], knobs:
 
     def objective(trial) -> float:
         overrides = {KNOBS.get(name).field: KNOBS.get(name).suggest(trial, name) for name in knobs}
-        value = None
-        for step, kimg in enumerate(rungs):
-            config = base.with_overrides({**overrides, "train.total_kimg": kimg, "run.out": str(runs),
-                                          "run.name": f"trial-{trial.number:04d}"})
-            summary = train(config, stream=io.StringIO(), live_progress=False)
+        described = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in overrides.items())
+
+        def report(summary: dict, step: int) -> float:
             value = figure(summary, score)
             if value is None:
                 raise ConfigError(f"the run's summary.json has no figure {score!r}; choose another --score")
             trial.report(value, step)
-            log(f"tune: trial {trial.number} at {kimg:g} kimg: {score} {value:.4g} | "
-                + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in overrides.items()))
+            log(f"tune: trial {trial.number} at {rungs[step]:g} kimg: {score} {value:.4g} | {described}")
+            return value
+
+        def at_rung(summary: dict, step: int) -> None:
+            report(summary, step)
             if trial.should_prune():
                 raise optuna.TrialPruned()
-        return value
+
+        config = base.with_overrides({**overrides, "train.total_kimg": rungs[-1], "run.out": str(runs),
+                                      "run.name": f"trial-{trial.number:04d}"})
+        summary = train(config, stream=io.StringIO(), live_progress=False, interim=InterimSummaries(rungs, at_rung))
+        return report(summary, len(rungs) - 1)
 
     study.optimize(objective, n_trials=trials, timeout=None if minutes is None else minutes * 60, catch=())
     finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
