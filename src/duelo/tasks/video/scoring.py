@@ -17,11 +17,11 @@ runs scored by one judge, not published FVDs.
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from duelo.evaluation.sequence_models import seeded_init
 
 FRAMES_PER_CLIP_SCORED = 4      # frames of each clip behind the frame scores
 
@@ -67,13 +67,6 @@ class ClipClassifier(nn.Module):
         return self.digits(h), self.order(h)[:, 0]
 
 
-@contextlib.contextmanager
-def _seeded(seed: int, device: torch.device):
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
-        yield
-
-
 def _shuffle_half(clips: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Every other clip with its frames in a random order, and the flags (1 = shuffled)."""
     n, T = clips.shape[:2]
@@ -86,7 +79,7 @@ def _shuffle_half(clips: torch.Tensor, generator: torch.Generator) -> tuple[torc
 
 def train_clip_classifier(clips, steps: int, seed: int, device: torch.device, batch: int = 64) -> ClipClassifier:
     """The judge, trained on clips rendered from `clips` (a MovingDigits bank) with a private random stream."""
-    with _seeded(seed, device):
+    with seeded_init(seed, device):
         model = ClipClassifier(classes=clips.classes).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     generator = torch.Generator(device=device).manual_seed(seed)
