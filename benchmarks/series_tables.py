@@ -36,6 +36,8 @@ def timeseries(*results: dict) -> str:
             minutes = f"{result['minutes']:g} min, {row['kimg']:,.0f} kimg"
             if result.get("parallel", 1) > 1:
                 minutes += f", {result['parallel']} jobs sharing the GPU"
+            if s.get("discriminative_test_windows"):
+                minutes += f"; discriminative scores on {s['discriminative_test_windows']:,} test windows"
             scale = PAPER_SCALE.get(row["dataset"], 1.0)
             rows.append([row["dataset"], label, minutes, _f(s["discriminative"]), _f(s.get("discriminative_conv")),
                          _f(s["predictive_mae"] * scale), _f(s["predictive_mae_real"] * scale),
