@@ -51,8 +51,9 @@ def test_timegan_refuses_the_health_monitor(tmp_path, capsys):
     assert "latent space" in capsys.readouterr().err
 
 
-def test_the_time_budget_ends_a_video_run_with_its_snapshot(tmp_path, capsys):
-    assert main([*VIDEO, "--kimg", "1000", "--minutes", "0.05", "--out", str(tmp_path), "--name", "t"]) == 0
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_the_time_budget_ends_a_run_with_its_snapshot(task, tmp_path, capsys):
+    assert main([*TASKS[task], "--kimg", "1000", "--minutes", "0.05", "--out", str(tmp_path), "--name", "t"]) == 0
     assert "time budget" in capsys.readouterr().err
     summary = json.loads((tmp_path / "t" / "summary.json").read_text())
     assert 0 < summary["kimg"] < 1000 and (tmp_path / "t" / "model" / "model.safetensors").is_file()
