@@ -25,6 +25,7 @@ from duelo.tasks.timeseries.data import SERIES_SOURCES, load_series
 REAL_PACKAGE_DIR = os.environ.get(clients.PACKAGE_DIR_ENV)
 PMDARIMA_WHEEL = "pmdarima-2.1.1-cp311-cp311-manylinux2014_x86_64.whl"
 AEON_WHEEL = "aeon-1.6.0-py3-none-any.whl"
+SKTIME_WHEEL = "sktime-1.2.0-py3-none-any.whl"
 
 
 @pytest.fixture(autouse=True)
@@ -233,7 +234,7 @@ def test_user_mistakes_name_the_file_or_field(tmp_path: Path, case, kwargs, erro
 # ---- named sources ------------------------------------------------------------------------------------
 def test_registry_lists_the_sources():
     assert SERIES_SOURCES.names() == ["arrowhead", "basicmotions", "gunpoint", "italypowerdemand", "japanesevowels",
-                                      "sines", "stocks"]
+                                      "mitdb", "sines", "stocks"]
     stocks = SERIES_SOURCES.get("stocks")
     assert "msft" in stocks.description and "Google" in stocks.description
     assert stocks.download == "0.7 MB (PyPI pmdarima)" and SERIES_SOURCES.get("sines").available()
@@ -370,6 +371,27 @@ def test_real_packages_when_at_hand(name: str, shape: tuple, monkeypatch: pytest
 def test_the_readers_module_can_be_imported_first():
     module = "files"                                   # it imports data.py; data.py imports it only in register_all
     code = (f"import duelo.tasks.timeseries.{module}; from duelo.tasks.timeseries.data import SERIES_SOURCES, "
-            f"SERIES_FILES, register_all; register_all(); assert len(SERIES_SOURCES) == 7 and '.ts' in SERIES_FILES")
+            f"SERIES_FILES, register_all; register_all(); assert len(SERIES_SOURCES) == 8 and '.ts' in SERIES_FILES")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_mitdb_ecg_windows_take_their_last_steps_label(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    no_network(monkeypatch)
+    csv = "data,label\n" + "".join(f"{0.01 * i:.2f},{int(12 <= i < 15)}\n" for i in range(20))
+    monkeypatch.setenv(clients.PACKAGE_DIR_ENV, str(wheel(tmp_path / "w" / SKTIME_WHEEL,
+                                                          {sources.MITDB_ECG: csv.encode()}).parent))
+    data = load_series("mitdb", window=4)
+    assert data.windows.shape == (17, 4, 1) and data.columns == ["ecg"] and data.class_names == ["anomaly", "normal"]
+    anomalous = [k for k, label in enumerate(data.labels.tolist()) if data.class_names[label] == "anomaly"]
+    assert anomalous == [9, 10, 11]                       # windows ending at steps 12, 13, 14
+    np.testing.assert_allclose(original(data)[0, :, 0], [0.0, 0.01, 0.02, 0.03], atol=1e-6)
+
+
+def test_a_damaged_mitdb_table_is_refused_before_caching(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    no_network(monkeypatch)
+    source = SERIES_SOURCES.get("mitdb")
+    bad = wheel(tmp_path / SKTIME_WHEEL, {sources.MITDB_ECG: b"data,label\n0.1,7\n0.2,0\n"})
+    with pytest.raises(DataError, match="labels other than 0 and 1"):
+        source.fetch_from(bad, False)
+    assert not source.available()

