@@ -122,6 +122,11 @@ class SeriesSnapshots(Snapshots):
             session.log(f"scores: {note}")
             return run_summary(session, last_metrics, {"scores": {"skipped": note}}, started)
         fake, labels, lengths = self.windows(session.config.series.eval_samples)
+        steps = session.config.series.score_steps
+        session.log(f"scoring {len(fake):,} generated windows against {held:,} held-out ones: post-hoc networks of "
+                    + (f"{steps:,} steps each" if steps else "TimeGAN's protocol (2,000 and 5,000 steps)")
+                    + ("" if steps or session.trainer.runtime.device.type == "cuda" else
+                       "; minutes on a CPU for long windows: --set series.score_steps=200 is quicker and rougher"))
         scores = score_windows(scored, fake, session.config.series.score_steps, session.config.train.seed,
                                str(session.trainer.runtime.device), labels, lengths, training_reference,
                                session.config.series.discriminative_on)
