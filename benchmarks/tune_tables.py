@@ -35,4 +35,15 @@ def tune(*results: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"tune": tune}
+def tune_rungs(*results: dict) -> str:
+    """Per case: seconds per trial from each source tree (one run per rung, then one run through the rungs)."""
+    lines = ["| case | tree (commit) | trials | rung reports | seconds | seconds per trial |", "| --- " * 6 + "|"]
+    for result in results:
+        for row in result["rows"]:
+            failed = "" if row["returncode"] == 0 else " (failed)"
+            lines.append(f"| {row['case']} | {row['tree']} ({row['commit']}) | {row['trials']} | {row['rung_reports']} "
+                         f"| {row['seconds']:.1f}{failed} | {row['seconds_per_trial']:.1f} |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"tune": tune, "tune-rungs": tune_rungs}
