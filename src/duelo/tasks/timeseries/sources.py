@@ -261,20 +261,14 @@ MITDB_ECG = "sktime/datasets/data/mitdb/mitdb.csv"
 MITDB_CLASSES = {0: "normal", 1: "anomaly"}
 
 
-def _read_csv_member(members: dict[str, bytes], member: str, columns: tuple[str, ...], source: str) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(io.BytesIO(members[member]))
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
-        raise DataError(f"{member}: not a CSV table ({error}); fetch {source} again with --force") from None
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise DataError(f"{member}: no column(s) {missing} (its columns: {list(frame.columns)}); fetch {source} "
-                        f"again with --force")
-    return frame
-
-
 def _parse_mitdb(members: dict[str, bytes], options: SeriesOptions) -> Steps:
-    frame = _read_csv_member(members, MITDB_ECG, ("data", "label"), "mitdb")
+    try:
+        frame = pd.read_csv(io.BytesIO(members[MITDB_ECG]))
+    except (ValueError, UnicodeDecodeError) as error:          # pandas' ParserError is a ValueError
+        raise DataError(f"{MITDB_ECG}: not a CSV table ({error}); fetch mitdb again with --force") from None
+    if not {"data", "label"} <= set(frame.columns):
+        raise DataError(f"{MITDB_ECG}: expected the columns data and label, found {list(frame.columns)}; fetch "
+                        f"mitdb again with --force")
     beat = frame["label"].map(MITDB_CLASSES)
     if beat.isna().any():
         raise DataError(f"{MITDB_ECG}: labels other than 0 and 1 ({sorted(set(frame['label']))[:5]}); fetch mitdb "
