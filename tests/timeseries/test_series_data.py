@@ -385,6 +385,7 @@ def test_mitdb_ecg_windows_take_their_last_steps_label(tmp_path: Path, monkeypat
     assert data.windows.shape == (17, 4, 1) and data.columns == ["ecg"] and data.class_names == ["anomaly", "normal"]
     anomalous = [k for k, label in enumerate(data.labels.tolist()) if data.class_names[label] == "anomaly"]
     assert anomalous == [9, 10, 11]                       # windows ending at steps 12, 13, 14
+    assert any("less than one heartbeat" in note for note in data.report)
     np.testing.assert_allclose(original(data)[0, :, 0], [0.0, 0.01, 0.02, 0.03], atol=1e-6)
 
 

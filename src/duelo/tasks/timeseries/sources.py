@@ -259,6 +259,7 @@ for _name, (_folder, _description) in UCR_SETS.items():
 # ---- ECG -------------------------------------------------------------------------------------------------
 MITDB_ECG = "sktime/datasets/data/mitdb/mitdb.csv"
 MITDB_CLASSES = {0: "normal", 1: "anomaly"}
+MITDB_BEAT_STEPS = 300                  # samples between two beats of this record, roughly
 
 
 def _parse_mitdb(members: dict[str, bytes], options: SeriesOptions) -> Steps:
@@ -273,8 +274,12 @@ def _parse_mitdb(members: dict[str, bytes], options: SeriesOptions) -> Steps:
     if beat.isna().any():
         raise DataError(f"{MITDB_ECG}: labels other than 0 and 1 ({sorted(set(frame['label']))[:5]}); fetch mitdb "
                         f"again with --force")
-    steps = pd.DataFrame({"ecg": frame["data"], "beat": beat})
-    return files.frames_to_steps([(MITDB_ECG, steps)], options.channels or ("ecg",), "beat")
+    steps = files.frames_to_steps([(MITDB_ECG, pd.DataFrame({"ecg": frame["data"], "beat": beat}))],
+                                  options.channels or ("ecg",), "beat")
+    if (options.window or DEFAULT_WINDOW) < MITDB_BEAT_STEPS:
+        steps.notes.append(f"windows of {options.window or DEFAULT_WINDOW} steps hold less than one heartbeat "
+                           f"(about {MITDB_BEAT_STEPS} steps at 360 Hz): give --window 360 or more")
+    return steps
 
 
 register_package_series(PackageSeries(
