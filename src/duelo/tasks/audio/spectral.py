@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -22,38 +23,49 @@ LOG_FLOOR, LOG_CEIL = math.log(1e-5), math.log(256.0)      # the log magnitudes 
 LOG_GAIN_SCALE = 2 / (LOG_CEIL - LOG_FLOOR)                  # one unit of natural-log gain in that mapping
 
 
-def _stft(waves: torch.Tensor, n_fft: int = N_FFT) -> torch.Tensor:
+def _stft(waves: torch.Tensor, n_fft: int = N_FFT, hop: int = HOP) -> torch.Tensor:
     window = torch.hann_window(n_fft, device=waves.device)
-    return torch.stft(waves.float(), n_fft, HOP, window=window, center=True, return_complex=True)
+    return torch.stft(waves.float(), n_fft, hop, window=window, center=True, return_complex=True)
 
 
-def spec_shape(length: int) -> tuple[int, int, int]:
-    return 2, N_FFT // 2, length // HOP
+@dataclass(frozen=True)
+class SpecFormat:
+    """One short-time Fourier transform (n_fft-point Hann window, hop) and its pictures. Magnitudes are scaled by
+    N_FFT / n_fft, so a steady tone has the same log magnitude in every format and one [-1, 1] mapping fits all."""
+
+    n_fft: int = N_FFT
+    hop: int = HOP
+
+    def shape(self, length: int) -> tuple[int, int, int]:
+        return 2, self.n_fft // 2, length // self.hop
+
+    def encode(self, waves: torch.Tensor) -> torch.Tensor:
+        """(N, L) in [-1, 1] -> (N, 2, n_fft / 2, L / hop) log magnitude and instantaneous frequency in [-1, 1]."""
+        frames = waves.shape[1] // self.hop
+        spec = _stft(waves, self.n_fft, self.hop)[:, :self.n_fft // 2, :frames] * (N_FFT / self.n_fft)
+        magnitude = spec.abs().clamp_min(math.exp(LOG_FLOOR)).log().clamp(max=LOG_CEIL)
+        magnitude = 2 * (magnitude - LOG_FLOOR) / (LOG_CEIL - LOG_FLOOR) - 1
+        phase = spec.angle()
+        advance = torch.diff(phase, dim=2, prepend=torch.zeros_like(phase[:, :, :1]))
+        advance = torch.remainder(advance + math.pi, 2 * math.pi) - math.pi
+        return torch.stack([magnitude, advance / math.pi], dim=1)
+
+    def decode(self, pictures: torch.Tensor, length: int) -> torch.Tensor:
+        """The inverse of encode (up to the dropped bin and frame): (N, 2, F, T) -> (N, length) waves."""
+        pictures = pictures.float().clamp(-1, 1)
+        magnitude = ((pictures[:, 0] + 1) / 2 * (LOG_CEIL - LOG_FLOOR) + LOG_FLOOR).exp() * (self.n_fft / N_FFT)
+        magnitude = torch.where(pictures[:, 0] <= -1 + 1e-4, torch.zeros_like(magnitude), magnitude)
+        phase = torch.cumsum(pictures[:, 1] * math.pi, dim=2)
+        spec = torch.polar(magnitude, phase)
+        frames = length // self.hop + 1
+        spec = torch.nn.functional.pad(spec, (0, frames - spec.shape[2], 0, 1))       # Nyquist bin, last frame
+        window = torch.hann_window(self.n_fft, device=pictures.device)
+        return torch.istft(spec, self.n_fft, self.hop, window=window, center=True, length=length).clamp(-1, 1)
 
 
-def spec_encode(waves: torch.Tensor) -> torch.Tensor:
-    """(N, L) in [-1, 1] -> (N, 2, N_FFT / 2, L / HOP) log magnitude and instantaneous frequency in [-1, 1]."""
-    frames = waves.shape[1] // HOP
-    spec = _stft(waves)[:, :N_FFT // 2, :frames]
-    magnitude = spec.abs().clamp_min(math.exp(LOG_FLOOR)).log().clamp(max=LOG_CEIL)
-    magnitude = 2 * (magnitude - LOG_FLOOR) / (LOG_CEIL - LOG_FLOOR) - 1
-    phase = spec.angle()
-    advance = torch.diff(phase, dim=2, prepend=torch.zeros_like(phase[:, :, :1]))
-    advance = torch.remainder(advance + math.pi, 2 * math.pi) - math.pi
-    return torch.stack([magnitude, advance / math.pi], dim=1)
-
-
-def spec_decode(pictures: torch.Tensor, length: int) -> torch.Tensor:
-    """The inverse of spec_encode (up to the dropped bin and frame): (N, 2, F, T) -> (N, length) waves."""
-    pictures = pictures.float().clamp(-1, 1)
-    magnitude = ((pictures[:, 0] + 1) / 2 * (LOG_CEIL - LOG_FLOOR) + LOG_FLOOR).exp()
-    magnitude = torch.where(pictures[:, 0] <= -1 + 1e-4, torch.zeros_like(magnitude), magnitude)
-    phase = torch.cumsum(pictures[:, 1] * math.pi, dim=2)
-    spec = torch.polar(magnitude, phase)
-    frames = length // HOP + 1
-    spec = torch.nn.functional.pad(spec, (0, frames - spec.shape[2], 0, 1))           # Nyquist bin, last frame
-    window = torch.hann_window(N_FFT, device=pictures.device)
-    return torch.istft(spec, N_FFT, HOP, window=window, center=True, length=length).clamp(-1, 1)
+SPECGAN = SpecFormat()                          # SpecGAN's 512-point transform: 31 Hz bins, 8 ms hops
+HIGH_RESOLUTION = SpecFormat(2048, 512)         # GANSynth's "+H": 7.8 Hz bins (a semitone at C3), 32 ms hops
+spec_shape, spec_encode, spec_decode = SPECGAN.shape, SPECGAN.encode, SPECGAN.decode
 
 
 def mel_filters(rate: int, device=None) -> torch.Tensor:
