@@ -33,4 +33,25 @@ def audio_train(*results: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"audio-train": audio_train}
+ERROR_LABELS = {"none": "none (encode, decode)", "if-noise": "IF noise", "if-offset": "IF offset held over time",
+                "mag-noise": "log-magnitude noise", "mag-blur": "log magnitude blurred along frequency"}
+
+
+def audio_representation(result: dict) -> str:
+    """One row per error, one column pair (pitch / instrument accuracy) per transform."""
+    rows = result["rows"]
+    forms = list(dict.fromkeys((row["n_fft"], row["hop"]) for row in rows))
+    errors = list(dict.fromkeys((row["error"], row["size"]) for row in rows))
+    by = {(row["n_fft"], row["hop"], row["error"], row["size"]): row for row in rows}
+    head = [f"{n} / {h} ({' x '.join(map(str, next(r['picture'] for r in rows if r['n_fft'] == n)))})"
+            for n, h in forms]
+    lines = ["| error (size) | " + " | ".join(head) + " |", "| --- " * (len(forms) + 1) + "|"]
+    for kind, size in errors:
+        cells = [f"{by[(n, h, kind, size)]['pitch_accuracy']:.3f} / {by[(n, h, kind, size)]['instrument_accuracy']:.3f}"
+                 for n, h in forms]
+        label = ERROR_LABELS[kind] + (f" ({size:g})" if kind != "none" else "")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"audio-train": audio_train, "audio-representation": audio_representation}

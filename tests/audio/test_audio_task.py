@@ -20,7 +20,8 @@ from duelo.tasks.audio.model_io import load_audio_model
 from duelo.tasks.audio.networks import (SpecDiscriminator, SpecGenerator, WaveDiscriminator, WaveGenerator,
                                         combine_labels, phase_shuffle, split_labels)
 from duelo.tasks.audio.sources import drum_kind
-from duelo.tasks.audio.spectral import LOG_GAIN_SCALE, MELS, log_mel, spec_decode, spec_encode, spectrogram_images
+from duelo.tasks.audio.spectral import (HIGH_RESOLUTION, LOG_GAIN_SCALE, MELS, SPECGAN, log_mel, spec_decode,
+                                       spec_encode, spectrogram_images)
 from duelo.io.wav import read_wav, write_wav
 from tests.audio.made_up import INSTRUMENTS, LENGTH, PITCHES, RATE, made_up_clips, tone
 
@@ -48,6 +49,24 @@ def test_spectral_pictures_decode_back_to_the_waves():
     flat = pictures.clone()
     flat[:, 1] = 0
     assert (((spec_decode(flat, LENGTH) - waves) ** 2).sum(dim=1) / (waves ** 2).sum(dim=1)).min() > 0.1
+
+
+def test_every_spectral_format_decodes_back_and_keeps_one_magnitude_scale():
+    waves = _waves()
+    low, high = SPECGAN.encode(waves), HIGH_RESOLUTION.encode(waves)
+    assert high.shape == (3, 2, 1024, 32) and high.min() >= -1 and high.max() <= 1
+    back = HIGH_RESOLUTION.decode(high, LENGTH)
+    assert (((back - waves) ** 2).sum(dim=1) / (waves ** 2).sum(dim=1)).max() < 1e-3
+    # a steady tone peaks at the same log magnitude in both (magnitudes scaled by the window's length)
+    assert abs(float(low[0, 0].amax() - high[0, 0].amax())) < 0.02
+
+
+def test_the_high_resolution_picture_parts_neighbouring_semitones():
+    """C3 and C#3 (131 and 139 Hz) fall in one 31 Hz bin of SpecGAN's transform; 7.8 Hz bins part them."""
+    waves = torch.from_numpy(np.stack([tone("sine", 48, 0.9), tone("sine", 49, 0.9)]))
+    for form, parted in ((SPECGAN, False), (HIGH_RESOLUTION, True)):
+        peaks = form.encode(waves)[:, 0, :, form.shape(LENGTH)[2] // 4].argmax(dim=1)
+        assert (int(peaks[0]) != int(peaks[1])) == parted, (form, peaks)
 
 
 def test_log_mel_and_spectrogram_pictures():
@@ -320,9 +339,11 @@ def wavegan_run(tones, tmp_path_factory):
     return out / "a"
 
 
-@pytest.mark.parametrize("model", ["wavegan", "specgan"])
+@pytest.mark.parametrize("model", ["wavegan", "specgan", "specgan-h"])
 def test_the_audio_task_trains_and_scores(model, tones, tmp_path, request):
     run = request.getfixturevalue("wavegan_run") if model == "wavegan" else tmp_path / "a"
+    if model == "specgan-h":
+        assert _train(tones, tmp_path, model, kimg="0.05") == 0
     if model == "specgan":          # the notes-conditional preset: hinge, R1, the classifier term, augmentation
         tiny = [arg for arg in TINY if arg != "--task" and arg != "audio"]
         assert main([*tiny, "--preset", "notes-conditional", "--dataset", str(tones), "--kimg", "0.1",
@@ -346,7 +367,7 @@ def test_the_audio_task_trains_and_scores(model, tones, tmp_path, request):
     G, meta = load_audio_model(run)
     assert meta["kwargs"]["model"] == model and meta["rate"] == RATE and meta["length"] == LENGTH
     assert meta["class_names"] == [list(INSTRUMENTS), PITCH_NAMES] and meta["factor_names"] == ["instrument", "pitch"]
-    shape = (1, LENGTH) if model == "wavegan" else (2, 256, 128)
+    shape = {"wavegan": (1, LENGTH), "specgan": (2, 256, 128), "specgan-h": (2, 1024, 32)}[model]
     assert G.c_dim == 6 and G(G.sample_latents(2), torch.tensor([0, 5])).shape == (2, *shape)
 
 

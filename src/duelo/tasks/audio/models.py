@@ -3,6 +3,7 @@ that and back, and which networks draw and judge it (networks.py).
 
     wavegan   the waveform itself, (1, 16,384)                               WaveGAN
     specgan   log magnitude + instantaneous frequency, (2, 256, 128)         SpecGAN with GANSynth's phase
+    specgan-h the same from a 2048-point transform, (2, 1024, 32)            GANSynth's high frequency resolution
 """
 
 from __future__ import annotations
@@ -43,13 +44,12 @@ def _wavegan() -> AudioModel:
         silence=(0.0,), gain_scales=(0.0,))                # the wave is multiplied by the gain
 
 
-def _specgan() -> AudioModel:
+def _spectral(form, description: str) -> AudioModel:
     from duelo.tasks.audio import spectral
     from duelo.tasks.audio.networks import SpecDiscriminator, SpecGenerator
 
     return AudioModel(
-        "SpecGAN with GANSynth's phase: log magnitude and instantaneous frequency by 2-D transposed convolutions",
-        spectral.spec_shape, spectral.spec_encode, spectral.spec_decode,
+        description, form.shape, form.encode, form.decode,
         lambda shape, z_dim, width, factors, embed_dim: SpecGenerator(shape[1], shape[2], z_dim, width, factors,
                                                                       embed_dim),
         lambda shape, width, factors, classify=False: SpecDiscriminator(shape[1], shape[2], width, factors,
@@ -57,5 +57,19 @@ def _specgan() -> AudioModel:
         silence=(-1.0, 0.0), gain_scales=(spectral.LOG_GAIN_SCALE, math.nan))   # log magnitude moved, IF kept
 
 
-for _name, _build in (("wavegan", _wavegan), ("specgan", _specgan)):
+def _specgan() -> AudioModel:
+    from duelo.tasks.audio.spectral import SPECGAN
+
+    return _spectral(SPECGAN, "SpecGAN with GANSynth's phase: log magnitude and instantaneous frequency by 2-D "
+                              "transposed convolutions")
+
+
+def _specgan_h() -> AudioModel:
+    from duelo.tasks.audio.spectral import HIGH_RESOLUTION
+
+    return _spectral(HIGH_RESOLUTION, "specgan over a 2048-point transform (1,024 bins of 7.8 Hz x 32 frames): "
+                                      "neighbouring semitones' harmonics in separate bins (GANSynth's +H)")
+
+
+for _name, _build in (("wavegan", _wavegan), ("specgan", _specgan), ("specgan-h", _specgan_h)):
     AUDIO_MODELS.add(_name, _build())
