@@ -9,6 +9,11 @@ Inception FID/KID trajectory of each against a held-out split.
     # G_ema judged by KID and FID against the held-out images -> $OUT/colour-<label>.json and sample grids
     python benchmarks/colour.py train --data .device-carry/colour --configs stylegan2,dcgan --minutes 5 \
         --inception /tmp/inception.pt --out $OUT --label diagnosis
+    # a machine of several GPUs: every configuration at once, each alone on its own GPU (equal time, in one call);
+    # judging every checkpoint of long runs may not fit the same device call: train with --train-only, then judge
+    # the runs left on the warm machine in the next call with --judge-only (the same arguments otherwise)
+    python benchmarks/colour.py train ... --gpus 4 --train-only
+    python benchmarks/colour.py train ... --judge-only
 
 The held-out split has 391 images: FID against so few reference images is biased upwards (by roughly
 d / n for d = 2048 features), so FIDs here compare runs with each other, not with published figures; KID is
@@ -47,6 +52,9 @@ CONFIGS = {   # name -> arguments of `duelo train` beyond COMMON
     "dcgan": ["--model", "dcgan"],
     "r3gan": ["--preset", "r3gan"],
     "fastgan": ["--preset", "fastgan"],
+    # R3GAN with its R1 + R2 every 16 steps (the preset keeps the paper's every step, 8x slower: a short budget
+    # trains it ~4x further this way)
+    "r3gan-lazy": ["--preset", "r3gan", "--set", "stabilise.reg_interval=16"],
 }
 PEERS = {"lucidrains-stylegan2": "stylegan2-pytorch", "lightweight-gan": "lightweight-gan"}   # colour_peers.py
 COMMON = ["--resolution", "64", "--batch", "64", "--kimg", "100000", "--set", "run.keep_checkpoints=1000"]
@@ -69,14 +77,22 @@ def prepare(tarball: Path, out: Path) -> None:
     print(f"{len(data)} images -> {len(data) - HELDOUT} train, {HELDOUT} held out, in {out}")
 
 
+def _waves(configs: list[str], together: bool, gpus: int) -> list[list[tuple[str, int | None]]]:
+    """The configurations in the order they train: one at a time; all at once on one GPU (--together); or, on a
+    machine of several GPUs, in waves of one configuration per GPU (its index beside it)."""
+    if gpus > 1:
+        return [[(name, k % gpus) for k, name in enumerate(configs[start:start + gpus])]
+                for start in range(0, len(configs), gpus)]
+    return [[(name, None) for name in configs]] if together else [[(name, None)] for name in configs]
+
+
 def _train_all(train_npz: Path, runs: Path, configs: list[str], minutes: float, snapshot_kimg: float,
-               together: bool, deadline_s: float, samples: int) -> None:
+               together: bool, deadline_s: float, samples: int, gpus: int = 1) -> None:
     runs.mkdir(parents=True, exist_ok=True)
-    waves = [configs] if together else [[name] for name in configs]
     started = time.perf_counter()
-    for wave in waves:
+    for wave in _waves(configs, together, gpus):
         procs = {}
-        for name in wave:
+        for name, gpu in wave:
             if name in PEERS:
                 command = [sys.executable, str(Path(__file__).with_name("colour_peers.py")), PEERS[name], "--data",
                            str(train_npz), "--minutes", str(minutes), "--samples", str(samples), "--out",
@@ -86,8 +102,10 @@ def _train_all(train_npz: Path, runs: Path, configs: list[str], minutes: float, 
                            "--snapshot-kimg", str(snapshot_kimg), *CONFIGS[name], "--minutes", str(minutes),
                            "--out", str(runs), "--name", name]
             log = (runs / f"{name}.log").open("w")
-            procs[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+            if gpu is not None:
+                env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+            procs[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         for name, proc in procs.items():
             try:
                 proc.wait(timeout=max(1.0, deadline_s - (time.perf_counter() - started)))
@@ -191,8 +209,12 @@ def train(args) -> None:
         floor_images = train_images[:args.train_count]
     else:
         floor_images = train_images[:2000]
-    _train_all(train_npz, args.runs, configs, args.minutes, args.snapshot_kimg, args.together, args.deadline_s,
-               args.samples)
+    if not args.judge_only:
+        _train_all(train_npz, args.runs, configs, args.minutes, args.snapshot_kimg, args.together, args.deadline_s,
+                   args.samples, args.gpus)
+    if args.train_only:
+        print(f"trained {', '.join(configs)} in {args.runs}; judge them with --judge-only", flush=True)
+        return
     device = "cuda" if torch.cuda.is_available() else "cpu"
     # the upcast float16 copy is not the hashed original (benchmarks/inception_fp16.py measures the difference)
     inception = InceptionFeatures(device=device, path=args.inception, verify=False)
@@ -203,7 +225,8 @@ def train(args) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     results = {"_meta": {"configs": {name: CONFIGS.get(name, ["colour_peers.py", PEERS.get(name)])
                                      for name in configs}, "common": COMMON,
-                         "minutes": args.minutes, "together": args.together, "samples": args.samples,
+                         "minutes": args.minutes, "together": args.together, "gpus": args.gpus,
+                         "samples": args.samples,
                          "heldout": len(heldout), "train": args.train_count or len(train_images),
                          "floor": {"kid": round(floor_kid, 5), "fid": round(floor_fid, 2),
                                    "note": f"the {len(floor_images):,} training images (first) against the "
@@ -233,6 +256,10 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--snapshot-kimg", type=float, default=50.0)
     parser.add_argument("--together", action="store_true", help="train every configuration at once on one GPU")
+    parser.add_argument("--gpus", type=int, default=1, help="a machine of several GPUs: each configuration "
+                        "alone on its own GPU, as many at once as there are GPUs")
+    parser.add_argument("--train-only", action="store_true", help="train, judge nothing (--judge-only later)")
+    parser.add_argument("--judge-only", action="store_true", help="judge the runs already in --runs")
     parser.add_argument("--deadline-s", type=float, default=480.0)
     parser.add_argument("--samples", type=int, default=2000, help="generated images per judged checkpoint")
     parser.add_argument("--inception", type=Path, default=None)

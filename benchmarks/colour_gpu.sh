@@ -6,6 +6,10 @@
 #   bash benchmarks/colour_gpu.sh setup fewshot   # 100 images: fastgan vs stylegan2 presets
 #   bash benchmarks/colour_gpu.sh setup fid128    # FID-50k time at 128 px
 #   bash benchmarks/colour_gpu.sh setup cuda      # pytest -m cuda
+# On a machine of several GPUs (kind nvidia-h100-x8 or -x4), the equal-time comparison in two calls, every
+# configuration alone on its own GPU for MINUTES (at most ~8.5: a call ends at 600 s), judged in the next call:
+#   MINUTES=8.5 GPUS=8 bash benchmarks/colour_gpu.sh setup equal_train
+#   GPUS=8 bash benchmarks/colour_gpu.sh setup equal_judge      # right after, while the machine is warm
 # Carried (benchmarks/peers/README.md, benchmarks/colour.py, benchmarks/inception_fp16.py): .whl/ (duelo and its
 # missing dependencies), .whl-peers/ for `peers`, .device-carry/ (inception-fp16.pt, colour/emoji64-*.npz) unless a
 # previous call on the same machine left /tmp/inception.pt and /tmp/colour (all of them together exceed one call's
@@ -41,6 +45,15 @@ peers() {
         --minutes "$MINUTES" --samples 2000 --inception /tmp/inception.pt --out "$OUT" --runs /tmp/runs-peers \
         --label equal-time-peers --deadline-s 300
 }
+
+EQUAL="stylegan2,fastgan,dcgan,r3gan-lazy,lucidrains-stylegan2,lightweight-gan"
+equal() {
+    $P benchmarks/colour.py train --data /tmp/colour --configs "$EQUAL" --minutes "$MINUTES" --gpus "${GPUS:-8}" \
+        --snapshot-kimg 100 --samples 2000 --inception /tmp/inception.pt --out "$OUT" --runs /tmp/runs-equal \
+        --label equal-time-gpus --deadline-s 575 "$@"
+}
+equal_train() { equal --train-only; tar czf "$OUT/equal-logs.tgz" -C /tmp/runs-equal $(cd /tmp/runs-equal && ls *.log); }
+equal_judge() { equal --judge-only; }
 
 speed() {
     # img/s at 128 and 256 px alone on the GPU (no training run beside it); inception and data not needed

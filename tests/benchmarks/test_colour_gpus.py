@@ -1,0 +1,50 @@
+"""benchmarks/colour.py on a machine of several GPUs: every configuration alone on its own GPU, as many at once
+as there are GPUs, and the runs started one wave after another when there are more configurations than GPUs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import colour  # noqa: E402
+
+
+class _Process:
+    def __init__(self, command, stdout, stderr, env, started):
+        self.name = command[command.index("--name") + 1] if "--name" in command else Path(command[-1]).name
+        self.gpu = env.get("CUDA_VISIBLE_DEVICES")
+        self.returncode = None
+        started.append(self)
+
+    def wait(self, timeout=None):
+        self.returncode = 0
+        return 0
+
+    def kill(self):
+        pass
+
+
+def _launch(monkeypatch, tmp_path, configs, gpus, together=False):
+    started: list[_Process] = []
+    monkeypatch.setattr(colour.subprocess, "Popen",
+                        lambda command, stdout, stderr, env: _Process(command, stdout, stderr, env, started))
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    colour._train_all(tmp_path / "train.npz", tmp_path / "runs", configs, 1.0, 10.0, together, 60.0, 100, gpus)
+    return [(p.name, p.gpu) for p in started]
+
+
+def test_each_configuration_gets_its_own_gpu_in_waves(monkeypatch, tmp_path):
+    names = ["stylegan2", "fastgan", "dcgan", "lucidrains-stylegan2", "lightweight-gan"]
+    launched = _launch(monkeypatch, tmp_path, names, gpus=4)
+    assert launched == [("stylegan2", "0"), ("fastgan", "1"), ("dcgan", "2"), ("lucidrains-stylegan2", "3"),
+                        ("lightweight-gan", "0")]
+    assert colour._waves(names, False, 4) == [[("stylegan2", 0), ("fastgan", 1), ("dcgan", 2),
+                                               ("lucidrains-stylegan2", 3)], [("lightweight-gan", 0)]]
+
+
+def test_one_gpu_keeps_the_device_choice_to_the_environment(monkeypatch, tmp_path):
+    assert _launch(monkeypatch, tmp_path, ["dcgan", "fastgan"], gpus=1) == [("dcgan", None), ("fastgan", None)]
+    assert colour._waves(["dcgan", "fastgan"], True, 1) == [[("dcgan", None), ("fastgan", None)]]
+    assert colour._waves(["dcgan", "fastgan"], False, 1) == [[("dcgan", None)], [("fastgan", None)]]
