@@ -10,11 +10,17 @@ and read by the same scoring classifier the runs use (trained on the real traini
     if-offset    one Gaussian offset per clip and frequency bin, held over time: a steady pitch error
     mag-noise    independent Gaussian noise on every log-magnitude pixel
     mag-blur     the log magnitude blurred along frequency (a Gaussian of sigma bins): smeared harmonics
+    if-random    the IF replaced by uniform noise (size 1): a phase drawn with no care for it
+
+Each row has the classifier's accuracy per label factor, the Fréchet distance of its features to the training
+clips' (the real held-out clips' own is the floor) and the loudness. `--refine N` adds rows decoded with N
+Griffin-Lim rounds from the drawn phase (duelo.tasks.audio.spectral.SpecFormat.decode's refine).
 
 An IF error of e moves a bin's frequency by e * rate / (2 * hop) Hz, so a longer hop tolerates more; a longer
 window parts the harmonics of neighbouring semitones (7.8 Hz apart at C3; SpecGAN's bins are 31 Hz wide).
 
     python benchmarks/audio_representation.py --out benchmarks/results/audio-representation-DATE.json
+    python benchmarks/audio_representation.py --dataset drums --refine 8 --out ...
 
 Needs the notes (`duelo datasets fetch notes`); trains the scoring classifier once (a few minutes on a CPU).
 """
@@ -31,7 +37,7 @@ from duelo.io.provenance import write_result
 FORMATS = ((512, 128), (1024, 256), (2048, 512))
 ERRORS = (("none", 0.0), ("if-noise", 0.05), ("if-noise", 0.1), ("if-noise", 0.2), ("if-offset", 0.02),
           ("if-offset", 0.05), ("if-offset", 0.1), ("mag-noise", 0.05), ("mag-noise", 0.1), ("mag-blur", 1.0),
-          ("mag-blur", 2.0))
+          ("mag-blur", 2.0), ("if-random", 1.0))
 
 
 def perturb(pictures: torch.Tensor, kind: str, size: float, generator: torch.Generator) -> torch.Tensor:
@@ -49,6 +55,8 @@ def perturb(pictures: torch.Tensor, kind: str, size: float, generator: torch.Gen
         magnitude = out[:, :1]
         padded = torch.nn.functional.pad(magnitude, (0, 0, radius, radius), mode="replicate")
         out[:, :1] = torch.nn.functional.conv2d(padded, taps)
+    elif kind == "if-random":
+        out[:, 1] = 2 * torch.rand(out[:, 1].shape, generator=generator) - 1
     elif kind != "none":
         raise ValueError(kind)
     if kind.startswith("if"):            # wrapped back into (-1, 1], as a phase advance is
@@ -60,12 +68,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True)
     parser.add_argument("--dataset", default="notes")
+    parser.add_argument("--formats", default=",".join(f"{n}/{h}" for n, h in FORMATS), help="N_FFT/HOP,...")
+    parser.add_argument("--refine", type=int, default=0, help="also decode with this many Griffin-Lim rounds")
     parser.add_argument("--scorer-epochs", type=int, default=30, help="as the runs' audio.scorer_epochs")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
+    from duelo.evaluation.frechet import FeatureStats, frechet_distance
     from duelo.tasks.audio.data import read_clips, split
     from duelo.tasks.audio.scorer import predict, scorer_for
+    from duelo.tasks.audio.scoring import loudness_db
     from duelo.tasks.audio.spectral import SpecFormat
 
     clips = read_clips(args.dataset)
@@ -74,31 +86,40 @@ def main() -> None:
     scorer = scorer_for(train, args.scorer_epochs, args.seed, "cpu")
     waves = torch.from_numpy(heldout.floats())
     truth = torch.from_numpy(heldout.labels)
-    pitch = list(heldout.factors).index("pitch")
-    instrument = list(heldout.factors).index("instrument")
+    train_stats = FeatureStats.from_features(predict(scorer, torch.from_numpy(train.floats()), "cpu")[0])
+    floor = frechet_distance(FeatureStats.from_features(predict(scorer, waves, "cpu")[0]), train_stats)
+    forms = [tuple(int(v) for v in text.split("/")) for text in args.formats.split(",")]
     rows = []
-    for n_fft, hop in FORMATS:
+    for n_fft, hop in forms:
         form = SpecFormat(n_fft, hop)
         pictures = form.encode(waves)
         for kind, size in ERRORS:
-            started = time.perf_counter()
-            generator = torch.Generator().manual_seed(args.seed)
-            back = form.decode(perturb(pictures, kind, size, generator), waves.shape[1])
-            _, probabilities = predict(scorer, back, "cpu")
-            asked = probabilities[pitch].argmax(1)
-            miss = (asked - truth[:, pitch]).abs()
-            row = {"n_fft": n_fft, "hop": hop, "picture": list(form.shape(waves.shape[1])[1:]), "error": kind,
-                   "size": size, "pitch_accuracy": round(float((miss == 0).double().mean()), 4),
-                   "pitch_within_semitone": round(float((miss <= 1).double().mean()), 4),
-                   "instrument_accuracy": round(float((probabilities[instrument].argmax(1)
-                                                        == truth[:, instrument]).double().mean()), 4),
-                   "relative_error": round(float(((back - waves) ** 2).sum() / (waves ** 2).sum()), 4),
-                   "seconds": round(time.perf_counter() - started, 2)}
-            rows.append(row)
-            print(f"{n_fft:5d}/{hop:3d} {kind:9s} {size:5.2f}: pitch {row['pitch_accuracy']:.3f} (+-1 "
-                  f"{row['pitch_within_semitone']:.3f}), instrument {row['instrument_accuracy']:.3f}", flush=True)
+            for refine in sorted({0, args.refine}):
+                started = time.perf_counter()
+                generator = torch.Generator().manual_seed(args.seed)
+                back = form.decode(perturb(pictures, kind, size, generator), waves.shape[1], refine=refine)
+                features, probabilities = predict(scorer, back, "cpu")
+                row = {"n_fft": n_fft, "hop": hop, "picture": list(form.shape(waves.shape[1])[1:]), "error": kind,
+                       "size": size, "refine": refine,
+                       "fd_to_train": round(frechet_distance(FeatureStats.from_features(features), train_stats), 3),
+                       "loudness_db": round(loudness_db(back), 2),
+                       "relative_error": round(float(((back - waves) ** 2).sum() / (waves ** 2).sum()), 4)}
+                for f, factor in enumerate(heldout.factors):
+                    asked = probabilities[f].argmax(1)
+                    row[f"{factor}_accuracy"] = round(float((asked == truth[:, f]).double().mean()), 4)
+                    if factor == "pitch":
+                        row["pitch_within_semitone"] = round(float(((asked - truth[:, f]).abs() <= 1)
+                                                                   .double().mean()), 4)
+                row["seconds"] = round(time.perf_counter() - started, 2)
+                rows.append(row)
+                print(f"{n_fft:5d}/{hop:3d} {kind:9s} {size:5.2f} refine {refine}: " + ", ".join(
+                    f"{k} {v}" for k, v in row.items() if k.endswith("_accuracy") or k in ("fd_to_train",
+                                                                                             "loudness_db")),
+                      flush=True)
     write_result(args.out, {"benchmark": "audio-representation", "dataset": args.dataset,
-                            "heldout_clips": len(heldout), "scorer_epochs": args.scorer_epochs, "rows": rows})
+                            "heldout_clips": len(heldout), "scorer_epochs": args.scorer_epochs,
+                            "fd_floor": round(floor, 3), "loudness_db_real": round(loudness_db(waves), 2),
+                            "rows": rows})
 
 
 if __name__ == "__main__":

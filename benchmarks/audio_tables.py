@@ -34,23 +34,37 @@ def audio_train(*results: dict) -> str:
 
 
 ERROR_LABELS = {"none": "none (encode, decode)", "if-noise": "IF noise", "if-offset": "IF offset held over time",
-                "mag-noise": "log-magnitude noise", "mag-blur": "log magnitude blurred along frequency"}
+                "mag-noise": "log-magnitude noise", "mag-blur": "log magnitude blurred along frequency",
+                "if-random": "IF drawn at random"}
 
 
 def audio_representation(result: dict) -> str:
-    """One row per error, one column pair (pitch / instrument accuracy) per transform."""
+    """One row per error, one column per transform (and Griffin-Lim rounds, where measured). Notes: pitch /
+    instrument accuracy; other clips: the first factor's accuracy / FD to the training clips / loudness."""
     rows = result["rows"]
-    forms = list(dict.fromkeys((row["n_fft"], row["hop"]) for row in rows))
+    notes = any("pitch_accuracy" in row for row in rows)
+    columns = list(dict.fromkeys((row["n_fft"], row["hop"], row.get("refine", 0)) for row in rows))
     errors = list(dict.fromkeys((row["error"], row["size"]) for row in rows))
-    by = {(row["n_fft"], row["hop"], row["error"], row["size"]): row for row in rows}
-    head = [f"{n} / {h} ({' x '.join(map(str, next(r['picture'] for r in rows if r['n_fft'] == n)))})"
-            for n, h in forms]
-    lines = ["| error (size) | " + " | ".join(head) + " |", "| --- " * (len(forms) + 1) + "|"]
+    by = {(row["n_fft"], row["hop"], row.get("refine", 0), row["error"], row["size"]): row for row in rows}
+    factor = next(key for key in rows[0] if key.endswith("_accuracy") and key != "pitch_accuracy")
+    head = []
+    for n, h, refine in columns:
+        picture = " x ".join(map(str, next(r["picture"] for r in rows if r["n_fft"] == n)))
+        head.append(f"{n} / {h} ({picture})" + (f", {refine} Griffin-Lim rounds" if refine else ""))
+
+    def cell(row: dict) -> str:
+        if notes:
+            return f"{row['pitch_accuracy']:.3f} / {row['instrument_accuracy']:.3f}"
+        return f"{row[factor]:.3f} / {row['fd_to_train']:.2f} / {row['loudness_db']:.1f}"
+
+    lines = ["| error (size) | " + " | ".join(head) + " |", "| --- " * (len(columns) + 1) + "|"]
     for kind, size in errors:
-        cells = [f"{by[(n, h, kind, size)]['pitch_accuracy']:.3f} / {by[(n, h, kind, size)]['instrument_accuracy']:.3f}"
-                 for n, h in forms]
-        label = ERROR_LABELS[kind] + (f" ({size:g})" if kind != "none" else "")
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        label = ERROR_LABELS[kind] + (f" ({size:g})" if kind not in ("none", "if-random") else "")
+        lines.append(f"| {label} | " + " | ".join(cell(by[(n, h, r, kind, size)]) if (n, h, r, kind, size) in by
+                                                  else "—" for n, h, r in columns) + " |")
+    if not notes:
+        lines.append(f"| real held-out clips | {result['fd_floor']:.2f} (FD floor), "
+                     f"{result['loudness_db_real']:.1f} dB | " + " | ".join("" for _ in columns[1:]) + " |")
     return "\n".join(lines)
 
 

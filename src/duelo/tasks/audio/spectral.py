@@ -50,17 +50,27 @@ class SpecFormat:
         advance = torch.remainder(advance + math.pi, 2 * math.pi) - math.pi
         return torch.stack([magnitude, advance / math.pi], dim=1)
 
-    def decode(self, pictures: torch.Tensor, length: int) -> torch.Tensor:
-        """The inverse of encode (up to the dropped bin and frame): (N, 2, F, T) -> (N, length) waves."""
+    def decode(self, pictures: torch.Tensor, length: int, refine: int = 0) -> torch.Tensor:
+        """The inverse of encode (up to the dropped bin and frame): (N, 2, F, T) -> (N, length) waves. refine > 0:
+        that many Griffin-Lim rounds (Griffin & Lim 1984) from the drawn phase, each keeping the drawn magnitude
+        and taking the phase of the transform of the wave so far, so that overlapping frames agree."""
         pictures = pictures.float().clamp(-1, 1)
         magnitude = ((pictures[:, 0] + 1) / 2 * (LOG_CEIL - LOG_FLOOR) + LOG_FLOOR).exp() * (self.n_fft / N_FFT)
         magnitude = torch.where(pictures[:, 0] <= -1 + 1e-4, torch.zeros_like(magnitude), magnitude)
         phase = torch.cumsum(pictures[:, 1] * math.pi, dim=2)
-        spec = torch.polar(magnitude, phase)
         frames = length // self.hop + 1
-        spec = torch.nn.functional.pad(spec, (0, frames - spec.shape[2], 0, 1))       # Nyquist bin, last frame
+        magnitude = torch.nn.functional.pad(magnitude, (0, frames - magnitude.shape[2], 0, 1))  # Nyquist, last frame
+        phase = torch.nn.functional.pad(phase, (0, frames - phase.shape[2], 0, 1))
         window = torch.hann_window(self.n_fft, device=pictures.device)
-        return torch.istft(spec, self.n_fft, self.hop, window=window, center=True, length=length).clamp(-1, 1)
+
+        def wave(phase: torch.Tensor) -> torch.Tensor:
+            return torch.istft(torch.polar(magnitude, phase), self.n_fft, self.hop, window=window, center=True,
+                               length=length)
+
+        for _ in range(refine):
+            phase = torch.stft(wave(phase), self.n_fft, self.hop, window=window, center=True,
+                               return_complex=True)[:, :, :frames].angle()
+        return wave(phase).clamp(-1, 1)
 
 
 SPECGAN = SpecFormat()                          # SpecGAN's 512-point transform: 31 Hz bins, 8 ms hops
