@@ -131,6 +131,15 @@ class Task:
         anything is written, so that their checks can refuse a configuration."""
         return []
 
+    def health_monitor(self, session: Session, make_data) -> list["Hook"]:
+        """The shared health monitor as this task's hooks when --health is on: `make_data` () -> ProbeData (real
+        samples as the networks see them, a feature space for diversity), called at the first check."""
+        if not session.config.health.enabled:
+            return []
+        from duelo.health.monitor import HealthMonitor
+
+        return [HealthMonitor(session.config, session.health_log, make_data, session.log, self.advise)]
+
     def advise(self, event: str, config: Config, signals: dict[str, Any] | None = None) -> "Advice":
         """What to do about a failure mode the health monitor named (or "gave_up": a run that keeps diverging)."""
         from duelo.health.detectors import Advice, GENERIC_ADVICE
@@ -142,13 +151,13 @@ class Task:
 
 
 def refuse_health(config: Config, what: str) -> None:
-    """The health monitor's probes read images, series windows and table rows; a task whose samples are `what`
-    (text, piano rolls, sounds) refuses --health instead of running a monitor that cannot judge them."""
+    """The health monitor's probes read images, series windows, clips, piano rolls, sounds and table rows; a task
+    whose samples are `what` (text) refuses --health instead of running a monitor that cannot judge them."""
     if config.health.enabled:
         from duelo.errors import ConfigError
 
-        raise ConfigError(f"the health monitor reads images, windows of series and table rows; it does not read "
-                          f"{what} yet: drop --health")
+        raise ConfigError(f"the health monitor reads images, windows of series, video clips, piano rolls, sounds "
+                          f"and table rows; it does not read {what} yet: drop --health")
 
 
 def dataset_stem(dataset: str) -> str:

@@ -28,20 +28,24 @@ class AudioModel:
     discriminator: Callable[..., nn.Module]                 # (shape, width, factors, classify) -> D
     silence: tuple[float, ...]                              # per channel: the value of a silent clip
     gain_scales: tuple[float, ...]                          # per channel, for augment.ClipAugment's gain
+    magnitude: Callable[[torch.Tensor], torch.Tensor]       # samples -> (N, F, T) a log-magnitude picture (health)
 
 
 AUDIO_MODELS: Registry[AudioModel] = Registry("audio model")
 
 
 def _wavegan() -> AudioModel:
+    from duelo.tasks.audio.clips import RATE
     from duelo.tasks.audio.networks import WaveDiscriminator, WaveGenerator
+    from duelo.tasks.audio.spectral import log_mel
 
     return AudioModel(
         "WaveGAN: the waveform by 1-D transposed convolutions; phase shuffle in D",
         lambda length: (1, length), lambda waves: waves[:, None], lambda samples, length: samples[:, 0, :length],
         lambda shape, z_dim, width, factors, embed_dim: WaveGenerator(z_dim, width, factors, embed_dim),
         lambda shape, width, factors, classify=False: WaveDiscriminator(width, factors, classify=classify),
-        silence=(0.0,), gain_scales=(0.0,))                # the wave is multiplied by the gain
+        silence=(0.0,), gain_scales=(0.0,),                # the wave is multiplied by the gain
+        magnitude=lambda samples: log_mel(samples[:, 0].float(), RATE))
 
 
 def _spectral(form, description: str) -> AudioModel:
@@ -54,7 +58,8 @@ def _spectral(form, description: str) -> AudioModel:
                                                                       embed_dim),
         lambda shape, width, factors, classify=False: SpecDiscriminator(shape[1], shape[2], width, factors,
                                                                           classify=classify),
-        silence=(-1.0, 0.0), gain_scales=(spectral.LOG_GAIN_SCALE, math.nan))   # log magnitude moved, IF kept
+        silence=(-1.0, 0.0), gain_scales=(spectral.LOG_GAIN_SCALE, math.nan),   # log magnitude moved, IF kept
+        magnitude=lambda samples: samples[:, 0])
 
 
 def _specgan() -> AudioModel:

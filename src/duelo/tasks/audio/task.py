@@ -16,7 +16,7 @@ from typing import Any
 from duelo.config import COMMON_SECTIONS, Config
 from duelo.config.sections import LossConfig, StabiliseConfig
 from duelo.tasks.audio.config import AudioDataConfig, AudioModelConfig
-from duelo.tasks.base import Parts, Session, Task, refuse_health
+from duelo.tasks.base import Parts, Session, Task
 
 
 class Audio(Task):
@@ -35,10 +35,6 @@ class Audio(Task):
         from pathlib import Path
 
         return config.run.name or f"{Path(config.data.dataset).stem}-{config.audio.model}"
-
-    def check(self, config: Config) -> Config:
-        refuse_health(config, "sounds")
-        return config
 
     def load_data(self, config: Config, runtime, log) -> Any:
         from duelo.tasks.audio.data import load_audio_data
@@ -62,6 +58,13 @@ class Audio(Task):
         kind = ", conditional on " + " and ".join(session.data.train.factors) if c.data.conditional else ""
         session.log(f"run folder {session.run_dir.path} | {c.audio.model} on {c.data.dataset}{kind} | "
                     f"{session.trainer.runtime.describe()}")
+
+    def hooks(self, session: Session) -> list:
+        """The health monitor (--health): clips as the model draws them, a coarse log-magnitude picture for the
+        diversity ratio (duelo.tasks.audio.health)."""
+        from duelo.tasks.audio.health import probe_data
+
+        return self.health_monitor(session, lambda: probe_data(session))
 
     def snapshots(self, session: Session):
         from duelo.tasks.audio.snapshots import AudioSnapshots

@@ -13,7 +13,7 @@ from typing import Any
 
 from duelo.config import COMMON_SECTIONS, Config
 from duelo.config.sections import LossConfig, StabiliseConfig
-from duelo.tasks.base import Parts, Session, Task, refuse_health
+from duelo.tasks.base import Parts, Session, Task
 from duelo.tasks.music.config import MusicDataConfig, MusicModelConfig
 
 
@@ -36,10 +36,6 @@ class Music(Task):
 
         return config.run.name or f"{Path(config.data.dataset).stem}-music"
 
-    def check(self, config: Config) -> Config:
-        refuse_health(config, "piano rolls")
-        return config
-
     def load_data(self, config: Config, runtime, log) -> Any:
         from duelo.tasks.music.data import load_music_data
 
@@ -59,6 +55,21 @@ class Music(Task):
         session.log(f"run folder {session.run_dir.path} | MuseGAN-class on {c.data.dataset}: "
                     f"{session.data.voices} voice(s), "
                     f"{c.data.bars} bars{kind} | {session.trainer.runtime.describe()}")
+
+    def hooks(self, session: Session) -> list:
+        """The health monitor (--health): piano-roll windows as the networks see them ({-1, 1} per voice, step
+        and pitch), the rolls themselves as the diversity ratio's features, the held-out windows for the
+        overfitting check."""
+        def probe_data():
+            from duelo.health.signals import ProbeData
+
+            train, held = session.data.train, session.data.heldout
+            labelled = session.config.data.conditional
+            return ProbeData(train_images=train.rolls, heldout_images=held.rolls, features=lambda x: x.flatten(1),
+                             prepare=lambda x: x, train_labels=train.modes if labelled else None,
+                             heldout_labels=held.modes if labelled else None)
+
+        return self.health_monitor(session, probe_data)
 
     def snapshots(self, session: Session):
         from duelo.tasks.music.snapshots import MusicSnapshots

@@ -153,22 +153,18 @@ class TimeSeries(Task):
     def hooks(self, session: Session) -> list:
         """The health monitor (--health) for the convolutional model: windows as the networks see them, raw
         values as the diversity features, the held-out windows for the overfitting check."""
-        config = session.config
-        if not config.health.enabled:
-            return []
-        from duelo.health.monitor import HealthMonitor
-        from duelo.health.signals import ProbeData
+        def probe_data():
+            from duelo.health.signals import ProbeData
 
-        def probe_data() -> ProbeData:
             train, held = session.data.train, session.data.heldout
-            labelled = config.data.conditional
+            labelled = session.config.data.conditional
             return ProbeData(train_images=session.data.network_windows(train),
                              heldout_images=session.data.network_windows(held),
                              features=lambda x: x.flatten(1), prepare=lambda x: x,
                              train_labels=train.labels if labelled else None,
                              heldout_labels=held.labels if labelled else None)
 
-        return [HealthMonitor(config, session.health_log, probe_data, session.log, self.advise)]
+        return self.health_monitor(session, probe_data)
 
     def snapshots(self, session: Session):
         from duelo.tasks.timeseries.snapshots import SeriesSnapshots

@@ -70,23 +70,19 @@ class Video(Task):
     def hooks(self, session: Session) -> list:
         """The health monitor (--health): fixed sets of clips rendered from the training and the held-out digits
         (health.samples each), raw pixels as the diversity features."""
-        config = session.config
-        if not config.health.enabled:
-            return []
-        import torch
+        def probe_data():
+            import torch
 
-        from duelo.health.monitor import HealthMonitor
-        from duelo.health.signals import ProbeData
+            from duelo.health.signals import ProbeData
 
-        def probe_data() -> ProbeData:
             device = session.trainer.runtime.device
-            n = config.health.samples
+            n = session.config.health.samples
             train, train_labels = session.data.train.render(n, torch.Generator(device=device).manual_seed(11))
             held, held_labels = session.data.heldout.render(n, torch.Generator(device=device).manual_seed(12))
             return ProbeData(train_images=train, heldout_images=held, features=lambda x: x.flatten(1),
                              prepare=lambda x: x, train_labels=train_labels, heldout_labels=held_labels)
 
-        return [HealthMonitor(config, session.health_log, probe_data, session.log, self.advise)]
+        return self.health_monitor(session, probe_data)
 
     def snapshots(self, session: Session):
         from duelo.tasks.video.snapshots import VideoSnapshots
