@@ -4,6 +4,7 @@
     python benchmarks/augment_gain.py --set fashion-mnist --minutes 6 --out ...
     python benchmarks/augment_gain.py --set mnist-5k --minutes 6 --train-set model.aux_weight=1 --filter 0.9 \
         --balance --out ...                    (AC-GAN; synthetic images the real-only classifier agrees with)
+    python benchmarks/augment_gain.py ... --pretrain     (also: pre-trained on the synthetic images, then the real)
     python benchmarks/augment_gain.py --set italypowerdemand --minutes 2 --repeats 5 --out ...
     python benchmarks/augment_gain.py --set arrowhead --minutes 10 --repeats 5 --work W --out ...
     python benchmarks/augment_gain.py --set arrowhead --minutes 10 --repeats 5 --work W --reuse-gan --filter 0.8 \
@@ -122,6 +123,7 @@ def main() -> None:
                         help="a --set for the GAN's training (repeatable), e.g. model.aux_weight=1")
     parser.add_argument("--filter", type=float, default=0.0, help="duelo augment-gain --filter (images)")
     parser.add_argument("--balance", action="store_true", help="duelo augment-gain --balance (images)")
+    parser.add_argument("--pretrain", action="store_true", help="duelo augment-gain --pretrain (images, series)")
     parser.add_argument("--work", default=None, help="folder for the sets and the run (default: a temporary one)")
     parser.add_argument("--reuse-gan", action="store_true",
                         help="keep the GAN already trained in --work (same set and seed): measure another gain recipe")
@@ -130,7 +132,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     train, gain = SETS[args.name](args.name, args, work)
     train += [part for item in args.train_set for part in ("--set", item)]
-    gain += (["--filter", str(args.filter)] if args.filter else []) + (["--balance"] if args.balance else [])
+    gain += (["--filter", str(args.filter)] if args.filter else []) + (["--balance"] if args.balance else []) + \
+        (["--pretrain"] if args.pretrain else [])
     if args.reuse_gan and (work / "gan" / "summary.json").is_file():
         print(f"reusing the GAN in {work / 'gan'}", file=sys.stderr)
     else:

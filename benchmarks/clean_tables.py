@@ -46,14 +46,18 @@ def _count(r: dict, kind: str) -> str:
 
 def augment_gain(*results: dict) -> str:
     """The headline metric on the real set alone, with the synthetic data, and the gain's interval; tables also
-    with plain oversampling (the real rows of the class repeated)."""
+    with plain oversampling (the real rows of the class repeated), images and windows with --pretrain also
+    pre-trained on the synthetic items and fine-tuned on the real ones."""
     lines = ["| data | real | synthetic | test | metric | real only | real + synthetic | gain (95 % CI) | "
-             "real + copies (gain) | GAN |", "| --- " * 10 + "|"]
+             "real + copies (gain) | synthetic, then real: gain (95 % CI) | GAN |", "| --- " * 11 + "|"]
     for r in results:
         gan, metric = r["gan"], r.get("metric", "accuracy")
         low, high = r["gain_ci95"]
         copies = r.get("gains", {}).get("real_plus_copies")
         copied = (f"{r['arms']['real_plus_copies'][metric]:.3f} ({copies['gain']:+.3f})" if copies else "—")
+        staged = r.get("gains", {}).get("synthetic_then_real")
+        pretrained = (f"{r['arms']['synthetic_then_real'][metric]:.3f}: {staged['gain']:+.3f} "
+                      f"({staged['ci95'][0]:+.3f} .. {staged['ci95'][1]:+.3f})" if staged else "—")
         if r.get("class"):
             metric = f"F1 of {r['target']} = {r['class']}"
         trained = (f"{gan['kimg']:.0f} kimg, {gan['train_time_s']:.0f} s" if gan.get("kimg") is not None else "—")
@@ -65,7 +69,7 @@ def augment_gain(*results: dict) -> str:
         synthetic = _count(r, "synthetic") + (f" ({', '.join(chosen)})" if chosen else "")
         lines.append(f"| {r['dataset']} | {_count(r, 'real')} | {synthetic} | {_count(r, 'test')} | "
                      f"{metric} | {r['real_only']:.3f} | {r['real_plus_synthetic']:.3f} | "
-                     f"{r['gain']:+.3f} ({low:+.3f} .. {high:+.3f}) | {copied} | {trained} |")
+                     f"{r['gain']:+.3f} ({low:+.3f} .. {high:+.3f}) | {copied} | {pretrained} | {trained} |")
     return "\n".join(lines)
 
 

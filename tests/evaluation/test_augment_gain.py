@@ -37,7 +37,7 @@ def test_ideal_synthetic_data_helps_and_unlabelled_noise_does_not(digits, monkey
     train, real_only = domain_classifier.train_classifier, {}
 
     def train_real_only_once(images, labels, *args, **kwargs):
-        if images is not real:
+        if images is not real or kwargs.get("init") is not None:         # the pre-trained arm's fine-tuning
             return train(images, labels, *args, **kwargs)
         key = (args, tuple(sorted(kwargs.items())))
         if key not in real_only:
@@ -45,8 +45,10 @@ def test_ideal_synthetic_data_helps_and_unlabelled_noise_does_not(digits, monkey
         return real_only[key]
 
     monkeypatch.setattr(domain_classifier, "train_classifier", train_real_only_once)
-    good = augment_gain(real, real_labels, test, test_labels, extra, extra_labels, 10, repeats=1)
+    good = augment_gain(real, real_labels, test, test_labels, extra, extra_labels, 10, repeats=1, pretrain=True)
     assert good["gain"] > 0.05 and all(run["gains"]["real_plus_synthetic"] > 0 for run in good["runs"]), good
+    # pre-trained on the good extra images, then fine-tuned on the 50 real ones: better than the 50 alone too
+    assert good["gains"]["synthetic_then_real"]["gain"] > 0.05 and good["pretrain"] is True
     assert good["metric"] == "accuracy" and good["real_only"] == good["arms"]["real_only"]["accuracy"]
     assert good["real_images"] == 50 and good["synthetic_images"] == 600 and len(good["runs"]) == 1
     assert all(math.isnan(x) for x in good["gain_ci95"])                   # one repeat: no interval
@@ -84,8 +86,13 @@ class _Recorder:
     def __init__(self, sizes):
         self.sizes = sizes
 
-    def __call__(self, images, labels, classes, **kwargs):
-        self.sizes.append(len(images))
+    def __call__(self, images, labels, classes, init=None, **kwargs):
+        self.sizes.append(len(images) if init is None else (len(images), "from", init.trained_on))
+        self.trained_on = len(images)
+        return self
+
+    @property
+    def model(self):
         return self
 
     def probabilities(self, images):
@@ -114,6 +121,27 @@ def test_the_filter_keeps_what_the_real_only_classifier_agrees_with_and_balance_
     monkeypatch.setattr(domain_classifier, "train_classifier", _Recorder(plain))
     result = augment_gain(real, real_labels, real, real_labels, synthetic, asked, 2, repeats=1)
     assert plain == [8, 68] and "filter" not in result
+    staged: list = []
+    monkeypatch.setattr(domain_classifier, "train_classifier", _Recorder(staged))
+    result = augment_gain(real, real_labels, real, real_labels, synthetic, asked, 2, repeats=1, per_class=10,
+                          threshold=0.5, pretrain=True)
+    # real-only, mixed (8 + 20 kept), then the kept 20 alone and the 8 real ones started from that classifier
+    assert staged == [8, 28, 20, (8, "from", 20)] and set(result["gains"]) == {"real_plus_synthetic",
+                                                                              "synthetic_then_real"}
+
+
+def test_a_classifier_starts_from_the_weights_it_is_given():
+    from duelo.evaluation.domain_classifier import train_classifier
+
+    images = torch.randint(0, 256, (64, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(64) % 2
+    first = train_classifier(images, labels, 2, seed=0, val_fraction=0.1, steps=2)
+    again = train_classifier(images, labels, 2, seed=1, val_fraction=0.1, steps=1, init=first.model)
+    fresh = train_classifier(images, labels, 2, seed=1, val_fraction=0.1, steps=1)
+    # one small step from the given weights stays near them; the seed's own start is elsewhere
+    near = sum(float((a - b).abs().sum()) for a, b in zip(again.model.parameters(), first.model.parameters()))
+    far = sum(float((a - b).abs().sum()) for a, b in zip(fresh.model.parameters(), first.model.parameters()))
+    assert near < 0.2 * far, (near, far)
 
 
 def test_filter_and_balance_are_refused_where_they_do_not_apply(tmp_path, capsys):

@@ -49,11 +49,13 @@ def fake_model(monkeypatch):
 
 def test_right_windows_help_and_mislabelled_ones_do_not(fake_model, tmp_path):
     small, test = labelled_npz(tmp_path / "s.npz", 3, 0), labelled_npz(tmp_path / "t.npz", 100, 50)
-    good = augment.augment_series(tmp_path, small, test, per_class=60, repeats=1)
+    good = augment.augment_series(tmp_path, small, test, per_class=60, repeats=1, pretrain=True)
     fake_model["on"] = True
     bad = augment.augment_series(tmp_path, small, test, per_class=60, repeats=1)
     assert good["real_windows"] == 6 and good["synthetic_windows"] == 120 and good["test_windows"] == 200
     assert good["gain"] > 0.05 and bad["gain"] < -0.2, (good, bad)
+    # pre-trained on the right windows, then fine-tuned on the 6 real ones: better than the 6 alone too
+    assert good["gains"]["synthetic_then_real"]["gain"] > 0.05, good
 
 
 def test_sets_that_do_not_fit_the_model_are_refused(fake_model, tmp_path):

@@ -23,6 +23,7 @@ import torch
 T_975 = {1: 12.71, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
 BASE = "real_only"
 SYNTHETIC = "real_plus_synthetic"
+PRETRAINED = "synthetic_then_real"          # --pretrain: trained on the synthetic items, then fine-tuned on the real
 
 
 def interval(values: list[float]) -> tuple[float, float, float]:
@@ -97,25 +98,31 @@ def balancing_copies(real: int, synthetic: int) -> int:
     return max(1, -(-synthetic // max(1, real)))
 
 
-def compare_chosen(real: tuple, synthetic: tuple, test: tuple, fit: Callable[[tuple, int], Any],
+def compare_chosen(real: tuple, synthetic: tuple, test: tuple, fit: Callable[..., Any],
                    join: Callable[..., tuple], take: Callable[[tuple, torch.Tensor], tuple], repeats: int = 3,
                    seed: int = 0, log=None, per_class: int | None = None, threshold: float = 0.0,
-                   balance: bool = False, unit: str = "items") -> dict:
-    """`compare` for classifiers scored by accuracy, with `--filter` and `--balance`, for any kind of item. A set is
-    a tuple (items, labels, *extra) (series add their lengths); fit(set, seed) -> a classifier with
-    probabilities(items, *extra) -> (N, classes); join(*sets) -> one set; take(set, index) -> its rows at index.
+                   balance: bool = False, unit: str = "items", pretrain: bool = False) -> dict:
+    """`compare` for classifiers scored by accuracy, with `--filter`, `--balance` and `--pretrain`, for any kind of
+    item. A set is a tuple (items, labels, *extra) (series add their lengths); fit(set, seed, init=None) -> a
+    classifier (its network in `.model`) with probabilities(items, *extra) -> (N, classes), started from `init`'s
+    weights when given; join(*sets) -> one set; take(set, index) -> its rows at index.
 
     With `threshold` > 0, `synthetic` are candidates: in every repeat the real-only classifier (the same seed's)
     keeps at most `per_class` of each class that it names as their asked class with at least that probability.
     With `balance`, the real items are repeated in the mixed set until they are at least as many as the synthetic
-    ones, so that the small real set is not drowned in the batches. Returns compare's result with
+    ones, so that the small real set is not drowned in the batches. With `pretrain`, a third arm (PRETRAINED)
+    trains the classifier on the (kept) synthetic items alone and then goes on training it on the real set alone,
+    each for the classifier's usual steps (twice the others' training). Returns compare's result with
     real_<unit>, synthetic_<unit> (the mean kept with a filter), test_<unit> and the filter's and balance's record."""
     trained: dict = {}                                       # (arm, seed) -> classifier: the filter reuses BASE's
     kept: list[int] = []
 
     def classifier(arm: str, data: tuple, arm_seed: int):
         if (arm, arm_seed) not in trained:
-            trained[arm, arm_seed] = fit(data, arm_seed)
+            if arm == PRETRAINED:                            # data: (synthetic set, real set), in that order
+                trained[arm, arm_seed] = fit(data[1], arm_seed, init=fit(data[0], arm_seed).model)
+            else:
+                trained[arm, arm_seed] = fit(data, arm_seed)
         return trained[arm, arm_seed]
 
     def arms(arm_seed: int) -> dict:
@@ -126,11 +133,13 @@ def compare_chosen(real: tuple, synthetic: tuple, test: tuple, fit: Callable[[tu
             extra = take(synthetic, index)
             kept.append(len(index))
         copies = balancing_copies(len(real[0]), len(extra[0])) if balance else 1
-        return {BASE: (BASE, real), SYNTHETIC: (SYNTHETIC, join(*[real] * copies, extra))}
+        sets = {BASE: (BASE, real), SYNTHETIC: (SYNTHETIC, join(*[real] * copies, extra))}
+        return sets | ({PRETRAINED: (PRETRAINED, (extra, real))} if pretrain else {})
 
     def score(arm_set: tuple, arm_seed: int) -> dict[str, float]:
         model = classifier(*arm_set, arm_seed)
-        trained.pop((SYNTHETIC, arm_seed), None)             # only the real-only classifier is asked again
+        for arm in (SYNTHETIC, PRETRAINED):                  # only the real-only classifier is asked again
+            trained.pop((arm, arm_seed), None)
         predicted = model.probabilities(test[0], *test[2:]).argmax(1)
         return {"accuracy": float((predicted.cpu() == test[1].cpu()).float().mean())}
 
@@ -142,22 +151,26 @@ def compare_chosen(real: tuple, synthetic: tuple, test: tuple, fit: Callable[[tu
         out["filter"] = {"threshold": threshold, "candidates": len(synthetic[0]), "kept": kept}
     if balance:
         out["balance"] = True
+    if pretrain:
+        out["pretrain"] = True
     return out
 
 
 def augment_gain(real: torch.Tensor, real_labels: torch.Tensor, test: torch.Tensor, test_labels: torch.Tensor,
                  synthetic: torch.Tensor, synthetic_labels: torch.Tensor, classes: int, repeats: int = 3,
                  seed: int = 0, log=None, per_class: int | None = None, threshold: float = 0.0,
-                 balance: bool = False) -> dict:
+                 balance: bool = False, pretrain: bool = False) -> dict:
     """Images: duelo's domain CNN (evaluation/domain_classifier.py: at least 400 optimiser steps, random shifts)
-    trained on each arm, scored by accuracy on the test images; `threshold` and `balance` as in compare_chosen."""
+    trained on each arm, scored by accuracy on the test images; `threshold`, `balance` and `pretrain` as in
+    compare_chosen."""
     from duelo.evaluation.domain_classifier import judge_steps, train_classifier
 
     steps = judge_steps()                                    # DUELO_JUDGE_STEPS: fewer steps for quick checks
     return compare_chosen(
         (real, real_labels), (synthetic, synthetic_labels), (test, test_labels),
-        fit=lambda data, arm_seed: train_classifier(*data, classes, seed=arm_seed, val_fraction=0.01, steps=steps),
+        fit=lambda data, arm_seed, init=None: train_classifier(*data, classes, seed=arm_seed, val_fraction=0.01,
+                                                               steps=steps, init=init),
         join=lambda *sets: (torch.cat([s[0] for s in sets]), torch.cat([s[1] for s in sets])),
         take=lambda data, index: (data[0][index], data[1][index]),
         repeats=repeats, seed=seed, log=log, per_class=per_class, threshold=threshold, balance=balance,
-        unit="images")
+        unit="images", pretrain=pretrain)

@@ -106,16 +106,19 @@ def judge_steps() -> int | None:
 
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: int, epochs: int = 6,
                      batch: int = 128, seed: int = 0, val_fraction: float = 0.1, min_steps: int = 400,
-                     log=None, steps: int | None = None) -> TrainedClassifier:
+                     log=None, steps: int | None = None, init: torch.nn.Module | None = None) -> TrainedClassifier:
     """Train on (1 - val_fraction) of the data; report accuracy on the rest. Deterministic on the CPU.
 
-    At least `epochs` passes and at least `min_steps` optimiser steps, so tiny sets still converge.
+    At least `epochs` passes and at least `min_steps` optimiser steps, so tiny sets still converge. `init`: start
+    from this classifier's weights (fine-tuning) instead of the seed's initialisation.
     """
     generator = torch.Generator().manual_seed(seed)
     val_idx, train_idx = split_indices(len(images), val_fraction, generator)
     with torch.random.fork_rng(devices=[]):    # seeded init without touching the caller's global RNG
         torch.manual_seed(seed)
         model = DomainClassifier(images.shape[1], num_classes)
+    if init is not None:
+        model.load_state_dict(init.state_dict())
     images = flatten_for_features(images)       # RGBA -> RGB on white, once, before the float conversions
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     batch = min(batch, len(train_idx))

@@ -41,9 +41,10 @@ def train_window_classifier(train: torch.Tensor | np.ndarray, train_labels: torc
                             steps: int = 1000,              # optimiser steps
                             batch_size: int = 128,
                             train_lengths: torch.Tensor | None = None,
-                            device: str | torch.device = "cpu") -> WindowClassifier:
+                            device: str | torch.device = "cpu",
+                            init: torch.nn.Module | None = None) -> WindowClassifier:
     """A `SequenceEncoder` whose output is the class logits, trained on (train, train_labels) with cross-entropy,
-    Adam 1e-3; initialised and batched from `seed` alone."""
+    Adam 1e-3; initialised and batched from `seed` alone, or started from `init`'s weights (fine-tuning)."""
     device = torch.device(device)
     tr = as_sequences(train, train_lengths, name="train", lengths_name="train_lengths", device=device)
     classes, steps = check_positive(classes, "classes"), check_positive(steps, "steps")
@@ -53,6 +54,8 @@ def train_window_classifier(train: torch.Tensor | np.ndarray, train_labels: torc
         raise ConfigError(f"labels: {len(y_train)} labels for {len(tr)} training windows")
     with seeded_init(seed, device):
         model = SequenceEncoder(tr.values.shape[2], classes).to(device)
+    if init is not None:
+        model.load_state_dict(init.state_dict())
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     for i in index_batches(len(tr), batch_size, steps, seed + 1, device):
         loss = F.cross_entropy(model(tr.values[i], tr.lengths[i]), y_train[i])

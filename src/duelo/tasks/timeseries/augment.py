@@ -55,13 +55,14 @@ def _join(*sets):
 
 
 def augment_series(run, real_spec: str, test_spec: str, per_class: int, repeats: int = 3, seed: int = 0,
-                   log=None, threshold: float = 0.0, balance: bool = False) -> dict[str, Any]:
+                   log=None, threshold: float = 0.0, balance: bool = False, pretrain: bool = False) -> dict[str, Any]:
     """The comparison's result (duelo.evaluation.augment_gain.compare) plus what was compared.
 
     With `threshold` > 0, FILTER_DRAWS x `per_class` windows of every class are candidates: in every repeat the
     real-only classifier (the same seed's) keeps at most `per_class` of each class that it names as their asked
     class with at least that probability. With `balance`, the real windows are repeated in the mixed set until
-    they are at least as many as the synthetic ones (as for images)."""
+    they are at least as many as the synthetic ones (as for images). With `pretrain`, a third arm trains on the
+    synthetic windows first and then on the real ones (compare_chosen)."""
     from duelo.evaluation.augment_gain import FILTER_DRAWS, compare_chosen
     from duelo.evaluation.domain_classifier import judge_steps
     from duelo.evaluation.window_classifier import train_window_classifier
@@ -87,9 +88,9 @@ def augment_series(run, real_spec: str, test_spec: str, per_class: int, repeats:
             f"{len(test[0]):,} test windows, {repeats} repeat(s)")
     return compare_chosen(
         real, synthetic, test,
-        fit=lambda data, arm_seed: train_window_classifier(data[0], data[1], classes, seed=arm_seed, steps=steps,
-                                                           train_lengths=data[2]),
+        fit=lambda data, arm_seed, init=None: train_window_classifier(data[0], data[1], classes, seed=arm_seed,
+                                                                      steps=steps, train_lengths=data[2], init=init),
         join=_join,
         take=lambda data, index: (data[0][index], data[1][index], None if data[2] is None else data[2][index]),
         repeats=repeats, seed=seed, log=log, per_class=per_class, threshold=threshold, balance=balance,
-        unit="windows") | {"classifier": f"duelo sequence encoder, {steps} steps"}
+        unit="windows", pretrain=pretrain) | {"classifier": f"duelo sequence encoder, {steps} steps"}
