@@ -34,6 +34,10 @@ class AudioModelConfig:
     augment:     float = setting(0.0, "probability that D sees each clip (real or generated) delayed by up to an "
                                  "eighth of its length, and, apart, louder or softer by up to 6 dB (against D "
                                  "memorising small sets); 0 = off", check=fraction(high_open=False))
+    decode_refine: int = setting(0, "spectral models: Griffin-Lim rounds when G's pictures become clips (samples, "
+                                 "scores, `duelo sample`): each keeps G's magnitude and makes the phases of "
+                                 "overlapping frames agree; 0 = G's instantaneous frequency as drawn",
+                                 check=at_least(0, integer=True))
     eval_clips:  int = setting(500, "generated clips behind the scores of the summary", check=at_least(8, integer=True))
     scorer_epochs: int = setting(30, "epochs of the classifier the scores use (trained once per dataset, cached)",
                                  check=positive_int)

@@ -34,8 +34,9 @@ def load_audio_model(folder: Path, device: str = "cpu"):
 
 @torch.no_grad()
 def generate_waves(G, model: str, length: int, n: int, labels: torch.Tensor | None, seed: int,
-                   device) -> torch.Tensor:
-    """(n, length) waves on the CPU from a seeded stream, in chunks."""
+                   device, refine: int = 0) -> torch.Tensor:
+    """(n, length) waves on the CPU from a seeded stream, in chunks; spectral models decoded with `refine`
+    Griffin-Lim rounds (audio.decode_refine)."""
     from duelo.tasks.audio.models import AUDIO_MODELS
 
     decode = AUDIO_MODELS.get(model).decode
@@ -44,7 +45,7 @@ def generate_waves(G, model: str, length: int, n: int, labels: torch.Tensor | No
     for chunk in torch.arange(n).split(128):
         z = G.sample_latents(len(chunk), generator=generator, device=device)
         samples = G(z, None if labels is None else labels[chunk].to(device))
-        parts.append(decode(samples.float(), length).cpu())
+        parts.append(decode(samples.float(), length, refine=refine).cpu())
     return torch.cat(parts) if parts else torch.empty(0, length)
 
 
@@ -70,7 +71,8 @@ def hub_format():
         G, meta = loaded.model, loaded.extras["config"]
         labels = torch.randint(0, G.c_dim, (n,), generator=torch.Generator().manual_seed(seed)) if G.c_dim else None
         device = next(G.parameters()).device
-        return generate_waves(G, meta["kwargs"]["model"], meta["length"], n, labels, seed, device)
+        return generate_waves(G, meta["kwargs"]["model"], meta["length"], n, labels, seed, device,
+                              refine=meta["kwargs"].get("refine", 0))
 
     return HubFormat(what="audio generator", modality="audio", load=load, sample=sample,
                      how_to_sample="duelo sample {folder} -n 8 --out clips/",

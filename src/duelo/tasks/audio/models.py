@@ -23,7 +23,7 @@ class AudioModel:
     description: str
     shape: Callable[[int], tuple[int, ...]]                 # clip length -> one sample's shape
     encode: Callable[[torch.Tensor], torch.Tensor]          # waves (N, L) in [-1, 1] -> samples
-    decode: Callable[[torch.Tensor, int], torch.Tensor]     # samples, clip length -> waves (N, L)
+    decode: Callable[..., torch.Tensor]                     # samples, clip length[, refine] -> waves (N, L)
     generator: Callable[..., nn.Module]                     # (shape, z_dim, width, factors, embed_dim) -> G
     discriminator: Callable[..., nn.Module]                 # (shape, width, factors, classify) -> D
     silence: tuple[float, ...]                              # per channel: the value of a silent clip
@@ -41,7 +41,8 @@ def _wavegan() -> AudioModel:
 
     return AudioModel(
         "WaveGAN: the waveform by 1-D transposed convolutions; phase shuffle in D",
-        lambda length: (1, length), lambda waves: waves[:, None], lambda samples, length: samples[:, 0, :length],
+        lambda length: (1, length), lambda waves: waves[:, None],
+        lambda samples, length, refine=0: samples[:, 0, :length],
         lambda shape, z_dim, width, factors, embed_dim: WaveGenerator(z_dim, width, factors, embed_dim),
         lambda shape, width, factors, classify=False: WaveDiscriminator(width, factors, classify=classify),
         silence=(0.0,), gain_scales=(0.0,),                # the wave is multiplied by the gain

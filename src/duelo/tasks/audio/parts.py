@@ -14,7 +14,8 @@ def generator_kwargs(config: Config, data) -> dict:
     a = config.audio
     shape = AUDIO_MODELS.get(a.model).shape(data.length)
     return {"model": a.model, "shape": list(shape), "z_dim": a.z_dim, "width": a.width,
-            "factors": list(data.factors) if config.data.conditional else [], "embed_dim": a.embed_dim}
+            "factors": list(data.factors) if config.data.conditional else [], "embed_dim": a.embed_dim,
+            "refine": a.decode_refine}
 
 
 def build_generator(kwargs: dict):

@@ -28,14 +28,16 @@ def joined(waves: torch.Tensor, rate: int) -> np.ndarray:
 
 class AudioSnapshots(Snapshots):
 
-    def clips(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def clips(self, n: int, refine: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """n clips of the averaged G from fixed latents and labels, decoded with `refine` Griffin-Lim rounds
+        (default: audio.decode_refine)."""
         from duelo.tasks.audio.model_io import generate_waves, labels_like
 
         session, trainer = self.session, self.session.trainer
-        G, data = trainer.ema["G"], session.data
+        G, data, a = trainer.ema["G"], session.data, session.config.audio
         labels = labels_like(G, n, data.combined(data.train), SAMPLE_SEED)
-        waves = generate_waves(G, session.config.audio.model, data.length, n, labels, SAMPLE_SEED,
-                               trainer.runtime.device)
+        waves = generate_waves(G, a.model, data.length, n, labels, SAMPLE_SEED, trainer.runtime.device,
+                               refine=a.decode_refine if refine is None else refine)
         return waves, labels
 
     def write_files(self, trainer) -> list[Path]:
@@ -71,6 +73,10 @@ class AudioSnapshots(Snapshots):
         scorer = scorer_for(session.data.train, c.audio.scorer_epochs, c.train.seed, device, session.log)
         fake, labels = self.clips(c.audio.eval_clips)
         scores = score_clips(session.data, scorer, fake, labels, device, c.train.seed)
+        if c.audio.decode_refine:           # the same G's clips decoded as drawn: what the rounds changed
+            plain = score_clips(session.data, scorer, self.clips(c.audio.eval_clips, refine=0)[0], labels, device,
+                                c.train.seed)
+            scores.update({f"{key}_unrefined": plain[key] for key in ("fd", "loudness_db") if key in plain})
         session.log("scores: " + ", ".join(f"{k} {v:g}" for k, v in scores.items()
                                            if isinstance(v, float) and not k.endswith("_real")))
         return run_summary(session, last_metrics, {"scores": scores}, started)

@@ -36,6 +36,14 @@ class Audio(Task):
 
         return config.run.name or f"{Path(config.data.dataset).stem}-{config.audio.model}"
 
+    def check(self, config: Config) -> Config:
+        if config.audio.decode_refine and config.audio.model == "wavegan":
+            from duelo.errors import ConfigError
+
+            raise ConfigError("audio.decode_refine makes the phases of a spectral model's pictures agree; wavegan "
+                              "draws the wave itself: drop it or choose --model specgan")
+        return config
+
     def load_data(self, config: Config, runtime, log) -> Any:
         from duelo.tasks.audio.data import load_audio_data
 
