@@ -469,5 +469,5 @@ def test_conditional_clips_are_drawn_on_a_gpu_with_labels_kept_on_the_cpu():
     from duelo.tasks.audio.networks import WaveGenerator
 
     G = WaveGenerator(width=4, factors=(2, 3)).cuda().eval()
-    waves = generate_waves(G, "wavegan", 16384, 5, torch.tensor([0, 1, 2, 3, 5]), seed=0, device="cuda")
+    waves = generate_waves(G, {"model": "wavegan"}, 16384, 5, torch.tensor([0, 1, 2, 3, 5]), seed=0, device="cuda")
     assert waves.shape == (5, 16384) and waves.device.type == "cpu"

@@ -175,8 +175,7 @@ def _draw_audio(loaded: Any, count: int, seed: int, label: int | None) -> Any:
     if G.c_dim:
         labels = (torch.full((count,), parse_label(str(label), meta), dtype=torch.long) if label is not None
                   else torch.randint(0, G.c_dim, (count,), generator=torch.Generator().manual_seed(seed)))
-    return generate_waves(G, meta["kwargs"]["model"], meta["length"], count, labels, seed, _device(loaded),
-                          refine=meta["kwargs"].get("refine", 0))
+    return generate_waves(G, meta["kwargs"], meta["length"], count, labels, seed, _device(loaded))
 
 
 def _clip_wav(loaded: Any, waves: Any) -> bytes:

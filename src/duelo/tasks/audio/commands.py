@@ -66,8 +66,7 @@ def sample_audio(run_or_model: Path, count: int | None, seed: int, label: str | 
     else:
         folder = output_folder(out, force=force, names=[*names, "spectrograms.png"])
         paths, grid = [folder / name for name in names], folder / "spectrograms.png"
-    waves = generate_waves(G, meta["kwargs"]["model"], meta["length"], count, labels, seed, runtime.device,
-                           refine=meta["kwargs"].get("refine", 0))
+    waves = generate_waves(G, meta["kwargs"], meta["length"], count, labels, seed, runtime.device)
     for wave, path in zip(waves, paths):
         write_wav(path, wave.numpy(), meta["rate"])
     if grid is not None:

@@ -33,13 +33,15 @@ def load_audio_model(folder: Path, device: str = "cpu"):
 
 
 @torch.no_grad()
-def generate_waves(G, model: str, length: int, n: int, labels: torch.Tensor | None, seed: int,
-                   device, refine: int = 0) -> torch.Tensor:
-    """(n, length) waves on the CPU from a seeded stream, in chunks; spectral models decoded with `refine`
-    Griffin-Lim rounds (audio.decode_refine)."""
+def generate_waves(G, kwargs: dict, length: int, n: int, labels: torch.Tensor | None, seed: int,
+                   device, refine: int | None = None) -> torch.Tensor:
+    """(n, length) waves on the CPU from a seeded stream, in chunks. kwargs: the generator's recorded arguments
+    (parts.generator_kwargs: its model, and the Griffin-Lim rounds spectral pictures are decoded with, which
+    `refine` overrides)."""
     from duelo.tasks.audio.models import AUDIO_MODELS
 
-    decode = AUDIO_MODELS.get(model).decode
+    decode = AUDIO_MODELS.get(kwargs["model"]).decode
+    refine = kwargs.get("refine", 0) if refine is None else refine
     generator = torch.Generator(device=device).manual_seed(seed)
     parts = []
     for chunk in torch.arange(n).split(128):
@@ -71,8 +73,7 @@ def hub_format():
         G, meta = loaded.model, loaded.extras["config"]
         labels = torch.randint(0, G.c_dim, (n,), generator=torch.Generator().manual_seed(seed)) if G.c_dim else None
         device = next(G.parameters()).device
-        return generate_waves(G, meta["kwargs"]["model"], meta["length"], n, labels, seed, device,
-                              refine=meta["kwargs"].get("refine", 0))
+        return generate_waves(G, meta["kwargs"], meta["length"], n, labels, seed, device)
 
     return HubFormat(what="audio generator", modality="audio", load=load, sample=sample,
                      how_to_sample="duelo sample {folder} -n 8 --out clips/",

@@ -36,8 +36,8 @@ class AudioSnapshots(Snapshots):
         session, trainer = self.session, self.session.trainer
         G, data, a = trainer.ema["G"], session.data, session.config.audio
         labels = labels_like(G, n, data.combined(data.train), SAMPLE_SEED)
-        waves = generate_waves(G, a.model, data.length, n, labels, SAMPLE_SEED, trainer.runtime.device,
-                               refine=a.decode_refine if refine is None else refine)
+        waves = generate_waves(G, {"model": a.model, "refine": a.decode_refine}, data.length, n, labels,
+                               SAMPLE_SEED, trainer.runtime.device, refine)
         return waves, labels
 
     def write_files(self, trainer) -> list[Path]:
