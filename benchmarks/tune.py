@@ -11,9 +11,9 @@ final   the preset and the tuned settings side by side at the same training leng
                     samples (`duelo eval --metrics fd_domain`), class accuracy beside it
           adult     UCI Adult (.bench/adult from benchmarks/tabular.py prepare): ML efficacy (TSTR / TRTR macro F1
                     of a gradient-boosted classifier of income, tested on Adult's test table), column shapes beside
-          gunpoint  GunPoint windows of 24 steps: the discriminative score (|accuracy - 0.5| of a post-hoc
-                    classifier, every real window against as many generated: 80 test windows where the held-out
-                    ones alone gave 16), predictive MAE and context FID beside it
+          gunpoint  GunPoint (200 series of 150 steps, one window each): the discriminative score (|accuracy -
+                    0.5| of a post-hoc classifier, every real window against as many generated: 80 test windows
+                    where the held-out ones alone gave 16), predictive MAE and context FID beside it
         GunPoint's search scores its rungs with 300-step post-hoc networks (series.score_steps), the final phase
         with the protocol's 2,000. The search's cost is reported beside it (its minutes and trials): the comparison
         is at an equal training budget for the final model, with the search spent on top.
