@@ -20,8 +20,8 @@ from duelo.tasks.audio.model_io import load_audio_model
 from duelo.tasks.audio.networks import (SpecDiscriminator, SpecGenerator, WaveDiscriminator, WaveGenerator,
                                         combine_labels, phase_shuffle, split_labels)
 from duelo.tasks.audio.sources import drum_kind
-from duelo.tasks.audio.spectral import (HIGH_RESOLUTION, LOG_GAIN_SCALE, MELS, SPECGAN, log_mel, spec_decode,
-                                       spec_encode, spectrogram_images)
+from duelo.tasks.audio.spectral import (HIGH_RESOLUTION, LOG_GAIN_SCALE, MELS, MID_RESOLUTION, SPECGAN, log_mel,
+                                       spec_decode, spec_encode, spectrogram_images)
 from duelo.io.wav import read_wav, write_wav
 from tests.audio.made_up import INSTRUMENTS, LENGTH, PITCHES, RATE, made_up_clips, tone
 
@@ -51,14 +51,31 @@ def test_spectral_pictures_decode_back_to_the_waves():
     assert (((spec_decode(flat, LENGTH) - waves) ** 2).sum(dim=1) / (waves ** 2).sum(dim=1)).min() > 0.1
 
 
-def test_every_spectral_format_decodes_back_and_keeps_one_magnitude_scale():
+@pytest.mark.parametrize("form, shape", [(HIGH_RESOLUTION, (1024, 32)), (MID_RESOLUTION, (512, 64))])
+def test_every_spectral_format_decodes_back_and_keeps_one_magnitude_scale(form, shape):
     waves = _waves()
-    low, high = SPECGAN.encode(waves), HIGH_RESOLUTION.encode(waves)
-    assert high.shape == (3, 2, 1024, 32) and high.min() >= -1 and high.max() <= 1
-    back = HIGH_RESOLUTION.decode(high, LENGTH)
+    low, high = SPECGAN.encode(waves), form.encode(waves)
+    assert high.shape == (3, 2, *shape) and high.min() >= -1 and high.max() <= 1
+    back = form.decode(high, LENGTH)
     assert (((back - waves) ** 2).sum(dim=1) / (waves ** 2).sum(dim=1)).max() < 1e-3
     # a steady tone peaks at the same log magnitude in both (magnitudes scaled by the window's length)
     assert abs(float(low[0, 0].amax() - high[0, 0].amax())) < 0.02
+
+
+def test_every_spectral_model_draws_and_judges_its_own_picture():
+    from duelo.tasks.audio.models import AUDIO_MODELS
+
+    spectral = [name for name in AUDIO_MODELS.names() if name != "wavegan"]
+    assert {"specgan", "specgan-h", "specgan-m"} <= set(spectral)
+    for name in spectral:
+        model = AUDIO_MODELS.get(name)
+        shape = model.shape(LENGTH)
+        G, D = model.generator(shape, 8, 4, (2, 3), 4), model.discriminator(shape, 4, (2, 3), classify=True)
+        drawn = G(G.sample_latents(2), torch.tensor([0, 5]))
+        assert drawn.shape == (2, *shape), name
+        assert model.encode(_waves()).shape[1:] == shape and model.decode(drawn, LENGTH).shape == (2, LENGTH)
+        logits, classes = D.forward_with_class_loss(drawn, torch.tensor([0, 5]))
+        assert logits.shape[0] == 2 and torch.isfinite(classes).all(), name
 
 
 def test_the_high_resolution_picture_parts_neighbouring_semitones():

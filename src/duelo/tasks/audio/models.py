@@ -4,6 +4,7 @@ that and back, and which networks draw and judge it (networks.py).
     wavegan   the waveform itself, (1, 16,384)                               WaveGAN
     specgan   log magnitude + instantaneous frequency, (2, 256, 128)         SpecGAN with GANSynth's phase
     specgan-h the same from a 2048-point transform, (2, 1024, 32)            GANSynth's high frequency resolution
+    specgan-m the same from a 1024-point transform, (2, 512, 64)             between the two
 """
 
 from __future__ import annotations
@@ -77,5 +78,13 @@ def _specgan_h() -> AudioModel:
                                       "neighbouring semitones' harmonics in separate bins (GANSynth's +H)")
 
 
-for _name, _build in (("wavegan", _wavegan), ("specgan", _specgan), ("specgan-h", _specgan_h)):
+def _specgan_m() -> AudioModel:
+    from duelo.tasks.audio.spectral import MID_RESOLUTION
+
+    return _spectral(MID_RESOLUTION, "specgan over a 1024-point transform (512 bins of 15.6 Hz x 64 frames of 16 ms): "
+                                     "half specgan-h's frequency detail for twice its time detail")
+
+
+for _name, _build in (("wavegan", _wavegan), ("specgan", _specgan), ("specgan-h", _specgan_h),
+                      ("specgan-m", _specgan_m)):
     AUDIO_MODELS.add(_name, _build())

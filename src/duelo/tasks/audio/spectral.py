@@ -75,6 +75,7 @@ class SpecFormat:
 
 SPECGAN = SpecFormat()                          # SpecGAN's 512-point transform: 31 Hz bins, 8 ms hops
 HIGH_RESOLUTION = SpecFormat(2048, 512)         # GANSynth's "+H": 7.8 Hz bins (a semitone at C3), 32 ms hops
+MID_RESOLUTION = SpecFormat(1024, 256)          # between the two: 15.6 Hz bins, 16 ms hops
 spec_shape, spec_encode, spec_decode = SPECGAN.shape, SPECGAN.encode, SPECGAN.decode
 
 
