@@ -4,6 +4,8 @@ mistakes get clear errors."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from duelo.cli.main import main
@@ -22,6 +24,7 @@ def test_a_study_runs_continues_and_names_the_best(tmp_path, capsys):
     assert "2 trial(s)" in out.out and "duelo train --task toy --set train.device=cpu --set optim.g_lr=" in out.out
     assert "augment" not in out.out                              # the toy task has no augmentation: left out
     assert out.err.count("at 8 kimg") == 2 and (tmp_path / "toy-runs" / "trial-0001" / "summary.json").is_file()
+    assert re.search(r"at 8 kimg: \S+ \S+ \(\d+ s into the trial\)", out.err), out.err    # where a trial's time goes
     assert main([*TOY, "--study", str(study), "--trials", "1"]) == 0
     assert "3 trial(s)" in capsys.readouterr().out               # continued, not started again
     assert main([*TOY, "--study", str(study), "--trials", "5", "--minutes", "0.0001"]) == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,13 +100,15 @@ def tune(base: Config, study_path: Path, trials: int, rungs: list[float], knobs:
     def objective(trial) -> float:
         overrides = {KNOBS.get(name).field: KNOBS.get(name).suggest(trial, name) for name in knobs}
         described = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in overrides.items())
+        started = time.perf_counter()
 
         def report(summary: dict, step: int) -> float:
             value = figure(summary, score)
             if value is None:
                 raise ConfigError(f"the run's summary.json has no figure {score!r}; choose another --score")
             trial.report(value, step)
-            log(f"tune: trial {trial.number} at {rungs[step]:g} kimg: {score} {value:.4g} | {described}")
+            log(f"tune: trial {trial.number} at {rungs[step]:g} kimg: {score} {value:.4g} "
+                f"({time.perf_counter() - started:.0f} s into the trial) | {described}")
             return value
 
         def at_rung(summary: dict, step: int) -> None:
