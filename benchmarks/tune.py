@@ -16,7 +16,9 @@ final   the preset and the tuned settings side by side at the same training leng
                     where the held-out ones alone gave 16), predictive MAE and context FID beside it
         GunPoint's search scores its rungs with 300-step post-hoc networks (series.score_steps), the final phase
         with the protocol's 2,000. The search's cost is reported beside it (its minutes and trials): the comparison
-        is at an equal training budget for the final model, with the search spent on top.
+        is at an equal training budget for the final model, with the search spent on top. `--arms
+        preset,tuned,preset_equal_total` adds the preset trained for the search's kimg (every trial to its last
+        rung) plus the final length: the comparison at an equal total budget.
 """
 
 from __future__ import annotations
@@ -159,13 +161,22 @@ def final(args) -> dict:
 
     setup = SETS[args.set]
     base = base_config(args.set, Path(args.work), args.device)
-    settings = json.loads(Path(args.search).read_text())["best"]["settings"] if args.search else {}
-    arms = {"preset": {}, "tuned": settings}
+    searched = json.loads(Path(args.search).read_text()) if args.search else {}
+    settings = searched["best"]["settings"] if searched else {}
+    full = setup.full_kimg * args.scale
+    extra = search_kimg(searched, args.scale) if searched else 0.0
+    known = {"preset": ({}, full), "tuned": (settings, full), "preset_equal_total": ({}, full + extra)}
+    wanted = args.arms.split(",")
+    if unknown := [arm for arm in wanted if arm not in known]:
+        raise SystemExit(f"--arms: unknown {unknown}; choose from {sorted(known)}")
+    if "preset_equal_total" in wanted and not searched:
+        raise SystemExit("--arms preset_equal_total needs --search (the search's kimg is its extra budget)")
+    arms = {arm: known[arm] for arm in wanted}
     rows = []
-    for arm, overrides in arms.items():
+    for arm, (overrides, kimg) in arms.items():
         for seed in range(args.seeds):
             name = f"final-{arm}-{seed}"
-            config = base.with_overrides({**overrides, "train.total_kimg": setup.full_kimg * args.scale,
+            config = base.with_overrides({**overrides, "train.total_kimg": kimg,
                                           "train.seed": seed, "run.name": name,
                                           "run.out": str(Path(args.work) / f"{args.set}-final")})
             started = time.perf_counter()
@@ -178,10 +189,26 @@ def final(args) -> dict:
             write_result(args.out, {"benchmark": "tune", "phase": "final", "set": args.set, "complete": False,
                                     "tuned_settings": settings, "rows": rows})      # kept if the call is cut short
     means = {arm: statistics.fmean(r[setup.full_score] for r in rows if r["arm"] == arm) for arm in arms}
-    better = means["tuned"] < means["preset"] if setup.lower_is_better else means["tuned"] > means["preset"]
+
+    def beats(arm: str) -> bool | None:
+        if "tuned" not in means or arm not in means:
+            return None
+        return means["tuned"] < means[arm] if setup.lower_is_better else means["tuned"] > means[arm]
+
     return {"phase": "final", "set": args.set, "complete": True, "full_kimg": setup.full_kimg,
+            "search_kimg": extra, "arm_kimg": {arm: kimg for arm, (_, kimg) in arms.items()},
             "full_score": setup.full_score, "lower_is_better": setup.lower_is_better, "tuned_settings": settings,
-            "rows": rows, "means": means, "tuned_beats_preset": better}
+            "rows": rows, "means": means, "tuned_beats_preset": beats("preset"),
+            "tuned_beats_preset_equal_total": beats("preset_equal_total")}
+
+
+def search_kimg(searched: dict, scale: float) -> float:
+    """The kimg the search trained, all trials together: each trial to the last rung it reported (a pruned one
+    stops there). The preset_equal_total arm trains this much on top of the final length: the tuned
+    configuration's whole budget (search and final run) spent on the preset instead."""
+    rungs = searched["rungs"]
+    return float(sum(rungs[max(int(k) for k in trial["values"])] * scale
+                     for trial in searched.get("all_trials", []) if trial.get("values")))
 
 
 def main() -> None:
@@ -196,6 +223,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="search: the sampler's seed")
     parser.add_argument("--search", help="final: the search phase's result file (none: the preset alone)")
     parser.add_argument("--seeds", type=int, default=2, help="final: training seeds per arm")
+    parser.add_argument("--arms", default="preset,tuned", help="final: the arms, of preset, tuned and "
+                        "preset_equal_total (the preset trained for the search's kimg plus the final length)")
     parser.add_argument("--scale", type=float, default=1.0, help="every kimg times this (1: the benchmark; "
                         "smaller: a quick check that the script runs)")
     args = parser.parse_args()

@@ -1,5 +1,5 @@
-"""benchmarks/tune.py's warm-up: the image set's judge is trained and cached before the search's clock starts, so
-the search's first trial finds it ready instead of spending its minutes on it."""
+"""benchmarks/tune.py: the warm-up trains and caches the image set's judge before the search's clock starts, so the
+search's first trial finds it ready; the equal-total arm trains the preset for what the search trained."""
 
 from __future__ import annotations
 
@@ -32,3 +32,13 @@ def test_warm_up_caches_the_judge_before_the_search(tmp_path, monkeypatch):
     assert seconds > 0 and (tmp_path / "work" / "warm-up" / "run" / "summary.json").is_file()
     assert len(list(cache_dir().glob("*.safetensors"))) == 1          # the judge the trials will read
     assert tune.SETS["fashion"].warm_up and not tune.SETS["adult"].warm_up
+
+
+def test_the_search_budget_counts_each_trial_to_its_last_rung():
+    searched = {"rungs": [100, 300, 600], "all_trials": [
+        {"state": "COMPLETE", "values": {"0": 0.9, "1": 0.95, "2": 0.97}},       # 600
+        {"state": "PRUNED", "values": {"0": 0.7}},                              # 100
+        {"state": "PRUNED", "values": {"0": 0.8, "1": 0.9}},                    # 300
+        {"state": "RUNNING", "values": {}}]}                                    # nothing reported yet
+    assert tune.search_kimg(searched, 1.0) == 1000
+    assert tune.search_kimg(searched, 0.5) == 500
