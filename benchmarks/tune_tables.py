@@ -35,6 +35,24 @@ def tune(*results: dict) -> str:
     return "\n".join(lines)
 
 
+def tune_equal_total(*results: dict) -> str:
+    """Per set, from (search, final, equal-total final) triples: the tuned settings at the final length against the
+    preset at the same length and at the search's kimg plus that length (an equal total budget)."""
+    lines = ["| set | search: kimg (trials) | final length, kimg | preset | tuned | preset for search + final kimg "
+             "| tuned better at equal total budget |", "| --- " * 7 + "|"]
+    for search, final, equal in zip(results[::3], results[1::3], results[2::3]):
+        score = final["full_score"]
+        tuned, longer = statistics.fmean(r[score] for r in final["rows"] if r["arm"] == "tuned"), \
+            statistics.fmean(r[score] for r in equal["rows"] if r["arm"] == "preset_equal_total")
+        better = tuned < longer if final.get("lower_is_better") else tuned > longer
+        total = equal["arm_kimg"]["preset_equal_total"]
+        lines.append(f"| {final['set']} | {equal['search_kimg']:,.0f} ({search['trials']}) | {final['full_kimg']:,} | "
+                     f"{_arm(final['rows'], 'preset', score)} | {_arm(final['rows'], 'tuned', score)} | "
+                     f"{_arm(equal['rows'], 'preset_equal_total', score)} at {total:,.0f} kimg | "
+                     f"{'yes' if better else 'no'} |")
+    return "\n".join(lines)
+
+
 def tune_rungs(*results: dict) -> str:
     """Per case: seconds per trial from each source tree (one run per rung, then one run through the rungs)."""
     lines = ["| case | tree (commit) | trials | rung reports | seconds | seconds per trial |", "| --- " * 6 + "|"]
@@ -46,4 +64,4 @@ def tune_rungs(*results: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"tune": tune, "tune-rungs": tune_rungs}
+RENDERERS = {"tune": tune, "tune-rungs": tune_rungs, "tune-equal-total": tune_equal_total}
