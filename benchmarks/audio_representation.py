@@ -11,6 +11,10 @@ and read by the same scoring classifier the runs use (trained on the real traini
     mag-noise    independent Gaussian noise on every log-magnitude pixel
     mag-blur     the log magnitude blurred along frequency (a Gaussian of sigma bins): smeared harmonics
     if-random    the IF replaced by uniform noise (size 1): a phase drawn with no care for it
+    mag-floor    a broadband noise floor: every log-magnitude pixel below the level (in the picture's [-1, 1]
+                 units) raised to it, with noise of 0.05 (the generated notes' hiss between harmonics)
+    mag-smear    the log magnitude blurred along time (a Gaussian of sigma milliseconds, so alike in every
+                 format): softened onsets and releases
 
 Each row has the classifier's accuracy per label factor, the Fréchet distance of its features to the training
 clips' (the real held-out clips' own is the floor) and the loudness. `--refine N` adds rows decoded with N
@@ -37,10 +41,25 @@ from duelo.io.provenance import write_result
 FORMATS = ((512, 128), (1024, 256), (2048, 512))
 ERRORS = (("none", 0.0), ("if-noise", 0.05), ("if-noise", 0.1), ("if-noise", 0.2), ("if-offset", 0.02),
           ("if-offset", 0.05), ("if-offset", 0.1), ("mag-noise", 0.05), ("mag-noise", 0.1), ("mag-blur", 1.0),
-          ("mag-blur", 2.0), ("if-random", 1.0))
+          ("mag-blur", 2.0), ("if-random", 1.0), ("mag-floor", -0.7), ("mag-floor", -0.5), ("mag-floor", -0.3),
+          ("mag-smear", 16.0), ("mag-smear", 48.0))
 
 
-def perturb(pictures: torch.Tensor, kind: str, size: float, generator: torch.Generator) -> torch.Tensor:
+def _blur(magnitude: torch.Tensor, sigma: float, dim: int) -> torch.Tensor:
+    """(N, 1, F, T) blurred by a Gaussian of sigma pixels along dim (2: frequency, 3: time), edges replicated."""
+    radius = max(1, int(3 * sigma))
+    taps = torch.exp(-0.5 * (torch.arange(-radius, radius + 1) / sigma) ** 2)
+    taps = taps / taps.sum()
+    if dim == 2:
+        padded = torch.nn.functional.pad(magnitude, (0, 0, radius, radius), mode="replicate")
+        return torch.nn.functional.conv2d(padded, taps.view(1, 1, -1, 1))
+    padded = torch.nn.functional.pad(magnitude, (radius, radius, 0, 0), mode="replicate")
+    return torch.nn.functional.conv2d(padded, taps.view(1, 1, 1, -1))
+
+
+def perturb(pictures: torch.Tensor, kind: str, size: float, generator: torch.Generator,
+            frame_ms: float = 8.0) -> torch.Tensor:
+    """pictures with one error of `kind` and `size` (module docstring); frame_ms: the hop in milliseconds."""
     out = pictures.clone()
     if kind == "if-noise":
         out[:, 1] += size * torch.randn(out[:, 1].shape, generator=generator)
@@ -49,12 +68,12 @@ def perturb(pictures: torch.Tensor, kind: str, size: float, generator: torch.Gen
     elif kind == "mag-noise":
         out[:, 0] += size * torch.randn(out[:, 0].shape, generator=generator)
     elif kind == "mag-blur":
-        radius = int(3 * size)
-        taps = torch.exp(-0.5 * (torch.arange(-radius, radius + 1) / size) ** 2)
-        taps = (taps / taps.sum()).view(1, 1, -1, 1)
-        magnitude = out[:, :1]
-        padded = torch.nn.functional.pad(magnitude, (0, 0, radius, radius), mode="replicate")
-        out[:, :1] = torch.nn.functional.conv2d(padded, taps)
+        out[:, :1] = _blur(out[:, :1], size, dim=2)
+    elif kind == "mag-floor":
+        floor = size + 0.05 * torch.randn(out[:, 0].shape, generator=generator)
+        out[:, 0] = torch.maximum(out[:, 0], floor)
+    elif kind == "mag-smear":
+        out[:, :1] = _blur(out[:, :1], size / frame_ms, dim=3)
     elif kind == "if-random":
         out[:, 1] = 2 * torch.rand(out[:, 1].shape, generator=generator) - 1
     elif kind != "none":
@@ -72,6 +91,7 @@ def main() -> None:
     parser.add_argument("--refine", type=int, default=0, help="also decode with this many Griffin-Lim rounds")
     parser.add_argument("--scorer-epochs", type=int, default=30, help="as the runs' audio.scorer_epochs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--errors", help="only these error kinds, e.g. none,mag-floor (default: all)")
     args = parser.parse_args()
 
     from duelo.evaluation.frechet import FeatureStats, frechet_distance
@@ -93,11 +113,12 @@ def main() -> None:
     for n_fft, hop in forms:
         form = SpecFormat(n_fft, hop)
         pictures = form.encode(waves)
-        for kind, size in ERRORS:
+        for kind, size in [(k, v) for k, v in ERRORS if not args.errors or k in args.errors.split(",")]:
             for refine in sorted({0, args.refine}):
                 started = time.perf_counter()
                 generator = torch.Generator().manual_seed(args.seed)
-                back = form.decode(perturb(pictures, kind, size, generator), waves.shape[1], refine=refine)
+                drawn = perturb(pictures, kind, size, generator, frame_ms=1000 * hop / heldout.rate)
+                back = form.decode(drawn, waves.shape[1], refine=refine)
                 features, probabilities = predict(scorer, back, "cpu")
                 row = {"n_fft": n_fft, "hop": hop, "picture": list(form.shape(waves.shape[1])[1:]), "error": kind,
                        "size": size, "refine": refine,
