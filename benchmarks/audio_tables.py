@@ -38,8 +38,8 @@ def audio_train(*results: dict) -> str:
 
 ERROR_LABELS = {"none": "none (encode, decode)", "if-noise": "IF noise", "if-offset": "IF offset held over time",
                 "mag-noise": "log-magnitude noise", "mag-blur": "log magnitude blurred along frequency",
-                "if-random": "IF drawn at random", "mag-floor": "a noise floor raised to (level)",
-                "mag-smear": "log magnitude blurred along time (ms)"}
+                "if-random": "IF drawn at random", "mag-floor": "noise floor at level",
+                "mag-smear": "log magnitude blurred along time, ms"}
 
 
 def audio_representation(result: dict) -> str:
