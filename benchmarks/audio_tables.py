@@ -6,7 +6,7 @@ SCORES = (("fd", "Fréchet distance (classifier features)", 2), ("score", "incep
           ("instrument_accuracy", "instrument accuracy", 3), ("pitch_accuracy", "pitch accuracy", 3),
           ("kind_accuracy", "kind accuracy", 3), ("instrument_spread", "instruments found (share)", 2),
           ("pitch_spread", "pitches found (share)", 2), ("kind_spread", "kinds found (share)", 2),
-          ("loudness_db", "loudness (dB FS)", 1),
+          ("loudness_db", "loudness (dB FS)", 1), ("floor_level", "floor level (a quarter of cells below)", 2),
           ("fd_unrefined", "Fréchet distance, decoded without Griffin-Lim rounds", 2),
           ("loudness_db_unrefined", "loudness without Griffin-Lim rounds (dB FS)", 1))
 REAL = {"fd": "fd_real", "fd_unrefined": "fd_real",          # the floor: training clips against held-out ones

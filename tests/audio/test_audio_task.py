@@ -333,6 +333,16 @@ def test_the_inception_like_score_counts_recognisable_varied_classes():
     assert loudness_db(torch.full((2, 100), 0.1)) == pytest.approx(-20.0)
 
 
+def test_the_floor_level_rises_with_a_noise_floor_between_the_harmonics():
+    from duelo.tasks.audio.scoring import floor_level
+
+    waves = _waves()
+    hiss = lambda db: waves + 10 ** (db / 20) * torch.randn(waves.shape, generator=torch.Generator().manual_seed(0))  # noqa: E731
+    clean, quiet, loud = floor_level(waves), floor_level(hiss(-80)), floor_level(hiss(-40))
+    assert -1 <= clean < quiet < loud <= 1 and loud - clean > 0.3, (clean, quiet, loud)
+    assert floor_level(waves, share=0.9) > clean                    # a higher share: a higher level
+
+
 def test_the_scorer_is_trained_once_per_clips_and_then_read_from_the_cache(tmp_path, monkeypatch):
     from duelo.tasks.audio import scorer
 
@@ -396,7 +406,7 @@ def test_the_audio_task_trains_and_scores(model, tones, tmp_path, request):
         assert saved["stabilise"]["r1_gamma"] == 300 and saved["data"]["dataset"] == str(tones)
     scores = json.loads((run / "summary.json").read_text())["scores"]
     for key in ("fd", "fd_real", "score", "instrument_accuracy", "pitch_accuracy", "pitch_accuracy_real",
-                "instrument_accuracy_real", "pitch_spread", "loudness_db"):
+                "instrument_accuracy_real", "pitch_spread", "loudness_db", "floor_level", "floor_level_real"):
         assert key in scores, key
     assert scores["samples"] == 16 and 0 <= scores["pitch_accuracy"] <= 1 and scores["fd"] >= 0
     samples = run / "samples"

@@ -9,6 +9,10 @@ figure of real held-out clips (`*_real`):
                          for, per factor (pitch_accuracy, instrument_accuracy); *_real: its accuracy on held-out clips
     <factor>_spread      share of the factor's classes the classifier finds among the clips (mode collapse shows)
     loudness_db          mean RMS level in dB full scale (silence and clipping show)
+    floor_level          the level a quarter of the cells of a 2048-point spectral picture (7.8 Hz bins: a
+                         note's harmonics apart) stay below, in the pictures' [-1, 1] log-magnitude units: the
+                         silence between harmonics, which a generator's noise floor raises (it costs the
+                         instrument: docs/benchmarks.md, "What costs the instrument")
 """
 
 from __future__ import annotations
@@ -25,6 +29,16 @@ def inception_like(probabilities: torch.Tensor) -> float:
     p = probabilities.double().clamp_min(1e-12)
     marginal = p.mean(dim=0, keepdim=True)
     return float(torch.exp((p * (p.log() - marginal.log())).sum(dim=1).mean()))
+
+
+def floor_level(waves: torch.Tensor, share: float = 0.25) -> float:
+    from duelo.tasks.audio.spectral import HIGH_RESOLUTION
+
+    if not len(waves):
+        return math.nan
+    cells = torch.cat([HIGH_RESOLUTION.encode(chunk)[:, 0].flatten() for chunk in waves.split(256)])
+    return float(torch.quantile(cells[torch.randperm(len(cells), generator=torch.Generator().manual_seed(0))
+                                      [:1_000_000]].double(), share))
 
 
 def loudness_db(waves: torch.Tensor) -> float:
@@ -59,6 +73,8 @@ def score_clips(data, scorer, fake: torch.Tensor, labels: torch.Tensor | None, d
         out[f"{name}_spread_real"] = round(len(torch.unique(p_held[f].argmax(1))) / classes, 4)
     out["loudness_db"] = round(loudness_db(fake), 2)
     out["loudness_db_real"] = round(loudness_db(held), 2)
+    out["floor_level"] = round(floor_level(fake), 3)
+    out["floor_level_real"] = round(floor_level(held), 3)
     finite = all(not isinstance(v, float) or math.isfinite(v) for v in out.values())
     if not finite or not np.isfinite(fake.numpy()).all():
         out["note"] = "generated clips hold NaN or infinite samples"
