@@ -5,6 +5,7 @@ decay, 16,384 samples at 16 kHz, labelled by instrument and pitch (or by instrum
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from duelo.tasks.audio import clips as clip_store
 from duelo.tasks.audio.clips import Clips, to_int16
@@ -41,3 +42,9 @@ def made_up_clips(path: Path, factors: int = 2, levels: tuple[float, ...] = LEVE
     clips = Clips(np.stack(waves), RATE, np.array(labels, np.int64), ["instrument", "pitch"][:factors], class_names,
                   names, "made-up", ["sine and square tones made up for tests"])
     return clip_store.save(clips, path)
+
+
+def three_tones() -> torch.Tensor:
+    """(3, LENGTH) float waves: a loud sine, a square an octave up and a quiet delayed sine."""
+    return torch.from_numpy(np.stack([tone("sine", 57, 0.9), tone("square", 69, 0.5),
+                                      tone("sine", 64, 0.3, delay=2000)]))

@@ -1,0 +1,104 @@
+"""Spectral pictures of clips (duelo.tasks.audio.spectral): the transforms go there and back in every format, keep one
+magnitude scale, part neighbouring semitones where their bins are fine enough, Griffin-Lim rounds make a careless
+phase agree, every spectral model draws and judges its own picture, and the floor-level score sees a noise floor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from duelo.tasks.audio.spectral import (HIGH_RESOLUTION, MELS, MID_RESOLUTION, SPECGAN, log_mel, spec_decode,
+                                       spec_encode, spectrogram_images)
+from tests.audio.made_up import LENGTH, RATE, three_tones, tone
+
+
+# ---- spectral views ----------------------------------------------------------------------------------------------
+def test_spectral_pictures_decode_back_to_thethree_tones():
+    waves = three_tones()
+    pictures = spec_encode(waves)
+    assert pictures.shape == (3, 2, 256, 128) and pictures.min() >= -1 and pictures.max() <= 1
+    back = spec_decode(pictures, LENGTH)
+    assert back.shape == waves.shape
+    error = ((back - waves) ** 2).sum(dim=1) / (waves ** 2).sum(dim=1)
+    assert error.max() < 1e-3, error
+    # the phase matters: the magnitude alone with the instantaneous frequency zeroed is far off
+    flat = pictures.clone()
+    flat[:, 1] = 0
+    assert (((spec_decode(flat, LENGTH) - waves) ** 2).sum(dim=1) / (waves ** 2).sum(dim=1)).min() > 0.1
+
+
+@pytest.mark.parametrize("form, shape", [(HIGH_RESOLUTION, (1024, 32)), (MID_RESOLUTION, (512, 64))])
+def test_every_spectral_format_decodes_back_and_keeps_one_magnitude_scale(form, shape):
+    waves = three_tones()
+    low, high = SPECGAN.encode(waves), form.encode(waves)
+    assert high.shape == (3, 2, *shape) and high.min() >= -1 and high.max() <= 1
+    back = form.decode(high, LENGTH)
+    assert (((back - waves) ** 2).sum(dim=1) / (waves ** 2).sum(dim=1)).max() < 1e-3
+    # a steady tone peaks at the same log magnitude in both (magnitudes scaled by the window's length)
+    assert abs(float(low[0, 0].amax() - high[0, 0].amax())) < 0.02
+
+
+def test_every_spectral_model_draws_and_judges_its_own_picture():
+    from duelo.tasks.audio.models import AUDIO_MODELS
+
+    spectral = [name for name in AUDIO_MODELS.names() if name != "wavegan"]
+    assert {"specgan", "specgan-h", "specgan-m"} <= set(spectral)
+    for name in spectral:
+        model = AUDIO_MODELS.get(name)
+        shape = model.shape(LENGTH)
+        G, D = model.generator(shape, 8, 4, (2, 3), 4), model.discriminator(shape, 4, (2, 3), classify=True)
+        drawn = G(G.sample_latents(2), torch.tensor([0, 5]))
+        assert drawn.shape == (2, *shape), name
+        assert model.encode(three_tones()).shape[1:] == shape and model.decode(drawn, LENGTH).shape == (2, LENGTH)
+        logits, classes = D.forward_with_class_loss(drawn, torch.tensor([0, 5]))
+        assert logits.shape[0] == 2 and torch.isfinite(classes).all(), name
+
+
+def test_the_high_resolution_picture_parts_neighbouring_semitones():
+    """C3 and C#3 (131 and 139 Hz) fall in one 31 Hz bin of SpecGAN's transform; 7.8 Hz bins part them."""
+    waves = torch.from_numpy(np.stack([tone("sine", 48, 0.9), tone("sine", 49, 0.9)]))
+    for form, parted in ((SPECGAN, False), (HIGH_RESOLUTION, True)):
+        peaks = form.encode(waves)[:, 0, :, form.shape(LENGTH)[2] // 4].argmax(dim=1)
+        assert (int(peaks[0]) != int(peaks[1])) == parted, (form, peaks)
+
+
+def test_griffin_lim_rounds_make_a_careless_phase_agree_with_the_drawn_magnitude():
+    waves = three_tones()
+    pictures = SPECGAN.encode(waves)
+    pictures[:, 1] = 2 * torch.rand(pictures[:, 1].shape, generator=torch.Generator().manual_seed(0)) - 1
+
+    def mismatch(wave):                       # how far the wave's own magnitude is from the drawn one
+        again = SPECGAN.encode(wave)[:, 0]
+        loud = pictures[:, 0] > -0.5
+        return float((again - pictures[:, 0])[loud].abs().mean())
+
+    plain, refined = SPECGAN.decode(pictures, LENGTH), SPECGAN.decode(pictures, LENGTH, refine=16)
+    assert refined.shape == plain.shape == waves.shape
+    assert mismatch(refined) < 0.5 * mismatch(plain), (mismatch(refined), mismatch(plain))
+    # a picture of a real wave is already consistent: the rounds leave it as it was
+    exact = SPECGAN.encode(waves)
+    again = SPECGAN.decode(exact, LENGTH, refine=4)
+    assert (((again - waves) ** 2).sum(dim=1) / (waves ** 2).sum(dim=1)).max() < 1e-3
+
+
+def test_log_mel_and_spectrogram_pictures():
+    waves = three_tones()
+    mel = log_mel(waves, RATE)
+    assert mel.shape == (3, MELS, LENGTH // 128 + 1) and torch.isfinite(mel).all()
+    images = spectrogram_images(waves, RATE)
+    assert images.shape == (3, 3, MELS, LENGTH // 128 + 1) and images.dtype == torch.uint8
+    # a low tone is bright near the bottom row (low frequencies at the bottom), silence is dark
+    assert images[0, 0, -20:].float().mean() > images[0, 0, :20].float().mean()
+    assert spectrogram_images(torch.zeros(1, LENGTH), RATE)[0, 0].max() == 0
+
+
+
+def test_the_floor_level_rises_with_a_noise_floor_between_the_harmonics():
+    from duelo.tasks.audio.scoring import floor_level
+
+    waves = three_tones()
+    hiss = lambda db: waves + 10 ** (db / 20) * torch.randn(waves.shape, generator=torch.Generator().manual_seed(0))  # noqa: E731
+    clean, quiet, loud = floor_level(waves), floor_level(hiss(-80)), floor_level(hiss(-40))
+    assert -1 <= clean < quiet < loud <= 1 and loud - clean > 0.3, (clean, quiet, loud)
+    assert floor_level(waves, share=0.9) > clean                    # a higher share: a higher level
