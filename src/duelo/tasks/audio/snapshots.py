@@ -32,12 +32,13 @@ class AudioSnapshots(Snapshots):
         """n clips of the averaged G from fixed latents and labels, decoded with `refine` Griffin-Lim rounds
         (default: audio.decode_refine)."""
         from duelo.tasks.audio.model_io import generate_waves, labels_like
+        from duelo.tasks.audio.parts import generator_kwargs
 
         session, trainer = self.session, self.session.trainer
-        G, data, a = trainer.ema["G"], session.data, session.config.audio
+        G, data = trainer.ema["G"], session.data
         labels = labels_like(G, n, data.combined(data.train), SAMPLE_SEED)
-        waves = generate_waves(G, {"model": a.model, "refine": a.decode_refine}, data.length, n, labels,
-                               SAMPLE_SEED, trainer.runtime.device, refine)
+        waves = generate_waves(G, generator_kwargs(session.config, data), data.length, n, labels, SAMPLE_SEED,
+                               trainer.runtime.device, refine)
         return waves, labels
 
     def write_files(self, trainer) -> list[Path]:
