@@ -2,6 +2,7 @@
 
     python benchmarks/tune.py search --set fashion --minutes 6 --work /tmp/tune --out SEARCH.json
     python benchmarks/tune.py final --set fashion --search SEARCH.json --work /tmp/tune --out FINAL.json
+    python benchmarks/tune.py merge FINAL-seed0.json FINAL-seed1.json --out FINAL.json
 
 search  `duelo tune` (duelo.tasks.tuning.tune: TPE, successive halving, the task's proxy score at each rung) for
         --minutes; writes the study's best settings and every trial.
@@ -174,7 +175,7 @@ def final(args) -> dict:
     arms = {arm: known[arm] for arm in wanted}
     rows = []
     for arm, (overrides, kimg) in arms.items():
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             name = f"final-{arm}-{seed}"
             config = base.with_overrides({**overrides, "train.total_kimg": kimg,
                                           "train.seed": seed, "run.name": name,
@@ -188,6 +189,15 @@ def final(args) -> dict:
             rows.append(row)
             write_result(args.out, {"benchmark": "tune", "phase": "final", "set": args.set, "complete": False,
                                     "tuned_settings": settings, "rows": rows})      # kept if the call is cut short
+    return {"phase": "final", "set": args.set, "complete": True, "full_kimg": setup.full_kimg,
+            "search_kimg": extra, "arm_kimg": {arm: kimg for arm, (_, kimg) in arms.items()},
+            "full_score": setup.full_score, "lower_is_better": setup.lower_is_better, "tuned_settings": settings,
+            **verdict(setup, rows)}
+
+
+def verdict(setup: Setup, rows: list[dict]) -> dict:
+    """The rows, each arm's mean full score and whether the tuned arm's mean beats the preset's."""
+    arms = dict.fromkeys(row["arm"] for row in rows)
     means = {arm: statistics.fmean(r[setup.full_score] for r in rows if r["arm"] == arm) for arm in arms}
 
     def beats(arm: str) -> bool | None:
@@ -195,11 +205,23 @@ def final(args) -> dict:
             return None
         return means["tuned"] < means[arm] if setup.lower_is_better else means["tuned"] > means[arm]
 
-    return {"phase": "final", "set": args.set, "complete": True, "full_kimg": setup.full_kimg,
-            "search_kimg": extra, "arm_kimg": {arm: kimg for arm, (_, kimg) in arms.items()},
-            "full_score": setup.full_score, "lower_is_better": setup.lower_is_better, "tuned_settings": settings,
-            "rows": rows, "means": means, "tuned_beats_preset": beats("preset"),
+    return {"rows": rows, "means": means, "tuned_beats_preset": beats("preset"),
             "tuned_beats_preset_equal_total": beats("preset_equal_total")}
+
+
+def merge(paths: list[str]) -> dict:
+    """One final result of several final runs of the same set and search (e.g. one process per seed on one GPU):
+    their rows together, the means and verdicts again; the first file's other fields."""
+    parts = [json.loads(Path(path).read_text()) for path in paths]
+    if len({part["set"] for part in parts}) != 1 or not all(part.get("complete") for part in parts):
+        raise SystemExit("merge: the files must be complete final results of one set")
+    if len({json.dumps(part.get("tuned_settings"), sort_keys=True) for part in parts}) != 1:
+        raise SystemExit("merge: the files come from different searches (their tuned settings differ)")
+    rows = [row for part in parts for row in part["rows"]]
+    merged = {k: v for k, v in parts[0].items() if k not in ("provenance", "benchmark")}
+    arm_kimg = {arm: kimg for part in parts for arm, kimg in part.get("arm_kimg", {}).items()}
+    return {**merged, "arm_kimg": arm_kimg, "merged_from": [str(Path(p).name) for p in paths],
+            **verdict(SETS[merged["set"]], rows)}
 
 
 def search_kimg(searched: dict, scale: float) -> float:
@@ -213,8 +235,9 @@ def search_kimg(searched: dict, scale: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("phase", choices=["search", "final"])
-    parser.add_argument("--set", required=True, choices=sorted(SETS))
+    parser.add_argument("phase", choices=["search", "final", "merge"])
+    parser.add_argument("files", nargs="*", help="merge: final result files of one set (e.g. one per seed)")
+    parser.add_argument("--set", choices=sorted(SETS), help="search, final: the data set")
     parser.add_argument("--out", required=True)
     parser.add_argument("--work", default="/tmp/duelo-tune")
     parser.add_argument("--device", default="cuda")
@@ -223,12 +246,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="search: the sampler's seed")
     parser.add_argument("--search", help="final: the search phase's result file (none: the preset alone)")
     parser.add_argument("--seeds", type=int, default=2, help="final: training seeds per arm")
+    parser.add_argument("--first-seed", type=int, default=0, help="final: seeds from this one (one process per "
+                        "seed, then merge)")
     parser.add_argument("--arms", default="preset,tuned", help="final: the arms, of preset, tuned and "
                         "preset_equal_total (the preset trained for the search's kimg plus the final length)")
     parser.add_argument("--scale", type=float, default=1.0, help="every kimg times this (1: the benchmark; "
                         "smaller: a quick check that the script runs)")
     args = parser.parse_args()
-    result = search(args) if args.phase == "search" else final(args)
+    if args.phase != "merge" and not args.set:
+        parser.error(f"{args.phase} needs --set")
+    result = {"search": search, "final": final, "merge": lambda a: merge(a.files)}[args.phase](args)
     write_result(args.out, {"benchmark": "tune", **result})
     print(json.dumps({k: v for k, v in result.items() if k not in ("all_trials", "rows")}, indent=1))
 

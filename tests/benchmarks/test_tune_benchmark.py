@@ -1,12 +1,15 @@
 """benchmarks/tune.py: the warm-up trains and caches the image set's judge before the search's clock starts, so the
-search's first trial finds it ready; the equal-total arm trains the preset for what the search trained."""
+search's first trial finds it ready; the equal-total arm trains the preset for what the search trained; merge joins
+final results of one process per seed."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
@@ -42,3 +45,25 @@ def test_the_search_budget_counts_each_trial_to_its_last_rung():
         {"state": "RUNNING", "values": {}}]}                                    # nothing reported yet
     assert tune.search_kimg(searched, 1.0) == 1000
     assert tune.search_kimg(searched, 0.5) == 500
+
+
+def test_merge_puts_one_process_per_seed_back_together(tmp_path):
+    def part(seed, tuned, preset):
+        rows = [{"arm": "tuned", "seed": seed, "discriminative": tuned},
+                {"arm": "preset_equal_total", "seed": seed, "discriminative": preset}]
+        path = tmp_path / f"seed{seed}.json"
+        path.write_text(json.dumps({"benchmark": "tune", "phase": "final", "set": "gunpoint", "complete": True,
+                                    "tuned_settings": {"optim.g_lr": 1e-3}, "rows": rows,
+                                    "arm_kimg": {"tuned": 300, "preset_equal_total": 1100}}))
+        return str(path)
+
+    merged = tune.merge([part(0, 0.10, 0.20), part(1, 0.30, 0.12)])
+    assert [r["seed"] for r in merged["rows"]] == [0, 0, 1, 1]
+    assert merged["means"] == {"tuned": pytest.approx(0.20), "preset_equal_total": pytest.approx(0.16)}
+    assert merged["tuned_beats_preset_equal_total"] is False            # lower is better on this set
+    assert merged["tuned_beats_preset"] is None                         # no preset arm at the final length
+    other = json.loads(Path(part(2, 0.1, 0.1)).read_text())
+    other["tuned_settings"] = {"optim.g_lr": 2e-4}
+    Path(tmp_path / "other.json").write_text(json.dumps(other))
+    with pytest.raises(SystemExit, match="different searches"):
+        tune.merge([part(0, 0.1, 0.2), str(tmp_path / "other.json")])
