@@ -7,7 +7,8 @@
 set -u
 minutes=${1:-6}; shift
 out=${OUT:-/tmp/gpu-out}; mkdir -p "$out"
-python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/platformdirs-*.whl || exit 1
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site "${WHEELS:-.whl}"/platformdirs-*.whl \
+    || exit 1
 export PYTHONPATH=$PWD/src:/tmp/site:$PWD/benchmarks PYTHONUNBUFFERED=1
 rm -rf /tmp/runs /tmp/duelo-cache && mkdir -p /tmp/runs && cp -r .device-carry/audio-cache /tmp/duelo-cache
 export DUELO_CACHE_DIR=/tmp/duelo-cache
