@@ -19,6 +19,7 @@ import torch
 
 N_FFT, HOP = 512, 128
 MEL_FFT, MELS = 1024, 96                                   # finer bins for the classifier's pitch
+FULL_SCALE_BAND = 6e4                                      # log_mel's power in the band of a full-scale tone
 LOG_FLOOR, LOG_CEIL = math.log(1e-5), math.log(256.0)      # the log magnitudes mapped to [-1, 1]
 LOG_GAIN_SCALE = 2 / (LOG_CEIL - LOG_FLOOR)                  # one unit of natural-log gain in that mapping
 
@@ -95,10 +96,11 @@ def mel_filters(rate: int, device=None) -> torch.Tensor:
     return torch.clamp(torch.minimum(rising, falling), min=0.0).to(device)
 
 
-def log_mel(waves: torch.Tensor, rate: int) -> torch.Tensor:
-    """(N, L) -> (N, MELS, L / HOP + 1) log mel power (MEL_FFT-point frames), about [-14, 8]."""
+def log_mel(waves: torch.Tensor, rate: int, floor: float = 1e-6) -> torch.Tensor:
+    """(N, L) -> (N, MELS, L / HOP + 1) log mel power (MEL_FFT-point frames), from log(floor) up to about 11 (a
+    full-scale tone's band holds about FULL_SCALE_BAND)."""
     power = _stft(waves, MEL_FFT).abs().pow(2)
-    return (mel_filters(rate, waves.device) @ power).clamp_min(1e-6).log()
+    return (mel_filters(rate, waves.device) @ power).clamp_min(floor).log()
 
 
 def spectrogram_images(waves: torch.Tensor, rate: int) -> torch.Tensor:
