@@ -15,16 +15,20 @@ and read by the same scoring classifier the runs use (trained on the real traini
                  units) raised to it, with noise of 0.05 (the generated notes' hiss between harmonics)
     mag-smear    the log magnitude blurred along time (a Gaussian of sigma milliseconds, so alike in every
                  format): softened onsets and releases
+    hiss         white noise added to the decoded wave at size dB full scale (RMS): what the judge makes of
+                 sound no listener hears (-90, -80) or barely hears (-70) under notes at about -24 dB
 
 Each row has the classifier's accuracy per label factor, the Fréchet distance of its features to the training
 clips' (the real held-out clips' own is the floor) and the loudness. `--refine N` adds rows decoded with N
-Griffin-Lim rounds from the drawn phase (duelo.tasks.audio.spectral.SpecFormat.decode's refine).
+Griffin-Lim rounds from the drawn phase (duelo.tasks.audio.spectral.SpecFormat.decode's refine). `--range-db`
+picks the judge's hearing range (duelo.tasks.audio.scorer.RANGE_DB; 107.8 reads like version 1).
 
 An IF error of e moves a bin's frequency by e * rate / (2 * hop) Hz, so a longer hop tolerates more; a longer
 window parts the harmonics of neighbouring semitones (7.8 Hz apart at C3; SpecGAN's bins are 31 Hz wide).
 
     python benchmarks/audio_representation.py --out benchmarks/results/audio-representation-DATE.json
     python benchmarks/audio_representation.py --dataset drums --refine 8 --out ...
+    python benchmarks/audio_representation.py --formats 2048/512 --errors none,hiss,mag-floor --range-db 107.8 ...
 
 Needs the notes (`duelo datasets fetch notes`); trains the scoring classifier once (a few minutes on a CPU).
 """
@@ -42,7 +46,8 @@ FORMATS = ((512, 128), (1024, 256), (2048, 512))
 ERRORS = (("none", 0.0), ("if-noise", 0.05), ("if-noise", 0.1), ("if-noise", 0.2), ("if-offset", 0.02),
           ("if-offset", 0.05), ("if-offset", 0.1), ("mag-noise", 0.05), ("mag-noise", 0.1), ("mag-blur", 1.0),
           ("mag-blur", 2.0), ("if-random", 1.0), ("mag-floor", -0.7), ("mag-floor", -0.5), ("mag-floor", -0.3),
-          ("mag-smear", 16.0), ("mag-smear", 48.0))
+          ("mag-smear", 16.0), ("mag-smear", 48.0), ("hiss", -90.0), ("hiss", -80.0), ("hiss", -70.0),
+          ("hiss", -60.0))
 
 
 def _blur(magnitude: torch.Tensor, sigma: float, dim: int) -> torch.Tensor:
@@ -76,11 +81,18 @@ def perturb(pictures: torch.Tensor, kind: str, size: float, generator: torch.Gen
         out[:, :1] = _blur(out[:, :1], size / frame_ms, dim=3)
     elif kind == "if-random":
         out[:, 1] = 2 * torch.rand(out[:, 1].shape, generator=generator) - 1
-    elif kind != "none":
+    elif kind not in ("none", "hiss"):          # hiss: added to the wave (add_hiss)
         raise ValueError(kind)
     if kind.startswith("if"):            # wrapped back into (-1, 1], as a phase advance is
         out[:, 1] = torch.remainder(out[:, 1] + 1, 2) - 1
     return out.clamp(-1, 1)
+
+
+def add_hiss(waves: torch.Tensor, kind: str, size: float, generator: torch.Generator) -> torch.Tensor:
+    """waves with white noise of RMS `size` dB full scale, for the hiss error; others unchanged."""
+    if kind != "hiss":
+        return waves
+    return waves + 10 ** (size / 20) * torch.randn(waves.shape, generator=generator)
 
 
 def main() -> None:
@@ -92,18 +104,20 @@ def main() -> None:
     parser.add_argument("--scorer-epochs", type=int, default=30, help="as the runs' audio.scorer_epochs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--errors", help="only these error kinds, e.g. none,mag-floor (default: all)")
+    parser.add_argument("--range-db", type=float, help="the judge's hearing range (default: the scorer's RANGE_DB)")
     args = parser.parse_args()
 
     from duelo.evaluation.frechet import FeatureStats, frechet_distance
     from duelo.tasks.audio.data import read_clips, split
-    from duelo.tasks.audio.scorer import predict, scorer_for
+    from duelo.tasks.audio.scorer import RANGE_DB, predict, scorer_for
     from duelo.tasks.audio.scoring import loudness_db
     from duelo.tasks.audio.spectral import SpecFormat
 
     clips = read_clips(args.dataset)
     held = split(clips, 0.2, args.seed)
     train, heldout = clips.subset((~held).nonzero()[0]), clips.subset(held.nonzero()[0])
-    scorer = scorer_for(train, args.scorer_epochs, args.seed, "cpu")
+    range_db = RANGE_DB if args.range_db is None else args.range_db
+    scorer = scorer_for(train, args.scorer_epochs, args.seed, "cpu", range_db=range_db)
     waves = torch.from_numpy(heldout.floats())
     truth = torch.from_numpy(heldout.labels)
     train_stats = FeatureStats.from_features(predict(scorer, torch.from_numpy(train.floats()), "cpu")[0])
@@ -118,7 +132,7 @@ def main() -> None:
                 started = time.perf_counter()
                 generator = torch.Generator().manual_seed(args.seed)
                 drawn = perturb(pictures, kind, size, generator, frame_ms=1000 * hop / heldout.rate)
-                back = form.decode(drawn, waves.shape[1], refine=refine)
+                back = add_hiss(form.decode(drawn, waves.shape[1], refine=refine), kind, size, generator)
                 features, probabilities = predict(scorer, back, "cpu")
                 row = {"n_fft": n_fft, "hop": hop, "picture": list(form.shape(waves.shape[1])[1:]), "error": kind,
                        "size": size, "refine": refine,
@@ -139,6 +153,7 @@ def main() -> None:
                       flush=True)
     write_result(args.out, {"benchmark": "audio-representation", "dataset": args.dataset,
                             "heldout_clips": len(heldout), "scorer_epochs": args.scorer_epochs,
+                            "judge_range_db": round(range_db, 1),
                             "fd_floor": round(floor, 3), "loudness_db_real": round(loudness_db(waves), 2),
                             "rows": rows})
 

@@ -211,7 +211,8 @@ def verdict(setup: Setup, rows: list[dict]) -> dict:
 
 def merge(paths: list[str]) -> dict:
     """One final result of several final runs of the same set and search (e.g. one process per seed on one GPU):
-    their rows together, the means and verdicts again; the first file's other fields."""
+    their rows together, the means and verdicts again; the first file's other fields; each part's provenance (the
+    merged file's own is the merging machine's)."""
     parts = [json.loads(Path(path).read_text()) for path in paths]
     if len({part["set"] for part in parts}) != 1 or not all(part.get("complete") for part in parts):
         raise SystemExit("merge: the files must be complete final results of one set")
@@ -221,6 +222,7 @@ def merge(paths: list[str]) -> dict:
     merged = {k: v for k, v in parts[0].items() if k not in ("provenance", "benchmark")}
     arm_kimg = {arm: kimg for part in parts for arm, kimg in part.get("arm_kimg", {}).items()}
     return {**merged, "arm_kimg": arm_kimg, "merged_from": [str(Path(p).name) for p in paths],
+            "parts_provenance": [part.get("provenance") for part in parts],          # where the rows were measured
             **verdict(SETS[merged["set"]], rows)}
 
 

@@ -1,4 +1,5 @@
-"""benchmarks/audio_representation.py's errors: each changes the part of the picture it names and nothing else."""
+"""benchmarks/audio_representation.py's errors: each changes the part of the picture (or, hiss, the wave) it names
+and nothing else."""
 
 from __future__ import annotations
 
@@ -37,3 +38,14 @@ def test_a_smear_along_time_softens_onsets_in_milliseconds_and_keeps_steady_rows
     onset = lambda p: float((p[:, 0, 9, 6] - p[:, 0, 9, 5]).mean())                       # noqa: E731
     assert onset(fine) < onset(coarse) < onset(pictures)           # the same milliseconds: more frames at 8 ms
     assert torch.equal(fine[:, 1], pictures[:, 1])
+
+
+def test_hiss_is_added_to_the_wave_at_its_level_and_leaves_the_picture_alone():
+    pictures = _pictures()
+    assert torch.equal(probe.perturb(pictures, "hiss", -70.0, torch.Generator()), pictures)
+    waves = torch.zeros(4, 16000)
+    for level in (-80.0, -60.0):
+        out = probe.add_hiss(waves, "hiss", level, torch.Generator().manual_seed(0))
+        rms_db = 20 * torch.log10(out.pow(2).mean().sqrt())
+        assert abs(float(rms_db) - level) < 0.1
+    assert torch.equal(probe.add_hiss(waves, "mag-floor", -0.5, torch.Generator()), waves)
