@@ -20,8 +20,9 @@ def save_model_folder(folder: Path, module, meta: dict) -> None:
     (folder / "config.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
 
-def find_model_folder(folder: Path, fmt: str) -> tuple[Path, dict] | None:
+def find_model_folder(folder: Path | str, fmt: str) -> tuple[Path, dict] | None:
     """(the model folder, its config.json) when `folder` or folder/model holds a model of format `fmt`."""
+    folder = Path(folder)
     for model in (folder / "model", folder):
         try:
             meta = json.loads((model / "config.json").read_text())
