@@ -39,7 +39,7 @@ def audio_train(*results: dict) -> str:
 ERROR_LABELS = {"none": "none (encode, decode)", "if-noise": "IF noise", "if-offset": "IF offset held over time",
                 "mag-noise": "log-magnitude noise", "mag-blur": "log magnitude blurred along frequency",
                 "if-random": "IF drawn at random", "mag-floor": "noise floor at level",
-                "mag-smear": "log magnitude blurred along time, ms"}
+                "mag-smear": "log magnitude blurred along time, ms", "hiss": "white noise on the wave, dB FS"}
 
 
 def audio_representation(result: dict) -> str:
@@ -72,4 +72,19 @@ def audio_representation(result: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"audio-train": audio_train, "audio-representation": audio_representation}
+def audio_judge(*results: dict) -> str:
+    """The same errors read by judges of different hearing ranges (one result file each, one transform): one column
+    per judge, each cell pitch / instrument accuracy and the Fréchet distance to the training clips."""
+    columns = [(result["judge_range_db"], {(r["error"], r["size"]): r for r in result["rows"]}) for result in results]
+    errors = list(dict.fromkeys((row["error"], row["size"]) for result in results for row in result["rows"]))
+    lines = ["| error (size) | " + " | ".join(f"judge hearing {db:g} dB: pitch / instrument / FD" for db, _ in columns)
+             + " |", "| --- " * (len(columns) + 1) + "|"]
+    for kind, size in errors:
+        label = ERROR_LABELS[kind] + (f" ({size:g})" if kind not in ("none", "if-random") else "")
+        cells = [f"{by[(kind, size)]['pitch_accuracy']:.3f} / {by[(kind, size)]['instrument_accuracy']:.3f} / "
+                 f"{by[(kind, size)]['fd_to_train']:.2f}" if (kind, size) in by else "—" for _, by in columns]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"audio-train": audio_train, "audio-representation": audio_representation, "audio-judge": audio_judge}

@@ -37,17 +37,22 @@ def tune(*results: dict) -> str:
 
 def tune_equal_total(*results: dict) -> str:
     """Per set, from (search, final, equal-total final) triples: the tuned settings at the final length against the
-    preset at the same length and at the search's kimg plus that length (an equal total budget)."""
+    preset at the same length and at the search's kimg plus that length (an equal total budget). Where the
+    equal-total file measured the tuned arm again beside it (the same call), that measurement is the one compared
+    (marked "same call")."""
     lines = ["| set | search: kimg (trials) | final length, kimg | preset | tuned | preset for search + final kimg "
              "| tuned better at equal total budget |", "| --- " * 7 + "|"]
     for search, final, equal in zip(results[::3], results[1::3], results[2::3]):
         score = final["full_score"]
-        tuned, longer = statistics.fmean(r[score] for r in final["rows"] if r["arm"] == "tuned"), \
+        beside = any(r["arm"] == "tuned" for r in equal["rows"])
+        tuned_rows = equal["rows"] if beside else final["rows"]
+        tuned, longer = statistics.fmean(r[score] for r in tuned_rows if r["arm"] == "tuned"), \
             statistics.fmean(r[score] for r in equal["rows"] if r["arm"] == "preset_equal_total")
         better = tuned < longer if final.get("lower_is_better") else tuned > longer
         total = equal["arm_kimg"]["preset_equal_total"]
         lines.append(f"| {final['set']} | {equal['search_kimg']:,.0f} ({search['trials']}) | {final['full_kimg']:,} | "
-                     f"{_arm(final['rows'], 'preset', score)} | {_arm(final['rows'], 'tuned', score)} | "
+                     f"{_arm(final['rows'], 'preset', score)} | {_arm(tuned_rows, 'tuned', score)}"
+                     f"{' (same call)' if beside else ''} | "
                      f"{_arm(equal['rows'], 'preset_equal_total', score)} at {total:,.0f} kimg | "
                      f"{'yes' if better else 'no'} |")
     return "\n".join(lines)

@@ -1,0 +1,90 @@
+"""Benchmark: which notes a trained conditional audio generator gets wrong, and how (issue 20). For each run folder
+(`duelo train --task audio --dataset notes --conditional`), one clip per held-out note's label (instrument and
+pitch), read by the runs' judge (duelo.tasks.audio.scorer, cached), beside the held-out notes themselves:
+
+    per instrument   accuracy, the instrument the judge names most often instead, loudness (dB FS), and the
+                     envelope: the level of each eighth of the clip (dB FS, mean over clips)
+    confusion        asked instrument x named instrument counts
+
+    python benchmarks/audio_diagnose.py RUN [RUN ...] --out benchmarks/results/audio-diagnose-DATE.json
+
+Needs the notes (`duelo datasets fetch notes`); trains the judge once if it is not cached (minutes on a CPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from duelo.io.provenance import write_result
+
+SEGMENTS = 8
+
+
+def envelope(waves: torch.Tensor) -> list[float]:
+    """The level of each of SEGMENTS equal parts of the clips, dB FS of the mean power over clips."""
+    parts = waves[:, :waves.shape[1] // SEGMENTS * SEGMENTS].reshape(len(waves), SEGMENTS, -1)
+    return [round(float(v), 1) for v in 10 * parts.pow(2).mean(dim=(0, 2)).clamp_min(1e-12).log10()]
+
+
+def diagnose(folder: Path, heldout, scorer) -> dict:
+    from duelo.tasks.audio.model_io import generate_waves, load_audio_model
+    from duelo.tasks.audio.networks import split_labels
+    from duelo.tasks.audio.scorer import predict
+    from duelo.tasks.audio.scoring import loudness_db
+
+    G, meta = load_audio_model(folder)
+    factors = tuple(len(names) for names in heldout.class_names)
+    if tuple(G.factors) != factors:
+        raise SystemExit(f"{folder}: a generator of factors {G.factors}, not the notes' {factors}")
+    labels = torch.from_numpy(heldout.labels[:, 0] * factors[1] + heldout.labels[:, 1]).long()
+    waves = generate_waves(G.float(), meta["kwargs"], meta["length"], len(labels), labels, 0, "cpu")
+    real = torch.from_numpy(heldout.floats())
+    _, probabilities = predict(scorer, waves, "cpu")
+    asked, pitch = split_labels(labels, factors)
+    named = probabilities[0].argmax(1)
+    confusion = torch.zeros(factors[0], factors[0], dtype=torch.long)
+    confusion.index_put_((asked, named), torch.ones_like(asked), accumulate=True)
+    rows = []
+    for i, name in enumerate(heldout.class_names[0]):
+        mine, wrong = asked == i, confusion[i].clone()
+        wrong[i] = -1
+        rows.append({"instrument": name, "clips": int(mine.sum()),
+                     "accuracy": round(float((named[mine] == i).double().mean()), 3),
+                     "named_instead": heldout.class_names[0][int(wrong.argmax())] if wrong.max() > 0 else None,
+                     "loudness_db": round(loudness_db(waves[mine]), 1),
+                     "loudness_db_real": round(loudness_db(real[mine]), 1),
+                     "envelope_db": envelope(waves[mine]), "envelope_db_real": envelope(real[mine])})
+    return {"run": folder.name, "model": meta["kwargs"]["model"],
+            "instrument_accuracy": round(float((named == asked).double().mean()), 4),
+            "pitch_accuracy": round(float((probabilities[1].argmax(1) == pitch).double().mean()), 4),
+            "instruments": rows, "confusion": confusion.tolist()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--scorer-epochs", type=int, default=30, help="as the runs' audio.scorer_epochs")
+    args = parser.parse_args()
+
+    from duelo.tasks.audio.data import read_clips, split
+    from duelo.tasks.audio.scorer import RANGE_DB, scorer_for
+
+    clips = read_clips("notes")
+    held = split(clips, 0.2, 0)
+    train, heldout = clips.subset((~held).nonzero()[0]), clips.subset(held.nonzero()[0])
+    scorer = scorer_for(train, args.scorer_epochs, 0, "cpu")
+    results = []
+    for folder in args.runs:
+        results.append(diagnose(folder, heldout, scorer))
+        print(f"{folder.name}: instrument {results[-1]['instrument_accuracy']}, pitch {results[-1]['pitch_accuracy']}",
+              flush=True)
+    write_result(args.out, {"benchmark": "audio-diagnose", "judge_range_db": RANGE_DB, "heldout_clips": len(heldout),
+                            "class_names": heldout.class_names[0], "runs": results})
+
+
+if __name__ == "__main__":
+    main()
