@@ -3,7 +3,8 @@
 pitch), read by the runs' judge (duelo.tasks.audio.scorer, cached), beside the held-out notes themselves:
 
     per instrument   accuracy, the instrument the judge names most often instead, loudness (dB FS), and the
-                     envelope: the level of each eighth of the clip (dB FS, mean over clips)
+                     envelope: the level of each eighth of the clip (dB FS, mean over clips; the summary's
+                     envelope_error_db is the mean absolute difference, duelo.tasks.audio.scoring)
     confusion        asked instrument x named instrument counts
 
     python benchmarks/audio_diagnose.py RUN [RUN ...] --out benchmarks/results/audio-diagnose-DATE.json
@@ -20,20 +21,15 @@ import torch
 
 from duelo.io.provenance import write_result
 
-SEGMENTS = 8
-
-
-def envelope(waves: torch.Tensor) -> list[float]:
-    """The level of each of SEGMENTS equal parts of the clips, dB FS of the mean power over clips."""
-    parts = waves[:, :waves.shape[1] // SEGMENTS * SEGMENTS].reshape(len(waves), SEGMENTS, -1)
-    return [round(float(v), 1) for v in 10 * parts.pow(2).mean(dim=(0, 2)).clamp_min(1e-12).log10()]
-
 
 def diagnose(folder: Path, heldout, scorer) -> dict:
     from duelo.tasks.audio.model_io import generate_waves, load_audio_model
     from duelo.tasks.audio.networks import split_labels
     from duelo.tasks.audio.scorer import predict
-    from duelo.tasks.audio.scoring import loudness_db
+    from duelo.tasks.audio.scoring import envelope_db, envelope_error_db, loudness_db
+
+    def envelope(waves: torch.Tensor) -> list[float]:
+        return [round(float(v), 1) for v in envelope_db(waves)]
 
     G, meta = load_audio_model(folder)
     factors = tuple(len(names) for names in heldout.class_names)
@@ -60,6 +56,7 @@ def diagnose(folder: Path, heldout, scorer) -> dict:
     return {"run": folder.name, "model": meta["kwargs"]["model"],
             "instrument_accuracy": round(float((named == asked).double().mean()), 4),
             "pitch_accuracy": round(float((probabilities[1].argmax(1) == pitch).double().mean()), 4),
+            "envelope_error_db": round(envelope_error_db(waves, asked, real, asked), 2),
             "instruments": rows, "confusion": confusion.tolist()}
 
 

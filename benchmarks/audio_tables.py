@@ -7,6 +7,7 @@ SCORES = (("fd", "Fréchet distance (classifier features)", 2), ("score", "incep
           ("kind_accuracy", "kind accuracy", 3), ("instrument_spread", "instruments found (share)", 2),
           ("pitch_spread", "pitches found (share)", 2), ("kind_spread", "kinds found (share)", 2),
           ("loudness_db", "loudness (dB FS)", 1), ("floor_level", "floor level (a quarter of cells below)", 2),
+          ("envelope_error_db", "envelope error (dB, per instrument or all clips)", 2),
           ("fd_unrefined", "Fréchet distance, decoded without Griffin-Lim rounds", 2),
           ("loudness_db_unrefined", "loudness without Griffin-Lim rounds (dB FS)", 1))
 REAL = {"fd": "fd_real", "fd_unrefined": "fd_real",          # the floor: training clips against held-out ones
@@ -87,4 +88,19 @@ def audio_judge(*results: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"audio-train": audio_train, "audio-representation": audio_representation, "audio-judge": audio_judge}
+def audio_diagnose(result: dict) -> str:
+    """Per run and instrument: the judge's accuracy, what it names instead most often, loudness and envelope (the
+    level of each eighth of the clip) of the generated notes against the real held-out ones."""
+    lines = ["| run | instrument | accuracy | named instead | loudness dB: generated / real | envelope dB, generated "
+             "| envelope dB, real |", "| --- " * 7 + "|"]
+    for run in result["runs"]:
+        for row in run["instruments"]:
+            lines.append(f"| {run['run']} ({run['model']}) | {row['instrument']} | {row['accuracy']:.2f} | "
+                         f"{row['named_instead'] or ''} | {row['loudness_db']:.1f} / {row['loudness_db_real']:.1f} | "
+                         f"{' '.join(f'{v:.0f}' for v in row['envelope_db'])} | "
+                         f"{' '.join(f'{v:.0f}' for v in row['envelope_db_real'])} |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"audio-train": audio_train, "audio-representation": audio_representation, "audio-judge": audio_judge,
+             "audio-diagnose": audio_diagnose}

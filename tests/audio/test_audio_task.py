@@ -264,7 +264,7 @@ def wavegan_run(tones, tmp_path_factory):
     return out / "a"
 
 
-@pytest.mark.parametrize("model", ["wavegan", "specgan", "specgan-h"])
+@pytest.mark.parametrize("model", ["wavegan", "specgan-m", "specgan-h"])
 def test_the_audio_task_trains_and_scores(model, tones, tmp_path, request):
     run = request.getfixturevalue("wavegan_run") if model == "wavegan" else tmp_path / "a"
     if model == "specgan-h":                                # decoded with Griffin-Lim rounds, scored both ways
@@ -273,19 +273,20 @@ def test_the_audio_task_trains_and_scores(model, tones, tmp_path, request):
         scores = json.loads((run / "summary.json").read_text())["scores"]
         assert scores["fd_unrefined"] >= 0 and "loudness_db_unrefined" in scores
         assert json.loads((run / "model" / "config.json").read_text())["kwargs"]["refine"] == 2
-    if model == "specgan":          # the notes-conditional preset: hinge, R1, the classifier term, augmentation
+    if model == "specgan-m":        # the notes-conditional preset: hinge, R1, the classifier term, augmentation
         tiny = [arg for arg in TINY if arg != "--task" and arg != "audio"]
         assert main([*tiny, "--preset", "notes-conditional", "--dataset", str(tones), "--kimg", "0.1",
                      "--out", str(tmp_path), "--name", "a"]) == 0
         logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
         assert all("loss_G_aux" in r and "loss_D_aux" in r for r in logged if "loss_G" in r), logged[-1]
         saved = json.loads((run / "config.json").read_text())
-        assert saved["audio"]["model"] == "specgan" and saved["audio"]["augment"] == 0.5
+        assert saved["audio"]["model"] == "specgan-m" and saved["audio"]["augment"] == 0.5
         assert saved["loss"]["name"] == "hinge" and saved["train"]["d_steps"] == 1
         assert saved["stabilise"]["r1_gamma"] == 300 and saved["data"]["dataset"] == str(tones)
     scores = json.loads((run / "summary.json").read_text())["scores"]
     for key in ("fd", "fd_real", "score", "instrument_accuracy", "pitch_accuracy", "pitch_accuracy_real",
-                "instrument_accuracy_real", "pitch_spread", "loudness_db", "floor_level", "floor_level_real"):
+                "instrument_accuracy_real", "pitch_spread", "loudness_db", "floor_level", "floor_level_real",
+                "envelope_error_db", "envelope_error_db_real"):
         assert key in scores, key
     assert scores["samples"] == 16 and 0 <= scores["pitch_accuracy"] <= 1 and scores["fd"] >= 0
     samples = run / "samples"
@@ -296,7 +297,7 @@ def test_the_audio_task_trains_and_scores(model, tones, tmp_path, request):
     G, meta = load_audio_model(str(run))           # a str or a Path
     assert meta["kwargs"]["model"] == model and meta["rate"] == RATE and meta["length"] == LENGTH
     assert meta["class_names"] == [list(INSTRUMENTS), PITCH_NAMES] and meta["factor_names"] == ["instrument", "pitch"]
-    shape = {"wavegan": (1, LENGTH), "specgan": (2, 256, 128), "specgan-h": (2, 1024, 32)}[model]
+    shape = {"wavegan": (1, LENGTH), "specgan-m": (2, 512, 64), "specgan-h": (2, 1024, 32)}[model]
     assert G.c_dim == 6 and G(G.sample_latents(2), torch.tensor([0, 5])).shape == (2, *shape)
 
 

@@ -102,3 +102,25 @@ def test_the_floor_level_rises_with_a_noise_floor_between_the_harmonics():
     clean, quiet, loud = floor_level(waves), floor_level(hiss(-80)), floor_level(hiss(-40))
     assert -1 <= clean < quiet < loud <= 1 and loud - clean > 0.3, (clean, quiet, loud)
     assert floor_level(waves, share=0.9) > clean                    # a higher share: a higher level
+
+
+def test_a_spectral_generator_can_start_from_more_frames_and_says_which_counts_fit():
+    from duelo.errors import ConfigError
+    from duelo.tasks.audio.networks import SpecGenerator
+    from duelo.tasks.audio.parts import build_generator
+
+    default, wider = SpecGenerator(1024, 32, width=2), SpecGenerator(1024, 32, width=2, start_frames=4)
+    assert default.start_shape[2] == 1 and wider.start_shape[2] == 4
+    z = torch.randn(3, 100, generator=torch.Generator().manual_seed(0))
+    assert default(z).shape == wider(z).shape == (3, 2, 1024, 32)
+    strides = [layer.stride for layer in wider.body if isinstance(layer, torch.nn.ConvTranspose2d)]
+    assert strides == [(2, 1), (2, 1), (2, 2), (2, 2), (2, 2)]                # 4 -> 32 frames: three doublings
+    for bad in (3, 64, 48):
+        with pytest.raises(ConfigError, match="audio.start_frames"):
+            SpecGenerator(1024, 32, width=2, start_frames=bad)
+    saved_before = {"model": "specgan-h", "shape": [2, 1024, 32], "z_dim": 100, "width": 2, "factors": [],
+                    "embed_dim": 16, "refine": 0}                              # no start_frames key: the default
+    assert build_generator(saved_before).start_shape == default.start_shape
+    assert build_generator({**saved_before, "start_frames": 4}).start_shape == wider.start_shape
+    with pytest.raises(ConfigError, match="wavegan"):
+        build_generator({**saved_before, "model": "wavegan", "shape": [1, 16384], "start_frames": 4})

@@ -35,6 +35,10 @@ class AudioModelConfig:
     augment:     float = setting(0.0, "probability that D sees each clip (real or generated) delayed by up to an "
                                  "eighth of its length, and, apart, louder or softer by up to 6 dB (against D "
                                  "memorising small sets); 0 = off", check=fraction(high_open=False))
+    start_frames: int = setting(0, "spectral models: the frames of G's first feature map, a power-of-two fraction "
+                                "of the picture's (0 = frames / 32: specgan 4, specgan-m 2, specgan-h 1); more "
+                                "let G draw the shape over time (a note's decay) from more than one column; its "
+                                "first layer grows with it", check=at_least(0, integer=True))
     decode_refine: int = setting(0, "spectral models: Griffin-Lim rounds when G's pictures become clips (samples, "
                                  "scores, `duelo sample`): each keeps G's magnitude and makes the phases of "
                                  "overlapping frames agree; 0 = G's instantaneous frequency as drawn",

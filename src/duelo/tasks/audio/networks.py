@@ -166,22 +166,42 @@ class WaveDiscriminator(_Judge):
         return h.flatten(1)
 
 
+def time_doublings(frames: int, start_frames: int) -> int:
+    """How many of a spectral G's SPEC_LAYERS layers double time to reach `frames` from `start_frames` (0: all of
+    them, from frames / 32); ConfigError naming audio.start_frames when no whole number of layers does."""
+    from duelo.errors import ConfigError
+
+    if not start_frames:
+        return SPEC_LAYERS
+    ratio = frames // start_frames if start_frames > 0 and frames % start_frames == 0 else 0
+    if ratio < 1 or ratio & (ratio - 1) or ratio > 2 ** SPEC_LAYERS:
+        raise ConfigError(f"audio.start_frames {start_frames}: the picture's {frames} frames must be it times a power "
+                         f"of two up to {2 ** SPEC_LAYERS} (e.g. {max(1, frames // 2 ** SPEC_LAYERS)} .. {frames})")
+    return ratio.bit_length() - 1
+
+
 class SpecGenerator(_Conditional):
-    """z -> (N, 2, bins, frames) spectral pictures in (-1, 1); bins and frames multiples of 32."""
+    """z -> (N, 2, bins, frames) spectral pictures in (-1, 1); bins and frames multiples of 32. start_frames: the
+    frames of the first feature map (0: frames / 32, every layer doubling both axes); more start columns leave the
+    first layers doubling frequency alone (kernel 4 x 3, stride 2 x 1), so the shape over time is drawn from more
+    than one column (a 2048-point picture has 32 frames: 1 column by default)."""
 
     def __init__(self, bins: int = 256, frames: int = 128, z_dim: int = 100, width: int = 32,
-                 factors: tuple[int, ...] = (), embed_dim: int = 16):
+                 factors: tuple[int, ...] = (), embed_dim: int = 16, start_frames: int = 0):
         super().__init__()
         if bins % 2 ** SPEC_LAYERS or frames % 2 ** SPEC_LAYERS:
             raise ValueError(f"a {bins} x {frames} picture: both sides must be multiples of {2 ** SPEC_LAYERS}")
         inputs = self._setup(factors, z_dim, embed_dim)
         self.width, self.bins, self.frames = int(width), int(bins), int(frames)
-        self.start_shape = (16 * self.width, bins // 2 ** SPEC_LAYERS, frames // 2 ** SPEC_LAYERS)
+        doublings = time_doublings(self.frames, int(start_frames))
+        self.start_shape = (16 * self.width, bins // 2 ** SPEC_LAYERS, frames // 2 ** doublings)
         self.start = nn.Linear(inputs, math.prod(self.start_shape))
         channels = [16 * self.width // 2 ** k for k in range(SPEC_LAYERS)] + [2]
         layers = []
         for k in range(SPEC_LAYERS):
-            layers.append(nn.ConvTranspose2d(channels[k], channels[k + 1], 4, 2, 1))
+            in_time = k >= SPEC_LAYERS - doublings          # the last `doublings` layers double time as well
+            layers.append(nn.ConvTranspose2d(channels[k], channels[k + 1], 4 if in_time else (4, 3),
+                                             2 if in_time else (2, 1), 1))
             layers.append(nn.ReLU() if k < SPEC_LAYERS - 1 else nn.Tanh())
         self.body = nn.Sequential(*layers)
 

@@ -15,14 +15,15 @@ def generator_kwargs(config: Config, data) -> dict:
     shape = AUDIO_MODELS.get(a.model).shape(data.length)
     return {"model": a.model, "shape": list(shape), "z_dim": a.z_dim, "width": a.width,
             "factors": list(data.factors) if config.data.conditional else [], "embed_dim": a.embed_dim,
-            "refine": a.decode_refine}
+            "refine": a.decode_refine, "start_frames": a.start_frames}
 
 
 def build_generator(kwargs: dict):
     from duelo.tasks.audio.models import AUDIO_MODELS
 
     return AUDIO_MODELS.get(kwargs["model"]).generator(tuple(kwargs["shape"]), kwargs["z_dim"], kwargs["width"],
-                                                       tuple(kwargs["factors"]), kwargs["embed_dim"])
+                                                       tuple(kwargs["factors"]), kwargs["embed_dim"],
+                                                       kwargs.get("start_frames", 0))    # 0: models saved before it
 
 
 def encode_clips(model: str, clips, device) -> "torch.Tensor":  # noqa: F821

@@ -5,10 +5,10 @@ heads an inception-score-like figure and the accuracy with which generated clips
 for — the recipe of WaveGAN's evaluation (which trained an SC09 digit classifier), applied per dataset.
 
 The classifier hears RANGE_DB below a full-scale tone and no further: the log-mel powers are floored there (the
-convention of librosa's `top_db=80`, fixed rather than per clip). Version 1 floored them 107 dB down, and read
+convention of librosa's `top_db=80`, fixed rather than per clip). Version 1 floored them 108 dB down, and read
 cues no listener hears: white noise 80 dB below full scale (quieter than 13-bit quantisation) cost it 9 points of
-instrument accuracy on real notes and raised the drums' Fréchet distance ninefold (docs/benchmarks.md, "A judge
-that hears what a listener hears").
+instrument accuracy on real notes and tripled their Fréchet distance (docs/benchmarks.md, "A judge that hears
+what a listener hears").
 
 Trained once per (clips, settings) and cached in the duelo cache folder (audio-scorers/<fingerprint>/: config.json
 + model.safetensors), so every run on a dataset is judged by the same network. Training: Adam 1e-3, batches of
