@@ -19,8 +19,8 @@ seeded, so a fresh cache trains the same network on one device.
 from __future__ import annotations
 
 import hashlib
-import math
 import json
+import math
 import sys
 
 import numpy as np
