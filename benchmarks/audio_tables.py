@@ -23,8 +23,8 @@ def audio_train(*results: dict) -> str:
                                       for row in runs) + " | real held-out clips |"
     lines = [header, "| --- " * (len(runs) + 2) + "|"]
     for key, label, digits in SCORES:
-        if not any(key in row["scores"] or REAL.get(key, key + "_real") in row["scores"] for row in runs):
-            continue
+        if not any(key in row["scores"] or (key not in REAL and key + "_real" in row["scores"]) for row in runs):
+            continue                    # a row of shared real figures (REAL) alone, with no run's own, is left out
         cells = [f"{row['scores'][key]:.{digits}f}" if key in row["scores"] else "" for row in runs]
         real = sorted({f"{row['scores'][REAL.get(key, key + '_real')]:.{digits}f}" for row in runs
                        if REAL.get(key, key + "_real") in row["scores"]})
