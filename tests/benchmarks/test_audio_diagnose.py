@@ -1,0 +1,43 @@
+"""benchmarks/audio_diagnose.py: per instrument, the judge's accuracy, what it names instead, loudness and envelope of
+a trained conditional generator's notes, and a confusion matrix that counts every clip once."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from duelo.cli.main import main
+from duelo.tasks.audio import clips as clip_store
+from duelo.tasks.audio.scoring import ENVELOPE_SEGMENTS
+from tests.audio.made_up import INSTRUMENTS, made_up_clips
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import audio_diagnose  # noqa: E402
+
+
+def test_the_diagnosis_of_a_trained_generator_names_every_instrument(tmp_path, monkeypatch):
+    from duelo.tasks.audio.scorer import scorer_for
+
+    monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
+    tones = made_up_clips(tmp_path / "tones.npz")
+    assert main(["train", "--task", "audio", "--model", "specgan-m", "--width", "4", "--batch", "8", "--conditional",
+                 "--dataset", str(tones), "--kimg", "0.02", "--out", str(tmp_path), "--name", "run", "--set",
+                 "audio.eval_clips=8", "--set", "audio.scorer_epochs=1", "--device", "cpu"]) == 0
+    clips = clip_store.load(tones)
+    heldout = clips.subset(np.arange(0, len(clips.labels), 2))
+    found = audio_diagnose.diagnose(tmp_path / "run", heldout, scorer_for(clips, 1, 0, "cpu", lambda text: None))
+    assert [row["instrument"] for row in found["instruments"]] == list(INSTRUMENTS)
+    assert sum(map(sum, found["confusion"])) == len(heldout.labels)            # one clip per held-out label
+    for row in found["instruments"]:
+        assert 0 <= row["accuracy"] <= 1 and row["clips"] == int((heldout.labels[:, 0] ==
+                                                                    INSTRUMENTS.index(row["instrument"])).sum())
+        assert len(row["envelope_db"]) == len(row["envelope_db_real"]) == ENVELOPE_SEGMENTS
+        assert row["named_instead"] in (None, *INSTRUMENTS)
+    assert found["envelope_error_db"] >= 0 and found["model"] == "specgan-m"
+    with pytest.raises(SystemExit, match="factors"):                            # another data set's generator
+        other = clip_store.load(made_up_clips(tmp_path / "one-factor.npz", factors=1))
+        audio_diagnose.diagnose(tmp_path / "run", other, scorer_for(other, 1, 0, "cpu", lambda text: None))
