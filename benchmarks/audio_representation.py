@@ -12,7 +12,8 @@ and read by the same scoring classifier the runs use (trained on the real traini
     mag-blur     the log magnitude blurred along frequency (a Gaussian of sigma bins): smeared harmonics
     if-random    the IF replaced by uniform noise (size 1): a phase drawn with no care for it
     mag-floor    a broadband noise floor: every log-magnitude pixel below the level (in the picture's [-1, 1]
-                 units) raised to it, with noise of 0.05 (the generated notes' hiss between harmonics)
+                 units) raised to it, with noise of 0.05 (a guess at the generated notes' hiss; their measured
+                 floor_level later matched the real notes')
     mag-smear    the log magnitude blurred along time (a Gaussian of sigma milliseconds, so alike in every
                  format): softened onsets and releases
     hiss         white noise added to the decoded wave at size dB full scale (RMS): what the judge makes of
