@@ -22,7 +22,8 @@ import torch
 from duelo.io.provenance import write_result
 
 
-def diagnose(folder: Path, heldout, scorer) -> dict:
+def diagnose(folder: Path, data, scorer) -> dict:
+    """data: duelo.tasks.audio.data.AudioData of the notes (its held-out clips are drawn and read)."""
     from duelo.tasks.audio.model_io import generate_waves, load_audio_model
     from duelo.tasks.audio.networks import split_labels
     from duelo.tasks.audio.scorer import predict
@@ -32,10 +33,10 @@ def diagnose(folder: Path, heldout, scorer) -> dict:
         return [round(float(v), 1) for v in envelope_db(waves)]
 
     G, meta = load_audio_model(folder)
-    factors = tuple(len(names) for names in heldout.class_names)
+    heldout, factors = data.heldout, data.factors
     if tuple(G.factors) != factors:
         raise SystemExit(f"{folder}: a generator of factors {G.factors}, not the notes' {factors}")
-    labels = torch.from_numpy(heldout.labels[:, 0] * factors[1] + heldout.labels[:, 1]).long()
+    labels = data.combined(heldout)
     waves = generate_waves(G.float(), meta["kwargs"], meta["length"], len(labels), labels, 0, "cpu")
     real = torch.from_numpy(heldout.floats())
     _, probabilities = predict(scorer, waves, "cpu")
@@ -67,16 +68,17 @@ def main() -> None:
     parser.add_argument("--scorer-epochs", type=int, default=30, help="as the runs' audio.scorer_epochs")
     args = parser.parse_args()
 
-    from duelo.tasks.audio.data import read_clips, split
+    from duelo.tasks.audio.data import AudioData, read_clips, split
     from duelo.tasks.audio.scorer import RANGE_DB, scorer_for
 
     clips = read_clips("notes")
     held = split(clips, 0.2, 0)
     train, heldout = clips.subset((~held).nonzero()[0]), clips.subset(held.nonzero()[0])
     scorer = scorer_for(train, args.scorer_epochs, 0, "cpu")
+    data = AudioData(train, heldout, tuple(len(names) for names in train.class_names), "notes")
     results = []
     for folder in args.runs:
-        results.append(diagnose(folder, heldout, scorer))
+        results.append(diagnose(folder, data, scorer))
         print(f"{folder.name}: instrument {results[-1]['instrument_accuracy']}, pitch {results[-1]['pitch_accuracy']}",
               flush=True)
     write_result(args.out, {"benchmark": "audio-diagnose", "judge_range_db": RANGE_DB, "heldout_clips": len(heldout),

@@ -20,7 +20,12 @@ import audio_diagnose  # noqa: E402
 
 
 def test_the_diagnosis_of_a_trained_generator_names_every_instrument(tmp_path, monkeypatch):
+    from duelo.tasks.audio.data import AudioData
     from duelo.tasks.audio.scorer import scorer_for
+
+    def notes(clips):
+        return AudioData(clips, clips.subset(np.arange(0, len(clips.labels), 2)),
+                         tuple(len(names) for names in clips.class_names), "tones")
 
     monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
     tones = made_up_clips(tmp_path / "tones.npz")
@@ -28,8 +33,9 @@ def test_the_diagnosis_of_a_trained_generator_names_every_instrument(tmp_path, m
                  "--dataset", str(tones), "--kimg", "0.02", "--out", str(tmp_path), "--name", "run", "--set",
                  "audio.eval_clips=8", "--set", "audio.scorer_epochs=1", "--device", "cpu"]) == 0
     clips = clip_store.load(tones)
-    heldout = clips.subset(np.arange(0, len(clips.labels), 2))
-    found = audio_diagnose.diagnose(tmp_path / "run", heldout, scorer_for(clips, 1, 0, "cpu", lambda text: None))
+    data = notes(clips)
+    heldout = data.heldout
+    found = audio_diagnose.diagnose(tmp_path / "run", data, scorer_for(clips, 1, 0, "cpu", lambda text: None))
     assert [row["instrument"] for row in found["instruments"]] == list(INSTRUMENTS)
     assert sum(map(sum, found["confusion"])) == len(heldout.labels)            # one clip per held-out label
     for row in found["instruments"]:
@@ -40,4 +46,4 @@ def test_the_diagnosis_of_a_trained_generator_names_every_instrument(tmp_path, m
     assert found["envelope_error_db"] >= 0 and found["model"] == "specgan-m"
     with pytest.raises(SystemExit, match="factors"):                            # another data set's generator
         other = clip_store.load(made_up_clips(tmp_path / "one-factor.npz", factors=1))
-        audio_diagnose.diagnose(tmp_path / "run", other, scorer_for(other, 1, 0, "cpu", lambda text: None))
+        audio_diagnose.diagnose(tmp_path / "run", notes(other), scorer_for(other, 1, 0, "cpu", lambda text: None))

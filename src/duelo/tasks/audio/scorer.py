@@ -64,7 +64,7 @@ class AudioScorer(nn.Module):
 
 def fingerprint(clips: Clips, epochs: int, seed: int, range_db: float = RANGE_DB) -> str:
     digest = hashlib.sha256()
-    settings = [VERSION, WIDTH, epochs, seed, clips.rate] + ([] if range_db == RANGE_DB else [range_db])
+    settings = [VERSION, WIDTH, epochs, seed, clips.rate, range_db]
     for part in (clips.waves.tobytes(), clips.labels.tobytes(), json.dumps(settings).encode()):
         digest.update(part)
     return digest.hexdigest()[:20]
