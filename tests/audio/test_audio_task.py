@@ -119,6 +119,29 @@ def test_the_clip_augmentation_delays_and_rescales_without_changing_the_sound():
     assert grad.grad.abs().sum() > 0                                                # G is trained through it
 
 
+def test_the_clip_augmentation_gain_can_be_narrowed_or_turned_off():
+    from duelo.tasks.audio.augment import ClipAugment
+    from duelo.tasks.audio.models import AUDIO_MODELS
+
+    waves = three_tones().repeat(20, 1)[:, None]
+    wave_model = AUDIO_MODELS.get("wavegan")
+    for gain_db in (0.0, 1.0):
+        out = ClipAugment(1.0, wave_model.silence, wave_model.gain_scales, gain_db)(
+            waves, torch.Generator().manual_seed(4))
+        peaks = out.abs().amax(dim=-1) / waves.abs().amax(dim=-1)       # the delay keeps the peak; the gain moves it
+        assert (peaks - 1).abs().max() <= 10 ** (gain_db / 20) - 1 + 1e-5
+        assert gain_db == 0 or (peaks - 1).abs().max() > 0.01
+    with pytest.raises(ValueError, match="gain"):
+        ClipAugment(1.0, wave_model.silence, wave_model.gain_scales, -1.0)
+    from duelo.errors import ConfigError
+    from duelo.tasks import TASKS
+
+    base = TASKS.get("audio").default_config()
+    assert base.with_overrides({"audio.augment_gain_db": 0}).audio.augment_gain_db == 0
+    with pytest.raises(ConfigError, match="augment_gain_db"):
+        base.with_overrides({"audio.augment_gain_db": 60})
+
+
 def test_labels_split_into_factors_and_combine_back():
     factors = (2, 3)
     labels = torch.arange(6)

@@ -9,8 +9,9 @@ Both work on the model's own samples, the last axis being time:
     delay   every channel moved later by 0 .. `MAX_DELAY` of the length, the start filled with silence
             (the value each channel takes on a silent clip: 0 for a wave, -1 for log magnitude, 0 for
             instantaneous frequency) — the notes start at the clip's start, so a delay keeps their attack
-    gain    +-`MAX_GAIN_DB`: a wave multiplied, a log magnitude shifted (its [-1, 1] scale spans LOG_FLOOR ..
-            LOG_CEIL) above its floor and floored there, instantaneous frequency unchanged
+    gain    +-`max_gain_db` (`audio.augment_gain_db`, default `MAX_GAIN_DB`; 0 = delay alone): a wave
+            multiplied, a log magnitude shifted (its [-1, 1] scale spans LOG_FLOOR .. LOG_CEIL) above its floor and
+            floored there, instantaneous frequency unchanged
 """
 
 from __future__ import annotations
@@ -27,13 +28,17 @@ MAX_GAIN_DB = 6.0
 
 
 class ClipAugment(Augment):
-    def __init__(self, p: float, silence: tuple[float, ...], log_gain_scale: tuple[float, ...]):
+    def __init__(self, p: float, silence: tuple[float, ...], log_gain_scale: tuple[float, ...],
+                 max_gain_db: float = MAX_GAIN_DB):
         """p: probability of each op per clip; silence: per channel, the value of a silent clip; log_gain_scale:
         per channel, 0 for a channel multiplied by the gain (a wave), else how much one unit of natural log gain
         moves that channel (a log magnitude), NaN for a channel the gain leaves alone."""
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"augmentation probability {p} is outside [0, 1]")
+        if not 0.0 <= max_gain_db <= 40.0:
+            raise ValueError(f"augmentation gain {max_gain_db} dB is outside [0, 40]")
+        self.max_gain_db = float(max_gain_db)
         self.p = float(p)
         self.register_buffer("silence", torch.tensor(silence, dtype=torch.float32).view(1, -1, 1), persistent=False)
         self.scales = tuple(float(s) for s in log_gain_scale)
@@ -52,7 +57,7 @@ class ClipAugment(Augment):
         moved = torch.where((source >= 0).view(n, 1, 1, length), flat.gather(3, index), silence)
         # gain
         on = uniform((n,), 0.0, 1.0, x, generator) < self.p
-        log_gain = uniform((n,), -1.0, 1.0, x, generator) * (MAX_GAIN_DB / 20 * math.log(10)) * on   # (N,)
+        log_gain = uniform((n,), -1.0, 1.0, x, generator) * (self.max_gain_db / 20 * math.log(10)) * on   # (N,)
         out = []
         for c, scale in enumerate(self.scales):
             channel = moved[:, c]

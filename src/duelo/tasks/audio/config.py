@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from duelo.config.fields import at_least, fraction, from_registry, positive_int, setting
+from duelo.config.fields import Check, at_least, both, fraction, from_registry, positive_int, setting
+
+GAIN_DB = both(at_least(0.0), Check("at most 40", lambda v: v <= 40))
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class AudioModelConfig:
     augment:     float = setting(0.0, "probability that D sees each clip (real or generated) delayed by up to an "
                                  "eighth of its length, and, apart, louder or softer by up to 6 dB (against D "
                                  "memorising small sets); 0 = off", check=fraction(high_open=False))
+    augment_gain_db: float = setting(6.0, "the augmentation's largest gain either way, in dB (0 = delay alone: "
+                                     "D then judges levels as they are)", check=GAIN_DB)
     start_frames: int = setting(0, "spectral models: the frames of G's first feature map, a power-of-two fraction "
                                 "of the picture's (0 = frames / 32: specgan 4, specgan-m 2, specgan-h 1); more "
                                 "let G draw the shape over time (a note's decay) from more than one column; its "

@@ -52,7 +52,8 @@ def assemble(config: Config, data, runtime) -> Parts:
                        {"classify": True} if aux > 0 else {}, shape, runtime.device,
                        label_pool=None if labels is None else labels.to(runtime.device),
                        conditional=bool(factors), objective_extra={"aux_weight": aux} if aux > 0 else None,
-                       d_stages=(ClipAugment(config.audio.augment, model.silence, model.gain_scales),)
+                       d_stages=(ClipAugment(config.audio.augment, model.silence, model.gain_scales,
+                                               config.audio.augment_gain_db),)
                        if config.audio.augment > 0 else ())
     per_round = config.train.batch // config.train.accum_rounds
     feed = BatchFeed(encode_clips(config.audio.model, data.train, runtime.device), labels, per_round,
