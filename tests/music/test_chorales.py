@@ -52,6 +52,19 @@ def test_pieces_that_are_not_four_part_4_4_are_left_out_and_melodies_read_alone(
     assert chorales.voices_of(three) is None
 
 
+def test_irish_tunes_in_cut_time_are_kept_and_triplets_left_out():
+    pitch, onset = _piece()
+    reel = to_score(pitch[:, :1], onset[:, :1])
+    for ts in reel.recurse().getElementsByClass(music21.meter.TimeSignature):
+        ts.ratioString = "2/2"
+    assert chorales.voices_of(reel, voices=1) is None                      # the chorales and folk: 4/4 alone
+    kept = chorales.voices_of(reel, voices=1, meters=("4/4", "2/2"))
+    np.testing.assert_array_equal(kept[0], pitch[:20, :1])
+    next(iter(reel.parts[0].recurse().notes)).quarterLength = 1 / 3      # a triplet eighth: off the grid
+    assert chorales.voices_of(reel, voices=1, meters=("4/4", "2/2")) is None
+    assert chorales.CORPORA["irish"].voices == 1
+
+
 def test_the_cache_round_trips_and_damage_is_named(tmp_path):
     pitch, onset = _piece()
     rows = [{"name": f"p{k}", "pitch": pitch, "onset": onset, "tonic": k, "mode": k % 2, "downbeat": 4 * k}

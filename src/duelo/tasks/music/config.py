@@ -10,7 +10,8 @@ from duelo.config.fields import at_least, positive_int, setting
 
 @dataclass(frozen=True)
 class MusicDataConfig:
-    dataset:     str = setting("chorales", "chorales (Bach's four-part chorales) or folk (Essen folk melodies), "
+    dataset:     str = setting("chorales", "chorales (Bach's four-part chorales), folk (Essen folk melodies) or irish "
+                               "(O'Neill's reels and hornpipes), "
                                "from music21's corpus (`duelo datasets fetch NAME` first), or an .npz written by "
                                "duelo.tasks.music.corpus.save", cli="--dataset")
     bars:        int = setting(4, "bars of sixteenths per sample (2 or more)", cli="--bars",

@@ -1,16 +1,18 @@
 """Pieces from the music21 corpus (PyPI `music21`, its bundled corpus: works offline), parsed once into voices on a
-sixteenth-note grid and cached. Two corpora (CORPORA):
+sixteenth-note grid and cached. Three corpora (CORPORA):
 
     chorales   Bach's four-part chorales: kept when they have exactly four parts
     folk       the Essen folk-song collection's melodies (one part)
+    irish      O'Neill's Music of Ireland (1850 tunes, 1903): its reels and hornpipes, melodies in 2/2 or 4/4
 
-A piece is kept when it has the corpus's number of parts, one time signature of 4/4 and notes on the sixteenth
-grid. Each voice (soprano, alto, tenor, bass; or the melody) becomes, per sixteenth, its MIDI pitch (0 = rest) and
+A piece is kept when it has the corpus's number of parts, only the corpus's time signatures (4/4; the Irish tunes
+also 2/2, the same sixteen sixteenths a bar) and notes on the sixteenth grid (a tune with a triplet is left out).
+Each voice (soprano, alto, tenor, bass; or the melody) becomes, per sixteenth, its MIDI pitch (0 = rest) and
 whether a note starts there (so repeated notes stay apart from held ones); chords inside a voice keep their highest
 note. The key music21 finds (Krumhansl-Schmuckler) is kept as tonic pitch class and mode, the condition of a
 key-aware model, and the step of the first bar line (after any pickup).
 
-Parsing is slow (music21 reads MusicXML and ABC: 0.03-0.6 s a piece), so `duelo datasets fetch chorales|folk`
+Parsing is slow (music21 reads MusicXML and ABC: 0.03-0.6 s a piece), so `duelo datasets fetch chorales|folk|irish`
 does it once into DUELO_CACHE_DIR/datasets/NAME/voices.npz (no pickle).
 """
 
@@ -72,13 +74,15 @@ def downbeat_of(score) -> int:
     return int(round(float(measures[1].offset) * STEPS_PER_QUARTER)) % (4 * STEPS_PER_QUARTER)
 
 
-def voices_of(score, voices: int = 4) -> tuple[np.ndarray, np.ndarray] | None:
-    """A music21 score -> (pitch (T, V), onset (T, V)), or None when it is not a V-part 4/4 piece on the grid."""
+def voices_of(score, voices: int = 4,
+              meters: tuple[str, ...] = ("4/4",)) -> tuple[np.ndarray, np.ndarray] | None:
+    """A music21 score -> (pitch (T, V), onset (T, V)), or None when it is not a V-part piece on the grid whose
+    time signatures are all among `meters` (each a bar of 16 sixteenths)."""
     music21 = require_music21()
     if len(score.parts) != voices:
         return None
-    meters = {ts.ratioString for ts in score.recurse().getElementsByClass(music21.meter.TimeSignature)}
-    if meters != {"4/4"}:
+    found = {ts.ratioString for ts in score.recurse().getElementsByClass(music21.meter.TimeSignature)}
+    if not found or not found <= set(meters):
         return None
     length = int(round(float(score.highestTime) * STEPS_PER_QUARTER))
     pitch = np.zeros((length, voices), np.uint8)
@@ -97,8 +101,8 @@ def voices_of(score, voices: int = 4) -> tuple[np.ndarray, np.ndarray] | None:
     return pitch, onset
 
 
-def _row(name: str, score, voices: int) -> dict | None:
-    found = voices_of(score, voices)
+def _row(name: str, score, voices: int, meters: tuple[str, ...] = ("4/4",)) -> dict | None:
+    found = voices_of(score, voices, meters)
     if found is None:
         return None
     key = score.analyze("key")
@@ -122,18 +126,29 @@ def parse_chorales(progress: bool = True) -> list[dict]:
     return rows
 
 
-def parse_folk(progress: bool = True) -> list[dict]:
-    """The Essen collection's ABC files, each an opus of melodies."""
+def _parse_abc(collection: str, what: str, meters: tuple[str, ...], progress: bool) -> list[dict]:
+    """The melodies of one of the corpus's ABC collections: files of one tune (a score) or of many (an opus)."""
     music21 = require_music21()
-    files = sorted(music21.corpus.getComposer("essenFolksong"))
+    files = sorted(music21.corpus.getComposer(collection))
     rows: list[dict] = []
     for k, path in enumerate(files):
-        for number, score in enumerate(music21.corpus.parse(path).scores):
-            row = _row(f"{Path(path).stem}/{number}", score, 1)
+        parsed = music21.corpus.parse(path)
+        for number, score in enumerate(parsed.scores if hasattr(parsed, "scores") else [parsed]):
+            row = _row(f"{Path(path).stem}/{number}", score, 1, meters)
             rows += [row] if row else []
         if progress:
-            _progress(k + 1, len(files), len(rows), "Essen files")
+            _progress(k + 1, len(files), len(rows), what)
     return rows
+
+
+def parse_folk(progress: bool = True) -> list[dict]:
+    """The Essen collection's ABC files, each an opus of melodies."""
+    return _parse_abc("essenFolksong", "Essen files", ("4/4",), progress)
+
+
+def parse_irish(progress: bool = True) -> list[dict]:
+    """O'Neill's 1850 tunes (ABC): the reels and hornpipes, written in 2/2 or 4/4."""
+    return _parse_abc("oneills1850", "O'Neill files", ("4/4", "2/2"), progress)
 
 
 @dataclass(frozen=True)
@@ -144,7 +159,8 @@ class Corpus:
 
 
 CORPORA = {"chorales": Corpus(parse_chorales, 4, "four-part 4/4 chorales"),
-           "folk": Corpus(parse_folk, 1, "4/4 folk melodies")}
+           "folk": Corpus(parse_folk, 1, "4/4 folk melodies"),
+           "irish": Corpus(parse_irish, 1, "2/2 and 4/4 Irish tunes")}
 
 
 def from_pieces(rows: list[dict]) -> Pieces:

@@ -3,6 +3,7 @@ text ones.
 
     chorales   Bach's four-part chorales from music21's corpus, voices on a sixteenth-note grid (corpus.py)
     folk       the Essen folk-song collection's 4/4 melodies, from the same corpus
+    irish      O'Neill's 1850 Irish tunes: the reels and hornpipes (2/2, 4/4), from the same corpus
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ def named_sources() -> Registry[MusicSource]:
                 ("chorales", "Bach's four-part 4/4 chorales (music21's corpus), four voices on a sixteenth-note "
                  "grid, with their key", 1),
                 ("folk", "the Essen folk songs' 4/4 melodies (music21's corpus), one voice on a sixteenth-note "
-                 "grid, with their key", 5)):
+                 "grid, with their key", 5),
+                ("irish", "O'Neill's 1850 Irish tunes' reels and hornpipes (2/2 and 4/4; music21's corpus), one "
+                 "voice on a sixteenth-note grid, with their key", 4)):
             MUSIC_SOURCES.add(name, MusicSource(
                 name, description, lambda name=name: corpus.load(name=name),
                 lambda name=name: corpus.store_path(name).is_file(),
