@@ -304,6 +304,7 @@ def test_the_audio_task_trains_and_scores(model, tones, tmp_path, request):
         assert all("loss_G_aux" in r and "loss_D_aux" in r for r in logged if "loss_G" in r), logged[-1]
         saved = json.loads((run / "config.json").read_text())
         assert saved["audio"]["model"] == "specgan-m" and saved["audio"]["augment"] == 0.5
+        assert saved["audio"]["augment_gain_db"] == 0 and saved["train"]["total_kimg"] == 0.1    # --kimg wins
         assert saved["loss"]["name"] == "hinge" and saved["train"]["d_steps"] == 1
         assert saved["stabilise"]["r1_gamma"] == 300 and saved["data"]["dataset"] == str(tones)
     scores = json.loads((run / "summary.json").read_text())["scores"]
