@@ -35,7 +35,7 @@ class AudioModelConfig:
                                  "GANSynth conditions on pitch): D names the factors of real clips, G is trained "
                                  "to make clips D names as asked; 0 = projection only", check=at_least(0.0))
     augment:     float = setting(0.0, "probability that D sees each clip (real or generated) delayed by up to an "
-                                 "eighth of its length, and, apart, louder or softer by up to 6 dB (against D "
+                                 "eighth of its length, and, apart, louder or softer (audio.augment_gain_db; against D "
                                  "memorising small sets); 0 = off", check=fraction(high_open=False))
     augment_gain_db: float = setting(6.0, "the augmentation's largest gain either way, in dB (0 = delay alone: "
                                      "D then judges levels as they are)", check=GAIN_DB)
