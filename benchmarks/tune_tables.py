@@ -69,4 +69,18 @@ def tune_rungs(*results: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"tune": tune, "tune-rungs": tune_rungs, "tune-equal-total": tune_equal_total}
+def tune_length(*results: dict) -> str:
+    """One row per final file of one arm at its own length (`tune.py final --scale S`): a preset's training curve,
+    its full score and side scores at each length (every row from one file, so one seed each unless more given)."""
+    lines = ["| set | arm | kimg | training minutes | full score (seeds) | column shapes |", "| --- " * 6 + "|"]
+    for result in results:
+        score = result["full_score"]
+        for arm, kimg in result["arm_kimg"].items():
+            rows = [r for r in result["rows"] if r["arm"] == arm]
+            minutes = statistics.fmean(r["train_s"] for r in rows) / 60
+            lines.append(f"| {result['set']} | {arm} | {kimg:,.0f} | {minutes:.1f} | {score} {_arm(rows, arm, score)} "
+                         f"| {_arm(rows, arm, 'column_shapes')} |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"tune": tune, "tune-rungs": tune_rungs, "tune-equal-total": tune_equal_total, "tune-length": tune_length}
