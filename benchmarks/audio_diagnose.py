@@ -68,21 +68,20 @@ def main() -> None:
     parser.add_argument("--scorer-epochs", type=int, default=30, help="as the runs' audio.scorer_epochs")
     args = parser.parse_args()
 
-    from duelo.tasks.audio.data import AudioData, read_clips, split
+    from duelo.tasks.audio.data import read_clips, split, split_data
     from duelo.tasks.audio.scorer import RANGE_DB, scorer_for
 
     clips = read_clips("notes")
-    held = split(clips, 0.2, 0)
-    train, heldout = clips.subset((~held).nonzero()[0]), clips.subset(held.nonzero()[0])
-    scorer = scorer_for(train, args.scorer_epochs, 0, "cpu")
-    data = AudioData(train, heldout, tuple(len(names) for names in train.class_names), "notes")
+    data = split_data(clips, split(clips, 0.2, 0), "notes")
+    scorer = scorer_for(data.train, args.scorer_epochs, 0, "cpu")
     results = []
     for folder in args.runs:
         results.append(diagnose(folder, data, scorer))
         print(f"{folder.name}: instrument {results[-1]['instrument_accuracy']}, pitch {results[-1]['pitch_accuracy']}",
               flush=True)
-    write_result(args.out, {"benchmark": "audio-diagnose", "judge_range_db": RANGE_DB, "heldout_clips": len(heldout),
-                            "class_names": heldout.class_names[0], "runs": results})
+    write_result(args.out, {"benchmark": "audio-diagnose", "judge_range_db": RANGE_DB,
+                            "heldout_clips": len(data.heldout), "class_names": data.heldout.class_names[0],
+                            "runs": results})
 
 
 if __name__ == "__main__":

@@ -20,12 +20,11 @@ import audio_diagnose  # noqa: E402
 
 
 def test_the_diagnosis_of_a_trained_generator_names_every_instrument(tmp_path, monkeypatch):
-    from duelo.tasks.audio.data import AudioData
+    from duelo.tasks.audio.data import split_data
     from duelo.tasks.audio.scorer import scorer_for
 
-    def notes(clips):
-        return AudioData(clips, clips.subset(np.arange(0, len(clips.labels), 2)),
-                         tuple(len(names) for names in clips.class_names), "tones")
+    def notes(clips):                                         # every other clip held out
+        return split_data(clips, np.arange(len(clips.labels)) % 2 == 0, "tones")
 
     monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
     tones = made_up_clips(tmp_path / "tones.npz")

@@ -88,5 +88,10 @@ def load_audio_data(config) -> AudioData:
     if not held.any():
         raise DataError(f"--dataset {d.dataset}: no {clips.factors[0]} class has two clips, so none can be held out "
                         f"for the scores; give at least two clips of some class")
+    return split_data(clips, held, d.dataset)
+
+
+def split_data(clips: Clips, held: np.ndarray, source: str) -> AudioData:
+    """The clips cut by held-out flags (split()) into training and held-out clips, with their label factors."""
     factors = tuple(len(names) for names in clips.class_names)
-    return AudioData(clips.subset(np.nonzero(~held)[0]), clips.subset(np.nonzero(held)[0]), factors, d.dataset)
+    return AudioData(clips.subset(np.nonzero(~held)[0]), clips.subset(np.nonzero(held)[0]), factors, source)
