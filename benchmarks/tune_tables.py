@@ -24,7 +24,9 @@ def tune(*results: dict) -> str:
                              for k, v in (best.get("settings") or {}).items())
         rows = final["rows"]
         complete = final.get("complete")
-        verdict = ("yes" if final["tuned_beats_preset"] else "no") if complete else "— (cut short)"
+        beats = final.get("tuned_beats_preset")
+        verdict = ("— (cut short)" if not complete else "— (no preset arm)" if beats is None
+                   else "yes" if beats else "no")
         direction = "lower is better" if final.get("lower_is_better", True) else "higher is better"
         score = final.get("full_score") or {"fashion": "fd_domain", "adult": "ml_efficacy"}.get(final["set"],
                                                                                                  "discriminative")
