@@ -37,6 +37,26 @@ def audio_train(*results: dict) -> str:
     return "\n".join(lines)
 
 
+def _batch(command: str) -> int:
+    """The batch a run's `duelo train` command asked for (the audio task's default, 64, when it names none)."""
+    words = command.split()
+    return int(words[words.index("--batch") + 1]) if "--batch" in words else 64
+
+
+def audio_steps(*results: dict) -> str:
+    """Conditional runs by the optimiser steps they took (kimg x 1000 / batch), with how many runs shared the GPU:
+    whether a figure follows the images a run saw or its steps."""
+    lines = ["| run | runs on the GPU at once | batch | kimg | steps (thousands) | instrument accuracy | pitch accuracy |",
+             "| --- " * 7 + "|"]
+    rows = [(result.get("parallel_runs", len(result["rows"])), row) for result in results for row in result["rows"]
+            if "instrument_accuracy" in (row.get("scores") or {})]
+    for together, row in sorted(rows, key=lambda pair: pair[1]["kimg"] * 1000 / _batch(pair[1]["command"])):
+        batch = _batch(row["command"])
+        lines.append(f"| {row['name']} | {together} | {batch} | {row['kimg']:,.0f} | {row['kimg'] / batch:.1f} | "
+                     f"{row['scores']['instrument_accuracy']:.3f} | {row['scores']['pitch_accuracy']:.3f} |")
+    return "\n".join(lines)
+
+
 ERROR_LABELS = {"none": "none (encode, decode)", "if-noise": "IF noise", "if-offset": "IF offset held over time",
                 "mag-noise": "log-magnitude noise", "mag-blur": "log magnitude blurred along frequency",
                 "if-random": "IF drawn at random", "mag-floor": "noise floor at level",
@@ -103,4 +123,4 @@ def audio_diagnose(result: dict) -> str:
 
 
 RENDERERS = {"audio-train": audio_train, "audio-representation": audio_representation, "audio-judge": audio_judge,
-             "audio-diagnose": audio_diagnose}
+             "audio-diagnose": audio_diagnose, "audio-steps": audio_steps}
