@@ -6,8 +6,15 @@ pitch), read by the runs' judge (duelo.tasks.audio.scorer, cached), beside the h
                      envelope: the level of each eighth of the clip (dB FS, mean over clips; the summary's
                      envelope_error_db is the mean absolute difference, duelo.tasks.audio.scoring)
     confusion        asked instrument x named instrument counts
+    D's head         where RUN/discriminator.safetensors exists (`--extract` writes it from the run's newest
+                     checkpoint, on the machine that trained it; the checkpoint itself is too big to travel): the
+                     accuracy of D's auxiliary classifier (the `audio.aux_weight` term) on the training clips, the
+                     held-out clips and G's clips of the asked labels, per factor. A head that names the training
+                     clips and not the held-out ones has memorised them; one that names G's clips better than the
+                     judge does is satisfied by cues the judge does not hear.
 
     python benchmarks/audio_diagnose.py RUN [RUN ...] --out benchmarks/results/audio-diagnose-DATE.json
+    python benchmarks/audio_diagnose.py --extract RUN [RUN ...]
 
 Needs the notes (`duelo datasets fetch notes`); trains the judge once if it is not cached (minutes on a CPU).
 """
@@ -20,6 +27,69 @@ from pathlib import Path
 import torch
 
 from duelo.io.provenance import write_result
+
+
+D_FILE = "discriminator.safetensors"
+
+
+def extract_discriminator(folder: Path) -> Path:
+    """FOLDER/discriminator.safetensors: D's weights from the run's newest checkpoint (its net.D.* tensors)."""
+    from safetensors.torch import save_file
+
+    from duelo.training.checkpoint import latest_checkpoint
+
+    checkpoint = latest_checkpoint(folder / "checkpoints")
+    if checkpoint is None:
+        raise SystemExit(f"{folder}: no checkpoint to take D from")
+    weights = {key[len("net.D."):]: tensor.contiguous() for key, tensor in checkpoint.tensors.items()
+               if key.startswith("net.D.")}
+    if not any(key.startswith("classifier.") for key in weights):
+        raise SystemExit(f"{folder}: D has no classifier head (trained without audio.aux_weight)")
+    save_file(weights, str(folder / D_FILE), metadata={"nimg": str(checkpoint.nimg)})
+    return folder / D_FILE
+
+
+@torch.no_grad()
+def head_accuracy(folder: Path, data, G, meta: dict) -> dict | None:
+    """Per factor, the accuracy of D's classifier head on the training clips, the held-out clips and G's clips of
+    the held-out labels (None without FOLDER/discriminator.safetensors)."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    from duelo.tasks.audio.models import AUDIO_MODELS
+    from duelo.tasks.audio.networks import split_labels
+    from duelo.tasks.audio.parts import encode_clips
+
+    path = folder / D_FILE
+    if not path.is_file():
+        return None
+    kwargs = meta["kwargs"]
+    factors = tuple(kwargs["factors"])
+    D = AUDIO_MODELS.get(kwargs["model"]).discriminator(tuple(kwargs["shape"]), kwargs["width"], factors,
+                                                         classify=True)
+    try:
+        D.load_state_dict(load_file(str(path)))
+    except RuntimeError as error:      # e.g. a D built with other settings (spectral norm) than the plain one here
+        raise SystemExit(f"{path}: not a plain {kwargs['model']} discriminator of this run's shape ({error})")
+    D.eval()
+    with safe_open(str(path), "pt") as handle:
+        nimg = int(handle.metadata().get("nimg", 0))
+
+    def named(pictures: torch.Tensor) -> list[torch.Tensor]:
+        logits = torch.cat([D.classifier.head(D.features(chunk)).float() for chunk in pictures.split(128)])
+        return [part.argmax(1) for part in logits.split(factors, dim=1)]
+
+    def scores(pictures: torch.Tensor, labels: torch.Tensor) -> dict:
+        return {name: round(float((guess == truth).double().mean()), 4) for name, guess, truth in
+                zip(data.heldout.factors, named(pictures), split_labels(labels, factors))}
+
+    labels = data.combined(data.heldout)
+    z = G.sample_latents(len(labels), generator=torch.Generator().manual_seed(1))
+    fakes = torch.cat([G(part_z, part_labels) for part_z, part_labels in zip(z.split(128), labels.split(128))])
+    return {"kimg": nimg / 1000,
+            "train": scores(encode_clips(kwargs["model"], data.train, "cpu"), data.combined(data.train)),
+            "heldout": scores(encode_clips(kwargs["model"], data.heldout, "cpu"), labels),
+            "generated": scores(fakes.float(), labels)}
 
 
 def diagnose(folder: Path, data, scorer) -> dict:
@@ -58,15 +128,22 @@ def diagnose(folder: Path, data, scorer) -> dict:
             "instrument_accuracy": round(float((named == asked).double().mean()), 4),
             "pitch_accuracy": round(float((probabilities[1].argmax(1) == pitch).double().mean()), 4),
             "envelope_error_db": round(envelope_error_db(waves, asked, real, asked), 2),
-            "instruments": rows, "confusion": confusion.tolist()}
+            "instruments": rows, "confusion": confusion.tolist(), "d_head": head_accuracy(folder, data, G, meta)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out", help="the result file (not with --extract)")
+    parser.add_argument("--extract", action="store_true", help=f"write each RUN/{D_FILE} and stop")
     parser.add_argument("--scorer-epochs", type=int, default=30, help="as the runs' audio.scorer_epochs")
     args = parser.parse_args()
+    if args.extract:
+        for folder in args.runs:
+            print(f"wrote {extract_discriminator(folder)}", flush=True)
+        return
+    if not args.out:
+        parser.error("--out is required (or --extract)")
 
     from duelo.tasks.audio.data import read_clips, split, split_data
     from duelo.tasks.audio.scorer import RANGE_DB, scorer_for

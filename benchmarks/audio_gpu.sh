@@ -2,8 +2,10 @@
 # The audio task on a GPU machine (issue 20), from the repository root: benchmarks/audio.py's runs at once for
 # MINUTES each. Carry .whl (platformdirs wheel) and .device-carry/audio-cache (DUELO_CACHE_DIR with
 # datasets/notes and datasets/drums fetched). Results under $OUT: audio.json, the runs' logs and runs.tgz (run
-# folders without checkpoints and models: spectrograms, WAV files, summaries).
-#   DUELO_GIT_COMMIT=<sha> DUELO_GIT_DIRTY=0 bash benchmarks/audio_gpu.sh MINUTES [more benchmarks/audio.py options]
+# folders without checkpoints and models: spectrograms, WAV files, summaries, the runs' logs). KEEP_MODELS=1 also
+# brings each run's model folder and D's weights (benchmarks/audio_diagnose.py --extract) back, as models.tar cut
+# into 15 MiB parts (models.tar.part-aa, -ab, ...: `cat models.tar.part-* | tar x`) for audio_diagnose.py here.
+#   DUELO_GIT_COMMIT=<sha> DUELO_GIT_DIRTY=0 [KEEP_MODELS=1] bash benchmarks/audio_gpu.sh MINUTES [audio.py options]
 set -u
 minutes=${1:-6}; shift
 out=${OUT:-/tmp/gpu-out}; mkdir -p "$out"
@@ -15,5 +17,10 @@ export DUELO_CACHE_DIR=/tmp/duelo-cache
 python3 benchmarks/audio.py --minutes "$minutes" --device cuda --runs /tmp/runs/audio --out "$out/audio.json" "$@" \
     > "$out/audio.log" 2>&1
 tail -n 60 "$out/audio.log"; tail -n 4 /tmp/runs/audio-*.log
-cp /tmp/runs/audio-*.log "$out/" 2>/dev/null
-tar czf "$out/runs.tgz" --exclude=checkpoints --exclude=model -C /tmp/runs audio
+cp /tmp/runs/audio-*.log /tmp/runs/audio/ 2>/dev/null
+tar czf "$out/runs.tgz" --exclude=checkpoints --exclude=model --exclude=discriminator.safetensors -C /tmp/runs audio
+if [ "${KEEP_MODELS:-0}" = 1 ]; then
+    for run in /tmp/runs/audio/*/; do python3 benchmarks/audio_diagnose.py --extract "$run"; done
+    (cd /tmp/runs && tar cf - audio/*/model audio/*/discriminator.safetensors audio/*/config.json) \
+        | split -b 15M - "$out/models.tar.part-"
+fi

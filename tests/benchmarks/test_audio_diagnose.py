@@ -43,6 +43,44 @@ def test_the_diagnosis_of_a_trained_generator_names_every_instrument(tmp_path, m
         assert len(row["envelope_db"]) == len(row["envelope_db_real"]) == ENVELOPE_SEGMENTS
         assert row["named_instead"] in (None, *INSTRUMENTS)
     assert found["envelope_error_db"] >= 0 and found["model"] == "specgan-m"
+    assert found["d_head"] is None                                             # trained without the classifier
+    with pytest.raises(SystemExit, match="classifier head"):
+        audio_diagnose.extract_discriminator(tmp_path / "run")
     with pytest.raises(SystemExit, match="factors"):                            # another data set's generator
         other = clip_store.load(made_up_clips(tmp_path / "one-factor.npz", factors=1))
         audio_diagnose.diagnose(tmp_path / "run", notes(other), scorer_for(other, 1, 0, "cpu", lambda text: None))
+
+
+def test_the_discriminators_head_is_read_on_training_held_out_and_generated_clips(tmp_path, monkeypatch):
+    from duelo.tasks.audio.data import split_data
+
+    monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
+    tones = made_up_clips(tmp_path / "tones.npz")
+    assert main(["train", "--task", "audio", "--model", "specgan-m", "--width", "4", "--batch", "8", "--conditional",
+                 "--dataset", str(tones), "--kimg", "0.02", "--out", str(tmp_path), "--name", "run", "--set",
+                 "audio.eval_clips=8", "--set", "audio.scorer_epochs=1", "--set", "audio.aux_weight=1",
+                 "--device", "cpu"]) == 0
+    with pytest.raises(SystemExit, match="no checkpoint"):
+        audio_diagnose.extract_discriminator(tmp_path)
+    written = audio_diagnose.extract_discriminator(tmp_path / "run")
+    assert written.is_file()
+    clips = clip_store.load(tones)
+    data = split_data(clips, np.arange(len(clips.labels)) % 2 == 0, "tones")
+    from duelo.tasks.audio.model_io import load_audio_model
+
+    G, meta = load_audio_model(tmp_path / "run")
+    head = audio_diagnose.head_accuracy(tmp_path / "run", data, G.float(), meta)
+    assert head["kimg"] > 0 and set(head) == {"kimg", "train", "heldout", "generated"}
+    for where in ("train", "heldout", "generated"):
+        assert set(head[where]) == set(clips.factors)
+        assert all(0.0 <= value <= 1.0 for value in head[where].values())
+    # the head really is D's: with its weights zeroed it names class 0 for every clip
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(written))
+    save_file({key: (value * 0 if key.startswith("classifier.") else value) for key, value in weights.items()},
+              str(written), metadata={"nimg": "20"})
+    zeroed = audio_diagnose.head_accuracy(tmp_path / "run", data, G.float(), meta)
+    first = [data.train.labels[:, f] == 0 for f in range(len(clips.factors))]
+    assert [zeroed["train"][name] for name in clips.factors] == \
+        [round(float(mask.astype(float).mean()), 4) for mask in first]
