@@ -43,6 +43,9 @@ class AudioModelConfig:
                                 "of the picture's (0 = frames / 32: specgan 4, specgan-m 2, specgan-h 1); more "
                                 "let G draw the shape over time (a note's decay) from more than one column; its "
                                 "first layer grows with it", check=at_least(0, integer=True))
+    film:        bool = setting(False, "conditional models: G's label code also scales and shifts the channels of "
+                                "every hidden layer (FiLM; BigGAN's class-conditional norm without the norm), not only "
+                                "its input, so each layer can shape a note by its instrument")
     decode_refine: int = setting(0, "spectral models: Griffin-Lim rounds when G's pictures become clips (samples, "
                                  "scores, `duelo sample`): each keeps G's magnitude and makes the phases of "
                                  "overlapping frames agree; 0 = G's instantaneous frequency as drawn",

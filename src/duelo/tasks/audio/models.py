@@ -26,7 +26,7 @@ class AudioModel:
     encode: Callable[[torch.Tensor], torch.Tensor]          # waves (N, L) in [-1, 1] -> samples
     decode: Callable[..., torch.Tensor]                     # samples, clip length[, refine] -> waves (N, L)
     generator: Callable[..., nn.Module]                     # (shape, z_dim, width, factors, embed_dim[,
-                                                            #  start_frames]) -> G
+                                                            #  start_frames, film]) -> G
     discriminator: Callable[..., nn.Module]                 # (shape, width, factors, classify) -> D
     silence: tuple[float, ...]                              # per channel: the value of a silent clip
     gain_scales: tuple[float, ...]                          # per channel, for augment.ClipAugment's gain
@@ -52,8 +52,8 @@ def _wavegan() -> AudioModel:
         "WaveGAN: the waveform by 1-D transposed convolutions; phase shuffle in D",
         lambda length: (1, length), lambda waves: waves[:, None],
         lambda samples, length, refine=0: samples[:, 0, :length],
-        lambda shape, z_dim, width, factors, embed_dim, start_frames=0: WaveGenerator(z_dim, width, factors, embed_dim)
-        if not start_frames else _no_start_frames(),
+        lambda shape, z_dim, width, factors, embed_dim, start_frames=0, film=False: WaveGenerator(
+            z_dim, width, factors, embed_dim, film) if not start_frames else _no_start_frames(),
         lambda shape, width, factors, classify=False: WaveDiscriminator(width, factors, classify=classify),
         silence=(0.0,), gain_scales=(0.0,),                # the wave is multiplied by the gain
         magnitude=lambda samples: log_mel(samples[:, 0].float(), RATE))
@@ -65,8 +65,8 @@ def _spectral(form, description: str) -> AudioModel:
 
     return AudioModel(
         description, form.shape, form.encode, form.decode,
-        lambda shape, z_dim, width, factors, embed_dim, start_frames=0: SpecGenerator(
-            shape[1], shape[2], z_dim, width, factors, embed_dim, start_frames),
+        lambda shape, z_dim, width, factors, embed_dim, start_frames=0, film=False: SpecGenerator(
+            shape[1], shape[2], z_dim, width, factors, embed_dim, start_frames, film),
         lambda shape, width, factors, classify=False: SpecDiscriminator(shape[1], shape[2], width, factors,
                                                                           classify=classify),
         silence=(-1.0, 0.0), gain_scales=(spectral.LOG_GAIN_SCALE, math.nan),   # log magnitude moved, IF kept

@@ -14,6 +14,10 @@ label = sum of factor_k * stride_k. Each factor has its own code in G (concatena
 projection term in D (Miyato & Koyama 2018), so "violin" and "C4" are learned once and combined. With
 `classify`, D also has an auxiliary classifier head per factor (AC-GAN, Odena et al. 2017; GANSynth conditions
 on pitch this way): D learns to name the factors of real clips and G is trained to make clips D names as asked.
+With `film`, G's label code also scales and shifts the channels of every hidden layer (FiLM, Perez et al. 2018:
+BigGAN's class-conditional batch norm without the norm), so each layer can draw a note's instrument its own way
+(its decay, its attack) rather than only from what the first layer was given; zero-initialised, it starts as the
+plain G.
 """
 
 from __future__ import annotations
@@ -90,20 +94,58 @@ class _Judge(nn.Module):
         return self._logits(h, labels), self.classifier(h, labels)
 
 
+class FiLM(nn.Module):
+    """A label code (N, C) -> each channel of a (N, K, ...) feature map scaled and shifted: h * (1 + gamma) + beta.
+    Zero-initialised, so it starts as the identity."""
+
+    def __init__(self, code_dim: int, channels: int):
+        super().__init__()
+        self.map = nn.Linear(code_dim, 2 * channels)
+        nn.init.zeros_(self.map.weight)
+        nn.init.zeros_(self.map.bias)
+
+    def forward(self, h: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        gamma, beta = self.map(code).to(h.dtype).view(len(h), 2, h.shape[1], *(1,) * (h.dim() - 2)).unbind(1)
+        return h * (1 + gamma) + beta
+
+
 class _Conditional(nn.Module):
     def _setup(self, factors, z_dim: int, embed_dim: int) -> int:
         self.factors = tuple(int(f) for f in factors or ())
         self.c_dim = math.prod(self.factors) if self.factors else 0
         self.z_dim = int(z_dim)
         self.code = FactorCode(self.factors, embed_dim) if self.factors else None
-        return self.z_dim + (embed_dim * len(self.factors) if self.factors else 0)
+        self.code_dim = embed_dim * len(self.factors) if self.factors else 0
+        self.film = None
+        return self.z_dim + self.code_dim
 
-    def _inputs(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    def _add_film(self, film: bool, layers: list[nn.Module]) -> None:
+        """One FiLM after each hidden transposed convolution of `layers` (before its activation)."""
+        if not film:
+            return
         if self.code is None:
-            return z
+            raise ValueError("FiLM needs a conditional generator (label factors)")
+        convs = [layer for layer in layers if isinstance(layer, (nn.ConvTranspose1d, nn.ConvTranspose2d))][:-1]
+        self.film = nn.ModuleList(FiLM(self.code_dim, conv.out_channels) for conv in convs)
+
+    def _code(self, labels: torch.Tensor | None) -> torch.Tensor | None:
+        if self.code is None:
+            return None
         if labels is None:
             raise ValueError("this generator is conditional: pass labels")
-        return torch.cat([z, self.code(labels)], dim=1)
+        return self.code(labels)
+
+    def _draw(self, h: torch.Tensor, code: torch.Tensor | None) -> torch.Tensor:
+        """The body's layers, with each hidden transposed convolution's output modulated when FiLM is on."""
+        if self.film is None:
+            return self.body(h)
+        films = iter(self.film)
+        for layer in self.body:
+            h = layer(h)
+            film = next(films, None) if isinstance(layer, (nn.ConvTranspose1d, nn.ConvTranspose2d)) else None
+            if film is not None:                     # the last convolution has none: it draws the output
+                h = film(h, code)
+        return h
 
     def sample_latents(self, n: int, generator: torch.Generator | None = None,
                        device: torch.device | str | None = None) -> torch.Tensor:
@@ -114,7 +156,8 @@ class _Conditional(nn.Module):
 class WaveGenerator(_Conditional):
     """z (N, z_dim) -> waves (N, 1, 16 * 4^5 = 16,384) in (-1, 1)."""
 
-    def __init__(self, z_dim: int = 100, width: int = 64, factors: tuple[int, ...] = (), embed_dim: int = 16):
+    def __init__(self, z_dim: int = 100, width: int = 64, factors: tuple[int, ...] = (), embed_dim: int = 16,
+                 film: bool = False):
         super().__init__()
         inputs = self._setup(factors, z_dim, embed_dim)
         self.width = int(width)
@@ -126,14 +169,16 @@ class WaveGenerator(_Conditional):
                                              padding=WAVE_KERNEL // 2 - 1, output_padding=1))
             layers.append(nn.ReLU() if k < WAVE_LAYERS - 1 else nn.Tanh())
         self.body = nn.Sequential(*layers)
+        self._add_film(film, layers)
 
     @property
     def length(self) -> int:
         return 16 * WAVE_STRIDE ** WAVE_LAYERS
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        h = F.relu(self.start(self._inputs(z, labels)))
-        return self.body(h.view(len(z), 16 * self.width, 16))
+        code = self._code(labels)
+        h = F.relu(self.start(z if code is None else torch.cat([z, code], dim=1)))
+        return self._draw(h.view(len(z), 16 * self.width, 16), code)
 
 
 def phase_shuffle(x: torch.Tensor, shift: int) -> torch.Tensor:
@@ -187,7 +232,7 @@ class SpecGenerator(_Conditional):
     than one column (a 2048-point picture has 32 frames: 1 column by default)."""
 
     def __init__(self, bins: int = 256, frames: int = 128, z_dim: int = 100, width: int = 32,
-                 factors: tuple[int, ...] = (), embed_dim: int = 16, start_frames: int = 0):
+                 factors: tuple[int, ...] = (), embed_dim: int = 16, start_frames: int = 0, film: bool = False):
         super().__init__()
         if bins % 2 ** SPEC_LAYERS or frames % 2 ** SPEC_LAYERS:
             raise ValueError(f"a {bins} x {frames} picture: both sides must be multiples of {2 ** SPEC_LAYERS}")
@@ -204,10 +249,12 @@ class SpecGenerator(_Conditional):
                                              2 if in_time else (2, 1), 1))
             layers.append(nn.ReLU() if k < SPEC_LAYERS - 1 else nn.Tanh())
         self.body = nn.Sequential(*layers)
+        self._add_film(film, layers)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        h = F.relu(self.start(self._inputs(z, labels)))
-        return self.body(h.view(len(z), *self.start_shape))
+        code = self._code(labels)
+        h = F.relu(self.start(z if code is None else torch.cat([z, code], dim=1)))
+        return self._draw(h.view(len(z), *self.start_shape), code)
 
 
 class SpecDiscriminator(_Judge):

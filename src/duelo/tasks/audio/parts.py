@@ -11,11 +11,16 @@ def generator_kwargs(config: Config, data) -> dict:
     """What the saved model's config.json records to build G again."""
     from duelo.tasks.audio.models import AUDIO_MODELS
 
+    from duelo.errors import ConfigError
+
     a = config.audio
     shape = AUDIO_MODELS.get(a.model).shape(data.length)
+    if a.film and not config.data.conditional:
+        raise ConfigError("audio.film modulates G's layers by the clips' labels: it needs --conditional (or leave "
+                          "audio.film off)")
     return {"model": a.model, "shape": list(shape), "z_dim": a.z_dim, "width": a.width,
             "factors": list(data.factors) if config.data.conditional else [], "embed_dim": a.embed_dim,
-            "refine": a.decode_refine, "start_frames": a.start_frames}
+            "refine": a.decode_refine, "start_frames": a.start_frames, "film": a.film}
 
 
 def build_generator(kwargs: dict):
@@ -23,7 +28,8 @@ def build_generator(kwargs: dict):
 
     return AUDIO_MODELS.get(kwargs["model"]).generator(tuple(kwargs["shape"]), kwargs["z_dim"], kwargs["width"],
                                                        tuple(kwargs["factors"]), kwargs["embed_dim"],
-                                                       kwargs.get("start_frames", 0))    # 0: models saved before it
+                                                       kwargs.get("start_frames", 0),     # models saved before
+                                                       kwargs.get("film", False))         # these settings
 
 
 def encode_clips(model: str, clips, device) -> "torch.Tensor":  # noqa: F821
