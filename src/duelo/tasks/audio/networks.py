@@ -135,6 +135,10 @@ class _Conditional(nn.Module):
             raise ValueError("this generator is conditional: pass labels")
         return self.code(labels)
 
+    def _first(self, z: torch.Tensor, code: torch.Tensor | None) -> torch.Tensor:
+        """The dense first layer's activations, from z and the label code (N, start features)."""
+        return F.relu(self.start(z if code is None else torch.cat([z, code], dim=1)))
+
     def _draw(self, h: torch.Tensor, code: torch.Tensor | None) -> torch.Tensor:
         """The body's layers, with each hidden transposed convolution's output modulated when FiLM is on."""
         if self.film is None:
@@ -177,8 +181,7 @@ class WaveGenerator(_Conditional):
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         code = self._code(labels)
-        h = F.relu(self.start(z if code is None else torch.cat([z, code], dim=1)))
-        return self._draw(h.view(len(z), 16 * self.width, 16), code)
+        return self._draw(self._first(z, code).view(len(z), 16 * self.width, 16), code)
 
 
 def phase_shuffle(x: torch.Tensor, shift: int) -> torch.Tensor:
@@ -253,8 +256,7 @@ class SpecGenerator(_Conditional):
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         code = self._code(labels)
-        h = F.relu(self.start(z if code is None else torch.cat([z, code], dim=1)))
-        return self._draw(h.view(len(z), *self.start_shape), code)
+        return self._draw(self._first(z, code).view(len(z), *self.start_shape), code)
 
 
 class SpecDiscriminator(_Judge):
