@@ -9,9 +9,8 @@ from duelo.tasks.base import Parts
 
 def generator_kwargs(config: Config, data) -> dict:
     """What the saved model's config.json records to build G again."""
-    from duelo.tasks.audio.models import AUDIO_MODELS
-
     from duelo.errors import ConfigError
+    from duelo.tasks.audio.models import AUDIO_MODELS
 
     a = config.audio
     shape = AUDIO_MODELS.get(a.model).shape(data.length)
