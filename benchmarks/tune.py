@@ -19,7 +19,9 @@ final   the preset and the tuned settings side by side at the same training leng
         with the protocol's 2,000. The search's cost is reported beside it (its minutes and trials): the comparison
         is at an equal training budget for the final model, with the search spent on top. `--arms
         preset,tuned,preset_equal_total` adds the preset trained for the search's kimg (every trial to its last
-        rung) plus the final length: the comparison at an equal total budget.
+        rung) plus the final length: the comparison at an equal total budget. `--final-kimg K` trains the final
+        arms K kimg instead of the set's length (the search's kimg stays what it was: a longer final run makes the
+        search a smaller share of the total budget).
 """
 
 from __future__ import annotations
@@ -167,7 +169,7 @@ def final(args) -> dict:
     base = base_config(args.set, Path(args.work), args.device)
     searched = json.loads(Path(args.search).read_text()) if args.search else {}
     settings = searched["best"]["settings"] if searched else {}
-    full = setup.full_kimg * args.scale
+    full = (args.final_kimg or setup.full_kimg) * args.scale
     extra = search_kimg(searched, args.scale) if searched else 0.0
     known = {"preset": ({}, full), "tuned": (settings, full), "preset_equal_total": ({}, full + extra)}
     wanted = args.arms.split(",")
@@ -192,7 +194,7 @@ def final(args) -> dict:
             rows.append(row)
             write_result(args.out, {"benchmark": "tune", "phase": "final", "set": args.set, "complete": False,
                                     "tuned_settings": settings, "rows": rows})      # kept if the call is cut short
-    return {"phase": "final", "set": args.set, "complete": True, "full_kimg": setup.full_kimg,
+    return {"phase": "final", "set": args.set, "complete": True, "full_kimg": args.final_kimg or setup.full_kimg,
             "search_kimg": extra, "arm_kimg": {arm: kimg for arm, (_, kimg) in arms.items()},
             "full_score": setup.full_score, "lower_is_better": setup.lower_is_better, "tuned_settings": settings,
             **verdict(setup, rows)}
@@ -238,7 +240,7 @@ def search_kimg(searched: dict, scale: float) -> float:
                      for trial in searched.get("all_trials", []) if trial.get("values")))
 
 
-def main() -> None:
+def main_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("phase", choices=["search", "final", "merge"])
     parser.add_argument("files", nargs="*", help="merge: final result files of one set (e.g. one per seed)")
@@ -255,8 +257,15 @@ def main() -> None:
                         "seed, then merge)")
     parser.add_argument("--arms", default="preset,tuned", help="final: the arms, of preset, tuned and "
                         "preset_equal_total (the preset trained for the search's kimg plus the final length)")
+    parser.add_argument("--final-kimg", type=float, help="final: the final length instead of the set's (the "
+                        "preset_equal_total arm trains the search's kimg on top of it)")
     parser.add_argument("--scale", type=float, default=1.0, help="every kimg times this (1: the benchmark; "
                         "smaller: a quick check that the script runs)")
+    return parser
+
+
+def main() -> None:
+    parser = main_parser()
     args = parser.parse_args()
     if args.phase != "merge" and not args.set:
         parser.error(f"{args.phase} needs --set")

@@ -67,3 +67,26 @@ def test_merge_puts_one_process_per_seed_back_together(tmp_path):
     Path(tmp_path / "other.json").write_text(json.dumps(other))
     with pytest.raises(SystemExit, match="different searches"):
         tune.merge([part(0, 0.1, 0.2), str(tmp_path / "other.json")])
+
+
+def test_final_kimg_sets_the_final_length_and_keeps_the_search_on_top(tmp_path, monkeypatch):
+    trained = []
+
+    def fake_train(config, **_):
+        trained.append((config.run.name, config.train.total_kimg))
+        return {"kimg": config.train.total_kimg}
+
+    import duelo.tasks.runner
+
+    monkeypatch.setattr(duelo.tasks.runner, "train", fake_train)
+    monkeypatch.setattr(tune, "prepare", lambda name, work: {})
+    monkeypatch.setattr(tune, "full_score", lambda name, run, summary, device: {"ml_efficacy": summary["kimg"]})
+    search = tmp_path / "search.json"
+    search.write_text(json.dumps({"rungs": [1000, 2000, 4000], "best": {"settings": {"optim.g_lr": 1e-3}},
+                                  "all_trials": [{"values": {"0": 0.9, "1": 0.95}}]}))      # 2,000 kimg searched
+    args = tune.main_parser().parse_args(["final", "--set", "adult", "--search", str(search), "--seeds", "1",
+                                          "--arms", "tuned,preset_equal_total", "--final-kimg", "500",
+                                          "--device", "cpu", "--work", str(tmp_path), "--out", "x.json"])
+    result = tune.final(args)
+    assert trained == [("final-tuned-0", 500), ("final-preset_equal_total-0", 2500)]
+    assert result["full_kimg"] == 500 and result["arm_kimg"] == {"tuned": 500, "preset_equal_total": 2500}
