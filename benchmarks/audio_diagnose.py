@@ -65,10 +65,12 @@ def head_accuracy(folder: Path, data, G, meta: dict) -> dict | None:
         return None
     kwargs = meta["kwargs"]
     factors = tuple(kwargs["factors"])
+    weights = load_file(str(path))
+    twin = weights["classifier.head.weight"].shape[0] == 2 * sum(factors)      # audio.aux_fakes (ADC-GAN)
     D = AUDIO_MODELS.get(kwargs["model"]).discriminator(tuple(kwargs["shape"]), kwargs["width"], factors,
-                                                         classify=True)
+                                                         classify=True, twin=twin)
     try:
-        D.load_state_dict(load_file(str(path)))
+        D.load_state_dict(weights)
     except RuntimeError as error:      # e.g. a D built with other settings (spectral norm) than the plain one here
         raise SystemExit(f"{path}: not a plain {kwargs['model']} discriminator of this run's shape ({error})")
     D.eval()
@@ -76,12 +78,19 @@ def head_accuracy(folder: Path, data, G, meta: dict) -> dict | None:
         nimg = int(handle.metadata().get("nimg", 0))
 
     def named(pictures: torch.Tensor) -> list[torch.Tensor]:
+        """Per factor, the logits (N, K) or, for a twin head, (N, 2K): real classes, then generated ones."""
         logits = torch.cat([D.classifier.head(D.features(chunk)).float() for chunk in pictures.split(128)])
-        return [part.argmax(1) for part in logits.split(factors, dim=1)]
+        return list(logits.split([k * (2 if twin else 1) for k in factors], dim=1))
 
     def scores(pictures: torch.Tensor, labels: torch.Tensor) -> dict:
-        return {name: round(float((guess == truth).double().mean()), 4) for name, guess, truth in
-                zip(data.heldout.factors, named(pictures), split_labels(labels, factors))}
+        """Per factor, the accuracy among the real classes; for a twin head also the share named generated."""
+        out = {}
+        for name, part, truth, k in zip(data.heldout.factors, named(pictures), split_labels(labels, factors),
+                                        factors):
+            out[name] = round(float((part[:, :k].argmax(1) == truth).double().mean()), 4)
+            if twin:
+                out[f"{name}_named_generated"] = round(float((part.argmax(1) >= k).double().mean()), 4)
+        return out
 
     labels = data.combined(data.heldout)
     z = G.sample_latents(len(labels), generator=torch.Generator().manual_seed(1))

@@ -13,7 +13,7 @@ wheels=${WHEELS:-.whl}
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site "$wheels"/*.whl 2>/dev/null \
     || python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site "$wheels"/*-none-any.whl \
        "$wheels"/*-"$py"-*.whl || exit 1
-export PYTHONPATH=$PWD/src:/tmp/site PYTHONUNBUFFERED=1 DUELO_CACHE_DIR=/tmp/duelo-cache
+export PYTHONPATH=$PWD/src:/tmp/site PYTHONUNBUFFERED=1 DUELO_CACHE_DIR=/tmp/duelo-tune-cache
 mkdir -p /tmp/tune "$DUELO_CACHE_DIR" && cp .device-carry/tune/fashion-10k.npz /tmp/tune/
 [ -d .device-carry/tune/classifiers ] && cp -r .device-carry/tune/classifiers "$DUELO_CACHE_DIR"/
 search=${SEARCH:-}

@@ -51,7 +51,8 @@ def test_the_diagnosis_of_a_trained_generator_names_every_instrument(tmp_path, m
         audio_diagnose.diagnose(tmp_path / "run", notes(other), scorer_for(other, 1, 0, "cpu", lambda text: None))
 
 
-def test_the_discriminators_head_is_read_on_training_held_out_and_generated_clips(tmp_path, monkeypatch):
+@pytest.mark.parametrize("twin", [False, True], ids=["ac-gan", "adc-gan"])
+def test_the_discriminators_head_is_read_on_training_held_out_and_generated_clips(tmp_path, monkeypatch, twin):
     from duelo.tasks.audio.data import split_data
 
     monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
@@ -59,7 +60,7 @@ def test_the_discriminators_head_is_read_on_training_held_out_and_generated_clip
     assert main(["train", "--task", "audio", "--model", "specgan-m", "--width", "4", "--batch", "8", "--conditional",
                  "--dataset", str(tones), "--kimg", "0.02", "--out", str(tmp_path), "--name", "run", "--set",
                  "audio.eval_clips=8", "--set", "audio.scorer_epochs=1", "--set", "audio.aux_weight=1",
-                 "--device", "cpu"]) == 0
+                 "--set", f"audio.aux_fakes={str(twin).lower()}", "--device", "cpu"]) == 0
     with pytest.raises(SystemExit, match="no checkpoint"):
         audio_diagnose.extract_discriminator(tmp_path)
     written = audio_diagnose.extract_discriminator(tmp_path / "run")
@@ -72,7 +73,8 @@ def test_the_discriminators_head_is_read_on_training_held_out_and_generated_clip
     head = audio_diagnose.head_accuracy(tmp_path / "run", data, G.float(), meta)
     assert head["kimg"] > 0 and set(head) == {"kimg", "train", "heldout", "generated"}
     for where in ("train", "heldout", "generated"):
-        assert set(head[where]) == set(clips.factors)
+        generated = {f"{name}_named_generated" for name in clips.factors} if twin else set()
+        assert set(head[where]) == set(clips.factors) | generated
         assert all(0.0 <= value <= 1.0 for value in head[where].values())
     # the head really is D's: with its weights zeroed it names class 0 for every clip
     from safetensors.torch import load_file, save_file

@@ -86,7 +86,8 @@ def test_final_kimg_sets_the_final_length_and_keeps_the_search_on_top(tmp_path, 
                                   "all_trials": [{"values": {"0": 0.9, "1": 0.95}}]}))      # 2,000 kimg searched
     args = tune.main_parser().parse_args(["final", "--set", "adult", "--search", str(search), "--seeds", "1",
                                           "--arms", "tuned,preset_equal_total", "--final-kimg", "500",
-                                          "--device", "cpu", "--work", str(tmp_path), "--out", "x.json"])
+                                          "--device", "cpu", "--work", str(tmp_path), "--out",
+                                          str(tmp_path / "final.json")])
     result = tune.final(args)
     assert trained == [("final-tuned-0", 500), ("final-preset_equal_total-0", 2500)]
     assert result["full_kimg"] == 500 and result["arm_kimg"] == {"tuned": 500, "preset_equal_total": 2500}

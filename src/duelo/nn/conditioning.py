@@ -76,17 +76,26 @@ class ClassifierHead(nn.Module):
     its labels more closely than a projection term alone does when the data are few.
 
     Labels that stand for several factors (`num_classes` a tuple, see `split_labels`) get one head per factor
-    and the sum of their cross-entropies, so "violin" and "C4" are each named once."""
+    and the sum of their cross-entropies, so "violin" and "C4" are each named once.
+
+    With `twin`, each factor's K classes come twice, real and generated (ADC-GAN, Hou et al. 2022): D is trained
+    to name a generated sample's class among the generated ones (`fake=True`), so G, trained towards the real
+    class, cannot satisfy the head with cues that only its own samples carry."""
 
     def __init__(self,
         num_classes:  int | tuple[int, ...],  # number of classes (the model's c_dim), or the sizes of its factors
         feature_dim:  int,                    # size F of the discriminator features
+        twin:         bool = False,           # K real and K generated classes per factor (ADC-GAN)
     ):
         super().__init__()
         self.factors = (int(num_classes),) if isinstance(num_classes, int) else tuple(int(f) for f in num_classes)
-        self.head = nn.Linear(feature_dim, sum(self.factors))
+        self.twin = bool(twin)
+        self.head = nn.Linear(feature_dim, sum(self.factors) * (2 if self.twin else 1))
 
-    def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        logits = self.head(features).float().split(self.factors, dim=1)       # one (N, K_f) per factor
-        return sum(nn.functional.cross_entropy(part, truth, reduction="none")
-                   for part, truth in zip(logits, split_labels(labels, self.factors)))   # (N,)
+    def forward(self, features: torch.Tensor, labels: torch.Tensor, fake: bool = False) -> torch.Tensor:
+        if fake and not self.twin:
+            raise ValueError("only a twin classifier head names generated samples' classes (twin=True)")
+        widths = tuple(k * (2 if self.twin else 1) for k in self.factors)
+        logits = self.head(features).float().split(widths, dim=1)             # one (N, K_f or 2 K_f) per factor
+        return sum(nn.functional.cross_entropy(part, truth + (size if fake else 0), reduction="none")
+                   for part, truth, size in zip(logits, split_labels(labels, self.factors), self.factors))  # (N,)

@@ -68,6 +68,8 @@ class GANObjective:
         self.mode_seeking = float(mode_seeking)
         if self.aux_weight > 0 and getattr(D, "classifier", None) is None:
             raise ValueError("an auxiliary classifier term needs a conditional D with forward_with_class_loss")
+        # a twin head (duelo.nn.conditioning.ClassifierHead) also learns the fakes' classes (ADC-GAN)
+        self.twin_classes = self.aux_weight > 0 and bool(getattr(D.classifier, "twin", False))
         self.reg_interval = int(reg_interval)
         self.d_steps_per_reg = self.reg_interval * int(d_steps)   # D steps between two lazy penalties
         phases = [Phase("D", ("D",), self._discriminator_terms, repeats=d_steps, uses_real=True)]
@@ -128,7 +130,12 @@ class GANObjective:
             real_logits = real_logits.float()                            # (N,)
         else:
             real_logits = self.D(real_seen, real_labels).float()         # (N,)
-        fake_logits = self.D(fake_seen, fake_labels).float()             # (N,)
+        fake_class_loss = None
+        if class_loss is not None and self.twin_classes:    # ADC-GAN: the fakes' classes are classes of their own
+            fake_logits, fake_class_loss = self.D.forward_with_class_loss(fake_seen, fake_labels, fake=True)
+            fake_logits = fake_logits.float()
+        else:
+            fake_logits = self.D(fake_seen, fake_labels).float()         # (N,)
         terms = Terms({"D": self.loss.d_loss(real_logits, fake_logits).mean()},
                       {"D_real": real_logits.mean(), "D_fake": fake_logits.mean()})
         if recon is not None:
@@ -136,6 +143,9 @@ class GANObjective:
         if class_loss is not None:
             terms.losses["D_aux"] = self.aux_weight * class_loss.mean()
             terms.stats["D_class_ce_real"] = class_loss.mean()
+        if fake_class_loss is not None:
+            terms.losses["D_aux_fake"] = self.aux_weight * fake_class_loss.mean()
+            terms.stats["D_class_ce_fake"] = fake_class_loss.mean()
         if self.d_inputs is not None:
             # ADA's overfitting signal is sign(D(real)); a relativistic D's logits have no fixed zero (only
             # differences are trained), so there the sign of D(real) - D(fake) plays that part

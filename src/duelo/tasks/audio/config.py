@@ -34,6 +34,9 @@ class AudioModelConfig:
     aux_weight:  float = setting(0.0, "conditional models: weight of D's auxiliary classifier term (AC-GAN, as "
                                  "GANSynth conditions on pitch): D names the factors of real clips, G is trained "
                                  "to make clips D names as asked; 0 = projection only", check=at_least(0.0))
+    aux_fakes:   bool = setting(False, "with audio.aux_weight: D's classifier also names G's clips' factors, among "
+                                "classes of their own (ADC-GAN, Hou et al. 2022), and G is trained towards the real "
+                                "classes: a head that G can satisfy with cues no real clip has learns to tell them")
     augment:     float = setting(0.0, "probability that D sees each clip (real or generated) delayed by up to an "
                                  "eighth of its length, and, apart, louder or softer (audio.augment_gain_db; against D "
                                  "memorising small sets); 0 = off", check=fraction(high_open=False))

@@ -27,7 +27,7 @@ class AudioModel:
     decode: Callable[..., torch.Tensor]                     # samples, clip length[, refine] -> waves (N, L)
     generator: Callable[..., nn.Module]                     # (shape, z_dim, width, factors, embed_dim[,
                                                             #  start_frames, film]) -> G
-    discriminator: Callable[..., nn.Module]                 # (shape, width, factors, classify) -> D
+    discriminator: Callable[..., nn.Module]                 # (shape, width, factors, classify, twin) -> D
     silence: tuple[float, ...]                              # per channel: the value of a silent clip
     gain_scales: tuple[float, ...]                          # per channel, for augment.ClipAugment's gain
     magnitude: Callable[[torch.Tensor], torch.Tensor]       # samples -> (N, F, T) a log-magnitude picture (health)
@@ -54,7 +54,8 @@ def _wavegan() -> AudioModel:
         lambda samples, length, refine=0: samples[:, 0, :length],
         lambda shape, z_dim, width, factors, embed_dim, start_frames=0, film=False: WaveGenerator(
             z_dim, width, factors, embed_dim, film) if not start_frames else _no_start_frames(),
-        lambda shape, width, factors, classify=False: WaveDiscriminator(width, factors, classify=classify),
+        lambda shape, width, factors, classify=False, twin=False: WaveDiscriminator(width, factors, classify=classify,
+                                                                                   twin=twin),
         silence=(0.0,), gain_scales=(0.0,),                # the wave is multiplied by the gain
         magnitude=lambda samples: log_mel(samples[:, 0].float(), RATE))
 
@@ -67,8 +68,8 @@ def _spectral(form, description: str) -> AudioModel:
         description, form.shape, form.encode, form.decode,
         lambda shape, z_dim, width, factors, embed_dim, start_frames=0, film=False: SpecGenerator(
             shape[1], shape[2], z_dim, width, factors, embed_dim, start_frames, film),
-        lambda shape, width, factors, classify=False: SpecDiscriminator(shape[1], shape[2], width, factors,
-                                                                          classify=classify),
+        lambda shape, width, factors, classify=False, twin=False: SpecDiscriminator(
+            shape[1], shape[2], width, factors, classify=classify, twin=twin),
         silence=(-1.0, 0.0), gain_scales=(spectral.LOG_GAIN_SCALE, math.nan),   # log magnitude moved, IF kept
         magnitude=lambda samples: samples[:, 0])
 

@@ -13,7 +13,8 @@ Conditional models take one label per sample that stands for several factors (a 
 label = sum of factor_k * stride_k. Each factor has its own code in G (concatenated with z) and its own
 projection term in D (Miyato & Koyama 2018), so "violin" and "C4" are learned once and combined. With
 `classify`, D also has an auxiliary classifier head per factor (AC-GAN, Odena et al. 2017; GANSynth conditions
-on pitch this way): D learns to name the factors of real clips and G is trained to make clips D names as asked.
+on pitch this way): D learns to name the factors of real clips and G is trained to make clips D names as asked;
+with `twin` as well, D names G's clips' factors among classes of their own (ADC-GAN, Hou et al. 2022).
 With `film`, G's label code also scales and shifts the channels of every hidden layer (FiLM, Perez et al. 2018:
 BigGAN's class-conditional batch norm without the norm), so each layer can draw a note's instrument its own way
 (its decay, its attack) rather than only from what the first layer was given; zero-initialised, it starts as the
@@ -70,14 +71,16 @@ class FactorProjection(nn.Module):
 class _Judge(nn.Module):
     """What both discriminators share: features -> a logit, the projection terms, the optional classifier."""
 
-    def _heads(self, features: int, factors, classify: bool) -> None:
+    def _heads(self, features: int, factors, classify: bool, twin: bool = False) -> None:
         self.out = nn.Linear(features, 1)
         self.factors = tuple(int(f) for f in factors or ())
         self.c_dim = math.prod(self.factors) if self.factors else 0
         self.projection = FactorProjection(self.factors, features) if self.factors else None
         if classify and not self.factors:
             raise ValueError("an auxiliary classifier needs a conditional discriminator (label factors)")
-        self.classifier = ClassifierHead(self.factors, features) if classify else None
+        if twin and not classify:
+            raise ValueError("a twin classifier (generated clips' classes too) needs classify=True")
+        self.classifier = ClassifierHead(self.factors, features, twin) if classify else None
 
     def _logits(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         logits = self.out(h)[:, 0]
@@ -88,10 +91,12 @@ class _Judge(nn.Module):
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self._logits(self.features(x), labels)
 
-    def forward_with_class_loss(self, x: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(N,) logits and (N,) the auxiliary classifier's cross-entropy of `labels` (summed over factors)."""
+    def forward_with_class_loss(self, x: torch.Tensor, labels: torch.Tensor,
+                                fake: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N,) logits and (N,) the auxiliary classifier's cross-entropy of `labels` (summed over factors); with
+        `fake` (a twin head), of the generated classes of `labels`."""
         h = self.features(x)
-        return self._logits(h, labels), self.classifier(h, labels)
+        return self._logits(h, labels), self.classifier(h, labels, fake)
 
 
 class FiLM(nn.Module):
@@ -197,13 +202,13 @@ class WaveDiscriminator(_Judge):
     """waves (N, 1, 16,384) -> (N,) logits."""
 
     def __init__(self, width: int = 64, factors: tuple[int, ...] = (), shuffle: int = PHASE_SHUFFLE,
-                 classify: bool = False):
+                 classify: bool = False, twin: bool = False):
         super().__init__()
         channels = [1] + [width * 2 ** k for k in range(WAVE_LAYERS)]                 # 1, w, 2w, 4w, 8w, 16w
         self.convs = nn.ModuleList(nn.Conv1d(channels[k], channels[k + 1], WAVE_KERNEL, WAVE_STRIDE,
                                              padding=WAVE_KERNEL // 2) for k in range(WAVE_LAYERS))
         self.shuffle = int(shuffle)
-        self._heads(channels[-1] * 16, factors, classify)
+        self._heads(channels[-1] * 16, factors, classify, twin)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         h = x
@@ -263,14 +268,15 @@ class SpecDiscriminator(_Judge):
     """(N, 2, bins, frames) -> (N,) logits."""
 
     def __init__(self, bins: int = 256, frames: int = 128, width: int = 32, factors: tuple[int, ...] = (),
-                 classify: bool = False):
+                 classify: bool = False, twin: bool = False):
         super().__init__()
         channels = [2] + [width * 2 ** k for k in range(SPEC_LAYERS)]
         layers = []
         for k in range(SPEC_LAYERS):
             layers += [nn.Conv2d(channels[k], channels[k + 1], 4, 2, 1), nn.LeakyReLU(SLOPE)]
         self.body = nn.Sequential(*layers)
-        self._heads(channels[-1] * (bins // 2 ** SPEC_LAYERS) * (frames // 2 ** SPEC_LAYERS), factors, classify)
+        self._heads(channels[-1] * (bins // 2 ** SPEC_LAYERS) * (frames // 2 ** SPEC_LAYERS), factors, classify,
+                    twin)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x).flatten(1)

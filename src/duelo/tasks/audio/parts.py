@@ -41,6 +41,7 @@ def encode_clips(model: str, clips, device) -> "torch.Tensor":  # noqa: F821
 
 
 def assemble(config: Config, data, runtime) -> Parts:
+    from duelo.errors import ConfigError
     from duelo.tasks.audio.augment import ClipAugment
     from duelo.tasks.audio.models import AUDIO_MODELS
     from duelo.tasks.gan_parts import assemble_gan
@@ -52,9 +53,12 @@ def assemble(config: Config, data, runtime) -> Parts:
     shape, factors = tuple(g_kwargs["shape"]), tuple(g_kwargs["factors"])
     labels = data.combined(data.train) if factors else None
     aux = config.audio.aux_weight if factors else 0.0           # the classifier term needs labels
+    if config.audio.aux_fakes and aux <= 0:
+        raise ConfigError("audio.aux_fakes teaches D's classifier the generated clips' classes: it needs "
+                          "--conditional and audio.aux_weight above 0 (or leave audio.aux_fakes off)")
     gan = assemble_gan(config, lambda: build_generator(g_kwargs),
                        lambda **kwargs: model.discriminator(shape, config.audio.width, factors, **kwargs),
-                       {"classify": True} if aux > 0 else {}, shape, runtime.device,
+                       {"classify": True, "twin": config.audio.aux_fakes} if aux > 0 else {}, shape, runtime.device,
                        label_pool=None if labels is None else labels.to(runtime.device),
                        conditional=bool(factors), objective_extra={"aux_weight": aux} if aux > 0 else None,
                        d_stages=(ClipAugment(config.audio.augment, model.silence, model.gain_scales,
