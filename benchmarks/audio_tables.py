@@ -122,5 +122,29 @@ def audio_diagnose(result: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"audio-train": audio_train, "audio-representation": audio_representation, "audio-judge": audio_judge,
+def audio_head(result: dict) -> str:
+    """Per run with D's weights: the judge's instrument and pitch accuracy on G's clips beside the accuracy of D's
+    own classifier head on the training clips, the held-out clips and G's clips (instrument / pitch); for a twin
+    head (audio.aux_fakes) also the share of G's clips it names as generated."""
+    lines = ["| run | kimg | judge on G's clips | D's head: training clips | D's head: held-out clips | "
+             "D's head: G's clips | G's clips D names as generated |", "| --- " * 7 + "|"]
+    for run in result["runs"]:
+        head = run.get("d_head")
+        if not head:
+            continue
+
+        def pair(where: str) -> str:
+            return f"{head[where]['instrument']:.3f} / {head[where]['pitch']:.3f}"
+
+        generated = head["generated"]
+        named = (f"{generated['instrument_named_generated']:.3f} / {generated['pitch_named_generated']:.3f}"
+                 if "instrument_named_generated" in generated else "— (one class per label)")
+        lines.append(f"| {run['run']} | {head['kimg']:,.0f} | {run['instrument_accuracy']:.3f} / "
+                     f"{run['pitch_accuracy']:.3f} | {pair('train')} | {pair('heldout')} | {pair('generated')} | "
+                     f"{named} |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"audio-train": audio_train, "audio-head": audio_head, "audio-representation": audio_representation,
+             "audio-judge": audio_judge,
              "audio-diagnose": audio_diagnose, "audio-steps": audio_steps}
