@@ -44,12 +44,14 @@ def _batch(command: str) -> int:
 
 
 def audio_steps(*results: dict) -> str:
-    """Conditional runs by the optimiser steps they took (kimg x 1000 / batch), with how many runs shared the GPU:
-    whether a figure follows the images a run saw or its steps."""
+    """Conditional runs by the optimiser steps they took (kimg x 1000 / batch), with how many runs shared the GPU
+    (and "+ other work" where the file's other_gpu_work says what else did): whether a figure follows the images
+    a run saw or its steps."""
     lines = ["| run | runs on the GPU at once | batch | kimg | steps (thousands) | instrument accuracy "
              "| pitch accuracy |", "| --- " * 7 + "|"]
-    rows = [(result.get("parallel_runs", len(result["rows"])), row) for result in results for row in result["rows"]
-            if "instrument_accuracy" in (row.get("scores") or {})]
+    rows = [(f"{result.get('parallel_runs', len(result['rows']))}" + (" + other work" if result.get("other_gpu_work")
+                                                                       else ""), row)
+            for result in results for row in result["rows"] if "instrument_accuracy" in (row.get("scores") or {})]
     for together, row in sorted(rows, key=lambda pair: pair[1]["kimg"] * 1000 / _batch(pair[1]["command"])):
         batch = _batch(row["command"])
         lines.append(f"| {row['name']} | {together} | {batch} | {row['kimg']:,.0f} | {row['kimg'] / batch:.1f} | "
