@@ -49,12 +49,15 @@ def audio_steps(*results: dict) -> str:
     a run saw or its steps."""
     lines = ["| run | runs on the GPU at once | batch | kimg | steps (thousands) | instrument accuracy "
              "| pitch accuracy |", "| --- " * 7 + "|"]
-    rows = [(f"{result.get('parallel_runs', len(result['rows']))}" + (" + other work" if result.get("other_gpu_work")
-                                                                       else ""), row)
-            for result in results for row in result["rows"] if "instrument_accuracy" in (row.get("scores") or {})]
-    for together, row in sorted(rows, key=lambda pair: pair[1]["kimg"] * 1000 / _batch(pair[1]["command"])):
+    def together(result: dict) -> str:
+        runs = str(result.get("parallel_runs", len(result["rows"])))
+        return runs + " + other work" if result.get("other_gpu_work") else runs
+
+    rows = [(together(result), row) for result in results for row in result["rows"]
+            if "instrument_accuracy" in (row.get("scores") or {})]
+    for shared, row in sorted(rows, key=lambda pair: pair[1]["kimg"] * 1000 / _batch(pair[1]["command"])):
         batch = _batch(row["command"])
-        lines.append(f"| {row['name']} | {together} | {batch} | {row['kimg']:,.0f} | {row['kimg'] / batch:.1f} | "
+        lines.append(f"| {row['name']} | {shared} | {batch} | {row['kimg']:,.0f} | {row['kimg'] / batch:.1f} | "
                      f"{row['scores']['instrument_accuracy']:.3f} | {row['scores']['pitch_accuracy']:.3f} |")
     return "\n".join(lines)
 

@@ -171,7 +171,8 @@ def final(args) -> dict:
     base = base_config(args.set, Path(args.work), args.device)
     searched = json.loads(Path(args.search).read_text()) if args.search else {}
     settings = searched["best"]["settings"] if searched else {}
-    full = (args.final_kimg or setup.full_kimg) * args.scale
+    length = args.final_kimg or setup.full_kimg
+    full = length * args.scale
     extra = search_kimg(searched, args.scale) if searched else 0.0
     known = {"preset": ({}, full), "tuned": (settings, full), "preset_equal_total": ({}, full + extra)}
     wanted = args.arms.split(",")
@@ -196,7 +197,7 @@ def final(args) -> dict:
             rows.append(row)
             write_result(args.out, {"benchmark": "tune", "phase": "final", "set": args.set, "complete": False,
                                     "tuned_settings": settings, "rows": rows})      # kept if the call is cut short
-    return {"phase": "final", "set": args.set, "complete": True, "full_kimg": args.final_kimg or setup.full_kimg,
+    return {"phase": "final", "set": args.set, "complete": True, "full_kimg": length,
             "search_kimg": extra, "arm_kimg": {arm: kimg for arm, (_, kimg) in arms.items()},
             "full_score": setup.full_score, "lower_is_better": setup.lower_is_better, "tuned_settings": settings,
             **verdict(setup, rows)}

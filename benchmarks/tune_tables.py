@@ -52,7 +52,8 @@ def tune_equal_total(*results: dict) -> str:
             statistics.fmean(r[score] for r in equal["rows"] if r["arm"] == "preset_equal_total")
         better = tuned < longer if final.get("lower_is_better") else tuned > longer
         total = equal["arm_kimg"]["preset_equal_total"]
-        lines.append(f"| {final['set']} | {equal['search_kimg']:,.0f} ({search['trials']}) | {final['full_kimg']:,.0f} | "
+        lines.append(f"| {final['set']} | {equal['search_kimg']:,.0f} ({search['trials']}) | "
+                     f"{final['full_kimg']:,.0f} | "
                      f"{_arm(final['rows'], 'preset', score)} | {_arm(tuned_rows, 'tuned', score)}"
                      f"{' (same call)' if beside else ''} | "
                      f"{_arm(equal['rows'], 'preset_equal_total', score)} at {total:,.0f} kimg | "
