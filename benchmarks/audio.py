@@ -56,6 +56,8 @@ def main() -> None:
     parser.add_argument("--snapshot-kimg", type=float, default=100.0)
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--runs", default="/tmp/audio-runs")
+    parser.add_argument("--other-gpu-work", help="what else shared the GPU in the same call (recorded as "
+                        "other_gpu_work; the steps table marks such runs)")
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more `duelo train` options (all runs)")
     args = parser.parse_args()
     jobs = []
@@ -78,6 +80,8 @@ def main() -> None:
             row["goals"] = goals(row)
         rows.append(row)
     result = {"benchmark": "audio", "parallel_runs": len(jobs), "minutes_each": args.minutes, "rows": rows}
+    if args.other_gpu_work:
+        result["other_gpu_work"] = args.other_gpu_work
     write_result(args.out, result)
     print(json.dumps(rows, indent=1))
 

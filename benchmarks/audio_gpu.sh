@@ -4,7 +4,9 @@
 # datasets/notes and datasets/drums fetched). Results under $OUT: audio.json, the runs' logs and runs.tgz (run
 # folders without checkpoints and models: spectrograms, WAV files, summaries, the runs' logs). KEEP_MODELS=1 also
 # brings each run's model folder and D's weights (benchmarks/audio_diagnose.py --extract) back, as models.tar cut
-# into 15 MiB parts (models.tar.part-aa, -ab, ...: `cat models.tar.part-* | tar x`) for audio_diagnose.py here.
+# into 15 MiB parts (models.tar.part-aa, -ab, ...: `cat models.tar.part-* | tar x`) for audio_diagnose.py here;
+# KEEP_MODELS=NAME[,NAME] only those runs'. A specgan-m run's G and D are about 35 MiB and a call brings back 64 MiB
+# in all (files past that, in name order, stay behind: runs.tgz first), so keep at most one run's beside runs.tgz.
 #   DUELO_GIT_COMMIT=<sha> DUELO_GIT_DIRTY=0 [KEEP_MODELS=1] bash benchmarks/audio_gpu.sh MINUTES [audio.py options]
 set -u
 minutes=${1:-6}; shift
@@ -19,8 +21,13 @@ python3 benchmarks/audio.py --minutes "$minutes" --device cuda --runs /tmp/runs/
 tail -n 60 "$out/audio.log"; tail -n 4 /tmp/runs/audio-*.log
 cp /tmp/runs/audio-*.log /tmp/runs/audio/ 2>/dev/null
 tar czf "$out/runs.tgz" --exclude=checkpoints --exclude=model --exclude=discriminator.safetensors -C /tmp/runs audio
-if [ "${KEEP_MODELS:-0}" = 1 ]; then
-    for run in /tmp/runs/audio/*/; do python3 benchmarks/audio_diagnose.py --extract "$run"; done
-    (cd /tmp/runs && tar cf - audio/*/model audio/*/discriminator.safetensors audio/*/config.json) \
-        | split -b 15M - "$out/models.tar.part-"
+keep=${KEEP_MODELS:-0}
+if [ "$keep" != 0 ]; then
+    [ "$keep" = 1 ] && keep=$(cd /tmp/runs/audio && ls -d */ | tr -d /)
+    paths=()
+    for name in ${keep//,/ }; do
+        python3 benchmarks/audio_diagnose.py --extract "/tmp/runs/audio/$name" \
+            && paths+=("audio/$name/model" "audio/$name/discriminator.safetensors" "audio/$name/config.json")
+    done
+    (cd /tmp/runs && tar cf - "${paths[@]}") | split -b 15M - "$out/models.tar.part-"
 fi

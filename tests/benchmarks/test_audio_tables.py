@@ -1,0 +1,42 @@
+"""benchmarks/audio_tables.py: the steps table orders runs by optimiser steps (kimg x 1000 / batch), reads the batch
+from each run's command and marks a run that shared the GPU with other work; the head table reads twin heads."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import audio_tables  # noqa: E402
+
+
+def _row(name: str, kimg: float, command: str, instrument: float) -> dict:
+    return {"name": name, "kimg": kimg, "command": command,
+            "scores": {"instrument_accuracy": instrument, "pitch_accuracy": 0.9}}
+
+
+def test_the_steps_table_orders_by_steps_and_marks_shared_calls():
+    alone = {"parallel_runs": 2, "rows": [_row("big", 1536, "duelo train --batch 256", 0.5),
+                                          _row("small", 640, "duelo train --kimg 5", 0.7)]}   # batch 64 by default
+    shared = {"parallel_runs": 1, "other_gpu_work": "two tune runs", "rows": [_row("adc", 700, "duelo train", 0.6)]}
+    lines = audio_tables.audio_steps(alone, shared).splitlines()[2:]
+    assert [line.split(" | ")[0].strip("| ") for line in lines] == ["big", "small", "adc"]   # 6.0k, 10.0k, 10.9k
+    assert lines[0].split(" | ")[1:5] == ["2", "256", "1,536", "6.0"]
+    assert lines[2].split(" | ")[1] == "1 + other work"
+
+
+def test_the_head_table_shows_what_a_twin_head_names_generated():
+    def run(name, generated):
+        head = {where: {"instrument": 1.0, "pitch": 1.0} for where in ("train", "heldout")}
+        return {"run": name, "instrument_accuracy": 0.7, "pitch_accuracy": 0.9,
+                "d_head": {"kimg": 700.0, **head, "generated": generated}}
+
+    table = audio_tables.audio_head({"runs": [
+        run("plain", {"instrument": 1.0, "pitch": 1.0}),
+        run("adc", {"instrument": 0.4, "pitch": 0.9, "instrument_named_generated": 0.8, "pitch_named_generated": 0.6}),
+        {"run": "no-d", "instrument_accuracy": 0.5, "pitch_accuracy": 0.5}]})
+    lines = table.splitlines()[2:]
+    assert len(lines) == 2                                  # the run without D's weights has no row
+    assert lines[0].endswith("| — (one class per label) |") and lines[1].endswith("| 0.800 / 0.600 |")
+    assert "| 0.400 / 0.900 |" in lines[1]
