@@ -66,7 +66,8 @@ def head_accuracy(folder: Path, data, G, meta: dict) -> dict | None:
     kwargs = meta["kwargs"]
     factors = tuple(kwargs["factors"])
     weights = load_file(str(path))
-    twin = weights["classifier.head.weight"].shape[0] == 2 * sum(factors)      # audio.aux_fakes (ADC-GAN)
+    head_rows = [w.shape[0] for key, w in weights.items() if key.startswith("classifier.head.") and w.ndim == 2]
+    twin = bool(head_rows) and head_rows[0] == 2 * sum(factors)              # audio.aux_fakes (ADC-GAN)
     D = AUDIO_MODELS.get(kwargs["model"]).discriminator(tuple(kwargs["shape"]), kwargs["width"], factors,
                                                          classify=True, twin=twin)
     try:

@@ -29,5 +29,9 @@ if [ "$keep" != 0 ]; then
         python3 benchmarks/audio_diagnose.py --extract "/tmp/runs/audio/$name" \
             && paths+=("audio/$name/model" "audio/$name/discriminator.safetensors" "audio/$name/config.json")
     done
-    (cd /tmp/runs && tar cf - "${paths[@]}") | split -b 15M - "$out/models.tar.part-"
+    if [ ${#paths[@]} -gt 0 ]; then
+        (cd /tmp/runs && tar cf - "${paths[@]}") | split -b 15M - "$out/models.tar.part-"
+    else
+        echo "KEEP_MODELS=$KEEP_MODELS: no run's D could be extracted; nothing kept" >&2
+    fi
 fi

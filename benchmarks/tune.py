@@ -93,14 +93,14 @@ def prepare(name: str, work: Path) -> dict:
     return {}
 
 
-def base_config(name: str, work: Path, device: str):
+def base_config(name: str, work: Path, device: str, full_kimg: float | None = None):
     from duelo.tasks import task_config
     from duelo.tasks.presets import load_preset
 
     setup = SETS[name]
     base = load_preset(setup.preset) if setup.preset else task_config(setup.task)
     return base.with_overrides({**setup.base, **prepare(name, work), "train.device": device,
-                                "run.snapshot_kimg": max(setup.full_kimg, 1000.0)})
+                                "run.snapshot_kimg": max(full_kimg or setup.full_kimg, 1000.0)})
 
 
 def warm_up(base, work: Path) -> float:
@@ -168,7 +168,7 @@ def final(args) -> dict:
     from duelo.tasks.runner import train
 
     setup = SETS[args.set]
-    base = base_config(args.set, Path(args.work), args.device)
+    base = base_config(args.set, Path(args.work), args.device, args.final_kimg)
     searched = json.loads(Path(args.search).read_text()) if args.search else {}
     settings = searched["best"]["settings"] if searched else {}
     length = args.final_kimg or setup.full_kimg
@@ -224,11 +224,18 @@ def merge(paths: list[str]) -> dict:
     parts = [json.loads(Path(path).read_text()) for path in paths]
     if len({part["set"] for part in parts}) != 1 or not all(part.get("complete") for part in parts):
         raise SystemExit("merge: the files must be complete final results of one set")
+    arm_kimg: dict = {}
+    for part in parts:
+        for arm, kimg in part.get("arm_kimg", {}).items():
+            if arm_kimg.setdefault(arm, kimg) != kimg:
+                raise SystemExit(f"merge: the files trained the {arm} arm for different lengths ({arm_kimg[arm]} "
+                                 f"and {kimg} kimg)")
+    if len({part.get("full_kimg") for part in parts}) != 1:
+        raise SystemExit("merge: the files have different final lengths (full_kimg)")
     if len({json.dumps(part.get("tuned_settings"), sort_keys=True) for part in parts}) != 1:
         raise SystemExit("merge: the files come from different searches (their tuned settings differ)")
     rows = [row for part in parts for row in part["rows"]]
     merged = {k: v for k, v in parts[0].items() if k not in ("provenance", "benchmark")}
-    arm_kimg = {arm: kimg for part in parts for arm, kimg in part.get("arm_kimg", {}).items()}
     return {**merged, "arm_kimg": arm_kimg, "merged_from": [str(Path(p).name) for p in paths],
             "parts_provenance": [part.get("provenance") for part in parts],          # where the rows were measured
             **verdict(SETS[merged["set"]], rows)}

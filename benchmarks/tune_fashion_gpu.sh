@@ -3,7 +3,8 @@
 # (unless SEARCH names an earlier search result in the tree), then the final runs, one process per seed at once.
 # Carry WHEELS (platformdirs, mlxtend; with a search also optuna, alembic, colorlog, mako and sqlalchemy for the
 # machine's Python) and .device-carry/tune (fashion-10k.npz from tune.prepare; optionally classifiers/, a judge
-# cache made here, so that no GPU time goes to training the judge on the CPU). Results under $OUT.
+# cache made here, so that no GPU time goes to training the judge on the CPU). Results under $OUT. FINAL_S bounds
+# each seed's process (its arms one after the other; 1,000 + 2,550 kimg took 102 + 177 s on a shared H100).
 #   DUELO_GIT_COMMIT=<sha> DUELO_GIT_DIRTY=0 [SEARCH=FILE] [SEARCH_MIN=2] [FINAL_KIMG=K] [FINAL_S=S] \
 #       [ARMS=tuned,preset_equal_total] bash benchmarks/tune_fashion_gpu.sh
 set -u
@@ -19,14 +20,17 @@ mkdir -p /tmp/tune "$DUELO_CACHE_DIR" && cp .device-carry/tune/fashion-10k.npz /
 search=${SEARCH:-}
 if [ -z "$search" ]; then
     search=$out/tune-search-fashion.json
-    timeout 250 python3 benchmarks/tune.py search --set fashion --minutes "${SEARCH_MIN:-2}" --work /tmp/tune \
-        --out "$search" > "$out/search.log" 2>&1
+    minutes=${SEARCH_MIN:-2}
+    # the warm-up (the judge, unless carried) comes before the search's clock; the file is written at the end
+    timeout $(python3 -c "print(int($minutes * 60 + 130))") python3 benchmarks/tune.py search --set fashion \
+        --minutes "$minutes" --work /tmp/tune --out "$search" > "$out/search.log" 2>&1
     tail -n 5 "$out/search.log"
 fi
+[ -s "$search" ] || { echo "no search result ($search): the finals need one" >&2; exit 1; }
 final_kimg=()
 [ -n "${FINAL_KIMG:-}" ] && final_kimg=(--final-kimg "$FINAL_KIMG")
 for s in 0 1; do
-  timeout "${FINAL_S:-200}" python3 benchmarks/tune.py final --set fashion --search "$search" --seeds 1 \
+  timeout "${FINAL_S:-420}" python3 benchmarks/tune.py final --set fashion --search "$search" --seeds 1 \
       --first-seed $s --arms "${ARMS:-tuned,preset_equal_total}" "${final_kimg[@]}" --work /tmp/tune \
       --out "$out/tune-final-fashion-s$s.json" > "$out/final-s$s.log" 2>&1 &
 done

@@ -4,6 +4,7 @@ clips among the generated ones, G is still trained towards the real ones; withou
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -19,16 +20,19 @@ FACTORS = (3, 4)
 
 
 def test_a_twin_head_names_generated_samples_among_classes_of_their_own():
+    torch.manual_seed(0)
     head = ClassifierHead(FACTORS, 5, twin=True)
     assert head.head.out_features == 2 * sum(FACTORS)
     labels = torch.tensor([0, 5, 11])                       # (instrument, pitch): (0, 0), (1, 1), (2, 3)
-    with torch.no_grad():
-        head.head.weight.zero_()
-        head.head.bias.zero_()
-        head.head.bias[[3 + 0, 3 + 1, 3 + 2]] = 10.0         # every instrument's generated class
-    features = torch.zeros(3, 5)
-    fake, real = head(features, labels, fake=True), head(features, labels)
-    assert (fake < real - 5).all()                          # the generated classes are the likely ones
+    instrument, pitch = torch.tensor([0, 1, 2]), torch.tensor([0, 1, 3])
+    features = torch.randn(3, 5)
+    logits = head.head(features)
+    by_factor = logits[:, :6], logits[:, 6:]                # [3 real | 3 generated], [4 real | 4 generated]
+    ce = torch.nn.functional.cross_entropy
+    for fake, shift in ((False, (0, 0)), (True, (3, 4))):
+        expected = (ce(by_factor[0], instrument + shift[0], reduction="none")
+                    + ce(by_factor[1], pitch + shift[1], reduction="none"))
+        assert torch.allclose(head(features, labels, fake=fake), expected, atol=1e-6)
     with pytest.raises(ValueError, match="twin"):
         ClassifierHead(FACTORS, 5)(features, labels, fake=True)
 
@@ -52,6 +56,17 @@ def test_d_learns_the_fakes_classes_and_g_is_trained_towards_the_real_ones():
     assert grad[3:6].sum() > 0 and grad[10:14].sum() > 0           # the generated classes learn
     g_terms = objective._generator_terms(None, torch.Generator().manual_seed(2), 12)
     assert "G_aux" in g_terms.losses and "D_aux_fake" not in g_terms.losses
+    # G is trained towards the real classes: its term falls to log 3 + log 4 (the real classes alike) when the
+    # head's real logits rise, and grows when the generated ones do
+    def g_aux(classes):
+        with torch.no_grad():
+            D.classifier.head.weight.zero_()                # the logits are the biases alone
+            D.classifier.head.bias.zero_()
+            D.classifier.head.bias[classes] = 20.0
+        return float(objective._generator_terms(None, torch.Generator().manual_seed(2), 12).losses["G_aux"])
+
+    assert g_aux([0, 1, 2, 6, 7, 8, 9]) == pytest.approx(math.log(3) + math.log(4), abs=1e-4)
+    assert g_aux([3, 4, 5, 10, 11, 12, 13]) > 35
     plain, _, _ = _objective(twin=False)
     plain_terms = plain._discriminator_terms((real, labels), torch.Generator().manual_seed(1), 12)
     assert "D_aux_fake" not in plain_terms.losses

@@ -67,6 +67,11 @@ def test_merge_puts_one_process_per_seed_back_together(tmp_path):
     Path(tmp_path / "other.json").write_text(json.dumps(other))
     with pytest.raises(SystemExit, match="different searches"):
         tune.merge([part(0, 0.1, 0.2), str(tmp_path / "other.json")])
+    longer = json.loads(Path(part(3, 0.1, 0.1)).read_text())
+    longer["arm_kimg"]["tuned"] = 1000                                  # a part trained at another final length
+    Path(tmp_path / "longer.json").write_text(json.dumps(longer))
+    with pytest.raises(SystemExit, match="tuned arm for different lengths"):
+        tune.merge([part(0, 0.1, 0.2), str(tmp_path / "longer.json")])
 
 
 def test_final_kimg_sets_the_final_length_and_keeps_the_search_on_top(tmp_path, monkeypatch):
