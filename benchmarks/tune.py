@@ -94,6 +94,8 @@ def prepare(name: str, work: Path) -> dict:
 
 
 def base_config(name: str, work: Path, device: str, full_kimg: float | None = None):
+    """The set's base settings on `device`; snapshots every max(final length, 1,000) kimg (full_kimg: the final
+    length where it is not the set's)."""
     from duelo.tasks import task_config
     from duelo.tasks.presets import load_preset
 
@@ -168,10 +170,10 @@ def final(args) -> dict:
     from duelo.tasks.runner import train
 
     setup = SETS[args.set]
-    base = base_config(args.set, Path(args.work), args.device, args.final_kimg)
+    length = args.final_kimg or setup.full_kimg
+    base = base_config(args.set, Path(args.work), args.device, length)
     searched = json.loads(Path(args.search).read_text()) if args.search else {}
     settings = searched["best"]["settings"] if searched else {}
-    length = args.final_kimg or setup.full_kimg
     full = length * args.scale
     extra = search_kimg(searched, args.scale) if searched else 0.0
     known = {"preset": ({}, full), "tuned": (settings, full), "preset_equal_total": ({}, full + extra)}

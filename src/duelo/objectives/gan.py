@@ -131,7 +131,7 @@ class GANObjective:
         else:
             real_logits = self.D(real_seen, real_labels).float()         # (N,)
         fake_class_loss = None
-        if class_loss is not None and self.twin_classes:    # ADC-GAN: the fakes' classes are classes of their own
+        if self.twin_classes:           # ADC-GAN (implies the classifier term): the fakes' classes are their own
             fake_logits, fake_class_loss = self.D.forward_with_class_loss(fake_seen, fake_labels, fake=True)
             fake_logits = fake_logits.float()
         else:
