@@ -8,6 +8,9 @@ accuracy >= 0.9, instrument accuracy within 10 points of the real clips') and dr
 the real-vs-real floor), each by WaveGAN and SpecGAN.
 
     python benchmarks/audio.py --minutes 6 --device cuda --runs /tmp/audio --out RESULT.json [--extra ...]
+
+A run trained with `--set audio.score_kimg=K` also gets its scores every K kimg (the run's eval.jsonl) as the
+row's "trajectory": how far its figures move between snapshots, beside where it stopped.
 """
 
 from __future__ import annotations
@@ -78,6 +81,9 @@ def main() -> None:
             data = json.loads(summary.read_text())
             row.update({k: data.get(k) for k in ("kimg", "train_time_s", "img_per_s", "step", "scores")})
             row["goals"] = goals(row)
+            scored = Path(args.runs) / name / "eval.jsonl"          # --set audio.score_kimg=K: the trajectory
+            if scored.is_file():
+                row["trajectory"] = [json.loads(line) for line in scored.read_text().splitlines() if line.strip()]
         rows.append(row)
     result = {"benchmark": "audio", "parallel_runs": len(jobs), "minutes_each": args.minutes, "rows": rows}
     if args.other_gpu_work:

@@ -53,6 +53,9 @@ class AudioModelConfig:
                                  "scores, `duelo sample`): each keeps G's magnitude and makes the phases of "
                                  "overlapping frames agree; 0 = G's instantaneous frequency as drawn",
                                  check=at_least(0, integer=True))
+    score_kimg:  float = setting(0.0, "score the averaged G every this many kimg (the summary's scores, one line "
+                                 "each in eval.jsonl) and keep the model with the lowest Fréchet distance in best/; "
+                                 "0 = only at the end", check=at_least(0.0))
     eval_clips:  int = setting(500, "generated clips behind the scores of the summary", check=at_least(8, integer=True))
     scorer_epochs: int = setting(30, "epochs of the classifier the scores use (trained once per dataset, cached)",
                                  check=positive_int)

@@ -64,13 +64,14 @@ class AudioSnapshots(Snapshots):
             write_wav(samples / "real.wav", joined(real[:HEARD], data.rate), data.rate)
         return [model, grid, sound]
 
-    def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
+    def scores(self) -> dict[str, Any]:
+        """The averaged G's clips scored against the held-out ones by the classifier trained on the real
+        training clips (trained once per dataset, cached)."""
         from duelo.tasks.audio.scorer import scorer_for
         from duelo.tasks.audio.scoring import score_clips
 
         session = self.session
         c, device = session.config, session.trainer.runtime.device
-        started = time.perf_counter()
         scorer = scorer_for(session.data.train, c.audio.scorer_epochs, c.train.seed, device, session.log)
         fake, labels = self.clips(c.audio.eval_clips)
         scores = score_clips(session.data, scorer, fake, labels, device, c.train.seed)
@@ -78,6 +79,11 @@ class AudioSnapshots(Snapshots):
             plain = score_clips(session.data, scorer, self.clips(c.audio.eval_clips, refine=0)[0], labels, device,
                                 c.train.seed)
             scores.update({f"{key}_unrefined": plain[key] for key in ("fd", "loudness_db") if key in plain})
-        session.log("scores: " + ", ".join(f"{k} {v:g}" for k, v in scores.items()
-                                           if isinstance(v, float) and not k.endswith("_real")))
-        return run_summary(session, last_metrics, {"scores": scores}, started)
+        return scores
+
+    def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
+        scores = self.scores()
+        self.session.log("scores: " + ", ".join(f"{k} {v:g}" for k, v in scores.items()
+                                                if isinstance(v, float) and not k.endswith("_real")))
+        return run_summary(self.session, last_metrics, {"scores": scores}, started)

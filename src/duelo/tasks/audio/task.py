@@ -68,11 +68,16 @@ class Audio(Task):
                     f"{session.trainer.runtime.describe()}")
 
     def hooks(self, session: Session) -> list:
-        """The health monitor (--health): clips as the model draws them, a coarse log-magnitude picture for the
-        diversity ratio (duelo.tasks.audio.health)."""
+        """Scores every audio.score_kimg (periodic.py), and the health monitor (--health): clips as the model
+        draws them, a coarse log-magnitude picture for the diversity ratio (duelo.tasks.audio.health)."""
         from duelo.tasks.audio.health import probe_data
 
-        return self.health_monitor(session, lambda: probe_data(session))
+        hooks = []
+        if session.config.audio.score_kimg > 0:
+            from duelo.tasks.audio.periodic import PeriodicScores
+
+            hooks.append(PeriodicScores(session))
+        return hooks + self.health_monitor(session, lambda: probe_data(session))
 
     def snapshots(self, session: Session):
         from duelo.tasks.audio.snapshots import AudioSnapshots

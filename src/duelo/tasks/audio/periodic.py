@@ -1,0 +1,77 @@
+"""Hook: score the averaged generator every `audio.score_kimg` and keep the best one by Fréchet distance in best/.
+
+The scores are the summary's (snapshots.AudioSnapshots.scores: the classifier trained on the real training
+clips judges generated clips against held-out ones), one line per scoring in eval.jsonl, so a run shows how its
+scores move between snapshots rather than only where it stopped. The clips come from fixed latents and labels and
+the classifier from its own seed, all inside a fork of the global random state: scoring never changes what
+training does next, and a resumed run forgets the lines logged after its checkpoint and writes them again.
+
+The best model is chosen on the held-out clips its scores are measured on, so its figures are the best of several
+looks: quote the last snapshot's summary beside them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from duelo.errors import ConfigError
+
+RANKED_BY = "fd"            # lower is better
+
+
+class PeriodicScores:
+    def __init__(self, session):
+        from duelo.tasks.audio.snapshots import AudioSnapshots
+
+        self.session = session
+        self.period_nimg = int(round(session.config.audio.score_kimg * 1000))
+        self.scorer = AudioSnapshots(session)
+        self.best: float | None = None
+        record = session.run_dir.best / "best.json"
+        if record.exists():
+            from duelo.io.json_files import number, read_json
+
+            self.best = read_json(record, "the best model's record", {"value": number()}, error=ConfigError,
+                                  remedy="move best/ out of the run folder to start the search for the best "
+                                         "model again")["value"]
+
+    def __call__(self, trainer) -> None:
+        from duelo.faults import fault_point
+        from duelo.io.folders import commit_folder
+        from duelo.tasks.audio.model_io import save_audio_model
+        from duelo.tasks.audio.parts import generator_kwargs
+        from duelo.training.signals import interruptible
+
+        session, nimg = self.session, trainer.counters.nimg
+        cuda = torch.device(trainer.runtime.device).type == "cuda"
+        # the scorer is seeded and built from the global generator (its weights' initialisation, before the
+        # cached ones are loaded): keep training's random stream as it was
+        with interruptible(), torch.random.fork_rng(devices=range(torch.cuda.device_count()) if cuda else []):
+            fault_point("evaluation")               # a Ctrl-C/SIGTERM stops a scoring at once, not after it
+            scores = self.scorer.scores()
+        record = {"nimg": nimg, "kimg": round(nimg / 1000, 3),
+                  **{k: v for k, v in scores.items() if isinstance(v, (int, float)) and not k.endswith("_real")}}
+        session.run_dir.append_jsonl(session.run_dir.eval_log_path, record)
+        value = scores.get(RANKED_BY)
+        if value is None:
+            return
+        improved = self.best is None or value < self.best
+        if improved:
+            self.best = value
+            best = {"metric": RANKED_BY, "value": value, "nimg": nimg}
+
+            def fill(folder):
+                save_audio_model(folder, trainer.ema["G"], generator_kwargs(session.config, session.data),
+                                 session.data)
+                (folder / "best.json").write_text(json.dumps(best, indent=2) + "\n")
+
+            commit_folder(session.run_dir.best, fill)
+        shown = ", ".join(f"{k} {v:g}" for k, v in record.items() if k not in ("nimg", "kimg"))
+        session.log(f"scores at {record['kimg']:.1f} kimg: {shown}"
+                    f"{' (best FD so far, saved to best/)' if improved else f' (best FD {self.best:g})'}")
+
+    def restart(self, nimg: int) -> None:
+        """On resume, forget scorings logged after the checkpoint (they are repeated identically)."""
+        self.session.run_dir.truncate_jsonl(self.session.run_dir.eval_log_path, nimg)
