@@ -13,6 +13,17 @@ pair is kept is the detector's choice).
                 flipped, a category with one letter dropped (a typo); only cells the change alters are chosen
 
     python benchmarks/clean.py --out benchmarks/results/clean-images-DATE.json     # needs dataset-fashion-mnist
+
+With --runs, each image scenario is measured again with the low scores of a trained run's discriminator added
+(`duelo clean --run`): runs trained on clean images of the same kind that the checked set does not contain,
+prepared with --prepare (MNIST's test split, disjoint from MNIST-5k, which comes from its training split; 10,000
+Fashion-MNIST training images, disjoint from the test images the fashion scenario checks):
+
+    python benchmarks/clean.py --prepare .bench/clean          # needs `duelo datasets fetch mnist`
+    duelo train --preset demo --dataset .bench/clean/mnist-test.npz --set model.conditional=false \
+        --set health.enabled=false --out .bench/clean/runs --name mnist-test         # and fashion-10k likewise
+    python benchmarks/clean.py --runs mnist=.bench/clean/runs/mnist-test,fashion=.bench/clean/runs/fashion-10k \
+        --out benchmarks/results/clean-images-critic-DATE.json
     python benchmarks/clean.py --tables .bench/adult/train.csv --out benchmarks/results/clean-adult-DATE.json
 """
 
@@ -52,12 +63,21 @@ def planted(base, other, seed: int):
     return all_images[order], all_labels[order], kind[order], pair
 
 
-def measure(name: str, base, other, seed: int) -> dict:
+def measure(name: str, base, other, seed: int, run: str | None = None) -> dict:
     images, labels, kind, pair = planted(base, other, seed)
     started = time.perf_counter()
-    faults = find_faults(images, labels, base.class_names, seed)
+    critic, extra = None, {}
+    if run is not None:
+        from duelo.cleaning.critic import run_scores
+        from duelo.privacy.audit import auc
+
+        critic = run_scores(run, images, "cpu")
+        intruder = kind == "outlier"
+        extra = {"run": run, "critic_auc_intruders_low": round(auc(-critic[intruder], -critic[~intruder]), 3)}
+        name = f"{name} + D"
+    faults = find_faults(images, labels, base.class_names, seed, critic=critic)
     seconds = time.perf_counter() - started
-    row = {"scenario": name, "items": len(images), "seconds": round(seconds, 1), "checked": faults.checked}
+    row = {"scenario": name, "items": len(images), "seconds": round(seconds, 1), "checked": faults.checked, **extra}
     for fault in ("duplicate", "outlier", "mislabelled"):
         found = [f for f in faults.findings if f.kind == fault]
         if fault == "duplicate":
@@ -137,12 +157,36 @@ def measure_table(path: str, seed: int) -> dict:
     return row
 
 
+def prepare(folder: str, seed: int) -> None:
+    """Clean reference sets the checked sets do not contain: MNIST's test split, 10,000 Fashion-MNIST training
+    images."""
+    from pathlib import Path
+
+    from duelo.cleaning.report import write_cleaned
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    digits = load_dataset("mnist", split="test")
+    write_cleaned(out / "mnist-test.npz", digits.images, digits.labels, digits.class_names, np.ones(len(digits), bool))
+    clothes = load_dataset("fashion-mnist", split="train")
+    keep = np.zeros(len(clothes), bool)
+    keep[np.random.default_rng(seed).choice(len(clothes), 10_000, replace=False)] = True
+    write_cleaned(out / "fashion-10k.npz", clothes.images, clothes.labels, clothes.class_names, keep)
+    print(f"wrote {out / 'mnist-test.npz'} ({len(digits):,}) and {out / 'fashion-10k.npz'} (10,000)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tables", metavar="CSV", help="measure the table checks on this table (UCI Adult) instead")
+    parser.add_argument("--prepare", metavar="DIR", help="write the clean reference sets for --runs' runs and stop")
+    parser.add_argument("--runs", metavar="SCENARIO=RUN,...",
+                        help="measure the scenarios again with these runs' discriminator scores (mnist=, fashion=)")
     args = parser.parse_args()
+    if args.prepare:
+        prepare(args.prepare, args.seed)
+        return
     if args.tables:
         write_result(args.out, {"benchmark": "clean-tables", "planted": {"corrupted_rows": 0.02},
                                 "rows": [measure_table(args.tables, args.seed)]})
@@ -152,7 +196,12 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     pick = torch.from_numpy(np.sort(rng.choice(len(fashion), 5000, replace=False)))
     fashion_5k = type(fashion)(fashion.images[pick], fashion.labels[pick], fashion.class_names, "fashion-5k")
-    rows = [measure("mnist", mnist, fashion, args.seed), measure("fashion", fashion_5k, mnist, args.seed)]
+    scenarios = {"mnist": (mnist, fashion), "fashion": (fashion_5k, mnist)}
+    if args.runs:
+        runs = dict(item.split("=", 1) for item in args.runs.split(","))
+        rows = [measure(name, *scenarios[name], args.seed, run) for name, run in runs.items()]
+    else:
+        rows = [measure(name, base, other, args.seed) for name, (base, other) in scenarios.items()]
     write_result(args.out, {"benchmark": "clean-images", "planted": {"flipped_labels": FLIPPED,
                                                                       "intruders": INTRUDERS, "copies": COPIES},
                             "rows": rows})

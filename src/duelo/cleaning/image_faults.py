@@ -14,6 +14,10 @@ confident it is another class). Every detector works in one shared view of the d
   z-score of its logarithm (median and MAD); above OUTLIER_Z an item is far from what the bulk of the data looks
   like. Neighbour distances and PCA reconstruction errors were tried first and fail when the intruders are many
   and alike: they are each other's neighbours, and they pull the principal components towards themselves.
+* low discriminator scores (`critic`, from `duelo clean --run RUN`): how much a trained run's D takes each item
+  for one of its training images (tasks/image_gan/run_models.realness), as a robust z-score below the data's
+  median; beyond CRITIC_Z an item is an outlier. Useful when the run trained on data known to be good and DATA is
+  new data of the same kind; a D trained on DATA itself has learnt its faults as data (docs/cleaning.md).
 * mislabels (labelled sets): an RBF support-vector classifier on the features, cross-fitted (FOLDS folds: every
   item is judged by a model trained without it, and without the items found above); an item is likely
   mislabelled when the model's top class is another one and it gives the item's own label at most MISLABEL_OWN.
@@ -34,6 +38,7 @@ VIEW_SIDE = 28
 PCA_DIMS = 50
 NEAR_MEAN_ABS = 2.0 / 255
 OUTLIER_Z = 5.5
+CRITIC_Z = 4.0
 FOLDS = 5
 MISLABEL_OWN = 0.03
 DEGENERATE_STD = 1.0 / 255
@@ -96,7 +101,9 @@ def robust_z(values: np.ndarray) -> np.ndarray:
 
 
 def find_faults(images: torch.Tensor, labels: torch.Tensor | None, class_names: list[str] | None = None,
-                seed: int = 0, log=None) -> Faults:
+                seed: int = 0, log=None, critic: np.ndarray | None = None) -> Faults:
+    """Every item's most serious finding; `critic` (one score per item, higher = more like the run's training
+    images) adds the low-discriminator-score check."""
     from sklearn.decomposition import PCA
     from sklearn.neighbors import NearestNeighbors
 
@@ -157,6 +164,10 @@ def find_faults(images: torch.Tensor, labels: torch.Tensor | None, class_names: 
         faults.checked["outliers"] = f"{found} item(s) above robust z {OUTLIER_Z:g}"
     else:
         faults.checked["outliers"] = "skipped: fewer than 20 items"
+    if critic is not None:
+        faults.findings += _critic_outliers(np.asarray(critic, np.float64), taken)
+        faults.checked["discriminator"] = (f"{sum(f.reason.startswith(CRITIC_REASON) for f in faults.findings)} "
+                                           f"item(s) the run's D scores below robust z -{CRITIC_Z:g}")
 
     if labels is None:
         faults.checked["mislabels"] = "skipped: the data is unlabelled"
@@ -168,6 +179,26 @@ def find_faults(images: torch.Tensor, labels: torch.Tensor | None, class_names: 
         faults.checked["mislabels"] = f"{FOLDS}-fold cross-fitted RBF SVM; own label at most {MISLABEL_OWN:g}"
     faults.findings.sort(key=lambda f: f.index)
     return faults
+
+
+CRITIC_REASON = "the trained run's discriminator takes it for unlike its training images"
+
+
+def _critic_outliers(critic: np.ndarray, taken: np.ndarray) -> list[Finding]:
+    """Items whose D score lies more than CRITIC_Z robust deviations below the data's median (and not found
+    above); marks them taken."""
+    if len(critic) != len(taken):
+        raise ValueError(f"{len(critic)} discriminator scores for {len(taken)} items")
+    low = robust_z(-critic)
+    found = []
+    for i in np.argsort(-low):
+        if low[i] <= CRITIC_Z:
+            break
+        if not taken[i]:
+            found.append(Finding(int(i), "outlier", float(low[i]),
+                                 f"{CRITIC_REASON} (score {critic[i]:.2f}, robust z -{low[i]:.1f})"))
+            taken[i] = True
+    return found
 
 
 def _robust_distance(stats: np.ndarray, seed: int) -> np.ndarray:

@@ -22,9 +22,15 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".gz", ".bz2", ".zip", ".xz
 @click.option("--keep", "keep_kinds", default="", metavar="KINDS",
               help=f"Kinds of findings to keep in the cleaned copy, comma-separated (images: {', '.join(KINDS)}; "
                    f"tables: {', '.join(TABLE_KINDS)}); the others are left out of it.")
+@click.option("--run", "run", type=click.Path(path_type=Path), default=None, metavar="RUN",
+              help="An image run folder (`duelo train`'s): its discriminator scores every image, and those it "
+                   "finds least like its training images are outliers too. For a run trained on data known to be "
+                   "good, checking new data of the same kind.")
+@click.option("--device", default="auto", help="Where the --run's discriminator runs (auto, cpu, cuda).")
 @click.option("--seed", type=int, default=0, help="Seed of the cross-fitting split.")
 @click.option("--force", is_flag=True, help="Replace report files that exist already in --out.")
-def clean(data: str, out_dir: Path, keep_kinds: str, seed: int, force: bool) -> None:
+def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, device: str, seed: int,
+          force: bool) -> None:
     """Check DATA for what should not be trained on. An image dataset (a named dataset, a folder, a .zip or an
     .npz): files that cannot be read, flat images, exact and near duplicates, outliers and likely mislabelled
     items. A table (.csv or .parquet): repeated rows, impossible numbers and likely typos. docs/cleaning.md says
@@ -35,9 +41,12 @@ def clean(data: str, out_dir: Path, keep_kinds: str, seed: int, force: bool) -> 
       duelo clean mnist-5k --out checked/ --keep mislabelled
       duelo train --dataset checked/cleaned.npz
       duelo clean adult.csv --out checked/           # writes checked/cleaned.csv
+      duelo clean new_batch/ --run runs/good --out checked/   # and the low scores of a trained run's D
     """
     keep = {k.strip() for k in keep_kinds.split(",") if k.strip()}
     if Path(data).suffix.lower() in TABLE_SUFFIXES and not Path(data).is_dir():
+        if run is not None:
+            raise ConfigError(f"--run {run}: a discriminator's scores are for images; {data} is a table")
         _clean_table(Path(data), out_dir, keep, force)
         return
     import numpy as np
@@ -55,8 +64,13 @@ def clean(data: str, out_dir: Path, keep_kinds: str, seed: int, force: bool) -> 
     skipped = [(e.path, e.reason) for e in dataset.report.entries if e.status == "skipped"]
     names = dataset.item_names or [f"item {i}" for i in range(len(dataset))]
     click.echo(f"checking {len(dataset):,} images of {data} ...", err=True)
+    critic = None
+    if run is not None:
+        from duelo.cleaning.critic import run_scores
+
+        critic = run_scores(run, dataset.images, device, log=lambda text: click.echo(text, err=True))
     faults = find_faults(dataset.images, dataset.labels, dataset.class_names, seed,
-                         log=lambda text: click.echo(text, err=True))
+                         log=lambda text: click.echo(text, err=True), critic=critic)
     removed = set(KINDS) - keep
     mask = np.ones(len(dataset), bool)
     for f in faults.findings:

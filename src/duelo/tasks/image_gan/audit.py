@@ -60,18 +60,9 @@ def audit_image_run(run: Path, samples: int, max_records: int, seed: int, device
                     nonmembers: str | None = None, reference: str | None = None, shadows: int = 4,
                     shadow_kimg: float | None = None) -> dict:
     from duelo.privacy.audit import DEFAULT_DELTA, audit_scores, distance_scores
-    from duelo.tasks import run_config
-    from duelo.tasks.image_gan.finetune import load_into, read_source
-    from duelo.tasks.runner import build_session
+    from duelo.tasks.image_gan.run_models import d_logits, load_run_networks
 
-    config = run_config(run, "records").with_overrides({"train.device": device}, source="duelo audit")
-    if config.task != "image-gan":
-        raise ConfigError(f"{run}: a {config.task} run; duelo audit reads image-gan runs")
-    session = build_session(config, live_progress=False)
-    states, source = read_source(str(run))
-    G, D = session.trainer.ema["G"], session.parts.players["D"].module
-    load_into({"G_ema": G, "D": D}, {"G_ema": states["G_ema"], "D": states["D"]}, source)
-    G.eval(), D.eval()
+    session, G, D, source = load_run_networks(run, device, "duelo audit")
     (members, m_labels), (others, o_labels) = _records(session, nonmembers)
     n = min(len(members), len(others), max_records)
     generator = torch.Generator().manual_seed(seed)
@@ -84,14 +75,8 @@ def audit_image_run(run: Path, samples: int, max_records: int, seed: int, device
     delta = plan.delta if plan is not None else DEFAULT_DELTA
     target = session.trainer.runtime.device
 
-    @torch.no_grad()
     def logits(images, labels):
-        """D's mean logit per image, in chunks of 256."""
-        out = []
-        for index in torch.arange(len(images)).split(256):
-            y = labels[index].to(target) if conditional and labels is not None else None
-            out.append(D(images[index].to(target), y).float().reshape(len(index), -1).mean(1).cpu())
-        return torch.cat(out)
+        return d_logits(D, images, labels if conditional else None, target)
 
     attacks = {"distance_to_closest": audit_scores(distance_scores(members, fake), distance_scores(others, fake),
                                                    delta, seed),
