@@ -20,6 +20,10 @@ def clean_images(result: dict) -> str:
             cells += [f"{r['precision']:.3f} ({r['correct']}/{r['found']})",
                       f"{r['recall']:.3f} of {r['planted']}{mark}"]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if any("critic_auc_intruders_low" in row for row in rows):
+        lines.append("| the run's D alone: AUC of intruders scored low | " + " | ".join(
+            f"{row['critic_auc_intruders_low']:.3f} | " if "critic_auc_intruders_low" in row else "— | "
+            for row in rows) + " |")
     lines.append("| seconds (CPU) | " + " | ".join(f"{row['seconds']:g} | " for row in rows) + " |")
     return "\n".join(lines)
 
