@@ -3,8 +3,9 @@
 The scores are the summary's (snapshots.AudioSnapshots.scores: the classifier trained on the real training
 clips judges generated clips against held-out ones), one line per scoring in eval.jsonl, so a run shows how its
 scores move between snapshots rather than only where it stopped. The clips come from fixed latents and labels and
-the classifier from its own seed, all inside a fork of the global random state: scoring never changes what
-training does next, and a resumed run forgets the lines logged after its checkpoint and writes them again.
+the classifier from its own seed, trained and loaded inside a fork of the global random state (scorer.py):
+scoring never changes what training does next, and a resumed run forgets the lines logged after its
+checkpoint and writes them again.
 
 The best model is chosen on the held-out clips its scores are measured on, so its figures are the best of several
 looks: quote the last snapshot's summary beside them.
@@ -13,8 +14,6 @@ looks: quote the last snapshot's summary beside them.
 from __future__ import annotations
 
 import json
-
-import torch
 
 from duelo.errors import ConfigError
 
@@ -45,11 +44,8 @@ class PeriodicScores:
         from duelo.training.signals import interruptible
 
         session, nimg = self.session, trainer.counters.nimg
-        cuda = torch.device(trainer.runtime.device).type == "cuda"
-        # the scorer is seeded and built from the global generator (its weights' initialisation, before the
-        # cached ones are loaded): keep training's random stream as it was
-        with interruptible(), torch.random.fork_rng(devices=range(torch.cuda.device_count()) if cuda else []):
-            fault_point("evaluation")               # a Ctrl-C/SIGTERM stops a scoring at once, not after it
+        with interruptible():                 # a Ctrl-C/SIGTERM stops a scoring at once, not after it
+            fault_point("evaluation")
             scores = self.scorer.scores()
         record = {"nimg": nimg, "kimg": round(nimg / 1000, 3),
                   **{k: v for k, v in scores.items() if isinstance(v, (int, float)) and not k.endswith("_real")}}

@@ -80,6 +80,15 @@ def _augment(waves: torch.Tensor, generator: torch.Generator, rate: int) -> torc
 
 
 def train_scorer(clips: Clips, epochs: int, seed: int, device, log=None, range_db: float = RANGE_DB) -> AudioScorer:
+    """A scorer trained from `seed` (its initialisation and dropout from the global generators, seeded), which are
+    given back as they were: a run that scores between its steps (audio.score_kimg, interim summaries) trains
+    the same weights as one that does not."""
+    cuda = torch.device(device).type == "cuda"
+    with torch.random.fork_rng(devices=range(torch.cuda.device_count()) if cuda else []):
+        return _train_scorer(clips, epochs, seed, device, log, range_db)
+
+
+def _train_scorer(clips: Clips, epochs: int, seed: int, device, log, range_db: float) -> AudioScorer:
     factors = tuple(len(names) for names in clips.class_names)
     torch.manual_seed(seed)
     model = AudioScorer(factors, clips.rate, range_db=range_db).to(device)
@@ -113,9 +122,10 @@ def scorer_for(clips: Clips, epochs: int, seed: int, device, log=None, range_db:
     folder = dataset_cache_dir("audio-scorers") / fingerprint(clips, epochs, seed, range_db)
     factors = tuple(len(names) for names in clips.class_names)
     if find_model_folder(folder, FORMAT) is not None:
-        model, _ = load_model_folder(folder, FORMAT, VERSION, "audio scorer",
-                                     lambda meta: AudioScorer(tuple(meta["factors"]), meta["rate"],
-                                                              range_db=meta["range_db"]))
+        with torch.random.fork_rng(devices=[]):  # the initialisation the cached weights replace: not the caller's
+            model, _ = load_model_folder(folder, FORMAT, VERSION, "audio scorer",
+                                         lambda meta: AudioScorer(tuple(meta["factors"]), meta["rate"],
+                                                                  range_db=meta["range_db"]))
         return model.to(device).eval()
     say = log or (lambda text: print(f"duelo: {text}", file=sys.stderr, flush=True))
     say(f"scorer: training the classifier the scores use on {len(clips):,} real clips ({epochs} epochs, once per "
