@@ -30,3 +30,27 @@ def test_scores_between_snapshots_keep_the_best_model_and_leave_training_alone(t
     assert same[0].keys() == same[1].keys() and all((same[0][k] == same[1][k]).all() for k in same[0])
     assert main(["sample", str(scored / "best"), "-n", "2", "--out", str(tmp_path / "clips")]) == 0
     assert len(list((tmp_path / "clips").glob("*.wav"))) == 2
+    # scoring may be switched on when a run is continued (it changes nothing it trains), not below one clip
+    assert main([*common, "--name", "plain", "--kimg", "0.15", "--set", "audio.score_kimg=0.025"]) == 0
+    assert (plain / "eval.jsonl").is_file()
+    capsys.readouterr()
+    assert main([*common, "--name", "tiny", "--set", "audio.score_kimg=0.0004"]) != 0
+    assert "at least 0.001" in capsys.readouterr().err
+
+
+def test_the_scorer_leaves_the_global_random_state_as_it_found_it(tmp_path, monkeypatch):
+    """Trained (its initialisation and dropout seeded from the global generator) or loaded from the cache (built,
+    then given the cached weights), the scorer gives the caller's random stream back untouched."""
+    import torch
+
+    from duelo.tasks.audio import clips as clip_store
+    from duelo.tasks.audio.scorer import scorer_for
+
+    monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
+    clips = clip_store.load(made_up_clips(tmp_path / "tones.npz"))
+    for path in ("trained", "loaded"):
+        torch.manual_seed(123)
+        expected = torch.rand(3)
+        torch.manual_seed(123)
+        scorer_for(clips, 1, 0, "cpu", log=lambda text: None)
+        assert torch.equal(torch.rand(3), expected), path

@@ -14,7 +14,7 @@ from torch import nn
 from duelo.cleaning.image_faults import CRITIC_REASON, CRITIC_Z, find_faults
 from duelo.cli.main import main
 from duelo.data.loading import load_dataset
-from duelo.tasks.image_gan.run_models import realness
+from duelo.tasks.image_gan.run_models import d_logits, realness
 
 
 def test_items_scored_far_below_the_rest_are_outliers_and_nothing_else_is():
@@ -28,10 +28,24 @@ def test_items_scored_far_below_the_rest_are_outliers_and_nothing_else_is():
     flagged = sorted(f.index for f in faults.findings if f.reason.startswith(CRITIC_REASON))
     assert flagged == low
     assert all(f.kind == "outlier" and f.score > CRITIC_Z for f in faults.findings if f.index in low)
-    assert faults.checked["discriminator"].startswith("3 item(s)")
+    assert faults.checked["discriminator"].startswith("3 item(s) no check above found")
     assert "discriminator" not in find_faults(images, None).checked
     with pytest.raises(ValueError, match="299 discriminator scores for 300 items"):
         find_faults(images, None, critic=scores[:-1])
+
+
+def test_a_score_that_is_not_a_number_flags_its_item_alone_and_flat_or_few_scores_flag_nothing():
+    images = load_dataset("mnist-5k").images[:300]
+    scores = np.random.default_rng(2).normal(0, 1, 300)
+    scores[[3, 4]] = [np.nan, np.inf]
+    flagged = [f for f in find_faults(images, None, critic=scores).findings if f.reason.startswith(CRITIC_REASON)]
+    assert sorted(f.index for f in flagged) == [3, 4] and all("not a number" in f.reason for f in flagged)
+    flat = find_faults(images, None, critic=np.ones(300))
+    assert "do not vary" in flat.checked["discriminator"]
+    assert not any(f.reason.startswith(CRITIC_REASON) for f in flat.findings)
+    few = np.zeros(10)
+    few[0] = -1000.0
+    assert "fewer than 20" in find_faults(images[:10], None, critic=few).checked["discriminator"]
 
 
 def test_an_item_found_by_another_check_gets_one_finding():
@@ -55,6 +69,24 @@ class _ClassD(nn.Module):
     def forward(self, x, labels=None):
         base = x.flatten(1).mean(1)
         return base if labels is None else base + self.offset[labels]
+
+
+class _BatchD(nn.Module):
+    """A 'D' that looks at its neighbours, like a minibatch-stddev layer: each logit is the image's mean minus
+    the batch's."""
+
+    def forward(self, x, labels=None):
+        means = x.flatten(1).mean(1)
+        return means - means.mean()
+
+
+def test_every_chunk_is_scored_at_the_same_size():
+    images = torch.randint(0, 256, (10, 1, 2, 2), dtype=torch.uint8)
+    whole = d_logits(_BatchD(), images, None, "cpu", chunk=4)              # chunks of 4, 4 and 2 (filled up)
+    first8 = d_logits(_BatchD(), images[:8], None, "cpu", chunk=4)
+    assert torch.allclose(whole[:8], first8)
+    filled = torch.cat([images[8:], images[:2]])                            # what the last chunk was scored in
+    assert torch.allclose(whole[8:], d_logits(_BatchD(), filled, None, "cpu", chunk=4)[:2])
 
 
 def test_a_conditional_d_scores_each_image_by_its_best_class():
@@ -84,7 +116,14 @@ def test_the_command_scores_the_data_with_a_trained_run(tmp_path, capsys):
     assert main(["clean", str(tmp_path / "data.npz"), "--run", str(tmp_path / "run"), "--out", str(out)]) == 0
     assert "scoring 210 images with the discriminator of" in capsys.readouterr().err
     report = json.loads((out / "report.json").read_text())
-    assert "below robust z" in json.dumps(report)
+    assert report["checked"]["discriminator"].endswith(f"below robust z -{CRITIC_Z:g} or not at all")
+    for refused, said in ((tmp_path / "run" / "model", "not its model/ folder"),
+                          (tmp_path / "empty", "no checkpoint yet")):
+        if refused.name == "empty":
+            (refused / "checkpoints").mkdir(parents=True)
+            (refused / "config.json").write_text((tmp_path / "run" / "config.json").read_text())
+        assert main(["clean", str(tmp_path / "data.npz"), "--run", str(refused), "--out", str(tmp_path / "c")]) != 0
+        assert said in capsys.readouterr().err and not (tmp_path / "c").exists()      # refused before writing
     assert main(["clean", str(tmp_path / "data.npz"), "--run", str(tmp_path / "nowhere"), "--out",
                  str(tmp_path / "a")]) != 0
     assert "--run" in capsys.readouterr().err

@@ -165,9 +165,8 @@ def find_faults(images: torch.Tensor, labels: torch.Tensor | None, class_names: 
     else:
         faults.checked["outliers"] = "skipped: fewer than 20 items"
     if critic is not None:
-        faults.findings += _critic_outliers(np.asarray(critic, np.float64), taken)
-        faults.checked["discriminator"] = (f"{sum(f.reason.startswith(CRITIC_REASON) for f in faults.findings)} "
-                                           f"item(s) the run's D scores below robust z -{CRITIC_Z:g}")
+        found_by_d, faults.checked["discriminator"] = _critic_outliers(np.asarray(critic, np.float64), taken)
+        faults.findings += found_by_d
 
     if labels is None:
         faults.checked["mislabels"] = "skipped: the data is unlabelled"
@@ -184,13 +183,22 @@ def find_faults(images: torch.Tensor, labels: torch.Tensor | None, class_names: 
 CRITIC_REASON = "the trained run's discriminator takes it for unlike its training images"
 
 
-def _critic_outliers(critic: np.ndarray, taken: np.ndarray) -> list[Finding]:
-    """Items whose D score lies more than CRITIC_Z robust deviations below the data's median (and not found
-    above); marks them taken."""
+def _critic_outliers(critic: np.ndarray, taken: np.ndarray) -> tuple[list[Finding], str]:
+    """Items whose D score lies more than CRITIC_Z robust deviations below the data's median, or is not a number,
+    and that no check above found (marked taken); and what the check did, in words."""
     if len(critic) != len(taken):
         raise ValueError(f"{len(critic)} discriminator scores for {len(taken)} items")
-    low = robust_z(-critic)
-    found = []
+    finite = np.isfinite(critic)
+    found = [Finding(int(i), "outlier", float("inf"), f"{CRITIC_REASON} (its score is not a number)")
+             for i in np.nonzero(~finite & ~taken)[0]]
+    taken[~finite] = True
+    values = critic[finite]
+    spread = float(np.median(np.abs(values - np.median(values)))) if len(values) else 0.0
+    if len(values) < 20 or spread == 0:
+        return found, (f"{len(found)} item(s) without a finite score; the rest skipped: "
+                       + ("fewer than 20 scores" if len(values) < 20 else "the scores do not vary"))
+    low = np.full(len(critic), -np.inf)
+    low[finite] = robust_z(-values)
     for i in np.argsort(-low):
         if low[i] <= CRITIC_Z:
             break
@@ -198,7 +206,8 @@ def _critic_outliers(critic: np.ndarray, taken: np.ndarray) -> list[Finding]:
             found.append(Finding(int(i), "outlier", float(low[i]),
                                  f"{CRITIC_REASON} (score {critic[i]:.2f}, robust z -{low[i]:.1f})"))
             taken[i] = True
-    return found
+    return found, (f"{len(found)} item(s) no check above found that the run's D scores below robust z "
+                   f"-{CRITIC_Z:g} or not at all")
 
 
 def _robust_distance(stats: np.ndarray, seed: int) -> np.ndarray:

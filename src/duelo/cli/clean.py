@@ -59,6 +59,11 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, device: s
     unknown = sorted(keep - set(KINDS))
     if unknown:
         raise ConfigError(f"--keep {keep_kinds}: unknown kind {unknown[0]!r}; give some of {', '.join(KINDS)}")
+    if run is not None:                       # refused before anything is written
+        from duelo.cleaning.critic import COMMAND
+        from duelo.tasks.image_gan.run_models import check_run
+
+        check_run(run, COMMAND)
     folder = output_folder(out_dir, force=force, names=["report.json", "report.html", "cleaned.npz"])
     dataset = load_dataset(data, alpha="white")
     skipped = [(e.path, e.reason) for e in dataset.report.entries if e.status == "skipped"]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from duelo.config.fields import Check, at_least, both, fraction, from_registry, positive_int, setting
 
 GAIN_DB = both(at_least(0.0), Check("at most 40", lambda v: v <= 40))
+SCORE_KIMG = Check("0 (off) or at least 0.001 (one clip)", lambda v: isinstance(v, (int, float)) and not
+                   isinstance(v, bool) and (v == 0 or v * 1000 >= 1))
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class AudioModelConfig:
                                  check=at_least(0, integer=True))
     score_kimg:  float = setting(0.0, "score the averaged G every this many kimg (the summary's scores, one line "
                                  "each in eval.jsonl) and keep the model with the lowest Fréchet distance in best/; "
-                                 "0 = only at the end", check=at_least(0.0))
+                                 "0 = only at the end", check=SCORE_KIMG, rerun=True)
     eval_clips:  int = setting(500, "generated clips behind the scores of the summary", check=at_least(8, integer=True))
     scorer_epochs: int = setting(30, "epochs of the classifier the scores use (trained once per dataset, cached)",
                                  check=positive_int)

@@ -14,6 +14,7 @@ looks: quote the last snapshot's summary beside them.
 from __future__ import annotations
 
 import json
+import math
 
 from duelo.errors import ConfigError
 
@@ -51,7 +52,7 @@ class PeriodicScores:
                   **{k: v for k, v in scores.items() if isinstance(v, (int, float)) and not k.endswith("_real")}}
         session.run_dir.append_jsonl(session.run_dir.eval_log_path, record)
         value = scores.get(RANKED_BY)
-        if value is None:
+        if value is None or not math.isfinite(value):
             return
         improved = self.best is None or value < self.best
         if improved:

@@ -83,7 +83,7 @@ def train_scorer(clips: Clips, epochs: int, seed: int, device, log=None, range_d
     """A scorer trained from `seed` (its initialisation and dropout from the global generators, seeded), which are
     given back as they were: a run that scores between its steps (audio.score_kimg, interim summaries) trains
     the same weights as one that does not."""
-    cuda = torch.device(device).type == "cuda"
+    cuda = torch.device(device).type == "cuda" or torch.cuda.is_initialized()     # manual_seed reseeds them all
     with torch.random.fork_rng(devices=range(torch.cuda.device_count()) if cuda else []):
         return _train_scorer(clips, epochs, seed, device, log, range_db)
 

@@ -53,8 +53,9 @@ def frozen_stage_names(D: nn.Module, freeze: int) -> list[str]:
     return [name for name, _ in d_stages(D)[:freeze]]
 
 
-def read_source(path: str) -> tuple[dict[str, dict[str, torch.Tensor]], str]:
-    """The state dicts a run starts from ({"G": ..., "G_ema": ..., and "D" for a run folder}) and a description."""
+def read_source(path: str, option: str = "--resume-from") -> tuple[dict[str, dict[str, torch.Tensor]], str]:
+    """The state dicts a run starts from ({"G": ..., "G_ema": ..., and "D" for a run folder}) and a description;
+    errors name `option` (the command's way of giving the path)."""
     from duelo.io.pretrained import CONFIG_NAME, load_pretrained
     from duelo.training.checkpoint import load_latest
 
@@ -62,14 +63,14 @@ def read_source(path: str) -> tuple[dict[str, dict[str, torch.Tensor]], str]:
     if (folder / "checkpoints").is_dir():
         checkpoint = load_latest(folder / "checkpoints", warn=lambda message: None)
         if checkpoint is None:
-            raise ConfigError(f"--resume-from {path}: the run folder has no checkpoint yet; train it first or give "
+            raise ConfigError(f"{option} {path}: the run folder has no checkpoint yet; train it first or give "
                               f"a saved model folder")
         states: dict[str, dict[str, torch.Tensor]] = {}
         for net in ("G", "D", "G_ema"):
             prefix = f"net.{net}."
             states[net] = {k[len(prefix):]: v for k, v in checkpoint.tensors.items() if k.startswith(prefix)}
         if not states["G"] or not states["D"]:
-            raise ConfigError(f"--resume-from {path}: {checkpoint.path.name} holds no image GAN (no G and D); "
+            raise ConfigError(f"{option} {path}: {checkpoint.path.name} holds no image GAN (no G and D); "
                               f"give the folder of an image-gan run or a saved generator")
         states["G_ema"] = states["G_ema"] or states["G"]
         return states, f"{path} ({checkpoint.path.name}, {checkpoint.nimg / 1000:.1f} kimg: G, D and G_ema)"
@@ -79,10 +80,10 @@ def read_source(path: str) -> tuple[dict[str, dict[str, torch.Tensor]], str]:
         try:
             G = load_pretrained(folder)
         except CheckpointError as error:
-            raise ConfigError(f"--resume-from {path}: {error}") from None
+            raise ConfigError(f"{option} {path}: {error}") from None
         state = G.state_dict()
         return {"G": state, "G_ema": state}, f"{path} (a saved generator: G and G_ema; D starts fresh)"
-    raise ConfigError(f"--resume-from {path}: neither a run folder (with checkpoints/) nor a saved model folder "
+    raise ConfigError(f"{option} {path}: neither a run folder (with checkpoints/) nor a saved model folder "
                       f"(with {CONFIG_NAME}); give the folder of a finished run or its model/ folder")
 
 

@@ -12,18 +12,37 @@ import torch
 from duelo.errors import ConfigError
 
 
-def load_run_networks(run: Path, device: str, command: str):
-    """(session, G_ema, D, source) of the image-gan run folder `run`; ConfigError naming `command` for a folder
-    that is not one."""
+def check_run(run: Path, command: str):
+    """The configuration of the image-gan run folder `run`, which has a checkpoint; ConfigError naming `command`
+    otherwise. Cheap: nothing is built or loaded."""
     from duelo.tasks import run_config
+    from duelo.training.checkpoint import list_checkpoints
+
+    if not Path(run).is_dir():
+        raise ConfigError(f"{command} {run}: no such folder; give the folder `duelo train` wrote")
+    config = run_config(run, "records")
+    if config.task != "image-gan":
+        raise ConfigError(f"{run}: a {config.task} run; {command} reads image-gan runs")
+    if not (Path(run) / "checkpoints").is_dir() or not list_checkpoints(Path(run) / "checkpoints"):
+        raise ConfigError(f"{command} {run}: the run has no checkpoint yet; give a run that has trained to its "
+                          f"first snapshot")
+    return config
+
+
+def load_run_networks(run: Path, device: str, command: str):
+    """(session, G_ema, D, source) of the image-gan run folder `run` (check_run's refusals first)."""
+    from duelo.data.errors import DataError
     from duelo.tasks.image_gan.finetune import load_into, read_source
     from duelo.tasks.runner import build_session
 
-    config = run_config(run, "records").with_overrides({"train.device": device}, source=command)
-    if config.task != "image-gan":
-        raise ConfigError(f"{run}: a {config.task} run; {command} reads image-gan runs")
-    session = build_session(config, live_progress=False)
-    states, source = read_source(str(run))
+    config = check_run(run, command).with_overrides({"train.device": device}, source=command)
+    try:                                           # the run is rebuilt as `duelo train` built it: from its data
+        session = build_session(config, live_progress=False)
+    except DataError as error:
+        raise ConfigError(f"{command} {run}: rebuilding the run needs its training data, {config.data.dataset!r} "
+                          f"in its config.json, as it was when it trained ({error}); run from the folder it was "
+                          f"trained from, or put the data back") from None
+    states, source = read_source(str(run), command)
     G, D = session.trainer.ema["G"], session.parts.players["D"].module
     load_into({"G_ema": G, "D": D}, {"G_ema": states["G_ema"], "D": states["D"]}, source)
     G.eval(), D.eval()
@@ -32,13 +51,18 @@ def load_run_networks(run: Path, device: str, command: str):
 
 @torch.no_grad()
 def d_logits(D, images: torch.Tensor, labels: torch.Tensor | None, device, chunk: int = 256) -> torch.Tensor:
-    """D's mean logit per image ([-1, 1] floats, or uint8 mapped so), in chunks; `labels` for a conditional D."""
+    """D's mean logit per image ([-1, 1] floats, or uint8 mapped so), in chunks of `chunk`; `labels` for a
+    conditional D. A short last chunk is filled up with the set's first images (their scores dropped), so that a
+    D whose minibatch-stddev layer looks at an image's neighbours sees every chunk at the same size."""
     out = []
     for index in torch.arange(len(images)).split(chunk):
+        real = len(index)
+        if real < chunk and len(images) > real:
+            index = torch.cat([index, torch.arange(min(chunk - real, len(images) - real))])
         batch = images[index]
         batch = batch.float().div(127.5).sub(1) if batch.dtype == torch.uint8 else batch.float()
         y = labels[index].to(device) if labels is not None else None
-        out.append(D(batch.to(device), y).float().reshape(len(index), -1).mean(1).cpu())
+        out.append(D(batch.to(device), y).float().reshape(len(index), -1).mean(1)[:real].cpu())
     return torch.cat(out) if out else torch.zeros(0)
 
 
