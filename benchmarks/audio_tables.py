@@ -150,27 +150,6 @@ def audio_head(result: dict) -> str:
     return "\n".join(lines)
 
 
-def audio_trajectory(*results: dict) -> str:
-    """Runs scored between snapshots (audio.score_kimg; the row's "trajectory"): how far instrument accuracy moves
-    within the second half of a run's scorings (after the learning curve's rise) against where it stopped, and
-    the scoring best/ keeps (the lowest FD) with its accuracy."""
-    from statistics import pstdev
-
-    lines = ["| run | scorings | instrument accuracy: last | second half: min .. max (sd) | lowest FD (kimg) | "
-             "its instrument accuracy |", "| --- " * 6 + "|"]
-    for result in results:
-        for row in result["rows"]:
-            points = [p for p in row.get("trajectory") or [] if "instrument_accuracy" in p and "fd" in p]
-            if not points:
-                continue
-            late = [p["instrument_accuracy"] for p in points[len(points) // 2:]]
-            best = min(points, key=lambda p: p["fd"])
-            lines.append(f"| {row['name']} | {len(points)} | {points[-1]['instrument_accuracy']:.3f} | "
-                         f"{min(late):.3f} .. {max(late):.3f} ({pstdev(late):.3f}) | "
-                         f"{best['fd']:.2f} ({best['kimg']:,.0f}) | {best['instrument_accuracy']:.3f} |")
-    return "\n".join(lines)
-
-
 RENDERERS = {"audio-train": audio_train, "audio-head": audio_head, "audio-representation": audio_representation,
              "audio-judge": audio_judge,
-             "audio-diagnose": audio_diagnose, "audio-steps": audio_steps, "audio-trajectory": audio_trajectory}
+             "audio-diagnose": audio_diagnose, "audio-steps": audio_steps}

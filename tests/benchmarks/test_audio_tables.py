@@ -1,6 +1,5 @@
 """benchmarks/audio_tables.py: the steps table orders runs by optimiser steps (kimg x 1000 / batch), reads the batch
-from each run's command and marks a run that shared the GPU with other work; the head table reads twin heads; the
-trajectory table reads runs scored between snapshots."""
+from each run's command and marks a run that shared the GPU with other work; the head table reads twin heads."""
 
 from __future__ import annotations
 
@@ -41,13 +40,3 @@ def test_the_head_table_shows_what_a_twin_head_names_generated():
     assert len(lines) == 2                                  # the run without D's weights has no row
     assert lines[0].endswith("| — (one class per label) |") and lines[1].endswith("| 0.800 / 0.600 |")
     assert "| 0.400 / 0.900 |" in lines[1]
-
-
-def test_the_trajectory_table_shows_the_late_spread_and_the_lowest_fd_scoring():
-    points = [{"kimg": k, "fd": fd, "instrument_accuracy": acc}
-              for k, fd, acc in ((100, 30.0, 0.3), (200, 20.0, 0.6), (300, 12.0, 0.85), (400, 15.0, 0.7))]
-    table = audio_tables.audio_trajectory({"rows": [{"name": "w64", "trajectory": points}, {"name": "plain"}]})
-    lines = table.splitlines()[2:]
-    assert len(lines) == 1                                  # a run scored only at its end has no row
-    cells = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    assert cells == ["w64", "4", "0.700", "0.700 .. 0.850 (0.075)", "12.00 (300)", "0.850"]
