@@ -68,10 +68,10 @@ def measure(name: str, base, other, seed: int, run: str | None = None) -> dict:
     started = time.perf_counter()
     critic, extra = None, {}
     if run is not None:
-        from duelo.cleaning.critic import run_scores
         from duelo.privacy.audit import auc
+        from duelo.tasks.image_gan.run_models import run_scores
 
-        critic = run_scores(run, images, "cpu")
+        critic = run_scores(run, images, "cpu", "duelo clean --run")
         intruder = kind == "outlier"
         extra = {"run": run, "critic_auc_intruders_low": round(auc(-critic[intruder], -critic[~intruder]), 3)}
         name = f"{name} + D"

@@ -12,6 +12,7 @@ from duelo.errors import ConfigError
 
 KINDS = ("degenerate", "duplicate", "outlier", "mislabelled")
 TABLE_KINDS = ("duplicate", "impossible number", "likely typo")
+RUN_COMMAND = "duelo clean --run"
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".gz", ".bz2", ".zip", ".xz")
 
 
@@ -60,10 +61,9 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, device: s
     if unknown:
         raise ConfigError(f"--keep {keep_kinds}: unknown kind {unknown[0]!r}; give some of {', '.join(KINDS)}")
     if run is not None:                       # refused before anything is written
-        from duelo.cleaning.critic import COMMAND
         from duelo.tasks.image_gan.run_models import check_run
 
-        check_run(run, COMMAND)
+        check_run(run, RUN_COMMAND)
     folder = output_folder(out_dir, force=force, names=["report.json", "report.html", "cleaned.npz"])
     dataset = load_dataset(data, alpha="white")
     skipped = [(e.path, e.reason) for e in dataset.report.entries if e.status == "skipped"]
@@ -71,9 +71,9 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, device: s
     click.echo(f"checking {len(dataset):,} images of {data} ...", err=True)
     critic = None
     if run is not None:
-        from duelo.cleaning.critic import run_scores
+        from duelo.tasks.image_gan.run_models import run_scores
 
-        critic = run_scores(run, dataset.images, device, log=lambda text: click.echo(text, err=True))
+        critic = run_scores(run, dataset.images, device, RUN_COMMAND, log=lambda text: click.echo(text, err=True))
     faults = find_faults(dataset.images, dataset.labels, dataset.class_names, seed,
                          log=lambda text: click.echo(text, err=True), critic=critic)
     removed = set(KINDS) - keep

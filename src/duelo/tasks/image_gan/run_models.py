@@ -1,7 +1,7 @@
 """The trained networks of an image run folder, for commands that read a finished (or interrupted) run rather than
-train it: `duelo audit` (G_ema and D) and `duelo clean --run` (D). The run is rebuilt from its config.json, as
-`duelo train` would build it, and its newest readable checkpoint is loaded into it, both networks in evaluation
-mode."""
+train it: `duelo audit` (G_ema and D) and `duelo clean --run` (D's scores of other images, `run_scores`). The run
+is rebuilt from its config.json, as `duelo train` would build it, and its newest readable checkpoint is loaded
+into it, both networks in evaluation mode."""
 
 from __future__ import annotations
 
@@ -77,3 +77,23 @@ def realness(D, images: torch.Tensor, classes: int, device) -> torch.Tensor:
         scores = d_logits(D, images, torch.full((len(images),), c, dtype=torch.long), device)
         best = scores if best is None else torch.maximum(best, scores)
     return best
+
+
+def run_scores(run: Path, images: torch.Tensor, device: str, command: str, log=None):
+    """D's score of every image of `images` ((N, C, H, W) uint8), from the newest checkpoint of the image run `run`:
+    higher = more like the run's training images. The images are brought to the run's channels and size as `duelo
+    train` brings its data (transparency as the caller read it); a conditional D gives its best score over the
+    classes, so a wrong label alone does not lower an image's score. A float64 numpy array."""
+    import numpy as np
+
+    from duelo.data.transforms import convert_channels, resize_images
+
+    session, G, D, source = load_run_networks(Path(run), device, command)
+    channels = session.data.channels
+    if images.shape[1] not in (1, 3) or channels not in (1, 3):
+        raise ConfigError(f"{command} {run}: its D takes {channels}-channel images and the data has "
+                          f"{images.shape[1]}; only gray and colour (1 or 3 channels) convert")
+    x = resize_images(convert_channels(images, channels), session.data.size, session.config.data.resize)
+    if log is not None:
+        log(f"clean: scoring {len(x):,} images with the discriminator of {source}")
+    return realness(D, x, G.c_dim, session.trainer.runtime.device).numpy().astype(np.float64)
