@@ -144,6 +144,23 @@ def test_a_classifier_starts_from_the_weights_it_is_given():
     assert near < 0.2 * far, (near, far)
 
 
+def test_a_classifier_learns_from_class_probabilities_as_from_labels():
+    """Soft targets (a teacher's probabilities): one-hot rows train exactly what their labels train; spread rows
+    train something else, and the held-out accuracy is read against their most likely class."""
+    from duelo.evaluation.domain_classifier import train_classifier
+
+    images = torch.randint(0, 256, (64, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(64) % 2
+    hard = train_classifier(images, labels, 2, seed=0, val_fraction=0.1, steps=3)
+    one_hot = train_classifier(images, torch.nn.functional.one_hot(labels, 2).float(), 2, seed=0,
+                               val_fraction=0.1, steps=3)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(hard.model.parameters(), one_hot.model.parameters()))
+    assert one_hot.val_accuracy == hard.val_accuracy
+    spread = torch.full((64, 2), 0.5)
+    blurred = train_classifier(images, spread, 2, seed=0, val_fraction=0.1, steps=3)
+    assert not all(torch.allclose(a, b, atol=1e-6) for a, b in zip(hard.model.parameters(), blurred.model.parameters()))
+
+
 def test_filter_and_balance_are_refused_where_they_do_not_apply(tmp_path, capsys):
     assert main(["augment-gain", str(tmp_path), "--real", "x", "--test", "y", "--filter", "1.5"]) != 0
     assert "probability in [0, 1)" in capsys.readouterr().err

@@ -110,7 +110,8 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
     """Train on (1 - val_fraction) of the data; report accuracy on the rest. Deterministic on the CPU.
 
     At least `epochs` passes and at least `min_steps` optimiser steps, so tiny sets still converge. `init`: start
-    from this classifier's weights (fine-tuning) instead of the seed's initialisation.
+    from this classifier's weights (fine-tuning) instead of the seed's initialisation. `labels` are class indices
+    (N,) or, as targets to match, class probabilities (N, num_classes): a teacher's soft labels.
     """
     generator = torch.Generator().manual_seed(seed)
     val_idx, train_idx = split_indices(len(images), val_fraction, generator)
@@ -144,7 +145,8 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
             optimizer.step()
             schedule.step()
     trained = TrainedClassifier(model.eval(), 0.0, None)
-    trained.val_accuracy = float((trained.predict(images[val_idx]) == labels[val_idx]).float().mean())
+    hard = labels.argmax(1) if labels.is_floating_point() else labels
+    trained.val_accuracy = float((trained.predict(images[val_idx]) == hard[val_idx]).float().mean())
     if log:
         log(f"domain classifier: held-out accuracy on real images {trained.val_accuracy:.3f}")
     return trained
