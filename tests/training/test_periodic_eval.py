@@ -56,3 +56,19 @@ def test_eval_metric_that_cannot_judge_this_model_is_refused_before_training(tmp
                  "class_accuracy"]) == 2
     assert "unconditional" in capsys.readouterr().err
     assert not any(tmp_path.iterdir()), "nothing is written"
+
+
+def test_the_best_record_reads_back_and_a_damaged_one_is_named(tmp_path):
+    """RunDir.best_value, shared by the image and audio periodic evaluations: none before a model is kept, the
+    value best_record wrote, and a damaged record refused with what to do."""
+    from duelo.errors import ConfigError
+    from duelo.training.run_dir import RunDir
+
+    run_dir = RunDir(tmp_path)
+    assert run_dir.best_value() is None
+    run_dir.best.mkdir()
+    (run_dir.best / RunDir.BEST_RECORD).write_text(RunDir.best_record("fd", 12.5, 4000))
+    assert run_dir.best_value() == 12.5
+    (run_dir.best / RunDir.BEST_RECORD).write_text('{"metric": "fd"}')
+    with pytest.raises(ConfigError, match="move best/ out of the run folder"):
+        run_dir.best_value()

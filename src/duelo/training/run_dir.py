@@ -166,6 +166,25 @@ class RunDir:
         kept = [record for record in json_lines(path) if log_position(record) <= nimg or keep(record)]
         atomic_write_text(path, "".join(json.dumps(record, sort_keys=True) + "\n" for record in kept))
 
+    BEST_RECORD = "best.json"
+
+    def best_value(self) -> float | None:
+        """The figure of the model kept in best/ (its best.json, written beside it by a periodic evaluation), or
+        None when no model has been kept yet."""
+        record = self.best / self.BEST_RECORD
+        if not record.exists():
+            return None
+        from duelo.io.json_files import number
+
+        return read_json(record, "the best model's record", {"value": number()}, error=ConfigError,
+                         remedy="move best/ out of the run folder to start the search for the best model "
+                                "again")["value"]
+
+    @staticmethod
+    def best_record(metric: str, value: float, nimg: int) -> str:
+        """best.json's text for a model kept at `nimg` with `metric` = `value`."""
+        return json.dumps({"metric": metric, "value": value, "nimg": nimg}, indent=2) + "\n"
+
     def write_summary(self, summary: dict[str, Any]) -> None:
         atomic_write_json(self.summary_path, summary)
 

@@ -13,10 +13,7 @@ looks: quote the last snapshot's summary beside them.
 
 from __future__ import annotations
 
-import json
 import math
-
-from duelo.errors import ConfigError
 
 RANKED_BY = "fd"            # lower is better
 
@@ -28,14 +25,7 @@ class PeriodicScores:
         self.session = session
         self.period_nimg = int(round(session.config.audio.score_kimg * 1000))
         self.scorer = AudioSnapshots(session)
-        self.best: float | None = None
-        record = session.run_dir.best / "best.json"
-        if record.exists():
-            from duelo.io.json_files import number, read_json
-
-            self.best = read_json(record, "the best model's record", {"value": number()}, error=ConfigError,
-                                  remedy="move best/ out of the run folder to start the search for the best "
-                                         "model again")["value"]
+        self.best: float | None = session.run_dir.best_value()
 
     def __call__(self, trainer) -> None:
         from duelo.faults import fault_point
@@ -57,12 +47,12 @@ class PeriodicScores:
         improved = self.best is None or value < self.best
         if improved:
             self.best = value
-            best = {"metric": RANKED_BY, "value": value, "nimg": nimg}
+            run_dir = session.run_dir
 
             def fill(folder):
                 save_audio_model(folder, trainer.ema["G"], generator_kwargs(session.config, session.data),
                                  session.data)
-                (folder / "best.json").write_text(json.dumps(best, indent=2) + "\n")
+                (folder / run_dir.BEST_RECORD).write_text(run_dir.best_record(RANKED_BY, value, nimg))
 
             commit_folder(session.run_dir.best, fill)
         shown = ", ".join(f"{k} {v:g}" for k, v in record.items() if k not in ("nimg", "kimg"))

@@ -9,7 +9,6 @@ better, is the metric's registry metadata (duelo.evaluation.context.MetricInfo).
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 from duelo.errors import ConfigError
@@ -38,14 +37,7 @@ class PeriodicEval:
         if "inception" in info.needs:
             from duelo.evaluation.features import find_inception_weights
             find_inception_weights()
-        record = session.run_dir.best / "best.json"
-        self.best: float | None = None
-        if record.exists():
-            from duelo.io.json_files import number, read_json
-
-            self.best = read_json(record, "the best model's record", {"value": number()}, error=ConfigError,
-                                  remedy="move best/ out of the run folder to start the search for the best "
-                                         "model again")["value"]
+        self.best: float | None = session.run_dir.best_value()
 
     def __call__(self, trainer) -> None:
         from duelo.evaluation.metrics import EvalContext, evaluate, is_better
@@ -74,8 +66,9 @@ class PeriodicEval:
         improved = is_better(self.metric, value, self.best)
         if improved:
             self.best = value
-            best = {"metric": self.figure, "value": value, "nimg": trainer.counters.nimg}
-            save_pretrained(G, session.run_dir.best, extra={"best.json": json.dumps(best, indent=2) + "\n"})
+            run_dir = session.run_dir
+            save_pretrained(G, run_dir.best, extra={
+                run_dir.BEST_RECORD: run_dir.best_record(self.figure, value, trainer.counters.nimg)})
         session.log(f"eval at {record['kimg']:.1f} kimg: {self.figure} {value:.4f}"
                     f"{' (best so far, saved to best/)' if improved else f' (best {self.best:.4f})'}")
 
