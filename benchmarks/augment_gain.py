@@ -5,6 +5,9 @@
     python benchmarks/augment_gain.py --set mnist-5k --minutes 6 --train-set model.aux_weight=1 --filter 0.9 \
         --balance --out ...                    (AC-GAN; synthetic images the real-only classifier agrees with)
     python benchmarks/augment_gain.py ... --pretrain     (also: pre-trained on the synthetic images, then the real)
+    python benchmarks/augment_gain.py --set mnist-5k --minutes 12 --train-set train.total_kimg=100 \
+        --train-set model.aux_weight=1 --train-set stabilise.mode_seeking=0.1 --work W --soft --balance \
+        --repeats 5 --out ...                  (synthetic images labelled by the real-only classifier, beside blends)
     python benchmarks/augment_gain.py --set italypowerdemand --minutes 2 --repeats 5 --out ...
     python benchmarks/augment_gain.py --set arrowhead --minutes 10 --repeats 5 --work W --out ...
     python benchmarks/augment_gain.py --set arrowhead --minutes 10 --repeats 5 --work W --reuse-gan --filter 0.8 \
@@ -124,6 +127,7 @@ def main() -> None:
     parser.add_argument("--filter", type=float, default=0.0, help="duelo augment-gain --filter (images)")
     parser.add_argument("--balance", action="store_true", help="duelo augment-gain --balance (images)")
     parser.add_argument("--pretrain", action="store_true", help="duelo augment-gain --pretrain (images, series)")
+    parser.add_argument("--soft", action="store_true", help="duelo augment-gain --soft (images, series)")
     parser.add_argument("--work", default=None, help="folder for the sets and the run (default: a temporary one)")
     parser.add_argument("--reuse-gan", action="store_true",
                         help="keep the GAN already trained in --work (same set and seed): measure another gain recipe")
@@ -133,7 +137,7 @@ def main() -> None:
     train, gain = SETS[args.name](args.name, args, work)
     train += [part for item in args.train_set for part in ("--set", item)]
     gain += (["--filter", str(args.filter)] if args.filter else []) + (["--balance"] if args.balance else []) + \
-        (["--pretrain"] if args.pretrain else [])
+        (["--pretrain"] if args.pretrain else []) + (["--soft"] if args.soft else [])
     if args.reuse_gan and (work / "gan" / "summary.json").is_file():
         print(f"reusing the GAN in {work / 'gan'}", file=sys.stderr)
     else:

@@ -164,3 +164,60 @@ def test_a_classifier_learns_from_class_probabilities_as_from_labels():
 def test_filter_and_balance_are_refused_where_they_do_not_apply(tmp_path, capsys):
     assert main(["augment-gain", str(tmp_path), "--real", "x", "--test", "y", "--filter", "1.5"]) != 0
     assert "probability in [0, 1)" in capsys.readouterr().err
+
+
+class _LabelRecorder(_Recorder):
+    """A _Recorder that also keeps every training set's items and labels."""
+
+    def __call__(self, images, labels, classes, init=None, **kwargs):
+        self.sizes.append((images, labels))
+        return self
+
+
+def test_soft_labels_come_from_the_real_only_classifier_and_the_control_blends_real_items(monkeypatch):
+    from duelo.evaluation import domain_classifier
+
+    seen: list = []
+    monkeypatch.setattr(domain_classifier, "train_classifier", _LabelRecorder(seen))
+    real = torch.cat([-torch.ones(4, 1, 8, 8), torch.ones(4, 1, 8, 8)])
+    real_labels = torch.tensor([0] * 4 + [1] * 4)
+    synthetic = torch.cat([-torch.ones(30, 1, 8, 8), torch.ones(30, 1, 8, 8)])      # class 0 dark, class 1 light
+    asked = torch.tensor([0, 1] * 30)                                                # half asked wrongly
+    result = augment_gain(real, real_labels, real, real_labels, synthetic, asked, 2, repeats=1, balance=True,
+                          soft=True)
+    assert result["soft"] is True and set(result["gains"]) == {"real_plus_synthetic", "real_plus_mixtures"}
+    (base_x, base_y), (mixed_x, mixed_y), (blend_x, blend_y) = seen
+    assert base_y is real_labels                                  # the teacher learns from the labels as they are
+    # 8 real x 8 copies (>= 60 synthetic), one-hot, then the 60 synthetic ones with the teacher's probabilities:
+    # the class their brightness shows, not the class asked
+    assert mixed_y.shape == (124, 2) and blend_y.shape == (124, 2)
+    assert torch.equal(mixed_y[:64], torch.nn.functional.one_hot(real_labels, 2).float().repeat(8, 1))
+    light = (synthetic.flatten(1).mean(1) > 0).long()
+    assert torch.equal(mixed_y[64:].argmax(1), light) and not torch.equal(light, asked)
+    # the control: as many blends of two real items, each between them, labelled by the same teacher
+    blends = blend_x[64:]
+    assert len(blends) == 60 and blends.min() >= -1 and blends.max() <= 1
+    assert len(blends.flatten(1).mean(1).unique()) > 2            # not only copies of the real items
+    assert torch.equal(blend_y[64:].argmax(1), (blends.flatten(1).mean(1) > 0).long())
+
+
+def test_soft_needs_a_way_to_blend_and_blend_keeps_the_dtype():
+    from duelo.evaluation.augment_gain import blend, compare_chosen
+
+    with pytest.raises(ValueError, match="mix"):
+        compare_chosen((torch.zeros(2, 1), torch.tensor([0, 1])), (torch.zeros(2, 1), torch.tensor([0, 1])),
+                       (torch.zeros(2, 1), torch.tensor([0, 1])), fit=None, join=None, take=None, soft=True)
+    a, b = torch.full((2, 3), 200, dtype=torch.uint8), torch.full((2, 3), 1, dtype=torch.uint8)
+    mixed = blend(a, b, torch.tensor([1.0, 0.25]))
+    assert mixed.dtype == torch.uint8 and mixed[0].tolist() == [200] * 3 and mixed[1].tolist() == [51] * 3
+
+
+def test_series_blends_keep_the_shorter_length():
+    from duelo.tasks.timeseries.augment import _mix
+
+    windows = torch.stack([torch.zeros(5, 1), torch.ones(5, 1)])
+    mixed, labels, lengths = _mix((windows, torch.tensor([0, 1]), torch.tensor([5, 3])), torch.tensor([0]),
+                                  torch.tensor([1]), torch.tensor([0.25]))
+    assert lengths.tolist() == [3] and torch.allclose(mixed, torch.full((1, 5, 1), 0.75)) and labels.tolist() == [0]
+    assert _mix((windows, torch.tensor([0, 1]), None), torch.tensor([1]), torch.tensor([0]),
+                torch.tensor([0.5]))[2] is None

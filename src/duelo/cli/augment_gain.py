@@ -22,7 +22,7 @@ class Kind:
     accepts: Callable[[Path], bool]                     # is RUN_OR_MODEL of this kind?
     measure: Callable[..., dict[str, Any]]              # (run, options, log) -> result
     default_per_class: int | None = 100                 # synthetic items per class when --per-class is not given
-    selects: bool = False                               # takes --filter, --balance and --pretrain
+    selects: bool = False                               # takes --filter, --balance, --pretrain and --soft
 
 
 def _tables(run: Path, o: dict, log) -> dict:
@@ -36,7 +36,7 @@ def _series(run: Path, o: dict, log) -> dict:
     from duelo.tasks.timeseries.augment import augment_series
 
     return augment_series(run, o["real_spec"], o["test_spec"], o["per_class"], o["repeats"], o["seed"], log,
-                          threshold=o["filter"], balance=o["balance"], pretrain=o["pretrain"])
+                          threshold=o["filter"], balance=o["balance"], pretrain=o["pretrain"], soft=o["soft"])
 
 
 def _images(run: Path, o: dict, log) -> dict:
@@ -69,7 +69,7 @@ def _images(run: Path, o: dict, log) -> dict:
         f"{o['repeats']} repeat(s) ...")
     result = augment_gain(real.images, real.labels, test.images, test.labels, synthetic, labels, G.c_dim,
                           o["repeats"], o["seed"], log=log, per_class=o["per_class"], threshold=o["filter"],
-                          balance=o["balance"], pretrain=o["pretrain"])
+                          balance=o["balance"], pretrain=o["pretrain"], soft=o["soft"])
     return {"model": str(model_dir), **result}
 
 
@@ -122,12 +122,16 @@ KINDS.add("images", Kind("images", _is_images, _images, selects=True))
 @click.option("--pretrain", is_flag=True,
               help="Images and windows: also train a classifier on the synthetic items alone and then on the real "
                    "set (pre-training, then fine-tuning), reported as a third arm beside the mixed set.")
+@click.option("--soft", is_flag=True,
+              help="Images and windows: label the synthetic items with the real-only classifier's class "
+                   "probabilities (a teacher's soft labels) instead of the class asked of G, and add a control arm "
+                   "of teacher-labelled blends of two real items, the same distillation without the GAN.")
 @click.option("--repeats", type=int, default=3, help="Paired repeats (classifier seeds) behind the interval.")
 @click.option("--seed", type=int, default=0)
 @click.option("--out", "out_file", type=click.Path(path_type=Path), default=None, help="Write the result as JSON.")
 def augment_gain_command(run_or_model: Path, real_spec: str, test_spec: str, per_class: int | None,
                          target: str | None, label: str | None, threshold: float, balance: bool, pretrain: bool,
-                         repeats: int, seed: int, out_file: Path | None) -> None:
+                         soft: bool, repeats: int, seed: int, out_file: Path | None) -> None:
     """Train a classifier on the real set alone and on it plus synthetic samples of every class from the
     conditional GAN in RUN_OR_MODEL (a table model: rows of one class of --target); print the test accuracy (tables:
     the F1 score of that class) of both and the gain with a 95 % confidence interval.
@@ -135,6 +139,7 @@ def augment_gain_command(run_or_model: Path, real_spec: str, test_spec: str, per
     \b
       duelo augment-gain runs/small --real small.npz --test rest.npz --per-class 200 --repeats 5
       duelo augment-gain runs/small --real small.npz --test rest.npz --filter 0.9 --balance --pretrain
+      duelo augment-gain runs/small --real small.npz --test rest.npz --soft --balance --repeats 5
       duelo augment-gain runs/gunpoint --real small.npz --test rest.npz
       duelo augment-gain runs/adult --real train.csv --test test.csv --target income --class '>50K'
     """
@@ -155,12 +160,13 @@ def augment_gain_command(run_or_model: Path, real_spec: str, test_spec: str, per
     kind = KINDS.get(name)
     if name != "tables" and (target or label):
         raise ConfigError(f"--target and --class are for table models; {run_or_model} holds {kind.unit}")
-    if not kind.selects and (threshold or balance or pretrain):
-        raise ConfigError(f"--filter, --balance and --pretrain are for image and time-series models; {run_or_model} "
-                          f"holds {kind.unit}")
+    if not kind.selects and (threshold or balance or pretrain or soft):
+        raise ConfigError(f"--filter, --balance, --pretrain and --soft are for image and time-series models; "
+                          f"{run_or_model} holds {kind.unit}")
     options = {"real_spec": real_spec, "test_spec": test_spec, "target": target, "label": label,
                "per_class": kind.default_per_class if per_class is None else per_class, "repeats": repeats,
-               "seed": seed, "filter": threshold, "balance": balance, "pretrain": pretrain}
+               "seed": seed, "filter": threshold, "balance": balance, "pretrain": pretrain,
+               "soft": soft}
     result = kind.measure(run_or_model, options, lambda text: click.echo(text, err=True))
     result = {"kind": name, "run": str(run_or_model), "real": real_spec, "test": test_spec,
               "per_class": options["per_class"], **result}

@@ -24,6 +24,7 @@ T_975 = {1: 12.71, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8
 BASE = "real_only"
 SYNTHETIC = "real_plus_synthetic"
 PRETRAINED = "synthetic_then_real"          # --pretrain: trained on the synthetic items, then fine-tuned on the real
+MIXTURES = "real_plus_mixtures"             # --soft's control: teacher-labelled blends of real items instead of G's
 
 
 def interval(values: list[float]) -> tuple[float, float, float]:
@@ -98,24 +99,43 @@ def balancing_copies(real: int, synthetic: int) -> int:
     return max(1, -(-synthetic // max(1, real)))
 
 
+def blend(a: torch.Tensor, b: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """weights * a + (1 - weights) * b item by item ((N,) weights), in a's dtype (integers rounded)."""
+    w = weights.view(-1, *[1] * (a.dim() - 1))
+    mixed = w * a.float() + (1 - w) * b.float()
+    return mixed.round().to(a.dtype) if not a.is_floating_point() else mixed.to(a.dtype)
+
+
 def compare_chosen(real: tuple, synthetic: tuple, test: tuple, fit: Callable[..., Any],
                    join: Callable[..., tuple], take: Callable[[tuple, torch.Tensor], tuple], repeats: int = 3,
                    seed: int = 0, log=None, per_class: int | None = None, threshold: float = 0.0,
-                   balance: bool = False, unit: str = "items", pretrain: bool = False) -> dict:
-    """`compare` for classifiers scored by accuracy, with `--filter`, `--balance` and `--pretrain`, for any kind of
-    item. A set is a tuple (items, labels, *extra) (series add their lengths); fit(set, seed, init=None) -> a
-    classifier (its network in `.model`) with probabilities(items, *extra) -> (N, classes), started from `init`'s
-    weights when given; join(*sets) -> one set; take(set, index) -> its rows at index.
+                   balance: bool = False, unit: str = "items", pretrain: bool = False, soft: bool = False,
+                   mix: Callable[[tuple, torch.Tensor, torch.Tensor, torch.Tensor], tuple] | None = None) -> dict:
+    """`compare` for classifiers scored by accuracy, with `--filter`, `--balance`, `--pretrain` and `--soft`, for
+    any kind of item. A set is a tuple (items, labels, *extra) (series add their lengths); fit(set, seed,
+    init=None) -> a classifier (its network in `.model`) with probabilities(items, *extra) -> (N, classes), started
+    from `init`'s weights when given; join(*sets) -> one set; take(set, index) -> its rows at index.
 
     With `threshold` > 0, `synthetic` are candidates: in every repeat the real-only classifier (the same seed's)
     keeps at most `per_class` of each class that it names as their asked class with at least that probability.
     With `balance`, the real items are repeated in the mixed set until they are at least as many as the synthetic
     ones, so that the small real set is not drowned in the batches. With `pretrain`, a third arm (PRETRAINED)
     trains the classifier on the (kept) synthetic items alone and then goes on training it on the real set alone,
-    each for the classifier's usual steps (twice the others' training). Returns compare's result with
-    real_<unit>, synthetic_<unit> (the mean kept with a filter), test_<unit> and the filter's and balance's record."""
+    each for the classifier's usual steps (twice the others' training).
+
+    With `soft`, the synthetic items are labelled not with the class G was asked for but with the real-only
+    classifier's probabilities (that classifier is the teacher, the new one its student; the real items keep their
+    labels, as one-hot rows). A control arm (MIXTURES) gets as many teacher-labelled blends of two random real
+    items (mix(set, first, second, weights) -> a set; weights uniform in [0, 1]) in place of G's: the same
+    distillation without the GAN, so that what G adds is told from what the teacher's labels add.
+
+    Returns compare's result with real_<unit>, synthetic_<unit> (the mean kept with a filter), test_<unit> and the
+    filter's, balance's, pretrain's and soft's record."""
+    if soft and mix is None:
+        raise ValueError("soft labels need mix(), which makes the control arm's blends of real items")
     trained: dict = {}                                       # (arm, seed) -> classifier: the filter reuses BASE's
     kept: list[int] = []
+    rebuilt = (SYNTHETIC, PRETRAINED, MIXTURES)              # arms trained afresh in every repeat
 
     def classifier(arm: str, data: tuple, arm_seed: int):
         if (arm, arm_seed) not in trained:
@@ -125,20 +145,36 @@ def compare_chosen(real: tuple, synthetic: tuple, test: tuple, fit: Callable[...
                 trained[arm, arm_seed] = fit(data, arm_seed)
         return trained[arm, arm_seed]
 
+    def relabel(teacher, data: tuple) -> tuple:
+        return (data[0], teacher.probabilities(data[0], *data[2:]).float().cpu(), *data[2:])
+
     def arms(arm_seed: int) -> dict:
-        extra = synthetic
+        extra, blends = synthetic, None
+        if threshold > 0 or soft:
+            teacher = classifier(BASE, real, arm_seed)
         if threshold > 0:
-            probabilities = classifier(BASE, real, arm_seed).probabilities(synthetic[0], *synthetic[2:])
+            probabilities = teacher.probabilities(synthetic[0], *synthetic[2:])
             index = agreed(probabilities, synthetic[1], per_class or len(synthetic[0]), threshold)
             extra = take(synthetic, index)
             kept.append(len(index))
+        own = real
+        if soft:
+            extra = relabel(teacher, extra)
+            own = (real[0], torch.nn.functional.one_hot(real[1].long(), extra[1].shape[1]).float(), *real[2:])
+            draw = torch.Generator().manual_seed(arm_seed)
+            pairs = torch.randint(len(real[0]), (2, len(extra[0])), generator=draw)
+            blends = relabel(teacher, mix(real, pairs[0], pairs[1], torch.rand(len(extra[0]), generator=draw)))
         copies = balancing_copies(len(real[0]), len(extra[0])) if balance else 1
-        sets = {BASE: (BASE, real), SYNTHETIC: (SYNTHETIC, join(*[real] * copies, extra))}
-        return sets | ({PRETRAINED: (PRETRAINED, (extra, real))} if pretrain else {})
+        sets = {BASE: (BASE, real), SYNTHETIC: (SYNTHETIC, join(*[own] * copies, extra))}
+        if pretrain:
+            sets[PRETRAINED] = (PRETRAINED, (extra, real))
+        if soft:
+            sets[MIXTURES] = (MIXTURES, join(*[own] * copies, blends))
+        return sets
 
     def score(arm_set: tuple, arm_seed: int) -> dict[str, float]:
         model = classifier(*arm_set, arm_seed)
-        for arm in (SYNTHETIC, PRETRAINED):                  # only the real-only classifier is asked again
+        for arm in rebuilt:                                  # only the real-only classifier is asked again
             trained.pop((arm, arm_seed), None)
         predicted = model.probabilities(test[0], *test[2:]).argmax(1)
         return {"accuracy": float((predicted.cpu() == test[1].cpu()).float().mean())}
@@ -153,16 +189,18 @@ def compare_chosen(real: tuple, synthetic: tuple, test: tuple, fit: Callable[...
         out["balance"] = True
     if pretrain:
         out["pretrain"] = True
+    if soft:
+        out["soft"] = True
     return out
 
 
 def augment_gain(real: torch.Tensor, real_labels: torch.Tensor, test: torch.Tensor, test_labels: torch.Tensor,
                  synthetic: torch.Tensor, synthetic_labels: torch.Tensor, classes: int, repeats: int = 3,
                  seed: int = 0, log=None, per_class: int | None = None, threshold: float = 0.0,
-                 balance: bool = False, pretrain: bool = False) -> dict:
+                 balance: bool = False, pretrain: bool = False, soft: bool = False) -> dict:
     """Images: duelo's domain CNN (evaluation/domain_classifier.py: at least 400 optimiser steps, random shifts)
-    trained on each arm, scored by accuracy on the test images; `threshold`, `balance` and `pretrain` as in
-    compare_chosen."""
+    trained on each arm, scored by accuracy on the test images; `threshold`, `balance`, `pretrain` and `soft` as
+    in compare_chosen (soft's control blends two real images pixel by pixel)."""
     from duelo.evaluation.domain_classifier import judge_steps, train_classifier
 
     steps = judge_steps()                                    # DUELO_JUDGE_STEPS: fewer steps for quick checks
@@ -173,4 +211,6 @@ def augment_gain(real: torch.Tensor, real_labels: torch.Tensor, test: torch.Tens
         join=lambda *sets: (torch.cat([s[0] for s in sets]), torch.cat([s[1] for s in sets])),
         take=lambda data, index: (data[0][index], data[1][index]),
         repeats=repeats, seed=seed, log=log, per_class=per_class, threshold=threshold, balance=balance,
-        unit="images", pretrain=pretrain)
+        unit="images", pretrain=pretrain, soft=soft,
+        mix=lambda data, first, second, weights: (blend(data[0][first], data[0][second], weights),
+                                                  data[1][first]))

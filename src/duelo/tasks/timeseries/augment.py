@@ -54,15 +54,26 @@ def _join(*sets):
     return windows, torch.cat([s[1] for s in sets]), lengths
 
 
+def _mix(data: tuple, first: torch.Tensor, second: torch.Tensor, weights: torch.Tensor) -> tuple:
+    """Blends of windows `first` and `second` of a (windows, labels, lengths or None) set, `weights` of the first."""
+    from duelo.evaluation.augment_gain import blend
+
+    lengths = None if data[2] is None else torch.minimum(data[2][first], data[2][second])
+    return blend(data[0][first], data[0][second], weights), data[1][first], lengths
+
+
 def augment_series(run, real_spec: str, test_spec: str, per_class: int, repeats: int = 3, seed: int = 0,
-                   log=None, threshold: float = 0.0, balance: bool = False, pretrain: bool = False) -> dict[str, Any]:
+                   log=None, threshold: float = 0.0, balance: bool = False, pretrain: bool = False,
+                   soft: bool = False) -> dict[str, Any]:
     """The comparison's result (duelo.evaluation.augment_gain.compare) plus what was compared.
 
     With `threshold` > 0, FILTER_DRAWS x `per_class` windows of every class are candidates: in every repeat the
     real-only classifier (the same seed's) keeps at most `per_class` of each class that it names as their asked
     class with at least that probability. With `balance`, the real windows are repeated in the mixed set until
     they are at least as many as the synthetic ones (as for images). With `pretrain`, a third arm trains on the
-    synthetic windows first and then on the real ones (compare_chosen)."""
+    synthetic windows first and then on the real ones (compare_chosen). With `soft`, the synthetic windows are
+    labelled with the real-only classifier's probabilities, beside a control arm of teacher-labelled blends of two
+    real windows (step by step; of unequal lengths, the shorter one's length)."""
     from duelo.evaluation.augment_gain import FILTER_DRAWS, compare_chosen
     from duelo.evaluation.domain_classifier import judge_steps
     from duelo.evaluation.window_classifier import train_window_classifier
@@ -93,4 +104,4 @@ def augment_series(run, real_spec: str, test_spec: str, per_class: int, repeats:
         join=_join,
         take=lambda data, index: (data[0][index], data[1][index], None if data[2] is None else data[2][index]),
         repeats=repeats, seed=seed, log=log, per_class=per_class, threshold=threshold, balance=balance,
-        unit="windows", pretrain=pretrain) | {"classifier": f"duelo sequence encoder, {steps} steps"}
+        unit="windows", pretrain=pretrain, soft=soft, mix=_mix) | {"classifier": f"duelo sequence encoder, {steps} steps"}
