@@ -104,4 +104,5 @@ def augment_series(run, real_spec: str, test_spec: str, per_class: int, repeats:
         join=_join,
         take=lambda data, index: (data[0][index], data[1][index], None if data[2] is None else data[2][index]),
         repeats=repeats, seed=seed, log=log, per_class=per_class, threshold=threshold, balance=balance,
-        unit="windows", pretrain=pretrain, soft=soft, mix=_mix) | {"classifier": f"duelo sequence encoder, {steps} steps"}
+        unit="windows", pretrain=pretrain, soft=soft,
+        mix=_mix) | {"classifier": f"duelo sequence encoder, {steps} steps"}
