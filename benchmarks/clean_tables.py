@@ -50,15 +50,21 @@ def _count(r: dict, kind: str) -> str:
 
 def augment_gain(*results: dict) -> str:
     """The headline metric on the real set alone, with the synthetic data, and the gain's interval; tables also
-    with plain oversampling (the real rows of the class repeated), images and windows with --pretrain also
-    pre-trained on the synthetic items and fine-tuned on the real ones."""
+    with plain oversampling (the real rows of the class repeated), images and windows with --soft with the
+    teacher-labelled blends of real items, and with --pretrain also pre-trained on the synthetic items and
+    fine-tuned on the real ones."""
     lines = ["| data | real | synthetic | test | metric | real only | real + synthetic | gain (95 % CI) | "
-             "real + copies (gain) | synthetic, then real: gain (95 % CI) | GAN |", "| --- " * 11 + "|"]
+             "control: real + copies or + blends (gain) | synthetic, then real: gain (95 % CI) | GAN |",
+             "| --- " * 11 + "|"]
     for r in results:
         gan, metric = r["gan"], r.get("metric", "accuracy")
         low, high = r["gain_ci95"]
         copies = r.get("gains", {}).get("real_plus_copies")
         copied = (f"{r['arms']['real_plus_copies'][metric]:.3f} ({copies['gain']:+.3f})" if copies else "—")
+        blends = r.get("gains", {}).get("real_plus_mixtures")
+        if blends:
+            copied = (f"blends {r['arms']['real_plus_mixtures'][metric]:.3f}: {blends['gain']:+.3f} "
+                      f"({blends['ci95'][0]:+.3f} .. {blends['ci95'][1]:+.3f})")
         staged = r.get("gains", {}).get("synthetic_then_real")
         pretrained = (f"{r['arms']['synthetic_then_real'][metric]:.3f}: {staged['gain']:+.3f} "
                       f"({staged['ci95'][0]:+.3f} .. {staged['ci95'][1]:+.3f})" if staged else "—")
@@ -69,6 +75,7 @@ def augment_gain(*results: dict) -> str:
         settings = [words[i + 1] for i, word in enumerate(words[:-1]) if word == "--set"]
         trained += "".join(f", `{item}`" for item in settings)
         chosen = ([f"kept at p ≥ {r['filter']['threshold']:g}"] if r.get("filter") else []) + \
+            (["labelled by the real-only classifier"] if r.get("soft") else []) + \
             (["real repeated to half"] if r.get("balance") else [])
         synthetic = _count(r, "synthetic") + (f" ({', '.join(chosen)})" if chosen else "")
         lines.append(f"| {r['dataset']} | {_count(r, 'real')} | {synthetic} | {_count(r, 'test')} | "
