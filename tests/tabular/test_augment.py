@@ -78,3 +78,6 @@ def test_the_command_on_a_fitted_table_model(files, tmp_path, capsys):
     assert "test f1" in capsys.readouterr().out
     assert main(["augment-gain", str(tmp_path / "run"), "--real", str(files[0]), "--test", str(files[1])]) != 0
     assert "--target" in capsys.readouterr().err
+    assert main(["augment-gain", str(tmp_path / "run"), "--real", str(files[0]), "--test", str(files[1]),
+                 "--target", "y", "--soft"]) != 0
+    assert "--soft are for image and time-series models" in capsys.readouterr().err
