@@ -150,6 +150,30 @@ def audio_head(result: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"audio-train": audio_train, "audio-head": audio_head, "audio-representation": audio_representation,
+def audio_trajectory(*results: dict) -> str:
+    """Runs scored every audio.score_kimg (the row's "trajectory", eval.jsonl): the instrument accuracy at every
+    scoring, its largest fall from one scoring to the next (how much a single look can mislead), where the run
+    stopped, and the lowest-FD scoring (the model kept in best/) with its instrument accuracy."""
+    lines = ["| run | seed | instrument accuracy at each scoring (kimg) | largest fall between scorings | "
+             "at the end: instrument / FD | lowest FD (kimg): instrument |", "| --- " * 6 + "|"]
+    for result in results:
+        for row in result["rows"]:
+            points = row.get("trajectory")
+            if not points:
+                continue
+            words = row["command"].split()
+            seed = words[words.index("--seed") + 1] if "--seed" in words else "0"
+            accuracy = [p["instrument_accuracy"] for p in points]
+            steps = " → ".join(f"{a:.2f}" for a in accuracy)
+            fall = max([0.0] + [a - b for a, b in zip(accuracy, accuracy[1:])])
+            best = min(points, key=lambda p: p["fd"])
+            end = row["scores"]
+            lines.append(f"| {row['name']} | {seed} | {steps} ({points[0]['kimg']:.0f} .. {points[-1]['kimg']:.0f}) | "
+                         f"{fall:.3f} | {end['instrument_accuracy']:.3f} / {end['fd']:.1f} at {row['kimg']:.0f} | "
+                         f"{best['fd']:.1f} ({best['kimg']:.0f}): {best['instrument_accuracy']:.3f} |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"audio-train": audio_train, "audio-trajectory": audio_trajectory, "audio-head": audio_head, "audio-representation": audio_representation,
              "audio-judge": audio_judge,
              "audio-diagnose": audio_diagnose, "audio-steps": audio_steps}
