@@ -174,6 +174,6 @@ def audio_trajectory(*results: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"audio-train": audio_train, "audio-trajectory": audio_trajectory, "audio-head": audio_head, "audio-representation": audio_representation,
-             "audio-judge": audio_judge,
+RENDERERS = {"audio-train": audio_train, "audio-trajectory": audio_trajectory, "audio-head": audio_head,
+             "audio-representation": audio_representation, "audio-judge": audio_judge,
              "audio-diagnose": audio_diagnose, "audio-steps": audio_steps}
