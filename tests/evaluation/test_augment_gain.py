@@ -181,7 +181,7 @@ def test_soft_labels_come_from_the_real_only_classifier_and_the_control_blends_r
     monkeypatch.setattr(domain_classifier, "train_classifier", _LabelRecorder(seen))
     real = torch.cat([-torch.ones(4, 1, 8, 8), torch.ones(4, 1, 8, 8)])
     real_labels = torch.tensor([0] * 4 + [1] * 4)
-    synthetic = torch.cat([-torch.ones(30, 1, 8, 8), torch.ones(30, 1, 8, 8)])      # class 0 dark, class 1 light
+    synthetic = torch.cat([-torch.ones(30, 1, 8, 8), torch.ones(30, 1, 8, 8)]) / 2  # class 0 dark, class 1 light
     asked = torch.tensor([0, 1] * 30)                                                # half asked wrongly
     result = augment_gain(real, real_labels, real, real_labels, synthetic, asked, 2, repeats=1, balance=True,
                           soft=True)
@@ -196,8 +196,10 @@ def test_soft_labels_come_from_the_real_only_classifier_and_the_control_blends_r
     assert torch.equal(mixed_y[64:].argmax(1), light) and not torch.equal(light, asked)
     # the control: as many blends of two real items, each between them, labelled by the same teacher
     blends = blend_x[64:]
+    means = blends.flatten(1).mean(1)
     assert len(blends) == 60 and blends.min() >= -1 and blends.max() <= 1
-    assert len(blends.flatten(1).mean(1).unique()) > 2            # not only copies of the real items
+    assert len(means.unique()) > 2                                # not only copies of the real items
+    assert (means.abs() > 0.5).any()                              # made of the real (+-1), not the synthetic (+-0.5)
     assert torch.equal(blend_y[64:].argmax(1), (blends.flatten(1).mean(1) > 0).long())
 
 
@@ -221,3 +223,19 @@ def test_series_blends_keep_the_shorter_length():
     assert lengths.tolist() == [3] and torch.allclose(mixed, torch.full((1, 5, 1), 0.75)) and labels.tolist() == [0]
     assert _mix((windows, torch.tensor([0, 1]), None), torch.tensor([1]), torch.tensor([0]),
                 torch.tensor([0.5]))[2] is None
+
+
+def test_soft_with_a_filter_that_keeps_nothing_compares_the_real_set_with_itself(monkeypatch):
+    from duelo.evaluation import domain_classifier
+
+    seen: list = []
+    monkeypatch.setattr(domain_classifier, "train_classifier", _LabelRecorder(seen))
+    real = torch.cat([-torch.ones(4, 1, 8, 8), torch.ones(4, 1, 8, 8)])
+    real_labels = torch.tensor([0] * 4 + [1] * 4)
+    synthetic = torch.cat([-torch.ones(5, 1, 8, 8), torch.ones(5, 1, 8, 8)])
+    every_one_wrong = torch.tensor([1] * 5 + [0] * 5)
+    result = augment_gain(real, real_labels, real, real_labels, synthetic, every_one_wrong, 2, repeats=1,
+                          threshold=0.5, soft=True)
+    assert result["filter"]["kept"] == [0] and set(result["gains"]) == {"real_plus_synthetic", "real_plus_mixtures"}
+    (_, _), (mixed_x, mixed_y), (blend_x, blend_y) = seen
+    assert len(mixed_x) == len(blend_x) == 8 and mixed_y.shape == blend_y.shape == (8, 2)

@@ -113,11 +113,12 @@ def test_the_filter_keeps_what_the_real_only_classifier_agrees_with_and_balance_
 def test_soft_labels_train_the_window_classifier_beside_blends_of_real_windows(fake_model, tmp_path, monkeypatch):
     from duelo.evaluation import window_classifier
 
-    train, targets = window_classifier.train_window_classifier, []
+    train, seen = window_classifier.train_window_classifier, []
 
     def recording(windows, labels, *args, **kwargs):
-        targets.append(labels)
-        return train(windows, labels, *args, **kwargs)
+        classifier = train(windows, labels, *args, **kwargs)
+        seen.append((windows, labels, classifier))
+        return classifier
 
     monkeypatch.setattr(window_classifier, "train_window_classifier", recording)
     small, test = labelled_npz(tmp_path / "s.npz", 3, 0), labelled_npz(tmp_path / "t.npz", 100, 50)
@@ -125,7 +126,10 @@ def test_soft_labels_train_the_window_classifier_beside_blends_of_real_windows(f
     assert result["soft"] is True and set(result["gains"]) == {"real_plus_synthetic", "real_plus_mixtures"}
     assert all(0.5 <= arm["accuracy"] <= 1 for arm in result["arms"].values()), result["arms"]
     # the teacher on class indices; both students on probabilities: 6 real one-hot rows + 120 of the teacher's
-    teacher, student, control = targets
-    assert teacher.dtype == torch.int64 and student.shape == control.shape == (126, 2)
-    assert torch.allclose(student.sum(1), torch.ones(126)) and torch.equal(student[:6].max(1).values, torch.ones(6))
+    (_, hard, teacher), (windows, student, _), (blends, control, _) = seen
+    assert hard.dtype == torch.int64 and student.shape == control.shape == (126, 2)
+    one_hot = torch.nn.functional.one_hot(hard, 2).float()
+    assert torch.equal(student[:6], one_hot) and torch.equal(control[:6], one_hot)
+    assert torch.allclose(student[6:], teacher.probabilities(windows[6:]))
+    assert torch.allclose(control[6:], teacher.probabilities(blends[6:]))
     assert 0 < float(student[6:].max(1).values.min()) < 1              # the teacher's own doubts, not one-hot

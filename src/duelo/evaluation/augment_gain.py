@@ -145,25 +145,32 @@ def compare_chosen(real: tuple, synthetic: tuple, test: tuple, fit: Callable[...
                 trained[arm, arm_seed] = fit(data, arm_seed)
         return trained[arm, arm_seed]
 
-    def relabel(teacher, data: tuple) -> tuple:
-        return (data[0], teacher.probabilities(data[0], *data[2:]).float().cpu(), *data[2:])
+    def relabel(teacher, data: tuple, classes: int, probabilities: torch.Tensor | None = None) -> tuple:
+        """data with the teacher's probabilities as labels (given when already computed); none for no items."""
+        if probabilities is None:
+            probabilities = (teacher.probabilities(data[0], *data[2:]) if len(data[0])
+                             else torch.zeros(0, classes))
+        return (data[0], probabilities.float().cpu(), *data[2:])
 
     def arms(arm_seed: int) -> dict:
-        extra, blends = synthetic, None
+        extra, blends, probabilities = synthetic, None, None
         if threshold > 0 or soft:
             teacher = classifier(BASE, real, arm_seed)
         if threshold > 0:
             probabilities = teacher.probabilities(synthetic[0], *synthetic[2:])
             index = agreed(probabilities, synthetic[1], per_class or len(synthetic[0]), threshold)
-            extra = take(synthetic, index)
+            extra, probabilities = take(synthetic, index), probabilities[index]
             kept.append(len(index))
         own = real
         if soft:
-            extra = relabel(teacher, extra)
-            own = (real[0], torch.nn.functional.one_hot(real[1].long(), extra[1].shape[1]).float(), *real[2:])
+            first = take(real, torch.tensor([0]))
+            classes = teacher.probabilities(first[0], *first[2:]).shape[1]
+            extra = relabel(teacher, extra, classes, probabilities)
+            own = (real[0], torch.nn.functional.one_hot(real[1].long(), classes).float(), *real[2:])
             draw = torch.Generator().manual_seed(arm_seed)
             pairs = torch.randint(len(real[0]), (2, len(extra[0])), generator=draw)
-            blends = relabel(teacher, mix(real, pairs[0], pairs[1], torch.rand(len(extra[0]), generator=draw)))
+            blends = relabel(teacher, mix(real, pairs[0], pairs[1], torch.rand(len(extra[0]), generator=draw)),
+                             classes)
         copies = balancing_copies(len(real[0]), len(extra[0])) if balance else 1
         sets = {BASE: (BASE, real), SYNTHETIC: (SYNTHETIC, join(*[own] * copies, extra))}
         if pretrain:

@@ -44,7 +44,9 @@ def train_window_classifier(train: torch.Tensor | np.ndarray, train_labels: torc
                             device: str | torch.device = "cpu",
                             init: torch.nn.Module | None = None) -> WindowClassifier:
     """A `SequenceEncoder` whose output is the class logits, trained on (train, train_labels) with cross-entropy,
-    Adam 1e-3; initialised and batched from `seed` alone, or started from `init`'s weights (fine-tuning)."""
+    Adam 1e-3; initialised and batched from `seed` alone, or started from `init`'s weights (fine-tuning).
+    `train_labels` are class indices (N,) or, as targets to match, class probabilities (N, classes): a teacher's
+    soft labels (augment-gain --soft)."""
     device = torch.device(device)
     tr = as_sequences(train, train_lengths, name="train", lengths_name="train_lengths", device=device)
     classes, steps = check_positive(classes, "classes"), check_positive(steps, "steps")

@@ -2,7 +2,7 @@
 time-series run): a window classifier (duelo.evaluation.window_classifier.train_window_classifier: the
 convolutional encoder with a class head, 1,000 Adam steps; DUELO_JUDGE_STEPS sets fewer for quick checks) trained
 on the small real set alone and on it plus `per_class` generated windows of every class, scored by accuracy on the
-real test windows; `--filter` and `--balance` select and mix as for images. SMALL and TEST are anything
+real test windows; `--filter`, `--balance`, `--pretrain` and `--soft` work as for images. SMALL and TEST are anything
 `--dataset` takes (an .npz of labelled windows, a labelled CSV, a registered source), cut at the model's window
 length; their class names are matched to the model's by name. Every set is put on the model's scale (its [-1, 1]
 from the training data's per-channel range), so real and generated windows read alike."""
