@@ -155,7 +155,8 @@ def audio_trajectory(*results: dict) -> str:
     scoring, its largest fall from one scoring to the next (how much a single look can mislead), where the run
     stopped, and the lowest-FD scoring (the model kept in best/) with its instrument accuracy."""
     lines = ["| run | seed | instrument accuracy at each scoring (kimg) | largest fall between scorings | "
-             "at the end: instrument / FD | lowest FD of the scorings, kept in best/ (kimg): instrument |", "| --- " * 6 + "|"]
+             "at the end: instrument / FD | lowest FD of the scorings, kept in best/ (kimg): instrument |",
+             "| --- " * 6 + "|"]
     for result in results:
         for row in result["rows"]:
             points = row.get("trajectory")
