@@ -10,6 +10,11 @@
 # configuration alone on its own GPU for MINUTES (at most ~8.5: a call ends at 600 s), judged in the next call:
 #   MINUTES=8.5 GPUS=8 bash benchmarks/colour_gpu.sh setup equal_train
 #   GPUS=8 bash benchmarks/colour_gpu.sh setup equal_judge      # right after, while the machine is warm
+# Where only one-GPU kinds are lent, the same comparison one configuration per call, each alone on the GPU for
+# MINUTES (at most ~7 with judging in the same call), over several sessions on the same kind of card (name it):
+#   bash benchmarks/colour_gpu.sh setup            # first call: carry .device-carry/inception-fp16.pt only
+#   CONFIGS=stylegan2 MINUTES=7 bash benchmarks/colour_gpu.sh setup alone      # next, on the warm machine:
+#                                                  # carry .whl and .device-carry/colour (with .whl-peers for a peer)
 # Carried (benchmarks/peers/README.md, benchmarks/colour.py, benchmarks/inception_fp16.py): .whl/ (duelo and its
 # missing dependencies), .whl-peers/ for `peers`, .device-carry/ (inception-fp16.pt, colour/emoji64-*.npz) unless a
 # previous call on the same machine left /tmp/inception.pt and /tmp/colour (all of them together exceed one call's
@@ -52,6 +57,13 @@ equal() {
         --snapshot-kimg 100 --samples 2000 --inception /tmp/inception.pt --out "$OUT" --runs /tmp/runs-equal \
         --label equal-time-gpus --deadline-s 575 "$@"
 }
+alone() {
+    # one configuration (or a few, one after the other) alone on the GPU, judged in the same call
+    $P benchmarks/colour.py train --data /tmp/colour --configs "${CONFIGS:?CONFIGS=name[,name]}" \
+        --minutes "$MINUTES" --snapshot-kimg 100 --samples 2000 --inception /tmp/inception.pt --out "$OUT" \
+        --runs /tmp/runs-alone --label "equal-time-alone-${CONFIGS//,/-}" --deadline-s 520
+}
+
 equal_train() { equal --train-only; tar czf "$OUT/equal-logs.tgz" -C /tmp/runs-equal $(cd /tmp/runs-equal && ls *.log); }
 equal_judge() { equal --judge-only; }
 
