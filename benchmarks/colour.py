@@ -3,6 +3,7 @@ Inception FID/KID trajectory of each against a held-out split.
 
     # on this machine: the Fluent 3D emoji (npm @lobehub/fluent-emoji-3d) at 64x64, flattened on white, split
     # into 3,000 training and 391 held-out images (seed 0) -> .device-carry/colour/emoji64-{train,heldout}.npz
+    # and emoji64-train.npy.xz (the training images as colour_gpu.sh carries them)
     .venv/bin/python benchmarks/colour.py prepare --tarball lobehub-fluent-emoji-3d-1.1.0.tgz --out .device-carry/colour
     # GPU machine (duelo installed, Inception weights at --inception): every configuration trained for --minutes
     # (all at once on one GPU with --together: compare them at equal kimg, not equal time), every kept checkpoint's
@@ -74,6 +75,14 @@ def prepare(tarball: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out / "emoji64-train.npz", images=images[order[HELDOUT:]])
     np.savez_compressed(out / "emoji64-heldout.npz", images=images[order[:HELDOUT]])
+    # the training images again as an xz-compressed .npy (about 12 MB against the .npz's 16.5), the form
+    # colour_gpu.sh's setup unpacks: carry it and the held-out .npz, not the whole folder, to fit a call's 64 MiB
+    import io
+    import lzma
+
+    buffer = io.BytesIO()
+    np.save(buffer, images[order[HELDOUT:]])
+    (out / "emoji64-train.npy.xz").write_bytes(lzma.compress(buffer.getvalue()))
     print(f"{len(data)} images -> {len(data) - HELDOUT} train, {HELDOUT} held out, in {out}")
 
 

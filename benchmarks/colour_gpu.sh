@@ -14,7 +14,8 @@
 # MINUTES (at most ~7 with judging in the same call), over several sessions on the same kind of card (name it):
 #   bash benchmarks/colour_gpu.sh setup            # first call: carry .device-carry/inception-fp16.pt only
 #   CONFIGS=stylegan2 MINUTES=7 bash benchmarks/colour_gpu.sh setup alone      # next, on the warm machine:
-#                                                  # carry .whl and .device-carry/colour (with .whl-peers for a peer)
+#        # carry .whl, .device-carry/colour/emoji64-heldout.npz and .device-carry/colour/emoji64-train.npy.xz (both
+#        # written by `benchmarks/colour.py prepare`), and .whl-peers for a peer
 # Carried (benchmarks/peers/README.md, benchmarks/colour.py, benchmarks/inception_fp16.py): .whl/ (duelo and its
 # missing dependencies), .whl-peers/ for `peers`, .device-carry/ (inception-fp16.pt, colour/emoji64-*.npz) unless a
 # previous call on the same machine left /tmp/inception.pt and /tmp/colour (all of them together exceed one call's
