@@ -14,14 +14,15 @@
 # MINUTES (at most ~7 with judging in the same call), over several sessions on the same kind of card (name it):
 #   bash benchmarks/colour_gpu.sh setup            # first call: carry .device-carry/inception-fp16.pt only
 #   CONFIGS=stylegan2 MINUTES=7 bash benchmarks/colour_gpu.sh setup alone      # next, on the warm machine:
-#        # carry .whl, .device-carry/colour/emoji64-heldout.npz and .device-carry/colour/emoji64-train.npy.xz (both
-#        # written by `benchmarks/colour.py prepare`), and .whl-peers for a peer
-# Carried (benchmarks/peers/README.md, benchmarks/colour.py, benchmarks/inception_fp16.py): .whl/ (duelo and its
-# missing dependencies), .whl-peers/ for `peers`, .device-carry/ (inception-fp16.pt, colour/emoji64-*.npz) unless a
-# previous call on the same machine left /tmp/inception.pt and /tmp/colour (all of them together exceed one call's
-# 64 MiB: carry .whl-peers and .device-carry/colour in one call, .device-carry/inception-fp16.pt in the next). Results go to $OUT.
+#       carry .whl, .device-carry/colour/emoji64-heldout.npz and .device-carry/colour/emoji64-train.npy.xz
+#       (`benchmarks/colour.py prepare` writes both)
+# Carried (benchmarks/peers/README.md, benchmarks/colour.py, benchmarks/inception_fp16.py): .whl/ (the missing
+# dependencies: platformdirs and the peers' wheels; duelo itself runs from src/), .whl-peers/ if the peers' wheels
+# are kept apart, .device-carry/ (inception-fp16.pt, the colour files) unless a previous call on the same machine
+# left /tmp/inception.pt and /tmp/colour. All of them together exceed one call's 64 MiB: carry the Inception copy
+# in one call and the rest in the next. Results go to $OUT.
 set -u
-export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 DUELO_CACHE_DIR=/tmp/duelo-cache
+export PYTHONPATH=$PWD/src:/tmp/site PYTHONUNBUFFERED=1 DUELO_CACHE_DIR=/tmp/duelo-cache   # duelo from the tree
 P=python3
 MINUTES=${MINUTES:-1.5}
 
