@@ -1,5 +1,6 @@
 """benchmarks/audio_tables.py: the steps table orders runs by optimiser steps (kimg x 1000 / batch), reads the batch
-from each run's command and marks a run that shared the GPU with other work; the head table reads twin heads."""
+from each run's command and marks a run that shared the GPU with other work; the head table reads twin heads; the
+trajectory table reads runs scored between snapshots."""
 
 from __future__ import annotations
 
@@ -40,3 +41,18 @@ def test_the_head_table_shows_what_a_twin_head_names_generated():
     assert len(lines) == 2                                  # the run without D's weights has no row
     assert lines[0].endswith("| — (one class per label) |") and lines[1].endswith("| 0.800 / 0.600 |")
     assert "| 0.400 / 0.900 |" in lines[1]
+
+
+def test_the_trajectory_table_shows_every_scoring_the_largest_fall_and_the_lowest_fd_scoring():
+    points = [{"kimg": k, "fd": fd, "instrument_accuracy": acc}
+              for k, fd, acc in ((100, 30.0, 0.3), (200, 20.0, 0.6), (300, 12.0, 0.85), (400, 15.0, 0.7))]
+    command = "duelo train --task audio --seed 2 --set audio.score_kimg=100"
+    table = audio_tables.audio_trajectory({"rows": [
+        {"name": "w64", "command": command, "kimg": 420.0, "trajectory": points,
+         "scores": {"instrument_accuracy": 0.72, "fd": 14.0}},
+        {"name": "plain", "command": "duelo train --task audio", "kimg": 400.0}]})
+    lines = table.splitlines()[2:]
+    assert len(lines) == 1                                  # a run scored only at its end has no row
+    cells = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    assert cells == ["w64", "2", "0.30 → 0.60 → 0.85 → 0.70 (100 .. 400)", "0.150", "0.720 / 14.0 at 420",
+                     "12.0 (300): 0.850"]

@@ -95,5 +95,5 @@ def run_scores(run: Path, images: torch.Tensor, device: str, command: str, log=N
                           f"{images.shape[1]}; only gray and colour (1 or 3 channels) convert")
     x = resize_images(convert_channels(images, channels), session.data.size, session.config.data.resize)
     if log is not None:
-        log(f"clean: scoring {len(x):,} images with the discriminator of {source}")
+        log(f"{command}: scoring {len(x):,} images with the discriminator of {source}")
     return realness(D, x, G.c_dim, session.trainer.runtime.device).numpy().astype(np.float64)
