@@ -56,6 +56,11 @@ CONFIGS = {   # name -> arguments of `duelo train` beyond COMMON
     # R3GAN with its R1 + R2 every 16 steps (the preset keeps the paper's every step, 8x slower: a short budget
     # trains it ~4x further this way)
     "r3gan-lazy": ["--preset", "r3gan", "--set", "stabilise.reg_interval=16"],
+    # diagnosis of StyleGAN2's speckles (docs/benchmarks.md, 2026-12-06): no noise inputs at all
+    "stylegan2-nonoise": ["--preset", "stylegan2", "--set", 'model.g_kwargs={"noise_mode": "none"}'],
+    # FastGAN's D learns the 2,850 images after ~400 kimg: stronger augmentation (cutout as well; or ADA's)
+    "fastgan-cutout": ["--preset", "fastgan", "--set", "augment.policy=color,translation,cutout"],
+    "fastgan-ada": ["--preset", "fastgan", "--set", "augment.name=ada"],
 }
 PEERS = {"lucidrains-stylegan2": "stylegan2-pytorch", "lightweight-gan": "lightweight-gan"}   # colour_peers.py
 COMMON = ["--resolution", "64", "--batch", "64", "--kimg", "100000", "--set", "run.keep_checkpoints=1000"]

@@ -16,6 +16,8 @@
 #   CONFIGS=stylegan2 MINUTES=7 bash benchmarks/colour_gpu.sh setup alone      # next, on the warm machine:
 #       carry .whl, .device-carry/colour/emoji64-heldout.npz and .device-carry/colour/emoji64-train.npy.xz
 #       (`benchmarks/colour.py prepare` writes both)
+#   CONFIGS=stylegan2 MINUTES=7 bash benchmarks/colour_gpu.sh setup alone probe   # the same, then probe the run:
+#       noise strengths, KID with fixed / fresh / no noise, ADA's p (benchmarks/colour_probe.py; ~20 s more)
 # Carried (benchmarks/peers/README.md, benchmarks/colour.py, benchmarks/inception_fp16.py): .whl/ (the missing
 # dependencies: platformdirs and the peers' wheels; duelo itself runs from src/), .whl-peers/ if the peers' wheels
 # are kept apart, .device-carry/ (inception-fp16.pt, the colour files) unless a previous call on the same machine
@@ -64,6 +66,14 @@ alone() {
     $P benchmarks/colour.py train --data /tmp/colour --configs "${CONFIGS:?CONFIGS=name[,name]}" \
         --minutes "$MINUTES" --snapshot-kimg 100 --samples 2000 --inception /tmp/inception.pt --out "$OUT" \
         --runs /tmp/runs-alone --label "equal-time-alone-${CONFIGS//,/-}" --deadline-s 520
+}
+
+probe() {
+    # after `alone`: the noise inputs and ADA's p of each run just trained (benchmarks/colour_probe.py)
+    for name in ${CONFIGS//,/ }; do
+        $P benchmarks/colour_probe.py "/tmp/runs-alone/$name" --out "$OUT" --inception /tmp/inception.pt \
+            --heldout /tmp/colour/emoji64-heldout.npz --samples 2000
+    done
 }
 
 equal_train() { equal --train-only; tar czf "$OUT/equal-logs.tgz" -C /tmp/runs-equal $(cd /tmp/runs-equal && ls *.log); }

@@ -121,6 +121,26 @@ def colour_equal_time(*results: dict) -> str:
                   rows)
 
 
+def colour_per_kimg(*results: dict) -> str:
+    """KID / FID of every configuration of one or more colour.py results at the same kimg (the marks that at least
+    two configurations reached): how fast each learns per image, whatever its speed per second."""
+    runs = [(name, result[name], f"{result['_meta']['minutes']:g} min, {result['provenance']['date'][:10]}")
+            for result in results for name in result["_meta"]["configs"] if result.get(name, {}).get("trajectory")]
+    counts: dict[float, int] = {}
+    for _, run, _ in runs:
+        for point in run["trajectory"]:
+            counts[point["kimg"]] = counts.get(point["kimg"], 0) + 1
+    marks = sorted(k for k, n in counts.items() if n >= 2 and float(k).is_integer() and k % 100 == 0)
+    rows = []
+    for name, run, label in runs:
+        points = {p["kimg"]: p for p in run["trajectory"]}
+        if any(k in points for k in marks):                           # a run too short for any mark says nothing
+            rows.append([EQUAL_TIME_LABELS.get(name, name), label, f"{float(run['img_per_s']):,.0f}",
+                         *[f"{points[k]['kid']:.3f} / {points[k]['fid']:.0f}" if k in points else DASH
+                           for k in marks]])
+    return _table(["configuration", "run", "img/s", *[f"KID / FID at {k:g} kimg" for k in marks]], rows)
+
+
 def generate_speed(result: dict) -> str:
     """Drawing latents, generate() end to end, then G's forward by batch and number format (img/s)."""
     rows = [[row["what"], f"{row['seconds']:.2f} s", DASH] for row in result["rows"] if "seconds" in row]
@@ -129,5 +149,6 @@ def generate_speed(result: dict) -> str:
 
 
 RENDERERS = {"generate_speed": generate_speed,
-             "colour_trajectory": colour_trajectory, "colour_equal_time": colour_equal_time, "startup": startup,
+             "colour_trajectory": colour_trajectory, "colour_equal_time": colour_equal_time,
+             "colour_per_kimg": colour_per_kimg, "startup": startup,
              "r3gan_regularisation": r3gan_regularisation, "stylegan2_peers": stylegan2_peers}

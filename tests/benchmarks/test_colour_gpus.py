@@ -48,3 +48,28 @@ def test_one_gpu_keeps_the_device_choice_to_the_environment(monkeypatch, tmp_pat
     assert _launch(monkeypatch, tmp_path, ["dcgan", "fastgan"], gpus=1) == [("dcgan", None), ("fastgan", None)]
     assert colour._waves(["dcgan", "fastgan"], True, 1) == [[("dcgan", None), ("fastgan", None)]]
     assert colour._waves(["dcgan", "fastgan"], False, 1) == [[("dcgan", None)], [("fastgan", None)]]
+
+
+def test_every_configuration_is_one_duelo_accepts(tmp_path, capsys):
+    """A misspelt field in colour.py's CONFIGS would only show on the GPU machine, after minutes of set-up."""
+    import json
+
+    import numpy as np
+    import torch
+
+    from duelo.cli.main import main
+    from duelo.models.base import build_discriminator, build_generator
+    from duelo.tasks import config_from_dict
+    from duelo.tasks.image_gan.parts import model_kwargs
+
+    data = tmp_path / "images.npz"
+    np.savez(data, images=np.zeros((8, 3, 64, 64), dtype=np.uint8))
+    for name, arguments in colour.CONFIGS.items():
+        capsys.readouterr()
+        assert main(["train", "--dataset", str(data), *colour.COMMON, *arguments, "--dry-run"]) == 0, name
+        config = config_from_dict(json.loads(capsys.readouterr().out))
+        assert config.data.resolution == 64, name
+        g_kwargs, d_kwargs = model_kwargs(config, 64, 3, 0)
+        with torch.device("meta"):                           # the networks' arguments checked, no weights made
+            build_generator(config.model.name, **g_kwargs)
+            build_discriminator(config.model.name, **d_kwargs)

@@ -1,0 +1,39 @@
+"""benchmarks/colour_tables.py: the per-kimg table lines runs up at the same kimg across result files, keeps only the
+hundreds that two runs reached and leaves out a run too short for any of them; the equal-time table shows the final
+and the best KID."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import colour_tables  # noqa: E402
+
+
+def _result(minutes: float, date: str, **runs: list[tuple[float, float]]) -> dict:
+    """A colour.py result: each run's trajectory as (kimg, kid) points."""
+    result = {"_meta": {"configs": {name: [] for name in runs}, "minutes": minutes, "floor": {"kid": 1e-4, "fid": 42}},
+              "provenance": {"date": f"{date}T10:00:00Z"}}
+    for name, points in runs.items():
+        result[name] = {"img_per_s": 1000.0, "kimg": points[-1][0],
+                        "trajectory": [{"kimg": k, "kid": kid, "kid_std": 0.001, "fid": 100 * kid} for k, kid in points]}
+    return result
+
+
+def test_the_per_kimg_table_lines_runs_up_at_the_hundreds_two_of_them_reached():
+    first = _result(1.5, "2026-12-04", dcgan=[(100.0, 0.16), (150.0, 0.12), (200.0, 0.10), (300.0, 0.07)],
+                    stylegan2=[(54.4, 0.11)])                      # reached no mark: no row
+    second = _result(7, "2026-12-06", fastgan=[(100.0, 0.07), (200.0, 0.05), (250.0, 0.045), (400.0, 0.04)])
+    lines = colour_tables.colour_per_kimg(first, second).splitlines()
+    assert lines[0] == ("| configuration | run | img/s | KID / FID at 100 kimg | KID / FID at 200 kimg |")
+    assert len(lines) == 4                                         # header, rule, dcgan, fastgan
+    assert lines[2] == "| duelo dcgan (defaults) | 1.5 min, 2026-12-04 | 1,000 | 0.160 / 16 | 0.100 / 10 |"
+    assert lines[3].startswith("| duelo `--preset fastgan` | 7 min, 2026-12-06 | 1,000 | 0.070 / 7 | 0.050 / 5")
+
+
+def test_the_equal_time_table_shows_the_final_and_the_best_kid():
+    result = _result(7, "2026-12-06", fastgan=[(100.0, 0.07), (400.0, 0.041), (800.0, 0.043)])
+    row = colour_tables.colour_equal_time(result).splitlines()[2]
+    assert "**0.043** ± 0.001" in row and row.endswith("| 0.041 (400 kimg) |")
