@@ -17,8 +17,8 @@ def _result(minutes: float, date: str, **runs: list[tuple[float, float]]) -> dic
     result = {"_meta": {"configs": {name: [] for name in runs}, "minutes": minutes, "floor": {"kid": 1e-4, "fid": 42}},
               "provenance": {"date": f"{date}T10:00:00Z"}}
     for name, points in runs.items():
-        result[name] = {"img_per_s": 1000.0, "kimg": points[-1][0],
-                        "trajectory": [{"kimg": k, "kid": kid, "kid_std": 0.001, "fid": 100 * kid} for k, kid in points]}
+        trajectory = [{"kimg": k, "kid": kid, "kid_std": 0.001, "fid": 100 * kid} for k, kid in points]
+        result[name] = {"img_per_s": 1000.0, "kimg": points[-1][0], "trajectory": trajectory}
     return result
 
 
