@@ -239,3 +239,17 @@ def test_soft_with_a_filter_that_keeps_nothing_compares_the_real_set_with_itself
     assert result["filter"]["kept"] == [0] and set(result["gains"]) == {"real_plus_synthetic", "real_plus_mixtures"}
     (_, _), (mixed_x, mixed_y), (blend_x, blend_y) = seen
     assert len(mixed_x) == len(blend_x) == 8 and mixed_y.shape == blend_y.shape == (8, 2)
+
+
+def test_the_summary_line_names_every_arm_in_words():
+    from duelo.evaluation.augment_gain import BASE, MIXTURES, PRETRAINED, SYNTHETIC, describe
+
+    arms = {BASE: {"accuracy": 0.80}, SYNTHETIC: {"accuracy": 0.82}, MIXTURES: {"accuracy": 0.79},
+            PRETRAINED: {"accuracy": 0.85}}
+    result = {"metric": "accuracy", "repeats": 3, BASE: 0.80, SYNTHETIC: 0.82, "gain": 0.02, "gain_ci95": [0.01, 0.03],
+              "arms": arms, "gains": {SYNTHETIC: {"gain": 0.02}, MIXTURES: {"gain": -0.01}, PRETRAINED: {"gain": 0.05}}}
+    line = describe(result, "images")
+    assert line.startswith("test accuracy 80.0 % on the real images alone, 82.0 % with the synthetic ones: +2.0 points "
+                           "(95 % CI +1.0 to +3.0) over 3 repeat(s)")
+    assert "; real plus blends of real items: 79.0 % (-1.0 points)" in line
+    assert "; synthetic then real: 85.0 % (+5.0 points)" in line

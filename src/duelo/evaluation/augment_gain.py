@@ -25,6 +25,7 @@ BASE = "real_only"
 SYNTHETIC = "real_plus_synthetic"
 PRETRAINED = "synthetic_then_real"          # --pretrain: trained on the synthetic items, then fine-tuned on the real
 MIXTURES = "real_plus_mixtures"             # --soft's control: teacher-labelled blends of real items instead of G's
+ARM_WORDS = {MIXTURES: "real plus blends of real items"}   # how the summary line names an arm
 
 
 def interval(values: list[float]) -> tuple[float, float, float]:
@@ -79,7 +80,7 @@ def describe(result: dict, unit: str = "data") -> str:
             f"synthetic ones: {signed(result['gain'])}{points}{ci} over {result['repeats']} repeat(s)")
     for name, gain in result["gains"].items():
         if name != SYNTHETIC:
-            line += (f"; {name.replace('_', ' ')}: {show(result['arms'][name][metric])} "
+            line += (f"; {ARM_WORDS.get(name, name.replace('_', ' '))}: {show(result['arms'][name][metric])} "
                      f"({signed(gain['gain'])}{points})")
     return line
 
