@@ -85,3 +85,31 @@ def test_the_command_writes_a_report_and_a_cleaned_copy_and_leaves_the_data(plan
     assert main(["clean", str(data), "--out", str(tmp_path / "x"), "--keep", "typos"]) != 0
     assert "unknown kind 'typos'" in capsys.readouterr().err
     assert main(["clean", str(tmp_path / "missing"), "--out", str(tmp_path / "y")]) != 0
+
+
+def test_transparent_images_are_checked_on_white_and_keep_their_alpha_when_asked(tmp_path, capsys):
+    """Digits as the alpha of red images, with 5 exact copies planted: --alpha keep writes a 4-channel cleaned
+    copy whose alpha is the data's, the default flattens onto white, and a bad --alpha is refused before writing."""
+    digits = load_dataset("mnist-5k").images[:200, 0]                                # (200, 28, 28) uint8
+    red = torch.stack([torch.full_like(digits, 200), torch.full_like(digits, 30), torch.full_like(digits, 30), digits],
+                      dim=1)
+    rgba = torch.cat([red, red[:5]])                                                  # items 200-204 copy 0-4
+    data = tmp_path / "rgba.npz"
+    np.savez(data, images=rgba.numpy())
+    assert main(["clean", str(data), "--out", str(tmp_path / "kept"), "--alpha", "keep"]) == 0
+    report = json.loads((tmp_path / "kept" / "report.json").read_text())
+    copies = sorted(max(f["index"], f["duplicate_of"]["index"]) for f in report["findings"] if f["kind"] == "duplicate")
+    assert copies == [200, 201, 202, 203, 204]
+    kept_mask = np.ones(len(rgba), bool)
+    kept_mask[[f["index"] for f in report["findings"]]] = False
+    cleaned = load_dataset(str(tmp_path / "kept" / "cleaned.npz"), alpha="keep").images
+    assert cleaned.shape[1] == 4 and torch.equal(cleaned, rgba[torch.from_numpy(kept_mask)])
+    assert main(["clean", str(data), "--out", str(tmp_path / "flat")]) == 0
+    flat = np.load(tmp_path / "flat" / "cleaned.npz")["images"]
+    assert flat.shape[1] == 3 and flat[0, :, 0, 0].tolist() == [255, 255, 255]       # transparent -> white
+    capsys.readouterr()
+    assert main(["clean", str(data), "--out", str(tmp_path / "bad"), "--alpha", "purple"]) != 0
+    assert "--alpha purple" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n3,4\n")
+    assert main(["clean", str(tmp_path / "t.csv"), "--out", str(tmp_path / "c"), "--alpha", "keep"]) != 0
+    assert "for images" in capsys.readouterr().err

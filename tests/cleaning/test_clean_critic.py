@@ -131,3 +131,25 @@ def test_the_command_scores_the_data_with_a_trained_run(tmp_path, capsys):
     assert main(["clean", str(tmp_path / "t.csv"), "--run", str(tmp_path / "run"), "--out",
                  str(tmp_path / "b")]) != 0
     assert "for images" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_run_trained_on_transparent_images_scores_them_with_their_alpha(tmp_path, capsys):
+    """Without --alpha, clean --run reads the data with the run's own choice (keep: 4 channels), so its D gets
+    what it trained on; flattened data is refused by name."""
+    digits = load_dataset("digits", resolution=8, channels=1).images[:600, 0]
+    rgba = torch.stack([torch.full_like(digits, 200), torch.full_like(digits, 30), torch.full_like(digits, 30), digits],
+                       dim=1)
+    np.savez(tmp_path / "rgba.npz", images=rgba.numpy())
+    assert main(["train", "--dataset", str(tmp_path / "rgba.npz"), "--alpha", "keep", "--resolution", "8", "--model",
+                 "dcgan", "--width", "8", "--z-dim", "8", "--batch", "32", "--kimg", "0.064", "--snapshot-kimg",
+                 "0.064", "--set", "run.grid_samples=4", "--no-health", "--out", str(tmp_path), "--name", "run"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "checked"
+    assert main(["clean", str(tmp_path / "rgba.npz"), "--run", str(tmp_path / "run"), "--out", str(out)]) == 0
+    assert "scoring 600 images with the discriminator of" in capsys.readouterr().err
+    assert np.load(out / "cleaned.npz")["images"].shape[1] == 4
+    assert main(["clean", str(tmp_path / "rgba.npz"), "--run", str(tmp_path / "run"), "--alpha", "white", "--out",
+                 str(tmp_path / "flat")]) != 0
+    assert "its D takes 4-channel images and the data has 3" in capsys.readouterr().err
+    assert not (tmp_path / "flat").exists()                                        # refused before writing

@@ -27,10 +27,14 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".gz", ".bz2", ".zip", ".xz
               help="An image run folder (`duelo train`'s): its discriminator scores every image, and those it "
                    "finds least like its training images are outliers too. For a run trained on data known to be "
                    "good, checking new data of the same kind.")
+@click.option("--alpha", default=None, metavar="CHOICE",
+              help="Transparent images: white, black, gray or #rrggbb flattens them onto that colour; keep keeps the "
+                   "alpha channel in cleaned.npz (the checks see the images on white). Default: the --run's choice, "
+                   "else white, as `duelo train`.")
 @click.option("--device", default="auto", help="Where the --run's discriminator runs (auto, cpu, cuda).")
 @click.option("--seed", type=int, default=0, help="Seed of the cross-fitting split.")
 @click.option("--force", is_flag=True, help="Replace report files that exist already in --out.")
-def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, device: str, seed: int,
+def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: str | None, device: str, seed: int,
           force: bool) -> None:
     """Check DATA for what should not be trained on. An image dataset (a named dataset, a folder, a .zip or an
     .npz): files that cannot be read, flat images, exact and near duplicates, outliers and likely mislabelled
@@ -46,14 +50,16 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, device: s
     """
     keep = {k.strip() for k in keep_kinds.split(",") if k.strip()}
     if Path(data).suffix.lower() in TABLE_SUFFIXES and not Path(data).is_dir():
-        if run is not None:
-            raise ConfigError(f"--run {run}: a discriminator's scores are for images; {data} is a table")
+        for given, name in ((run, "--run"), (alpha, "--alpha")):
+            if given is not None:
+                raise ConfigError(f"{name} {given}: that option is for images; {data} is a table")
         _clean_table(Path(data), out_dir, keep, force)
         return
     import numpy as np
 
     from duelo.cleaning.image_faults import find_faults
     from duelo.cleaning.report import summary_lines, write_cleaned, write_html, write_json
+    from duelo.data.alpha import flatten_for_features
     from duelo.data.loading import load_dataset
     from duelo.io.outputs import output_folder
 
@@ -63,9 +69,14 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, device: s
     if run is not None:                       # refused before anything is written
         from duelo.tasks.image_gan.run_models import check_run
 
-        check_run(run, RUN_COMMAND)
-    folder = output_folder(out_dir, force=force, names=["report.json", "report.html", "cleaned.npz"])
-    dataset = load_dataset(data, alpha="white")
+        trained = check_run(run, RUN_COMMAND)
+        alpha = alpha if alpha is not None else trained.data.alpha     # the images as the run's D saw its own
+    alpha = alpha if alpha is not None else "white"
+    check_alpha(alpha)
+    names_out = ["report.json", "report.html", "cleaned.npz"]
+    output_folder(out_dir, force=force, names=names_out, create=False)   # checked now, made once the checks ran
+    dataset = load_dataset(data, alpha=alpha)
+    seen = flatten_for_features(dataset.images)    # the checks and the thumbnails read gray or RGB
     skipped = [(e.path, e.reason) for e in dataset.report.entries if e.status == "skipped"]
     names = dataset.item_names or [f"item {i}" for i in range(len(dataset))]
     click.echo(f"checking {len(dataset):,} images of {data} ...", err=True)
@@ -74,8 +85,9 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, device: s
         from duelo.tasks.image_gan.run_models import run_scores
 
         critic = run_scores(run, dataset.images, device, RUN_COMMAND, log=lambda text: click.echo(text, err=True))
-    faults = find_faults(dataset.images, dataset.labels, dataset.class_names, seed,
+    faults = find_faults(seen, dataset.labels, dataset.class_names, seed,
                          log=lambda text: click.echo(text, err=True), critic=critic)
+    folder = output_folder(out_dir, force=force, names=names_out)
     removed = set(KINDS) - keep
     mask = np.ones(len(dataset), bool)
     for f in faults.findings:
@@ -84,12 +96,20 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, device: s
     lines = summary_lines(faults, len(dataset), skipped, removed)
     write_json(folder / "report.json", data, faults, names, dataset.class_names, dataset.labels, skipped, removed,
                int(mask.sum()))
-    write_html(folder / "report.html", data, faults, dataset.images, names, lines)
+    write_html(folder / "report.html", data, faults, seen, names, lines)
     write_cleaned(folder / "cleaned.npz", dataset.images, dataset.labels, dataset.class_names, mask)
     for line in lines:
         click.echo(line)
     click.echo(f"wrote {folder / 'report.html'}, report.json and cleaned.npz ({int(mask.sum()):,} items); "
                f"{data} itself was not changed")
+
+
+def check_alpha(value: str) -> None:
+    """--alpha refused by name before anything is read or written."""
+    from duelo.config.alpha_names import is_alpha_choice
+
+    if not is_alpha_choice(value):
+        raise ConfigError(f"--alpha {value}: give white, black, gray, a colour #rrggbb, or keep (RGBA)")
 
 
 def _clean_table(path: Path, out_dir: Path, keep: set[str], force: bool) -> None:

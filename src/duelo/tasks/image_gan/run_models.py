@@ -90,10 +90,12 @@ def run_scores(run: Path, images: torch.Tensor, device: str, command: str, log=N
 
     session, G, D, source = load_run_networks(Path(run), device, command)
     channels = session.data.channels
-    if images.shape[1] not in (1, 3) or channels not in (1, 3):
-        raise ConfigError(f"{command} {run}: its D takes {channels}-channel images and the data has "
-                          f"{images.shape[1]}; only gray and colour (1 or 3 channels) convert")
-    x = resize_images(convert_channels(images, channels), session.data.size, session.config.data.resize)
+    have = int(images.shape[1])
+    if have != channels and (have not in (1, 3) or channels not in (1, 3)):
+        raise ConfigError(f"{command} {run}: its D takes {channels}-channel images and the data has {have}; only "
+                          f"gray and colour (1 or 3 channels) convert (RGBA: read the data with the run's --alpha)")
+    x = resize_images(images if have == channels else convert_channels(images, channels), session.data.size,
+                      session.config.data.resize)
     if log is not None:
         log(f"{command}: scoring {len(x):,} images with the discriminator of {source}")
     return realness(D, x, G.c_dim, session.trainer.runtime.device).numpy().astype(np.float64)
