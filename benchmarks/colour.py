@@ -142,6 +142,24 @@ def _g_ema_at(run: Path, checkpoint: Path, device: str):
     return G.eval()
 
 
+LOGGED = ("loss_D", "loss_G", "D_real", "D_fake", "augment_p", "ada_rt")
+
+
+def metrics_points(run: Path, keys: tuple[str, ...] = LOGGED, points: int = 20) -> list[dict]:
+    """The run's metrics.jsonl thinned to at most `points` rows (the last always kept), each with its kimg and those
+    of `keys` it logged: how D and G and the augmentation's p moved along the run."""
+    import math
+
+    path = run / "metrics.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    rows = [r for r in rows if "kimg" in r and any(k in r for k in keys)]
+    if not rows:
+        return []
+    step = math.ceil(len(rows) / points)
+    kept = rows[::step] + ([rows[-1]] if (len(rows) - 1) % step else [])
+    return [{"kimg": r["kimg"], **{k: r[k] for k in keys if k in r}} for r in kept]
+
+
 def _checkpoints(run: Path) -> list[tuple[int, Path]]:
     found = []
     for path in sorted((run / "checkpoints").glob("*")):
@@ -199,7 +217,7 @@ def _judge(run: Path, inception, real_feats, samples: int, device: str, out: Pat
             print(f"{run.name}: interpolation failed: {walk.stderr[-500:]}", flush=True)
     return {"kimg": summary.get("kimg"), "img_per_s": summary.get("img_per_s"),
             "startup_s": summary.get("startup_s"), "train_time_s": summary.get("train_time_s"),
-            "stopped_by": summary.get("stopped_by"), "trajectory": trajectory,
+            "stopped_by": summary.get("stopped_by"), "trajectory": trajectory, "logged": metrics_points(run),
             "g_params": sum(p.numel() for p in G.parameters()) if trajectory else None,
             "log_tail": (run.parent / f"{run.name}.log").read_text()[-1500:] if not trajectory else None}
 

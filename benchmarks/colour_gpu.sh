@@ -17,7 +17,7 @@
 #       carry .whl, .device-carry/colour/emoji64-heldout.npz and .device-carry/colour/emoji64-train.npy.xz
 #       (`benchmarks/colour.py prepare` writes both)
 #   CONFIGS=stylegan2 MINUTES=7 bash benchmarks/colour_gpu.sh setup alone probe   # the same, then probe the run:
-#       noise strengths, KID with fixed / fresh / no noise, ADA's p (benchmarks/colour_probe.py; ~20 s more)
+#       noise strengths, KID with fixed / fresh / no noise, ADA's p (benchmarks/colour_probe.py; not yet timed)
 # Carried (benchmarks/peers/README.md, benchmarks/colour.py, benchmarks/inception_fp16.py): .whl/ (the missing
 # dependencies: platformdirs and the peers' wheels; duelo itself runs from src/), .whl-peers/ if the peers' wheels
 # are kept apart, .device-carry/ (inception-fp16.pt, the colour files) unless a previous call on the same machine
@@ -70,6 +70,7 @@ alone() {
 
 probe() {
     # after `alone`: the noise inputs and ADA's p of each run just trained (benchmarks/colour_probe.py)
+    : "${CONFIGS:?CONFIGS=name[,name]}"
     for name in ${CONFIGS//,/ }; do
         $P benchmarks/colour_probe.py "/tmp/runs-alone/$name" --out "$OUT" --inception /tmp/inception.pt \
             --heldout /tmp/colour/emoji64-heldout.npz --samples 2000

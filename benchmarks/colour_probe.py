@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from colour import _checkpoints, _g_ema_at  # noqa: E402
+from colour import _checkpoints, _g_ema_at, metrics_points  # noqa: E402
 
 from duelo.io.provenance import write_result  # noqa: E402
 
@@ -40,17 +40,16 @@ def noise_strengths(G) -> dict[str, float]:
             if isinstance(getattr(module, "strength", None), __import__("torch").nn.Parameter)}
 
 
-def augment_history(run: Path, points: int = 12) -> dict:
-    """ADA's p and r_t along the run (metrics.jsonl), thinned to about `points` entries, and the largest p."""
-    path = run / "metrics.jsonl"
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-    rows = [r for r in rows if "augment_p" in r]
-    if not rows:
+def augment_history(run: Path) -> dict:
+    """ADA's p and r_t along the run (metrics.jsonl, thinned), and the largest p. Only ADA logs r_t: DiffAugment's
+    logged p is always 1 (every operation on every image), not a probability that adapted."""
+    every = [r for r in metrics_points(run, ("augment_p", "ada_rt"), points=10**9) if "ada_rt" in r]
+    if not every:
         return {"logged": False}
-    step = max(1, len(rows) // points)
-    kept = rows[::step] + ([rows[-1]] if (len(rows) - 1) % step else [])
-    return {"logged": True, "max_p": round(max(r["augment_p"] for r in rows), 4),
-            "points": [{"kimg": r.get("kimg"), "p": r["augment_p"], "rt": r.get("ada_rt")} for r in kept]}
+    step = -(-len(every) // 12)
+    shown = every[::step] + ([every[-1]] if (len(every) - 1) % step else [])
+    return {"logged": True, "max_p": round(max(r["augment_p"] for r in every), 4),
+            "points": [{"kimg": r["kimg"], "p": r["augment_p"], "rt": r["ada_rt"]} for r in shown]}
 
 
 HEALTH_SIGNALS = ("overfit_rv", "rt_train", "rt_heldout", "d_accuracy", "d_real_train", "d_real_heldout", "d_fake",
@@ -91,6 +90,7 @@ def probe(run: Path, out: Path, checkpoint: int | None, device: str, samples: in
         from duelo.evaluation.features import InceptionFeatures
         judge = InceptionFeatures(device=device, path=inception_path, verify=False)
         real = judge(torch.from_numpy(np.load(heldout)["images"]))
+    chosen = G.noise_mode
     for mode in MODES:
         G.noise_mode = mode
         torch.manual_seed(0)                                 # "random": the same draws on every probe of this run
@@ -106,6 +106,8 @@ def probe(run: Path, out: Path, checkpoint: int | None, device: str, samples: in
             fid = frechet_distance(FeatureStats.from_features(real), FeatureStats.from_features(feats))
             scores[mode] = {"kid": round(kid, 5), "kid_std": round(kid_std, 5), "fid": round(fid, 2)}
             print(f"{run.name} noise {mode:6s} KID {kid:.4f}  FID {fid:.1f}", flush=True)
+
+    G.noise_mode = chosen
 
     def moved(a: str, b: str) -> float:                      # grids are uint8; in [-1, 1] units
         return round(float((grids[a].float() - grids[b].float()).abs().mean()) / 127.5, 4)

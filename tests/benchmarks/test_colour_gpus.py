@@ -60,7 +60,8 @@ def test_every_configuration_is_one_duelo_accepts(tmp_path, capsys):
     from duelo.cli.main import main
     from duelo.models.base import build_discriminator, build_generator
     from duelo.tasks import config_from_dict
-    from duelo.tasks.image_gan.parts import model_kwargs
+    from duelo.augment.choice import choose_augment
+    from duelo.tasks.image_gan.parts import build_augment, model_kwargs
 
     data = tmp_path / "images.npz"
     np.savez(data, images=np.zeros((8, 3, 64, 64), dtype=np.uint8))
@@ -73,3 +74,4 @@ def test_every_configuration_is_one_duelo_accepts(tmp_path, capsys):
         with torch.device("meta"):                           # the networks' arguments checked, no weights made
             build_generator(config.model.name, **g_kwargs)
             build_discriminator(config.model.name, **d_kwargs)
+        build_augment(config, choose_augment(config.augment.name, 2850, 64), 3)   # --dry-run does not check it
