@@ -5,13 +5,14 @@ ADA's p did during training.
 
 For the run's last checkpoint (or --checkpoint N, its number of images), G_ema:
   * every noise input's learned strength (StyleGAN2's and FastGAN's layers add strength x N(0, 1) per pixel);
-  * a grid of seeds 0-63 in each noise mode: "const" (one fixed map shared by every sample: what duelo's evaluation
-    and `duelo sample` use), "random" (fresh noise per sample, as in training) and "none";
+  * a grid of seeds 0-63 in each noise mode: "shared" (every sample adds the layers' fixed maps: duelo's
+    evaluation and `duelo sample` up to 0.2.0), "seeded" (each sample its own maps, drawn from its seed: what
+    duelo.sampling.generate does now, distributed as training's fresh noise) and "none";
   * with --inception and --heldout: KID and FID of --samples images in each mode against the held-out images;
-  * how far the modes move the same seeds' pixels (mean |const - random| and |const - none|, in [-1, 1] units);
+  * how far the modes move the same seeds' pixels (mean |shared - seeded| and |shared - none|, in [-1, 1] units);
   * ADA's p and r_t from metrics.jsonl: the largest p and a few points along the run;
   * the health monitor's checks (health.jsonl): D on training and held-out real images, and its events.
-A generator whose samples change much between the modes uses its noise for more than fine texture; with "const"
+A generator whose samples change much between the modes uses its noise for more than fine texture; with "shared"
 noise every sample shares that texture, which puts the same speckles in the same places on every image.
 Writes DIR/colour-probe-<run name>.json and DIR/probe-<run name>-<mode>.png.
 """
@@ -31,7 +32,23 @@ from colour import _checkpoints, _g_ema_at, metrics_points  # noqa: E402
 
 from duelo.io.provenance import write_result  # noqa: E402
 
-MODES = ("const", "random", "none")
+MODES = ("shared", "seeded", "none")
+
+
+def draw(G, seeds: list[int], mode: str):
+    """uint8 images of `seeds` in noise mode `mode` (MODES)."""
+    import torch
+
+    from duelo.io.images import to_uint8
+    from duelo.sampling.generate import generate, latents_for_seeds
+
+    G.noise_mode = "none" if mode == "none" else "const"
+    if mode != "shared":
+        return generate(G, seeds)                       # "const" inside generate(): each seed's own maps
+    device = next(G.parameters()).device
+    with torch.no_grad():                               # a plain eval call: the fixed maps, shared by every sample
+        return torch.cat([to_uint8(G.eval()(latents_for_seeds(G.z_dim, seeds[i:i + 256], device)))
+                          for i in range(0, len(seeds), 256)])
 
 
 def noise_strengths(G) -> dict[str, float]:
@@ -73,7 +90,6 @@ def probe(run: Path, out: Path, checkpoint: int | None, device: str, samples: in
     import torch
 
     from duelo.io.images import save_grid
-    from duelo.sampling.generate import generate
 
     found = _checkpoints(run)
     if not found:
@@ -92,16 +108,13 @@ def probe(run: Path, out: Path, checkpoint: int | None, device: str, samples: in
         real = judge(torch.from_numpy(np.load(heldout)["images"]))
     chosen = G.noise_mode
     for mode in MODES:
-        G.noise_mode = mode
-        torch.manual_seed(0)                                 # "random": the same draws on every probe of this run
-        with torch.no_grad():
-            grids[mode] = generate(G, list(range(64)))
+        grids[mode] = draw(G, list(range(64)), mode)
         save_grid(grids[mode], out / f"probe-{run.name}-{mode}.png", 8)
         if judge is not None:
             from duelo.evaluation.frechet import FeatureStats, frechet_distance
             from duelo.evaluation.kid import kernel_inception_distance
             with torch.no_grad():
-                feats = judge(generate(G, list(range(1_000_000, 1_000_000 + samples))))
+                feats = judge(draw(G, list(range(1_000_000, 1_000_000 + samples)), mode))
             kid, kid_std = kernel_inception_distance(real, feats)
             fid = frechet_distance(FeatureStats.from_features(real), FeatureStats.from_features(feats))
             scores[mode] = {"kid": round(kid, 5), "kid_std": round(kid_std, 5), "fid": round(fid, 2)}
@@ -113,7 +126,7 @@ def probe(run: Path, out: Path, checkpoint: int | None, device: str, samples: in
         return round(float((grids[a].float() - grids[b].float()).abs().mean()) / 127.5, 4)
 
     return {"run": run.name, "kimg": round(nimg / 1000, 1), "noise_strengths": noise_strengths(G),
-            "pixels_moved": {"const_vs_random": moved("const", "random"), "const_vs_none": moved("const", "none")},
+            "pixels_moved": {"shared_vs_seeded": moved("shared", "seeded"), "shared_vs_none": moved("shared", "none")},
             "scores": scores, "samples": samples if scores else 0, "augment": augment_history(run),
             "health": health_history(run)}
 

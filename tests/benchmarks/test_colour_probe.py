@@ -57,10 +57,10 @@ def test_the_probe_reports_every_noise_input_and_the_runs_logs(run, tmp_path):
 def test_strong_noise_moves_the_pixels_and_no_noise_moves_nothing(run, tmp_path):
     loud = colour_probe.probe(_with_strengths(run, tmp_path / "loud", 1.0), tmp_path, None, "cpu", 0, None, None)
     assert set(loud["noise_strengths"].values()) == {1.0}
-    assert loud["pixels_moved"]["const_vs_random"] > 0.01 and loud["pixels_moved"]["const_vs_none"] > 0.01
+    assert loud["pixels_moved"]["shared_vs_seeded"] > 0.01 and loud["pixels_moved"]["shared_vs_none"] > 0.01
     quiet = colour_probe.probe(_with_strengths(run, tmp_path / "quiet", 0.0), tmp_path, None, "cpu", 0, None, None)
     assert set(quiet["noise_strengths"].values()) == {0.0}
-    assert quiet["pixels_moved"] == {"const_vs_random": 0.0, "const_vs_none": 0.0}
+    assert quiet["pixels_moved"] == {"shared_vs_seeded": 0.0, "shared_vs_none": 0.0}
     assert quiet["augment"] == {"logged": False} and quiet["health"] == {"checks": [], "events": []}
 
 

@@ -121,6 +121,34 @@ def test_const_noise_makes_eval_deterministic_and_random_noise_does_not():
         assert not torch.equal(generator(z), generator(z))              # auto: random while training
 
 
+def test_generated_samples_each_get_their_own_noise_and_still_depend_on_their_seed_alone():
+    """generate() draws every sample's noise maps from its seed: two samples no longer share the layers' fixed
+    maps (which put the same speckles at the same place in every image), and an image is the same whatever other
+    seeds are drawn with it. Outside generate(), eval keeps the fixed maps."""
+    from duelo.io.images import to_uint8
+    from duelo.nn.modulated import per_sample_noise
+    from duelo.sampling.generate import generate, latents_for_seeds
+
+    generator = make_g(mixing_prob=0.0).eval()
+    for layer in generator.layers:
+        layer.noise.strength.data.fill_(0.5)
+    z = latents(1).expand(3, -1)                                         # one latent three times
+    with torch.no_grad():
+        with per_sample_noise(generator, [7, 8, 7], "cpu"):
+            out = generator(z)
+        assert not torch.equal(out[0], out[1]) and torch.equal(out[0], out[2])
+        assert all(layer.noise.given is None for layer in generator.layers)          # the fixed maps are back
+        shared = generator(z)
+        assert torch.equal(shared[0], shared[1])
+    alone, together = generate(generator, [5]), generate(generator, [3, 4, 5], batch=2)
+    assert torch.equal(alone[0], together[2]) and torch.equal(generate(generator, [5]), alone)
+    with torch.no_grad():                                                # generate() does not use the fixed maps
+        assert not torch.equal(alone[0], to_uint8(generator(latents_for_seeds(16, [5])))[0])
+    with pytest.raises(RuntimeError), per_sample_noise(generator, [1, 2], "cpu"):
+        raise RuntimeError("a failure inside")
+    assert all(layer.noise.given is None for layer in generator.layers)
+
+
 def test_style_mixing_only_in_training_and_reproducible():
     generator = make_g(mixing_prob=1.0).train()
     z = latents(8)

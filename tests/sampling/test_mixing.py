@@ -68,8 +68,11 @@ def test_mixing_leaves_the_generator_in_training_mode_and_untruncated_grid_diffe
     assert G.training
     truncated = style_mixing_grid(G, [0], [1], [0, 1], psi=0.0)
     assert not _close(plain[1, 0], truncated[1, 0])
-    # psi = 0 collapses every latent to w_avg: all cells are one image
-    assert _close(truncated[1, 0], truncated[0, 1]) and _close(truncated[1, 1], truncated[1, 0])
+    # psi = 0 collapses every latent to w_avg: the cells differ by their seeds' noise alone, and without noise
+    # inputs they are one image
+    G.noise_mode = "none"
+    still = style_mixing_grid(G, [0], [1], [0, 1], psi=0.0)
+    assert _close(still[1, 0], still[0, 1]) and _close(still[1, 1], still[1, 0])
 
 
 @pytest.mark.parametrize("num_ws, expected", [
@@ -106,3 +109,23 @@ def test_refuses_generators_without_w_space_and_bad_layers():
         style_mixing_grid(G, [0], [1], [G.num_ws])
     with pytest.raises(ConfigError, match="layer group"):
         layer_group(G.num_ws, "medium")
+
+
+def test_seed_images_walks_and_mixing_edges_draw_each_seed_with_its_own_noise():
+    """A generator with noise inputs: the studio's seed images, a walk's two ends and the mixing grid's edges are
+    `duelo sample`'s images of those seeds (generate: each seed its latent and noise maps), and the frames between
+    a walk's ends keep noise of unit variance (slerp)."""
+    from duelo.sampling.steered import noise_path, seed_images, walk_images
+
+    G = _style_g()
+    expected = generate(G, [2, 7])
+    assert torch.equal(seed_images(G, [2, 7]), expected)
+    walk = walk_images(G, 2, 7, frames=5)
+    assert torch.equal(walk[0], expected[0]) and torch.equal(walk[-1], expected[1])
+    grid = style_mixing_grid(G, [2], [7], [0])
+    assert torch.equal(grid[1, 0], expected[0]) and torch.equal(grid[0, 1], expected[1])
+    maps = noise_path(G, [2, 7], 4, "slerp", False)
+    assert len(maps) == G.num_ws - 1 and maps[0].shape[0] == 5
+    middle = torch.cat([m[2].flatten() for m in maps])
+    assert 0.8 < float(middle.std()) < 1.2                                # lerp's midpoint would be ~0.71
+    assert noise_path(build_generator("dcgan", resolution=16, channels=3), [1, 2], 4, "slerp", False) is None

@@ -70,34 +70,18 @@ def interpolate(run_or_model: Path, seeds: str, frames: int, use_slerp: bool, lo
     if suffix == ".mp4":
         _import_imageio()                                 # fail before any work if imageio is missing
 
-    import torch
-
-    from duelo.io.images import to_uint8
     from duelo.sampling.animation import save_video
     from duelo.sampling.generate import latents_for_seeds
-    from duelo.sampling.latent import interpolation_path, truncate
+    from duelo.sampling.latent import interpolation_path
+    from duelo.sampling.steered import images_from_latents, noise_path
 
     G, model_dir = load_generator(run_or_model, device, "interpolate with")
     check_label(G, model_dir, label)
 
     keyframes = latents_for_seeds(G.z_dim, seed_list)                       # (K, D) on the CPU
-    path = interpolation_path(keyframes, frames, mode="slerp" if use_slerp else "lerp", loop=loop)
-    import inspect
-
-    # a style-based G truncates in w space towards its tracked mean (its mapping normalises z, which would
-    # undo a scaled z); other generators truncate z towards 0
-    in_w_space = "psi" in inspect.signature(G.forward).parameters
-    if psi is not None and not in_w_space:
-        path = truncate(path, psi)
-    extra = {"psi": psi} if psi is not None and in_w_space else {}
-    G.eval()
-    chunks = []
-    with torch.no_grad():
-        for start in range(0, path.shape[0], 256):
-            z = path[start:start + 256].to(next(G.parameters()).device)
-            y = None if label is None else torch.full((z.shape[0],), label, dtype=torch.long,
-                                                      device=z.device)
-            chunks.append(to_uint8(G(z, y, **extra)))
-    images = torch.cat(chunks)
+    mode = "slerp" if use_slerp else "lerp"
+    path = interpolation_path(keyframes, frames, mode=mode, loop=loop)
+    # noise inputs walk with the latents, so every keyframe is its seed's `duelo sample` image
+    images = images_from_latents(G, path, label, psi, noise_path(G, seed_list, frames, mode, loop))
     save_video(images, out_path, fps=fps, loop=loop, scale=scale)
     click.echo(f"wrote {images.shape[0]} frame(s) through {len(seed_list)} keyframes to {out_path}")

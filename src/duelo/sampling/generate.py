@@ -1,5 +1,6 @@
-"""Seeds -> images. Each seed owns its latent, so an image depends on its seed alone, never on which
-other seeds were drawn with it or on the batch size (what `duelo sample` and snapshot grids rely on)."""
+"""Seeds -> images. Each seed owns its latent (and, for generators with noise inputs, its noise maps), so an image
+depends on its seed alone, never on which other seeds were drawn with it or on the batch size (what `duelo sample`
+and snapshot grids rely on)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import torch
 from torch import nn
 
 from duelo.io.images import to_uint8
+from duelo.nn.modulated import per_sample_noise
 
 
 def latents_for_seeds(z_dim: int, seeds: Sequence[int], device: torch.device | str = "cpu") -> torch.Tensor:
@@ -34,7 +36,8 @@ def generate(G: nn.Module, seeds: Sequence[int], labels: Sequence[int] | torch.T
     for start in range(0, len(seeds), batch):
         z = latents_for_seeds(G.z_dim, seeds[start:start + batch], device)
         y = None if labels is None else labels[start:start + batch].to(device)
-        chunks.append(to_uint8(G(z, y)))
+        with per_sample_noise(G, seeds[start:start + batch], device):        # noise inputs: each seed its own
+            chunks.append(to_uint8(G(z, y)))
     G.train(was_training)
     height, width = getattr(G, "image_size", (G.resolution, G.resolution))   # (H, W); square before aspects
     return torch.cat(chunks) if chunks else torch.empty(0, G.channels, height, width,
