@@ -42,9 +42,9 @@ def draw(G, seeds: list[int], mode: str):
     from duelo.io.images import to_uint8
     from duelo.sampling.generate import generate, latents_for_seeds
 
-    G.noise_mode = "none" if mode == "none" else "const"
+    G.noise_mode = "none" if mode == "none" else "auto"
     if mode != "shared":
-        return generate(G, seeds)                       # "const" inside generate(): each seed's own maps
+        return generate(G, seeds)                       # "auto" in generate(): each seed's own maps
     device = next(G.parameters()).device
     with torch.no_grad():                               # a plain eval call: the fixed maps, shared by every sample
         return torch.cat([to_uint8(G.eval()(latents_for_seeds(G.z_dim, seeds[i:i + 256], device)))

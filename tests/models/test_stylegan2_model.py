@@ -126,7 +126,7 @@ def test_generated_samples_each_get_their_own_noise_and_still_depend_on_their_se
     maps (which put the same speckles at the same place in every image), and an image is the same whatever other
     seeds are drawn with it. Outside generate(), eval keeps the fixed maps."""
     from duelo.io.images import to_uint8
-    from duelo.nn.modulated import per_sample_noise
+    from duelo.nn.seeded_noise import per_sample_noise
     from duelo.sampling.generate import generate, latents_for_seeds
 
     generator = make_g(mixing_prob=0.0).eval()
@@ -140,13 +140,16 @@ def test_generated_samples_each_get_their_own_noise_and_still_depend_on_their_se
         assert all(layer.noise.given is None for layer in generator.layers)          # the fixed maps are back
         shared = generator(z)
         assert torch.equal(shared[0], shared[1])
-    alone, together = generate(generator, [5]), generate(generator, [3, 4, 5], batch=2)
+    alone, together = generate(generator, [5]), generate(generator, [4, 3, 5], batch=3)
     assert torch.equal(alone[0], together[2]) and torch.equal(generate(generator, [5]), alone)
     with torch.no_grad():                                                # generate() does not use the fixed maps
         assert not torch.equal(alone[0], to_uint8(generator(latents_for_seeds(16, [5])))[0])
     with pytest.raises(RuntimeError), per_sample_noise(generator, [1, 2], "cpu"):
         raise RuntimeError("a failure inside")
     assert all(layer.noise.given is None for layer in generator.layers)
+    generator.noise_mode = "const"                                       # trained with the fixed maps: kept
+    with torch.no_grad():
+        assert torch.equal(generate(generator, [5])[0], to_uint8(generator(latents_for_seeds(16, [5])))[0])
 
 
 def test_style_mixing_only_in_training_and_reproducible():

@@ -121,11 +121,29 @@ def test_seed_images_walks_and_mixing_edges_draw_each_seed_with_its_own_noise():
     expected = generate(G, [2, 7])
     assert torch.equal(seed_images(G, [2, 7]), expected)
     walk = walk_images(G, 2, 7, frames=5)
-    assert torch.equal(walk[0], expected[0]) and torch.equal(walk[-1], expected[1])
+    assert _close(walk[0], expected[0]) and _close(walk[-1], expected[1])
     grid = style_mixing_grid(G, [2], [7], [0])
-    assert torch.equal(grid[1, 0], expected[0]) and torch.equal(grid[0, 1], expected[1])
-    maps = noise_path(G, [2, 7], 4, "slerp", False)
+    assert _close(grid[1, 0], expected[0]) and _close(grid[0, 1], expected[1])
+    frames = noise_path(G, [2, 7], 4, "slerp", False)                    # 5 frames, made a chunk at a time
+    maps = frames(0, 10)
     assert len(maps) == G.num_ws - 1 and maps[0].shape[0] == 5
+    assert all(torch.equal(m[1:3], part) for m, part in zip(maps, frames(1, 3)))
     middle = torch.cat([m[2].flatten() for m in maps])
     assert 0.8 < float(middle.std()) < 1.2                                # lerp's midpoint would be ~0.71
+    lerped = torch.cat([m[2].flatten() for m in noise_path(G, [2, 7], 4, "lerp", False)(0, 5)])
+    assert float(lerped.std()) < 0.8
     assert noise_path(build_generator("dcgan", resolution=16, channels=3), [1, 2], 4, "slerp", False) is None
+
+
+def test_a_mixing_cell_takes_each_layers_noise_from_the_seed_whose_w_that_layer_reads():
+    """psi = 0 (every w the same) and noise in one layer j only: the cell that takes w j from the column is the
+    column image; the one that takes w j + 1 (a noiseless layer) is the row image."""
+    G = _style_g()
+    j = 2
+    with torch.no_grad():
+        for k, layer in enumerate(G.layers):
+            layer.noise.strength.fill_(1.0 if k == j else 0.0)
+    own = style_mixing_grid(G, [3], [8], [j], psi=0.0)
+    assert _close(own[1, 1], own[0, 1]) and not _close(own[1, 1], own[1, 0])
+    other = style_mixing_grid(G, [3], [8], [j + 1], psi=0.0)
+    assert _close(other[1, 1], other[1, 0]) and not _close(other[1, 1], other[0, 1])

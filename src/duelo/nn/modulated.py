@@ -21,8 +21,6 @@ own code does), and so does export, where the group count cannot follow a symbol
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
-from typing import Sequence
 
 import torch
 from torch import nn
@@ -166,8 +164,8 @@ class NoiseInput(nn.Module):
 
     The strength starts at 0. mode "random": fresh torch.randn noise; "const": a fixed noise map drawn at
     construction (a buffer, saved with the model) of the layer's size: `size` is (height, width), or one int for a
-    square layer; "none": no noise. Inside `per_sample_noise` (what duelo.sampling.generate uses), "const" takes
-    each sample's own map, drawn from its seed, instead of the map shared by every sample.
+    square layer; "none": no noise. While `given` is set (duelo.nn.seeded_noise, what sampling uses), "const"
+    adds those maps, each sample its own, instead of the map shared by every sample.
     """
 
     def __init__(self, size: int | tuple[int, int]):
@@ -187,49 +185,3 @@ class NoiseInput(nn.Module):
         else:
             noise = self.const_noise.to(x.dtype)
         return x + noise * self.strength
-
-
-NOISE_SEED_OFFSET = 0x6E6F697365     # a sample's noise maps come from seed + this: a stream apart from its latent's
-
-
-def noise_inputs(model: nn.Module) -> list[NoiseInput]:
-    """The NoiseInput layers of `model` in module order (StyleGAN2: layer k is the one that reads ws[:, k])."""
-    return [module for module in model.modules() if isinstance(module, NoiseInput)]
-
-
-def draw_noise(layers: Sequence[NoiseInput], seeds: Sequence[int]) -> list[torch.Tensor]:
-    """Per layer, (len(seeds), 1, H, W) noise on the CPU; sample i's maps come from torch.Generator seeded with
-    seeds[i] + NOISE_SEED_OFFSET, layer after layer, so they depend on that seed alone."""
-    maps: list[list[torch.Tensor]] = [[] for _ in layers]
-    for seed in seeds:
-        generator = torch.Generator().manual_seed(int(seed) + NOISE_SEED_OFFSET)
-        for drawn, layer in zip(maps, layers):
-            drawn.append(torch.randn(layer.const_noise.shape[1:], generator=generator))     # (1, H, W)
-    return [torch.stack(drawn) for drawn in maps]
-
-
-@contextmanager
-def given_noise(layers: Sequence[NoiseInput], maps: Sequence[torch.Tensor], device: torch.device | str):
-    """While inside, each of `layers` in "const" mode adds its map of `maps` instead of its fixed one."""
-    try:
-        for layer, noise in zip(layers, maps, strict=True):
-            layer.given = noise.to(device)
-        yield
-    finally:
-        for layer in layers:
-            layer.given = None
-
-
-@contextmanager
-def per_sample_noise(model: nn.Module, seeds: Sequence[int], device: torch.device | str):
-    """While inside, every NoiseInput of `model` whose mode resolves to "const" (eval's default) adds, to sample i,
-    noise maps drawn from seeds[i] (draw_noise): each sample gets noise of its own, as in training, and an image
-    still depends on its seed alone. Without it every sample shares the layers' fixed maps, so a generator that
-    leans on its noise puts the same speckles at the same place in every image (issue 17), and a metric's samples
-    are not independent draws of G."""
-    layers = noise_inputs(model)
-    if not layers:
-        yield
-        return
-    with given_noise(layers, draw_noise(layers, seeds), device):
-        yield

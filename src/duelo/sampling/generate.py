@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from duelo.io.images import to_uint8
-from duelo.nn.modulated import per_sample_noise
+from duelo.nn.seeded_noise import per_sample_noise
 
 
 def latents_for_seeds(z_dim: int, seeds: Sequence[int], device: torch.device | str = "cpu") -> torch.Tensor:

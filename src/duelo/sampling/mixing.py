@@ -24,7 +24,7 @@ from torch import nn
 
 from duelo.errors import ConfigError
 from duelo.io.images import to_uint8
-from duelo.nn.modulated import draw_noise, given_noise, noise_inputs
+from duelo.nn.seeded_noise import draw_noise, given_noise, sampled_noise_layers
 from duelo.sampling.generate import latents_for_seeds
 
 LAYER_GROUPS = ("coarse", "middle", "fine")
@@ -90,7 +90,7 @@ def style_mixing_grid(G: nn.Module, row_seeds: Sequence[int], col_seeds: Sequenc
     col_seeds[c] (all layers: the column image; none: the row image). Seeds give the same latents as
     `duelo sample`; psi truncates towards w_avg; conditional generators draw every cell with `label`.
     G runs in eval mode (no random mixing) and is put back in its previous mode. Noise maps come from the seeds as
-    in `duelo sample` (duelo.nn.modulated.draw_noise), each layer's from the seed whose w that layer reads.
+    in `duelo sample` (duelo.nn.seeded_noise), each layer's from the seed whose w that layer reads.
     """
     require_style_based(G, "style mixing")
     _check_label(G, label)
@@ -112,17 +112,17 @@ def style_mixing_grid(G: nn.Module, row_seeds: Sequence[int], col_seeds: Sequenc
         y = None if label is None else torch.full((len(seeds),), int(label), dtype=torch.long, device=device)
         ws = G.mapping(z, y, psi=float(psi))                                  # (R + C, num_ws, w_dim)
         row_ws, col_ws = ws[:len(row_seeds)], ws[len(row_seeds):]
-        noise = noise_inputs(G)                                               # layer k reads ws[:, k]
-        with given_noise(noise, draw_noise(noise, seeds), device):
+        noise = sampled_noise_layers(G)                                       # layer k reads ws[:, k]
+        with given_noise(noise, draw_noise(noise, seeds, G.z_dim), device):
             plain = to_uint8(G.synthesis(ws))
         take = torch.zeros(G.num_ws, dtype=torch.bool, device=device)
         take[layer_list] = True
-        col_noise = draw_noise(noise, col_seeds)
+        col_noise = draw_noise(noise, col_seeds, G.z_dim)
         rows = []
         for r in range(len(row_seeds)):
             mixed = torch.where(take[None, :, None], col_ws, row_ws[r:r + 1].expand_as(col_ws))
             # each noise map follows its layer's w: from the column where the column's w is taken
-            row_noise = draw_noise(noise, [row_seeds[r]] * len(col_seeds))
+            row_noise = draw_noise(noise, [row_seeds[r]] * len(col_seeds), G.z_dim)
             maps = [c if k in layer_list else own for k, (c, own) in enumerate(zip(col_noise, row_noise))]
             with given_noise(noise, maps, device):
                 rows.append(to_uint8(G.synthesis(mixed)))                     # (cols, C, R, R)

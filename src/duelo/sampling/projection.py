@@ -13,8 +13,9 @@ Spaces:
         sqrt(z_dim) +- 3 standard deviations of the chi distribution, ~0.71 each); starts from the best of
         `candidates` random latents. The default for generators without a w space.
 w and w+ are optimised as offsets in units of the spread of w (w = mean + std * u, u starting at 0), so
-one learning rate suits every model. Noise inputs are not optimised: duelo's eval-mode noise is a fixed
-buffer, and fitting it would let the projection reproduce images the generator cannot make.
+one learning rate suits every model. Noise inputs are not optimised: the projection renders with the layers'
+fixed eval-mode maps (a plain eval call; sampling draws each seed's own, duelo.nn.seeded_noise), and fitting
+noise would let it reproduce images the generator cannot make.
 
 The loss is the mean squared error over the pixels where `mask` is 1 (0 = unknown pixel, fractions
 weight), so the same function fills in missing regions (inpainting): pixels under mask 0 do not touch the

@@ -9,14 +9,15 @@ With psi None or 1 the images equal duelo.sampling.generate's for the same seeds
 from __future__ import annotations
 
 import inspect
+from typing import Callable
 
 import torch
 from torch import nn
 
 from duelo.io.images import to_uint8
-from duelo.nn.modulated import draw_noise, given_noise, noise_inputs
+from duelo.nn.seeded_noise import draw_noise, given_noise, sampled_noise_layers
 from duelo.sampling.generate import latents_for_seeds
-from duelo.sampling.latent import interpolation_path, truncate
+from duelo.sampling.latent import interpolation_path, lerp, slerp, truncate
 
 CHUNK = 256
 
@@ -25,27 +26,49 @@ def truncates_in_w(G: nn.Module) -> bool:
     return "psi" in inspect.signature(G.forward).parameters
 
 
-def seed_noise(G: nn.Module, seeds: list[int]) -> list[torch.Tensor] | None:
-    """The noise maps `duelo sample` gives these seeds (per noise layer, (N, 1, H, W)); None without noise inputs."""
-    layers = noise_inputs(G)
-    return draw_noise(layers, seeds) if layers else None
+NoiseFrames = Callable[[int, int], list]      # (start, stop) -> per noise layer, (stop - start, 1, H, W)
 
 
-def noise_path(G: nn.Module, seeds: list[int], frames_per_segment: int, mode: str, loop: bool) -> list | None:
-    """The seeds' noise maps walked like their latents (interpolation_path over every layer's maps at once, so
-    slerp keeps the noise at unit variance between keyframes, which land on their own seed's maps exactly)."""
-    maps = seed_noise(G, seeds)
-    if maps is None:
+def seed_noise(G: nn.Module, seeds: list[int]) -> NoiseFrames | None:
+    """The noise maps `duelo sample` gives these seeds, by rows; None for a generator without sampled noise."""
+    layers = sampled_noise_layers(G)
+    if not layers:
         return None
+    maps = draw_noise(layers, seeds, G.z_dim)
+    return lambda start, stop: [m[start:stop] for m in maps]
+
+
+def noise_path(G: nn.Module, seeds: list[int], frames_per_segment: int, mode: str, loop: bool) -> NoiseFrames | None:
+    """The seeds' noise maps walked as interpolation_path walks their latents (every layer's maps as one vector,
+    so slerp keeps the noise at unit variance; each keyframe lands on its seed's maps exactly). Frames are made
+    when asked for, a chunk at a time: a long walk at 256 px would not fit in memory at once."""
+    layers = sampled_noise_layers(G)
+    if not layers:
+        return None
+    maps = draw_noise(layers, seeds, G.z_dim)
     flat = torch.cat([m.flatten(1) for m in maps], dim=1)                         # (K, all pixels of all maps)
-    path = interpolation_path(flat, frames_per_segment, mode=mode, loop=loop)      # (T, ...)
+    keys, per = flat.shape[0], int(frames_per_segment)
+    total = keys * per if loop else (keys - 1) * per + 1
+    blend = slerp if mode == "slerp" else lerp
     sizes = [m[0].numel() for m in maps]
-    return [part.reshape(-1, *m.shape[1:]) for part, m in zip(path.split(sizes, dim=1), maps)]
+
+    def frames(start: int, stop: int) -> list:
+        rows = []
+        for frame in range(start, min(stop, total)):
+            segment, step = divmod(frame, per)
+            if step == 0 or (segment == keys - 1 and not loop):
+                rows.append(flat[segment % keys])                                  # a keyframe, exactly
+            else:
+                t = torch.tensor([step / per], dtype=flat.dtype)
+                rows.append(blend(flat[segment], flat[(segment + 1) % keys], t)[0])
+        path = torch.stack(rows)
+        return [part.reshape(-1, *m.shape[1:]) for part, m in zip(path.split(sizes, dim=1), maps)]
+    return frames
 
 
 @torch.no_grad()
 def images_from_latents(G: nn.Module, z: torch.Tensor, label: int | None = None, psi: float | None = None,
-                        noise: list[torch.Tensor] | None = None) -> torch.Tensor:
+                        noise: NoiseFrames | None = None) -> torch.Tensor:
     """uint8 (N, C, H, W) of G in eval mode for latents z (N, z_dim), one class for all (conditional G). `noise`
     (seed_noise, noise_path): each image's noise maps; None: the layers' fixed maps, shared by every image."""
     extra = {}
@@ -58,11 +81,12 @@ def images_from_latents(G: nn.Module, z: torch.Tensor, label: int | None = None,
     was_training = G.training
     G.eval()
     chunks = []
-    layers = noise_inputs(G) if noise is not None else []
+    layers = sampled_noise_layers(G) if noise is not None else []
     for start in range(0, z.shape[0], CHUNK):
         part = z[start:start + CHUNK].to(device)                                # (n, z_dim)
         y = None if label is None else torch.full((part.shape[0],), label, dtype=torch.long, device=device)
-        with given_noise(layers, [m[start:start + CHUNK] for m in noise or []], device):
+        maps = noise(start, start + part.shape[0]) if noise is not None else []
+        with given_noise(layers, maps, device):
             chunks.append(to_uint8(G(part, y, **extra)))
     G.train(was_training)
     return torch.cat(chunks)
