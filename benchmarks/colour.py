@@ -61,6 +61,9 @@ CONFIGS = {   # name -> arguments of `duelo train` beyond COMMON
     # FastGAN's D learns the 2,850 images after ~400 kimg: stronger augmentation (cutout as well; or ADA's)
     "fastgan-cutout": ["--preset", "fastgan", "--set", "augment.policy=color,translation,cutout"],
     "fastgan-ada": ["--preset", "fastgan", "--set", "augment.name=ada"],
+    # ... or a D kept descriptive by a stronger self-supervised reconstruction term (a review of the paper: the
+    # reference's perceptual terms, summed over the batch, outweigh its hinge loss several times)
+    "fastgan-recon10": ["--preset", "fastgan", "--set", 'model.d_kwargs={"recon_weight": 10}'],
 }
 PEERS = {"lucidrains-stylegan2": "stylegan2-pytorch", "lightweight-gan": "lightweight-gan"}   # colour_peers.py
 COMMON = ["--resolution", "64", "--batch", "64", "--kimg", "100000", "--set", "run.keep_checkpoints=1000"]
