@@ -113,23 +113,23 @@ def style_mixing_grid(G: nn.Module, row_seeds: Sequence[int], col_seeds: Sequenc
         ws = G.mapping(z, y, psi=float(psi))                                  # (R + C, num_ws, w_dim)
         row_ws, col_ws = ws[:len(row_seeds)], ws[len(row_seeds):]
         noise = sampled_noise_layers(G)                                       # layer k reads ws[:, k]
-        with given_noise(noise, draw_noise(noise, seeds, G.z_dim), device):
+        drawn = draw_noise(noise, seeds, G.z_dim)                             # rows' seeds, then columns'
+        with given_noise(noise, drawn, device):
             plain = to_uint8(G.synthesis(ws))
         take = torch.zeros(G.num_ws, dtype=torch.bool, device=device)
         take[layer_list] = True
-        col_noise = draw_noise(noise, col_seeds, G.z_dim)
+        n_rows, n_cols = len(row_seeds), len(col_seeds)
         rows = []
-        for r in range(len(row_seeds)):
+        for r in range(n_rows):
             mixed = torch.where(take[None, :, None], col_ws, row_ws[r:r + 1].expand_as(col_ws))
-            # each noise map follows its layer's w: from the column where the column's w is taken
-            row_noise = draw_noise(noise, [row_seeds[r]] * len(col_seeds), G.z_dim)
-            maps = [c if k in layer_list else own for k, (c, own) in enumerate(zip(col_noise, row_noise))]
+            # each noise map follows its layer's w: the column's where the column's w is taken, else the row's
+            maps = [m[n_rows:] if k in layer_list else m[r:r + 1].expand(n_cols, *m.shape[1:])
+                    for k, m in enumerate(drawn)]
             with given_noise(noise, maps, device):
                 rows.append(to_uint8(G.synthesis(mixed)))                     # (cols, C, R, R)
     finally:
         G.train(was_training)
 
-    n_rows, n_cols = len(row_seeds), len(col_seeds)
     grid = torch.zeros(n_rows + 1, n_cols + 1, *plain.shape[1:], dtype=torch.uint8)
     grid[0, 1:] = plain[n_rows:]
     grid[1:, 0] = plain[:n_rows]
