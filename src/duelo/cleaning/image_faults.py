@@ -27,44 +27,22 @@ The thresholds are fixed, not fitted per dataset; benchmarks/clean.py measures t
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
-
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from duelo.cleaning.findings import (Faults, Finding, exact_duplicates, mislabel_check, near_duplicates, outliers,
+                                     robust_z)
 
 VIEW_SIDE = 28
 PCA_DIMS = 50
 NEAR_MEAN_ABS = 2.0 / 255
 OUTLIER_Z = 5.5
 CRITIC_Z = 4.0
-FOLDS = 5
-MISLABEL_OWN = 0.03
 DEGENERATE_STD = 1.0 / 255
 MAX_MISLABEL_ITEMS = 60_000          # the cross-fitted classifier's cost grows faster than the data
 
-
-@dataclass
-class Finding:
-    index: int
-    kind: str                        # "degenerate", "duplicate", "outlier", "mislabelled"
-    score: float                     # how sure (kind-specific; larger = surer)
-    reason: str                      # plain words
-    related: int | None = None       # the kept original of a duplicate
-    suggested: int | None = None     # the classifier's class for a mislabelled item
-
-
-@dataclass
-class Faults:
-    findings: list[Finding]
-    checked: dict[str, str] = field(default_factory=dict)       # detector -> what it did or why it was skipped
-
-    def by_kind(self) -> dict[str, list[Finding]]:
-        out: dict[str, list[Finding]] = {}
-        for f in self.findings:
-            out.setdefault(f.kind, []).append(f)
-        return out
+__all__ = ["CRITIC_REASON", "CRITIC_Z", "Faults", "Finding", "find_faults", "statistics", "view"]
 
 
 def view(images: torch.Tensor) -> np.ndarray:
@@ -94,18 +72,11 @@ def statistics(pixels: np.ndarray) -> np.ndarray:
     return np.column_stack([x.mean(axis=(1, 2)), x.std(axis=(1, 2)), edges_y, edges_x, histogram, cy, cx, sy, sx])
 
 
-def robust_z(values: np.ndarray) -> np.ndarray:
-    median = np.median(values)
-    mad = np.median(np.abs(values - median)) * 1.4826
-    return (values - median) / max(mad, 1e-12)
-
-
 def find_faults(images: torch.Tensor, labels: torch.Tensor | None, class_names: list[str] | None = None,
                 seed: int = 0, log=None, critic: np.ndarray | None = None) -> Faults:
     """Every item's most serious finding; `critic` (one score per item, higher = more like the run's training
     images) adds the low-discriminator-score check."""
     from sklearn.decomposition import PCA
-    from sklearn.neighbors import NearestNeighbors
 
     say = log or (lambda text: None)
     n = len(images)
@@ -124,58 +95,17 @@ def find_faults(images: torch.Tensor, labels: torch.Tensor | None, class_names: 
     features = features / max(float(features.std()), 1e-12)
     say(f"clean: {n:,} images in a {dims}-d feature space")
 
-    first: dict[bytes, int] = {}
-    exact = 0
-    for i in range(n):
-        key = hashlib.sha256(images[i].numpy().tobytes()).digest()
-        if key in first and not taken[i]:
-            faults.findings.append(Finding(i, "duplicate", 1.0, f"an exact copy of item {first[key]}", first[key]))
-            taken[i] = True
-            exact += 1
-        first.setdefault(key, i)
-    neighbours = NearestNeighbors(n_neighbors=min(4, n)).fit(features).kneighbors(features, return_distance=False)
-    near = 0
-    for i in range(n):
-        if taken[i]:
-            continue
-        for j in neighbours[i, 1:4]:
-            if j < i and not taken[j] and np.abs(pixels[i] - pixels[j]).mean() <= NEAR_MEAN_ABS:
-                gap = float(np.abs(pixels[i] - pixels[j]).mean() * 255)
-                faults.findings.append(Finding(i, "duplicate", 1.0 - gap / 255,
-                                               f"a near copy of item {int(j)} (pixels differ by {gap:.1f}/255 on "
-                                               f"average)", int(j)))
-                taken[i] = True
-                near += 1
-                break
+    exact = exact_duplicates((images[i].numpy().tobytes() for i in range(n)), faults, taken)
+    near = near_duplicates(features, pixels, NEAR_MEAN_ABS, faults, taken,
+                           lambda j, gap: f"a near copy of item {j} (pixels differ by {gap * 255:.1f}/255 on average)")
     faults.checked["duplicates"] = f"{exact} exact and {near} near copies"
-
-    found = 0
-    if n >= 20:
-        outlier = robust_z(np.log(_robust_distance(statistics(pixels), seed) + 1e-12))
-        for i in np.argsort(-outlier):
-            if outlier[i] <= OUTLIER_Z:
-                break
-            if not taken[i]:
-                faults.findings.append(Finding(int(i), "outlier", float(outlier[i]),
-                                               f"unlike the bulk of the data (robust z {outlier[i]:.1f} of its "
-                                               f"brightness, contrast, edges and shape)"))
-                taken[i] = True
-                found += 1
-        faults.checked["outliers"] = f"{found} item(s) above robust z {OUTLIER_Z:g}"
-    else:
-        faults.checked["outliers"] = "skipped: fewer than 20 items"
+    faults.checked["outliers"] = outliers(statistics(pixels), seed, OUTLIER_Z, faults, taken,
+                                          "brightness, contrast, edges and shape")
     if critic is not None:
         found_by_d, faults.checked["discriminator"] = _critic_outliers(np.asarray(critic, np.float64), taken)
         faults.findings += found_by_d
-
-    if labels is None:
-        faults.checked["mislabels"] = "skipped: the data is unlabelled"
-    elif n > MAX_MISLABEL_ITEMS or len(torch.unique(labels)) < 2:
-        faults.checked["mislabels"] = (f"skipped: more than {MAX_MISLABEL_ITEMS:,} items" if n > MAX_MISLABEL_ITEMS
-                                       else "skipped: fewer than two classes")
-    else:
-        faults.findings += _mislabels(features, labels.numpy(), taken, class_names, seed, say)
-        faults.checked["mislabels"] = f"{FOLDS}-fold cross-fitted RBF SVM; own label at most {MISLABEL_OWN:g}"
+    mislabel_check(features, None if labels is None else labels.numpy(), class_names, taken, seed,
+                   MAX_MISLABEL_ITEMS, say, faults)
     faults.findings.sort(key=lambda f: f.index)
     return faults
 
@@ -208,45 +138,3 @@ def _critic_outliers(critic: np.ndarray, taken: np.ndarray) -> tuple[list[Findin
             taken[i] = True
     return found, (f"{len(found)} item(s) no check above found that the run's D scores below robust z "
                    f"-{CRITIC_Z:g} or not at all")
-
-
-def _robust_distance(stats: np.ndarray, seed: int) -> np.ndarray:
-    import warnings
-
-    from sklearn.covariance import MinCovDet
-
-    stats = stats[:, stats.std(axis=0) > 1e-9]                       # constant columns make the fit singular
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")                              # "covariance not full rank" on tiny sets
-        return np.sqrt(MinCovDet(random_state=seed).fit(stats).mahalanobis(stats))
-
-
-def _mislabels(features: np.ndarray, labels: np.ndarray, taken: np.ndarray, class_names, seed: int,
-               say) -> list[Finding]:
-    import warnings
-
-    from sklearn.model_selection import StratifiedKFold
-    from sklearn.svm import SVC
-
-    usable = np.nonzero(~taken)[0]
-    counts = np.bincount(labels[usable])
-    folds = max(2, min(FOLDS, int(counts[counts > 0].min())))
-    probabilities = np.zeros((len(labels), int(labels.max()) + 1))
-    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    for fold, (train, test) in enumerate(splitter.split(features[usable], labels[usable])):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)          # scikit-learn 1.9 deprecates probability=
-            model = SVC(C=10.0, gamma="scale", probability=True, random_state=seed)
-            model.fit(features[usable[train]], labels[usable[train]])
-        probabilities[np.ix_(usable[test], model.classes_)] = model.predict_proba(features[usable[test]])
-        say(f"clean: mislabel check, fold {fold + 1}/{folds}")
-    names = class_names or [str(c) for c in range(probabilities.shape[1])]
-    out = []
-    for i in usable:
-        best = int(probabilities[i].argmax())
-        own = float(probabilities[i, labels[i]])
-        if best != labels[i] and own <= MISLABEL_OWN:
-            out.append(Finding(int(i), "mislabelled", float(probabilities[i, best]),
-                               f"labelled {names[labels[i]]!r} but looks like {names[best]!r} "
-                               f"({probabilities[i, best]:.0%} against {own:.0%})", suggested=best))
-    return out

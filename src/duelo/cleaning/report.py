@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from duelo.cleaning.image_faults import Faults
+from duelo.cleaning.findings import Faults
 
 MAX_SHOWN = 200
 KIND_WORDS = {"unreadable": "files that could not be read", "degenerate": "flat images",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from duelo.cleaning.image_faults import Faults, Finding
+from duelo.cleaning.findings import Faults, Finding
 
 QUANTILE = 0.005
 FENCE = 4.0

@@ -1,0 +1,162 @@
+"""What every kind of data's checks share: the findings themselves, and the detectors that work in any feature
+space (image_faults.py and series_faults.py build the spaces; table_faults.py has checks of its own).
+
+* exact duplicates: the same bytes as an earlier item;
+* near duplicates: feature-space nearest neighbours whose comparable values (pixels, resampled steps) differ by at
+  most a given mean absolute gap; the first item of a group is kept, the others are findings;
+* outliers: the robust Mahalanobis distance (minimum covariance determinant) of per-item statistics, as a robust
+  z-score of its logarithm (median and MAD);
+* mislabels: an RBF support-vector classifier on the features, cross-fitted (FOLDS folds: every item is judged by
+  a model trained without it, and without the items already found); an item is likely mislabelled when the
+  model's top class is another one and it gives the item's own label at most MISLABEL_OWN.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FOLDS = 5
+MISLABEL_OWN = 0.03
+
+
+@dataclass
+class Finding:
+    index: int
+    kind: str                        # "degenerate", "duplicate", "outlier", "mislabelled", or a table's kinds
+    score: float                     # how sure (kind-specific; larger = surer)
+    reason: str                      # plain words
+    related: int | None = None       # the kept original of a duplicate
+    suggested: int | None = None     # the classifier's class for a mislabelled item
+
+
+@dataclass
+class Faults:
+    findings: list[Finding]
+    checked: dict[str, str] = field(default_factory=dict)       # detector -> what it did or why it was skipped
+
+    def by_kind(self) -> dict[str, list[Finding]]:
+        out: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            out.setdefault(f.kind, []).append(f)
+        return out
+
+
+def robust_z(values: np.ndarray) -> np.ndarray:
+    median = np.median(values)
+    mad = np.median(np.abs(values - median)) * 1.4826
+    return (values - median) / max(mad, 1e-12)
+
+
+def robust_distance(stats: np.ndarray, seed: int) -> np.ndarray:
+    """Each row's Mahalanobis distance from the bulk under a minimum-covariance-determinant fit."""
+    import warnings
+
+    from sklearn.covariance import MinCovDet
+
+    stats = stats[:, stats.std(axis=0) > 1e-9]                       # constant columns make the fit singular
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                              # "covariance not full rank" on tiny sets
+        return np.sqrt(MinCovDet(random_state=seed).fit(stats).mahalanobis(stats))
+
+
+def exact_duplicates(items: Iterable[bytes], faults: Faults, taken: np.ndarray) -> int:
+    """Findings for every item whose bytes equal an earlier item's; returns how many."""
+    first: dict[bytes, int] = {}
+    found = 0
+    for i, data in enumerate(items):
+        key = hashlib.sha256(data).digest()
+        if key in first and not taken[i]:
+            faults.findings.append(Finding(i, "duplicate", 1.0, f"an exact copy of item {first[key]}", first[key]))
+            taken[i] = True
+            found += 1
+        first.setdefault(key, i)
+    return found
+
+
+def near_duplicates(features: np.ndarray, values: np.ndarray, limit: float, faults: Faults, taken: np.ndarray,
+                    describe: Callable[[int, float], str]) -> int:
+    """Findings for items within `limit` mean absolute difference of `values` from one of their three nearest
+    feature-space neighbours that comes earlier; describe(j, gap) words the reason. Returns how many."""
+    from sklearn.neighbors import NearestNeighbors
+
+    n = len(features)
+    neighbours = NearestNeighbors(n_neighbors=min(4, n)).fit(features).kneighbors(features, return_distance=False)
+    found = 0
+    for i in range(n):
+        if taken[i]:
+            continue
+        for j in neighbours[i, 1:4]:
+            gap = float(np.abs(values[i] - values[j]).mean())
+            if j < i and not taken[j] and gap <= limit:
+                faults.findings.append(Finding(i, "duplicate", 1.0 - gap, describe(int(j), gap), int(j)))
+                taken[i] = True
+                found += 1
+                break
+    return found
+
+
+def outliers(stats: np.ndarray, seed: int, limit: float, faults: Faults, taken: np.ndarray, what: str) -> str:
+    """Findings for items whose robust z of the log robust distance of `stats` exceeds `limit`; `what` names the
+    statistics in the reason. Returns what the check did, in words."""
+    if len(stats) < 20:
+        return "skipped: fewer than 20 items"
+    z = robust_z(np.log(robust_distance(stats, seed) + 1e-12))
+    found = 0
+    for i in np.argsort(-z):
+        if z[i] <= limit:
+            break
+        if not taken[i]:
+            faults.findings.append(Finding(int(i), "outlier", float(z[i]),
+                                           f"unlike the bulk of the data (robust z {z[i]:.1f} of its {what})"))
+            taken[i] = True
+            found += 1
+    return f"{found} item(s) above robust z {limit:g}"
+
+
+def mislabels(features: np.ndarray, labels: np.ndarray, taken: np.ndarray, class_names, seed: int,
+              say: Callable[[str], None]) -> list[Finding]:
+    import warnings
+
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import SVC
+
+    usable = np.nonzero(~taken)[0]
+    counts = np.bincount(labels[usable])
+    folds = max(2, min(FOLDS, int(counts[counts > 0].min())))
+    probabilities = np.zeros((len(labels), int(labels.max()) + 1))
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    for fold, (train, test) in enumerate(splitter.split(features[usable], labels[usable])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)          # scikit-learn 1.9 deprecates probability=
+            model = SVC(C=10.0, gamma="scale", probability=True, random_state=seed)
+            model.fit(features[usable[train]], labels[usable[train]])
+        probabilities[np.ix_(usable[test], model.classes_)] = model.predict_proba(features[usable[test]])
+        say(f"clean: mislabel check, fold {fold + 1}/{folds}")
+    names = class_names or [str(c) for c in range(probabilities.shape[1])]
+    out = []
+    for i in usable:
+        best = int(probabilities[i].argmax())
+        own = float(probabilities[i, labels[i]])
+        if best != labels[i] and own <= MISLABEL_OWN:
+            out.append(Finding(int(i), "mislabelled", float(probabilities[i, best]),
+                               f"labelled {names[labels[i]]!r} but looks like {names[best]!r} "
+                               f"({probabilities[i, best]:.0%} against {own:.0%})", suggested=best))
+    return out
+
+
+def mislabel_check(features: np.ndarray, labels, class_names, taken: np.ndarray, seed: int, max_items: int,
+                   say: Callable[[str], None], faults: Faults) -> None:
+    """The mislabel check when it applies (labels, at least two classes, at most max_items), else why not."""
+    if labels is None:
+        faults.checked["mislabels"] = "skipped: the data is unlabelled"
+    elif len(labels) > max_items:
+        faults.checked["mislabels"] = f"skipped: more than {max_items:,} items"
+    elif len(np.unique(np.asarray(labels))) < 2:
+        faults.checked["mislabels"] = "skipped: fewer than two classes"
+    else:
+        faults.findings += mislabels(features, np.asarray(labels), taken, class_names, seed, say)
+        faults.checked["mislabels"] = f"{FOLDS}-fold cross-fitted RBF SVM; own label at most {MISLABEL_OWN:g}"
