@@ -8,7 +8,7 @@ space (image_faults.py and series_faults.py build the spaces; table_faults.py ha
   z-score of its logarithm (median and MAD);
 * mislabels: an RBF support-vector classifier on the features, cross-fitted (FOLDS folds: every item is judged by
   a model trained without it, and without the items already found); an item is likely mislabelled when the
-  model's top class is another one and it gives the item's own label at most MISLABEL_OWN.
+  model's top class is another one and it gives the item's own label at most a limit (MISLABEL_OWN for images).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def outliers(stats: np.ndarray, seed: int, limit: float, faults: Faults, taken: 
 
 
 def mislabels(features: np.ndarray, labels: np.ndarray, taken: np.ndarray, class_names, seed: int,
-              say: Callable[[str], None]) -> list[Finding]:
+              say: Callable[[str], None], own_limit: float = MISLABEL_OWN) -> list[Finding]:
     import warnings
 
     from sklearn.model_selection import StratifiedKFold
@@ -141,7 +141,7 @@ def mislabels(features: np.ndarray, labels: np.ndarray, taken: np.ndarray, class
     for i in usable:
         best = int(probabilities[i].argmax())
         own = float(probabilities[i, labels[i]])
-        if best != labels[i] and own <= MISLABEL_OWN:
+        if best != labels[i] and own <= own_limit:
             out.append(Finding(int(i), "mislabelled", float(probabilities[i, best]),
                                f"labelled {names[labels[i]]!r} but looks like {names[best]!r} "
                                f"({probabilities[i, best]:.0%} against {own:.0%})", suggested=best))
@@ -149,7 +149,7 @@ def mislabels(features: np.ndarray, labels: np.ndarray, taken: np.ndarray, class
 
 
 def mislabel_check(features: np.ndarray, labels, class_names, taken: np.ndarray, seed: int, max_items: int,
-                   say: Callable[[str], None], faults: Faults) -> None:
+                   say: Callable[[str], None], faults: Faults, own_limit: float = MISLABEL_OWN) -> None:
     """The mislabel check when it applies (labels, at least two classes, at most max_items), else why not."""
     if labels is None:
         faults.checked["mislabels"] = "skipped: the data is unlabelled"
@@ -158,5 +158,5 @@ def mislabel_check(features: np.ndarray, labels, class_names, taken: np.ndarray,
     elif len(np.unique(np.asarray(labels))) < 2:
         faults.checked["mislabels"] = "skipped: fewer than two classes"
     else:
-        faults.findings += mislabels(features, np.asarray(labels), taken, class_names, seed, say)
-        faults.checked["mislabels"] = f"{FOLDS}-fold cross-fitted RBF SVM; own label at most {MISLABEL_OWN:g}"
+        faults.findings += mislabels(features, np.asarray(labels), taken, class_names, seed, say, own_limit)
+        faults.checked["mislabels"] = f"{FOLDS}-fold cross-fitted RBF SVM; own label at most {own_limit:g}"

@@ -3,7 +3,7 @@
     report.json    every finding (item index and name, kind, score, reason in plain words), the counts, what
                    each detector did, and the files the reader could not use
     report.html    the same, with a thumbnail of every finding beside the item it duplicates (at most
-                   MAX_SHOWN a kind), to look at before trusting it
+                   MAX_SHOWN a kind), to look at before trusting it; a series is drawn as a small line plot
     cleaned.npz    the items without the findings of the removed kinds (images, labels, class_names): give it
                    to `duelo train --dataset` as is
 """
@@ -22,7 +22,7 @@ import torch
 from duelo.cleaning.findings import Faults
 
 MAX_SHOWN = 200
-KIND_WORDS = {"unreadable": "files that could not be read", "degenerate": "flat images",
+KIND_WORDS = {"unreadable": "files that could not be read", "degenerate": "flat or degenerate items",
               "duplicate": "duplicates", "outlier": "outliers", "mislabelled": "likely mislabelled items",
               "impossible number": "rows with an impossible number", "likely typo": "rows with a likely typo"}
 
@@ -96,9 +96,34 @@ def write_table_html(path: Path, spec: str, faults: Faults, frame, lines: list[s
     return atomic_write_text(path, "\n".join(parts) + "\n")
 
 
-def write_html(path: Path, spec: str, faults: Faults, images: torch.Tensor, names: list[str], lines: list[str]) -> Path:
+def series_thumbnail(window: np.ndarray, length: int) -> str:
+    """A small line plot of one series (T, C) in the [-1, 1] scaling, its valid steps only, one colour a channel."""
+    from PIL import Image, ImageDraw
+
+    width, height = 140, 48
+    picture = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(picture)
+    values = np.asarray(window, np.float64)[:max(1, int(length))]
+    xs = np.linspace(2, width - 3, len(values)) if len(values) > 1 else np.array([width / 2])
+    for c in range(values.shape[1]):
+        ys = (1 - (np.clip(values[:, c], -1, 1) + 1) / 2) * (height - 5) + 2
+        draw.line(list(zip(xs.tolist(), ys.tolist())) if len(values) > 1 else [(xs[0], ys[0])] * 2,
+                  fill=SERIES_COLOURS[c % len(SERIES_COLOURS)], width=1)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+SERIES_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
+
+
+def write_html(path: Path, spec: str, faults: Faults, images: torch.Tensor, names: list[str], lines: list[str],
+               thumbnail=None) -> Path:
+    """The findings with a picture of each (beside its original for a duplicate); thumbnail(index) -> a data URI,
+    by default the image itself."""
     from duelo.io.atomic import atomic_write_text
 
+    picture = thumbnail or (lambda index: _thumbnail(images[index]))
     parts = [f"<!doctype html><meta charset='utf-8'><title>duelo clean: {html.escape(spec)}</title>",
              "<style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;margin:4px;width:150px;"
              "vertical-align:top;font-size:11px}img{image-rendering:pixelated;border:1px solid #ccc}</style>",
@@ -107,9 +132,9 @@ def write_html(path: Path, spec: str, faults: Faults, images: torch.Tensor, name
     for kind, found in faults.by_kind().items():
         parts.append(f"<h2>{html.escape(KIND_WORDS.get(kind, kind))} ({len(found)})</h2>")
         for f in found[:MAX_SHOWN]:
-            pictures = f"<img src='{_thumbnail(images[f.index])}'>"
+            pictures = f"<img src='{picture(f.index)}'>"
             if f.related is not None:
-                pictures += f" <img src='{_thumbnail(images[f.related])}'>"
+                pictures += f" <img src='{picture(f.related)}'>"
             parts.append(f"<figure>{pictures}<figcaption>#{f.index} {html.escape(names[f.index])}<br>"
                          f"{html.escape(f.reason)}</figcaption></figure>")
         if len(found) > MAX_SHOWN:

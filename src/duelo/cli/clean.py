@@ -1,6 +1,6 @@
-"""`duelo clean DATA --out DIR`: find unreadable, flat, duplicated, outlying and likely mislabelled images, or the
-repeated rows, impossible numbers and likely typos of a table (.csv / .parquet); write a report (JSON + HTML) and
-a cleaned copy. The data itself is never modified."""
+"""`duelo clean DATA --out DIR`: find unreadable, flat, duplicated, outlying and likely mislabelled images or time
+series, or the repeated rows, impossible numbers and likely typos of a table (.csv / .parquet); write a report
+(JSON + HTML) and a cleaned copy. The data itself is never modified."""
 
 from __future__ import annotations
 
@@ -38,8 +38,9 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
           force: bool) -> None:
     """Check DATA for what should not be trained on. An image dataset (a named dataset, a folder, a .zip or an
     .npz): files that cannot be read, flat images, exact and near duplicates, outliers and likely mislabelled
-    items. A table (.csv or .parquet): repeated rows, impossible numbers and likely typos. docs/cleaning.md says
-    how each is found and how well, measured on planted faults.
+    items. A set of time series (a named series set such as gunpoint, an .npz of windows, a .ts file): the same
+    checks, each series an item. A table (.csv or .parquet): repeated rows, impossible numbers and likely typos.
+    docs/cleaning.md says how each is found and how well, measured on planted faults.
 
     \b
       duelo clean ./my_images --out checked/
@@ -47,6 +48,7 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
       duelo train --dataset checked/cleaned.npz
       duelo clean adult.csv --out checked/           # writes checked/cleaned.csv
       duelo clean new_batch/ --run runs/good --out checked/   # and the low scores of a trained run's D
+      duelo clean ecg_windows.npz --out checked/     # series: writes checked/cleaned.npz
     """
     keep = {k.strip() for k in keep_kinds.split(",") if k.strip()}
     if Path(data).suffix.lower() in TABLE_SUFFIXES and not Path(data).is_dir():
@@ -54,6 +56,14 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
             if given is not None:
                 raise ConfigError(f"{name} {given}: that option is for images; {data} is a table")
         _clean_table(Path(data), out_dir, keep, force)
+        return
+    if is_series(data):
+        for given, name in ((run, "--run"), (alpha, "--alpha")):
+            if given is not None:
+                raise ConfigError(f"{name} {given}: that option is for images; {data} is a set of time series")
+        from duelo.cli.clean_series import clean_series
+
+        clean_series(data, out_dir, keep, force, seed)
         return
     import numpy as np
 
@@ -102,6 +112,27 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
         click.echo(line)
     click.echo(f"wrote {folder / 'report.html'}, report.json and cleaned.npz ({int(mask.sum()):,} items); "
                f"{data} itself was not changed")
+
+
+def is_series(data: str) -> bool:
+    """A named time-series set, a .ts file, or an .npz holding 'windows' (the series task's formats)."""
+    from duelo.tasks.timeseries.data import SERIES_SOURCES, register_all
+
+    register_all()
+    path = Path(data)
+    if data in SERIES_SOURCES or (path.suffix.lower() == ".ts" and path.is_file()):
+        return True
+    if path.suffix.lower() != ".npz" or not path.is_file():
+        return False
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return "windows" in archive.files
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+        return False                                    # the image reader says what is wrong with it
 
 
 def check_alpha(value: str) -> None:
