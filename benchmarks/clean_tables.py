@@ -24,6 +24,10 @@ def clean_images(result: dict) -> str:
         lines.append("| the run's D alone: AUC of intruders scored low | " + " | ".join(
             f"{row['critic_auc_intruders_low']:.3f} | " if "critic_auc_intruders_low" in row else "— | "
             for row in rows) + " |")
+    if any("findings_before_planting" in row for row in rows):            # the set's own faults, before planting
+        lines.append("| findings in the set before planting | " + " | ".join(
+            (", ".join(f"{count} {kind}" for kind, count in sorted(row["findings_before_planting"].items())) or "none")
+            + " | " for row in rows) + " |")
     lines.append("| seconds (CPU) | " + " | ".join(f"{row['seconds']:g} | " for row in rows) + " |")
     return "\n".join(lines)
 
