@@ -26,7 +26,8 @@ def music_real(result: dict) -> str:
 TRAINED = (("histogram_distance", "pitch-class histogram distance", 3), ("in_key", "in key", 3),
            ("used_pitch_classes", "used pitch classes per bar", 2), ("polyphony", "polyphony", 2),
            ("qualified_notes", "qualified notes", 3), ("range_violations", "range violations", 3),
-           ("longest_shared", "longest soprano run shared with training (notes)", 2))
+           ("longest_shared", "longest soprano run shared with training (notes)", 2),
+           ("real_vs_generated", "real-vs-generated classifier accuracy (0.5: cannot tell)", 3))
 
 
 def music_train(*results: dict) -> str:
@@ -37,6 +38,8 @@ def music_train(*results: dict) -> str:
         " | held-out windows |"
     lines = [header, "| --- " * (len(runs) + 2) + "|"]
     for key, label, digits in TRAINED:
+        if not all(key in row["scores"] for row in runs):             # a score added after these runs
+            continue
         cells = [f"{row['scores'][key]:.{digits}f}" for row in runs]
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {runs[-1]['scores'][key + '_real']:.{digits}f} |")
     return "\n".join(lines)

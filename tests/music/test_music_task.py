@@ -11,6 +11,7 @@ from duelo.io.wav import read_wav
 from duelo.tasks.music.data import LOW, PITCHES, onsets_of, roll, unroll
 from duelo.tasks.music.model_io import load_music_model, roll_images
 from duelo.tasks.music.preview import RATE, TEMPO, render_preview
+from duelo.tasks.music.scoring import real_vs_generated
 from tests.music.made_up import made_up_chorales
 
 TINY = ["train", "--task", "music", "--width", "16", "--batch", "16", "--seed", "1", "--bars", "2",
@@ -44,15 +45,16 @@ def test_the_preview_plays_each_note_at_its_pitch_and_time():
 
 
 def test_the_music_task_trains_scores_and_resumes(tmp_path, capsys):
-    data = made_up_chorales(tmp_path / "voices.npz")
+    data = made_up_chorales(tmp_path / "voices.npz", count=60)           # enough held-out windows to classify
     args = [*TINY, "--dataset", str(data), "--conditional", "--out", str(tmp_path), "--name", "m",
             "--set", "run.snapshot_kimg=0.4"]
     assert main([*args, "--kimg", "0.4"]) == 0
     run = tmp_path / "m"
     scores = json.loads((run / "summary.json").read_text())["scores"]
     for key in ("histogram_distance", "in_key", "qualified_notes", "range_violations", "longest_shared",
-                "mode_in_key"):
+                "mode_in_key", "real_vs_generated"):
         assert key in scores and f"{key}_real" in scores, key
+    assert 0.0 <= scores["real_vs_generated_real"] <= 1.0 and scores["real_vs_generated"] >= 0.9   # 0.4 kimg: told apart
     assert scores["in_key_real"] == 1.0                    # made up in one key (C major, moved to A for "minor")
     assert list((run / "samples").glob("rolls-*.png")) and (run / "samples" / "real.png").is_file()
     G, meta = load_music_model(run)
@@ -90,3 +92,17 @@ def test_what_cannot_work_is_refused(tmp_path, capsys):
     data = made_up_chorales(tmp_path / "voices.npz", count=2, bars=2)
     assert main([*TINY, "--dataset", str(data), "--bars", "4", "--kimg", "0.1", "--out", str(tmp_path)]) != 0
     assert "no window of 4 bars" in capsys.readouterr().err
+
+
+def test_the_real_vs_generated_classifier_tells_broken_lines_from_held_notes_and_not_one_set_from_itself():
+    rng = np.random.default_rng(0)
+
+    def chorale_like(count, hold):                        # four voices in their registers, notes `hold` long
+        steps = np.arange(32) // hold
+        lines = [base + rng.integers(0, 5, (count, 32 // hold + 1))[:, steps] for base in (72, 65, 58, 48)]
+        return np.stack(lines, axis=2).astype(np.uint8)
+
+    held, broken = chorale_like(120, 4), chorale_like(120, 1)
+    assert real_vs_generated(broken, held, 0) > 0.95
+    assert abs(real_vs_generated(chorale_like(120, 4), held, 0) - 0.5) < 0.15
+    assert real_vs_generated(held[:9], held[:9], 0) is None
