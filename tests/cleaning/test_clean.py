@@ -5,6 +5,7 @@ untouched."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 
 import numpy as np
@@ -113,3 +114,26 @@ def test_transparent_images_are_checked_on_white_and_keep_their_alpha_when_asked
     (tmp_path / "t.csv").write_text("a,b\n1,2\n3,4\n")
     assert main(["clean", str(tmp_path / "t.csv"), "--out", str(tmp_path / "c"), "--alpha", "keep"]) != 0
     assert "for images" in capsys.readouterr().err
+
+
+def test_a_zip_of_images_is_cleaned_as_images_and_a_zipped_csv_as_a_table(tmp_path, capsys):
+    import zipfile
+
+    from PIL import Image
+
+    digits = load_dataset("mnist-5k")
+    archive = tmp_path / "digits.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for i in range(30):
+            buffer = io.BytesIO()
+            Image.fromarray(digits.images[i % 25, 0].numpy()).save(buffer, format="PNG")   # 5 exact copies
+            handle.writestr(f"digits/{i:02d}.png", buffer.getvalue())
+    assert main(["clean", str(archive), "--out", str(tmp_path / "images")]) == 0
+    report = json.loads((tmp_path / "images" / "report.json").read_text())
+    assert report["items"] == 30 and report["counts"].get("duplicate") == 5
+    table = tmp_path / "rows.csv.zip"
+    with zipfile.ZipFile(table, "w") as handle:
+        handle.writestr("rows.csv", "a,b\n" + "".join(f"{i},{i % 3}\n" for i in range(40)) + "1,1\n")
+    assert main(["clean", str(table), "--out", str(tmp_path / "table")]) == 0
+    assert "rows checked" in capsys.readouterr().out
+    assert json.loads((tmp_path / "table" / "report.json").read_text())["counts"] == {"duplicate": 1}

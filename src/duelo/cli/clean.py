@@ -13,7 +13,7 @@ from duelo.errors import ConfigError
 KINDS = ("degenerate", "duplicate", "outlier", "mislabelled")
 TABLE_KINDS = ("duplicate", "impossible number", "likely typo")
 RUN_COMMAND = "duelo clean --run"
-TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".gz", ".bz2", ".zip", ".xz")
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")     # also compressed: adult.csv.gz, adult.csv.zip
 
 
 @click.command(context_settings={"show_default": True, "help_option_names": ["-h", "--help"]})
@@ -51,7 +51,7 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
       duelo clean ecg_windows.npz --out checked/     # series: writes checked/cleaned.npz
     """
     keep = {k.strip() for k in keep_kinds.split(",") if k.strip()}
-    if Path(data).suffix.lower() in TABLE_SUFFIXES and not Path(data).is_dir():
+    if any(suffix.lower() in TABLE_SUFFIXES for suffix in Path(data).suffixes) and not Path(data).is_dir():
         for given, name in ((run, "--run"), (alpha, "--alpha")):
             if given is not None:
                 raise ConfigError(f"{name} {given}: that option is for images; {data} is a table")
