@@ -8,7 +8,7 @@ import pytest
 
 from duelo.tasks import task_config
 from duelo.errors import ConfigError
-from duelo.health.detectors import (DETECTORS, Event, balance_advice, detect, discriminator_dominates,
+from duelo.health.detectors import (DETECTORS, Event, balance_advice, capacity_event, detect, discriminator_dominates,
                                     discriminator_overfitting, mode_collapse, oscillation, vanishing_gradients)
 from duelo.tasks.image_gan.remedies import advise
 
@@ -349,3 +349,14 @@ def test_valid_boundary_thresholds_are_accepted():
                                     "augment.target": 0.99, "stabilise.label_smoothing": 0.0,
                                     "health.vanishing_accuracy": 1.0})
     assert (config.health.collapse_diversity, config.health.samples, config.augment.target) == (1.0, 16, 0.99)
+
+
+@pytest.mark.parametrize("g, d, level, words", [(1_000_000, 5_000_000, "warning", "win too fast"),
+                                                (4_000_000, 900_000, "warning", "little to learn"),
+                                                (1_000_000, 4_000_000, "info", None),
+                                                (1_000_000, 250_000, "info", None)])
+def test_the_capacity_event_warns_outside_a_quarter_to_four_times(g, d, level, words):
+    event = capacity_event(g, d)
+    assert event.event == "capacity" and event.severity == level
+    assert event.evidence["ratio"] == pytest.approx(d / g) and "D/G" in event.message
+    assert (words in event.message and event.remedy) if words else not event.remedy
