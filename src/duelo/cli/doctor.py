@@ -23,7 +23,8 @@ def doctor(ctx: click.Context, run: Path, plot_path: Path | None, no_plot: bool,
     For each failure mode (divergence, mode collapse, discriminator overfitting, vanishing gradients, D
     winning too fast, G/D oscillation) it says whether the training-health monitor saw it, when, the
     evidence, and the remedy (applied by duelo or suggested). Runs without health.jsonl (older runs, or the
-    monitor off) get a summary of metrics.jsonl instead. Its notes give G's and D's sizes and warn when D/G is outside 0.25-4.
+    monitor off) get a summary of metrics.jsonl instead. Its notes give G's and D's sizes and warn when D/G
+    is outside 0.25-4.
 
     Exit status: 0 when the run is healthy (warnings included) or has no health data; 1 when problems
     were found or training gave up, so scripts can gate on it; 2 for a bad argument.
