@@ -58,3 +58,29 @@ def test_helpers():
     assert figure({"scores": {"fd": 2.5}}, "scores.fd") == 2.5 and figure({"a": "x"}, "a") is None
     assert usable_knobs(task_config("image-gan"), ["g_lr", "augment", "width"]) == ["g_lr", "augment", "width"]
     assert usable_knobs(task_config("toy"), ["g_lr", "augment"]) == ["g_lr"]
+
+
+def _open(path: str) -> int:
+    from duelo.tasks.tuning import open_study
+
+    return len(open_study(optuna, __import__("pathlib").Path(path), "maximize", None, log=lambda text: None).trials)
+
+
+def test_processes_that_open_one_new_study_at_once_all_get_it(tmp_path):
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        counts = pool.map(_open, [str(tmp_path / "shared.db")] * 4)
+    assert counts == [0, 0, 0, 0]
+    assert len(optuna.get_all_study_summaries(f"sqlite:///{tmp_path / 'shared.db'}")) == 1
+
+
+def test_a_continued_study_or_a_second_process_does_not_propose_the_same_settings_again(tmp_path, capsys):
+    study = tmp_path / "toy.db"
+    for _ in range(2):
+        assert main([*TOY, "--study", str(study), "--trials", "1", "--seed", "3"]) == 0
+    first, second = optuna.load_study(study_name="duelo", storage=f"sqlite:///{study}").trials
+    assert first.params != second.params                    # the seed moves on by the trials the study holds
+    capsys.readouterr()
+    assert main([*TOY, "--study", str(tmp_path / "other.db"), "--trials", "1"]) == 0
+    assert re.search(r"sampler seed (\d+) \(--seed \1 draws", capsys.readouterr().err)

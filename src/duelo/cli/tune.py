@@ -30,7 +30,9 @@ from duelo.errors import ConfigError
               help="Whether --score is better high or low (default: the task's).")
 @click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Start no trial after this many minutes (the one under way finishes).")
-@click.option("--seed", type=int, default=0, help="Seed of the sampler.")
+@click.option("--seed", type=int, default=None,
+              help="Seed of the sampler (moved on by the trials the study holds). Default: one of this process's "
+                   "own, printed; leave it out when several processes share a study, or give each its own.")
 def tune(task, preset, dataset, assignments, study_path, trials, rungs, knobs, score, direction, minutes,
          seed) -> None:
     """Search hyper-parameters with Optuna (TPE, successive-halving pruning) on a cheap proxy score read from

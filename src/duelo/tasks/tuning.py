@@ -1,7 +1,10 @@
 """Hyper-parameter search for any task (`duelo tune`), with Optuna: a TPE sampler proposes settings from KNOBS,
 each trial trains one run to the last rung and reports the task's proxy score (the summary the run would write
 if it ended there) at each rung on the way (duelo.tasks.interim), and successive halving stops the trials that
-trail at a rung. The study lives in a SQLite file, so a second `duelo tune` with the same --study continues it.
+trail at a rung. The study lives in a SQLite file, so a second `duelo tune` with the same --study continues it,
+and several at once share it (one per GPU): each process seeds its sampler on its own unless --seed is given, and
+a seed given is moved on by the trials the study already holds, so a continued study does not propose its first
+settings again.
 
     KNOBS       the settings a search may change: rates, Adam's beta1, batch, R1, augmentation, width — each
                 only where the task's configuration has it
@@ -80,8 +83,36 @@ def figure(summary: dict, dotted: str) -> float | None:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
+STUDY_ATTEMPTS = 8                   # processes that create one study file at once race on its tables
+
+
+def open_study(optuna, study_path: Path, direction: str, seed: int | None, log=print):
+    """Create or continue the study in `study_path`; the sampler seeded from `seed` plus the trials it holds, or,
+    without a seed, from this process alone (logged, so a search can be repeated)."""
+    import os
+    import random
+
+    study_path.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(STUDY_ATTEMPTS):
+        try:                                                    # the storage makes the tables: it races too
+            storage = optuna.storages.RDBStorage(f"sqlite:///{study_path}",
+                                                 engine_kwargs={"connect_args": {"timeout": 60}})
+            study = optuna.create_study(study_name="duelo", storage=storage, load_if_exists=True, direction=direction)
+            break
+        except Exception as error:                              # sqlalchemy's errors, when another process won
+            if attempt == STUDY_ATTEMPTS - 1 or "sqlalchemy" not in type(error).__module__:
+                raise
+            time.sleep(random.uniform(0.1, 0.5) * (attempt + 1))
+    if seed is None:
+        seed = (os.getpid() * 7919 + time.time_ns()) % 2**31
+        log(f"tune: sampler seed {seed} (--seed {seed} draws the same settings again)")
+    study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials), constant_liar=True)
+    study.pruner = optuna.pruners.SuccessiveHalvingPruner()
+    return study
+
+
 def tune(base: Config, study_path: Path, trials: int, rungs: list[float], knobs: list[str], score: str,
-         direction: str, seed: int = 0, log=print, base_args: str | None = None,
+         direction: str, seed: int | None = 0, log=print, base_args: str | None = None,
          minutes: float | None = None) -> dict:
     """Run `trials` more trials of the study in `study_path` (created or continued); the best trial's figures.
     `base_args`: the `duelo train` options that make `base` (default `--task TASK`), for the best's command.
@@ -91,10 +122,7 @@ def tune(base: Config, study_path: Path, trials: int, rungs: list[float], knobs:
 
     optuna = require_optuna()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study_path.parent.mkdir(parents=True, exist_ok=True)
-    study = optuna.create_study(study_name="duelo", storage=f"sqlite:///{study_path}", load_if_exists=True,
-                                direction=direction, sampler=optuna.samplers.TPESampler(seed=seed),
-                                pruner=optuna.pruners.SuccessiveHalvingPruner())
+    study = open_study(optuna, study_path, direction, seed, log)
     runs = study_path.parent / f"{study_path.stem}-runs"
 
     def objective(trial) -> float:
