@@ -53,14 +53,38 @@ from duelo.io.provenance import write_result
 FLIPPED, INTRUDERS, COPIES = 0.05, 0.02, 0.02
 
 
-def planted(base, other, seed: int):
+EDITS = ("jpeg75", "jpeg50", "brighter", "shifted")          # --near: the planted copies edited, in turn
+
+
+def edited(image: torch.Tensor, how: str) -> torch.Tensor:
+    """One uint8 (C, H, W) image re-encoded as JPEG at quality 75 or 50, 10 % darker, or shifted one pixel right."""
+    import io
+
+    from PIL import Image
+
+    if how == "brighter":
+        return (image.float() * 0.9).round().to(torch.uint8)
+    if how == "shifted":
+        return torch.roll(image, 1, dims=2)
+    array = image.permute(1, 2, 0).numpy()
+    buffer = io.BytesIO()
+    Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(buffer, format="JPEG",
+                                                                           quality=int(how[4:]))
+    out = np.array(Image.open(buffer))
+    return torch.from_numpy(out[None] if out.ndim == 2 else out.transpose(2, 0, 1).copy())
+
+
+def planted(base, other, seed: int, near: bool = False):
+    edit = (lambda copies: torch.stack([edited(image, EDITS[k % len(EDITS)]) for k, image in enumerate(copies)]),
+            lambda count: [EDITS[k % len(EDITS)] for k in range(count)]) if near else None
     return planted_items(base.images, base.labels, base.num_classes,
-                         lambda rng, count: other.images[rng.choice(len(other), count, replace=False)], seed)
+                         lambda rng, count: other.images[rng.choice(len(other), count, replace=False)], seed, edit)
 
 
-def planted_items(items: torch.Tensor, labels: torch.Tensor, classes: int, intruders, seed: int):
+def planted_items(items: torch.Tensor, labels: torch.Tensor, classes: int, intruders, seed: int, edit=None):
     """items with FLIPPED of their labels flipped, INTRUDERS foreign items (intruders(rng, count)) with random
-    labels and COPIES exact copies added, shuffled; -> (items, labels, kind of each, index of its copy or -1)."""
+    labels and COPIES copies added (exact, or edit = (change the copies, name the changes)), shuffled; ->
+    (items, labels, kind of each, index of its copy or -1, how each copy was changed or "")."""
     rng = np.random.default_rng(seed)
     items, labels = items.clone(), labels.clone()
     n = len(items)
@@ -68,7 +92,8 @@ def planted_items(items: torch.Tensor, labels: torch.Tensor, classes: int, intru
     labels[flip] = torch.from_numpy((labels[flip].numpy() + rng.integers(1, classes, len(flip))) % classes)
     foreign = intruders(rng, max(1, int(INTRUDERS * n)))
     sources = rng.choice(np.setdiff1d(np.arange(n), flip), max(1, int(COPIES * n)), replace=False)
-    all_items = torch.cat([items, foreign, items[sources]])
+    copies = items[sources] if edit is None else edit[0](items[sources])
+    all_items = torch.cat([items, foreign, copies])
     all_labels = torch.cat([labels, torch.from_numpy(rng.integers(0, classes, len(foreign))), labels[sources]])
     kind = np.array(["clean"] * n + ["outlier"] * len(foreign) + ["duplicate"] * len(sources), dtype=object)
     kind[flip] = "mislabelled"
@@ -78,11 +103,13 @@ def planted_items(items: torch.Tensor, labels: torch.Tensor, classes: int, intru
     order = rng.permutation(len(all_items))
     where = np.argsort(order)                                   # old index -> new index
     pair = np.where(pair[order] >= 0, where[np.maximum(pair[order], 0)], -1)
-    return all_items[order], all_labels[order], kind[order], pair
+    how = np.array([""] * (n + len(foreign)) + (edit[1](len(sources)) if edit else ["exact"] * len(sources)),
+                   dtype=object)
+    return all_items[order], all_labels[order], kind[order], pair, how[order]
 
 
-def measure(name: str, base, other, seed: int, run: str | None = None) -> dict:
-    images, labels, kind, pair = planted(base, other, seed)
+def measure(name: str, base, other, seed: int, run: str | None = None, near: bool = False) -> dict:
+    images, labels, kind, pair, how = planted(base, other, seed, near)
     started = time.perf_counter()
     critic, extra = None, {}
     if run is not None:
@@ -97,6 +124,12 @@ def measure(name: str, base, other, seed: int, run: str | None = None) -> dict:
     seconds = time.perf_counter() - started
     row = {"scenario": name, "items": len(images), "seconds": round(seconds, 1), "checked": faults.checked, **extra}
     row.update(scored(faults, kind, pair))
+    if near:
+        found = {min(f.index, pair[f.index]) for f in faults.findings if f.kind == "duplicate" and pair[f.index] >= 0}
+        copies = np.nonzero(kind == "duplicate")[0]
+        row["duplicate"]["recall_by_edit"] = {e: round(float(np.mean([min(i, pair[i]) in found for i in copies
+                                                                       if how[i] == e])), 3) for e in EDITS}
+        row["scenario"] = f"{name}, edited copies"
     print(row, flush=True)
     return row
 
@@ -150,7 +183,7 @@ def measure_series(name: str, seed: int) -> dict:
         shaped = (shaped - shaped.mean(axis=1, keepdims=True)) / (shaped.std(axis=1, keepdims=True) + 1e-12)
         return torch.from_numpy(shaped * hosts.std(axis=1, keepdims=True) + hosts.mean(axis=1, keepdims=True))
 
-    items, labels, kind, pair = planted_items(values, base.labels, len(base.class_names), intruders, seed)
+    items, labels, kind, pair, _ = planted_items(values, base.labels, len(base.class_names), intruders, seed)
     low, high = items.amin(dim=(0, 1)), items.amax(dim=(0, 1))
     scaled = ((items - low) / (high - low).clamp_min(1e-12) * 2 - 1).numpy()
     started = time.perf_counter()
@@ -247,6 +280,8 @@ def main() -> None:
     parser.add_argument("--tables", metavar="CSV", help="measure the table checks on this table (UCI Adult) instead")
     parser.add_argument("--series", metavar="SET,...", help="measure the series checks on these UCR sets instead "
                         f"({', '.join(SERIES_SCENARIOS)})")
+    parser.add_argument("--near", action="store_true", help="plant edited copies (JPEG 75 / 50, 10 %% darker, "
+                        "shifted a pixel; in turn) instead of exact ones")
     parser.add_argument("--prepare", metavar="DIR", help="write the clean reference sets for --runs' runs and stop")
     parser.add_argument("--runs", metavar="SCENARIO=RUN,...",
                         help="measure the scenarios again with these runs' discriminator scores (mnist=, fashion=)")
@@ -273,9 +308,11 @@ def main() -> None:
         runs = dict(item.split("=", 1) for item in args.runs.split(","))
         rows = [measure(name, *scenarios[name], args.seed, run) for name, run in runs.items()]
     else:
-        rows = [measure(name, base, other, args.seed) for name, (base, other) in scenarios.items()]
+        rows = [measure(name, base, other, args.seed, near=args.near) for name, (base, other) in scenarios.items()]
     write_result(args.out, {"benchmark": "clean-images", "planted": {"flipped_labels": FLIPPED,
-                                                                      "intruders": INTRUDERS, "copies": COPIES},
+                                                                      "intruders": INTRUDERS, "copies": COPIES,
+                                                                      "copies_edited": list(EDITS) if args.near
+                                                                      else []},
                             "rows": rows})
 
 

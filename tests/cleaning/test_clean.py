@@ -137,3 +137,19 @@ def test_a_zip_of_images_is_cleaned_as_images_and_a_zipped_csv_as_a_table(tmp_pa
     assert main(["clean", str(table), "--out", str(tmp_path / "table")]) == 0
     assert "rows checked" in capsys.readouterr().out
     assert json.loads((tmp_path / "table" / "report.json").read_text())["counts"] == {"duplicate": 1}
+
+
+def test_darker_copies_are_near_duplicates_by_their_perceptual_hash_and_pixels():
+    from duelo.cleaning.image_faults import perceptual_hash
+
+    digits = load_dataset("mnist-5k")
+    images = digits.images[:400].clone()
+    darker = (images[:8].float() * 0.8).round().to(torch.uint8)               # pixels 10-50/255 apart: no raw match
+    faults = find_faults(torch.cat([images, darker]), None)
+    copies = {f.index: f.related for f in faults.findings if f.kind == "duplicate"}
+    assert copies == {400 + k: k for k in range(8)}, copies
+    assert all("brightness" in f.reason for f in faults.findings if f.kind == "duplicate")
+    hashes = perceptual_hash(torch.cat([images[:8], darker]))
+    assert hashes.shape == (16, 63) and ((hashes[:8] != hashes[8:]).sum(axis=1) <= 2).all()
+    distinct = (perceptual_hash(images[8:200]) != perceptual_hash(images[208:400])).sum(axis=1)
+    assert distinct.mean() > 15                                                   # other digits: far apart on average

@@ -2,8 +2,8 @@
 space (image_faults.py and series_faults.py build the spaces; table_faults.py has checks of its own).
 
 * exact duplicates: the same bytes as an earlier item;
-* near duplicates: feature-space nearest neighbours whose comparable values (pixels, resampled steps) differ by at
-  most a given mean absolute gap; the first item of a group is kept, the others are findings;
+* near duplicates: feature-space nearest neighbours that a kind-specific test calls copies (pixels, perceptual
+  hashes, resampled steps); the first item of a group is kept, the others are findings;
 * outliers: the robust Mahalanobis distance (minimum covariance determinant) of per-item statistics, as a robust
   z-score of its logarithm (median and MAD);
 * mislabels: an RBF support-vector classifier on the features, cross-fitted (FOLDS folds: every item is judged by
@@ -77,10 +77,11 @@ def exact_duplicates(items: Iterable[bytes], faults: Faults, taken: np.ndarray) 
     return found
 
 
-def near_duplicates(features: np.ndarray, values: np.ndarray, limit: float, faults: Faults, taken: np.ndarray,
-                    describe: Callable[[int, float], str]) -> int:
-    """Findings for items within `limit` mean absolute difference of `values` from one of their three nearest
-    feature-space neighbours that comes earlier; describe(j, gap) words the reason. Returns how many."""
+def near_duplicates(features: np.ndarray, gap: Callable[[int, int], float | None], faults: Faults,
+                    taken: np.ndarray, describe: Callable[[int, float], str]) -> int:
+    """Findings for items that one of their three nearest feature-space neighbours, earlier in the data, copies:
+    gap(i, j) is how far apart the two are (0 = the same) when j copies i, None when it does not; describe(j,
+    gap) words the reason. Returns how many."""
     from sklearn.neighbors import NearestNeighbors
 
     n = len(features)
@@ -90,13 +91,23 @@ def near_duplicates(features: np.ndarray, values: np.ndarray, limit: float, faul
         if taken[i]:
             continue
         for j in neighbours[i, 1:4]:
-            gap = float(np.abs(values[i] - values[j]).mean())
-            if j < i and not taken[j] and gap <= limit:
-                faults.findings.append(Finding(i, "duplicate", 1.0 - gap, describe(int(j), gap), int(j)))
+            if j >= i or taken[j]:
+                continue
+            apart = gap(i, int(j))
+            if apart is not None:
+                faults.findings.append(Finding(i, "duplicate", 1.0 - apart, describe(int(j), apart), int(j)))
                 taken[i] = True
                 found += 1
                 break
     return found
+
+
+def mean_gap(values: np.ndarray, limit: float) -> Callable[[int, int], float | None]:
+    """gap(i, j) for near_duplicates: the mean absolute difference of two rows of `values` when at most `limit`."""
+    def gap(i: int, j: int) -> float | None:
+        apart = float(np.abs(values[i] - values[j]).mean())
+        return apart if apart <= limit else None
+    return gap
 
 
 def outliers(stats: np.ndarray, seed: int, limit: float, faults: Faults, taken: np.ndarray, what: str) -> str:

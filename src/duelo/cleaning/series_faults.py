@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from duelo.cleaning.findings import Faults, Finding, exact_duplicates, mislabel_check, near_duplicates, outliers
+from duelo.cleaning.findings import (Faults, Finding, exact_duplicates, mean_gap, mislabel_check, near_duplicates,
+                                     outliers)
 
 VIEW_STEPS = 64
 PCA_DIMS = 50
@@ -108,7 +109,7 @@ def find_series_faults(windows: np.ndarray, lengths: np.ndarray | None, labels: 
 
     exact = exact_duplicates((windows[i, :int(lengths[i])].tobytes() for i in range(n)), faults, taken)
     typical = max(float(np.median(steps.reshape(n, windows.shape[2], -1).std(axis=2))), 1e-12)
-    near = near_duplicates(features, steps / typical, NEAR_SPREAD, faults, taken,
+    near = near_duplicates(features, mean_gap(steps / typical, NEAR_SPREAD), faults, taken,
                            lambda j, gap: f"a near copy of item {j} (steps differ by {gap:.1%} of a typical series' "
                                           f"spread on average)")
     faults.checked["duplicates"] = f"{exact} exact and {near} near copies"
