@@ -53,7 +53,7 @@ from duelo.io.provenance import write_result
 FLIPPED, INTRUDERS, COPIES = 0.05, 0.02, 0.02
 
 
-EDITS = ("jpeg75", "jpeg50", "brighter", "shifted")          # --near: the planted copies edited, in turn
+EDITS = ("jpeg75", "jpeg50", "darker", "shifted")          # --near: the planted copies edited, in turn
 
 
 def edited(image: torch.Tensor, how: str) -> torch.Tensor:
@@ -62,7 +62,7 @@ def edited(image: torch.Tensor, how: str) -> torch.Tensor:
 
     from PIL import Image
 
-    if how == "brighter":
+    if how == "darker":
         return (image.float() * 0.9).round().to(torch.uint8)
     if how == "shifted":
         return torch.roll(image, 1, dims=2)
