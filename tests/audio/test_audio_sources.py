@@ -62,20 +62,15 @@ def test_drums_are_read_labelled_and_cached(tmp_path, capsys):
     assert abs(first[0]) > 0.0 or abs(first[1]) > 0.0              # the leading silence was trimmed
 
 
-def test_words_are_labelled_by_language(tmp_path):
-    members = {f"{sources.WORD_FOLDER}{lang}/{word}.ogg": wav_bytes(tone("sine", 60 + k, 0.5, 6000, 22050),
-                                                                   22050, tmp_path)
-               for k, (lang, word) in enumerate([("de", "ball"), ("de", "hat"), ("fr", "ball")])}
+def test_words_are_labelled_by_language_whatever_their_format(tmp_path):
+    members = {f"{sources.WORD_FOLDER}{lang}/{word}": wav_bytes(tone("sine", 60 + k, 0.5, 6000, 22050), 22050, tmp_path)
+               for k, (lang, word) in enumerate([("de", "ball.ogg"), ("de", "hat.ogg"), ("fr", "ball.opus"),
+                                                 ("es", "bigote.wav")])}     # the package holds all three kinds
     members[sources.WORD_FOLDER + "de.soundtheme"] = b"<language/>"
-    clips = sources._build(_words_spec(), write_deb(tmp_path / "ktuberling-data_1_all.deb", members))
-    assert clips.factors == ["language"] and clips.class_names == [["de", "fr"]]
-    assert sorted(clips.labels[:, 0].tolist()) == [0, 0, 1]
-
-
-def _words_spec() -> sources.PackageSounds:
-    return sources.PackageSounds("spoken", "ktuberling-data",
-                                 lambda m: m.startswith(sources.WORD_FOLDER) and m.endswith(".ogg"), sources._words,
-                                 "", "", "")
+    members[sources.WORD_FOLDER + "de/extra/deeper.ogg"] = members[sources.WORD_FOLDER + "de/ball.ogg"]
+    clips = sources._build(sources.SPOKEN, write_deb(tmp_path / "ktuberling-data_1_all.deb", members))
+    assert clips.factors == ["language"] and clips.class_names == [["de", "es", "fr"]]
+    assert sorted(clips.labels[:, 0].tolist()) == [0, 0, 1, 2]
 
 
 def test_a_package_without_sounds_is_refused_with_how_to_get_it(tmp_path):

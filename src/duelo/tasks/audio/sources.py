@@ -193,11 +193,11 @@ def _words(members: list[tuple[str, bytes]]) -> Clips:
                          "ktuberling-data", normalise=True)
 
 
-register(PackageSounds("spoken", "ktuberling-data",
-                       lambda m: m.startswith(WORD_FOLDER) and m.count("/") == 5 and m.endswith((".ogg", ".opus")),
-                       _words, "KTuberling's spoken words (1,566 Ogg/Opus files in 16 language folders), labelled "
-                       "by language",
-                       "GPL-2+", "47 MB (Debian ktuberling-data)"))
+SPOKEN = PackageSounds("spoken", "ktuberling-data",              # usr/share/ktuberling/sounds/LANG/WORD.ogg
+                       lambda m: m.startswith(WORD_FOLDER) and m.count("/") == 5 and m.lower().endswith(SOUND_SUFFIXES),
+                       _words, "KTuberling's spoken words (1,892 Ogg, Opus and WAV files in 26 language folders), "
+                       "labelled by language", "GPL-2+", "47 MB (Debian ktuberling-data)")
+register(SPOKEN)
 
 
 def count_by(clips: Clips, factor: int = 0) -> Counter:
