@@ -48,7 +48,7 @@ CONFIGS = {   # name -> arguments of `duelo train` beyond COMMON
                       "--set", "stabilise.r1_gamma=0.01"],
     # the paper's linear output (the default was "linear" at commit 50286b5, whose diagnosis run calls this
     # configuration "stylegan2" and the default one "stylegan2-tanh")
-    "stylegan2-linear": ["--preset", "stylegan2", "--set", 'model.g_kwargs={"output": "linear"}'],
+    "stylegan2-linear": ["--preset", "stylegan2", "--set", 'model.g_kwargs={"output": "linear", "noise_mode": "none"}'],
     "stylegan2-box": ["--preset", "stylegan2", "--set", 'model.d_kwargs={"resample": "box"}'],
     "dcgan": ["--model", "dcgan"],
     "r3gan": ["--preset", "r3gan"],
@@ -56,8 +56,10 @@ CONFIGS = {   # name -> arguments of `duelo train` beyond COMMON
     # R3GAN with its R1 + R2 every 16 steps (the preset keeps the paper's every step, 8x slower: a short budget
     # trains it ~4x further this way)
     "r3gan-lazy": ["--preset", "r3gan", "--set", "stabilise.reg_interval=16"],
-    # diagnosis of StyleGAN2's speckles (docs/benchmarks.md, 2026-12-06): no noise inputs at all
+    # diagnosis of StyleGAN2's speckles (docs/benchmarks.md, 2026-12-06): no noise inputs at all, as the preset has
+    # had since; "stylegan2-noise" is the preset with the paper's noise inputs (the preset before)
     "stylegan2-nonoise": ["--preset", "stylegan2", "--set", 'model.g_kwargs={"noise_mode": "none"}'],
+    "stylegan2-noise": ["--preset", "stylegan2", "--set", 'model.g_kwargs={"noise_mode": "auto"}'],
     # FastGAN's D learns the 2,850 images after ~400 kimg: stronger augmentation (cutout as well; or ADA's)
     "fastgan-cutout": ["--preset", "fastgan", "--set", "augment.policy=color,translation,cutout"],
     "fastgan-ada": ["--preset", "fastgan", "--set", "augment.name=ada"],

@@ -94,7 +94,8 @@ def stylegan2_peers(result: dict, reference: dict | None = None) -> str:
 EQUAL_TIME_LABELS = {"stylegan2": "duelo `--preset stylegan2`", "fastgan": "duelo `--preset fastgan`",
                      "dcgan": "duelo dcgan (defaults)", "r3gan": "duelo `--preset r3gan`",
                      "lucidrains-stylegan2": "stylegan2-pytorch 1.9.0 (lucidrains)",
-                     "lightweight-gan": "lightweight-gan 1.2.1 (lucidrains)"}
+                     "lightweight-gan": "lightweight-gan 1.2.1 (lucidrains)",
+                     "stylegan2-nonoise": "duelo `--preset stylegan2`, noise inputs off"}
 
 
 def colour_equal_time(*results: dict) -> str:
@@ -121,11 +122,19 @@ def colour_equal_time(*results: dict) -> str:
                   rows)
 
 
+def _gpu(result: dict) -> str:
+    """", H200" from a result's provenance (img/s depend on the card; KID per kimg does not), or ""."""
+    gpus = result["provenance"].get("device", {}).get("gpus") or []
+    names = {word for gpu in gpus for word in gpu.split() if word[:1] in "HAL" and word[1:].isdigit()}
+    return f", {'/'.join(sorted(names))}" if names else ""
+
+
 def colour_per_kimg(*results: dict) -> str:
     """KID / FID of every configuration of one or more colour.py results at the same kimg (the marks that at least
     two configurations reached): how fast each learns per image, whatever its speed per second."""
-    runs = [(name, result[name], f"{result['_meta']['minutes']:g} min, {result['provenance']['date'][:10]}")
-            for result in results for name in result["_meta"]["configs"] if result.get(name, {}).get("trajectory")]
+    runs = [(name, result[name], f"{result['_meta']['minutes']:g} min, {result['provenance']['date'][:10]}"
+             + _gpu(result)) for result in results for name in result["_meta"]["configs"]
+            if result.get(name, {}).get("trajectory")]
     counts: dict[float, int] = {}
     for _, run, _ in runs:
         for point in run["trajectory"]:
@@ -141,6 +150,28 @@ def colour_per_kimg(*results: dict) -> str:
     return _table(["configuration", "run", "img/s", *[f"KID / FID at {k:g} kimg" for k in marks]], rows)
 
 
+PROBE_MODES = (("shared", "one fixed noise map shared by every sample (duelo before 2026-12-06)"),
+               ("seeded", "each sample its own noise, drawn from its seed (`duelo sample`)"),
+               ("none", "no noise"))
+
+
+def colour_probe(*results: dict) -> str:
+    """benchmarks/colour_probe.py: one trained G sampled three ways (KID / FID), the noise input it leans on most
+    against the rest, and ADA's largest p."""
+    rows = []
+    for result in results:
+        strengths = sorted(result["noise_strengths"].items(), key=lambda item: -abs(item[1]))
+        lean = (f"{strengths[0][0]} {strengths[0][1]:+.3f}; the others within ±{abs(strengths[1][1]):.3f}"
+                if len(strengths) > 1 else DASH)
+        p = result.get("augment", {}).get("max_p")
+        for mode, words in PROBE_MODES:
+            score = result["scores"][mode]
+            rows.append([f"{result['run']}, {result['kimg']:g} kimg", words,
+                         f"{score['kid']:.3f} ± {score['kid_std']:.3f}", f"{score['fid']:.0f}", lean,
+                         DASH if p is None else f"{p:.2f}"])
+    return _table(["generator", "sampled with", "KID", "FID", "largest noise strength", "ADA's largest p"], rows)
+
+
 def generate_speed(result: dict) -> str:
     """Drawing latents, generate() end to end, then G's forward by batch and number format (img/s)."""
     rows = [[row["what"], f"{row['seconds']:.2f} s", DASH] for row in result["rows"] if "seconds" in row]
@@ -150,5 +181,5 @@ def generate_speed(result: dict) -> str:
 
 RENDERERS = {"generate_speed": generate_speed,
              "colour_trajectory": colour_trajectory, "colour_equal_time": colour_equal_time,
-             "colour_per_kimg": colour_per_kimg, "startup": startup,
+             "colour_per_kimg": colour_per_kimg, "colour_probe": colour_probe, "startup": startup,
              "r3gan_regularisation": r3gan_regularisation, "stylegan2_peers": stylegan2_peers}

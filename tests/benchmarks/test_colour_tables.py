@@ -37,3 +37,13 @@ def test_the_equal_time_table_shows_the_final_and_the_best_kid():
     result = _result(7, "2026-12-06", fastgan=[(100.0, 0.07), (400.0, 0.041), (800.0, 0.043)])
     row = colour_tables.colour_equal_time(result).splitlines()[2]
     assert "**0.043** ± 0.001" in row and row.endswith("| 0.041 (400 kimg) |")
+
+
+def test_the_probe_table_shows_each_sampling_and_the_noise_input_leant_on():
+    probe = {"run": "stylegan2", "kimg": 208.0, "augment": {"max_p": 0.1495},
+             "noise_strengths": {"layers.0.noise": -0.008, "layers.6.noise": 0.083, "layers.1.noise": 0.012},
+             "scores": {mode: {"kid": kid, "kid_std": 0.002, "fid": 100 * kid}
+                        for mode, kid in (("shared", 0.0886), ("seeded", 0.0881), ("none", 0.0651))}}
+    lines = colour_tables.colour_probe(probe).splitlines()
+    assert len(lines) == 5 and "| no noise | 0.065 ± 0.002 | 7 |" in lines[4]
+    assert "layers.6.noise +0.083; the others within ±0.012" in lines[2] and lines[2].endswith("| 0.15 |")
