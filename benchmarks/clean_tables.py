@@ -51,6 +51,18 @@ def clean_tables(result: dict) -> str:
     return "\n".join(lines)
 
 
+def clean_table_labels(result: dict) -> str:
+    """Precision and recall of the rows found with a disputed label, after flipping some; the clean table's own."""
+    lines = ["| table | rows | labels flipped | found | precision | recall | disputed in the clean table |",
+             "| --- " * 7 + "|"]
+    for row in result["rows"]:
+        r = row["labels"]
+        mark = "" if r["goal_met"] else " (missed)"
+        lines.append(f"| {row['scenario']} | {row['rows']:,} | {r['planted']:,} | {r['found']:,} | "
+                     f"{r['precision']:.3f} | {r['recall']:.3f}{mark} | {row['natural_disputed_labels']:,} |")
+    return "\n".join(lines)
+
+
 def _count(r: dict, kind: str) -> str:
     for key in (f"{kind}_images", f"{kind}_windows", f"{kind}_rows"):
         if key in r:
@@ -94,4 +106,5 @@ def augment_gain(*results: dict) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"clean-images": clean_images, "clean-tables": clean_tables, "augment-gain": augment_gain}
+RENDERERS = {"clean-images": clean_images, "clean-tables": clean_tables, "clean-table-labels": clean_table_labels,
+             "augment-gain": augment_gain}

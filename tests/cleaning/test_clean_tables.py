@@ -62,3 +62,30 @@ def test_the_command_writes_a_report_and_a_cleaned_table(tmp_path, capsys):
     assert "age = 9000" in (tmp_path / "out" / "report.html").read_text()
     assert main(["clean", str(path), "--out", str(tmp_path / "o2"), "--keep", "outlier"]) != 0
     assert "unknown kind 'outlier' for a table" in capsys.readouterr().err
+
+
+def test_rows_whose_label_the_other_columns_dispute_are_found_with_a_label_column(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 1500
+    hours = rng.integers(10, 60, n)
+    job = rng.choice(["clerk", "nurse", "pilot"], n)
+    income = np.where((hours > 35) | (job == "pilot"), "high", "low")            # a rule the trees can learn
+    flipped = rng.choice(n, 30, replace=False)
+    income[flipped] = np.where(income[flipped] == "high", "low", "high")
+    df = pd.DataFrame({"hours": hours, "job": job, "age": np.round(rng.uniform(18, 80, n), 1), "income": income})
+    faults = find_table_faults(df, label="income")            # (age: no two rows alike, so none is a duplicate)
+    found = {f.index for f in faults.findings if f.kind == "mislabelled"}
+    assert len(found & set(flipped.tolist())) >= 27 and len(found - set(flipped.tolist())) <= 3, found
+    assert "disputes" in faults.checked["labels"]
+    assert not [f for f in find_table_faults(df).findings if f.kind == "mislabelled"]   # only when asked
+    path = tmp_path / "people.csv"
+    df.to_csv(path, index=False)
+    assert main(["clean", str(path), "--label", "income", "--out", str(tmp_path / "out")]) == 0
+    assert "likely mislabelled" in capsys.readouterr().out
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["counts"]["mislabelled"] == len(found)
+    assert "but the other columns say" in report["findings"][0]["reason"]
+    assert main(["clean", str(path), "--label", "wage", "--out", str(tmp_path / "bad")]) != 0
+    assert "not a column" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+    assert main(["clean", "mnist-5k", "--label", "income", "--out", str(tmp_path / "img")]) != 0
+    assert "for tables" in capsys.readouterr().err

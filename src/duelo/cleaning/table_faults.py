@@ -10,6 +10,8 @@
   resembles) whose spelling is close to a common value's (at most TYPO_EDITS edits, at most a quarter of its
   letters; the common value seen at least COMMON times).
 
+* likely mislabelled (with a label column named): table_labels.py.
+
 Rows, not cells, are findings; the reason names the column, the value and what it was compared with. The
 thresholds are fixed; benchmarks/clean.py measures them on planted corruptions of UCI Adult.
 """
@@ -90,7 +92,9 @@ def _categorical(df: pd.DataFrame, column: str, taken: np.ndarray, out: list[Fin
         taken[i] = True
 
 
-def find_table_faults(df: pd.DataFrame, log=None) -> Faults:
+def find_table_faults(df: pd.DataFrame, log=None, label: str | None = None, seed: int = 0) -> Faults:
+    """Every row's most serious finding; with `label` (a column's name) also the rows whose label the other columns
+    dispute (table_labels.py)."""
     say = log or (lambda text: None)
     taken = np.zeros(len(df), bool)
     findings: list[Finding] = []
@@ -114,5 +118,10 @@ def find_table_faults(df: pd.DataFrame, log=None) -> Faults:
         _categorical(df, column, taken, findings)
     faults.checked["categories"] = f"{len(findings) - before} likely typo(s) in {len(categorical)} other column(s)"
     say(f"clean: {len(df):,} rows, {len(numeric)} numeric and {len(categorical)} other columns")
+    if label is not None:
+        from duelo.cleaning.table_labels import table_mislabels
+
+        disputed, faults.checked["labels"] = table_mislabels(df, label, taken, seed, say)
+        findings += disputed
     findings.sort(key=lambda f: f.index)
     return faults

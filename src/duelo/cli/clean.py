@@ -11,7 +11,7 @@ import click
 from duelo.errors import ConfigError
 
 KINDS = ("degenerate", "duplicate", "outlier", "mislabelled")
-TABLE_KINDS = ("duplicate", "impossible number", "likely typo")
+TABLE_KINDS = ("duplicate", "impossible number", "likely typo", "mislabelled")
 RUN_COMMAND = "duelo clean --run"
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")     # also compressed: adult.csv.gz, adult.csv.zip
 
@@ -31,11 +31,14 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")     # also compressed: adul
               help="Transparent images: white, black, gray or #rrggbb flattens them onto that colour; keep keeps the "
                    "alpha channel in cleaned.npz (the checks see the images on white). Default: the --run's choice, "
                    "else white, as `duelo train`.")
+@click.option("--label", "label_column", default=None, metavar="COLUMN",
+              help="A table's label column: also find the rows whose label the other columns dispute (a "
+                   "cross-fitted model). Images and series bring their labels with them.")
 @click.option("--device", default="auto", help="Where the --run's discriminator runs (auto, cpu, cuda).")
 @click.option("--seed", type=int, default=0, help="Seed of the cross-fitting split.")
 @click.option("--force", is_flag=True, help="Replace report files that exist already in --out.")
-def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: str | None, device: str, seed: int,
-          force: bool) -> None:
+def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: str | None, label_column: str | None,
+          device: str, seed: int, force: bool) -> None:
     """Check DATA for what should not be trained on. An image dataset (a named dataset, a folder, a .zip or an
     .npz): files that cannot be read, flat images, exact and near duplicates, outliers and likely mislabelled
     items. A set of time series (a named series set such as gunpoint, an .npz of windows, a .ts file): the same
@@ -47,6 +50,7 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
       duelo clean mnist-5k --out checked/ --keep mislabelled
       duelo train --dataset checked/cleaned.npz
       duelo clean adult.csv --out checked/           # writes checked/cleaned.csv
+      duelo clean adult.csv --label income --out checked/   # and the rows whose income the rest disputes
       duelo clean new_batch/ --run runs/good --out checked/   # and the low scores of a trained run's D
       duelo clean ecg_windows.npz --out checked/     # series: writes checked/cleaned.npz
     """
@@ -55,8 +59,10 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
         for given, name in ((run, "--run"), (alpha, "--alpha")):
             if given is not None:
                 raise ConfigError(f"{name} {given}: that option is for images; {data} is a table")
-        _clean_table(Path(data), out_dir, keep, force)
+        _clean_table(Path(data), out_dir, keep, force, label_column, seed)
         return
+    if label_column is not None:
+        raise ConfigError(f"--label {label_column}: that option is for tables; {data} brings its labels with it")
     if is_series(data):
         for given, name in ((run, "--run"), (alpha, "--alpha")):
             if given is not None:
@@ -143,7 +149,7 @@ def check_alpha(value: str) -> None:
         raise ConfigError(f"--alpha {value}: give white, black, gray, a colour #rrggbb, or keep (RGBA)")
 
 
-def _clean_table(path: Path, out_dir: Path, keep: set[str], force: bool) -> None:
+def _clean_table(path: Path, out_dir: Path, keep: set[str], force: bool, label: str | None, seed: int) -> None:
     from duelo.cleaning.report import summary_lines, write_json, write_table_html
     from duelo.cleaning.table_faults import find_table_faults
     from duelo.io.outputs import output_folder
@@ -154,13 +160,16 @@ def _clean_table(path: Path, out_dir: Path, keep: set[str], force: bool) -> None
         raise ConfigError(f"--keep: unknown kind {unknown[0]!r} for a table; give some of {', '.join(TABLE_KINDS)}")
     cleaned_name = "cleaned" + ("".join(path.suffixes) if path.suffix.lower() not in (".gz", ".bz2", ".zip", ".xz")
                                 else "".join(path.suffixes[-2:]))
-    folder = output_folder(out_dir, force=force, names=["report.json", "report.html", cleaned_name])
+    names_out = ["report.json", "report.html", cleaned_name]
+    output_folder(out_dir, force=force, names=names_out, create=False)   # checked now, made once the checks ran
     frame = read_table(path)
     click.echo(f"checking {len(frame):,} rows of {path} ...", err=True)
-    faults = find_table_faults(frame, log=lambda text: click.echo(text, err=True))
+    faults = find_table_faults(frame, log=lambda text: click.echo(text, err=True), label=label, seed=seed)
+    folder = output_folder(out_dir, force=force, names=names_out)
     removed = set(TABLE_KINDS) - keep
     drop = sorted({f.index for f in faults.findings if f.kind in removed})
-    lines = summary_lines(faults, len(frame), [], removed, TABLE_KINDS, "rows")
+    kinds = TABLE_KINDS if label else TABLE_KINDS[:-1]
+    lines = summary_lines(faults, len(frame), [], removed, kinds, "rows")
     names = [f"row {i}" for i in range(len(frame))]
     write_json(folder / "report.json", str(path), faults, names, None, None, [], removed, len(frame) - len(drop))
     write_table_html(folder / "report.html", str(path), faults, frame, lines)
