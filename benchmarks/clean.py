@@ -280,7 +280,8 @@ def measure_table_labels(path: str, label: str, seed: int) -> dict:
     found = {f.index for f in faults.findings if f.kind == "mislabelled"}
     correct = len(found & set(flip.tolist()))
     precision, recall = correct / max(1, len(found)), correct / len(flip)
-    row = {"scenario": f"{Path(path).stem}: {label} flipped", "rows": len(df), "seconds": round(seconds, 1),
+    row = {"scenario": f"{Path(path).parent.name}/{Path(path).name}: {label} flipped", "rows": len(df),
+           "seconds": round(seconds, 1),
            "checked": faults.checked,
            "natural_disputed_labels": sum(f.kind == "mislabelled" for f in natural.findings),
            "labels": {"planted": len(flip), "found": len(found), "correct": correct, "precision": round(precision, 3),
