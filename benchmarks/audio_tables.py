@@ -4,8 +4,9 @@ from __future__ import annotations
 
 SCORES = (("fd", "Fréchet distance (classifier features)", 2), ("score", "inception-like score", 2),
           ("instrument_accuracy", "instrument accuracy", 3), ("pitch_accuracy", "pitch accuracy", 3),
-          ("kind_accuracy", "kind accuracy", 3), ("instrument_spread", "instruments found (share)", 2),
-          ("pitch_spread", "pitches found (share)", 2), ("kind_spread", "kinds found (share)", 2),
+          ("kind_accuracy", "kind accuracy", 3), ("language_accuracy", "language accuracy", 3),
+          ("instrument_spread", "instruments found (share)", 2), ("pitch_spread", "pitches found (share)", 2),
+          ("kind_spread", "kinds found (share)", 2), ("language_spread", "languages found (share)", 2),
           ("loudness_db", "loudness (dB FS)", 1), ("floor_level", "floor level (a quarter of cells below)", 2),
           ("envelope_error_db", "envelope error (dB, per instrument or all clips)", 2),
           ("fd_unrefined", "Fréchet distance, decoded without Griffin-Lim rounds", 2),
