@@ -153,3 +153,12 @@ def test_darker_copies_are_near_duplicates_by_their_perceptual_hash_and_pixels()
     assert hashes.shape == (16, 63) and ((hashes[:8] != hashes[8:]).sum(axis=1) <= 2).all()
     distinct = (perceptual_hash(images[8:200]) != perceptual_hash(images[208:400])).sum(axis=1)
     assert distinct.mean() > 15                                                   # other digits: far apart on average
+
+
+def test_which_files_are_tables():
+    from pathlib import Path
+
+    from duelo.cli.clean import is_table
+
+    assert all(is_table(Path(name)) for name in ("a.csv", "a.CSV.gz", "a.tsv.zip", "a.parquet", "b.v2.csv"))
+    assert not any(is_table(Path(name)) for name in ("a.zip", "ecg.csv.npz", "a.gz", "images", "a.npz"))

@@ -119,3 +119,17 @@ def test_an_npz_without_windows_is_not_taken_for_series(tmp_path, content):
     else:
         path.write_bytes(content)
     assert not is_series(str(path))
+
+
+def test_sets_the_checks_cannot_learn_from_are_skipped_with_a_reason_not_a_crash():
+    windows, labels, _ = _planted()
+    x = _scaled(windows)
+    one_of_a_class = labels[:60].copy()
+    one_of_a_class[0] = 2                                      # a class of one item: left out of the label check
+    faults = find_series_faults(x[:60], None, one_of_a_class, ["sine", "square", "odd"])
+    assert "cross-fitted" in faults.checked["mislabels"]
+    alone = find_series_faults(x[:60], None, np.r_[[1], np.zeros(59, int)], ["a", "b"])
+    assert alone.checked["mislabels"] == "skipped: fewer than two classes with two items left to learn from"
+    flat = find_series_faults(np.zeros((30, 20, 1)), None, None)
+    assert flat.checked["outliers"] == "skipped: the statistics do not vary"
+    assert {f.kind for f in flat.findings} == {"degenerate"} and len(flat.findings) == 30

@@ -89,3 +89,14 @@ def test_rows_whose_label_the_other_columns_dispute_are_found_with_a_label_colum
     assert "not a column" in capsys.readouterr().err and not (tmp_path / "bad").exists()
     assert main(["clean", "mnist-5k", "--label", "income", "--out", str(tmp_path / "img")]) != 0
     assert "for tables" in capsys.readouterr().err
+
+
+def test_a_label_with_a_one_row_class_or_too_few_rows_is_checked_without_crashing():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"x": rng.normal(size=200), "y": rng.normal(size=200),
+                       "label": np.where(rng.random(200) < 0.5, "a", "b")})
+    df.loc[7, "label"] = "rare"                                 # one row of its class
+    faults = find_table_faults(df, label="label")
+    assert "cross-fitted" in faults.checked["labels"]
+    few = find_table_faults(df.iloc[:3].assign(label=["a", "b", "c"]), label="label")
+    assert few.checked["labels"].startswith("skipped")

@@ -75,6 +75,26 @@ def test_processes_that_open_one_new_study_at_once_all_get_it(tmp_path):
     assert len(optuna.get_all_study_summaries(f"sqlite:///{tmp_path / 'shared.db'}")) == 1
 
 
+def test_a_lost_race_to_make_the_tables_is_tried_again(tmp_path, monkeypatch):
+    from duelo.tasks import tuning
+
+    real, calls = optuna.create_study, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:                      # what another process's table creation makes Optuna raise
+            raise optuna.exceptions.StorageInternalError("table study_system_attributes already exists")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(optuna, "create_study", flaky)
+    monkeypatch.setattr(tuning.time, "sleep", lambda seconds: None)
+    assert len(tuning.open_study(optuna, tmp_path / "s.db", "maximize", 1, log=lambda text: None).trials) == 0
+    assert len(calls) == 2
+    monkeypatch.setattr(optuna, "create_study", lambda *a, **k: (_ for _ in ()).throw(ValueError("bad")))
+    with pytest.raises(ValueError):                              # anything else is not retried
+        tuning.open_study(optuna, tmp_path / "t.db", "maximize", 1, log=lambda text: None)
+
+
 def test_a_continued_study_or_a_second_process_does_not_propose_the_same_settings_again(tmp_path, capsys):
     study = tmp_path / "toy.db"
     for _ in range(2):
@@ -84,3 +104,5 @@ def test_a_continued_study_or_a_second_process_does_not_propose_the_same_setting
     capsys.readouterr()
     assert main([*TOY, "--study", str(tmp_path / "other.db"), "--trials", "1"]) == 0
     assert re.search(r"sampler seed (\d+) \(--seed \1 draws", capsys.readouterr().err)
+    assert main([*TOY, "--study", str(tmp_path / "neg.db"), "--trials", "1", "--seed", "-1"]) != 0
+    assert "--seed" in capsys.readouterr().err and not (tmp_path / "neg.db").exists()

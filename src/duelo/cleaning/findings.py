@@ -115,6 +115,8 @@ def outliers(stats: np.ndarray, seed: int, limit: float, faults: Faults, taken: 
     statistics in the reason. Returns what the check did, in words."""
     if len(stats) < 20:
         return "skipped: fewer than 20 items"
+    if not (stats.std(axis=0) > 1e-9).any():
+        return "skipped: the statistics do not vary"
     z = robust_z(np.log(robust_distance(stats, seed) + 1e-12))
     found = 0
     for i in np.argsort(-z):
@@ -128,35 +130,53 @@ def outliers(stats: np.ndarray, seed: int, limit: float, faults: Faults, taken: 
     return f"{found} item(s) above robust z {limit:g}"
 
 
-def mislabels(features: np.ndarray, labels: np.ndarray, taken: np.ndarray, class_names, seed: int,
-              say: Callable[[str], None], own_limit: float = MISLABEL_OWN) -> list[Finding]:
+def cross_fitted(x: np.ndarray, labels: np.ndarray, usable: np.ndarray, make_model, seed: int,
+                 say: Callable[[str], None], what: str) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Class probabilities of every usable item from a model that never saw it (stratified folds), for the classes
+    with at least two usable items; (probabilities (N, classes), the items judged, folds), or None when fewer than
+    two classes have two items."""
     import warnings
 
     from sklearn.model_selection import StratifiedKFold
+
+    counts = np.bincount(labels[usable], minlength=int(labels.max()) + 1)
+    judged = usable[counts[labels[usable]] >= 2]                    # a one-item class cannot be learnt apart
+    if len(np.unique(labels[judged])) < 2:
+        return None
+    folds = max(2, min(FOLDS, int(counts[counts >= 2].min())))
+    probabilities = np.zeros((len(labels), len(counts)))
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    for fold, (train, test) in enumerate(splitter.split(x[judged], labels[judged])):
+        model = make_model()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)          # scikit-learn 1.9 deprecates SVC(probability=)
+            model.fit(x[judged[train]], labels[judged[train]])
+        probabilities[np.ix_(judged[test], model.classes_)] = model.predict_proba(x[judged[test]])
+        say(f"clean: {what}, fold {fold + 1}/{folds}")
+    return probabilities, judged, folds
+
+
+def mislabels(features: np.ndarray, labels: np.ndarray, taken: np.ndarray, class_names, seed: int,
+              say: Callable[[str], None], own_limit: float = MISLABEL_OWN) -> tuple[list[Finding], int]:
+    """Likely mislabelled items and the folds used (0: the check could not run)."""
     from sklearn.svm import SVC
 
-    usable = np.nonzero(~taken)[0]
-    counts = np.bincount(labels[usable])
-    folds = max(2, min(FOLDS, int(counts[counts > 0].min())))
-    probabilities = np.zeros((len(labels), int(labels.max()) + 1))
-    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    for fold, (train, test) in enumerate(splitter.split(features[usable], labels[usable])):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)          # scikit-learn 1.9 deprecates probability=
-            model = SVC(C=10.0, gamma="scale", probability=True, random_state=seed)
-            model.fit(features[usable[train]], labels[usable[train]])
-        probabilities[np.ix_(usable[test], model.classes_)] = model.predict_proba(features[usable[test]])
-        say(f"clean: mislabel check, fold {fold + 1}/{folds}")
+    fitted = cross_fitted(features, labels, np.nonzero(~taken)[0],
+                          lambda: SVC(C=10.0, gamma="scale", probability=True, random_state=seed), seed, say,
+                          "mislabel check")
+    if fitted is None:
+        return [], 0
+    probabilities, judged, folds = fitted
     names = class_names or [str(c) for c in range(probabilities.shape[1])]
     out = []
-    for i in usable:
+    for i in judged:
         best = int(probabilities[i].argmax())
         own = float(probabilities[i, labels[i]])
         if best != labels[i] and own <= own_limit:
             out.append(Finding(int(i), "mislabelled", float(probabilities[i, best]),
                                f"labelled {names[labels[i]]!r} but looks like {names[best]!r} "
                                f"({probabilities[i, best]:.0%} against {own:.0%})", suggested=best))
-    return out
+    return out, folds
 
 
 def mislabel_check(features: np.ndarray, labels, class_names, taken: np.ndarray, seed: int, max_items: int,
@@ -169,5 +189,7 @@ def mislabel_check(features: np.ndarray, labels, class_names, taken: np.ndarray,
     elif len(np.unique(np.asarray(labels))) < 2:
         faults.checked["mislabels"] = "skipped: fewer than two classes"
     else:
-        faults.findings += mislabels(features, np.asarray(labels), taken, class_names, seed, say, own_limit)
-        faults.checked["mislabels"] = f"{FOLDS}-fold cross-fitted RBF SVM; own label at most {own_limit:g}"
+        found, folds = mislabels(features, np.asarray(labels), taken, class_names, seed, say, own_limit)
+        faults.findings += found
+        faults.checked["mislabels"] = (f"{folds}-fold cross-fitted RBF SVM; own label at most {own_limit:g}" if folds
+                                       else "skipped: fewer than two classes with two items left to learn from")

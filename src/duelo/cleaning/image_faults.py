@@ -97,7 +97,8 @@ def find_faults(images: torch.Tensor, labels: torch.Tensor | None, class_names: 
     faults.checked["degenerate"] = f"{int(taken.sum())} flat image(s)"
 
     dims = max(1, min(PCA_DIMS, n - 1, pixels.shape[1]))
-    features = PCA(dims, random_state=seed).fit_transform(pixels)
+    features = (PCA(dims, random_state=seed).fit_transform(pixels) if pixels.std(axis=0).max() > 0
+                else np.zeros((n, 1)))                                    # every item alike: nothing to project
     features = features / max(float(features.std()), 1e-12)
     say(f"clean: {n:,} images in a {dims}-d feature space")
 

@@ -103,7 +103,8 @@ def find_series_faults(windows: np.ndarray, lengths: np.ndarray | None, labels: 
 
     steps = view(windows, lengths)
     dims = max(1, min(PCA_DIMS, n - 1, steps.shape[1]))
-    features = PCA(dims, random_state=seed).fit_transform(steps)
+    features = (PCA(dims, random_state=seed).fit_transform(steps) if steps.std(axis=0).max() > 0
+                else np.zeros((n, 1)))                                    # every item alike: nothing to project
     features = features / max(float(features.std()), 1e-12)
     say(f"clean: {n:,} series in a {dims}-d feature space")
 

@@ -1,6 +1,6 @@
 """Likely mislabelled rows of a table whose label column is named (`duelo clean TABLE --label COLUMN`): gradient-
-boosted trees learn the label from the other columns, cross-fitted (FOLDS folds: every row is judged by a model
-trained without it, and without the rows other checks found), and a row is flagged when the model's top class is
+boosted trees learn the label from the other columns, cross-fitted (findings.cross_fitted: every row is judged by
+a model trained without it, and without the rows other checks found), and a row is flagged when the model's top class is
 another one and it gives the row's own label at most OWN_LIMIT. Numbers go in as they are (missing ones as the
 trees' own missing value), other columns as category codes.
 
@@ -17,7 +17,6 @@ import pandas as pd
 from duelo.cleaning.findings import Finding
 from duelo.errors import ConfigError
 
-FOLDS = 5
 OWN_LIMIT = 0.05                     # chosen on UCI Adult with 5 % of its incomes flipped (benchmarks/clean.py)
 MAX_CLASSES = 50
 
@@ -40,29 +39,25 @@ def features(df: pd.DataFrame, label: str) -> np.ndarray:
 
 def table_mislabels(df: pd.DataFrame, label: str, taken: np.ndarray, seed: int, say) -> tuple[list[Finding], str]:
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import StratifiedKFold
+
+    from duelo.cleaning.findings import cross_fitted
 
     if label not in df.columns:
         raise ConfigError(f"--label {label}: not a column of the table; its columns are {list(df.columns)}")
-    values = df[label].astype(str).where(df[label].notna(), None)
-    classes = sorted(values.dropna().unique())
+    present = df[label].notna().to_numpy()
+    values = df[label].astype(str)
+    classes = sorted(values[present].unique())
     if not 2 <= len(classes) <= MAX_CLASSES:
         raise ConfigError(f"--label {label}: the column has {len(classes)} distinct value(s); a label column needs "
                           f"2 to {MAX_CLASSES}")
-    y = values.map({name: k for k, name in enumerate(classes)}).to_numpy()
-    usable = np.nonzero(~taken & values.notna().to_numpy())[0]
-    counts = np.bincount(y[usable].astype(int), minlength=len(classes))
-    folds = max(2, min(FOLDS, int(counts[counts > 0].min())))
-    x = features(df, label)
-    probabilities = np.zeros((len(df), len(classes)))
-    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    for fold, (train, test) in enumerate(splitter.split(x[usable], y[usable].astype(int))):
-        model = HistGradientBoostingClassifier(random_state=seed)
-        model.fit(x[usable[train]], y[usable[train]].astype(int))
-        probabilities[np.ix_(usable[test], model.classes_)] = model.predict_proba(x[usable[test]])
-        say(f"clean: label check, fold {fold + 1}/{folds}")
+    y = values.map({name: k for k, name in enumerate(classes)}).fillna(-1).to_numpy().astype(int)
+    fitted = cross_fitted(features(df, label), np.maximum(y, 0), np.nonzero(~taken & present)[0],
+                          lambda: HistGradientBoostingClassifier(random_state=seed), seed, say, "label check")
+    if fitted is None:
+        return [], "skipped: fewer than two labels with two rows left to learn from"
+    probabilities, judged, folds = fitted
     found = []
-    for i in usable:
+    for i in judged:
         own, best = int(y[i]), int(probabilities[i].argmax())
         if best != own and probabilities[i, own] <= OWN_LIMIT:
             found.append(Finding(int(i), "mislabelled", float(probabilities[i, best]),

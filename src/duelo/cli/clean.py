@@ -14,6 +14,7 @@ KINDS = ("degenerate", "duplicate", "outlier", "mislabelled")
 TABLE_KINDS = ("duplicate", "impossible number", "likely typo", "mislabelled")
 RUN_COMMAND = "duelo clean --run"
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")     # also compressed: adult.csv.gz, adult.csv.zip
+COMPRESSED = (".gz", ".bz2", ".zip", ".xz")
 
 
 @click.command(context_settings={"show_default": True, "help_option_names": ["-h", "--help"]})
@@ -55,18 +56,14 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
       duelo clean ecg_windows.npz --out checked/     # series: writes checked/cleaned.npz
     """
     keep = {k.strip() for k in keep_kinds.split(",") if k.strip()}
-    if any(suffix.lower() in TABLE_SUFFIXES for suffix in Path(data).suffixes) and not Path(data).is_dir():
-        for given, name in ((run, "--run"), (alpha, "--alpha")):
-            if given is not None:
-                raise ConfigError(f"{name} {given}: that option is for images; {data} is a table")
+    if is_table(Path(data)):
+        _images_only(data, "a table", run=run, alpha=alpha)
         _clean_table(Path(data), out_dir, keep, force, label_column, seed)
         return
     if label_column is not None:
         raise ConfigError(f"--label {label_column}: that option is for tables; {data} brings its labels with it")
     if is_series(data):
-        for given, name in ((run, "--run"), (alpha, "--alpha")):
-            if given is not None:
-                raise ConfigError(f"{name} {given}: that option is for images; {data} is a set of time series")
+        _images_only(data, "a set of time series", run=run, alpha=alpha)
         from duelo.cli.clean_series import clean_series
 
         clean_series(data, out_dir, keep, force, seed)
@@ -118,6 +115,20 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
         click.echo(line)
     click.echo(f"wrote {folder / 'report.html'}, report.json and cleaned.npz ({int(mask.sum()):,} items); "
                f"{data} itself was not changed")
+
+
+def _images_only(data: str, kind: str, **given) -> None:
+    for name, value in given.items():
+        if value is not None:
+            raise ConfigError(f"--{name} {value}: that option is for images; {data} is {kind}")
+
+
+def is_table(path: Path) -> bool:
+    """A .csv/.tsv/.parquet file, also compressed (adult.csv.gz, adult.csv.zip); a bare .zip is a set of images."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSED:
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1] in TABLE_SUFFIXES and not path.is_dir()
 
 
 def is_series(data: str) -> bool:

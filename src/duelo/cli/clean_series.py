@@ -9,9 +9,8 @@ from pathlib import Path
 import click
 import numpy as np
 
+from duelo.cli.clean import KINDS
 from duelo.errors import ConfigError
-
-KINDS = ("degenerate", "duplicate", "outlier", "mislabelled")
 
 
 def clean_series(data: str, out_dir: Path, keep: set[str], force: bool, seed: int) -> None:

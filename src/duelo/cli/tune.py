@@ -30,7 +30,7 @@ from duelo.errors import ConfigError
               help="Whether --score is better high or low (default: the task's).")
 @click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Start no trial after this many minutes (the one under way finishes).")
-@click.option("--seed", type=int, default=None,
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None,
               help="Seed of the sampler (moved on by the trials the study holds). Default: one of this process's "
                    "own, printed; leave it out when several processes share a study, or give each its own.")
 def tune(task, preset, dataset, assignments, study_path, trials, rungs, knobs, score, direction, minutes,

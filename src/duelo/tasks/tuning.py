@@ -99,16 +99,21 @@ def open_study(optuna, study_path: Path, direction: str, seed: int | None, log=p
                                                  engine_kwargs={"connect_args": {"timeout": 60}})
             study = optuna.create_study(study_name="duelo", storage=storage, load_if_exists=True, direction=direction)
             break
-        except Exception as error:                              # sqlalchemy's errors, when another process won
-            if attempt == STUDY_ATTEMPTS - 1 or "sqlalchemy" not in type(error).__module__:
+        except Exception as error:                              # another process made the tables first
+            if attempt == STUDY_ATTEMPTS - 1 or not _lost_race(optuna, error):
                 raise
             time.sleep(random.uniform(0.1, 0.5) * (attempt + 1))
     if seed is None:
         seed = (os.getpid() * 7919 + time.time_ns()) % 2**31
         log(f"tune: sampler seed {seed} (--seed {seed} draws the same settings again)")
-    study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials), constant_liar=True)
+    study.sampler = optuna.samplers.TPESampler(seed=(seed + len(study.trials)) % 2**32, constant_liar=True)
     study.pruner = optuna.pruners.SuccessiveHalvingPruner()
     return study
+
+
+def _lost_race(optuna, error: Exception) -> bool:
+    """SQLAlchemy's errors, raised as they are or wrapped by Optuna's storage."""
+    return "sqlalchemy" in type(error).__module__ or isinstance(error, optuna.exceptions.StorageInternalError)
 
 
 def tune(base: Config, study_path: Path, trials: int, rungs: list[float], knobs: list[str], score: str,

@@ -72,28 +72,43 @@ def window_features(pitches: np.ndarray) -> np.ndarray:
     return np.concatenate([part.reshape(n, -1) for part in parts], axis=1)
 
 
-def real_vs_generated(one: np.ndarray, other: np.ndarray, seed: int) -> float | None:
-    """Cross-fitted accuracy of a random forest telling two sets of windows apart (as many of each); None with fewer
-    than two windows a fold on either side. (Gradient-boosted trees were tried first: their leaves of at least 20
-    windows cannot split a few dozen held-out windows at all.)"""
+def real_vs_generated(one: np.ndarray, other: np.ndarray, seed: int, one_pieces: np.ndarray | None = None,
+                      other_pieces: np.ndarray | None = None) -> float | None:
+    """Cross-fitted accuracy of a random forest telling two sets of windows apart, as many of each drawn at random;
+    windows of one piece (`*_pieces`, e.g. a chorale's overlapping windows) stay in one fold, so the forest cannot
+    win by knowing a piece; None with fewer than two windows (or pieces) a fold on either side. (Gradient-boosted
+    trees were tried first: their leaves of at least 20 windows cannot split a few dozen windows at all.)"""
     from sklearn.ensemble import RandomForestClassifier
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
+    rng = np.random.default_rng(seed)
     count = min(len(one), len(other))
-    if count < 2 * CLASSIFIER_FOLDS:
+    pick_one, pick_other = rng.permutation(len(one))[:count], rng.permutation(len(other))[:count]
+    groups = np.concatenate([_groups(one_pieces, pick_one, 0), _groups(other_pieces, pick_other, len(one))])
+    folds = min(CLASSIFIER_FOLDS, *(len(np.unique(part)) for part in (groups[:count], groups[count:])))
+    if count < 2 * CLASSIFIER_FOLDS or folds < 2:
         return None
-    x = window_features(np.concatenate([one[:count], other[:count]]))
+    x = window_features(np.concatenate([one[pick_one], other[pick_other]]))
     y = np.repeat([0, 1], count)
     model = RandomForestClassifier(n_estimators=100, random_state=seed)
-    guess = cross_val_predict(model, x, y, cv=StratifiedKFold(CLASSIFIER_FOLDS, shuffle=True, random_state=seed))
+    guess = cross_val_predict(model, x, y, groups=groups,
+                              cv=StratifiedGroupKFold(folds, shuffle=True, random_state=seed))
     return round(float((guess == y).mean()), 4)
+
+
+def _groups(pieces: np.ndarray | None, picked: np.ndarray, offset: int) -> np.ndarray:
+    """Each window's group: its piece when known (pieces share one numbering), else a group of its own."""
+    if pieces is None:
+        return -1 - (offset + picked)                       # negative: apart from every piece number
+    return np.asarray(pieces)[picked]
 
 
 def score_rolls(data, fake: torch.Tensor, modes: torch.Tensor | None, seed: int = 0) -> dict:
     held = data.heldout.rolls
     generator = torch.Generator().manual_seed(seed)
     count = min(len(fake), len(held))
-    train = data.train.rolls[torch.randperm(len(data.train), generator=generator)[:count]]
+    train_index = torch.randperm(len(data.train), generator=generator)[:count]
+    train = data.train.rolls[train_index]
     runs = scores.SharedRuns(data.train_melodies)               # n-gram tables shared by the three readings
     got, real, floor = (_measure(rolls, runs) for rolls in (fake, held, train))
     out: dict = {"samples": len(fake)}
@@ -103,10 +118,12 @@ def score_rolls(data, fake: torch.Tensor, modes: torch.Tensor | None, seed: int 
                 "longest_shared"):
         out[key] = round(got[key], 4)
         out[f"{key}_real"] = round(real[key], 4)
-    told = real_vs_generated(got["pitches"], real["pitches"], seed)
+    held_pieces = data.heldout.pieces.numpy()
+    told = real_vs_generated(got["pitches"], real["pitches"], seed, None, held_pieces)
     if told is not None:                                        # too few held-out windows: left out
         out["real_vs_generated"] = told
-        out["real_vs_generated_real"] = real_vs_generated(floor["pitches"], real["pitches"], seed)
+        out["real_vs_generated_real"] = real_vs_generated(floor["pitches"], real["pitches"], seed,
+                                                          data.train.pieces[train_index].numpy(), held_pieces)
     if modes is not None:
         out["mode_in_key"] = _mode_in_key(got["pitches"], modes.tolist())
         out["mode_in_key_real"] = _mode_in_key(real["pitches"], data.heldout.modes.tolist())
