@@ -38,6 +38,12 @@ class Faults:
     findings: list[Finding]
     checked: dict[str, str] = field(default_factory=dict)       # detector -> what it did or why it was skipped
 
+    def kept(self, count: int, removed: set[str]) -> np.ndarray:
+        """(count,) bool: the items the cleaned copy keeps, those without a finding of a removed kind."""
+        mask = np.ones(count, bool)
+        mask[[f.index for f in self.findings if f.kind in removed]] = False
+        return mask
+
     def by_kind(self) -> dict[str, list[Finding]]:
         out: dict[str, list[Finding]] = {}
         for f in self.findings:

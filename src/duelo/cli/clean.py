@@ -68,7 +68,6 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
 
         clean_series(data, out_dir, keep, force, seed)
         return
-    import numpy as np
 
     from duelo.cleaning.image_faults import find_faults
     from duelo.cleaning.report import summary_lines, write_cleaned, write_html, write_json
@@ -102,10 +101,7 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
                          log=lambda text: click.echo(text, err=True), critic=critic)
     folder = output_folder(out_dir, force=force, names=names_out)
     removed = set(KINDS) - keep
-    mask = np.ones(len(dataset), bool)
-    for f in faults.findings:
-        if f.kind in removed:
-            mask[f.index] = False
+    mask = faults.kept(len(dataset), removed)
     lines = summary_lines(faults, len(dataset), skipped, removed)
     write_json(folder / "report.json", data, faults, names, dataset.class_names, dataset.labels, skipped, removed,
                int(mask.sum()))

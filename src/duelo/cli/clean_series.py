@@ -39,10 +39,7 @@ def clean_series(data: str, out_dir: Path, keep: set[str], force: bool, seed: in
                                 log=lambda text: click.echo(text, err=True))
     folder = output_folder(out_dir, force=force, names=names_out)
     removed = set(KINDS) - keep
-    mask = np.ones(len(series), bool)
-    for f in faults.findings:
-        if f.kind in removed:
-            mask[f.index] = False
+    mask = faults.kept(len(series), removed)
     names = [f"series {i}" for i in range(len(series))]
     lines = summary_lines(faults, len(series), [], removed, KINDS, "series")
     write_json(folder / "report.json", data, faults, names, series.class_names, labels, [], removed, int(mask.sum()))
