@@ -66,6 +66,8 @@ CONFIGS = {   # name -> arguments of `duelo train` beyond COMMON
     # ... or a D kept descriptive by a stronger self-supervised reconstruction term (a review of the paper: the
     # reference's perceptual terms, summed over the batch, outweigh its hinge loss several times)
     "fastgan-recon10": ["--preset", "fastgan", "--set", 'model.d_kwargs={"recon_weight": 10}'],
+    # FastGAN's generator has noise inputs too (every other stage): the StyleGAN2 finding of 2026-12-06, tried on it
+    "fastgan-nonoise": ["--preset", "fastgan", "--set", 'model.g_kwargs={"noise_mode": "none"}'],
 }
 PEERS = {"lucidrains-stylegan2": "stylegan2-pytorch", "lightweight-gan": "lightweight-gan"}   # colour_peers.py
 COMMON = ["--resolution", "64", "--batch", "64", "--kimg", "100000", "--set", "run.keep_checkpoints=1000"]
