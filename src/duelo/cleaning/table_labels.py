@@ -1,11 +1,11 @@
 """Likely mislabelled rows of a table whose label column is named (`duelo clean TABLE --label COLUMN`): gradient-
 boosted trees learn the label from the other columns, cross-fitted (findings.cross_fitted: every row is judged by
-a model trained without it, and without the rows other checks found), and a row is flagged when the model's top class is
-another one and it gives the row's own label at most OWN_LIMIT. Numbers go in as they are (missing ones as the
+a model trained without it, and without the rows other checks found), and a row is flagged when the model's top
+class is another one and it gives the row's own label at most OWN_LIMIT. Numbers go in as they are (missing ones as the
 trees' own missing value), other columns as category codes.
 
-A table's label is noisier than an image's: on UCI Adult the income of a row is predictable from the other
-columns only about 87 % of the time, so many confident disagreements are real people, not mistakes;
+A table's label is noisier than an image's: on UCI Adult the income of a row follows only loosely from the other
+columns, so many confident disagreements are real people, not mistakes;
 benchmarks/clean.py --tables --label measures what the check finds on planted flips.
 """
 

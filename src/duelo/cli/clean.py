@@ -174,14 +174,14 @@ def _clean_table(path: Path, out_dir: Path, keep: set[str], force: bool, label: 
     faults = find_table_faults(frame, log=lambda text: click.echo(text, err=True), label=label, seed=seed)
     folder = output_folder(out_dir, force=force, names=names_out)
     removed = set(TABLE_KINDS) - keep
-    drop = sorted({f.index for f in faults.findings if f.kind in removed})
+    mask = faults.kept(len(frame), removed)
     kinds = TABLE_KINDS if label else TABLE_KINDS[:-1]
     lines = summary_lines(faults, len(frame), [], removed, kinds, "rows")
     names = [f"row {i}" for i in range(len(frame))]
-    write_json(folder / "report.json", str(path), faults, names, None, None, [], removed, len(frame) - len(drop))
+    write_json(folder / "report.json", str(path), faults, names, None, None, [], removed, int(mask.sum()))
     write_table_html(folder / "report.html", str(path), faults, frame, lines)
-    write_table(frame.drop(index=frame.index[drop]), folder / cleaned_name)
+    write_table(frame[mask], folder / cleaned_name)
     for line in lines:
         click.echo(line)
-    click.echo(f"wrote {folder / 'report.html'}, report.json and {cleaned_name} ({len(frame) - len(drop):,} rows); "
+    click.echo(f"wrote {folder / 'report.html'}, report.json and {cleaned_name} ({int(mask.sum()):,} rows); "
                f"{path} itself was not changed")
