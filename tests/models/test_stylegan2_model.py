@@ -327,3 +327,18 @@ def test_models_saved_before_output_and_resample_existed_rebuild_as_they_were(tm
         assert config["kwargs"].pop(key) == old               # as duelo 0.1 wrote it: without the argument
         (folder / "config.json").write_text(json.dumps(config))
         assert getattr(load_pretrained(folder), key) == old
+
+
+def test_the_preset_builds_a_generator_without_noise_inputs_and_the_papers_can_be_restored():
+    from duelo.tasks.image_gan.parts import model_kwargs
+    from duelo.tasks.presets import load_preset
+
+    preset = load_preset("stylegan2")
+    g_kwargs, _ = model_kwargs(preset, 16, 3, 0)
+    G = build_generator("stylegan2", **{**g_kwargs, "channel_base": 64, "channel_max": 16})
+    assert G.noise_mode == "none"
+    z = torch.randn(2, G.z_dim)
+    G.train()
+    assert torch.equal(G(z), G(z))                                    # no random noise in training either
+    restored = preset.with_overrides({"model.g_kwargs": {"noise_mode": "auto"}})
+    assert model_kwargs(restored, 16, 3, 0)[0]["noise_mode"] == "auto"
