@@ -15,6 +15,11 @@ Inception FID/KID trajectory of each against a held-out split.
     # the runs left on the warm machine in the next call with --judge-only (the same arguments otherwise)
     python benchmarks/colour.py train ... --gpus 4 --train-only
     python benchmarks/colour.py train ... --judge-only
+    # longer than one device call (600 s): at --deadline-s a run is stopped with SIGINT, which makes duelo save a
+    # checkpoint; the same command in the next call on the warm machine continues it to --minutes of training
+    # (summed over resumes; start-up is not counted), then judges (--judge-points caps the checkpoints judged)
+    python benchmarks/colour.py train --configs dcgan --minutes 10 --deadline-s 540 --train-only ...
+    python benchmarks/colour.py train --configs dcgan --minutes 10 --judge-points 12 ...
 
 The held-out split has 391 images: FID against so few reference images is biased upwards (by roughly
 d / n for d = 2048 features), so FIDs here compare runs with each other, not with published figures; KID is
@@ -28,6 +33,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -72,6 +78,7 @@ CONFIGS = {   # name -> arguments of `duelo train` beyond COMMON
 PEERS = {"lucidrains-stylegan2": "stylegan2-pytorch", "lightweight-gan": "lightweight-gan"}   # colour_peers.py
 COMMON = ["--resolution", "64", "--batch", "64", "--kimg", "100000", "--set", "run.keep_checkpoints=1000"]
 HELDOUT = 391
+STOP_GRACE_S = 45   # a stopped run's checkpoint: StyleGAN2's full state takes a few seconds
 SEED = 0
 
 
@@ -131,8 +138,17 @@ def _train_all(train_npz: Path, runs: Path, configs: list[str], minutes: float, 
             try:
                 proc.wait(timeout=max(1.0, deadline_s - (time.perf_counter() - started)))
             except subprocess.TimeoutExpired:
-                proc.kill()
-                print(f"{name}: killed at the deadline", flush=True)
+                # SIGINT: duelo saves a checkpoint at the next iteration and stops, so re-running the same command
+                # (the next device call, on the warm machine) continues the run to its --minutes (summed over
+                # resumes); a peer without that gets killed after the grace
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=STOP_GRACE_S)
+                    print(f"{name}: stopped at the deadline (resumable)", flush=True)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                    print(f"{name}: killed at the deadline", flush=True)
             print(f"{name}: exit {proc.returncode} at {time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -167,16 +183,22 @@ def metrics_points(run: Path, keys: tuple[str, ...] = LOGGED, points: int = 20) 
     return [{"kimg": r["kimg"], **{k: r[k] for k in keys if k in r}} for r in kept]
 
 
-def _checkpoints(run: Path) -> list[tuple[int, Path]]:
+def _checkpoints(run: Path, most: int = 0) -> list[tuple[int, Path]]:
+    """The run's checkpoints by nimg; with `most`, at most that many, evenly spaced, the last always kept."""
     found = []
     for path in sorted((run / "checkpoints").glob("*")):
         digits = "".join(ch for ch in path.name if ch.isdigit())
         if digits and (path.is_dir() or path.suffix == ".safetensors"):
             found.append((int(digits), path))
-    return sorted(found)
+    found.sort()
+    if most and len(found) > most:
+        picks = np.linspace(0, len(found) - 1, most).round().astype(int)
+        found = [found[k] for k in sorted(set(picks.tolist()))]
+    return found
 
 
-def _judge(run: Path, inception, real_feats, samples: int, device: str, out: Path, prefix: str) -> dict:
+def _judge(run: Path, inception, real_feats, samples: int, device: str, out: Path, prefix: str,
+           most: int = 0) -> dict:
     import torch
 
     from duelo.evaluation.frechet import FeatureStats, frechet_distance
@@ -203,7 +225,7 @@ def _judge(run: Path, inception, real_feats, samples: int, device: str, out: Pat
         best = min(judged, key=lambda g: judged[g][0]["kid"])      # the peer's better generator is its figure
         return {**summary, "trajectory": judged[best], "judged_generator": best,
                 "trajectories": judged}
-    for nimg, path in _checkpoints(run):
+    for nimg, path in _checkpoints(run, most):
         G = _g_ema_at(run, path, device)
         with torch.no_grad():
             fake = generate(G, list(range(1_000_000, 1_000_000 + samples)))
@@ -273,7 +295,7 @@ def train(args) -> None:
     for name in configs:
         try:
             results[name] = _judge(args.runs / name, inception, real_feats, args.samples, device, args.out,
-                                   prefix=args.label)
+                                   prefix=args.label, most=args.judge_points)
         except Exception as error:                     # one broken run must not lose the others' numbers
             log = args.runs / f"{name}.log"
             results[name] = {"error": f"{type(error).__name__}: {error}",
@@ -299,6 +321,8 @@ def main() -> None:
                         "alone on its own GPU, as many at once as there are GPUs")
     parser.add_argument("--train-only", action="store_true", help="train, judge nothing (--judge-only later)")
     parser.add_argument("--judge-only", action="store_true", help="judge the runs already in --runs")
+    parser.add_argument("--judge-points", type=int, default=0, help="judge at most this many of a run's "
+                        "checkpoints, evenly spaced, the last always (0: every one)")
     parser.add_argument("--deadline-s", type=float, default=480.0)
     parser.add_argument("--samples", type=int, default=2000, help="generated images per judged checkpoint")
     parser.add_argument("--inception", type=Path, default=None)

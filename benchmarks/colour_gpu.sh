@@ -16,6 +16,8 @@
 #   CONFIGS=stylegan2 MINUTES=7 bash benchmarks/colour_gpu.sh setup alone      # next, on the warm machine:
 #       carry .whl, .device-carry/colour/emoji64-heldout.npz and .device-carry/colour/emoji64-train.npy.xz
 #       (`benchmarks/colour.py prepare` writes both)
+#   CONFIGS=dcgan MINUTES=10 TRAIN_ONLY=1 DEADLINE=540 bash benchmarks/colour_gpu.sh setup alone   # 10 minutes:
+#   CONFIGS=dcgan MINUTES=10 JUDGE_POINTS=12 bash benchmarks/colour_gpu.sh setup alone   # next call: finish, judge
 #   CONFIGS=stylegan2 MINUTES=7 bash benchmarks/colour_gpu.sh setup alone probe   # the same, then probe the run:
 #       noise strengths, KID with fixed / fresh / no noise, ADA's p (benchmarks/colour_probe.py; not yet timed)
 # Carried (benchmarks/peers/README.md, benchmarks/colour.py, benchmarks/inception_fp16.py): .whl/ (the missing
@@ -62,10 +64,13 @@ equal() {
         --label equal-time-gpus --deadline-s 575 "$@"
 }
 alone() {
-    # one configuration (or a few, one after the other) alone on the GPU, judged in the same call
+    # one configuration (or a few, one after the other) alone on the GPU, judged in the same call. A run longer
+    # than one call: TRAIN_ONLY=1 DEADLINE=540 stops it with a checkpoint at the deadline, and the same command
+    # without TRAIN_ONLY in the next call (same machine) continues it to MINUTES of training, then judges it
     $P benchmarks/colour.py train --data /tmp/colour --configs "${CONFIGS:?CONFIGS=name[,name]}" \
-        --minutes "$MINUTES" --snapshot-kimg 100 --samples 2000 --inception /tmp/inception.pt --out "$OUT" \
-        --runs /tmp/runs-alone --label "equal-time-alone-${CONFIGS//,/-}" --deadline-s 520
+        --minutes "$MINUTES" --snapshot-kimg "${SNAPSHOT:-100}" --samples 2000 --inception /tmp/inception.pt \
+        --out "$OUT" --runs /tmp/runs-alone --label "equal-time-alone-${CONFIGS//,/-}" \
+        --deadline-s "${DEADLINE:-520}" --judge-points "${JUDGE_POINTS:-0}" ${TRAIN_ONLY:+--train-only}
 }
 
 probe() {

@@ -75,3 +75,50 @@ def test_every_configuration_is_one_duelo_accepts(tmp_path, capsys):
             build_generator(config.model.name, **g_kwargs)
             build_discriminator(config.model.name, **d_kwargs)
         build_augment(config, choose_augment(config.augment.name, 2850, 64), 3)   # --dry-run does not check it
+
+
+class _Stubborn(_Process):
+    """A process that outlives the deadline; `obeys` says whether SIGINT stops it (duelo) or not (a hung peer)."""
+    obeys = True
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.signals = []
+        self.killed = False
+
+    def wait(self, timeout=None):
+        if self.killed or (self.obeys and self.signals):
+            self.returncode = -2
+            return self.returncode
+        raise colour.subprocess.TimeoutExpired("duelo", timeout)
+
+    def send_signal(self, sig):
+        self.signals.append(sig)
+
+    def kill(self):
+        self.killed = True
+
+
+def test_the_deadline_stops_a_run_politely_and_kills_only_what_ignores_it(monkeypatch, tmp_path, capsys):
+    """At the deadline a run gets SIGINT (duelo checkpoints and stops: the next call continues it); only a process
+    that ignores it for the grace is killed."""
+    for obeys, word in ((True, "stopped at the deadline (resumable)"), (False, "killed at the deadline")):
+        started: list[_Stubborn] = []
+        monkeypatch.setattr(_Stubborn, "obeys", obeys)
+        monkeypatch.setattr(colour.subprocess, "Popen", lambda command, stdout, stderr, env: _Stubborn(
+            command, stdout, stderr, env, started))
+        monkeypatch.setattr(colour, "STOP_GRACE_S", 0.01)
+        colour._train_all(tmp_path / "train.npz", tmp_path / "runs", ["dcgan"], 1.0, 10.0, False, 0.01, 100)
+        assert started[0].signals == [colour.signal.SIGINT]
+        assert started[0].killed is not obeys
+        assert f"dcgan: {word}" in capsys.readouterr().out
+
+
+def test_judging_at_most_n_checkpoints_spaces_them_and_keeps_the_last(tmp_path):
+    for nimg in range(0, 2_300_000, 100_000):          # 23 checkpoints, 0 to 2,200 kimg
+        (tmp_path / "checkpoints" / f"{nimg:09d}").mkdir(parents=True)
+    every = colour._checkpoints(tmp_path)
+    assert [n for n, _ in every] == list(range(0, 2_300_000, 100_000))
+    five = [n for n, _ in colour._checkpoints(tmp_path, most=5)]
+    assert five == [0, 600_000, 1_100_000, 1_600_000, 2_200_000]
+    assert len(colour._checkpoints(tmp_path, most=30)) == 23
