@@ -11,7 +11,7 @@ from duelo.io.wav import read_wav
 from duelo.tasks.music.data import LOW, PITCHES, onsets_of, roll, unroll
 from duelo.tasks.music.model_io import load_music_model, roll_images
 from duelo.tasks.music.preview import RATE, TEMPO, render_preview
-from duelo.tasks.music.scoring import real_vs_generated
+from duelo.tasks.music.scoring import mode_accuracy, real_vs_generated
 from tests.music.made_up import made_up_chorales
 
 TINY = ["train", "--task", "music", "--width", "16", "--batch", "16", "--seed", "1", "--bars", "2",
@@ -52,8 +52,9 @@ def test_the_music_task_trains_scores_and_resumes(tmp_path, capsys):
     run = tmp_path / "m"
     scores = json.loads((run / "summary.json").read_text())["scores"]
     for key in ("histogram_distance", "in_key", "qualified_notes", "range_violations", "longest_shared",
-                "mode_in_key", "real_vs_generated"):
+                "mode_in_key", "real_vs_generated", "mode_accuracy"):
         assert key in scores and f"{key}_real" in scores, key
+    assert 0.0 <= scores["mode_majority"] <= 1.0 and scores["mode_majority"] >= 0.5
     assert 0.0 <= scores["real_vs_generated_real"] <= 1.0 and scores["real_vs_generated"] >= 0.9   # G barely trained
     assert scores["in_key_real"] == 1.0                    # made up in one key (C major, moved to A for "minor")
     assert list((run / "samples").glob("rolls-*.png")) and (run / "samples" / "real.png").is_file()
@@ -106,3 +107,26 @@ def test_the_real_vs_generated_classifier_tells_broken_lines_from_held_notes_and
     assert real_vs_generated(broken, held, 0) > 0.95
     assert abs(real_vs_generated(chorale_like(120, 4), held, 0) - 0.5) < 0.15
     assert real_vs_generated(held[:9], held[:9], 0) is None
+
+
+def test_the_mode_reader_hears_the_asked_mode_and_a_model_that_ignores_the_ask_scores_the_majority_share():
+    rng = np.random.default_rng(0)
+
+    def in_mode(modes):                                   # four voices on the scale's notes: C major or A minor
+        out = np.zeros((len(modes), 32, 4), np.uint8)
+        for k, mode in enumerate(modes):
+            tonic, scale = (57, (0, 2, 3, 5, 7, 8, 11)) if mode else (60, (0, 2, 4, 5, 7, 9, 11))
+            for voice, octave in enumerate((12, 5, 0, -12)):
+                degrees = rng.choice(scale, 8)[np.arange(32) // 4]
+                out[k, :, voice] = tonic + octave + degrees
+            out[k, -8:, 3] = tonic - 12                        # the bass ends on the tonic
+        return out
+
+    modes = np.arange(200) % 2
+    train, held = in_mode(modes), in_mode(modes)
+    fake_modes = np.arange(100) % 2
+    read, real = mode_accuracy(train, modes, held, modes, in_mode(fake_modes), fake_modes, 0)
+    assert read > 0.9 and real > 0.9
+    ignored, _ = mode_accuracy(train, modes, held, modes, in_mode(np.zeros(100, int)), fake_modes, 0)
+    assert abs(ignored - 0.5) < 0.1                        # every window major: right only where major was asked
+    assert mode_accuracy(train, np.zeros(200, int), held, modes, held, modes, 0) is None

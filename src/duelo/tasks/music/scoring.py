@@ -6,7 +6,12 @@ beside the figure of real held-out windows (`*_real`):
     in_key               share of sounding sixteenths in the best-fitting major or minor scale of each window
     used_pitch_classes, polyphony, qualified_notes, range_violations   per window, averaged
     longest_shared       memorisation: the longest soprano run (notes) found in a training chorale, averaged
-    mode_in_key          conditional models: the in-key share under the asked mode's scale (C major / A minor)
+    mode_in_key          conditional models: the in-key share under the asked mode's scale (C major / A minor);
+                         weak, as the two scales share seven pitch classes: mode_accuracy is the test
+    mode_accuracy        conditional models: share of windows whose mode (major / minor) a classifier trained on the
+                         training windows reads as the one asked (real: the held-out windows' own modes;
+                         mode_majority: the score of a model that ignores the condition and always plays the more
+                         common mode)
     real_vs_generated    accuracy of a classifier telling generated windows from held-out ones, cross-fitted (each
                          window judged by a model that never saw it): 0.5 = it cannot tell them apart, 1 = always
                          can (real: as many training windows against the held-out ones)
@@ -96,6 +101,19 @@ def real_vs_generated(one: np.ndarray, other: np.ndarray, seed: int, one_pieces:
     return round(float((guess == y).mean()), 4)
 
 
+def mode_accuracy(train: np.ndarray, train_modes: np.ndarray, held: np.ndarray, held_modes: np.ndarray,
+                  fake: np.ndarray, fake_modes: np.ndarray, seed: int) -> tuple[float, float] | None:
+    """(generated, held-out) share of windows a random forest trained on the training windows' modes reads as the
+    asked (or, for real windows, the labelled) mode; None when the training windows hold a single mode."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    if len(np.unique(train_modes)) < 2:
+        return None
+    model = RandomForestClassifier(n_estimators=100, random_state=seed).fit(window_features(train), train_modes)
+    return tuple(round(float((model.predict(window_features(x)) == np.asarray(y)).mean()), 4)
+                 for x, y in ((fake, fake_modes), (held, held_modes)))
+
+
 def _groups(pieces: np.ndarray | None, picked: np.ndarray, offset: int) -> np.ndarray:
     """Each window's group: its piece when known (pieces share one numbering), else a group of its own."""
     if pieces is None:
@@ -127,4 +145,10 @@ def score_rolls(data, fake: torch.Tensor, modes: torch.Tensor | None, seed: int 
     if modes is not None:
         out["mode_in_key"] = _mode_in_key(got["pitches"], modes.tolist())
         out["mode_in_key_real"] = _mode_in_key(real["pitches"], data.heldout.modes.tolist())
+        train_modes = data.train.modes.numpy()
+        read = mode_accuracy(unroll(data.train.rolls), train_modes, real["pitches"], data.heldout.modes.numpy(),
+                             got["pitches"], modes.numpy(), seed)
+        if read is not None:
+            out["mode_accuracy"], out["mode_accuracy_real"] = read
+            out["mode_majority"] = round(float(max(np.mean(modes.numpy() == m) for m in (0, 1))), 4)
     return out
