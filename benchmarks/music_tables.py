@@ -28,7 +28,9 @@ TRAINED = (("histogram_distance", "pitch-class histogram distance", 3), ("in_key
            ("qualified_notes", "qualified notes", 3), ("range_violations", "range violations", 3),
            ("longest_shared", "longest soprano run shared with training (notes)", 2),
            ("real_vs_generated", "real-vs-generated classifier accuracy (0.5: cannot tell)", 3),
-           ("mode_in_key", "in the asked mode's key (conditional; C major or A minor)", 3))
+           ("mode_in_key", "in the asked mode's key (conditional; C major or A minor)", 3),
+           ("mode_accuracy", "read as the asked mode by a classifier of real windows (conditional; real: their own "
+                             "mode)", 3))
 
 
 def music_train(*results: dict) -> str:
