@@ -7,6 +7,9 @@
     # each trained for --minutes on the same data; img/s from each run's summary.json
     python benchmarks/colour_speed.py regularisation --dataset .device-carry/colour/emoji64-train.npz \
         --minutes 0.5 --out $OUT/r3gan-regularisation.json
+    # the arithmetic of each colour.py configuration at 64 px (CPU, no training): forward FLOPs per image of G and
+    # D, counted by torch.utils.flop_counter on the models `duelo train` builds from the same arguments
+    python benchmarks/colour_speed.py flops --configs dcgan,stylegan2,fastgan,r3gan --out RESULT.json
 
 Every run is a real `duelo train` in a subprocess; `startup_s` is the run's own figure (summary.json: from the
 start of the call to the end of its first iteration), `process_s` the wall time of the whole process.
@@ -77,9 +80,53 @@ def regularisation(dataset: Path, out: Path, minutes: float) -> None:
                        "note": "R3GAN preset at 64 px, batch 64, the same training images; img/s over the run"})
 
 
+# the training step's arithmetic per image from the two forward passes: D's step runs G forward (no backward) and D
+# forward and backward on a real and a fake image (2 x 3 D); G's step runs G forward and backward (3 G) and D forward
+# and backward to its input (3 D): 4 G + 9 D. Regularisers (R1, R2, path length) and augmentation come on top.
+STEP_G, STEP_D = 4, 9
+
+
+def flops(configs: list[str], dataset: str, out: Path, resolution: int = 64, batch: int = 8) -> None:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from colour import CONFIGS
+    from duelo.models import build_discriminator, build_generator
+    from duelo.tasks import config_from_dict
+    from duelo.tasks.image_gan.parts import model_kwargs
+
+    rows = {}
+    for name in configs:
+        done = subprocess.run([sys.executable, "-m", "duelo", "train", "--dataset", dataset, *CONFIGS[name],
+                               "--resolution", str(resolution), "--dry-run"], capture_output=True, text=True)
+        if done.returncode:
+            rows[name] = {"error": done.stderr[-500:]}
+            continue
+        config = config_from_dict(json.loads(done.stdout))
+        g_kwargs, d_kwargs = model_kwargs(config, resolution, 3, 0)
+        torch.manual_seed(0)
+        G = build_generator(config.model.name, **g_kwargs).eval()
+        D = build_discriminator(config.model.name, **d_kwargs).eval()
+        with FlopCounterMode(display=False) as counted:           # (under no_grad the counter's hooks fail)
+            fake = G(G.sample_latents(batch), None).detach()
+        g_flops = counted.get_total_flops() / batch
+        with FlopCounterMode(display=False) as counted:
+            D(fake, None)
+        d_flops = counted.get_total_flops() / batch
+        rows[name] = {"model": config.model.name, "g_params": sum(p.numel() for p in G.parameters()),
+                      "d_params": sum(p.numel() for p in D.parameters()), "g_gflop": round(g_flops / 1e9, 3),
+                      "d_gflop": round(d_flops / 1e9, 3),
+                      "step_gflop": round((STEP_G * g_flops + STEP_D * d_flops) / 1e9, 2)}
+        print(name, rows[name], flush=True)
+    write_result(out, {"flops": rows, "resolution": resolution, "step_formula": f"{STEP_G} G + {STEP_D} D",
+                       "note": "forward FLOPs per image (a multiply-add counts 2) at batch 8 on the CPU; the step "
+                               "estimate leaves out regularisers and augmentation"})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=("startup", "regularisation"))
+    parser.add_argument("step", choices=("startup", "regularisation", "flops"))
+    parser.add_argument("--configs", default="dcgan,stylegan2,fastgan,r3gan", help="flops: colour.py's names")
     parser.add_argument("--tarball", type=Path)
     parser.add_argument("--dataset", type=Path)
     parser.add_argument("--kimg", type=float, default=0.5)
@@ -88,6 +135,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.step == "startup":
         startup(args.tarball, args.out, args.kimg)
+    elif args.step == "flops":
+        flops(args.configs.split(","), str(args.dataset or ".device-carry/colour/emoji64-train.npz"), args.out)
     else:
         regularisation(args.dataset, args.out, args.minutes)
 

@@ -179,7 +179,27 @@ def generate_speed(result: dict) -> str:
     return _table(["step", "time", "images/s"], rows)
 
 
-RENDERERS = {"generate_speed": generate_speed,
+def colour_flops(flops: dict, *results: dict) -> str:
+    """colour_speed.py flops: each configuration's forward arithmetic per image and the step's estimate, beside the
+    img/s a colour.py result measured for it alone (the first result that has it) and the arithmetic rate that
+    makes."""
+    rows = []
+    for name, row in flops["flops"].items():
+        if "error" in row:
+            continue
+        measured = next(((result[name], _gpu(result)) for result in results
+                         if result.get(name, {}).get("img_per_s")), None)
+        speed = DASH if measured is None else f"{float(measured[0]['img_per_s']):,.0f}{measured[1].replace(',', ' on')}"
+        rate = DASH if measured is None else f"{float(measured[0]['img_per_s']) * row['step_gflop'] / 1000:.0f}"
+        params = f"{row['g_params'] / 1e6:.2f} M / {row['d_params'] / 1e6:.2f} M"
+        rows.append([EQUAL_TIME_LABELS.get(name, name), params, f"{row['g_gflop']:.2f}", f"{row['d_gflop']:.2f}",
+                     f"{row['step_gflop']:.1f}", speed, rate])
+    return _table(["configuration", "parameters G / D", "G GFLOP per image", "D GFLOP per image",
+                   f"training step GFLOP per image ({flops['step_formula']})", "img/s measured",
+                   "TFLOP/s that makes"], rows)
+
+
+RENDERERS = {"generate_speed": generate_speed, "colour_flops": colour_flops,
              "colour_trajectory": colour_trajectory, "colour_equal_time": colour_equal_time,
              "colour_per_kimg": colour_per_kimg, "colour_probe": colour_probe, "startup": startup,
              "r3gan_regularisation": r3gan_regularisation, "stylegan2_peers": stylegan2_peers}

@@ -47,3 +47,18 @@ def test_the_probe_table_shows_each_sampling_and_the_noise_input_leant_on():
     lines = colour_tables.colour_probe(probe).splitlines()
     assert len(lines) == 5 and "| no noise | 0.065 ± 0.002 | 7 |" in lines[4]
     assert "layers.6.noise +0.083; the others within ±0.012" in lines[2] and lines[2].endswith("| 0.15 |")
+
+
+def test_the_flops_table_puts_each_configuration_beside_its_measured_speed_and_the_rate_that_makes():
+    flops = {"step_formula": "4 G + 9 D", "flops": {
+        "dcgan": {"g_params": 3_576_707, "d_params": 2_765_633, "g_gflop": 0.209, "d_gflop": 0.208, "step_gflop": 2.71},
+        "stylegan2": {"g_params": 5_142_168, "d_params": 5_854_593, "g_gflop": 6.82, "d_gflop": 3.965,
+                      "step_gflop": 62.97},
+        "broken": {"error": "no such preset"}}}
+    measured = _result(5, "2026-12-07", stylegan2=[(209.4, 0.06)])
+    measured["stylegan2"]["img_per_s"] = 697.3
+    measured["provenance"]["device"] = {"gpus": ["NVIDIA H100 80GB HBM3"]}
+    lines = colour_tables.colour_flops(flops, measured).splitlines()
+    assert len(lines) == 4                                         # header, rule, dcgan, stylegan2; no error row
+    assert lines[2] == "| duelo dcgan (defaults) | 3.58 M / 2.77 M | 0.21 | 0.21 | 2.7 | — | — |"
+    assert lines[3] == "| duelo `--preset stylegan2` | 5.14 M / 5.85 M | 6.82 | 3.96 | 63.0 | 697 on H100 | 44 |"
