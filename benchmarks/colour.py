@@ -74,6 +74,8 @@ CONFIGS = {   # name -> arguments of `duelo train` beyond COMMON
     "fastgan-recon10": ["--preset", "fastgan", "--set", 'model.d_kwargs={"recon_weight": 10}'],
     # FastGAN's generator has noise inputs too (every other stage): the StyleGAN2 finding of 2026-12-06, tried on it
     "fastgan-nonoise": ["--preset", "fastgan", "--set", 'model.g_kwargs={"noise_mode": "none"}'],
+    # the preset does 23x DCGAN's arithmetic per image (colour_speed.py flops): a StyleGAN2 of 64 channels a stage
+    "stylegan2-w64": ["--preset", "stylegan2", "--width", "64"],
 }
 PEERS = {"lucidrains-stylegan2": "stylegan2-pytorch", "lightweight-gan": "lightweight-gan"}   # colour_peers.py
 COMMON = ["--resolution", "64", "--batch", "64", "--kimg", "100000", "--set", "run.keep_checkpoints=1000"]
