@@ -131,27 +131,42 @@ def _train_all(train_npz: Path, runs: Path, configs: list[str], minutes: float, 
                 command = [sys.executable, "-m", "duelo", "train", "--dataset", str(train_npz), *COMMON,
                            "--snapshot-kimg", str(snapshot_kimg), *CONFIGS[name], "--minutes", str(minutes),
                            "--out", str(runs), "--name", name]
-            log = (runs / f"{name}.log").open("w")
+            log = (runs / f"{name}.log").open("a")            # "a": a run continued in a later call keeps both parts
             env = {**os.environ, "PYTHONUNBUFFERED": "1"}
             if gpu is not None:
                 env["CUDA_VISIBLE_DEVICES"] = str(gpu)
             procs[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        for name, proc in procs.items():
-            try:
-                proc.wait(timeout=max(1.0, deadline_s - (time.perf_counter() - started)))
-            except subprocess.TimeoutExpired:
-                # SIGINT: duelo saves a checkpoint at the next iteration and stops, so re-running the same command
-                # (the next device call, on the warm machine) continues the run to its --minutes (summed over
-                # resumes); a peer without that gets killed after the grace
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(timeout=STOP_GRACE_S)
-                    print(f"{name}: stopped at the deadline (resumable)", flush=True)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-                    print(f"{name}: killed at the deadline", flush=True)
-            print(f"{name}: exit {proc.returncode} at {time.perf_counter() - started:.0f} s", flush=True)
+        _stop_at_deadline(procs, runs, started + deadline_s, started)
+
+
+def _stop_at_deadline(procs: dict, runs: Path, deadline: float, started: float) -> None:
+    """Wait for a wave's processes until `deadline` (perf_counter), then stop every one still running at once:
+    SIGINT, on which duelo saves a checkpoint at the next iteration and stops (the same command in the next device
+    call continues the run to its --minutes, summed over resumes), then one shared grace, then kill what is left
+    (a peer, which does not resume, or a run that ignored the signal)."""
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=max(0.01, deadline - time.perf_counter()))
+        except subprocess.TimeoutExpired:
+            break
+    late = [name for name, proc in procs.items() if proc.poll() is None]
+    for name in late:
+        procs[name].send_signal(signal.SIGINT)
+    grace_ends = time.perf_counter() + STOP_GRACE_S
+    for name in late:
+        proc = procs[name]
+        try:
+            proc.wait(timeout=max(0.01, grace_ends - time.perf_counter()))
+            log = runs / f"{name}.log"
+            saved = log.is_file() and "Re-run the same command to resume" in log.read_text(errors="replace")
+            print(f"{name}: stopped at the deadline"
+                  f"{' with a checkpoint (resumable)' if saved else ' without a checkpoint'}", flush=True)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            print(f"{name}: killed at the deadline", flush=True)
+    for name, proc in procs.items():
+        print(f"{name}: exit {proc.returncode} at {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def _g_ema_at(run: Path, checkpoint: Path, device: str):
@@ -193,6 +208,8 @@ def _checkpoints(run: Path, most: int = 0) -> list[tuple[int, Path]]:
         if digits and (path.is_dir() or path.suffix == ".safetensors"):
             found.append((int(digits), path))
     found.sort()
+    if most == 1:
+        return found[-1:]
     if most and len(found) > most:
         picks = np.linspace(0, len(found) - 1, most).round().astype(int)
         found = [found[k] for k in sorted(set(picks.tolist()))]
@@ -308,6 +325,12 @@ def train(args) -> None:
         shutil.copy(args.runs / f"{name}.log", args.out / f"{args.label}-{name}.log")
 
 
+def _non_negative(value: int) -> int:
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("step", choices=("prepare", "train"))
@@ -323,8 +346,9 @@ def main() -> None:
                         "alone on its own GPU, as many at once as there are GPUs")
     parser.add_argument("--train-only", action="store_true", help="train, judge nothing (--judge-only later)")
     parser.add_argument("--judge-only", action="store_true", help="judge the runs already in --runs")
-    parser.add_argument("--judge-points", type=int, default=0, help="judge at most this many of a run's "
-                        "checkpoints, evenly spaced, the last always (0: every one)")
+    parser.add_argument("--judge-points", type=lambda text: _non_negative(int(text)), default=0,
+                        help="judge at most this many of a run's checkpoints, evenly spaced, the last always "
+                             "(0: every one)")
     parser.add_argument("--deadline-s", type=float, default=480.0)
     parser.add_argument("--samples", type=int, default=2000, help="generated images per judged checkpoint")
     parser.add_argument("--inception", type=Path, default=None)

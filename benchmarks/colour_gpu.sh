@@ -7,8 +7,8 @@
 #   bash benchmarks/colour_gpu.sh setup fid128    # FID-50k time at 128 px
 #   bash benchmarks/colour_gpu.sh setup cuda      # pytest -m cuda
 # On a machine of several GPUs (kind nvidia-h100-x8 or -x4), the equal-time comparison in two calls, every
-# configuration alone on its own GPU for MINUTES (at most ~8.5: a call ends at 600 s), judged in the next call:
-#   MINUTES=8.5 GPUS=8 bash benchmarks/colour_gpu.sh setup equal_train
+# configuration alone on its own GPU for MINUTES (at most ~8: a call ends at 600 s), judged in the next call:
+#   MINUTES=8 GPUS=8 bash benchmarks/colour_gpu.sh setup equal_train
 #   GPUS=8 bash benchmarks/colour_gpu.sh setup equal_judge      # right after, while the machine is warm
 # Where only one-GPU kinds are lent, the same comparison one configuration per call, each alone on the GPU for
 # MINUTES (at most ~7 with judging in the same call), over several sessions on the same kind of card (name it):
@@ -61,7 +61,7 @@ EQUAL="stylegan2,fastgan,dcgan,r3gan-lazy,lucidrains-stylegan2,lightweight-gan"
 equal() {
     $P benchmarks/colour.py train --data /tmp/colour --configs "$EQUAL" --minutes "$MINUTES" --gpus "${GPUS:-8}" \
         --snapshot-kimg 100 --samples 2000 --inception /tmp/inception.pt --out "$OUT" --runs /tmp/runs-equal \
-        --label equal-time-gpus --deadline-s 575 "$@"
+        --label equal-time-gpus --deadline-s 540 "$@"   # + the stop grace (45 s) < 600
 }
 alone() {
     # one configuration (or a few, one after the other) alone on the GPU, judged in the same call. A run longer

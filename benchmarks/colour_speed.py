@@ -9,7 +9,7 @@
         --minutes 0.5 --out $OUT/r3gan-regularisation.json
     # the arithmetic of each colour.py configuration at 64 px (CPU, no training): forward FLOPs per image of G and
     # D, counted by torch.utils.flop_counter on the models `duelo train` builds from the same arguments
-    python benchmarks/colour_speed.py flops --configs dcgan,stylegan2,fastgan,r3gan --out RESULT.json
+    python benchmarks/colour_speed.py flops --configs dcgan,stylegan2,fastgan,r3gan,stylegan2-w64 --out RESULT.json
 
 Every run is a real `duelo train` in a subprocess; `startup_s` is the run's own figure (summary.json: from the
 start of the call to the end of its first iteration), `process_s` the wall time of the whole process.
@@ -126,7 +126,8 @@ def flops(configs: list[str], dataset: str, out: Path, resolution: int = 64, bat
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("step", choices=("startup", "regularisation", "flops"))
-    parser.add_argument("--configs", default="dcgan,stylegan2,fastgan,r3gan", help="flops: colour.py's names")
+    parser.add_argument("--configs", default="dcgan,stylegan2,fastgan,r3gan,stylegan2-w64",
+                        help="flops: colour.py's names")
     parser.add_argument("--tarball", type=Path)
     parser.add_argument("--dataset", type=Path)
     parser.add_argument("--kimg", type=float, default=0.5)

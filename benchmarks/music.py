@@ -76,6 +76,8 @@ def rescore(args) -> dict:
 
     run = Path(args.run)
     config = run_config(run, "windows")
+    if not (run / "model").is_dir():
+        raise SystemExit(f"{run}: no model/ folder to rescore")
     data = load_music_data(config)
     G, _ = load_music_model(run / "model")
     count = config.music.eval_pieces
@@ -106,6 +108,8 @@ def main() -> None:
     parser.add_argument("--trained-by", default="", help="rescore: the command that trained the run (recorded)")
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more `duelo train` options")
     args = parser.parse_args()
+    if args.mode == "rescore" and not args.run:
+        parser.error("rescore needs --run RUN (a music run folder with its model/)")
     result = {"benchmark": "music", "mode": args.mode, **MODES[args.mode](args)}
     write_result(args.out, result)
     print(result)

@@ -33,12 +33,18 @@ TRAINED = (("histogram_distance", "pitch-class histogram distance", 3), ("in_key
                              "mode)", 3))
 
 
+def _column(row: dict) -> str:
+    """A run's column: its kimg and training seconds where its summary gave them."""
+    if row.get("kimg") is None or row.get("train_time_s") is None:
+        return "generated"
+    return f"{row['kimg']:,.0f} kimg, {row['train_time_s']:.0f} s"
+
+
 def music_train(*results: dict) -> str:
     """Each run's scores beside the held-out windows' own (the histogram distance's is training windows against
     held-out ones)."""
     runs = [row for result in results for row in result["rows"] if "scores" in row]
-    header = "| score | " + " | ".join(f"{row['kimg']:,.0f} kimg, {row['train_time_s']:.0f} s" for row in runs) + \
-        " | held-out windows |"
+    header = "| score | " + " | ".join(_column(row) for row in runs) + " | held-out windows |"
     lines = [header, "| --- " * (len(runs) + 2) + "|"]
     for key, label, digits in TRAINED:
         if not all(key in row["scores"] for row in runs):             # a score added after these runs

@@ -22,6 +22,9 @@ class _Process:
         self.returncode = 0
         return 0
 
+    def poll(self):
+        return self.returncode
+
     def kill(self):
         pass
 
@@ -78,40 +81,51 @@ def test_every_configuration_is_one_duelo_accepts(tmp_path, capsys):
 
 
 class _Stubborn(_Process):
-    """A process that outlives the deadline; `obeys` says whether SIGINT stops it (duelo) or not (a hung peer)."""
-    obeys = True
+    """A process that outlives the deadline unless `done`; SIGINT stops it when `obeys` (duelo: it writes "Re-run the
+    same command to resume" to its log) and nothing stops it but a kill otherwise (a hung peer)."""
 
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.signals = []
-        self.killed = False
+    def __init__(self, command, stdout, stderr, env, started, obeys=True, done=False):
+        super().__init__(command, stdout, stderr, env, started)
+        self.obeys, self.signals, self.killed, self.log = obeys, [], False, stdout
+        self.returncode = 0 if done else None
+
+    def poll(self):
+        return self.returncode
 
     def wait(self, timeout=None):
-        if self.killed or (self.obeys and self.signals):
-            self.returncode = -2
-            return self.returncode
-        raise colour.subprocess.TimeoutExpired("duelo", timeout)
+        if self.returncode is None and (self.killed or (self.obeys and self.signals)):
+            self.returncode = -9 if self.killed else 0
+        if self.returncode is None:
+            raise colour.subprocess.TimeoutExpired("duelo", timeout)
+        return self.returncode
 
     def send_signal(self, sig):
         self.signals.append(sig)
+        if self.obeys:
+            self.log.write("stopped: wrote ckpt-000000001088. Re-run the same command to resume.\n")
+            self.log.flush()
 
     def kill(self):
         self.killed = True
 
 
-def test_the_deadline_stops_a_run_politely_and_kills_only_what_ignores_it(monkeypatch, tmp_path, capsys):
-    """At the deadline a run gets SIGINT (duelo checkpoints and stops: the next call continues it); only a process
-    that ignores it for the grace is killed."""
-    for obeys, word in ((True, "stopped at the deadline (resumable)"), (False, "killed at the deadline")):
-        started: list[_Stubborn] = []
-        monkeypatch.setattr(_Stubborn, "obeys", obeys)
-        monkeypatch.setattr(colour.subprocess, "Popen", lambda command, stdout, stderr, env: _Stubborn(
-            command, stdout, stderr, env, started))
-        monkeypatch.setattr(colour, "STOP_GRACE_S", 0.01)
-        colour._train_all(tmp_path / "train.npz", tmp_path / "runs", ["dcgan"], 1.0, 10.0, False, 0.01, 100)
-        assert started[0].signals == [colour.signal.SIGINT]
-        assert started[0].killed is not obeys
-        assert f"dcgan: {word}" in capsys.readouterr().out
+def test_the_deadline_stops_every_late_run_at_once_and_kills_only_what_ignores_it(monkeypatch, tmp_path, capsys):
+    """At the deadline every run still going gets SIGINT at once (duelo checkpoints and stops: the next call
+    continues it) and shares one grace; a run already finished is left alone; only what ignores the signal is
+    killed. Three configurations on three GPUs: one obeys, one hangs, one had finished."""
+    behaviour = {"stylegan2": {"obeys": True}, "lightweight-gan": {"obeys": False}, "dcgan": {"done": True}}
+    started: list[_Stubborn] = []
+    monkeypatch.setattr(colour.subprocess, "Popen", lambda command, stdout, stderr, env: _Stubborn(
+        command, stdout, stderr, env, started, **behaviour[_Process(command, stdout, stderr, env, []).name]))
+    monkeypatch.setattr(colour, "STOP_GRACE_S", 0.05)
+    colour._train_all(tmp_path / "train.npz", tmp_path / "runs", list(behaviour), 1.0, 10.0, False, 0.01, 100, 3)
+    by_name = {p.name: p for p in started}
+    assert by_name["stylegan2"].signals == [colour.signal.SIGINT] and not by_name["stylegan2"].killed
+    assert by_name["lightweight-gan"].signals == [colour.signal.SIGINT] and by_name["lightweight-gan"].killed
+    assert by_name["dcgan"].signals == [] and not by_name["dcgan"].killed
+    out = capsys.readouterr().out
+    assert "stylegan2: stopped at the deadline with a checkpoint (resumable)" in out
+    assert "lightweight-gan: killed at the deadline" in out and "dcgan: exit 0" in out
 
 
 def test_judging_at_most_n_checkpoints_spaces_them_and_keeps_the_last(tmp_path):
@@ -122,3 +136,4 @@ def test_judging_at_most_n_checkpoints_spaces_them_and_keeps_the_last(tmp_path):
     five = [n for n, _ in colour._checkpoints(tmp_path, most=5)]
     assert five == [0, 600_000, 1_100_000, 1_600_000, 2_200_000]
     assert len(colour._checkpoints(tmp_path, most=30)) == 23
+    assert [n for n, _ in colour._checkpoints(tmp_path, most=1)] == [2_200_000]          # the last, not the first

@@ -150,5 +150,5 @@ def score_rolls(data, fake: torch.Tensor, modes: torch.Tensor | None, seed: int 
                              got["pitches"], modes.numpy(), seed)
         if read is not None:
             out["mode_accuracy"], out["mode_accuracy_real"] = read
-            out["mode_majority"] = round(float(max(np.mean(modes.numpy() == m) for m in (0, 1))), 4)
+            out["mode_majority"] = round(float(np.bincount(modes.numpy()).max() / len(modes)), 4)
     return out
