@@ -95,7 +95,8 @@ EQUAL_TIME_LABELS = {"stylegan2": "duelo `--preset stylegan2`", "fastgan": "duel
                      "dcgan": "duelo dcgan (defaults)", "r3gan": "duelo `--preset r3gan`",
                      "lucidrains-stylegan2": "stylegan2-pytorch 1.9.0 (lucidrains)",
                      "lightweight-gan": "lightweight-gan 1.2.1 (lucidrains)",
-                     "stylegan2-nonoise": "duelo `--preset stylegan2`, noise inputs off"}
+                     "stylegan2-nonoise": "duelo `--preset stylegan2`, noise inputs off",
+                     "stylegan2-w64": "duelo `--preset stylegan2 --width 64`"}
 
 
 def colour_equal_time(*results: dict) -> str:
