@@ -62,6 +62,9 @@ def test_the_music_task_trains_scores_and_resumes(tmp_path, capsys):
     G, meta = load_music_model(run)
     assert meta["class_names"] == ["major", "minor"] and G(G.sample_latents(2), torch.tensor([0, 1])).shape == \
         (2, 4, 32, PITCHES)
+    rescored = _rescore(run)                                # benchmarks/music.py rescore: the same scores again
+    assert rescored["kimg"] == json.loads((run / "summary.json").read_text())["kimg"] and rescored["conditional"]
+    assert set(scores) == set(rescored["scores"]) and rescored["scores"]["samples"] == scores["samples"]
     capsys.readouterr()
     assert main([*args, "--kimg", "0.8"]) == 0
     assert "resum" in capsys.readouterr().err.lower()
@@ -76,6 +79,17 @@ def test_the_music_task_trains_scores_and_resumes(tmp_path, capsys):
     assert (tmp_path / "one.musicxml").is_file()
     assert main(["sample", str(run), "-n", "2", "--out", str(tmp_path / "two.mid")]) != 0
     assert "one file holds one piece" in capsys.readouterr().err
+
+
+def _rescore(run):
+    import sys
+    from argparse import Namespace
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import music as music_benchmark
+
+    return music_benchmark.rescore(Namespace(run=str(run), trained_by=""))["rows"][0]
 
 
 def test_a_melody_corpus_trains_one_voice(tmp_path):
