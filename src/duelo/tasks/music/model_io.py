@@ -54,6 +54,16 @@ def modes_like(G, n: int, pool: torch.Tensor | None, seed: int, device) -> torch
     return pool[torch.randint(0, len(pool), (n,), generator=generator, device=device)]
 
 
+SCORE_SEED = 1_000_000     # the latents (and modes) of the rolls a run's summary scores and its snapshots show
+
+
+def rolls_for_scores(G, n: int, pool: torch.Tensor | None, device) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The n rolls a run's summary scores (and the first of them its snapshots show), with their modes drawn from
+    `pool` (the training windows' modes) for a conditional G; the modes on the CPU (None for an unconditional G)."""
+    modes = modes_like(G, n, pool, SCORE_SEED, device)
+    return generate_rolls(G, n, modes, SCORE_SEED, device), None if modes is None else modes.cpu()
+
+
 def roll_images(rolls: torch.Tensor) -> torch.Tensor:
     """(N, tracks, T, P) rolls -> uint8 (N, 3, P, T) images: black background, a voice's colour where it sounds."""
     pitch = torch.from_numpy(unroll(rolls).astype(np.int64))                      # (N, T, tracks), 0 = rest

@@ -18,19 +18,16 @@ import torch
 from duelo.data.errors import DatasetUnavailableError
 from duelo.tasks.snapshots import Snapshots, run_summary
 
-SAMPLE_SEED = 1_000_000
 SHOWN = 16
 
 
 class MusicSnapshots(Snapshots):
 
     def rolls(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        from duelo.tasks.music.model_io import generate_rolls, modes_like
+        from duelo.tasks.music.model_io import rolls_for_scores
 
-        session, trainer = self.session, self.session.trainer
-        G, device = trainer.ema["G"], trainer.runtime.device
-        modes = modes_like(G, n, session.data.train.modes, SAMPLE_SEED, device)
-        return generate_rolls(G, n, modes, SAMPLE_SEED, device), None if modes is None else modes.cpu()
+        trainer = self.session.trainer
+        return rolls_for_scores(trainer.ema["G"], n, self.session.data.train.modes, trainer.runtime.device)
 
     def write_files(self, trainer) -> list[Path]:
         from duelo.io.folders import commit_folder
