@@ -137,3 +137,22 @@ def test_judging_at_most_n_checkpoints_spaces_them_and_keeps_the_last(tmp_path):
     assert five == [0, 600_000, 1_100_000, 1_600_000, 2_200_000]
     assert len(colour._checkpoints(tmp_path, most=30)) == 23
     assert [n for n, _ in colour._checkpoints(tmp_path, most=1)] == [2_200_000]          # the last, not the first
+
+
+def test_the_flops_benchmark_counts_the_models_duelo_train_builds(tmp_path):
+    """colour_speed.py flops: a configuration's parameters are those of the model `duelo train` builds, its FLOPs
+    positive, and the step's estimate the stated multiple of G's and D's."""
+    import json
+
+    import numpy as np
+
+    import colour_speed
+
+    data = tmp_path / "images.npz"
+    np.savez(data, images=np.random.default_rng(0).integers(0, 255, (8, 3, 64, 64), dtype=np.uint8))
+    colour_speed.flops(["dcgan"], str(data),
+                       tmp_path / "flops.json")
+    row = json.loads((tmp_path / "flops.json").read_text())["flops"]["dcgan"]
+    assert row["model"] == "dcgan" and row["g_params"] > 1e6 and row["d_params"] > 1e6
+    assert 0 < row["g_gflop"] < 10 and 0 < row["d_gflop"] < 10
+    assert abs(row["step_gflop"] - (colour_speed.STEP_G * row["g_gflop"] + colour_speed.STEP_D * row["d_gflop"])) < 0.05
