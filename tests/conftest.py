@@ -2,8 +2,15 @@
 
 import os
 
+# setuptools before anything imports the standard library's distutils: setuptools swaps in its own copy and asserts
+# that it did, so a test that imports distutils first (a dependency of some package) would break every later
+# inductor compile in the same worker (torch.utils.cpp_extension imports setuptools), depending on test order
+import setuptools  # noqa: F401, I001
+
 import pytest
 import torch
+
+from duelo import faults
 
 # Two pytest-xdist workers share two cores: one thread each avoids oversubscription (10-100x slowdowns
 # of float64 kernels were seen with 2 threads per worker).
@@ -28,4 +35,12 @@ def _private_cache(tmp_path_factory):
         folder.mkdir(exist_ok=True)
         os.environ["DUELO_CACHE_DIR"] = str(folder)
         os.environ["DUELO_TEST_OWN_CACHE"] = "1"
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fault_counts():
+    """DUELO_INJECT_NAN poisons each iteration once per process: a test that injects one must not find it spent by
+    an earlier test in the same worker (which test ran before depends on pytest-xdist's scheduling)."""
+    faults.reset()
     yield

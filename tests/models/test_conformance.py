@@ -215,6 +215,9 @@ def test_onnx_export_matches_pytorch(name, c_dim, channels, tmp_path):
     pytest.importorskip("onnxruntime")
     if channels != 1:
         pytest.skip("channel count does not change the exported graph's structure; checked with channels=1")
+    if c_dim == 0 and name != "mlp":   # an export takes 4-8 s on a 2-core machine: one per family and condition
+        pytest.skip("every family exports conditionally (its graph holds the unconditional one's operations and "
+                    "the label input); the unconditional signature, without a label input, is checked with mlp")
     from duelo.io.onnx_export import check_onnx, export_onnx
 
     G = make_generator(name, c_dim, channels)
