@@ -25,6 +25,7 @@
 # are kept apart, .device-carry/ (inception-fp16.pt, the colour files) unless a previous call on the same machine
 # left /tmp/inception.pt and /tmp/colour. All of them together exceed one call's 64 MiB: carry the Inception copy
 # in one call and the rest in the next. Results go to $OUT.
+# On a new checkout, `bash benchmarks/device_carry.sh colour inception wheels` builds everything carried here.
 set -u
 export PYTHONPATH=$PWD/src:/tmp/site PYTHONUNBUFFERED=1 DUELO_CACHE_DIR=/tmp/duelo-cache   # duelo from the tree
 P=python3
