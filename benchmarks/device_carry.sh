@@ -51,6 +51,7 @@ music() {
 }
 
 audio() {
+    $PY -c "import tinysoundfont" 2>/dev/null || $PY -m pip install -q --no-deps tinysoundfont   # renders the notes
     for name in notes drums; do DUELO_CACHE_DIR=$PWD/.device-carry/audio-cache $DUELO datasets fetch "$name"; done
 }
 
