@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The audio task on a GPU machine (issue 20), from the repository root: benchmarks/audio.py's runs at once for
 # MINUTES each. Carry .whl (platformdirs wheel) and .device-carry/audio-cache (DUELO_CACHE_DIR with
-# datasets/notes and datasets/drums fetched; `bash benchmarks/device_carry.sh wheels audio` builds both). Results under $OUT: audio.json, the runs' logs and runs.tgz (run
-# folders without checkpoints and models: spectrograms, WAV files, summaries, the runs' logs). KEEP_MODELS=1 also
+# datasets/notes and datasets/drums fetched; `bash benchmarks/device_carry.sh wheels audio` builds both). Results
+# under $OUT: audio.json, the runs' logs and runs.tgz (run folders without checkpoints and models: spectrograms,
+# WAV files, summaries, the runs' logs). KEEP_MODELS=1 also
 # brings each run's model folder and D's weights (benchmarks/audio_diagnose.py --extract) back, as models.tar cut
 # into 15 MiB parts (models.tar.part-aa, -ab, ...: `cat models.tar.part-* | tar x`) for audio_diagnose.py here;
 # KEEP_MODELS=NAME[,NAME] only those runs'. A specgan-m run's G and D are about 35 MiB and a call brings back 64 MiB
