@@ -12,7 +12,8 @@
 #   GPUS=8 bash benchmarks/colour_gpu.sh setup equal_judge      # right after, while the machine is warm
 # Where only one-GPU kinds are lent, the same comparison one configuration per call, each alone on the GPU for
 # MINUTES (at most ~7 with judging in the same call), over several sessions on the same kind of card (name it):
-#   bash benchmarks/colour_gpu.sh setup            # first call: carry .device-carry/inception-fp16.pt only
+#   bash benchmarks/colour_gpu.sh setup            # first call: carry .device-carry/inception-fp16.pt and
+#       .device-carry/whl-min (with .device-carry/colour/emoji64-heldout.npz as well, 63.3 MiB, `setup fid128`)
 #   CONFIGS=stylegan2 MINUTES=7 bash benchmarks/colour_gpu.sh setup alone      # next, on the warm machine:
 #       carry .whl, .device-carry/colour/emoji64-heldout.npz and .device-carry/colour/emoji64-train.npy.xz
 #       (`benchmarks/colour.py prepare` writes both)
@@ -32,8 +33,11 @@ P=python3
 MINUTES=${MINUTES:-1.5}
 
 setup() {
-    $P -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl \
-        $(ls .whl-peers/*.whl 2>/dev/null) 2>&1 | tail -n 3
+    # the wheels carried: .whl/ (duelo's missing dependencies and the peers'), else .device-carry/whl-min/ (duelo's
+    # alone, 1.4 MB: what a call carrying the Inception copy has room for)
+    wheels=$(ls .whl/*.whl .whl-peers/*.whl 2>/dev/null || true)
+    [ -n "$wheels" ] || wheels=$(ls .device-carry/whl-min/*.whl 2>/dev/null || true)
+    [ -z "$wheels" ] || $P -m pip install -q --no-index --no-deps --no-compile --target /tmp/site $wheels 2>&1 | tail -n 3
     if [ ! -f /tmp/inception.pt ] && [ -f .device-carry/inception-fp16.pt ]; then
         $P benchmarks/inception_fp16.py upcast --copy .device-carry/inception-fp16.pt --out /tmp/inception.pt
     fi
