@@ -37,7 +37,8 @@ setup() {
     # alone, 1.4 MB: what a call carrying the Inception copy has room for)
     wheels=$(ls .whl/*.whl .whl-peers/*.whl 2>/dev/null || true)
     [ -n "$wheels" ] || wheels=$(ls .device-carry/whl-min/*.whl 2>/dev/null || true)
-    [ -z "$wheels" ] || $P -m pip install -q --no-index --no-deps --no-compile --target /tmp/site $wheels 2>&1 | tail -n 3
+    [ -z "$wheels" ] || $P -m pip install -q --no-index --no-deps --no-compile --target /tmp/site $wheels 2>&1 \
+        | tail -n 3
     if [ ! -f /tmp/inception.pt ] && [ -f .device-carry/inception-fp16.pt ]; then
         $P benchmarks/inception_fp16.py upcast --copy .device-carry/inception-fp16.pt --out /tmp/inception.pt
     fi

@@ -12,7 +12,6 @@ import torch
 from safetensors.torch import load_file
 
 from duelo.cli.main import main
-from duelo import faults
 from tests.training.helpers import TINY_ARGS
 
 
@@ -33,7 +32,6 @@ def _assert_every_checkpoint_finite(run) -> int:
 def test_injected_nan_is_rolled_back_and_the_run_finishes(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DUELO_INJECT_NAN", "12")              # after iteration 12 (384 images)
-    monkeypatch.setattr(faults, "_poisoned", set())
     assert main(["train", *TINY_ARGS, "--name", "nan-once", "--set", "run.keep_checkpoints=10"]) == 0
     err = capsys.readouterr().err
     assert "rolled back to ckpt-000000000320" in err and "x0.5" in err
@@ -58,7 +56,6 @@ def test_injected_nan_is_rolled_back_and_the_run_finishes(tmp_path, monkeypatch,
 def test_nan_on_every_retry_gives_up_without_a_nonfinite_checkpoint(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DUELO_INJECT_NAN", "7:always")
-    monkeypatch.setattr(faults, "_poisoned", set())
     code = main(["train", *TINY_ARGS, "--name", "nan-always", "--set", "health.max_rollbacks=2"])
     err = capsys.readouterr().err
     assert code == 2
@@ -73,7 +70,6 @@ def test_nan_on_every_retry_gives_up_without_a_nonfinite_checkpoint(tmp_path, mo
 def test_nan_before_the_first_checkpoint_rolls_back_to_the_start(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DUELO_INJECT_NAN", "2")
-    monkeypatch.setattr(faults, "_poisoned", set())
     assert main(["train", *TINY_ARGS, "--name", "nan-early", "--kimg", "0.32"]) == 0
     err = capsys.readouterr().err
     assert "rolled back to the starting state (0.0 kimg)" in err
