@@ -27,7 +27,8 @@ colour() {
 }
 
 inception() {
-    [ -f .device-carry/inception-fp16.pt ] || $PY benchmarks/inception_fp16.py make --out .device-carry/inception-fp16.pt
+    local copy=.device-carry/inception-fp16.pt
+    [ -f $copy ] || $PY benchmarks/inception_fp16.py make --out $copy
 }
 
 wheels() {
