@@ -18,6 +18,8 @@ and read by the same scoring classifier the runs use (trained on the real traini
                  format): softened onsets and releases
     hiss         white noise added to the decoded wave at size dB full scale (RMS): what the judge makes of
                  sound no listener hears (-90, -80) or barely hears (-70) under notes at about -24 dB
+    gain         the decoded wave scaled by size dB: a clip as quiet as the generated drums (-6.6 dB) or
+                 louder, to tell what the level alone costs in the judge's features
 
 Each row has the classifier's accuracy per label factor, the Fréchet distance of its features to the training
 clips' (the real held-out clips' own is the floor) and the loudness. `--refine N` adds rows decoded with N
@@ -48,7 +50,7 @@ ERRORS = (("none", 0.0), ("if-noise", 0.05), ("if-noise", 0.1), ("if-noise", 0.2
           ("if-offset", 0.05), ("if-offset", 0.1), ("mag-noise", 0.05), ("mag-noise", 0.1), ("mag-blur", 1.0),
           ("mag-blur", 2.0), ("if-random", 1.0), ("mag-floor", -0.7), ("mag-floor", -0.5), ("mag-floor", -0.3),
           ("mag-smear", 16.0), ("mag-smear", 48.0), ("hiss", -90.0), ("hiss", -80.0), ("hiss", -70.0),
-          ("hiss", -60.0))
+          ("hiss", -60.0), ("gain", -3.0), ("gain", -6.6), ("gain", -10.0), ("gain", 3.0))
 
 
 def _blur(magnitude: torch.Tensor, sigma: float, dim: int) -> torch.Tensor:
@@ -82,15 +84,18 @@ def perturb(pictures: torch.Tensor, kind: str, size: float, generator: torch.Gen
         out[:, :1] = _blur(out[:, :1], size / frame_ms, dim=3)
     elif kind == "if-random":
         out[:, 1] = 2 * torch.rand(out[:, 1].shape, generator=generator) - 1
-    elif kind not in ("none", "hiss"):          # hiss: added to the wave (add_hiss)
+    elif kind not in ("none", "hiss", "gain"):          # hiss, gain: on the decoded wave (wave_error)
         raise ValueError(kind)
     if kind.startswith("if"):            # wrapped back into (-1, 1], as a phase advance is
         out[:, 1] = torch.remainder(out[:, 1] + 1, 2) - 1
     return out.clamp(-1, 1)
 
 
-def add_hiss(waves: torch.Tensor, kind: str, size: float, generator: torch.Generator) -> torch.Tensor:
-    """waves with white noise of RMS `size` dB full scale, for the hiss error; others unchanged."""
+def wave_error(waves: torch.Tensor, kind: str, size: float, generator: torch.Generator) -> torch.Tensor:
+    """waves with the errors made on the decoded wave: hiss (white noise of RMS `size` dB full scale) and gain
+    (scaled by `size` dB); other kinds unchanged."""
+    if kind == "gain":
+        return waves * 10 ** (size / 20)
     if kind != "hiss":
         return waves
     return waves + 10 ** (size / 20) * torch.randn(waves.shape, generator=generator)
@@ -133,7 +138,7 @@ def main() -> None:
                 started = time.perf_counter()
                 generator = torch.Generator().manual_seed(args.seed)
                 drawn = perturb(pictures, kind, size, generator, frame_ms=1000 * hop / heldout.rate)
-                back = add_hiss(form.decode(drawn, waves.shape[1], refine=refine), kind, size, generator)
+                back = wave_error(form.decode(drawn, waves.shape[1], refine=refine), kind, size, generator)
                 features, probabilities = predict(scorer, back, "cpu")
                 row = {"n_fft": n_fft, "hop": hop, "picture": list(form.shape(waves.shape[1])[1:]), "error": kind,
                        "size": size, "refine": refine,

@@ -45,7 +45,16 @@ def test_hiss_is_added_to_the_wave_at_its_level_and_leaves_the_picture_alone():
     assert torch.equal(probe.perturb(pictures, "hiss", -70.0, torch.Generator()), pictures)
     waves = torch.zeros(4, 16000)
     for level in (-80.0, -60.0):
-        out = probe.add_hiss(waves, "hiss", level, torch.Generator().manual_seed(0))
+        out = probe.wave_error(waves, "hiss", level, torch.Generator().manual_seed(0))
         rms_db = 20 * torch.log10(out.pow(2).mean().sqrt())
         assert abs(float(rms_db) - level) < 0.1
-    assert torch.equal(probe.add_hiss(waves, "mag-floor", -0.5, torch.Generator()), waves)
+    assert torch.equal(probe.wave_error(waves, "mag-floor", -0.5, torch.Generator()), waves)
+
+
+def test_gain_scales_the_wave_by_its_decibels_and_leaves_the_picture_alone():
+    pictures = _pictures()
+    assert torch.equal(probe.perturb(pictures, "gain", -6.6, torch.Generator()), pictures)
+    waves = 0.5 * torch.randn(4, 16000, generator=torch.Generator().manual_seed(1))
+    out = probe.wave_error(waves, "gain", -6.0, torch.Generator())
+    ratio_db = 20 * torch.log10(out.pow(2).mean().sqrt() / waves.pow(2).mean().sqrt())
+    assert abs(float(ratio_db) + 6.0) < 1e-3

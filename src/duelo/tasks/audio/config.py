@@ -8,6 +8,19 @@ from dataclasses import dataclass
 from duelo.config.fields import Check, at_least, both, fraction, from_registry, positive_int, setting
 
 GAIN_DB = both(at_least(0.0), Check("at most 40", lambda v: v <= 40))
+
+
+def _peak(value: object) -> bool:
+    """Whether `value` is an audio.peak setting: auto, off or a number in (0, 1] (levels.py)."""
+    if value in ("auto", "off"):
+        return True
+    try:
+        return 0.0 < float(str(value)) <= 1.0
+    except ValueError:
+        return False
+
+
+PEAK = Check("auto, off or a level in (0, 1]", _peak)
 SCORE_KIMG = Check("0 (off) or at least 0.001 (one clip)", lambda v: isinstance(v, (int, float)) and not
                    isinstance(v, bool) and (v == 0 or v * 1000 >= 1))
 
@@ -55,6 +68,11 @@ class AudioModelConfig:
                                  "scores, `duelo sample`): each keeps G's magnitude and makes the phases of "
                                  "overlapping frames agree; 0 = G's instantaneous frequency as drawn",
                                  check=at_least(0, integer=True))
+    peak:        str = setting("auto", "bring every generated clip's loudest sample to this level when it becomes a "
+                               "wave (samples, scores, `duelo sample`), as sets read with one peak were (drums, "
+                               "spoken): auto = the training clips' level when they share one, else off; off; or a "
+                               "level in (0, 1]. The scores of the clips as drawn are kept beside (*_as_drawn)",
+                               check=PEAK, rerun=True)
     score_kimg:  float = setting(0.0, "score the averaged G every this many kimg (the summary's scores, one line "
                                  "each in eval.jsonl) and keep the model with the lowest Fréchet distance in best/; "
                                  "0 = only at the end", check=SCORE_KIMG, rerun=True)

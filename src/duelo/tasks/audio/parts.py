@@ -10,6 +10,7 @@ from duelo.tasks.base import Parts
 def generator_kwargs(config: Config, data) -> dict:
     """What the saved model's config.json records to build G again."""
     from duelo.errors import ConfigError
+    from duelo.tasks.audio.levels import chosen_peak
     from duelo.tasks.audio.models import AUDIO_MODELS
 
     a = config.audio
@@ -19,7 +20,8 @@ def generator_kwargs(config: Config, data) -> dict:
                           "audio.film off)")
     return {"model": a.model, "shape": list(shape), "z_dim": a.z_dim, "width": a.width,
             "factors": list(data.factors) if config.data.conditional else [], "embed_dim": a.embed_dim,
-            "refine": a.decode_refine, "start_frames": a.start_frames, "film": a.film}
+            "refine": a.decode_refine, "start_frames": a.start_frames, "film": a.film,
+            "peak": chosen_peak(str(a.peak), data.train.floats())}
 
 
 def build_generator(kwargs: dict):

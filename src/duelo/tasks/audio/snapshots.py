@@ -28,9 +28,10 @@ def joined(waves: torch.Tensor, rate: int) -> np.ndarray:
 
 class AudioSnapshots(Snapshots):
 
-    def clips(self, n: int, refine: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def clips(self, n: int, refine: int | None = None,
+              as_drawn: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         """n clips of the averaged G from fixed latents and labels, decoded with `refine` Griffin-Lim rounds
-        (default: audio.decode_refine)."""
+        (default: audio.decode_refine) and brought to audio.peak's level unless `as_drawn`."""
         from duelo.tasks.audio.model_io import generate_waves, labels_like
         from duelo.tasks.audio.parts import generator_kwargs
 
@@ -38,7 +39,7 @@ class AudioSnapshots(Snapshots):
         G, data = trainer.ema["G"], session.data
         labels = labels_like(G, n, data.combined(data.train), SAMPLE_SEED)
         waves = generate_waves(G, generator_kwargs(session.config, data), data.length, n, labels, SAMPLE_SEED,
-                               trainer.runtime.device, refine)
+                               trainer.runtime.device, refine, as_drawn)
         return waves, labels
 
     def write_files(self, trainer) -> list[Path]:
@@ -68,18 +69,38 @@ class AudioSnapshots(Snapshots):
         """The averaged G's clips scored against the held-out ones by the classifier trained on the real
         training clips (trained once per dataset, cached)."""
         from duelo.tasks.audio.scorer import scorer_for
+
+        session = self.session
+        c = session.config
+        scorer = scorer_for(session.data.train, c.audio.scorer_epochs, c.train.seed, session.trainer.runtime.device,
+                            session.log)
+        scores = self._score(scorer)
+        if c.audio.decode_refine:           # the same G's clips decoded as drawn: what the rounds changed
+            plain = self._score(scorer, refine=0)
+            scores.update({f"{key}_unrefined": plain[key] for key in ("fd", "loudness_db") if key in plain})
+        peak = self.peak
+        if peak is not None:                # the same G's clips at the levels drawn: what audio.peak changed
+            plain = self._score(scorer, as_drawn=True)
+            scores.update({f"{key}_as_drawn": value for key, value in plain.items()
+                           if key in ("fd", "score", "loudness_db") or key.endswith("_accuracy")})
+            scores["peak"] = peak
+        return scores
+
+    def _score(self, scorer, **decoding) -> dict[str, Any]:
+        """The scores of audio.eval_clips clips decoded with `decoding` (clips' refine, as_drawn)."""
         from duelo.tasks.audio.scoring import score_clips
 
         session = self.session
-        c, device = session.config, session.trainer.runtime.device
-        scorer = scorer_for(session.data.train, c.audio.scorer_epochs, c.train.seed, device, session.log)
-        fake, labels = self.clips(c.audio.eval_clips)
-        scores = score_clips(session.data, scorer, fake, labels, device, c.train.seed)
-        if c.audio.decode_refine:           # the same G's clips decoded as drawn: what the rounds changed
-            plain = score_clips(session.data, scorer, self.clips(c.audio.eval_clips, refine=0)[0], labels, device,
-                                c.train.seed)
-            scores.update({f"{key}_unrefined": plain[key] for key in ("fd", "loudness_db") if key in plain})
-        return scores
+        c = session.config
+        waves, labels = self.clips(c.audio.eval_clips, **decoding)
+        return score_clips(session.data, scorer, waves, labels, session.trainer.runtime.device, c.train.seed)
+
+    @property
+    def peak(self) -> float | None:
+        """The level G's clips are brought to (audio.peak, levels.py), or None."""
+        from duelo.tasks.audio.parts import generator_kwargs
+
+        return generator_kwargs(self.session.config, self.session.data)["peak"]
 
     def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
