@@ -66,7 +66,8 @@ def audio_steps(*results: dict) -> str:
 ERROR_LABELS = {"none": "none (encode, decode)", "if-noise": "IF noise", "if-offset": "IF offset held over time",
                 "mag-noise": "log-magnitude noise", "mag-blur": "log magnitude blurred along frequency",
                 "if-random": "IF drawn at random", "mag-floor": "noise floor at level",
-                "mag-smear": "log magnitude blurred along time, ms", "hiss": "white noise on the wave, dB FS"}
+                "mag-smear": "log magnitude blurred along time, ms", "hiss": "white noise on the wave, dB FS",
+                "gain": "the wave louder or quieter, dB"}
 
 
 def audio_representation(result: dict) -> str:
