@@ -308,6 +308,7 @@ def train(args) -> None:
                          "minutes": args.minutes, "together": args.together, "gpus": args.gpus,
                          "samples": args.samples,
                          "heldout": len(heldout), "train": args.train_count or len(train_images),
+                         **({"note": args.note} if args.note else {}),
                          "floor": {"kid": round(floor_kid, 5), "fid": round(floor_fid, 2),
                                    "note": f"the {len(floor_images):,} training images (first) against the "
                                            f"{len(heldout):,} reference images"}}}
@@ -353,6 +354,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2000, help="generated images per judged checkpoint")
     parser.add_argument("--inception", type=Path, default=None)
     parser.add_argument("--label", default="run")
+    parser.add_argument("--note", help="said in the result's _meta: where runs judged here were trained (e.g. on a GPU "
+                        "machine, judged with --judge-only on another)")
     parser.add_argument("--train-count", type=int, default=0,
                         help="few-shot: train on the first N training images; the others join the references")
     args = parser.parse_args()
