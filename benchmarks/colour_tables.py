@@ -124,10 +124,43 @@ def colour_equal_time(*results: dict) -> str:
 
 
 def _gpu(result: dict) -> str:
-    """", H200" from a result's provenance (img/s depend on the card; KID per kimg does not), or ""."""
-    gpus = result["provenance"].get("device", {}).get("gpus") or []
-    names = {word for gpu in gpus for word in gpu.split() if word[:1] in "HAL" and word[1:].isdigit()}
+    """", H200" from a result's provenance (img/s depend on the card; KID per kimg does not), or from its _meta
+    note where runs trained on a GPU machine were judged elsewhere (colour.py --note), or ""."""
+    gpus = result["provenance"].get("device", {}).get("gpus") or [result["_meta"].get("note", "")]
+    names = {word.strip("(),;") for gpu in gpus for word in gpu.split()
+             if word[:1] in "HAL" and word.strip("(),;")[1:].isdigit()}
     return f", {'/'.join(sorted(names))}" if names else ""
+
+
+def colour_at_minutes(*results: dict) -> str:
+    """Each configuration as it stood after the first result's training minutes: a peer's final generator (peers
+    keep no checkpoints; trained for its own minutes), a duelo run's last judged checkpoint within those minutes
+    at its measured img/s. Equal training time where a peer cannot train as long as duelo's runs did."""
+    mark = results[0]["_meta"]["minutes"]
+    rows = []
+    for result in results:
+        for name in result["_meta"]["configs"]:
+            run = result.get(name, {})
+            if not run.get("trajectory"):
+                continue
+            where = f"{result['provenance']['date'][:10]}{_gpu(result)}"
+            if "judged_generator" in run:
+                point, minutes = run["trajectory"][-1], result["_meta"]["minutes"]
+                label = f"{EQUAL_TIME_LABELS.get(name, name)} ({run['judged_generator']} G)"
+            else:
+                reached = [p for p in run["trajectory"] if p["kimg"] * 1000 / run["img_per_s"] <= mark * 60 + 1]
+                if not reached:
+                    continue
+                point = reached[-1]
+                minutes = point["kimg"] * 1000 / run["img_per_s"] / 60
+                label = EQUAL_TIME_LABELS.get(name, name)
+            rows.append([label, f"{result['_meta']['minutes']:g} min, {where}", f"{minutes:.1f}",
+                         f"{point['kimg']:,.1f}", f"{float(run['img_per_s']):,.0f}",
+                         f"**{point['kid']:.3f}** ± {point['kid_std']:.3f}", f"{point['fid']:.0f}"])
+    floor = results[0]["_meta"]["floor"]
+    rows.append(["real vs real (floor)", DASH, DASH, DASH, DASH, f"{floor['kid']:.4f}", f"{floor['fid']:.0f}"])
+    return _table(["configuration", "run", f"training minutes (at most {mark:g})", "kimg", "img/s", "KID", "FID"],
+                  rows)
 
 
 def colour_per_kimg(*results: dict) -> str:
@@ -202,5 +235,6 @@ def colour_flops(flops: dict, *results: dict) -> str:
 
 RENDERERS = {"generate_speed": generate_speed, "colour_flops": colour_flops,
              "colour_trajectory": colour_trajectory, "colour_equal_time": colour_equal_time,
+             "colour_at_minutes": colour_at_minutes,
              "colour_per_kimg": colour_per_kimg, "colour_probe": colour_probe, "startup": startup,
              "r3gan_regularisation": r3gan_regularisation, "stylegan2_peers": stylegan2_peers}

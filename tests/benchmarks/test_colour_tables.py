@@ -1,6 +1,6 @@
 """benchmarks/colour_tables.py: the per-kimg table lines runs up at the same kimg across result files, keeps only the
 hundreds that two runs reached and leaves out a run too short for any of them; the equal-time table shows the final
-and the best KID."""
+and the best KID; the table at a peer's minutes puts its end beside duelo's checkpoints within as many minutes."""
 
 from __future__ import annotations
 
@@ -62,3 +62,18 @@ def test_the_flops_table_puts_each_configuration_beside_its_measured_speed_and_t
     assert len(lines) == 4                                         # header, rule, dcgan, stylegan2; no error row
     assert lines[2] == "| duelo dcgan (defaults) | 3.58 M / 2.77 M | 0.21 | 0.21 | 2.7 | — | — |"
     assert lines[3] == "| duelo `--preset stylegan2` | 5.14 M / 5.85 M | 6.82 | 3.96 | 63.0 | 697 on H100 | 44 |"
+
+
+def test_the_table_at_minutes_takes_a_peers_end_and_duelos_last_checkpoint_within_the_peers_minutes():
+    peer = _result(8, "2026-12-07", **{"lucidrains-stylegan2": [(72.5, 0.223)]})
+    peer["lucidrains-stylegan2"]["judged_generator"] = "raw"
+    peer["_meta"]["note"] = "trained on one H100 (NVIDIA H100 80GB HBM3), judged on a CPU"
+    ours = _result(10, "2026-12-07", dcgan=[(250.0, 0.09), (420.0, 0.03), (500.0, 0.025), (600.0, 0.02)])
+    ours["provenance"]["device"] = {"gpus": ["NVIDIA H200"]}       # 1,000 img/s: 420 kimg at 7 min, 500 past 8
+    lines = colour_tables.colour_at_minutes(peer, ours).splitlines()
+    assert lines[0].startswith("| configuration | run | training minutes (at most 8) |")
+    assert lines[2] == ("| stylegan2-pytorch 1.9.0 (lucidrains) (raw G) | 8 min, 2026-12-07, H100 | 8.0 | 72.5 | "
+                        "1,000 | **0.223** ± 0.001 | 22 |")
+    assert lines[3] == ("| duelo dcgan (defaults) | 10 min, 2026-12-07, H200 | 7.0 | 420.0 | 1,000 | "
+                        "**0.030** ± 0.001 | 3 |")
+    assert lines[4].startswith("| real vs real (floor) |")
