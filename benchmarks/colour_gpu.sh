@@ -13,7 +13,8 @@
 # Where only one-GPU kinds are lent, the same comparison one configuration per call, each alone on the GPU for
 # MINUTES (at most ~7 with judging in the same call), over several sessions on the same kind of card (name it):
 #   bash benchmarks/colour_gpu.sh setup            # first call: carry .device-carry/inception-fp16.pt and
-#       .device-carry/whl-min (with .device-carry/colour/emoji64-heldout.npz as well, 63.3 MiB, `setup fid128`)
+#       .device-carry/whl-min (with .device-carry/fidref as well for `setup fid128`: the 391 held-out images do
+#       not fit beside the Inception copy, 100 of them do)
 #   CONFIGS=stylegan2 MINUTES=7 bash benchmarks/colour_gpu.sh setup alone      # next, on the warm machine:
 #       carry .whl, .device-carry/colour/emoji64-heldout.npz and .device-carry/colour/emoji64-train.npy.xz
 #       (`benchmarks/colour.py prepare` writes both)
@@ -106,10 +107,13 @@ fewshot() {
 
 fid128() {
     # FID-50k at 128 px: the time does not depend on how far G trained, so a 0.5-kimg stylegan2 run stands in
-    $P -m duelo train --dataset /tmp/colour/emoji64-heldout.npz --resolution 128 --preset stylegan2 --kimg 0.5 \
+    # (trained on the held-out images, or the 100 of .device-carry/fidref when the 391 were not carried)
+    [ -f /tmp/colour/emoji64-heldout.npz ] || cp .device-carry/fidref/emoji64-heldout.npz /tmp/colour/fidref.npz
+    local data=/tmp/colour/emoji64-heldout.npz; [ -f "$data" ] || data=/tmp/colour/fidref.npz
+    $P -m duelo train --dataset "$data" --resolution 128 --preset stylegan2 --kimg 0.5 \
         --snapshot-kimg 0.5 --out /tmp/runs-128 --name g128 --device cuda > "$OUT/g128.log" 2>&1
     # the reference: the training images when carried, else the held-out ones (the time is the generated side's)
-    ref=/tmp/colour/emoji64-train.npz; [ -f "$ref" ] || ref=/tmp/colour/emoji64-heldout.npz
+    ref=/tmp/colour/emoji64-train.npz; [ -f "$ref" ] || ref=$data
     $P benchmarks/fid_speed.py --model /tmp/runs-128/g128/model --dataset "$ref" \
         --counts 10000,50000 --inception /tmp/inception.pt --out "$OUT/fid50k-128.json"
 }

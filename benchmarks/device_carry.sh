@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # What the GPU calls carry, rebuilt on a new checkout of this machine (all of it is gitignored), one phase per
 # argument; a phase whose files are already there does nothing. From the repository root, after `make install`:
-#   bash benchmarks/device_carry.sh colour inception wheels      # issue 17's calls (benchmarks/colour_gpu.sh)
+#   bash benchmarks/device_carry.sh colour inception fidref wheels   # issue 17's (benchmarks/colour_gpu.sh)
 #   bash benchmarks/device_carry.sh music audio                  # issue 20's (music.py, audio_gpu.sh)
 # Phases:
 #   colour     .device-carry/colour/: the Fluent 3D emoji (npm @lobehub/fluent-emoji-3d) at 64 px, split into 3,000
 #              training and 391 held-out images (benchmarks/colour.py prepare)
 #   inception  .device-carry/inception-fp16.pt: the FID Inception weights in float16, 44 MB instead of 87
+#   fidref     .device-carry/fidref/emoji64-heldout.npz: the first 100 held-out emoji (0.5 MB), what `colour_gpu.sh
+#              setup fid128` trains and measures on beside the Inception copy (the 391 do not fit that call)
 #   wheels     .device-carry/whl-min/ (platformdirs, mlxtend: what duelo lacks on the GPU machine) and .whl/ (the
 #              same, plus lucidrains' peers and their dependencies, as benchmarks/peers/README.md lists them)
 #   music      .device-carry/music-cache/: a DUELO_CACHE_DIR with the chorales parsed (about 4 minutes)
@@ -24,6 +26,15 @@ colour() {
     (cd "$folder" && npm pack -q @lobehub/fluent-emoji-3d@1.1.0 >/dev/null)
     $PY benchmarks/colour.py prepare --tarball "$folder"/lobehub-fluent-emoji-3d-1.1.0.tgz --out .device-carry/colour
     rm -rf "$folder"
+}
+
+fidref() {
+    [ -f .device-carry/fidref/emoji64-heldout.npz ] && return
+    colour
+    mkdir -p .device-carry/fidref
+    $PY -c "import numpy as np
+images = np.load('.device-carry/colour/emoji64-heldout.npz')['images'][:100]
+np.savez_compressed('.device-carry/fidref/emoji64-heldout.npz', images=images)"
 }
 
 inception() {
@@ -58,8 +69,8 @@ audio() {
 
 for phase in "$@"; do
     case "$phase" in
-        colour|inception|wheels|music|audio) echo "== $phase"; "$phase" ;;
-        *) echo "unknown phase '$phase': colour, inception, wheels, music or audio" >&2; exit 2 ;;
+        colour|inception|fidref|wheels|music|audio) echo "== $phase"; "$phase" ;;
+        *) echo "unknown phase '$phase': colour, inception, fidref, wheels, music or audio" >&2; exit 2 ;;
     esac
 done
 du -sh .device-carry/* .whl 2>/dev/null || true
