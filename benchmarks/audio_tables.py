@@ -10,9 +10,15 @@ SCORES = (("fd", "Fréchet distance (classifier features)", 2), ("score", "incep
           ("loudness_db", "loudness (dB FS)", 1), ("floor_level", "floor level (a quarter of cells below)", 2),
           ("envelope_error_db", "envelope error (dB, per instrument or all clips)", 2),
           ("fd_unrefined", "Fréchet distance, decoded without Griffin-Lim rounds", 2),
-          ("loudness_db_unrefined", "loudness without Griffin-Lim rounds (dB FS)", 1))
+          ("loudness_db_unrefined", "loudness without Griffin-Lim rounds (dB FS)", 1),
+          ("fd_as_drawn", "Fréchet distance, clips at the levels drawn (not brought to the set's peak)", 2),
+          ("loudness_db_as_drawn", "loudness at the levels drawn (dB FS)", 1),
+          ("kind_accuracy_as_drawn", "kind accuracy at the levels drawn", 3),
+          ("language_accuracy_as_drawn", "language accuracy at the levels drawn", 3))
 REAL = {"fd": "fd_real", "fd_unrefined": "fd_real",          # the floor: training clips against held-out ones
-        "loudness_db_unrefined": "loudness_db_real"}
+        "loudness_db_unrefined": "loudness_db_real", "fd_as_drawn": "fd_real",
+        "loudness_db_as_drawn": "loudness_db_real", "kind_accuracy_as_drawn": "kind_accuracy_real",
+        "language_accuracy_as_drawn": "language_accuracy_real"}
 
 
 def audio_train(*results: dict) -> str:

@@ -56,3 +56,17 @@ def test_the_trajectory_table_shows_every_scoring_the_largest_fall_and_the_lowes
     cells = [cell.strip() for cell in lines[0].strip("|").split("|")]
     assert cells == ["w64", "2", "0.30 → 0.60 → 0.85 → 0.70 (100 .. 400)", "0.150", "0.720 / 14.0 at 420",
                      "12.0 (300): 0.850"]
+
+
+def test_the_train_table_shows_a_run_at_its_levels_drawn_beside_the_real_floor():
+    scores = {"fd": 1.6, "fd_real": 0.8, "kind_accuracy": 0.7, "kind_accuracy_real": 0.83, "loudness_db": -22.0,
+              "loudness_db_real": -22.9, "fd_as_drawn": 4.6, "loudness_db_as_drawn": -29.5,
+              "kind_accuracy_as_drawn": 0.67, "peak": 0.9}
+    table = audio_tables.audio_train({"rows": [{"name": "drums", "kimg": 1200, "img_per_s": 3000,
+                                                "scores": scores}]})
+    lines = {line.split(" | ")[0].strip("| "): line for line in table.splitlines()[2:]}
+    assert lines["Fréchet distance (classifier features)"] == "| Fréchet distance (classifier features) | 1.60 | 0.80 |"
+    assert lines["Fréchet distance, clips at the levels drawn (not brought to the set's peak)"].endswith(
+        "| 4.60 | 0.80 |")
+    assert lines["loudness at the levels drawn (dB FS)"].endswith("| -29.5 | -22.9 |")
+    assert lines["kind accuracy at the levels drawn"].endswith("| 0.670 | 0.830 |")
