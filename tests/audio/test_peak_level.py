@@ -31,6 +31,8 @@ def test_a_shared_peak_is_found_and_scattered_peaks_are_not():
     assert shared_peak(almost) is None and shared_peak(np.concatenate([one_level] * 19 + [three_levels[:1]]))
     assert chosen_peak("auto", one_level) == pytest.approx(0.9) and chosen_peak("auto", three_levels) is None
     assert chosen_peak("off", one_level) is None and chosen_peak("0.5", three_levels) == 0.5
+    assert shared_peak(to_int16(one_level)) == pytest.approx(0.9, abs=1e-4)      # the clips store's int16
+    assert shared_peak(to_int16(three_levels)) is None
 
 
 def test_every_clip_is_brought_to_the_level_and_silence_stays_silent():

@@ -18,16 +18,21 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from duelo.tasks.audio.clips import FULL_SCALE
+
 SHARE = 0.95
 TOLERANCE_DB = 0.1
 SILENT = 1e-4              # a clip whose loudest sample is below this stays as drawn (nothing to scale)
 
 
 def shared_peak(waves: np.ndarray) -> float | None:
-    """The peak the clips (N, L) floats share, rounded to 4 places, or None when they do not share one."""
+    """The peak the clips (N, L) share (floats in [-1, 1], or the clips store's int16), rounded to 4 places, or
+    None when they do not share one."""
     if len(waves) == 0:
         return None
-    peaks = np.abs(waves).max(axis=1)
+    peaks = np.abs(waves).max(axis=1).astype(np.float64)
+    if np.issubdtype(waves.dtype, np.integer):
+        peaks /= FULL_SCALE
     median = float(np.median(peaks))
     if median < SILENT:
         return None
