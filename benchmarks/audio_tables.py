@@ -15,10 +15,15 @@ SCORES = (("fd", "Fréchet distance (classifier features)", 2), ("score", "incep
           ("loudness_db_as_drawn", "loudness at the levels drawn (dB FS)", 1),
           ("kind_accuracy_as_drawn", "kind accuracy at the levels drawn", 3),
           ("language_accuracy_as_drawn", "language accuracy at the levels drawn", 3))
-REAL = {"fd": "fd_real", "fd_unrefined": "fd_real",          # the floor: training clips against held-out ones
-        "loudness_db_unrefined": "loudness_db_real", "fd_as_drawn": "fd_real",
-        "loudness_db_as_drawn": "loudness_db_real", "kind_accuracy_as_drawn": "kind_accuracy_real",
-        "language_accuracy_as_drawn": "language_accuracy_real"}
+VARIANTS = ("_unrefined", "_as_drawn")     # the same G's clips decoded another way: their real figure is the base's
+
+
+def _real_key(key: str) -> str:
+    """The held-out clips' figure beside `key` (fd_real for fd: as many training clips against the held-out ones)."""
+    for suffix in VARIANTS:
+        if key.endswith(suffix):
+            return key[:-len(suffix)] + "_real"
+    return key + "_real"
 
 
 def audio_train(*results: dict) -> str:
@@ -30,11 +35,12 @@ def audio_train(*results: dict) -> str:
                                       for row in runs) + " | real held-out clips |"
     lines = [header, "| --- " * (len(runs) + 2) + "|"]
     for key, label, digits in SCORES:
-        if not any(key in row["scores"] or (key not in REAL and key + "_real" in row["scores"]) for row in runs):
-            continue                    # a row of shared real figures (REAL) alone, with no run's own, is left out
+        if not any(key in row["scores"] or (not key.endswith(VARIANTS) and key + "_real" in row["scores"])
+                   for row in runs):
+            continue                    # a variant's row of shared real figures alone, with no run's own: left out
         cells = [f"{row['scores'][key]:.{digits}f}" if key in row["scores"] else "" for row in runs]
-        real = sorted({f"{row['scores'][REAL.get(key, key + '_real')]:.{digits}f}" for row in runs
-                       if REAL.get(key, key + "_real") in row["scores"]})
+        real_key = _real_key(key)
+        real = sorted({f"{row['scores'][real_key]:.{digits}f}" for row in runs if real_key in row["scores"]})
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {' / '.join(real)} |")
     failed = [row for row in rows if "scores" not in row]
     if failed:

@@ -15,9 +15,9 @@ from duelo.tasks.audio import clips as clip_store
 from duelo.tasks.audio.clips import to_int16
 from duelo.tasks.audio.levels import chosen_peak, shared_peak, to_peak
 from tests.audio.made_up import made_up_clips, tone
+from tests.audio.test_audio_task import TINY as AUDIO_TINY
 
-TINY = ["train", "--task", "audio", "--width", "4", "--batch", "8", "--seed", "1", "--kimg", "0.05", "--conditional",
-        "--set", "run.snapshot_kimg=0.05", "--set", "audio.eval_clips=16", "--set", "audio.scorer_epochs=1"]
+TINY = [*AUDIO_TINY, "--kimg", "0.05"]
 
 
 def test_a_shared_peak_is_found_and_scattered_peaks_are_not():
