@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The audio task on a GPU machine (issue 20), from the repository root: benchmarks/audio.py's runs at once for
 # MINUTES each. Carry .whl (platformdirs wheel) and .device-carry/audio-cache (DUELO_CACHE_DIR with
-# datasets/notes and datasets/drums fetched; `bash benchmarks/device_carry.sh wheels audio` builds both). Results
+# datasets/notes and datasets/drums fetched; `bash benchmarks/device_carry.sh wheels audio` builds both;
+# AUDIO_CACHE=DIR carries another such folder, e.g. one with the drums alone when the call's 64 MiB is short). Results
 # under $OUT: audio.json, the runs' logs and runs.tgz (run folders without checkpoints and models: spectrograms,
 # WAV files, summaries, the runs' logs). KEEP_MODELS=1 also
 # brings each run's model folder and D's weights (benchmarks/audio_diagnose.py --extract) back, as models.tar cut
@@ -15,7 +16,7 @@ out=${OUT:-/tmp/gpu-out}; mkdir -p "$out"
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site "${WHEELS:-.whl}"/platformdirs-*.whl \
     || exit 1
 export PYTHONPATH=$PWD/src:/tmp/site:$PWD/benchmarks PYTHONUNBUFFERED=1
-rm -rf /tmp/runs /tmp/duelo-cache && mkdir -p /tmp/runs && cp -r .device-carry/audio-cache /tmp/duelo-cache
+rm -rf /tmp/runs /tmp/duelo-cache && mkdir -p /tmp/runs && cp -r "${AUDIO_CACHE:-.device-carry/audio-cache}" /tmp/duelo-cache
 export DUELO_CACHE_DIR=/tmp/duelo-cache
 python3 benchmarks/audio.py --minutes "$minutes" --device cuda --runs /tmp/runs/audio --out "$out/audio.json" "$@" \
     > "$out/audio.log" 2>&1
