@@ -3,7 +3,7 @@
 # MINUTES each. Carry .whl (platformdirs wheel) and .device-carry/audio-cache (DUELO_CACHE_DIR with
 # datasets/notes and datasets/drums fetched; `bash benchmarks/device_carry.sh wheels audio` builds both;
 # AUDIO_CACHE=DIR carries another such folder, e.g. one with the drums alone when the call's 64 MiB is short). Results
-# under $OUT: audio.json, the runs' logs and runs.tgz (run folders without checkpoints and models: spectrograms,
+# under $OUT: audio.json, the runs' logs and runs.tgz (run folders without checkpoints and models, best/ too: spectrograms,
 # WAV files, summaries, the runs' logs). KEEP_MODELS=1 also
 # brings each run's model folder and D's weights (benchmarks/audio_diagnose.py --extract) back, as models.tar cut
 # into 15 MiB parts (models.tar.part-aa, -ab, ...: `cat models.tar.part-* | tar x`) for audio_diagnose.py here;
@@ -22,7 +22,7 @@ python3 benchmarks/audio.py --minutes "$minutes" --device cuda --runs /tmp/runs/
     > "$out/audio.log" 2>&1
 tail -n 60 "$out/audio.log"; tail -n 4 /tmp/runs/audio-*.log
 cp /tmp/runs/audio-*.log /tmp/runs/audio/ 2>/dev/null
-tar czf "$out/runs.tgz" --exclude=checkpoints --exclude=model --exclude=discriminator.safetensors -C /tmp/runs audio
+tar czf "$out/runs.tgz" --exclude=checkpoints --exclude=model --exclude=best --exclude=discriminator.safetensors -C /tmp/runs audio
 keep=${KEEP_MODELS:-0}
 if [ "$keep" != 0 ]; then
     [ "$keep" = 1 ] && keep=$(cd /tmp/runs/audio && ls -d */ | tr -d /)
