@@ -189,6 +189,35 @@ def audio_trajectory(*results: dict) -> str:
     return "\n".join(lines)
 
 
+def _ratio(scores: dict, key: str) -> str:
+    return f"{scores[key] / scores['fd_real']:.1f}" if key in scores else "—"
+
+
+def audio_floor_ratio(*results: dict) -> str:
+    """Runs' Fréchet distance as a multiple of their own judge's floor (each seed trains its own judge, so floors
+    differ between runs): as scored, without the Griffin-Lim rounds and at the levels drawn (where the run has the
+    variant), with the kind (or first factor's) accuracy beside the real clips', and the FD at each scoring."""
+    lines = ["| run | seed | kimg | FD / floor | without the rounds | at the levels drawn | accuracy: G / real "
+             "| FD at each scoring (kimg) |", "| --- " * 8 + "|"]
+    for result in results:
+        for row in result["rows"]:
+            scores = row.get("scores")
+            if not scores or "fd_real" not in scores:
+                continue
+            words = row["command"].split()
+            seed = words[words.index("--seed") + 1] if "--seed" in words else "0"
+            factor = next((k for k in scores if k.endswith("_accuracy") and not k.startswith("pitch")), None)
+            accuracy = f"{scores[factor]:.3f} / {scores[factor + '_real']:.3f}" if factor else "—"
+            points = row.get("trajectory") or []
+            path = (" → ".join(f"{p['fd']:.1f}" for p in points) + f" ({points[0]['kimg']:.0f} .. "
+                    f"{points[-1]['kimg']:.0f})") if points else "—"
+            lines.append(f"| {row['name']} | {seed} | {row['kimg']:,.0f} | {scores['fd']:.2f} / {scores['fd_real']:.2f}"
+                         f" = {_ratio(scores, 'fd')} | {_ratio(scores, 'fd_unrefined')} | "
+                         f"{_ratio(scores, 'fd_as_drawn')} | {accuracy} | {path} |")
+    return "\n".join(lines)
+
+
 RENDERERS = {"audio-train": audio_train, "audio-trajectory": audio_trajectory, "audio-head": audio_head,
              "audio-representation": audio_representation, "audio-judge": audio_judge,
-             "audio-diagnose": audio_diagnose, "audio-steps": audio_steps}
+             "audio-diagnose": audio_diagnose, "audio-steps": audio_steps,
+             "audio-floor-ratio": audio_floor_ratio}

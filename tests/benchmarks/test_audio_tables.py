@@ -70,3 +70,18 @@ def test_the_train_table_shows_a_run_at_its_levels_drawn_beside_the_real_floor()
         "| 4.60 | 0.80 |")
     assert lines["loudness at the levels drawn (dB FS)"].endswith("| -29.5 | -22.9 |")
     assert lines["kind accuracy at the levels drawn"].endswith("| 0.670 | 0.830 |")
+
+
+def test_the_floor_ratio_table_divides_each_run_by_its_own_judges_floor():
+    scores = {"fd": 4.0, "fd_real": 0.8, "fd_unrefined": 4.8, "fd_as_drawn": 6.0, "kind_accuracy": 0.7,
+              "kind_accuracy_real": 0.8, "kind_accuracy_as_drawn": 0.6}
+    points = [{"kimg": 250, "fd": 10.0}, {"kimg": 500, "fd": 5.0}]
+    table = audio_tables.audio_floor_ratio({"rows": [
+        {"name": "gl", "command": "duelo train --seed 1", "kimg": 600.0, "scores": scores, "trajectory": points},
+        {"name": "plain", "command": "duelo train", "kimg": 900.0,
+         "scores": {"fd": 2.7, "fd_real": 0.9, "kind_accuracy": 0.5, "kind_accuracy_real": 0.9}},
+        {"name": "failed", "command": "duelo train", "kimg": 0.0}]})
+    lines = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    assert lines[0] == ["gl", "1", "600", "4.00 / 0.80 = 5.0", "6.0", "7.5", "0.700 / 0.800", "10.0 → 5.0 (250 .. 500)"]
+    assert lines[1] == ["plain", "0", "900", "2.70 / 0.90 = 3.0", "—", "—", "0.500 / 0.900", "—"]
+    assert len(lines) == 2                                  # the failed run has no scores and no row
