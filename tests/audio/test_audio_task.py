@@ -236,7 +236,9 @@ def test_the_audio_task_trains_and_scores(model, tones, tmp_path, request):
         assert main([*TINY, "--model", model, "--dataset", str(tones), "--kimg", "0.05", "--out", str(tmp_path),
                      "--name", "a", "--set", "audio.decode_refine=2"]) == 0
         scores = json.loads((run / "summary.json").read_text())["scores"]
-        assert scores["fd_unrefined"] >= 0 and "loudness_db_unrefined" in scores
+        assert scores["fd_unrefined"] >= 0 and "loudness_db_unrefined" in scores and "score_unrefined" in scores
+        assert {key for key in scores if key.endswith("_accuracy_unrefined")} == {
+            key + "_unrefined" for key in scores if key.endswith("_accuracy")}   # every factor, both ways
         assert json.loads((run / "model" / "config.json").read_text())["kwargs"]["refine"] == 2
     if model == "specgan-m":        # the notes-conditional preset: hinge, R1, the classifier term, augmentation
         tiny = [arg for arg in TINY if arg != "--task" and arg != "audio"]

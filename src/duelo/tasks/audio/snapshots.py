@@ -76,13 +76,10 @@ class AudioSnapshots(Snapshots):
                             session.log)
         scores = self._score(scorer)
         if c.audio.decode_refine:           # the same G's clips decoded as drawn: what the rounds changed
-            plain = self._score(scorer, refine=0)
-            scores.update({f"{key}_unrefined": plain[key] for key in ("fd", "loudness_db") if key in plain})
+            scores.update(_variant(self._score(scorer, refine=0), "_unrefined"))
         peak = self.peak
         if peak is not None:                # the same G's clips at the levels drawn: what audio.peak changed
-            plain = self._score(scorer, as_drawn=True)
-            scores.update({f"{key}_as_drawn": value for key, value in plain.items()
-                           if key in ("fd", "score", "loudness_db") or key.endswith("_accuracy")})
+            scores.update(_variant(self._score(scorer, as_drawn=True), "_as_drawn"))
             scores["peak"] = peak
         return scores
 
@@ -108,3 +105,10 @@ class AudioSnapshots(Snapshots):
         self.session.log("scores: " + ", ".join(f"{k} {v:g}" for k, v in scores.items()
                                                 if isinstance(v, float) and not k.endswith("_real")))
         return run_summary(self.session, last_metrics, {"scores": scores}, started)
+
+
+def _variant(scores: dict[str, Any], suffix: str) -> dict[str, Any]:
+    """The scores of the same G's clips decoded another way that say what the decoding changed (the distance, the
+    inception-like score, the level and every factor's accuracy), under `suffix`."""
+    return {f"{key}{suffix}": value for key, value in scores.items()
+            if key in ("fd", "score", "loudness_db") or key.endswith("_accuracy")}
