@@ -84,19 +84,20 @@ def exact_duplicates(items: Iterable[bytes], faults: Faults, taken: np.ndarray) 
 
 
 def near_duplicates(features: np.ndarray, gap: Callable[[int, int], float | None], faults: Faults,
-                    taken: np.ndarray, describe: Callable[[int, float], str]) -> int:
-    """Findings for items that one of their three nearest feature-space neighbours, earlier in the data, copies:
+                    taken: np.ndarray, describe: Callable[[int, float], str], count: int = 3) -> int:
+    """Findings for items that one of their `count` nearest feature-space neighbours, earlier in the data, copies:
     gap(i, j) is how far apart the two are (0 = the same) when j copies i, None when it does not; describe(j,
     gap) words the reason. Returns how many."""
     from sklearn.neighbors import NearestNeighbors
 
     n = len(features)
-    neighbours = NearestNeighbors(n_neighbors=min(4, n)).fit(features).kneighbors(features, return_distance=False)
+    neighbours = NearestNeighbors(n_neighbors=min(count + 1, n)).fit(features).kneighbors(features,
+                                                                                        return_distance=False)
     found = 0
     for i in range(n):
         if taken[i]:
             continue
-        for j in neighbours[i, 1:4]:
+        for j in neighbours[i, 1:count + 1]:
             if j >= i or taken[j]:
                 continue
             apart = gap(i, int(j))

@@ -3,7 +3,8 @@
     report.json    every finding (item index and name, kind, score, reason in plain words), the counts, what
                    each detector did, and the files the reader could not use
     report.html    the same, with a thumbnail of every finding beside the item it duplicates (at most
-                   MAX_SHOWN a kind), to look at before trusting it; a series is drawn as a small line plot
+                   MAX_SHOWN a kind), to look at before trusting it; a series is drawn as a small line plot, a
+                   sound as its spectrogram with a player
     cleaned.npz    the items without the findings of the removed kinds (images, labels, class_names): give it
                    to `duelo train --dataset` as is
 """
@@ -22,6 +23,7 @@ import torch
 from duelo.cleaning.findings import Faults
 
 MAX_SHOWN = 200
+MAX_HEARD = 40
 KIND_WORDS = {"unreadable": "files that could not be read", "degenerate": "flat or degenerate items",
               "duplicate": "duplicates", "outlier": "outliers", "mislabelled": "likely mislabelled items",
               "impossible number": "rows with an impossible number", "likely typo": "rows with a likely typo"}
@@ -118,23 +120,28 @@ SERIES_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17bec
 
 
 def write_html(path: Path, spec: str, faults: Faults, images: torch.Tensor, names: list[str], lines: list[str],
-               thumbnail=None) -> Path:
+               thumbnail=None, sound=None) -> Path:
     """The findings with a picture of each (beside its original for a duplicate); thumbnail(index) -> a data URI,
-    by default the image itself."""
+    by default the image itself; sound(index) -> a data URI of a WAV file to play under the picture, for the first
+    MAX_HEARD findings of each kind (sounds: each is tens of kilobytes)."""
     from duelo.io.atomic import atomic_write_text
 
     picture = thumbnail or (lambda index: _thumbnail(images[index]))
     parts = [f"<!doctype html><meta charset='utf-8'><title>duelo clean: {html.escape(spec)}</title>",
              "<style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;margin:4px;width:150px;"
-             "vertical-align:top;font-size:11px}img{image-rendering:pixelated;border:1px solid #ccc}</style>",
+             "vertical-align:top;font-size:11px}img{image-rendering:pixelated;border:1px solid #ccc}"
+             "audio{width:150px;height:28px}</style>",
              f"<h1>duelo clean: {html.escape(spec)}</h1><ul>",
              *(f"<li>{html.escape(line)}</li>" for line in lines), "</ul>"]
     for kind, found in faults.by_kind().items():
         parts.append(f"<h2>{html.escape(KIND_WORDS.get(kind, kind))} ({len(found)})</h2>")
-        for f in found[:MAX_SHOWN]:
+        for shown, f in enumerate(found[:MAX_SHOWN]):
             pictures = f"<img src='{picture(f.index)}'>"
             if f.related is not None:
                 pictures += f" <img src='{picture(f.related)}'>"
+            if sound is not None and shown < MAX_HEARD:
+                pictures += "".join(f"<br><audio controls preload='none' src='{sound(index)}'></audio>"
+                                    for index in (f.index, f.related) if index is not None)
             parts.append(f"<figure>{pictures}<figcaption>#{f.index} {html.escape(names[f.index])}<br>"
                          f"{html.escape(f.reason)}</figcaption></figure>")
         if len(found) > MAX_SHOWN:

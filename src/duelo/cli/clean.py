@@ -1,6 +1,6 @@
-"""`duelo clean DATA --out DIR`: find unreadable, flat, duplicated, outlying and likely mislabelled images or time
-series, or the repeated rows, impossible numbers and likely typos of a table (.csv / .parquet); write a report
-(JSON + HTML) and a cleaned copy. The data itself is never modified."""
+"""`duelo clean DATA --out DIR`: find unreadable, flat, duplicated, outlying and likely mislabelled images, time
+series or sound clips, or the repeated rows, impossible numbers and likely typos of a table (.csv / .parquet); write
+a report (JSON + HTML) and a cleaned copy. The data itself is never modified."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
     """Check DATA for what should not be trained on. An image dataset (a named dataset, a folder, a .zip or an
     .npz): files that cannot be read, flat images, exact and near duplicates, outliers and likely mislabelled
     items. A set of time series (a named series set such as gunpoint, an .npz of windows, a .ts file): the same
-    checks, each series an item. A table (.csv or .parquet): repeated rows, impossible numbers and likely typos.
+    checks, each series an item. A set of sound clips (a named audio set such as drums, or the audio task's .npz):
+    silent or clipped clips, exact and shifted copies, outliers and likely mislabelled clips. A table (.csv or
+    .parquet): repeated rows, impossible numbers and likely typos.
     docs/cleaning.md says how each is found and how well, measured on planted faults.
 
     \b
@@ -54,6 +56,7 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
       duelo clean adult.csv --label income --out checked/   # and the rows whose income the rest disputes
       duelo clean new_batch/ --run runs/good --out checked/   # and the low scores of a trained run's D
       duelo clean ecg_windows.npz --out checked/     # series: writes checked/cleaned.npz
+      duelo clean drums --out checked/               # sounds: writes checked/cleaned.npz (clips)
     """
     keep = {k.strip() for k in keep_kinds.split(",") if k.strip()}
     if is_table(Path(data)):
@@ -67,6 +70,12 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
         from duelo.cli.clean_series import clean_series
 
         clean_series(data, out_dir, keep, force, seed)
+        return
+    from duelo.cli.clean_clips import clean_clips, is_clips
+
+    if is_clips(data):
+        _images_only(data, "a set of sound clips", run=run, alpha=alpha)
+        clean_clips(data, out_dir, keep, force, seed)
         return
 
     from duelo.cleaning.image_faults import find_faults

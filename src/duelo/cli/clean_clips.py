@@ -1,0 +1,88 @@
+"""`duelo clean` on a set of sound clips (a named audio set such as drums, or an .npz written by
+duelo.tasks.audio.clips.save): the clip checks (cleaning/clip_faults.py), report.json and report.html (each
+finding's spectrogram with a player) and cleaned.npz, a clips file that `duelo train --task audio --dataset` reads
+as it is."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import click
+import numpy as np
+
+from duelo.cli.clean import KINDS
+from duelo.errors import ConfigError
+
+
+def clean_clips(data: str, out_dir: Path, keep: set[str], force: bool, seed: int) -> None:
+    from duelo.cleaning.clip_faults import find_clip_faults
+    from duelo.cleaning.report import summary_lines, write_html, write_json
+    from duelo.io.outputs import output_folder
+    from duelo.tasks.audio import clips as clip_store
+    from duelo.tasks.audio.data import read_clips
+
+    unknown = sorted(keep - set(KINDS))
+    if unknown:
+        raise ConfigError(f"--keep: unknown kind {unknown[0]!r} for sound clips; give some of {', '.join(KINDS)}")
+    names_out = ["report.json", "report.html", "cleaned.npz"]
+    output_folder(out_dir, force=force, names=names_out, create=False)   # checked now, made once the checks ran
+    clips = read_clips(data)
+    waves = clips.floats()
+    labels = clips.labels[:, 0] if clips.factors else None
+    class_names = clips.class_names[0] if clips.factors else None
+    click.echo(f"checking {len(clips):,} clips of {data} ({clips.seconds:.2f} s at {clips.rate:,} Hz"
+               + (f", labelled by {clips.factors[0]}" if clips.factors else "") + ") ...", err=True)
+    faults = find_clip_faults(waves, clips.rate, labels, class_names, seed, log=lambda text: click.echo(text, err=True))
+    folder = output_folder(out_dir, force=force, names=names_out)
+    removed = set(KINDS) - keep
+    mask = faults.kept(len(clips), removed)
+    lines = summary_lines(faults, len(clips), [], removed, KINDS, "clips")
+    write_json(folder / "report.json", data, faults, clips.names, class_names, labels, [], removed, int(mask.sum()))
+    write_html(folder / "report.html", data, faults, None, clips.names, lines,
+               thumbnail=lambda index: spectrogram_uri(waves[index], clips.rate),
+               sound=lambda index: wav_uri(waves[index], clips.rate))
+    clip_store.save(clips.subset(np.nonzero(mask)[0]), folder / "cleaned.npz")
+    for line in lines:
+        click.echo(line)
+    click.echo(f"wrote {folder / 'report.html'}, report.json and cleaned.npz ({int(mask.sum()):,} clips); "
+               f"{data} itself was not changed")
+
+
+def spectrogram_uri(wave: np.ndarray, rate: int) -> str:
+    """One clip's log-mel spectrogram (the audio task's picture) as a PNG data URI."""
+    import torch
+    from PIL import Image
+
+    from duelo.tasks.audio.spectral import spectrogram_images
+
+    picture = spectrogram_images(torch.from_numpy(np.ascontiguousarray(wave[None])), rate)[0]
+    image = Image.fromarray(picture.permute(1, 2, 0).numpy()).resize((140, 70))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def wav_uri(wave: np.ndarray, rate: int) -> str:
+    from duelo.io.wav import wav_bytes
+
+    return "data:audio/wav;base64," + base64.b64encode(wav_bytes(wave, rate)).decode()
+
+
+def is_clips(data: str) -> bool:
+    """A named audio set (drums, notes, spoken) or an .npz holding 'waves' (the audio task's clips store)."""
+    from duelo.tasks.audio.sources import named_sources
+
+    if data in named_sources():
+        return True
+    path = Path(data)
+    if path.suffix.lower() != ".npz" or not path.is_file():
+        return False
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return "waves" in archive.files
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+        return False                                    # the image reader says what is wrong with it
