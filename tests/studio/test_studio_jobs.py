@@ -146,3 +146,26 @@ def test_a_studio_without_jobs_says_so(studio):
     refused = studio.request("/api/jobs?kind=fetch", b'{"dataset": "digits"}')
     assert refused.status == 403 and "--no-jobs" in refused.json()["error"]
     assert "jobs are off" in studio.get("/jobs").text
+
+
+def test_a_jobs_record_on_disk_has_ended_before_the_studio_shows_it_ended(tmp_path, monkeypatch):
+    """The run page and job.json must agree: whoever sees a job finish (the status the page polls) finds its
+    exit status in job.json already."""
+    from duelo.studio.processes import JobManager
+
+    manager = JobManager(tmp_path)
+    live, written = [], []
+    original = manager._write
+
+    def spy(record):
+        written.append(record.code)
+        live.append(manager.jobs[0].code if manager.jobs else None)
+        original(record)
+
+    monkeypatch.setattr(manager, "_write", spy)
+    job = manager.start("version", ["--version"], None)
+    deadline = time.time() + 60
+    while job.code is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert job.code == 0 and written[-1] == 0 and live[-1] is None     # written while the job still looked running
+    assert json.loads((job.folder / "job.json").read_text())["exit_status"] == 0

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from duelo.studio.http import StudioError
@@ -117,9 +117,12 @@ class JobManager:
     def _wait(self, job: Job, log) -> None:
         code = job.process.wait()
         log.close()
-        with job.lock:
-            job.code, job.ended = code, time.time()
-        self._write(job)
+        ended = time.time()
+        try:                                # job.json first: whoever sees the job end finds its record ended too
+            self._write(replace(job, code=code, ended=ended))
+        finally:
+            with job.lock:
+                job.code, job.ended = code, ended
 
     def _write(self, job: Job) -> None:
         from duelo.io.atomic import atomic_write_json
