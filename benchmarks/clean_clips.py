@@ -6,7 +6,7 @@ copy is found when it is named a duplicate, of its source or of an earlier copy 
     copy        PLANTED exact copies of random clips
     edited      PLANTED copies delayed by 5-50 ms and made 0-12 dB quieter (the tail cut to the clip's length)
     silent      PLANTED clips of zeros, and as many of noise 70 dB below full scale
-    clipped     PLANTED clips made 12 dB louder and clipped at full scale, in place
+    clipped     PLANTED clips made louder until their peak is twice full scale, and clipped, in place
     quiet       PLANTED clips made 40 dB quieter in place (recorded with the gain far too low; not silent)
     mislabel    5 % of the clips given another class of the first factor, in place
 
@@ -57,17 +57,18 @@ def planted(clips, seed: int) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[s
         truth[n + len(extra)] = (kind, source)
         extra.append((np.clip(wave, -1, 1), labels[source] if source is not None else rng.integers(labels.max() + 1)))
 
-    for source in rng.choice(n, PLANTED, replace=False):
+    order = rng.permutation(n)          # each clip takes part in one planted fault at most
+    for source in order[:PLANTED]:
         add(waves[source].copy(), "copy", int(source))
-    for source in rng.choice(n, PLANTED, replace=False):
+    for source in order[PLANTED:2 * PLANTED]:
         delay = int(rng.uniform(0.005, 0.05) * clips.rate)
         gain = 10 ** (-rng.uniform(0, 12) / 20)
         add(gain * np.concatenate([np.zeros(delay), waves[source][:length - delay]]), "edited", int(source))
     for i in range(PLANTED):
         add(np.zeros(length) if i % 2 == 0 else rng.normal(0, 10 ** (-70 / 20) / 3, length), "silent")
-    changed = rng.choice(n, 2 * PLANTED + int(FLIPPED * n), replace=False)    # in place: no copy of them is left
+    changed = order[2 * PLANTED:4 * PLANTED + int(FLIPPED * n)]               # in place: no copy of them is left
     for i in changed[:PLANTED]:
-        waves[i] = np.clip(waves[i] * 10 ** (12 / 20), -1, 1)
+        waves[i] = np.clip(waves[i] * 2.0 / max(float(np.abs(waves[i]).max()), 1e-6), -1, 1)   # 6 dB over the rail
         truth[int(i)] = ("clipped", None)
     for i in changed[PLANTED:2 * PLANTED]:
         waves[i] = waves[i] * 10 ** (-40 / 20)
