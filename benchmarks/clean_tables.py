@@ -1,4 +1,4 @@
-"""Renderers of docs/benchmarks.md's good-practice tables (issue 21): benchmarks/clean.py and
+"""Renderers of docs/benchmarks.md's good-practice tables (issue 21): benchmarks/clean.py, clean_clips.py and
 benchmarks/augment_gain.py results."""
 
 from __future__ import annotations
@@ -106,5 +106,32 @@ def augment_gain(*results: dict) -> str:
     return "\n".join(lines)
 
 
+CLIP_FAULTS = (("copy", "exact copies"), ("edited", "copies 5-50 ms later, 0-12 dB quieter"),
+               ("silent", "silent clips (zeros; noise about 70 dB down)"), ("clipped", "clipped clips (peak twice full scale)"),
+               ("quiet", "clips 40 dB too quiet"), ("mislabel", "flipped labels (5 %)"))
+
+
+def clean_clips(result: dict) -> str:
+    """Per named audio set: what the checks find as it is, then the recall of each planted fault kind (and, for the
+    kinds planted in place, among the clips the set holds no copy of)."""
+    rows = result["rows"]
+    lines = ["| | " + " | ".join(row["set"] for row in rows) + " |", "| --- " * (1 + len(rows)) + "|",
+             "| clips | " + " | ".join(f"{row['as_it_is']['clips']:,}" for row in rows) + " |",
+             "| findings as it is | " + " | ".join(
+                 ", ".join(f"{n} {kind}" for kind, n in sorted(row["as_it_is"]["counts"].items())) or "none"
+                 for row in rows) + " |"]
+    for key, label in CLIP_FAULTS:
+        cells = []
+        for row in rows:
+            recall = row["planted"]["recall"]
+            cell = f"{recall[key]:.2f}"
+            if f"{key}_without_a_copy" in recall:
+                cell += f" ({recall[key + '_without_a_copy']:.2f} without a copy)"
+            cells.append(cell)
+        lines.append(f"| found: {label} | " + " | ".join(cells) + " |")
+    lines.append("| seconds (CPU, as it is) | " + " | ".join(f"{row['as_it_is']['seconds']:g}" for row in rows) + " |")
+    return "\n".join(lines)
+
+
 RENDERERS = {"clean-images": clean_images, "clean-tables": clean_tables, "clean-table-labels": clean_table_labels,
-             "augment-gain": augment_gain}
+             "augment-gain": augment_gain, "clean-clips": clean_clips}
