@@ -107,7 +107,8 @@ def augment_gain(*results: dict) -> str:
 
 
 CLIP_FAULTS = (("copy", "exact copies"), ("edited", "copies 5-50 ms later, 0-12 dB quieter"),
-               ("silent", "silent clips (zeros; noise about 70 dB down)"), ("clipped", "clipped clips (peak twice full scale)"),
+               ("silent", "silent clips (zeros; noise about 70 dB down)"),
+               ("clipped", "clipped clips (peak twice full scale)"),
                ("quiet", "clips 40 dB too quiet"), ("mislabel", "flipped labels (5 %)"))
 
 
