@@ -1,0 +1,99 @@
+"""Benchmark: how much the audio scores' real-vs-real floor owes to near copies across the split (issue 20).
+
+`duelo clean` finds that many clips of the named sets are near copies of another (a note at several velocities, a
+drum hit at several: cleaning/clip_faults.py), and the audio task's held-out split (data.split: a share of each
+first-factor class, seeded) puts copies on both sides. The floor the scores compare with (`fd_real`: as many
+training clips against the held-out ones) and the judge's held-out accuracy then measure, in part, how like its
+own copies a clip is. For each set, with the task's split (seed 0, 20 % held out) and the judge the task trains
+(scorer.py, 30 epochs, seed 0; cached like the task's):
+
+    with copies       the held-out clips that have a near copy among the training clips
+    without copies    those that have none (their copy group lies wholly in the held-out part, or they have none)
+
+each with the judge's accuracy on it, and the clips without copies scored like the summary's floor: the Fréchet
+distance of the judge's features against as many random training clips, beside the same for as many clips drawn
+from all the held-out ones (the floor as the summary has it, at that size: the distance of fewer clips is larger),
+each the mean of REPEATS draws.
+
+    python benchmarks/audio_floor_copies.py --sets drums,notes --out benchmarks/results/audio-floor-copies-DATE.json
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from duelo.cleaning.clip_faults import find_clip_faults
+from duelo.evaluation.frechet import FeatureStats, frechet_distance
+from duelo.io.provenance import write_result
+from duelo.tasks.audio.data import read_clips, split, split_data
+from duelo.tasks.audio.scorer import predict, scorer_for
+
+HELDOUT, EPOCHS, REPEATS = 0.2, 30, 20
+
+
+def copy_groups(clips, seed: int) -> np.ndarray:
+    """(N,) a group number per clip: clips joined by a near-copy or exact-copy finding share one."""
+    faults = find_clip_faults(clips.floats(), clips.rate, None, None, seed)
+    group = np.arange(len(clips))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    for finding in faults.findings:
+        if finding.kind == "duplicate" and finding.related is not None:
+            group[root(finding.index)] = root(finding.related)
+    return np.array([root(i) for i in range(len(clips))])
+
+
+def measure(name: str, seed: int) -> dict:
+    clips = read_clips(name)
+    held = split(clips, HELDOUT, seed)
+    groups = copy_groups(clips, seed)
+    train_groups = set(groups[~held].tolist())
+    copied = np.array([groups[i] in train_groups for i in np.nonzero(held)[0]])
+    data = split_data(clips, held, name)
+    scorer = scorer_for(data.train, EPOCHS, seed, "cpu")
+    f_train, _ = predict(scorer, data.train.floats(), "cpu")
+    f_held, p_held = predict(scorer, data.heldout.floats(), "cpu")
+    truth = torch.from_numpy(data.heldout.labels[:, 0])
+    right = (p_held[0].argmax(1) == truth).numpy()
+    size = int((~copied).sum())                  # the held-out clips without a copy, against as many of all of them
+    rng = np.random.default_rng(seed)
+    row = {"set": name, "clips": len(clips), "heldout": int(held.sum()), "heldout_with_copies": int(copied.sum()),
+           "compared_size": size, "copy_groups": int(len(np.unique(groups))), "factor": clips.factors[0]}
+    for label, members in (("all", np.arange(len(copied))), ("with_copies", np.nonzero(copied)[0]),
+                           ("without_copies", np.nonzero(~copied)[0])):
+        row[label] = {"clips": int(len(members)),
+                      "accuracy": round(float(right[members].mean()), 4) if len(members) else None}
+        if label == "with_copies" or size < 2:
+            continue
+        distances = []
+        for _ in range(REPEATS):
+            pick = rng.choice(members, size, replace=False)
+            train = rng.choice(len(f_train), size, replace=False)
+            distances.append(frechet_distance(FeatureStats.from_features(f_train[train]),
+                                              FeatureStats.from_features(f_held[pick])))
+        row[label].update({"fd_to_training": round(float(np.mean(distances)), 3),
+                           "fd_spread": round(float(np.std(distances)), 3)})
+    print(name, row, flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", default="drums,notes")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    write_result(args.out, {"benchmark": "audio-floor-copies", "heldout": HELDOUT, "scorer_epochs": EPOCHS,
+                            "repeats": REPEATS, "rows": [measure(name, args.seed) for name in args.sets.split(",")]})
+
+
+if __name__ == "__main__":
+    main()
