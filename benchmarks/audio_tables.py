@@ -220,7 +220,25 @@ def audio_floor_ratio(*results: dict) -> str:
     return "\n".join(lines)
 
 
+def audio_floor_copies(result: dict) -> str:
+    """Per set: the held-out clips with a near copy among the training clips, and the judge's accuracy and the
+    floor's Fréchet distance on all the held-out clips and on those without a copy (at that group's size)."""
+    lines = ["| set | held-out clips with a copy in training | judge's accuracy: all / with a copy / without | "
+             "FD to training, at the size of the group without copies: all / without copies |", "| --- " * 4 + "|"]
+    for row in result["rows"]:
+        every, copies, none = row["all"], row["with_copies"], row["without_copies"]
+
+        def fd(part: dict) -> str:
+            return f"{part['fd_to_training']:.2f} ± {part['fd_spread']:.2f}" if "fd_to_training" in part else "—"
+
+        accuracy = " / ".join("—" if part["accuracy"] is None else f"{part['accuracy']:.3f}"
+                              for part in (every, copies, none))
+        lines.append(f"| {row['set']} ({row['factor']}) | {copies['clips']} of {row['heldout']} | {accuracy} | "
+                     f"{fd(every)} / {fd(none)} ({row['compared_size']} clips) |")
+    return "\n".join(lines)
+
+
 RENDERERS = {"audio-train": audio_train, "audio-trajectory": audio_trajectory, "audio-head": audio_head,
              "audio-representation": audio_representation, "audio-judge": audio_judge,
              "audio-diagnose": audio_diagnose, "audio-steps": audio_steps,
-             "audio-floor-ratio": audio_floor_ratio}
+             "audio-floor-ratio": audio_floor_ratio, "audio-floor-copies": audio_floor_copies}

@@ -85,3 +85,17 @@ def test_the_floor_ratio_table_divides_each_run_by_its_own_judges_floor():
     assert lines[0] == ["gl", "1", "600", "4.00 / 0.80 = 5.0", "6.0", "7.5", "0.700 / 0.800", "10.0 → 5.0 (250 .. 500)"]
     assert lines[1] == ["plain", "0", "900", "2.70 / 0.90 = 3.0", "—", "—", "0.500 / 0.900", "—"]
     assert len(lines) == 2                                  # the failed run has no scores and no row
+
+
+def test_the_floor_copies_table_puts_each_sets_groups_side_by_side():
+    row = {"set": "notes", "factor": "instrument", "heldout": 250, "compared_size": 50,
+           "all": {"clips": 250, "accuracy": 0.992, "fd_to_training": 22.59, "fd_spread": 2.586},
+           "with_copies": {"clips": 200, "accuracy": 1.0},
+           "without_copies": {"clips": 50, "accuracy": 0.96, "fd_to_training": 35.62, "fd_spread": 3.37}}
+    empty = {**row, "set": "tiny", "compared_size": 0, "with_copies": {"clips": 4, "accuracy": 1.0},
+             "all": {"clips": 4, "accuracy": 1.0}, "without_copies": {"clips": 0, "accuracy": None}}
+    lines = [[cell.strip() for cell in line.strip("|").split("|")]
+             for line in audio_tables.audio_floor_copies({"rows": [row, empty]}).splitlines()[2:]]
+    assert lines[0] == ["notes (instrument)", "200 of 250", "0.992 / 1.000 / 0.960",
+                        "22.59 ± 2.59 / 35.62 ± 3.37 (50 clips)"]
+    assert lines[1][2] == "1.000 / 1.000 / —" and lines[1][3] == "— / — (0 clips)"   # no clip without a copy
