@@ -69,6 +69,7 @@ def test_the_best_shift_finds_a_delayed_copy_and_tells_unrelated_sounds_apart():
     correlation, shift = best_shift(later, a)
     assert correlation > 0.98 and shift == 37
     assert best_shift(a, later)[1] == -37
+    assert best_shift(-later, a)[0] > 0.98 and best_shift(-later, a)[1] == 37      # polarity inverted: a copy too
     assert best_shift(a, rng.normal(0, 1, 1000))[0] < 0.2
     assert best_shift(a, np.zeros(1000)) == (0.0, 0)
 

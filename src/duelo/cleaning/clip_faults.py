@@ -110,9 +110,10 @@ def sketch(waves: np.ndarray, views: np.ndarray, rate: int) -> np.ndarray:
 
 
 def far_statistics(stats: np.ndarray, faults: Faults, taken: np.ndarray) -> str:
-    """Findings for clips with one statistic more than OUTLIER_Z robust standard deviations (1.4826 MAD) from the
-    median clip's; a statistic most clips share exactly has no such scale and is left out. Returns what the check
-    did, in words."""
+    """Findings for clips whose RMS level (the first statistic) is more than QUIET_DB below the median clip's, then
+    for clips with one statistic more than OUTLIER_Z robust standard deviations (1.4826 MAD) from the median
+    clip's; a statistic most clips share exactly has no such scale and is left out. Returns what the check did, in
+    words."""
     if len(stats) < 20:
         return "skipped: fewer than 20 clips"
     median = np.median(stats, axis=0)
@@ -147,8 +148,9 @@ def far_statistics(stats: np.ndarray, faults: Faults, taken: np.ndarray) -> str:
 
 
 def best_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
-    """The largest normalised correlation of two waves over every shift of one against the other (zero-padded,
-    so nothing wraps round), and that shift in samples (positive: `a` is `b` delayed)."""
+    """The largest normalised correlation of two waves, in size, over every shift of one against the other
+    (zero-padded, so nothing wraps round; a copy with its polarity inverted correlates as much), and that shift in
+    samples (positive: `a` is `b` delayed)."""
     n = len(a) + len(b) - 1
     size = 1 << (n - 1).bit_length()
     spectrum = np.fft.rfft(a, size) * np.conj(np.fft.rfft(b, size))
@@ -156,9 +158,9 @@ def best_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
     norm = float(np.sqrt(np.sum(a.astype(np.float64) ** 2) * np.sum(b.astype(np.float64) ** 2)))
     if norm <= 0.0:
         return 0.0, 0
-    index = int(np.argmax(correlation))
+    index = int(np.argmax(np.abs(correlation)))
     shift = index if index < len(a) else index - size
-    return float(correlation[index]) / norm, shift
+    return abs(float(correlation[index])) / norm, shift
 
 
 def find_clip_faults(waves: np.ndarray, rate: int, labels: np.ndarray | None = None,
