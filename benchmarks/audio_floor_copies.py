@@ -30,13 +30,14 @@ from duelo.evaluation.frechet import FeatureStats, frechet_distance
 from duelo.io.provenance import write_result
 from duelo.tasks.audio.data import read_clips, split, split_data
 from duelo.tasks.audio.scorer import predict, scorer_for
+from duelo.tasks.audio.spectral import log_mel
 
 HELDOUT, EPOCHS, REPEATS = 0.2, 30, 20
 
 
 def copy_groups(clips, seed: int) -> np.ndarray:
     """(N,) a group number per clip: clips joined by a near-copy or exact-copy finding share one."""
-    faults = find_clip_faults(clips.floats(), clips.rate, None, None, seed)
+    faults = find_clip_faults(clips.floats(), clips.rate, log_mel, None, None, seed)
     group = np.arange(len(clips))
 
     def root(i: int) -> int:

@@ -27,6 +27,7 @@ import numpy as np
 from duelo.cleaning.clip_faults import find_clip_faults
 from duelo.io.provenance import write_result
 from duelo.tasks.audio.data import read_clips
+from duelo.tasks.audio.spectral import log_mel
 
 PLANTED, FLIPPED = 10, 0.05
 SHOWN = 8
@@ -38,7 +39,7 @@ def _counts(faults) -> dict:
 
 def as_it_is(clips, seed: int) -> dict:
     began = time.perf_counter()
-    faults = find_clip_faults(clips.floats(), clips.rate, clips.labels[:, 0], clips.class_names[0], seed)
+    faults = find_clip_faults(clips.floats(), clips.rate, log_mel, clips.labels[:, 0], clips.class_names[0], seed)
     return {"clips": len(clips), "seconds": round(time.perf_counter() - began, 1), "counts": _counts(faults),
             "checked": faults.checked,
             "first": [{"name": clips.names[f.index], "kind": f.kind, "reason": f.reason,
@@ -87,7 +88,7 @@ EXPECTED = {"copy": "duplicate", "edited": "duplicate", "silent": "degenerate", 
 
 def with_planted(clips, seed: int) -> dict:
     waves, labels, truth = planted(clips, seed)
-    faults = find_clip_faults(waves, clips.rate, labels, clips.class_names[0], seed)
+    faults = find_clip_faults(waves, clips.rate, log_mel, labels, clips.class_names[0], seed)
     found = {f.index: f for f in faults.findings}
     recall, missed = {}, {}
     for kind in EXPECTED:

@@ -14,6 +14,7 @@ from duelo.cli.clean_clips import is_clips
 from duelo.cli.main import main
 from duelo.tasks.audio import clips as clip_store
 from duelo.tasks.audio.data import read_clips
+from duelo.tasks.audio.spectral import log_mel
 
 RATE, LENGTH = 8000, 4096
 BANDS = {"low": (180, 220), "mid": (780, 820), "high": (2900, 3100)}
@@ -52,7 +53,7 @@ def _planted(tmp_path):
 
 def test_every_planted_fault_is_found_and_nothing_else(tmp_path):
     _, clips, planted = _planted(tmp_path)
-    faults = find_clip_faults(clips.floats(), RATE, clips.labels[:, 0], clips.class_names[0])
+    faults = find_clip_faults(clips.floats(), RATE, log_mel, clips.labels[:, 0], clips.class_names[0])
     found = {f.index: f for f in faults.findings}
     assert {i: f.kind for i, f in found.items()} == planted, [(f.index, f.kind, f.reason) for f in faults.findings]
     assert found[60].reason.startswith("silent") and found[61].reason.startswith("clipped")

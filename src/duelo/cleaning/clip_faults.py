@@ -4,7 +4,8 @@ finding, the most serious: degenerate (silent, or clipped at full scale), duplic
 factor: a note's instrument, a drum's kind, a word's language). The detectors are the images' and series'
 (cleaning/findings.py), in a view of sounds:
 
-    picture     every clip's log-mel spectrogram (spectral.log_mel, the audio judge's input) pooled to BANDS mel
+    picture     every clip's log-mel spectrogram (the audio task's spectral.log_mel, the judge's input, which the
+                caller passes in) pooled to BANDS mel
                 bands x STEPS time steps, in decibels relative to the clip's loudest cell, floored FLOOR_DB down:
                 the shape of the sound, not its level
     features    the first PCA_DIMS principal components of the pictures, fitted on the data itself
@@ -55,12 +56,12 @@ STATISTICS = (("RMS level", " dB FS"), ("peak", " dB FS"), ("brightness (spectra
               ("sounding share", ""), ("onset", " of the clip"))
 
 
-def pictures(waves: np.ndarray, rate: int, batch: int = 256) -> np.ndarray:
-    """(N, L) float waves -> (N, BANDS * STEPS) pooled log-mel pictures in dB below each clip's loudest cell."""
+def pictures(waves: np.ndarray, rate: int, log_mel, batch: int = 256) -> np.ndarray:
+    """(N, L) float waves -> (N, BANDS * STEPS) pooled log-mel pictures in dB below each clip's loudest cell;
+    log_mel(waves (n, L) tensor, rate) -> (n, mels, frames) natural-log power (the audio task's spectral.log_mel,
+    given by the caller: the cleaning layer knows no task)."""
     import torch
     import torch.nn.functional as F
-
-    from duelo.tasks.audio.spectral import log_mel
 
     out = []
     for start in range(0, len(waves), batch):
@@ -163,10 +164,10 @@ def best_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
     return abs(float(correlation[index])) / norm, shift
 
 
-def find_clip_faults(waves: np.ndarray, rate: int, labels: np.ndarray | None = None,
+def find_clip_faults(waves: np.ndarray, rate: int, log_mel, labels: np.ndarray | None = None,
                      class_names: list[str] | None = None, seed: int = 0, log=None) -> Faults:
-    """Every clip's most serious finding. waves (N, L) floats in [-1, 1] (clips.Clips.floats()); labels (N,) the
-    first factor's classes, or None."""
+    """Every clip's most serious finding. waves (N, L) floats in [-1, 1] (clips.Clips.floats()); log_mel as
+    pictures() takes it; labels (N,) the first factor's classes, or None."""
     from sklearn.decomposition import PCA
 
     say = log or (lambda text: None)
@@ -189,7 +190,7 @@ def find_clip_faults(waves: np.ndarray, rate: int, labels: np.ndarray | None = N
         taken[i] = True
     faults.checked["degenerate"] = f"{int(taken.sum())} silent or clipped clips"
 
-    views = pictures(waves, rate)
+    views = pictures(waves, rate, log_mel)
     dims = max(1, min(PCA_DIMS, n - 1, views.shape[1]))
     features = (PCA(dims, random_state=seed).fit_transform(views) if n > 1 and views.std(axis=0).max() > 0
                 else np.zeros((n, 1)))

@@ -22,6 +22,7 @@ def clean_clips(data: str, out_dir: Path, keep: set[str], force: bool, seed: int
     from duelo.io.outputs import output_folder
     from duelo.tasks.audio import clips as clip_store
     from duelo.tasks.audio.data import read_clips
+    from duelo.tasks.audio.spectral import log_mel
 
     unknown = sorted(keep - set(KINDS))
     if unknown:
@@ -34,7 +35,8 @@ def clean_clips(data: str, out_dir: Path, keep: set[str], force: bool, seed: int
     class_names = clips.class_names[0] if clips.factors else None
     click.echo(f"checking {len(clips):,} clips of {data} ({clips.seconds:.2f} s at {clips.rate:,} Hz"
                + (f", labelled by {clips.factors[0]}" if clips.factors else "") + ") ...", err=True)
-    faults = find_clip_faults(waves, clips.rate, labels, class_names, seed, log=lambda text: click.echo(text, err=True))
+    faults = find_clip_faults(waves, clips.rate, log_mel, labels, class_names, seed,
+                              log=lambda text: click.echo(text, err=True))
     folder = output_folder(out_dir, force=force, names=names_out)
     removed = set(KINDS) - keep
     mask = faults.kept(len(clips), removed)
