@@ -144,6 +144,12 @@ def is_series(data: str) -> bool:
     path = Path(data)
     if data in SERIES_SOURCES or (path.suffix.lower() == ".ts" and path.is_file()):
         return True
+    return npz_holds(path, "windows")
+
+
+def npz_holds(path: Path, key: str) -> bool:
+    """Whether `path` is a readable .npz holding an array `key` (the form that tells a task's data apart); an
+    unreadable one is False, and the image reader then says what is wrong with it."""
     if path.suffix.lower() != ".npz" or not path.is_file():
         return False
     import zipfile
@@ -152,9 +158,9 @@ def is_series(data: str) -> bool:
 
     try:
         with np.load(path, allow_pickle=False) as archive:
-            return "windows" in archive.files
+            return key in archive.files
     except (ValueError, OSError, EOFError, zipfile.BadZipFile):
-        return False                                    # the image reader says what is wrong with it
+        return False
 
 
 def check_alpha(value: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from duelo.cli.clean import KINDS
+from duelo.cli.clean import KINDS, npz_holds
 from duelo.errors import ConfigError
 
 
@@ -76,15 +76,4 @@ def is_clips(data: str) -> bool:
     """A named audio set (drums, notes, spoken) or an .npz holding 'waves' (the audio task's clips store)."""
     from duelo.tasks.audio.sources import named_sources
 
-    if data in named_sources():
-        return True
-    path = Path(data)
-    if path.suffix.lower() != ".npz" or not path.is_file():
-        return False
-    import zipfile
-
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return "waves" in archive.files
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile):
-        return False                                    # the image reader says what is wrong with it
+    return data in named_sources() or npz_holds(Path(data), "waves")
