@@ -55,8 +55,13 @@ def audio_train(*results: dict) -> str:
 
 def _batch(command: str) -> int:
     """The batch a run's `duelo train` command asked for (the audio task's default, 64, when it names none)."""
+    return int(_option(command, "--batch", "64"))
+
+
+def _option(command: str, name: str, default: str) -> str:
+    """The value a run's `duelo train` command gives option `name` (`default`, the task's, when it names none)."""
     words = command.split()
-    return int(words[words.index("--batch") + 1]) if "--batch" in words else 64
+    return words[words.index(name) + 1] if name in words else default
 
 
 def audio_steps(*results: dict) -> str:
@@ -179,8 +184,7 @@ def audio_trajectory(*results: dict) -> str:
             points = row.get("trajectory")
             if not points:
                 continue
-            words = row["command"].split()
-            seed = words[words.index("--seed") + 1] if "--seed" in words else "0"
+            seed = _option(row["command"], "--seed", "0")
             accuracy = [p["instrument_accuracy"] for p in points]
             steps = " → ".join(f"{a:.2f}" for a in accuracy)
             fall = max([0.0] + [a - b for a, b in zip(accuracy, accuracy[1:])])
@@ -207,8 +211,7 @@ def audio_floor_ratio(*results: dict) -> str:
             scores = row.get("scores")
             if not scores or "fd_real" not in scores:
                 continue
-            words = row["command"].split()
-            seed = words[words.index("--seed") + 1] if "--seed" in words else "0"
+            seed = _option(row["command"], "--seed", "0")
             factor = next((k for k in scores if k.endswith("_accuracy") and not k.startswith("pitch")), None)
             accuracy = f"{scores[factor]:.3f} / {scores[factor + '_real']:.3f}" if factor else "—"
             points = row.get("trajectory") or []

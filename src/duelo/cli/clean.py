@@ -122,6 +122,39 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
                f"{data} itself was not changed")
 
 
+REPORT_FILES = ("report.json", "report.html", "cleaned.npz")
+
+
+def check_request(keep: set[str], what: str, out_dir: Path, force: bool) -> None:
+    """--keep's kinds and the --out folder checked before anything is read (series and clips: KINDS)."""
+    from duelo.io.outputs import output_folder
+
+    unknown = sorted(keep - set(KINDS))
+    if unknown:
+        raise ConfigError(f"--keep: unknown kind {unknown[0]!r} for {what}; give some of {', '.join(KINDS)}")
+    output_folder(out_dir, force=force, names=list(REPORT_FILES), create=False)   # made once the checks ran
+
+
+def write_findings(data: str, out_dir: Path, force: bool, keep: set[str], faults, names: list[str], class_names,
+                   labels, unit: str, write_copy, **pictures) -> None:
+    """The series' and clips' report.json, report.html (write_html's thumbnail= and sound= in `pictures`) and
+    cleaned.npz (write_copy(path, kept mask)), then the summary on stdout."""
+    from duelo.cleaning.report import summary_lines, write_html, write_json
+    from duelo.io.outputs import output_folder
+
+    folder = output_folder(out_dir, force=force, names=list(REPORT_FILES))
+    removed = set(KINDS) - keep
+    mask = faults.kept(len(names), removed)
+    lines = summary_lines(faults, len(names), [], removed, KINDS, unit)
+    write_json(folder / "report.json", data, faults, names, class_names, labels, [], removed, int(mask.sum()))
+    write_html(folder / "report.html", data, faults, None, names, lines, **pictures)
+    write_copy(folder / "cleaned.npz", mask)
+    for line in lines:
+        click.echo(line)
+    click.echo(f"wrote {folder / 'report.html'}, report.json and cleaned.npz ({int(mask.sum()):,} {unit}); "
+               f"{data} itself was not changed")
+
+
 def _images_only(data: str, kind: str, **given) -> None:
     for name, value in given.items():
         if value is not None:

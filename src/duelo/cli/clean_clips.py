@@ -12,23 +12,16 @@ from pathlib import Path
 import click
 import numpy as np
 
-from duelo.cli.clean import KINDS, npz_holds
-from duelo.errors import ConfigError
+from duelo.cli.clean import check_request, npz_holds, write_findings
 
 
 def clean_clips(data: str, out_dir: Path, keep: set[str], force: bool, seed: int) -> None:
     from duelo.cleaning.clip_faults import find_clip_faults
-    from duelo.cleaning.report import summary_lines, write_html, write_json
-    from duelo.io.outputs import output_folder
     from duelo.tasks.audio import clips as clip_store
     from duelo.tasks.audio.data import read_clips
     from duelo.tasks.audio.spectral import log_mel
 
-    unknown = sorted(keep - set(KINDS))
-    if unknown:
-        raise ConfigError(f"--keep: unknown kind {unknown[0]!r} for sound clips; give some of {', '.join(KINDS)}")
-    names_out = ["report.json", "report.html", "cleaned.npz"]
-    output_folder(out_dir, force=force, names=names_out, create=False)   # checked now, made once the checks ran
+    check_request(keep, "sound clips", out_dir, force)
     clips = read_clips(data)
     waves = clips.floats()
     labels = clips.labels[:, 0] if clips.factors else None
@@ -37,19 +30,10 @@ def clean_clips(data: str, out_dir: Path, keep: set[str], force: bool, seed: int
                + (f", labelled by {clips.factors[0]}" if clips.factors else "") + ") ...", err=True)
     faults = find_clip_faults(waves, clips.rate, log_mel, labels, class_names, seed,
                               log=lambda text: click.echo(text, err=True))
-    folder = output_folder(out_dir, force=force, names=names_out)
-    removed = set(KINDS) - keep
-    mask = faults.kept(len(clips), removed)
-    lines = summary_lines(faults, len(clips), [], removed, KINDS, "clips")
-    write_json(folder / "report.json", data, faults, clips.names, class_names, labels, [], removed, int(mask.sum()))
-    write_html(folder / "report.html", data, faults, None, clips.names, lines,
-               thumbnail=lambda index: spectrogram_uri(waves[index], clips.rate),
-               sound=lambda index: wav_uri(waves[index], clips.rate))
-    clip_store.save(clips.subset(np.nonzero(mask)[0]), folder / "cleaned.npz")
-    for line in lines:
-        click.echo(line)
-    click.echo(f"wrote {folder / 'report.html'}, report.json and cleaned.npz ({int(mask.sum()):,} clips); "
-               f"{data} itself was not changed")
+    write_findings(data, out_dir, force, keep, faults, clips.names, class_names, labels, "clips",
+                   lambda path, mask: clip_store.save(clips.subset(np.nonzero(mask)[0]), path),
+                   thumbnail=lambda index: spectrogram_uri(waves[index], clips.rate),
+                   sound=lambda index: wav_uri(waves[index], clips.rate))
 
 
 def spectrogram_uri(wave: np.ndarray, rate: int) -> str:

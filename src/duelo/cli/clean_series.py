@@ -9,21 +9,16 @@ from pathlib import Path
 import click
 import numpy as np
 
-from duelo.cli.clean import KINDS
+from duelo.cli.clean import check_request, write_findings
 from duelo.errors import ConfigError
 
 
 def clean_series(data: str, out_dir: Path, keep: set[str], force: bool, seed: int) -> None:
-    from duelo.cleaning.report import series_thumbnail, summary_lines, write_html, write_json
+    from duelo.cleaning.report import series_thumbnail
     from duelo.cleaning.series_faults import find_series_faults, valid_lengths
-    from duelo.io.outputs import output_folder
     from duelo.tasks.timeseries.data import load_series
 
-    unknown = sorted(keep - set(KINDS))
-    if unknown:
-        raise ConfigError(f"--keep: unknown kind {unknown[0]!r} for time series; give some of {', '.join(KINDS)}")
-    names_out = ["report.json", "report.html", "cleaned.npz"]
-    output_folder(out_dir, force=force, names=names_out, create=False)   # checked now, made once the checks ran
+    check_request(keep, "time series", out_dir, force)
     series = load_series(data, window=None)
     if series.per_series > 1:
         raise ConfigError(f"{data}: one continuous series cut into overlapping windows ({series.per_series:,} from "
@@ -37,20 +32,10 @@ def clean_series(data: str, out_dir: Path, keep: set[str], force: bool, seed: in
                f"channel(s)) ...", err=True)
     faults = find_series_faults(windows, lengths, labels, series.class_names, seed,
                                 log=lambda text: click.echo(text, err=True))
-    folder = output_folder(out_dir, force=force, names=names_out)
-    removed = set(KINDS) - keep
-    mask = faults.kept(len(series), removed)
-    names = [f"series {i}" for i in range(len(series))]
-    lines = summary_lines(faults, len(series), [], removed, KINDS, "series")
-    write_json(folder / "report.json", data, faults, names, series.class_names, labels, [], removed, int(mask.sum()))
     steps = valid_lengths(windows, lengths)
-    write_html(folder / "report.html", data, faults, None, names, lines,
-               thumbnail=lambda index: series_thumbnail(windows[index], int(steps[index])))
-    write_series(folder / "cleaned.npz", series, mask)
-    for line in lines:
-        click.echo(line)
-    click.echo(f"wrote {folder / 'report.html'}, report.json and cleaned.npz ({int(mask.sum()):,} series); "
-               f"{data} itself was not changed")
+    write_findings(data, out_dir, force, keep, faults, [f"series {i}" for i in range(len(series))],
+                   series.class_names, labels, "series", lambda path, mask: write_series(path, series, mask),
+                   thumbnail=lambda index: series_thumbnail(windows[index], int(steps[index])))
 
 
 def write_series(path: Path, series, keep: np.ndarray) -> Path:
