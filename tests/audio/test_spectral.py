@@ -124,3 +124,33 @@ def test_a_spectral_generator_can_start_from_more_frames_and_says_which_counts_f
     assert build_generator({**saved_before, "start_frames": 4}).start_shape == wider.start_shape
     with pytest.raises(ConfigError, match="wavegan"):
         build_generator({**saved_before, "model": "wavegan", "shape": [1, 16384], "start_frames": 4})
+
+
+def test_a_nearest_upsampling_generator_draws_the_same_shapes_without_a_checkerboard():
+    from duelo.errors import ConfigError
+    from duelo.tasks.audio.networks import SpecGenerator, UpsampleConv
+    from duelo.tasks.audio.parts import build_generator
+
+    torch.manual_seed(0)
+    nearest = SpecGenerator(256, 128, width=2, factors=(3, 4), film=True, upsample="nearest")
+    layers = [layer for layer in nearest.body if isinstance(layer, UpsampleConv)]
+    assert [layer.scale for layer in layers] == [(2, 2)] * 5 and len(nearest.film) == 4   # FiLM after each hidden one
+    assert not any(isinstance(layer, torch.nn.ConvTranspose2d) for layer in nearest.body)
+    z, labels = torch.randn(4, 100), torch.tensor([0, 5, 7, 11])
+    assert nearest(z, labels).shape == (4, 2, 256, 128)
+    # a picture that is constant before the last layer stays flat after it (away from the edges); a stride-2
+    # transposed convolution of kernel 4 gives every other pixel different weights: a checkerboard
+    flat = torch.ones(1, 8, 16, 16)
+    for layer in (UpsampleConv(8, 1, (2, 2)), torch.nn.ConvTranspose2d(8, 1, 4, 2, 1)):
+        torch.nn.init.normal_(layer.conv.weight if isinstance(layer, UpsampleConv) else layer.weight)
+        inner = layer(flat)[0, 0, 2:-2, 2:-2].detach()
+        assert (inner.std() < 1e-5) == isinstance(layer, UpsampleConv), inner.std()
+    wider = SpecGenerator(1024, 32, width=2, start_frames=4, upsample="nearest")
+    assert [m.scale for m in wider.body if isinstance(m, UpsampleConv)] == [(2, 1), (2, 1), (2, 2), (2, 2), (2, 2)]
+    saved = {"model": "specgan", "shape": [2, 256, 128], "z_dim": 100, "width": 2, "factors": [], "embed_dim": 16}
+    assert not any(isinstance(m, UpsampleConv) for m in build_generator(saved).body)   # models saved before it
+    assert any(isinstance(m, UpsampleConv) for m in build_generator({**saved, "upsample": "nearest"}).body)
+    with pytest.raises(ConfigError, match="audio.upsample.*wavegan"):
+        build_generator({**saved, "model": "wavegan", "shape": [1, 16384], "upsample": "nearest"})
+    with pytest.raises(ConfigError, match="upsampling"):
+        SpecGenerator(256, 128, width=2, upsample="bilinear")

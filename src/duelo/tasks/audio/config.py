@@ -64,6 +64,10 @@ class AudioModelConfig:
     film:        bool = setting(False, "conditional models: G's label code also scales and shifts the channels of "
                                 "every hidden layer (FiLM; BigGAN's class-conditional norm without the norm), not only "
                                 "its input, so each layer can shape a note by its instrument")
+    upsample:    str = setting("transposed", "spectral models: how each of G's layers doubles its picture: transposed "
+                               "(4 x 4 transposed convolutions, SpecGAN's) or nearest (repeat each pixel, then a 3 x 3 "
+                               "convolution, as GANSynth's G: no checkerboard pattern, 2.25 times the arithmetic)",
+                               choices=from_registry("duelo.tasks.audio.networks:UPSAMPLERS"))
     decode_refine: int = setting(0, "spectral models: Griffin-Lim rounds when G's pictures become clips (samples, "
                                  "scores, `duelo sample`): each keeps G's magnitude and makes the phases of "
                                  "overlapping frames agree; 0 = G's instantaneous frequency as drawn",

@@ -25,8 +25,8 @@ class AudioModel:
     shape: Callable[[int], tuple[int, ...]]                 # clip length -> one sample's shape
     encode: Callable[[torch.Tensor], torch.Tensor]          # waves (N, L) in [-1, 1] -> samples
     decode: Callable[..., torch.Tensor]                     # samples, clip length[, refine] -> waves (N, L)
-    generator: Callable[..., nn.Module]                     # (shape, z_dim, width, factors, embed_dim[,
-                                                            #  start_frames, film]) -> G
+    generator: Callable[..., nn.Module]                     # (shape, z_dim, width, factors, embed_dim,
+                                                            #  **G_OPTIONS) -> G
     discriminator: Callable[..., nn.Module]                 # (shape, width, factors, classify, twin) -> D
     silence: tuple[float, ...]                              # per channel: the value of a silent clip
     gain_scales: tuple[float, ...]                          # per channel, for augment.ClipAugment's gain
@@ -34,26 +34,32 @@ class AudioModel:
 
 
 AUDIO_MODELS: Registry[AudioModel] = Registry("audio model")
+# G's settings past the five every model takes, with the value a saved model that predates one had
+G_OPTIONS = {"start_frames": 0, "film": False, "upsample": "transposed"}
+SPECTRAL_ONLY = ("start_frames", "upsample")
 
 
-def _no_start_frames():
+def _wave_generator(shape, z_dim, width, factors, embed_dim, **options) -> nn.Module:
     from duelo.errors import ConfigError
+    from duelo.tasks.audio.networks import WaveGenerator
 
-    raise ConfigError("audio.start_frames applies to the spectral models (specgan, specgan-h, specgan-m), not to "
-                     "wavegan: leave it at 0")
+    for name in SPECTRAL_ONLY:
+        if options.get(name, G_OPTIONS[name]) != G_OPTIONS[name]:
+            raise ConfigError(f"audio.{name} applies to the spectral models (specgan, specgan-h, specgan-m), not to "
+                              f"wavegan: leave it at {G_OPTIONS[name]}")
+    return WaveGenerator(z_dim, width, factors, embed_dim, options.get("film", False))
 
 
 def _wavegan() -> AudioModel:
     from duelo.tasks.audio.clips import RATE
-    from duelo.tasks.audio.networks import WaveDiscriminator, WaveGenerator
+    from duelo.tasks.audio.networks import WaveDiscriminator
     from duelo.tasks.audio.spectral import log_mel
 
     return AudioModel(
         "WaveGAN: the waveform by 1-D transposed convolutions; phase shuffle in D",
         lambda length: (1, length), lambda waves: waves[:, None],
         lambda samples, length, refine=0: samples[:, 0, :length],
-        lambda shape, z_dim, width, factors, embed_dim, start_frames=0, film=False: WaveGenerator(
-            z_dim, width, factors, embed_dim, film) if not start_frames else _no_start_frames(),
+        _wave_generator,
         lambda shape, width, factors, classify=False, twin=False: WaveDiscriminator(width, factors, classify=classify,
                                                                                    twin=twin),
         silence=(0.0,), gain_scales=(0.0,),                # the wave is multiplied by the gain
@@ -66,8 +72,8 @@ def _spectral(form, description: str) -> AudioModel:
 
     return AudioModel(
         description, form.shape, form.encode, form.decode,
-        lambda shape, z_dim, width, factors, embed_dim, start_frames=0, film=False: SpecGenerator(
-            shape[1], shape[2], z_dim, width, factors, embed_dim, start_frames, film),
+        lambda shape, z_dim, width, factors, embed_dim, **options: SpecGenerator(
+            shape[1], shape[2], z_dim, width, factors, embed_dim, **options),
         lambda shape, width, factors, classify=False, twin=False: SpecDiscriminator(
             shape[1], shape[2], width, factors, classify=classify, twin=twin),
         silence=(-1.0, 0.0), gain_scales=(spectral.LOG_GAIN_SCALE, math.nan),   # log magnitude moved, IF kept

@@ -20,17 +20,16 @@ def generator_kwargs(config: Config, data) -> dict:
                           "audio.film off)")
     return {"model": a.model, "shape": list(shape), "z_dim": a.z_dim, "width": a.width,
             "factors": list(data.factors) if config.data.conditional else [], "embed_dim": a.embed_dim,
-            "refine": a.decode_refine, "start_frames": a.start_frames, "film": a.film,
+            "refine": a.decode_refine, "start_frames": a.start_frames, "film": a.film, "upsample": a.upsample,
             "peak": chosen_peak(str(a.peak), data.train.waves)}
 
 
 def build_generator(kwargs: dict):
-    from duelo.tasks.audio.models import AUDIO_MODELS
+    from duelo.tasks.audio.models import AUDIO_MODELS, G_OPTIONS
 
+    options = {name: kwargs.get(name, default) for name, default in G_OPTIONS.items()}   # older models lack some
     return AUDIO_MODELS.get(kwargs["model"]).generator(tuple(kwargs["shape"]), kwargs["z_dim"], kwargs["width"],
-                                                       tuple(kwargs["factors"]), kwargs["embed_dim"],
-                                                       kwargs.get("start_frames", 0),     # models saved before
-                                                       kwargs.get("film", False))         # these settings
+                                                       tuple(kwargs["factors"]), kwargs["embed_dim"], **options)
 
 
 def encode_clips(model: str, clips, device) -> "torch.Tensor":  # noqa: F821
