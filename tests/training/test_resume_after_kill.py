@@ -65,7 +65,7 @@ def test_rerun_of_finished_run_changes_nothing(tmp_path, reference):
     run = tmp_path / "runs" / "run"
     shutil.copytree(reference, run)                          # a finished run of this command
     before = final_state(run)
-    again = run_cli(args, tmp_path)
+    again = run_here(args, tmp_path)                         # nothing to interrupt: no new interpreter (~3 s)
     assert again.returncode == 0, again.stderr
     assert "already reached" in again.stderr
     assert_same_state(final_state(run), before)
@@ -75,7 +75,7 @@ def test_rerun_of_finished_run_changes_nothing(tmp_path, reference):
 def test_changed_configuration_is_refused_not_overwritten(tmp_path):
     args = [*ARGS, "--kimg", "0.16"]
     assert run_here(args, tmp_path).returncode == 0
-    changed = run_cli([*args, "--loss", "hinge"], tmp_path)
+    changed = run_here([*args, "--loss", "hinge"], tmp_path)     # refused before any training: no process of its own
     assert changed.returncode == 2
     assert "loss.name" in changed.stderr and "--name" in changed.stderr
     assert json.loads((tmp_path / "runs" / "run" / "config.json").read_text())["loss"]["name"] == "bce"
@@ -95,7 +95,9 @@ def test_ctrl_c_writes_a_checkpoint_between_snapshots_and_resumes_exactly(tmp_pa
     run = tmp_path / "runs" / "run"
     assert (run / "checkpoints" / "ckpt-000000000224").is_dir()
     assert json.loads((run / "snapshot.json").read_text())["checkpoint"] == "ckpt-000000000160"
-    shorter = run_cli([*args, "--kimg", "0.2"], tmp_path)
+    # the re-runs that nothing interrupts go in this process (~3 s of imports each); the one that resumes the run
+    # to its end is a fresh process, as a person's re-run is
+    shorter = run_here([*args, "--kimg", "0.2"], tmp_path)
     assert shorter.returncode == 0, shorter.stderr
     assert "already reached total_kimg" in shorter.stderr and "snapshot at 0.2 kimg" in shorter.stderr
     assert json.loads((run / "snapshot.json").read_text())["checkpoint"] == "ckpt-000000000224"
@@ -103,7 +105,7 @@ def test_ctrl_c_writes_a_checkpoint_between_snapshots_and_resumes_exactly(tmp_pa
     assert not list((run / "checkpoints").glob(".*"))                # the Ctrl-C checkpoint it replaced is gone
     assert json.loads((run / "summary.json").read_text())["kimg"] == 0.224
     written = sorted(p.stat().st_mtime_ns for p in (run / "model").iterdir())
-    again = run_cli([*args, "--kimg", "0.2"], tmp_path)
+    again = run_here([*args, "--kimg", "0.2"], tmp_path)
     assert again.returncode == 0 and "snapshot at" not in again.stderr, again.stderr
     assert sorted(p.stat().st_mtime_ns for p in (run / "model").iterdir()) == written
     resumed = run_cli(args, tmp_path)
