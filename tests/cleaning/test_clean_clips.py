@@ -103,3 +103,19 @@ def test_what_does_not_apply_to_clips_is_refused_before_anything_is_written(tmp_
     out = tmp_path / "checked"
     assert main(["clean", str(path), "--out", str(out), *options]) != 0
     assert words in capsys.readouterr().err and not out.exists()
+
+
+def test_a_short_click_cut_flat_is_clipped_and_a_natural_peak_at_full_scale_is_not():
+    from duelo.cleaning.clip_faults import degenerate
+
+    t = np.arange(LENGTH) / RATE
+    quiet = 0.3 * np.sin(2 * np.pi * 440 * t)
+    clicked = quiet.copy()
+    clicked[3000:3006] = 1.0                                                 # a click whose peak was cut: 6 samples
+    bass = np.sin(2 * np.pi * 20 * t + 0.3)
+    bass /= np.abs(bass).max()                                               # normalised: a 20 Hz peak at full scale
+    as_read = lambda wave: clip_store.to_int16(wave[None])[0] / 32768.0      # noqa: E731  through 16 bits, as read
+    assert degenerate(as_read(clicked)) == "clipped: 6 samples in a row held at full scale"
+    assert degenerate(as_read(bass)) is None and degenerate(as_read(quiet)) is None
+    assert degenerate(as_read(np.clip(4 * quiet, -1, 1))).startswith("clipped: ")     # a loud take: many at the rail
+    assert degenerate(np.zeros(LENGTH)) == "silent: every sample is zero"

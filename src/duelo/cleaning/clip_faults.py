@@ -41,8 +41,9 @@ FLOOR_DB = 80.0
 PCA_DIMS = 50
 SILENT_DB = -60.0                    # a clip whose loudest sample is quieter is silent
 CLIP_LEVEL = 0.999                   # of full scale: a sample at least this loud is at the rail
-CLIPPED_SHARE = 0.001                # of the samples, and at least CLIPPED_MIN of them
+CLIPPED_SHARE = 0.001                # of the samples held there, and at least CLIPPED_MIN of them
 CLIPPED_MIN = 8
+FLAT_RUN = 4                         # samples in a row held at one value at the rail: a clipped peak, however short
 NEAR_CORRELATION = 0.99
 CANDIDATES = 8                       # nearest sketches whose waves are compared for a near copy
 ENVELOPE_MS, ENVELOPE_FRAMES = 8, 48 # the sketch's envelope: 8-ms frames from the onset on
@@ -164,6 +165,25 @@ def best_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
     return abs(float(correlation[index])) / norm, shift
 
 
+def degenerate(wave: np.ndarray) -> str | None:
+    """Why one clip (L,) is silent or clipped, or None. Clipped: samples held at one value at the rail, either
+    many of them (a loud take cut at every peak) or a few in a row (a short click cut flat). A natural peak does not
+    hold: even a 20 Hz wave normalised to full scale changes from one sample to the next near its top, though
+    dozens of its samples lie within 0.1 % of it."""
+    peak = float(np.abs(wave).max()) if len(wave) else 0.0
+    if peak < 10 ** (SILENT_DB / 20):
+        return f"silent: its loudest sample is {20 * np.log10(peak):.0f} dB FS" if peak > 0 else \
+            "silent: every sample is zero"
+    held = np.concatenate([[False], (np.abs(wave[1:]) >= CLIP_LEVEL) & (wave[1:] == wave[:-1]), [False]])
+    edges = np.flatnonzero(np.diff(held.astype(np.int8)))             # where runs of held samples start and end
+    runs = edges[1::2] - edges[::2] + 1                               # each run's samples, its first one included
+    if runs.sum() >= max(CLIPPED_MIN, CLIPPED_SHARE * len(wave)):
+        return f"clipped: {int(runs.sum()):,} samples held at full scale"
+    if len(runs) and runs.max() >= FLAT_RUN:
+        return f"clipped: {int(runs.max())} samples in a row held at full scale"
+    return None
+
+
 def find_clip_faults(waves: np.ndarray, rate: int, log_mel, labels: np.ndarray | None = None,
                      class_names: list[str] | None = None, seed: int = 0, log=None) -> Faults:
     """Every clip's most serious finding. waves (N, L) floats in [-1, 1] (clips.Clips.floats()); log_mel as
@@ -176,18 +196,11 @@ def find_clip_faults(waves: np.ndarray, rate: int, log_mel, labels: np.ndarray |
     faults = Faults([])
     taken = np.zeros(n, bool)
 
-    peak = np.abs(waves).max(axis=1) if n else np.zeros(0)
-    railed = (np.abs(waves) >= CLIP_LEVEL).sum(axis=1) if n else np.zeros(0, int)
     for i in range(n):
-        if peak[i] < 10 ** (SILENT_DB / 20):
-            reason = (f"silent: its loudest sample is {20 * np.log10(float(peak[i])):.0f} dB FS" if peak[i] > 0
-                      else "silent: every sample is zero")
-        elif railed[i] >= max(CLIPPED_MIN, CLIPPED_SHARE * waves.shape[1]):
-            reason = f"clipped: {int(railed[i]):,} samples at full scale"
-        else:
-            continue
-        faults.findings.append(Finding(i, "degenerate", 1.0, reason))
-        taken[i] = True
+        reason = degenerate(waves[i])
+        if reason:
+            faults.findings.append(Finding(i, "degenerate", 1.0, reason))
+            taken[i] = True
     faults.checked["degenerate"] = f"{int(taken.sum())} silent or clipped clips"
 
     views = pictures(waves, rate, log_mel)
