@@ -112,7 +112,8 @@ def test_a_short_click_cut_flat_is_clipped_and_a_natural_peak_at_full_scale_is_n
     quiet = 0.3 * np.sin(2 * np.pi * 440 * t)
     clicked = quiet.copy()
     clicked[3000:3006] = 1.0                                                 # a click whose peak was cut: 6 samples
-    bass = np.sin(2 * np.pi * 20 * t + 0.3)
+    slow = np.arange(16000) / 16000
+    bass = np.sin(2 * np.pi * 20 * slow + 0.3)                   # 20 Hz at 16 kHz: 440 samples within 0.1 % of its top
     bass /= np.abs(bass).max()                                               # normalised: a 20 Hz peak at full scale
     as_read = lambda wave: clip_store.to_int16(wave[None])[0] / 32768.0      # noqa: E731  through 16 bits, as read
     assert degenerate(as_read(clicked)) == "clipped: 6 samples in a row held at full scale"
