@@ -43,8 +43,7 @@ SILENT_DB = -60.0                    # a clip whose loudest sample is quieter is
 CLIP_LEVEL = 0.999                   # of full scale: a sample at least this loud is at the rail
 CLIPPED_SHARE = 0.001                # of the samples held there, and at least CLIPPED_MIN of them
 CLIPPED_MIN = 8
-HELD_RUN = 3                         # samples in a row held at one value at the rail, counted towards the share
-FLAT_RUN = 4                         # as many in one run: a clipped peak, however short
+FLAT_RUN = 4                         # samples in a row held at one value at the rail: a clipped peak, however short
 NEAR_CORRELATION = 0.99
 CANDIDATES = 8                       # nearest sketches whose waves are compared for a near copy
 ENVELOPE_MS, ENVELOPE_FRAMES = 8, 48 # the sketch's envelope: 8-ms frames from the onset on
@@ -167,12 +166,12 @@ def best_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
 
 
 def degenerate(wave: np.ndarray) -> str | None:
-    """Why one clip (L,) is silent or clipped, or None. Clipped: samples held at one value at the rail in runs of
-    at least HELD_RUN, either many of them (a loud take cut at every peak) or FLAT_RUN in a row (a short click cut
-    flat). A natural peak does not hold that long: a 20 Hz wave normalised to full scale and read at 16 bits does
-    not repeat its top value on neighbouring samples at 16,000 Hz, though 440 of its samples lie within 0.1 % of it
-    (a 10 Hz one, below hearing, holds it 3 samples). Not found: a high-pitched hit cut only at isolated samples (a
-    cymbal's peaks are one sample wide)."""
+    """Why one clip (L,) is silent or clipped, or None. Clipped: samples held at one value at the rail (two or more
+    in a row), either many of them (a loud take cut at every peak) or FLAT_RUN in a row (a short click cut flat).
+    A natural peak does not hold: a 20 Hz wave normalised to full scale and read at 16 bits does not repeat its top
+    value on neighbouring samples at 16,000 Hz, though 440 of its samples lie within 0.1 % of it (a 10 Hz one,
+    below hearing, holds it 3 samples). Not found: a high-pitched hit cut only at isolated samples (a cymbal's
+    peaks are one sample wide)."""
     peak = float(np.abs(wave).max()) if len(wave) else 0.0
     if peak < 10 ** (SILENT_DB / 20):
         return f"silent: its loudest sample is {20 * np.log10(peak):.0f} dB FS" if peak > 0 else \
@@ -180,7 +179,6 @@ def degenerate(wave: np.ndarray) -> str | None:
     held = np.concatenate([[False], (np.abs(wave[1:]) >= CLIP_LEVEL) & (wave[1:] == wave[:-1]), [False]])
     edges = np.flatnonzero(np.diff(held.astype(np.int8)))             # where runs of held samples start and end
     runs = edges[1::2] - edges[::2] + 1                               # each run's samples, its first one included
-    runs = runs[runs >= HELD_RUN]
     if runs.sum() >= max(CLIPPED_MIN, CLIPPED_SHARE * len(wave)):
         return f"clipped: {int(runs.sum()):,} samples held at full scale"
     if len(runs) and runs.max() >= FLAT_RUN:
