@@ -1,6 +1,8 @@
 """Shared test set-up: a private cache folder (classifiers, datasets) per test session."""
 
+import fcntl
 import os
+import shutil
 
 # setuptools before anything imports the standard library's distutils: setuptools swaps in its own copy and asserts
 # that it did, so a test that imports distutils first (a dependency of some package) would break every later
@@ -36,6 +38,34 @@ def _private_cache(tmp_path_factory):
         os.environ["DUELO_CACHE_DIR"] = str(folder)
         os.environ["DUELO_TEST_OWN_CACHE"] = "1"
     yield
+
+
+@pytest.fixture(scope="session")
+def built_once(tmp_path_factory):
+    """build(name, make) -> a folder of this worker's own holding what make(folder) wrote, made once per test run.
+
+    pytest-xdist's worksteal hands the tail of one worker's queue to the other, so a module near the end of the
+    suite (tests/video) often runs on both workers, and a module-scoped fixture is then built twice. make() runs
+    once under a lock in the folder the workers share (as the cache above); each worker gets a copy, so that
+    tests that write into it (a resumed run, an eval) do not see the other worker's writes."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "built-once"
+    shared.mkdir(exist_ok=True)
+
+    def build(name: str, make):
+        made = shared / name
+        with open(shared / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)                     # released when the file is closed
+            if not (shared / f"{name}.done").exists():
+                shutil.rmtree(made, ignore_errors=True)          # what a make() that failed left
+                made.mkdir()
+                make(made)
+                (shared / f"{name}.done").touch()
+        own = tmp_path_factory.mktemp(name)
+        shutil.copytree(made, own, dirs_exist_ok=True)
+        return own
+
+    return build
 
 
 @pytest.fixture(autouse=True)

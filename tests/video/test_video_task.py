@@ -90,10 +90,12 @@ def test_the_judge_tells_real_clips_from_broken_ones(digits):
 
 
 @pytest.fixture(scope="module")
-def video_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("video")
-    assert main([*TINY, "--kimg", "0.5", "--set", "run.snapshot_kimg=0.5", "--out", str(root), "--name", "v"]) == 0
-    return root / "v"
+def video_run(built_once):
+    """One short run, made once per test run: the module, last in the suite, is often split between workers."""
+    def make(root):
+        assert main([*TINY, "--kimg", "0.5", "--set", "run.snapshot_kimg=0.5", "--out", str(root), "--name", "v"]) == 0
+
+    return built_once("video-run", make) / "v"
 
 
 def test_a_run_writes_model_gifs_and_scores(video_run):
