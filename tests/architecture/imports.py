@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -13,14 +14,19 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@functools.cache
+def _parsed() -> dict[str, tuple[Path, ast.Module]]:
+    """module -> (its file, its syntax tree): parsed once per test process, not once per test (1 s each)."""
+    return {module_name(p): (p, ast.parse(p.read_text())) for p in (SRC / "duelo").rglob("*.py")}
+
+
 def imports(module_level_only: bool = False) -> dict[str, set[str]]:
     """module -> the duelo modules (or packages) it imports anywhere in its body (or at module level only)."""
-    modules = {module_name(p): p for p in (SRC / "duelo").rglob("*.py")}
+    modules = _parsed()
     edges: dict[str, set[str]] = {}
-    for name, path in modules.items():
+    for name, (path, tree) in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         targets: set[str] = set()
-        tree = ast.parse(path.read_text())
         for node in (tree.body if module_level_only else ast.walk(tree)):
             if isinstance(node, ast.Import):
                 targets |= {alias.name for alias in node.names}
