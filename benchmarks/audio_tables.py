@@ -215,8 +215,8 @@ def audio_floor_ratio(*results: dict) -> str:
             factor = next((k for k in scores if k.endswith("_accuracy") and not k.startswith("pitch")), None)
             accuracy = f"{scores[factor]:.3f} / {scores[factor + '_real']:.3f}" if factor else "—"
             points = row.get("trajectory") or []
-            path = (" → ".join(f"{p['fd']:.1f}" for p in points) + f" ({points[0]['kimg']:.0f} .. "
-                    f"{points[-1]['kimg']:.0f})") if points else "—"
+            at = " .. ".join(f"{p['kimg']:.0f}" for p in (points[:1] + points[1:][-1:]))   # one, or first .. last
+            path = " → ".join(f"{p['fd']:.1f}" for p in points) + f" ({at})" if points else "—"
             lines.append(f"| {row['name']} | {seed} | {row['kimg']:,.0f} | {scores['fd']:.2f} / {scores['fd_real']:.2f}"
                          f" = {_ratio(scores, 'fd')} | {_ratio(scores, 'fd_unrefined')} | "
                          f"{_ratio(scores, 'fd_as_drawn')} | {accuracy} | {path} |")
