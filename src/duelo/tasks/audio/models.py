@@ -45,8 +45,9 @@ def _wave_generator(shape, z_dim, width, factors, embed_dim, **options) -> nn.Mo
 
     for name in SPECTRAL_ONLY:
         if options.get(name, G_OPTIONS[name]) != G_OPTIONS[name]:
-            raise ConfigError(f"audio.{name} applies to the spectral models (specgan, specgan-h, specgan-m), not to "
-                              f"wavegan: leave it at {G_OPTIONS[name]}")
+            spectral = ", ".join(model for model in AUDIO_MODELS.names() if model != "wavegan")
+            raise ConfigError(f"audio.{name} applies to the spectral models ({spectral}), not to wavegan: leave it "
+                              f"at {G_OPTIONS[name]}")
     return WaveGenerator(z_dim, width, factors, embed_dim, options.get("film", False))
 
 
