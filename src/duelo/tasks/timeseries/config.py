@@ -63,5 +63,6 @@ class SeriesModelConfig:
                                      "default), or all (training and held-out, as TimeGAN's protocol: more test "
                                      "windows, less noise; give eval_samples as many)", choices=("heldout", "all"))
     score_steps:  int = setting(0, "training steps of each post-hoc scoring network; 0 = the TimeGAN protocol "
-                                "(2,000 for the discriminative score, 5,000 for the predictive one: about 90 s on "
-                                "2 CPU cores, seconds on a GPU)", check=at_least(0, integer=True))
+                                "(2,000 for the discriminative score, 5,000 for the predictive one, 300 for the "
+                                "context-FID embedding: about 90 s on 2 CPU cores, seconds on a GPU)",
+                                check=at_least(0, integer=True))

@@ -6,7 +6,8 @@ from __future__ import annotations
 import torch
 
 PROTOCOL_STEPS = {"discriminative": 2000, "predictive": 5000,     # Yoon et al. 2019, their evaluation code
-                  "classifier": 1000}                               # duelo's, for labelled windows
+                  "classifier": 1000,                               # duelo's, for labelled windows
+                  "encoder": 300}                                   # duelo's context-FID embedding
 
 
 def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str,
@@ -39,7 +40,8 @@ def score_windows(data, fake: torch.Tensor, steps: int, seed: int, device: str,
     predictive_steps = steps or PROTOCOL_STEPS["predictive"]
     tstr = m.predictive_score(real, fake, seed=seed, steps=predictive_steps, device=device, **rf)
     trtr = m.predictive_score(real, train, seed=seed, steps=predictive_steps, device=device, **rt)
-    encoder = m.train_sequence_encoder(train, lengths=tl, seed=seed, device=device)
+    encoder = m.train_sequence_encoder(train, lengths=tl, seed=seed, steps=steps or PROTOCOL_STEPS["encoder"],
+                                       device=device)
     memo = (s.memorisation_report(fake, train, real, lengths_fake=fl, lengths_train=tl, lengths_heldout=rl,
                                   device=device) if training_reference else
             {"skipped": "a private run: the training windows are read only by DP-SGD; `duelo audit RUN` measures "
