@@ -322,6 +322,8 @@ def test_what_cannot_work_is_refused(tmp_path, capsys):
     tones = made_up_clips(tmp_path / "tones.npz")
     assert main([*args, "--dataset", str(tones), "--set", "audio.decode_refine=4"]) != 0      # TINY is wavegan
     assert "drop it or choose --model specgan" in capsys.readouterr().err
+    assert main([*args, "--dataset", str(tones), "--set", "audio.augment_cutout=0.5"]) != 0       # augment is 0
+    assert "it needs audio.augment above 0" in capsys.readouterr().err
     short = clip_store.load(tones)
     short = clip_store.Clips(short.waves[:, :8000], RATE, short.labels, short.factors, short.class_names,
                              short.names, "made-up")

@@ -20,6 +20,7 @@ def _peak(value: object) -> bool:
         return False
 
 
+CUTOUT = Check("0 (off) or a fraction below 1", lambda v: isinstance(v, (int, float)) and 0 <= v < 1)
 PEAK = Check("auto, off or a level in (0, 1]", _peak)
 SCORE_KIMG = Check("0 (off) or at least 0.001 (one clip)", lambda v: isinstance(v, (int, float)) and not
                    isinstance(v, bool) and (v == 0 or v * 1000 >= 1))
@@ -57,6 +58,10 @@ class AudioModelConfig:
                                  "memorising small sets); 0 = off", check=fraction(high_open=False))
     augment_gain_db: float = setting(6.0, "the augmentation's largest gain either way, in dB (0 = delay alone: "
                                      "D then judges levels as they are)", check=GAIN_DB)
+    augment_cutout: float = setting(0.0, "with audio.augment: the augmentation also sets a rectangle of this fraction "
+                                    "of each side of the picture (a wave: of its samples) to silence, centred at "
+                                    "random, with the same probability (DiffAugment's cutout, 0.5 in its paper; "
+                                    "0 = off)", check=CUTOUT)
     start_frames: int = setting(0, "spectral models: the frames of G's first feature map, a power-of-two fraction "
                                 "of the picture's (0 = frames / 32: specgan 4, specgan-m 2, specgan-h 1); more "
                                 "let G draw the shape over time (a note's decay) from more than one column; its "

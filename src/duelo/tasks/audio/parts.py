@@ -57,13 +57,16 @@ def assemble(config: Config, data, runtime) -> Parts:
     if config.audio.aux_fakes and aux <= 0:
         raise ConfigError("audio.aux_fakes teaches D's classifier the generated clips' classes: it needs "
                           "--conditional and audio.aux_weight above 0 (or leave audio.aux_fakes off)")
+    if config.audio.augment_cutout > 0 and config.audio.augment <= 0:
+        raise ConfigError("audio.augment_cutout is one of the augmentation's ops: it needs audio.augment above 0, the "
+                          "probability of each op (or leave audio.augment_cutout at 0)")
     gan = assemble_gan(config, lambda: build_generator(g_kwargs),
                        lambda **kwargs: model.discriminator(shape, config.audio.width, factors, **kwargs),
                        {"classify": True, "twin": config.audio.aux_fakes} if aux > 0 else {}, shape, runtime.device,
                        label_pool=None if labels is None else labels.to(runtime.device),
                        conditional=bool(factors), objective_extra={"aux_weight": aux} if aux > 0 else None,
                        d_stages=(ClipAugment(config.audio.augment, model.silence, model.gain_scales,
-                                               config.audio.augment_gain_db),)
+                                               config.audio.augment_gain_db, config.audio.augment_cutout),)
                        if config.audio.augment > 0 else ())
     per_round = config.train.batch // config.train.accum_rounds
     feed = BatchFeed(encode_clips(config.audio.model, data.train, runtime.device), labels, per_round,
