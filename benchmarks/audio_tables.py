@@ -182,7 +182,7 @@ def audio_trajectory(*results: dict) -> str:
     for result in results:
         for row in result["rows"]:
             points = row.get("trajectory")
-            if not points:
+            if not points or "instrument_accuracy" not in points[0]:    # unscored, or not notes (drums: kinds)
                 continue
             seed = _option(row["command"], "--seed", "0")
             accuracy = [p["instrument_accuracy"] for p in points]
