@@ -79,15 +79,20 @@ def translation(x: Tensor, generator: torch.Generator, ratio: float = TRANSLATIO
 def cutout(x: Tensor, generator: torch.Generator, ratio: float = CUTOUT_RATIO) -> Tensor:
     """Empty (0; alpha -1) a round(H * ratio) x round(W * ratio) rectangle centred on a uniform random pixel
     (clipped at the borders)."""
-    n, _, h, w = x.shape
-    size_y = _round_half_up(h * ratio)
-    size_x = _round_half_up(w * ratio)
+    return empty_outside(x, (~cutout_box(x, generator, ratio)).unsqueeze(1))
+
+
+def cutout_box(x: Tensor, generator: torch.Generator, ratio: float = CUTOUT_RATIO, min_side: int = 0) -> Tensor:
+    """(N, H, W) bool: per sample of x (N, ..., H, W), a rectangle of max(min_side, round(H * ratio)) x
+    max(min_side, round(W * ratio)) cells centred on a uniform random cell, clipped at the borders."""
+    n, h, w = x.shape[0], x.shape[-2], x.shape[-1]
+    size_y = max(min_side, _round_half_up(h * ratio))
+    size_x = max(min_side, _round_half_up(w * ratio))
     top = integers((n, 1, 1), 0, h, x, generator) - size_y // 2                  # first row of the square
     left = integers((n, 1, 1), 0, w, x, generator) - size_x // 2
     rows = torch.arange(h, device=x.device).view(1, h, 1)
     cols = torch.arange(w, device=x.device).view(1, 1, w)
-    inside = ((rows >= top) & (rows < top + size_y)) & ((cols >= left) & (cols < left + size_x))
-    return empty_outside(x, (~inside).unsqueeze(1))
+    return ((rows >= top) & (rows < top + size_y)) & ((cols >= left) & (cols < left + size_x))
 
 
 OPS = {"color": color, "translation": translation, "cutout": cutout}

@@ -25,15 +25,11 @@ import math
 import torch
 
 from duelo.augment.base import Augment, integers, uniform
+from duelo.augment.diffaugment import cutout_box
 
 Tensor = torch.Tensor
 MAX_DELAY = 0.125
 MAX_GAIN_DB = 6.0
-
-
-def _side(size: int, fraction: float) -> int:
-    """The cut's extent along an axis of `size`: fraction of it, rounded half up, at least one cell."""
-    return max(1, int(size * fraction + 0.5))
 
 
 class ClipAugment(Augment):
@@ -88,15 +84,7 @@ class ClipAugment(Augment):
         return out.reshape(x.shape)
 
     def _cut(self, flat: Tensor, silence: Tensor, generator: torch.Generator) -> Tensor:
-        """(N, C, rows, T) with one rectangle per chosen clip set to silence."""
-        n, _, rows, length = flat.shape
-        on = uniform((n,), 0.0, 1.0, flat, generator) < self.p
-        inside = None
-        for axis, size in ((2, rows), (3, length)):
-            side = _side(size, self.cutout)
-            start = integers((n, 1), 0, size, flat, generator) - side // 2                    # centre - half
-            cells = torch.arange(size, device=flat.device).view(1, size)
-            band = (cells >= start) & (cells < start + side)                                  # (N, size)
-            band = band.view(n, 1, size, 1) if axis == 2 else band.view(n, 1, 1, size)
-            inside = band if inside is None else inside & band
-        return torch.where(inside & on.view(n, 1, 1, 1), silence, flat)
+        """(N, C, rows, T) with one rectangle per chosen clip set to silence (a wave's single row: a span)."""
+        on = uniform((len(flat),), 0.0, 1.0, flat, generator) < self.p
+        inside = cutout_box(flat, generator, self.cutout, min_side=1) & on.view(-1, 1, 1)
+        return torch.where(inside.unsqueeze(1), silence, flat)
