@@ -25,31 +25,12 @@ import argparse
 import numpy as np
 import torch
 
-from duelo.cleaning.clip_faults import find_clip_faults
 from duelo.evaluation.frechet import FeatureStats, frechet_distance
 from duelo.io.provenance import write_result
-from duelo.tasks.audio.data import read_clips, split, split_data
+from duelo.tasks.audio.data import copy_groups, read_clips, split, split_data
 from duelo.tasks.audio.scorer import predict, scorer_for
-from duelo.tasks.audio.spectral import log_mel
 
 HELDOUT, EPOCHS, REPEATS = 0.2, 30, 20
-
-
-def copy_groups(clips, seed: int) -> np.ndarray:
-    """(N,) a group number per clip: clips joined by a near-copy or exact-copy finding share one."""
-    faults = find_clip_faults(clips.floats(), clips.rate, log_mel, None, None, seed)
-    group = np.arange(len(clips))
-
-    def root(i: int) -> int:
-        while group[i] != i:
-            group[i] = group[group[i]]
-            i = group[i]
-        return i
-
-    for finding in faults.findings:
-        if finding.kind == "duplicate" and finding.related is not None:
-            group[root(finding.index)] = root(finding.related)
-    return np.array([root(i) for i in range(len(clips))])
 
 
 def measure(name: str, seed: int) -> dict:

@@ -44,6 +44,22 @@ class Faults:
         mask[[f.index for f in self.findings if f.kind in removed]] = False
         return mask
 
+    def copy_groups(self, count: int) -> np.ndarray:
+        """(count,) a group number per item: items joined by a duplicate finding (exact or near, through any chain
+        of them) share one, every other item is a group of its own."""
+        group = np.arange(count)
+
+        def root(i: int) -> int:
+            while group[i] != i:
+                group[i] = group[group[i]]
+                i = group[i]
+            return i
+
+        for f in self.findings:
+            if f.kind == "duplicate" and f.related is not None:
+                group[root(f.index)] = root(f.related)
+        return np.array([root(i) for i in range(count)])
+
     def by_kind(self) -> dict[str, list[Finding]]:
         out: dict[str, list[Finding]] = {}
         for f in self.findings:

@@ -33,6 +33,11 @@ class AudioDataConfig:
                                "fetch NAME`; or an .npz written by duelo.tasks.audio.clips.save", cli="--dataset")
     conditional: bool = setting(False, "conditional on every label factor of the clips (notes: instrument and "
                                 "pitch; drums: kind; spoken: language)", cli="--conditional/--unconditional")
+    split:       str = setting("classes", "how the held-out clips are drawn: classes (a seeded share of each "
+                               "first-factor class) or copies (the same, but a recording's near and exact copies, "
+                               "e.g. one note at several velocities as duelo clean finds them, stay on one side, so "
+                               "the held-out scores do not measure how like its own copy a clip is)",
+                               choices=("classes", "copies"))
     heldout:     float = setting(0.2, "share of the clips held out for the scores (and their scoring classifier's "
                                  "accuracy)", check=at_least(0.05))
 

@@ -60,17 +60,42 @@ def read_clips(dataset: str) -> Clips:
     return clip_store.load(path)
 
 
-def split(clips: Clips, fraction: float, seed: int) -> np.ndarray:
+def split(clips: Clips, fraction: float, seed: int, groups: np.ndarray | None = None) -> np.ndarray:
     """A boolean mask of held-out clips: `fraction` of each first-factor class (at least one where a class has
-    two or more clips)."""
+    two or more clips). With `groups` (N,) group numbers (copy_groups), whole groups are held out or kept, each
+    counted in the class of its first clip, and a class whose clips form one group is held out nowhere."""
     rng = np.random.default_rng(seed)
     held = np.zeros(len(clips), bool)
+    groups = np.arange(len(clips)) if groups is None else np.asarray(groups)
+    first = {}
+    for i, g in enumerate(groups):
+        first.setdefault(int(g), i)
     for label in np.unique(clips.labels[:, 0]):
         members = np.nonzero(clips.labels[:, 0] == label)[0]
-        if len(members) >= 2:
-            count = max(1, int(round(fraction * len(members))))
-            held[rng.choice(members, count, replace=False)] = True
+        own = [g for g, i in first.items() if clips.labels[i, 0] == label]
+        if len(own) < 2:
+            continue
+        count = max(1, int(round(fraction * len(members))))
+        if len(own) == len(members):                  # no copies in the class: the draw of the plain split
+            order = rng.choice(own, count, replace=False)
+        else:                                         # whole groups, at least one left for training
+            order = rng.permutation(own)[:-1]
+        taken = 0
+        for g in order:
+            if taken >= count:
+                break
+            chosen = groups == g
+            held |= chosen
+            taken += int(chosen.sum())
     return held
+
+
+def copy_groups(clips: Clips, seed: int) -> np.ndarray:
+    """(N,) a group number per clip: a recording's near and exact copies (duelo clean's duplicate check) share one."""
+    from duelo.cleaning.clip_faults import find_clip_faults
+    from duelo.tasks.audio.spectral import log_mel
+
+    return find_clip_faults(clips.floats(), clips.rate, log_mel, None, None, seed).copy_groups(len(clips))
 
 
 def load_audio_data(config) -> AudioData:
@@ -84,7 +109,8 @@ def load_audio_data(config) -> AudioData:
     if clips.waves.shape[1] != wave_length:
         raise DataError(f"--dataset {d.dataset}: clips of {clips.waves.shape[1]:,} samples; the audio models draw "
                         f"{wave_length:,} (pad or cut your clips to that length)")
-    held = split(clips, d.heldout, config.train.seed)
+    held = split(clips, d.heldout, config.train.seed,
+                 copy_groups(clips, config.train.seed) if d.split == "copies" else None)
     if not held.any():
         raise DataError(f"--dataset {d.dataset}: no {clips.factors[0]} class has two clips, so none can be held out "
                         f"for the scores; give at least two clips of some class")

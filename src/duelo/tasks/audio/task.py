@@ -52,6 +52,8 @@ class Audio(Task):
                            zip(data.train.factors, data.train.class_names))
         log(f"data: {len(data.train):,} training clips and {len(data.heldout):,} held-out ones of "
             f"{data.train.seconds:.3f} s at {data.rate:,} Hz from {data.source} ({labels})")
+        if config.data.split == "copies":
+            log("data: held out whole recordings: a clip's near copies are on its side of the split (data.split)")
         for note in data.train.notes:
             log(f"data: {note}")
         return data
