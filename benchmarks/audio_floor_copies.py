@@ -13,7 +13,8 @@ own copies a clip is. For each set, with the task's split (seed 0, 20 % held out
 each with the judge's accuracy on it, and the clips without copies scored like the summary's floor: the Fréchet
 distance of the judge's features against as many random training clips, beside the same for as many clips drawn
 from all the held-out ones (the floor as the summary has it, at that size: the distance of fewer clips is larger),
-each the mean of REPEATS draws.
+each the mean of REPEATS draws. Then the real column a run would read under each `data.split`: the plain draw
+(classes) and whole recordings (copies), each with its own judge trained on its own training clips.
 
     python benchmarks/audio_floor_copies.py --sets drums,notes --out benchmarks/results/audio-floor-copies-DATE.json
 """
@@ -63,8 +64,24 @@ def measure(name: str, seed: int) -> dict:
                                               FeatureStats.from_features(f_held[pick])))
         row[label].update({"fd_to_training": round(float(np.mean(distances)), 3),
                            "fd_spread": round(float(np.std(distances)), 3)})
+    row["splits"] = {"classes": real_figures(clips, held, seed, rng), "copies": real_figures(
+        clips, split(clips, HELDOUT, seed, groups), seed, rng)}
     print(name, row, flush=True)
     return row
+
+
+def real_figures(clips, held: np.ndarray, seed: int, rng) -> dict:
+    """What a run's summary would read as the real column under this split: its own judge's accuracy on the
+    held-out clips and the floor (as many training clips as held-out ones against them, the mean of REPEATS draws)."""
+    data = split_data(clips, held, "")
+    scorer = scorer_for(data.train, EPOCHS, seed, "cpu")
+    f_train, _ = predict(scorer, data.train.floats(), "cpu")
+    f_held, p_held = predict(scorer, data.heldout.floats(), "cpu")
+    truth = torch.from_numpy(data.heldout.labels[:, 0])
+    distances = [frechet_distance(FeatureStats.from_features(f_train[rng.choice(len(f_train), len(f_held), False)]),
+                                  FeatureStats.from_features(f_held)) for _ in range(REPEATS)]
+    return {"heldout": int(held.sum()), "accuracy": round(float((p_held[0].argmax(1) == truth).float().mean()), 4),
+            "fd_floor": round(float(np.mean(distances)), 3), "fd_floor_spread": round(float(np.std(distances)), 3)}
 
 
 def main() -> None:

@@ -241,7 +241,19 @@ def audio_floor_copies(result: dict) -> str:
     return "\n".join(lines)
 
 
+def audio_splits(result: dict) -> str:
+    """Per set and `data.split`: the real column a run reads (its judge's held-out accuracy and the FD floor)."""
+    lines = ["| set | data.split | held-out clips | judge's accuracy on them | FD floor (as many training clips) |",
+             "| --- " * 5 + "|"]
+    for row in result["rows"]:
+        for name, part in row.get("splits", {}).items():
+            lines.append(f"| {row['set']} ({row['factor']}) | {name} | {part['heldout']} | {part['accuracy']:.3f} | "
+                         f"{part['fd_floor']:.2f} ± {part['fd_floor_spread']:.2f} |")
+    return "\n".join(lines)
+
+
 RENDERERS = {"audio-train": audio_train, "audio-trajectory": audio_trajectory, "audio-head": audio_head,
              "audio-representation": audio_representation, "audio-judge": audio_judge,
              "audio-diagnose": audio_diagnose, "audio-steps": audio_steps,
-             "audio-floor-ratio": audio_floor_ratio, "audio-floor-copies": audio_floor_copies}
+             "audio-floor-ratio": audio_floor_ratio, "audio-floor-copies": audio_floor_copies,
+             "audio-splits": audio_splits}
