@@ -234,12 +234,14 @@ def test_the_audio_task_trains_and_scores(model, tones, tmp_path, request):
     run = request.getfixturevalue("wavegan_run") if model == "wavegan" else tmp_path / "a"
     if model == "specgan-h":                                # decoded with Griffin-Lim rounds, scored both ways
         assert main([*TINY, "--model", model, "--dataset", str(tones), "--kimg", "0.05", "--out", str(tmp_path),
-                     "--name", "a", "--set", "audio.decode_refine=2"]) == 0
+                     "--name", "a", "--set", "audio.decode_refine=2", "--set", "audio.upsample=residual",
+                     "--set", "audio.downsample=residual"]) == 0
         scores = json.loads((run / "summary.json").read_text())["scores"]
         assert scores["fd_unrefined"] >= 0 and "loudness_db_unrefined" in scores and "score_unrefined" in scores
         assert {key for key in scores if key.endswith("_accuracy_unrefined")} == {
             key + "_unrefined" for key in scores if key.endswith("_accuracy")}   # every factor, both ways
         assert json.loads((run / "model" / "config.json").read_text())["kwargs"]["refine"] == 2
+        assert json.loads((run / "model" / "config.json").read_text())["kwargs"]["upsample"] == "residual"
     if model == "specgan-m":        # the notes-conditional preset: hinge, R1, the classifier term, augmentation
         tiny = [arg for arg in TINY if arg != "--task" and arg != "audio"]
         assert main([*tiny, "--preset", "notes-conditional", "--dataset", str(tones), "--kimg", "0.1",
@@ -324,6 +326,8 @@ def test_what_cannot_work_is_refused(tmp_path, capsys):
     assert "drop it or choose --model specgan" in capsys.readouterr().err
     assert main([*args, "--dataset", str(tones), "--set", "audio.augment_cutout=0.5"]) != 0       # augment is 0
     assert "it needs audio.augment above 0" in capsys.readouterr().err
+    assert main([*args, "--dataset", str(tones), "--set", "audio.downsample=residual"]) != 0      # wavegan's D
+    assert "audio.downsample applies to the spectral models' D" in capsys.readouterr().err
     short = clip_store.load(tones)
     short = clip_store.Clips(short.waves[:, :8000], RATE, short.labels, short.factors, short.class_names,
                              short.names, "made-up")

@@ -128,7 +128,8 @@ def test_a_spectral_generator_can_start_from_more_frames_and_says_which_counts_f
 
 def test_a_nearest_upsampling_generator_draws_the_same_shapes_without_a_checkerboard():
     from duelo.errors import ConfigError
-    from duelo.tasks.audio.networks import SpecGenerator, UpsampleConv
+    from duelo.tasks.audio.layers import UpsampleConv
+    from duelo.tasks.audio.networks import SpecGenerator
     from duelo.tasks.audio.parts import build_generator
 
     torch.manual_seed(0)
@@ -154,3 +155,40 @@ def test_a_nearest_upsampling_generator_draws_the_same_shapes_without_a_checkerb
         build_generator({**saved, "model": "wavegan", "shape": [1, 16384], "upsample": "nearest"})
     with pytest.raises(ConfigError, match="upsampling"):
         SpecGenerator(256, 128, width=2, upsample="bilinear")
+
+
+def test_residual_layers_draw_and_judge_the_same_pictures_with_a_gradient_through_both_paths():
+    from duelo.errors import ConfigError
+    from duelo.tasks.audio.layers import ResidualDown, ResidualUp
+    from duelo.tasks.audio.networks import SpecDiscriminator, SpecGenerator
+
+    torch.manual_seed(0)
+    G = SpecGenerator(256, 128, width=8, factors=(3, 4), film=True, upsample="residual")
+    blocks = [layer for layer in G.body if isinstance(layer, ResidualUp)]
+    assert [block.scale for block in blocks] == [(2, 2)] * 5 and len(G.film) == 4      # FiLM after each hidden one
+    assert blocks[-1].out_channels == 2 and blocks[-1].second.in_channels == 4         # half of 8, not 2
+    D = SpecDiscriminator(256, 128, width=8, factors=(3, 4), downsample="residual")
+    assert sum(isinstance(layer, ResidualDown) for layer in D.body) == 5
+    assert D.body[0].first.out_channels == 4 and D.body[-2].first.out_channels == 64   # 2 -> 8: 4; 64 -> 128: 64
+    z, labels = torch.randn(4, 100), torch.tensor([0, 5, 7, 11])
+    pictures = G(z, labels)
+    assert pictures.shape == (4, 2, 256, 128) and D(pictures, labels).shape == (4,)
+    D(pictures, labels).sum().backward()
+    for block in blocks + [layer for layer in D.body if isinstance(layer, ResidualDown)]:
+        for conv in (block.first, block.second, block.shortcut):
+            assert conv.weight.grad is not None and conv.weight.grad.abs().sum() > 0
+    # the shortcut alone (main path's last convolution zeroed) is the repeated or averaged picture's 1 x 1 map
+    up, down = ResidualUp(3, 2, (2, 1)), ResidualDown(3, 2)
+    for block in (up, down):
+        torch.nn.init.zeros_(block.second.weight)
+        torch.nn.init.zeros_(block.second.bias)
+    h = torch.randn(1, 3, 8, 8)
+    expect = torch.nn.functional.conv2d(h.repeat_interleave(2, dim=2), up.shortcut.weight, up.shortcut.bias)
+    assert up(h).shape == (1, 2, 16, 8) and torch.allclose(up(h), expect, atol=1e-6)
+    expect = torch.nn.functional.conv2d(torch.nn.functional.avg_pool2d(h, 2), down.shortcut.weight,
+                                        down.shortcut.bias)
+    assert torch.allclose(down(h), expect, atol=1e-6)
+    wider = SpecGenerator(1024, 32, width=2, start_frames=4, upsample="residual")
+    assert [m.scale for m in wider.body if isinstance(m, ResidualUp)] == [(2, 1), (2, 1), (2, 2), (2, 2), (2, 2)]
+    with pytest.raises(ConfigError, match="downsampling"):
+        SpecDiscriminator(256, 128, width=2, downsample="nearest")

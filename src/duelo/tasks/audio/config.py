@@ -75,9 +75,15 @@ class AudioModelConfig:
                                 "every hidden layer (FiLM; BigGAN's class-conditional norm without the norm), not only "
                                 "its input, so each layer can shape a note by its instrument")
     upsample:    str = setting("transposed", "spectral models: how each of G's layers doubles its picture: transposed "
-                               "(4 x 4 transposed convolutions, SpecGAN's) or nearest (repeat each pixel, then a 3 x 3 "
-                               "convolution, as GANSynth's G: no checkerboard pattern, 2.25 times the arithmetic)",
-                               choices=from_registry("duelo.tasks.audio.networks:UPSAMPLERS"))
+                               "(4 x 4 transposed convolutions, SpecGAN's), nearest (repeat each pixel, then a 3 x 3 "
+                               "convolution, as GANSynth's G: no checkerboard pattern, 2.25 times the arithmetic) or "
+                               "residual (a residual block: two 3 x 3 convolutions around the doubling and a 1 x 1 "
+                               "shortcut, about twice the arithmetic)",
+                               choices=from_registry("duelo.tasks.audio.layers:UPSAMPLERS"))
+    downsample:  str = setting("strided", "spectral models: how each of D's layers halves its picture: strided (4 x 4 "
+                               "convolutions of stride 2, SpecGAN's) or residual (two 3 x 3 convolutions around a "
+                               "2 x 2 average and a 1 x 1 shortcut, about twice the arithmetic)",
+                               choices=from_registry("duelo.tasks.audio.layers:DOWNSAMPLERS"))
     decode_refine: int = setting(0, "spectral models: Griffin-Lim rounds when G's pictures become clips (samples, "
                                  "scores, `duelo sample`): each keeps G's magnitude and makes the phases of "
                                  "overlapping frames agree; 0 = G's instantaneous frequency as drawn",

@@ -27,7 +27,8 @@ class AudioModel:
     decode: Callable[..., torch.Tensor]                     # samples, clip length[, refine] -> waves (N, L)
     generator: Callable[..., nn.Module]                     # (shape, z_dim, width, factors, embed_dim,
                                                             #  **G_OPTIONS) -> G
-    discriminator: Callable[..., nn.Module]                 # (shape, width, factors, classify, twin) -> D
+    discriminator: Callable[..., nn.Module]                 # (shape, width, factors, classify, twin,
+                                                            #  downsample) -> D
     silence: tuple[float, ...]                              # per channel: the value of a silent clip
     gain_scales: tuple[float, ...]                          # per channel, for augment.ClipAugment's gain
     magnitude: Callable[[torch.Tensor], torch.Tensor]       # samples -> (N, F, T) a log-magnitude picture (health)
@@ -51,9 +52,17 @@ def _wave_generator(shape, z_dim, width, factors, embed_dim, **options) -> nn.Mo
     return WaveGenerator(z_dim, width, factors, embed_dim, options.get("film", False))
 
 
+def _wave_discriminator(shape, width, factors, classify=False, twin=False, downsample="strided") -> nn.Module:
+    from duelo.errors import ConfigError
+    from duelo.tasks.audio.networks import WaveDiscriminator
+
+    if downsample != "strided":
+        raise ConfigError("audio.downsample applies to the spectral models' D, not to wavegan's: leave it at strided")
+    return WaveDiscriminator(width, factors, classify=classify, twin=twin)
+
+
 def _wavegan() -> AudioModel:
     from duelo.tasks.audio.clips import RATE
-    from duelo.tasks.audio.networks import WaveDiscriminator
     from duelo.tasks.audio.spectral import log_mel
 
     return AudioModel(
@@ -61,8 +70,7 @@ def _wavegan() -> AudioModel:
         lambda length: (1, length), lambda waves: waves[:, None],
         lambda samples, length, refine=0: samples[:, 0, :length],
         _wave_generator,
-        lambda shape, width, factors, classify=False, twin=False: WaveDiscriminator(width, factors, classify=classify,
-                                                                                   twin=twin),
+        _wave_discriminator,
         silence=(0.0,), gain_scales=(0.0,),                # the wave is multiplied by the gain
         magnitude=lambda samples: log_mel(samples[:, 0].float(), RATE))
 
@@ -75,8 +83,8 @@ def _spectral(form, description: str) -> AudioModel:
         description, form.shape, form.encode, form.decode,
         lambda shape, z_dim, width, factors, embed_dim, **options: SpecGenerator(
             shape[1], shape[2], z_dim, width, factors, embed_dim, **options),
-        lambda shape, width, factors, classify=False, twin=False: SpecDiscriminator(
-            shape[1], shape[2], width, factors, classify=classify, twin=twin),
+        lambda shape, width, factors, classify=False, twin=False, downsample="strided": SpecDiscriminator(
+            shape[1], shape[2], width, factors, classify=classify, twin=twin, downsample=downsample),
         silence=(-1.0, 0.0), gain_scales=(spectral.LOG_GAIN_SCALE, math.nan),   # log magnitude moved, IF kept
         magnitude=lambda samples: samples[:, 0])
 

@@ -7,10 +7,8 @@
   cannot judge by the periodic artefacts of transposed convolutions.
 * SpecGAN (the same paper) with GANSynth's (Engel et al., ICLR 2019) phase handling, drawing spectral pictures:
   log magnitude and instantaneous frequency (spectral.py) as two channels of a (N_FFT / 2, frames) image, by 2-D
-  transposed convolutions (kernel 4, stride 2) from (F / 32, T / 32); the discriminator mirrors them. With
-  `upsample="nearest"` each layer instead doubles the picture by repeating its pixels and then convolves it (3 x 3),
-  as GANSynth's and ProGAN's generators do: no checkerboard from overlapping strides (Odena, Dumoulin & Olah,
-  "Deconvolution and Checkerboard Artifacts", Distill 2016), for 2.25 times the arithmetic per layer.
+  transposed convolutions (kernel 4, stride 2) from (F / 32, T / 32); the discriminator mirrors them. The layers
+  that double (G) or halve (D) the picture can be swapped for nearest-neighbour or residual ones (layers.py).
 
 Conditional models take one label per sample that stands for several factors (a note's instrument and pitch):
 label = sum of factor_k * stride_k. Each factor has its own code in G (concatenated with z) and its own
@@ -33,7 +31,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from duelo.nn.conditioning import ClassifierHead, ClassProjection, LabelEmbedding, split_labels
-from duelo.registry import Registry
+from duelo.tasks.audio.layers import DOWNSAMPLERS, DRAWING_LAYERS, UPSAMPLERS
 
 SLOPE = 0.2
 WAVE_KERNEL, WAVE_STRIDE, WAVE_LAYERS = 25, 4, 5
@@ -101,29 +99,6 @@ class _Judge(nn.Module):
         `fake` (a twin head), of the generated classes of `labels`."""
         h = self.features(x)
         return self._logits(h, labels), self.classifier(h, labels, fake)
-
-
-class UpsampleConv(nn.Module):
-    """A picture (N, C, F, T) made `scale` times larger by repeating pixels, then a 3 x 3 convolution to
-    `out_channels`."""
-
-    def __init__(self, in_channels: int, out_channels: int, scale: tuple[int, int]):
-        super().__init__()
-        self.scale = tuple(int(s) for s in scale)
-        self.out_channels = int(out_channels)
-        self.conv = nn.Conv2d(in_channels, out_channels, 3, 1, 1)
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.conv(F.interpolate(h, scale_factor=self.scale, mode="nearest"))
-
-
-# how a spectral G's layer doubles its picture (`audio.upsample`): (in, out channels, in_time) -> the layer, where
-# in_time says whether it doubles time as well as frequency
-UPSAMPLERS: Registry = Registry("upsampling")
-UPSAMPLERS.add("transposed", lambda cin, cout, in_time: nn.ConvTranspose2d(cin, cout, 4 if in_time else (4, 3),
-                                                                           2 if in_time else (2, 1), 1))
-UPSAMPLERS.add("nearest", lambda cin, cout, in_time: UpsampleConv(cin, cout, (2, 2) if in_time else (2, 1)))
-DRAWING_LAYERS = (nn.ConvTranspose1d, nn.ConvTranspose2d, UpsampleConv)   # what FiLM follows
 
 
 class FiLM(nn.Module):
@@ -294,15 +269,17 @@ class SpecGenerator(_Conditional):
 
 
 class SpecDiscriminator(_Judge):
-    """(N, 2, bins, frames) -> (N,) logits."""
+    """(N, 2, bins, frames) -> (N,) logits; downsample: how each layer halves the picture, a name in
+    DOWNSAMPLERS."""
 
     def __init__(self, bins: int = 256, frames: int = 128, width: int = 32, factors: tuple[int, ...] = (),
-                 classify: bool = False, twin: bool = False):
+                 classify: bool = False, twin: bool = False, downsample: str = "strided"):
         super().__init__()
         channels = [2] + [width * 2 ** k for k in range(SPEC_LAYERS)]
+        layer = DOWNSAMPLERS.get(downsample)
         layers = []
         for k in range(SPEC_LAYERS):
-            layers += [nn.Conv2d(channels[k], channels[k + 1], 4, 2, 1), nn.LeakyReLU(SLOPE)]
+            layers += [layer(channels[k], channels[k + 1]), nn.LeakyReLU(SLOPE)]
         self.body = nn.Sequential(*layers)
         self._heads(channels[-1] * (bins // 2 ** SPEC_LAYERS) * (frames // 2 ** SPEC_LAYERS), factors, classify,
                     twin)

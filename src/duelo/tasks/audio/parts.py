@@ -61,7 +61,8 @@ def assemble(config: Config, data, runtime) -> Parts:
         raise ConfigError("audio.augment_cutout is one of the augmentation's ops: it needs audio.augment above 0, the "
                           "probability of each op (or leave audio.augment_cutout at 0)")
     gan = assemble_gan(config, lambda: build_generator(g_kwargs),
-                       lambda **kwargs: model.discriminator(shape, config.audio.width, factors, **kwargs),
+                       lambda **kwargs: model.discriminator(shape, config.audio.width, factors,
+                                                         downsample=config.audio.downsample, **kwargs),
                        {"classify": True, "twin": config.audio.aux_fakes} if aux > 0 else {}, shape, runtime.device,
                        label_pool=None if labels is None else labels.to(runtime.device),
                        conditional=bool(factors), objective_extra={"aux_weight": aux} if aux > 0 else None,
