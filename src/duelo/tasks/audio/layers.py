@@ -38,39 +38,35 @@ class UpsampleConv(nn.Module):
         return self.conv(F.interpolate(h, scale_factor=self.scale, mode="nearest"))
 
 
-def _inner(in_channels: int, out_channels: int) -> int:
-    return max(min(in_channels, out_channels), max(in_channels, out_channels) // 2)
+class _Residual(nn.Module):
+    """A residual block's three convolutions: two 3 x 3 on the main path (inner width: the narrower side's, never
+    below half the wider one's) and a 1 x 1 shortcut."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.out_channels = int(out_channels)
+        inner = max(min(in_channels, out_channels), max(in_channels, out_channels) // 2)
+        self.first = nn.Conv2d(in_channels, inner, 3, 1, 1)
+        self.second = nn.Conv2d(inner, out_channels, 3, 1, 1)
+        self.shortcut = nn.Conv2d(in_channels, out_channels, 1)
 
 
-class ResidualUp(nn.Module):
+class ResidualUp(_Residual):
     """(N, C, F, T) -> (N, out_channels, F * scale[0], T * scale[1]): [3 x 3 -> ReLU -> repeat -> 3 x 3] plus
     [repeat -> 1 x 1]."""
 
     def __init__(self, in_channels: int, out_channels: int, scale: tuple[int, int]):
-        super().__init__()
+        super().__init__(in_channels, out_channels)
         self.scale = tuple(int(s) for s in scale)
-        self.out_channels = int(out_channels)
-        inner = _inner(in_channels, out_channels)
-        self.first = nn.Conv2d(in_channels, inner, 3, 1, 1)
-        self.second = nn.Conv2d(inner, out_channels, 3, 1, 1)
-        self.shortcut = nn.Conv2d(in_channels, out_channels, 1)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         main = F.interpolate(F.relu(self.first(h)), scale_factor=self.scale, mode="nearest")
         return self.second(main) + self.shortcut(F.interpolate(h, scale_factor=self.scale, mode="nearest"))
 
 
-class ResidualDown(nn.Module):
+class ResidualDown(_Residual):
     """(N, C, F, T) -> (N, out_channels, F / 2, T / 2): [3 x 3 -> LeakyReLU -> average 2 x 2 -> 3 x 3] plus
     [average 2 x 2 -> 1 x 1]."""
-
-    def __init__(self, in_channels: int, out_channels: int):
-        super().__init__()
-        self.out_channels = int(out_channels)
-        inner = _inner(in_channels, out_channels)
-        self.first = nn.Conv2d(in_channels, inner, 3, 1, 1)
-        self.second = nn.Conv2d(inner, out_channels, 3, 1, 1)
-        self.shortcut = nn.Conv2d(in_channels, out_channels, 1)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         main = self.second(F.avg_pool2d(F.leaky_relu(self.first(h), SLOPE), 2))
