@@ -259,6 +259,8 @@ def test_the_audio_task_trains_and_scores(model, tones, tmp_path, request):
                 "envelope_error_db", "envelope_error_db_real"):
         assert key in scores, key
     assert scores["samples"] == 16 and 0 <= scores["pitch_accuracy"] <= 1 and scores["fd"] >= 0
+    assert 0 <= scores["instrument_accuracy_train"] <= 1
+    assert set(scores["instrument_accuracy_by_class"]) <= set(INSTRUMENTS)
     samples = run / "samples"
     assert list(samples.glob("spectrograms-*.png")) and list(samples.glob("clips-*.wav"))
     assert (samples / "real.png").is_file() and (samples / "real.wav").is_file()

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+from duelo.tasks.audio.scoring import REFERENCES
+
 RANKED_BY = "fd"            # lower is better
 
 
@@ -39,7 +41,7 @@ class PeriodicScores:
             fault_point("evaluation")
             scores = self.scorer.scores()
         record = {"nimg": nimg, "kimg": round(nimg / 1000, 3),
-                  **{k: v for k, v in scores.items() if isinstance(v, (int, float)) and not k.endswith("_real")}}
+                  **{k: v for k, v in scores.items() if isinstance(v, (int, float)) and not k.endswith(REFERENCES)}}
         session.run_dir.append_jsonl(session.run_dir.eval_log_path, record)
         value = scores.get(RANKED_BY)
         if value is None or not math.isfinite(value):

@@ -6,7 +6,11 @@ figure of real held-out clips (`*_real`):
     score                inception-score-like: exp(E KL(p(y|x) || p(y))) over the first factor's classes
                          (instrument / kind / language): high when clips are recognisable and varied
     <factor>_accuracy    conditional models: the share of clips the classifier puts in the class they were asked
-                         for, per factor (pitch_accuracy, instrument_accuracy); *_real: its accuracy on held-out clips
+                         for, per factor (pitch_accuracy, instrument_accuracy); *_real: its accuracy on held-out clips;
+                         *_train: on as many training clips, the ones G learns from (with data.split=copies the
+                         held-out clips are other recordings, which the classifier names less often)
+    <factor>_accuracy_by_class   conditional models: {class name: that share among the clips asked for the class}
+                         (a class G's clips are never heard as shows as 0)
     <factor>_spread      share of the factor's classes the classifier finds among the clips (mode collapse shows)
     loudness_db          mean RMS level in dB full scale (silence and clipping show)
     floor_level          the level a quarter of the cells of a 2048-point spectral picture (7.8 Hz bins: a
@@ -30,6 +34,9 @@ import numpy as np
 import torch
 
 from duelo.evaluation.frechet import FeatureStats, frechet_distance
+
+
+REFERENCES = ("_real", "_train")     # the suffixes of the real clips' figures, which no G changes
 
 
 def inception_like(probabilities: torch.Tensor) -> float:
@@ -74,6 +81,10 @@ def loudness_db(waves: torch.Tensor) -> float:
     return float((20 * rms.log10()).mean())
 
 
+def _accuracy(probabilities: torch.Tensor, truth: torch.Tensor | int) -> float:
+    return round(float((probabilities.argmax(1) == truth).double().mean()), 4)
+
+
 def score_clips(data, scorer, fake: torch.Tensor, labels: torch.Tensor | None, device, seed: int = 0) -> dict:
     """fake: (N, L) waves; labels: the combined labels they were asked for (conditional models) or None."""
     from duelo.tasks.audio.networks import split_labels
@@ -84,7 +95,7 @@ def score_clips(data, scorer, fake: torch.Tensor, labels: torch.Tensor | None, d
     count = min(len(fake), len(data.train))
     order = torch.randperm(len(data.train), generator=generator)
     train = torch.from_numpy(data.train.floats()[order[:count]])
-    (f_fake, p_fake), (f_held, p_held), (f_train, _) = (predict(scorer, w, device) for w in (fake, held, train))
+    (f_fake, p_fake), (f_held, p_held), (f_train, p_train) = (predict(scorer, w, device) for w in (fake, held, train))
     out: dict = {"samples": len(fake), "heldout_clips": len(held)}
     stats_held = FeatureStats.from_features(f_held)
     out["fd"] = round(frechet_distance(FeatureStats.from_features(f_fake), stats_held), 4)
@@ -93,10 +104,12 @@ def score_clips(data, scorer, fake: torch.Tensor, labels: torch.Tensor | None, d
     out["score_real"] = round(inception_like(p_held[0]), 3)
     asked = None if labels is None else split_labels(labels.cpu(), data.factors)
     for f, name in enumerate(data.train.factors):
-        truth = torch.from_numpy(data.heldout.labels[:, f])
-        out[f"{name}_accuracy_real"] = round(float((p_held[f].argmax(1) == truth).double().mean()), 4)
+        out[f"{name}_accuracy_real"] = _accuracy(p_held[f], torch.from_numpy(data.heldout.labels[:, f]))
+        out[f"{name}_accuracy_train"] = _accuracy(p_train[f], torch.from_numpy(data.train.labels[:, f])[order[:count]])
         if asked is not None:
-            out[f"{name}_accuracy"] = round(float((p_fake[f].argmax(1) == asked[f]).double().mean()), 4)
+            out[f"{name}_accuracy"] = _accuracy(p_fake[f], asked[f])
+            out[f"{name}_accuracy_by_class"] = {data.train.class_names[f][c]: _accuracy(p_fake[f][asked[f] == c], c)
+                                                 for c in torch.unique(asked[f]).tolist()}
         classes = data.factors[f]
         out[f"{name}_spread"] = round(len(torch.unique(p_fake[f].argmax(1))) / classes, 4)
         out[f"{name}_spread_real"] = round(len(torch.unique(p_held[f].argmax(1))) / classes, 4)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from duelo.tasks.audio.scoring import REFERENCES
 from duelo.tasks.snapshots import Snapshots, run_summary
 
 SAMPLE_SEED = 1_000_000
@@ -103,7 +104,10 @@ class AudioSnapshots(Snapshots):
         started = time.perf_counter()
         scores = self.scores()
         self.session.log("scores: " + ", ".join(f"{k} {v:g}" for k, v in scores.items()
-                                                if isinstance(v, float) and not k.endswith("_real")))
+                                                if isinstance(v, float) and not k.endswith(REFERENCES)))
+        for key, by_class in scores.items():
+            if key.endswith("_by_class"):
+                self.session.log(f"{key}: " + ", ".join(f"{name} {value:g}" for name, value in by_class.items()))
         return run_summary(self.session, last_metrics, {"scores": scores}, started)
 
 
