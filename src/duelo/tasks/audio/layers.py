@@ -9,8 +9,8 @@
   size changes between the two convolutions, so the first works at the smaller size: G's block is [conv ->
   ReLU -> repeat pixels -> conv] + [repeat pixels -> 1 x 1], D's [conv -> LeakyReLU -> average 2 x 2 -> conv] +
   [average -> 1 x 1]; about twice the arithmetic of the plain layers (G 2.1, D 1.9 times at width 64). The inner
-  width is the narrower side's
-  (never below half the wider one's, so the first and last layers, with their 2 channels, are not squeezed).
+  width is the narrower side's (never below half the wider one's, so the first and last layers, with their 2
+  channels, are not squeezed).
 """
 
 from __future__ import annotations
