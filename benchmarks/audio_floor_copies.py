@@ -37,7 +37,7 @@ HELDOUT, EPOCHS, REPEATS = 0.2, 30, 20
 def measure(name: str, seed: int) -> dict:
     clips = read_clips(name)
     held = split(clips, HELDOUT, seed)
-    groups = copy_groups(clips, seed)
+    groups = copy_groups(clips)
     train_groups = set(groups[~held].tolist())
     copied = np.array([groups[i] in train_groups for i in np.nonzero(held)[0]])
     data = split_data(clips, held, name)

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from duelo.cleaning.clip_faults import best_shift, find_clip_faults
+from duelo.cleaning.clip_faults import best_shift, find_clip_copies, find_clip_faults
 from duelo.cli.clean_clips import is_clips
 from duelo.cli.main import main
 from duelo.tasks.audio import clips as clip_store
@@ -61,6 +61,10 @@ def test_every_planted_fault_is_found_and_nothing_else(tmp_path):
     assert found[63].related == 10 and "+25.0 ms later" in found[63].reason and "-6.0 dB" in found[63].reason
     assert found[64].reason.startswith("far too quiet") and "50 dB below the median clip's" in found[64].reason
     assert found[65].suggested == 2 and "'low' but looks like 'high'" in found[65].reason
+    copies = find_clip_copies(clips.floats(), RATE, log_mel)          # what data.split=copies reads: the same
+    assert [(f.index, f.kind, f.related, f.reason) for f in copies.findings] == [
+        (f.index, f.kind, f.related, f.reason) for f in faults.findings if f.kind in ("degenerate", "duplicate")]
+    assert "outliers" not in copies.checked and copies.copy_groups(len(clips))[62] == copies.copy_groups(len(clips))[5]
 
 
 def test_the_best_shift_finds_a_delayed_copy_and_tells_unrelated_sounds_apart():

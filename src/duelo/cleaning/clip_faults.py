@@ -186,14 +186,8 @@ def degenerate(wave: np.ndarray) -> str | None:
     return None
 
 
-def find_clip_faults(waves: np.ndarray, rate: int, log_mel, labels: np.ndarray | None = None,
-                     class_names: list[str] | None = None, seed: int = 0, log=None) -> Faults:
-    """Every clip's most serious finding. waves (N, L) floats in [-1, 1] (clips.Clips.floats()); log_mel as
-    pictures() takes it; labels (N,) the first factor's classes, or None."""
-    from sklearn.decomposition import PCA
-
-    say = log or (lambda text: None)
-    waves = np.asarray(waves, np.float32)
+def _degenerate_and_copies(waves: np.ndarray, rate: int, log_mel) -> tuple[Faults, np.ndarray, np.ndarray]:
+    """The degenerate and duplicate findings of waves (N, L) float32, the clips they took, and the pictures."""
     n = len(waves)
     faults = Faults([])
     taken = np.zeros(n, bool)
@@ -206,12 +200,6 @@ def find_clip_faults(waves: np.ndarray, rate: int, log_mel, labels: np.ndarray |
     faults.checked["degenerate"] = f"{int(taken.sum())} silent or clipped clips"
 
     views = pictures(waves, rate, log_mel)
-    dims = max(1, min(PCA_DIMS, n - 1, views.shape[1]))
-    features = (PCA(dims, random_state=seed).fit_transform(views) if n > 1 and views.std(axis=0).max() > 0
-                else np.zeros((n, 1)))
-    features = features / max(float(features.std()), 1e-12)
-    say(f"clean: {n:,} clips in a {dims}-d feature space")
-
     exact = exact_duplicates((waves[i].tobytes() for i in range(n)), faults, taken)
 
     def copy_gap(i: int, j: int) -> float | None:
@@ -228,6 +216,32 @@ def find_clip_faults(waves: np.ndarray, rate: int, log_mel, labels: np.ndarray |
             level = 10 * np.log10(max(energy[0], 1e-18) / max(energy[1], 1e-18))
             finding.reason += f", {shift / rate * 1000:+.1f} ms later, {level:+.1f} dB)"
     faults.checked["duplicates"] = f"{exact} exact and {near} near copies"
+    return faults, taken, views
+
+
+def find_clip_copies(waves: np.ndarray, rate: int, log_mel) -> Faults:
+    """The degenerate and duplicate findings alone, as find_clip_faults makes them (what Faults.copy_groups reads):
+    no outlier or label check, so no PCA and no classifier."""
+    faults, _, _ = _degenerate_and_copies(np.asarray(waves, np.float32), rate, log_mel)
+    faults.findings.sort(key=lambda f: f.index)
+    return faults
+
+
+def find_clip_faults(waves: np.ndarray, rate: int, log_mel, labels: np.ndarray | None = None,
+                     class_names: list[str] | None = None, seed: int = 0, log=None) -> Faults:
+    """Every clip's most serious finding. waves (N, L) floats in [-1, 1] (clips.Clips.floats()); log_mel as
+    pictures() takes it; labels (N,) the first factor's classes, or None."""
+    from sklearn.decomposition import PCA
+
+    say = log or (lambda text: None)
+    waves = np.asarray(waves, np.float32)
+    n = len(waves)
+    faults, taken, views = _degenerate_and_copies(waves, rate, log_mel)
+    dims = max(1, min(PCA_DIMS, n - 1, views.shape[1]))
+    features = (PCA(dims, random_state=seed).fit_transform(views) if n > 1 and views.std(axis=0).max() > 0
+                else np.zeros((n, 1)))
+    features = features / max(float(features.std()), 1e-12)
+    say(f"clean: {n:,} clips in a {dims}-d feature space")
     faults.checked["outliers"] = far_statistics(statistics(waves, views), faults, taken)
     mislabel_check(features, labels, class_names, taken, seed, MAX_MISLABEL_ITEMS, say, faults, MISLABEL_OWN)
     faults.findings.sort(key=lambda f: f.index)

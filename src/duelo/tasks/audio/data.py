@@ -90,12 +90,12 @@ def split(clips: Clips, fraction: float, seed: int, groups: np.ndarray | None = 
     return held
 
 
-def copy_groups(clips: Clips, seed: int) -> np.ndarray:
+def copy_groups(clips: Clips) -> np.ndarray:
     """(N,) a group number per clip: a recording's near and exact copies (duelo clean's duplicate check) share one."""
-    from duelo.cleaning.clip_faults import find_clip_faults
+    from duelo.cleaning.clip_faults import find_clip_copies
     from duelo.tasks.audio.spectral import log_mel
 
-    return find_clip_faults(clips.floats(), clips.rate, log_mel, None, None, seed).copy_groups(len(clips))
+    return find_clip_copies(clips.floats(), clips.rate, log_mel).copy_groups(len(clips))
 
 
 def load_audio_data(config) -> AudioData:
@@ -110,7 +110,7 @@ def load_audio_data(config) -> AudioData:
         raise DataError(f"--dataset {d.dataset}: clips of {clips.waves.shape[1]:,} samples; the audio models draw "
                         f"{wave_length:,} (pad or cut your clips to that length)")
     held = split(clips, d.heldout, config.train.seed,
-                 copy_groups(clips, config.train.seed) if d.split == "copies" else None)
+                 copy_groups(clips) if d.split == "copies" else None)
     if not held.any():
         raise DataError(f"--dataset {d.dataset}: no {clips.factors[0]} class has two clips, so none can be held out "
                         f"for the scores; give at least two clips of some class")
