@@ -42,7 +42,7 @@ def measure(name: str, seed: int) -> dict:
     copied = np.array([groups[i] in train_groups for i in np.nonzero(held)[0]])
     data = split_data(clips, held, name)
     scorer = scorer_for(data.train, EPOCHS, seed, "cpu")
-    f_train, _ = predict(scorer, data.train.floats(), "cpu")
+    f_train, p_train = predict(scorer, data.train.floats(), "cpu")
     f_held, p_held = predict(scorer, data.heldout.floats(), "cpu")
     truth = torch.from_numpy(data.heldout.labels[:, 0])
     right = (p_held[0].argmax(1) == truth).numpy()
@@ -72,15 +72,17 @@ def measure(name: str, seed: int) -> dict:
 
 def real_figures(clips, held: np.ndarray, seed: int, rng) -> dict:
     """What a run's summary would read as the real column under this split: its own judge's accuracy on the
-    held-out clips and the floor (as many training clips as held-out ones against them, the mean of REPEATS draws)."""
+    held-out clips (and on its training clips, the ones a G learns from) and the floor (as many training clips as held-out ones against them, the mean of REPEATS draws)."""
     data = split_data(clips, held, "")
     scorer = scorer_for(data.train, EPOCHS, seed, "cpu")
-    f_train, _ = predict(scorer, data.train.floats(), "cpu")
+    f_train, p_train = predict(scorer, data.train.floats(), "cpu")
     f_held, p_held = predict(scorer, data.heldout.floats(), "cpu")
     truth = torch.from_numpy(data.heldout.labels[:, 0])
     distances = [frechet_distance(FeatureStats.from_features(f_train[rng.choice(len(f_train), len(f_held), False)]),
                                   FeatureStats.from_features(f_held)) for _ in range(REPEATS)]
+    taught = torch.from_numpy(data.train.labels[:, 0])
     return {"heldout": int(held.sum()), "accuracy": round(float((p_held[0].argmax(1) == truth).float().mean()), 4),
+            "train_accuracy": round(float((p_train[0].argmax(1) == taught).float().mean()), 4),
             "fd_floor": round(float(np.mean(distances)), 3), "fd_floor_spread": round(float(np.std(distances)), 3)}
 
 
