@@ -72,7 +72,8 @@ def measure(name: str, seed: int) -> dict:
 
 def real_figures(clips, held: np.ndarray, seed: int, rng) -> dict:
     """What a run's summary would read as the real column under this split: its own judge's accuracy on the
-    held-out clips (and on its training clips, the ones a G learns from) and the floor (as many training clips as held-out ones against them, the mean of REPEATS draws)."""
+    held-out clips (and on its training clips, the ones a G learns from) and the floor (as many training clips as
+    held-out ones against them, the mean of REPEATS draws)."""
     data = split_data(clips, held, "")
     scorer = scorer_for(data.train, EPOCHS, seed, "cpu")
     f_train, p_train = predict(scorer, data.train.floats(), "cpu")

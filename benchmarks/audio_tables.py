@@ -244,8 +244,8 @@ def audio_floor_copies(result: dict) -> str:
 def audio_splits(result: dict) -> str:
     """Per set and `data.split`: the real column a run reads (its judge's held-out accuracy and the FD floor), and the
     judge's accuracy on its own training clips."""
-    lines = ["| set | data.split | held-out clips | judge's accuracy on them | on its training clips | FD floor (as many "
-             "training clips) |", "| --- " * 6 + "|"]
+    lines = ["| set | data.split | held-out clips | judge's accuracy on them | on its training clips "
+             "| FD floor (as many training clips) |", "| --- " * 6 + "|"]
     for row in result["rows"]:
         for name, part in row.get("splits", {}).items():
             taught = f"{part['train_accuracy']:.3f}" if "train_accuracy" in part else "—"       # files before it
