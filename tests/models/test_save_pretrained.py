@@ -200,3 +200,17 @@ def test_failed_config_write_keeps_the_previous_model(tmp_path, monkeypatch):
         save_pretrained(small_generator(seed=1, c_dim=3), directory)
     monkeypatch.undo()
     _assert_previous_model_intact(directory, previous, previous_hash)
+
+
+def test_another_tasks_model_is_named_as_such_and_a_foreign_file_as_foreign(tmp_path):
+    import json
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"format": "duelo-music-generator", "format_version": 1}))
+    with pytest.raises(CheckpointError, match="a duelo-music-generator .*not an image generator") as caught:
+        load_pretrained(folder)
+    assert "not a duelo saved model" not in str(caught.value)
+    (folder / "config.json").write_text(json.dumps({"format": "someone-else", "format_version": 1}))
+    with pytest.raises(CheckpointError, match="this is not a duelo saved model"):
+        load_pretrained(folder)

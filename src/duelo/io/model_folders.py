@@ -53,3 +53,12 @@ def load_model_folder(folder: Path, fmt: str, version: int, what: str, build: Ca
         raise ConfigError(f"{model}: the saved {what} does not load ({type(error).__name__}: {str(error)[:200]}); "
                           f"the folder is damaged or from another duelo version") from None
     return module, meta
+
+
+def split_run_and_model(folder: Path, fmt: str, best: str = "best") -> tuple[Path, Path]:
+    """(run folder, model folder) of a folder given to a command that needs both: RUN -> (RUN, RUN), RUN/best (a
+    run's best model so far, a folder of format `fmt`) -> (RUN, RUN/best)."""
+    folder = Path(folder)
+    if folder.name == best and find_model_folder(folder, fmt) and (folder.parent / "config.json").is_file():
+        return folder.parent, folder
+    return folder, folder

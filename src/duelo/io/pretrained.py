@@ -143,6 +143,9 @@ def read_config(directory: str | os.PathLike) -> dict[str, Any]:
                        remedy="restore it or save the model again")
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         found = config.get("format") if isinstance(config, dict) else type(config).__name__
+        if isinstance(found, str) and found.startswith("duelo-"):      # another task's model: say so
+            raise CheckpointError(f"{config_path}: a {found} (format {found!r}), not an image generator "
+                                  f"({FORMAT!r}), which is all this reads; its run's summary.json holds its scores")
         raise CheckpointError(f"{config_path}: format is {found!r}, expected {FORMAT!r}; this is not a "
                               "duelo saved model")
     version = config.get("format_version")

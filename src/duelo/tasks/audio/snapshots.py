@@ -18,7 +18,6 @@ import torch
 from duelo.tasks.audio.scoring import REFERENCES
 from duelo.tasks.snapshots import Snapshots, run_summary
 
-SAMPLE_SEED = 1_000_000
 SHOWN, HEARD, GAP_S = 16, 8, 0.25
 
 
@@ -29,19 +28,18 @@ def joined(waves: torch.Tensor, rate: int) -> np.ndarray:
 
 class AudioSnapshots(Snapshots):
 
-    def clips(self, n: int, refine: int | None = None,
-              as_drawn: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """n clips of the averaged G from fixed latents and labels, decoded with `refine` Griffin-Lim rounds
-        (default: audio.decode_refine) and brought to audio.peak's level unless `as_drawn`."""
+    def clips(self, n: int) -> torch.Tensor:
+        """n clips of the averaged G from fixed latents and labels (the scored clips' first n), decoded as the
+        model records."""
+        from duelo.tasks.audio.evaluate import SAMPLE_SEED
         from duelo.tasks.audio.model_io import generate_waves, labels_like
         from duelo.tasks.audio.parts import generator_kwargs
 
         session, trainer = self.session, self.session.trainer
         G, data = trainer.ema["G"], session.data
         labels = labels_like(G, n, data.combined(data.train), SAMPLE_SEED)
-        waves = generate_waves(G, generator_kwargs(session.config, data), data.length, n, labels, SAMPLE_SEED,
-                               trainer.runtime.device, refine, as_drawn)
-        return waves, labels
+        return generate_waves(G, generator_kwargs(session.config, data), data.length, n, labels, SAMPLE_SEED,
+                              trainer.runtime.device)
 
     def write_files(self, trainer) -> list[Path]:
         from duelo.io.folders import commit_folder
@@ -56,7 +54,7 @@ class AudioSnapshots(Snapshots):
                               lambda folder: save_audio_model(folder, trainer.ema["G"],
                                                               generator_kwargs(session.config, data), data),
                               keep_other_files=True)
-        waves, _ = self.clips(SHOWN)
+        waves = self.clips(SHOWN)
         nimg, samples = trainer.counters.nimg, session.run_dir.samples
         grid = save_grid(spectrogram_images(waves, data.rate), samples / f"spectrograms-{nimg:09d}.png", 4)
         sound = write_wav(samples / f"clips-{nimg:09d}.wav", joined(waves[:HEARD], data.rate), data.rate)
@@ -69,36 +67,15 @@ class AudioSnapshots(Snapshots):
     def scores(self) -> dict[str, Any]:
         """The averaged G's clips scored against the held-out ones by the classifier trained on the real
         training clips (trained once per dataset, cached)."""
+        from duelo.tasks.audio.evaluate import score_generator
+        from duelo.tasks.audio.parts import generator_kwargs
         from duelo.tasks.audio.scorer import scorer_for
 
         session = self.session
-        c = session.config
-        scorer = scorer_for(session.data.train, c.audio.scorer_epochs, c.train.seed, session.trainer.runtime.device,
-                            session.log)
-        scores = self._score(scorer)
-        if c.audio.decode_refine:           # the same G's clips decoded as drawn: what the rounds changed
-            scores.update(_variant(self._score(scorer, refine=0), "_unrefined"))
-        peak = self.peak
-        if peak is not None:                # the same G's clips at the levels drawn: what audio.peak changed
-            scores.update(_variant(self._score(scorer, as_drawn=True), "_as_drawn"))
-            scores["peak"] = peak
-        return scores
-
-    def _score(self, scorer, **decoding) -> dict[str, Any]:
-        """The scores of audio.eval_clips clips decoded with `decoding` (clips' refine, as_drawn)."""
-        from duelo.tasks.audio.scoring import score_clips
-
-        session = self.session
-        c = session.config
-        waves, labels = self.clips(c.audio.eval_clips, **decoding)
-        return score_clips(session.data, scorer, waves, labels, session.trainer.runtime.device, c.train.seed)
-
-    @property
-    def peak(self) -> float | None:
-        """The level G's clips are brought to (audio.peak, levels.py), or None."""
-        from duelo.tasks.audio.parts import generator_kwargs
-
-        return generator_kwargs(self.session.config, self.session.data)["peak"]
+        c, data, device = session.config, session.data, session.trainer.runtime.device
+        scorer = scorer_for(data.train, c.audio.scorer_epochs, c.train.seed, device, session.log)
+        return score_generator(session.trainer.ema["G"], generator_kwargs(c, data), data, scorer,
+                               c.audio.eval_clips, c.train.seed, device)
 
     def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
@@ -109,10 +86,3 @@ class AudioSnapshots(Snapshots):
             if key.endswith("_by_class"):
                 self.session.log(f"{key}: " + ", ".join(f"{name} {value:g}" for name, value in by_class.items()))
         return run_summary(self.session, last_metrics, {"scores": scores}, started)
-
-
-def _variant(scores: dict[str, Any], suffix: str) -> dict[str, Any]:
-    """The scores of the same G's clips decoded another way that say what the decoding changed (the distance, the
-    inception-like score, the level and every factor's accuracy), under `suffix`."""
-    return {f"{key}{suffix}": value for key, value in scores.items()
-            if key in ("fd", "score", "loudness_db") or key.endswith("_accuracy")}

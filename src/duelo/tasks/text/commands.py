@@ -68,11 +68,12 @@ def evaluate_text_run(run: Path, num_samples: int | None, temperature: float | N
     from duelo.io.outputs import output_files
     from duelo.tasks import run_config
     from duelo.tasks.text.data import load_text_data
-    from duelo.tasks.text.model_io import generate_ids, labels_like, load_text_model, split_run_and_model
+    from duelo.io.model_folders import split_run_and_model
+    from duelo.tasks.text.model_io import BEST, FORMAT, generate_ids, labels_like, load_text_model
     from duelo.tasks.text.scoring import score_lines
     from duelo.training.runtime import Runtime
 
-    run, model = split_run_and_model(run)           # RUN/best: the run's lines, the best model
+    run, model = split_run_and_model(run, FORMAT, BEST)     # RUN/best: the run's lines, the best model
     config = run_config(run, "lines")
     num_samples = config.text.eval_samples if num_samples is None else num_samples
     temperature = config.text.temperature if temperature is None else temperature

@@ -31,13 +31,6 @@ def best_heldout_nll(run: Path) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def split_run_and_model(folder: Path) -> tuple[Path, Path]:
-    """(run folder, model folder): RUN -> (RUN, RUN), RUN/best -> (RUN, RUN/best)."""
-    if folder.name == BEST and find_model_folder(folder, FORMAT) and (folder.parent / "config.json").is_file():
-        return folder.parent, folder
-    return folder, folder
-
-
 def is_text_model(folder: Path) -> bool:
     return find_model_folder(folder, FORMAT) is not None
 
