@@ -70,8 +70,8 @@ def train(args) -> dict:
 def rescore(args) -> dict:
     from duelo.tasks import run_config
     from duelo.tasks.music.data import load_music_data
-    from duelo.tasks.music.model_io import load_music_model, rolls_for_scores
-    from duelo.tasks.music.scoring import score_rolls
+    from duelo.tasks.music.evaluate import score_model
+    from duelo.tasks.music.model_io import load_music_model
 
     run = Path(args.run)
     config = run_config(run, "windows")
@@ -79,12 +79,11 @@ def rescore(args) -> dict:
         raise SystemExit(f"{run}: no model/ folder to rescore")
     data = load_music_data(config)
     G, _ = load_music_model(run / "model")
-    rolls, modes = rolls_for_scores(G, config.music.eval_pieces, data.train.modes, "cpu")
     summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").is_file() else {}
     row = {"command": f"rescore of a run trained by: {args.trained_by}" if args.trained_by else "rescore",
            **{k: summary.get(k) for k in ("kimg", "train_time_s", "img_per_s", "step")},
            "summary_scores": summary.get("scores"), "conditional": bool(config.data.conditional),
-           "scores": score_rolls(data, rolls, modes, config.train.seed)}
+           "scores": score_model(G, data, config.music.eval_pieces, config.train.seed, "cpu")}
     return {"rows": [row]}
 
 

@@ -66,6 +66,11 @@ def test_the_music_task_trains_scores_and_resumes(tmp_path, capsys):
     assert rescored["kimg"] == json.loads((run / "summary.json").read_text())["kimg"] and rescored["conditional"]
     assert set(scores) == set(rescored["scores"]) and rescored["scores"]["samples"] == scores["samples"]
     capsys.readouterr()
+    assert main(["eval", str(run)]) == 0                   # duelo eval: the summary's windows, scored again
+    assert json.loads((run / "eval.json").read_text())["scores"] == scores
+    assert f"in_key {scores['in_key']:g}" in capsys.readouterr().out
+    assert main(["eval", str(run), "--num-samples", "8"]) != 0
+    assert "score at least 16 windows" in capsys.readouterr().err
     assert main([*args, "--kimg", "0.8"]) == 0
     assert "resum" in capsys.readouterr().err.lower()
     assert main(["sample", str(run), "-n", "3", "--label", "1", "--out", str(tmp_path / "pieces")]) == 0

@@ -54,6 +54,7 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
         raise ConfigError("--num-samples and --max-real must be at least 2 (FID needs >= 2,049 for a full-rank "
                           "covariance of 2048-d features; 10,000 or more is the usual choice)")
     from duelo.tasks.audio.model_io import is_audio_model
+    from duelo.tasks.music.model_io import is_music_model
     from duelo.tasks.text.model_io import is_text_model
     from duelo.tasks.timeseries.model_io import is_series_model
     from duelo.tasks.video.model_io import is_video_model
@@ -68,11 +69,13 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
                               if isinstance(value, float)))
         click.echo(f"wrote {target}")
         return
-    if is_audio_model(run_or_model):
+    if is_audio_model(run_or_model) or is_music_model(run_or_model):
         from duelo.tasks.audio.evaluate import evaluate_audio_run
+        from duelo.tasks.music.evaluate import evaluate_music_run
 
         given = click.get_current_context().get_parameter_source("num_samples").name != "DEFAULT"
-        result, target = evaluate_audio_run(run_or_model, num_samples if given else None, device, out_path, force)
+        evaluate = evaluate_audio_run if is_audio_model(run_or_model) else evaluate_music_run
+        result, target = evaluate(run_or_model, num_samples if given else None, device, out_path, force)
         click.echo("\n".join(f"{name} {value:g}" for name, value in result["scores"].items()
                               if isinstance(value, float)))
         click.echo(f"wrote {target}")

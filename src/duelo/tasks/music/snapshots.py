@@ -64,12 +64,12 @@ class MusicSnapshots(Snapshots):
         return written
 
     def summary(self, last_metrics: dict[str, Any]) -> dict[str, Any]:
-        from duelo.tasks.music.scoring import score_rolls
+        from duelo.tasks.music.evaluate import score_model
 
         session = self.session
         started = time.perf_counter()
-        fake, modes = self.rolls(session.config.music.eval_pieces)
-        scores = score_rolls(session.data, fake, modes, session.config.train.seed)
+        scores = score_model(session.trainer.ema["G"], session.data, session.config.music.eval_pieces,
+                             session.config.train.seed, session.trainer.runtime.device)
         session.log("scores: " + ", ".join(f"{k} {v:g}" for k, v in scores.items()
                                            if isinstance(v, float) and not k.endswith("_real")))
         return run_summary(session, last_metrics, {"scores": scores}, started)
