@@ -50,6 +50,9 @@ def test_eval_refuses_a_model_folder_too_few_clips_and_an_existing_file(run, tmp
     assert "give the run folder" in capsys.readouterr().err
     assert main(["eval", str(run), "--num-samples", "4"]) != 0
     assert "score at least 16 clips" in capsys.readouterr().err
+    assert main(["eval", str(run), "--metrics", "fid", "--dataset", "mnist"]) != 0        # the image metrics' options
+    err = capsys.readouterr().err
+    assert "--metrics, --dataset: for image runs; this audio run" in err and "docs/audio.md" in err
     taken = tmp_path / "taken.json"
     taken.write_text("{}")
     assert main(["eval", str(run), "--out", str(taken)]) != 0

@@ -53,44 +53,21 @@ def eval_command(run_or_model: Path, metric_names: str, dataset: str | None, hel
     if num_samples < 2 or max_real < 2:
         raise ConfigError("--num-samples and --max-real must be at least 2 (FID needs >= 2,049 for a full-rank "
                           "covariance of 2048-d features; 10,000 or more is the usual choice)")
-    from duelo.tasks.audio.model_io import is_audio_model
-    from duelo.tasks.music.model_io import is_music_model
-    from duelo.tasks.text.model_io import is_text_model
-    from duelo.tasks.timeseries.model_io import is_series_model
-    from duelo.tasks.video.model_io import is_video_model
+    from duelo.cli.eval_tasks import TASK_EVALUATIONS, task_of
 
-    if is_text_model(run_or_model):
-        from duelo.tasks.text.commands import evaluate_text_run
-
-        given = click.get_current_context().get_parameter_source("num_samples").name != "DEFAULT"
-        result, target = evaluate_text_run(run_or_model, num_samples if given else None, None, device, out_path,
-                                           force)
-        click.echo("\n".join(f"{name} {value:.4f}" for name, value in result["scores"].items()
-                              if isinstance(value, float)))
-        click.echo(f"wrote {target}")
-        return
-    if is_audio_model(run_or_model) or is_music_model(run_or_model):
-        from duelo.tasks.audio.evaluate import evaluate_audio_run
-        from duelo.tasks.music.evaluate import evaluate_music_run
-
-        given = click.get_current_context().get_parameter_source("num_samples").name != "DEFAULT"
-        evaluate = evaluate_audio_run if is_audio_model(run_or_model) else evaluate_music_run
-        result, target = evaluate(run_or_model, num_samples if given else None, device, out_path, force)
+    task = task_of(run_or_model)
+    if task is not None:                    # scored by its task's own scores, against its own held-out data
+        context = click.get_current_context()
+        given = [flag for flag, name in (("--metrics", "metric_names"), ("--dataset", "dataset"),
+                                         ("--heldout", "heldout"), ("--max-real", "max_real"))
+                 if context.get_parameter_source(name).name != "DEFAULT"]
+        if given:
+            raise ConfigError(f"{', '.join(given)}: for image runs; this {task} run is scored with its task's own "
+                              f"scores against its own held-out data (docs/{task}.md): drop {' and '.join(given)}")
+        evaluation = TASK_EVALUATIONS.get(task)
+        own = evaluation.own_count and context.get_parameter_source("num_samples").name == "DEFAULT"
+        result, target = evaluation.evaluate(run_or_model, None if own else num_samples, device, out_path, force)
         click.echo("\n".join(f"{name} {value:g}" for name, value in result["scores"].items()
-                              if isinstance(value, float)))
-        click.echo(f"wrote {target}")
-        return
-    if is_series_model(run_or_model) or is_video_model(run_or_model):
-        from duelo.tasks.timeseries.evaluate import evaluate_series_run
-        from duelo.tasks.video.evaluate import evaluate_video_run
-
-        if is_video_model(run_or_model):
-            given = click.get_current_context().get_parameter_source("num_samples").name != "DEFAULT"
-            result, target = evaluate_video_run(run_or_model, num_samples if given else None, device, out_path,
-                                                force)
-        else:
-            result, target = evaluate_series_run(run_or_model, num_samples, None, device, out_path, force)
-        click.echo("\n".join(f"{name} {value:.4f}" for name, value in result["scores"].items()
                               if isinstance(value, float)))
         click.echo(f"wrote {target}")
         return
