@@ -8,10 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from duelo.errors import ConfigError
-
 SAMPLE_SEED = 1_000_000
-MIN_CLIPS = 16
 
 
 def score_generator(G, kwargs: dict, data, scorer, n: int, seed: int, device) -> dict[str, Any]:
@@ -46,28 +43,19 @@ def evaluate_audio_run(run: Path, num_samples: int | None, device: str, out: Pat
                        force: bool) -> tuple[dict, Path]:
     """`run`: a run folder, or its best/ (audio.score_kimg's lowest-FD model; the scores go to RUN/best/eval.json);
     num_samples: generated clips; None = the run's audio.eval_clips."""
-    from duelo.io.atomic import atomic_write_json
-    from duelo.io.outputs import output_files
-    from duelo.tasks import run_config
-    from duelo.tasks.audio.data import load_audio_data
     from duelo.io.model_folders import split_run_and_model
+    from duelo.tasks.audio.data import load_audio_data
     from duelo.tasks.audio.model_io import FORMAT, load_audio_model
     from duelo.tasks.audio.scorer import scorer_for
-    from duelo.training.runtime import Runtime
+    from duelo.tasks.rescoring import rescore_run
 
     run, model = split_run_and_model(run, FORMAT)       # RUN/best: the run's clips, its lowest-FD model
-    config = run_config(run, "clips")
-    num_samples = config.audio.eval_clips if num_samples is None else num_samples
-    if num_samples < MIN_CLIPS:
-        raise ConfigError(f"--num-samples {num_samples}: score at least {MIN_CLIPS} clips")
-    target = out or model / "eval.json"
-    (target,) = output_files([target], force=force, owned=("eval.json",))
-    runtime = Runtime.create(device, "fp32")
-    G, meta = load_audio_model(model, str(runtime.device))
-    data = load_audio_data(config)
-    scorer = scorer_for(data.train, config.audio.scorer_epochs, config.train.seed, runtime.device)
-    scores = score_generator(G, meta["kwargs"], data, scorer, num_samples, config.train.seed, runtime.device)
-    result = {"run": run.name, "model_folder": str(model.relative_to(run)), "task": "audio",
-              "num_samples": num_samples, "scores": scores}
-    atomic_write_json(target, result)
-    return result, target
+
+    def score(config, runtime, count: int) -> dict[str, Any]:
+        G, meta = load_audio_model(model, str(runtime.device))
+        data = load_audio_data(config)
+        scorer = scorer_for(data.train, config.audio.scorer_epochs, config.train.seed, runtime.device)
+        return score_generator(G, meta["kwargs"], data, scorer, count, config.train.seed, runtime.device)
+
+    return rescore_run(run, model, "audio", "clips", lambda config: config.audio.eval_clips, num_samples, device,
+                       out, force, score)
