@@ -25,7 +25,7 @@ LAYERS = [
 DEVICE_SEAM = {"duelo.training.runtime", "duelo.training.precision", "duelo.training.graphs",
                "duelo.training.distributed"}
 SHARED_TASK_MODULES = {"base", "registry", "runner", "loop", "snapshots", "translators", "gan_parts", "presets",
-                       "config_docs", "tuning", "shadow_runs"}
+                       "config_docs", "tuning", "shadow_runs", "rescoring"}
 
 
 def layer_of(module: str) -> int:
