@@ -76,8 +76,10 @@ def _thumbnail(image: torch.Tensor) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def write_table_html(path: Path, spec: str, faults: Faults, frame, lines: list[str]) -> Path:
-    """The findings of a table: per kind, the rows themselves (at most MAX_SHOWN) with the reason."""
+def write_table_html(path: Path, spec: str, faults: Faults, frame, lines: list[str], first_row: int = 0,
+                     row_word: str = "row") -> Path:
+    """The findings of a table: per kind, the rows themselves (at most MAX_SHOWN) with the reason; each numbered
+    from first_row (a text file's lines: 1) under the heading row_word."""
     from duelo.io.atomic import atomic_write_text
 
     parts = [f"<!doctype html><meta charset='utf-8'><title>duelo clean: {html.escape(spec)}</title>",
@@ -88,10 +90,10 @@ def write_table_html(path: Path, spec: str, faults: Faults, frame, lines: list[s
     header = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     for kind, found in faults.by_kind().items():
         parts.append(f"<h2>{html.escape(KIND_WORDS.get(kind, kind))} ({len(found)})</h2>"
-                     f"<table><tr><th>row</th><th>why</th>{header}</tr>")
+                     f"<table><tr><th>{row_word}</th><th>why</th>{header}</tr>")
         for f in found[:MAX_SHOWN]:
             cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in frame.iloc[f.index].tolist())
-            parts.append(f"<tr><td>{f.index}</td><td>{html.escape(f.reason)}</td>{cells}</tr>")
+            parts.append(f"<tr><td>{f.index + first_row}</td><td>{html.escape(f.reason)}</td>{cells}</tr>")
         parts.append("</table>")
         if len(found) > MAX_SHOWN:
             parts.append(f"<p>... and {len(found) - MAX_SHOWN} more in report.json</p>")

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import click
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from duelo.errors import ConfigError
+from duelo.registry import Registry
 
 KINDS = ("degenerate", "duplicate", "outlier", "mislabelled")
 TABLE_KINDS = ("duplicate", "impossible number", "likely typo", "mislabelled")
@@ -59,25 +63,20 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
       duelo clean drums --out checked/               # sounds: writes checked/cleaned.npz (clips)
     """
     keep = {k.strip() for k in keep_kinds.split(",") if k.strip()}
-    if is_table(Path(data)):
-        _images_only(data, "a table", run=run, alpha=alpha)
-        _clean_table(Path(data), out_dir, keep, force, label_column, seed)
-        return
+    for name in DATA_KINDS.names():
+        kind = DATA_KINDS.info(name)
+        if kind.holds(data):
+            _images_only(data, kind.what, run=run, alpha=alpha)
+            if kind.takes_label:
+                DATA_KINDS.get(name)(data, out_dir, keep, force, seed, label=label_column)
+                return
+            if label_column is not None:
+                raise ConfigError(f"--label {label_column}: that option is for tables; {data} brings its labels "
+                                  f"with it")
+            DATA_KINDS.get(name)(data, out_dir, keep, force, seed)
+            return
     if label_column is not None:
         raise ConfigError(f"--label {label_column}: that option is for tables; {data} brings its labels with it")
-    if is_series(data):
-        _images_only(data, "a set of time series", run=run, alpha=alpha)
-        from duelo.cli.clean_series import clean_series
-
-        clean_series(data, out_dir, keep, force, seed)
-        return
-    from duelo.cli.clean_clips import clean_clips, is_clips
-
-    if is_clips(data):
-        _images_only(data, "a set of sound clips", run=run, alpha=alpha)
-        clean_clips(data, out_dir, keep, force, seed)
-        return
-
     from duelo.cleaning.image_faults import find_faults
     from duelo.cleaning.report import summary_lines, write_cleaned, write_html, write_json
     from duelo.data.alpha import flatten_for_features
@@ -125,14 +124,14 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
 REPORT_FILES = ("report.json", "report.html", "cleaned.npz")
 
 
-def check_request(keep: set[str], what: str, out_dir: Path, force: bool) -> None:
-    """--keep's kinds and the --out folder checked before anything is read (series and clips: KINDS)."""
+def check_request(keep: set[str], what: str, out_dir: Path, force: bool, copy_name: str = "cleaned.npz") -> None:
+    """--keep's kinds and the --out folder checked before anything is read (series, clips and text: KINDS)."""
     from duelo.io.outputs import output_folder
 
     unknown = sorted(keep - set(KINDS))
     if unknown:
         raise ConfigError(f"--keep: unknown kind {unknown[0]!r} for {what}; give some of {', '.join(KINDS)}")
-    output_folder(out_dir, force=force, names=list(REPORT_FILES), create=False)   # made once the checks ran
+    output_folder(out_dir, force=force, names=[*REPORT_FILES[:2], copy_name], create=False)   # made after the checks
 
 
 def write_findings(data: str, out_dir: Path, force: bool, keep: set[str], faults, names: list[str], class_names,
@@ -161,8 +160,9 @@ def _images_only(data: str, kind: str, **given) -> None:
             raise ConfigError(f"--{name} {value}: that option is for images; {data} is {kind}")
 
 
-def is_table(path: Path) -> bool:
+def is_table(data: str | Path) -> bool:
     """A .csv/.tsv/.parquet file, also compressed (adult.csv.gz, adult.csv.zip); a bare .zip is a set of images."""
+    path = Path(data)
     suffixes = [suffix.lower() for suffix in path.suffixes]
     if suffixes and suffixes[-1] in COMPRESSED:
         suffixes = suffixes[:-1]
@@ -204,7 +204,8 @@ def check_alpha(value: str) -> None:
         raise ConfigError(f"--alpha {value}: give white, black, gray, a colour #rrggbb, or keep (RGBA)")
 
 
-def _clean_table(path: Path, out_dir: Path, keep: set[str], force: bool, label: str | None, seed: int) -> None:
+def _clean_table(data: str, out_dir: Path, keep: set[str], force: bool, seed: int, label: str | None) -> None:
+    path = Path(data)
     from duelo.cleaning.report import summary_lines, write_json, write_table_html
     from duelo.cleaning.table_faults import find_table_faults
     from duelo.io.outputs import output_folder
@@ -233,3 +234,50 @@ def _clean_table(path: Path, out_dir: Path, keep: set[str], force: bool, label: 
         click.echo(line)
     click.echo(f"wrote {folder / 'report.html'}, report.json and {cleaned_name} ({int(mask.sum()):,} rows); "
                f"{path} itself was not changed")
+
+
+@dataclass(frozen=True)
+class DataKind:
+    """A kind of data `duelo clean` checks besides images (which take whatever none of these holds)."""
+    what: str                                  # for messages: "a table"
+    holds: Callable[[str], bool]               # is DATA of this kind?
+    takes_label: bool = False                  # --label COLUMN (tables)
+
+
+def _series(data: str, *args) -> None:
+    from duelo.cli.clean_series import clean_series
+
+    clean_series(data, *args)
+
+
+def _clips(data: str, *args) -> None:
+    from duelo.cli.clean_clips import clean_clips
+
+    clean_clips(data, *args)
+
+
+def _is_clips(data: str) -> bool:
+    from duelo.cli.clean_clips import is_clips
+
+    return is_clips(data)
+
+
+def _text(data: str, *args) -> None:
+    from duelo.cli.clean_text import clean_text
+
+    clean_text(data, *args)
+
+
+def _is_text(data: str) -> bool:
+    from duelo.cli.clean_text import is_text
+
+    return is_text(data)
+
+
+# each entry: clean(data, out_dir, keep, force, seed[, label=]); the kinds do not overlap (a .tsv is a table, a
+# .txt text), and what none holds is read as images
+DATA_KINDS: Registry[Callable[..., None]] = Registry("kind of data", info=DataKind)
+DATA_KINDS.add("table", _clean_table, what="a table", holds=is_table, takes_label=True)
+DATA_KINDS.add("series", _series, what="a set of time series", holds=is_series)
+DATA_KINDS.add("clips", _clips, what="a set of sound clips", holds=_is_clips)
+DATA_KINDS.add("text", _text, what="a set of text lines", holds=_is_text)
