@@ -134,5 +134,28 @@ def clean_clips(result: dict) -> str:
     return "\n".join(lines)
 
 
+def clean_text(result: dict) -> str:
+    """Per named text set: what the checks find as it is, then precision / recall of each planted kind, and the
+    recall of each kind of foreign line."""
+    sets, planted = result["as_it_is"], {row["set"]: row for row in result["planted"]}
+    lines = ["| | " + " | ".join(row["set"] for row in sets) + " |", "| --- " * (1 + len(sets)) + "|",
+             "| lines | " + " | ".join(f"{row['lines']:,}" for row in sets) + " |",
+             "| findings as it is | " + " | ".join(
+                 ", ".join(f"{n} {kind}" for kind, n in sorted(row["counts"].items())) or "none" for row in sets)
+             + " |"]
+    for kind, label in (("duplicate", "copies (half exact, half case, spacing or punctuation changed)"),
+                        ("outlier", "foreign lines (all four kinds below)"),
+                        ("degenerate", "damaged lines (punctuation alone, a control character, U+FFFD)"),
+                        ("mislabelled", "flipped labels (5 %)")):
+        cells = [f"{planted[row['set']][kind]['precision']:.2f} / {planted[row['set']][kind]['recall']:.2f}"
+                 if kind in planted[row["set"]] else "—" for row in sets]
+        lines.append(f"| precision / recall: {label} | " + " | ".join(cells) + " |")
+    for how in next(iter(planted.values()))["foreign_recall_by_kind"]:
+        cells = [f"{planted[row['set']]['foreign_recall_by_kind'][how]:.2f}" for row in sets]
+        lines.append(f"| found: foreign, {how} | " + " | ".join(cells) + " |")
+    lines.append("| seconds (CPU, as it is) | " + " | ".join(f"{row['seconds']:g}" for row in sets) + " |")
+    return "\n".join(lines)
+
+
 RENDERERS = {"clean-images": clean_images, "clean-tables": clean_tables, "clean-table-labels": clean_table_labels,
-             "augment-gain": augment_gain, "clean-clips": clean_clips}
+             "augment-gain": augment_gain, "clean-clips": clean_clips, "clean-text": clean_text}

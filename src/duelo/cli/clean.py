@@ -1,6 +1,6 @@
 """`duelo clean DATA --out DIR`: find unreadable, flat, duplicated, outlying and likely mislabelled images, time
-series or sound clips, or the repeated rows, impossible numbers and likely typos of a table (.csv / .parquet); write
-a report (JSON + HTML) and a cleaned copy. The data itself is never modified."""
+series, sound clips or text lines, or the repeated rows, impossible numbers and likely typos of a table (.csv /
+.parquet); write a report (JSON + HTML) and a cleaned copy. The data itself is never modified."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ COMPRESSED = (".gz", ".bz2", ".zip", ".xz")
 @click.command(context_settings={"show_default": True, "help_option_names": ["-h", "--help"]})
 @click.argument("data")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="Folder for report.json, report.html and cleaned.npz.")
+              help="Folder for report.json, report.html and the cleaned copy (cleaned.npz; a table's cleaned.csv, "
+                   "text's cleaned.txt).")
 @click.option("--keep", "keep_kinds", default="", metavar="KINDS",
               help=f"Kinds of findings to keep in the cleaned copy, comma-separated (images: {', '.join(KINDS)}; "
                    f"tables: {', '.join(TABLE_KINDS)}); the others are left out of it.")
@@ -48,7 +49,9 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
     .npz): files that cannot be read, flat images, exact and near duplicates, outliers and likely mislabelled
     items. A set of time series (a named series set such as gunpoint, an .npz of windows, a .ts file): the same
     checks, each series an item. A set of sound clips (a named audio set such as drums, or the audio task's .npz):
-    silent or clipped clips, exact and shifted copies, outliers and likely mislabelled clips. A table (.csv or
+    silent or clipped clips, exact and shifted copies, outliers and likely mislabelled clips. Text lines (a named
+    text set such as kjv, or a .txt file, `label<TAB>text` when labelled): damaged lines, exact and near copies,
+    lines whose characters or length are unlike the rest, and likely mislabelled lines. A table (.csv or
     .parquet): repeated rows, impossible numbers and likely typos.
     docs/cleaning.md says how each is found and how well, measured on planted faults.
 
@@ -61,6 +64,7 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
       duelo clean new_batch/ --run runs/good --out checked/   # and the low scores of a trained run's D
       duelo clean ecg_windows.npz --out checked/     # series: writes checked/cleaned.npz
       duelo clean drums --out checked/               # sounds: writes checked/cleaned.npz (clips)
+      duelo clean lines.txt --out checked/           # text: writes checked/cleaned.txt
     """
     keep = {k.strip() for k in keep_kinds.split(",") if k.strip()}
     for name in DATA_KINDS.names():
