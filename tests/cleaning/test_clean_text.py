@@ -1,7 +1,7 @@
 """`duelo clean` on text lines: in a made-up corpus of two classes with their own words, a line of punctuation, a
 line with a control character, one with U+FFFD, an exact copy, a copy in capitals, a line of random letters, a
-mojibake line and a mislabelled line are found, and nothing else is; the command writes a report and a cleaned.txt
-that the text task reads, and refuses what does not apply."""
+mojibake line, a line in HTML markup and a mislabelled line are found, and nothing else is; the command writes a
+report and a cleaned.txt that the text task reads, and refuses what does not apply."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _planted():
     lines = [_sentence(rng, WORDS[names[i % 2]].split()) for i in range(240)]
     labels = [i % 2 for i in range(240)]
     planted = {240: "degenerate", 241: "degenerate", 242: "degenerate", 243: "duplicate", 244: "duplicate",
-               245: "outlier", 246: "outlier", 247: "mislabelled"}
+               245: "outlier", 246: "outlier", 247: "mislabelled", 248: "outlier"}
     lines += ["... !!! ---",                                         # 240: punctuation alone
               lines[3][:10] + "\x07" + lines[3][10:] + " again",      # 241: a control character
               "The boat \ufffd sails home.",                          # 242: the replacement character
@@ -40,7 +40,8 @@ def _planted():
               "xqzj wvkp qqxz jjvw zkqx pvvz",                        # 245: random letters
               "Ã©tÃ© Ã  la cafÃ© Ã¨s Ã§a Ã¯ Ã´ Ã»"]                        # 246: UTF-8 read as Latin-1, no C1 byte
     lines.append(_sentence(rng, WORDS["sea"].split()))               # 247: a sea sentence called farm
-    labels += [0, 1, 0, 1, 0, 1, 0, 1]
+    lines.append(f"<p class='x'>{lines[20]} ok</p>")                 # 248: a line that kept its markup
+    labels += [0, 1, 0, 1, 0, 1, 0, 1, 0]
     return lines, labels, names, planted
 
 
@@ -54,6 +55,7 @@ def test_every_planted_fault_is_found_and_nothing_else():
     assert found[243].related == 7 and "exact copy of line 8" in found[243].reason
     assert found[244].related == 8 and "case, spacing or punctuation" in found[244].reason
     assert "surprise" in found[245].reason and found[247].suggested == 0
+    assert "markup (<p class='x'>)" in found[248].reason
 
 
 def test_the_normal_form_and_the_surprise_of_characters():
@@ -61,6 +63,21 @@ def test_the_normal_form_and_the_surprise_of_characters():
     assert normal_form("...") == ""
     bits = surprise(["the cat sat on the mat"] * 30 + ["zqxj vwkq"])
     assert bits[-1] > 2 * bits[0]                     # pairs the data never has cost more than those it repeats
+
+
+def test_markup_is_an_outlier_only_where_few_lines_hold_it():
+    from duelo.cleaning.findings import Faults
+    from duelo.cleaning.text_faults import markup
+
+    plain = [f"line number {k}" for k in range(40)]
+    faults = Faults([])
+    assert markup(plain + ["<b>bold</b> move"], faults, np.zeros(41, bool)) == "1 line(s) with markup"
+    assert [f.index for f in faults.findings] == [40]
+    tagged = [f"<li>item {k}</li>" for k in range(10)] + plain
+    faults = Faults([])
+    assert "part of the data" in markup(tagged, faults, np.zeros(50, bool)) and not faults.findings
+    quoted = ["x < y and y > z", "<Knghtbrd> a chat log quotes its speakers so"]
+    assert markup(quoted + plain, Faults([]), np.zeros(42, bool)) == "0 line(s) with markup"
 
 
 def test_unlabelled_lines_skip_the_mislabel_check_and_tiny_sets_skip_outliers():
@@ -82,7 +99,7 @@ def test_the_command_writes_a_report_and_a_cleaned_copy_the_text_task_reads(tmp_
     out = tmp_path / "checked"
     assert main(["clean", str(path), "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["counts"] == {"degenerate": 3, "duplicate": 2, "outlier": 2, "mislabelled": 1}
+    assert report["counts"] == {"degenerate": 3, "duplicate": 2, "outlier": 3, "mislabelled": 1}
     assert report["kept_in_copy"] == len(lines) - len(planted)
     assert {f["name"] for f in report["findings"]} == {f"line {i + 1}" for i in planted}
     page = (out / "report.html").read_text()
@@ -95,7 +112,8 @@ def test_the_command_writes_a_report_and_a_cleaned_copy_the_text_task_reads(tmp_
     assert "<td>246</td><td>unlike the bulk" in page                        # rows numbered as the lines are
     also = tmp_path / "kept"
     assert main(["clean", str(path), "--out", str(also), "--keep", "duplicate,mislabelled"]) == 0
-    assert len(read_text_file(also / "cleaned.txt").lines) == len(lines) - 5
+    removed = sum(kind in ("degenerate", "outlier") for kind in planted.values())
+    assert len(read_text_file(also / "cleaned.txt").lines) == len(lines) - removed == len(lines) - 6
 
 
 @pytest.mark.parametrize("options, words", [(["--run", "runs/x"], "that option is for images"),

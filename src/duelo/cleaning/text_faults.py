@@ -5,7 +5,8 @@ at most one finding, the most serious:
                  replacement character a wrong decoding leaves behind) or a control character
     duplicate    exact: the same text as an earlier line; near: the same words in the same order as an earlier
                  line once case, spacing and punctuation are set aside (a copy typed again or exported twice)
-    outlier      characters unlike the data's: a line's mean surprise (bits per character) under a model of the
+    outlier      an HTML/XML tag, where at most MARKUP_SHARE of the lines hold one; or characters unlike the
+                 data's: a line's mean surprise (bits per character) under a model of the
                  data's character pairs (a bigram model fitted on all lines, add-one smoothed: another language,
                  another script, markup, a garbled encoding), or its length in characters (log), more than
                  OUTLIER_Z robust standard deviations above the median line's; the reason names which
@@ -35,7 +36,12 @@ MISLABEL_SURE = 0.8              # and another class at least this: a flat guess
 MISLABEL_C = 1.0                 # the logistic regression's inverse regularisation: larger is surer, and wronger
 MAX_MISLABEL_LINES = 100_000
 MAX_FEATURES = 20_000            # n-grams the mislabel check's model reads
+MARKUP_SHARE = 0.05              # markup is foreign where at most this share of the lines holds any
 _WORD = re.compile(r"\w+", re.UNICODE)
+_TAG = re.compile(r"</[A-Za-z][\w:-]*\s*>"                                  # a closing tag: </p>
+                  r"|<[A-Za-z][\w:-]*\s+[\w:-]+\s*=\s*[\"'][^<>]*>"               # one with an attribute
+                  r"|<[A-Za-z][\w:-]*\s*/>")                                    # a closing one: <br/>
+# (a lone <word> is no evidence: chat logs quote their speakers as <nick>)
 
 
 def _bad_character(line: str) -> str | None:
@@ -113,9 +119,27 @@ def surprise(lines: list[str]) -> np.ndarray:
     return out
 
 
+def markup(lines: list[str], faults: Faults, taken: np.ndarray) -> str:
+    """Findings for lines holding an HTML/XML tag, where few lines do (scraped text that kept its markup; a verse
+    inside tags is still mostly a verse to the character statistics)."""
+    holding = [i for i, line in enumerate(lines) if _TAG.search(line)]
+    if len(holding) > MARKUP_SHARE * len(lines):
+        return f"{len(holding)} line(s) hold markup, more than {MARKUP_SHARE:.0%}: part of the data, not a finding"
+    found = 0
+    for i in holding:
+        if not taken[i]:
+            tag = _TAG.search(lines[i]).group(0)
+            faults.findings.append(Finding(i, "outlier", 1.0, f"holds markup ({tag[:40]}), which the other lines "
+                                           f"do not"))
+            taken[i] = True
+            found += 1
+    return f"{found} line(s) with markup"
+
+
 def outliers(lines: list[str], faults: Faults, taken: np.ndarray) -> str:
     if len(lines) < MIN_OUTLIER_LINES:
         return f"skipped: fewer than {MIN_OUTLIER_LINES} lines"
+    tagged = markup(lines, faults, taken)
     statistics = {"surprise of its characters": (surprise(lines), " bits per character"),
                   "length": (np.array([len(line) for line in lines], float), " characters")}
     found = 0
@@ -131,7 +155,8 @@ def outliers(lines: list[str], faults: Faults, taken: np.ndarray) -> str:
                                                f"{z[i]:.1f} robust deviations above the median"))
                 taken[i] = True
                 found += 1
-    return f"{found} line(s) above robust z {OUTLIER_Z:g} in the surprise of their characters or their length"
+    return f"{tagged}; {found} line(s) above robust z {OUTLIER_Z:g} in the surprise of their characters or their " \
+           f"length"
 
 
 def mislabels(lines: list[str], labels: np.ndarray, class_names, taken: np.ndarray, seed: int,
