@@ -108,3 +108,13 @@ class Registry(Generic[T]):
 def info_fields(info_type: type) -> list[str]:
     """The metadata keys a registry's `info` dataclass accepts (for docs and tests)."""
     return [f.name for f in dataclasses.fields(info_type)]
+
+
+def lazy(module: str, name: str) -> Callable[..., Any]:
+    """The function `name` of `module`, imported when first called: a registry entry whose module loads heavy code
+    (data readers, sklearn) stays out of `duelo --help`."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+    return call

@@ -132,3 +132,17 @@ def test_a_file_that_is_not_utf8_gets_the_readers_message(tmp_path, capsys):
     path.write_bytes("caf\u00e9 au lait\nun autre\n".encode("latin-1"))
     assert main(["clean", str(path), "--out", str(tmp_path / "checked")]) != 0
     assert "not UTF-8 text" in capsys.readouterr().err and not (tmp_path / "checked").exists()
+
+
+def test_the_kinds_of_data_do_not_overlap_and_import_their_checks_only_when_used(tmp_path):
+    import subprocess
+    import sys
+
+    from duelo.cli.clean import DATA_KINDS
+
+    examples = {"table": str(tmp_path / "a.tsv"), "text": "kjv", "clips": "drums", "series": "gunpoint"}
+    for name, data in examples.items():
+        assert [k for k in DATA_KINDS.names() if DATA_KINDS.info(k).holds(data)] == [name], data
+    code = ("import sys, duelo.cli.clean; "
+            "print(any(m in sys.modules for m in ('duelo.cli.clean_text', 'duelo.cleaning.text_faults')))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

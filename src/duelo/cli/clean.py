@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from duelo.errors import ConfigError
-from duelo.registry import Registry
+from duelo.registry import Registry, lazy
 
 KINDS = ("degenerate", "duplicate", "outlier", "mislabelled")
 TABLE_KINDS = ("duplicate", "impossible number", "likely typo", "mislabelled")
@@ -248,40 +248,13 @@ class DataKind:
     takes_label: bool = False                  # --label COLUMN (tables)
 
 
-def _series(data: str, *args) -> None:
-    from duelo.cli.clean_series import clean_series
-
-    clean_series(data, *args)
-
-
-def _clips(data: str, *args) -> None:
-    from duelo.cli.clean_clips import clean_clips
-
-    clean_clips(data, *args)
-
-
-def _is_clips(data: str) -> bool:
-    from duelo.cli.clean_clips import is_clips
-
-    return is_clips(data)
-
-
-def _text(data: str, *args) -> None:
-    from duelo.cli.clean_text import clean_text
-
-    clean_text(data, *args)
-
-
-def _is_text(data: str) -> bool:
-    from duelo.cli.clean_text import is_text
-
-    return is_text(data)
-
-
 # each entry: clean(data, out_dir, keep, force, seed[, label=]); the kinds do not overlap (a .tsv is a table, a
 # .txt text), and what none holds is read as images
 DATA_KINDS: Registry[Callable[..., None]] = Registry("kind of data", info=DataKind)
 DATA_KINDS.add("table", _clean_table, what="a table", holds=is_table, takes_label=True)
-DATA_KINDS.add("series", _series, what="a set of time series", holds=is_series)
-DATA_KINDS.add("clips", _clips, what="a set of sound clips", holds=_is_clips)
-DATA_KINDS.add("text", _text, what="a set of text lines", holds=_is_text)
+DATA_KINDS.add("series", lazy("duelo.cli.clean_series", "clean_series"), what="a set of time series",
+               holds=is_series)
+DATA_KINDS.add("clips", lazy("duelo.cli.clean_clips", "clean_clips"), what="a set of sound clips",
+               holds=lazy("duelo.cli.clean_clips", "is_clips"))
+DATA_KINDS.add("text", lazy("duelo.cli.clean_text", "clean_text"), what="a set of text lines",
+               holds=lazy("duelo.cli.clean_text", "is_text"))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from duelo.registry import Registry
+from duelo.registry import Registry, lazy
 
 
 @dataclass(frozen=True)
@@ -30,24 +30,15 @@ def _series(run, count, device, out, force):
     return evaluate_series_run(run, count, None, device, out, force)
 
 
-def _lazy(module: str, name: str) -> Callable:
-    """The function `name` of `module`, imported when called."""
-    def call(*args):
-        import importlib
-
-        return getattr(importlib.import_module(module), name)(*args)
-    return call
-
-
 TASK_EVALUATIONS: Registry[TaskEvaluation] = Registry("task evaluation")
-TASK_EVALUATIONS.add("text", TaskEvaluation(_lazy("duelo.tasks.text.model_io", "is_text_model"), _text))
-TASK_EVALUATIONS.add("audio", TaskEvaluation(_lazy("duelo.tasks.audio.model_io", "is_audio_model"),
-                                             _lazy("duelo.tasks.audio.evaluate", "evaluate_audio_run")))
-TASK_EVALUATIONS.add("music", TaskEvaluation(_lazy("duelo.tasks.music.model_io", "is_music_model"),
-                                             _lazy("duelo.tasks.music.evaluate", "evaluate_music_run")))
-TASK_EVALUATIONS.add("video", TaskEvaluation(_lazy("duelo.tasks.video.model_io", "is_video_model"),
-                                             _lazy("duelo.tasks.video.evaluate", "evaluate_video_run")))
-TASK_EVALUATIONS.add("timeseries", TaskEvaluation(_lazy("duelo.tasks.timeseries.model_io", "is_series_model"),
+TASK_EVALUATIONS.add("text", TaskEvaluation(lazy("duelo.tasks.text.model_io", "is_text_model"), _text))
+TASK_EVALUATIONS.add("audio", TaskEvaluation(lazy("duelo.tasks.audio.model_io", "is_audio_model"),
+                                             lazy("duelo.tasks.audio.evaluate", "evaluate_audio_run")))
+TASK_EVALUATIONS.add("music", TaskEvaluation(lazy("duelo.tasks.music.model_io", "is_music_model"),
+                                             lazy("duelo.tasks.music.evaluate", "evaluate_music_run")))
+TASK_EVALUATIONS.add("video", TaskEvaluation(lazy("duelo.tasks.video.model_io", "is_video_model"),
+                                             lazy("duelo.tasks.video.evaluate", "evaluate_video_run")))
+TASK_EVALUATIONS.add("timeseries", TaskEvaluation(lazy("duelo.tasks.timeseries.model_io", "is_series_model"),
                                                   _series, own_count=False))
 
 
