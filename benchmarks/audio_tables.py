@@ -254,8 +254,29 @@ def audio_splits(result: dict) -> str:
     return "\n".join(lines)
 
 
+def audio_split_classes(result: dict) -> str:
+    """Per class of the first factor: each split's judge's accuracy on the class's held-out clips, and the class it
+    names most often instead."""
+    lines = []
+    for row in result["rows"]:
+        splits = {name: part for name, part in row.get("splits", {}).items() if "by_class" in part}
+        if not splits:
+            continue
+        lines += [f"| {row['set']}: {row['factor']} | " + " | ".join(f"data.split={name}: held-out clips, accuracy "
+                                                                     f"(named instead)" for name in splits) + " |",
+                  "| --- " * (1 + len(splits)) + "|"]
+        for cls in next(iter(splits.values()))["by_class"]:
+            cells = []
+            for part in splits.values():
+                figure = part["by_class"].get(cls)
+                cells.append("—" if figure is None else f"{figure['clips']}, {figure['accuracy']:.2f}"
+                             + (f" ({figure['named_instead']})" if figure["named_instead"] else ""))
+            lines.append(f"| {cls} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 RENDERERS = {"audio-train": audio_train, "audio-trajectory": audio_trajectory, "audio-head": audio_head,
              "audio-representation": audio_representation, "audio-judge": audio_judge,
              "audio-diagnose": audio_diagnose, "audio-steps": audio_steps,
              "audio-floor-ratio": audio_floor_ratio, "audio-floor-copies": audio_floor_copies,
-             "audio-splits": audio_splits}
+             "audio-splits": audio_splits, "audio-split-classes": audio_split_classes}
