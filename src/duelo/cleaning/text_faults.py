@@ -31,16 +31,16 @@ from duelo.cleaning.findings import Faults, Finding, cross_fitted, robust_z
 
 OUTLIER_Z = 8.0                  # robust deviations (benchmarks/clean_text.py: what it finds in the named sets)
 MIN_OUTLIER_LINES = 20
-MISLABEL_OWN = 0.1                # benchmarks/clean_text.py: 0.05 finds a fifth of the flipped verses
+MISLABEL_OWN = 0.1               # benchmarks/clean_text.py: 0.05 finds a fifth of the flipped verses
 MISLABEL_SURE = 0.8              # and another class at least this: a flat guess among many classes is no evidence
 MISLABEL_C = 1.0                 # the logistic regression's inverse regularisation: larger is surer, and wronger
 MAX_MISLABEL_LINES = 100_000
 MAX_FEATURES = 20_000            # n-grams the mislabel check's model reads
 MARKUP_SHARE = 0.05              # markup is foreign where at most this share of the lines holds any
 _WORD = re.compile(r"\w+", re.UNICODE)
-_TAG = re.compile(r"</[A-Za-z][\w:-]*\s*>"                                  # a closing tag: </p>
-                  r"|<[A-Za-z][\w:-]*\s+[\w:-]+\s*=\s*[\"'][^<>]*>"               # one with an attribute
-                  r"|<[A-Za-z][\w:-]*\s*/>")                                    # a closing one: <br/>
+_TAG = re.compile(r"</[A-Za-z][\w:-]*\s*>"                          # a closing tag: </p>
+                  r"|<[A-Za-z][\w:-]*\s+[\w:-]+\s*=\s*[\"'][^<>]*>"       # one with an attribute
+                  r"|<[A-Za-z][\w:-]*\s*/>")                            # a self-closing one: <br/>
 # (a lone <word> is no evidence: chat logs quote their speakers as <nick>)
 
 
