@@ -6,10 +6,10 @@ at most one finding, the most serious:
     duplicate    exact: the same text as an earlier line; near: the same words in the same order as an earlier
                  line once case, spacing and punctuation are set aside (a copy typed again or exported twice)
     outlier      an HTML/XML tag, where at most MARKUP_SHARE of the lines hold one; or characters unlike the
-                 data's: a line's mean surprise (bits per character) under a model of the
-                 data's character pairs (a bigram model fitted on all lines, add-one smoothed: another language,
-                 another script, markup, a garbled encoding), or its length in characters (log), more than
-                 OUTLIER_Z robust standard deviations above the median line's; the reason names which
+                 data's: a line's mean surprise (bits per character) under a model of the data's character pairs
+                 (a bigram model fitted on all lines, add-one smoothed: random letters, another script, a garbled
+                 encoding), or its length in characters (log), more than OUTLIER_Z robust standard deviations
+                 above the median line's; the reason names which
     mislabelled  (labels, two or more classes) a logistic regression on the lines' word and character n-grams
                  (TF-IDF), cross-fitted (findings.cross_fitted: every line judged by a model that never saw it),
                  gives the line's own label at most MISLABEL_OWN and another class at least MISLABEL_SURE

@@ -4,12 +4,11 @@ series, sound clips or text lines, or the repeated rows, impossible numbers and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from duelo.errors import ConfigError
 from duelo.registry import Registry, lazy
@@ -67,20 +66,14 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
       duelo clean lines.txt --out checked/           # text: writes checked/cleaned.txt
     """
     keep = {k.strip() for k in keep_kinds.split(",") if k.strip()}
-    for name in DATA_KINDS.names():
-        kind = DATA_KINDS.info(name)
-        if kind.holds(data):
-            _images_only(data, kind.what, run=run, alpha=alpha)
-            if kind.takes_label:
-                DATA_KINDS.get(name)(data, out_dir, keep, force, seed, label=label_column)
-                return
-            if label_column is not None:
-                raise ConfigError(f"--label {label_column}: that option is for tables; {data} brings its labels "
-                                  f"with it")
-            DATA_KINDS.get(name)(data, out_dir, keep, force, seed)
-            return
-    if label_column is not None:
+    kind = next((name for name in DATA_KINDS.names() if DATA_KINDS.info(name).holds(data)), None)
+    takes_label = kind is not None and DATA_KINDS.info(kind).takes_label
+    if label_column is not None and not takes_label:
         raise ConfigError(f"--label {label_column}: that option is for tables; {data} brings its labels with it")
+    if kind is not None:
+        _images_only(data, DATA_KINDS.info(kind).what, run=run, alpha=alpha)
+        DATA_KINDS.get(kind)(data, out_dir, keep, force, seed, **({"label": label_column} if takes_label else {}))
+        return
     from duelo.cleaning.image_faults import find_faults
     from duelo.cleaning.report import summary_lines, write_cleaned, write_html, write_json
     from duelo.data.alpha import flatten_for_features

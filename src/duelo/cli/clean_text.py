@@ -49,7 +49,7 @@ def clean_text(data: str, out_dir: Path, keep: set[str], force: bool, seed: int)
     frame = pd.DataFrame({"text": list(text.lines)})
     if labelled:
         frame.insert(0, "label", [text.class_names[k] for k in text.labels])
-    frame["copies line"] = ["" for _ in text.lines]
+    frame["copies line"] = ""
     for f in faults.findings:
         if f.related is not None:
             frame.loc[f.index, "copies line"] = f"{f.related + 1}: {text.lines[f.related]}"
