@@ -140,9 +140,11 @@ def test_the_kinds_of_data_do_not_overlap_and_import_their_checks_only_when_used
 
     from duelo.cli.clean import DATA_KINDS
 
-    examples = {"table": str(tmp_path / "a.tsv"), "text": "kjv", "clips": "drums", "series": "gunpoint"}
+    examples = {"table": str(tmp_path / "a.tsv"), "text": "kjv", "clips": "drums", "series": "gunpoint",
+                "music": "chorales"}
     for name, data in examples.items():
         assert [k for k in DATA_KINDS.names() if DATA_KINDS.info(k).holds(data)] == [name], data
     code = ("import sys, duelo.cli.clean; "
-            "print(any(m in sys.modules for m in ('duelo.cli.clean_text', 'duelo.cleaning.text_faults')))")
+            "print(any(m in sys.modules for m in ('duelo.cli.clean_text', 'duelo.cleaning.text_faults', "
+            "'duelo.cli.clean_music', 'duelo.tasks.music.faults')))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

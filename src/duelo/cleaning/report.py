@@ -70,7 +70,11 @@ def _thumbnail(image: torch.Tensor) -> str:
     array = image.permute(1, 2, 0).numpy()
     picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array[:, :, :3])
     scale = max(1, 64 // max(picture.size))
-    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    return png_uri(picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST))
+
+
+def png_uri(picture) -> str:
+    """A PIL image as a PNG data URI, for a report's <img>."""
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
@@ -113,9 +117,7 @@ def series_thumbnail(window: np.ndarray, length: int) -> str:
         ys = (1 - (np.clip(values[:, c], -1, 1) + 1) / 2) * (height - 5) + 2
         draw.line(list(zip(xs.tolist(), ys.tolist())) if len(values) > 1 else [(xs[0], ys[0])] * 2,
                   fill=SERIES_COLOURS[c % len(SERIES_COLOURS)], width=1)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return png_uri(picture)
 
 
 SERIES_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")

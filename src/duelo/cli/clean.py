@@ -1,5 +1,5 @@
 """`duelo clean DATA --out DIR`: find unreadable, flat, duplicated, outlying and likely mislabelled images, time
-series, sound clips or text lines, or the repeated rows, impossible numbers and likely typos of a table (.csv /
+series, sound clips, text lines or pieces of music, or the repeated rows, impossible numbers and likely typos of a table (.csv /
 .parquet); write a report (JSON + HTML) and a cleaned copy. The data itself is never modified."""
 
 from __future__ import annotations
@@ -50,8 +50,10 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
     checks, each series an item. A set of sound clips (a named audio set such as drums, or the audio task's .npz):
     silent or clipped clips, exact and shifted copies, outliers and likely mislabelled clips. Text lines (a named
     text set such as kjv, or a .txt file, `label<TAB>text` when labelled): damaged lines, exact and near copies,
-    lines whose characters or length are unlike the rest, and likely mislabelled lines. A table (.csv or
-    .parquet): repeated rows, impossible numbers and likely typos.
+    lines whose characters or length are unlike the rest, and likely mislabelled lines. Pieces of music (a named
+    music set such as chorales, or the music task's .npz): pieces with too few notes or a silent voice, exact,
+    transposed and near copies, outliers and pieces whose mode looks like the other. A table (.csv or .parquet):
+    repeated rows, impossible numbers and likely typos.
     docs/cleaning.md says how each is found and how well, measured on planted faults.
 
     \b
@@ -64,6 +66,7 @@ def clean(data: str, out_dir: Path, keep_kinds: str, run: Path | None, alpha: st
       duelo clean ecg_windows.npz --out checked/     # series: writes checked/cleaned.npz
       duelo clean drums --out checked/               # sounds: writes checked/cleaned.npz (clips)
       duelo clean lines.txt --out checked/           # text: writes checked/cleaned.txt
+      duelo clean folk --out checked/                # music: writes checked/cleaned.npz (pieces)
     """
     keep = {k.strip() for k in keep_kinds.split(",") if k.strip()}
     kind = next((name for name in DATA_KINDS.names() if DATA_KINDS.info(name).holds(data)), None)
@@ -251,3 +254,5 @@ DATA_KINDS.add("clips", lazy("duelo.cli.clean_clips", "clean_clips"), what="a se
                holds=lazy("duelo.cli.clean_clips", "is_clips"))
 DATA_KINDS.add("text", lazy("duelo.cli.clean_text", "clean_text"), what="a set of text lines",
                holds=lazy("duelo.cli.clean_text", "is_text"))
+DATA_KINDS.add("music", lazy("duelo.cli.clean_music", "clean_music"), what="a set of pieces of music",
+               holds=lazy("duelo.cli.clean_music", "is_music"))

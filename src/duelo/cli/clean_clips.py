@@ -6,7 +6,6 @@ as it is."""
 from __future__ import annotations
 
 import base64
-import io
 from pathlib import Path
 
 import click
@@ -41,13 +40,11 @@ def spectrogram_uri(wave: np.ndarray, rate: int) -> str:
     import torch
     from PIL import Image
 
+    from duelo.cleaning.report import png_uri
     from duelo.tasks.audio.spectral import spectrogram_images
 
     picture = spectrogram_images(torch.from_numpy(np.ascontiguousarray(wave[None])), rate)[0]
-    image = Image.fromarray(picture.permute(1, 2, 0).numpy()).resize((140, 70))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return png_uri(Image.fromarray(picture.permute(1, 2, 0).numpy()).resize((140, 70)))
 
 
 def wav_uri(wave: np.ndarray, rate: int) -> str:

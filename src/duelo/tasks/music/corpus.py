@@ -56,6 +56,15 @@ class Pieces:
         a, b = self.starts[k], self.starts[k + 1]
         return self.pitch[a:b], self.onset[a:b]
 
+    def subset(self, chosen: np.ndarray) -> Pieces:
+        """The pieces at the indices `chosen`, in that order."""
+        chosen = np.asarray(chosen, np.int64)
+        spans = [np.arange(self.starts[k], self.starts[k + 1]) for k in chosen]
+        steps = np.concatenate(spans) if spans else np.zeros(0, np.int64)
+        lengths = [len(span) for span in spans]
+        return Pieces(self.pitch[steps], self.onset[steps], np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+                      [self.names[k] for k in chosen], self.tonic[chosen], self.mode[chosen], self.downbeat[chosen])
+
 
 def require_music21():
     try:
