@@ -1,6 +1,6 @@
 """`duelo clean DATA --out DIR`: find unreadable, flat, duplicated, outlying and likely mislabelled images, time
-series, sound clips, text lines or pieces of music, or the repeated rows, impossible numbers and likely typos of a table (.csv /
-.parquet); write a report (JSON + HTML) and a cleaned copy. The data itself is never modified."""
+series, sound clips, text lines or pieces of music, or the repeated rows, impossible numbers and likely typos of a
+table (.csv / .parquet); write a report (JSON + HTML) and a cleaned copy. The data itself is never modified."""
 
 from __future__ import annotations
 
