@@ -64,6 +64,16 @@ def _option(command: str, name: str, default: str) -> str:
     return words[words.index(name) + 1] if name in words else default
 
 
+def _seed(command: str) -> str:
+    """A run's seed: `--seed N`, or `--set train.seed=N` (the last one given wins, as in duelo train), else 0."""
+    words = command.split()
+    seed = _option(command, "--seed", "0")
+    for k, word in enumerate(words[:-1]):
+        if word == "--set" and words[k + 1].startswith("train.seed="):
+            seed = words[k + 1].split("=", 1)[1]
+    return seed
+
+
 def audio_steps(*results: dict) -> str:
     """Conditional runs by the optimiser steps they took (kimg x 1000 / batch), with how many runs shared the GPU
     (and "+ other work" where the file's other_gpu_work says what else did): whether a figure follows the images
@@ -184,7 +194,7 @@ def audio_trajectory(*results: dict) -> str:
             points = row.get("trajectory")
             if not points or "instrument_accuracy" not in points[0]:    # unscored, or not notes (drums: kinds)
                 continue
-            seed = _option(row["command"], "--seed", "0")
+            seed = _seed(row["command"])
             accuracy = [p["instrument_accuracy"] for p in points]
             steps = " → ".join(f"{a:.2f}" for a in accuracy)
             fall = max([0.0] + [a - b for a, b in zip(accuracy, accuracy[1:])])
@@ -211,7 +221,7 @@ def audio_floor_ratio(*results: dict) -> str:
             scores = row.get("scores")
             if not scores or "fd_real" not in scores:
                 continue
-            seed = _option(row["command"], "--seed", "0")
+            seed = _seed(row["command"])
             factor = next((k for k in scores if k.endswith("_accuracy") and not k.startswith("pitch")), None)
             accuracy = f"{scores[factor]:.3f} / {scores[factor + '_real']:.3f}" if factor else "—"
             points = row.get("trajectory") or []
