@@ -157,5 +157,32 @@ def clean_text(result: dict) -> str:
     return "\n".join(lines)
 
 
+def clean_music(result: dict) -> str:
+    """Per named music set: what the checks find as it is, then precision / recall of each planted kind, and the
+    recall of each kind of copy and of foreign piece."""
+    sets, planted = result["as_it_is"], {row["set"]: row for row in result["planted"]}
+    lines = ["| | " + " | ".join(row["set"] for row in sets) + " |", "| --- " * (1 + len(sets)) + "|",
+             "| pieces | " + " | ".join(f"{row['pieces']:,}" for row in sets) + " |",
+             "| findings as it is | " + " | ".join(
+                 ", ".join(f"{n} {kind}" for kind, n in sorted(row["counts"].items())) or "none" for row in sets)
+             + " |"]
+    for kind, label in (("duplicate", "copies (exact, transposed, 3 % of the notes moved)"),
+                        ("outlier", "foreign pieces (the kinds below)"),
+                        ("degenerate", "damaged pieces (five notes left, one pitch, a voice silenced)"),
+                        ("mislabelled", "flipped modes (5 %)")):
+        cells = [f"{planted[row['set']][kind]['precision']:.2f} / {planted[row['set']][kind]['recall']:.2f}"
+                 for row in sets]
+        lines.append(f"| precision / recall: {label} | " + " | ".join(cells) + " |")
+    for key, word in (("copy_recall_by_kind", "copy"), ("foreign_recall_by_kind", "foreign")):
+        hows = sorted({how for row in planted.values() for how in row[key]})
+        for how in hows:
+            cells = [f"{planted[row['set']][key][how]:.2f}" if how in planted[row["set"]][key] else "—"
+                     for row in sets]
+            lines.append(f"| found: {word}, {how} | " + " | ".join(cells) + " |")
+    lines.append("| seconds (CPU, as it is) | " + " | ".join(f"{row['seconds']:g}" for row in sets) + " |")
+    return "\n".join(lines)
+
+
 RENDERERS = {"clean-images": clean_images, "clean-tables": clean_tables, "clean-table-labels": clean_table_labels,
-             "augment-gain": augment_gain, "clean-clips": clean_clips, "clean-text": clean_text}
+             "augment-gain": augment_gain, "clean-clips": clean_clips, "clean-text": clean_text,
+             "clean-music": clean_music}
