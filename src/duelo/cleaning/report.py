@@ -124,10 +124,10 @@ SERIES_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17bec
 
 
 def write_html(path: Path, spec: str, faults: Faults, images: torch.Tensor, names: list[str], lines: list[str],
-               thumbnail=None, sound=None) -> Path:
+               thumbnail=None, sound=None, heard: int = MAX_HEARD) -> Path:
     """The findings with a picture of each (beside its original for a duplicate); thumbnail(index) -> a data URI,
     by default the image itself; sound(index) -> a data URI of a WAV file to play under the picture, for the first
-    MAX_HEARD findings of each kind (sounds: each is tens of kilobytes)."""
+    `heard` findings of each kind (sounds: each is tens of kilobytes)."""
     from duelo.io.atomic import atomic_write_text
 
     picture = thumbnail or (lambda index: _thumbnail(images[index]))
@@ -143,7 +143,7 @@ def write_html(path: Path, spec: str, faults: Faults, images: torch.Tensor, name
             pictures = f"<img src='{picture(f.index)}'>"
             if f.related is not None:
                 pictures += f" <img src='{picture(f.related)}'>"
-            if sound is not None and shown < MAX_HEARD:
+            if sound is not None and shown < heard:
                 pictures += "".join(f"<br><audio controls preload='none' src='{sound(index)}'></audio>"
                                     for index in (f.index, f.related) if index is not None)
             parts.append(f"<figure>{pictures}<figcaption>#{f.index} {html.escape(names[f.index])}<br>"

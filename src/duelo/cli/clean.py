@@ -136,8 +136,8 @@ def check_request(keep: set[str], what: str, out_dir: Path, force: bool, copy_na
 
 def write_findings(data: str, out_dir: Path, force: bool, keep: set[str], faults, names: list[str], class_names,
                    labels, unit: str, write_copy, **pictures) -> None:
-    """The series' and clips' report.json, report.html (write_html's thumbnail= and sound= in `pictures`) and
-    cleaned.npz (write_copy(path, kept mask)), then the summary on stdout."""
+    """The series', clips' and pieces' report.json, report.html (write_html's thumbnail=, sound= and heard= in
+    `pictures`) and cleaned.npz (write_copy(path, kept mask)), then the summary on stdout."""
     from duelo.cleaning.report import summary_lines, write_html, write_json
     from duelo.io.outputs import output_folder
 

@@ -1,6 +1,6 @@
 """`duelo clean` on pieces of music (a named music set such as chorales, or an .npz written by
 duelo.tasks.music.corpus.save): the music checks (tasks/music/faults.py), report.json and report.html (each
-finding's opening bars as a piano roll, with a rendered preview to play) and cleaned.npz, a file of pieces that
+finding's opening bars as a piano roll, the first findings with a rendered preview to play) and cleaned.npz, a file of pieces that
 `duelo train --task music --dataset` reads as it is."""
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import numpy as np
 from duelo.cli.clean import check_request, npz_holds, write_findings
 from duelo.cli.clean_clips import wav_uri
 
-SHOWN_BARS = 4                   # of each finding, in the report's picture and preview
-PREVIEW_RATE = 11_025            # a preview is a few seconds: tens of kilobytes in the page
+SHOWN_BARS = 4                   # of each finding, in the report's picture
+HEARD_BARS = 2                   # of each finding, in its preview: about 5 s
+PREVIEW_RATE = 8_000             # a preview is about 85 kB, 115 kB in the page
+HEARD = 12                       # findings of each kind with a preview (and their originals): the page stays small
 
 
 def is_music(data: str) -> bool:
@@ -38,14 +40,15 @@ def clean_music(data: str, out_dir: Path, keep: set[str], force: bool, seed: int
                f"{len(pieces.pitch) // BAR:,} bars) ...", err=True)
     faults = find_music_faults(pieces, seed, log=lambda text: click.echo(text, err=True))
 
-    def opening(index: int) -> tuple[np.ndarray, np.ndarray]:
+    def opening(index: int, bars: int) -> tuple[np.ndarray, np.ndarray]:
         pitch, onset = pieces.piece(index)
-        return pitch[:SHOWN_BARS * BAR], onset[:SHOWN_BARS * BAR]
+        return pitch[:bars * BAR], onset[:bars * BAR]
 
     write_findings(data, out_dir, force, keep, faults, pieces.names, list(corpus.MODES), pieces.mode, "pieces",
                    lambda path, mask: corpus.save(pieces.subset(np.nonzero(mask)[0]), path),
-                   thumbnail=lambda index: roll_uri(opening(index)[0]),
-                   sound=lambda index: wav_uri(render_preview(*opening(index), rate=PREVIEW_RATE), PREVIEW_RATE))
+                   thumbnail=lambda index: roll_uri(opening(index, SHOWN_BARS)[0]),
+                   sound=lambda index: wav_uri(render_preview(*opening(index, HEARD_BARS), rate=PREVIEW_RATE),
+                                               PREVIEW_RATE), heard=HEARD)
 
 
 def roll_uri(pitch: np.ndarray) -> str:
