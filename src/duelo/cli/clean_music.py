@@ -1,7 +1,7 @@
 """`duelo clean` on pieces of music (a named music set such as chorales, or an .npz written by
 duelo.tasks.music.corpus.save): the music checks (tasks/music/faults.py), report.json and report.html (each
-finding's opening bars as a piano roll, the first findings with a rendered preview to play) and cleaned.npz, a file of pieces that
-`duelo train --task music --dataset` reads as it is."""
+finding's opening bars as a piano roll, the first findings with a rendered preview to play) and cleaned.npz, a file
+of pieces that `duelo train --task music --dataset` reads as it is."""
 
 from __future__ import annotations
 
