@@ -49,16 +49,12 @@ def extract_discriminator(folder: Path) -> Path:
     return folder / D_FILE
 
 
-@torch.no_grad()
-def head_accuracy(folder: Path, data, G, meta: dict) -> dict | None:
-    """Per factor, the accuracy of D's classifier head on the training clips, the held-out clips and G's clips of
-    the held-out labels (None without FOLDER/discriminator.safetensors)."""
+def load_discriminator(folder: Path, meta: dict):
+    """(D, its kimg) from FOLDER/discriminator.safetensors, in eval mode; None without the file."""
     from safetensors import safe_open
     from safetensors.torch import load_file
 
     from duelo.tasks.audio.models import AUDIO_MODELS
-    from duelo.tasks.audio.networks import split_labels
-    from duelo.tasks.audio.parts import encode_clips
 
     path = folder / D_FILE
     if not path.is_file():
@@ -76,7 +72,23 @@ def head_accuracy(folder: Path, data, G, meta: dict) -> dict | None:
         raise SystemExit(f"{path}: not a plain {kwargs['model']} discriminator of this run's shape ({error})")
     D.eval()
     with safe_open(str(path), "pt") as handle:
-        nimg = int(handle.metadata().get("nimg", 0))
+        return D, int(handle.metadata().get("nimg", 0)) / 1000
+
+
+@torch.no_grad()
+def head_accuracy(folder: Path, data, G, meta: dict) -> dict | None:
+    """Per factor, the accuracy of D's classifier head on the training clips, the held-out clips and G's clips of
+    the held-out labels (None without FOLDER/discriminator.safetensors)."""
+    from duelo.tasks.audio.networks import split_labels
+    from duelo.tasks.audio.parts import encode_clips
+
+    loaded = load_discriminator(folder, meta)
+    if loaded is None:
+        return None
+    D, kimg = loaded
+    kwargs = meta["kwargs"]
+    factors = tuple(kwargs["factors"])
+    twin = D.classifier.twin
 
     def named(pictures: torch.Tensor) -> list[torch.Tensor]:
         """Per factor, the logits (N, K) or, for a twin head, (N, 2K): real classes, then generated ones."""
@@ -96,7 +108,7 @@ def head_accuracy(folder: Path, data, G, meta: dict) -> dict | None:
     labels = data.combined(data.heldout)
     z = G.sample_latents(len(labels), generator=torch.Generator().manual_seed(1))
     fakes = torch.cat([G(part_z, part_labels) for part_z, part_labels in zip(z.split(128), labels.split(128))])
-    return {"kimg": nimg / 1000,
+    return {"kimg": kimg,
             "train": scores(encode_clips(kwargs["model"], data.train, "cpu"), data.combined(data.train)),
             "heldout": scores(encode_clips(kwargs["model"], data.heldout, "cpu"), labels),
             "generated": scores(fakes.float(), labels)}
