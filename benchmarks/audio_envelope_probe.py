@@ -21,7 +21,9 @@ benchmarks/audio_diagnose.py --extract writes them), the held-out real notes are
 and for each: the judge's instrument accuracy (and what it names instead), D's realness logit (its main output,
 with the asked labels) and D's auxiliary head's instrument accuracy, per instrument and in all. If the judge names
 the held notes wrongly while D scores them as real as the real ones, D has no reason to teach G the decay; if the
-judge names G's clips right once they have the real envelope, the envelope is what it misses in them.
+judge names G's clips right once they have the real envelope, the envelope is what it misses in them. Beside them,
+per instrument, the median levels of the real and of G's notes' first PARTIALS partials and of what lies between
+them (dB against the strongest partial, 0.1-0.7 s into the note).
 
     python benchmarks/audio_envelope_probe.py RUN --out benchmarks/results/audio-envelope-probe-DATE.json
 """
@@ -41,6 +43,7 @@ MAX_GAIN_DB = 40.0
 ATTACK_S = 0.05                          # the onset the attack variants swap
 FADE = 160                               # 10 ms at 16 kHz
 N_FFT = 1024
+PARTIALS = 8
 
 
 def held(waves: torch.Tensor, hold: int) -> torch.Tensor:
@@ -118,6 +121,28 @@ def balanced(source: torch.Tensor, target: torch.Tensor, classes: torch.Tensor) 
     return out.to(source.dtype)
 
 
+def partials(wave: np.ndarray, midi: int, rate: int) -> tuple[list[float], list[float]]:
+    """One note's partials 1..PARTIALS (the peak within 3 % of k * f0) and the level between each pair (the median
+    over k + 0.3 .. k + 0.7 times f0), in dB against its strongest partial, from the held part (0.1-0.7 s)."""
+    part = wave[int(0.1 * rate):int(0.7 * rate)]
+    power = np.abs(np.fft.rfft(part * np.hanning(len(part)))) ** 2
+    freq = np.fft.rfftfreq(len(part), 1 / rate)
+    f0 = 440.0 * 2 ** ((midi - 69) / 12)
+    peaks = [10 * np.log10(power[(freq > f0 * k * 0.97) & (freq < f0 * k * 1.03)].max() + 1e-20)
+             for k in range(1, PARTIALS + 1)]
+    between = [10 * np.log10(np.median(power[(freq > f0 * (k + 0.3)) & (freq < f0 * (k + 0.7))]) + 1e-20)
+               for k in range(1, PARTIALS)]
+    top = max(peaks)
+    return [p - top for p in peaks], [b - top for b in between]
+
+
+def partial_profile(waves: torch.Tensor, midis: list[int], rate: int) -> dict:
+    """The median over a set's notes of partials()."""
+    rows = [partials(w, m, rate) for w, m in zip(waves.double().numpy(), midis)]
+    return {"partials_db": [round(float(v), 1) for v in np.median([r[0] for r in rows], axis=0)],
+            "between_db": [round(float(v), 1) for v in np.median([r[1] for r in rows], axis=0)]}
+
+
 @torch.no_grad()
 def probe(folder: Path, data, scorer) -> dict:
     from audio_diagnose import load_discriminator
@@ -125,7 +150,7 @@ def probe(folder: Path, data, scorer) -> dict:
     from duelo.tasks.audio.model_io import generate_waves, load_audio_model
     from duelo.tasks.audio.models import AUDIO_MODELS
     from duelo.tasks.audio.networks import split_labels
-    from duelo.tasks.audio.notes import HOLD_S
+    from duelo.tasks.audio.notes import HOLD_S, NOTE_PITCHES
     from duelo.tasks.audio.scorer import predict
     from duelo.tasks.audio.scoring import envelope_db
 
@@ -148,7 +173,13 @@ def probe(folder: Path, data, scorer) -> dict:
     variants["real, G's spectral balance"] = balanced(real, generated, asked)
     variants["generated, real spectral balance"] = balanced(generated, real, asked)
     names = data.heldout.class_names[0]
-    out = {"run": folder.name, "model": model, "kimg": kimg, "variants": {}}
+    out = {"run": folder.name, "model": model, "kimg": kimg, "variants": {}, "partials": {}}
+    midis = [NOTE_PITCHES[int(p)] for p in split_labels(labels, factors)[1]]
+    for i, name in enumerate(names):
+        mine = (asked == i).numpy()
+        chosen = [m for m, keep in zip(midis, mine) if keep]
+        out["partials"][name] = {"real": partial_profile(real[mine], chosen, data.heldout.rate),
+                                 "generated": partial_profile(generated[mine], chosen, data.heldout.rate)}
     for variant, waves in variants.items():
         _, probabilities = predict(scorer, waves, "cpu")
         judged = probabilities[0].argmax(1)

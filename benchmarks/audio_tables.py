@@ -285,8 +285,40 @@ def audio_split_classes(result: dict) -> str:
     return "\n".join(lines)
 
 
+def audio_envelope_probe(result: dict) -> str:
+    """Per run: each way of reading the held-out notes (real, changed, G's) as the judge's instrument accuracy, D's
+    mean realness and D's head's accuracy, then the judge's accuracy per instrument (what it names instead)."""
+    lines = []
+    for run in result["runs"]:
+        order = sorted(run["variants"], key=lambda name: (name.startswith("generated"), name != "real",
+                                                           name != "generated", name))
+        variants = {name: run["variants"][name] for name in order}
+        lines += [f"| {run['run']} ({run['kimg']:.0f} kimg): clips | judge: instrument accuracy | D: realness "
+                  f"(mean ± sd) | D's head: instrument accuracy |", "| --- " * 4 + "|"]
+        lines += [f"| {name} | {v['judge_accuracy']:.3f} | {v['d_realness']:+.2f} ± {v['d_realness_spread']:.2f} | "
+                  f"{v['d_head_accuracy']:.3f} |" for name, v in variants.items()]
+        names = list(variants)
+        lines += ["", "| judge, per instrument | " + " | ".join(names) + " |", "| --- " * (1 + len(names)) + "|"]
+        for k, row in enumerate(next(iter(variants.values()))["instruments"]):
+            cells = []
+            for v in variants.values():
+                figure = v["instruments"][k]
+                cells.append(f"{figure['judge_accuracy']:.2f}" + (f" ({figure['judge_names_instead']})"
+                                                                  if figure["judge_accuracy"] < 0.9 else ""))
+            lines.append(f"| {row['instrument']} | " + " | ".join(cells) + " |")
+        if run.get("partials"):
+            lines += ["", "| partials (dB against the strongest): instrument | real: partials 1-8 | G: partials 1-8 "
+                      "| real: between them | G: between them |", "| --- " * 5 + "|"]
+            for name, sides in run["partials"].items():
+                cells = [" ".join(f"{v:.0f}" for v in sides[side][key]) for key in ("partials_db", "between_db")
+                         for side in ("real", "generated")]
+                lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 RENDERERS = {"audio-train": audio_train, "audio-trajectory": audio_trajectory, "audio-head": audio_head,
              "audio-representation": audio_representation, "audio-judge": audio_judge,
              "audio-diagnose": audio_diagnose, "audio-steps": audio_steps,
              "audio-floor-ratio": audio_floor_ratio, "audio-floor-copies": audio_floor_copies,
-             "audio-splits": audio_splits, "audio-split-classes": audio_split_classes}
+             "audio-splits": audio_splits, "audio-split-classes": audio_split_classes,
+             "audio-envelope-probe": audio_envelope_probe}
