@@ -93,7 +93,8 @@ def register(registry: Registry[JobKind]) -> None:
         about="duelo augment-gain RUN: a classifier on the real set alone and with the run's samples added"))
     jobs.add("clean", JobKind(
         "clean a dataset", ("clean",),
-        (Field("data", "data", "text", required=True, help="a named dataset, folder, .zip, .npz or table"),
+        (Field("data", "data", "text", required=True,
+               help="a named dataset (images, series, sounds, text or music), a folder, .zip, .npz, .txt or table"),
          Field("name", "report name", "name", required=True, help="the report goes to RUNS/clean-NAME",
                passed=False)),
         fixed=lambda values, run, root: ["--out", str(root / f"clean-{values['name']}")],
