@@ -134,53 +134,49 @@ def clean_clips(result: dict) -> str:
     return "\n".join(lines)
 
 
-def clean_text(result: dict) -> str:
-    """Per named text set: what the checks find as it is, then precision / recall of each planted kind, and the
-    recall of each kind of foreign line."""
+def _planted_sets(result: dict, unit: str, kinds: tuple[tuple[str, str], ...],
+                  recalls: tuple[tuple[str, str], ...]) -> str:
+    """Per named set (the clean_text.py and clean_music.py files): how many `unit`s and what the checks find as it
+    is, the precision / recall of each planted kind (kinds: (kind, label)), the recall of each way a planted fault
+    was made (recalls: (the rows' key, word)), and the seconds the set as it is took."""
     sets, planted = result["as_it_is"], {row["set"]: row for row in result["planted"]}
     lines = ["| | " + " | ".join(row["set"] for row in sets) + " |", "| --- " * (1 + len(sets)) + "|",
-             "| lines | " + " | ".join(f"{row['lines']:,}" for row in sets) + " |",
+             f"| {unit} | " + " | ".join(f"{row[unit]:,}" for row in sets) + " |",
              "| findings as it is | " + " | ".join(
                  ", ".join(f"{n} {kind}" for kind, n in sorted(row["counts"].items())) or "none" for row in sets)
              + " |"]
-    for kind, label in (("duplicate", "copies (half exact, half case, spacing or punctuation changed)"),
-                        ("outlier", "foreign lines (all four kinds below)"),
-                        ("degenerate", "damaged lines (punctuation alone, a control character, U+FFFD)"),
-                        ("mislabelled", "flipped labels (5 %)")):
+    for kind, label in kinds:
         cells = [f"{planted[row['set']][kind]['precision']:.2f} / {planted[row['set']][kind]['recall']:.2f}"
                  if kind in planted[row["set"]] else "—" for row in sets]
         lines.append(f"| precision / recall: {label} | " + " | ".join(cells) + " |")
-    for how in next(iter(planted.values()))["foreign_recall_by_kind"]:
-        cells = [f"{planted[row['set']]['foreign_recall_by_kind'][how]:.2f}" for row in sets]
-        lines.append(f"| found: foreign, {how} | " + " | ".join(cells) + " |")
+    for key, word in recalls:
+        for how in sorted({how for row in planted.values() for how in row.get(key, {})}):
+            cells = [f"{planted[row['set']][key][how]:.2f}" if how in planted[row["set"]].get(key, {}) else "—"
+                     for row in sets]
+            lines.append(f"| found: {word}, {how} | " + " | ".join(cells) + " |")
     lines.append("| seconds (CPU, as it is) | " + " | ".join(f"{row['seconds']:g}" for row in sets) + " |")
     return "\n".join(lines)
+
+
+def clean_text(result: dict) -> str:
+    """Per named text set: what the checks find as it is, then precision / recall of each planted kind, and the
+    recall of each kind of foreign line."""
+    return _planted_sets(result, "lines", (
+        ("duplicate", "copies (half exact, half case, spacing or punctuation changed)"),
+        ("outlier", "foreign lines (all four kinds below)"),
+        ("degenerate", "damaged lines (punctuation alone, a control character, U+FFFD)"),
+        ("mislabelled", "flipped labels (5 %)")), (("foreign_recall_by_kind", "foreign"),))
 
 
 def clean_music(result: dict) -> str:
     """Per named music set: what the checks find as it is, then precision / recall of each planted kind, and the
     recall of each kind of copy and of foreign piece."""
-    sets, planted = result["as_it_is"], {row["set"]: row for row in result["planted"]}
-    lines = ["| | " + " | ".join(row["set"] for row in sets) + " |", "| --- " * (1 + len(sets)) + "|",
-             "| pieces | " + " | ".join(f"{row['pieces']:,}" for row in sets) + " |",
-             "| findings as it is | " + " | ".join(
-                 ", ".join(f"{n} {kind}" for kind, n in sorted(row["counts"].items())) or "none" for row in sets)
-             + " |"]
-    for kind, label in (("duplicate", "copies (exact, transposed, 3 % of the notes moved)"),
-                        ("outlier", "foreign pieces (the kinds below)"),
-                        ("degenerate", "damaged pieces (five notes left, one pitch, a voice silenced)"),
-                        ("mislabelled", "flipped modes (5 %)")):
-        cells = [f"{planted[row['set']][kind]['precision']:.2f} / {planted[row['set']][kind]['recall']:.2f}"
-                 for row in sets]
-        lines.append(f"| precision / recall: {label} | " + " | ".join(cells) + " |")
-    for key, word in (("copy_recall_by_kind", "copy"), ("foreign_recall_by_kind", "foreign")):
-        hows = sorted({how for row in planted.values() for how in row[key]})
-        for how in hows:
-            cells = [f"{planted[row['set']][key][how]:.2f}" if how in planted[row["set"]][key] else "—"
-                     for row in sets]
-            lines.append(f"| found: {word}, {how} | " + " | ".join(cells) + " |")
-    lines.append("| seconds (CPU, as it is) | " + " | ".join(f"{row['seconds']:g}" for row in sets) + " |")
-    return "\n".join(lines)
+    return _planted_sets(result, "pieces", (
+        ("duplicate", "copies (exact, transposed, 3 % of the notes moved)"),
+        ("outlier", "foreign pieces (the kinds below)"),
+        ("degenerate", "damaged pieces (five notes left, one pitch, a voice silenced)"),
+        ("mislabelled", "flipped modes (5 %)")),
+        (("copy_recall_by_kind", "copy"), ("foreign_recall_by_kind", "foreign")))
 
 
 RENDERERS = {"clean-images": clean_images, "clean-tables": clean_tables, "clean-table-labels": clean_table_labels,
