@@ -14,7 +14,8 @@ import pytest
 from duelo.cli.clean_music import is_music
 from duelo.cli.main import main
 from duelo.tasks.music import corpus
-from duelo.tasks.music.faults import edit_distance, find_music_faults, tokens
+from duelo.cleaning.findings import edit_distance
+from duelo.tasks.music.faults import find_music_faults, tokens
 from duelo.tasks.music.scores import MAJOR, MINOR, notes
 
 BARS = 8

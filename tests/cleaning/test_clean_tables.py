@@ -9,7 +9,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from duelo.cleaning.table_faults import edit_distance, find_table_faults
+from duelo.cleaning.findings import edit_distance
+from duelo.cleaning.table_faults import find_table_faults
 from duelo.cli.main import main
 
 

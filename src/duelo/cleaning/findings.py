@@ -8,13 +8,14 @@ space (image_faults.py and series_faults.py build the spaces; table_faults.py ha
   z-score of its logarithm (median and MAD);
 * mislabels: an RBF support-vector classifier on the features, cross-fitted (FOLDS folds: every item is judged by
   a model trained without it, and without the items already found); an item is likely mislabelled when the
-  model's top class is another one and it gives the item's own label at most a limit (MISLABEL_OWN for images).
+  model's top class is another one and it gives the item's own label at most a limit (MISLABEL_OWN for images);
+* edit_distance: the Levenshtein distance of two sequences (a table's likely typos, near copies of music).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,6 +66,28 @@ class Faults:
         for f in self.findings:
             out.setdefault(f.kind, []).append(f)
         return out
+
+
+def edit_distance(a: Sequence, b: Sequence, limit: int | None = None) -> int:
+    """Levenshtein distance of two sequences (strings, lists of notes), one row of the table at a time, insertions
+    by a running minimum; with `limit`, limit + 1 as soon as it must exceed `limit`."""
+    if limit is not None and abs(len(a) - len(b)) > limit:
+        return limit + 1
+    if not a or not b:
+        return max(len(a), len(b))
+    codes: dict = {}
+    x = [codes.setdefault(item, len(codes)) for item in a]
+    y = np.array([codes.setdefault(item, len(codes)) for item in b])
+    steps = np.arange(len(y) + 1)
+    row = steps.copy()
+    for k, item in enumerate(x, start=1):
+        best = np.empty_like(row)
+        best[0] = k
+        best[1:] = np.minimum(row[1:] + 1, row[:-1] + (y != item))          # deletion, substitution
+        row = np.minimum.accumulate(best - steps) + steps                    # insertion
+        if limit is not None and row.min() > limit:
+            return limit + 1
+    return int(row[-1])
 
 
 def robust_z(values: np.ndarray) -> np.ndarray:

@@ -21,27 +21,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from duelo.cleaning.findings import Faults, Finding
+from duelo.cleaning.findings import Faults, Finding, edit_distance
 
 QUANTILE = 0.005
 FENCE = 4.0
 RARE_SHARE, COMMON = 0.002, 20
 TYPO_EDITS = 2
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, stopped early (limit + 1) when it exceeds `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if min(current) > limit:
-            return limit + 1
-        previous = current
-    return previous[-1]
 
 
 def _numeric(df: pd.DataFrame, column: str, taken: np.ndarray, out: list[Finding]) -> None:

@@ -30,7 +30,7 @@ from collections import Counter
 
 import numpy as np
 
-from duelo.cleaning.findings import Faults, Finding, exact_duplicates, mislabel_check, outliers
+from duelo.cleaning.findings import Faults, Finding, edit_distance, exact_duplicates, mislabel_check, outliers
 from duelo.tasks.music.scores import BAR, MAJOR, MINOR, notes
 
 MIN_NOTES = 8
@@ -51,22 +51,6 @@ def tokens(piece_notes: list[tuple[int, int, int, int]]) -> list[tuple[int, int,
         out.append((voice, pitch - previous.get(voice, pitch), length))
         previous[voice] = pitch
     return out
-
-
-def edit_distance(a: list, b: list) -> int:
-    """Levenshtein distance of two sequences, one row of the table at a time (insertions by a running minimum)."""
-    if not a or not b:
-        return max(len(a), len(b))
-    codes = {item: k for k, item in enumerate(set(a) | set(b))}
-    x, y = np.array([codes[i] for i in a]), np.array([codes[i] for i in b])
-    row = np.arange(len(y) + 1)
-    steps = np.arange(len(y) + 1)
-    for k, item in enumerate(x, start=1):
-        best = np.empty_like(row)
-        best[0] = k
-        best[1:] = np.minimum(row[1:] + 1, row[:-1] + (y != item))          # deletion, substitution
-        row = np.minimum.accumulate(best - steps) + steps                    # insertion
-    return int(row[-1])
 
 
 def key_fit(pitch: np.ndarray) -> float:
