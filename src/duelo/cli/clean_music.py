@@ -46,13 +46,14 @@ def clean_music(data: str, out_dir: Path, keep: set[str], force: bool, seed: int
 
     write_findings(data, out_dir, force, keep, faults, pieces.names, list(corpus.MODES), pieces.mode, "pieces",
                    lambda path, mask: corpus.save(pieces.subset(np.nonzero(mask)[0]), path),
-                   thumbnail=lambda index: roll_uri(opening(index, SHOWN_BARS)[0]),
+                   thumbnail=lambda index: roll_uri(*opening(index, SHOWN_BARS)),
                    sound=lambda index: wav_uri(render_preview(*opening(index, HEARD_BARS), rate=PREVIEW_RATE),
                                                PREVIEW_RATE), heard=HEARD)
 
 
-def roll_uri(pitch: np.ndarray) -> str:
-    """(steps, voices) pitches as a small piano roll (high notes at the top, one colour a voice) PNG data URI."""
+def roll_uri(pitch: np.ndarray, onset: np.ndarray) -> str:
+    """(steps, voices) pitches as a small piano roll PNG data URI: high notes at the top, one colour a voice, each
+    note's first sixteenth darker (so repeated notes stay apart)."""
     from PIL import Image
 
     from duelo.cleaning.report import png_uri
@@ -63,5 +64,7 @@ def roll_uri(pitch: np.ndarray) -> str:
     picture = np.full((high - low + 1, max(1, len(pitch)), 3), 255, np.uint8)
     for voice in range(pitch.shape[1]):
         steps = np.nonzero(pitch[:, voice])[0]
-        picture[high - pitch[steps, voice].astype(np.int64), steps] = COLOURS[voice % len(COLOURS)].numpy()
+        colour = COLOURS[voice % len(COLOURS)].numpy()
+        shade = np.where(onset[steps, voice, None], 0.55, 1.0)
+        picture[high - pitch[steps, voice].astype(np.int64), steps] = (colour * shade).astype(np.uint8)
     return png_uri(Image.fromarray(picture).resize((140, 70), Image.NEAREST))
