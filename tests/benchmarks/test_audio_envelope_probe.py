@@ -1,0 +1,66 @@
+"""benchmarks/audio_envelope_probe.py: the changes it makes to clips do what their names say. A decaying tone held
+is flat until the release and keeps its peak; giving a set its own envelope or spectral balance changes nothing,
+and another set's envelope brings the level over; the attack splice takes the head's first samples; the partials
+of a tone with known harmonics are read back; the seed of a run given by `--set train.seed=N` reaches the tables."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import audio_envelope_probe as probe  # noqa: E402
+import audio_tables  # noqa: E402
+
+RATE, LENGTH = 16_000, 16_384
+
+
+def _tone(decay_s: float | None, level: float = 0.5, harmonics=(1.0, 0.5)) -> torch.Tensor:
+    t = torch.arange(LENGTH, dtype=torch.float64) / RATE
+    wave = sum(a * torch.sin(2 * np.pi * 220.0 * (k + 1) * t) for k, a in enumerate(harmonics)) * level
+    if decay_s is not None:
+        wave = wave * torch.exp(-t / decay_s)
+    wave[int(0.75 * RATE):] *= torch.linspace(1.0, 0.0, LENGTH - int(0.75 * RATE), dtype=torch.float64)
+    return wave.float()
+
+
+def test_holding_a_decaying_tone_flattens_it_until_the_release_and_keeps_its_peak():
+    waves = torch.stack([_tone(0.2), _tone(0.4)])
+    out = probe.held(waves, int(0.75 * RATE))
+    levels = probe.frame_db(out)[:, 4:40]                                   # well inside the held part
+    assert float(levels.max() - levels.min()) < 1.5                         # the 0.2 s decay falls ~30 dB there
+    assert float(probe.frame_db(waves)[0, 4:40].max() - probe.frame_db(waves)[0, 4:40].min()) > 20
+    assert torch.allclose(out.abs().amax(1), waves.abs().amax(1), rtol=1e-4)
+
+
+def test_own_envelope_and_balance_change_nothing_and_anothers_envelope_is_taken_over():
+    quiet = torch.stack([_tone(None, 0.05), _tone(None, 0.05)])
+    loud = torch.stack([_tone(0.3, 0.5), _tone(0.3, 0.5)])
+    classes = torch.tensor([0, 0])
+    assert torch.allclose(probe.swapped(loud, loud, classes), loud, atol=1e-5)
+    assert torch.allclose(probe.balanced(loud, loud, classes), loud, atol=1e-4)
+    moved = probe.swapped(quiet, loud, classes)
+    assert float((probe.frame_db(moved) - probe.frame_db(loud))[:, 2:40].abs().max()) < 1.0
+
+
+def test_the_attack_splice_takes_the_heads_first_samples_and_fades_into_the_body():
+    body, head = torch.zeros(1, LENGTH), torch.ones(1, LENGTH)
+    out = probe.spliced(body, head, 800)
+    assert float(out[0, :800].min()) == 1.0 and float(out[0, 800 + probe.FADE:].max()) == 0.0
+    assert 0.0 < float(out[0, 800 + probe.FADE // 2]) < 1.0
+
+
+def test_the_partials_of_a_known_tone_are_read_back():
+    wave = _tone(None, 0.5, harmonics=(1.0, 0.1, 0.01)).numpy()           # 0, -20 and -40 dB
+    peaks, between = probe.partials(wave, 57, RATE)                        # MIDI 57 = A3 = 220 Hz
+    assert abs(peaks[0]) < 0.5 and abs(peaks[1] + 20) < 1.5 and abs(peaks[2] + 40) < 1.5
+    assert max(between) < -60                                               # nothing between the partials
+
+
+def test_a_seed_given_by_set_reaches_the_tables():
+    assert audio_tables._seed("duelo train --set train.seed=2 --lr 2e-4") == "2"
+    assert audio_tables._seed("duelo train --seed 3") == "3" and audio_tables._seed("duelo train") == "0"
