@@ -143,3 +143,26 @@ def test_a_named_set_not_yet_parsed_says_how_to_get_it(tmp_path, monkeypatch, ca
     monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
     assert main(["clean", "folk", "--out", str(tmp_path / "checked")]) != 0
     assert "duelo datasets fetch folk" in capsys.readouterr().err and not (tmp_path / "checked").exists()
+
+
+def test_a_damaged_file_of_pieces_is_named_and_nothing_is_written(tmp_path, capsys):
+    path = corpus.save(_planted()[0], tmp_path / "tunes.npz")
+    with np.load(path) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    arrays["starts"] = arrays["starts"][::-1].copy()                    # pieces that end before they start
+    np.savez(path, **arrays)
+    out = tmp_path / "checked"
+    assert main(["clean", str(path), "--out", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert "tunes.npz is not a file of pieces duelo can read" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_damaged_cache_says_to_fetch_again(tmp_path, monkeypatch):
+    from duelo.data.errors import DataError
+
+    monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
+    corpus.store_path("folk").parent.mkdir(parents=True)
+    corpus.store_path("folk").write_bytes(b"not an archive")
+    with pytest.raises(DataError, match="the music cache .* is damaged .*duelo datasets fetch folk"):
+        corpus.load(name="folk")

@@ -75,10 +75,12 @@ def test_the_cache_round_trips_and_damage_is_named(tmp_path):
     assert back.names == ["p0", "p1", "p2"] and back.downbeat.tolist() == [0, 4, 8]
     np.testing.assert_array_equal(back.piece(2)[0], pitch)
     path.write_bytes(path.read_bytes()[:100])
-    with pytest.raises(DataError, match="damaged"):
+    with pytest.raises(DataError, match="voices.npz is not a file of pieces duelo can read"):
         chorales.load(path)
-    with pytest.raises(DatasetUnavailableError, match="duelo datasets fetch chorales"):
+    with pytest.raises(DataError, match="none.npz: no such file"):
         chorales.load(tmp_path / "none.npz")
+    with pytest.raises(DatasetUnavailableError, match="duelo datasets fetch chorales"):
+        chorales.load(name="chorales")                       # conftest points DUELO_CACHE_DIR at an empty folder
 
 
 def test_scores_on_hand_made_pieces():

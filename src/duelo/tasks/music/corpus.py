@@ -195,7 +195,11 @@ def save(pieces: Pieces, path: Path) -> Path:
 
 def load(path: Path | None = None, name: str = "chorales") -> Pieces:
     """A named corpus from the cache (or the .npz at `path`, written by save())."""
+    given = path is not None
     path = path or store_path(name)
+    if given and not path.is_file():
+        raise DataError(f"{path}: no such file; give a file written by duelo.tasks.music.corpus.save, or a named set "
+                        f"({', '.join(CORPORA)})")
     if not path.is_file():
         raise DatasetUnavailableError(f"{name} is not parsed yet: run `duelo datasets fetch {name}` "
                                       f"(needs {INSTALL}; a few minutes, once)")
@@ -206,12 +210,16 @@ def load(path: Path | None = None, name: str = "chorales") -> Pieces:
         pieces = Pieces(arrays["pitch"], arrays["onset"].astype(bool), arrays["starts"], list(meta["names"]),
                         arrays["tonic"], arrays["mode"], arrays["downbeat"])
         count, total = len(pieces.names), len(pieces.pitch)
-        if (pieces.starts.shape != (count + 1,) or pieces.starts[-1] != total or pieces.pitch.ndim != 2
+        if (pieces.starts.shape != (count + 1,) or pieces.starts[0] != 0 or pieces.starts[-1] != total
+                or (np.diff(pieces.starts) < 0).any() or pieces.pitch.ndim != 2
                 or pieces.pitch.shape[0] != total or pieces.onset.shape != pieces.pitch.shape
                 or any(a.shape != (count,) for a in (pieces.tonic, pieces.mode, pieces.downbeat))):
             raise ValueError("the arrays do not fit together")
         return pieces
     except Exception as error:          # a damaged file can fail anywhere in zipfile, numpy, json or the checks
+        if given:
+            raise DataError(f"{path} is not a file of pieces duelo can read ({error}); write one with "
+                            f"duelo.tasks.music.corpus.save, or give a named set ({', '.join(CORPORA)})") from None
         raise DataError(f"the music cache {path} is damaged ({error}); delete it and run `duelo datasets fetch "
                         f"{name}` again") from None
 
