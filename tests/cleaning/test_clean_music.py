@@ -145,16 +145,20 @@ def test_a_named_set_not_yet_parsed_says_how_to_get_it(tmp_path, monkeypatch, ca
     assert "duelo datasets fetch folk" in capsys.readouterr().err and not (tmp_path / "checked").exists()
 
 
-def test_a_damaged_file_of_pieces_is_named_and_nothing_is_written(tmp_path, capsys):
+@pytest.mark.parametrize("damage, words", [("starts", "do not fit together"), ("mode", "mode must be 0..1"),
+                                           ("pitch", "MIDI numbers")])
+def test_a_damaged_file_of_pieces_is_named_and_nothing_is_written(tmp_path, capsys, damage, words):
     path = corpus.save(_planted()[0], tmp_path / "tunes.npz")
     with np.load(path) as archive:
         arrays = {key: archive[key] for key in archive.files}
-    arrays["starts"] = arrays["starts"][::-1].copy()                    # pieces that end before they start
+    changed = {"starts": lambda a: a[::-1].copy(),                      # pieces that end before they start
+               "mode": lambda a: a + 2, "pitch": lambda a: a.astype(np.float32) / 3}
+    arrays[damage] = changed[damage](arrays[damage])
     np.savez(path, **arrays)
     out = tmp_path / "checked"
     assert main(["clean", str(path), "--out", str(out)]) != 0
     err = capsys.readouterr().err
-    assert "tunes.npz is not a file of pieces duelo can read" in err and "Traceback" not in err
+    assert "tunes.npz is not a file of pieces duelo can read" in err and words in err and "Traceback" not in err
     assert not out.exists()
 
 

@@ -215,6 +215,10 @@ def load(path: Path | None = None, name: str = "chorales") -> Pieces:
                 or pieces.pitch.shape[0] != total or pieces.onset.shape != pieces.pitch.shape
                 or any(a.shape != (count,) for a in (pieces.tonic, pieces.mode, pieces.downbeat))):
             raise ValueError("the arrays do not fit together")
+        if pieces.pitch.dtype.kind not in "ui" or (pieces.pitch > 127).any():
+            raise ValueError("pitch must hold MIDI numbers 0..127 (0 = rest)")
+        if not (np.isin(pieces.mode, range(len(MODES))).all() and np.isin(pieces.tonic, range(12)).all()):
+            raise ValueError(f"mode must be 0..{len(MODES) - 1} ({', '.join(MODES)}) and tonic 0..11")
         return pieces
     except Exception as error:          # a damaged file can fail anywhere in zipfile, numpy, json or the checks
         if given:
