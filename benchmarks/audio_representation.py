@@ -105,7 +105,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True)
     parser.add_argument("--dataset", default="notes")
-    parser.add_argument("--formats", default=",".join(f"{n}/{h}" for n, h in FORMATS), help="N_FFT/HOP,...")
+    parser.add_argument("--formats", default=",".join(f"{n}/{h}" for n, h in FORMATS),
+                        help="N_FFT/HOP[/mel],...: /mel spaces the picture's rows on the mel scale")
     parser.add_argument("--refine", type=int, default=0, help="also decode with this many Griffin-Lim rounds")
     parser.add_argument("--scorer-epochs", type=int, default=30, help="as the runs' audio.scorer_epochs")
     parser.add_argument("--seed", type=int, default=0)
@@ -128,10 +129,11 @@ def main() -> None:
     truth = torch.from_numpy(heldout.labels)
     train_stats = FeatureStats.from_features(predict(scorer, torch.from_numpy(train.floats()), "cpu")[0])
     floor = frechet_distance(FeatureStats.from_features(predict(scorer, waves, "cpu")[0]), train_stats)
-    forms = [tuple(int(v) for v in text.split("/")) for text in args.formats.split(",")]
+    forms = [SpecFormat(int(text.split("/")[0]), int(text.split("/")[1]), mel=text.endswith("/mel"))
+             for text in args.formats.split(",")]
     rows = []
-    for n_fft, hop in forms:
-        form = SpecFormat(n_fft, hop)
+    for form in forms:
+        n_fft, hop = form.n_fft, form.hop
         pictures = form.encode(waves)
         for kind, size in [(k, v) for k, v in ERRORS if not args.errors or k in args.errors.split(",")]:
             for refine in sorted({0, args.refine}):
@@ -140,8 +142,8 @@ def main() -> None:
                 drawn = perturb(pictures, kind, size, generator, frame_ms=1000 * hop / heldout.rate)
                 back = wave_error(form.decode(drawn, waves.shape[1], refine=refine), kind, size, generator)
                 features, probabilities = predict(scorer, back, "cpu")
-                row = {"n_fft": n_fft, "hop": hop, "picture": list(form.shape(waves.shape[1])[1:]), "error": kind,
-                       "size": size, "refine": refine,
+                row = {"n_fft": n_fft, "hop": hop, "mel": form.mel, "picture": list(form.shape(waves.shape[1])[1:]),
+                       "error": kind, "size": size, "refine": refine,
                        "fd_to_train": round(frechet_distance(FeatureStats.from_features(features), train_stats), 3),
                        "loudness_db": round(loudness_db(back), 2),
                        "relative_error": round(float(((back - waves) ** 2).sum() / (waves ** 2).sum()), 4)}
@@ -153,7 +155,8 @@ def main() -> None:
                                                                    .double().mean()), 4)
                 row["seconds"] = round(time.perf_counter() - started, 2)
                 rows.append(row)
-                print(f"{n_fft:5d}/{hop:3d} {kind:9s} {size:5.2f} refine {refine}: " + ", ".join(
+                name = f"{n_fft:5d}/{hop:3d}" + ("/mel" if form.mel else "    ")
+                print(f"{name} {kind:9s} {size:5.2f} refine {refine}: " + ", ".join(
                     f"{k} {v}" for k, v in row.items() if k.endswith("_accuracy") or k in ("fd_to_train",
                                                                                              "loudness_db")),
                       flush=True)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from duelo.tasks.audio.spectral import (HIGH_RESOLUTION, MELS, MID_RESOLUTION, SPECGAN, log_mel, spec_decode,
-                                       spec_encode, spectrogram_images)
+from duelo.tasks.audio.spectral import (HIGH_RESOLUTION, MELS, MID_MEL, MID_RESOLUTION, SPECGAN, log_mel, mel_rows,
+                                       spec_decode, spec_encode, spectrogram_images)
 from tests.audio.made_up import LENGTH, RATE, three_tones, tone
 
 
@@ -43,7 +43,7 @@ def test_every_spectral_model_draws_and_judges_its_own_picture():
     from duelo.tasks.audio.models import AUDIO_MODELS
 
     spectral = [name for name in AUDIO_MODELS.names() if name != "wavegan"]
-    assert {"specgan", "specgan-h", "specgan-m"} <= set(spectral)
+    assert {"specgan", "specgan-h", "specgan-m", "specgan-mel"} <= set(spectral)
     for name in spectral:
         model = AUDIO_MODELS.get(name)
         shape = model.shape(LENGTH)
@@ -61,6 +61,36 @@ def test_the_high_resolution_picture_parts_neighbouring_semitones():
     for form, parted in ((SPECGAN, False), (HIGH_RESOLUTION, True)):
         peaks = form.encode(waves)[:, 0, :, form.shape(LENGTH)[2] // 4].argmax(dim=1)
         assert (int(peaks[0]) != int(peaks[1])) == parted, (form, peaks)
+
+
+def test_the_mel_picture_spends_its_rows_on_the_low_harmonics_and_decodes_back():
+    to_rows, to_bins = mel_rows(512)
+    assert to_rows.shape == to_bins.shape == (512, 512)
+    assert torch.allclose(to_rows.sum(1), torch.ones(512)) and torch.allclose(to_bins.sum(1), torch.ones(512))
+    rows_per_bin = to_rows.gt(0).sum(0)                                   # rows that read each bin
+    assert rows_per_bin[:10].min() >= 4 and rows_per_bin[-10:].max() <= 2
+    exact = (to_bins @ to_rows).diagonal() > 0.999                          # bins the rows hold wholly
+    assert exact[:60].all() and not exact[-60:].any()
+    waves = three_tones()
+    linear, warped = MID_RESOLUTION.encode(waves), MID_MEL.encode(waves)
+    assert warped.shape == linear.shape == (3, 2, 512, 64) and warped.min() >= -1 and warped.max() <= 1
+    # a low tone's peak lies several times higher in the mel picture; the loudest level is the same
+    column = 16
+    low_peak, mel_peak = linear[0, 0, :, column].argmax(), warped[0, 0, :, column].argmax()
+    assert mel_peak > 3 * low_peak, (low_peak, mel_peak)
+    assert abs(float(linear[0, 0].amax() - warped[0, 0].amax())) < 0.05
+    # each octave up spans twice the bins of the one below, but not twice the rows (log-like spacing)
+    octave = torch.from_numpy(np.stack([tone("sine", p, 0.9) for p in (72, 84, 96)]))
+    bins = MID_RESOLUTION.encode(octave)[:, 0, :, column].argmax(dim=1).tolist()
+    rows = MID_MEL.encode(octave)[:, 0, :, column].argmax(dim=1).tolist()
+    assert abs((bins[2] - bins[1]) / (bins[1] - bins[0]) - 2) < 0.1, bins
+    assert (rows[2] - rows[1]) / (rows[1] - rows[0]) < 1.4, rows
+    # decoded, the tones' own magnitudes come back near the real ones; the high rows' averaged phases cost a
+    # little, which Griffin-Lim rounds take back (the phases they find are consistent, not the tones' own)
+    loud = linear[:, 0] > -0.3
+    mismatch = lambda back: float((MID_RESOLUTION.encode(back)[:, 0] - linear[:, 0])[loud].abs().mean())  # noqa: E731
+    plain, refined = mismatch(MID_MEL.decode(warped, LENGTH)), mismatch(MID_MEL.decode(warped, LENGTH, refine=8))
+    assert refined < plain < 0.15, (plain, refined)
 
 
 def test_griffin_lim_rounds_make_a_careless_phase_agree_with_the_drawn_magnitude():

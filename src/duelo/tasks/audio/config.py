@@ -45,8 +45,9 @@ class AudioDataConfig:
 @dataclass(frozen=True)
 class AudioModelConfig:
     model:       str = setting("wavegan", "wavegan (the waveform), specgan (log magnitude and instantaneous "
-                               "frequency), specgan-h (the same at 7.8 Hz bins and 32 ms hops) or specgan-m "
-                               "(15.6 Hz, 16 ms)", cli="--model",
+                               "frequency), specgan-h (the same at 7.8 Hz bins and 32 ms hops), specgan-m "
+                               "(15.6 Hz, 16 ms) or specgan-mel (specgan-m's picture with rows evenly spaced in mel; "
+                               "decode it with audio.decode_refine 8)", cli="--model",
                                choices=from_registry("duelo.tasks.audio.models:AUDIO_MODELS"))
     z_dim:       int = setting(100, "size of the latent", check=positive_int)
     width:       int = setting(32, "channels of the narrowest layer of G and D (WaveGAN's paper: 64)",

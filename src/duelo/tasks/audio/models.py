@@ -5,6 +5,7 @@ that and back, and which networks draw and judge it (networks.py).
     specgan   log magnitude + instantaneous frequency, (2, 256, 128)         SpecGAN with GANSynth's phase
     specgan-h the same from a 2048-point transform, (2, 1024, 32)            GANSynth's high frequency resolution
     specgan-m the same from a 1024-point transform, (2, 512, 64)             between the two
+    specgan-mel specgan-m's picture with its rows evenly spaced in mel, (2, 512, 64)   GANSynth's IF-Mel
 """
 
 from __future__ import annotations
@@ -110,6 +111,14 @@ def _specgan_m() -> AudioModel:
                                      "half specgan-h's frequency detail for twice its time detail")
 
 
+def _specgan_mel() -> AudioModel:
+    from duelo.tasks.audio.spectral import MID_MEL
+
+    return _spectral(MID_MEL, "specgan-m's picture with its 512 rows evenly spaced on the mel scale (several rows "
+                              "per bin below 2.5 kHz, where notes' low harmonics lie; up to 2.7 bins per row at "
+                              "8 kHz): GANSynth's IF-Mel")
+
+
 for _name, _build in (("wavegan", _wavegan), ("specgan", _specgan), ("specgan-h", _specgan_h),
-                      ("specgan-m", _specgan_m)):
+                      ("specgan-m", _specgan_m), ("specgan-mel", _specgan_mel)):
     AUDIO_MODELS.add(_name, _build())

@@ -5,7 +5,10 @@
   frequency (the phase's advance from frame to frame, wrapped to (-pi, pi]), both scaled to [-1, 1]; drawing the
   phase's derivative rather than the phase keeps a steady tone a steady picture. `spec_encode` / `spec_decode`
   go between waves (N, L) and these pictures (N, 2, N_FFT / 2, L / HOP) (the Nyquist bin and the last frame are
-  dropped, and put back as zeros); decoding integrates the instantaneous frequency back to a phase.
+  dropped, and put back as zeros); decoding integrates the instantaneous frequency back to a phase. A format with
+  `mel` draws the same pictures with their rows spaced evenly on the mel scale instead (GANSynth's "IF-Mel"):
+  the low harmonics, which set a note's pitch and much of its timbre, get several rows per bin, the high
+  frequencies share rows, and a note moved up an interval moves its harmonic stack by about one distance.
 * a log-mel spectrogram (MELS triangular bands on the mel scale over MEL_FFT-point frames), the input of the
   scoring classifier, and the picture `spectrogram_images` draws.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 
@@ -29,13 +33,44 @@ def _stft(waves: torch.Tensor, n_fft: int = N_FFT, hop: int = HOP) -> torch.Tens
     return torch.stft(waves.float(), n_fft, hop, window=window, center=True, return_complex=True)
 
 
+MEL_BREAK_HZ, MEL_RATE = 700.0, 16_000           # the mel curve's knee, placed on the bins as at the named sets' rate
+
+
+@lru_cache(maxsize=8)
+def mel_rows(bins: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The warp between `bins` linear frequency bins and as many rows evenly spaced on the mel scale (log(1 + f /
+    700 Hz), placed as at MEL_RATE; clips of another rate keep the same curve over their bins): to_rows (rows,
+    bins) averages the bins each row's band overlaps (a row narrower than a bin copies it); to_bins (bins, rows)
+    takes each bin back from the rows that lie wholly inside it where there are any (exact there), else from the
+    rows overlapping it, by their overlap. Both rows sum to 1, so a flat picture stays flat."""
+    knee = MEL_BREAK_HZ / (MEL_RATE / 2 / bins)                       # in bins
+    top = math.log1p(bins / knee)
+    edges = knee * torch.expm1(torch.linspace(0.0, top, bins + 1, dtype=torch.float64))
+    edges[-1] = bins
+    low, high = edges[:-1, None], edges[1:, None]                      # row m covers [low, high) in bin units
+    k = torch.arange(bins, dtype=torch.float64)[None]                  # bin k covers [k, k + 1)
+    overlap = (torch.minimum(high, k + 1) - torch.maximum(low, k)).clamp_min(0.0)
+    to_rows = overlap / overlap.sum(1, keepdim=True)
+    inside = ((low >= k - 1e-9) & (high <= k + 1 + 1e-9)).double()
+    back = overlap * (inside + 1e-6)
+    to_bins = (back / back.sum(0, keepdim=True)).T
+    return to_rows.float(), to_bins.float()
+
+
+def _warp(pictures: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """(N, C, F, T) with its frequency axis mapped by `matrix` (F', F) -> (N, C, F', T)."""
+    return torch.einsum("rf,ncft->ncrt", matrix.to(pictures.device), pictures)
+
+
 @dataclass(frozen=True)
 class SpecFormat:
     """One short-time Fourier transform (n_fft-point Hann window, hop) and its pictures. Magnitudes are scaled by
-    N_FFT / n_fft, so a steady tone has the same log magnitude in every format and one [-1, 1] mapping fits all."""
+    N_FFT / n_fft, so a steady tone has the same log magnitude in every format and one [-1, 1] mapping fits all.
+    mel: the pictures' rows are spaced evenly on the mel scale (mel_rows), as many as the bins."""
 
     n_fft: int = N_FFT
     hop: int = HOP
+    mel: bool = False
 
     def shape(self, length: int) -> tuple[int, int, int]:
         return 2, self.n_fft // 2, length // self.hop
@@ -49,13 +84,16 @@ class SpecFormat:
         phase = spec.angle()
         advance = torch.diff(phase, dim=2, prepend=torch.zeros_like(phase[:, :, :1]))
         advance = torch.remainder(advance + math.pi, 2 * math.pi) - math.pi
-        return torch.stack([magnitude, advance / math.pi], dim=1)
+        pictures = torch.stack([magnitude, advance / math.pi], dim=1)
+        return _warp(pictures, mel_rows(self.n_fft // 2)[0]).clamp(-1, 1) if self.mel else pictures
 
     def decode(self, pictures: torch.Tensor, length: int, refine: int = 0) -> torch.Tensor:
         """The inverse of encode (up to the dropped bin and frame): (N, 2, F, T) -> (N, length) waves. refine > 0:
         that many Griffin-Lim rounds (Griffin & Lim 1984) from the drawn phase, each keeping the drawn magnitude
         and taking the phase of the transform of the wave so far, so that overlapping frames agree."""
         pictures = pictures.float().clamp(-1, 1)
+        if self.mel:
+            pictures = _warp(pictures, mel_rows(self.n_fft // 2)[1])
         magnitude = ((pictures[:, 0] + 1) / 2 * (LOG_CEIL - LOG_FLOOR) + LOG_FLOOR).exp() * (self.n_fft / N_FFT)
         magnitude = torch.where(pictures[:, 0] <= -1 + 1e-4, torch.zeros_like(magnitude), magnitude)
         phase = torch.cumsum(pictures[:, 1] * math.pi, dim=2)
@@ -77,6 +115,7 @@ class SpecFormat:
 SPECGAN = SpecFormat()                          # SpecGAN's 512-point transform: 31 Hz bins, 8 ms hops
 HIGH_RESOLUTION = SpecFormat(2048, 512)         # GANSynth's "+H": 7.8 Hz bins (a semitone at C3), 32 ms hops
 MID_RESOLUTION = SpecFormat(1024, 256)          # between the two: 15.6 Hz bins, 16 ms hops
+MID_MEL = SpecFormat(1024, 256, mel=True)        # its 512 bins as 512 mel rows: 3.4 Hz apart at 0, 42 Hz at 8 kHz
 spec_shape, spec_encode, spec_decode = SPECGAN.shape, SPECGAN.encode, SPECGAN.decode
 
 
