@@ -105,14 +105,16 @@ def audio_representation(result: dict) -> str:
     instrument accuracy; other clips: the first factor's accuracy / FD to the training clips / loudness."""
     rows = result["rows"]
     notes = any("pitch_accuracy" in row for row in rows)
-    columns = list(dict.fromkeys((row["n_fft"], row["hop"], row.get("refine", 0)) for row in rows))
+    key = lambda row: (row["n_fft"], row["hop"], row.get("mel", False), row.get("refine", 0))  # noqa: E731
+    columns = list(dict.fromkeys(key(row) for row in rows))
     errors = list(dict.fromkeys((row["error"], row["size"]) for row in rows))
-    by = {(row["n_fft"], row["hop"], row.get("refine", 0), row["error"], row["size"]): row for row in rows}
+    by = {(*key(row), row["error"], row["size"]): row for row in rows}
     factor = next(key for key in rows[0] if key.endswith("_accuracy") and key != "pitch_accuracy")
     head = []
-    for n, h, refine in columns:
+    for n, h, mel, refine in columns:
         picture = " x ".join(map(str, next(r["picture"] for r in rows if r["n_fft"] == n)))
-        head.append(f"{n} / {h} ({picture})" + (f", {refine} Griffin-Lim rounds" if refine else ""))
+        head.append(f"{n} / {h}{' mel' if mel else ''} ({picture})" + (f", {refine} Griffin-Lim rounds" if refine
+                                                                         else ""))
 
     def cell(row: dict) -> str:
         if notes:
@@ -122,8 +124,8 @@ def audio_representation(result: dict) -> str:
     lines = ["| error (size) | " + " | ".join(head) + " |", "| --- " * (len(columns) + 1) + "|"]
     for kind, size in errors:
         label = ERROR_LABELS[kind] + (f" ({size:g})" if kind not in ("none", "if-random") else "")
-        lines.append(f"| {label} | " + " | ".join(cell(by[(n, h, r, kind, size)]) if (n, h, r, kind, size) in by
-                                                  else "—" for n, h, r in columns) + " |")
+        lines.append(f"| {label} | " + " | ".join(cell(by[(*column, kind, size)]) if (*column, kind, size) in by
+                                                  else "—" for column in columns) + " |")
     if not notes:
         lines.append(f"| real held-out clips | {result['fd_floor']:.2f} (FD floor), "
                      f"{result['loudness_db_real']:.1f} dB | " + " | ".join("" for _ in columns[1:]) + " |")
