@@ -112,3 +112,18 @@ def test_the_splits_table_shows_each_splits_real_column_and_skips_rows_without_o
     lines = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]]
     assert lines == [["notes (instrument)", "classes", "250", "0.992", "—", "2.31 ± 0.05"],     # a file before it
                      ["notes (instrument)", "copies", "251", "0.900", "1.000", "9.88 ± 0.40"]]
+
+
+def test_the_representation_table_keeps_a_mel_picture_apart_from_the_linear_one_of_its_transform():
+    def row(mel, refine, instrument):
+        return {"n_fft": 1024, "hop": 256, "mel": mel, "refine": refine, "picture": [512, 64], "error": "none",
+                "size": 0.0, "pitch_accuracy": 1.0, "instrument_accuracy": instrument}
+
+    table = audio_tables.audio_representation({"rows": [row(False, 0, 0.992), row(True, 0, 0.976),
+                                                         row(True, 8, 0.990)]})
+    head, _, cells = table.splitlines()
+    assert head.count("1024 / 256 mel") == 2 and "8 Griffin-Lim rounds" in head
+    assert cells.split(" | ")[1:] == ["1.000 / 0.992", "1.000 / 0.976", "1.000 / 0.990 |"]
+    older = {"rows": [{**row(False, 0, 1.0)}]}
+    del older["rows"][0]["mel"]                                     # files written before the mel pictures
+    assert "1.000 / 1.000" in audio_tables.audio_representation(older)
