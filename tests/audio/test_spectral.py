@@ -222,3 +222,21 @@ def test_residual_layers_draw_and_judge_the_same_pictures_with_a_gradient_throug
     assert [m.scale for m in wider.body if isinstance(m, ResidualUp)] == [(2, 1), (2, 1), (2, 2), (2, 2), (2, 2)]
     with pytest.raises(ConfigError, match="downsampling"):
         SpecDiscriminator(256, 128, width=2, downsample="nearest")
+
+
+def test_a_mel_run_says_when_it_decodes_with_fewer_rounds_than_its_pictures_want(tmp_path, monkeypatch, capsys):
+    from duelo.cli.main import main
+    from tests.audio.made_up import made_up_clips
+
+    monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
+    tones = made_up_clips(tmp_path / "tones.npz")
+    common = ["train", "--task", "audio", "--width", "4", "--batch", "8", "--dataset", str(tones), "--kimg", "0.02",
+              "--out", str(tmp_path), "--set", "audio.eval_clips=8", "--set", "audio.scorer_epochs=1", "--device",
+              "cpu"]
+    said = {}
+    for name, options in (("plain", []), ("refined", ["--set", "audio.decode_refine=8"]), ("linear", [])):
+        model = "specgan-m" if name == "linear" else "specgan-mel"
+        assert main([*common, "--model", model, *options, "--name", name]) == 0
+        captured = capsys.readouterr()
+        said[name] = "decode best with 8 Griffin-Lim rounds" in captured.out + captured.err
+    assert said == {"plain": True, "refined": False, "linear": False}

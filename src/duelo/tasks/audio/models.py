@@ -33,6 +33,8 @@ class AudioModel:
     silence: tuple[float, ...]                              # per channel: the value of a silent clip
     gain_scales: tuple[float, ...]                          # per channel, for augment.ClipAugment's gain
     magnitude: Callable[[torch.Tensor], torch.Tensor]       # samples -> (N, F, T) a log-magnitude picture (health)
+    refine: int = 0                                         # Griffin-Lim rounds its pictures want when decoded
+                                                            # (audio.decode_refine; the run says so when it has fewer)
 
 
 AUDIO_MODELS: Registry[AudioModel] = Registry("audio model")
@@ -76,7 +78,7 @@ def _wavegan() -> AudioModel:
         magnitude=lambda samples: log_mel(samples[:, 0].float(), RATE))
 
 
-def _spectral(form, description: str) -> AudioModel:
+def _spectral(form, description: str, refine: int = 0) -> AudioModel:
     from duelo.tasks.audio import spectral
     from duelo.tasks.audio.networks import SpecDiscriminator, SpecGenerator
 
@@ -87,7 +89,7 @@ def _spectral(form, description: str) -> AudioModel:
         lambda shape, width, factors, classify=False, twin=False, downsample="strided": SpecDiscriminator(
             shape[1], shape[2], width, factors, classify=classify, twin=twin, downsample=downsample),
         silence=(-1.0, 0.0), gain_scales=(spectral.LOG_GAIN_SCALE, math.nan),   # log magnitude moved, IF kept
-        magnitude=lambda samples: samples[:, 0])
+        magnitude=lambda samples: samples[:, 0], refine=refine)
 
 
 def _specgan() -> AudioModel:
@@ -116,7 +118,7 @@ def _specgan_mel() -> AudioModel:
 
     return _spectral(MID_MEL, "specgan-m's picture with its 512 rows evenly spaced on the mel scale (several rows "
                               "per bin below 2.5 kHz, where notes' low harmonics lie; up to 2.7 bins per row at "
-                              "8 kHz): GANSynth's IF-Mel")
+                              "8 kHz): GANSynth's IF-Mel", refine=8)
 
 
 for _name, _build in (("wavegan", _wavegan), ("specgan", _specgan), ("specgan-h", _specgan_h),

@@ -64,10 +64,16 @@ class Audio(Task):
         return assemble(config, data, runtime)
 
     def start(self, session: Session) -> None:
+        from duelo.tasks.audio.models import AUDIO_MODELS
+
         c = session.config
         kind = ", conditional on " + " and ".join(session.data.train.factors) if c.data.conditional else ""
         session.log(f"run folder {session.run_dir.path} | {c.audio.model} on {c.data.dataset}{kind} | "
                     f"{session.trainer.runtime.describe()}")
+        wanted = AUDIO_MODELS.get(c.audio.model).refine
+        if c.audio.decode_refine < wanted:
+            session.log(f"note: {c.audio.model}'s pictures decode best with {wanted} Griffin-Lim rounds; this run "
+                        f"makes {c.audio.decode_refine} (--set audio.decode_refine={wanted}; docs/audio.md)")
 
     def hooks(self, session: Session) -> list:
         """Scores every audio.score_kimg (periodic.py), and the health monitor (--health): clips as the model
