@@ -17,11 +17,17 @@ benchmarks/audio_diagnose.py --extract writes them), the held-out real notes are
     real, G's spectral balance          per instrument, the difference of G's and the real clips' mean log
                                         magnitude per frequency bin (1024-point STFT) applied to every real note
     generated, real spectral balance    the other way round
+    real partials, G's between          each real note's harmonic lobes (the bins within LOBE_BINS plus
+                                        LOBE_SHARE of k * f0, at most LOBE_CAP of f0, of each partial k, in a
+                                        1024-point STFT) with
+                                        everything else, magnitude and phase, from G's clip of the same labels
+    G's partials, real between          the other way round: G's lobes, the real note's rest
 
 and for each: the judge's instrument accuracy (and what it names instead), D's realness logit (its main output,
 with the asked labels) and D's auxiliary head's instrument accuracy, per instrument and in all. If the judge names
 the held notes wrongly while D scores them as real as the real ones, D has no reason to teach G the decay; if the
-judge names G's clips right once they have the real envelope, the envelope is what it misses in them. Beside them,
+judge names G's clips right once they have the real envelope, the envelope is what it misses in them. The last two
+split a note at its harmonic lobes, to tell which side carries the instrument the judge hears. Beside them,
 per instrument, the median levels of the real and of G's notes' first PARTIALS partials and of what lies between
 them (dB against the strongest partial, 0.1-0.7 s into the note).
 
@@ -44,6 +50,8 @@ ATTACK_S = 0.05                          # the onset the attack variants swap
 FADE = 160                               # 10 ms at 16 kHz
 N_FFT = 1024
 PARTIALS = 8
+LOBE_BINS, LOBE_SHARE = 2.0, 0.015       # a partial's lobe: a Hann window's main lobe, widened for inharmonicity
+LOBE_CAP = 0.25                          # ... by at most this share of f0, so the middle of each gap stays between
 
 
 def held(waves: torch.Tensor, hold: int) -> torch.Tensor:
@@ -121,6 +129,34 @@ def balanced(source: torch.Tensor, target: torch.Tensor, classes: torch.Tensor) 
     return out.to(source.dtype)
 
 
+def lobes(midis: list[int], bins: int, rate: int) -> torch.Tensor:
+    """(N, bins, 1) True in the bins of each note's harmonic lobes (LOBE_BINS, LOBE_SHARE, LOBE_CAP), up to the
+    Nyquist."""
+    width = rate / 2 / (bins - 1)                                            # Hz per bin
+    centre = torch.arange(bins, dtype=torch.float64) * width
+    mask = torch.zeros(len(midis), bins, 1, dtype=torch.bool)
+    for row, midi in enumerate(midis):
+        f0 = 440.0 * 2 ** ((midi - 69) / 12)
+        k = torch.round(centre / f0).clamp_min(1)
+        mask[row, :, 0] = (centre - k * f0).abs() <= LOBE_BINS * width + (LOBE_SHARE * k).clamp(max=LOBE_CAP) * f0
+    return mask
+
+
+def exchanged(partials_from: torch.Tensor, between_from: torch.Tensor, midis: list[int], rate: int) -> torch.Tensor:
+    """Each clip of `partials_from` keeping its harmonic lobes (lobes()) and taking the rest of its N_FFT-point STFT,
+    magnitude and phase, from the clip of the same row of `between_from` (the same instrument and pitch)."""
+    window = torch.hann_window(N_FFT, dtype=torch.float64)
+
+    def stft(waves: torch.Tensor) -> torch.Tensor:
+        return torch.stft(waves.double(), N_FFT, N_FFT // 4, window=window, return_complex=True)
+
+    mine, theirs = stft(partials_from), stft(between_from)
+    mask = lobes(midis, mine.shape[1], rate)
+    out = torch.istft(torch.where(mask, mine, theirs), N_FFT, N_FFT // 4, window=window,
+                      length=partials_from.shape[1])
+    return out.to(partials_from.dtype)
+
+
 def partials(wave: np.ndarray, midi: int, rate: int) -> tuple[list[float], list[float]]:
     """One note's partials 1..PARTIALS (the peak within 3 % of k * f0) and the level between each pair (the median
     over k + 0.3 .. k + 0.7 times f0), in dB against its strongest partial, from the held part (0.1-0.7 s)."""
@@ -175,6 +211,9 @@ def probe(folder: Path, data, scorer) -> dict:
     names = data.heldout.class_names[0]
     out = {"run": folder.name, "model": model, "kimg": kimg, "variants": {}, "partials": {}}
     midis = [NOTE_PITCHES[int(p)] for p in split_labels(labels, factors)[1]]
+    rate = data.heldout.rate
+    variants["real partials, G's between"] = exchanged(real, generated, midis, rate)
+    variants["G's partials, real between"] = exchanged(generated, real, midis, rate)
     for i, name in enumerate(names):
         mine = (asked == i).numpy()
         chosen = [m for m, keep in zip(midis, mine) if keep]

@@ -64,3 +64,31 @@ def test_the_partials_of_a_known_tone_are_read_back():
 def test_a_seed_given_by_set_reaches_the_tables():
     assert audio_tables._seed("duelo train --set train.seed=2 --lr 2e-4") == "2"
     assert audio_tables._seed("duelo train --seed 3") == "3" and audio_tables._seed("duelo train") == "0"
+
+
+def test_exchanging_at_the_harmonic_lobes_keeps_one_clips_partials_and_the_others_rest():
+    midi = 57                                                               # A3, 220 Hz: _tone's fundamental
+    mask = probe.lobes([midi], probe.N_FFT // 2 + 1, RATE)[0, :, 0]
+    hz = torch.arange(probe.N_FFT // 2 + 1) * RATE / probe.N_FFT
+    assert mask[(hz - 220).abs() < 10].all() and mask[(hz - 440).abs() < 10].all()
+    for k in range(1, 30):                            # the middle of every gap stays between, however high
+        assert not mask[(hz - 220 * (k + 0.5)).abs() < 20].any(), k
+    assert 0.3 < float(mask.double().mean()) < 0.85
+    tone = _tone(None)                                                      # partials at 220 and 440 Hz only
+    hiss = 0.05 * torch.randn(LENGTH, generator=torch.Generator().manual_seed(0))
+    noisy = tone + hiss
+    assert torch.allclose(probe.exchanged(tone[None], tone[None], [midi], RATE), tone[None], atol=1e-5)
+
+    def level_at(wave: torch.Tensor, lo: float, hi: float) -> float:          # mean power in a band, 0.1-0.7 s
+        part = wave[int(0.1 * RATE):int(0.7 * RATE)].double().numpy()
+        power = np.abs(np.fft.rfft(part)) ** 2
+        freq = np.fft.rfftfreq(len(part), 1 / RATE)
+        return float(power[(freq > lo) & (freq < hi)].mean())
+
+    # the tone's partials with the noisy clip's rest: noise between the partials, the partials as they were
+    mixed = probe.exchanged(tone[None], noisy[None], [midi], RATE)[0]
+    assert level_at(mixed, 300, 360) > 100 * level_at(tone, 300, 360)
+    assert abs(level_at(mixed, 215, 225) / level_at(tone, 215, 225) - 1) < 0.1
+    # the other way round: the noisy clip's partials (their lobes keep its noise) and the clean rest
+    cleaned = probe.exchanged(noisy[None], tone[None], [midi], RATE)[0]
+    assert level_at(cleaned, 300, 360) < 0.05 * level_at(noisy, 300, 360)
