@@ -22,6 +22,10 @@ benchmarks/audio_diagnose.py --extract writes them), the held-out real notes are
                                         1024-point STFT) with
                                         everything else, magnitude and phase, from G's clip of the same labels
     G's partials, real between          the other way round: G's lobes, the real note's rest
+    real, G's partial envelopes         each real note's partials brought, frame by frame, to the levels of
+                                        the same partials in G's clip of the same labels (partial_envelopes)
+    generated, real partial envelopes   the other way round: each of G's partials rises and decays as the
+                                        real note's does, at its own frequencies
 
 and for each: the judge's instrument accuracy (and what it names instead), D's realness logit (its main output,
 with the asked labels) and D's auxiliary head's instrument accuracy, per instrument and in all. If the judge names
@@ -129,32 +133,59 @@ def balanced(source: torch.Tensor, target: torch.Tensor, classes: torch.Tensor) 
     return out.to(source.dtype)
 
 
-def lobes(midis: list[int], bins: int, rate: int) -> torch.Tensor:
-    """(N, bins, 1) True in the bins of each note's harmonic lobes (LOBE_BINS, LOBE_SHARE, LOBE_CAP), up to the
-    Nyquist."""
+def partial_index(midis: list[int], bins: int, rate: int) -> torch.Tensor:
+    """(N, bins) the partial k (1, 2, ...) whose harmonic lobe each bin lies in (LOBE_BINS, LOBE_SHARE, LOBE_CAP),
+    0 between the lobes, up to the Nyquist."""
     width = rate / 2 / (bins - 1)                                            # Hz per bin
     centre = torch.arange(bins, dtype=torch.float64) * width
-    mask = torch.zeros(len(midis), bins, 1, dtype=torch.bool)
+    index = torch.zeros(len(midis), bins, dtype=torch.long)
     for row, midi in enumerate(midis):
         f0 = 440.0 * 2 ** ((midi - 69) / 12)
         k = torch.round(centre / f0).clamp_min(1)
-        mask[row, :, 0] = (centre - k * f0).abs() <= LOBE_BINS * width + (LOBE_SHARE * k).clamp(max=LOBE_CAP) * f0
-    return mask
+        inside = (centre - k * f0).abs() <= LOBE_BINS * width + (LOBE_SHARE * k).clamp(max=LOBE_CAP) * f0
+        index[row] = torch.where(inside, k.long(), 0)
+    return index
+
+
+def lobes(midis: list[int], bins: int, rate: int) -> torch.Tensor:
+    """(N, bins, 1) True in the bins of each note's harmonic lobes (partial_index)."""
+    return (partial_index(midis, bins, rate) > 0)[:, :, None]
+
+
+def _stft(waves: torch.Tensor) -> torch.Tensor:
+    return torch.stft(waves.double(), N_FFT, N_FFT // 4, window=torch.hann_window(N_FFT, dtype=torch.float64),
+                      return_complex=True)
+
+
+def _istft(spec: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return torch.istft(spec, N_FFT, N_FFT // 4, window=torch.hann_window(N_FFT, dtype=torch.float64),
+                       length=like.shape[1]).to(like.dtype)
+
+
+def partial_envelopes(source: torch.Tensor, target: torch.Tensor, midis: list[int], rate: int) -> torch.Tensor:
+    """Each `source` clip with every partial's level over time taken from the `target` clip of the same row: in
+    each frame, the bins of partial k's lobe (partial_index) scaled by the root of the target's and the source's
+    energy ratio there (at most MAX_GAIN_DB either way). The source keeps its partials' frequencies and fine
+    structure and everything between them; the target gives each partial's rise and decay."""
+    mine, theirs = _stft(source), _stft(target)
+    index = partial_index(midis, mine.shape[1], rate)
+    limit = 10 ** (MAX_GAIN_DB / 20)
+    out = mine.clone()
+    for row in range(len(source)):
+        for k in index[row].unique().tolist():
+            if k == 0:
+                continue
+            bins = index[row] == k
+            ratio = theirs[row, bins].abs().pow(2).sum(0) / mine[row, bins].abs().pow(2).sum(0).clamp_min(1e-20)
+            out[row, bins] = mine[row, bins] * ratio.sqrt().clamp(1 / limit, limit)
+    return _istft(out, source)
 
 
 def exchanged(partials_from: torch.Tensor, between_from: torch.Tensor, midis: list[int], rate: int) -> torch.Tensor:
     """Each clip of `partials_from` keeping its harmonic lobes (lobes()) and taking the rest of its N_FFT-point STFT,
     magnitude and phase, from the clip of the same row of `between_from` (the same instrument and pitch)."""
-    window = torch.hann_window(N_FFT, dtype=torch.float64)
-
-    def stft(waves: torch.Tensor) -> torch.Tensor:
-        return torch.stft(waves.double(), N_FFT, N_FFT // 4, window=window, return_complex=True)
-
-    mine, theirs = stft(partials_from), stft(between_from)
-    mask = lobes(midis, mine.shape[1], rate)
-    out = torch.istft(torch.where(mask, mine, theirs), N_FFT, N_FFT // 4, window=window,
-                      length=partials_from.shape[1])
-    return out.to(partials_from.dtype)
+    mine, theirs = _stft(partials_from), _stft(between_from)
+    return _istft(torch.where(lobes(midis, mine.shape[1], rate), mine, theirs), partials_from)
 
 
 def partials(wave: np.ndarray, midi: int, rate: int) -> tuple[list[float], list[float]]:
@@ -214,6 +245,8 @@ def probe(folder: Path, data, scorer) -> dict:
     rate = data.heldout.rate
     variants["real partials, G's between"] = exchanged(real, generated, midis, rate)
     variants["G's partials, real between"] = exchanged(generated, real, midis, rate)
+    variants["real, G's partial envelopes"] = partial_envelopes(real, generated, midis, rate)
+    variants["generated, real partial envelopes"] = partial_envelopes(generated, real, midis, rate)
     for i, name in enumerate(names):
         mine = (asked == i).numpy()
         chosen = [m for m, keep in zip(midis, mine) if keep]

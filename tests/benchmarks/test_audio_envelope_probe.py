@@ -92,3 +92,25 @@ def test_exchanging_at_the_harmonic_lobes_keeps_one_clips_partials_and_the_other
     # the other way round: the noisy clip's partials (their lobes keep its noise) and the clean rest
     cleaned = probe.exchanged(noisy[None], tone[None], [midi], RATE)[0]
     assert level_at(cleaned, 300, 360) < 0.05 * level_at(noisy, 300, 360)
+
+
+def test_partial_envelopes_give_each_partial_the_others_rise_and_decay_and_keep_the_rest():
+    midi, t = 57, torch.arange(LENGTH, dtype=torch.float64) / RATE
+    steady = _tone(None, harmonics=(1.0, 0.5))
+    fading = (0.5 * (torch.sin(2 * np.pi * 220 * t) + 0.5 * torch.sin(2 * np.pi * 440 * t) * torch.exp(-t / 0.25)))
+    fading = fading.float()
+    own = probe.partial_envelopes(steady[None], steady[None], [midi], RATE)
+    assert torch.allclose(own, steady[None], atol=1e-4)
+
+    def partial_db(wave: torch.Tensor, hz: float, start: float) -> float:     # one partial's level in 0.1 s
+        part = wave[int(start * RATE):int((start + 0.1) * RATE)].double().numpy()
+        power = np.abs(np.fft.rfft(part * np.hanning(len(part)))) ** 2
+        freq = np.fft.rfftfreq(len(part), 1 / RATE)
+        return float(10 * np.log10(power[np.abs(freq - hz) < 15].max()))
+
+    out = probe.partial_envelopes(steady[None], fading[None], [midi], RATE)[0]
+    # the second partial now falls as the fading tone's does (about 14 dB from 0.1 s to 0.5 s); the first holds
+    fall = partial_db(out, 440, 0.1) - partial_db(out, 440, 0.5)
+    expected = partial_db(fading, 440, 0.1) - partial_db(fading, 440, 0.5)
+    assert abs(fall - expected) < 3 and expected > 10, (fall, expected)
+    assert abs(partial_db(out, 220, 0.1) - partial_db(out, 220, 0.5)) < 1.5
