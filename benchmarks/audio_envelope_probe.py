@@ -26,6 +26,8 @@ benchmarks/audio_diagnose.py --extract writes them), the held-out real notes are
                                         the same partials in G's clip of the same labels (partial_envelopes)
     generated, real partial envelopes   the other way round: each of G's partials rises and decays as the
                                         real note's does, at its own frequencies
+    generated, real partial levels      each of G's partials given one gain, to the real note's partial's energy
+                                        over the clip: the real balance of partials, G's shapes in time
 
 and for each: the judge's instrument accuracy (and what it names instead), D's realness logit (its main output,
 with the asked labels) and D's auxiliary head's instrument accuracy, per instrument and in all. If the judge names
@@ -162,11 +164,13 @@ def _istft(spec: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
                        length=like.shape[1]).to(like.dtype)
 
 
-def partial_envelopes(source: torch.Tensor, target: torch.Tensor, midis: list[int], rate: int) -> torch.Tensor:
+def partial_envelopes(source: torch.Tensor, target: torch.Tensor, midis: list[int], rate: int,
+                      over_time: bool = True) -> torch.Tensor:
     """Each `source` clip with every partial's level over time taken from the `target` clip of the same row: in
     each frame, the bins of partial k's lobe (partial_index) scaled by the root of the target's and the source's
     energy ratio there (at most MAX_GAIN_DB either way). The source keeps its partials' frequencies and fine
-    structure and everything between them; the target gives each partial's rise and decay."""
+    structure and everything between them; the target gives each partial's rise and decay. over_time False: one
+    gain per partial from the energies summed over the whole clip (the partials' balance, the source's shapes)."""
     mine, theirs = _stft(source), _stft(target)
     index = partial_index(midis, mine.shape[1], rate)
     limit = 10 ** (MAX_GAIN_DB / 20)
@@ -176,7 +180,8 @@ def partial_envelopes(source: torch.Tensor, target: torch.Tensor, midis: list[in
             if k == 0:
                 continue
             bins = index[row] == k
-            ratio = theirs[row, bins].abs().pow(2).sum(0) / mine[row, bins].abs().pow(2).sum(0).clamp_min(1e-20)
+            axes = 0 if over_time else (0, 1)
+            ratio = theirs[row, bins].abs().pow(2).sum(axes) / mine[row, bins].abs().pow(2).sum(axes).clamp_min(1e-20)
             out[row, bins] = mine[row, bins] * ratio.sqrt().clamp(1 / limit, limit)
     return _istft(out, source)
 
@@ -247,6 +252,7 @@ def probe(folder: Path, data, scorer) -> dict:
     variants["G's partials, real between"] = exchanged(generated, real, midis, rate)
     variants["real, G's partial envelopes"] = partial_envelopes(real, generated, midis, rate)
     variants["generated, real partial envelopes"] = partial_envelopes(generated, real, midis, rate)
+    variants["generated, real partial levels"] = partial_envelopes(generated, real, midis, rate, over_time=False)
     for i, name in enumerate(names):
         mine = (asked == i).numpy()
         chosen = [m for m, keep in zip(midis, mine) if keep]

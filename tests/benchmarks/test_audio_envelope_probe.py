@@ -114,3 +114,16 @@ def test_partial_envelopes_give_each_partial_the_others_rise_and_decay_and_keep_
     expected = partial_db(fading, 440, 0.1) - partial_db(fading, 440, 0.5)
     assert abs(fall - expected) < 3 and expected > 10, (fall, expected)
     assert abs(partial_db(out, 220, 0.1) - partial_db(out, 220, 0.5)) < 1.5
+
+
+def test_partial_levels_move_each_partial_by_one_gain_and_keep_its_shape_in_time():
+    midi, t = 57, torch.arange(LENGTH, dtype=torch.float64) / RATE
+    quiet_second = _tone(None, harmonics=(1.0, 0.1))
+    loud_second = _tone(None, harmonics=(1.0, 0.8))
+    fading = (0.5 * (torch.sin(2 * np.pi * 220 * t) + 0.5 * torch.sin(2 * np.pi * 440 * t) * torch.exp(-t / 0.25)))
+    out = probe.partial_envelopes(quiet_second[None], loud_second[None], [midi], RATE, over_time=False)
+    inner = slice(2048, LENGTH - 2048)                                      # the transform's edges aside
+    assert torch.allclose(out[0, inner], loud_second[inner], atol=5e-3)   # steady tones: one gain is all it takes
+    kept = probe.partial_envelopes(quiet_second[None], fading.float()[None], [midi], RATE, over_time=False)[0]
+    early, late = (kept[int(s * RATE):int((s + 0.1) * RATE)] for s in (0.1, 0.5))
+    assert abs(float(early.pow(2).mean() / late.pow(2).mean()) - 1) < 0.05   # no decay taken over
