@@ -75,6 +75,10 @@ class AudioModelConfig:
     film:        bool = setting(False, "conditional models: G's label code also scales and shifts the channels of "
                                 "every hidden layer (FiLM; BigGAN's class-conditional norm without the norm), not only "
                                 "its input, so each layer can shape a note by its instrument")
+    noise:       bool = setting(False, "spectral models: every layer of G adds a fresh picture of Gaussian noise to "
+                                "its output, scaled per channel by a learnt weight that starts at 0 (StyleGAN's noise "
+                                "inputs): detail without structure, such as the noise between a note's partials, "
+                                "need not be drawn from z")
     upsample:    str = setting("transposed", "spectral models: how each of G's layers doubles its picture: transposed "
                                "(4 x 4 transposed convolutions, SpecGAN's), nearest (repeat each pixel, then a 3 x 3 "
                                "convolution, as GANSynth's G: no checkerboard pattern, 2.25 times the arithmetic) or "

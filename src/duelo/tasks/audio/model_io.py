@@ -48,7 +48,7 @@ def generate_waves(G, kwargs: dict, length: int, n: int, labels: torch.Tensor | 
     parts = []
     for chunk in torch.arange(n).split(128):
         z = G.sample_latents(len(chunk), generator=generator, device=device)
-        samples = G(z, None if labels is None else labels[chunk].to(device))
+        samples = G(z, None if labels is None else labels[chunk].to(device), generator=generator)
         parts.append(to_peak(decode(samples.float(), length, refine=refine), peak).cpu())
     return torch.cat(parts) if parts else torch.empty(0, length)
 

@@ -39,8 +39,8 @@ class AudioModel:
 
 AUDIO_MODELS: Registry[AudioModel] = Registry("audio model")
 # G's settings past the five every model takes, with the value a saved model that predates one had
-G_OPTIONS = {"start_frames": 0, "film": False, "upsample": "transposed"}
-SPECTRAL_ONLY = ("start_frames", "upsample")
+G_OPTIONS = {"start_frames": 0, "film": False, "upsample": "transposed", "noise": False}
+SPECTRAL_ONLY = ("start_frames", "upsample", "noise")
 
 
 def _wave_generator(shape, z_dim, width, factors, embed_dim, **options) -> nn.Module:

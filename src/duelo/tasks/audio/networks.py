@@ -19,7 +19,9 @@ with `twin` as well, D names G's clips' factors among classes of their own (ADC-
 With `film`, G's label code also scales and shifts the channels of every hidden layer (FiLM, Perez et al. 2018:
 BigGAN's class-conditional batch norm without the norm), so each layer can draw a note's instrument its own way
 (its decay, its attack) rather than only from what the first layer was given; zero-initialised, it starts as the
-plain G.
+plain G. With `noise`, every layer of a spectral G adds a fresh picture of Gaussian noise to its output, scaled per
+channel by a learnt weight (StyleGAN's noise inputs, Karras et al. 2019): detail without structure, such as the
+noise between a note's partials, need not be drawn from z; zero-initialised as well.
 """
 
 from __future__ import annotations
@@ -116,6 +118,19 @@ class FiLM(nn.Module):
         return h * (1 + gamma) + beta
 
 
+class NoiseInput(nn.Module):
+    """h (N, C, ...) + one map of standard Gaussian noise per sample (N, 1, ...), scaled per channel by a learnt
+    weight (zero at first). generator: a seeded stream (sampling); None: the default one (training)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, h: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        noise = torch.randn((len(h), 1, *h.shape[2:]), generator=generator, device=h.device, dtype=h.dtype)
+        return h + self.weight.to(h.dtype).view(1, -1, *(1,) * (h.dim() - 2)) * noise
+
+
 class _Conditional(nn.Module):
     def _setup(self, factors, z_dim: int, embed_dim: int) -> int:
         self.factors = tuple(int(f) for f in factors or ())
@@ -123,7 +138,7 @@ class _Conditional(nn.Module):
         self.z_dim = int(z_dim)
         self.code = FactorCode(self.factors, embed_dim) if self.factors else None
         self.code_dim = embed_dim * len(self.factors) if self.factors else 0
-        self.film = None
+        self.film = self.noise = None
         return self.z_dim + self.code_dim
 
     def _add_film(self, film: bool, layers: list[nn.Module]) -> None:
@@ -134,6 +149,12 @@ class _Conditional(nn.Module):
             raise ValueError("FiLM needs a conditional generator (label factors)")
         convs = [layer for layer in layers if isinstance(layer, DRAWING_LAYERS)][:-1]
         self.film = nn.ModuleList(FiLM(self.code_dim, conv.out_channels) for conv in convs)
+
+    def _add_noise(self, noise: bool, layers: list[nn.Module]) -> None:
+        """One NoiseInput after each drawing layer of `layers`, the last included (before its activation)."""
+        if noise:
+            self.noise = nn.ModuleList(NoiseInput(layer.out_channels) for layer in layers
+                                       if isinstance(layer, DRAWING_LAYERS))
 
     def _code(self, labels: torch.Tensor | None) -> torch.Tensor | None:
         if self.code is None:
@@ -146,16 +167,23 @@ class _Conditional(nn.Module):
         """The dense first layer's activations, from z and the label code (N, start features)."""
         return F.relu(self.start(z if code is None else torch.cat([z, code], dim=1)))
 
-    def _draw(self, h: torch.Tensor, code: torch.Tensor | None) -> torch.Tensor:
-        """The body's layers, with each hidden transposed convolution's output modulated when FiLM is on."""
-        if self.film is None:
+    def _draw(self, h: torch.Tensor, code: torch.Tensor | None,
+              generator: torch.Generator | None = None) -> torch.Tensor:
+        """The body's layers, each hidden drawing layer's output modulated when FiLM is on and every drawing layer's
+        given its noise when noise is on."""
+        if self.film is None and self.noise is None:
             return self.body(h)
-        films = iter(self.film)
+        films, noises = iter(self.film or ()), iter(self.noise or ())
         for layer in self.body:
             h = layer(h)
-            film = next(films, None) if isinstance(layer, DRAWING_LAYERS) else None
-            if film is not None:                     # the last convolution has none: it draws the output
+            if not isinstance(layer, DRAWING_LAYERS):
+                continue
+            film = next(films, None)
+            if film is not None:                     # the last drawing layer has none: it draws the output
                 h = film(h, code)
+            noise = next(noises, None)
+            if noise is not None:
+                h = noise(h, generator)
         return h
 
     def sample_latents(self, n: int, generator: torch.Generator | None = None,
@@ -186,9 +214,10 @@ class WaveGenerator(_Conditional):
     def length(self) -> int:
         return 16 * WAVE_STRIDE ** WAVE_LAYERS
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None,
+                generator: torch.Generator | None = None) -> torch.Tensor:
         code = self._code(labels)
-        return self._draw(self._first(z, code).view(len(z), 16 * self.width, 16), code)
+        return self._draw(self._first(z, code).view(len(z), 16 * self.width, 16), code, generator)
 
 
 def phase_shuffle(x: torch.Tensor, shift: int) -> torch.Tensor:
@@ -244,7 +273,7 @@ class SpecGenerator(_Conditional):
 
     def __init__(self, bins: int = 256, frames: int = 128, z_dim: int = 100, width: int = 32,
                  factors: tuple[int, ...] = (), embed_dim: int = 16, start_frames: int = 0, film: bool = False,
-                 upsample: str = "transposed"):
+                 upsample: str = "transposed", noise: bool = False):
         super().__init__()
         if bins % 2 ** SPEC_LAYERS or frames % 2 ** SPEC_LAYERS:
             raise ValueError(f"a {bins} x {frames} picture: both sides must be multiples of {2 ** SPEC_LAYERS}")
@@ -262,10 +291,13 @@ class SpecGenerator(_Conditional):
             layers.append(nn.ReLU() if k < SPEC_LAYERS - 1 else nn.Tanh())
         self.body = nn.Sequential(*layers)
         self._add_film(film, layers)
+        self._add_noise(noise, layers)
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+        """generator: the stream the noise inputs draw from (sampling; None: the default stream)."""
         code = self._code(labels)
-        return self._draw(self._first(z, code).view(len(z), *self.start_shape), code)
+        return self._draw(self._first(z, code).view(len(z), *self.start_shape), code, generator)
 
 
 class SpecDiscriminator(_Judge):

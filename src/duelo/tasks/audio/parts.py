@@ -21,7 +21,7 @@ def generator_kwargs(config: Config, data) -> dict:
     return {"model": a.model, "shape": list(shape), "z_dim": a.z_dim, "width": a.width,
             "factors": list(data.factors) if config.data.conditional else [], "embed_dim": a.embed_dim,
             "refine": a.decode_refine, "start_frames": a.start_frames, "film": a.film, "upsample": a.upsample,
-            "peak": chosen_peak(str(a.peak), data.train.waves)}
+            "noise": a.noise, "peak": chosen_peak(str(a.peak), data.train.waves)}
 
 
 def build_generator(kwargs: dict):
