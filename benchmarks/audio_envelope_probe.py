@@ -115,24 +115,35 @@ def spliced(body: torch.Tensor, head: torch.Tensor, samples: int) -> torch.Tenso
     return head * weight + body * (1 - weight)
 
 
+def _stft(waves: torch.Tensor) -> torch.Tensor:
+    """(N, L) -> (N, N_FFT / 2 + 1, frames) complex, hop N_FFT / 4, Hann window, in float64."""
+    return torch.stft(waves.double(), N_FFT, N_FFT // 4, window=torch.hann_window(N_FFT, dtype=torch.float64),
+                      return_complex=True)
+
+
+def _istft(spec: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """The inverse of _stft, as long and of the dtype of `like`."""
+    return torch.istft(spec, N_FFT, N_FFT // 4, window=torch.hann_window(N_FFT, dtype=torch.float64),
+                       length=like.shape[1]).to(like.dtype)
+
+
 def balanced(source: torch.Tensor, target: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
     """`source` clips given `target`'s spectral balance: per class, the difference of the two sets' mean log
     magnitude in each frequency bin (N_FFT-point STFT, over every frame and clip of the class; averaged over the
     class's pitches, so the harmonics average out) applied to every source clip as a fixed filter."""
-    window = torch.hann_window(N_FFT, dtype=torch.float64)
-
-    def stft(waves: torch.Tensor) -> torch.Tensor:
-        return torch.stft(waves.double(), N_FFT, N_FFT // 4, window=window, return_complex=True)   # (N, bins, T)
-
-    mine, theirs = stft(source), stft(target)
+    mine, theirs = _stft(source), _stft(target)
     log_mine, log_theirs = (20 * torch.log10(x.abs().clamp_min(1e-7)) for x in (mine, theirs))
     gain = torch.zeros(len(source), mine.shape[1], 1, dtype=torch.float64)
     for k in classes.unique():
         rows = classes == k
         gain[rows] = (log_theirs[rows].mean((0, 2)) - log_mine[rows].mean((0, 2))).clamp(-MAX_GAIN_DB, MAX_GAIN_DB)[
             :, None]
-    out = torch.istft(mine * 10 ** (gain / 20), N_FFT, N_FFT // 4, window=window, length=source.shape[1])
-    return out.to(source.dtype)
+    return _istft(mine * 10 ** (gain / 20), source)
+
+
+def hz(midi: int) -> float:
+    """A MIDI pitch's fundamental frequency (A4 = 69 = 440 Hz, equal temperament)."""
+    return 440.0 * 2 ** ((midi - 69) / 12)
 
 
 def partial_index(midis: list[int], bins: int, rate: int) -> torch.Tensor:
@@ -142,7 +153,7 @@ def partial_index(midis: list[int], bins: int, rate: int) -> torch.Tensor:
     centre = torch.arange(bins, dtype=torch.float64) * width
     index = torch.zeros(len(midis), bins, dtype=torch.long)
     for row, midi in enumerate(midis):
-        f0 = 440.0 * 2 ** ((midi - 69) / 12)
+        f0 = hz(midi)
         k = torch.round(centre / f0).clamp_min(1)
         inside = (centre - k * f0).abs() <= LOBE_BINS * width + (LOBE_SHARE * k).clamp(max=LOBE_CAP) * f0
         index[row] = torch.where(inside, k.long(), 0)
@@ -152,16 +163,6 @@ def partial_index(midis: list[int], bins: int, rate: int) -> torch.Tensor:
 def lobes(midis: list[int], bins: int, rate: int) -> torch.Tensor:
     """(N, bins, 1) True in the bins of each note's harmonic lobes (partial_index)."""
     return (partial_index(midis, bins, rate) > 0)[:, :, None]
-
-
-def _stft(waves: torch.Tensor) -> torch.Tensor:
-    return torch.stft(waves.double(), N_FFT, N_FFT // 4, window=torch.hann_window(N_FFT, dtype=torch.float64),
-                      return_complex=True)
-
-
-def _istft(spec: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    return torch.istft(spec, N_FFT, N_FFT // 4, window=torch.hann_window(N_FFT, dtype=torch.float64),
-                       length=like.shape[1]).to(like.dtype)
 
 
 def partial_envelopes(source: torch.Tensor, target: torch.Tensor, midis: list[int], rate: int,
@@ -199,7 +200,7 @@ def partials(wave: np.ndarray, midi: int, rate: int) -> tuple[list[float], list[
     part = wave[int(0.1 * rate):int(0.7 * rate)]
     power = np.abs(np.fft.rfft(part * np.hanning(len(part)))) ** 2
     freq = np.fft.rfftfreq(len(part), 1 / rate)
-    f0 = 440.0 * 2 ** ((midi - 69) / 12)
+    f0 = hz(midi)
     peaks = [10 * np.log10(power[(freq > f0 * k * 0.97) & (freq < f0 * k * 1.03)].max() + 1e-20)
              for k in range(1, PARTIALS + 1)]
     between = [10 * np.log10(np.median(power[(freq > f0 * (k + 0.3)) & (freq < f0 * (k + 0.7))]) + 1e-20)
