@@ -45,6 +45,7 @@ def assemble(config: Config, data, runtime) -> Parts:
     from duelo.errors import ConfigError
     from duelo.tasks.audio.augment import ClipAugment
     from duelo.tasks.audio.models import AUDIO_MODELS
+    from duelo.tasks.audio.quiet_floor import QuietFloor
     from duelo.tasks.gan_parts import assemble_gan
     from duelo.training.feed import BatchFeed
     from duelo.training.lr_schedule import lr_schedules
@@ -60,15 +61,19 @@ def assemble(config: Config, data, runtime) -> Parts:
     if config.audio.augment_cutout > 0 and config.audio.augment <= 0:
         raise ConfigError("audio.augment_cutout is one of the augmentation's ops: it needs audio.augment above 0, the "
                           "probability of each op (or leave audio.augment_cutout at 0)")
+    stages = []
+    if config.audio.augment > 0:
+        stages.append(ClipAugment(config.audio.augment, model.silence, model.gain_scales, config.audio.augment_gain_db,
+                                  config.audio.augment_cutout))
+    if config.audio.d_floor_db > 0:                             # spectral models only: task.check
+        stages.append(QuietFloor(config.audio.d_floor_db, model.gain_scales[0], model.silence))
     gan = assemble_gan(config, lambda: build_generator(g_kwargs),
                        lambda **kwargs: model.discriminator(shape, config.audio.width, factors,
                                                          downsample=config.audio.downsample, **kwargs),
                        {"classify": True, "twin": config.audio.aux_fakes} if aux > 0 else {}, shape, runtime.device,
                        label_pool=None if labels is None else labels.to(runtime.device),
                        conditional=bool(factors), objective_extra={"aux_weight": aux} if aux > 0 else None,
-                       d_stages=(ClipAugment(config.audio.augment, model.silence, model.gain_scales,
-                                               config.audio.augment_gain_db, config.audio.augment_cutout),)
-                       if config.audio.augment > 0 else ())
+                       d_stages=tuple(stages))
     per_round = config.train.batch // config.train.accum_rounds
     feed = BatchFeed(encode_clips(config.audio.model, data.train, runtime.device), labels, per_round,
                      config.train.seed, runtime.device)

@@ -37,11 +37,14 @@ class Audio(Task):
         return config.run.name or f"{Path(config.data.dataset).stem}-{config.audio.model}"
 
     def check(self, config: Config) -> Config:
-        if config.audio.decode_refine and config.audio.model == "wavegan":
-            from duelo.errors import ConfigError
+        from duelo.errors import ConfigError
 
+        if config.audio.decode_refine and config.audio.model == "wavegan":
             raise ConfigError("audio.decode_refine makes the phases of a spectral model's pictures agree; wavegan "
                               "draws the wave itself: drop it or choose --model specgan")
+        if config.audio.d_floor_db and config.audio.model == "wavegan":
+            raise ConfigError("audio.d_floor_db floors a spectral picture's quiet cells; wavegan draws the wave "
+                              "itself: leave it at 0 or choose a spectral --model (specgan-m)")
         return config
 
     def load_data(self, config: Config, runtime, log) -> Any:
