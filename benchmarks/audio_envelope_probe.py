@@ -35,7 +35,8 @@ the held notes wrongly while D scores them as real as the real ones, D has no re
 judge names G's clips right once they have the real envelope, the envelope is what it misses in them. The last two
 split a note at its harmonic lobes, to tell which side carries the instrument the judge hears. Beside them,
 per instrument, the median levels of the real and of G's notes' first PARTIALS partials and of what lies between
-them (dB against the strongest partial, 0.1-0.7 s into the note).
+them (dB against the strongest partial, 0.1-0.7 s into the note), and how fast each partial falls while the note is
+held (dB per second, from 0.1-0.3 s to 0.5-0.7 s).
 
     python benchmarks/audio_envelope_probe.py RUN --out benchmarks/results/audio-envelope-probe-DATE.json
 """
@@ -194,15 +195,31 @@ def exchanged(partials_from: torch.Tensor, between_from: torch.Tensor, midis: li
     return _istft(torch.where(lobes(midis, mine.shape[1], rate), mine, theirs), partials_from)
 
 
+def _spectrum(wave: np.ndarray, rate: int, start: float, stop: float) -> tuple[np.ndarray, np.ndarray]:
+    """The power spectrum (Hann window) of seconds start .. stop of a wave, and its frequencies."""
+    part = wave[int(start * rate):int(stop * rate)]
+    return np.abs(np.fft.rfft(part * np.hanning(len(part)))) ** 2, np.fft.rfftfreq(len(part), 1 / rate)
+
+
+def _peaks_db(power: np.ndarray, freq: np.ndarray, f0: float) -> list[float]:
+    """Partials 1..PARTIALS: the peak power within 3 % of k * f0, in dB."""
+    return [10 * np.log10(power[(freq > f0 * k * 0.97) & (freq < f0 * k * 1.03)].max() + 1e-20)
+            for k in range(1, PARTIALS + 1)]
+
+
+def partial_decays(wave: np.ndarray, midi: int, rate: int) -> list[float]:
+    """How fast each of a note's partials 1..PARTIALS falls while the note is held: its peak level in 0.1-0.3 s
+    less that in 0.5-0.7 s, in dB per second (positive: it dies away)."""
+    early, late = (_peaks_db(*_spectrum(wave, rate, start, start + 0.2), hz(midi)) for start in (0.1, 0.5))
+    return [(a - b) / 0.4 for a, b in zip(early, late)]
+
+
 def partials(wave: np.ndarray, midi: int, rate: int) -> tuple[list[float], list[float]]:
     """One note's partials 1..PARTIALS (the peak within 3 % of k * f0) and the level between each pair (the median
     over k + 0.3 .. k + 0.7 times f0), in dB against its strongest partial, from the held part (0.1-0.7 s)."""
-    part = wave[int(0.1 * rate):int(0.7 * rate)]
-    power = np.abs(np.fft.rfft(part * np.hanning(len(part)))) ** 2
-    freq = np.fft.rfftfreq(len(part), 1 / rate)
+    power, freq = _spectrum(wave, rate, 0.1, 0.7)
     f0 = hz(midi)
-    peaks = [10 * np.log10(power[(freq > f0 * k * 0.97) & (freq < f0 * k * 1.03)].max() + 1e-20)
-             for k in range(1, PARTIALS + 1)]
+    peaks = _peaks_db(power, freq, f0)
     between = [10 * np.log10(np.median(power[(freq > f0 * (k + 0.3)) & (freq < f0 * (k + 0.7))]) + 1e-20)
                for k in range(1, PARTIALS)]
     top = max(peaks)
@@ -210,9 +227,12 @@ def partials(wave: np.ndarray, midi: int, rate: int) -> tuple[list[float], list[
 
 
 def partial_profile(waves: torch.Tensor, midis: list[int], rate: int) -> dict:
-    """The median over a set's notes of partials()."""
-    rows = [partials(w, m, rate) for w, m in zip(waves.double().numpy(), midis)]
-    return {"partials_db": [round(float(v), 1) for v in np.median([r[0] for r in rows], axis=0)],
+    """The median over a set's notes of partials() and partial_decays()."""
+    waves = waves.double().numpy()
+    rows = [partials(w, m, rate) for w, m in zip(waves, midis)]
+    decays = [partial_decays(w, m, rate) for w, m in zip(waves, midis)]
+    return {"decay_db_per_s": [round(float(v), 1) for v in np.median(decays, axis=0)],
+            "partials_db": [round(float(v), 1) for v in np.median([r[0] for r in rows], axis=0)],
             "between_db": [round(float(v), 1) for v in np.median([r[1] for r in rows], axis=0)]}
 
 

@@ -315,6 +315,12 @@ def audio_envelope_probe(result: dict) -> str:
                 cells = [" ".join(f"{v:.0f}" for v in sides[side][key]) for key in ("partials_db", "between_db")
                          for side in ("real", "generated")]
                 lines.append(f"| {name} | " + " | ".join(cells) + " |")
+            if all("decay_db_per_s" in sides["real"] for sides in run["partials"].values()):
+                lines += ["", "| partials' fall while held (dB per second): instrument | real: partials 1-8 | G: "
+                          "partials 1-8 |", "| --- " * 3 + "|"]
+                for name, sides in run["partials"].items():
+                    lines.append(f"| {name} | " + " | ".join(" ".join(f"{v:.0f}" for v in sides[side]["decay_db_per_s"])
+                                                           for side in ("real", "generated")) + " |")
     return "\n".join(lines)
 
 

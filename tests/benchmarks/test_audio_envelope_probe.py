@@ -127,3 +127,19 @@ def test_partial_levels_move_each_partial_by_one_gain_and_keep_its_shape_in_time
     kept = probe.partial_envelopes(quiet_second[None], fading.float()[None], [midi], RATE, over_time=False)[0]
     early, late = (kept[int(s * RATE):int((s + 0.1) * RATE)] for s in (0.1, 0.5))
     assert abs(float(early.pow(2).mean() / late.pow(2).mean()) - 1) < 0.05   # no decay taken over
+
+
+def test_partial_decays_read_each_partials_fall_while_held():
+    t = torch.arange(LENGTH, dtype=torch.float64) / RATE
+    wave = 0.5 * (torch.sin(2 * np.pi * 220 * t) + 0.5 * torch.sin(2 * np.pi * 440 * t) * torch.exp(-t / 0.25))
+    decays = probe.partial_decays(wave.numpy(), 57, RATE)
+    assert len(decays) == probe.PARTIALS
+    assert abs(decays[0]) < 1 and abs(decays[1] - 20 * np.log10(np.e) / 0.25) < 2, decays[:2]   # 34.7 dB/s
+    row = {"instrument": "tone", "judge_accuracy": 1.0, "judge_names_instead": None, "d_realness": 0.0,
+           "d_head_accuracy": 1.0, "envelope_db": [0.0]}
+    profile = probe.partial_profile(wave[None], [57], RATE)
+    assert profile["decay_db_per_s"][1] > 30
+    table = audio_tables.audio_envelope_probe({"runs": [{"run": "r", "kimg": 1, "variants": {"real": {
+        "judge_accuracy": 1.0, "d_realness": 0.0, "d_realness_spread": 0.0, "d_head_accuracy": 1.0,
+        "instruments": [row]}}, "partials": {"tone": {"real": profile, "generated": profile}}}]})
+    assert "fall while held" in table and "| tone | 0 35" in table
