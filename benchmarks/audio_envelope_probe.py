@@ -36,7 +36,7 @@ judge names G's clips right once they have the real envelope, the envelope is wh
 split a note at its harmonic lobes, to tell which side carries the instrument the judge hears. Beside them,
 per instrument, the median levels of the real and of G's notes' first PARTIALS partials and of what lies between
 them (dB against the strongest partial, 0.1-0.7 s into the note), and how fast each partial falls while the note is
-held (dB per second, from 0.1-0.3 s to 0.5-0.7 s).
+held (dB per second, from 0.1-0.3 s to 0.5-0.7 s) and its course (dB under its own loudest frame at COURSE_S).
 
     python benchmarks/audio_envelope_probe.py RUN --out benchmarks/results/audio-envelope-probe-DATE.json
 """
@@ -59,6 +59,7 @@ N_FFT = 1024
 PARTIALS = 8
 LOBE_BINS, LOBE_SHARE = 2.0, 0.015       # a partial's lobe: a Hann window's main lobe, widened for inharmonicity
 LOBE_CAP = 0.25                          # ... by at most this share of f0, so the middle of each gap stays between
+COURSE_S = (0.03, 0.1, 0.2, 0.4, 0.7, 0.9)   # when partial_courses reads each partial's level
 
 
 def held(waves: torch.Tensor, hold: int) -> torch.Tensor:
@@ -226,12 +227,30 @@ def partials(wave: np.ndarray, midi: int, rate: int) -> tuple[list[float], list[
     return [p - top for p in peaks], [b - top for b in between]
 
 
+def partial_courses(waves: torch.Tensor, midis: list[int], rate: int) -> np.ndarray:
+    """(N, PARTIALS, len(COURSE_S)) each note's partials' levels at the COURSE_S seconds, in dB under that partial's
+    own loudest frame: the energy of its harmonic lobe (partial_index) in the frame nearest each time."""
+    spec = _stft(waves)
+    index = partial_index(midis, spec.shape[1], rate)
+    at = [min(spec.shape[2] - 1, round(t * rate / (N_FFT // 4))) for t in COURSE_S]
+    out = np.full((len(waves), PARTIALS, len(COURSE_S)), np.nan)
+    for row in range(len(waves)):
+        for k in range(1, PARTIALS + 1):
+            bins = index[row] == k
+            if bins.any():
+                level = 10 * torch.log10(spec[row, bins].abs().pow(2).sum(0) + 1e-20)
+                out[row, k - 1] = (level[at] - level.max()).numpy()
+    return out
+
+
 def partial_profile(waves: torch.Tensor, midis: list[int], rate: int) -> dict:
-    """The median over a set's notes of partials() and partial_decays()."""
+    """The median over a set's notes of partials(), partial_decays() and partial_courses()."""
     waves = waves.double().numpy()
     rows = [partials(w, m, rate) for w, m in zip(waves, midis)]
     decays = [partial_decays(w, m, rate) for w, m in zip(waves, midis)]
-    return {"decay_db_per_s": [round(float(v), 1) for v in np.median(decays, axis=0)],
+    courses = np.nanmedian(partial_courses(torch.from_numpy(waves), midis, rate), axis=0)
+    return {"course_s": list(COURSE_S), "course_db": [[round(float(v), 1) for v in row] for row in courses],
+            "decay_db_per_s": [round(float(v), 1) for v in np.median(decays, axis=0)],
             "partials_db": [round(float(v), 1) for v in np.median([r[0] for r in rows], axis=0)],
             "between_db": [round(float(v), 1) for v in np.median([r[1] for r in rows], axis=0)]}
 

@@ -321,6 +321,13 @@ def audio_envelope_probe(result: dict) -> str:
                 for name, sides in run["partials"].items():
                     lines.append(f"| {name} | " + " | ".join(" ".join(f"{v:.0f}" for v in sides[side]["decay_db_per_s"])
                                                            for side in ("real", "generated")) + " |")
+            if all("course_db" in sides["real"] for sides in run["partials"].values()):
+                times = "/".join(f"{t:g}" for t in next(iter(run["partials"].values()))["real"]["course_s"])
+                lines += ["", f"| partials 1 and 5: dB under their loudest at {times} s | real: 1st | G: 1st | real: "
+                          "5th | G: 5th |", "| --- " * 5 + "|"]
+                for name, sides in run["partials"].items():
+                    lines.append(f"| {name} | " + " | ".join(" ".join(f"{v:.0f}" for v in sides[side]["course_db"][k])
+                                                           for k in (0, 4) for side in ("real", "generated")) + " |")
     return "\n".join(lines)
 
 

@@ -135,11 +135,30 @@ def test_partial_decays_read_each_partials_fall_while_held():
     decays = probe.partial_decays(wave.numpy(), 57, RATE)
     assert len(decays) == probe.PARTIALS
     assert abs(decays[0]) < 1 and abs(decays[1] - 20 * np.log10(np.e) / 0.25) < 2, decays[:2]   # 34.7 dB/s
-    row = {"instrument": "tone", "judge_accuracy": 1.0, "judge_names_instead": None, "d_realness": 0.0,
-           "d_head_accuracy": 1.0, "envelope_db": [0.0]}
     profile = probe.partial_profile(wave[None], [57], RATE)
     assert profile["decay_db_per_s"][1] > 30
-    table = audio_tables.audio_envelope_probe({"runs": [{"run": "r", "kimg": 1, "variants": {"real": {
-        "judge_accuracy": 1.0, "d_realness": 0.0, "d_realness_spread": 0.0, "d_head_accuracy": 1.0,
-        "instruments": [row]}}, "partials": {"tone": {"real": profile, "generated": profile}}}]})
+    table = audio_tables.audio_envelope_probe(_probed(profile))
     assert "fall while held" in table and "| tone | 0 35" in table
+
+
+def _probed(profile: dict) -> dict:
+    """A probe result of one variant and one instrument with `profile` on both sides."""
+    row = {"instrument": "tone", "judge_accuracy": 1.0, "judge_names_instead": None, "d_realness": 0.0,
+           "d_head_accuracy": 1.0, "envelope_db": [0.0]}
+    return {"runs": [{"run": "r", "kimg": 1, "variants": {"real": {
+        "judge_accuracy": 1.0, "d_realness": 0.0, "d_realness_spread": 0.0, "d_head_accuracy": 1.0,
+        "instruments": [row]}}, "partials": {"tone": {"real": profile, "generated": profile}}}]}
+
+
+def test_partial_courses_read_each_partials_level_under_its_loudest_frame():
+    t = torch.arange(LENGTH, dtype=torch.float64) / RATE
+    wave = 0.5 * (torch.sin(2 * np.pi * 220 * t) + 0.5 * torch.sin(2 * np.pi * 440 * t) * torch.exp(-t / 0.25))
+    courses = probe.partial_courses(wave[None].float(), [57], RATE)[0]
+    assert courses.shape == (probe.PARTIALS, len(probe.COURSE_S))
+    at = probe.COURSE_S.index(0.4)
+    assert np.abs(courses[0, 1:-1]).max() < 1.0                              # the steady partial holds its level
+    assert abs(courses[1, at] + 20 * np.log10(np.e) * 0.4 / 0.25) < 2.5       # the fading one: about -14 dB at 0.4 s
+    assert (np.diff(courses[1, 1:]) < 0).all()                                # and falls all along
+    profile = probe.partial_profile(wave[None].float(), [57], RATE)
+    table = audio_tables.audio_envelope_probe(_probed(profile))
+    assert "partials 1 and 5: dB under their loudest at 0.03/0.1/0.2/0.4/0.7/0.9 s" in table
