@@ -17,9 +17,7 @@ benchmarks/audio_diagnose.py --extract writes them), the held-out real notes are
     real, G's spectral balance          per instrument, the difference of G's and the real clips' mean log
                                         magnitude per frequency bin (1024-point STFT) applied to every real note
     generated, real spectral balance    the other way round
-    real partials, G's between          each real note's harmonic lobes (the bins within LOBE_BINS plus
-                                        LOBE_SHARE of k * f0, at most LOBE_CAP of f0, of each partial k, in a
-                                        1024-point STFT) with
+    real partials, G's between          each real note's harmonic lobes (partial_index, 1024-point STFT) with
                                         everything else, magnitude and phase, from G's clip of the same labels
     G's partials, real between          the other way round: G's lobes, the real note's rest
     real, G's partial envelopes         each real note's partials brought, frame by frame, to the levels of
@@ -28,12 +26,17 @@ benchmarks/audio_diagnose.py --extract writes them), the held-out real notes are
                                         real note's does, at its own frequencies
     generated, real partial levels      each of G's partials given one gain, to the real note's partial's energy
                                         over the clip: the real balance of partials, G's shapes in time
+    generated, real partial envelopes in the first 0.15 s (from 0.15 s to the release, after the release)
+                                        the real partial envelopes in one span of the note only (WINDOWS)
+    generated, smoothed along time      G's pictures as drawn with the log magnitude smoothed along time by
+                                        (1, 2, 1) / 4, which takes out a frame-to-frame checkerboard, decoded;
+                                        beside it, how the loud cells of both sets' pictures step from frame to
+                                        frame
 
 and for each: the judge's instrument accuracy (and what it names instead), D's realness logit (its main output,
 with the asked labels) and D's auxiliary head's instrument accuracy, per instrument and in all. If the judge names
 the held notes wrongly while D scores them as real as the real ones, D has no reason to teach G the decay; if the
-judge names G's clips right once they have the real envelope, the envelope is what it misses in them. The last two
-split a note at its harmonic lobes, to tell which side carries the instrument the judge hears. Beside them,
+judge names G's clips right once they have the real envelope, the envelope is what it misses in them. Beside them,
 per instrument, the median levels of the real and of G's notes' first PARTIALS partials and of what lies between
 them (dB against the strongest partial, 0.1-0.7 s into the note), and how fast each partial falls while the note is
 held (dB per second, from 0.1-0.3 s to 0.5-0.7 s) and its course (dB under its own loudest frame at COURSE_S).
@@ -44,6 +47,7 @@ held (dB per second, from 0.1-0.3 s to 0.5-0.7 s) and its course (dB under its o
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +64,8 @@ PARTIALS = 8
 LOBE_BINS, LOBE_SHARE = 2.0, 0.015       # a partial's lobe: a Hann window's main lobe, widened for inharmonicity
 LOBE_CAP = 0.25                          # ... by at most this share of f0, so the middle of each gap stays between
 COURSE_S = (0.03, 0.1, 0.2, 0.4, 0.7, 0.9)   # when partial_courses reads each partial's level
+WINDOWS = {"in the first 0.15 s": (0.0, 0.15), "from 0.15 s to the release": (0.15, 0.75),
+           "after the release": (0.75, 2.0)}        # spans the windowed partial-envelope variants move
 
 
 def held(waves: torch.Tensor, hold: int) -> torch.Tensor:
@@ -168,15 +174,19 @@ def lobes(midis: list[int], bins: int, rate: int) -> torch.Tensor:
 
 
 def partial_envelopes(source: torch.Tensor, target: torch.Tensor, midis: list[int], rate: int,
-                      over_time: bool = True) -> torch.Tensor:
+                      over_time: bool = True, seconds: tuple[float, float] | None = None) -> torch.Tensor:
     """Each `source` clip with every partial's level over time taken from the `target` clip of the same row: in
     each frame, the bins of partial k's lobe (partial_index) scaled by the root of the target's and the source's
     energy ratio there (at most MAX_GAIN_DB either way). The source keeps its partials' frequencies and fine
     structure and everything between them; the target gives each partial's rise and decay. over_time False: one
-    gain per partial from the energies summed over the whole clip (the partials' balance, the source's shapes)."""
+    gain per partial from the energies summed over the whole clip (the partials' balance, the source's shapes).
+    seconds (start, stop): only the frames whose centres lie in that span are moved."""
     mine, theirs = _stft(source), _stft(target)
     index = partial_index(midis, mine.shape[1], rate)
     limit = 10 ** (MAX_GAIN_DB / 20)
+    centres = torch.arange(mine.shape[2]) * (N_FFT // 4) / rate
+    moved = torch.ones_like(centres, dtype=torch.bool) if seconds is None else (
+        (centres >= seconds[0]) & (centres < seconds[1]))
     out = mine.clone()
     for row in range(len(source)):
         for k in index[row].unique().tolist():
@@ -185,8 +195,38 @@ def partial_envelopes(source: torch.Tensor, target: torch.Tensor, midis: list[in
             bins = index[row] == k
             axes = 0 if over_time else (0, 1)
             ratio = theirs[row, bins].abs().pow(2).sum(axes) / mine[row, bins].abs().pow(2).sum(axes).clamp_min(1e-20)
-            out[row, bins] = mine[row, bins] * ratio.sqrt().clamp(1 / limit, limit)
+            gain = ratio.sqrt().clamp(1 / limit, limit)
+            out[row, bins] = mine[row, bins] * torch.where(moved, gain, torch.ones_like(gain))
     return _istft(out, source)
+
+
+def smoothed(pictures: torch.Tensor) -> torch.Tensor:
+    """Spectral pictures with the log magnitude smoothed along time by (1, 2, 1) / 4, which takes out a pattern that
+    alternates from frame to frame."""
+    out = pictures.clone()
+    padded = torch.nn.functional.pad(pictures[:, :1], (1, 1, 0, 0), mode="replicate")
+    out[:, 0] = (0.25 * padded[..., :-2] + 0.5 * padded[..., 1:-1] + 0.25 * padded[..., 2:])[:, 0]
+    return out
+
+
+def flicker(pictures: torch.Tensor) -> dict:
+    """How the loud cells of spectral pictures (within 30 dB of each one's loudest, 0.1-0.7 of the way through)
+    move from frame to frame: the median step (dB), the share of steps that turn back, and the median difference
+    of each row's even and odd frames (dB) -- a stride-2 layer's checkerboard along time shows in the last two."""
+    from duelo.tasks.audio.spectral import LOG_GAIN_SCALE
+
+    unit = 20 / math.log(10) / LOG_GAIN_SCALE                                   # dB per unit of the picture
+    frames = pictures.shape[3]
+    span = pictures[:, 0, :, round(0.1 * frames):round(0.7 * frames)]
+    loud = span > span.flatten(1).amax(1).view(-1, 1, 1) - 30 / unit
+    steps = span.diff(dim=2)
+    both = loud[:, :, 1:] & loud[:, :, :-1]
+    turns = (steps[:, :, 1:] * steps[:, :, :-1] < 0)[both[:, :, 1:] & both[:, :, :-1]]
+    pairs = span.shape[2] // 2 * 2
+    even_odd = (span[:, :, 0:pairs:2] - span[:, :, 1:pairs:2]).mean(2)[loud.any(2)]
+    return {"step_db": round(float(steps.abs()[both].median()) * unit, 2),
+            "turning_share": round(float(turns.double().mean()), 3),
+            "even_odd_db": round(float(even_odd.abs().median()) * unit, 2)}
 
 
 def exchanged(partials_from: torch.Tensor, between_from: torch.Tensor, midis: list[int], rate: int) -> torch.Tensor:
@@ -259,7 +299,8 @@ def partial_profile(waves: torch.Tensor, midis: list[int], rate: int) -> dict:
 def probe(folder: Path, data, scorer) -> dict:
     from audio_diagnose import load_discriminator
 
-    from duelo.tasks.audio.model_io import generate_waves, load_audio_model
+    from duelo.tasks.audio.levels import to_peak
+    from duelo.tasks.audio.model_io import generate_samples, generate_waves, load_audio_model
     from duelo.tasks.audio.models import AUDIO_MODELS
     from duelo.tasks.audio.networks import split_labels
     from duelo.tasks.audio.notes import HOLD_S, NOTE_PITCHES
@@ -293,6 +334,15 @@ def probe(folder: Path, data, scorer) -> dict:
     variants["real, G's partial envelopes"] = partial_envelopes(real, generated, midis, rate)
     variants["generated, real partial envelopes"] = partial_envelopes(generated, real, midis, rate)
     variants["generated, real partial levels"] = partial_envelopes(generated, real, midis, rate, over_time=False)
+    for label, seconds in WINDOWS.items():
+        variants[f"generated, real partial envelopes {label}"] = partial_envelopes(generated, real, midis, rate,
+                                                                                   seconds=seconds)
+    drawn = torch.cat([p.float() for p in generate_samples(G.float(), len(labels), labels, 0, "cpu")])
+    if drawn.dim() == 4:                                  # spectral pictures (the same latents as `generated`)
+        form = AUDIO_MODELS.get(model)
+        out["flicker"] = {"real": flicker(form.encode(real)), "generated": flicker(drawn)}
+        variants["generated, smoothed along time"] = to_peak(form.decode(
+            smoothed(drawn), real.shape[1], refine=meta["kwargs"].get("refine", 0)), meta["kwargs"].get("peak"))
     for i, name in enumerate(names):
         mine = (asked == i).numpy()
         chosen = [m for m, keep in zip(midis, mine) if keep]

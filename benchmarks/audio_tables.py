@@ -321,6 +321,13 @@ def audio_envelope_probe(result: dict) -> str:
                 for name, sides in run["partials"].items():
                     lines.append(f"| {name} | " + " | ".join(" ".join(f"{v:.0f}" for v in sides[side]["decay_db_per_s"])
                                                            for side in ("real", "generated")) + " |")
+            if run.get("flicker"):
+                lines += ["", "| loud cells from frame to frame | median step (dB) | share of steps that turn back | "
+                          "even against odd frames (dB) |", "| --- " * 4 + "|"]
+                for side, label in (("real", "real notes"), ("generated", "G's clips")):
+                    f = run["flicker"][side]
+                    lines.append(f"| {label} | {f['step_db']:.1f} | {f['turning_share']:.2f} | "
+                                 f"{f['even_odd_db']:.1f} |")
             if all("course_db" in sides["real"] for sides in run["partials"].values()):
                 times = "/".join(f"{t:g}" for t in next(iter(run["partials"].values()))["real"]["course_s"])
                 lines += ["", f"| partials 1 and 5: dB under their loudest at {times} s | real: 1st | G: 1st | real: "

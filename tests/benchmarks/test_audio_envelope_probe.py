@@ -162,3 +162,29 @@ def test_partial_courses_read_each_partials_level_under_its_loudest_frame():
     profile = probe.partial_profile(wave[None].float(), [57], RATE)
     table = audio_tables.audio_envelope_probe(_probed(profile))
     assert "partials 1 and 5: dB under their loudest at 0.03/0.1/0.2/0.4/0.7/0.9 s" in table
+
+
+def test_smoothing_along_time_takes_out_a_checkerboard_that_the_flicker_figures_show():
+    from duelo.tasks.audio.models import AUDIO_MODELS
+
+    pictures = AUDIO_MODELS.get("specgan-m").encode(torch.stack([_tone(None), _tone(None, harmonics=(1.0, 0.3, 0.2))]))
+    checkered = pictures.clone()
+    checkered[:, 0, :, 1::2] -= 0.1                                         # every other frame 7.4 dB down
+    calm, rough = probe.flicker(pictures), probe.flicker(checkered)
+    assert calm["even_odd_db"] < 0.5 and abs(rough["even_odd_db"] - 7.41) < 0.3 and rough["turning_share"] > 0.9
+    after = probe.flicker(probe.smoothed(checkered))
+    assert after["even_odd_db"] < 0.5, after
+    assert torch.allclose(probe.smoothed(pictures)[:, 1], pictures[:, 1])    # the phase advance is left alone
+    inner = probe.smoothed(pictures)[:, 0, :, 8:56]
+    assert float((inner - pictures[:, 0, :, 8:56]).abs().median()) < 0.01      # a steady tone barely changes
+
+
+def test_partial_envelopes_in_one_span_leave_the_rest_of_the_note_alone():
+    midi, t = 57, torch.arange(LENGTH, dtype=torch.float64) / RATE
+    steady = _tone(None, harmonics=(1.0, 0.5))
+    fading = (0.5 * (torch.sin(2 * np.pi * 220 * t) + 0.5 * torch.sin(2 * np.pi * 440 * t) * torch.exp(-t / 0.25)))
+    early = probe.partial_envelopes(steady[None], fading.float()[None], [midi], RATE, seconds=(0.0, 0.15))[0]
+    late = slice(int(0.3 * RATE), int(0.6 * RATE))
+    assert torch.allclose(early[late], steady[late], atol=1e-3)              # untouched after the span
+    whole = probe.partial_envelopes(steady[None], fading.float()[None], [midi], RATE)[0]
+    assert not torch.allclose(whole[late], steady[late], atol=1e-2)

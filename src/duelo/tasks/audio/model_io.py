@@ -3,6 +3,7 @@ G's samples decoded to waves by its model's representation (models.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -33,23 +34,27 @@ def load_audio_model(folder: Path, device: str = "cpu"):
 
 
 @torch.no_grad()
+def generate_samples(G, n: int, labels: torch.Tensor | None, seed: int, device) -> Iterator[torch.Tensor]:
+    """G's samples as drawn (waves or spectral pictures) from a seeded stream, in chunks of 128, on `device`."""
+    generator = torch.Generator(device=device).manual_seed(seed)
+    for chunk in torch.arange(n).split(128):
+        z = G.sample_latents(len(chunk), generator=generator, device=device)
+        yield G(z, None if labels is None else labels[chunk].to(device), generator=generator)
+
+
 def generate_waves(G, kwargs: dict, length: int, n: int, labels: torch.Tensor | None, seed: int,
                    device, refine: int | None = None, as_drawn: bool = False) -> torch.Tensor:
-    """(n, length) waves on the CPU from a seeded stream, in chunks. kwargs: the generator's recorded arguments
-    (parts.generator_kwargs: its model, the Griffin-Lim rounds spectral pictures are decoded with, which `refine`
-    overrides, and the peak level every clip is brought to (levels.py), which `as_drawn` leaves out)."""
+    """(n, length) waves on the CPU from a seeded stream (generate_samples). kwargs: the generator's recorded
+    arguments (parts.generator_kwargs: its model, the Griffin-Lim rounds spectral pictures are decoded with, which
+    `refine` overrides, and the peak level every clip is brought to (levels.py), which `as_drawn` leaves out)."""
     from duelo.tasks.audio.levels import to_peak
     from duelo.tasks.audio.models import AUDIO_MODELS
 
     decode = AUDIO_MODELS.get(kwargs["model"]).decode
     refine = kwargs.get("refine", 0) if refine is None else refine
     peak = None if as_drawn else kwargs.get("peak")           # models saved before audio.peak: as drawn
-    generator = torch.Generator(device=device).manual_seed(seed)
-    parts = []
-    for chunk in torch.arange(n).split(128):
-        z = G.sample_latents(len(chunk), generator=generator, device=device)
-        samples = G(z, None if labels is None else labels[chunk].to(device), generator=generator)
-        parts.append(to_peak(decode(samples.float(), length, refine=refine), peak).cpu())
+    parts = [to_peak(decode(samples.float(), length, refine=refine), peak).cpu()
+             for samples in generate_samples(G, n, labels, seed, device)]
     return torch.cat(parts) if parts else torch.empty(0, length)
 
 
