@@ -42,6 +42,7 @@ def generate_samples(G, n: int, labels: torch.Tensor | None, seed: int, device) 
         yield G(z, None if labels is None else labels[chunk].to(device), generator=generator)
 
 
+@torch.no_grad()
 def generate_waves(G, kwargs: dict, length: int, n: int, labels: torch.Tensor | None, seed: int,
                    device, refine: int | None = None, as_drawn: bool = False) -> torch.Tensor:
     """(n, length) waves on the CPU from a seeded stream (generate_samples). kwargs: the generator's recorded
