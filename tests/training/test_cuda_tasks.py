@@ -4,7 +4,8 @@ The same comparison as test_cuda_graphs.py, for the tasks other than image synth
 (training-by-sampling draws its conditions, rows and permutation on the device inside the graph; the critic
 phase keeps the generator's graph for the generator phase), paired inpainting, CycleGAN (four players, two
 per phase), time series with the convolutional model and with TimeGAN (three players, stages by iteration), text
-by maximum likelihood. The global CUDA generator (dropout) is seeded alike before each iteration
+by maximum likelihood, audio (a spectral G with noise inputs, D behind the quiet floor and the augmentation, the
+auxiliary classifier, R1). The global CUDA generator (dropout) is seeded alike before each iteration
 of both sessions.
 """
 
@@ -39,6 +40,10 @@ CASES = {
                                "stabilise.spectral_norm": False, "train.batch": 64}),
     # text: maximum likelihood (no per-step schedule, so it is captured); the GANs' annealed rates run eagerly
     "text-mle": ("text", {"text.model": "mle", "text.hidden": 32, "text.embed": 16, "train.batch": 32}),
+    # the notes preset's recipe with the levers that draw random numbers inside G (audio.noise) or change D's input
+    "audio": ("audio", {"audio.model": "specgan-m", "audio.width": 4, "train.batch": 8, "data.conditional": True,
+                        "audio.noise": True, "audio.d_floor_db": 50, "audio.augment": 0.5, "audio.aux_weight": 1.0,
+                        "loss.name": "hinge", "stabilise.r1_gamma": 300, "audio.eval_clips": 8}),
     "cyclegan": ("cyclegan", {**IMAGES, "model.name": "unet", "image2image.source": "digits",
                               "image2image.history_pool": 32}),
 }
@@ -58,6 +63,10 @@ def _session(task: str, overrides: dict, cuda_graph: bool, tmp_path):
         (tmp_path / "lines.txt").write_text("\n".join("".join(rng.choice(list("abcdeklmno"), rng.integers(3, 9)))
                                                       for _ in range(400)) + "\n")
         overrides = {**overrides, "data.dataset": str(tmp_path / "lines.txt")}
+    if task == "audio":
+        from tests.audio.made_up import made_up_clips
+
+        overrides = {**overrides, "data.dataset": str(made_up_clips(tmp_path / "tones.npz"))}
     config = task_config(task, {**COMMON, **overrides, "train.cuda_graph": cuda_graph, "run.out": str(tmp_path)})
     trainer = build_session(config, live_progress=False).trainer
     torch.backends.cudnn.benchmark = False          # the same algorithms in both sessions (see test_cuda_graphs)
