@@ -11,9 +11,14 @@ pitch), read by the runs' judge (duelo.tasks.audio.scorer, cached), beside the h
                      accuracy of D's auxiliary classifier (the `audio.aux_weight` term) on the training clips, the
                      held-out clips and G's clips of the asked labels, per factor. A head that names the training
                      clips and not the held-out ones has memorised them; one that names G's clips better than the
-                     judge does is satisfied by cues the judge does not hear.
+                     judge does is satisfied by cues the judge does not hear. A run trained with
+                     audio.d_floor_db (its RUN/config.json) has D read the pictures behind that quiet floor.
+    pictures         spectral models: G's pictures as drawn beside the held-out notes' (before any decoding): the
+                     loudest cell's level (mean; share of clips at the output's ceiling, tanh's 1), the share of
+                     cells at that ceiling and the share under a quiet floor FLOOR dB below each clip's loudest
+                     (the run's audio.d_floor_db, else --floor-db) -- where a floored D gives G no gradient.
 
-    python benchmarks/audio_diagnose.py RUN [RUN ...] --out benchmarks/results/audio-diagnose-DATE.json
+    python benchmarks/audio_diagnose.py RUN [RUN ...] [--floor-db 50] --out benchmarks/results/audio-diagnose-DATE.json
     python benchmarks/audio_diagnose.py --extract RUN [RUN ...]
 
 Needs the notes (`duelo datasets fetch notes`); trains the judge once if it is not cached (minutes on a CPU).
@@ -30,6 +35,24 @@ from duelo.io.provenance import write_result
 
 
 D_FILE = "discriminator.safetensors"
+CEILING = 0.99                  # a log-magnitude cell at least this high sits at G's tanh ceiling (1)
+
+
+def run_floor_db(folder: Path) -> float:
+    """The run's audio.d_floor_db from RUN/config.json (0 where it has none)."""
+    import json
+
+    path = folder / "config.json"
+    return float(json.loads(path.read_text()).get("audio", {}).get("d_floor_db", 0.0)) if path.is_file() else 0.0
+
+
+def quiet_floor(floor_db: float, model: str):
+    """The D-input stage of audio.d_floor_db for `model`'s pictures (duelo.tasks.audio.quiet_floor)."""
+    from duelo.tasks.audio.models import AUDIO_MODELS
+    from duelo.tasks.audio.quiet_floor import QuietFloor
+
+    spec = AUDIO_MODELS.get(model)
+    return QuietFloor(floor_db, spec.gain_scales[0], spec.silence)
 
 
 def extract_discriminator(folder: Path) -> Path:
@@ -89,10 +112,12 @@ def head_accuracy(folder: Path, data, G, meta: dict) -> dict | None:
     kwargs = meta["kwargs"]
     factors = tuple(kwargs["factors"])
     twin = D.classifier.twin
+    floor_db = run_floor_db(folder)
+    shown = quiet_floor(floor_db, kwargs["model"]) if floor_db > 0 else (lambda x: x)
 
     def named(pictures: torch.Tensor) -> list[torch.Tensor]:
         """Per factor, the logits (N, K) or, for a twin head, (N, 2K): real classes, then generated ones."""
-        logits = torch.cat([D.classifier.head(D.features(chunk)).float() for chunk in pictures.split(128)])
+        logits = torch.cat([D.classifier.head(D.features(shown(chunk))).float() for chunk in pictures.split(128)])
         return list(logits.split([k * (2 if twin else 1) for k in factors], dim=1))
 
     def scores(pictures: torch.Tensor, labels: torch.Tensor) -> dict:
@@ -108,13 +133,38 @@ def head_accuracy(folder: Path, data, G, meta: dict) -> dict | None:
     labels = data.combined(data.heldout)
     z = G.sample_latents(len(labels), generator=torch.Generator().manual_seed(1))
     fakes = torch.cat([G(part_z, part_labels) for part_z, part_labels in zip(z.split(128), labels.split(128))])
-    return {"kimg": kimg,
+    return {"kimg": kimg, "d_floor_db": floor_db,
             "train": scores(encode_clips(kwargs["model"], data.train, "cpu"), data.combined(data.train)),
             "heldout": scores(encode_clips(kwargs["model"], data.heldout, "cpu"), labels),
             "generated": scores(fakes.float(), labels)}
 
 
-def diagnose(folder: Path, data, scorer) -> dict:
+@torch.no_grad()
+def picture_levels(G, meta: dict, data, floor_db: float) -> dict | None:
+    """G's log-magnitude pictures as drawn (one per held-out label) beside the held-out notes' (module doc)."""
+    from duelo.tasks.audio.model_io import generate_samples
+    from duelo.tasks.audio.parts import encode_clips
+
+    model = meta["kwargs"]["model"]
+    if model == "wavegan":
+        return None
+    depth = quiet_floor(floor_db, model).depth
+
+    def levels(pictures: torch.Tensor) -> dict:
+        magnitude = pictures[:, 0].flatten(1).float()
+        peak = magnitude.amax(1)
+        return {"peak_mean": round(float(peak.mean()), 3),
+                "clips_at_ceiling": round(float((peak >= CEILING).double().mean()), 4),
+                "cells_at_ceiling": round(float((magnitude >= CEILING).double().mean()), 4),
+                "cells_under_floor": round(float((magnitude < peak[:, None] - depth).double().mean()), 4)}
+
+    labels = data.combined(data.heldout)
+    drawn = torch.cat(list(generate_samples(G.float(), len(labels), labels, 0, "cpu")))
+    return {"floor_db": floor_db, "generated": levels(drawn),
+            "heldout": levels(encode_clips(model, data.heldout, "cpu"))}
+
+
+def diagnose(folder: Path, data, scorer, floor_db: float = 50.0) -> dict:
     """data: duelo.tasks.audio.data.AudioData of the notes (its held-out clips are drawn and read)."""
     from duelo.tasks.audio.model_io import generate_waves, load_audio_model
     from duelo.tasks.audio.networks import split_labels
@@ -150,7 +200,8 @@ def diagnose(folder: Path, data, scorer) -> dict:
             "instrument_accuracy": round(float((named == asked).double().mean()), 4),
             "pitch_accuracy": round(float((probabilities[1].argmax(1) == pitch).double().mean()), 4),
             "envelope_error_db": round(envelope_error_db(waves, asked, real, asked), 2),
-            "instruments": rows, "confusion": confusion.tolist(), "d_head": head_accuracy(folder, data, G, meta)}
+            "instruments": rows, "confusion": confusion.tolist(), "d_head": head_accuracy(folder, data, G, meta),
+            "pictures": picture_levels(G, meta, data, run_floor_db(folder) or floor_db)}
 
 
 def main() -> None:
@@ -159,7 +210,11 @@ def main() -> None:
     parser.add_argument("--out", help="the result file (not with --extract)")
     parser.add_argument("--extract", action="store_true", help=f"write each RUN/{D_FILE} and stop")
     parser.add_argument("--scorer-epochs", type=int, default=30, help="as the runs' audio.scorer_epochs")
+    parser.add_argument("--floor-db", type=float, default=50.0,
+                        help="the quiet floor the pictures' reading counts cells under, for runs trained without one")
     args = parser.parse_args()
+    if not 0 < args.floor_db <= 120:
+        parser.error(f"--floor-db {args.floor_db}: give a number of dB in (0, 120]")
     if args.extract:
         for folder in args.runs:
             print(f"wrote {extract_discriminator(folder)}", flush=True)
@@ -175,7 +230,7 @@ def main() -> None:
     scorer = scorer_for(data.train, args.scorer_epochs, 0, "cpu")
     results = []
     for folder in args.runs:
-        results.append(diagnose(folder, data, scorer))
+        results.append(diagnose(folder, data, scorer, args.floor_db))
         print(f"{folder.name}: instrument {results[-1]['instrument_accuracy']}, pitch {results[-1]['pitch_accuracy']}",
               flush=True)
     write_result(args.out, {"benchmark": "audio-diagnose", "judge_range_db": RANGE_DB,
