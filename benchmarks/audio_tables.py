@@ -184,6 +184,28 @@ def audio_head(result: dict) -> str:
     return "\n".join(lines)
 
 
+def audio_pictures(result: dict) -> str:
+    """Per spectral run: G's log-magnitude pictures as drawn beside the held-out notes' (audio_diagnose's
+    "pictures"): the loudest cell (mean; share of clips at tanh's ceiling), the share of cells at that ceiling and
+    the share under the quiet floor, with the judge's accuracy on G's clips."""
+    lines = ["| run | judge on G's clips: instrument / pitch | loudest cell: G / real | clips at the ceiling: G / "
+             "real | cells at the ceiling: G / real | cells under a floor of | cells under it: G / real |",
+             "| --- " * 7 + "|"]
+    for run in result["runs"]:
+        pictures = run.get("pictures")
+        if not pictures:
+            continue
+        drawn, real = pictures["generated"], pictures["heldout"]
+
+        def pair(key: str, form: str = ".3f") -> str:
+            return f"{drawn[key]:{form}} / {real[key]:{form}}"
+
+        lines.append(f"| {run['run']} | {run['instrument_accuracy']:.3f} / {run['pitch_accuracy']:.3f} | "
+                     f"{pair('peak_mean', '.2f')} | {pair('clips_at_ceiling')} | {pair('cells_at_ceiling', '.4f')} | "
+                     f"{pictures['floor_db']:g} dB | {pair('cells_under_floor')} |")
+    return "\n".join(lines)
+
+
 def audio_trajectory(*results: dict) -> str:
     """Runs scored every audio.score_kimg (the row's "trajectory", eval.jsonl): the instrument accuracy at every
     scoring, its largest fall from one scoring to the next (how much a single look can mislead), where the run
@@ -343,4 +365,4 @@ RENDERERS = {"audio-train": audio_train, "audio-trajectory": audio_trajectory, "
              "audio-diagnose": audio_diagnose, "audio-steps": audio_steps,
              "audio-floor-ratio": audio_floor_ratio, "audio-floor-copies": audio_floor_copies,
              "audio-splits": audio_splits, "audio-split-classes": audio_split_classes,
-             "audio-envelope-probe": audio_envelope_probe}
+             "audio-envelope-probe": audio_envelope_probe, "audio-pictures": audio_pictures}

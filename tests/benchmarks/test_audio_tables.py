@@ -43,6 +43,20 @@ def test_the_head_table_shows_what_a_twin_head_names_generated():
     assert "| 0.400 / 0.900 |" in lines[1]
 
 
+def test_the_pictures_table_sets_g_beside_the_real_notes_and_skips_runs_without_pictures():
+    levels = {"peak_mean": 1.0, "clips_at_ceiling": 1.0, "cells_at_ceiling": 0.0465, "cells_under_floor": 0.915}
+    real = {"peak_mean": 0.65, "clips_at_ceiling": 0.0, "cells_at_ceiling": 0.0, "cells_under_floor": 0.844}
+    table = audio_tables.audio_pictures({"runs": [
+        {"run": "floor0", "instrument_accuracy": 0.108, "pitch_accuracy": 0.04,
+         "pictures": {"floor_db": 50.0, "generated": levels, "heldout": real}},
+        {"run": "wave", "instrument_accuracy": 0.5, "pitch_accuracy": 0.5, "pictures": None}]})
+    lines = table.splitlines()[2:]
+    assert len(lines) == 1
+    cells = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    assert cells == ["floor0", "0.108 / 0.040", "1.00 / 0.65", "1.000 / 0.000", "0.0465 / 0.0000", "50 dB",
+                     "0.915 / 0.844"]
+
+
 def test_the_trajectory_table_shows_every_scoring_the_largest_fall_and_the_lowest_fd_scoring():
     points = [{"kimg": k, "fd": fd, "instrument_accuracy": acc}
               for k, fd, acc in ((100, 30.0, 0.3), (200, 20.0, 0.6), (300, 12.0, 0.85), (400, 15.0, 0.7))]

@@ -68,9 +68,10 @@ class AudioModelConfig:
                                     "of each side of the picture (a wave: of its samples) to silence, centred at "
                                     "random, with the same probability (DiffAugment's cutout, 0.5 in its paper; "
                                     "0 = off)", check=CUTOUT)
-    d_floor_db:  float = setting(0.0, "spectral models: D sees each clip's log magnitude raised to this many dB below "
-                                 "its loudest cell, and the instantaneous frequency there as silence, so it judges the "
-                                 "partials and not the quiet cells between them (0 = off; docs/audio.md)",
+    d_floor_db:  float = setting(0.0, "spectral models: D sees each clip's log magnitude raised to this many dB "
+                                 "below its loudest cell, and the instantaneous frequency there as silence, so it "
+                                 "judges the partials and not the quiet cells between them (0 = off; at 50 on the "
+                                 "notes preset the run collapsed: docs/audio.md)",
                                  check=both(at_least(0.0), Check("at most 120", lambda v: v <= 120)))
     start_frames: int = setting(0, "spectral models: the frames of G's first feature map, a power-of-two fraction "
                                 "of the picture's (0 = frames / 32: specgan 4, specgan-m 2, specgan-h 1); more "
