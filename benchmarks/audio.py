@@ -49,6 +49,18 @@ def goals(row: dict) -> dict:
     return out
 
 
+def d_scores(metrics: Path, points: int = 40) -> list[dict]:
+    """D's mean score on real and on generated clips through the run (metrics.jsonl), at most `points` entries
+    spread evenly (the last kept): a D that runs away (both far past the hinge's margin of 1) shows here first."""
+    if not metrics.is_file():
+        return []
+    logged = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
+    logged = [entry for entry in logged if "D_real" in entry and "D_fake" in entry]
+    step = max(1, -(-len(logged) // points))
+    kept = logged[::-1][::step][::-1]
+    return [{"kimg": entry["kimg"], "D_real": entry["D_real"], "D_fake": entry["D_fake"]} for entry in kept]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True)
@@ -81,6 +93,7 @@ def main() -> None:
             data = json.loads(summary.read_text())
             row.update({k: data.get(k) for k in ("kimg", "train_time_s", "img_per_s", "step", "scores")})
             row["goals"] = goals(row)
+            row["d_scores"] = d_scores(Path(args.runs) / name / "metrics.jsonl")
             scored = Path(args.runs) / name / "eval.jsonl"          # --set audio.score_kimg=K: the trajectory
             if scored.is_file():
                 row["trajectory"] = [json.loads(line) for line in scored.read_text().splitlines() if line.strip()]

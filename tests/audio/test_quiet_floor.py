@@ -1,11 +1,13 @@
 """D's view of a spectral picture's quiet cells (audio.d_floor_db): the cells more than the depth below the clip's
 loudest are raised to that level and their phase advance silenced, louder and softer copies are floored alike, G
-gets no gradient from the floored cells, a run trains with it, and wavegan refuses it by name."""
+gets no gradient from the floored cells (or, straight-through, all of it), a run trains with it, and wavegan
+refuses it by name."""
 
 from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from duelo.cli.main import main
@@ -46,6 +48,28 @@ def test_g_gets_no_gradient_from_the_floored_cells():
     assert (pictures.grad[:, 0][~quiet] == 1).all()
 
 
+def test_a_straight_through_floor_shows_d_the_same_picture_and_passes_every_cells_gradient():
+    pictures = MID_RESOLUTION.encode(three_tones())
+    stopped = QuietFloor(40.0, LOG_GAIN_SCALE, (-1.0, 0.0))
+    through = QuietFloor(40.0, LOG_GAIN_SCALE, (-1.0, 0.0), gradient="through")
+    drawn = pictures.clone().requires_grad_(True)
+    shown = through(drawn)
+    assert torch.allclose(shown, stopped(pictures), atol=1e-6)
+    weights = torch.randn_like(pictures)
+    (shown * weights).sum().backward()
+    assert torch.equal(drawn.grad, weights)                                    # as if nothing were floored
+    with pytest.raises(ValueError, match="stopped, through"):
+        QuietFloor(40.0, LOG_GAIN_SCALE, (-1.0, 0.0), gradient="none")
+
+
+def test_the_configs_gradient_choices_are_the_floors():
+    from duelo.tasks.audio.config import AudioModelConfig
+    from duelo.tasks.audio.quiet_floor import GRADIENTS
+
+    field = AudioModelConfig.__dataclass_fields__["d_floor_gradient"]
+    assert tuple(field.metadata["choices"]) == GRADIENTS
+
+
 def test_a_run_trains_with_the_floor_and_wavegan_refuses_it(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DUELO_CACHE_DIR", str(tmp_path / "cache"))
     tones = made_up_clips(tmp_path / "tones.npz")
@@ -57,4 +81,8 @@ def test_a_run_trains_with_the_floor_and_wavegan_refuses_it(tmp_path, monkeypatc
     assert not (tmp_path / "wave").exists()
     assert main([*common, "--model", "specgan-m", "--name", "floored"]) == 0
     saved = (tmp_path / "floored" / "config.json").read_text()
-    assert '"d_floor_db": 50' in saved
+    assert '"d_floor_db": 50' in saved and '"d_floor_gradient": "stopped"' in saved
+    unfloored = common[:-4]                                                    # without the floor and augmentation
+    assert main([*unfloored, "--model", "specgan-m", "--name", "lone", "--set", "audio.d_floor_gradient=through"]) != 0
+    assert "set audio.d_floor_db too" in capsys.readouterr().err and not (tmp_path / "lone").exists()
+    assert main([*common, "--model", "specgan-m", "--name", "through", "--set", "audio.d_floor_gradient=through"]) == 0

@@ -73,6 +73,10 @@ class AudioModelConfig:
                                  "judges the partials and not the quiet cells between them (0 = off; at 50 on the "
                                  "notes preset the run collapsed: docs/audio.md)",
                                  check=both(at_least(0.0), Check("at most 120", lambda v: v <= 120)))
+    d_floor_gradient: str = setting("stopped", "with audio.d_floor_db: stopped (G gets no gradient from the cells "
+                                    "under the floor: the form measured, which collapsed) or through (D sees the "
+                                    "floored picture, the gradient passes every cell as if unfloored: "
+                                    "straight-through)", choices=("stopped", "through"))
     start_frames: int = setting(0, "spectral models: the frames of G's first feature map, a power-of-two fraction "
                                 "of the picture's (0 = frames / 32: specgan 4, specgan-m 2, specgan-h 1); more "
                                 "let G draw the shape over time (a note's decay) from more than one column; its "

@@ -66,7 +66,8 @@ def assemble(config: Config, data, runtime) -> Parts:
         stages.append(ClipAugment(config.audio.augment, model.silence, model.gain_scales, config.audio.augment_gain_db,
                                   config.audio.augment_cutout))
     if config.audio.d_floor_db > 0:                             # spectral models only: task.check
-        stages.append(QuietFloor(config.audio.d_floor_db, model.gain_scales[0], model.silence))
+        stages.append(QuietFloor(config.audio.d_floor_db, model.gain_scales[0], model.silence,
+                                 config.audio.d_floor_gradient))
     gan = assemble_gan(config, lambda: build_generator(g_kwargs),
                        lambda **kwargs: model.discriminator(shape, config.audio.width, factors,
                                                          downsample=config.audio.downsample, **kwargs),

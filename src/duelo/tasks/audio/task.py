@@ -45,6 +45,9 @@ class Audio(Task):
         if config.audio.d_floor_db and config.audio.model == "wavegan":
             raise ConfigError("audio.d_floor_db floors a spectral picture's quiet cells; wavegan draws the wave "
                               "itself: leave it at 0 or choose a spectral --model (specgan-m)")
+        if config.audio.d_floor_gradient != "stopped" and not config.audio.d_floor_db:
+            raise ConfigError(f"audio.d_floor_gradient={config.audio.d_floor_gradient} shapes the gradient through "
+                              "the quiet floor, and audio.d_floor_db is 0 (no floor): set audio.d_floor_db too")
         return config
 
     def load_data(self, config: Config, runtime, log) -> Any:
